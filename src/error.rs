@@ -1,0 +1,228 @@
+//! Error enums, one per area.
+//!
+//! Every error names the offending entity, field and value, so a host can show it to the
+//! person who typed the bad data. Messages are lowercase and carry no final period.
+
+use chrono::NaiveDate;
+
+/// A `Result` whose error defaults to [`ValidationError`].
+pub type Result<T, E = ValidationError> = std::result::Result<T, E>;
+
+/// Bad input: a value, an item, a client, a rule or a policy that cannot be planned.
+///
+/// Returned by parsers ([`Money::parse`](crate::Money::parse),
+/// [`Currency::from_code`](crate::Currency::from_code), ...), by
+/// [`Planner::new`](crate::Planner::new) for the policy and by
+/// [`Planner::plan`](crate::Planner::plan) for clients, items and history.
+///
+/// # Example
+/// ```
+/// use dunning::{Currency, ValidationError};
+/// let err = Currency::from_code("XYZ").unwrap_err();
+/// assert_eq!(err, ValidationError::UnknownCurrency { value: "XYZ".into() });
+/// assert_eq!(err.to_string(), "unknown currency \"XYZ\"");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// An id is empty, or contains `/` or white space (ids are joined with `/` in keys).
+    #[error("invalid {kind} id {value:?}: an id is non-empty and has no '/' or white space")]
+    InvalidId {
+        /// What the id names: `client`, `item`, `rule`.
+        kind: &'static str,
+        /// The id as given.
+        value: String,
+    },
+    /// Two entities of one kind share an id.
+    #[error("duplicate {kind} id {id:?}")]
+    DuplicateId {
+        /// What the id names: `client`, `item`, `rule`.
+        kind: &'static str,
+        /// The repeated id.
+        id: String,
+    },
+    /// A currency code that is not in ISO 4217.
+    #[error("unknown currency {value:?}")]
+    UnknownCurrency {
+        /// The code as given.
+        value: String,
+    },
+    /// An ISO 4217 code without a minor unit (gold, SDR, testing codes): not money here.
+    #[error("currency {code} has no minor unit and cannot be used for amounts")]
+    CurrencyWithoutMinorUnit {
+        /// The code.
+        code: String,
+    },
+    /// An amount that is not a plain decimal number, or has more decimals than the
+    /// currency allows (CLP has none, USD two, CLF four).
+    #[error("invalid amount {value:?} in {currency}: {reason}")]
+    InvalidAmount {
+        /// The amount as given.
+        value: String,
+        /// The currency code.
+        currency: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A time zone name that is not in the IANA database.
+    #[error("unknown time zone {value:?}")]
+    UnknownTimeZone {
+        /// The name as given.
+        value: String,
+    },
+    /// An amount that must not be negative is.
+    #[error("item {item}: {field} is negative ({value})")]
+    NegativeAmount {
+        /// The item id.
+        item: String,
+        /// The field, e.g. `total` or `applied[0].amount`.
+        field: String,
+        /// The amount.
+        value: String,
+    },
+    /// An amount in another currency than its item.
+    #[error("item {item}: {field} is in {found}, but the item is in {expected}")]
+    CurrencyMismatch {
+        /// The item id.
+        item: String,
+        /// The field, e.g. `applied[1].amount`.
+        field: String,
+        /// The item's currency.
+        expected: String,
+        /// The currency found.
+        found: String,
+    },
+    /// Adding the amounts of an item overflowed.
+    #[error("item {item}: {field} overflows")]
+    AmountOverflow {
+        /// The item id.
+        item: String,
+        /// The field.
+        field: String,
+    },
+    /// A due date before the issue date.
+    #[error("item {item}: due date {due} is before issue date {issued}")]
+    DueBeforeIssue {
+        /// The item id.
+        item: String,
+        /// The due date.
+        due: NaiveDate,
+        /// The issue date.
+        issued: NaiveDate,
+    },
+    /// A date that must not come before the issue date does.
+    #[error("item {item}: {field} {value} is before issue date {issued}")]
+    BeforeIssue {
+        /// The item id.
+        item: String,
+        /// The field, e.g. `sent_on`.
+        field: &'static str,
+        /// The date.
+        value: NaiveDate,
+        /// The issue date.
+        issued: NaiveDate,
+    },
+    /// An invoice without a field that invoices need.
+    #[error("item {item}: {field} is required for {kind} items")]
+    MissingField {
+        /// The item id.
+        item: String,
+        /// The field.
+        field: &'static str,
+        /// The kind of item.
+        kind: &'static str,
+    },
+    /// An item of a client that is not among the clients given.
+    #[error("item {item}: unknown client {client:?}")]
+    UnknownClient {
+        /// The item id.
+        item: String,
+        /// The client id it names.
+        client: String,
+    },
+    /// A payment term outside 1 to 30 days (seed 004).
+    #[error("{field}: payment term of {value} days is out of range (1 to 30)")]
+    PaymentTermOutOfRange {
+        /// Where: `policy.payment_term_days` or `client C.overrides.payment_term_days`.
+        field: String,
+        /// The term.
+        value: u32,
+    },
+    /// A rule that repeats every 0 days.
+    #[error("rule {rule}: {field} must be at least 1, got 0")]
+    ZeroSpacing {
+        /// The rule id (with the client, for an override).
+        rule: String,
+        /// The field.
+        field: &'static str,
+    },
+    /// A rule with a count of 0: it could never fire.
+    #[error("rule {rule}: {field} must be at least 1, got 0")]
+    ZeroCount {
+        /// The rule id (with the client, for an override).
+        rule: String,
+        /// The field.
+        field: &'static str,
+    },
+    /// A rule that repeats (count above 1) without saying how far apart.
+    #[error("rule {rule}: count {count} needs every_days to space the repeats")]
+    RepeatWithoutSpacing {
+        /// The rule id (with the client, for an override).
+        rule: String,
+        /// The count.
+        count: u32,
+    },
+    /// A rule field that does not fit its anchor.
+    #[error("rule {rule}: {field} {value} does not fit anchor {anchor}")]
+    InvalidRuleField {
+        /// The rule id.
+        rule: String,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// The anchor.
+        anchor: String,
+    },
+    /// A client override of a rule that the policy does not have.
+    #[error("client {client}: override of unknown rule {rule:?}")]
+    UnknownRuleOverride {
+        /// The client id.
+        client: String,
+        /// The rule id named by the override.
+        rule: String,
+    },
+    /// A contact email address that does not parse.
+    #[error("client {client}, contact {contact:?}: invalid email address {value:?}")]
+    InvalidEmail {
+        /// The client id.
+        client: String,
+        /// The contact's name.
+        contact: String,
+        /// The address as given.
+        value: String,
+    },
+    /// A pause that ends before it starts.
+    #[error("{owner}: pause {field} ends on {until}, before it starts on {from}")]
+    PauseEndsBeforeStart {
+        /// `item I` or `client C`.
+        owner: String,
+        /// The field, e.g. `pauses[0]`.
+        field: String,
+        /// Its start.
+        from: NaiveDate,
+        /// Its end.
+        until: NaiveDate,
+    },
+    /// A business calendar where every weekday is non-working.
+    #[error("calendar: every weekday is non-working, so no reminder could ever be sent")]
+    NoWorkingDay,
+    /// A time value that cannot be used (a horizon out of range, a date past the calendar).
+    #[error("{field}: value {value} is out of range")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+    },
+}

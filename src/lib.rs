@@ -1,0 +1,97 @@
+//! # dunning
+//!
+//! Deterministic payment reminders and dunning for Rust billing systems.
+//!
+//! `dunning` decides which reminder goes to which client, about which open invoice or
+//! pending action, when, and why; and explains every reminder it does not send. The core is
+//! pure: the [`Planner`] turns a [`Policy`], the [`Client`]s, their [`Item`]s, the
+//! [`HistoryEntry`]s of what was already sent and an instant `now` into a [`Plan`]. It never
+//! reads the clock, does no I/O and uses no randomness: the same inputs give the same plan,
+//! byte for byte once serialized, whatever the order of the input collections.
+//!
+//! ## Quick start
+//! ```
+//! use chrono::{NaiveDate, TimeZone as _, Utc};
+//! use dunning::*;
+//!
+//! // The seed 001 example: five days before the due date, then on the due date and weekly.
+//! let policy: Policy = toml::from_str(r#"
+//!     time_zone = "America/Santiago"
+//!     [[rules]]
+//!     id = "due-soon"
+//!     anchor = "due"
+//!     offset_days = -5
+//!     [[rules]]
+//!     id = "overdue"
+//!     anchor = "due"
+//!     every_days = 7
+//!     count = 3
+//! "#).expect("valid TOML");
+//! let planner = Planner::new(&policy)?;
+//! for w in planner.warnings() { println!("warning: {w}"); }
+//!
+//! let clp = Currency::from_code("CLP")?;
+//! let clients = [Client::new("acme".parse()?, "ACME SpA")
+//!     .with_contact(Contact::new("Ana", "ana@acme.cl"))];
+//! let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+//! let items = [Item::invoice("F-1".parse()?, "acme".parse()?, issued, Money::parse("119000", clp)?)];
+//!
+//! let now = Utc.with_ymd_and_hms(2026, 3, 27, 13, 0, 0).unwrap();
+//! let plan = planner.plan(&clients, &items, &[], now, Horizon::days(30))?;
+//! for e in plan.due() { println!("{} {} — {}", e.send_at, e.rule, e.why.text); }
+//! for s in plan.suppressed() { println!("not sent: {}", s.why); }
+//! assert_eq!(plan.due()[0].send_on, NaiveDate::from_ymd_opt(2026, 3, 27).unwrap());
+//! # Ok::<(), dunning::ValidationError>(())
+//! ```
+//!
+//! ## Cookbook
+//! - *Load a policy from JSON or TOML*: every domain type derives serde; see [`Policy`].
+//! - *Stop reminders for one client*: [`ClientOverrides::reminders`], or switch one rule off
+//!   with [`RuleOverride::off`]; show what is in force with [`Planner::effective_settings`].
+//! - *Record what was sent*: [`Event::to_history`]; a manual send is
+//!   [`HistoryEntry::manual`] (it spaces the next automatic reminder, without using up a
+//!   rule's count).
+//! - *See the events of one invoice*: [`Plan::for_item`] and [`Plan::suppressed_for_item`].
+//! - *Preview a settings change*: plan with both policies and [`Plan::diff`].
+//!
+//! ## Guarantees
+//! - Time: each event has a local send date in the client's time zone (else the company's)
+//!   and the UTC instant of the send time on it; a send time inside a daylight-saving gap
+//!   is read with the offset before the gap, in an overlap the earlier instant wins
+//!   ([`local_instant`]).
+//! - Business days: reminders before a due date move to the previous working day, others
+//!   to the next.
+//! - Catch-up: when `now` is past several unsent stages of an item, only the latest is
+//!   sent, once; the others are superseded. A "due soon" reminder is never sent on or after
+//!   the due date. Repeats are spaced from the last actual send.
+//! - Stops: nothing is planned for items that are paid, cancelled, void, drafts, completed,
+//!   paused, excluded for their client, older than the collection start, or whose rule
+//!   reached its count. Every such case within the window is explained in
+//!   [`Plan::suppressed`].
+//! - Idempotency: every event has a stable [`EventKey`]; a key in history is never planned
+//!   again.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod model;
+mod money;
+mod plan;
+mod policy;
+mod time;
+
+pub use error::{Result, ValidationError};
+pub use model::client::{Client, Contact, ContactRole, Pause, PauseKind};
+pub use model::history::{HistoryEntry, HistoryItem};
+pub use model::id::{ClientId, EventKey, ItemId, RuleId};
+pub use model::item::{Applied, AppliedKind, Item, ItemKind, ItemStatus};
+pub use money::{Currency, Money};
+pub use plan::{
+    Adjustment, Change, Event, EventItem, Horizon, Plan, PlanDiff, Planner, Recipient, Stage, SuppressReason,
+    Suppressed, Why,
+};
+pub use policy::{
+    Anchor, ClientOverrides, CollectionStart, Conditions, EffectiveRule, EffectiveSettings, LintWarning,
+    Origin, Policy, Rule, RuleOverride, Setting,
+};
+pub use time::{BusinessCalendar, Shift, TimeZone, local_instant};

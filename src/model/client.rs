@@ -1,0 +1,384 @@
+//! Clients, their contacts and pauses.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+use crate::model::id::ClientId;
+use crate::policy::ClientOverrides;
+use crate::time::TimeZone;
+
+/// What a contact does at the client; rules may address some roles only, so later stages can
+/// escalate to higher contacts (seed 002).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ContactRole {
+    /// Accounts payable, the usual addressee of reminders.
+    #[default]
+    Billing,
+    /// A manager, for escalations.
+    Manager,
+    /// An executive, for the last stages.
+    Executive,
+    /// Anyone else.
+    Other,
+}
+
+impl ContactRole {
+    pub(crate) fn bit(self) -> u8 {
+        match self {
+            ContactRole::Billing => 1,
+            ContactRole::Manager => 2,
+            ContactRole::Executive => 4,
+            ContactRole::Other => 8,
+        }
+    }
+
+    pub(crate) fn mask(roles: &[ContactRole]) -> u8 {
+        roles.iter().fold(0, |m, r| m | r.bit())
+    }
+}
+
+/// A person at a client who may receive reminders.
+///
+/// Only contacts with `notify` on receive anything (seed 003's NOTIFY switch).
+///
+/// # Example
+/// ```
+/// use dunning::{Contact, ContactRole};
+/// let c = Contact::new("Ana Pérez", "ana@cliente.cl").with_role(ContactRole::Manager);
+/// assert!(c.notify);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Display name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// Whether the contact receives reminders.
+    #[serde(default = "yes")]
+    pub notify: bool,
+    /// The contact's role.
+    #[serde(default)]
+    pub role: ContactRole,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Contact {
+    /// A billing contact with notify on.
+    #[must_use]
+    pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            email: email.into(),
+            notify: true,
+            role: ContactRole::Billing,
+        }
+    }
+
+    /// The same contact with another role.
+    #[must_use]
+    pub fn with_role(mut self, role: ContactRole) -> Self {
+        self.role = role;
+        self
+    }
+
+    /// The same contact with notify on or off.
+    #[must_use]
+    pub fn with_notify(mut self, notify: bool) -> Self {
+        self.notify = notify;
+        self
+    }
+}
+
+/// Why reminders pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PauseKind {
+    /// The client promised to pay by the end date.
+    Promise,
+    /// The client disputes the item.
+    Dispute,
+    /// Collection is on hold.
+    Hold,
+    /// Reminders are snoozed.
+    Snooze,
+}
+
+impl PauseKind {
+    /// A lowercase word for sentences.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            PauseKind::Promise => "payment promise",
+            PauseKind::Dispute => "dispute",
+            PauseKind::Hold => "hold",
+            PauseKind::Snooze => "snooze",
+        }
+    }
+}
+
+/// A period when no reminder goes out, for one item or for a whole client.
+///
+/// Dates are inclusive local dates. Without `until` the pause lasts until it is removed.
+///
+/// # Example
+/// ```
+/// use chrono::NaiveDate;
+/// use dunning::{Pause, PauseKind};
+/// let until = NaiveDate::from_ymd_opt(2026, 5, 10).unwrap();
+/// let p = Pause::new(PauseKind::Promise, "will pay on the 10th").until(until);
+/// assert!(p.is_active(until));
+/// assert!(!p.is_active(until.succ_opt().unwrap()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pause {
+    /// Why.
+    pub kind: PauseKind,
+    /// A note for people.
+    #[serde(default)]
+    pub reason: String,
+    /// First day of the pause (none: since ever).
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// Last day of the pause (none: until removed).
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+}
+
+impl Pause {
+    /// An open-ended pause.
+    #[must_use]
+    pub fn new(kind: PauseKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+            from: None,
+            until: None,
+        }
+    }
+
+    /// The same pause starting on `from`.
+    #[must_use]
+    pub fn starting(mut self, from: NaiveDate) -> Self {
+        self.from = Some(from);
+        self
+    }
+
+    /// The same pause ending on `until` (inclusive).
+    #[must_use]
+    pub fn until(mut self, until: NaiveDate) -> Self {
+        self.until = Some(until);
+        self
+    }
+
+    /// Whether the pause covers `date`.
+    #[must_use]
+    pub fn is_active(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| f <= date) && self.until.is_none_or(|u| date <= u)
+    }
+
+    pub(crate) fn validate(&self, owner: &str, index: usize) -> Result<(), ValidationError> {
+        if let (Some(from), Some(until)) = (self.from, self.until) {
+            if until < from {
+                return Err(ValidationError::PauseEndsBeforeStart {
+                    owner: owner.to_owned(),
+                    field: format!("pauses[{index}]"),
+                    from,
+                    until,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A client: who gets reminders, in which time zone and language, with which overrides.
+///
+/// # Example
+/// ```
+/// use dunning::{Client, Contact, TimeZone};
+/// let client = Client::new("acme".parse()?, "ACME SpA")
+///     .with_contact(Contact::new("Ana", "ana@acme.cl"))
+///     .with_time_zone(TimeZone::from_name("America/Santiago")?)
+///     .with_locale("es-CL");
+/// assert_eq!(client.contacts.len(), 1);
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// Unique id.
+    pub id: ClientId,
+    /// Display name.
+    pub name: String,
+    /// People who may receive reminders.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    /// The client's time zone (none: the company's).
+    #[serde(default)]
+    pub time_zone: Option<TimeZone>,
+    /// The client's locale, e.g. `es-CL` (none: the policy's).
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Free tags that rules may select on.
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+    /// Pauses for every item of the client.
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
+    /// Per-client settings that override the policy's, field by field.
+    #[serde(default)]
+    pub overrides: ClientOverrides,
+}
+
+impl Client {
+    /// A client with no contacts, tags, pauses or overrides.
+    #[must_use]
+    pub fn new(id: ClientId, name: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            contacts: Vec::new(),
+            time_zone: None,
+            locale: None,
+            tags: BTreeSet::new(),
+            pauses: Vec::new(),
+            overrides: ClientOverrides::default(),
+        }
+    }
+
+    /// Adds a contact.
+    #[must_use]
+    pub fn with_contact(mut self, contact: Contact) -> Self {
+        self.contacts.push(contact);
+        self
+    }
+
+    /// Sets the time zone.
+    #[must_use]
+    pub fn with_time_zone(mut self, tz: TimeZone) -> Self {
+        self.time_zone = Some(tz);
+        self
+    }
+
+    /// Sets the locale.
+    #[must_use]
+    pub fn with_locale(mut self, locale: impl Into<String>) -> Self {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// Adds a tag.
+    #[must_use]
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.insert(tag.into());
+        self
+    }
+
+    /// Adds a pause for all the client's items.
+    #[must_use]
+    pub fn with_pause(mut self, pause: Pause) -> Self {
+        self.pauses.push(pause);
+        self
+    }
+
+    /// Replaces the overrides.
+    #[must_use]
+    pub fn with_overrides(mut self, overrides: ClientOverrides) -> Self {
+        self.overrides = overrides;
+        self
+    }
+
+    /// Checks contacts and pauses (overrides are checked against the policy by the planner).
+    ///
+    /// # Errors
+    /// [`ValidationError::InvalidEmail`] or [`ValidationError::PauseEndsBeforeStart`].
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        for c in &self.contacts {
+            if !plausible_email(&c.email) {
+                return Err(ValidationError::InvalidEmail {
+                    client: self.id.to_string(),
+                    contact: c.name.clone(),
+                    value: c.email.clone(),
+                });
+            }
+        }
+        let owner = format!("client {}", self.id);
+        for (i, p) in self.pauses.iter().enumerate() {
+            p.validate(&owner, i)?;
+        }
+        Ok(())
+    }
+}
+
+/// A light check: one `@`, something on each side, a dot in the domain, no spaces or
+/// angle brackets. Full address parsing belongs to message building.
+fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked() {
+        for good in ["a@b.cl", "first.last+tag@sub.example.com"] {
+            assert!(plausible_email(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.cl",
+            "a@b",
+            "a b@c.cl",
+            "a@b.cl\r\nBcc: x@y.z",
+            "a@@b.cl",
+            "<a@b.cl>",
+        ] {
+            assert!(!plausible_email(bad), "{bad:?}");
+        }
+        let client =
+            Client::new(ClientId::new("c1").unwrap(), "C").with_contact(Contact::new("Bob", "bob-at-x"));
+        assert_eq!(
+            client.validate(),
+            Err(ValidationError::InvalidEmail {
+                client: "c1".into(),
+                contact: "Bob".into(),
+                value: "bob-at-x".into()
+            })
+        );
+    }
+
+    #[test]
+    fn pauses_must_not_end_before_they_start() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 1, day).unwrap();
+        let client = Client::new(ClientId::new("c1").unwrap(), "C")
+            .with_pause(Pause::new(PauseKind::Hold, "x").starting(d(10)).until(d(5)));
+        assert!(matches!(
+            client.validate(),
+            Err(ValidationError::PauseEndsBeforeStart { .. })
+        ));
+    }
+}

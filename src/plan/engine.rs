@@ -1,0 +1,1530 @@
+//! The planning algorithm.
+//!
+//! For each client (in id order) and each of its items (in id order), every rule that
+//! applies gets a *slot*: the state of that rule for that item, read from history (which
+//! occurrence comes next, when the rule and a manual send last went out). A slot yields the
+//! next candidate date; the client's candidates then run through a day-by-day sweep that
+//! resolves same-day stages (the latest stage wins), groups notices, applies the minimum gap
+//! between messages, emits events, and computes each slot's next occurrence, up to the
+//! horizon. Work is linear in the number of items and rules.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+
+use crate::error::ValidationError;
+use crate::model::client::{Client, Contact, ContactRole, Pause};
+use crate::model::history::HistoryEntry;
+use crate::model::id::{EventKey, RuleId};
+use crate::model::item::{Item, ItemStatus};
+use crate::money::Money;
+use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
+use crate::plan::{Horizon, Plan};
+use crate::policy::{
+    Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
+    check_term, lint,
+};
+use crate::time::{CompiledCalendar, Shift, TimeZone, local_instant};
+
+/// Turns inputs plus `now` into a [`Plan`]. Pure: no clock, no I/O, no randomness.
+///
+/// Build it once per policy ([`Planner::new`] validates, lints and compiles the rules), then
+/// call [`plan`](Planner::plan) as often as needed with the clients, the items, the history of
+/// what was sent, the instant to plan for and the forecast horizon.
+///
+/// # Example
+/// ```
+/// use chrono::{NaiveDate, TimeZone as _, Utc};
+/// use dunning::*;
+///
+/// let policy = Policy::new(TimeZone::from_name("America/Santiago")?)
+///     .with_rule(Rule::new("due-soon".parse()?, Anchor::Due, -5))
+///     .with_rule(Rule::new("overdue".parse()?, Anchor::Due, 0).repeat(7, 3));
+/// let planner = Planner::new(&policy)?;
+///
+/// let clp = Currency::from_code("CLP")?;
+/// let client = Client::new("acme".parse()?, "ACME SpA").with_contact(Contact::new("Ana", "ana@acme.cl"));
+/// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+/// let invoice = Item::invoice("F-1".parse()?, "acme".parse()?, issued, Money::parse("119000", clp)?);
+///
+/// let now = Utc.with_ymd_and_hms(2026, 3, 27, 13, 0, 0).unwrap(); // 10:00 in Santiago
+/// let plan = planner.plan(&[client], &[invoice], &[], now, Horizon::days(30))?;
+/// assert_eq!(plan.due().len(), 1); // due soon: 2026-03-27 is 5 days before 2026-04-01
+/// assert_eq!(plan.due()[0].key.as_str(), "due-soon/F-1/1");
+/// assert_eq!(plan.upcoming().len(), 3); // overdue on 04-01, 04-08, 04-15
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Planner {
+    policy: Policy,
+    rules: Vec<CompiledRule>,
+    calendar: CompiledCalendar,
+    warnings: Vec<LintWarning>,
+    lookback_days: u32,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    id: RuleId,
+    anchor: Anchor,
+    kinds_mask: u8,
+    client_tags: Vec<String>,
+    min_balance: Vec<Money>,
+    group: bool,
+    expires_after: Option<u32>,
+    enabled: bool,
+    offset: i32,
+    every: Option<u32>,
+    count: u32,
+    roles_mask: u8,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct EffRule {
+    enabled: bool,
+    client_off: bool,
+    offset: i32,
+    every: Option<u32>,
+    count: u32,
+    roles_mask: u8,
+}
+
+/// A send about an item: from history or planned earlier in this sweep.
+#[derive(Debug, Clone)]
+struct Send {
+    rule: Option<usize>,
+    date: NaiveDate,
+    key: EventKey,
+}
+
+#[derive(Debug, Clone)]
+struct Cand {
+    nominal: NaiveDate,
+    scheduled: NaiveDate,
+    key_date: NaiveDate,
+    adjustments: Vec<Adjustment>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    item: usize,
+    rule: usize,
+    anchor_on: NaiveDate,
+    offset: i32,
+    every: Option<u32>,
+    count: u32,
+    roles_mask: u8,
+    next_occ: u32,
+    last_rule: Option<NaiveDate>,
+    last_manual: Option<NaiveDate>,
+    not_before: Option<NaiveDate>,
+    version: u32,
+    cand: Option<Cand>,
+}
+
+struct ItemCtx<'a> {
+    item: &'a Item,
+    balance: Option<Money>,
+    due: Option<NaiveDate>,
+    slots: std::ops::Range<usize>,
+}
+
+struct ClientCtx<'a> {
+    client: &'a Client,
+    tz: TimeZone,
+    send_time: NaiveTime,
+    today: NaiveDate,
+    first_future: NaiveDate,
+    end_date: NaiveDate,
+    window_start: NaiveDate,
+    gap: u32,
+    locale: &'a str,
+    contacts: Vec<&'a Contact>,
+}
+
+impl ClientCtx<'_> {
+    fn in_window(&self, d: NaiveDate) -> bool {
+        d >= self.window_start && d <= self.end_date
+    }
+}
+
+/// One history entry's view for one item.
+#[derive(Debug, Clone, Copy)]
+struct HistRef<'h> {
+    rule: HistRule,
+    occurrence: u32,
+    sent_at: DateTime<Utc>,
+    key: &'h EventKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistRule {
+    Rule(usize),
+    Manual,
+    Unknown,
+}
+
+struct HistoryIndex<'h> {
+    by_item: HashMap<&'h str, Vec<HistRef<'h>>>,
+    client_last: HashMap<&'h str, DateTime<Utc>>,
+    keys: HashSet<&'h str>,
+}
+
+type HeapEntry = Reverse<(NaiveDate, usize, &'static str, usize, usize, u32)>;
+
+fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
+    if days >= 0 {
+        d.checked_add_days(Days::new(days.unsigned_abs()))
+    } else {
+        d.checked_sub_days(Days::new(days.unsigned_abs()))
+    }
+}
+
+fn stage_of(anchor: Anchor, nominal: NaiveDate, due: Option<NaiveDate>) -> Stage {
+    match anchor {
+        Anchor::Issued => Stage::Issued,
+        Anchor::Sent => Stage::Pending,
+        Anchor::Paid => Stage::ThankYou,
+        Anchor::Due => match due.map(|d| nominal.cmp(&d)) {
+            Some(std::cmp::Ordering::Less) => Stage::DueSoon,
+            Some(std::cmp::Ordering::Equal) => Stage::DueToday,
+            _ => Stage::Overdue,
+        },
+    }
+}
+
+impl Planner {
+    /// Validates the policy, lints its rules and compiles them.
+    ///
+    /// # Errors
+    /// The first problem with the policy ([`Policy::validate`]).
+    pub fn new(policy: &Policy) -> Result<Self, ValidationError> {
+        policy.validate()?;
+        let rules = policy.rules.iter().map(compile_rule).collect();
+        Ok(Self {
+            policy: policy.clone(),
+            rules,
+            calendar: CompiledCalendar::new(&policy.calendar),
+            warnings: lint(policy),
+            lookback_days: 30,
+        })
+    }
+
+    /// The same planner reporting suppressed events as far back as `days` before `now`
+    /// (default 30). Events due now are planned however late they are; this only bounds the
+    /// explanations of what is not sent.
+    #[must_use]
+    pub fn with_lookback(mut self, days: u32) -> Self {
+        self.lookback_days = days;
+        self
+    }
+
+    /// The lint warnings of the policy's rules.
+    #[must_use]
+    pub fn warnings(&self) -> &[LintWarning] {
+        &self.warnings
+    }
+
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Every setting in force for `client`, with its origin (policy or client).
+    ///
+    /// # Errors
+    /// When the client's overrides are invalid for this policy.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::*;
+    /// let policy = Policy::default().with_rule(Rule::new("due-soon".parse()?, Anchor::Due, -5));
+    /// let planner = Planner::new(&policy)?;
+    /// let client = Client::new("acme".parse()?, "ACME").with_overrides(
+    ///     ClientOverrides::default().payment_term(15).rule("due-soon".parse()?, RuleOverride::off()),
+    /// );
+    /// let s = planner.effective_settings(&client)?;
+    /// assert_eq!(s.payment_term_days.value, 15);
+    /// assert_eq!(s.payment_term_days.origin, Origin::Client);
+    /// assert_eq!(s.send_time.origin, Origin::Policy);
+    /// assert!(!s.rules[0].enabled.value);
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
+    pub fn effective_settings(&self, client: &Client) -> Result<EffectiveSettings, ValidationError> {
+        self.check_client(client)?;
+        let o = &client.overrides;
+        let p = &self.policy;
+        let rules = p
+            .rules
+            .iter()
+            .map(|r| {
+                let ro = o.rules.get(r.id.as_str());
+                EffectiveRule {
+                    rule: r.id.clone(),
+                    enabled: Setting::pick(r.enabled, ro.and_then(|x| x.enabled)),
+                    offset_days: Setting::pick(r.offset_days, ro.and_then(|x| x.offset_days)),
+                    every_days: Setting::pick(r.every_days, ro.and_then(|x| x.every_days).map(Some)),
+                    count: Setting::pick(r.count, ro.and_then(|x| x.count)),
+                    roles: Setting::pick(
+                        if r.roles.is_empty() {
+                            o.roles.clone().unwrap_or_default()
+                        } else {
+                            r.roles.clone()
+                        },
+                        ro.and_then(|x| x.roles.clone()),
+                    ),
+                }
+            })
+            .collect();
+        Ok(EffectiveSettings {
+            client: client.id.clone(),
+            reminders: Setting::pick(true, o.reminders),
+            time_zone: Setting::pick(p.time_zone, client.time_zone),
+            locale: Setting::pick(p.locale.clone(), client.locale.clone()),
+            send_time: Setting::pick(p.send_time, o.send_time),
+            payment_term_days: Setting::pick(p.payment_term_days, o.payment_term_days),
+            min_gap_days: Setting::pick(p.min_gap_days, o.min_gap_days),
+            roles: Setting::pick(Vec::new(), o.roles.clone()),
+            rules,
+        })
+    }
+
+    fn check_client(&self, client: &Client) -> Result<(), ValidationError> {
+        client.validate()?;
+        let o = &client.overrides;
+        if let Some(term) = o.payment_term_days {
+            check_term(&format!("client {}.overrides.payment_term_days", client.id), term)?;
+        }
+        for (id, ro) in &o.rules {
+            let Some(rule) = self.policy.rules.iter().find(|r| &r.id == id) else {
+                return Err(ValidationError::UnknownRuleOverride {
+                    client: client.id.to_string(),
+                    rule: id.to_string(),
+                });
+            };
+            let name = format!("{id} (client {})", client.id);
+            check_rule_shape(
+                &name,
+                ro.every_days.or(rule.every_days),
+                ro.count.unwrap_or(rule.count),
+            )?;
+            if ro.offset_days.is_some_and(|d| d < 0) && rule.anchor != Anchor::Due {
+                return Err(ValidationError::InvalidRuleField {
+                    rule: name,
+                    field: "offset_days",
+                    value: ro.offset_days.unwrap_or_default().to_string(),
+                    anchor: rule.anchor.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn eff_rules(&self, client: &Client, out: &mut Vec<EffRule>) {
+        out.clear();
+        let o = &client.overrides;
+        let client_roles = o.roles.as_deref().map(ContactRole::mask).unwrap_or(0);
+        for r in &self.rules {
+            let ro = if o.rules.is_empty() {
+                None
+            } else {
+                o.rules.get(r.id.as_str())
+            };
+            let override_on = ro.and_then(|x| x.enabled);
+            out.push(EffRule {
+                enabled: override_on.unwrap_or(r.enabled),
+                client_off: override_on == Some(false),
+                offset: ro.and_then(|x| x.offset_days).unwrap_or(r.offset),
+                every: ro.and_then(|x| x.every_days).or(r.every),
+                count: ro.and_then(|x| x.count).unwrap_or(r.count),
+                roles_mask: ro
+                    .and_then(|x| x.roles.as_deref())
+                    .map(ContactRole::mask)
+                    .unwrap_or(if r.roles_mask != 0 {
+                        r.roles_mask
+                    } else {
+                        client_roles
+                    }),
+            });
+        }
+    }
+
+    /// Plans reminders for `clients` and their `items` at instant `now`, given the `history`
+    /// of what was sent, with a forecast up to `now + horizon`.
+    ///
+    /// The result depends only on the arguments; the order of the slices does not matter.
+    ///
+    /// # Errors
+    /// The first invalid input, in id order: duplicate ids, an item of an unknown client, an
+    /// invalid item ([`Item::validate`]) or client ([`Client::validate`], overrides of unknown
+    /// rules, payment term out of range), or a horizon past the end of time.
+    pub fn plan(
+        &self,
+        clients: &[Client],
+        items: &[Item],
+        history: &[HistoryEntry],
+        now: DateTime<Utc>,
+        horizon: Horizon,
+    ) -> Result<Plan, ValidationError> {
+        let end = horizon.end(now)?;
+
+        // Clients in id order, checked.
+        let mut order: Vec<usize> = (0..clients.len()).collect();
+        order.sort_unstable_by(|a, b| clients[*a].id.cmp(&clients[*b].id));
+        for w in order.windows(2) {
+            if clients[w[0]].id == clients[w[1]].id {
+                return Err(ValidationError::DuplicateId {
+                    kind: "client",
+                    id: clients[w[0]].id.to_string(),
+                });
+            }
+        }
+        let mut rank = vec![0usize; clients.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+        }
+        let by_id: HashMap<&str, usize> = clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), rank[i]))
+            .collect();
+        for &i in &order {
+            self.check_client(&clients[i])?;
+        }
+
+        // Items bucketed by client rank, each bucket in id order.
+        let mut item_rank = Vec::with_capacity(items.len());
+        let mut unknown: Option<&Item> = None;
+        for it in items {
+            match by_id.get(it.client.as_str()) {
+                Some(&r) => item_rank.push(r),
+                None => {
+                    item_rank.push(usize::MAX);
+                    if unknown.is_none_or(|u| it.id < u.id) {
+                        unknown = Some(it);
+                    }
+                }
+            }
+        }
+        if let Some(it) = unknown {
+            return Err(ValidationError::UnknownClient {
+                item: it.id.to_string(),
+                client: it.client.to_string(),
+            });
+        }
+        let mut starts = vec![0usize; clients.len() + 1];
+        for &r in &item_rank {
+            starts[r + 1] += 1;
+        }
+        for i in 0..clients.len() {
+            starts[i + 1] += starts[i];
+        }
+        let mut fill = starts.clone();
+        let mut bucket = vec![0usize; items.len()];
+        for (i, &r) in item_rank.iter().enumerate() {
+            bucket[fill[r]] = i;
+            fill[r] += 1;
+        }
+        for c in 0..clients.len() {
+            bucket[starts[c]..starts[c + 1]].sort_unstable_by(|a, b| items[*a].id.cmp(&items[*b].id));
+        }
+        {
+            let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
+            let mut dup: Option<&str> = None;
+            for it in items {
+                if !seen.insert(it.id.as_str()) && dup.is_none_or(|d| it.id.as_str() < d) {
+                    dup = Some(it.id.as_str());
+                }
+            }
+            if let Some(id) = dup {
+                return Err(ValidationError::DuplicateId {
+                    kind: "item",
+                    id: id.to_owned(),
+                });
+            }
+        }
+        for &i in &bucket {
+            items[i].validate()?;
+        }
+
+        let hist = self.index_history(history);
+        let mut plan = Plan {
+            now,
+            horizon,
+            due: Vec::new(),
+            upcoming: Vec::new(),
+            suppressed: Vec::new(),
+        };
+        let mut scratch = Scratch::default();
+        for (r, &ci) in order.iter().enumerate() {
+            let client_items = &bucket[starts[r]..starts[r + 1]];
+            self.plan_client(
+                &clients[ci],
+                items,
+                client_items,
+                &hist,
+                now,
+                end,
+                &mut scratch,
+                &mut plan,
+            )?;
+        }
+        plan.due
+            .sort_by(|a, b| (a.send_at, &a.client, &a.key).cmp(&(b.send_at, &b.client, &b.key)));
+        plan.upcoming
+            .sort_by(|a, b| (a.send_at, &a.client, &a.key).cmp(&(b.send_at, &b.client, &b.key)));
+        plan.suppressed.sort_by(|a, b| {
+            (a.on, &a.client, &a.item, &a.rule, &a.key, &a.why)
+                .cmp(&(b.on, &b.client, &b.item, &b.rule, &b.key, &b.why))
+        });
+        Ok(plan)
+    }
+
+    fn index_history<'h>(&self, history: &'h [HistoryEntry]) -> HistoryIndex<'h> {
+        let mut by_item: HashMap<&str, Vec<HistRef<'h>>> = HashMap::new();
+        let mut client_last: HashMap<&str, DateTime<Utc>> = HashMap::new();
+        let mut keys = HashSet::with_capacity(history.len());
+        for h in history {
+            keys.insert(h.key.as_str());
+            let last = client_last.entry(h.client.as_str()).or_insert(h.sent_at);
+            *last = (*last).max(h.sent_at);
+            let rule = match &h.rule {
+                None => HistRule::Manual,
+                Some(id) => self
+                    .rules
+                    .iter()
+                    .position(|r| &r.id == id)
+                    .map_or(HistRule::Unknown, HistRule::Rule),
+            };
+            for hi in &h.items {
+                by_item.entry(hi.item.as_str()).or_default().push(HistRef {
+                    rule,
+                    occurrence: hi.occurrence,
+                    sent_at: h.sent_at,
+                    key: &h.key,
+                });
+            }
+        }
+        HistoryIndex {
+            by_item,
+            client_last,
+            keys,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan_client(
+        &self,
+        client: &Client,
+        items: &[Item],
+        client_items: &[usize],
+        hist: &HistoryIndex<'_>,
+        now: DateTime<Utc>,
+        end: DateTime<Utc>,
+        scratch: &mut Scratch,
+        plan: &mut Plan,
+    ) -> Result<(), ValidationError> {
+        let p = &self.policy;
+        let o = &client.overrides;
+        let tz = client.time_zone.unwrap_or(p.time_zone);
+        let send_time = o.send_time.unwrap_or(p.send_time);
+        let today = tz.local_date(now);
+        let first_future = if local_instant(tz, today, send_time) <= now {
+            add_days(today, 1).unwrap_or(today)
+        } else {
+            today
+        };
+        let mut end_date = tz.local_date(end);
+        if local_instant(tz, end_date, send_time) > end {
+            end_date = add_days(end_date, -1).unwrap_or(end_date);
+        }
+        let mut contacts: Vec<&Contact> = client.contacts.iter().filter(|c| c.notify).collect();
+        contacts.sort_by(|a, b| (&a.email, &a.name, a.role).cmp(&(&b.email, &b.name, b.role)));
+        let cx = ClientCtx {
+            client,
+            tz,
+            send_time,
+            today,
+            first_future,
+            end_date,
+            window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(today),
+            gap: o.min_gap_days.unwrap_or(p.min_gap_days),
+            locale: client.locale.as_deref().unwrap_or(&p.locale),
+            contacts,
+        };
+        let term = o.payment_term_days.unwrap_or(p.payment_term_days);
+        let client_off = o.reminders == Some(false);
+        let mut last_client_send = hist
+            .client_last
+            .get(client.id.as_str())
+            .map(|t| tz.local_date(*t));
+
+        self.eff_rules(client, &mut scratch.eff);
+        scratch.slots.clear();
+        scratch.heap.clear();
+        if scratch.sends.len() < client_items.len() {
+            scratch.sends.resize_with(client_items.len(), Vec::new);
+        }
+        let mut ctxs: Vec<ItemCtx<'_>> = Vec::with_capacity(client_items.len());
+        let out = &mut plan.suppressed;
+
+        for (li, &ii) in client_items.iter().enumerate() {
+            let item = &items[ii];
+            let status = item.effective_status()?;
+            let balance = item.balance()?;
+            let due = item.due_date(term);
+            let refs: &[HistRef<'_>] = hist.by_item.get(item.id.as_str()).map_or(&[], Vec::as_slice);
+            let sends = &mut scratch.sends[li];
+            sends.clear();
+            let mut last_manual: Option<NaiveDate> = None;
+            for h in refs {
+                let date = tz.local_date(h.sent_at);
+                match h.rule {
+                    HistRule::Manual => last_manual = last_manual.max(Some(date)),
+                    HistRule::Rule(r) => sends.push(Send {
+                        rule: Some(r),
+                        date,
+                        key: h.key.clone(),
+                    }),
+                    HistRule::Unknown => sends.push(Send {
+                        rule: None,
+                        date,
+                        key: h.key.clone(),
+                    }),
+                }
+            }
+            let slot_start = scratch.slots.len();
+            for (ri, rule) in self.rules.iter().enumerate() {
+                let eff = scratch.eff[ri];
+                if !eff.enabled && !eff.client_off {
+                    continue;
+                }
+                if rule.kinds_mask != 0 && rule.kinds_mask & item.kind.bit() == 0 {
+                    continue;
+                }
+                if !rule.client_tags.is_empty() && !rule.client_tags.iter().any(|t| client.tags.contains(t)) {
+                    continue;
+                }
+                let anchor_on = match rule.anchor {
+                    Anchor::Issued => Some(item.issued_on),
+                    Anchor::Due => due,
+                    Anchor::Sent => Some(item.sent_date()),
+                    Anchor::Paid => status.is_settled().then(|| item.settled_date()).flatten(),
+                };
+                let Some(anchor_on) = anchor_on else { continue };
+                let mut max_occ = 0;
+                let mut last_rule = None;
+                for h in refs {
+                    if h.rule == HistRule::Rule(ri) {
+                        max_occ = max_occ.max(h.occurrence);
+                        last_rule = last_rule.max(Some(tz.local_date(h.sent_at)));
+                    }
+                }
+                let every = item.reminder_every_days.or(eff.every);
+                let offset = match (rule.anchor, item.reminder_every_days) {
+                    (Anchor::Sent, Some(e)) => i32::try_from(e).unwrap_or(i32::MAX),
+                    _ => eff.offset,
+                };
+                let count = item.reminder_count.unwrap_or(eff.count);
+                let mut slot = Slot {
+                    item: li,
+                    rule: ri,
+                    anchor_on,
+                    offset,
+                    every: if count > 1 || rule.anchor == Anchor::Sent {
+                        every.or(Some(1))
+                    } else {
+                        every
+                    },
+                    count,
+                    roles_mask: eff.roles_mask,
+                    next_occ: max_occ + 1,
+                    last_rule,
+                    last_manual,
+                    not_before: None,
+                    version: 0,
+                    cand: None,
+                };
+                let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
+                let ictx = ItemCtx {
+                    item,
+                    balance,
+                    due,
+                    slots: 0..0,
+                };
+                let sink = if block.is_some() { None } else { Some(&mut *out) };
+                let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], sink);
+                match (block, cand) {
+                    (Some(reason), Some(c)) => {
+                        if cx.in_window(c.scheduled) {
+                            let key = single_key(&rule.id, item, slot.next_occ);
+                            out.push(suppressed(&cx, rule, item, key, c.scheduled, reason));
+                        }
+                    }
+                    (None, Some(c)) => {
+                        let idx = scratch.slots.len();
+                        scratch.heap.push(Reverse((
+                            c.key_date,
+                            ri,
+                            balance.map_or("", |b| b.currency().code()),
+                            li,
+                            idx,
+                            0,
+                        )));
+                        slot.cand = Some(c);
+                        scratch.slots.push(slot);
+                    }
+                    (_, None) => {}
+                }
+            }
+            ctxs.push(ItemCtx {
+                item,
+                balance,
+                due,
+                slots: slot_start..scratch.slots.len(),
+            });
+        }
+
+        // The sweep, one local day at a time.
+        let mut batch: Vec<usize> = Vec::new();
+        while let Some(Reverse((day, ..))) = scratch.heap.peek().copied() {
+            if day > cx.end_date {
+                break;
+            }
+            batch.clear();
+            while let Some(Reverse((d, _, _, _, s, v))) = scratch.heap.peek().copied() {
+                if d != day {
+                    break;
+                }
+                scratch.heap.pop();
+                let slot = &scratch.slots[s];
+                if slot.version == v && slot.cand.as_ref().is_some_and(|c| c.key_date == day) {
+                    batch.push(s);
+                }
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            // Latest stage per item wins: highest nominal date, then later rule.
+            batch.sort_by_key(|&s| {
+                let sl = &scratch.slots[s];
+                (sl.item, sl.cand.as_ref().map(|c| c.nominal), sl.rule)
+            });
+            let mut winners: Vec<usize> = Vec::with_capacity(batch.len());
+            let mut losers: Vec<(usize, usize)> = Vec::new();
+            for (i, &s) in batch.iter().enumerate() {
+                let next_same = batch
+                    .get(i + 1)
+                    .is_some_and(|&n| scratch.slots[n].item == scratch.slots[s].item);
+                if next_same {
+                    let winner = batch[batch[i..]
+                        .iter()
+                        .take_while(|&&n| scratch.slots[n].item == scratch.slots[s].item)
+                        .count()
+                        + i
+                        - 1];
+                    losers.push((s, winner));
+                } else {
+                    winners.push(s);
+                }
+            }
+            winners.sort_by_key(|&s| {
+                let sl = &scratch.slots[s];
+                (
+                    sl.rule,
+                    ctxs[sl.item].balance.map_or("", |b| b.currency().code()),
+                    sl.item,
+                )
+            });
+            // Messages: runs of grouped winners with one rule and currency, else singles.
+            let mut winner_key: HashMap<usize, EventKey> = HashMap::new();
+            let mut i = 0;
+            while i < winners.len() {
+                let first = &scratch.slots[winners[i]];
+                let rule = &self.rules[first.rule];
+                let cur = ctxs[first.item].balance.map(|b| b.currency());
+                let mut j = i + 1;
+                if rule.group {
+                    while j < winners.len() {
+                        let sl = &scratch.slots[winners[j]];
+                        if sl.rule != first.rule || ctxs[sl.item].balance.map(|b| b.currency()) != cur {
+                            break;
+                        }
+                        j += 1;
+                    }
+                }
+                let members: Vec<usize> = winners[i..j].to_vec();
+                i = j;
+                if cx.gap > 0 {
+                    if let Some(l) = last_client_send {
+                        let until = add_days(l, i64::from(cx.gap)).unwrap_or(l);
+                        if day < until {
+                            for &s in &members {
+                                scratch.slots[s].not_before = Some(until);
+                                self.refresh(&cx, &ctxs, scratch, s, day, out);
+                            }
+                            continue;
+                        }
+                    }
+                }
+                let key = self.message_key(&cx, rule, &ctxs, &scratch.slots, &members, day, &hist.keys);
+                for &s in &members {
+                    winner_key.insert(s, key.clone());
+                }
+                let event = self.build_event(&cx, &ctxs, &scratch.slots, &members, key.clone());
+                if hist.keys.contains(key.as_str()) {
+                    for &s in &members {
+                        let sl = &scratch.slots[s];
+                        let item = ctxs[sl.item].item;
+                        out.push(suppressed(
+                            &cx,
+                            rule,
+                            item,
+                            key.clone(),
+                            day,
+                            SuppressReason::AlreadySent,
+                        ));
+                    }
+                } else {
+                    for &s in &members {
+                        let sl = &scratch.slots[s];
+                        if let Some(c) = &sl.cand {
+                            report_adjustments(&cx, rule, ctxs[sl.item].item, &key, c, out);
+                        }
+                    }
+                    last_client_send = Some(day);
+                    if event.send_on < cx.first_future {
+                        plan.due.push(event);
+                    } else {
+                        plan.upcoming.push(event);
+                    }
+                }
+                for &s in &members {
+                    let li = scratch.slots[s].item;
+                    scratch.sends[li].push(Send {
+                        rule: Some(scratch.slots[s].rule),
+                        date: day,
+                        key: key.clone(),
+                    });
+                    let sl = &mut scratch.slots[s];
+                    sl.next_occ += 1;
+                    sl.last_rule = Some(day);
+                    sl.not_before = None;
+                    sl.cand = None;
+                }
+                for &s in &members {
+                    let range = ctxs[scratch.slots[s].item].slots.clone();
+                    for other in range {
+                        if other == s || scratch.slots[other].cand.is_none() || batch.contains(&other) {
+                            continue;
+                        }
+                        self.refresh(&cx, &ctxs, scratch, other, day, out);
+                    }
+                    self.refresh(&cx, &ctxs, scratch, s, day, out);
+                }
+            }
+            for (s, w) in losers {
+                let by = winner_key.get(&w).cloned().unwrap_or_else(|| {
+                    let sl = &scratch.slots[w];
+                    single_key(&self.rules[sl.rule].id, ctxs[sl.item].item, sl.next_occ)
+                });
+                let sl = &scratch.slots[s];
+                let rule = &self.rules[sl.rule];
+                let item = ctxs[sl.item].item;
+                if let Some(c) = &sl.cand {
+                    if cx.in_window(c.scheduled) || c.key_date == day {
+                        let key = single_key(&rule.id, item, sl.next_occ);
+                        out.push(suppressed(
+                            &cx,
+                            rule,
+                            item,
+                            key,
+                            c.scheduled,
+                            SuppressReason::Superseded { by },
+                        ));
+                    }
+                }
+                let sl = &mut scratch.slots[s];
+                sl.next_occ += 1;
+                sl.last_rule = Some(day);
+                sl.cand = None;
+                self.refresh(&cx, &ctxs, scratch, s, day, out);
+            }
+        }
+        // Candidates past the horizon still explain what held them back.
+        for sl in &scratch.slots {
+            if let Some(c) = &sl.cand {
+                let rule = &self.rules[sl.rule];
+                let item = ctxs[sl.item].item;
+                let key = single_key(&rule.id, item, sl.next_occ);
+                report_adjustments(&cx, rule, item, &key, c, out);
+            }
+        }
+        Ok(())
+    }
+
+    /// Recomputes a slot's candidate after its state or its item's sends changed.
+    fn refresh(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        scratch: &mut Scratch,
+        s: usize,
+        day: NaiveDate,
+        out: &mut Vec<Suppressed>,
+    ) {
+        let li = scratch.slots[s].item;
+        let ictx = &ctxs[li];
+        let slot = &mut scratch.slots[s];
+        slot.version += 1;
+        let mut cand = self.compute(cx, ictx, slot, &scratch.sends[li], Some(out));
+        if let Some(c) = &mut cand {
+            if c.key_date <= day {
+                c.key_date = add_days(day, 1).unwrap_or(day);
+                c.scheduled = c.scheduled.max(c.key_date);
+            }
+            scratch.heap.push(Reverse((
+                c.key_date,
+                slot.rule,
+                ictx.balance.map_or("", |b| b.currency().code()),
+                li,
+                s,
+                slot.version,
+            )));
+        }
+        slot.cand = cand;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn block_for(
+        &self,
+        cx: &ClientCtx<'_>,
+        item: &Item,
+        status: ItemStatus,
+        balance: Option<Money>,
+        due: Option<NaiveDate>,
+        rule: &CompiledRule,
+        eff: &EffRule,
+        slot: &Slot,
+        client_off: bool,
+    ) -> Option<SuppressReason> {
+        if rule.anchor == Anchor::Paid {
+            if !status.is_settled() {
+                return Some(SuppressReason::NotSettled);
+            }
+        } else {
+            match status {
+                ItemStatus::Paid => return Some(SuppressReason::Paid),
+                ItemStatus::Cancelled => return Some(SuppressReason::Cancelled),
+                ItemStatus::Void => return Some(SuppressReason::Void),
+                ItemStatus::Draft => return Some(SuppressReason::Draft),
+                ItemStatus::Completed => return Some(SuppressReason::Completed),
+                _ => {}
+            }
+        }
+        if status == ItemStatus::Draft {
+            return Some(SuppressReason::Draft);
+        }
+        if client_off {
+            return Some(SuppressReason::ClientRemindersOff);
+        }
+        if eff.client_off {
+            return Some(SuppressReason::ExcludedForClient);
+        }
+        if !item.reminders {
+            return Some(SuppressReason::ItemRemindersOff);
+        }
+        let c = &self.policy.collection;
+        if let Some(start) = c.past_items {
+            if due.unwrap_or(item.issued_on) < start {
+                return Some(SuppressReason::BeforeCollectionStart { start });
+            }
+        }
+        if rule.anchor == Anchor::Issued {
+            if let Some(start) = c.new_items {
+                if item.issued_on < start {
+                    return Some(SuppressReason::BeforeCollectionStart { start });
+                }
+            }
+        }
+        if rule.anchor != Anchor::Paid {
+            if let Some(b) = balance {
+                if let Some(min) = rule.min_balance.iter().find(|m| m.currency() == b.currency()) {
+                    if b.minor() < min.minor() {
+                        return Some(SuppressReason::BelowMinimumBalance { minimum: *min });
+                    }
+                }
+            }
+        }
+        let mask = slot.roles_mask;
+        if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
+            return Some(SuppressReason::NoRecipients);
+        }
+        None
+    }
+
+    /// The slot's next candidate: the next occurrence not superseded, spaced, shifted off
+    /// non-working days, past pauses and the client's gap. Reports what it skips to `out`.
+    fn compute(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &mut Slot,
+        sends: &[Send],
+        mut out: Option<&mut Vec<Suppressed>>,
+    ) -> Option<Cand> {
+        let rule = &self.rules[slot.rule];
+        let item = it.item;
+        let mut guard = 0u32;
+        loop {
+            guard += 1;
+            if guard > slot.count.saturating_add(2) {
+                return None;
+            }
+            if slot.next_occ > slot.count {
+                if let (Some(every), Some(last), Some(out)) = (slot.every, slot.last_rule, out.as_deref_mut())
+                {
+                    let next = add_days(last, i64::from(every))?;
+                    if cx.in_window(next) && next >= cx.today {
+                        let key = single_key(&rule.id, item, slot.next_occ);
+                        out.push(suppressed(
+                            cx,
+                            rule,
+                            item,
+                            key,
+                            next,
+                            SuppressReason::CountReached { count: slot.count },
+                        ));
+                    }
+                }
+                return None;
+            }
+            let k = i64::from(slot.next_occ - 1);
+            let nominal = add_days(
+                slot.anchor_on,
+                i64::from(slot.offset) + k * i64::from(slot.every.unwrap_or(0)),
+            )?;
+            // A send of another rule on or after this day supersedes this occurrence.
+            if let Some(s) = sends
+                .iter()
+                .filter(|s| s.rule != Some(slot.rule) && s.date >= nominal)
+                .min_by(|a, b| (a.date, &a.key).cmp(&(b.date, &b.key)))
+            {
+                if let Some(out) = out.as_deref_mut() {
+                    if cx.in_window(nominal) {
+                        let key = single_key(&rule.id, item, slot.next_occ);
+                        out.push(suppressed(
+                            cx,
+                            rule,
+                            item,
+                            key,
+                            nominal,
+                            SuppressReason::Superseded { by: s.key.clone() },
+                        ));
+                    }
+                }
+                slot.next_occ += 1;
+                slot.last_rule = slot.last_rule.max(Some(s.date));
+                continue;
+            }
+            let mut adjustments = Vec::new();
+            let mut date = nominal;
+            if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
+                date = date.max(add_days(last, i64::from(every))?);
+            }
+            if let Some(m) = slot.last_manual {
+                let spacing = slot.every.unwrap_or(cx.gap.max(1));
+                let after = add_days(m, i64::from(spacing))?;
+                if after > date {
+                    date = after;
+                    adjustments.push(Adjustment::SpacedAfterManualSend { manual_on: m });
+                }
+            }
+            date = date.max(item.issued_on);
+            let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
+            let mut dir = if before_due { Shift::Earlier } else { Shift::Later };
+            let mut stable = false;
+            for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
+                let shifted = self.calendar.shift(date, dir)?;
+                if shifted != date {
+                    adjustments.push(Adjustment::MovedOffNonWorkingDay {
+                        from: date,
+                        to: shifted,
+                    });
+                    date = shifted;
+                }
+                if let Some(nb) = slot.not_before {
+                    if date < nb {
+                        adjustments.push(Adjustment::Deferred {
+                            gap_days: cx.gap,
+                            from: date,
+                        });
+                        date = nb;
+                        dir = Shift::Later;
+                        continue;
+                    }
+                }
+                if rule.anchor != Anchor::Paid {
+                    if let Some(p) = active_pause(item, cx.client, date) {
+                        match p.until {
+                            None => {
+                                if let Some(out) = out.as_deref_mut() {
+                                    if cx.in_window(date) {
+                                        let key = single_key(&rule.id, item, slot.next_occ);
+                                        out.push(suppressed(
+                                            cx,
+                                            rule,
+                                            item,
+                                            key,
+                                            date,
+                                            SuppressReason::Paused {
+                                                pause: p.kind,
+                                                reason: p.reason.clone(),
+                                            },
+                                        ));
+                                    }
+                                }
+                                return None;
+                            }
+                            Some(until) => {
+                                adjustments.push(Adjustment::Paused {
+                                    pause: p.kind,
+                                    until,
+                                    from: date,
+                                });
+                                date = add_days(until, 1)?;
+                                dir = Shift::Later;
+                                continue;
+                            }
+                        }
+                    }
+                }
+                stable = true;
+                break;
+            }
+            if !stable {
+                return None;
+            }
+            let key_date = date.max(cx.today);
+            if before_due && it.due.is_some_and(|d| key_date >= d) {
+                if let (Some(out), Some(due)) = (out.as_deref_mut(), it.due) {
+                    if cx.in_window(date) {
+                        let key = single_key(&rule.id, item, slot.next_occ);
+                        out.push(suppressed(
+                            cx,
+                            rule,
+                            item,
+                            key,
+                            date,
+                            SuppressReason::DueSoonAfterDue { due },
+                        ));
+                    }
+                }
+                slot.next_occ += 1;
+                continue;
+            }
+            if let Some(days) = rule.expires_after {
+                if add_days(date, i64::from(days)).is_some_and(|last| cx.today > last) {
+                    if let Some(out) = out.as_deref_mut() {
+                        if cx.in_window(date) {
+                            let key = single_key(&rule.id, item, slot.next_occ);
+                            out.push(suppressed(
+                                cx,
+                                rule,
+                                item,
+                                key,
+                                date,
+                                SuppressReason::Expired { days },
+                            ));
+                        }
+                    }
+                    slot.next_occ += 1;
+                    slot.last_rule = slot.last_rule.max(Some(date));
+                    continue;
+                }
+            }
+            if date < cx.first_future && date < cx.today {
+                adjustments.push(Adjustment::CatchUp { scheduled_on: date });
+            }
+            return Some(Cand {
+                nominal,
+                scheduled: date,
+                key_date,
+                adjustments,
+            });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn message_key(
+        &self,
+        cx: &ClientCtx<'_>,
+        rule: &CompiledRule,
+        ctxs: &[ItemCtx<'_>],
+        slots: &[Slot],
+        members: &[usize],
+        day: NaiveDate,
+        keys: &HashSet<&str>,
+    ) -> EventKey {
+        if !rule.group {
+            let sl = &slots[members[0]];
+            return single_key(&rule.id, ctxs[sl.item].item, sl.next_occ);
+        }
+        let cur = ctxs[slots[members[0]].item]
+            .balance
+            .map_or("-", |b| b.currency().code());
+        let base = format!("{}/{}/{}/{}", rule.id, cx.client.id, cur, day);
+        if !keys.contains(base.as_str()) {
+            return EventKey::from(base);
+        }
+        // The same day's notice already went with other items: number the next one.
+        (2u32..)
+            .map(|n| format!("{base}/{n}"))
+            .find(|k| !keys.contains(k.as_str()))
+            .map(EventKey::from)
+            .unwrap_or_else(|| EventKey::from(base))
+    }
+
+    fn build_event(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        slots: &[Slot],
+        members: &[usize],
+        key: EventKey,
+    ) -> Event {
+        let first = &slots[members[0]];
+        let rule = &self.rules[first.rule];
+        let fc = first.cand.as_ref();
+        let scheduled = fc.map_or(cx.today, |c| c.scheduled);
+        let nominal = fc.map_or(scheduled, |c| c.nominal);
+        let event_items: Vec<EventItem> = members
+            .iter()
+            .map(|&s| {
+                let sl = &slots[s];
+                let ic = &ctxs[sl.item];
+                EventItem {
+                    item: ic.item.id.clone(),
+                    number: ic.item.display_number().to_owned(),
+                    kind: ic.item.kind,
+                    occurrence: sl.next_occ,
+                    issued_on: ic.item.issued_on,
+                    due_on: ic.due,
+                    balance: ic.balance,
+                    attachments: ic.item.attachments.clone(),
+                }
+            })
+            .collect();
+        let amount_due = event_items
+            .iter()
+            .try_fold(None::<Money>, |acc, ei| match (acc, ei.balance) {
+                (None, b) => Some(b),
+                (Some(a), Some(b)) => a.checked_add(b).map(Some),
+                (Some(_), None) => None,
+            })
+            .flatten();
+        let mask = first.roles_mask;
+        let recipients = cx
+            .contacts
+            .iter()
+            .filter(|c| mask == 0 || mask & c.role.bit() != 0)
+            .map(|c| Recipient {
+                name: c.name.clone(),
+                email: c.email.clone(),
+                role: c.role,
+            })
+            .collect();
+        let first_ctx = &ctxs[first.item];
+        let stage = stage_of(rule.anchor, nominal, first_ctx.due);
+        let adjustments = fc.map(|c| c.adjustments.clone()).unwrap_or_default();
+        let text = why_text(
+            rule,
+            first_ctx.item,
+            first_ctx.due,
+            first.anchor_on,
+            first.offset,
+            stage,
+            first.next_occ,
+            first.count,
+            members.len(),
+            &adjustments,
+        );
+        Event {
+            key,
+            rule: rule.id.clone(),
+            stage,
+            client: cx.client.id.clone(),
+            occurrence: members.iter().map(|&s| slots[s].next_occ).max().unwrap_or(1),
+            count: first.count,
+            items: event_items,
+            recipients,
+            send_on: scheduled,
+            send_at: local_instant(cx.tz, scheduled, cx.send_time),
+            time_zone: cx.tz,
+            locale: cx.locale.to_owned(),
+            amount_due,
+            why: Why {
+                anchor: rule.anchor,
+                anchor_on: first.anchor_on,
+                offset_days: first.offset,
+                nominal_on: nominal,
+                adjustments,
+                text,
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    eff: Vec<EffRule>,
+    slots: Vec<Slot>,
+    heap: BinaryHeap<HeapEntry>,
+    sends: Vec<Vec<Send>>,
+}
+
+fn compile_rule(r: &Rule) -> CompiledRule {
+    CompiledRule {
+        id: r.id.clone(),
+        anchor: r.anchor,
+        kinds_mask: r.when.kinds.iter().fold(0, |m, k| m | k.bit()),
+        client_tags: r.when.client_tags.clone(),
+        min_balance: r.when.min_balance.clone(),
+        group: r.group,
+        expires_after: r.expires_after_days,
+        enabled: r.enabled,
+        offset: r.offset_days,
+        every: r.every_days,
+        count: r.count,
+        roles_mask: ContactRole::mask(&r.roles),
+    }
+}
+
+fn active_pause<'a>(item: &'a Item, client: &'a Client, date: NaiveDate) -> Option<&'a Pause> {
+    item.pauses
+        .iter()
+        .chain(&client.pauses)
+        .filter(|p| p.is_active(date))
+        .max_by_key(|p| (p.until.is_none(), p.until))
+}
+
+fn single_key(rule: &RuleId, item: &Item, occurrence: u32) -> EventKey {
+    EventKey::from(format!("{rule}/{}/{occurrence}", item.id))
+}
+
+fn suppressed(
+    cx: &ClientCtx<'_>,
+    rule: &CompiledRule,
+    item: &Item,
+    key: EventKey,
+    on: NaiveDate,
+    reason: SuppressReason,
+) -> Suppressed {
+    let why = suppress_text(rule, item, on, &reason);
+    Suppressed {
+        key,
+        rule: rule.id.clone(),
+        client: cx.client.id.clone(),
+        item: item.id.clone(),
+        on,
+        reason,
+        why,
+    }
+}
+
+fn report_adjustments(
+    cx: &ClientCtx<'_>,
+    rule: &CompiledRule,
+    item: &Item,
+    key: &EventKey,
+    c: &Cand,
+    out: &mut Vec<Suppressed>,
+) {
+    for a in &c.adjustments {
+        let (from, reason) = match a {
+            Adjustment::MovedOffNonWorkingDay { from, to } => {
+                (*from, SuppressReason::MovedOffNonWorkingDay { to: *to })
+            }
+            Adjustment::Paused { pause, until, from } => (
+                *from,
+                SuppressReason::PausedUntil {
+                    pause: *pause,
+                    reason: pause_reason(item, cx.client, *pause, *until),
+                    until: *until,
+                },
+            ),
+            Adjustment::Deferred { gap_days, from } => {
+                (*from, SuppressReason::Deferred { gap_days: *gap_days })
+            }
+            _ => continue,
+        };
+        if cx.in_window(from) {
+            out.push(suppressed(cx, rule, item, key.clone(), from, reason));
+        }
+    }
+}
+
+fn pause_reason(
+    item: &Item,
+    client: &Client,
+    kind: crate::model::client::PauseKind,
+    until: NaiveDate,
+) -> String {
+    item.pauses
+        .iter()
+        .chain(&client.pauses)
+        .find(|p| p.kind == kind && p.until == Some(until))
+        .map(|p| p.reason.clone())
+        .unwrap_or_default()
+}
+
+fn item_words(item: &Item) -> String {
+    format!("{} {}", item.kind.describe(), item.display_number())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn why_text(
+    rule: &CompiledRule,
+    item: &Item,
+    due: Option<NaiveDate>,
+    anchor_on: NaiveDate,
+    offset: i32,
+    stage: Stage,
+    occurrence: u32,
+    count: u32,
+    n_items: usize,
+    adjustments: &[Adjustment],
+) -> String {
+    use std::fmt::Write as _;
+    let what = if n_items > 1 {
+        format!("{} and {} more item(s)", item_words(item), n_items - 1)
+    } else {
+        item_words(item)
+    };
+    let when = match offset {
+        0 => "on".to_owned(),
+        o if o < 0 => format!("{} day(s) before", -o),
+        o => format!("{o} day(s) after"),
+    };
+    let mut text = match (rule.anchor, stage) {
+        (Anchor::Due, Stage::DueSoon) => format!(
+            "{what} is due on {}; rule {} fires {when} the due date",
+            due.unwrap_or(anchor_on),
+            rule.id
+        ),
+        (Anchor::Due, Stage::DueToday) => {
+            format!(
+                "{what} is due on {anchor_on}; rule {} fires {when} the due date",
+                rule.id
+            )
+        }
+        (Anchor::Due, _) => format!(
+            "{what} was due on {anchor_on} and is unpaid; rule {} fires {when} the due date",
+            rule.id
+        ),
+        (Anchor::Issued, _) => format!(
+            "{what} was issued on {anchor_on}; rule {} fires {when} the issue date",
+            rule.id
+        ),
+        (Anchor::Sent, _) => format!(
+            "{what} was sent on {anchor_on} and is still pending; rule {} fires {when} it was sent",
+            rule.id
+        ),
+        (Anchor::Paid, _) => format!(
+            "{what} was settled on {anchor_on}; rule {} fires {when} settlement",
+            rule.id
+        ),
+    };
+    if count > 1 {
+        let _ = write!(text, ", reminder {occurrence} of {count}");
+    }
+    if n_items > 1 {
+        text.push_str(", grouped into one notice per client and currency");
+    }
+    for a in adjustments {
+        let _ = match a {
+            Adjustment::MovedOffNonWorkingDay { from, to } => {
+                write!(text, "; moved from {from} (a non-working day) to {to}")
+            }
+            Adjustment::Paused { pause, until, .. } => {
+                write!(text, "; held back by a {} until {until}", pause.describe())
+            }
+            Adjustment::Deferred { gap_days, from } => write!(
+                text,
+                "; deferred from {from} to keep {gap_days} day(s) between messages to the client"
+            ),
+            Adjustment::SpacedAfterManualSend { manual_on } => {
+                write!(text, "; spaced after a manual send on {manual_on}")
+            }
+            Adjustment::CatchUp { scheduled_on } => {
+                write!(
+                    text,
+                    "; scheduled for {scheduled_on} and not sent then, so it goes now (catch-up)"
+                )
+            }
+        };
+    }
+    text
+}
+
+fn suppress_text(rule: &CompiledRule, item: &Item, on: NaiveDate, reason: &SuppressReason) -> String {
+    let what = item_words(item);
+    let r = &rule.id;
+    match reason {
+        SuppressReason::Paid => format!("{what} is paid: rule {r} does not fire on {on}"),
+        SuppressReason::Cancelled => format!("{what} is cancelled: rule {r} does not fire on {on}"),
+        SuppressReason::Void => format!("{what} is void: rule {r} does not fire on {on}"),
+        SuppressReason::Draft => format!("{what} is a draft: rule {r} does not fire on {on}"),
+        SuppressReason::Completed => format!("{what} is completed: rule {r} does not fire on {on}"),
+        SuppressReason::NotSettled => format!("{what} is not settled: rule {r} does not fire"),
+        SuppressReason::ItemRemindersOff => {
+            format!("reminders are off for {what}: rule {r} does not fire on {on}")
+        }
+        SuppressReason::ClientRemindersOff => {
+            format!("reminders are off for the client: rule {r} does not fire on {on} for {what}")
+        }
+        SuppressReason::ExcludedForClient => {
+            format!("rule {r} is off for the client: nothing on {on} for {what}")
+        }
+        SuppressReason::Paused { pause, reason } => {
+            format!(
+                "{what} is under a {} ({reason}) with no end date: rule {r} does not fire on {on}",
+                pause.describe()
+            )
+        }
+        SuppressReason::BeforeCollectionStart { start } => {
+            format!("{what} predates the collection start {start}: rule {r} never reminds it")
+        }
+        SuppressReason::BelowMinimumBalance { minimum } => {
+            format!("the balance of {what} is below {minimum}: rule {r} does not fire on {on}")
+        }
+        SuppressReason::CountReached { count } => {
+            format!("rule {r} already fired {count} time(s) for {what}: nothing on {on}")
+        }
+        SuppressReason::Superseded { by } => {
+            format!("rule {r} for {what} on {on} is superseded by the later stage {by}")
+        }
+        SuppressReason::DueSoonAfterDue { due } => {
+            format!("rule {r} would remind {what} as due soon on or after its due date {due}: not sent")
+        }
+        SuppressReason::NoRecipients => {
+            format!("no contact of the client has notify on for rule {r}: nothing on {on} for {what}")
+        }
+        SuppressReason::MovedOffNonWorkingDay { to } => {
+            format!("{on} is a non-working day: rule {r} for {what} moves to {to}")
+        }
+        SuppressReason::PausedUntil { pause, reason, until } => format!(
+            "{what} is under a {} until {until} ({reason}): rule {r} waits until after it",
+            pause.describe()
+        ),
+        SuppressReason::Deferred { gap_days } => format!(
+            "another message went to the client less than {gap_days} day(s) before: rule {r} for {what} waits"
+        ),
+        SuppressReason::AlreadySent => format!("rule {r} for {what} on {on} is already recorded as sent"),
+        SuppressReason::Expired { days } => {
+            format!("rule {r} for {what} was due on {on} and is more than {days} day(s) late: dropped")
+        }
+    }
+}

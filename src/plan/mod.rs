@@ -1,0 +1,115 @@
+//! The planner: inputs plus `now` in, a plan of reminder events out.
+
+mod diff;
+mod engine;
+mod event;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+use crate::model::id::{ClientId, ItemId};
+
+pub use diff::{Change, PlanDiff};
+pub use engine::Planner;
+pub use event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
+
+/// How far ahead a plan forecasts.
+///
+/// # Example
+/// ```
+/// use dunning::Horizon;
+/// assert_eq!(Horizon::days(30).as_days(), 30);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Horizon(u32);
+
+impl Horizon {
+    /// No forecast: only what is due now.
+    pub const NONE: Horizon = Horizon(0);
+
+    /// A forecast of `days` days after `now`.
+    #[must_use]
+    pub const fn days(days: u32) -> Self {
+        Horizon(days)
+    }
+
+    /// Its length in days.
+    #[must_use]
+    pub const fn as_days(self) -> u32 {
+        self.0
+    }
+
+    pub(crate) fn end(self, now: DateTime<Utc>) -> Result<DateTime<Utc>, ValidationError> {
+        now.checked_add_signed(Duration::days(i64::from(self.0)))
+            .ok_or(ValidationError::OutOfRange {
+                field: "horizon",
+                value: self.0.to_string(),
+            })
+    }
+}
+
+/// What to send now, what would follow up to the horizon, and what is not sent and why.
+///
+/// Made by [`Planner::plan`]. Events are sorted by send instant, then client, then key;
+/// suppressed entries by date, client, item and rule: the serialized plan is the same bytes
+/// for the same inputs, whatever order the input collections come in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The instant planned for.
+    pub now: DateTime<Utc>,
+    /// The forecast's length.
+    pub horizon: Horizon,
+    pub(crate) due: Vec<Event>,
+    pub(crate) upcoming: Vec<Event>,
+    pub(crate) suppressed: Vec<Suppressed>,
+}
+
+impl Plan {
+    /// Events to send now (their send instant has come).
+    #[must_use]
+    pub fn due(&self) -> &[Event] {
+        &self.due
+    }
+
+    /// Events after `now` up to `now + horizon`, assuming nothing changes and every event is
+    /// sent when planned.
+    #[must_use]
+    pub fn upcoming(&self) -> &[Event] {
+        &self.upcoming
+    }
+
+    /// Events not sent (or not on their day), with reasons, between the planner's lookback
+    /// before `now` and the horizon.
+    #[must_use]
+    pub fn suppressed(&self) -> &[Suppressed] {
+        &self.suppressed
+    }
+
+    /// Due then upcoming events.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.due.iter().chain(&self.upcoming)
+    }
+
+    /// Every event about one item (seed 002's "Eventos" view of an invoice).
+    pub fn for_item<'a>(&'a self, item: &'a ItemId) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events().filter(move |e| e.covers(item))
+    }
+
+    /// Every event for one client.
+    pub fn for_client<'a>(&'a self, client: &'a ClientId) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events().filter(move |e| &e.client == client)
+    }
+
+    /// Every suppressed entry about one item.
+    pub fn suppressed_for_item<'a>(&'a self, item: &'a ItemId) -> impl Iterator<Item = &'a Suppressed> + 'a {
+        self.suppressed.iter().filter(move |s| &s.item == item)
+    }
+
+    /// What `other` adds, removes or changes compared to this plan, by event key: the effect of
+    /// a settings change before it is saved.
+    #[must_use]
+    pub fn diff(&self, other: &Plan) -> PlanDiff {
+        PlanDiff::between(self, other)
+    }
+}

@@ -1,0 +1,394 @@
+//! The policy: company settings, the business calendar, collection start dates and rules.
+
+mod lint;
+mod overrides;
+mod rule;
+
+use std::collections::HashSet;
+
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+use crate::time::{BusinessCalendar, TimeZone};
+
+pub use lint::LintWarning;
+pub(crate) use lint::lint;
+pub use overrides::{ClientOverrides, EffectiveRule, EffectiveSettings, Origin, RuleOverride, Setting};
+pub use rule::{Anchor, Conditions, Rule};
+
+/// Collection start dates (seed 004): items older than these are never reminded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollectionStart {
+    /// "Comienzo de cobro para facturas pasadas": items due before this date are never
+    /// reminded by any rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub past_items: Option<NaiveDate>,
+    /// "Comienzo de cobro para nuevas facturas": rules anchored on the issue date fire only
+    /// for items issued on or after this date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_items: Option<NaiveDate>,
+}
+
+/// The collection policy: everything the planner needs besides the data.
+///
+/// Load it from JSON or TOML with serde; [`Planner::new`](crate::Planner::new) validates
+/// it and reports lint warnings.
+///
+/// # Example
+/// ```
+/// let policy: dunning::Policy = toml::from_str(r#"
+///     time_zone = "America/Santiago"
+///     send_time = "09:00"
+///     payment_term_days = 30
+///     [calendar]
+///     non_working_weekdays = ["Sat", "Sun"]
+///     [[rules]]
+///     id = "due-soon"
+///     anchor = "due"
+///     offset_days = -5
+///     [[rules]]
+///     id = "overdue"
+///     anchor = "due"
+///     every_days = 7
+///     count = 4
+/// "#)?;
+/// assert_eq!(policy.rules.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The company's time zone, used for clients without one.
+    #[serde(default = "utc")]
+    pub time_zone: TimeZone,
+    /// Local time of day reminders go out (default 09:00).
+    #[serde(default = "nine", with = "hhmm")]
+    pub send_time: NaiveTime,
+    /// Default payment term in days, 1 to 30 (seed 004); invoices without a due date are due
+    /// this many days after issue.
+    #[serde(default = "thirty")]
+    pub payment_term_days: u32,
+    /// Default locale of messages.
+    #[serde(default = "spanish")]
+    pub locale: String,
+    /// Collection start dates.
+    #[serde(default)]
+    pub collection: CollectionStart,
+    /// Non-working weekdays and holidays.
+    #[serde(default)]
+    pub calendar: BusinessCalendar,
+    /// Minimum days between two messages to the same client, across rules (0: no minimum).
+    #[serde(default)]
+    pub min_gap_days: u32,
+    /// The rules, in stage order: when several are due for one item at once, the later
+    /// stage wins.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+fn utc() -> TimeZone {
+    TimeZone::UTC
+}
+fn nine() -> NaiveTime {
+    NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN)
+}
+fn thirty() -> u32 {
+    30
+}
+fn spanish() -> String {
+    "es".into()
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            time_zone: utc(),
+            send_time: nine(),
+            payment_term_days: thirty(),
+            locale: spanish(),
+            collection: CollectionStart::default(),
+            calendar: BusinessCalendar::default(),
+            min_gap_days: 0,
+            rules: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// A policy in `time_zone` with the defaults (09:00, 30 days, no rules).
+    #[must_use]
+    pub fn new(time_zone: TimeZone) -> Self {
+        Self {
+            time_zone,
+            ..Self::default()
+        }
+    }
+
+    /// Adds a rule.
+    #[must_use]
+    pub fn with_rule(mut self, rule: Rule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Replaces the calendar.
+    #[must_use]
+    pub fn with_calendar(mut self, calendar: BusinessCalendar) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
+    /// Sets the send time.
+    #[must_use]
+    pub fn with_send_time(mut self, send_time: NaiveTime) -> Self {
+        self.send_time = send_time;
+        self
+    }
+
+    /// Sets the payment term.
+    #[must_use]
+    pub fn with_payment_term(mut self, days: u32) -> Self {
+        self.payment_term_days = days;
+        self
+    }
+
+    /// Sets the minimum gap between messages to one client.
+    #[must_use]
+    pub fn with_min_gap(mut self, days: u32) -> Self {
+        self.min_gap_days = days;
+        self
+    }
+
+    /// Sets the collection start dates.
+    #[must_use]
+    pub fn with_collection_start(mut self, collection: CollectionStart) -> Self {
+        self.collection = collection;
+        self
+    }
+
+    /// Checks the policy: payment term in range, unique rule ids, rules with a spacing and a
+    /// count that can fire, a calendar with working days.
+    ///
+    /// # Errors
+    /// The first problem, naming the rule or field and the value.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        check_term("policy.payment_term_days", self.payment_term_days)?;
+        self.calendar.validate()?;
+        let mut seen = HashSet::new();
+        for rule in &self.rules {
+            if !seen.insert(rule.id.as_str()) {
+                return Err(ValidationError::DuplicateId {
+                    kind: "rule",
+                    id: rule.id.to_string(),
+                });
+            }
+            check_rule_shape(rule.id.as_str(), rule.every_days, rule.count)?;
+            if rule.offset_days < 0 && rule.anchor != Anchor::Due {
+                return Err(ValidationError::InvalidRuleField {
+                    rule: rule.id.to_string(),
+                    field: "offset_days",
+                    value: rule.offset_days.to_string(),
+                    anchor: rule.anchor.to_string(),
+                });
+            }
+            for m in &rule.when.min_balance {
+                if m.is_negative() {
+                    return Err(ValidationError::InvalidRuleField {
+                        rule: rule.id.to_string(),
+                        field: "when.min_balance",
+                        value: m.to_string(),
+                        anchor: rule.anchor.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_term(field: &str, days: u32) -> Result<(), ValidationError> {
+    if !(1..=30).contains(&days) {
+        return Err(ValidationError::PaymentTermOutOfRange {
+            field: field.to_owned(),
+            value: days,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_rule_shape(rule: &str, every: Option<u32>, count: u32) -> Result<(), ValidationError> {
+    if every == Some(0) {
+        return Err(ValidationError::ZeroSpacing {
+            rule: rule.to_owned(),
+            field: "every_days",
+        });
+    }
+    if count == 0 {
+        return Err(ValidationError::ZeroCount {
+            rule: rule.to_owned(),
+            field: "count",
+        });
+    }
+    if count > 1 && every.is_none() {
+        return Err(ValidationError::RepeatWithoutSpacing {
+            rule: rule.to_owned(),
+            count,
+        });
+    }
+    Ok(())
+}
+
+/// Serde for times of day written `"09:00"` (or `"09:00:00"`).
+pub(crate) mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn parse(text: &str) -> Option<NaiveTime> {
+        NaiveTime::parse_from_str(text, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+            .ok()
+    }
+
+    pub(crate) fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&t.format("%H:%M"))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM")))
+    }
+
+    pub(crate) mod option {
+        use chrono::NaiveTime;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub(crate) fn serialize<S: Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                None => Ok(None),
+                Some(text) => super::parse(&text).map(Some).ok_or_else(|| {
+                    serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM"))
+                }),
+            }
+        }
+    }
+
+    pub(crate) mod setting {
+        use chrono::NaiveTime;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        use crate::policy::{Origin, Setting};
+
+        #[derive(Serialize, Deserialize)]
+        struct Repr {
+            #[serde(with = "super")]
+            value: NaiveTime,
+            origin: Origin,
+        }
+
+        pub(crate) fn serialize<S: Serializer>(t: &Setting<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+            Repr {
+                value: t.value,
+                origin: t.origin,
+            }
+            .serialize(s)
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Setting<NaiveTime>, D::Error> {
+            let r = Repr::deserialize(d)?;
+            Ok(Setting {
+                value: r.value,
+                origin: r.origin,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str) -> Rule {
+        Rule::new(id.parse().unwrap(), Anchor::Due, 0)
+    }
+
+    #[test]
+    fn payment_term_must_be_1_to_30() {
+        for bad in [0, 31] {
+            let p = Policy::default().with_payment_term(bad);
+            assert_eq!(
+                p.validate(),
+                Err(ValidationError::PaymentTermOutOfRange {
+                    field: "policy.payment_term_days".into(),
+                    value: bad
+                })
+            );
+        }
+        assert!(Policy::default().with_payment_term(1).validate().is_ok());
+    }
+
+    #[test]
+    fn rules_are_checked() {
+        let dup = Policy::default().with_rule(rule("a")).with_rule(rule("a"));
+        assert_eq!(
+            dup.validate(),
+            Err(ValidationError::DuplicateId {
+                kind: "rule",
+                id: "a".into()
+            })
+        );
+        let zero = Policy::default().with_rule(rule("a").repeat(0, 3));
+        assert_eq!(
+            zero.validate(),
+            Err(ValidationError::ZeroSpacing {
+                rule: "a".into(),
+                field: "every_days"
+            })
+        );
+        let mut no_count = rule("a");
+        no_count.count = 0;
+        assert!(matches!(
+            Policy::default().with_rule(no_count).validate(),
+            Err(ValidationError::ZeroCount { .. })
+        ));
+        let mut unspaced = rule("a");
+        unspaced.count = 3;
+        assert!(matches!(
+            Policy::default().with_rule(unspaced).validate(),
+            Err(ValidationError::RepeatWithoutSpacing { count: 3, .. })
+        ));
+        let before_issue = Policy::default().with_rule(Rule::new("i".parse().unwrap(), Anchor::Issued, -1));
+        assert!(matches!(
+            before_issue.validate(),
+            Err(ValidationError::InvalidRuleField {
+                field: "offset_days",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn loads_from_json_with_defaults_and_refuses_unknown_fields() {
+        let p: Policy = serde_json::from_str(r#"{"rules":[{"id":"r","anchor":"due"}]}"#).unwrap();
+        assert_eq!(p.send_time, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(p.payment_term_days, 30);
+        assert_eq!(p.rules[0].count, 1);
+        assert!(serde_json::from_str::<Policy>(r#"{"sendtime":"09:00"}"#).is_err());
+        let err = serde_json::from_str::<Policy>(r#"{"send_time":"9am"}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid time of day \"9am\""), "{err}");
+        let err = serde_json::from_str::<Policy>(r#"{"time_zone":"Mars/Base"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown time zone \"Mars/Base\""),
+            "{err}"
+        );
+    }
+}

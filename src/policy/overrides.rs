@@ -1,0 +1,194 @@
+//! Per-client overrides and the effective settings they produce.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+
+use crate::model::client::ContactRole;
+use crate::model::id::{ClientId, RuleId};
+use crate::policy::hhmm;
+use crate::time::TimeZone;
+
+/// A client's changes to one rule; unset fields keep the policy's value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuleOverride {
+    /// Switch the rule on or off for this client (seed 002).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Another offset from the anchor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_days: Option<i32>,
+    /// Another spacing between repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every_days: Option<u32>,
+    /// Another count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Other contact roles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<ContactRole>>,
+}
+
+impl RuleOverride {
+    /// The rule switched off for the client.
+    #[must_use]
+    pub fn off() -> Self {
+        Self {
+            enabled: Some(false),
+            ..Self::default()
+        }
+    }
+}
+
+/// Per-client settings; each set field overrides the policy's (DESIGN.md behaviour 6).
+///
+/// The client's time zone and locale are fields of [`Client`](crate::Client) itself.
+///
+/// # Example
+/// ```
+/// use dunning::{ClientOverrides, RuleOverride};
+/// let overrides = ClientOverrides::default()
+///     .payment_term(15)
+///     .rule("due-soon".parse()?, RuleOverride::off());
+/// assert_eq!(overrides.payment_term_days, Some(15));
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientOverrides {
+    /// All automatic reminders on or off for this client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<bool>,
+    /// The client's payment term in days (1 to 30).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_term_days: Option<u32>,
+    /// Local time of day to send at.
+    #[serde(with = "hhmm::option", skip_serializing_if = "Option::is_none")]
+    pub send_time: Option<NaiveTime>,
+    /// Minimum days between two messages to this client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_gap_days: Option<u32>,
+    /// Contact roles that receive reminders, unless a rule names its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<ContactRole>>,
+    /// Changes to single rules, by rule id.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<RuleId, RuleOverride>,
+}
+
+impl ClientOverrides {
+    /// Switches all automatic reminders on or off.
+    #[must_use]
+    pub fn reminders(mut self, on: bool) -> Self {
+        self.reminders = Some(on);
+        self
+    }
+
+    /// Sets the payment term.
+    #[must_use]
+    pub fn payment_term(mut self, days: u32) -> Self {
+        self.payment_term_days = Some(days);
+        self
+    }
+
+    /// Sets the minimum gap between messages.
+    #[must_use]
+    pub fn min_gap(mut self, days: u32) -> Self {
+        self.min_gap_days = Some(days);
+        self
+    }
+
+    /// Sets the send time.
+    #[must_use]
+    pub fn send_time(mut self, time: NaiveTime) -> Self {
+        self.send_time = Some(time);
+        self
+    }
+
+    /// Overrides one rule.
+    #[must_use]
+    pub fn rule(mut self, id: RuleId, rule: RuleOverride) -> Self {
+        self.rules.insert(id, rule);
+        self
+    }
+}
+
+/// Where an effective value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Origin {
+    /// The policy (or the library default the policy kept).
+    Policy,
+    /// The client's overrides.
+    Client,
+}
+
+/// A value and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting<T> {
+    /// The value in force.
+    pub value: T,
+    /// Who set it.
+    pub origin: Origin,
+}
+
+impl<T> Setting<T> {
+    pub(crate) fn pick(policy: T, client: Option<T>) -> Self {
+        match client {
+            Some(value) => Setting {
+                value,
+                origin: Origin::Client,
+            },
+            None => Setting {
+                value: policy,
+                origin: Origin::Policy,
+            },
+        }
+    }
+}
+
+/// A rule as it applies to one client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectiveRule {
+    /// The rule.
+    pub rule: RuleId,
+    /// On or off.
+    pub enabled: Setting<bool>,
+    /// Offset from the anchor.
+    pub offset_days: Setting<i32>,
+    /// Spacing between repeats.
+    pub every_days: Setting<Option<u32>>,
+    /// Count.
+    pub count: Setting<u32>,
+    /// Contact roles (empty: all with notify on).
+    pub roles: Setting<Vec<ContactRole>>,
+}
+
+/// Every setting in force for one client, with its origin (policy or client).
+///
+/// Made by [`Planner::effective_settings`](crate::Planner::effective_settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectiveSettings {
+    /// The client.
+    pub client: ClientId,
+    /// Automatic reminders on or off.
+    pub reminders: Setting<bool>,
+    /// Time zone for send dates.
+    pub time_zone: Setting<TimeZone>,
+    /// Locale of messages.
+    pub locale: Setting<String>,
+    /// Local send time.
+    #[serde(with = "hhmm::setting")]
+    pub send_time: Setting<NaiveTime>,
+    /// Payment term in days.
+    pub payment_term_days: Setting<u32>,
+    /// Minimum days between two messages.
+    pub min_gap_days: Setting<u32>,
+    /// Default contact roles (empty: all with notify on).
+    pub roles: Setting<Vec<ContactRole>>,
+    /// Each rule of the policy as it applies to the client.
+    pub rules: Vec<EffectiveRule>,
+}

@@ -1,0 +1,202 @@
+//! Reminder rules.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::client::ContactRole;
+use crate::model::id::RuleId;
+use crate::model::item::ItemKind;
+use crate::money::Money;
+
+/// The item date a rule counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Anchor {
+    /// The issue date ("invoice issued" notices).
+    Issued,
+    /// The due date: negative offsets are "due soon", zero "due today", positive "overdue".
+    Due,
+    /// When the client was notified of the item (seed 003's pending actions).
+    Sent,
+    /// When the item was paid or completed ("thank you" notices).
+    Paid,
+}
+
+impl fmt::Display for Anchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Anchor::Issued => "issued",
+            Anchor::Due => "due",
+            Anchor::Sent => "sent",
+            Anchor::Paid => "paid",
+        })
+    }
+}
+
+/// Conditions an item and its client must meet for a rule to apply to it.
+///
+/// Empty lists mean "no condition".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Conditions {
+    /// Minimum balance per currency; an item whose balance is below the minimum for its
+    /// currency is not reminded by this rule. Currencies not listed have no minimum.
+    pub min_balance: Vec<Money>,
+    /// Item kinds the rule applies to (empty: all).
+    pub kinds: Vec<ItemKind>,
+    /// The rule applies only to clients with at least one of these tags (empty: all).
+    pub client_tags: Vec<String>,
+}
+
+/// A reminder rule: when, how often, to whom, about what.
+///
+/// A rule is anchored on an item date with an offset in days (negative = before), and may
+/// repeat every `every_days` up to `count` times. Repeats are spaced from the last actual
+/// send, so an outage never produces a burst.
+///
+/// # Example
+/// The seed 001 example: five days before the due date, then on the due date and every week
+/// after, up to four times.
+/// ```
+/// use dunning::{Anchor, Rule};
+/// let soon = Rule::new("due-soon".parse()?, Anchor::Due, -5);
+/// let overdue = Rule::new("overdue".parse()?, Anchor::Due, 0).repeat(7, 4);
+/// assert_eq!(overdue.count, 4);
+/// # let _ = soon;
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Unique id within the policy; part of every event key.
+    pub id: RuleId,
+    /// The item date it counts from.
+    pub anchor: Anchor,
+    /// Days from the anchor to the first reminder (negative: before; only for `due`).
+    #[serde(default)]
+    pub offset_days: i32,
+    /// Days between repeats (also the spacing after a manual send).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_days: Option<u32>,
+    /// How many reminders at most (1: no repeats).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Conditions on the item and client.
+    #[serde(default)]
+    pub when: Conditions,
+    /// Contact roles it goes to (empty: every contact with notify on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<ContactRole>,
+    /// Send one notice per client and currency for all items that fire the same day.
+    #[serde(default)]
+    pub group: bool,
+    /// Whether the rule is on.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Drop an occurrence that could not go out within this many days of its day (for
+    /// notices that make no sense late, such as "thank you" or "invoice issued"); none:
+    /// late occurrences go out on catch-up, however late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_after_days: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+impl Rule {
+    /// A single reminder `offset_days` from `anchor`, to every contact, for every item kind.
+    #[must_use]
+    pub fn new(id: RuleId, anchor: Anchor, offset_days: i32) -> Self {
+        Self {
+            id,
+            anchor,
+            offset_days,
+            every_days: None,
+            count: 1,
+            when: Conditions::default(),
+            roles: Vec::new(),
+            group: false,
+            enabled: true,
+            expires_after_days: None,
+        }
+    }
+
+    /// The same rule repeating every `every_days` up to `count` times in all.
+    #[must_use]
+    pub fn repeat(mut self, every_days: u32, count: u32) -> Self {
+        self.every_days = Some(every_days);
+        self.count = count;
+        self
+    }
+
+    /// The same rule restricted to item kinds.
+    #[must_use]
+    pub fn for_kinds(mut self, kinds: impl IntoIterator<Item = ItemKind>) -> Self {
+        self.when.kinds = kinds.into_iter().collect();
+        self
+    }
+
+    /// The same rule addressed to some contact roles only.
+    #[must_use]
+    pub fn to_roles(mut self, roles: impl IntoIterator<Item = ContactRole>) -> Self {
+        self.roles = roles.into_iter().collect();
+        self
+    }
+
+    /// The same rule grouping items per client and currency.
+    #[must_use]
+    pub fn grouped(mut self) -> Self {
+        self.group = true;
+        self
+    }
+
+    /// The same rule with a minimum balance in one currency.
+    #[must_use]
+    pub fn min_balance(mut self, minimum: Money) -> Self {
+        self.when.min_balance.push(minimum);
+        self
+    }
+
+    /// The same rule for clients with one of these tags only.
+    #[must_use]
+    pub fn for_client_tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.when.client_tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The same rule switched on or off.
+    #[must_use]
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// The same rule dropping occurrences more than `days` late.
+    #[must_use]
+    pub fn expires_after(mut self, days: u32) -> Self {
+        self.expires_after_days = Some(days);
+        self
+    }
+
+    /// A "thank you" notice when an item is paid or completed, dropped if more than seven
+    /// days late.
+    #[must_use]
+    pub fn thank_you(id: RuleId) -> Self {
+        Self::new(id, Anchor::Paid, 0).expires_after(7)
+    }
+
+    /// The default reminder for seed 003's pending actions: three days after the client was
+    /// notified, one reminder, spaced three days from any manual resend.
+    #[must_use]
+    pub fn pending_action(id: RuleId) -> Self {
+        let mut rule = Self::new(id, Anchor::Sent, 3).repeat(3, 1);
+        rule.when.kinds = ItemKind::ALL[1..].to_vec();
+        rule
+    }
+}

@@ -1,0 +1,354 @@
+//! Time zones, local send times and the business calendar.
+//!
+//! Every reminder has a local send date in the client's time zone and a local send time.
+//! [`local_instant`] turns the pair into a UTC instant following RFC 5545: a local time inside
+//! a daylight-saving gap is read with the offset in force before the gap (02:30 on a
+//! spring-forward night becomes 03:30), and in an overlap the earlier instant wins.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Offset, TimeZone as _, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::ValidationError;
+
+/// An IANA time zone, such as `America/Santiago`.
+///
+/// Serialized as its name. The host's local time zone is never used by this crate: every
+/// zone is named.
+///
+/// # Example
+/// ```
+/// use dunning::TimeZone;
+/// let tz: TimeZone = "Europe/Madrid".parse()?;
+/// assert_eq!(tz.name(), "Europe/Madrid");
+/// assert!("Mars/Olympus".parse::<TimeZone>().is_err());
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeZone(Tz);
+
+impl TimeZone {
+    /// UTC.
+    pub const UTC: TimeZone = TimeZone(Tz::UTC);
+
+    /// Looks a zone up by its IANA name.
+    ///
+    /// # Errors
+    /// [`ValidationError::UnknownTimeZone`] naming the value.
+    pub fn from_name(name: &str) -> Result<Self, ValidationError> {
+        name.parse::<Tz>()
+            .map(TimeZone)
+            .map_err(|_| ValidationError::UnknownTimeZone {
+                value: name.to_owned(),
+            })
+    }
+
+    /// The IANA name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The chrono-tz zone.
+    #[must_use]
+    pub fn tz(&self) -> Tz {
+        self.0
+    }
+
+    /// The local calendar date at instant `at` in this zone.
+    #[must_use]
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.0).date_naive()
+    }
+}
+
+impl From<Tz> for TimeZone {
+    fn from(tz: Tz) -> Self {
+        TimeZone(tz)
+    }
+}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Debug for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TimeZone {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s)
+    }
+}
+
+impl Serialize for TimeZone {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Self::from_name(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The UTC instant of local `date` at local `time` in `tz`.
+///
+/// In a daylight-saving gap the local time is read with the offset in force before the gap
+/// (RFC 5545), so it lands as far after the gap's start as it was meant to be; in an overlap
+/// the earlier of the two instants is taken.
+///
+/// # Example
+/// ```
+/// use chrono::{NaiveDate, NaiveTime};
+/// use dunning::{local_instant, TimeZone};
+/// let madrid = TimeZone::from_name("Europe/Madrid")?;
+/// // 2026-03-29 02:30 does not exist in Madrid: it is read as 03:30 CEST.
+/// let at = local_instant(
+///     madrid,
+///     NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(),
+///     NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
+/// );
+/// assert_eq!(at.to_rfc3339(), "2026-03-29T01:30:00+00:00");
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
+#[must_use]
+pub fn local_instant(tz: TimeZone, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let local = date.and_time(time);
+    match tz.0.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
+        chrono::LocalResult::None => {
+            // A gap: use the offset in force a day before (no zone changes twice in a day).
+            let before = local - chrono::Duration::days(1);
+            let offset = match tz.0.from_local_datetime(&before) {
+                chrono::LocalResult::Single(t) => t.offset().fix(),
+                chrono::LocalResult::Ambiguous(a, _) => a.offset().fix(),
+                chrono::LocalResult::None => tz.0.offset_from_utc_datetime(&before).fix(),
+            };
+            (local - offset).and_utc()
+        }
+    }
+}
+
+/// Which way a reminder moves when it lands on a non-working day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shift {
+    /// To the previous working day (reminders before the due date).
+    Earlier,
+    /// To the next working day (every other reminder).
+    Later,
+}
+
+/// Non-working weekdays and holiday dates.
+///
+/// A reminder that lands on a non-working day moves: reminders before a due date to the
+/// previous working day, others to the next (DESIGN.md behaviour 3).
+///
+/// # Example
+/// ```
+/// use chrono::{NaiveDate, Weekday};
+/// use dunning::{BusinessCalendar, Shift};
+/// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+/// let cal = BusinessCalendar::new([Weekday::Sat, Weekday::Sun], [d(9, 18)]);
+/// // Friday 18 September 2026 is a holiday in Chile.
+/// assert_eq!(cal.shift(d(9, 18), Shift::Later), Some(d(9, 21)));
+/// assert_eq!(cal.shift(d(9, 18), Shift::Earlier), Some(d(9, 17)));
+/// assert_eq!(cal.shift(d(9, 17), Shift::Later), Some(d(9, 17)));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusinessCalendar {
+    /// Weekdays when nothing is sent, e.g. `["Sat", "Sun"]`.
+    pub non_working_weekdays: Vec<Weekday>,
+    /// Dates when nothing is sent.
+    pub holidays: BTreeSet<NaiveDate>,
+}
+
+impl BusinessCalendar {
+    /// A calendar from non-working weekdays and holidays.
+    #[must_use]
+    pub fn new(
+        non_working_weekdays: impl IntoIterator<Item = Weekday>,
+        holidays: impl IntoIterator<Item = NaiveDate>,
+    ) -> Self {
+        let mut non_working_weekdays: Vec<Weekday> = non_working_weekdays.into_iter().collect();
+        non_working_weekdays.sort_by_key(Weekday::num_days_from_monday);
+        non_working_weekdays.dedup();
+        Self {
+            non_working_weekdays,
+            holidays: holidays.into_iter().collect(),
+        }
+    }
+
+    /// Whether reminders may be sent on `date`.
+    #[must_use]
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        !self.non_working_weekdays.contains(&date.weekday()) && !self.holidays.contains(&date)
+    }
+
+    /// Checks that at least one weekday is a working day.
+    ///
+    /// # Errors
+    /// [`ValidationError::NoWorkingDay`].
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let all = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ];
+        if all.iter().all(|d| self.non_working_weekdays.contains(d)) {
+            return Err(ValidationError::NoWorkingDay);
+        }
+        Ok(())
+    }
+
+    /// `date` if it is a working day, else the nearest working day in direction `shift`.
+    /// `None` only when no working day exists in that direction before the end of chrono's
+    /// calendar (a calendar without working weekdays, which [`validate`](Self::validate)
+    /// refuses).
+    #[must_use]
+    pub fn shift(&self, date: NaiveDate, shift: Shift) -> Option<NaiveDate> {
+        CompiledCalendar::new(self).shift(date, shift)
+    }
+}
+
+/// A calendar in the form the planner uses: a weekday mask and a sorted holiday list.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompiledCalendar {
+    weekday_mask: u8,
+    holidays: Vec<NaiveDate>,
+}
+
+impl CompiledCalendar {
+    pub(crate) fn new(cal: &BusinessCalendar) -> Self {
+        let weekday_mask = cal
+            .non_working_weekdays
+            .iter()
+            .fold(0u8, |m, d| m | (1 << d.num_days_from_monday()));
+        Self {
+            weekday_mask,
+            holidays: cal.holidays.iter().copied().collect(),
+        }
+    }
+
+    pub(crate) fn is_working_day(&self, date: NaiveDate) -> bool {
+        self.weekday_mask & (1 << date.weekday().num_days_from_monday()) == 0
+            && (self.holidays.is_empty() || self.holidays.binary_search(&date).is_err())
+    }
+
+    pub(crate) fn shift(&self, date: NaiveDate, shift: Shift) -> Option<NaiveDate> {
+        if self.weekday_mask == 0x7f {
+            return None;
+        }
+        let mut d = date;
+        // Holidays are finite and some weekday works, so this ends; the bound is a guard.
+        for _ in 0..=(self.holidays.len() + 7) {
+            if self.is_working_day(d) {
+                return Some(d);
+            }
+            d = match shift {
+                Shift::Earlier => d.checked_sub_days(Days::new(1))?,
+                Shift::Later => d.checked_add_days(Days::new(1))?,
+            };
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+    fn tz(name: &str) -> TimeZone {
+        TimeZone::from_name(name).unwrap()
+    }
+
+    #[test]
+    fn plain_local_time() {
+        let at = local_instant(tz("America/Santiago"), d(2026, 7, 1), t(9, 0));
+        assert_eq!(at.to_rfc3339(), "2026-07-01T13:00:00+00:00"); // -04 in winter
+        let at = local_instant(tz("America/Santiago"), d(2026, 12, 1), t(9, 0));
+        assert_eq!(at.to_rfc3339(), "2026-12-01T12:00:00+00:00"); // -03 in summer
+    }
+
+    #[test]
+    fn gap_uses_the_offset_before_it() {
+        // Santiago springs forward at 2026-09-06 00:00 -04 -> 01:00 -03.
+        let at = local_instant(tz("America/Santiago"), d(2026, 9, 6), t(0, 30));
+        assert_eq!(at.to_rfc3339(), "2026-09-06T04:30:00+00:00"); // = 01:30 -03
+        // Madrid springs forward at 2026-03-29 02:00 CET -> 03:00 CEST.
+        let at = local_instant(tz("Europe/Madrid"), d(2026, 3, 29), t(2, 30));
+        assert_eq!(at.to_rfc3339(), "2026-03-29T01:30:00+00:00"); // = 03:30 CEST
+    }
+
+    #[test]
+    fn overlap_takes_the_earlier_instant() {
+        // Madrid falls back at 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 happens twice.
+        let at = local_instant(tz("Europe/Madrid"), d(2026, 10, 25), t(2, 30));
+        assert_eq!(at.to_rfc3339(), "2026-10-25T00:30:00+00:00"); // 02:30 CEST
+        // Santiago falls back at 2026-04-05 00:00 -03 -> 2026-04-04 23:00 -04.
+        let at = local_instant(tz("America/Santiago"), d(2026, 4, 4), t(23, 30));
+        assert_eq!(at.to_rfc3339(), "2026-04-05T02:30:00+00:00"); // 23:30 -03
+    }
+
+    #[test]
+    fn unknown_zone_is_a_typed_error() {
+        assert_eq!(
+            TimeZone::from_name("Mars/Olympus"),
+            Err(ValidationError::UnknownTimeZone {
+                value: "Mars/Olympus".into()
+            })
+        );
+        let err = serde_json::from_str::<TimeZone>("\"Nowhere/Else\"").unwrap_err();
+        assert!(err.to_string().contains("Nowhere/Else"));
+    }
+
+    #[test]
+    fn shifting_skips_weekends_and_runs_of_holidays() {
+        let cal = BusinessCalendar::new([Weekday::Sat, Weekday::Sun], [d(2026, 12, 25), d(2026, 12, 28)]);
+        // Fri 25 Dec holiday, weekend, Mon 28 holiday -> Tue 29.
+        assert_eq!(cal.shift(d(2026, 12, 25), Shift::Later), Some(d(2026, 12, 29)));
+        assert_eq!(cal.shift(d(2026, 12, 28), Shift::Earlier), Some(d(2026, 12, 24)));
+        assert!(cal.is_working_day(d(2026, 12, 24)));
+    }
+
+    #[test]
+    fn a_calendar_without_working_days_is_refused() {
+        let all = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ];
+        let cal = BusinessCalendar::new(all, []);
+        assert_eq!(cal.validate(), Err(ValidationError::NoWorkingDay));
+        assert_eq!(cal.shift(d(2026, 1, 1), Shift::Later), None);
+    }
+}
