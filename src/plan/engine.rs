@@ -181,12 +181,12 @@ fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
     }
 }
 
-fn stage_of(anchor: Anchor, nominal: NaiveDate, due: Option<NaiveDate>) -> Stage {
+fn stage_of(anchor: Anchor, send_on: NaiveDate, due: Option<NaiveDate>) -> Stage {
     match anchor {
         Anchor::Issued => Stage::Issued,
         Anchor::Sent => Stage::Pending,
         Anchor::Paid => Stage::ThankYou,
-        Anchor::Due => match due.map(|d| nominal.cmp(&d)) {
+        Anchor::Due => match due.map(|d| send_on.cmp(&d)) {
             Some(std::cmp::Ordering::Less) => Stage::DueSoon,
             Some(std::cmp::Ordering::Equal) => Stage::DueToday,
             _ => Stage::Overdue,
@@ -1237,7 +1237,7 @@ impl Planner {
             })
             .collect();
         let first_ctx = &ctxs[first.item];
-        let stage = stage_of(rule.anchor, nominal, first_ctx.due);
+        let stage = stage_of(rule.anchor, scheduled, first_ctx.due);
         let adjustments = fc.map(|c| c.adjustments.clone()).unwrap_or_default();
         let text = why_text(
             rule,

@@ -1,0 +1,84 @@
+//! Helpers shared by the scenario, simulation and property tests.
+#![allow(dead_code)]
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
+use dunning::*;
+
+pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+pub fn t(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+pub fn utc(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, day, h, min, 0).unwrap()
+}
+
+pub fn tz(name: &str) -> TimeZone {
+    TimeZone::from_name(name).unwrap()
+}
+
+pub fn money(text: &str, code: &str) -> Money {
+    Money::parse(text, Currency::from_code(code).unwrap()).unwrap()
+}
+
+pub fn client(id: &str, zone: &str) -> Client {
+    Client::new(id.parse().unwrap(), format!("Client {id}"))
+        .with_contact(Contact::new(format!("Billing {id}"), format!("billing@{id}.example")))
+        .with_time_zone(tz(zone))
+}
+
+pub fn invoice(id: &str, client: &str, issued: NaiveDate, due: NaiveDate, total: Money) -> Item {
+    Item::invoice(id.parse().unwrap(), client.parse().unwrap(), issued, total).due(due)
+}
+
+pub fn rule(id: &str, anchor: Anchor, offset: i32) -> Rule {
+    Rule::new(id.parse().unwrap(), anchor, offset)
+}
+
+/// The seed 001 policy: five days before the due date, then on it and weekly after, up to 3.
+pub fn seed001_policy(zone: &str) -> Policy {
+    Policy::new(tz(zone))
+        .with_rule(rule("due-soon", Anchor::Due, -5))
+        .with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3))
+}
+
+/// A compact, readable line per event and suppression, for assertions.
+pub fn lines(plan: &Plan) -> Vec<String> {
+    let mut out: Vec<String> = plan
+        .due()
+        .iter()
+        .map(|e| format!("due {} {} {}", e.send_on, e.key, e.send_at.to_rfc3339()))
+        .collect();
+    out.extend(
+        plan.upcoming()
+            .iter()
+            .map(|e| format!("upcoming {} {} {}", e.send_on, e.key, e.send_at.to_rfc3339())),
+    );
+    out.extend(plan.suppressed().iter().map(|s| format!("suppressed {} {} {:?}", s.on, s.key, s.reason)));
+    out
+}
+
+/// Runs a planner from `start` to `end` in steps of `step`, recording every due event as
+/// sent at the step's instant, and returns the history in order.
+pub fn simulate(
+    planner: &Planner,
+    clients: &[Client],
+    items: &[Item],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    step: chrono::Duration,
+) -> Vec<HistoryEntry> {
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut now = start;
+    while now <= end {
+        let plan = planner.plan(clients, items, &history, now, Horizon::NONE).unwrap();
+        for e in plan.due() {
+            history.push(e.to_history(now));
+        }
+        now += step;
+    }
+    history
+}

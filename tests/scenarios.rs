@@ -1,0 +1,478 @@
+//! Whole-plan scenarios from the seeds, snapshotted with insta.
+
+mod common;
+
+use common::*;
+use dunning::*;
+
+fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+#[test]
+fn seed001_five_days_before_then_on_and_after_due() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let clients = [client("acme", "America/Santiago")];
+    let items = [invoice("F-1001", "acme", d(2026, 3, 2), d(2026, 4, 1), money("119000", "CLP"))];
+    // 10:00 in Santiago (-03): the due-soon reminder's 09:00 has passed.
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 27, 13, 0), Horizon::days(30))
+        .unwrap();
+    assert_eq!(
+        lines(&plan),
+        [
+            "due 2026-03-27 due-soon/F-1001/1 2026-03-27T12:00:00+00:00",
+            "upcoming 2026-04-01 overdue/F-1001/1 2026-04-01T12:00:00+00:00",
+            "upcoming 2026-04-08 overdue/F-1001/2 2026-04-08T13:00:00+00:00",
+            "upcoming 2026-04-15 overdue/F-1001/3 2026-04-15T13:00:00+00:00",
+            "suppressed 2026-04-22 overdue/F-1001/4 CountReached { count: 3 }",
+        ]
+    );
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed001", plan));
+}
+
+#[test]
+fn seed003_pending_actions_every_3_days_once_and_stop_when_completed_or_count_reached() {
+    let policy = Policy::new(tz("Europe/Madrid")).with_rule(Rule::pending_action("pending".parse().unwrap()));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("gestoria", "Europe/Madrid")];
+    let proposal = Item::action("P-7".parse().unwrap(), "gestoria".parse().unwrap(), ItemKind::Proposal, d(2026, 5, 4));
+    let form = Item::action("FORM-2".parse().unwrap(), "gestoria".parse().unwrap(), ItemKind::Form, d(2026, 5, 4))
+        .with_status(ItemStatus::Completed);
+    let items = [proposal, form];
+    let now = utc(2026, 5, 7, 8, 0); // 10:00 in Madrid, three days after sending
+    let plan = planner.plan(&clients, &items, &[], now, Horizon::days(14)).unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed003_first", plan));
+    assert_eq!(plan.due().len(), 1);
+    assert_eq!(plan.due()[0].key.as_str(), "pending/P-7/1");
+    assert_eq!(plan.due()[0].stage, Stage::Pending);
+    assert!(plan.upcoming().is_empty(), "one reminder by default");
+    assert!(plan
+        .suppressed()
+        .iter()
+        .any(|s| s.item.as_str() == "FORM-2" && s.reason == SuppressReason::Completed));
+
+    // After the reminder is recorded, the count is reached: nothing more, and it says so.
+    let history: Vec<HistoryEntry> = plan.due().iter().map(|e| e.to_history(now)).collect();
+    let later = planner
+        .plan(&clients, &items, &history, utc(2026, 5, 10, 8, 0), Horizon::days(14))
+        .unwrap();
+    assert!(later.due().is_empty() && later.upcoming().is_empty());
+    assert!(later
+        .suppressed()
+        .iter()
+        .any(|s| s.reason == SuppressReason::CountReached { count: 1 }));
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed003_count_reached", later));
+}
+
+#[test]
+fn seed003_item_settings_replace_days_and_count() {
+    let policy = Policy::new(tz("Europe/Madrid")).with_rule(Rule::pending_action("pending".parse().unwrap()));
+    let planner = Planner::new(&policy).unwrap();
+    let mut sig = Item::action("S-1".parse().unwrap(), "g".parse().unwrap(), ItemKind::Signature, d(2026, 5, 4));
+    sig.reminder_every_days = Some(5);
+    sig.reminder_count = Some(2);
+    let plan = planner
+        .plan(&[client("g", "Europe/Madrid")], &[sig], &[], utc(2026, 5, 4, 12, 0), Horizon::days(30))
+        .unwrap();
+    let days: Vec<_> = plan.upcoming().iter().map(|e| e.send_on).collect();
+    assert_eq!(days, [d(2026, 5, 9), d(2026, 5, 14)]);
+}
+
+#[test]
+fn seed002_per_client_off_and_rule_off() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let off = client("off", "America/Santiago").with_overrides(ClientOverrides::default().reminders(false));
+    let no_soon = client("nosoon", "America/Santiago")
+        .with_overrides(ClientOverrides::default().rule("due-soon".parse().unwrap(), RuleOverride::off()));
+    let on = client("on", "America/Santiago");
+    let items = [
+        invoice("A-1", "off", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("B-1", "nosoon", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("C-1", "on", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+    ];
+    let plan = planner
+        .plan(&[off, no_soon.clone(), on], &items, &[], utc(2026, 3, 27, 13, 0), Horizon::days(7))
+        .unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed002_client_off", plan));
+    let keys: Vec<_> = plan.events().map(|e| e.key.as_str().to_owned()).collect();
+    assert_eq!(keys, ["due-soon/C-1/1", "overdue/B-1/1", "overdue/C-1/1"]);
+    assert!(plan
+        .suppressed()
+        .iter()
+        .any(|s| s.item.as_str() == "A-1" && s.reason == SuppressReason::ClientRemindersOff));
+    assert!(plan
+        .suppressed()
+        .iter()
+        .any(|s| s.item.as_str() == "B-1" && s.reason == SuppressReason::ExcludedForClient));
+
+    let settings = planner.effective_settings(&no_soon).unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed002_effective_settings", settings));
+}
+
+#[test]
+fn partial_payment_keeps_reminding_the_balance() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let item = invoice("F-2", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1190000", "CLP"))
+        .paid(money("400000", "CLP"), d(2026, 3, 20));
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &[item], &[], utc(2026, 4, 1, 13, 0), Horizon::days(10))
+        .unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("partial_payment", plan));
+    let e = &plan.due()[0];
+    assert_eq!(e.amount_due, Some(money("790000", "CLP")));
+    assert_eq!(e.items[0].balance, Some(money("790000", "CLP")));
+}
+
+#[test]
+fn payment_promise_holds_reminders_until_after_it() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let item = invoice("F-3", "acme", d(2026, 3, 2), d(2026, 4, 1), money("50000", "CLP"))
+        .with_pause(Pause::new(PauseKind::Promise, "pagará el 10 de abril").until(d(2026, 4, 10)));
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &[item], &[], utc(2026, 4, 1, 13, 0), Horizon::days(30))
+        .unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("payment_promise", plan));
+    assert!(plan.due().is_empty());
+    assert_eq!(plan.upcoming()[0].send_on, d(2026, 4, 11));
+    assert!(plan.suppressed().iter().any(|s| matches!(
+        &s.reason,
+        SuppressReason::PausedUntil { pause: PauseKind::Promise, until, .. } if *until == d(2026, 4, 10)
+    )));
+}
+
+#[test]
+fn open_ended_dispute_stops_reminders() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let item = invoice("F-4", "acme", d(2026, 3, 2), d(2026, 4, 1), money("50000", "CLP"))
+        .with_pause(Pause::new(PauseKind::Dispute, "factura objetada"));
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &[item], &[], utc(2026, 4, 1, 13, 0), Horizon::days(30))
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    assert!(matches!(
+        plan.suppressed()[0].reason,
+        SuppressReason::Paused { pause: PauseKind::Dispute, .. }
+    ));
+}
+
+#[test]
+fn dst_change_in_santiago_between_planning_and_sending() {
+    // Planned in winter (-04) for a send after the spring-forward night of 2026-09-06,
+    // at 00:30, a time that does not exist that night.
+    let policy = seed001_policy("America/Santiago").with_send_time(t(0, 30));
+    let planner = Planner::new(&policy).unwrap();
+    let items = [invoice("F-5", "acme", d(2026, 8, 7), d(2026, 9, 6), money("10000", "CLP"))];
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 9, 1, 12, 0), Horizon::days(14))
+        .unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("dst_santiago", plan));
+    let at: Vec<_> = plan.upcoming().iter().map(|e| e.send_at.to_rfc3339()).collect();
+    // 09-06 00:30 is read with -04 (the offset before the gap) = 01:30 -03;
+    // 09-13 00:30 exists and is -03.
+    assert_eq!(at, ["2026-09-06T04:30:00+00:00", "2026-09-13T03:30:00+00:00"]);
+    assert_eq!(plan.upcoming()[0].send_on, d(2026, 9, 6));
+}
+
+#[test]
+fn dst_change_in_madrid_between_planning_and_sending() {
+    let policy = seed001_policy("Europe/Madrid").with_send_time(t(2, 30));
+    let planner = Planner::new(&policy).unwrap();
+    let items = [
+        invoice("F-6", "sl", d(2026, 3, 1), d(2026, 3, 29), money("100.00", "EUR")),
+        invoice("F-7", "sl", d(2026, 10, 1), d(2026, 10, 25), money("100.00", "EUR")),
+    ];
+    let clients = [client("sl", "Europe/Madrid")];
+    let spring = planner.plan(&clients, &items, &[], utc(2026, 3, 25, 12, 0), Horizon::days(5)).unwrap();
+    let autumn = planner.plan(&clients, &items, &[], utc(2026, 10, 21, 12, 0), Horizon::days(5)).unwrap();
+    snapshot_settings().bind(|| {
+        insta::assert_yaml_snapshot!("dst_madrid_spring", spring);
+        insta::assert_yaml_snapshot!("dst_madrid_autumn", autumn);
+    });
+    // Gap: 02:30 on 03-29 does not exist, read as 03:30 CEST = 01:30 UTC.
+    let e = spring.upcoming().iter().find(|e| e.send_on == d(2026, 3, 29)).unwrap();
+    assert_eq!(e.send_at.to_rfc3339(), "2026-03-29T01:30:00+00:00");
+    // Overlap: 02:30 on 10-25 happens twice; the earlier (CEST, 00:30 UTC) wins.
+    let e = autumn.upcoming().iter().find(|e| e.send_on == d(2026, 10, 25)).unwrap();
+    assert_eq!(e.send_at.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+}
+
+#[test]
+fn holiday_shift_moves_before_due_earlier_and_others_later() {
+    // Chile: 2026-09-18 (Fri) and 2026-09-19 (Sat) are holidays; weekends off.
+    let policy = Policy::new(tz("America/Santiago"))
+        .with_calendar(BusinessCalendar::new(
+            [chrono::Weekday::Sat, chrono::Weekday::Sun],
+            [d(2026, 9, 18), d(2026, 9, 19)],
+        ))
+        .with_rule(rule("due-soon", Anchor::Due, -3))
+        .with_rule(rule("overdue", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let items = [
+        // due Mon 09-21: -3 = Fri 09-18 (holiday) -> Thu 09-17.
+        invoice("F-8", "acme", d(2026, 9, 1), d(2026, 9, 21), money("5000", "CLP")),
+        // due Fri 09-18 (holiday): overdue moves to Mon 09-21.
+        invoice("F-9", "acme", d(2026, 9, 1), d(2026, 9, 18), money("5000", "CLP")),
+    ];
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 9, 10, 12, 0), Horizon::days(20))
+        .unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("holiday_shift", plan));
+    let on = |key: &str| plan.events().find(|e| e.key.as_str() == key).unwrap().send_on;
+    assert_eq!(on("due-soon/F-8/1"), d(2026, 9, 17));
+    assert_eq!(on("overdue/F-9/1"), d(2026, 9, 21));
+    assert!(plan.suppressed().iter().any(|s| s.key.as_str() == "overdue/F-9/1"
+        && s.reason == SuppressReason::MovedOffNonWorkingDay { to: d(2026, 9, 21) }));
+}
+
+#[test]
+fn outage_of_ten_days_sends_only_the_latest_stage_once() {
+    let policy = Policy::new(tz("America/Santiago"))
+        .with_rule(rule("due-soon", Anchor::Due, -5))
+        .with_rule(rule("due-today", Anchor::Due, 0))
+        .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "America/Santiago")];
+    let items = [invoice("F-10", "acme", d(2026, 3, 2), d(2026, 4, 1), money("70000", "CLP"))];
+    // Last plan ran on 03-26; the host was down until 04-05 (ten days).
+    let plan = planner.plan(&clients, &items, &[], utc(2026, 4, 5, 13, 0), Horizon::days(20)).unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("outage_catch_up", plan));
+    assert_eq!(plan.due().len(), 1);
+    let e = &plan.due()[0];
+    assert_eq!(e.key.as_str(), "overdue/F-10/1");
+    assert_eq!(e.send_on, d(2026, 4, 4));
+    assert!(e.why.adjustments.contains(&Adjustment::CatchUp { scheduled_on: d(2026, 4, 4) }));
+    let superseded: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| matches!(s.reason, SuppressReason::Superseded { .. }))
+        .map(|s| s.key.as_str())
+        .collect();
+    assert_eq!(superseded, ["due-today/F-10/1"]);
+    assert!(plan
+        .suppressed()
+        .iter()
+        .any(|s| s.key.as_str() == "due-soon/F-10/1" && matches!(s.reason, SuppressReason::DueSoonAfterDue { .. })));
+    // The next repeat is spaced a week from the actual send (04-05), not from 04-04.
+    assert_eq!(plan.upcoming()[0].send_on, d(2026, 4, 12));
+}
+
+#[test]
+fn clp_invoice_amounts_have_no_decimals() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let items = [invoice("F-11", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1234567", "CLP"))];
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 4, 1, 13, 0), Horizon::NONE)
+        .unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("clp_invoice", plan));
+    let json = serde_json::to_string(&plan.due()[0].amount_due).unwrap();
+    assert_eq!(json, r#"{"currency":"CLP","amount":"1234567"}"#);
+}
+
+#[test]
+fn grouped_rule_sends_one_notice_per_client_and_currency() {
+    let policy = Policy::new(tz("America/Santiago")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let planner = Planner::new(&policy).unwrap();
+    let items = [
+        invoice("F-20", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("F-21", "acme", d(2026, 3, 2), d(2026, 4, 1), money("2000", "CLP")),
+        invoice("F-22", "acme", d(2026, 3, 2), d(2026, 4, 1), money("3.50", "USD")),
+    ];
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 4, 1, 13, 0), Horizon::NONE)
+        .unwrap();
+    snapshot_settings().bind(|| insta::assert_yaml_snapshot!("grouped", plan));
+    let keys: Vec<_> = plan.due().iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["overdue/acme/CLP/2026-04-01", "overdue/acme/USD/2026-04-01"]);
+    assert_eq!(plan.due()[0].amount_due, Some(money("3000", "CLP")));
+    assert_eq!(plan.due()[0].items.len(), 2);
+}
+
+#[test]
+fn min_gap_spaces_messages_to_one_client() {
+    let policy = Policy::new(tz("America/Santiago")).with_min_gap(2).with_rule(rule("overdue", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let items = [
+        invoice("F-30", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("F-31", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+    ];
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 4, 1, 13, 0), Horizon::days(5))
+        .unwrap();
+    assert_eq!(
+        lines(&plan),
+        [
+            "due 2026-04-01 overdue/F-30/1 2026-04-01T12:00:00+00:00",
+            "upcoming 2026-04-03 overdue/F-31/1 2026-04-03T12:00:00+00:00",
+            "suppressed 2026-04-01 overdue/F-31/1 Deferred { gap_days: 2 }",
+        ]
+    );
+}
+
+#[test]
+fn manual_send_spaces_the_next_automatic_one_without_using_its_count() {
+    let policy = Policy::new(tz("Europe/Madrid")).with_rule(Rule::pending_action("pending".parse().unwrap()));
+    let planner = Planner::new(&policy).unwrap();
+    let items = [Item::action("P-1".parse().unwrap(), "g".parse().unwrap(), ItemKind::Approval, d(2026, 5, 4))];
+    let manual = HistoryEntry::manual("g".parse().unwrap(), "P-1".parse().unwrap(), utc(2026, 5, 6, 10, 0));
+    let plan = planner
+        .plan(&[client("g", "Europe/Madrid")], &items, &[manual], utc(2026, 5, 7, 8, 0), Horizon::days(10))
+        .unwrap();
+    assert!(plan.due().is_empty());
+    let e = &plan.upcoming()[0];
+    assert_eq!((e.send_on, e.occurrence), (d(2026, 5, 9), 1));
+    assert!(e.why.adjustments.contains(&Adjustment::SpacedAfterManualSend { manual_on: d(2026, 5, 6) }));
+}
+
+#[test]
+fn collection_start_dates_exclude_older_items() {
+    let policy = seed001_policy("America/Santiago")
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_collection_start(CollectionStart {
+            past_items: Some(d(2026, 3, 1)),
+            new_items: Some(d(2026, 3, 20)),
+        });
+    let planner = Planner::new(&policy).unwrap();
+    let items = [
+        invoice("OLD", "acme", d(2026, 1, 2), d(2026, 2, 1), money("1000", "CLP")),
+        invoice("MID", "acme", d(2026, 3, 10), d(2026, 4, 9), money("1000", "CLP")),
+        invoice("NEW", "acme", d(2026, 3, 25), d(2026, 4, 24), money("1000", "CLP")),
+    ];
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 3, 25, 13, 0), Horizon::days(40))
+        .unwrap();
+    assert!(plan.events().all(|e| e.items[0].item.as_str() != "OLD"));
+    assert!(plan.events().any(|e| e.key.as_str() == "issued/NEW/1"));
+    assert!(!plan.events().any(|e| e.key.as_str() == "issued/MID/1"));
+    assert!(plan.events().any(|e| e.key.as_str() == "overdue/MID/1"));
+    assert!(plan.suppressed().iter().any(|s| s.key.as_str() == "issued/MID/1"
+        && s.reason == SuppressReason::BeforeCollectionStart { start: d(2026, 3, 20) }));
+}
+
+#[test]
+fn thank_you_fires_when_paid_and_not_when_stale() {
+    let policy = seed001_policy("America/Santiago").with_rule(Rule::thank_you("thanks".parse().unwrap()));
+    let planner = Planner::new(&policy).unwrap();
+    let paid = invoice("F-40", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))
+        .paid(money("1000", "CLP"), d(2026, 3, 30));
+    let old = invoice("F-41", "acme", d(2026, 1, 2), d(2026, 2, 1), money("1000", "CLP"))
+        .paid(money("1000", "CLP"), d(2026, 2, 3));
+    let plan = planner
+        .plan(&[client("acme", "America/Santiago")], &[paid, old], &[], utc(2026, 3, 31, 13, 0), Horizon::days(10))
+        .unwrap();
+    let due: Vec<_> = plan.due().iter().map(|e| (e.key.as_str(), e.stage)).collect();
+    assert_eq!(due, [("thanks/F-40/1", Stage::ThankYou)]);
+    assert!(plan.suppressed().iter().any(|s| s.key.as_str() == "overdue/F-40/1" && s.reason == SuppressReason::Paid));
+}
+
+#[test]
+fn escalation_goes_to_the_roles_a_rule_names() {
+    let policy = Policy::new(tz("America/Santiago"))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_rule(rule("escalate", Anchor::Due, 30).to_roles([ContactRole::Manager, ContactRole::Executive]));
+    let planner = Planner::new(&policy).unwrap();
+    let acme = client("acme", "America/Santiago")
+        .with_contact(Contact::new("Gerente", "gerente@acme.example").with_role(ContactRole::Manager))
+        .with_contact(Contact::new("Muted", "muted@acme.example").with_role(ContactRole::Executive).with_notify(false));
+    let items = [invoice("F-50", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))];
+    let plan = planner.plan(&[acme], &items, &[], utc(2026, 3, 31, 13, 0), Horizon::days(40)).unwrap();
+    let to = |key: &str| -> Vec<String> {
+        plan.events()
+            .find(|e| e.key.as_str() == key)
+            .unwrap()
+            .recipients
+            .iter()
+            .map(|r| r.email.clone())
+            .collect()
+    };
+    assert_eq!(to("overdue/F-50/1"), ["billing@acme.example", "gerente@acme.example"]);
+    assert_eq!(to("escalate/F-50/1"), ["gerente@acme.example"]);
+}
+
+#[test]
+fn bad_inputs_are_typed_errors_naming_the_value() {
+    let planner = Planner::new(&seed001_policy("UTC")).unwrap();
+    let now = utc(2026, 4, 1, 12, 0);
+    let c = client("acme", "UTC");
+    let good = invoice("F-1", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP"));
+    let err = planner.plan(&[c.clone(), c.clone()], &[], &[], now, Horizon::NONE).unwrap_err();
+    assert_eq!(err, ValidationError::DuplicateId { kind: "client", id: "acme".into() });
+    let err = planner.plan(&[c.clone()], &[good.clone(), good.clone()], &[], now, Horizon::NONE).unwrap_err();
+    assert_eq!(err, ValidationError::DuplicateId { kind: "item", id: "F-1".into() });
+    let stray = invoice("F-2", "ghost", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP"));
+    let err = planner.plan(&[c.clone()], &[stray], &[], now, Horizon::NONE).unwrap_err();
+    assert_eq!(err, ValidationError::UnknownClient { item: "F-2".into(), client: "ghost".into() });
+    let bad_override = c
+        .clone()
+        .with_overrides(ClientOverrides::default().rule("nope".parse().unwrap(), RuleOverride::off()));
+    let err = planner.plan(&[bad_override], &[], &[], now, Horizon::NONE).unwrap_err();
+    assert_eq!(err, ValidationError::UnknownRuleOverride { client: "acme".into(), rule: "nope".into() });
+    let bad_term = c.clone().with_overrides(ClientOverrides::default().payment_term(45));
+    let err = planner.plan(&[bad_term], &[], &[], now, Horizon::NONE).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "client acme.overrides.payment_term_days: payment term of 45 days is out of range (1 to 30)"
+    );
+    let bad_due = invoice("F-3", "acme", d(2026, 3, 2), d(2026, 3, 1), money("1", "CLP"));
+    let err = planner.plan(&[c], &[bad_due], &[], now, Horizon::NONE).unwrap_err();
+    assert_eq!(err.to_string(), "item F-3: due date 2026-03-01 is before issue date 2026-03-02");
+
+    let err = serde_json::from_str::<Item>(
+        r#"{"id":"F-9","client":"acme","issued_on":"2026-03-02","total":{"currency":"ZZZ","amount":"1"}}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown currency \"ZZZ\""), "{err}");
+}
+
+#[test]
+fn policy_diff_shows_what_a_settings_change_would_add_or_remove() {
+    let old = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let new_policy = Policy::new(tz("America/Santiago"))
+        .with_rule(rule("due-soon", Anchor::Due, -2))
+        .with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3));
+    let new = Planner::new(&new_policy).unwrap();
+    let clients = [client("acme", "America/Santiago")];
+    let items = [invoice("F-60", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))];
+    let now = utc(2026, 3, 20, 13, 0);
+    let a = old.plan(&clients, &items, &[], now, Horizon::days(30)).unwrap();
+    let b = new.plan(&clients, &items, &[], now, Horizon::days(30)).unwrap();
+    let diff = a.diff(&b);
+    assert!(diff.added.is_empty() && diff.removed.is_empty());
+    assert_eq!(diff.changed.len(), 1);
+    assert_eq!(diff.changed[0].before.send_on, d(2026, 3, 27));
+    assert_eq!(diff.changed[0].after.send_on, d(2026, 3, 30));
+    assert!(a.diff(&a).is_empty());
+}
+
+#[test]
+fn policy_loads_from_toml() {
+    let policy: Policy = toml::from_str(
+        r#"
+        time_zone = "America/Santiago"
+        send_time = "08:30"
+        payment_term_days = 15
+        min_gap_days = 1
+        [collection]
+        past_items = "2026-01-01"
+        [calendar]
+        non_working_weekdays = ["Sat", "Sun"]
+        holidays = ["2026-09-18"]
+        [[rules]]
+        id = "overdue"
+        anchor = "due"
+        offset_days = 3
+        every_days = 7
+        count = 4
+        roles = ["billing", "manager"]
+        [rules.when]
+        kinds = ["invoice"]
+        min_balance = [{ currency = "CLP", amount = "10000" }]
+        "#,
+    )
+    .unwrap();
+    let planner = Planner::new(&policy).unwrap();
+    assert!(planner.warnings().is_empty());
+    assert_eq!(policy.rules[0].when.min_balance[0], money("10000", "CLP"));
+}
