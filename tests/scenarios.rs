@@ -15,7 +15,13 @@ fn snapshot_settings() -> insta::Settings {
 fn seed001_five_days_before_then_on_and_after_due() {
     let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
     let clients = [client("acme", "America/Santiago")];
-    let items = [invoice("F-1001", "acme", d(2026, 3, 2), d(2026, 4, 1), money("119000", "CLP"))];
+    let items = [invoice(
+        "F-1001",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("119000", "CLP"),
+    )];
     // 10:00 in Santiago (-03): the due-soon reminder's 09:00 has passed.
     let plan = planner
         .plan(&clients, &items, &[], utc(2026, 3, 27, 13, 0), Horizon::days(30))
@@ -38,32 +44,53 @@ fn seed003_pending_actions_every_3_days_once_and_stop_when_completed_or_count_re
     let policy = Policy::new(tz("Europe/Madrid")).with_rule(Rule::pending_action("pending".parse().unwrap()));
     let planner = Planner::new(&policy).unwrap();
     let clients = [client("gestoria", "Europe/Madrid")];
-    let proposal = Item::action("P-7".parse().unwrap(), "gestoria".parse().unwrap(), ItemKind::Proposal, d(2026, 5, 4));
-    let form = Item::action("FORM-2".parse().unwrap(), "gestoria".parse().unwrap(), ItemKind::Form, d(2026, 5, 4))
-        .with_status(ItemStatus::Completed);
+    let proposal = Item::action(
+        "P-7".parse().unwrap(),
+        "gestoria".parse().unwrap(),
+        ItemKind::Proposal,
+        d(2026, 5, 4),
+    );
+    let form = Item::action(
+        "FORM-2".parse().unwrap(),
+        "gestoria".parse().unwrap(),
+        ItemKind::Form,
+        d(2026, 5, 4),
+    )
+    .with_status(ItemStatus::Completed);
     let items = [proposal, form];
     let now = utc(2026, 5, 7, 8, 0); // 10:00 in Madrid, three days after sending
-    let plan = planner.plan(&clients, &items, &[], now, Horizon::days(14)).unwrap();
+    let plan = planner
+        .plan(&clients, &items, &[], now, Horizon::days(14))
+        .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed003_first", plan));
     assert_eq!(plan.due().len(), 1);
     assert_eq!(plan.due()[0].key.as_str(), "pending/P-7/1");
     assert_eq!(plan.due()[0].stage, Stage::Pending);
     assert!(plan.upcoming().is_empty(), "one reminder by default");
-    assert!(plan
-        .suppressed()
-        .iter()
-        .any(|s| s.item.as_str() == "FORM-2" && s.reason == SuppressReason::Completed));
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.item.as_str() == "FORM-2" && s.reason == SuppressReason::Completed)
+    );
 
     // After the reminder is recorded, the count is reached: nothing more, and it says so.
     let history: Vec<HistoryEntry> = plan.due().iter().map(|e| e.to_history(now)).collect();
     let later = planner
-        .plan(&clients, &items, &history, utc(2026, 5, 10, 8, 0), Horizon::days(14))
+        .plan(
+            &clients,
+            &items,
+            &history,
+            utc(2026, 5, 10, 8, 0),
+            Horizon::days(14),
+        )
         .unwrap();
     assert!(later.due().is_empty() && later.upcoming().is_empty());
-    assert!(later
-        .suppressed()
-        .iter()
-        .any(|s| s.reason == SuppressReason::CountReached { count: 1 }));
+    assert!(
+        later
+            .suppressed()
+            .iter()
+            .any(|s| s.reason == SuppressReason::CountReached { count: 1 })
+    );
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed003_count_reached", later));
 }
 
@@ -71,11 +98,22 @@ fn seed003_pending_actions_every_3_days_once_and_stop_when_completed_or_count_re
 fn seed003_item_settings_replace_days_and_count() {
     let policy = Policy::new(tz("Europe/Madrid")).with_rule(Rule::pending_action("pending".parse().unwrap()));
     let planner = Planner::new(&policy).unwrap();
-    let mut sig = Item::action("S-1".parse().unwrap(), "g".parse().unwrap(), ItemKind::Signature, d(2026, 5, 4));
+    let mut sig = Item::action(
+        "S-1".parse().unwrap(),
+        "g".parse().unwrap(),
+        ItemKind::Signature,
+        d(2026, 5, 4),
+    );
     sig.reminder_every_days = Some(5);
     sig.reminder_count = Some(2);
     let plan = planner
-        .plan(&[client("g", "Europe/Madrid")], &[sig], &[], utc(2026, 5, 4, 12, 0), Horizon::days(30))
+        .plan(
+            &[client("g", "Europe/Madrid")],
+            &[sig],
+            &[],
+            utc(2026, 5, 4, 12, 0),
+            Horizon::days(30),
+        )
         .unwrap();
     let days: Vec<_> = plan.upcoming().iter().map(|e| e.send_on).collect();
     assert_eq!(days, [d(2026, 5, 9), d(2026, 5, 14)]);
@@ -90,23 +128,37 @@ fn seed002_per_client_off_and_rule_off() {
     let on = client("on", "America/Santiago");
     let items = [
         invoice("A-1", "off", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
-        invoice("B-1", "nosoon", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+        invoice(
+            "B-1",
+            "nosoon",
+            d(2026, 3, 2),
+            d(2026, 4, 1),
+            money("1000", "CLP"),
+        ),
         invoice("C-1", "on", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
     ];
     let plan = planner
-        .plan(&[off, no_soon.clone(), on], &items, &[], utc(2026, 3, 27, 13, 0), Horizon::days(7))
+        .plan(
+            &[off, no_soon.clone(), on],
+            &items,
+            &[],
+            utc(2026, 3, 27, 13, 0),
+            Horizon::days(7),
+        )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed002_client_off", plan));
     let keys: Vec<_> = plan.events().map(|e| e.key.as_str().to_owned()).collect();
     assert_eq!(keys, ["due-soon/C-1/1", "overdue/B-1/1", "overdue/C-1/1"]);
-    assert!(plan
-        .suppressed()
-        .iter()
-        .any(|s| s.item.as_str() == "A-1" && s.reason == SuppressReason::ClientRemindersOff));
-    assert!(plan
-        .suppressed()
-        .iter()
-        .any(|s| s.item.as_str() == "B-1" && s.reason == SuppressReason::ExcludedForClient));
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.item.as_str() == "A-1" && s.reason == SuppressReason::ClientRemindersOff)
+    );
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.item.as_str() == "B-1" && s.reason == SuppressReason::ExcludedForClient)
+    );
 
     let settings = planner.effective_settings(&no_soon).unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed002_effective_settings", settings));
@@ -115,10 +167,22 @@ fn seed002_per_client_off_and_rule_off() {
 #[test]
 fn partial_payment_keeps_reminding_the_balance() {
     let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
-    let item = invoice("F-2", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1190000", "CLP"))
-        .paid(money("400000", "CLP"), d(2026, 3, 20));
+    let item = invoice(
+        "F-2",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("1190000", "CLP"),
+    )
+    .paid(money("400000", "CLP"), d(2026, 3, 20));
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &[item], &[], utc(2026, 4, 1, 13, 0), Horizon::days(10))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &[item],
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::days(10),
+        )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("partial_payment", plan));
     let e = &plan.due()[0];
@@ -132,7 +196,13 @@ fn payment_promise_holds_reminders_until_after_it() {
     let item = invoice("F-3", "acme", d(2026, 3, 2), d(2026, 4, 1), money("50000", "CLP"))
         .with_pause(Pause::new(PauseKind::Promise, "pagará el 10 de abril").until(d(2026, 4, 10)));
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &[item], &[], utc(2026, 4, 1, 13, 0), Horizon::days(30))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &[item],
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::days(30),
+        )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("payment_promise", plan));
     assert!(plan.due().is_empty());
@@ -149,12 +219,21 @@ fn open_ended_dispute_stops_reminders() {
     let item = invoice("F-4", "acme", d(2026, 3, 2), d(2026, 4, 1), money("50000", "CLP"))
         .with_pause(Pause::new(PauseKind::Dispute, "factura objetada"));
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &[item], &[], utc(2026, 4, 1, 13, 0), Horizon::days(30))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &[item],
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::days(30),
+        )
         .unwrap();
     assert!(plan.events().next().is_none());
     assert!(matches!(
         plan.suppressed()[0].reason,
-        SuppressReason::Paused { pause: PauseKind::Dispute, .. }
+        SuppressReason::Paused {
+            pause: PauseKind::Dispute,
+            ..
+        }
     ));
 }
 
@@ -164,9 +243,21 @@ fn dst_change_in_santiago_between_planning_and_sending() {
     // at 00:30, a time that does not exist that night.
     let policy = seed001_policy("America/Santiago").with_send_time(t(0, 30));
     let planner = Planner::new(&policy).unwrap();
-    let items = [invoice("F-5", "acme", d(2026, 8, 7), d(2026, 9, 6), money("10000", "CLP"))];
+    let items = [invoice(
+        "F-5",
+        "acme",
+        d(2026, 8, 7),
+        d(2026, 9, 6),
+        money("10000", "CLP"),
+    )];
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 9, 1, 12, 0), Horizon::days(14))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 9, 1, 12, 0),
+            Horizon::days(14),
+        )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("dst_santiago", plan));
     let at: Vec<_> = plan.upcoming().iter().map(|e| e.send_at.to_rfc3339()).collect();
@@ -182,20 +273,38 @@ fn dst_change_in_madrid_between_planning_and_sending() {
     let planner = Planner::new(&policy).unwrap();
     let items = [
         invoice("F-6", "sl", d(2026, 3, 1), d(2026, 3, 29), money("100.00", "EUR")),
-        invoice("F-7", "sl", d(2026, 10, 1), d(2026, 10, 25), money("100.00", "EUR")),
+        invoice(
+            "F-7",
+            "sl",
+            d(2026, 10, 1),
+            d(2026, 10, 25),
+            money("100.00", "EUR"),
+        ),
     ];
     let clients = [client("sl", "Europe/Madrid")];
-    let spring = planner.plan(&clients, &items, &[], utc(2026, 3, 25, 12, 0), Horizon::days(5)).unwrap();
-    let autumn = planner.plan(&clients, &items, &[], utc(2026, 10, 21, 12, 0), Horizon::days(5)).unwrap();
+    let spring = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 25, 12, 0), Horizon::days(5))
+        .unwrap();
+    let autumn = planner
+        .plan(&clients, &items, &[], utc(2026, 10, 21, 12, 0), Horizon::days(5))
+        .unwrap();
     snapshot_settings().bind(|| {
         insta::assert_yaml_snapshot!("dst_madrid_spring", spring);
         insta::assert_yaml_snapshot!("dst_madrid_autumn", autumn);
     });
     // Gap: 02:30 on 03-29 does not exist, read as 03:30 CEST = 01:30 UTC.
-    let e = spring.upcoming().iter().find(|e| e.send_on == d(2026, 3, 29)).unwrap();
+    let e = spring
+        .upcoming()
+        .iter()
+        .find(|e| e.send_on == d(2026, 3, 29))
+        .unwrap();
     assert_eq!(e.send_at.to_rfc3339(), "2026-03-29T01:30:00+00:00");
     // Overlap: 02:30 on 10-25 happens twice; the earlier (CEST, 00:30 UTC) wins.
-    let e = autumn.upcoming().iter().find(|e| e.send_on == d(2026, 10, 25)).unwrap();
+    let e = autumn
+        .upcoming()
+        .iter()
+        .find(|e| e.send_on == d(2026, 10, 25))
+        .unwrap();
     assert_eq!(e.send_at.to_rfc3339(), "2026-10-25T00:30:00+00:00");
 }
 
@@ -217,7 +326,13 @@ fn holiday_shift_moves_before_due_earlier_and_others_later() {
         invoice("F-9", "acme", d(2026, 9, 1), d(2026, 9, 18), money("5000", "CLP")),
     ];
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 9, 10, 12, 0), Horizon::days(20))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 9, 10, 12, 0),
+            Horizon::days(20),
+        )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("holiday_shift", plan));
     let on = |key: &str| plan.events().find(|e| e.key.as_str() == key).unwrap().send_on;
@@ -235,15 +350,25 @@ fn outage_of_ten_days_sends_only_the_latest_stage_once() {
         .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3));
     let planner = Planner::new(&policy).unwrap();
     let clients = [client("acme", "America/Santiago")];
-    let items = [invoice("F-10", "acme", d(2026, 3, 2), d(2026, 4, 1), money("70000", "CLP"))];
+    let items = [invoice(
+        "F-10",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("70000", "CLP"),
+    )];
     // Last plan ran on 03-26; the host was down until 04-05 (ten days).
-    let plan = planner.plan(&clients, &items, &[], utc(2026, 4, 5, 13, 0), Horizon::days(20)).unwrap();
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 5, 13, 0), Horizon::days(20))
+        .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("outage_catch_up", plan));
     assert_eq!(plan.due().len(), 1);
     let e = &plan.due()[0];
     assert_eq!(e.key.as_str(), "overdue/F-10/1");
     assert_eq!(e.send_on, d(2026, 4, 4));
-    assert!(e.why.adjustments.contains(&Adjustment::CatchUp { scheduled_on: d(2026, 4, 4) }));
+    assert!(e.why.adjustments.contains(&Adjustment::CatchUp {
+        scheduled_on: d(2026, 4, 4)
+    }));
     let superseded: Vec<_> = plan
         .suppressed()
         .iter()
@@ -251,10 +376,12 @@ fn outage_of_ten_days_sends_only_the_latest_stage_once() {
         .map(|s| s.key.as_str())
         .collect();
     assert_eq!(superseded, ["due-today/F-10/1"]);
-    assert!(plan
-        .suppressed()
-        .iter()
-        .any(|s| s.key.as_str() == "due-soon/F-10/1" && matches!(s.reason, SuppressReason::DueSoonAfterDue { .. })));
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.key.as_str() == "due-soon/F-10/1"
+                && matches!(s.reason, SuppressReason::DueSoonAfterDue { .. }))
+    );
     // The next repeat is spaced a week from the actual send (04-05), not from 04-04.
     assert_eq!(plan.upcoming()[0].send_on, d(2026, 4, 12));
 }
@@ -262,9 +389,21 @@ fn outage_of_ten_days_sends_only_the_latest_stage_once() {
 #[test]
 fn clp_invoice_amounts_have_no_decimals() {
     let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
-    let items = [invoice("F-11", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1234567", "CLP"))];
+    let items = [invoice(
+        "F-11",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("1234567", "CLP"),
+    )];
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 4, 1, 13, 0), Horizon::NONE)
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::NONE,
+        )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("clp_invoice", plan));
     let json = serde_json::to_string(&plan.due()[0].amount_due).unwrap();
@@ -281,25 +420,42 @@ fn grouped_rule_sends_one_notice_per_client_and_currency() {
         invoice("F-22", "acme", d(2026, 3, 2), d(2026, 4, 1), money("3.50", "USD")),
     ];
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 4, 1, 13, 0), Horizon::NONE)
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::NONE,
+        )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("grouped", plan));
     let keys: Vec<_> = plan.due().iter().map(|e| e.key.as_str()).collect();
-    assert_eq!(keys, ["overdue/acme/CLP/2026-04-01", "overdue/acme/USD/2026-04-01"]);
+    assert_eq!(
+        keys,
+        ["overdue/acme/CLP/2026-04-01", "overdue/acme/USD/2026-04-01"]
+    );
     assert_eq!(plan.due()[0].amount_due, Some(money("3000", "CLP")));
     assert_eq!(plan.due()[0].items.len(), 2);
 }
 
 #[test]
 fn min_gap_spaces_messages_to_one_client() {
-    let policy = Policy::new(tz("America/Santiago")).with_min_gap(2).with_rule(rule("overdue", Anchor::Due, 0));
+    let policy = Policy::new(tz("America/Santiago"))
+        .with_min_gap(2)
+        .with_rule(rule("overdue", Anchor::Due, 0));
     let planner = Planner::new(&policy).unwrap();
     let items = [
         invoice("F-30", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
         invoice("F-31", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
     ];
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 4, 1, 13, 0), Horizon::days(5))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::days(5),
+        )
         .unwrap();
     assert_eq!(
         lines(&plan),
@@ -315,15 +471,32 @@ fn min_gap_spaces_messages_to_one_client() {
 fn manual_send_spaces_the_next_automatic_one_without_using_its_count() {
     let policy = Policy::new(tz("Europe/Madrid")).with_rule(Rule::pending_action("pending".parse().unwrap()));
     let planner = Planner::new(&policy).unwrap();
-    let items = [Item::action("P-1".parse().unwrap(), "g".parse().unwrap(), ItemKind::Approval, d(2026, 5, 4))];
-    let manual = HistoryEntry::manual("g".parse().unwrap(), "P-1".parse().unwrap(), utc(2026, 5, 6, 10, 0));
+    let items = [Item::action(
+        "P-1".parse().unwrap(),
+        "g".parse().unwrap(),
+        ItemKind::Approval,
+        d(2026, 5, 4),
+    )];
+    let manual = HistoryEntry::manual(
+        "g".parse().unwrap(),
+        "P-1".parse().unwrap(),
+        utc(2026, 5, 6, 10, 0),
+    );
     let plan = planner
-        .plan(&[client("g", "Europe/Madrid")], &items, &[manual], utc(2026, 5, 7, 8, 0), Horizon::days(10))
+        .plan(
+            &[client("g", "Europe/Madrid")],
+            &items,
+            &[manual],
+            utc(2026, 5, 7, 8, 0),
+            Horizon::days(10),
+        )
         .unwrap();
     assert!(plan.due().is_empty());
     let e = &plan.upcoming()[0];
     assert_eq!((e.send_on, e.occurrence), (d(2026, 5, 9), 1));
-    assert!(e.why.adjustments.contains(&Adjustment::SpacedAfterManualSend { manual_on: d(2026, 5, 6) }));
+    assert!(e.why.adjustments.contains(&Adjustment::SpacedAfterManualSend {
+        manual_on: d(2026, 5, 6)
+    }));
 }
 
 #[test]
@@ -338,17 +511,32 @@ fn collection_start_dates_exclude_older_items() {
     let items = [
         invoice("OLD", "acme", d(2026, 1, 2), d(2026, 2, 1), money("1000", "CLP")),
         invoice("MID", "acme", d(2026, 3, 10), d(2026, 4, 9), money("1000", "CLP")),
-        invoice("NEW", "acme", d(2026, 3, 25), d(2026, 4, 24), money("1000", "CLP")),
+        invoice(
+            "NEW",
+            "acme",
+            d(2026, 3, 25),
+            d(2026, 4, 24),
+            money("1000", "CLP"),
+        ),
     ];
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &items, &[], utc(2026, 3, 25, 13, 0), Horizon::days(40))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 3, 25, 13, 0),
+            Horizon::days(40),
+        )
         .unwrap();
     assert!(plan.events().all(|e| e.items[0].item.as_str() != "OLD"));
     assert!(plan.events().any(|e| e.key.as_str() == "issued/NEW/1"));
     assert!(!plan.events().any(|e| e.key.as_str() == "issued/MID/1"));
     assert!(plan.events().any(|e| e.key.as_str() == "overdue/MID/1"));
     assert!(plan.suppressed().iter().any(|s| s.key.as_str() == "issued/MID/1"
-        && s.reason == SuppressReason::BeforeCollectionStart { start: d(2026, 3, 20) }));
+        && s.reason
+            == SuppressReason::BeforeCollectionStart {
+                start: d(2026, 3, 20)
+            }));
 }
 
 #[test]
@@ -360,24 +548,48 @@ fn thank_you_fires_when_paid_and_not_when_stale() {
     let old = invoice("F-41", "acme", d(2026, 1, 2), d(2026, 2, 1), money("1000", "CLP"))
         .paid(money("1000", "CLP"), d(2026, 2, 3));
     let plan = planner
-        .plan(&[client("acme", "America/Santiago")], &[paid, old], &[], utc(2026, 3, 31, 13, 0), Horizon::days(10))
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &[paid, old],
+            &[],
+            utc(2026, 3, 31, 13, 0),
+            Horizon::days(10),
+        )
         .unwrap();
     let due: Vec<_> = plan.due().iter().map(|e| (e.key.as_str(), e.stage)).collect();
     assert_eq!(due, [("thanks/F-40/1", Stage::ThankYou)]);
-    assert!(plan.suppressed().iter().any(|s| s.key.as_str() == "overdue/F-40/1" && s.reason == SuppressReason::Paid));
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.key.as_str() == "overdue/F-40/1" && s.reason == SuppressReason::Paid)
+    );
 }
 
 #[test]
 fn escalation_goes_to_the_roles_a_rule_names() {
     let policy = Policy::new(tz("America/Santiago"))
         .with_rule(rule("overdue", Anchor::Due, 0))
-        .with_rule(rule("escalate", Anchor::Due, 30).to_roles([ContactRole::Manager, ContactRole::Executive]));
+        .with_rule(
+            rule("escalate", Anchor::Due, 30).to_roles([ContactRole::Manager, ContactRole::Executive]),
+        );
     let planner = Planner::new(&policy).unwrap();
     let acme = client("acme", "America/Santiago")
         .with_contact(Contact::new("Gerente", "gerente@acme.example").with_role(ContactRole::Manager))
-        .with_contact(Contact::new("Muted", "muted@acme.example").with_role(ContactRole::Executive).with_notify(false));
-    let items = [invoice("F-50", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))];
-    let plan = planner.plan(&[acme], &items, &[], utc(2026, 3, 31, 13, 0), Horizon::days(40)).unwrap();
+        .with_contact(
+            Contact::new("Muted", "muted@acme.example")
+                .with_role(ContactRole::Executive)
+                .with_notify(false),
+        );
+    let items = [invoice(
+        "F-50",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let plan = planner
+        .plan(&[acme], &items, &[], utc(2026, 3, 31, 13, 0), Horizon::days(40))
+        .unwrap();
     let to = |key: &str| -> Vec<String> {
         plan.events()
             .find(|e| e.key.as_str() == key)
@@ -387,7 +599,10 @@ fn escalation_goes_to_the_roles_a_rule_names() {
             .map(|r| r.email.clone())
             .collect()
     };
-    assert_eq!(to("overdue/F-50/1"), ["billing@acme.example", "gerente@acme.example"]);
+    assert_eq!(
+        to("overdue/F-50/1"),
+        ["billing@acme.example", "gerente@acme.example"]
+    );
     assert_eq!(to("escalate/F-50/1"), ["gerente@acme.example"]);
 }
 
@@ -397,27 +612,74 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
     let now = utc(2026, 4, 1, 12, 0);
     let c = client("acme", "UTC");
     let good = invoice("F-1", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP"));
-    let err = planner.plan(&[c.clone(), c.clone()], &[], &[], now, Horizon::NONE).unwrap_err();
-    assert_eq!(err, ValidationError::DuplicateId { kind: "client", id: "acme".into() });
-    let err = planner.plan(&[c.clone()], &[good.clone(), good.clone()], &[], now, Horizon::NONE).unwrap_err();
-    assert_eq!(err, ValidationError::DuplicateId { kind: "item", id: "F-1".into() });
+    let err = planner
+        .plan(&[c.clone(), c.clone()], &[], &[], now, Horizon::NONE)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError::DuplicateId {
+            kind: "client",
+            id: "acme".into()
+        }
+    );
+    let err = planner
+        .plan(
+            &[c.clone()],
+            &[good.clone(), good.clone()],
+            &[],
+            now,
+            Horizon::NONE,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError::DuplicateId {
+            kind: "item",
+            id: "F-1".into()
+        }
+    );
     let stray = invoice("F-2", "ghost", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP"));
-    let err = planner.plan(&[c.clone()], &[stray], &[], now, Horizon::NONE).unwrap_err();
-    assert_eq!(err, ValidationError::UnknownClient { item: "F-2".into(), client: "ghost".into() });
+    let err = planner
+        .plan(&[c.clone()], &[stray], &[], now, Horizon::NONE)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError::UnknownClient {
+            item: "F-2".into(),
+            client: "ghost".into()
+        }
+    );
     let bad_override = c
         .clone()
         .with_overrides(ClientOverrides::default().rule("nope".parse().unwrap(), RuleOverride::off()));
-    let err = planner.plan(&[bad_override], &[], &[], now, Horizon::NONE).unwrap_err();
-    assert_eq!(err, ValidationError::UnknownRuleOverride { client: "acme".into(), rule: "nope".into() });
-    let bad_term = c.clone().with_overrides(ClientOverrides::default().payment_term(45));
-    let err = planner.plan(&[bad_term], &[], &[], now, Horizon::NONE).unwrap_err();
+    let err = planner
+        .plan(&[bad_override], &[], &[], now, Horizon::NONE)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError::UnknownRuleOverride {
+            client: "acme".into(),
+            rule: "nope".into()
+        }
+    );
+    let bad_term = c
+        .clone()
+        .with_overrides(ClientOverrides::default().payment_term(45));
+    let err = planner
+        .plan(&[bad_term], &[], &[], now, Horizon::NONE)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "client acme.overrides.payment_term_days: payment term of 45 days is out of range (1 to 30)"
     );
     let bad_due = invoice("F-3", "acme", d(2026, 3, 2), d(2026, 3, 1), money("1", "CLP"));
-    let err = planner.plan(&[c], &[bad_due], &[], now, Horizon::NONE).unwrap_err();
-    assert_eq!(err.to_string(), "item F-3: due date 2026-03-01 is before issue date 2026-03-02");
+    let err = planner
+        .plan(&[c], &[bad_due], &[], now, Horizon::NONE)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "item F-3: due date 2026-03-01 is before issue date 2026-03-02"
+    );
 
     let err = serde_json::from_str::<Item>(
         r#"{"id":"F-9","client":"acme","issued_on":"2026-03-02","total":{"currency":"ZZZ","amount":"1"}}"#,
@@ -434,7 +696,13 @@ fn policy_diff_shows_what_a_settings_change_would_add_or_remove() {
         .with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3));
     let new = Planner::new(&new_policy).unwrap();
     let clients = [client("acme", "America/Santiago")];
-    let items = [invoice("F-60", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))];
+    let items = [invoice(
+        "F-60",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
     let now = utc(2026, 3, 20, 13, 0);
     let a = old.plan(&clients, &items, &[], now, Horizon::days(30)).unwrap();
     let b = new.plan(&clients, &items, &[], now, Horizon::days(30)).unwrap();

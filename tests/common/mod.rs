@@ -26,7 +26,10 @@ pub fn money(text: &str, code: &str) -> Money {
 
 pub fn client(id: &str, zone: &str) -> Client {
     Client::new(id.parse().unwrap(), format!("Client {id}"))
-        .with_contact(Contact::new(format!("Billing {id}"), format!("billing@{id}.example")))
+        .with_contact(Contact::new(
+            format!("Billing {id}"),
+            format!("billing@{id}.example"),
+        ))
         .with_time_zone(tz(zone))
 }
 
@@ -57,7 +60,11 @@ pub fn lines(plan: &Plan) -> Vec<String> {
             .iter()
             .map(|e| format!("upcoming {} {} {}", e.send_on, e.key, e.send_at.to_rfc3339())),
     );
-    out.extend(plan.suppressed().iter().map(|s| format!("suppressed {} {} {:?}", s.on, s.key, s.reason)));
+    out.extend(
+        plan.suppressed()
+            .iter()
+            .map(|s| format!("suppressed {} {} {:?}", s.on, s.key, s.reason)),
+    );
     out
 }
 
@@ -74,7 +81,9 @@ pub fn simulate(
     let mut history: Vec<HistoryEntry> = Vec::new();
     let mut now = start;
     while now <= end {
-        let plan = planner.plan(clients, items, &history, now, Horizon::NONE).unwrap();
+        let plan = planner
+            .plan(clients, items, &history, now, Horizon::NONE)
+            .unwrap();
         for e in plan.due() {
             history.push(e.to_history(now));
         }
