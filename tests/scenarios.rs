@@ -228,13 +228,14 @@ fn open_ended_dispute_stops_reminders() {
         )
         .unwrap();
     assert!(plan.events().next().is_none());
-    assert!(matches!(
-        plan.suppressed()[0].reason,
-        SuppressReason::Paused {
-            pause: PauseKind::Dispute,
-            ..
-        }
-    ));
+    assert!(plan.suppressed().iter().any(|s| s.key.as_str() == "overdue/F-4/1"
+        && matches!(
+            s.reason,
+            SuppressReason::Paused {
+                pause: PauseKind::Dispute,
+                ..
+            }
+        )));
 }
 
 #[test]
@@ -365,7 +366,7 @@ fn outage_of_ten_days_sends_only_the_latest_stage_once() {
     assert_eq!(plan.due().len(), 1);
     let e = &plan.due()[0];
     assert_eq!(e.key.as_str(), "overdue/F-10/1");
-    assert_eq!(e.send_on, d(2026, 4, 4));
+    assert_eq!(e.send_on, d(2026, 4, 5), "a catch-up goes today");
     assert!(e.why.adjustments.contains(&Adjustment::CatchUp {
         scheduled_on: d(2026, 4, 4)
     }));

@@ -101,8 +101,8 @@ struct Send {
 #[derive(Debug, Clone)]
 struct Cand {
     nominal: NaiveDate,
-    scheduled: NaiveDate,
-    key_date: NaiveDate,
+    /// The local day it goes (never before today).
+    date: NaiveDate,
     adjustments: Vec<Adjustment>,
 }
 
@@ -658,15 +658,15 @@ impl Planner {
                 let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], sink);
                 match (block, cand) {
                     (Some(reason), Some(c)) => {
-                        if cx.in_window(c.scheduled) {
+                        if cx.in_window(c.date) {
                             let key = single_key(&rule.id, item, slot.next_occ);
-                            out.push(suppressed(&cx, rule, item, key, c.scheduled, reason));
+                            out.push(suppressed(&cx, rule, item, key, c.date, reason));
                         }
                     }
                     (None, Some(c)) => {
                         let idx = scratch.slots.len();
                         scratch.heap.push(Reverse((
-                            c.key_date,
+                            c.date,
                             ri,
                             balance.map_or("", |b| b.currency().code()),
                             li,
@@ -700,7 +700,7 @@ impl Planner {
                 }
                 scratch.heap.pop();
                 let slot = &scratch.slots[s];
-                if slot.version == v && slot.cand.as_ref().is_some_and(|c| c.key_date == day) {
+                if slot.version == v && slot.cand.as_ref().is_some_and(|c| c.date == day) {
                     batch.push(s);
                 }
             }
@@ -834,14 +834,14 @@ impl Planner {
                 let rule = &self.rules[sl.rule];
                 let item = ctxs[sl.item].item;
                 if let Some(c) = &sl.cand {
-                    if cx.in_window(c.scheduled) || c.key_date == day {
+                    if cx.in_window(c.date) {
                         let key = single_key(&rule.id, item, sl.next_occ);
                         out.push(suppressed(
                             &cx,
                             rule,
                             item,
                             key,
-                            c.scheduled,
+                            c.date,
                             SuppressReason::Superseded { by },
                         ));
                     }
@@ -881,12 +881,11 @@ impl Planner {
         slot.version += 1;
         let mut cand = self.compute(cx, ictx, slot, &scratch.sends[li], Some(out));
         if let Some(c) = &mut cand {
-            if c.key_date <= day {
-                c.key_date = add_days(day, 1).unwrap_or(day);
-                c.scheduled = c.scheduled.max(c.key_date);
+            if c.date <= day {
+                c.date = add_days(day, 1).unwrap_or(day);
             }
             scratch.heap.push(Reverse((
-                c.key_date,
+                c.date,
                 slot.rule,
                 ictx.balance.map_or("", |b| b.currency().code()),
                 li,
@@ -1045,6 +1044,55 @@ impl Planner {
             date = date.max(item.issued_on);
             let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
             let mut dir = if before_due { Shift::Earlier } else { Shift::Later };
+            // Catch-up: a day already gone goes today instead (then the calendar, pauses and
+            // the gap apply to today), unless it is a "due soon" now too late or it expired.
+            let scheduled = self.calendar.shift(date, dir)?;
+            if scheduled < cx.today {
+                if let (true, Some(due)) = (before_due, it.due) {
+                    if cx.today >= due {
+                        if let Some(out) = out.as_deref_mut() {
+                            if cx.in_window(scheduled) {
+                                let key = single_key(&rule.id, item, slot.next_occ);
+                                out.push(suppressed(
+                                    cx,
+                                    rule,
+                                    item,
+                                    key,
+                                    scheduled,
+                                    SuppressReason::DueSoonAfterDue { due },
+                                ));
+                            }
+                        }
+                        slot.next_occ += 1;
+                        continue;
+                    }
+                }
+                if let Some(days) = rule.expires_after {
+                    if add_days(scheduled, i64::from(days)).is_some_and(|last| cx.today > last) {
+                        if let Some(out) = out.as_deref_mut() {
+                            if cx.in_window(scheduled) {
+                                let key = single_key(&rule.id, item, slot.next_occ);
+                                out.push(suppressed(
+                                    cx,
+                                    rule,
+                                    item,
+                                    key,
+                                    scheduled,
+                                    SuppressReason::Expired { days },
+                                ));
+                            }
+                        }
+                        slot.next_occ += 1;
+                        slot.last_rule = slot.last_rule.max(Some(scheduled));
+                        continue;
+                    }
+                }
+                adjustments.push(Adjustment::CatchUp {
+                    scheduled_on: scheduled,
+                });
+                date = cx.today;
+                dir = Shift::Later;
+            }
             let mut stable = false;
             for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
                 let shifted = self.calendar.shift(date, dir)?;
@@ -1107,8 +1155,7 @@ impl Planner {
             if !stable {
                 return None;
             }
-            let key_date = date.max(cx.today);
-            if before_due && it.due.is_some_and(|d| key_date >= d) {
+            if before_due && it.due.is_some_and(|d| date >= d) {
                 if let (Some(out), Some(due)) = (out.as_deref_mut(), it.due) {
                     if cx.in_window(date) {
                         let key = single_key(&rule.id, item, slot.next_occ);
@@ -1125,33 +1172,9 @@ impl Planner {
                 slot.next_occ += 1;
                 continue;
             }
-            if let Some(days) = rule.expires_after {
-                if add_days(date, i64::from(days)).is_some_and(|last| cx.today > last) {
-                    if let Some(out) = out.as_deref_mut() {
-                        if cx.in_window(date) {
-                            let key = single_key(&rule.id, item, slot.next_occ);
-                            out.push(suppressed(
-                                cx,
-                                rule,
-                                item,
-                                key,
-                                date,
-                                SuppressReason::Expired { days },
-                            ));
-                        }
-                    }
-                    slot.next_occ += 1;
-                    slot.last_rule = slot.last_rule.max(Some(date));
-                    continue;
-                }
-            }
-            if date < cx.first_future && date < cx.today {
-                adjustments.push(Adjustment::CatchUp { scheduled_on: date });
-            }
             return Some(Cand {
                 nominal,
-                scheduled: date,
-                key_date,
+                date,
                 adjustments,
             });
         }
@@ -1198,7 +1221,7 @@ impl Planner {
         let first = &slots[members[0]];
         let rule = &self.rules[first.rule];
         let fc = first.cand.as_ref();
-        let scheduled = fc.map_or(cx.today, |c| c.scheduled);
+        let scheduled = fc.map_or(cx.today, |c| c.date);
         let nominal = fc.map_or(scheduled, |c| c.nominal);
         let event_items: Vec<EventItem> = members
             .iter()

@@ -1,0 +1,352 @@
+//! Invariants over generated inputs (proptest).
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use common::*;
+use dunning::*;
+use proptest::prelude::*;
+
+const ZONES: [&str; 5] = [
+    "America/Santiago",
+    "Europe/Madrid",
+    "UTC",
+    "Asia/Tokyo",
+    "America/New_York",
+];
+
+#[derive(Debug, Clone)]
+struct World {
+    policy: Policy,
+    clients: Vec<Client>,
+    items: Vec<Item>,
+    history: Vec<HistoryEntry>,
+    now: DateTime<Utc>,
+    horizon: Horizon,
+}
+
+fn base() -> NaiveDate {
+    d(2026, 3, 1)
+}
+
+fn policy_strategy() -> impl Strategy<Value = Policy> {
+    (
+        (-10i32..=-1, 0i32..=10, 1u32..=10, 1u32..=4),
+        (any::<[bool; 5]>(), 0u32..=3, any::<bool>(), 1u32..=30),
+        (
+            proptest::option::of(0i64..40),
+            proptest::option::of(0i64..60),
+            proptest::collection::vec(0i64..120, 0..4),
+        ),
+        (0u32..=12, any::<bool>()),
+    )
+        .prop_map(
+            |(
+                (soon, late, every, count),
+                (on, gap, weekends, term),
+                (past, new, holidays),
+                (hour, group),
+            )| {
+                let mut p = Policy::new(tz("America/Santiago"))
+                    .with_payment_term(term)
+                    .with_min_gap(gap)
+                    .with_send_time(t(hour + 6, 0))
+                    .with_collection_start(CollectionStart {
+                        past_items: past.map(|x| base() + Duration::days(x)),
+                        new_items: new.map(|x| base() + Duration::days(x)),
+                    })
+                    .with_calendar(BusinessCalendar::new(
+                        if weekends {
+                            vec![chrono::Weekday::Sat, chrono::Weekday::Sun]
+                        } else {
+                            vec![]
+                        },
+                        holidays.into_iter().map(|x| base() + Duration::days(x)),
+                    ));
+                if on[0] {
+                    p = p.with_rule(rule("issued", Anchor::Issued, 0));
+                }
+                if on[1] {
+                    p = p.with_rule(rule("due-soon", Anchor::Due, soon));
+                }
+                // Always present (client overrides name it), switched off when not drawn.
+                let r = rule("overdue", Anchor::Due, late)
+                    .repeat(every, count)
+                    .enabled(on[2]);
+                p = p.with_rule(if group { r.grouped() } else { r });
+                if on[3] {
+                    p = p.with_rule(Rule::pending_action("pending".parse().unwrap()));
+                }
+                if on[4] {
+                    p = p.with_rule(Rule::thank_you("thanks".parse().unwrap()));
+                }
+                p
+            },
+        )
+}
+
+fn client_strategy(i: usize) -> impl Strategy<Value = Client> {
+    (
+        0..ZONES.len(),
+        proptest::collection::vec((0u8..4, 0u8..4), 0..4),
+        0u8..8,
+        proptest::option::of((0i64..100, 0i64..20)),
+    )
+        .prop_map(move |(zone, contacts, ov, pause)| {
+            let id = format!("c{i}");
+            let mut c =
+                Client::new(id.parse().unwrap(), format!("Client {i}")).with_time_zone(tz(ZONES[zone]));
+            for (n, (notify, role)) in contacts.into_iter().enumerate() {
+                let role = [
+                    ContactRole::Billing,
+                    ContactRole::Manager,
+                    ContactRole::Executive,
+                    ContactRole::Other,
+                ][role as usize];
+                c = c.with_contact(
+                    Contact::new(format!("P{n}"), format!("p{n}@{id}.example"))
+                        .with_notify(notify != 0)
+                        .with_role(role),
+                );
+            }
+            c.overrides = match ov {
+                0 => ClientOverrides::default().reminders(false),
+                1 => ClientOverrides::default().rule("overdue".parse().unwrap(), RuleOverride::off()),
+                2 => ClientOverrides::default().payment_term(7),
+                _ => ClientOverrides::default(),
+            };
+            if let Some((from, len)) = pause {
+                let from = base() + Duration::days(from);
+                c = c.with_pause(
+                    Pause::new(PauseKind::Hold, "hold")
+                        .starting(from)
+                        .until(from + Duration::days(len)),
+                );
+            }
+            c
+        })
+}
+
+fn item_strategy(i: usize, clients: usize) -> impl Strategy<Value = Item> {
+    (
+        (0..clients, 0usize..6, 0i64..90, proptest::option::of(0i64..40)),
+        (1i64..1_000_000, 0u8..4, 0u8..16),
+        (
+            proptest::option::of((0u8..4, 0i64..100, proptest::option::of(0i64..30))),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            move |((client, kind, issued, due), (total, paid, status), (pause, reminders))| {
+                let kind = ItemKind::ALL[kind];
+                let issued = base() + Duration::days(issued);
+                let id = format!("i{i}");
+                let client = format!("c{client}");
+                let mut item = if kind == ItemKind::Invoice {
+                    let cur = if i % 2 == 0 { "CLP" } else { "EUR" };
+                    let total = Money::from_minor(total, Currency::from_code(cur).unwrap());
+                    let mut item = Item::invoice(id.parse().unwrap(), client.parse().unwrap(), issued, total);
+                    match paid {
+                        1 => item = item.paid(Money::from_minor(total.minor() / 2, total.currency()), issued),
+                        2 => item = item.paid(total, issued + Duration::days(5)),
+                        _ => {}
+                    }
+                    item
+                } else {
+                    Item::action(id.parse().unwrap(), client.parse().unwrap(), kind, issued)
+                };
+                if let Some(days) = due {
+                    item.due_on = Some(issued + Duration::days(days));
+                }
+                item.status = match status {
+                    0 => ItemStatus::Cancelled,
+                    1 => ItemStatus::Void,
+                    2 => ItemStatus::Draft,
+                    3 if kind != ItemKind::Invoice => ItemStatus::Completed,
+                    _ => item.status,
+                };
+                if let Some((k, from, len)) = pause {
+                    let kind = [
+                        PauseKind::Promise,
+                        PauseKind::Dispute,
+                        PauseKind::Hold,
+                        PauseKind::Snooze,
+                    ][k as usize];
+                    let from = base() + Duration::days(from);
+                    let p = Pause::new(kind, "pause").starting(from);
+                    item = item.with_pause(match len {
+                        Some(len) => p.until(from + Duration::days(len)),
+                        None => p,
+                    });
+                }
+                item.reminders = reminders || i % 5 != 0;
+                item
+            },
+        )
+}
+
+fn world_strategy() -> impl Strategy<Value = World> {
+    (policy_strategy(), 1usize..4, 0usize..14)
+        .prop_flat_map(|(policy, n_clients, n_items)| {
+            let clients: Vec<_> = (0..n_clients).map(client_strategy).collect();
+            let items: Vec<_> = (0..n_items).map(|i| item_strategy(i, n_clients)).collect();
+            (
+                Just(policy),
+                clients,
+                items,
+                0i64..120,
+                0u32..24,
+                0u32..60,
+                proptest::option::of(0i64..120),
+            )
+        })
+        .prop_map(|(policy, clients, items, day, hour, horizon, earlier)| {
+            let now = utc(2026, 3, 1, hour, 0) + Duration::days(day);
+            // History: what an earlier run, at `earlier`, sent.
+            let mut history = Vec::new();
+            if let Some(e) = earlier {
+                let then = utc(2026, 3, 1, 15, 0) + Duration::days(e.min(day));
+                if then < now {
+                    let planner = Planner::new(&policy).unwrap();
+                    let plan = planner.plan(&clients, &items, &[], then, Horizon::NONE).unwrap();
+                    history.extend(plan.due().iter().map(|ev| ev.to_history(then)));
+                    if let Some(item) = items.first() {
+                        history.push(HistoryEntry::manual(item.client.clone(), item.id.clone(), then));
+                    }
+                }
+            }
+            World {
+                policy,
+                clients,
+                items,
+                history,
+                now,
+                horizon: Horizon::days(horizon),
+            }
+        })
+}
+
+fn shuffled<T: Clone>(v: &[T], seed: u64) -> Vec<T> {
+    let mut out = v.to_vec();
+    let mut s = seed | 1;
+    for i in (1..out.len()).rev() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        out.swap(i, (s % (i as u64 + 1)) as usize);
+    }
+    out
+}
+
+fn plan(w: &World) -> Plan {
+    Planner::new(&w.policy)
+        .unwrap()
+        .plan(&w.clients, &w.items, &w.history, w.now, w.horizon)
+        .unwrap()
+}
+
+proptest! {
+    #[test]
+    fn deterministic_and_input_order_independent(w in world_strategy(), seed in any::<u64>()) {
+        let a = serde_json::to_string(&plan(&w)).unwrap();
+        prop_assert_eq!(&a, &serde_json::to_string(&plan(&w)).unwrap());
+        let mut v = w.clone();
+        v.clients = shuffled(&w.clients, seed);
+        for c in &mut v.clients {
+            c.contacts = shuffled(&c.contacts, seed.rotate_left(7));
+        }
+        v.items = shuffled(&w.items, seed.rotate_left(13));
+        for i in &mut v.items {
+            i.pauses = shuffled(&i.pauses, seed.rotate_left(3));
+        }
+        v.history = shuffled(&w.history, seed.rotate_left(29));
+        prop_assert_eq!(a, serde_json::to_string(&plan(&v)).unwrap());
+    }
+
+    #[test]
+    fn never_an_event_for_a_stopped_item(w in world_strategy()) {
+        let p = plan(&w);
+        for e in p.events() {
+            for ei in &e.items {
+                let item = w.items.iter().find(|i| i.id == ei.item).unwrap();
+                let client = w.clients.iter().find(|c| c.id == item.client).unwrap();
+                let status = item.effective_status().unwrap();
+                if e.stage == Stage::ThankYou {
+                    prop_assert!(status.is_settled());
+                } else {
+                    prop_assert!(status.is_pending(), "{} for a {:?} item", e.key, status);
+                    prop_assert!(
+                        !item.pauses.iter().chain(&client.pauses).any(|pa| pa.is_active(e.send_on)),
+                        "{} on {} during a pause", e.key, e.send_on
+                    );
+                }
+                prop_assert!(item.reminders);
+                prop_assert!(client.overrides.reminders != Some(false));
+                prop_assert!(!e.recipients.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn never_two_events_with_one_key_nor_a_key_already_sent(w in world_strategy()) {
+        let p = plan(&w);
+        let sent: HashSet<&str> = w.history.iter().map(|h| h.key.as_str()).collect();
+        let mut keys = HashSet::new();
+        for e in p.events() {
+            prop_assert!(keys.insert(e.key.as_str()), "duplicate {}", e.key);
+            prop_assert!(!sent.contains(e.key.as_str()), "{} was already sent", e.key);
+            prop_assert!(e.occurrence <= e.count);
+        }
+    }
+
+    #[test]
+    fn replan_after_recording_plans_none_of_them_again(w in world_strategy()) {
+        let planner = Planner::new(&w.policy).unwrap();
+        let first = planner.plan(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
+        let mut history = w.history.clone();
+        history.extend(first.due().iter().map(|e| e.to_history(w.now)));
+        let again = planner.plan(&w.clients, &w.items, &history, w.now, w.horizon).unwrap();
+        let recorded: HashSet<&str> = first.due().iter().map(|e| e.key.as_str()).collect();
+        prop_assert!(again.due().is_empty(), "still due: {:?}", again.due().iter().map(|e| &e.key).collect::<Vec<_>>());
+        for e in again.events() {
+            prop_assert!(!recorded.contains(e.key.as_str()));
+        }
+    }
+
+    #[test]
+    fn never_more_than_a_rules_count_over_a_run(w in world_strategy()) {
+        let planner = Planner::new(&w.policy).unwrap();
+        let history = simulate(&planner, &w.clients, &w.items, w.now, w.now + Duration::days(60), Duration::days(1));
+        let mut sent: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for h in &history {
+            for it in &h.items {
+                *sent.entry((h.rule.as_ref().unwrap().to_string(), it.item.to_string())).or_default() += 1;
+            }
+        }
+        for ((rule, item), n) in sent {
+            let r = w.policy.rules.iter().find(|r| r.id.as_str() == rule).unwrap();
+            let it = w.items.iter().find(|i| i.id.as_str() == item).unwrap();
+            let count = it.reminder_count.unwrap_or(r.count);
+            prop_assert!(n <= count, "{} sent {} times for {}, count {}", rule, n, item, count);
+        }
+    }
+
+    #[test]
+    fn nothing_before_the_collection_start(w in world_strategy()) {
+        let p = plan(&w);
+        let c = &w.policy.collection;
+        for e in p.events() {
+            for ei in &e.items {
+                let item = w.items.iter().find(|i| i.id == ei.item).unwrap();
+                if let Some(start) = c.past_items {
+                    prop_assert!(ei.due_on.unwrap_or(item.issued_on) >= start, "{} predates {}", e.key, start);
+                }
+                if let (Some(start), Anchor::Issued) = (c.new_items, e.why.anchor) {
+                    prop_assert!(item.issued_on >= start);
+                }
+            }
+        }
+    }
+}
