@@ -625,7 +625,7 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
     );
     let err = planner
         .plan(
-            &[c.clone()],
+            std::slice::from_ref(&c),
             &[good.clone(), good.clone()],
             &[],
             now,
@@ -641,7 +641,7 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
     );
     let stray = invoice("F-2", "ghost", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP"));
     let err = planner
-        .plan(&[c.clone()], &[stray], &[], now, Horizon::NONE)
+        .plan(std::slice::from_ref(&c), &[stray], &[], now, Horizon::NONE)
         .unwrap_err();
     assert_eq!(
         err,
