@@ -95,3 +95,7 @@ pub use policy::{
     Origin, Policy, Rule, RuleOverride, Setting,
 };
 pub use time::{BusinessCalendar, Shift, TimeZone, local_instant};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,162 @@
+//! Plan computation over generated portfolios, compared in the same run with a bare scan of
+//! the same input (summing balances), so the ratio holds on a noisy machine.
+//!
+//! Run: `cargo bench --bench plan`.
+
+use std::hint::black_box;
+
+use chrono::{Duration, NaiveDate, TimeZone as _, Utc};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use dunning::*;
+
+const ZONES: [&str; 5] = [
+    "America/Santiago",
+    "Europe/Madrid",
+    "America/Mexico_City",
+    "UTC",
+    "Asia/Tokyo",
+];
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn policy() -> Policy {
+    let r = |id: &str, a, o| Rule::new(id.parse().unwrap(), a, o);
+    Policy::new(TimeZone::from_name("America/Santiago").unwrap())
+        .with_calendar(BusinessCalendar::new(
+            [chrono::Weekday::Sat, chrono::Weekday::Sun],
+            [
+                d(2026, 1, 1),
+                d(2026, 4, 3),
+                d(2026, 5, 1),
+                d(2026, 5, 21),
+                d(2026, 9, 18),
+                d(2026, 12, 25),
+            ],
+        ))
+        .with_rule(r("issued", Anchor::Issued, 0))
+        .with_rule(r("due-soon", Anchor::Due, -5))
+        .with_rule(r("due-today", Anchor::Due, 0))
+        .with_rule(r("overdue", Anchor::Due, 3).repeat(7, 4))
+        .with_rule(Rule::pending_action("pending".parse().unwrap()))
+        .with_rule(Rule::thank_you("thanks".parse().unwrap()))
+}
+
+struct Portfolio {
+    clients: Vec<Client>,
+    items: Vec<Item>,
+    history: Vec<HistoryEntry>,
+}
+
+/// `n` invoices, 10 per client, clients in 5 time zones, 20% with history, 10% partly paid.
+fn portfolio(n: usize) -> Portfolio {
+    let clp = Currency::from_code("CLP").unwrap();
+    let eur = Currency::from_code("EUR").unwrap();
+    let mut clients = Vec::with_capacity(n / 10);
+    let mut items = Vec::with_capacity(n);
+    let mut history = Vec::new();
+    for c in 0..n.div_ceil(10) {
+        let id: ClientId = format!("c{c:07}").parse().unwrap();
+        let zone = TimeZone::from_name(ZONES[c % ZONES.len()]).unwrap();
+        clients.push(
+            Client::new(id.clone(), format!("Client {c}"))
+                .with_time_zone(zone)
+                .with_contact(Contact::new("Billing", format!("billing@c{c}.example"))),
+        );
+        for k in 0..10.min(n - c * 10) {
+            let i = c * 10 + k;
+            let issued = d(2026, 1, 1) + Duration::days((i % 150) as i64);
+            let cur = if c % 3 == 0 { eur } else { clp };
+            let mut item = Item::invoice(
+                format!("i{i:08}").parse().unwrap(),
+                id.clone(),
+                issued,
+                Money::from_minor(100_000 + (i as i64 % 7) * 1_000, cur),
+            );
+            if i % 10 == 3 {
+                item = item.paid(Money::from_minor(40_000, cur), issued + Duration::days(3));
+            }
+            if i % 5 == 1 {
+                history.push(HistoryEntry {
+                    key: EventKey::from(format!("issued/{}/1", item.id)),
+                    rule: Some("issued".parse().unwrap()),
+                    client: id.clone(),
+                    items: vec![HistoryItem {
+                        item: item.id.clone(),
+                        occurrence: 1,
+                    }],
+                    sent_at: Utc.from_utc_datetime(&issued.and_hms_opt(13, 0, 0).unwrap()),
+                });
+            }
+            items.push(item);
+        }
+    }
+    Portfolio {
+        clients,
+        items,
+        history,
+    }
+}
+
+fn bare_scan(items: &[Item]) -> i64 {
+    items
+        .iter()
+        .map(|i| i.total.map_or(0, |t| t.minor()) - i.applied.iter().map(|a| a.amount.minor()).sum::<i64>())
+        .sum()
+}
+
+fn bench_plan(c: &mut Criterion) {
+    let planner = Planner::new(&policy()).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap();
+    let sizes: Vec<usize> = std::env::var("DUNNING_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
+    let mut group = c.benchmark_group("plan");
+    group.sample_size(10);
+    for n in sizes {
+        let p = portfolio(n);
+        let sample = planner
+            .plan(&p.clients, &p.items, &p.history, now, Horizon::days(30))
+            .unwrap();
+        let due_only = planner
+            .plan(&p.clients, &p.items, &p.history, now, Horizon::NONE)
+            .unwrap();
+        eprintln!(
+            "{n} invoices: 30-day plan has {} due, {} upcoming, {} suppressed; due-now plan {} suppressed",
+            sample.due().len(),
+            sample.upcoming().len(),
+            sample.suppressed().len(),
+            due_only.suppressed().len()
+        );
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("plan_due_now", n), &p, |b, p| {
+            b.iter(|| {
+                planner
+                    .plan(&p.clients, &p.items, &p.history, black_box(now), Horizon::NONE)
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("plan_30_days", n), &p, |b, p| {
+            b.iter(|| {
+                planner
+                    .plan(
+                        &p.clients,
+                        &p.items,
+                        &p.history,
+                        black_box(now),
+                        Horizon::days(30),
+                    )
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("bare_scan", n), &p, |b, p| {
+            b.iter(|| bare_scan(black_box(&p.items)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_plan);
+criterion_main!(benches);

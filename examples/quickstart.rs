@@ -1,0 +1,224 @@
+//! The quickstart: plan a demo portfolio drawn from the seeds and print what would be sent
+//! today, what is not sent and why, and the forecast.
+//!
+//! ```text
+//! cargo run --example quickstart                      # today, 30-day forecast
+//! cargo run --example quickstart -- --today 2026-04-01 --horizon 14
+//! ```
+//!
+//! Runs on its embedded defaults: the policy below (TOML, as a host would load it) and
+//! Chilean and Spanish clients with CLP and EUR invoices, dated around `--today`.
+
+use std::process::ExitCode;
+
+use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use dunning::*;
+
+const POLICY: &str = r#"
+time_zone = "America/Santiago"
+send_time = "09:00"
+payment_term_days = 30
+locale = "es-CL"
+min_gap_days = 0
+
+[calendar]
+non_working_weekdays = ["Sat", "Sun"]
+
+[[rules]]
+id = "factura-emitida"
+anchor = "issued"
+expires_after_days = 7
+when = { kinds = ["invoice"] }
+
+[[rules]]
+id = "proximo-a-vencer"
+anchor = "due"
+offset_days = -5
+when = { kinds = ["invoice"] }
+
+[[rules]]
+id = "vence-hoy"
+anchor = "due"
+when = { kinds = ["invoice"] }
+
+[[rules]]
+id = "vencido"
+anchor = "due"
+offset_days = 3
+every_days = 7
+count = 4
+when = { kinds = ["invoice"] }
+
+[[rules]]
+id = "accion-pendiente"
+anchor = "sent"
+offset_days = 3
+every_days = 3
+count = 1
+[rules.when]
+kinds = ["proposal", "signature", "approval", "form", "message"]
+"#;
+
+struct Args {
+    today: NaiveDate,
+    horizon: u32,
+}
+
+fn parse_args() -> Result<Args, String> {
+    #[allow(clippy::disallowed_methods)] // the example is the shell: it may read the clock
+    let mut args = Args {
+        today: Utc::now().date_naive(),
+        horizon: 30,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--today" => {
+                args.today = value
+                    .parse()
+                    .map_err(|e| format!("--today {value:?}: {e} (expected YYYY-MM-DD)"))?
+            }
+            "--horizon" => {
+                args.horizon = value
+                    .parse()
+                    .map_err(|e| format!("--horizon {value:?}: {e} (expected days)"))?
+            }
+            other => {
+                return Err(format!(
+                    "unknown option {other}; use --today YYYY-MM-DD --horizon DAYS"
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+fn demo(today: NaiveDate) -> Result<(Vec<Client>, Vec<Item>), ValidationError> {
+    let santiago = TimeZone::from_name("America/Santiago")?;
+    let madrid = TimeZone::from_name("Europe/Madrid")?;
+    let clp = Currency::from_code("CLP")?;
+    let eur = Currency::from_code("EUR")?;
+    let ago = |days: i64| today - Duration::days(days);
+    let clients = vec![
+        Client::new("constructora-andes".parse()?, "Constructora Andes SpA")
+            .with_time_zone(santiago)
+            .with_locale("es-CL")
+            .with_contact(Contact::new("María Soto", "pagos@andes.example"))
+            .with_contact(
+                Contact::new("Jorge Díaz", "gerencia@andes.example").with_role(ContactRole::Manager),
+            ),
+        Client::new("vinos-del-maule".parse()?, "Vinos del Maule Ltda.")
+            .with_time_zone(santiago)
+            .with_contact(Contact::new("Camila Rojas", "finanzas@maule.example"))
+            .with_overrides(ClientOverrides::default().reminders(false)),
+        Client::new("gestoria-retiro".parse()?, "Gestoría Retiro SL")
+            .with_time_zone(madrid)
+            .with_locale("es-ES")
+            .with_contact(Contact::new("Lucía Martín", "lucia@retiro.example")),
+    ];
+    let invoice =
+        |id: &str, client: &str, issued: NaiveDate, total: Money| -> Result<Item, ValidationError> {
+            Ok(Item::invoice(id.parse()?, client.parse()?, issued, total))
+        };
+    let items = vec![
+        invoice(
+            "F-1001",
+            "constructora-andes",
+            ago(25),
+            Money::parse("1190000", clp)?,
+        )?,
+        invoice(
+            "F-1002",
+            "constructora-andes",
+            ago(33),
+            Money::parse("2380000", clp)?,
+        )?
+        .paid(Money::parse("1000000", clp)?, ago(5)),
+        invoice(
+            "F-1003",
+            "constructora-andes",
+            ago(40),
+            Money::parse("595000", clp)?,
+        )?
+        .with_pause(Pause::new(PauseKind::Promise, "pagará el viernes").until(today + Duration::days(3))),
+        invoice("F-2001", "vinos-del-maule", ago(31), Money::parse("450000", clp)?)?,
+        invoice(
+            "A-2026-17",
+            "gestoria-retiro",
+            ago(30),
+            Money::parse("1210.00", eur)?,
+        )?,
+        invoice(
+            "A-2026-18",
+            "gestoria-retiro",
+            today,
+            Money::parse("242.00", eur)?,
+        )?,
+        Item::action(
+            "P-77".parse()?,
+            "gestoria-retiro".parse()?,
+            ItemKind::Proposal,
+            ago(3),
+        ),
+    ];
+    Ok((clients, items))
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args()?;
+    let policy: Policy = toml::from_str(POLICY)?;
+    let planner = Planner::new(&policy)?;
+    for w in planner.warnings() {
+        println!("policy warning: {w}");
+    }
+    let (clients, items) = demo(args.today)?;
+    // Plan at noon UTC of the chosen day (09:00 has passed in Santiago and Madrid).
+    let now = args
+        .today
+        .and_time(NaiveTime::from_hms_opt(15, 0, 0).unwrap_or_default())
+        .and_utc();
+    let plan = planner.plan(&clients, &items, &[], now, Horizon::days(args.horizon))?;
+
+    println!(
+        "dunning quickstart — planning for {now} with a {}-day forecast\n",
+        args.horizon
+    );
+    println!("DUE NOW ({})", plan.due().len());
+    for e in plan.due() {
+        print_event(e);
+    }
+    println!("\nNOT SENT ({})", plan.suppressed().len());
+    for s in plan.suppressed() {
+        println!("  {}  {:<22} {:<28} {}", s.on, s.client, s.key, s.why);
+    }
+    println!("\nFORECAST ({})", plan.upcoming().len());
+    for e in plan.upcoming() {
+        print_event(e);
+    }
+    Ok(())
+}
+
+fn print_event(e: &Event) {
+    let to: Vec<&str> = e.recipients.iter().map(|r| r.email.as_str()).collect();
+    let amount = e.amount_due.map(|m| m.to_string()).unwrap_or_default();
+    println!(
+        "  {}  {:<22} {:<28} {:>14}  to {}\n      why: {}",
+        e.send_on,
+        e.client,
+        e.key,
+        amount,
+        to.join(", "),
+        e.why.text
+    );
+}
