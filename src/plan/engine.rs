@@ -9,7 +9,9 @@
 //! horizon. Work is linear in the number of items and rules.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::BinaryHeap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
@@ -20,6 +22,7 @@ use crate::model::id::{EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
+use crate::plan::explain::{single_key, suppress_text, why_text};
 use crate::plan::{Horizon, Plan};
 use crate::policy::{
     Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
@@ -65,9 +68,9 @@ pub struct Planner {
 }
 
 #[derive(Debug, Clone)]
-struct CompiledRule {
-    id: RuleId,
-    anchor: Anchor,
+pub(crate) struct CompiledRule {
+    pub(crate) id: RuleId,
+    pub(crate) anchor: Anchor,
     kinds_mask: u8,
     client_tags: Vec<String>,
     min_balance: Vec<Money>,
@@ -431,7 +434,7 @@ impl Planner {
             bucket[starts[c]..starts[c + 1]].sort_unstable_by(|a, b| items[*a].id.cmp(&items[*b].id));
         }
         {
-            let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
+            let mut seen: HashSet<&str> = HashSet::with_capacity_and_hasher(items.len(), Default::default());
             let mut dup: Option<&str> = None;
             for it in items {
                 if !seen.insert(it.id.as_str()) && dup.is_none_or(|d| it.id.as_str() < d) {
@@ -458,8 +461,13 @@ impl Planner {
             suppressed: Vec::new(),
         };
         let mut scratch = Scratch::default();
+        // Each client's output is sorted on its own (small slices), then the whole plan by
+        // date and client rank through an index permutation, so large events never move
+        // more than once.
+        let mut ranks: [Vec<u32>; 3] = Default::default();
         for (r, &ci) in order.iter().enumerate() {
             let client_items = &bucket[starts[r]..starts[r + 1]];
+            let marks = [plan.due.len(), plan.upcoming.len(), plan.suppressed.len()];
             self.plan_client(
                 &clients[ci],
                 items,
@@ -470,22 +478,30 @@ impl Planner {
                 &mut scratch,
                 &mut plan,
             )?;
+            plan.due[marks[0]..].sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            plan.upcoming[marks[1]..].sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            plan.suppressed[marks[2]..].sort_by(|a, b| {
+                (a.on, &a.item, &a.rule, &a.key, &a.why).cmp(&(b.on, &b.item, &b.rule, &b.key, &b.why))
+            });
+            let rank = u32::try_from(r).unwrap_or(u32::MAX);
+            for (v, len) in ranks
+                .iter_mut()
+                .zip([plan.due.len(), plan.upcoming.len(), plan.suppressed.len()])
+            {
+                v.resize(len, rank);
+            }
         }
-        plan.due
-            .sort_by(|a, b| (a.send_at, &a.client, &a.key).cmp(&(b.send_at, &b.client, &b.key)));
-        plan.upcoming
-            .sort_by(|a, b| (a.send_at, &a.client, &a.key).cmp(&(b.send_at, &b.client, &b.key)));
-        plan.suppressed.sort_by(|a, b| {
-            (a.on, &a.client, &a.item, &a.rule, &a.key, &a.why)
-                .cmp(&(b.on, &b.client, &b.item, &b.rule, &b.key, &b.why))
-        });
+        let [due_ranks, upcoming_ranks, suppressed_ranks] = ranks;
+        permute_by(&mut plan.due, |i, e| (e.send_at, due_ranks[i]));
+        permute_by(&mut plan.upcoming, |i, e| (e.send_at, upcoming_ranks[i]));
+        permute_by(&mut plan.suppressed, |i, s| (s.on, suppressed_ranks[i]));
         Ok(plan)
     }
 
     fn index_history<'h>(&self, history: &'h [HistoryEntry]) -> HistoryIndex<'h> {
-        let mut by_item: HashMap<&str, Vec<HistRef<'h>>> = HashMap::new();
-        let mut client_last: HashMap<&str, DateTime<Utc>> = HashMap::new();
-        let mut keys = HashSet::with_capacity(history.len());
+        let mut by_item: HashMap<&str, Vec<HistRef<'h>>> = HashMap::default();
+        let mut client_last: HashMap<&str, DateTime<Utc>> = HashMap::default();
+        let mut keys = HashSet::with_capacity_and_hasher(history.len(), Default::default());
         for h in history {
             keys.insert(h.key.as_str());
             let last = client_last.entry(h.client.as_str()).or_insert(h.sent_at);
@@ -739,7 +755,7 @@ impl Planner {
                 )
             });
             // Messages: runs of grouped winners with one rule and currency, else singles.
-            let mut winner_key: HashMap<usize, EventKey> = HashMap::new();
+            let mut winner_key: HashMap<usize, EventKey> = HashMap::default();
             let mut i = 0;
             while i < winners.len() {
                 let first = &scratch.slots[winners[i]];
@@ -1308,6 +1324,14 @@ struct Scratch {
     sends: Vec<Vec<Send>>,
 }
 
+/// Stable-sorts `v` by `key(index, element)`, moving each element once.
+fn permute_by<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(usize, &T) -> K) {
+    let mut order: Vec<(K, usize)> = v.iter().enumerate().map(|(i, x)| (key(i, x), i)).collect();
+    order.sort_unstable_by(|a, b| a.cmp(b));
+    let mut taken: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
+    v.extend(order.into_iter().filter_map(|(_, i)| taken[i].take()));
+}
+
 fn compile_rule(r: &Rule) -> CompiledRule {
     CompiledRule {
         id: r.id.clone(),
@@ -1331,10 +1355,6 @@ fn active_pause<'a>(item: &'a Item, client: &'a Client, date: NaiveDate) -> Opti
         .chain(&client.pauses)
         .filter(|p| p.is_active(date))
         .max_by_key(|p| (p.until.is_none(), p.until))
-}
-
-fn single_key(rule: &RuleId, item: &Item, occurrence: u32) -> EventKey {
-    EventKey::from(format!("{rule}/{}/{occurrence}", item.id))
 }
 
 fn suppressed(
@@ -1401,153 +1421,4 @@ fn pause_reason(
         .find(|p| p.kind == kind && p.until == Some(until))
         .map(|p| p.reason.clone())
         .unwrap_or_default()
-}
-
-fn item_words(item: &Item) -> String {
-    format!("{} {}", item.kind.describe(), item.display_number())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn why_text(
-    rule: &CompiledRule,
-    item: &Item,
-    due: Option<NaiveDate>,
-    anchor_on: NaiveDate,
-    offset: i32,
-    stage: Stage,
-    occurrence: u32,
-    count: u32,
-    n_items: usize,
-    adjustments: &[Adjustment],
-) -> String {
-    use std::fmt::Write as _;
-    let what = if n_items > 1 {
-        format!("{} and {} more item(s)", item_words(item), n_items - 1)
-    } else {
-        item_words(item)
-    };
-    let when = match offset {
-        0 => "on".to_owned(),
-        o if o < 0 => format!("{} day(s) before", -o),
-        o => format!("{o} day(s) after"),
-    };
-    let mut text = match (rule.anchor, stage) {
-        (Anchor::Due, Stage::DueSoon) => format!(
-            "{what} is due on {}; rule {} fires {when} the due date",
-            due.unwrap_or(anchor_on),
-            rule.id
-        ),
-        (Anchor::Due, Stage::DueToday) => {
-            format!(
-                "{what} is due on {anchor_on}; rule {} fires {when} the due date",
-                rule.id
-            )
-        }
-        (Anchor::Due, _) => format!(
-            "{what} was due on {anchor_on} and is unpaid; rule {} fires {when} the due date",
-            rule.id
-        ),
-        (Anchor::Issued, _) => format!(
-            "{what} was issued on {anchor_on}; rule {} fires {when} the issue date",
-            rule.id
-        ),
-        (Anchor::Sent, _) => format!(
-            "{what} was sent on {anchor_on} and is still pending; rule {} fires {when} it was sent",
-            rule.id
-        ),
-        (Anchor::Paid, _) => format!(
-            "{what} was settled on {anchor_on}; rule {} fires {when} settlement",
-            rule.id
-        ),
-    };
-    if count > 1 {
-        let _ = write!(text, ", reminder {occurrence} of {count}");
-    }
-    if n_items > 1 {
-        text.push_str(", grouped into one notice per client and currency");
-    }
-    for a in adjustments {
-        let _ = match a {
-            Adjustment::MovedOffNonWorkingDay { from, to } => {
-                write!(text, "; moved from {from} (a non-working day) to {to}")
-            }
-            Adjustment::Paused { pause, until, .. } => {
-                write!(text, "; held back by a {} until {until}", pause.describe())
-            }
-            Adjustment::Deferred { gap_days, from } => write!(
-                text,
-                "; deferred from {from} to keep {gap_days} day(s) between messages to the client"
-            ),
-            Adjustment::SpacedAfterManualSend { manual_on } => {
-                write!(text, "; spaced after a manual send on {manual_on}")
-            }
-            Adjustment::CatchUp { scheduled_on } => {
-                write!(
-                    text,
-                    "; scheduled for {scheduled_on} and not sent then, so it goes now (catch-up)"
-                )
-            }
-        };
-    }
-    text
-}
-
-fn suppress_text(rule: &CompiledRule, item: &Item, on: NaiveDate, reason: &SuppressReason) -> String {
-    let what = item_words(item);
-    let r = &rule.id;
-    match reason {
-        SuppressReason::Paid => format!("{what} is paid: rule {r} does not fire on {on}"),
-        SuppressReason::Cancelled => format!("{what} is cancelled: rule {r} does not fire on {on}"),
-        SuppressReason::Void => format!("{what} is void: rule {r} does not fire on {on}"),
-        SuppressReason::Draft => format!("{what} is a draft: rule {r} does not fire on {on}"),
-        SuppressReason::Completed => format!("{what} is completed: rule {r} does not fire on {on}"),
-        SuppressReason::NotSettled => format!("{what} is not settled: rule {r} does not fire"),
-        SuppressReason::ItemRemindersOff => {
-            format!("reminders are off for {what}: rule {r} does not fire on {on}")
-        }
-        SuppressReason::ClientRemindersOff => {
-            format!("reminders are off for the client: rule {r} does not fire on {on} for {what}")
-        }
-        SuppressReason::ExcludedForClient => {
-            format!("rule {r} is off for the client: nothing on {on} for {what}")
-        }
-        SuppressReason::Paused { pause, reason } => {
-            format!(
-                "{what} is under a {} ({reason}) with no end date: rule {r} does not fire on {on}",
-                pause.describe()
-            )
-        }
-        SuppressReason::BeforeCollectionStart { start } => {
-            format!("{what} predates the collection start {start}: rule {r} never reminds it")
-        }
-        SuppressReason::BelowMinimumBalance { minimum } => {
-            format!("the balance of {what} is below {minimum}: rule {r} does not fire on {on}")
-        }
-        SuppressReason::CountReached { count } => {
-            format!("rule {r} already fired {count} time(s) for {what}: nothing on {on}")
-        }
-        SuppressReason::Superseded { by } => {
-            format!("rule {r} for {what} on {on} is superseded by the later stage {by}")
-        }
-        SuppressReason::DueSoonAfterDue { due } => {
-            format!("rule {r} would remind {what} as due soon on or after its due date {due}: not sent")
-        }
-        SuppressReason::NoRecipients => {
-            format!("no contact of the client has notify on for rule {r}: nothing on {on} for {what}")
-        }
-        SuppressReason::MovedOffNonWorkingDay { to } => {
-            format!("{on} is a non-working day: rule {r} for {what} moves to {to}")
-        }
-        SuppressReason::PausedUntil { pause, reason, until } => format!(
-            "{what} is under a {} until {until} ({reason}): rule {r} waits until after it",
-            pause.describe()
-        ),
-        SuppressReason::Deferred { gap_days } => format!(
-            "another message went to the client less than {gap_days} day(s) before: rule {r} for {what} waits"
-        ),
-        SuppressReason::AlreadySent => format!("rule {r} for {what} on {on} is already recorded as sent"),
-        SuppressReason::Expired { days } => {
-            format!("rule {r} for {what} was due on {on} and is more than {days} day(s) late: dropped")
-        }
-    }
 }

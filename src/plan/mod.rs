@@ -2,6 +2,8 @@
 
 mod diff;
 mod engine;
+#[macro_use]
+mod explain;
 mod event;
 
 use chrono::{DateTime, Duration, Utc};
