@@ -1327,7 +1327,7 @@ struct Scratch {
 /// Stable-sorts `v` by `key(index, element)`, moving each element once.
 fn permute_by<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(usize, &T) -> K) {
     let mut order: Vec<(K, usize)> = v.iter().enumerate().map(|(i, x)| (key(i, x), i)).collect();
-    order.sort_unstable_by(|a, b| a.cmp(b));
+    order.sort_unstable();
     let mut taken: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
     v.extend(order.into_iter().filter_map(|(_, i)| taken[i].take()));
 }
