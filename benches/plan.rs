@@ -99,6 +99,21 @@ fn portfolio(n: usize) -> Portfolio {
     }
 }
 
+/// The history a host would have if it had run every day since January: every event the
+/// planner forecast from 2026-01-01 that falls before `now`, recorded as sent on time.
+fn steady_history(planner: &Planner, p: &Portfolio, now: chrono::DateTime<Utc>) -> Vec<HistoryEntry> {
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let days = u32::try_from((now - start).num_days()).unwrap();
+    let forecast = planner
+        .plan(&p.clients, &p.items, &[], start, Horizon::days(days))
+        .unwrap();
+    forecast
+        .events()
+        .filter(|e| e.send_at < now)
+        .map(|e| e.to_history(e.send_at))
+        .collect()
+}
+
 fn bare_scan(items: &[Item]) -> i64 {
     items
         .iter()
@@ -116,7 +131,7 @@ fn bench_plan(c: &mut Criterion) {
     let mut group = c.benchmark_group("plan");
     group.sample_size(10);
     for n in sizes {
-        let p = portfolio(n);
+        let mut p = portfolio(n);
         let sample = planner
             .plan(&p.clients, &p.items, &p.history, now, Horizon::days(30))
             .unwrap();
@@ -154,6 +169,38 @@ fn bench_plan(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("bare_scan", n), &p, |b, p| {
             b.iter(|| bare_scan(black_box(&p.items)))
         });
+        let steady_history = steady_history(&planner, &p, now);
+        let cold_history = std::mem::replace(&mut p.history, steady_history);
+        let steady = planner
+            .plan(&p.clients, &p.items, &p.history, now, Horizon::NONE)
+            .unwrap();
+        eprintln!(
+            "{n} invoices in steady state ({} history entries): {} due, {} suppressed",
+            p.history.len(),
+            steady.due().len(),
+            steady.suppressed().len()
+        );
+        group.bench_with_input(BenchmarkId::new("plan_due_now_steady", n), &p, |b, p| {
+            b.iter(|| {
+                planner
+                    .plan(&p.clients, &p.items, &p.history, black_box(now), Horizon::NONE)
+                    .unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("plan_30_days_steady", n), &p, |b, p| {
+            b.iter(|| {
+                planner
+                    .plan(
+                        &p.clients,
+                        &p.items,
+                        &p.history,
+                        black_box(now),
+                        Horizon::days(30),
+                    )
+                    .unwrap()
+            })
+        });
+        p.history = cold_history;
     }
     group.finish();
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::collections::HashSet;
+
 use common::*;
 use dunning::*;
 
@@ -349,7 +351,7 @@ fn outage_of_ten_days_sends_only_the_latest_stage_once() {
         .with_rule(rule("due-soon", Anchor::Due, -5))
         .with_rule(rule("due-today", Anchor::Due, 0))
         .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3));
-    let planner = Planner::new(&policy).unwrap();
+    let planner = Planner::new(&policy).unwrap().with_lookback(30);
     let clients = [client("acme", "America/Santiago")];
     let items = [invoice(
         "F-10",
@@ -508,7 +510,7 @@ fn collection_start_dates_exclude_older_items() {
             past_items: Some(d(2026, 3, 1)),
             new_items: Some(d(2026, 3, 20)),
         });
-    let planner = Planner::new(&policy).unwrap();
+    let planner = Planner::new(&policy).unwrap().with_lookback(30);
     let items = [
         invoice("OLD", "acme", d(2026, 1, 2), d(2026, 2, 1), money("1000", "CLP")),
         invoice("MID", "acme", d(2026, 3, 10), d(2026, 4, 9), money("1000", "CLP")),
@@ -744,4 +746,142 @@ fn policy_loads_from_toml() {
     let planner = Planner::new(&policy).unwrap();
     assert!(planner.warnings().is_empty());
     assert_eq!(policy.rules[0].when.min_balance[0], money("10000", "CLP"));
+}
+
+#[test]
+fn rule_conditions_select_items_and_clients() {
+    let policy = Policy::new(tz("America/Santiago"))
+        .with_rule(rule("overdue", Anchor::Due, 0).min_balance(money("10000", "CLP")))
+        .with_rule(rule("vip", Anchor::Due, 1).for_client_tags(["vip"]))
+        .with_rule(rule("forms", Anchor::Sent, 2).for_kinds([ItemKind::Form]));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [
+        client("acme", "America/Santiago").with_tag("vip"),
+        client("bodega", "America/Santiago"),
+    ];
+    let items = [
+        invoice("BIG", "acme", d(2026, 3, 2), d(2026, 4, 1), money("50000", "CLP")),
+        invoice(
+            "SMALL",
+            "acme",
+            d(2026, 3, 2),
+            d(2026, 4, 1),
+            money("9999", "CLP"),
+        ),
+        invoice(
+            "USD",
+            "bodega",
+            d(2026, 3, 2),
+            d(2026, 4, 1),
+            money("5.00", "USD"),
+        ),
+        Item::action(
+            "FORM".parse().unwrap(),
+            "bodega".parse().unwrap(),
+            ItemKind::Form,
+            d(2026, 3, 30),
+        ),
+        Item::action(
+            "PROP".parse().unwrap(),
+            "bodega".parse().unwrap(),
+            ItemKind::Proposal,
+            d(2026, 3, 30),
+        ),
+    ];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 1, 13, 0), Horizon::days(3))
+        .unwrap();
+    let mut keys: Vec<_> = plan.events().map(|e| e.key.as_str()).collect();
+    keys.sort_unstable();
+    // BIG passes the CLP minimum; USD has no minimum; only acme is vip; only forms get "forms".
+    assert_eq!(
+        keys,
+        [
+            "forms/FORM/1",
+            "overdue/BIG/1",
+            "overdue/USD/1",
+            "vip/BIG/1",
+            "vip/SMALL/1"
+        ]
+    );
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.key.as_str() == "overdue/SMALL/1"
+                && s.reason
+                    == SuppressReason::BelowMinimumBalance {
+                        minimum: money("10000", "CLP")
+                    })
+    );
+    // The "Eventos" view of one invoice.
+    let big: ItemId = "BIG".parse().unwrap();
+    let view: Vec<_> = plan.for_item(&big).map(|e| e.key.as_str()).collect();
+    assert_eq!(view, ["overdue/BIG/1", "vip/BIG/1"]);
+    let acme: ClientId = "acme".parse().unwrap();
+    assert_eq!(plan.for_client(&acme).count(), 3);
+}
+
+#[test]
+fn item_status_and_switches_stop_reminders_with_reasons() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let base = |id: &str| invoice(id, "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"));
+    let mut off = base("OFF");
+    off.reminders = false;
+    let items = [
+        base("DRAFT").with_status(ItemStatus::Draft),
+        base("CANCELLED").with_status(ItemStatus::Cancelled),
+        base("VOID").with_status(ItemStatus::Void),
+        base("PAID").with_status(ItemStatus::Paid),
+        off,
+        base("OPEN"),
+    ];
+    let plan = planner
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    let keys: Vec<_> = plan.due().iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["overdue/OPEN/1"]);
+    let reason = |item: &str| {
+        plan.suppressed()
+            .iter()
+            .find(|s| s.item.as_str() == item && s.rule.as_str() == "overdue")
+            .map(|s| s.reason.clone())
+    };
+    assert_eq!(reason("DRAFT"), Some(SuppressReason::Draft));
+    assert_eq!(reason("CANCELLED"), Some(SuppressReason::Cancelled));
+    assert_eq!(reason("VOID"), Some(SuppressReason::Void));
+    assert_eq!(reason("PAID"), Some(SuppressReason::Paid));
+    assert_eq!(reason("OFF"), Some(SuppressReason::ItemRemindersOff));
+}
+
+#[test]
+fn long_settled_items_are_not_explained_every_day() {
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let long_ago = invoice("OLD", "acme", d(2026, 1, 2), d(2026, 2, 1), money("1000", "CLP"))
+        .paid(money("1000", "CLP"), d(2026, 2, 2));
+    let just_paid = invoice("NEW", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))
+        .paid(money("1000", "CLP"), d(2026, 3, 31));
+    let items = [long_ago, just_paid];
+    let clients = [client("acme", "America/Santiago")];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 1, 13, 0), Horizon::NONE)
+        .unwrap();
+    let items_explained: HashSet<&str> = plan.suppressed().iter().map(|s| s.item.as_str()).collect();
+    assert_eq!(items_explained, HashSet::from(["NEW"]));
+    // A longer lookback explains the older one too.
+    let plan = planner
+        .clone()
+        .with_lookback(90)
+        .plan(&clients, &items, &[], utc(2026, 4, 1, 13, 0), Horizon::NONE)
+        .unwrap();
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.item.as_str() == "OLD" && s.reason == SuppressReason::Paid)
+    );
 }

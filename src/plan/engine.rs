@@ -8,8 +8,10 @@
 //! between messages, emits events, and computes each slot's next occurrence, up to the
 //! horizon. Work is linear in the number of items and rules.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -65,6 +67,7 @@ pub struct Planner {
     calendar: CompiledCalendar,
     warnings: Vec<LintWarning>,
     lookback_days: u32,
+    locale: Arc<str>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +100,7 @@ struct EffRule {
 #[derive(Debug, Clone)]
 struct Send {
     rule: Option<usize>,
+    occurrence: u32,
     date: NaiveDate,
     key: EventKey,
 }
@@ -106,6 +110,8 @@ struct Cand {
     nominal: NaiveDate,
     /// The local day it goes (never before today).
     date: NaiveDate,
+    /// The day it was due to go: `date`, or an earlier day for a catch-up.
+    scheduled: NaiveDate,
     adjustments: Vec<Adjustment>,
 }
 
@@ -142,13 +148,35 @@ struct ClientCtx<'a> {
     end_date: NaiveDate,
     window_start: NaiveDate,
     gap: u32,
-    locale: &'a str,
+    locale: Arc<str>,
+    /// Recipients per role mask, built on first use and shared by the client's events.
+    recipients: RefCell<Vec<(u8, Arc<[Recipient]>)>>,
     contacts: Vec<&'a Contact>,
 }
 
 impl ClientCtx<'_> {
     fn in_window(&self, d: NaiveDate) -> bool {
         d >= self.window_start && d <= self.end_date
+    }
+
+    /// Contacts with notify on and a role in `mask` (0: any role), in address order.
+    fn recipients(&self, mask: u8) -> Arc<[Recipient]> {
+        let mut cache = self.recipients.borrow_mut();
+        if let Some((_, r)) = cache.iter().find(|(m, _)| *m == mask) {
+            return Arc::clone(r);
+        }
+        let list: Arc<[Recipient]> = self
+            .contacts
+            .iter()
+            .filter(|c| mask == 0 || mask & c.role.bit() != 0)
+            .map(|c| Recipient {
+                name: c.name.clone(),
+                email: c.email.clone(),
+                role: c.role,
+            })
+            .collect();
+        cache.push((mask, Arc::clone(&list)));
+        list
     }
 }
 
@@ -168,10 +196,27 @@ enum HistRule {
     Unknown,
 }
 
+/// History indexed by item without an allocation per item: `head` maps an item id to its
+/// first entry in `refs`, `next` chains the rest.
 struct HistoryIndex<'h> {
-    by_item: HashMap<&'h str, Vec<HistRef<'h>>>,
+    head: HashMap<&'h str, u32>,
+    next: Vec<u32>,
+    refs: Vec<HistRef<'h>>,
     client_last: HashMap<&'h str, DateTime<Utc>>,
-    keys: HashSet<&'h str>,
+    /// Keys of grouped notices (`rule/client/currency/date[/n]`), which a new group of the
+    /// same day must not reuse.
+    group_keys: HashSet<&'h str>,
+}
+
+impl<'h> HistoryIndex<'h> {
+    fn for_item(&self, item: &str) -> impl Iterator<Item = &HistRef<'h>> + '_ {
+        let mut at = self.head.get(item).copied().unwrap_or(u32::MAX);
+        std::iter::from_fn(move || {
+            let r = self.refs.get(at as usize)?;
+            at = self.next[at as usize];
+            Some(r)
+        })
+    }
 }
 
 type HeapEntry = Reverse<(NaiveDate, usize, &'static str, usize, usize, u32)>;
@@ -210,12 +255,13 @@ impl Planner {
             rules,
             calendar: CompiledCalendar::new(&policy.calendar),
             warnings: lint(policy),
-            lookback_days: 30,
+            lookback_days: 7,
+            locale: Arc::from(policy.locale.as_str()),
         })
     }
 
     /// The same planner reporting suppressed events as far back as `days` before `now`
-    /// (default 30). Events due now are planned however late they are; this only bounds the
+    /// (default 7). Events due now are planned however late they are; this only bounds the
     /// explanations of what is not sent.
     #[must_use]
     pub fn with_lookback(mut self, days: u32) -> Self {
@@ -499,35 +545,46 @@ impl Planner {
     }
 
     fn index_history<'h>(&self, history: &'h [HistoryEntry]) -> HistoryIndex<'h> {
-        let mut by_item: HashMap<&str, Vec<HistRef<'h>>> = HashMap::default();
-        let mut client_last: HashMap<&str, DateTime<Utc>> = HashMap::default();
-        let mut keys = HashSet::with_capacity_and_hasher(history.len(), Default::default());
+        let rule_ids: HashMap<&str, usize> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let mut index = HistoryIndex {
+            head: HashMap::with_capacity_and_hasher(history.len(), Default::default()),
+            next: Vec::with_capacity(history.len()),
+            refs: Vec::with_capacity(history.len()),
+            client_last: HashMap::default(),
+            group_keys: HashSet::default(),
+        };
         for h in history {
-            keys.insert(h.key.as_str());
-            let last = client_last.entry(h.client.as_str()).or_insert(h.sent_at);
+            if h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
+                index.group_keys.insert(h.key.as_str());
+            }
+            let last = index.client_last.entry(h.client.as_str()).or_insert(h.sent_at);
             *last = (*last).max(h.sent_at);
             let rule = match &h.rule {
                 None => HistRule::Manual,
-                Some(id) => self
-                    .rules
-                    .iter()
-                    .position(|r| &r.id == id)
-                    .map_or(HistRule::Unknown, HistRule::Rule),
+                Some(id) => rule_ids
+                    .get(id.as_str())
+                    .map_or(HistRule::Unknown, |&i| HistRule::Rule(i)),
             };
             for hi in &h.items {
-                by_item.entry(hi.item.as_str()).or_default().push(HistRef {
+                let Ok(at) = u32::try_from(index.refs.len()) else {
+                    break;
+                };
+                index.refs.push(HistRef {
                     rule,
                     occurrence: hi.occurrence,
                     sent_at: h.sent_at,
                     key: &h.key,
                 });
+                let prev = index.head.insert(hi.item.as_str(), at).unwrap_or(u32::MAX);
+                index.next.push(prev);
             }
         }
-        HistoryIndex {
-            by_item,
-            client_last,
-            keys,
-        }
+        index
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -567,7 +624,11 @@ impl Planner {
             end_date,
             window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(today),
             gap: o.min_gap_days.unwrap_or(p.min_gap_days),
-            locale: client.locale.as_deref().unwrap_or(&p.locale),
+            locale: client
+                .locale
+                .as_deref()
+                .map_or_else(|| self.locale.clone(), Arc::from),
+            recipients: RefCell::new(Vec::new()),
             contacts,
         };
         let term = o.payment_term_days.unwrap_or(p.payment_term_days);
@@ -591,25 +652,25 @@ impl Planner {
             let status = item.effective_status()?;
             let balance = item.balance()?;
             let due = item.due_date(term);
-            let refs: &[HistRef<'_>] = hist.by_item.get(item.id.as_str()).map_or(&[], Vec::as_slice);
             let sends = &mut scratch.sends[li];
             sends.clear();
             let mut last_manual: Option<NaiveDate> = None;
-            for h in refs {
+            for h in hist.for_item(item.id.as_str()) {
                 let date = tz.local_date(h.sent_at);
-                match h.rule {
-                    HistRule::Manual => last_manual = last_manual.max(Some(date)),
-                    HistRule::Rule(r) => sends.push(Send {
-                        rule: Some(r),
-                        date,
-                        key: h.key.clone(),
-                    }),
-                    HistRule::Unknown => sends.push(Send {
-                        rule: None,
-                        date,
-                        key: h.key.clone(),
-                    }),
-                }
+                let rule = match h.rule {
+                    HistRule::Manual => {
+                        last_manual = last_manual.max(Some(date));
+                        continue;
+                    }
+                    HistRule::Rule(r) => Some(r),
+                    HistRule::Unknown => None,
+                };
+                sends.push(Send {
+                    rule,
+                    occurrence: h.occurrence,
+                    date,
+                    key: h.key.clone(),
+                });
             }
             let slot_start = scratch.slots.len();
             for (ri, rule) in self.rules.iter().enumerate() {
@@ -632,10 +693,10 @@ impl Planner {
                 let Some(anchor_on) = anchor_on else { continue };
                 let mut max_occ = 0;
                 let mut last_rule = None;
-                for h in refs {
-                    if h.rule == HistRule::Rule(ri) {
+                for h in &scratch.sends[li] {
+                    if h.rule == Some(ri) {
                         max_occ = max_occ.max(h.occurrence);
-                        last_rule = last_rule.max(Some(tz.local_date(h.sent_at)));
+                        last_rule = last_rule.max(Some(h.date));
                     }
                 }
                 let every = item.reminder_every_days.or(eff.every);
@@ -674,9 +735,11 @@ impl Planner {
                 let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], sink);
                 match (block, cand) {
                     (Some(reason), Some(c)) => {
-                        if cx.in_window(c.date) {
+                        // Explained on the day it was due, so a long-paid item is not
+                        // explained again every day.
+                        if cx.in_window(c.scheduled) {
                             let key = single_key(&rule.id, item, slot.next_occ);
-                            out.push(suppressed(&cx, rule, item, key, c.date, reason));
+                            out.push(suppressed(&cx, rule, item, key, c.scheduled, reason));
                         }
                     }
                     (None, Some(c)) => {
@@ -785,12 +848,19 @@ impl Planner {
                         }
                     }
                 }
-                let key = self.message_key(&cx, rule, &ctxs, &scratch.slots, &members, day, &hist.keys);
+                let key = self.message_key(&cx, rule, &ctxs, &scratch.slots, &members, day, &hist.group_keys);
                 for &s in &members {
                     winner_key.insert(s, key.clone());
                 }
                 let event = self.build_event(&cx, &ctxs, &scratch.slots, &members, key.clone());
-                if hist.keys.contains(key.as_str()) {
+                let already = if rule.group {
+                    hist.group_keys.contains(key.as_str())
+                } else {
+                    members
+                        .iter()
+                        .any(|&s| scratch.sends[scratch.slots[s].item].iter().any(|x| x.key == key))
+                };
+                if already {
                     for &s in &members {
                         let sl = &scratch.slots[s];
                         let item = ctxs[sl.item].item;
@@ -821,6 +891,7 @@ impl Planner {
                     let li = scratch.slots[s].item;
                     scratch.sends[li].push(Send {
                         rule: Some(scratch.slots[s].rule),
+                        occurrence: scratch.slots[s].next_occ,
                         date: day,
                         key: key.clone(),
                     });
@@ -1063,6 +1134,7 @@ impl Planner {
             // Catch-up: a day already gone goes today instead (then the calendar, pauses and
             // the gap apply to today), unless it is a "due soon" now too late or it expired.
             let scheduled = self.calendar.shift(date, dir)?;
+            let mut caught_up = None;
             if scheduled < cx.today {
                 if let (true, Some(due)) = (before_due, it.due) {
                     if cx.today >= due {
@@ -1106,6 +1178,7 @@ impl Planner {
                 adjustments.push(Adjustment::CatchUp {
                     scheduled_on: scheduled,
                 });
+                caught_up = Some(scheduled);
                 date = cx.today;
                 dir = Shift::Later;
             }
@@ -1191,6 +1264,7 @@ impl Planner {
             return Some(Cand {
                 nominal,
                 date,
+                scheduled: caught_up.unwrap_or(date),
                 adjustments,
             });
         }
@@ -1264,17 +1338,7 @@ impl Planner {
                 (Some(_), None) => None,
             })
             .flatten();
-        let mask = first.roles_mask;
-        let recipients = cx
-            .contacts
-            .iter()
-            .filter(|c| mask == 0 || mask & c.role.bit() != 0)
-            .map(|c| Recipient {
-                name: c.name.clone(),
-                email: c.email.clone(),
-                role: c.role,
-            })
-            .collect();
+        let recipients = cx.recipients(first.roles_mask);
         let first_ctx = &ctxs[first.item];
         let stage = stage_of(rule.anchor, scheduled, first_ctx.due);
         let adjustments = fc.map(|c| c.adjustments.clone()).unwrap_or_default();
@@ -1302,7 +1366,7 @@ impl Planner {
             send_on: scheduled,
             send_at: local_instant(cx.tz, scheduled, cx.send_time),
             time_zone: cx.tz,
-            locale: cx.locale.to_owned(),
+            locale: cx.locale.clone(),
             amount_due,
             why: Why {
                 anchor: rule.anchor,

@@ -1,5 +1,7 @@
 //! Planned events and suppressed ones, with their reasons.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -140,8 +142,8 @@ pub struct Event {
     pub client: ClientId,
     /// The items it is about (several for a grouped notice).
     pub items: Vec<EventItem>,
-    /// Who receives it.
-    pub recipients: Vec<Recipient>,
+    /// Who receives it (shared among the client's events).
+    pub recipients: Arc<[Recipient]>,
     /// Local send date.
     pub send_on: NaiveDate,
     /// UTC instant of the send.
@@ -149,7 +151,7 @@ pub struct Event {
     /// The time zone of `send_on`.
     pub time_zone: TimeZone,
     /// Locale for the message.
-    pub locale: String,
+    pub locale: Arc<str>,
     /// Occurrence of the rule (1-based; the highest among a grouped notice's items).
     pub occurrence: u32,
     /// How many times the rule fires at most.
