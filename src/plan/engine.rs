@@ -8,6 +8,7 @@
 //! between messages, emits events, and computes each slot's next occurrence, up to the
 //! horizon. Work is linear in the number of items and rules.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -98,11 +99,12 @@ struct EffRule {
 
 /// A send about an item: from history or planned earlier in this sweep.
 #[derive(Debug, Clone)]
-struct Send {
+struct Send<'h> {
     rule: Option<usize>,
     occurrence: u32,
     date: NaiveDate,
-    key: EventKey,
+    /// Borrowed from history (no reference-count traffic), owned for sends planned now.
+    key: Cow<'h, EventKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -180,18 +182,17 @@ impl ClientCtx<'_> {
     }
 }
 
-/// One history entry's view for one item.
+/// One history entry's view for one item (24 bytes: the index holds one per item sent).
 #[derive(Debug, Clone, Copy)]
 struct HistRef<'h> {
     rule: HistRule,
     occurrence: u32,
-    sent_at: DateTime<Utc>,
-    key: &'h EventKey,
+    entry: &'h HistoryEntry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HistRule {
-    Rule(usize),
+    Rule(u16),
     Manual,
     Unknown,
 }
@@ -498,7 +499,7 @@ impl Planner {
             items[i].validate()?;
         }
 
-        let hist = self.index_history(history);
+        let hist = self.index_history(history, items.len());
         let mut plan = Plan {
             now,
             horizon,
@@ -544,26 +545,37 @@ impl Planner {
         Ok(plan)
     }
 
-    fn index_history<'h>(&self, history: &'h [HistoryEntry]) -> HistoryIndex<'h> {
-        let rule_ids: HashMap<&str, usize> = self
+    fn index_history<'h>(&self, history: &'h [HistoryEntry], items: usize) -> HistoryIndex<'h> {
+        let rule_ids: HashMap<&str, u16> = self
             .rules
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
+            .filter_map(|(i, r)| Some((r.id.as_str(), u16::try_from(i).ok()?)))
             .collect();
         let mut index = HistoryIndex {
-            head: HashMap::with_capacity_and_hasher(history.len(), Default::default()),
+            head: HashMap::with_capacity_and_hasher(history.len().min(items), Default::default()),
             next: Vec::with_capacity(history.len()),
             refs: Vec::with_capacity(history.len()),
             client_last: HashMap::default(),
             group_keys: HashSet::default(),
         };
+        let grouped = self.rules.iter().any(|r| r.group);
+        // Hosts often list history client by client: a run of one client needs one lookup.
+        let mut run: Option<(&str, DateTime<Utc>)> = None;
         for h in history {
-            if h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
+            if grouped && h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
                 index.group_keys.insert(h.key.as_str());
             }
-            let last = index.client_last.entry(h.client.as_str()).or_insert(h.sent_at);
-            *last = (*last).max(h.sent_at);
+            match &mut run {
+                Some((client, last)) if *client == h.client.as_str() => *last = (*last).max(h.sent_at),
+                _ => {
+                    if let Some((client, last)) = run.take() {
+                        let e = index.client_last.entry(client).or_insert(last);
+                        *e = (*e).max(last);
+                    }
+                    run = Some((h.client.as_str(), h.sent_at));
+                }
+            }
             let rule = match &h.rule {
                 None => HistRule::Manual,
                 Some(id) => rule_ids
@@ -577,26 +589,29 @@ impl Planner {
                 index.refs.push(HistRef {
                     rule,
                     occurrence: hi.occurrence,
-                    sent_at: h.sent_at,
-                    key: &h.key,
+                    entry: h,
                 });
                 let prev = index.head.insert(hi.item.as_str(), at).unwrap_or(u32::MAX);
                 index.next.push(prev);
             }
         }
+        if let Some((client, last)) = run {
+            let e = index.client_last.entry(client).or_insert(last);
+            *e = (*e).max(last);
+        }
         index
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn plan_client(
+    fn plan_client<'h>(
         &self,
         client: &Client,
         items: &[Item],
         client_items: &[usize],
-        hist: &HistoryIndex<'_>,
+        hist: &HistoryIndex<'h>,
         now: DateTime<Utc>,
         end: DateTime<Utc>,
-        scratch: &mut Scratch,
+        scratch: &mut Scratch<'h>,
         plan: &mut Plan,
     ) -> Result<(), ValidationError> {
         let p = &self.policy;
@@ -656,20 +671,20 @@ impl Planner {
             sends.clear();
             let mut last_manual: Option<NaiveDate> = None;
             for h in hist.for_item(item.id.as_str()) {
-                let date = tz.local_date(h.sent_at);
+                let date = tz.local_date(h.entry.sent_at);
                 let rule = match h.rule {
                     HistRule::Manual => {
                         last_manual = last_manual.max(Some(date));
                         continue;
                     }
-                    HistRule::Rule(r) => Some(r),
+                    HistRule::Rule(r) => Some(usize::from(r)),
                     HistRule::Unknown => None,
                 };
                 sends.push(Send {
                     rule,
                     occurrence: h.occurrence,
                     date,
-                    key: h.key.clone(),
+                    key: Cow::Borrowed(&h.entry.key),
                 });
             }
             let slot_start = scratch.slots.len();
@@ -858,7 +873,7 @@ impl Planner {
                 } else {
                     members
                         .iter()
-                        .any(|&s| scratch.sends[scratch.slots[s].item].iter().any(|x| x.key == key))
+                        .any(|&s| scratch.sends[scratch.slots[s].item].iter().any(|x| *x.key == key))
                 };
                 if already {
                     for &s in &members {
@@ -893,7 +908,7 @@ impl Planner {
                         rule: Some(scratch.slots[s].rule),
                         occurrence: scratch.slots[s].next_occ,
                         date: day,
-                        key: key.clone(),
+                        key: Cow::Owned(key.clone()),
                     });
                     let sl = &mut scratch.slots[s];
                     sl.next_occ += 1;
@@ -957,7 +972,7 @@ impl Planner {
         &self,
         cx: &ClientCtx<'_>,
         ctxs: &[ItemCtx<'_>],
-        scratch: &mut Scratch,
+        scratch: &mut Scratch<'_>,
         s: usize,
         day: NaiveDate,
         out: &mut Vec<Suppressed>,
@@ -1107,7 +1122,9 @@ impl Planner {
                             item,
                             key,
                             nominal,
-                            SuppressReason::Superseded { by: s.key.clone() },
+                            SuppressReason::Superseded {
+                                by: s.key.clone().into_owned(),
+                            },
                         ));
                     }
                 }
@@ -1381,11 +1398,11 @@ impl Planner {
 }
 
 #[derive(Default)]
-struct Scratch {
+struct Scratch<'h> {
     eff: Vec<EffRule>,
     slots: Vec<Slot>,
     heap: BinaryHeap<HeapEntry>,
-    sends: Vec<Vec<Send>>,
+    sends: Vec<Vec<Send<'h>>>,
 }
 
 /// Stable-sorts `v` by `key(index, element)`, moving each element once.
