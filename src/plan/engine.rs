@@ -182,12 +182,14 @@ impl ClientCtx<'_> {
     }
 }
 
-/// One history entry's view for one item (24 bytes: the index holds one per item sent).
+/// One history entry's view for one item: what the planner reads, kept together so the
+/// entries themselves are not visited.
 #[derive(Debug, Clone, Copy)]
 struct HistRef<'h> {
     rule: HistRule,
     occurrence: u32,
-    entry: &'h HistoryEntry,
+    sent_at: DateTime<Utc>,
+    key: &'h EventKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,10 +199,10 @@ enum HistRule {
     Unknown,
 }
 
-/// History indexed by item without an allocation per item: `head` maps an item id to its
-/// first entry in `refs`, `next` chains the rest.
+/// History indexed by item without an allocation per item: `head` gives, per input item,
+/// its latest entry in `refs`, and `next` chains the rest.
 struct HistoryIndex<'h> {
-    head: HashMap<&'h str, u32>,
+    head: Vec<u32>,
     next: Vec<u32>,
     refs: Vec<HistRef<'h>>,
     client_last: HashMap<&'h str, DateTime<Utc>>,
@@ -210,7 +212,7 @@ struct HistoryIndex<'h> {
 }
 
 impl<'h> HistoryIndex<'h> {
-    fn for_item(&self, item: &str) -> impl Iterator<Item = &HistRef<'h>> + '_ {
+    fn for_item(&self, item: usize) -> impl Iterator<Item = &HistRef<'h>> + '_ {
         let mut at = self.head.get(item).copied().unwrap_or(u32::MAX);
         std::iter::from_fn(move || {
             let r = self.refs.get(at as usize)?;
@@ -480,11 +482,13 @@ impl Planner {
         for c in 0..clients.len() {
             bucket[starts[c]..starts[c + 1]].sort_unstable_by(|a, b| items[*a].id.cmp(&items[*b].id));
         }
+        let mut item_pos: HashMap<&str, u32> =
+            HashMap::with_capacity_and_hasher(items.len(), Default::default());
         {
-            let mut seen: HashSet<&str> = HashSet::with_capacity_and_hasher(items.len(), Default::default());
             let mut dup: Option<&str> = None;
-            for it in items {
-                if !seen.insert(it.id.as_str()) && dup.is_none_or(|d| it.id.as_str() < d) {
+            for (i, it) in items.iter().enumerate() {
+                let pos = u32::try_from(i).unwrap_or(u32::MAX);
+                if item_pos.insert(it.id.as_str(), pos).is_some() && dup.is_none_or(|d| it.id.as_str() < d) {
                     dup = Some(it.id.as_str());
                 }
             }
@@ -499,7 +503,7 @@ impl Planner {
             items[i].validate()?;
         }
 
-        let hist = self.index_history(history, items.len());
+        let hist = self.index_history(history, &item_pos, items.len());
         let mut plan = Plan {
             now,
             horizon,
@@ -545,7 +549,12 @@ impl Planner {
         Ok(plan)
     }
 
-    fn index_history<'h>(&self, history: &'h [HistoryEntry], items: usize) -> HistoryIndex<'h> {
+    fn index_history<'h>(
+        &self,
+        history: &'h [HistoryEntry],
+        item_pos: &HashMap<&str, u32>,
+        items: usize,
+    ) -> HistoryIndex<'h> {
         let rule_ids: HashMap<&str, u16> = self
             .rules
             .iter()
@@ -553,7 +562,7 @@ impl Planner {
             .filter_map(|(i, r)| Some((r.id.as_str(), u16::try_from(i).ok()?)))
             .collect();
         let mut index = HistoryIndex {
-            head: HashMap::with_capacity_and_hasher(history.len().min(items), Default::default()),
+            head: vec![u32::MAX; items],
             next: Vec::with_capacity(history.len()),
             refs: Vec::with_capacity(history.len()),
             client_last: HashMap::default(),
@@ -583,16 +592,23 @@ impl Planner {
                     .map_or(HistRule::Unknown, |&i| HistRule::Rule(i)),
             };
             for hi in &h.items {
-                let Ok(at) = u32::try_from(index.refs.len()) else {
-                    break;
+                // History of items not planned now (paid and gone, deleted) is not needed.
+                let Some(&pos) = item_pos.get(hi.item.as_str()) else {
+                    continue;
+                };
+                let (Ok(at), Some(head)) =
+                    (u32::try_from(index.refs.len()), index.head.get_mut(pos as usize))
+                else {
+                    continue;
                 };
                 index.refs.push(HistRef {
                     rule,
                     occurrence: hi.occurrence,
-                    entry: h,
+                    sent_at: h.sent_at,
+                    key: &h.key,
                 });
-                let prev = index.head.insert(hi.item.as_str(), at).unwrap_or(u32::MAX);
-                index.next.push(prev);
+                index.next.push(*head);
+                *head = at;
             }
         }
         if let Some((client, last)) = run {
@@ -670,8 +686,8 @@ impl Planner {
             let sends = &mut scratch.sends[li];
             sends.clear();
             let mut last_manual: Option<NaiveDate> = None;
-            for h in hist.for_item(item.id.as_str()) {
-                let date = tz.local_date(h.entry.sent_at);
+            for h in hist.for_item(ii) {
+                let date = tz.local_date(h.sent_at);
                 let rule = match h.rule {
                     HistRule::Manual => {
                         last_manual = last_manual.max(Some(date));
@@ -684,7 +700,7 @@ impl Planner {
                     rule,
                     occurrence: h.occurrence,
                     date,
-                    key: Cow::Borrowed(&h.entry.key),
+                    key: Cow::Borrowed(h.key),
                 });
             }
             let slot_start = scratch.slots.len();
