@@ -104,14 +104,21 @@ fn portfolio(n: usize) -> Portfolio {
 fn steady_history(planner: &Planner, p: &Portfolio, now: chrono::DateTime<Utc>) -> Vec<HistoryEntry> {
     let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let days = u32::try_from((now - start).num_days()).unwrap();
-    let forecast = planner
-        .plan(&p.clients, &p.items, &[], start, Horizon::days(days))
-        .unwrap();
-    forecast
-        .events()
-        .filter(|e| e.send_at < now)
-        .map(|e| e.to_history(e.send_at))
-        .collect()
+    // In chunks of clients, so the forecast's events never all exist at once.
+    let mut history = Vec::new();
+    for (chunk, clients) in p.clients.chunks(1000).enumerate() {
+        let items = &p.items[chunk * 10_000..(chunk * 10_000 + 10_000).min(p.items.len())];
+        let forecast = planner
+            .plan(clients, items, &[], start, Horizon::days(days))
+            .unwrap();
+        history.extend(
+            forecast
+                .events()
+                .filter(|e| e.send_at < now)
+                .map(|e| e.to_history(e.send_at)),
+        );
+    }
+    history
 }
 
 fn bare_scan(items: &[Item]) -> i64 {

@@ -885,3 +885,48 @@ fn long_settled_items_are_not_explained_every_day() {
             .any(|s| s.item.as_str() == "OLD" && s.reason == SuppressReason::Paid)
     );
 }
+
+#[test]
+fn extreme_dates_never_panic() {
+    let policy = seed001_policy("Asia/Tokyo").with_rule(rule("issued", Anchor::Issued, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let max = chrono::NaiveDate::MAX;
+    let min = chrono::NaiveDate::MIN;
+    let items = [
+        Item::invoice(
+            "LATE".parse().unwrap(),
+            "c".parse().unwrap(),
+            max - chrono::Duration::days(3),
+            money("1", "USD"),
+        ),
+        invoice(
+            "EARLY",
+            "c",
+            min,
+            min + chrono::Duration::days(10),
+            money("1", "USD"),
+        ),
+    ];
+    let clients = [client("c", "Pacific/Kiritimati")];
+    for now in [
+        utc(2026, 1, 1, 0, 0),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC - chrono::Duration::days(2),
+    ] {
+        for horizon in [Horizon::NONE, Horizon::days(1), Horizon::days(u32::MAX)] {
+            let _ = planner.plan(&clients, &items, &[], now, horizon);
+        }
+    }
+    let err = planner
+        .plan(
+            &clients,
+            &items,
+            &[],
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            Horizon::days(10),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ValidationError::OutOfRange { field: "horizon", .. }
+    ));
+}
