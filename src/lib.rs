@@ -91,8 +91,9 @@ pub use plan::{
     Suppressed, Why,
 };
 pub use policy::{
-    Anchor, ClientOverrides, CollectionStart, Conditions, EffectiveRule, EffectiveSettings, LintWarning,
-    Origin, Policy, Rule, RuleOverride, Setting,
+    Alignment, Anchor, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveRule,
+    EffectiveSettings, LateFee, LintWarning, Origin, Policy, Rule, RuleOverride, Setting, TemplateKind,
+    TemplateSpec,
 };
 pub use time::{BusinessCalendar, Shift, TimeZone, local_instant};
 

@@ -80,6 +80,7 @@ pub(crate) struct CompiledRule {
     min_balance: Vec<Money>,
     group: bool,
     expires_after: Option<u32>,
+    late_fee: Option<crate::policy::LateFee>,
     enabled: bool,
     offset: i32,
     every: Option<u32>,
@@ -1358,19 +1359,19 @@ impl Planner {
                     occurrence: sl.next_occ,
                     issued_on: ic.item.issued_on,
                     due_on: ic.due,
+                    total: ic.item.total,
                     balance: ic.balance,
+                    late_fee: rule
+                        .late_fee
+                        .as_ref()
+                        .zip(ic.balance)
+                        .and_then(|(f, b)| f.compute(b)),
                     attachments: ic.item.attachments.clone(),
                 }
             })
             .collect();
-        let amount_due = event_items
-            .iter()
-            .try_fold(None::<Money>, |acc, ei| match (acc, ei.balance) {
-                (None, b) => Some(b),
-                (Some(a), Some(b)) => a.checked_add(b).map(Some),
-                (Some(_), None) => None,
-            })
-            .flatten();
+        let amount_due = sum(event_items.iter().map(|ei| ei.balance));
+        let late_fee = sum(event_items.iter().map(|ei| ei.late_fee));
         let recipients = cx.recipients(first.roles_mask);
         let first_ctx = &ctxs[first.item];
         let stage = stage_of(rule.anchor, scheduled, first_ctx.due);
@@ -1401,6 +1402,7 @@ impl Planner {
             time_zone: cx.tz,
             locale: cx.locale.clone(),
             amount_due,
+            late_fee,
             why: Why {
                 anchor: rule.anchor,
                 anchor_on: first.anchor_on,
@@ -1421,6 +1423,19 @@ struct Scratch<'h> {
     sends: Vec<Vec<Send<'h>>>,
 }
 
+/// The sum of amounts in one currency; none if any is missing or they do not add up.
+fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
+    amounts
+        .try_fold(None::<Money>, |acc, m| {
+            let m = m?;
+            Some(Some(match acc {
+                None => m,
+                Some(a) => a.checked_add(m)?,
+            }))
+        })
+        .flatten()
+}
+
 /// Stable-sorts `v` by `key(index, element)`, moving each element once.
 fn permute_by<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(usize, &T) -> K) {
     let mut order: Vec<(K, usize)> = v.iter().enumerate().map(|(i, x)| (key(i, x), i)).collect();
@@ -1438,6 +1453,7 @@ fn compile_rule(r: &Rule) -> CompiledRule {
         min_balance: r.when.min_balance.clone(),
         group: r.group,
         expires_after: r.expires_after_days,
+        late_fee: r.late_fee.clone(),
         enabled: r.enabled,
         offset: r.offset_days,
         every: r.every_days,

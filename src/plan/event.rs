@@ -59,9 +59,15 @@ pub struct EventItem {
     /// Due date, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_on: Option<NaiveDate>,
+    /// The item's total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
     /// What is still owed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<Money>,
+    /// The late fee the rule proposes for this item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_fee: Option<Money>,
     /// Attachments that travel with the reminder.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<String>,
@@ -159,6 +165,9 @@ pub struct Event {
     /// Total still owed over its items, when they have amounts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_due: Option<Money>,
+    /// Total late fee proposed over its items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_fee: Option<Money>,
     /// Why it fires.
     pub why: Why,
 }

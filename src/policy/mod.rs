@@ -1,6 +1,7 @@
 //! The policy: company settings, the business calendar, collection start dates and rules.
 
 mod lint;
+mod messaging;
 mod overrides;
 mod rule;
 
@@ -14,8 +15,10 @@ use crate::time::{BusinessCalendar, TimeZone};
 
 pub use lint::LintWarning;
 pub(crate) use lint::lint;
+pub use messaging::{Alignment, Branding, Company, TemplateKind, TemplateSpec};
+pub(crate) use messaging::{addresses, optional_addresses};
 pub use overrides::{ClientOverrides, EffectiveRule, EffectiveSettings, Origin, RuleOverride, Setting};
-pub use rule::{Anchor, Conditions, Rule};
+pub use rule::{Anchor, Conditions, LateFee, Rule};
 
 /// Collection start dates (seed 004): items older than these are never reminded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +89,27 @@ pub struct Policy {
     /// stage wins.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// The sender's company data.
+    #[serde(default)]
+    pub company: Company,
+    /// Logo and colours.
+    #[serde(default)]
+    pub branding: Branding,
+    /// How to pay (bank, account, tax id...), shown in every reminder (seed 002, 004).
+    #[serde(default)]
+    pub payment_instructions: String,
+    /// Reply-to addresses: a list, or one string separated by commas.
+    #[serde(default, deserialize_with = "addresses")]
+    pub reply_to: Vec<String>,
+    /// Addresses copied on every message.
+    #[serde(default, deserialize_with = "addresses")]
+    pub cc: Vec<String>,
+    /// Addresses blind-copied on every message.
+    #[serde(default, deserialize_with = "addresses")]
+    pub bcc: Vec<String>,
+    /// The host's templates, replacing the defaults for a rule or a kind of message.
+    #[serde(default)]
+    pub templates: Vec<TemplateSpec>,
 }
 
 fn utc() -> TimeZone {
@@ -112,6 +136,13 @@ impl Default for Policy {
             calendar: BusinessCalendar::default(),
             min_gap_days: 0,
             rules: Vec::new(),
+            company: Company::default(),
+            branding: Branding::default(),
+            payment_instructions: String::new(),
+            reply_to: Vec::new(),
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            templates: Vec::new(),
         }
     }
 }
@@ -193,7 +224,8 @@ impl Policy {
                     anchor: rule.anchor.to_string(),
                 });
             }
-            for m in &rule.when.min_balance {
+            let fee_amounts = rule.late_fee.iter().flat_map(|f| f.fixed.iter().chain(&f.cap));
+            for m in rule.when.min_balance.iter().chain(fee_amounts) {
                 if m.is_negative() {
                     return Err(ValidationError::InvalidRuleField {
                         rule: rule.id.to_string(),

@@ -73,6 +73,27 @@ pub struct ClientOverrides {
     /// Contact roles that receive reminders, unless a rule names its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<ContactRole>>,
+    /// Reply-to addresses for this client's messages (a list or a comma-separated string).
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::optional_addresses",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reply_to: Option<Vec<String>>,
+    /// Addresses copied on this client's messages, instead of the policy's.
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::optional_addresses",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cc: Option<Vec<String>>,
+    /// Addresses blind-copied on this client's messages, instead of the policy's.
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::optional_addresses",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bcc: Option<Vec<String>>,
     /// Changes to single rules, by rule id.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<RuleId, RuleOverride>,

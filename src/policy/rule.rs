@@ -100,6 +100,58 @@ pub struct Rule {
     /// late occurrences go out on catch-up, however late.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_after_days: Option<u32>,
+    /// A late fee to propose in the message; the library never changes the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_fee: Option<LateFee>,
+}
+
+/// A proposed late fee: a fixed amount in the item's currency plus a share of the balance,
+/// capped per currency. Computed into each event and its message; never applied to the item.
+///
+/// # Example
+/// ```
+/// use dunning::{Currency, LateFee, Money};
+/// let clp = Currency::from_code("CLP")?;
+/// let fee = LateFee { fixed: vec![], basis_points: 150, cap: vec![Money::parse("20000", clp)?] };
+/// // 1.5% of 1,000,000 is 15,000; of 2,000,000 it would be 30,000, capped at 20,000.
+/// assert_eq!(fee.compute(Money::parse("1000000", clp)?), Some(Money::parse("15000", clp)?));
+/// assert_eq!(fee.compute(Money::parse("2000000", clp)?), Some(Money::parse("20000", clp)?));
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LateFee {
+    /// A fixed fee per currency (items in other currencies get no fixed part).
+    pub fixed: Vec<Money>,
+    /// A share of the balance in basis points (150 = 1.5%), rounded half up to the minor unit.
+    pub basis_points: u32,
+    /// The most the fee may be, per currency.
+    pub cap: Vec<Money>,
+}
+
+impl LateFee {
+    /// The fee for `balance`, or none when nothing applies (no fixed part for the currency
+    /// and no percentage, or a balance not above zero).
+    #[must_use]
+    pub fn compute(&self, balance: Money) -> Option<Money> {
+        if !balance.is_positive() {
+            return None;
+        }
+        let cur = balance.currency();
+        let fixed = self.fixed.iter().find(|m| m.currency() == cur).map(Money::minor);
+        let share = (self.basis_points > 0).then(|| {
+            let raw = i128::from(balance.minor()) * i128::from(self.basis_points);
+            (raw + 5_000) / 10_000
+        });
+        if fixed.is_none() && share.is_none() {
+            return None;
+        }
+        let mut fee = i128::from(fixed.unwrap_or(0)) + share.unwrap_or(0);
+        if let Some(cap) = self.cap.iter().find(|m| m.currency() == cur) {
+            fee = fee.min(i128::from(cap.minor()));
+        }
+        i64::try_from(fee).ok().map(|minor| Money::from_minor(minor, cur))
+    }
 }
 
 fn one() -> u32 {
@@ -124,6 +176,7 @@ impl Rule {
             group: false,
             enabled: true,
             expires_after_days: None,
+            late_fee: None,
         }
     }
 

@@ -1,0 +1,202 @@
+//! What messages say about the sender (seed 004): company data, branding, payment
+//! instructions, reply-to addresses, copies, and the host's own templates.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::model::id::RuleId;
+
+/// The sender's company data, shown in every message (seed 004, "Datos Empresa").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Company {
+    /// Legal or trade name.
+    pub name: String,
+    /// Postal address.
+    pub address: String,
+    /// Contact phone.
+    pub phone: String,
+    /// Web site.
+    pub website: String,
+    /// The address messages are sent from.
+    pub email: String,
+}
+
+/// Where the logo sits at the top of HTML messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Alignment {
+    /// Left.
+    #[default]
+    Left,
+    /// Centred.
+    Center,
+    /// Right.
+    Right,
+}
+
+impl Alignment {
+    /// The CSS keyword.
+    #[must_use]
+    pub fn css(self) -> &'static str {
+        match self {
+            Alignment::Left => "left",
+            Alignment::Center => "center",
+            Alignment::Right => "right",
+        }
+    }
+}
+
+/// Logo and colours of HTML messages (seed 004, "Personalización").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Branding {
+    /// URL of the logo image.
+    pub logo_url: String,
+    /// Where the logo sits.
+    pub logo_alignment: Alignment,
+    /// Main colour, CSS (`#1a73e8`).
+    pub primary_color: String,
+    /// Second colour, CSS.
+    pub secondary_color: String,
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Self {
+            logo_url: String::new(),
+            logo_alignment: Alignment::Left,
+            primary_color: "#1f4e79".into(),
+            secondary_color: "#f2f2f2".into(),
+        }
+    }
+}
+
+/// Which message a template writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TemplateKind {
+    /// An invoice was issued ("envío de factura emitida").
+    Issued,
+    /// Due soon ("próximo a vencer").
+    DueSoon,
+    /// Due today.
+    DueToday,
+    /// Overdue ("vencido").
+    Overdue,
+    /// Thank you for paying.
+    ThankYou,
+    /// Account statement of all open items ("estado de cuenta").
+    Statement,
+    /// Statement of overdue items ("estado de cuenta de vencidos").
+    OverdueStatement,
+    /// The account will close soon ("cuenta pronto a cerrar").
+    ClosingSoon,
+    /// The account is closed ("cuenta cerrada").
+    Closed,
+    /// A pending invoice, reminded from when it was sent (seed 003).
+    PendingInvoice,
+    /// A proposal waiting for signature.
+    PendingProposal,
+    /// A document waiting for signature.
+    PendingSignature,
+    /// A document waiting for approval.
+    PendingApproval,
+    /// A form waiting to be submitted.
+    PendingForm,
+    /// A message waiting for an answer.
+    PendingMessage,
+}
+
+impl TemplateKind {
+    /// Every kind.
+    pub const ALL: [TemplateKind; 15] = [
+        TemplateKind::Issued,
+        TemplateKind::DueSoon,
+        TemplateKind::DueToday,
+        TemplateKind::Overdue,
+        TemplateKind::ThankYou,
+        TemplateKind::Statement,
+        TemplateKind::OverdueStatement,
+        TemplateKind::ClosingSoon,
+        TemplateKind::Closed,
+        TemplateKind::PendingInvoice,
+        TemplateKind::PendingProposal,
+        TemplateKind::PendingSignature,
+        TemplateKind::PendingApproval,
+        TemplateKind::PendingForm,
+        TemplateKind::PendingMessage,
+    ];
+
+    /// The snake-case name used in template names and serialization.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            TemplateKind::Issued => "issued",
+            TemplateKind::DueSoon => "due_soon",
+            TemplateKind::DueToday => "due_today",
+            TemplateKind::Overdue => "overdue",
+            TemplateKind::ThankYou => "thank_you",
+            TemplateKind::Statement => "statement",
+            TemplateKind::OverdueStatement => "overdue_statement",
+            TemplateKind::ClosingSoon => "closing_soon",
+            TemplateKind::Closed => "closed",
+            TemplateKind::PendingInvoice => "pending_invoice",
+            TemplateKind::PendingProposal => "pending_proposal",
+            TemplateKind::PendingSignature => "pending_signature",
+            TemplateKind::PendingApproval => "pending_approval",
+            TemplateKind::PendingForm => "pending_form",
+            TemplateKind::PendingMessage => "pending_message",
+        }
+    }
+}
+
+/// A host's template: for one rule or for one kind of message, in one locale.
+///
+/// Exactly one of `rule` and `kind` is set. `locale` is a BCP 47 tag (`es-CL`) or a language
+/// (`es`); the most specific match wins, then the crate's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSpec {
+    /// The rule it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleId>,
+    /// The kind of message it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<TemplateKind>,
+    /// Locale or language.
+    pub locale: String,
+    /// Subject line (handlebars).
+    pub subject: String,
+    /// Plain-text body (handlebars).
+    pub text: String,
+    /// HTML body (handlebars), if the message has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+/// Reads a list of addresses written as a list or as one comma-separated string (seed 004
+/// allows several reply-to addresses separated by commas).
+pub(crate) fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Repr::deserialize(d)? {
+        Repr::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Repr::Many(v) => v,
+    })
+}
+
+/// As [`addresses`], for an optional field.
+pub(crate) fn optional_addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    addresses(d).map(Some)
+}
