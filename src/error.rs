@@ -184,6 +184,12 @@ pub enum ValidationError {
         /// The anchor.
         anchor: String,
     },
+    /// A rule id that the policy does not have.
+    #[error("unknown rule {rule:?}")]
+    UnknownRule {
+        /// The rule id.
+        rule: String,
+    },
     /// A client override of a rule that the policy does not have.
     #[error("client {client}: override of unknown rule {rule:?}")]
     UnknownRuleOverride {

@@ -74,6 +74,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod message;
 mod model;
 mod money;
 mod plan;
@@ -81,6 +82,7 @@ mod policy;
 mod time;
 
 pub use error::{Result, ValidationError};
+pub use message::{Mailbox, Message, MessageError, Messages, RenderOptions};
 pub use model::client::{Client, Contact, ContactRole, Pause, PauseKind};
 pub use model::history::{HistoryEntry, HistoryItem};
 pub use model::id::{ClientId, EventKey, ItemId, RuleId};

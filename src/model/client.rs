@@ -323,7 +323,7 @@ impl Client {
 
 /// A light check: one `@`, something on each side, a dot in the domain, no spaces or
 /// angle brackets. Full address parsing belongs to message building.
-fn plausible_email(email: &str) -> bool {
+pub(crate) fn plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };

@@ -168,16 +168,7 @@ impl ClientCtx<'_> {
         if let Some((_, r)) = cache.iter().find(|(m, _)| *m == mask) {
             return Arc::clone(r);
         }
-        let list: Arc<[Recipient]> = self
-            .contacts
-            .iter()
-            .filter(|c| mask == 0 || mask & c.role.bit() != 0)
-            .map(|c| Recipient {
-                name: c.name.clone(),
-                email: c.email.clone(),
-                role: c.role,
-            })
-            .collect();
+        let list = recipients_of(&self.contacts, mask);
         cache.push((mask, Arc::clone(&list)));
         list
     }
@@ -373,6 +364,127 @@ impl Planner {
             }
         }
         Ok(())
+    }
+
+    /// The event `rule` would send about `item` to `client` at `now`, whatever the schedule
+    /// says: for previews and test sends (seed 002's "Vista previa" and "Probar
+    /// recordatorio"). Its key starts with `preview/`, so it never collides with a real one.
+    ///
+    /// # Errors
+    /// An unknown rule, an item of another client, or an invalid client or item.
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::{NaiveDate, TimeZone as _, Utc};
+    /// use dunning::*;
+    /// let policy = Policy::default().with_rule(Rule::new("due-soon".parse()?, Anchor::Due, -5));
+    /// let planner = Planner::new(&policy)?;
+    /// let client = Client::new("acme".parse()?, "ACME").with_contact(Contact::new("Ana", "ana@acme.cl"));
+    /// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    /// let item = Item::invoice("F-1".parse()?, "acme".parse()?, issued, Money::parse("10", Currency::from_code("USD")?)?);
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 5, 12, 0, 0).unwrap();
+    /// let event = planner.preview(&"due-soon".parse()?, &client, &item, now)?;
+    /// assert_eq!(event.key.as_str(), "preview/due-soon/F-1");
+    /// assert_eq!(event.stage, Stage::DueSoon);
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
+    pub fn preview(
+        &self,
+        rule: &RuleId,
+        client: &Client,
+        item: &Item,
+        now: DateTime<Utc>,
+    ) -> Result<Event, ValidationError> {
+        self.check_client(client)?;
+        item.validate()?;
+        if item.client != client.id {
+            return Err(ValidationError::UnknownClient {
+                item: item.id.to_string(),
+                client: item.client.to_string(),
+            });
+        }
+        let ri =
+            self.rules
+                .iter()
+                .position(|r| &r.id == rule)
+                .ok_or_else(|| ValidationError::UnknownRule {
+                    rule: rule.to_string(),
+                })?;
+        let compiled = &self.rules[ri];
+        let mut eff = Vec::new();
+        self.eff_rules(client, &mut eff);
+        let eff = eff[ri];
+        let p = &self.policy;
+        let o = &client.overrides;
+        let tz = client.time_zone.unwrap_or(p.time_zone);
+        let send_time = o.send_time.unwrap_or(p.send_time);
+        let today = tz.local_date(now);
+        let due = item.due_date(o.payment_term_days.unwrap_or(p.payment_term_days));
+        let balance = item.balance()?;
+        let anchor_on = match compiled.anchor {
+            Anchor::Issued => item.issued_on,
+            Anchor::Due => due.unwrap_or(item.issued_on),
+            Anchor::Sent => item.sent_date(),
+            Anchor::Paid => item.settled_date().unwrap_or(today),
+        };
+        let recipients = recipients_of(&notify_contacts(client), eff.roles_mask);
+        let late_fee = compiled
+            .late_fee
+            .as_ref()
+            .zip(balance)
+            .and_then(|(f, b)| f.compute(b));
+        let stage = stage_of(compiled.anchor, today, due);
+        let mut text = String::from("preview of ");
+        text.push_str(&why_text(
+            compiled,
+            item,
+            due,
+            anchor_on,
+            eff.offset,
+            stage,
+            1,
+            eff.count,
+            1,
+            &[],
+        ));
+        Ok(Event {
+            key: EventKey::from(format!("preview/{rule}/{}", item.id)),
+            rule: rule.clone(),
+            stage,
+            client: client.id.clone(),
+            items: vec![EventItem {
+                item: item.id.clone(),
+                number: item.display_number().to_owned(),
+                kind: item.kind,
+                occurrence: 1,
+                issued_on: item.issued_on,
+                due_on: due,
+                total: item.total,
+                balance,
+                late_fee,
+                attachments: item.attachments.clone(),
+            }],
+            recipients,
+            send_on: today,
+            send_at: local_instant(tz, today, send_time),
+            time_zone: tz,
+            locale: client
+                .locale
+                .as_deref()
+                .map_or_else(|| self.locale.clone(), Arc::from),
+            occurrence: 1,
+            count: eff.count,
+            amount_due: balance,
+            late_fee,
+            why: Why {
+                anchor: compiled.anchor,
+                anchor_on,
+                offset_days: eff.offset,
+                nominal_on: today,
+                adjustments: Vec::new(),
+                text,
+            },
+        })
     }
 
     fn eff_rules(&self, client: &Client, out: &mut Vec<EffRule>) {
@@ -645,8 +757,7 @@ impl Planner {
         if local_instant(tz, end_date, send_time) > end {
             end_date = add_days(end_date, -1).unwrap_or(end_date);
         }
-        let mut contacts: Vec<&Contact> = client.contacts.iter().filter(|c| c.notify).collect();
-        contacts.sort_by(|a, b| (&a.email, &a.name, a.role).cmp(&(&b.email, &b.name, b.role)));
+        let contacts = notify_contacts(client);
         let cx = ClientCtx {
             client,
             tz,
@@ -1442,6 +1553,26 @@ fn permute_by<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(usize, &T) -> K) {
     order.sort_unstable();
     let mut taken: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
     v.extend(order.into_iter().filter_map(|(_, i)| taken[i].take()));
+}
+
+/// The client's contacts with notify on, in address order (so input order never matters).
+fn notify_contacts(client: &Client) -> Vec<&Contact> {
+    let mut contacts: Vec<&Contact> = client.contacts.iter().filter(|c| c.notify).collect();
+    contacts.sort_by(|a, b| (&a.email, &a.name, a.role).cmp(&(&b.email, &b.name, b.role)));
+    contacts
+}
+
+/// The contacts whose role is in `mask` (0: any role).
+fn recipients_of(contacts: &[&Contact], mask: u8) -> Arc<[Recipient]> {
+    contacts
+        .iter()
+        .filter(|c| mask == 0 || mask & c.role.bit() != 0)
+        .map(|c| Recipient {
+            name: c.name.clone(),
+            email: c.email.clone(),
+            role: c.role,
+        })
+        .collect()
 }
 
 fn compile_rule(r: &Rule) -> CompiledRule {

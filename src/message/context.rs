@@ -1,0 +1,166 @@
+//! The data a template sees, built from an event, its client and the policy.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value as Json, json};
+
+use crate::model::client::Client;
+use crate::model::item::ItemKind;
+use crate::money::Money;
+use crate::plan::{Event, EventItem, Stage};
+use crate::policy::{Policy, TemplateKind};
+
+/// Extra data for one rendering.
+///
+/// # Example
+/// ```
+/// use dunning::RenderOptions;
+/// let opts = RenderOptions::default().with_payment_link("https://pay.example/F-1");
+/// assert!(opts.payment_link.is_some());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// A link where the client can pay, if the host has one.
+    pub payment_link: Option<String>,
+}
+
+impl RenderOptions {
+    /// Sets the payment link.
+    #[must_use]
+    pub fn with_payment_link(mut self, link: impl Into<String>) -> Self {
+        self.payment_link = Some(link.into());
+        self
+    }
+}
+
+/// The kind of message an event is.
+pub(crate) fn kind_of(event: &Event) -> TemplateKind {
+    match event.stage {
+        Stage::Issued => TemplateKind::Issued,
+        Stage::DueSoon => TemplateKind::DueSoon,
+        Stage::DueToday => TemplateKind::DueToday,
+        Stage::Overdue => TemplateKind::Overdue,
+        Stage::ThankYou => TemplateKind::ThankYou,
+        Stage::Pending => match event.items.first().map(|i| i.kind) {
+            Some(ItemKind::Proposal) => TemplateKind::PendingProposal,
+            Some(ItemKind::Signature) => TemplateKind::PendingSignature,
+            Some(ItemKind::Approval) => TemplateKind::PendingApproval,
+            Some(ItemKind::Form) => TemplateKind::PendingForm,
+            Some(ItemKind::Message) => TemplateKind::PendingMessage,
+            _ => TemplateKind::PendingInvoice,
+        },
+    }
+}
+
+fn money(m: Option<Money>) -> Json {
+    m.map_or(
+        Json::Null,
+        |m| json!({"currency": m.currency().code(), "amount": m.decimal()}),
+    )
+}
+
+fn days(from: NaiveDate, to: NaiveDate) -> i64 {
+    (to - from).num_days().max(0)
+}
+
+fn item(ei: &EventItem, send_on: NaiveDate) -> Json {
+    let paid = ei.total.zip(ei.balance).and_then(|(t, b)| t.checked_sub(b));
+    json!({
+        "id": ei.item.as_str(),
+        "number": ei.number,
+        "kind": ei.kind,
+        "issued_on": ei.issued_on,
+        "due_on": ei.due_on,
+        "total": money(ei.total),
+        "paid": money(paid),
+        "balance": money(ei.balance),
+        "late_fee": money(ei.late_fee),
+        "days_until_due": ei.due_on.map(|d| days(send_on, d)),
+        "days_past_due": ei.due_on.map(|d| days(d, send_on)),
+        "overdue": ei.due_on.is_some_and(|d| send_on > d),
+        "occurrence": ei.occurrence,
+    })
+}
+
+/// Totals per currency, in currency order: every balance, and the overdue ones.
+fn totals(items: &[EventItem], send_on: NaiveDate) -> Json {
+    let mut per: Vec<(crate::money::Currency, Money, Money)> = Vec::new();
+    for ei in items {
+        let Some(b) = ei.balance else { continue };
+        let overdue = ei.due_on.is_some_and(|d| send_on > d);
+        let at = match per.iter().position(|(c, ..)| *c == b.currency()) {
+            Some(at) => at,
+            None => {
+                per.push((b.currency(), Money::zero(b.currency()), Money::zero(b.currency())));
+                per.len() - 1
+            }
+        };
+        let (_, bal, over) = &mut per[at];
+        *bal = bal.checked_add(b).unwrap_or(*bal);
+        if overdue {
+            *over = over.checked_add(b).unwrap_or(*over);
+        }
+    }
+    per.sort_by_key(|(c, ..)| *c);
+    Json::Array(
+        per.into_iter()
+            .map(|(c, bal, over)| json!({"currency": c.code(), "balance": money(Some(bal)), "overdue": money(Some(over))}))
+            .collect(),
+    )
+}
+
+/// Every variable of the schema, for one event.
+pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &RenderOptions) -> Json {
+    let items: Vec<Json> = event.items.iter().map(|i| item(i, event.send_on)).collect();
+    let first = items.first().cloned().unwrap_or(Json::Null);
+    let contact = event.recipients.first().map_or_else(
+        || json!({"name": client.name, "email": Json::Null}),
+        |r| json!({"name": r.name, "email": r.email}),
+    );
+    let reply_to = client
+        .overrides
+        .reply_to
+        .as_ref()
+        .unwrap_or(&policy.reply_to)
+        .join(", ");
+    let mut root = Map::new();
+    root.insert("locale".into(), json!(event.locale.as_ref()));
+    root.insert("kind".into(), json!(kind_of(event).name()));
+    root.insert("rule".into(), json!(event.rule.as_str()));
+    root.insert("key".into(), json!(event.key.as_str()));
+    root.insert("send_on".into(), json!(event.send_on));
+    root.insert("occurrence".into(), json!(event.occurrence));
+    root.insert("count".into(), json!(event.count));
+    root.insert(
+        "client".into(),
+        json!({"id": client.id.as_str(), "name": client.name}),
+    );
+    root.insert("contact".into(), contact);
+    root.insert("item".into(), first);
+    root.insert("items".into(), Json::Array(items));
+    root.insert("amount_due".into(), money(event.amount_due));
+    root.insert("late_fee".into(), money(event.late_fee));
+    root.insert("totals".into(), totals(&event.items, event.send_on));
+    root.insert("company".into(), json!(policy.company));
+    root.insert(
+        "branding".into(),
+        json!({
+            "logo_url": policy.branding.logo_url,
+            "logo_alignment": policy.branding.logo_alignment.css(),
+            "primary_color": policy.branding.primary_color,
+            "secondary_color": policy.branding.secondary_color,
+        }),
+    );
+    root.insert("payment_instructions".into(), json!(policy.payment_instructions));
+    root.insert("reply_to".into(), json!(reply_to));
+    root.insert("payment_link".into(), json!(opts.payment_link));
+    root.insert(
+        "statement".into(),
+        json!({"period": Json::Null, "overdue_only": false}),
+    );
+    root.insert(
+        "standing".into(),
+        json!({"state": Json::Null, "days_overdue": Json::Null, "closing_soon_after_days": Json::Null, "closed_after_days": Json::Null, "oldest_item": Json::Null}),
+    );
+    Json::Object(root)
+}
