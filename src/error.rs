@@ -184,6 +184,28 @@ pub enum ValidationError {
         /// The anchor.
         anchor: String,
     },
+    /// A recurrence rule (RRULE) that does not parse or never occurs.
+    #[error("statement {rule}: invalid RRULE {value:?}: {reason}")]
+    InvalidRecurrence {
+        /// The statement rule's id (with the client, for an override).
+        rule: String,
+        /// The RRULE as given.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// Standing thresholds that are zero or out of order.
+    #[error(
+        "{field}: closing soon after {closing_soon} days must come before closed after {closed} days, both above 0"
+    )]
+    StandingThresholds {
+        /// Where: `policy.standing` or `client C.overrides`.
+        field: String,
+        /// Days overdue for "closing soon".
+        closing_soon: u32,
+        /// Days overdue for "closed".
+        closed: u32,
+    },
     /// A rule id that the policy does not have.
     #[error("unknown rule {rule:?}")]
     UnknownRule {

@@ -79,6 +79,8 @@ mod model;
 mod money;
 mod plan;
 mod policy;
+mod standing;
+mod statement;
 mod time;
 
 pub use error::{Result, ValidationError};
@@ -89,14 +91,16 @@ pub use model::id::{ClientId, EventKey, ItemId, RuleId};
 pub use model::item::{Applied, AppliedKind, Item, ItemKind, ItemStatus};
 pub use money::{Currency, Money};
 pub use plan::{
-    Adjustment, Change, Event, EventItem, Horizon, Plan, PlanDiff, Planner, Recipient, Stage, SuppressReason,
-    Suppressed, Why,
+    Adjustment, Change, Event, EventItem, Horizon, Plan, PlanDiff, Planner, Recipient, Stage, StandingInfo,
+    StatementInfo, SuppressReason, Suppressed, Why,
 };
 pub use policy::{
     Alignment, Anchor, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveRule,
     EffectiveSettings, LateFee, LintWarning, Origin, Policy, Rule, RuleOverride, Setting, TemplateKind,
     TemplateSpec,
 };
+pub use standing::{ClientStanding, StandingRule, StandingState};
+pub use statement::StatementRule;
 pub use time::{BusinessCalendar, Shift, TimeZone, local_instant};
 
 #[cfg(doctest)]

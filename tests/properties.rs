@@ -343,7 +343,7 @@ proptest! {
                 if let Some(start) = c.past_items {
                     prop_assert!(ei.due_on.unwrap_or(item.issued_on) >= start, "{} predates {}", e.key, start);
                 }
-                if let (Some(start), Anchor::Issued) = (c.new_items, e.why.anchor) {
+                if let (Some(start), Anchor::Issued) = (c.new_items, e.why.anchor.unwrap()) {
                     prop_assert!(item.issued_on >= start);
                 }
             }

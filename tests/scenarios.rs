@@ -72,7 +72,7 @@ fn seed003_pending_actions_every_3_days_once_and_stop_when_completed_or_count_re
     assert!(
         plan.suppressed()
             .iter()
-            .any(|s| s.item.as_str() == "FORM-2" && s.reason == SuppressReason::Completed)
+            .any(|s| s.item_str() == "FORM-2" && s.reason == SuppressReason::Completed)
     );
 
     // After the reminder is recorded, the count is reached: nothing more, and it says so.
@@ -154,12 +154,12 @@ fn seed002_per_client_off_and_rule_off() {
     assert!(
         plan.suppressed()
             .iter()
-            .any(|s| s.item.as_str() == "A-1" && s.reason == SuppressReason::ClientRemindersOff)
+            .any(|s| s.item_str() == "A-1" && s.reason == SuppressReason::ClientRemindersOff)
     );
     assert!(
         plan.suppressed()
             .iter()
-            .any(|s| s.item.as_str() == "B-1" && s.reason == SuppressReason::ExcludedForClient)
+            .any(|s| s.item_str() == "B-1" && s.reason == SuppressReason::ExcludedForClient)
     );
 
     let settings = planner.effective_settings(&no_soon).unwrap();
@@ -849,7 +849,7 @@ fn item_status_and_switches_stop_reminders_with_reasons() {
     let reason = |item: &str| {
         plan.suppressed()
             .iter()
-            .find(|s| s.item.as_str() == item && s.rule.as_str() == "overdue")
+            .find(|s| s.item_str() == item && s.rule.as_str() == "overdue")
             .map(|s| s.reason.clone())
     };
     assert_eq!(reason("DRAFT"), Some(SuppressReason::Draft));
@@ -871,7 +871,7 @@ fn long_settled_items_are_not_explained_every_day() {
     let plan = planner
         .plan(&clients, &items, &[], utc(2026, 4, 1, 13, 0), Horizon::NONE)
         .unwrap();
-    let items_explained: HashSet<&str> = plan.suppressed().iter().map(|s| s.item.as_str()).collect();
+    let items_explained: HashSet<&str> = plan.suppressed().iter().map(|s| s.item_str()).collect();
     assert_eq!(items_explained, HashSet::from(["NEW"]));
     // A longer lookback explains the older one too.
     let plan = planner
@@ -882,7 +882,7 @@ fn long_settled_items_are_not_explained_every_day() {
     assert!(
         plan.suppressed()
             .iter()
-            .any(|s| s.item.as_str() == "OLD" && s.reason == SuppressReason::Paid)
+            .any(|s| s.item_str() == "OLD" && s.reason == SuppressReason::Paid)
     );
 }
 

@@ -41,6 +41,10 @@ pub(crate) fn kind_of(event: &Event) -> TemplateKind {
         Stage::DueToday => TemplateKind::DueToday,
         Stage::Overdue => TemplateKind::Overdue,
         Stage::ThankYou => TemplateKind::ThankYou,
+        Stage::Statement => TemplateKind::Statement,
+        Stage::OverdueStatement => TemplateKind::OverdueStatement,
+        Stage::ClosingSoon => TemplateKind::ClosingSoon,
+        Stage::Closed => TemplateKind::Closed,
         Stage::Pending => match event.items.first().map(|i| i.kind) {
             Some(ItemKind::Proposal) => TemplateKind::PendingProposal,
             Some(ItemKind::Signature) => TemplateKind::PendingSignature,
@@ -156,11 +160,29 @@ pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &Rend
     root.insert("payment_link".into(), json!(opts.payment_link));
     root.insert(
         "statement".into(),
-        json!({"period": Json::Null, "overdue_only": false}),
+        match &event.statement {
+            Some(s) => json!({"period": crate::statement::period(s.period), "overdue_only": s.overdue_only}),
+            None => json!({"period": Json::Null, "overdue_only": false}),
+        },
     );
     root.insert(
         "standing".into(),
-        json!({"state": Json::Null, "days_overdue": Json::Null, "closing_soon_after_days": Json::Null, "closed_after_days": Json::Null, "oldest_item": Json::Null}),
+        match &event.standing {
+            Some(s) => json!({
+                "state": s.state,
+                "days_overdue": s.days_overdue,
+                "closing_soon_after_days": s.closing_soon_after_days,
+                "closed_after_days": s.closed_after_days,
+                "oldest_item": s.oldest_item.as_str(),
+            }),
+            None => json!({
+                "state": Json::Null,
+                "days_overdue": Json::Null,
+                "closing_soon_after_days": Json::Null,
+                "closed_after_days": Json::Null,
+                "oldest_item": Json::Null,
+            }),
+        },
     );
     Json::Object(root)
 }

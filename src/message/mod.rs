@@ -308,7 +308,7 @@ impl Messages {
         for (index, spec) in policy.templates.iter().enumerate() {
             let target = match (&spec.rule, spec.kind) {
                 (Some(rule), None) => {
-                    if !policy.rules.iter().any(|r| &r.id == rule) {
+                    if !policy.has_rule(rule.as_str()) {
                         return Err(MessageError::TemplateTarget {
                             index,
                             problem: format!("unknown rule {rule:?}"),

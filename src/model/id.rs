@@ -32,6 +32,13 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// An id from a literal of this crate, known to be valid.
+            #[allow(dead_code)]
+            pub(crate) fn known(id: &'static str) -> Self {
+                debug_assert!(Self::new(id).is_ok());
+                Self(Arc::from(id))
+            }
         }
 
         impl fmt::Display for $name {

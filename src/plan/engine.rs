@@ -33,6 +33,9 @@ use crate::policy::{
 };
 use crate::time::{CompiledCalendar, Shift, TimeZone, local_instant};
 
+#[path = "account.rs"]
+mod account;
+
 /// Turns inputs plus `now` into a [`Plan`]. Pure: no clock, no I/O, no randomness.
 ///
 /// Build it once per policy ([`Planner::new`] validates, lints and compiles the rules), then
@@ -69,6 +72,7 @@ pub struct Planner {
     warnings: Vec<LintWarning>,
     lookback_days: u32,
     locale: Arc<str>,
+    statements: Vec<rrule::RRuleSet>,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +141,7 @@ struct Slot {
 
 struct ItemCtx<'a> {
     item: &'a Item,
+    status: ItemStatus,
     balance: Option<Money>,
     due: Option<NaiveDate>,
     slots: std::ops::Range<usize>,
@@ -201,6 +206,8 @@ struct HistoryIndex<'h> {
     /// Keys of grouped notices (`rule/client/currency/date[/n]`), which a new group of the
     /// same day must not reuse.
     group_keys: HashSet<&'h str>,
+    /// Statements and standing notices sent, per client.
+    client_events: HashMap<&'h str, Vec<account::ClientSend<'h>>>,
 }
 
 impl<'h> HistoryIndex<'h> {
@@ -252,6 +259,11 @@ impl Planner {
             warnings: lint(policy),
             lookback_days: 7,
             locale: Arc::from(policy.locale.as_str()),
+            statements: policy
+                .statements
+                .iter()
+                .map(|st| crate::statement::compile(st.id.as_str(), &st.rrule, st.start))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -341,7 +353,25 @@ impl Planner {
         if let Some(term) = o.payment_term_days {
             check_term(&format!("client {}.overrides.payment_term_days", client.id), term)?;
         }
+        if let Some(st) = &self.policy.standing {
+            if o.closing_soon_after_days.is_some() || o.closed_after_days.is_some() {
+                crate::standing::check_thresholds(
+                    &format!("client {}.overrides", client.id),
+                    o.closing_soon_after_days.unwrap_or(st.closing_soon_after_days),
+                    o.closed_after_days.unwrap_or(st.closed_after_days),
+                )?;
+            }
+        }
         for (id, ro) in &o.rules {
+            if let Some(st) = self.policy.statements.iter().find(|s| &s.id == id) {
+                if let Some(rrule) = &ro.rrule {
+                    crate::statement::compile(&format!("{id} (client {})", client.id), rrule, st.start)?;
+                }
+                continue;
+            }
+            if self.is_account_rule(id.as_str()) {
+                continue;
+            }
             let Some(rule) = self.policy.rules.iter().find(|r| &r.id == id) else {
                 return Err(ValidationError::UnknownRuleOverride {
                     client: client.id.to_string(),
@@ -476,8 +506,10 @@ impl Planner {
             count: eff.count,
             amount_due: balance,
             late_fee,
+            statement: None,
+            standing: None,
             why: Why {
-                anchor: compiled.anchor,
+                anchor: Some(compiled.anchor),
                 anchor_on,
                 offset_days: eff.offset,
                 nominal_on: today,
@@ -623,8 +655,10 @@ impl Planner {
             due: Vec::new(),
             upcoming: Vec::new(),
             suppressed: Vec::new(),
+            standings: Vec::new(),
         };
         let mut scratch = Scratch::default();
+        let mut occurrences = account::Occurrences::new(self, now, horizon);
         // Each client's output is sorted on its own (small slices), then the whole plan by
         // date and client rank through an index permutation, so large events never move
         // more than once.
@@ -640,6 +674,7 @@ impl Planner {
                 now,
                 end,
                 &mut scratch,
+                &mut occurrences,
                 &mut plan,
             )?;
             plan.due[marks[0]..].sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
@@ -680,6 +715,7 @@ impl Planner {
             refs: Vec::with_capacity(history.len()),
             client_last: HashMap::default(),
             group_keys: HashSet::default(),
+            client_events: HashMap::default(),
         };
         let grouped = self.rules.iter().any(|r| r.group);
         // Hosts often list history client by client: a run of one client needs one lookup.
@@ -704,6 +740,19 @@ impl Planner {
                     .get(id.as_str())
                     .map_or(HistRule::Unknown, |&i| HistRule::Rule(i)),
             };
+            if let (HistRule::Unknown, Some(id)) = (rule, &h.rule) {
+                if self.is_account_rule(id.as_str()) {
+                    index
+                        .client_events
+                        .entry(h.client.as_str())
+                        .or_default()
+                        .push(account::ClientSend {
+                            rule: id.as_str(),
+                            sent_at: h.sent_at,
+                            key: &h.key,
+                        });
+                }
+            }
             for hi in &h.items {
                 // History of items not planned now (paid and gone, deleted) is not needed.
                 let Some(&pos) = item_pos.get(hi.item.as_str()) else {
@@ -741,6 +790,7 @@ impl Planner {
         now: DateTime<Utc>,
         end: DateTime<Utc>,
         scratch: &mut Scratch<'h>,
+        occurrences: &mut account::Occurrences,
         plan: &mut Plan,
     ) -> Result<(), ValidationError> {
         let p = &self.policy;
@@ -870,6 +920,7 @@ impl Planner {
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
                 let ictx = ItemCtx {
                     item,
+                    status,
                     balance,
                     due,
                     slots: 0..0,
@@ -903,6 +954,7 @@ impl Planner {
             }
             ctxs.push(ItemCtx {
                 item,
+                status,
                 balance,
                 due,
                 slots: slot_start..scratch.slots.len(),
@@ -1092,6 +1144,8 @@ impl Planner {
                 report_adjustments(&cx, rule, item, &key, c, out);
             }
         }
+        self.plan_statements(&cx, &ctxs, hist, occurrences, plan)?;
+        self.plan_standing(&cx, &ctxs, hist, plan);
         Ok(())
     }
 
@@ -1514,8 +1568,10 @@ impl Planner {
             locale: cx.locale.clone(),
             amount_due,
             late_fee,
+            statement: None,
+            standing: None,
             why: Why {
-                anchor: rule.anchor,
+                anchor: Some(rule.anchor),
                 anchor_on: first.anchor_on,
                 offset_days: first.offset,
                 nominal_on: nominal,
@@ -1614,7 +1670,7 @@ fn suppressed(
         key,
         rule: rule.id.clone(),
         client: cx.client.id.clone(),
-        item: item.id.clone(),
+        item: Some(item.id.clone()),
         on,
         reason,
         why,

@@ -30,6 +30,14 @@ pub enum Stage {
     Overdue,
     /// Paid or completed: thank you.
     ThankYou,
+    /// An account statement of every open item.
+    Statement,
+    /// A statement of overdue items.
+    OverdueStatement,
+    /// The account will close soon.
+    ClosingSoon,
+    /// The account is closed.
+    Closed,
 }
 
 /// A person an event goes to: a contact with notify on.
@@ -113,11 +121,36 @@ pub enum Adjustment {
     },
 }
 
+/// What a statement event covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementInfo {
+    /// The occurrence date of the statement rule (the period's key).
+    pub period: NaiveDate,
+    /// Whether it lists overdue items only.
+    pub overdue_only: bool,
+}
+
+/// Where a client stands, for a standing notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandingInfo {
+    /// The state entered.
+    pub state: crate::standing::StandingState,
+    /// Days overdue of the oldest unpaid item on the notice's day.
+    pub days_overdue: i64,
+    /// That item.
+    pub oldest_item: ItemId,
+    /// The client's threshold for "closing soon".
+    pub closing_soon_after_days: u32,
+    /// The client's threshold for "closed".
+    pub closed_after_days: u32,
+}
+
 /// Why an event fires: the data and a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Why {
-    /// The item date the rule counts from.
-    pub anchor: Anchor,
+    /// The item date the rule counts from (none for statements and standing notices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Anchor>,
     /// That date (for grouped notices, the first item's).
     pub anchor_on: NaiveDate,
     /// The rule's offset in force.
@@ -168,6 +201,12 @@ pub struct Event {
     /// Total late fee proposed over its items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub late_fee: Option<Money>,
+    /// For a statement: its period and variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementInfo>,
+    /// For a standing notice: the client's standing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<StandingInfo>,
     /// Why it fires.
     pub why: Why,
 }
@@ -285,11 +324,21 @@ pub enum SuppressReason {
     },
     /// The key is already recorded as sent.
     AlreadySent,
+    /// A statement with nothing to list.
+    NothingToList,
     /// It could not go out in time and the rule drops late occurrences.
     Expired {
         /// The rule's limit in days.
         days: u32,
     },
+}
+
+impl Suppressed {
+    /// The item's id, or `""` for a client-level event.
+    #[must_use]
+    pub fn item_str(&self) -> &str {
+        self.item.as_ref().map_or("", ItemId::as_str)
+    }
 }
 
 /// An event that does not go out (or not on that day), and why not.
@@ -301,8 +350,9 @@ pub struct Suppressed {
     pub rule: RuleId,
     /// The client.
     pub client: ClientId,
-    /// The item.
-    pub item: ItemId,
+    /// The item (none for a client-level event: a statement or a standing notice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemId>,
     /// The local date it would have gone.
     pub on: NaiveDate,
     /// Why not.

@@ -336,6 +336,9 @@ pub(crate) fn suppress_text(
             what(t, item);
             cat!(t, " on ", on, " is already recorded as sent");
         }
+        SuppressReason::NothingToList => {
+            cat!(t, "statement ", *r, " of ", on, " has no item to list: not sent");
+        }
         SuppressReason::Expired { days } => {
             cat!(t, "rule ", *r, " for ");
             what(t, item);

@@ -1,9 +1,9 @@
 //! The planner: inputs plus `now` in, a plan of reminder events out.
 
 mod diff;
-mod engine;
 #[macro_use]
 mod explain;
+mod engine;
 mod event;
 
 use chrono::{DateTime, Duration, Utc};
@@ -14,7 +14,10 @@ use crate::model::id::{ClientId, ItemId};
 
 pub use diff::{Change, PlanDiff};
 pub use engine::Planner;
-pub use event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
+pub use event::{
+    Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
+    Why,
+};
 
 /// How far ahead a plan forecasts.
 ///
@@ -65,6 +68,8 @@ pub struct Plan {
     pub(crate) due: Vec<Event>,
     pub(crate) upcoming: Vec<Event>,
     pub(crate) suppressed: Vec<Suppressed>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) standings: Vec<crate::standing::ClientStanding>,
 }
 
 impl Plan {
@@ -88,6 +93,13 @@ impl Plan {
         &self.suppressed
     }
 
+    /// Clients that are closing soon or closed at `now`, in client order, so the host can
+    /// block credit lines (empty when the policy has no standing thresholds).
+    #[must_use]
+    pub fn standings(&self) -> &[crate::standing::ClientStanding] {
+        &self.standings
+    }
+
     /// Due then upcoming events.
     pub fn events(&self) -> impl Iterator<Item = &Event> {
         self.due.iter().chain(&self.upcoming)
@@ -105,7 +117,9 @@ impl Plan {
 
     /// Every suppressed entry about one item.
     pub fn suppressed_for_item<'a>(&'a self, item: &'a ItemId) -> impl Iterator<Item = &'a Suppressed> + 'a {
-        self.suppressed.iter().filter(move |s| &s.item == item)
+        self.suppressed
+            .iter()
+            .filter(move |s| s.item.as_ref() == Some(item))
     }
 
     /// What `other` adds, removes or changes compared to this plan, by event key: the effect of

@@ -11,6 +11,8 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::standing::{StandingRule, check_thresholds};
+use crate::statement::{StatementRule, compile as compile_rrule};
 use crate::time::{BusinessCalendar, TimeZone};
 
 pub use lint::LintWarning;
@@ -110,6 +112,12 @@ pub struct Policy {
     /// The host's templates, replacing the defaults for a rule or a kind of message.
     #[serde(default)]
     pub templates: Vec<TemplateSpec>,
+    /// Account statements on recurrence rules.
+    #[serde(default)]
+    pub statements: Vec<StatementRule>,
+    /// Account standing thresholds and notices (none: no standing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<StandingRule>,
 }
 
 fn utc() -> TimeZone {
@@ -143,6 +151,8 @@ impl Default for Policy {
             cc: Vec::new(),
             bcc: Vec::new(),
             templates: Vec::new(),
+            statements: Vec::new(),
+            standing: None,
         }
     }
 }
@@ -192,6 +202,31 @@ impl Policy {
         self
     }
 
+    /// Adds a statement rule.
+    #[must_use]
+    pub fn with_statement(mut self, statement: StatementRule) -> Self {
+        self.statements.push(statement);
+        self
+    }
+
+    /// Sets the standing thresholds.
+    #[must_use]
+    pub fn with_standing(mut self, standing: StandingRule) -> Self {
+        self.standing = Some(standing);
+        self
+    }
+
+    /// Whether `id` names a rule, a statement or a standing notice of this policy.
+    #[must_use]
+    pub fn has_rule(&self, id: &str) -> bool {
+        self.rules.iter().any(|r| r.id.as_str() == id)
+            || self.statements.iter().any(|s| s.id.as_str() == id)
+            || self
+                .standing
+                .as_ref()
+                .is_some_and(|s| s.closing_soon_id.as_str() == id || s.closed_id.as_str() == id)
+    }
+
     /// Sets the collection start dates.
     #[must_use]
     pub fn with_collection_start(mut self, collection: CollectionStart) -> Self {
@@ -208,6 +243,28 @@ impl Policy {
         check_term("policy.payment_term_days", self.payment_term_days)?;
         self.calendar.validate()?;
         let mut seen = HashSet::new();
+        let standing_ids = self
+            .standing
+            .iter()
+            .flat_map(|s| [&s.closing_soon_id, &s.closed_id]);
+        for id in self.statements.iter().map(|s| &s.id).chain(standing_ids) {
+            if !seen.insert(id.as_str()) {
+                return Err(ValidationError::DuplicateId {
+                    kind: "rule",
+                    id: id.to_string(),
+                });
+            }
+        }
+        for s in &self.statements {
+            compile_rrule(s.id.as_str(), &s.rrule, s.start)?;
+        }
+        if let Some(st) = &self.standing {
+            check_thresholds(
+                "policy.standing",
+                st.closing_soon_after_days,
+                st.closed_after_days,
+            )?;
+        }
         for rule in &self.rules {
             if !seen.insert(rule.id.as_str()) {
                 return Err(ValidationError::DuplicateId {

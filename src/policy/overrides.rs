@@ -29,6 +29,9 @@ pub struct RuleOverride {
     /// Other contact roles.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<ContactRole>>,
+    /// Another recurrence, for a statement rule (the RRULE value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rrule: Option<String>,
 }
 
 impl RuleOverride {
@@ -94,7 +97,13 @@ pub struct ClientOverrides {
         skip_serializing_if = "Option::is_none"
     )]
     pub bcc: Option<Vec<String>>,
-    /// Changes to single rules, by rule id.
+    /// Days overdue for "closing soon", instead of the policy's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closing_soon_after_days: Option<u32>,
+    /// Days overdue for "closed", instead of the policy's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_after_days: Option<u32>,
+    /// Changes to single rules (and statements, and standing notices), by id.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<RuleId, RuleOverride>,
 }

@@ -1,0 +1,534 @@
+//! Client-level events: account statements and standing notices.
+//!
+//! A child module of the engine: it plans from the same client context, after the item
+//! events, and writes to the same plan.
+
+use super::*;
+use crate::plan::event::{StandingInfo, StatementInfo};
+use crate::standing::{ClientStanding, StandingState};
+use crate::statement::expand;
+
+/// A statement or standing notice in history.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ClientSend<'h> {
+    pub(super) rule: &'h str,
+    pub(super) sent_at: DateTime<Utc>,
+    pub(super) key: &'h EventKey,
+}
+
+/// How far back statements are looked for on catch-up.
+const STATEMENT_REACH_DAYS: u64 = 400;
+
+/// The dates of each statement rule, expanded once per plan over every client's window
+/// (dates are local, so one expansion serves every time zone); client overrides of the
+/// RRULE are expanded once per distinct rule text.
+pub(super) struct Occurrences {
+    from: NaiveDate,
+    to: NaiveDate,
+    policy: Vec<Vec<NaiveDate>>,
+    overrides: HashMap<(usize, String), Vec<NaiveDate>>,
+}
+
+impl Occurrences {
+    pub(super) fn new(planner: &Planner, now: DateTime<Utc>, horizon: Horizon) -> Self {
+        let today = now.date_naive();
+        let reach = STATEMENT_REACH_DAYS.max(u64::from(planner.lookback_days)) + 2;
+        let from = today.checked_sub_days(Days::new(reach)).unwrap_or(NaiveDate::MIN);
+        let to = today
+            .checked_add_days(Days::new(u64::from(horizon.as_days()) + 2))
+            .unwrap_or(NaiveDate::MAX);
+        let policy = planner
+            .statements
+            .iter()
+            .map(|set| expand(set, from, to))
+            .collect();
+        Self {
+            from,
+            to,
+            policy,
+            overrides: HashMap::default(),
+        }
+    }
+
+    fn get(
+        &mut self,
+        planner: &Planner,
+        index: usize,
+        client: &Client,
+        rrule: Option<&str>,
+    ) -> Result<Vec<NaiveDate>, ValidationError> {
+        let Some(rrule) = rrule else {
+            return Ok(self.policy.get(index).cloned().unwrap_or_default());
+        };
+        if let Some(dates) = self.overrides.get(&(index, rrule.to_owned())) {
+            return Ok(dates.clone());
+        }
+        let Some(st) = planner.policy.statements.get(index) else {
+            return Ok(Vec::new());
+        };
+        let set = crate::statement::compile(&format!("{} (client {})", st.id, client.id), rrule, st.start)?;
+        let dates = expand(&set, self.from, self.to);
+        self.overrides.insert((index, rrule.to_owned()), dates.clone());
+        Ok(dates)
+    }
+}
+
+fn client_key(rule: &RuleId, client: &Client, date: NaiveDate) -> EventKey {
+    let mut s = String::with_capacity(48);
+    cat!(&mut s, *rule, "/", client.id.as_str(), "/", date);
+    EventKey::from(s)
+}
+
+/// A client-level suppressed entry.
+fn client_suppressed(
+    cx: &ClientCtx<'_>,
+    rule: &RuleId,
+    key: EventKey,
+    on: NaiveDate,
+    reason: SuppressReason,
+) -> Suppressed {
+    let mut why = String::with_capacity(96);
+    let t = &mut why;
+    cat!(t, *rule, " for client ", cx.client.id.as_str(), " on ", on, ": ");
+    match &reason {
+        SuppressReason::ClientRemindersOff => t.push_str("reminders are off for the client"),
+        SuppressReason::ExcludedForClient => t.push_str("it is off for the client"),
+        SuppressReason::NoRecipients => t.push_str("no contact of the client has notify on"),
+        SuppressReason::NothingToList => t.push_str("nothing to list, so no statement"),
+        SuppressReason::Superseded { by } => cat!(t, "superseded by the later ", *by),
+        SuppressReason::Expired { days } => cat!(t, "more than ", *days, " day(s) late: dropped"),
+        other => cat!(t, format!("{other:?}")),
+    }
+    Suppressed {
+        key,
+        rule: rule.clone(),
+        client: cx.client.id.clone(),
+        item: None,
+        on,
+        reason,
+        why,
+    }
+}
+
+fn event_item(ic: &ItemCtx<'_>) -> EventItem {
+    EventItem {
+        item: ic.item.id.clone(),
+        number: ic.item.display_number().to_owned(),
+        kind: ic.item.kind,
+        occurrence: 1,
+        issued_on: ic.item.issued_on,
+        due_on: ic.due,
+        total: ic.item.total,
+        balance: ic.balance,
+        late_fee: None,
+        attachments: Vec::new(),
+    }
+}
+
+/// Items that still owe money, in id order.
+fn owing<'a>(ctxs: &'a [ItemCtx<'a>]) -> impl Iterator<Item = &'a ItemCtx<'a>> + 'a {
+    ctxs.iter()
+        .filter(|c| c.status.is_pending() && c.balance.is_some_and(|b| b.is_positive()))
+}
+
+/// The mask of roles a client-level notice goes to.
+fn roles_mask(own: &[ContactRole], ro: Option<&crate::policy::RuleOverride>, client: &Client) -> u8 {
+    ro.and_then(|r| r.roles.as_deref())
+        .map(ContactRole::mask)
+        .or_else(|| (!own.is_empty()).then(|| ContactRole::mask(own)))
+        .or_else(|| client.overrides.roles.as_deref().map(ContactRole::mask))
+        .unwrap_or(0)
+}
+
+struct Notice<'a> {
+    rule: &'a RuleId,
+    key: EventKey,
+    stage: Stage,
+    nominal: NaiveDate,
+    send_on: NaiveDate,
+    items: Vec<EventItem>,
+    mask: u8,
+    statement: Option<StatementInfo>,
+    standing: Option<StandingInfo>,
+    text: String,
+    adjustments: Vec<Adjustment>,
+}
+
+impl Planner {
+    /// Whether `id` is a statement rule or a standing notice.
+    pub(super) fn is_account_rule(&self, id: &str) -> bool {
+        self.policy.statements.iter().any(|s| s.id.as_str() == id)
+            || self
+                .policy
+                .standing
+                .as_ref()
+                .is_some_and(|s| s.closing_soon_id.as_str() == id || s.closed_id.as_str() == id)
+    }
+
+    fn emit(&self, cx: &ClientCtx<'_>, n: Notice<'_>, plan: &mut Plan) {
+        let amount_due = sum(n.items.iter().map(|i| i.balance));
+        let event = Event {
+            key: n.key,
+            rule: n.rule.clone(),
+            stage: n.stage,
+            client: cx.client.id.clone(),
+            items: n.items,
+            recipients: cx.recipients(n.mask),
+            send_on: n.send_on,
+            send_at: local_instant(cx.tz, n.send_on, cx.send_time),
+            time_zone: cx.tz,
+            locale: cx.locale.clone(),
+            occurrence: 1,
+            count: 1,
+            amount_due,
+            late_fee: None,
+            statement: n.statement,
+            standing: n.standing,
+            why: Why {
+                anchor: None,
+                anchor_on: n.nominal,
+                offset_days: 0,
+                nominal_on: n.nominal,
+                adjustments: n.adjustments,
+                text: n.text,
+            },
+        };
+        if event.send_on < cx.first_future {
+            plan.due.push(event);
+        } else {
+            plan.upcoming.push(event);
+        }
+    }
+
+    /// The day a client-level event due on `scheduled` goes: then, or today if that is gone
+    /// (catch-up), moved off non-working days.
+    fn client_send_day(&self, cx: &ClientCtx<'_>, scheduled: NaiveDate) -> (NaiveDate, Vec<Adjustment>) {
+        let mut adjustments = Vec::new();
+        let mut day = scheduled;
+        if scheduled < cx.today {
+            adjustments.push(Adjustment::CatchUp {
+                scheduled_on: scheduled,
+            });
+            day = cx.today;
+        }
+        let shifted = self.calendar.shift(day, Shift::Later).unwrap_or(day);
+        if shifted != day {
+            adjustments.push(Adjustment::MovedOffNonWorkingDay {
+                from: day,
+                to: shifted,
+            });
+        }
+        (shifted, adjustments)
+    }
+
+    pub(super) fn plan_statements(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        hist: &HistoryIndex<'_>,
+        occurrences: &mut Occurrences,
+        plan: &mut Plan,
+    ) -> Result<(), ValidationError> {
+        let client = cx.client;
+        let sends = hist
+            .client_events
+            .get(client.id.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        for (si, st) in self.policy.statements.iter().enumerate() {
+            let ro = client.overrides.rules.get(st.id.as_str());
+            let switched_off = ro.and_then(|r| r.enabled) == Some(false);
+            if !ro.and_then(|r| r.enabled).unwrap_or(st.enabled) && !switched_off {
+                continue;
+            }
+            let mask = roles_mask(&st.roles, ro, client);
+            let block = if client.overrides.reminders == Some(false) {
+                Some(SuppressReason::ClientRemindersOff)
+            } else if switched_off {
+                Some(SuppressReason::ExcludedForClient)
+            } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
+                Some(SuppressReason::NoRecipients)
+            } else {
+                None
+            };
+            let mine: Vec<&ClientSend<'_>> = sends.iter().filter(|s| s.rule == st.id.as_str()).collect();
+            let last_sent = mine.iter().map(|s| cx.tz.local_date(s.sent_at)).max();
+            let dates = occurrences.get(self, si, client, ro.and_then(|r| r.rrule.as_deref()))?;
+            let mut unsent_past: Vec<NaiveDate> = Vec::new();
+            for d in dates {
+                let key = client_key(&st.id, client, d);
+                if mine.iter().any(|s| *s.key == key) {
+                    continue;
+                }
+                let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
+                if scheduled < cx.today {
+                    if last_sent.is_none_or(|l| l < d) {
+                        unsent_past.push(d);
+                    }
+                    continue;
+                }
+                if scheduled > cx.end_date {
+                    break;
+                }
+                self.statement_notice(cx, ctxs, st, d, key, block.clone(), mask, plan);
+            }
+            // Catch-up: only the latest missed statement goes, once.
+            if let Some((&latest, older)) = unsent_past.split_last() {
+                let key = client_key(&st.id, client, latest);
+                for &d in older {
+                    if cx.in_window(d) {
+                        let reason = SuppressReason::Superseded { by: key.clone() };
+                        plan.suppressed.push(client_suppressed(
+                            cx,
+                            &st.id,
+                            client_key(&st.id, client, d),
+                            d,
+                            reason,
+                        ));
+                    }
+                }
+                let scheduled = self.calendar.shift(latest, Shift::Later).unwrap_or(latest);
+                let expired = st.expires_after_days.is_some_and(|x| {
+                    scheduled
+                        .checked_add_days(Days::new(x.into()))
+                        .is_some_and(|l| cx.today > l)
+                });
+                if expired {
+                    if cx.in_window(scheduled) {
+                        let reason = SuppressReason::Expired {
+                            days: st.expires_after_days.unwrap_or(0),
+                        };
+                        plan.suppressed
+                            .push(client_suppressed(cx, &st.id, key, scheduled, reason));
+                    }
+                } else {
+                    self.statement_notice(cx, ctxs, st, latest, key, block, mask, plan);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn statement_notice(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        st: &crate::statement::StatementRule,
+        date: NaiveDate,
+        key: EventKey,
+        block: Option<SuppressReason>,
+        mask: u8,
+        plan: &mut Plan,
+    ) {
+        let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
+        let (send_on, adjustments) = self.client_send_day(cx, scheduled);
+        if let Some(reason) = block {
+            if cx.in_window(send_on) {
+                plan.suppressed
+                    .push(client_suppressed(cx, &st.id, key, send_on, reason));
+            }
+            return;
+        }
+        let items: Vec<EventItem> = owing(ctxs)
+            .filter(|c| c.item.issued_on <= send_on)
+            .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
+            .map(event_item)
+            .collect();
+        if items.is_empty() {
+            if cx.in_window(send_on) {
+                plan.suppressed.push(client_suppressed(
+                    cx,
+                    &st.id,
+                    key,
+                    send_on,
+                    SuppressReason::NothingToList,
+                ));
+            }
+            return;
+        }
+        let mut text = String::with_capacity(96);
+        cat!(
+            &mut text,
+            if st.overdue_only {
+                "statement of overdue items "
+            } else {
+                "statement of open items "
+            },
+            st.id,
+            " for ",
+            date,
+            ": ",
+            items.len(),
+            " item(s) to list"
+        );
+        let stage = if st.overdue_only {
+            Stage::OverdueStatement
+        } else {
+            Stage::Statement
+        };
+        self.emit(
+            cx,
+            Notice {
+                rule: &st.id,
+                key,
+                stage,
+                nominal: date,
+                send_on,
+                items,
+                mask,
+                statement: Some(StatementInfo {
+                    period: date,
+                    overdue_only: st.overdue_only,
+                }),
+                standing: None,
+                text,
+                adjustments,
+            },
+            plan,
+        );
+    }
+
+    pub(super) fn plan_standing(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        hist: &HistoryIndex<'_>,
+        plan: &mut Plan,
+    ) {
+        let Some(sr) = &self.policy.standing else { return };
+        let client = cx.client;
+        let o = &client.overrides;
+        let closing_soon = o.closing_soon_after_days.unwrap_or(sr.closing_soon_after_days);
+        let closed = o.closed_after_days.unwrap_or(sr.closed_after_days);
+        let Some((oldest_due, oldest)) = owing(ctxs)
+            .filter_map(|c| c.due.map(|d| (d, c.item)))
+            .min_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)))
+        else {
+            return;
+        };
+        let days_today = (cx.today - oldest_due).num_days();
+        let entry = |threshold: u32| oldest_due.checked_add_days(Days::new(threshold.into()));
+        let state_today = if days_today >= i64::from(closed) {
+            StandingState::Closed
+        } else if days_today >= i64::from(closing_soon) {
+            StandingState::ClosingSoon
+        } else {
+            StandingState::Good
+        };
+        if state_today != StandingState::Good {
+            let threshold = if state_today == StandingState::Closed {
+                closed
+            } else {
+                closing_soon
+            };
+            plan.standings.push(ClientStanding {
+                client: client.id.clone(),
+                state: state_today,
+                days_overdue: days_today,
+                oldest_item: oldest.id.clone(),
+                since: entry(threshold).unwrap_or(oldest_due),
+            });
+        }
+        let sends = hist
+            .client_events
+            .get(client.id.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let closed_entry = entry(closed).map(|e| self.calendar.shift(e, Shift::Later).unwrap_or(e));
+        for (state, threshold, id) in [
+            (StandingState::ClosingSoon, closing_soon, &sr.closing_soon_id),
+            (StandingState::Closed, closed, &sr.closed_id),
+        ] {
+            let Some(entered) = entry(threshold) else { continue };
+            let key = client_key(id, client, entered);
+            if sends.iter().any(|s| *s.key == key) {
+                continue;
+            }
+            let scheduled = self.calendar.shift(entered, Shift::Later).unwrap_or(entered);
+            if scheduled > cx.end_date {
+                continue;
+            }
+            let ro = o.rules.get(id.as_str());
+            if state == StandingState::ClosingSoon && closed_entry.is_some_and(|c| c < cx.first_future) {
+                // Both states were entered while nothing went out: only "closed" is sent.
+                if cx.in_window(scheduled) {
+                    let by = client_key(&sr.closed_id, client, entry(closed).unwrap_or(entered));
+                    plan.suppressed.push(client_suppressed(
+                        cx,
+                        id,
+                        key,
+                        scheduled,
+                        SuppressReason::Superseded { by },
+                    ));
+                }
+                continue;
+            }
+            let (send_on, adjustments) = self.client_send_day(cx, scheduled);
+            let mask = roles_mask(&sr.roles, ro, client);
+            let block = if o.reminders == Some(false) {
+                Some(SuppressReason::ClientRemindersOff)
+            } else if ro.and_then(|r| r.enabled) == Some(false) {
+                Some(SuppressReason::ExcludedForClient)
+            } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
+                Some(SuppressReason::NoRecipients)
+            } else {
+                None
+            };
+            if let Some(reason) = block {
+                if cx.in_window(send_on) {
+                    plan.suppressed
+                        .push(client_suppressed(cx, id, key, send_on, reason));
+                }
+                continue;
+            }
+            let days_overdue = (send_on - oldest_due).num_days();
+            let items: Vec<EventItem> = owing(ctxs)
+                .filter(|c| c.due.is_some_and(|d| d < send_on))
+                .map(event_item)
+                .collect();
+            let mut text = String::with_capacity(96);
+            cat!(
+                &mut text,
+                "the oldest unpaid item ",
+                oldest.display_number(),
+                " was due on ",
+                oldest_due,
+                "; the client reaches ",
+                threshold,
+                " day(s) overdue on ",
+                entered,
+                if state == StandingState::Closed {
+                    " and its account closes"
+                } else {
+                    " and its account is closing soon"
+                }
+            );
+            self.emit(
+                cx,
+                Notice {
+                    rule: id,
+                    key,
+                    stage: if state == StandingState::Closed {
+                        Stage::Closed
+                    } else {
+                        Stage::ClosingSoon
+                    },
+                    nominal: entered,
+                    send_on,
+                    items,
+                    mask,
+                    statement: None,
+                    standing: Some(StandingInfo {
+                        state,
+                        days_overdue,
+                        oldest_item: oldest.id.clone(),
+                        closing_soon_after_days: closing_soon,
+                        closed_after_days: closed,
+                    }),
+                    text,
+                    adjustments,
+                },
+                plan,
+            );
+        }
+    }
+}
