@@ -137,11 +137,6 @@ pub(crate) fn expand(set: &RRuleSet, from: NaiveDate, to: NaiveDate) -> Vec<Naiv
     out
 }
 
-/// A statement's period in words for the message: the month of its date.
-pub(crate) fn period(date: NaiveDate) -> String {
-    format!("{:04}-{:02}", date.year(), date.month())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,7 +161,10 @@ pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &Rend
     root.insert(
         "statement".into(),
         match &event.statement {
-            Some(s) => json!({"period": crate::statement::period(s.period), "overdue_only": s.overdue_only}),
+            Some(s) => json!({
+                "period": super::format::Conventions::of(&event.locale).month(s.period),
+                "overdue_only": s.overdue_only,
+            }),
             None => json!({"period": Json::Null, "overdue_only": false}),
         },
     );

@@ -208,7 +208,7 @@ pub(crate) fn template(kind: TemplateKind, lang: &str) -> (String, String, Strin
     let mut text = format!("{} {{{{contact.name}}}}:\n\n{intro}\n", w.greeting);
     if amounts {
         text.push_str(&format!(
-            "{{{{#each items}}}}\n- {doc} {{{{number}}}}{{{{#if due_on}}}}, {due} {{{{date due_on}}}}{{{{/if}}}}: {bal} {{{{money balance}}}}{{{{#if late_fee}}}} ({fee} {{{{money late_fee}}}}){{{{/if}}}}{{{{/each}}}}\n{{{{#each totals}}}}\n{total} ({{{{currency}}}}): {{{{money balance}}}}{{{{/each}}}}\n",
+            "\n{{{{#each items}}}}\n- {doc} {{{{number}}}}{{{{#if due_on}}}}, {due} {{{{date due_on}}}}{{{{/if}}}}: {bal} {{{{money balance}}}}{{{{#if late_fee}}}} ({fee} {{{{money late_fee}}}}){{{{/if}}}}\n{{{{/each}}}}\n{{{{#each totals}}}}\n{total} ({{{{currency}}}}): {{{{money balance}}}}\n{{{{/each}}}}\n",
             doc = w.document,
             due = w.due.to_lowercase(),
             bal = w.balance.to_lowercase(),

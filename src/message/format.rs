@@ -15,6 +15,8 @@ pub(crate) struct Conventions {
     decimal: char,
     symbol_after: bool,
     spanish: bool,
+    /// The local peso is written `$`, so the US dollar is written `US$`.
+    peso: bool,
 }
 
 impl Conventions {
@@ -31,24 +33,35 @@ impl Conventions {
                 decimal: ',',
                 symbol_after: false,
                 spanish: true,
+                peso: true,
             },
-            ("es", "mx" | "us" | "pr") => Self {
+            ("es", "mx") => Self {
                 thousands: ',',
                 decimal: '.',
                 symbol_after: false,
                 spanish: true,
+                peso: true,
+            },
+            ("es", "us" | "pr") => Self {
+                thousands: ',',
+                decimal: '.',
+                symbol_after: false,
+                spanish: true,
+                peso: false,
             },
             ("es", _) => Self {
                 thousands: '.',
                 decimal: ',',
                 symbol_after: true,
                 spanish: true,
+                peso: false,
             },
             _ => Self {
                 thousands: ',',
                 decimal: '.',
                 symbol_after: false,
                 spanish: false,
+                peso: false,
             },
         }
     }
@@ -74,7 +87,11 @@ impl Conventions {
     /// An amount with its currency's symbol, grouped, with exactly the currency's decimals.
     pub(crate) fn money(&self, m: Money) -> String {
         let cur = m.currency();
-        let symbol = symbol(cur);
+        let symbol = if self.peso && cur.code() == "USD" {
+            "US$"
+        } else {
+            symbol(cur)
+        };
         let exp = u32::from(cur.exponent());
         let abs = m.minor().unsigned_abs();
         let unit = 10u64.pow(exp);
@@ -89,6 +106,16 @@ impl Conventions {
             format!("{sign}{number} {symbol}")
         } else {
             format!("{sign}{symbol}{number}")
+        }
+    }
+
+    /// A month in words: `mayo de 2026`, `May 2026`.
+    pub(crate) fn month(&self, d: NaiveDate) -> String {
+        let m = d.month0() as usize;
+        if self.spanish {
+            format!("{} de {}", MESES[m], d.year())
+        } else {
+            format!("{} {}", MONTHS[m], d.year())
         }
     }
 
@@ -166,6 +193,7 @@ mod tests {
         assert_eq!(Conventions::of("xx").money(m("999", "CHF")), "CHF999.00");
         assert_eq!(Conventions::of("en").money(m("100", "CLP")), "$100");
         assert_eq!(Conventions::of("en").money(m("1000", "CLP")), "$1,000");
+        assert_eq!(Conventions::of("es-CL").money(m("1250.5", "USD")), "US$1.250,50");
     }
 
     #[test]

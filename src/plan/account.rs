@@ -253,6 +253,8 @@ impl Planner {
             let mine: Vec<&ClientSend<'_>> = sends.iter().filter(|s| s.rule == st.id.as_str()).collect();
             let last_sent = mine.iter().map(|s| cx.tz.local_date(s.sent_at)).max();
             let dates = occurrences.get(self, si, client, ro.and_then(|r| r.rrule.as_deref()))?;
+            // Occurrences up to today not yet sent: the latest goes (today's, or a missed one
+            // on catch-up); the older ones are superseded by it.
             let mut unsent_past: Vec<NaiveDate> = Vec::new();
             for d in dates {
                 let key = client_key(&st.id, client, d);
@@ -260,7 +262,7 @@ impl Planner {
                     continue;
                 }
                 let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
-                if scheduled < cx.today {
+                if scheduled <= cx.today {
                     if last_sent.is_none_or(|l| l < d) {
                         unsent_past.push(d);
                     }
@@ -271,7 +273,6 @@ impl Planner {
                 }
                 self.statement_notice(cx, ctxs, st, d, key, block.clone(), mask, plan);
             }
-            // Catch-up: only the latest missed statement goes, once.
             if let Some((&latest, older)) = unsent_past.split_last() {
                 let key = client_key(&st.id, client, latest);
                 for &d in older {

@@ -1,0 +1,521 @@
+//! Statements (estado de cuenta) and account standing (cuenta pronto a cerrar, cerrada).
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use dunning::*;
+use proptest::prelude::*;
+
+fn monthly(id: &str) -> StatementRule {
+    StatementRule::new(id.parse().unwrap(), "FREQ=MONTHLY;BYMONTHDAY=1", d(2026, 1, 1))
+}
+
+fn statement_policy() -> Policy {
+    Policy::new(tz("America/Santiago"))
+        .with_statement(monthly("estado"))
+        .with_statement(monthly("vencidos").overdue_only())
+}
+
+/// A client with CLP and USD invoices, one partly paid, one not yet due on 05-01.
+fn portfolio() -> (Client, Vec<Item>) {
+    let c = client("acme", "America/Santiago")
+        .with_locale("es-CL")
+        .with_contact(Contact::new("Ana Pérez", "ana@acme.example"));
+    let items = vec![
+        invoice(
+            "F-1",
+            "acme",
+            d(2026, 3, 1),
+            d(2026, 3, 31),
+            money("1190000", "CLP"),
+        )
+        .paid(money("190000", "CLP"), d(2026, 4, 2)),
+        invoice(
+            "F-2",
+            "acme",
+            d(2026, 4, 10),
+            d(2026, 5, 10),
+            money("595000", "CLP"),
+        ),
+        invoice(
+            "F-3",
+            "acme",
+            d(2026, 3, 15),
+            d(2026, 4, 15),
+            money("1250.50", "USD"),
+        ),
+        invoice("F-4", "acme", d(2026, 2, 1), d(2026, 3, 1), money("10000", "CLP"))
+            .with_status(ItemStatus::Paid),
+    ];
+    (c, items)
+}
+
+fn settings(name: &str) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.set_snapshot_suffix(name.to_owned());
+    s
+}
+
+#[test]
+fn statements_list_open_or_overdue_items_with_totals_per_currency() {
+    let policy = statement_policy();
+    let planner = Planner::new(&policy).unwrap();
+    let (client, items) = portfolio();
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&client),
+            &items,
+            &[],
+            utc(2026, 5, 1, 14, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    settings("plan").bind(|| insta::assert_yaml_snapshot!("statement", plan));
+    let all = plan.due().iter().find(|e| e.rule.as_str() == "estado").unwrap();
+    assert_eq!(all.key.as_str(), "estado/acme/2026-05-01");
+    assert_eq!(all.stage, Stage::Statement);
+    let listed: Vec<_> = all.items.iter().map(|i| i.item.as_str()).collect();
+    assert_eq!(listed, ["F-1", "F-2", "F-3"]);
+    assert_eq!(all.items[0].balance, Some(money("1000000", "CLP")));
+    assert_eq!(all.amount_due, None, "two currencies have no single total");
+    let overdue = plan.due().iter().find(|e| e.rule.as_str() == "vencidos").unwrap();
+    let listed: Vec<_> = overdue.items.iter().map(|i| i.item.as_str()).collect();
+    assert_eq!(listed, ["F-1", "F-3"]);
+    assert_eq!(overdue.stage, Stage::OverdueStatement);
+
+    let messages = Messages::new(&policy).unwrap();
+    for locale in ["es-CL", "en-US"] {
+        let client = client.clone().with_locale(locale);
+        let plan = planner
+            .plan(
+                std::slice::from_ref(&client),
+                &items,
+                &[],
+                utc(2026, 5, 1, 14, 0),
+                Horizon::NONE,
+            )
+            .unwrap();
+        for e in plan.due() {
+            let m = messages.render(e, &client, &RenderOptions::default()).unwrap();
+            let text = format!(
+                "subject: {}\n--- text ---\n{}\n--- html ---\n{}",
+                m.subject,
+                m.text,
+                m.html.unwrap_or_default()
+            );
+            settings(&format!("{}_{locale}", e.rule))
+                .bind(|| insta::assert_snapshot!("statement_message", text));
+            if e.rule.as_str() == "estado" {
+                let (clp, usd) = if locale == "es-CL" {
+                    ("$1.595.000", "US$1.250,50")
+                } else {
+                    ("$1,595,000", "$1,250.50")
+                };
+                assert!(m.text.contains(clp) && m.text.contains(usd), "{}", m.text);
+            }
+        }
+    }
+}
+
+#[test]
+fn nothing_to_list_means_no_statement_and_says_why() {
+    let planner = Planner::new(&statement_policy()).unwrap();
+    let (client, _) = portfolio();
+    let items = [invoice(
+        "F-9",
+        "acme",
+        d(2026, 4, 20),
+        d(2026, 5, 20),
+        money("1000", "CLP"),
+    )];
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&client),
+            &items,
+            &[],
+            utc(2026, 5, 1, 14, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    let keys: Vec<_> = plan.due().iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["estado/acme/2026-05-01"],
+        "the open item is listed, nothing is overdue"
+    );
+    let s = plan
+        .suppressed()
+        .iter()
+        .find(|s| s.rule.as_str() == "vencidos")
+        .unwrap();
+    assert_eq!(s.reason, SuppressReason::NothingToList);
+    assert_eq!(s.item, None);
+}
+
+#[test]
+fn missed_statements_catch_up_with_the_latest_only_and_never_repeat() {
+    let planner = Planner::new(&statement_policy()).unwrap().with_lookback(120);
+    let (client, items) = portfolio();
+    let clients = [client];
+    // The host was down from February to 05-03: only May's statement goes.
+    let now = utc(2026, 5, 3, 14, 0);
+    let plan = planner
+        .plan(&clients, &items, &[], now, Horizon::days(40))
+        .unwrap();
+    let due: Vec<_> = plan
+        .due()
+        .iter()
+        .filter(|e| e.rule.as_str() == "estado")
+        .map(|e| e.key.as_str())
+        .collect();
+    assert_eq!(due, ["estado/acme/2026-05-01"]);
+    assert!(plan.due()[0].why.adjustments.contains(&Adjustment::CatchUp {
+        scheduled_on: d(2026, 5, 1)
+    }));
+    let superseded: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| s.rule.as_str() == "estado" && matches!(s.reason, SuppressReason::Superseded { .. }))
+        .map(|s| s.on)
+        .collect();
+    assert_eq!(superseded, [d(2026, 2, 1), d(2026, 3, 1), d(2026, 4, 1)]);
+    // Forecast: June's, moved off Monday? 2026-06-01 is a Monday: no move.
+    assert!(
+        plan.upcoming()
+            .iter()
+            .any(|e| e.key.as_str() == "estado/acme/2026-06-01")
+    );
+    // Once recorded, May's is never planned again.
+    let history: Vec<_> = plan.due().iter().map(|e| e.to_history(now)).collect();
+    let again = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            now + Duration::hours(1),
+            Horizon::NONE,
+        )
+        .unwrap();
+    assert!(
+        again.due().is_empty(),
+        "{:?}",
+        again.due().iter().map(|e| &e.key).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn statements_per_client_off_and_own_recurrence() {
+    let planner = Planner::new(&statement_policy()).unwrap();
+    let (client, items) = portfolio();
+    let off = client
+        .clone()
+        .with_overrides(ClientOverrides::default().rule("estado".parse().unwrap(), RuleOverride::off()));
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&off),
+            &items,
+            &[],
+            utc(2026, 5, 1, 14, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    assert!(plan.due().iter().all(|e| e.rule.as_str() != "estado"));
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.rule.as_str() == "estado" && s.reason == SuppressReason::ExcludedForClient)
+    );
+    let weekly = client.with_overrides(ClientOverrides::default().rule(
+        "estado".parse().unwrap(),
+        RuleOverride {
+            rrule: Some("FREQ=WEEKLY;BYDAY=FR".into()),
+            ..RuleOverride::default()
+        },
+    ));
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&weekly),
+            &items,
+            &[],
+            utc(2026, 5, 1, 14, 0),
+            Horizon::days(14),
+        )
+        .unwrap();
+    let days: Vec<_> = plan
+        .events()
+        .filter(|e| e.rule.as_str() == "estado")
+        .map(|e| e.send_on)
+        .collect();
+    assert_eq!(days, [d(2026, 5, 1), d(2026, 5, 8), d(2026, 5, 15)]);
+    let bad = ClientOverrides::default().rule(
+        "estado".parse().unwrap(),
+        RuleOverride {
+            rrule: Some("FREQ=NEVER".into()),
+            ..RuleOverride::default()
+        },
+    );
+    let err = planner
+        .plan(
+            &[common::client("acme", "UTC").with_overrides(bad)],
+            &[],
+            &[],
+            utc(2026, 5, 1, 14, 0),
+            Horizon::NONE,
+        )
+        .unwrap_err();
+    assert!(matches!(err, ValidationError::InvalidRecurrence { .. }), "{err}");
+}
+
+#[test]
+fn a_daily_statement_keeps_the_santiago_spring_forward_night() {
+    // Daily at 00:30 in Santiago: 2026-09-06 00:30 does not exist; rrule's zoned expansion
+    // would drop the day, local dates keep it and the send time lands at 01:30 -03.
+    let policy = Policy::new(tz("America/Santiago"))
+        .with_send_time(t(0, 30))
+        .with_statement(StatementRule::new(
+            "diario".parse().unwrap(),
+            "FREQ=DAILY",
+            d(2026, 9, 1),
+        ));
+    let planner = Planner::new(&policy).unwrap();
+    let (client, items) = portfolio();
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&client),
+            &items,
+            &[],
+            utc(2026, 9, 4, 12, 0),
+            Horizon::days(4),
+        )
+        .unwrap();
+    let got: Vec<_> = plan
+        .upcoming()
+        .iter()
+        .map(|e| (e.send_on, e.send_at.to_rfc3339()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (d(2026, 9, 5), "2026-09-05T04:30:00+00:00".to_owned()),
+            (d(2026, 9, 6), "2026-09-06T04:30:00+00:00".to_owned()),
+            (d(2026, 9, 7), "2026-09-07T03:30:00+00:00".to_owned()),
+            (d(2026, 9, 8), "2026-09-08T03:30:00+00:00".to_owned()),
+        ]
+    );
+}
+
+fn standing_policy() -> Policy {
+    Policy::new(tz("America/Santiago")).with_standing(StandingRule::new(30, 60))
+}
+
+/// Runs day by day, recording what is sent, with payments applied on given days.
+fn run_standing(client: &Client, items: &mut [Item], pay: &[(chrono::NaiveDate, &str)]) -> Vec<HistoryEntry> {
+    let planner = Planner::new(&standing_policy()).unwrap();
+    let mut history = Vec::new();
+    let mut day = d(2026, 1, 1);
+    while day <= d(2026, 8, 31) {
+        for (on, id) in pay {
+            if *on == day {
+                if let Some(it) = items.iter_mut().find(|i| i.id.as_str() == *id) {
+                    let b = it.balance().unwrap().unwrap();
+                    *it = it.clone().paid(b, day);
+                }
+            }
+        }
+        let now = day.and_hms_opt(15, 0, 0).unwrap().and_utc();
+        let plan = planner
+            .plan(std::slice::from_ref(client), items, &history, now, Horizon::NONE)
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+        day += Duration::days(1);
+    }
+    history
+}
+
+#[test]
+fn standing_enters_stays_clears_and_relapses() {
+    let c = client("acme", "America/Santiago");
+    let mut items = vec![
+        invoice("A", "acme", d(2026, 1, 1), d(2026, 1, 31), money("1000", "CLP")),
+        invoice("B", "acme", d(2026, 4, 1), d(2026, 5, 1), money("1000", "CLP")),
+    ];
+    // A: due 01-31 -> closing soon 03-02, closed 04-01; paid 04-20 (clears).
+    // B: due 05-01 -> closing soon 05-31 (relapse), closed 06-30.
+    let history = run_standing(&c, &mut items, &[(d(2026, 4, 20), "A")]);
+    let got: Vec<_> = history
+        .iter()
+        .map(|h| (h.key.to_string(), h.sent_at.date_naive()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("closing-soon/acme/2026-03-02".to_owned(), d(2026, 3, 2)),
+            ("closed/acme/2026-04-01".to_owned(), d(2026, 4, 1)),
+            ("closing-soon/acme/2026-05-31".to_owned(), d(2026, 5, 31)),
+            ("closed/acme/2026-06-30".to_owned(), d(2026, 6, 30)),
+        ],
+        "enter (closing soon, then closed), stay (nothing more), clear (A paid), relapse (B)"
+    );
+}
+
+#[test]
+fn standing_thresholds_per_client_and_the_plan_exposes_it() {
+    let planner = Planner::new(&standing_policy()).unwrap();
+    let strict = client("strict", "UTC").with_overrides(ClientOverrides {
+        closing_soon_after_days: Some(5),
+        closed_after_days: Some(10),
+        ..ClientOverrides::default()
+    });
+    let lax = client("lax", "UTC");
+    let items = [
+        invoice(
+            "S-1",
+            "strict",
+            d(2026, 1, 1),
+            d(2026, 3, 1),
+            money("1000", "CLP"),
+        ),
+        invoice("L-1", "lax", d(2026, 1, 1), d(2026, 3, 1), money("1000", "CLP")),
+    ];
+    let plan = planner
+        .plan(
+            &[strict, lax],
+            &items,
+            &[],
+            utc(2026, 3, 8, 12, 0),
+            Horizon::days(60),
+        )
+        .unwrap();
+    let standings: Vec<_> = plan
+        .standings()
+        .iter()
+        .map(|s| (s.client.as_str(), s.state, s.days_overdue))
+        .collect();
+    assert_eq!(standings, [("strict", StandingState::ClosingSoon, 7)]);
+    let keys: Vec<_> = plan.events().map(|e| (e.key.as_str(), e.send_on)).collect();
+    assert_eq!(
+        keys,
+        [
+            ("closing-soon/strict/2026-03-06", d(2026, 3, 8)),
+            ("closed/strict/2026-03-11", d(2026, 3, 11)),
+            ("closing-soon/lax/2026-03-31", d(2026, 3, 31)),
+            ("closed/lax/2026-04-30", d(2026, 4, 30)),
+        ]
+    );
+    let bad = client("bad", "UTC").with_overrides(ClientOverrides {
+        closing_soon_after_days: Some(50),
+        closed_after_days: Some(40),
+        ..ClientOverrides::default()
+    });
+    assert!(matches!(
+        planner
+            .plan(&[bad], &[], &[], utc(2026, 3, 8, 12, 0), Horizon::NONE)
+            .unwrap_err(),
+        ValidationError::StandingThresholds { .. }
+    ));
+}
+
+#[test]
+fn entering_both_states_at_once_sends_only_closed() {
+    let planner = Planner::new(&standing_policy()).unwrap();
+    let items = [invoice(
+        "OLD",
+        "acme",
+        d(2025, 1, 1),
+        d(2025, 2, 1),
+        money("1000", "CLP"),
+    )];
+    let plan = planner
+        .plan(
+            &[client("acme", "UTC")],
+            &items,
+            &[],
+            utc(2026, 3, 8, 12, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    let keys: Vec<_> = plan.due().iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["closed/acme/2025-04-02"]);
+    assert_eq!(plan.due()[0].standing.as_ref().unwrap().days_overdue, 400);
+    let messages = Messages::new(&standing_policy()).unwrap();
+    for locale in ["es-CL", "en-US"] {
+        let c = client("acme", "UTC").with_locale(locale);
+        for (rule, at) in [
+            ("closing-soon", utc(2025, 3, 3, 12, 0)),
+            ("closed", utc(2025, 4, 2, 12, 0)),
+        ] {
+            let plan = planner
+                .plan(std::slice::from_ref(&c), &items, &[], at, Horizon::NONE)
+                .unwrap();
+            let e = plan.due().iter().find(|e| e.rule.as_str() == rule).unwrap();
+            let m = messages.render(e, &c, &RenderOptions::default()).unwrap();
+            let text = format!(
+                "subject: {}\n--- text ---\n{}\n--- html ---\n{}",
+                m.subject,
+                m.text,
+                m.html.unwrap_or_default()
+            );
+            settings(&format!("{rule}_{locale}")).bind(|| insta::assert_snapshot!("standing_message", text));
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn statement_totals_equal_the_sum_of_their_lines(
+        amounts in prop::collection::vec((1i64..10_000_000, 0i64..10_000_000, prop::bool::ANY, 0i64..120), 1..12),
+    ) {
+        static SETUP: std::sync::OnceLock<(Planner, Messages)> = std::sync::OnceLock::new();
+        let (planner, messages) = SETUP.get_or_init(|| (Planner::new(&statement_policy()).unwrap(), Messages::new(&statement_policy()).unwrap()));
+        let c = client("acme", "UTC").with_locale("en");
+        let items: Vec<Item> = amounts
+            .iter()
+            .enumerate()
+            .map(|(i, (total, paid, usd, age))| {
+                let cur = if *usd { "USD" } else { "CLP" };
+                let cur = Currency::from_code(cur).unwrap();
+                let issued = d(2026, 4, 30) - Duration::days(*age);
+                let total = Money::from_minor(*total, cur);
+                let paid = Money::from_minor((*paid).min(total.minor() - 1), cur);
+                invoice(&format!("I{i}"), "acme", issued, issued + Duration::days(30), total).paid(paid, issued)
+            })
+            .collect();
+        let plan = planner.plan(std::slice::from_ref(&c), &items, &[], utc(2026, 5, 1, 12, 0), Horizon::NONE).unwrap();
+        let e = plan.due().iter().find(|e| e.rule.as_str() == "estado").unwrap();
+        for code in ["CLP", "USD"] {
+            let lines: i64 = e.items.iter().filter_map(|i| i.balance).filter(|b| b.currency().code() == code).map(|b| b.minor()).sum();
+            let want: i64 = items.iter().filter_map(|i| i.balance().unwrap()).filter(|b| b.currency().code() == code).map(|b| b.minor()).sum();
+            prop_assert_eq!(lines, want);
+        }
+        let m = messages.render(e, &c, &RenderOptions::default()).unwrap();
+        for code in ["CLP", "USD"] {
+            let sum: i64 = e.items.iter().filter_map(|i| i.balance).filter(|b| b.currency().code() == code).map(|b| b.minor()).sum();
+            if sum > 0 {
+                let cur = Currency::from_code(code).unwrap();
+                let written = format!("Total due ({code}): {}", written_money(Money::from_minor(sum, cur)));
+                prop_assert!(m.text.contains(&written), "{} not in {}", written, m.text);
+            }
+        }
+    }
+}
+
+/// en-US writing of money, computed independently of the crate.
+fn written_money(m: Money) -> String {
+    let exp = u32::from(m.currency().exponent());
+    let unit = 10i64.pow(exp);
+    let whole = (m.minor() / unit).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    if exp > 0 {
+        format!("${grouped}.{:0w$}", m.minor() % unit, w = exp as usize)
+    } else {
+        format!("${grouped}")
+    }
+}
