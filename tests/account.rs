@@ -336,13 +336,18 @@ fn run_standing(client: &Client, items: &mut [Item], pay: &[(chrono::NaiveDate, 
 
 #[test]
 fn standing_enters_stays_clears_and_relapses() {
-    let c = client("acme", "America/Santiago");
+    // The policy says 30/60; this client's own thresholds are 20/45.
+    let c = client("acme", "America/Santiago").with_overrides(ClientOverrides {
+        closing_soon_after_days: Some(20),
+        closed_after_days: Some(45),
+        ..ClientOverrides::default()
+    });
     let mut items = vec![
         invoice("A", "acme", d(2026, 1, 1), d(2026, 1, 31), money("1000", "CLP")),
         invoice("B", "acme", d(2026, 4, 1), d(2026, 5, 1), money("1000", "CLP")),
     ];
-    // A: due 01-31 -> closing soon 03-02, closed 04-01; paid 04-20 (clears).
-    // B: due 05-01 -> closing soon 05-31 (relapse), closed 06-30.
+    // A: due 01-31 -> closing soon 02-20, closed 03-17; paid 04-20 (clears).
+    // B: due 05-01 -> closing soon 05-21 (relapse), closed 06-15.
     let history = run_standing(&c, &mut items, &[(d(2026, 4, 20), "A")]);
     let got: Vec<_> = history
         .iter()
@@ -351,10 +356,10 @@ fn standing_enters_stays_clears_and_relapses() {
     assert_eq!(
         got,
         [
-            ("closing-soon/acme/2026-03-02".to_owned(), d(2026, 3, 2)),
-            ("closed/acme/2026-04-01".to_owned(), d(2026, 4, 1)),
-            ("closing-soon/acme/2026-05-31".to_owned(), d(2026, 5, 31)),
-            ("closed/acme/2026-06-30".to_owned(), d(2026, 6, 30)),
+            ("closing-soon/acme/2026-02-20".to_owned(), d(2026, 2, 20)),
+            ("closed/acme/2026-03-17".to_owned(), d(2026, 3, 17)),
+            ("closing-soon/acme/2026-05-21".to_owned(), d(2026, 5, 21)),
+            ("closed/acme/2026-06-15".to_owned(), d(2026, 6, 15)),
         ],
         "enter (closing soon, then closed), stay (nothing more), clear (A paid), relapse (B)"
     );
@@ -518,4 +523,60 @@ fn written_money(m: Money) -> String {
     } else {
         format!("${grouped}")
     }
+}
+
+#[test]
+fn disputed_items_do_not_count_and_client_holds_silence_account_notices() {
+    let planner = Planner::new(&standing_policy().with_statement(monthly("estado"))).unwrap();
+    let disputed = invoice("D", "acme", d(2026, 1, 1), d(2026, 1, 31), money("1000", "CLP"))
+        .with_pause(Pause::new(PauseKind::Dispute, "reclamo"));
+    let recent = invoice("R", "acme", d(2026, 2, 20), d(2026, 3, 20), money("1000", "CLP"));
+    let items = [disputed, recent];
+    let now = utc(2026, 4, 1, 14, 0);
+    let plan = planner
+        .plan(&[client("acme", "UTC")], &items, &[], now, Horizon::NONE)
+        .unwrap();
+    // Only R counts: 12 days overdue, below 30.
+    assert!(plan.standings().is_empty(), "{:?}", plan.standings());
+    // The statement still lists both: it is a ledger.
+    let st = plan.due().iter().find(|e| e.rule.as_str() == "estado").unwrap();
+    assert_eq!(st.items.len(), 2);
+    let held =
+        client("acme", "UTC").with_pause(Pause::new(PauseKind::Hold, "en revisión").until(d(2026, 4, 30)));
+    let plan = planner.plan(&[held], &items, &[], now, Horizon::NONE).unwrap();
+    assert!(plan.due().is_empty());
+    assert!(plan.suppressed().iter().any(|s| s.rule.as_str() == "estado"
+        && matches!(
+            s.reason,
+            SuppressReason::Paused {
+                pause: PauseKind::Hold,
+                ..
+            }
+        )));
+}
+
+#[test]
+fn statements_respect_the_collection_start_for_past_items() {
+    let policy = statement_policy().with_collection_start(CollectionStart {
+        past_items: Some(d(2026, 4, 1)),
+        new_items: None,
+    });
+    let planner = Planner::new(&policy).unwrap();
+    let (client, items) = portfolio();
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&client),
+            &items,
+            &[],
+            utc(2026, 5, 1, 14, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    let all = plan.due().iter().find(|e| e.rule.as_str() == "estado").unwrap();
+    let listed: Vec<_> = all.items.iter().map(|i| i.item.as_str()).collect();
+    assert_eq!(
+        listed,
+        ["F-2", "F-3"],
+        "F-1 was due on 03-31, before the collection start"
+    );
 }

@@ -40,14 +40,14 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
             proptest::option::of(0i64..60),
             proptest::collection::vec(0i64..120, 0..4),
         ),
-        (0u32..=12, any::<bool>()),
+        (0u32..=12, any::<bool>(), 0u8..4),
     )
         .prop_map(
             |(
                 (soon, late, every, count),
                 (on, gap, weekends, term),
                 (past, new, holidays),
-                (hour, group),
+                (hour, group, account),
             )| {
                 let mut p = Policy::new(tz("America/Santiago"))
                     .with_payment_term(term)
@@ -81,6 +81,13 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
                 }
                 if on[4] {
                     p = p.with_rule(Rule::thank_you("thanks".parse().unwrap()));
+                }
+                if account & 1 == 1 {
+                    let st = StatementRule::new("estado".parse().unwrap(), "FREQ=WEEKLY;BYDAY=MO,TH", base());
+                    p = p.with_statement(st);
+                }
+                if account & 2 == 2 {
+                    p = p.with_standing(StandingRule::new(10, 25));
                 }
                 p
             },
@@ -275,6 +282,11 @@ proptest! {
                 let status = item.effective_status().unwrap();
                 if e.stage == Stage::ThankYou {
                     prop_assert!(status.is_settled());
+                } else if matches!(e.stage, Stage::Statement | Stage::OverdueStatement) {
+                    // A statement is a ledger: it lists every owed item, paused or not.
+                    prop_assert!(status.is_pending());
+                    prop_assert!(!client.pauses.iter().any(|pa| pa.is_active(e.send_on)));
+                    continue;
                 } else {
                     prop_assert!(status.is_pending(), "{} for a {:?} item", e.key, status);
                     prop_assert!(
@@ -282,7 +294,7 @@ proptest! {
                         "{} on {} during a pause", e.key, e.send_on
                     );
                 }
-                prop_assert!(item.reminders);
+                prop_assert!(item.reminders, "{} for an item with reminders off", e.key);
                 prop_assert!(client.overrides.reminders != Some(false));
                 prop_assert!(!e.recipients.is_empty());
             }
@@ -326,7 +338,8 @@ proptest! {
             }
         }
         for ((rule, item), n) in sent {
-            let r = w.policy.rules.iter().find(|r| r.id.as_str() == rule).unwrap();
+            // Statements and standing notices are client-level: at most one per key.
+            let Some(r) = w.policy.rules.iter().find(|r| r.id.as_str() == rule) else { continue };
             let it = w.items.iter().find(|i| i.id.as_str() == item).unwrap();
             let count = it.reminder_count.unwrap_or(r.count);
             prop_assert!(n <= count, "{} sent {} times for {}, count {}", rule, n, item, count);
@@ -343,7 +356,7 @@ proptest! {
                 if let Some(start) = c.past_items {
                     prop_assert!(ei.due_on.unwrap_or(item.issued_on) >= start, "{} predates {}", e.key, start);
                 }
-                if let (Some(start), Anchor::Issued) = (c.new_items, e.why.anchor.unwrap()) {
+                if let (Some(start), Some(Anchor::Issued)) = (c.new_items, e.why.anchor) {
                     prop_assert!(item.issued_on >= start);
                 }
             }

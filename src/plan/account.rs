@@ -125,10 +125,37 @@ fn event_item(ic: &ItemCtx<'_>) -> EventItem {
     }
 }
 
-/// Items that still owe money, in id order.
-fn owing<'a>(ctxs: &'a [ItemCtx<'a>]) -> impl Iterator<Item = &'a ItemCtx<'a>> + 'a {
-    ctxs.iter()
-        .filter(|c| c.status.is_pending() && c.balance.is_some_and(|b| b.is_positive()))
+/// Items that still owe money and are collected (not older than the collection start for
+/// past items), in id order: what a statement lists.
+fn owing<'a>(ctxs: &'a [ItemCtx<'a>], policy: &'a Policy) -> impl Iterator<Item = &'a ItemCtx<'a>> + 'a {
+    let start = policy.collection.past_items;
+    ctxs.iter().filter(move |c| {
+        c.status.is_pending()
+            && c.balance.is_some_and(|b| b.is_positive())
+            && start.is_none_or(|s| c.due.unwrap_or(c.item.issued_on) >= s)
+    })
+}
+
+/// Owed items that may be chased on `on`: reminders on and no pause of the item then. What
+/// counts toward the client's standing.
+fn chased<'a>(
+    ctxs: &'a [ItemCtx<'a>],
+    policy: &'a Policy,
+    on: NaiveDate,
+) -> impl Iterator<Item = &'a ItemCtx<'a>> + 'a {
+    owing(ctxs, policy).filter(move |c| c.item.reminders && !c.item.pauses.iter().any(|p| p.is_active(on)))
+}
+
+/// A client-wide pause active on `on`, as a reason not to send.
+fn client_pause(client: &Client, on: NaiveDate) -> Option<SuppressReason> {
+    client
+        .pauses
+        .iter()
+        .find(|p| p.is_active(on))
+        .map(|p| SuppressReason::Paused {
+            pause: p.kind,
+            reason: p.reason.clone(),
+        })
 }
 
 /// The mask of roles a client-level notice goes to.
@@ -323,14 +350,14 @@ impl Planner {
     ) {
         let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
         let (send_on, adjustments) = self.client_send_day(cx, scheduled);
-        if let Some(reason) = block {
+        if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
             if cx.in_window(send_on) {
                 plan.suppressed
                     .push(client_suppressed(cx, &st.id, key, send_on, reason));
             }
             return;
         }
-        let items: Vec<EventItem> = owing(ctxs)
+        let items: Vec<EventItem> = owing(ctxs, &self.policy)
             .filter(|c| c.item.issued_on <= send_on)
             .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
             .map(event_item)
@@ -401,7 +428,7 @@ impl Planner {
         let o = &client.overrides;
         let closing_soon = o.closing_soon_after_days.unwrap_or(sr.closing_soon_after_days);
         let closed = o.closed_after_days.unwrap_or(sr.closed_after_days);
-        let Some((oldest_due, oldest)) = owing(ctxs)
+        let Some((oldest_due, oldest)) = chased(ctxs, &self.policy, cx.today)
             .filter_map(|c| c.due.map(|d| (d, c.item)))
             .min_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)))
         else {
@@ -472,7 +499,7 @@ impl Planner {
             } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
                 Some(SuppressReason::NoRecipients)
             } else {
-                None
+                client_pause(client, send_on)
             };
             if let Some(reason) = block {
                 if cx.in_window(send_on) {
@@ -482,10 +509,14 @@ impl Planner {
                 continue;
             }
             let days_overdue = (send_on - oldest_due).num_days();
-            let items: Vec<EventItem> = owing(ctxs)
+            let items: Vec<EventItem> = chased(ctxs, &self.policy, send_on)
                 .filter(|c| c.due.is_some_and(|d| d < send_on))
                 .map(event_item)
                 .collect();
+            if !items.iter().any(|i| i.item == oldest.id) {
+                // The item that puts the client there is paused that day: nothing to say yet.
+                continue;
+            }
             let mut text = String::with_capacity(96);
             cat!(
                 &mut text,

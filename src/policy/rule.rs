@@ -253,3 +253,28 @@ impl Rule {
         rule
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    fn m(text: &str, code: &str) -> Money {
+        Money::parse(text, Currency::from_code(code).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn late_fee_adds_the_fixed_part_of_the_currency_and_caps_it() {
+        let fee = LateFee {
+            fixed: vec![m("5000", "CLP")],
+            basis_points: 100,
+            cap: vec![m("12000", "CLP")],
+        };
+        assert_eq!(fee.compute(m("500000", "CLP")), Some(m("10000", "CLP")));
+        assert_eq!(fee.compute(m("900000", "CLP")), Some(m("12000", "CLP")));
+        // No fixed part or cap in USD: only the share, rounded half up to the cent.
+        assert_eq!(fee.compute(m("10.05", "USD")), Some(m("0.10", "USD")));
+        assert_eq!(fee.compute(m("0", "CLP")), None);
+        assert_eq!(LateFee::default().compute(m("100", "CLP")), None);
+    }
+}
