@@ -53,6 +53,12 @@
 //!   rule's count).
 //! - *See the events of one invoice*: [`Plan::for_item`] and [`Plan::suppressed_for_item`].
 //! - *Preview a settings change*: plan with both policies and [`Plan::diff`].
+//! - *Write the message of an event*: [`Messages::new`] compiles the policy's templates and
+//!   the Spanish and English defaults once (unknown variables are refused then), and
+//!   [`Messages::render`] writes subject, text and HTML with locale money and dates.
+//! - *Preview a rule or send a test*: [`Planner::preview`], then [`Message::for_operator`].
+//! - *Send account statements*: add a [`StatementRule`] with an RRULE to the policy.
+//! - *Block credit lines*: set [`StandingRule`] thresholds and read [`Plan::standings`].
 //!
 //! ## Guarantees
 //! - Time: each event has a local send date in the client's time zone (else the company's)
