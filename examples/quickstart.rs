@@ -21,8 +21,26 @@ payment_term_days = 30
 locale = "es-CL"
 min_gap_days = 0
 
+payment_instructions = "Transferencia a Banco Ejemplo, cuenta corriente 12-345-678, RUT 76.123.456-7"
+reply_to = "cobranza@andinos.example, finanzas@andinos.example"
+
+[company]
+name = "Servicios Andinos SpA"
+phone = "+56 2 2345 6789"
+website = "https://andinos.example"
+email = "cobranza@andinos.example"
+
 [calendar]
 non_working_weekdays = ["Sat", "Sun"]
+
+[standing]
+closing_soon_after_days = 30
+closed_after_days = 60
+
+[[statements]]
+id = "estado-de-cuenta"
+rrule = "FREQ=MONTHLY;BYMONTHDAY=1"
+start = "2026-01-01"
 
 [[rules]]
 id = "factura-emitida"
@@ -179,6 +197,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let policy: Policy = toml::from_str(POLICY)?;
     let planner = Planner::new(&policy)?;
+    let messages = Messages::new(&policy)?;
     for w in planner.warnings() {
         println!("policy warning: {w}");
     }
@@ -205,6 +224,24 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("\nFORECAST ({})", plan.upcoming().len());
     for e in plan.upcoming() {
         print_event(e);
+    }
+    if !plan.standings().is_empty() {
+        println!("\nSTANDING");
+        for s in plan.standings() {
+            println!(
+                "  {:<22} {:?}, {} days overdue since {}",
+                s.client, s.state, s.days_overdue, s.since
+            );
+        }
+    }
+    if let Some(e) = plan.due().first() {
+        if let Some(client) = clients.iter().find(|c| c.id == e.client) {
+            let m = messages.render(e, client, &RenderOptions::default())?;
+            println!(
+                "\nFIRST MESSAGE ({})\nSubject: {}\n\n{}",
+                e.key, m.subject, m.text
+            );
+        }
     }
     Ok(())
 }
