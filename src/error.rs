@@ -206,6 +206,18 @@ pub enum ValidationError {
         /// Days overdue for "closed".
         closed: u32,
     },
+    /// A manual reminder with a bad field.
+    #[error("reminder {id}: {field} {value:?} {reason}")]
+    InvalidReminder {
+        /// The reminder's id (or the one it would get).
+        id: String,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A rule id that the policy does not have.
     #[error("unknown rule {rule:?}")]
     UnknownRule {

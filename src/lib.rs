@@ -79,17 +79,29 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod dispatch;
 mod error;
+mod mailer;
+mod memory;
 mod message;
 mod model;
 mod money;
 mod plan;
 mod policy;
+mod reminders;
 mod standing;
 mod statement;
+mod store;
 mod time;
 
+pub use clock::{Clock, ManualClock, Sleep, SystemClock};
+pub use dispatch::{DispatchError, DispatchOptions, Dispatcher, Guarantee, Skip, TickReport};
 pub use error::{Result, ValidationError};
+pub use mailer::{MailError, Mailer, Receipt};
+pub use memory::{Behaviour, MemoryStore, RecordingMailer};
 pub use message::{Mailbox, Message, MessageError, Messages, RenderOptions};
 pub use model::client::{Client, Contact, ContactRole, Pause, PauseKind};
 pub use model::history::{HistoryEntry, HistoryItem};
@@ -105,8 +117,12 @@ pub use policy::{
     EffectiveSettings, LateFee, LintWarning, Origin, Policy, Rule, RuleOverride, Setting, TemplateKind,
     TemplateSpec,
 };
+pub use reminders::{NewReminder, ReminderEdit, ReminderFilter};
 pub use standing::{ClientStanding, StandingRule, StandingState};
 pub use statement::StatementRule;
+pub use store::{
+    Action, Claim, Delivery, LogEntry, LogFilter, Reminder, ReminderStatus, Snapshot, Store, StoreError,
+};
 pub use time::{BusinessCalendar, Shift, TimeZone, local_instant};
 
 #[cfg(doctest)]

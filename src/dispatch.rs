@@ -1,0 +1,514 @@
+//! One tick of the shell: load, plan at `now`, claim what is due, render, send, record.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::{Either, select};
+use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::error::ValidationError;
+use crate::mailer::{MailError, Mailer};
+use crate::message::{MessageError, Messages, RenderOptions};
+use crate::model::client::Client;
+use crate::model::history::HistoryEntry;
+use crate::model::id::{EventKey, ItemId, RuleId};
+use crate::plan::{Event, Horizon, Planner};
+use crate::policy::Policy;
+use crate::store::{Action, Claim, Delivery, LogEntry, Store, StoreError};
+
+/// What to do with a claim that has no recorded outcome (a crash between send and record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Guarantee {
+    /// Never send twice: report the key as "outcome unknown" and leave it to the host.
+    #[default]
+    AtMostOnce,
+    /// Never lose a message: send again once the claim is older than the lease (seconds).
+    AtLeastOnce {
+        /// Seconds after which an unrecorded claim is taken again.
+        lease_secs: u64,
+    },
+}
+
+/// How a dispatcher works.
+///
+/// # Example
+/// ```
+/// use dunning::DispatchOptions;
+/// let opts = DispatchOptions::default().with_concurrency(8).with_per_tick_limit(1000);
+/// assert_eq!(opts.concurrency, 8);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DispatchOptions {
+    /// Sends in flight at once.
+    pub concurrency: usize,
+    /// At most this many sends per tick; the rest wait for the next (a backlog drains in
+    /// steady batches).
+    pub per_tick_limit: usize,
+    /// A send that takes longer fails transiently.
+    pub send_timeout: Duration,
+    /// Attempts before a transient failure is given up.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubled for each further one.
+    pub backoff: Duration,
+    /// At-most-once or at-least-once.
+    pub guarantee: Guarantee,
+}
+
+impl Default for DispatchOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            per_tick_limit: 500,
+            send_timeout: Duration::from_secs(30),
+            max_attempts: 5,
+            backoff: Duration::from_secs(60),
+            guarantee: Guarantee::AtMostOnce,
+        }
+    }
+}
+
+impl DispatchOptions {
+    /// Sets the concurrency (at least 1).
+    #[must_use]
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sets the per-tick limit.
+    #[must_use]
+    pub fn with_per_tick_limit(mut self, n: usize) -> Self {
+        self.per_tick_limit = n;
+        self
+    }
+
+    /// Sets the send timeout.
+    #[must_use]
+    pub fn with_send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
+        self
+    }
+
+    /// Sets the attempts and the first backoff.
+    #[must_use]
+    pub fn with_retries(mut self, max_attempts: u32, backoff: Duration) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sets the guarantee.
+    #[must_use]
+    pub fn with_guarantee(mut self, guarantee: Guarantee) -> Self {
+        self.guarantee = guarantee;
+        self
+    }
+}
+
+/// Why a due event was not sent this tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Skip {
+    /// Already sent (another dispatcher, or a record the plan has not seen).
+    AlreadySent,
+    /// Another dispatcher holds it right now, or a crash left it unrecorded
+    /// (see [`TickReport::unknown`]).
+    Claimed,
+    /// A retry is scheduled for later.
+    RetryLater {
+        /// When.
+        not_before: DateTime<Utc>,
+    },
+    /// It failed for good earlier.
+    FailedEarlier {
+        /// The error.
+        error: String,
+    },
+    /// Over the per-tick limit: next tick.
+    OverLimit,
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickReport {
+    /// When it ran.
+    pub now: Option<DateTime<Utc>>,
+    /// Sent: key and message id.
+    pub sent: Vec<(EventKey, String)>,
+    /// Not sent now, and why.
+    pub skipped: Vec<(EventKey, Skip)>,
+    /// Failed transiently and scheduled again: key, attempt, error.
+    pub retried: Vec<(EventKey, u32, String)>,
+    /// Failed for good: key and error.
+    pub failed: Vec<(EventKey, String)>,
+    /// Claimed earlier with no outcome recorded: the message may have gone; the host decides.
+    pub unknown: Vec<EventKey>,
+}
+
+/// A dispatcher failure (the tick could not run, or could not record).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DispatchError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The inputs are invalid.
+    #[error(transparent)]
+    Input(#[from] ValidationError),
+    /// A message could not be built.
+    #[error(transparent)]
+    Message(#[from] MessageError),
+    /// The mailer refused a manual send.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// Sends what the plan says is due, exactly once, through a [`Store`] and a [`Mailer`].
+///
+/// # Example
+/// ```
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use dunning::*;
+/// let policy = Policy::default().with_rule(Rule::new("overdue".parse()?, Anchor::Due, 0));
+/// let store = Arc::new(MemoryStore::new(vec![], vec![]));
+/// let mailer = Arc::new(RecordingMailer::new());
+/// let dispatcher = Dispatcher::new(store, mailer, &policy)?;
+/// let report = dispatcher.tick(SystemClock.now()).await?;
+/// assert!(report.sent.is_empty());
+/// # Ok(()) }
+/// ```
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    planner: Planner,
+    messages: Messages,
+    clock: Arc<dyn Clock>,
+    options: DispatchOptions,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Outcome {
+    Sent(EventKey, String),
+    Skipped(EventKey, Skip),
+    Retried(EventKey, u32, String),
+    Failed(EventKey, String),
+    Unknown(EventKey),
+}
+
+impl Dispatcher {
+    /// A dispatcher for `policy` (validated, templates compiled) on the system clock.
+    ///
+    /// # Errors
+    /// The policy's or its templates' first problem.
+    pub fn new(
+        store: Arc<dyn Store>,
+        mailer: Arc<dyn Mailer>,
+        policy: &Policy,
+    ) -> Result<Self, DispatchError> {
+        Ok(Self {
+            store,
+            mailer,
+            planner: Planner::new(policy)?,
+            messages: Messages::new(policy)?,
+            clock: Arc::new(crate::clock::SystemClock),
+            options: DispatchOptions::default(),
+        })
+    }
+
+    /// The same dispatcher on another clock (for sleeps and manual sends).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same dispatcher with other options.
+    #[must_use]
+    pub fn with_options(mut self, options: DispatchOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The planner in use.
+    #[must_use]
+    pub fn planner(&self) -> &Planner {
+        &self.planner
+    }
+
+    /// The store in use.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn clock_now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) async fn mailer_send(
+        &self,
+        message: &crate::message::Message,
+    ) -> Result<String, DispatchError> {
+        Ok(self.mailer.send(message).await?.message_id)
+    }
+
+    /// One tick at `now`: load, plan, claim what is due, render, send, record.
+    ///
+    /// # Errors
+    /// When the store cannot load or the inputs are invalid. Failures of single sends are in
+    /// the report, not errors.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
+        let snapshot = self.store.load().await?;
+        let plan = self.planner.plan(
+            &snapshot.clients,
+            &snapshot.items,
+            &snapshot.history,
+            now,
+            Horizon::NONE,
+        )?;
+        let clients: HashMap<&str, &Client> = snapshot.clients.iter().map(|c| (c.id.as_str(), c)).collect();
+        let mut report = TickReport {
+            now: Some(now),
+            ..TickReport::default()
+        };
+        let limit = self.options.per_tick_limit;
+        for e in plan.due().iter().skip(limit) {
+            report.skipped.push((e.key.clone(), Skip::OverLimit));
+        }
+        // The futures are built first, then driven a few at a time (building them inside the
+        // stream's closure would make the tick's future not `Send`).
+        let deliveries: Vec<_> = plan
+            .due()
+            .iter()
+            .take(limit)
+            .map(|e| self.deliver(e, clients.get(e.client.as_str()).copied(), now))
+            .collect();
+        let outcomes: Vec<Result<Outcome, DispatchError>> = stream::iter(deliveries)
+            .buffer_unordered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        for o in outcomes {
+            match o? {
+                Outcome::Sent(k, id) => report.sent.push((k, id)),
+                Outcome::Skipped(k, s) => report.skipped.push((k, s)),
+                Outcome::Retried(k, a, e) => report.retried.push((k, a, e)),
+                Outcome::Failed(k, e) => report.failed.push((k, e)),
+                Outcome::Unknown(k) => report.unknown.push(k),
+            }
+        }
+        report.sent.sort();
+        report.skipped.sort_by(|a, b| a.0.cmp(&b.0));
+        report.retried.sort();
+        report.failed.sort();
+        report.unknown.sort();
+        Ok(report)
+    }
+
+    fn log_entry(event: &Event, at: DateTime<Utc>, action: Action) -> LogEntry {
+        LogEntry {
+            at,
+            client: event.client.clone(),
+            item: event.items.first().map(|i| i.item.clone()),
+            key: Some(event.key.to_string()),
+            action,
+        }
+    }
+
+    async fn deliver(
+        &self,
+        event: &Event,
+        client: Option<&Client>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, DispatchError> {
+        let key = event.key.clone();
+        let lease = match self.options.guarantee {
+            Guarantee::AtMostOnce => None,
+            Guarantee::AtLeastOnce { lease_secs } => Some(chrono::Duration::seconds(
+                i64::try_from(lease_secs).unwrap_or(i64::MAX),
+            )),
+        };
+        let attempt = match self.store.claim(&key, now, lease).await? {
+            Claim::Granted { attempt } => attempt,
+            Claim::Refused(state) => {
+                return Ok(match state {
+                    Delivery::Sent { .. } => Outcome::Skipped(key, Skip::AlreadySent),
+                    Delivery::Retrying { not_before, .. } => {
+                        Outcome::Skipped(key, Skip::RetryLater { not_before })
+                    }
+                    Delivery::Failed { error, .. } => Outcome::Skipped(key, Skip::FailedEarlier { error }),
+                    Delivery::Claimed { at, .. } => {
+                        // Held by another dispatcher right now, or never recorded (a crash):
+                        // a claim older than two send timeouts has no one working on it.
+                        let in_flight =
+                            chrono::Duration::from_std(self.options.send_timeout.saturating_mul(2))
+                                .unwrap_or(chrono::Duration::MAX);
+                        if now - at > in_flight {
+                            self.store
+                                .log(Self::log_entry(event, now, Action::OutcomeUnknown))
+                                .await?;
+                            Outcome::Unknown(key)
+                        } else {
+                            Outcome::Skipped(key, Skip::Claimed)
+                        }
+                    }
+                });
+            }
+        };
+        let rendered = match client {
+            Some(c) => self.messages.render(event, c, &RenderOptions::default()),
+            None => Err(MessageError::NoRecipients { key: key.clone() }),
+        };
+        let message = match rendered {
+            Ok(m) => m,
+            Err(e) => {
+                let error = e.to_string();
+                self.fail(event, now, attempt, error.clone(), false).await?;
+                return Ok(Outcome::Failed(key, error));
+            }
+        };
+        let send = self.mailer.send(&message);
+        let timeout = self.clock.sleep(self.options.send_timeout);
+        let result = match select(send, timeout).await {
+            Either::Left((r, _)) => r,
+            Either::Right(_) => Err(MailError::Timeout(self.options.send_timeout.as_secs())),
+        };
+        match result {
+            Ok(receipt) => {
+                let entry: HistoryEntry = event.to_history(now);
+                self.store
+                    .finish(
+                        &key,
+                        Delivery::Sent {
+                            at: now,
+                            message_id: receipt.message_id.clone(),
+                        },
+                        Some(entry),
+                    )
+                    .await?;
+                let to = message.to.iter().map(|m| m.email.clone()).collect();
+                let action = Action::Sent {
+                    rule: Some(event.rule.clone()),
+                    to,
+                    message_id: receipt.message_id.clone(),
+                };
+                self.store.log(Self::log_entry(event, now, action)).await?;
+                Ok(Outcome::Sent(key, receipt.message_id))
+            }
+            Err(e) => {
+                let retry = e.is_transient() && attempt < self.options.max_attempts;
+                let error = e.to_string();
+                self.fail(event, now, attempt, error.clone(), retry).await?;
+                Ok(if retry {
+                    Outcome::Retried(key, attempt, error)
+                } else {
+                    Outcome::Failed(key, error)
+                })
+            }
+        }
+    }
+
+    async fn fail(
+        &self,
+        event: &Event,
+        now: DateTime<Utc>,
+        attempt: u32,
+        error: String,
+        retry: bool,
+    ) -> Result<(), DispatchError> {
+        let outcome = if retry {
+            let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+            let wait = self.options.backoff.saturating_mul(factor);
+            let not_before = chrono::Duration::from_std(wait)
+                .ok()
+                .and_then(|w| now.checked_add_signed(w))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            Delivery::Retrying {
+                attempt,
+                not_before,
+                error: error.clone(),
+            }
+        } else {
+            Delivery::Failed {
+                at: now,
+                attempt,
+                error: error.clone(),
+            }
+        };
+        self.store.finish(&event.key, outcome, None).await?;
+        self.store
+            .log(Self::log_entry(
+                event,
+                now,
+                Action::Failed {
+                    error,
+                    attempt,
+                    retry,
+                },
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Re-sends the message of `rule` about `item` now, whatever the schedule (seed 003's
+    /// "Reenviar"): recorded as a manual send, so it spaces the next automatic reminder and
+    /// does not use up the rule's count.
+    ///
+    /// # Errors
+    /// An unknown item, client or rule, a message that cannot be built, or the mailer's error.
+    pub async fn resend(&self, item: &ItemId, rule: &RuleId) -> Result<String, DispatchError> {
+        let now = self.clock_now();
+        let snapshot = self.store.load().await?;
+        let it = snapshot
+            .items
+            .iter()
+            .find(|i| &i.id == item)
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "item",
+                id: item.to_string(),
+            })?;
+        let client = snapshot
+            .clients
+            .iter()
+            .find(|c| c.id == it.client)
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "client",
+                id: it.client.to_string(),
+            })?;
+        let event = self.planner.preview(rule, client, it, now)?;
+        let message = self.messages.render(&event, client, &RenderOptions::default())?;
+        let receipt = self.mailer.send(&message).await?;
+        let entry = HistoryEntry::manual(client.id.clone(), it.id.clone(), now);
+        let key = entry.key.to_string();
+        self.store.append_history(entry).await?;
+        self.store
+            .log(LogEntry {
+                at: now,
+                client: client.id.clone(),
+                item: Some(it.id.clone()),
+                key: Some(key),
+                action: Action::Sent {
+                    rule: None,
+                    to: message.to.iter().map(|m| m.email.clone()).collect(),
+                    message_id: receipt.message_id.clone(),
+                },
+            })
+            .await?;
+        Ok(receipt.message_id)
+    }
+}

@@ -1,0 +1,353 @@
+//! Manual reminders (seed 000): records with a lifecycle, sent by email on demand, every
+//! change and send in the log.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dispatch::{DispatchError, Dispatcher};
+use crate::message::{Mailbox, Message};
+use crate::model::client::plausible_email;
+use crate::model::history::HistoryEntry;
+use crate::model::id::{ClientId, EventKey, ItemId};
+use crate::money::Money;
+use crate::store::{Action, LogEntry, Reminder, ReminderStatus, StoreError};
+
+/// Which manual reminders to list (seed 000's tabs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReminderFilter {
+    /// "Todos": active and finished, not archived.
+    #[default]
+    All,
+    /// "Activos": still to collect.
+    Active,
+    /// "Inactivos": paid or cancelled, not archived.
+    Inactive,
+    /// Archived ones.
+    Archived,
+}
+
+/// A new manual reminder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReminder {
+    /// The client.
+    pub client: ClientId,
+    /// The invoice in arrears.
+    pub invoice: ItemId,
+    /// The due date.
+    pub due_on: NaiveDate,
+    /// The amount owed.
+    pub amount: Money,
+    /// The message for the client.
+    pub message: String,
+}
+
+/// Changes to a manual reminder; unset fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReminderEdit {
+    /// A new due date.
+    pub due_on: Option<NaiveDate>,
+    /// A new amount.
+    pub amount: Option<Money>,
+    /// A new message.
+    pub message: Option<String>,
+}
+
+impl ReminderEdit {
+    /// Changes the message.
+    #[must_use]
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Changes the amount.
+    #[must_use]
+    pub fn amount(mut self, amount: Money) -> Self {
+        self.amount = Some(amount);
+        self
+    }
+
+    /// Changes the due date.
+    #[must_use]
+    pub fn due_on(mut self, due_on: NaiveDate) -> Self {
+        self.due_on = Some(due_on);
+        self
+    }
+}
+
+fn invalid(id: &str, field: &'static str, value: String, reason: &'static str) -> DispatchError {
+    DispatchError::Input(crate::error::ValidationError::InvalidReminder {
+        id: id.to_owned(),
+        field,
+        value,
+        reason,
+    })
+}
+
+fn check(id: &str, amount: Money, message: &str) -> Result<(), DispatchError> {
+    if !amount.is_positive() {
+        return Err(invalid(id, "amount", amount.to_string(), "must be above zero"));
+    }
+    if message.trim().is_empty() {
+        return Err(invalid(id, "message", message.to_owned(), "must not be empty"));
+    }
+    Ok(())
+}
+
+fn log(r: &Reminder, at: DateTime<Utc>, action: Action) -> LogEntry {
+    LogEntry {
+        at,
+        client: r.client.clone(),
+        item: Some(r.invoice.clone()),
+        key: Some(r.id.clone()),
+        action,
+    }
+}
+
+impl Dispatcher {
+    async fn reminder(&self, id: &str) -> Result<Reminder, DispatchError> {
+        self.store()
+            .reminders()
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| {
+                DispatchError::Store(StoreError::NotFound {
+                    kind: "reminder",
+                    id: id.to_owned(),
+                })
+            })
+    }
+
+    /// Creates a manual reminder, checking that the client and invoice exist, the amount is
+    /// above zero and the message is not empty.
+    ///
+    /// # Errors
+    /// [`ValidationError::InvalidReminder`](crate::ValidationError::InvalidReminder) naming
+    /// the field, or a store error.
+    pub async fn create_reminder(&self, new: NewReminder) -> Result<Reminder, DispatchError> {
+        let now = self.clock_now();
+        let snapshot = self.store().load().await?;
+        let existing = self.store().reminders().await?;
+        let id = format!("R-{}", existing.len() + 1);
+        if !snapshot.clients.iter().any(|c| c.id == new.client) {
+            return Err(invalid(&id, "client", new.client.to_string(), "no such client"));
+        }
+        if !snapshot
+            .items
+            .iter()
+            .any(|i| i.id == new.invoice && i.client == new.client)
+        {
+            return Err(invalid(
+                &id,
+                "invoice",
+                new.invoice.to_string(),
+                "no such invoice for the client",
+            ));
+        }
+        check(&id, new.amount, &new.message)?;
+        let r = Reminder {
+            id,
+            client: new.client,
+            invoice: new.invoice,
+            due_on: new.due_on,
+            amount: new.amount,
+            message: new.message,
+            status: ReminderStatus::Active,
+            archived: false,
+        };
+        self.store().save_reminder(&r).await?;
+        self.store().log(log(&r, now, Action::Created)).await?;
+        Ok(r)
+    }
+
+    /// Changes a manual reminder; each changed field goes to the log.
+    ///
+    /// # Errors
+    /// An unknown reminder, an invalid new value, or a store error.
+    pub async fn edit_reminder(&self, id: &str, edit: ReminderEdit) -> Result<Reminder, DispatchError> {
+        let now = self.clock_now();
+        let mut r = self.reminder(id).await?;
+        let mut changes: Vec<(String, String, String)> = Vec::new();
+        if let Some(d) = edit.due_on.filter(|d| *d != r.due_on) {
+            changes.push(("due_on".into(), r.due_on.to_string(), d.to_string()));
+            r.due_on = d;
+        }
+        if let Some(a) = edit.amount.filter(|a| *a != r.amount) {
+            changes.push(("amount".into(), r.amount.to_string(), a.to_string()));
+            r.amount = a;
+        }
+        if let Some(m) = edit.message.filter(|m| *m != r.message) {
+            changes.push(("message".into(), r.message.clone(), m.clone()));
+            r.message = m;
+        }
+        check(id, r.amount, &r.message)?;
+        self.store().save_reminder(&r).await?;
+        for (field, from, to) in changes {
+            self.store()
+                .log(log(&r, now, Action::Edited { field, from, to }))
+                .await?;
+        }
+        Ok(r)
+    }
+
+    /// Marks a manual reminder paid or cancelled (or active again).
+    ///
+    /// # Errors
+    /// An unknown reminder or a store error.
+    pub async fn set_reminder_status(
+        &self,
+        id: &str,
+        status: ReminderStatus,
+    ) -> Result<Reminder, DispatchError> {
+        let now = self.clock_now();
+        let mut r = self.reminder(id).await?;
+        if r.status != status {
+            let from = format!("{:?}", r.status).to_lowercase();
+            r.status = status;
+            self.store().save_reminder(&r).await?;
+            let to = format!("{status:?}").to_lowercase();
+            self.store()
+                .log(log(&r, now, Action::StatusChanged { from, to }))
+                .await?;
+        }
+        Ok(r)
+    }
+
+    /// Archives every finished (paid or cancelled) reminder; returns how many.
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn archive_finished_reminders(&self) -> Result<usize, DispatchError> {
+        let now = self.clock_now();
+        let mut n = 0;
+        for mut r in self.store().reminders().await? {
+            if r.status != ReminderStatus::Active && !r.archived {
+                r.archived = true;
+                self.store().save_reminder(&r).await?;
+                self.store().log(log(&r, now, Action::Archived)).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Deletes a manual reminder (explicitly; its log stays).
+    ///
+    /// # Errors
+    /// An unknown reminder or a store error.
+    pub async fn delete_reminder(&self, id: &str) -> Result<(), DispatchError> {
+        let now = self.clock_now();
+        let r = self.reminder(id).await?;
+        self.store().delete_reminder(id).await?;
+        self.store().log(log(&r, now, Action::Deleted)).await?;
+        Ok(())
+    }
+
+    /// Manual reminders passing `filter`, most urgent first (earliest due date, then the
+    /// largest amount, then id).
+    ///
+    /// # Errors
+    /// A store error.
+    pub async fn list_reminders(&self, filter: ReminderFilter) -> Result<Vec<Reminder>, DispatchError> {
+        let mut list: Vec<Reminder> = self
+            .store()
+            .reminders()
+            .await?
+            .into_iter()
+            .filter(|r| match filter {
+                ReminderFilter::All => !r.archived,
+                ReminderFilter::Active => !r.archived && r.status == ReminderStatus::Active,
+                ReminderFilter::Inactive => !r.archived && r.status != ReminderStatus::Active,
+                ReminderFilter::Archived => r.archived,
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            (a.due_on, std::cmp::Reverse(a.amount.minor()), &a.id).cmp(&(
+                b.due_on,
+                std::cmp::Reverse(b.amount.minor()),
+                &b.id,
+            ))
+        });
+        Ok(list)
+    }
+
+    /// Sends a manual reminder by email now, to the client's contacts with notify on. It is
+    /// recorded as a manual send about the invoice, so it spaces the next automatic reminder
+    /// without using up any rule's count.
+    ///
+    /// # Errors
+    /// An unknown reminder or client, a client without contacts, a bad address, the mailer's
+    /// error, or a store error.
+    pub async fn send_reminder(&self, id: &str) -> Result<String, DispatchError> {
+        let now = self.clock_now();
+        let r = self.reminder(id).await?;
+        let snapshot = self.store().load().await?;
+        let client = snapshot
+            .clients
+            .iter()
+            .find(|c| c.id == r.client)
+            .ok_or_else(|| invalid(id, "client", r.client.to_string(), "no such client"))?;
+        let mut to = Vec::new();
+        for c in client.contacts.iter().filter(|c| c.notify) {
+            if !plausible_email(&c.email) || c.name.contains(['\r', '\n']) {
+                return Err(invalid(id, "contact", c.email.clone(), "invalid address"));
+            }
+            to.push(Mailbox {
+                name: Some(c.name.clone()),
+                email: c.email.clone(),
+            });
+        }
+        if to.is_empty() {
+            return Err(invalid(
+                id,
+                "client",
+                r.client.to_string(),
+                "no contact with notify on",
+            ));
+        }
+        let spanish = client
+            .locale
+            .as_deref()
+            .unwrap_or(&self.planner().policy().locale)
+            .starts_with("es");
+        let (subject, line) = if spanish {
+            (
+                format!("Recordatorio de pago: factura {}", r.invoice),
+                format!("Monto adeudado: {} — vencimiento: {}", r.amount, r.due_on),
+            )
+        } else {
+            (
+                format!("Payment reminder: invoice {}", r.invoice),
+                format!("Amount owed: {} — due: {}", r.amount, r.due_on),
+            )
+        };
+        let message = Message {
+            key: EventKey::from(format!("manual/{}/{}", r.id, now.timestamp())),
+            from: None,
+            to,
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            reply_to: Vec::new(),
+            subject,
+            text: format!("{}\n\n{line}\n", r.message),
+            html: None,
+            attachments: Vec::new(),
+            locale: client.locale.clone().unwrap_or_default(),
+        };
+        let receipt = self.mailer_send(&message).await?;
+        self.store()
+            .append_history(HistoryEntry::manual(r.client.clone(), r.invoice.clone(), now))
+            .await?;
+        let action = Action::Sent {
+            rule: None,
+            to: message.to.iter().map(|m| m.email.clone()).collect(),
+            message_id: receipt.clone(),
+        };
+        self.store().log(log(&r, now, action)).await?;
+        Ok(receipt)
+    }
+}

@@ -1,0 +1,303 @@
+//! The storage the host provides: the planner's inputs, delivery claims and outcomes, the
+//! action log, and manual reminder records.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::client::Client;
+use crate::model::history::HistoryEntry;
+use crate::model::id::{ClientId, EventKey, ItemId, RuleId};
+use crate::model::item::Item;
+use crate::money::Money;
+
+/// The planner's inputs as the store holds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Every client.
+    pub clients: Vec<Client>,
+    /// The items to plan for (at least every open one).
+    pub items: Vec<Item>,
+    /// What was sent.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// Where the delivery of one event key stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Delivery {
+    /// A dispatcher took it at `at` and has not recorded an outcome (yet, or ever: a crash).
+    Claimed {
+        /// When.
+        at: DateTime<Utc>,
+        /// Which attempt (1-based).
+        attempt: u32,
+    },
+    /// A transient failure; the next attempt may start at `not_before`.
+    Retrying {
+        /// Attempts made.
+        attempt: u32,
+        /// The earliest next attempt.
+        not_before: DateTime<Utc>,
+        /// The last error.
+        error: String,
+    },
+    /// Sent.
+    Sent {
+        /// When.
+        at: DateTime<Utc>,
+        /// The mailer's message id.
+        message_id: String,
+    },
+    /// Given up: a permanent failure, or too many transient ones.
+    Failed {
+        /// When.
+        at: DateTime<Utc>,
+        /// Attempts made.
+        attempt: u32,
+        /// The last error.
+        error: String,
+    },
+}
+
+/// The answer to a claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Claim {
+    /// The caller now holds the key and must record an outcome.
+    Granted {
+        /// Which attempt this is (1-based).
+        attempt: u32,
+    },
+    /// Someone holds it or it is settled; here is where it stands.
+    Refused(Delivery),
+}
+
+/// What happened, for the action log (seeds 000 and 003's audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// A manual reminder was created.
+    Created,
+    /// A field of a manual reminder changed.
+    Edited {
+        /// The field.
+        field: String,
+        /// Its old value.
+        from: String,
+        /// Its new value.
+        to: String,
+    },
+    /// A status changed.
+    StatusChanged {
+        /// The old status.
+        from: String,
+        /// The new status.
+        to: String,
+    },
+    /// A message went out.
+    Sent {
+        /// The rule, or none for a manual send.
+        rule: Option<RuleId>,
+        /// The recipients' addresses.
+        to: Vec<String>,
+        /// The mailer's message id.
+        message_id: String,
+    },
+    /// A send failed.
+    Failed {
+        /// The error.
+        error: String,
+        /// The attempt.
+        attempt: u32,
+        /// Whether it will be retried.
+        retry: bool,
+    },
+    /// A due event was not sent now.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// A claim has no recorded outcome: the message may or may not have gone.
+    OutcomeUnknown,
+    /// A manual reminder was archived.
+    Archived,
+    /// A manual reminder was deleted.
+    Deleted,
+}
+
+/// One line of the action log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The client.
+    pub client: ClientId,
+    /// The item, if the action is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemId>,
+    /// The event key or manual reminder id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// What happened.
+    pub action: Action,
+}
+
+/// Which log lines to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogFilter {
+    /// Only this client's.
+    pub client: Option<ClientId>,
+    /// Only this item's.
+    pub item: Option<ItemId>,
+    /// Only this key's (event key or reminder id).
+    pub key: Option<String>,
+}
+
+impl LogFilter {
+    /// Lines about one item.
+    #[must_use]
+    pub fn item(item: ItemId) -> Self {
+        Self {
+            item: Some(item),
+            ..Self::default()
+        }
+    }
+
+    /// Lines about one client.
+    #[must_use]
+    pub fn client(client: ClientId) -> Self {
+        Self {
+            client: Some(client),
+            ..Self::default()
+        }
+    }
+
+    /// Lines about one key or reminder.
+    #[must_use]
+    pub fn key(key: impl Into<String>) -> Self {
+        Self {
+            key: Some(key.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Whether `entry` passes.
+    #[must_use]
+    pub fn matches(&self, entry: &LogEntry) -> bool {
+        self.client.as_ref().is_none_or(|c| &entry.client == c)
+            && self.item.as_ref().is_none_or(|i| entry.item.as_ref() == Some(i))
+            && self
+                .key
+                .as_ref()
+                .is_none_or(|k| entry.key.as_deref() == Some(k.as_str()))
+    }
+}
+
+/// A manual reminder's status (seed 000).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReminderStatus {
+    /// Still to collect.
+    #[default]
+    Active,
+    /// Paid.
+    Paid,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// A manual reminder record (seed 000): who owes what for which invoice, and the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    /// Unique id.
+    pub id: String,
+    /// The client.
+    pub client: ClientId,
+    /// The invoice.
+    pub invoice: ItemId,
+    /// The due date.
+    pub due_on: NaiveDate,
+    /// The amount owed.
+    pub amount: Money,
+    /// The message to send.
+    pub message: String,
+    /// Status.
+    pub status: ReminderStatus,
+    /// Whether it was archived (finished ones only).
+    #[serde(default)]
+    pub archived: bool,
+}
+
+/// A storage failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend failed (connection, disk, constraint).
+    #[error("store backend: {0}")]
+    Backend(String),
+    /// A record that should exist does not.
+    #[error("{kind} {id:?} not found")]
+    NotFound {
+        /// What kind of record.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+}
+
+/// The storage a dispatcher works on. Implemented by hosts (SQL, key-value);
+/// [`MemoryStore`](crate::MemoryStore) is the in-crate reference, and the `conformance`
+/// feature's [`conformance::run`](crate::conformance::run) checks an implementation.
+///
+/// [`claim`](Store::claim) must be atomic: of two callers racing for one key, one gets
+/// [`Claim::Granted`]. [`finish`](Store::finish) with [`Delivery::Sent`] must append the
+/// history entry in the same step.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The planner's inputs.
+    async fn load(&self) -> Result<Snapshot, StoreError>;
+
+    /// Takes `key` for sending at `now`: granted when no one has it, when its retry is due,
+    /// or when `reclaim_after` is set and its claim is older than that (at-least-once).
+    async fn claim(
+        &self,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        reclaim_after: Option<chrono::Duration>,
+    ) -> Result<Claim, StoreError>;
+
+    /// Records the outcome of a claim; with [`Delivery::Sent`], `sent` is appended to the
+    /// history in the same step.
+    async fn finish(
+        &self,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+    ) -> Result<(), StoreError>;
+
+    /// Where a key's delivery stands.
+    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError>;
+
+    /// Appends history directly (manual sends).
+    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError>;
+
+    /// Appends to the action log.
+    async fn log(&self, entry: LogEntry) -> Result<(), StoreError>;
+
+    /// The log lines that pass `filter`, oldest first.
+    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Creates or replaces a manual reminder.
+    async fn save_reminder(&self, reminder: &Reminder) -> Result<(), StoreError>;
+
+    /// Every manual reminder.
+    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError>;
+
+    /// Deletes a manual reminder; whether it existed.
+    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,478 @@
+//! The shell: dispatcher ticks over a store and a mailer, exactly once.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use dunning::*;
+
+fn policy() -> Policy {
+    Policy::new(tz("America/Santiago"))
+        .with_rule(rule("due-soon", Anchor::Due, -5))
+        .with_rule(rule("due-today", Anchor::Due, 0))
+        .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 4))
+        .with_rule(Rule::pending_action("pending".parse().unwrap()))
+}
+
+fn portfolio() -> (Vec<Client>, Vec<Item>) {
+    let clients = vec![client("cl", "America/Santiago"), client("es", "Europe/Madrid")];
+    let mut items = Vec::new();
+    for (ci, c) in clients.iter().enumerate() {
+        for n in 0..8u32 {
+            let issued = d(2026, 4, 1) + Duration::days(i64::from(n * 9 + ci as u32 * 2));
+            items.push(invoice(
+                &format!("{}-{n}", c.id),
+                c.id.as_str(),
+                issued,
+                issued + Duration::days(20),
+                money("100000", "CLP"),
+            ));
+        }
+        items.push(Item::action(
+            format!("{}-p", c.id).parse().unwrap(),
+            c.id.clone(),
+            ItemKind::Proposal,
+            d(2026, 5, 2),
+        ));
+    }
+    (clients, items)
+}
+
+fn setup(mailer: RecordingMailer) -> (Arc<MemoryStore>, Arc<RecordingMailer>, Dispatcher) {
+    let (clients, items) = portfolio();
+    let store = Arc::new(MemoryStore::new(clients, items));
+    let mailer = Arc::new(mailer);
+    let dispatcher = Dispatcher::new(store.clone(), mailer.clone(), &policy()).unwrap();
+    (store, mailer, dispatcher)
+}
+
+/// A tiny seeded generator, so the "random" failures are the same every run.
+fn lcg(seed: u64) -> impl Fn(u64) -> u64 {
+    move |n| {
+        let x = seed
+            .wrapping_add(n)
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) % 100
+    }
+}
+
+#[tokio::test]
+async fn a_quarter_of_hourly_ticks_sends_each_event_once_retries_failures_and_stops_at_payment() {
+    let roll = lcg(42);
+    let mailer = RecordingMailer::new().with_script(move |_, n| {
+        if roll(n as u64) < 20 {
+            Behaviour::FailTransient
+        } else {
+            Behaviour::Accept
+        }
+    });
+    let (store, mailer, dispatcher) = setup(mailer);
+    let clock = Arc::new(ManualClock::new(utc(2026, 4, 1, 0, 0)));
+    let dispatcher = dispatcher
+        .with_clock(clock.clone())
+        .with_options(DispatchOptions::default().with_retries(6, StdDuration::from_secs(600)));
+    let mut paid_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut retried = HashSet::new();
+    let mut failed = HashSet::new();
+    let end = utc(2026, 6, 30, 0, 0);
+    while clock.now() < end {
+        let now = clock.now();
+        // Payments arrive mid-way: on 05-15 at noon, every "cl" invoice is paid.
+        if now == utc(2026, 5, 15, 12, 0) {
+            store.update_items(|items| {
+                for it in items
+                    .iter_mut()
+                    .filter(|i| i.client.as_str() == "cl" && i.kind == ItemKind::Invoice)
+                {
+                    let b = it.balance().unwrap().unwrap();
+                    *it = it.clone().paid(b, d(2026, 5, 15));
+                    paid_at.insert(it.id.to_string(), now);
+                }
+            });
+        }
+        let report = dispatcher.tick(now).await.unwrap();
+        assert!(report.unknown.is_empty());
+        for (k, _, _) in &report.retried {
+            retried.insert(k.clone());
+        }
+        for (k, _) in &report.failed {
+            failed.insert(k.clone());
+        }
+        clock.advance(Duration::hours(1));
+    }
+    let sent = mailer.sent();
+    assert!(sent.len() > 50, "a busy quarter: {}", sent.len());
+    assert!(mailer.calls() > sent.len(), "some sends failed and were retried");
+    // Exactly once.
+    let keys: HashSet<&str> = sent.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys.len(), sent.len());
+    // The store's history matches what the mailer accepted.
+    let history = store.snapshot().history;
+    assert_eq!(history.len(), sent.len());
+    // Never after payment.
+    for h in &history {
+        for it in &h.items {
+            if let Some(paid) = paid_at.get(it.item.as_str()) {
+                assert!(h.sent_at < *paid, "{} sent at {} after payment", h.key, h.sent_at);
+            }
+        }
+    }
+    // Every failure was retried until sent, or recorded as failed.
+    for k in &retried {
+        let state = store.delivery(k).await.unwrap().unwrap();
+        assert!(
+            matches!(state, Delivery::Sent { .. } | Delivery::Failed { .. }) || failed.contains(k),
+            "{k} left as {state:?}"
+        );
+    }
+    assert!(!retried.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dispatchers_on_one_store_never_send_a_key_twice() {
+    let (store, mailer, a) = setup(RecordingMailer::new());
+    let b = Dispatcher::new(store.clone(), mailer.clone(), &policy()).unwrap();
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut now = utc(2026, 4, 1, 13, 0);
+    let mut total = 0;
+    while now < utc(2026, 6, 1, 0, 0) {
+        let (ra, rb) = tokio::join!(
+            tokio::spawn({
+                let a = a.clone();
+                async move { a.tick(now).await.unwrap() }
+            }),
+            tokio::spawn({
+                let b = b.clone();
+                async move { b.tick(now).await.unwrap() }
+            })
+        );
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        let both: HashSet<_> = ra.sent.iter().map(|s| &s.0).collect();
+        assert!(
+            rb.sent.iter().all(|s| !both.contains(&s.0)),
+            "a key went out from both dispatchers"
+        );
+        total += ra.sent.len() + rb.sent.len();
+        now += Duration::hours(6);
+    }
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), total);
+    let keys: HashSet<&str> = sent.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys.len(), sent.len());
+    assert!(total > 20);
+}
+
+/// A store that loses the outcome of the next `finish` (a crash after sending, before
+/// recording).
+struct Crashing {
+    inner: Arc<MemoryStore>,
+    crash: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Store for Crashing {
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        self.inner.load().await
+    }
+    async fn claim(
+        &self,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        lease: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
+        self.inner.claim(key, now, lease).await
+    }
+    async fn finish(
+        &self,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+    ) -> Result<(), StoreError> {
+        if self.crash.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Backend("process killed".into()));
+        }
+        self.inner.finish(key, outcome, sent).await
+    }
+    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+        self.inner.delivery(key).await
+    }
+    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
+        self.inner.append_history(entry).await
+    }
+    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
+        self.inner.log(entry).await
+    }
+    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        self.inner.read_log(filter).await
+    }
+    async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
+        self.inner.save_reminder(r).await
+    }
+    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
+        self.inner.reminders().await
+    }
+    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_reminder(id).await
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unknown_outcome() {
+    let (clients, items) = portfolio();
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let crashing = Arc::new(Crashing {
+        inner: memory.clone(),
+        crash: std::sync::atomic::AtomicBool::new(true),
+    });
+    let mailer = Arc::new(RecordingMailer::new());
+    let opts = DispatchOptions::default()
+        .with_concurrency(1)
+        .with_per_tick_limit(1);
+    let first = Dispatcher::new(crashing.clone(), mailer.clone(), &policy())
+        .unwrap()
+        .with_options(opts.clone());
+    let now = utc(2026, 4, 21, 14, 0);
+    assert!(first.tick(now).await.is_err(), "the crash surfaces");
+    assert_eq!(mailer.sent().len(), 1, "the message went out before the crash");
+    let lost = mailer.sent()[0].key.clone();
+
+    // Restart, an hour later, with a fresh dispatcher on the same store.
+    let second = Dispatcher::new(memory.clone(), mailer.clone(), &policy())
+        .unwrap()
+        .with_options(opts.with_per_tick_limit(100));
+    let report = second.tick(now + Duration::hours(1)).await.unwrap();
+    assert_eq!(report.unknown, std::slice::from_ref(&lost));
+    assert!(report.sent.iter().all(|(k, _)| *k != lost));
+    assert_eq!(
+        mailer.sent().iter().filter(|m| m.key == lost).count(),
+        1,
+        "never sent twice"
+    );
+    let log = memory.read_log(&LogFilter::key(lost.to_string())).await.unwrap();
+    assert!(log.iter().any(|e| e.action == Action::OutcomeUnknown));
+
+    // At-least-once instead: the unrecorded claim is taken again after the lease.
+    let third = Dispatcher::new(memory.clone(), mailer.clone(), &policy())
+        .unwrap()
+        .with_options(DispatchOptions::default().with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }));
+    let report = third.tick(now + Duration::hours(2)).await.unwrap();
+    assert!(report.sent.iter().any(|(k, _)| *k == lost));
+}
+
+#[tokio::test]
+async fn permanent_failures_are_recorded_and_surfaced_and_hanging_sends_time_out() {
+    let (store, _, dispatcher) = setup(RecordingMailer::new().always(Behaviour::FailPermanent));
+    let now = utc(2026, 4, 21, 14, 0);
+    let report = dispatcher.tick(now).await.unwrap();
+    assert!(!report.failed.is_empty() && report.sent.is_empty());
+    let (key, _) = &report.failed[0];
+    assert!(matches!(
+        store.delivery(key).await.unwrap(),
+        Some(Delivery::Failed { .. })
+    ));
+    let again = dispatcher.tick(now + Duration::hours(1)).await.unwrap();
+    assert!(
+        again
+            .skipped
+            .iter()
+            .any(|(k, s)| k == key && matches!(s, Skip::FailedEarlier { .. }))
+    );
+
+    let (_, _, hanging) = setup(RecordingMailer::new().always(Behaviour::Hang));
+    let hanging =
+        hanging.with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(30)));
+    let report = hanging.tick(now).await.unwrap();
+    assert!(!report.retried.is_empty());
+    assert!(report.retried[0].2.contains("timed out"));
+}
+
+#[tokio::test]
+async fn a_backlog_drains_in_steady_batches() {
+    let (_, mailer, dispatcher) = setup(RecordingMailer::new());
+    let dispatcher = dispatcher.with_options(DispatchOptions::default().with_per_tick_limit(3));
+    let now = utc(2026, 6, 20, 14, 0); // everything is late: one message per item is due
+    let first = dispatcher.tick(now).await.unwrap();
+    assert_eq!(first.sent.len(), 3);
+    assert!(first.skipped.iter().any(|(_, s)| *s == Skip::OverLimit));
+    let mut ticks = 1;
+    loop {
+        let r = dispatcher.tick(now + Duration::minutes(ticks)).await.unwrap();
+        assert!(r.sent.len() <= 3);
+        ticks += 1;
+        if r.sent.is_empty() {
+            break;
+        }
+    }
+    let sent = mailer.sent();
+    let keys: HashSet<&str> = sent.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys.len(), sent.len());
+    // One message per item: catch-up sends only the latest stage.
+    let items: HashSet<String> = sent
+        .iter()
+        .map(|m| m.key.as_str().split('/').nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(items.len(), sent.len());
+}
+
+#[tokio::test]
+async fn manual_reminders_lifecycle_filters_and_history() {
+    let (store, mailer, dispatcher) = setup(RecordingMailer::new());
+    let clock = Arc::new(ManualClock::new(utc(2026, 5, 1, 14, 0)));
+    let dispatcher = dispatcher.with_clock(clock.clone());
+    let new = |invoice: &str, due: chrono::NaiveDate, amount: &str| NewReminder {
+        client: "cl".parse().unwrap(),
+        invoice: invoice.parse().unwrap(),
+        due_on: due,
+        amount: money(amount, "CLP"),
+        message: "Estimado cliente, le recordamos su factura pendiente.".into(),
+    };
+    let a = dispatcher
+        .create_reminder(new("cl-0", d(2026, 4, 21), "100000"))
+        .await
+        .unwrap();
+    let b = dispatcher
+        .create_reminder(new("cl-1", d(2026, 4, 30), "50000"))
+        .await
+        .unwrap();
+    let c = dispatcher
+        .create_reminder(new("cl-2", d(2026, 4, 21), "250000"))
+        .await
+        .unwrap();
+    // Validation names the field.
+    let err = dispatcher
+        .create_reminder(new("nope", d(2026, 4, 21), "1"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("invoice \"nope\""), "{err}");
+    let err = dispatcher
+        .create_reminder(new("cl-0", d(2026, 4, 21), "0"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("amount"), "{err}");
+
+    // Most urgent first: earliest due, then the larger amount.
+    let ids = |v: Vec<Reminder>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(dispatcher.list_reminders(ReminderFilter::Active).await.unwrap()),
+        [c.id.clone(), a.id.clone(), b.id.clone()]
+    );
+
+    dispatcher
+        .edit_reminder(
+            &a.id,
+            ReminderEdit::default()
+                .message("Segundo aviso")
+                .amount(money("90000", "CLP")),
+        )
+        .await
+        .unwrap();
+    let message_id = dispatcher.send_reminder(&a.id).await.unwrap();
+    assert!(!message_id.is_empty());
+    assert_eq!(
+        mailer.sent().last().unwrap().subject,
+        "Recordatorio de pago: factura cl-0"
+    );
+    dispatcher
+        .set_reminder_status(&b.id, ReminderStatus::Paid)
+        .await
+        .unwrap();
+    dispatcher
+        .set_reminder_status(&c.id, ReminderStatus::Cancelled)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(dispatcher.list_reminders(ReminderFilter::Active).await.unwrap()),
+        std::slice::from_ref(&a.id)
+    );
+    assert_eq!(
+        ids(dispatcher.list_reminders(ReminderFilter::Inactive).await.unwrap()),
+        [c.id.clone(), b.id.clone()]
+    );
+    assert_eq!(dispatcher.archive_finished_reminders().await.unwrap(), 2);
+    assert_eq!(
+        ids(dispatcher.list_reminders(ReminderFilter::All).await.unwrap()),
+        std::slice::from_ref(&a.id)
+    );
+    assert_eq!(
+        dispatcher
+            .list_reminders(ReminderFilter::Archived)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    dispatcher.delete_reminder(&a.id).await.unwrap();
+    assert!(
+        dispatcher
+            .list_reminders(ReminderFilter::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The log tells the story of reminder a, in order.
+    let log = store.read_log(&LogFilter::key(a.id.clone())).await.unwrap();
+    let actions: Vec<&str> = log
+        .iter()
+        .map(|e| match &e.action {
+            Action::Created => "created",
+            Action::Edited { field, .. } if field == "amount" => "edited amount",
+            Action::Edited { .. } => "edited message",
+            Action::Sent { .. } => "sent",
+            Action::Deleted => "deleted",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["created", "edited amount", "edited message", "sent", "deleted"]
+    );
+    // And the item's history shows the manual send.
+    let item_log = store
+        .read_log(&LogFilter::item("cl-0".parse().unwrap()))
+        .await
+        .unwrap();
+    assert!(
+        item_log
+            .iter()
+            .any(|e| matches!(&e.action, Action::Sent { rule: None, .. }))
+    );
+}
+
+#[tokio::test]
+async fn a_manual_resend_spaces_the_next_automatic_reminder_without_using_its_count() {
+    let (store, mailer, dispatcher) = setup(RecordingMailer::new());
+    let clock = Arc::new(ManualClock::new(utc(2026, 5, 4, 14, 0)));
+    let dispatcher = dispatcher.with_clock(clock.clone());
+    // The proposal was sent 05-02; its automatic reminder is due 05-05. Resend on 05-04.
+    let id = dispatcher
+        .resend(&"es-p".parse().unwrap(), &"pending".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(!id.is_empty());
+    let report = dispatcher.tick(utc(2026, 5, 5, 14, 0)).await.unwrap();
+    assert!(
+        report.sent.iter().all(|(k, _)| k.as_str() != "pending/es-p/1"),
+        "spaced: not on 05-05"
+    );
+    let report = dispatcher.tick(utc(2026, 5, 7, 14, 0)).await.unwrap();
+    assert!(
+        report.sent.iter().any(|(k, _)| k.as_str() == "pending/es-p/1"),
+        "three days after the resend, and still occurrence 1"
+    );
+    assert_eq!(
+        mailer
+            .sent()
+            .iter()
+            .filter(|m| m.key.as_str().contains("es-p"))
+            .count(),
+        2
+    );
+    assert!(store.snapshot().history.iter().any(|h| h.rule.is_none()));
+}
