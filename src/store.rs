@@ -97,6 +97,11 @@ pub enum Action {
         /// The new status.
         to: String,
     },
+    /// A due event was taken for sending (first attempt).
+    Planned {
+        /// Why it fires.
+        why: String,
+    },
     /// A message went out.
     Sent {
         /// The rule, or none for a manual send.
