@@ -257,7 +257,7 @@ pub enum StoreError {
 
 /// The storage a dispatcher works on. Implemented by hosts (SQL, key-value);
 /// [`MemoryStore`](crate::MemoryStore) is the in-crate reference, and the `conformance`
-/// feature's [`conformance::run`](crate::conformance::run) checks an implementation.
+/// feature's `conformance::run` checks an implementation.
 ///
 /// [`claim`](Store::claim) must be atomic: of two callers racing for one key, one gets
 /// [`Claim::Granted`]. [`finish`](Store::finish) with [`Delivery::Sent`] must append the
