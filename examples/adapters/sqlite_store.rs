@@ -1,0 +1,305 @@
+//! A [`Store`] on SQLite, for hosts to copy: one database file, WAL mode, every claim and
+//! record in an immediate transaction, so two processes on one file never send the same key.
+//!
+//! rusqlite with the bundled SQLite was chosen over sqlx: a fraction of the crates and of
+//! the build time, no runtime tie-in, and SQLite's own locking gives the claim its
+//! atomicity. Domain records are stored as JSON documents beside the columns that index them.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use dunning::{
+    Claim, Client, Delivery, EventKey, HistoryEntry, Item, LogEntry, LogFilter, Reminder, Snapshot, Store,
+    StoreError,
+};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// The schema version this adapter writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, client TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, client TEXT NOT NULL, item TEXT, key TEXT, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS log_item ON log (item);
+CREATE INDEX IF NOT EXISTS log_client ON log (client);
+CREATE TABLE IF NOT EXISTS reminders (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+";
+
+/// A store in one SQLite database file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn backend(context: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("sqlite: {context}: {e}"))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| backend("encoding a record", e))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| backend(&format!("decoding a stored {what}"), e))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, in WAL mode, migrating its schema.
+    ///
+    /// # Errors
+    /// A file that is not a database, a database locked beyond the busy timeout, or a schema
+    /// newer than this adapter: each a [`StoreError::Backend`] that says which.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let conn = Connection::open(path).map_err(|e| backend(&format!("opening {}", path.display()), e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| backend("setting the busy timeout", e))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| backend(&format!("{} is not a usable database", path.display()), e))?;
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")
+            .map_err(|e| backend("creating the version table", e))?;
+        let version: Option<i64> = conn
+            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+            .map_err(|e| backend("reading the schema version", e))?;
+        match version {
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(StoreError::Backend(format!(
+                    "sqlite: {} has schema version {v}, newer than this adapter's {SCHEMA_VERSION}: upgrade the adapter; nothing was changed",
+                    path.display()
+                )));
+            }
+            Some(v) if v == SCHEMA_VERSION => {}
+            _ => {
+                conn.execute_batch(SCHEMA)
+                    .map_err(|e| backend("creating the schema", e))?;
+                conn.execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    [SCHEMA_VERSION],
+                )
+                .map_err(|e| backend("recording the schema version", e))?;
+            }
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the database holds no client yet.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM clients", [], |r| r.get(0))
+            .map_err(|e| backend("counting clients", e))?;
+        Ok(n == 0)
+    }
+
+    /// Inserts or replaces clients.
+    pub fn put_clients(&self, clients: &[Client]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction()
+            .map_err(|e| backend("starting a transaction", e))?;
+        for c in clients {
+            tx.execute(
+                "INSERT OR REPLACE INTO clients (id, doc) VALUES (?1, ?2)",
+                params![c.id.as_str(), to_json(c)?],
+            )
+            .map_err(|e| backend("saving a client", e))?;
+        }
+        tx.commit().map_err(|e| backend("committing clients", e))
+    }
+
+    /// Inserts or replaces items.
+    pub fn put_items(&self, items: &[Item]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction()
+            .map_err(|e| backend("starting a transaction", e))?;
+        for i in items {
+            tx.execute(
+                "INSERT OR REPLACE INTO items (id, client, doc) VALUES (?1, ?2, ?3)",
+                params![i.id.as_str(), i.client.as_str(), to_json(i)?],
+            )
+            .map_err(|e| backend("saving an item", e))?;
+        }
+        tx.commit().map_err(|e| backend("committing items", e))
+    }
+
+    fn docs<T: serde::de::DeserializeOwned>(&self, what: &str, sql: &str) -> Result<Vec<T>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(sql)
+            .map_err(|e| backend(&format!("reading {what}"), e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| backend(&format!("reading {what}"), e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(from_json(
+                what,
+                &row.map_err(|e| backend(&format!("reading {what}"), e))?,
+            )?);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            clients: self.docs("client", "SELECT doc FROM clients ORDER BY id")?,
+            items: self.docs("item", "SELECT doc FROM items ORDER BY id")?,
+            history: self.docs("history entry", "SELECT doc FROM history ORDER BY seq")?,
+        })
+    }
+
+    async fn claim(
+        &self,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        reclaim_after: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
+        let mut conn = self.conn();
+        // IMMEDIATE takes the write lock first: of two processes claiming, one waits.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| backend("locking for a claim", e))?;
+        let current: Option<String> = tx
+            .query_row("SELECT doc FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| backend("reading a claim", e))?;
+        let current: Option<Delivery> = current.map(|d| from_json("delivery", &d)).transpose()?;
+        let attempt = match current {
+            None => 1,
+            Some(Delivery::Retrying {
+                attempt, not_before, ..
+            }) if now >= not_before => attempt + 1,
+            Some(Delivery::Claimed { at, attempt })
+                if reclaim_after.is_some_and(|lease| now - at >= lease) =>
+            {
+                attempt + 1
+            }
+            Some(other) => return Ok(Claim::Refused(other)),
+        };
+        tx.execute(
+            "INSERT OR REPLACE INTO deliveries (key, doc) VALUES (?1, ?2)",
+            params![key.as_str(), to_json(&Delivery::Claimed { at: now, attempt })?],
+        )
+        .map_err(|e| backend("writing a claim", e))?;
+        tx.commit().map_err(|e| backend("committing a claim", e))?;
+        Ok(Claim::Granted { attempt })
+    }
+
+    async fn finish(
+        &self,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| backend("locking to record", e))?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| backend("reading a claim", e))?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound {
+                kind: "claim",
+                id: key.to_string(),
+            });
+        }
+        if let (Delivery::Sent { .. }, Some(entry)) = (&outcome, &sent) {
+            tx.execute(
+                "INSERT INTO history (key, doc) VALUES (?1, ?2)",
+                params![entry.key.as_str(), to_json(entry)?],
+            )
+            .map_err(|e| backend("appending history", e))?;
+        }
+        tx.execute(
+            "UPDATE deliveries SET doc = ?2 WHERE key = ?1",
+            params![key.as_str(), to_json(&outcome)?],
+        )
+        .map_err(|e| backend("recording an outcome", e))?;
+        tx.commit().map_err(|e| backend("committing an outcome", e))
+    }
+
+    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row("SELECT doc FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| backend("reading a delivery", e))?;
+        doc.map(|d| from_json("delivery", &d)).transpose()
+    }
+
+    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO history (key, doc) VALUES (?1, ?2)",
+                params![entry.key.as_str(), to_json(&entry)?],
+            )
+            .map_err(|e| backend("appending history", e))?;
+        Ok(())
+    }
+
+    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO log (client, item, key, doc) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    entry.client.as_str(),
+                    entry.item.as_ref().map(|i| i.as_str().to_owned()),
+                    entry.key,
+                    to_json(&entry)?
+                ],
+            )
+            .map_err(|e| backend("writing the log", e))?;
+        Ok(())
+    }
+
+    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        let all: Vec<LogEntry> = self.docs("log entry", "SELECT doc FROM log ORDER BY seq")?;
+        Ok(all.into_iter().filter(|e| filter.matches(e)).collect())
+    }
+
+    async fn save_reminder(&self, reminder: &Reminder) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO reminders (id, doc) VALUES (?1, ?2)",
+                params![reminder.id, to_json(reminder)?],
+            )
+            .map_err(|e| backend("saving a reminder", e))?;
+        Ok(())
+    }
+
+    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
+        self.docs("reminder", "SELECT doc FROM reminders ORDER BY id")
+    }
+
+    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM reminders WHERE id = ?1", [id])
+            .map_err(|e| backend("deleting a reminder", e))?;
+        Ok(n > 0)
+    }
+}

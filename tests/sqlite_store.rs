@@ -1,0 +1,154 @@
+//! The SQLite example adapter against real database files in a temporary directory.
+#![cfg(feature = "conformance")]
+
+mod common;
+#[path = "../examples/adapters/sqlite_store.rs"]
+mod sqlite_store;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use dunning::*;
+use sqlite_store::SqliteStore;
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dunning-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_store_conforms() {
+    let dir = TempDir::new("conformance");
+    let n = AtomicUsize::new(0);
+    dunning::conformance::run(|| {
+        SqliteStore::open(dir.file(&format!("db{}.sqlite", n.fetch_add(1, Ordering::SeqCst)))).unwrap()
+    })
+    .await;
+}
+
+fn policy() -> Policy {
+    Policy::new(tz("America/Santiago"))
+        .with_rule(rule("due-today", Anchor::Due, 0))
+        .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3))
+}
+
+#[test]
+fn two_dispatchers_in_separate_threads_on_one_file_never_send_a_key_twice() {
+    let dir = TempDir::new("two");
+    let path = dir.file("shared.sqlite");
+    let seed = SqliteStore::open(&path).unwrap();
+    let clients = vec![client("acme", "America/Santiago")];
+    let items: Vec<Item> = (0..30)
+        .map(|n| {
+            invoice(
+                &format!("F-{n}"),
+                "acme",
+                d(2026, 3, 1),
+                d(2026, 4, 1),
+                money("1000", "CLP"),
+            )
+        })
+        .collect();
+    seed.put_clients(&clients).unwrap();
+    seed.put_items(&items).unwrap();
+    drop(seed);
+    let mailer = Arc::new(RecordingMailer::new());
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let path = path.clone();
+            let mailer = mailer.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    // Each thread has its own connection, as two processes would.
+                    let store = Arc::new(SqliteStore::open(&path).unwrap());
+                    let dispatcher = Dispatcher::new(store, mailer, &policy()).unwrap();
+                    let mut sent = 0;
+                    for day in 0..20 {
+                        let now = utc(2026, 4, 1, 14, 0) + chrono::Duration::days(day);
+                        sent += dispatcher.tick(now).await.unwrap().sent.len();
+                    }
+                    sent
+                })
+            })
+        })
+        .collect();
+    let total: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let sent = mailer.sent();
+    assert_eq!(total, sent.len());
+    let keys: HashSet<&str> = sent.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys.len(), sent.len(), "a key went out twice");
+    assert_eq!(
+        sent.len(),
+        30 * 4,
+        "due today, then three weekly overdue reminders, for each invoice"
+    );
+}
+
+#[test]
+fn corrupt_files_and_newer_schemas_are_clear_errors_and_lose_nothing() {
+    let dir = TempDir::new("errors");
+    let junk = dir.file("junk.sqlite");
+    std::fs::write(
+        &junk,
+        b"this is not a database, just text that happens to be long enough",
+    )
+    .unwrap();
+    let err = SqliteStore::open(&junk).err().unwrap();
+    assert!(
+        err.to_string().contains("not a usable database") || err.to_string().contains("not a database"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        b"this is not a database, just text that happens to be long enough"
+    );
+
+    let newer = dir.file("newer.sqlite");
+    {
+        let s = SqliteStore::open(&newer).unwrap();
+        s.put_clients(&[client("acme", "UTC")]).unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&newer).unwrap();
+        conn.execute("INSERT INTO schema_version (version) VALUES (99)", [])
+            .unwrap();
+    }
+    let err = SqliteStore::open(&newer).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("schema version 99, newer than this adapter's 1"),
+        "{err}"
+    );
+    let conn = rusqlite::Connection::open(&newer).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM clients", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "nothing was lost");
+}
