@@ -1,15 +1,26 @@
-//! The quickstart: plan a demo portfolio drawn from the seeds and print what would be sent
-//! today, what is not sent and why, and the forecast.
+//! The quickstart: the whole library with real parts. It creates (or reuses) a SQLite file
+//! with demo data drawn from the seeds, runs one dispatcher tick for the day, writes each
+//! message it sends as an `.eml` file, and prints what it sent, what it did not send and
+//! why, and the forecast.
 //!
 //! ```text
 //! cargo run --example quickstart                      # today, 30-day forecast
 //! cargo run --example quickstart -- --today 2026-04-01 --horizon 14
+//! cargo run --example quickstart -- --db /tmp/demo.sqlite --outbox /tmp/outbox
 //! ```
 //!
 //! Runs on its embedded defaults: the policy below (TOML, as a host would load it) and
-//! Chilean and Spanish clients with CLP and EUR invoices, dated around `--today`.
+//! Chilean and Spanish clients with CLP and EUR invoices, dated around the first run's day.
+//! Run it twice on one day: the second run sends nothing, and says so.
 
+#[path = "adapters/outbox.rs"]
+mod outbox;
+#[path = "adapters/sqlite_store.rs"]
+mod sqlite_store;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use dunning::*;
@@ -80,6 +91,8 @@ kinds = ["proposal", "signature", "approval", "form", "message"]
 struct Args {
     today: NaiveDate,
     horizon: u32,
+    db: PathBuf,
+    outbox: PathBuf,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -87,6 +100,8 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         today: Utc::now().date_naive(),
         horizon: 30,
+        db: PathBuf::from("target/dunning-quickstart/dunning.sqlite"),
+        outbox: PathBuf::from("target/dunning-quickstart/outbox"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -102,9 +117,11 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--horizon {value:?}: {e} (expected days)"))?
             }
+            "--db" => args.db = PathBuf::from(value),
+            "--outbox" => args.outbox = PathBuf::from(value),
             other => {
                 return Err(format!(
-                    "unknown option {other}; use --today YYYY-MM-DD --horizon DAYS"
+                    "unknown option {other}; use --today YYYY-MM-DD --horizon DAYS --db FILE --outbox DIR"
                 ));
             }
         }
@@ -183,8 +200,9 @@ fn demo(today: NaiveDate) -> Result<(Vec<Client>, Vec<Item>), ValidationError> {
     Ok((clients, items))
 }
 
-fn main() -> ExitCode {
-    match run() {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -193,35 +211,73 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let policy: Policy = toml::from_str(POLICY)?;
-    let planner = Planner::new(&policy)?;
-    let messages = Messages::new(&policy)?;
-    for w in planner.warnings() {
+    for w in Planner::new(&policy)?.warnings() {
         println!("policy warning: {w}");
     }
-    let (clients, items) = demo(args.today)?;
-    // Plan at noon UTC of the chosen day (09:00 has passed in Santiago and Madrid).
+    if let Some(dir) = args.db.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let store = Arc::new(sqlite_store::SqliteStore::open(&args.db)?);
+    if store.is_empty()? {
+        let (clients, items) = demo(args.today)?;
+        store.put_clients(&clients)?;
+        store.put_items(&items)?;
+        println!("created {} with the demo portfolio", args.db.display());
+    } else {
+        println!("reusing {}", args.db.display());
+    }
+    let mailer = Arc::new(outbox::OutboxMailer::new(&args.outbox)?);
+    // The day's tick at 15:00 UTC (09:00 has passed in Santiago and in Madrid).
     let now = args
         .today
         .and_time(NaiveTime::from_hms_opt(15, 0, 0).unwrap_or_default())
         .and_utc();
-    let plan = planner.plan(&clients, &items, &[], now, Horizon::days(args.horizon))?;
+    let dispatcher =
+        Dispatcher::new(store.clone(), mailer, &policy)?.with_clock(Arc::new(ManualClock::new(now)));
+    let report = dispatcher.tick(now).await?;
 
+    println!("\ndunning quickstart — tick at {now}\n");
     println!(
-        "dunning quickstart — planning for {now} with a {}-day forecast\n",
-        args.horizon
+        "SENT ({}), written to {}",
+        report.sent.len(),
+        args.outbox.display()
     );
-    println!("DUE NOW ({})", plan.due().len());
-    for e in plan.due() {
-        print_event(e);
+    for (key, id) in &report.sent {
+        println!("  {key:<46} {id}");
     }
-    println!("\nNOT SENT ({})", plan.suppressed().len());
+    if report.sent.is_empty() {
+        println!("  nothing to send: what is due today was already sent (or nothing is due)");
+    }
+    for (key, skip) in &report.skipped {
+        println!("  skipped {key}: {skip:?}");
+    }
+    for (key, attempt, error) in &report.retried {
+        println!("  will retry {key} (attempt {attempt}): {error}");
+    }
+    for (key, error) in &report.failed {
+        println!("  failed {key}: {error}");
+    }
+
+    let snapshot = store.load().await?;
+    let plan = dispatcher.planner().plan(
+        &snapshot.clients,
+        &snapshot.items,
+        &snapshot.history,
+        now,
+        Horizon::days(args.horizon),
+    )?;
+    println!("\nNOT SENT, AND WHY ({})", plan.suppressed().len());
     for s in plan.suppressed() {
-        println!("  {}  {:<22} {:<28} {}", s.on, s.client, s.key, s.why);
+        println!("  {}  {:<22} {}", s.on, s.client, s.why);
     }
-    println!("\nFORECAST ({})", plan.upcoming().len());
+    println!(
+        "\nFORECAST, NEXT {} DAYS ({})",
+        args.horizon,
+        plan.upcoming().len()
+    );
     for e in plan.upcoming() {
         print_event(e);
     }
@@ -234,15 +290,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    if let Some(e) = plan.due().first() {
-        if let Some(client) = clients.iter().find(|c| c.id == e.client) {
-            let m = messages.render(e, client, &RenderOptions::default())?;
-            println!(
-                "\nFIRST MESSAGE ({})\nSubject: {}\n\n{}",
-                e.key, m.subject, m.text
-            );
-        }
-    }
     Ok(())
 }
 
@@ -250,7 +297,7 @@ fn print_event(e: &Event) {
     let to: Vec<&str> = e.recipients.iter().map(|r| r.email.as_str()).collect();
     let amount = e.amount_due.map(|m| m.to_string()).unwrap_or_default();
     println!(
-        "  {}  {:<22} {:<28} {:>14}  to {}\n      why: {}",
+        "  {}  {:<22} {:<44} {:>14}  to {}\n      why: {}",
         e.send_on,
         e.client,
         e.key,

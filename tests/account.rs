@@ -580,3 +580,37 @@ fn statements_respect_the_collection_start_for_past_items() {
         "F-1 was due on 03-31, before the collection start"
     );
 }
+
+#[test]
+fn a_statement_sent_neither_supersedes_nor_spaces_item_reminders() {
+    let policy = statement_policy().with_rule(rule("overdue", Anchor::Due, 1));
+    let planner = Planner::new(&policy).unwrap();
+    let (client, items) = portfolio();
+    let clients = [client];
+    // On 04-01 both April's statement and F-1's overdue reminder (due 03-31, +1) are due.
+    let at = utc(2026, 4, 1, 14, 0);
+    let plan = planner.plan(&clients, &items, &[], at, Horizon::NONE).unwrap();
+    assert!(plan.due().iter().any(|e| e.key.as_str() == "overdue/F-1/1"));
+    // Only the statement got recorded (the reminder's send failed and will be retried).
+    let history: Vec<_> = plan
+        .due()
+        .iter()
+        .filter(|e| e.key.as_str() == "estado/acme/2026-04-01")
+        .map(|e| e.to_history(at))
+        .collect();
+    assert_eq!(history.len(), 1);
+    let plan = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            at + chrono::Duration::hours(1),
+            Horizon::NONE,
+        )
+        .unwrap();
+    assert!(
+        plan.due().iter().any(|e| e.key.as_str() == "overdue/F-1/1"),
+        "the statement, which lists F-1, must not supersede its reminder: {:?}",
+        plan.suppressed()
+    );
+}

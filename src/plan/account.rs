@@ -351,9 +351,10 @@ impl Planner {
         let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
         let (send_on, adjustments) = self.client_send_day(cx, scheduled);
         if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
-            if cx.in_window(send_on) {
+            // Explained on the day it was due, so a blocked client is not explained daily.
+            if cx.in_window(scheduled) {
                 plan.suppressed
-                    .push(client_suppressed(cx, &st.id, key, send_on, reason));
+                    .push(client_suppressed(cx, &st.id, key, scheduled, reason));
             }
             return;
         }

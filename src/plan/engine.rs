@@ -751,6 +751,9 @@ impl Planner {
                             sent_at: h.sent_at,
                             key: &h.key,
                         });
+                    // A statement or standing notice lists items but is no stage of their
+                    // reminders: it neither supersedes nor spaces them.
+                    continue;
                 }
             }
             for hi in &h.items {
