@@ -15,6 +15,8 @@
 
 #[path = "adapters/outbox.rs"]
 mod outbox;
+#[path = "adapters/smtp.rs"]
+mod smtp;
 #[path = "adapters/sqlite_store.rs"]
 mod sqlite_store;
 
@@ -229,7 +231,23 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         println!("reusing {}", args.db.display());
     }
-    let mailer = Arc::new(outbox::OutboxMailer::new(&args.outbox)?);
+    // SMTP when SMTP_URL is set (smtp://host:587?tls=required, smtps://host:465), else files.
+    let (mailer, destination): (Arc<dyn Mailer>, String) = match std::env::var("SMTP_URL") {
+        Ok(url) if !url.is_empty() => {
+            let from = Mailbox {
+                name: Some(policy.company.name.clone()),
+                email: policy.company.email.clone(),
+            };
+            (
+                Arc::new(smtp::SmtpMailer::from_url(&url, from)?),
+                format!("sent through {url}"),
+            )
+        }
+        _ => (
+            Arc::new(outbox::OutboxMailer::new(&args.outbox)?),
+            format!("written as .eml files to {}", args.outbox.display()),
+        ),
+    };
     // The day's tick at 15:00 UTC (09:00 has passed in Santiago and in Madrid).
     let now = args
         .today
@@ -240,11 +258,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let report = dispatcher.tick(now).await?;
 
     println!("\ndunning quickstart — tick at {now}\n");
-    println!(
-        "SENT ({}), written to {}",
-        report.sent.len(),
-        args.outbox.display()
-    );
+    println!("SENT ({}), {destination}", report.sent.len());
     for (key, id) in &report.sent {
         println!("  {key:<46} {id}");
     }

@@ -1,0 +1,115 @@
+//! A [`Mailer`] over SMTP with lettre on tokio, for hosts to copy.
+//!
+//! `smtp://host:25?tls=required` (STARTTLS), `smtps://host:465` (TLS) and, on localhost for
+//! tests, plain `smtp://127.0.0.1:2525`. The Message-ID embeds the event key; SMTP 4xx
+//! replies and connection failures are transient, 5xx replies permanent.
+
+#![allow(dead_code)]
+
+use async_trait::async_trait;
+use dunning::{MailError, Mailbox, Mailer, Message, Receipt};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+/// Sends through one SMTP server.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+fn mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, MailError> {
+    let address = m
+        .email
+        .parse()
+        .map_err(|e| MailError::Permanent(format!("address {:?}: {e}", m.email)))?;
+    Ok(lettre::message::Mailbox::new(m.name.clone(), address))
+}
+
+/// A Message-ID that embeds the event key.
+pub fn message_id(m: &Message) -> String {
+    let safe: String = m
+        .key
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("<{safe}@dunning.local>")
+}
+
+impl SmtpMailer {
+    /// A mailer for an `smtp://` or `smtps://` URL, sending as `from` when a message names
+    /// no sender.
+    pub fn from_url(url: &str, from: Mailbox) -> Result<Self, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("SMTP URL {url:?}: {e}"))?
+            .build();
+        Ok(Self { transport, from })
+    }
+
+    /// A plain (no TLS) mailer to a server on this machine, for tests.
+    pub fn localhost(port: u16, from: Mailbox) -> Self {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+            .port(port)
+            .timeout(Some(std::time::Duration::from_secs(10)))
+            .build();
+        Self { transport, from }
+    }
+
+    fn build(&self, m: &Message) -> Result<lettre::Message, MailError> {
+        let mut b = lettre::Message::builder()
+            .from(mailbox(m.from.as_ref().unwrap_or(&self.from))?)
+            .subject(m.subject.clone())
+            .message_id(Some(message_id(m)));
+        for to in &m.to {
+            b = b.to(mailbox(to)?);
+        }
+        for cc in &m.cc {
+            b = b.cc(mailbox(cc)?);
+        }
+        for bcc in &m.bcc {
+            b = b.bcc(mailbox(bcc)?);
+        }
+        for r in &m.reply_to {
+            b = b.reply_to(mailbox(r)?);
+        }
+        let body = match &m.html {
+            Some(html) => MultiPart::alternative_plain_html(m.text.clone(), html.clone()),
+            None => MultiPart::mixed().singlepart(SinglePart::plain(m.text.clone())),
+        };
+        let mut all = MultiPart::mixed().multipart(body);
+        for path in &m.attachments {
+            let bytes =
+                std::fs::read(path).map_err(|e| MailError::Permanent(format!("attachment {path}: {e}")))?;
+            let name = std::path::Path::new(path)
+                .file_name()
+                .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+            let kind = ContentType::parse("application/octet-stream")
+                .map_err(|e| MailError::Permanent(e.to_string()))?;
+            all = all.singlepart(Attachment::new(name).body(bytes, kind));
+        }
+        b.multipart(all)
+            .map_err(|e| MailError::Permanent(format!("building the message: {e}")))
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, message: &Message) -> Result<Receipt, MailError> {
+        let email = self.build(message)?;
+        match self.transport.send(email).await {
+            Ok(_) => Ok(Receipt {
+                message_id: message_id(message),
+            }),
+            Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
+            // 4xx replies, refused connections, timeouts: worth another try.
+            Err(e) => Err(MailError::Transient(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The SMTP example adapter against a real SMTP server on localhost, started by the test.
+
+mod common;
+#[path = "../examples/adapters/smtp.rs"]
+mod smtp;
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use dunning::*;
+use mailin_embedded::{Handler, Response, Server, SslConfig, response};
+use smtp::SmtpMailer;
+
+#[derive(Debug, Clone, Default)]
+struct Received {
+    from: String,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+/// Records what it receives; answers `rcpt` with `reply`.
+#[derive(Clone)]
+struct Recorder {
+    reply: Response,
+    current: Received,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Handler for Recorder {
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, from: &str) -> Response {
+        self.current = Received {
+            from: from.to_owned(),
+            ..Received::default()
+        };
+        response::OK
+    }
+    fn rcpt(&mut self, to: &str) -> Response {
+        self.current.to.push(to.to_owned());
+        self.reply.clone()
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.data.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> Response {
+        self.inbox.lock().unwrap().push(self.current.clone());
+        response::OK
+    }
+}
+
+/// Starts a server on a free loopback port; it lives until the test process ends.
+fn server(reply: Response) -> (u16, Arc<Mutex<Vec<Received>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox = Arc::new(Mutex::new(Vec::new()));
+    let handler = Recorder {
+        reply,
+        current: Received::default(),
+        inbox: inbox.clone(),
+    };
+    let mut s = Server::new(handler);
+    s.with_name("localhost")
+        .with_ssl(SslConfig::None)
+        .unwrap()
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = s.serve();
+    });
+    (port, inbox)
+}
+
+fn from() -> Mailbox {
+    Mailbox {
+        name: Some("Cobranza Andinos".into()),
+        email: "cobranza@andinos.example".into(),
+    }
+}
+
+/// A rendered reminder with cc, bcc, reply-to and an attachment.
+fn message(attachment: &std::path::Path) -> Message {
+    let mut policy = Policy::new(tz("America/Santiago")).with_rule(rule("overdue", Anchor::Due, 0));
+    policy.reply_to = vec!["pagos@andinos.example".into()];
+    policy.cc = vec!["copia@andinos.example".into()];
+    policy.bcc = vec!["auditoria@andinos.example".into()];
+    let planner = Planner::new(&policy).unwrap();
+    let messages = Messages::new(&policy).unwrap();
+    let client = client("acme", "America/Santiago").with_locale("es-CL");
+    let mut item = invoice(
+        "F-1001",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("119000", "CLP"),
+    );
+    item.attachments = vec![attachment.display().to_string()];
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&client),
+            &[item],
+            &[],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    messages
+        .render(&plan.due()[0], &client, &RenderOptions::default())
+        .unwrap()
+}
+
+fn attachment() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("dunning-smtp-{}-F-1001.pdf", std::process::id()));
+    std::fs::write(&path, b"%PDF-1.4 factura de prueba").unwrap();
+    path
+}
+
+#[tokio::test]
+async fn delivers_to_a_real_server_with_headers_and_attachment() {
+    let (port, inbox) = server(response::OK);
+    let path = attachment();
+    let m = message(&path);
+    let mailer = SmtpMailer::localhost(port, from());
+    let receipt = mailer.send(&m).await.unwrap();
+    assert_eq!(receipt.message_id, "<overdue_F-1001_1@dunning.local>");
+    let got = inbox.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let r = &got[0];
+    assert_eq!(r.from, "cobranza@andinos.example");
+    let mut to = r.to.clone();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "auditoria@andinos.example",
+            "billing@acme.example",
+            "copia@andinos.example"
+        ]
+    );
+    let text = String::from_utf8_lossy(&r.data);
+    assert!(
+        text.contains("Message-ID: <overdue_F-1001_1@dunning.local>"),
+        "{text}"
+    );
+    assert!(text.contains("Reply-To: pagos@andinos.example"), "{text}");
+    assert!(text.contains("Cc: copia@andinos.example"), "{text}");
+    assert!(
+        !text.contains("auditoria@andinos.example"),
+        "bcc stays out of the headers"
+    );
+    assert!(
+        text.contains("Subject: Su factura =?utf-8?b?TsKw?= F-1001 vence hoy"),
+        "{text}"
+    );
+    assert!(text.contains("Content-Type: text/html"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "filename=\"{}\"",
+            path.file_name().unwrap().to_string_lossy()
+        )),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn a_451_is_transient_and_a_550_permanent() {
+    let path = attachment();
+    let m = message(&path);
+    let (port, _) = server(response::INTERNAL_ERROR);
+    let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    let (port, _) = server(response::NO_MAILBOX);
+    let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    // Nobody listening: a connection failure is transient.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn the_dispatcher_retries_a_451_and_gives_up_on_a_550() {
+    let (port, _) = server(response::INTERNAL_ERROR);
+    let policy = Policy::new(tz("America/Santiago")).with_rule(rule("overdue", Anchor::Due, 0));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let store = Arc::new(MemoryStore::new(
+        vec![client("acme", "America/Santiago")],
+        items.clone(),
+    ));
+    let d1 = Dispatcher::new(
+        store.clone(),
+        Arc::new(SmtpMailer::localhost(port, from())),
+        &policy,
+    )
+    .unwrap();
+    let report = d1.tick(utc(2026, 4, 1, 13, 0)).await.unwrap();
+    assert_eq!(report.retried.len(), 1);
+    assert!(matches!(
+        store.delivery(&"overdue/F-1/1".into()).await.unwrap(),
+        Some(Delivery::Retrying { .. })
+    ));
+    let (port, _) = server(response::NO_MAILBOX);
+    let store = Arc::new(MemoryStore::new(vec![client("acme", "America/Santiago")], items));
+    let d2 = Dispatcher::new(
+        store.clone(),
+        Arc::new(SmtpMailer::localhost(port, from())),
+        &policy,
+    )
+    .unwrap();
+    let report = d2.tick(utc(2026, 4, 1, 13, 0)).await.unwrap();
+    assert_eq!(report.failed.len(), 1);
+    assert!(matches!(
+        store.delivery(&"overdue/F-1/1".into()).await.unwrap(),
+        Some(Delivery::Failed { .. })
+    ));
+}
