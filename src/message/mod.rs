@@ -406,13 +406,16 @@ impl Messages {
                     template: format!("{} ({locale})", kind.name()),
                     message: "no template".into(),
                 })?;
-        let data = context::build(event, client, &self.policy, options);
+        // One context for the three parts: rendering from a `Context` does not serialize the
+        // data again for each template.
+        let data = Context::from(context::build(event, client, &self.policy, options));
         let run = |reg: &Handlebars<'static>, part: Part| {
             let name = part_name(&base, part);
-            reg.render(&name, &data).map_err(|e| MessageError::Render {
-                template: name,
-                message: e.to_string(),
-            })
+            reg.render_with_context(&name, &data)
+                .map_err(|e| MessageError::Render {
+                    template: name,
+                    message: e.to_string(),
+                })
         };
         let subject = run(&self.text, Part::Subject)?.trim().to_owned();
         no_breaks("subject", &subject)?;
