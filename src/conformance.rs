@@ -65,9 +65,30 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         at: t,
         message_id: "<m1>".into(),
     };
-    s.finish(&k, sent.clone(), Some(entry("overdue/i1/1", "i1", t)))
-        .await
-        .unwrap_or_else(|e| panic!("finish of a claimed key failed: {e}"));
+    let line = LogEntry {
+        at: t,
+        client: ClientId::known("c1"),
+        item: Some(ItemId::known("i1")),
+        key: Some(k.to_string()),
+        action: Action::Sent {
+            rule: None,
+            to: vec!["ana@example.com".into()],
+            message_id: "<m1>".into(),
+        },
+    };
+    s.finish(
+        &k,
+        sent.clone(),
+        Some(entry("overdue/i1/1", "i1", t)),
+        Some(line.clone()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("finish of a claimed key failed: {e}"));
+    assert_eq!(
+        s.read_log(&LogFilter::default()).await.ok(),
+        Some(vec![line]),
+        "finish appends the outcome's log line in the same step"
+    );
     assert_eq!(
         s.delivery(&k).await.ok().flatten(),
         Some(sent.clone()),
@@ -94,7 +115,7 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         not_before: t + Duration::minutes(10),
         error: "451".into(),
     };
-    let _ = s.finish(&k, retry, None).await;
+    let _ = s.finish(&k, retry, None, None).await;
     assert!(
         matches!(
             s.claim(&k, t + Duration::minutes(5), None).await,
@@ -117,7 +138,7 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         attempt: 1,
         error: "550".into(),
     };
-    let _ = s.finish(&k, failed.clone(), None).await;
+    let _ = s.finish(&k, failed.clone(), None, None).await;
     assert_eq!(
         s.claim(&k, t + Duration::days(1), None).await.ok(),
         Some(Claim::Refused(failed)),
@@ -147,6 +168,7 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
                 attempt: 1,
                 error: String::new()
             },
+            None,
             None
         )
         .await

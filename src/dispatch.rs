@@ -391,6 +391,12 @@ impl Dispatcher {
         match result {
             Ok(receipt) => {
                 let entry: HistoryEntry = event.to_history(now);
+                let to = message.to.iter().map(|m| m.email.clone()).collect();
+                let action = Action::Sent {
+                    rule: Some(event.rule.clone()),
+                    to,
+                    message_id: receipt.message_id.clone(),
+                };
                 self.store
                     .finish(
                         &key,
@@ -399,15 +405,9 @@ impl Dispatcher {
                             message_id: receipt.message_id.clone(),
                         },
                         Some(entry),
+                        Some(Self::log_entry(event, now, action)),
                     )
                     .await?;
-                let to = message.to.iter().map(|m| m.email.clone()).collect();
-                let action = Action::Sent {
-                    rule: Some(event.rule.clone()),
-                    to,
-                    message_id: receipt.message_id.clone(),
-                };
-                self.store.log(Self::log_entry(event, now, action)).await?;
                 Ok(Outcome::Sent(key, receipt.message_id))
             }
             Err(e) => {
@@ -450,18 +450,16 @@ impl Dispatcher {
                 error: error.clone(),
             }
         };
-        self.store.finish(&event.key, outcome, None).await?;
-        self.store
-            .log(Self::log_entry(
-                event,
-                now,
-                Action::Failed {
-                    error,
-                    attempt,
-                    retry,
-                },
-            ))
-            .await?;
+        let log = Self::log_entry(
+            event,
+            now,
+            Action::Failed {
+                error,
+                attempt,
+                retry,
+            },
+        );
+        self.store.finish(&event.key, outcome, None, Some(log)).await?;
         Ok(())
     }
 

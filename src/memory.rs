@@ -117,6 +117,7 @@ impl Store for MemoryStore {
         key: &EventKey,
         outcome: Delivery,
         sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         if !s.deliveries.contains_key(key) {
@@ -129,6 +130,7 @@ impl Store for MemoryStore {
             s.snapshot.history.push(entry);
         }
         s.deliveries.insert(key.clone(), outcome);
+        s.log.extend(log);
         Ok(())
     }
 

@@ -261,7 +261,7 @@ pub enum StoreError {
 ///
 /// [`claim`](Store::claim) must be atomic: of two callers racing for one key, one gets
 /// [`Claim::Granted`]. [`finish`](Store::finish) with [`Delivery::Sent`] must append the
-/// history entry in the same step.
+/// history entry and the log line in the same step.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The planner's inputs.
@@ -276,13 +276,16 @@ pub trait Store: Send + Sync + 'static {
         reclaim_after: Option<chrono::Duration>,
     ) -> Result<Claim, StoreError>;
 
-    /// Records the outcome of a claim; with [`Delivery::Sent`], `sent` is appended to the
-    /// history in the same step.
+    /// Records the outcome of a claim in one step (one transaction): with
+    /// [`Delivery::Sent`], `sent` is appended to the history, and `log` (the action log's line
+    /// for the outcome) is appended, so an outcome is never recorded without its log line nor
+    /// the other way round.
     async fn finish(
         &self,
         key: &EventKey,
         outcome: Delivery,
         sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
     ) -> Result<(), StoreError>;
 
     /// Where a key's delivery stands.

@@ -193,11 +193,12 @@ impl Store for Crashing {
         key: &EventKey,
         outcome: Delivery,
         sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
     ) -> Result<(), StoreError> {
         if self.crash.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(StoreError::Backend("process killed".into()));
         }
-        self.inner.finish(key, outcome, sent).await
+        self.inner.finish(key, outcome, sent, log).await
     }
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
         self.inner.delivery(key).await

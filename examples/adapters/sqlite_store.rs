@@ -41,6 +41,20 @@ fn backend(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("sqlite: {context}: {e}"))
 }
 
+fn insert_log(conn: &Connection, entry: &LogEntry) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO log (client, item, key, doc) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            entry.client.as_str(),
+            entry.item.as_ref().map(|i| i.as_str().to_owned()),
+            entry.key,
+            to_json(entry)?
+        ],
+    )
+    .map_err(|e| backend("writing the log", e))?;
+    Ok(())
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| backend("encoding a record", e))
 }
@@ -208,6 +222,7 @@ impl Store for SqliteStore {
         key: &EventKey,
         outcome: Delivery,
         sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn
@@ -237,6 +252,9 @@ impl Store for SqliteStore {
             params![key.as_str(), to_json(&outcome)?],
         )
         .map_err(|e| backend("recording an outcome", e))?;
+        if let Some(entry) = log {
+            insert_log(&tx, &entry)?;
+        }
         tx.commit().map_err(|e| backend("committing an outcome", e))
     }
 
@@ -262,18 +280,7 @@ impl Store for SqliteStore {
     }
 
     async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO log (client, item, key, doc) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    entry.client.as_str(),
-                    entry.item.as_ref().map(|i| i.as_str().to_owned()),
-                    entry.key,
-                    to_json(&entry)?
-                ],
-            )
-            .map_err(|e| backend("writing the log", e))?;
-        Ok(())
+        insert_log(&self.conn(), &entry)
     }
 
     async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
