@@ -66,6 +66,36 @@ impl TimeZone {
     }
 }
 
+/// Local dates of many instants, memoized per zone and UTC day: one zone lookup (a binary
+/// search of its transitions) serves every instant of a UTC day on which the zone's offset
+/// does not change; on a day with a transition each instant is looked up on its own.
+#[derive(Debug, Default)]
+pub(crate) struct LocalDates {
+    days: rustc_hash::FxHashMap<(TimeZone, i64), Option<i32>>,
+}
+
+impl LocalDates {
+    /// The local date at `at` in `tz`, the same as [`TimeZone::local_date`].
+    pub(crate) fn date(&mut self, tz: TimeZone, at: DateTime<Utc>) -> NaiveDate {
+        let secs = at.timestamp();
+        let day = secs.div_euclid(86_400);
+        let offset = *self.days.entry((tz, day)).or_insert_with(|| {
+            let offset_at = |s: i64| {
+                DateTime::from_timestamp(s, 0).map(|t| tz.0.offset_from_utc_datetime(&t.naive_utc()).fix())
+            };
+            let (first, last) = (offset_at(day * 86_400), offset_at(day * 86_400 + 86_399));
+            match (first, last) {
+                (Some(a), Some(b)) if a == b => Some(a.local_minus_utc()),
+                _ => None,
+            }
+        });
+        match offset.and_then(|o| DateTime::from_timestamp(secs + i64::from(o), 0)) {
+            Some(local) => local.date_naive(),
+            None => tz.local_date(at),
+        }
+    }
+}
+
 impl From<Tz> for TimeZone {
     fn from(tz: Tz) -> Self {
         TimeZone(tz)
@@ -285,6 +315,28 @@ mod tests {
     }
     fn tz(name: &str) -> TimeZone {
         TimeZone::from_name(name).unwrap()
+    }
+
+    #[test]
+    fn memoized_local_dates_match_the_zone_on_every_instant() {
+        let mut dates = LocalDates::default();
+        let zones = [
+            "America/Santiago",
+            "Europe/Madrid",
+            "Australia/Lord_Howe",
+            "Pacific/Chatham",
+            "Asia/Tokyo",
+            "America/St_Johns",
+        ];
+        let start = Utc.with_ymd_and_hms(2025, 12, 31, 0, 0, 0).unwrap().timestamp();
+        // Every 7 minutes 13 seconds through 2026 and into 2027: across every transition.
+        for step in 0..(400 * 24 * 60 * 60 / 433) {
+            let at = DateTime::from_timestamp(start + step * 433, 0).unwrap();
+            for name in zones {
+                let zone = tz(name);
+                assert_eq!(dates.date(zone, at), zone.local_date(at), "{name} at {at}");
+            }
+        }
     }
 
     #[test]

@@ -33,6 +33,12 @@ macro_rules! id_type {
                 &self.0
             }
 
+            /// The id's shared text (a reference-count increment, no copy).
+            #[allow(dead_code)]
+            pub(crate) fn shared(&self) -> Arc<str> {
+                Arc::clone(&self.0)
+            }
+
             /// An id from a literal of this crate, known to be valid.
             #[allow(dead_code)]
             pub(crate) fn known(id: &'static str) -> Self {

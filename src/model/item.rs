@@ -1,5 +1,7 @@
 //! Pending items: invoices and the other pending actions of seed 003.
 
+use std::sync::Arc;
+
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -157,9 +159,10 @@ pub struct Item {
     /// Invoice or another pending action.
     #[serde(default)]
     pub kind: ItemKind,
-    /// The number people see (defaults to the id in sentences when empty).
+    /// The number people see (defaults to the id in sentences when empty). Shared text: an
+    /// event about the item carries it without a copy.
     #[serde(default)]
-    pub number: String,
+    pub number: Arc<str>,
     /// Issue (creation) date.
     pub issued_on: NaiveDate,
     /// When the client was notified of it (none: on the issue date).
@@ -206,7 +209,7 @@ impl Item {
     /// An open invoice without due date (it takes the payment term), payments or pauses.
     #[must_use]
     pub fn invoice(id: ItemId, client: ClientId, issued_on: NaiveDate, total: Money) -> Self {
-        let number = id.to_string();
+        let number = id.shared();
         Self {
             id,
             client,
@@ -230,7 +233,7 @@ impl Item {
     /// An open pending action of `kind` sent to the client on `sent_on`.
     #[must_use]
     pub fn action(id: ItemId, client: ClientId, kind: ItemKind, sent_on: NaiveDate) -> Self {
-        let number = id.to_string();
+        let number = id.shared();
         Self {
             id,
             client,
@@ -275,6 +278,22 @@ impl Item {
             reference: None,
         });
         self
+    }
+
+    /// Sets the number people see.
+    #[must_use]
+    pub fn with_number(mut self, number: impl AsRef<str>) -> Self {
+        self.number = Arc::from(number.as_ref());
+        self
+    }
+
+    /// The number people see, shared: `number`, or the id when it is empty.
+    pub(crate) fn shared_number(&self) -> Arc<str> {
+        if self.number.is_empty() {
+            self.id.shared()
+        } else {
+            Arc::clone(&self.number)
+        }
     }
 
     /// Adds a pause.

@@ -113,7 +113,7 @@ fn client_suppressed(
 fn event_item(ic: &ItemCtx<'_>) -> EventItem {
     EventItem {
         item: ic.item.id.clone(),
-        number: ic.item.display_number().to_owned(),
+        number: ic.item.shared_number(),
         kind: ic.item.kind,
         occurrence: 1,
         issued_on: ic.item.issued_on,

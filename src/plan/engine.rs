@@ -31,7 +31,7 @@ use crate::policy::{
     Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
     check_term, lint,
 };
-use crate::time::{CompiledCalendar, Shift, TimeZone, local_instant};
+use crate::time::{CompiledCalendar, LocalDates, Shift, TimeZone, local_instant};
 
 #[path = "account.rs"]
 mod account;
@@ -457,7 +457,9 @@ impl Planner {
             Anchor::Sent => item.sent_date(),
             Anchor::Paid => item.settled_date().unwrap_or(today),
         };
-        let recipients = recipients_of(&notify_contacts(client), eff.roles_mask);
+        let mut contacts = Vec::new();
+        notify_contacts(client, &mut contacts);
+        let recipients = recipients_of(&contacts, eff.roles_mask);
         let late_fee = compiled
             .late_fee
             .as_ref()
@@ -484,7 +486,7 @@ impl Planner {
             client: client.id.clone(),
             items: vec![EventItem {
                 item: item.id.clone(),
-                number: item.display_number().to_owned(),
+                number: item.shared_number(),
                 kind: item.kind,
                 occurrence: 1,
                 issued_on: item.issued_on,
@@ -786,8 +788,8 @@ impl Planner {
     #[allow(clippy::too_many_arguments)]
     fn plan_client<'h>(
         &self,
-        client: &Client,
-        items: &[Item],
+        client: &'h Client,
+        items: &'h [Item],
         client_items: &[usize],
         hist: &HistoryIndex<'h>,
         now: DateTime<Utc>,
@@ -810,7 +812,8 @@ impl Planner {
         if local_instant(tz, end_date, send_time) > end {
             end_date = add_days(end_date, -1).unwrap_or(end_date);
         }
-        let contacts = notify_contacts(client);
+        let mut contacts = std::mem::take(&mut scratch.contacts);
+        notify_contacts(client, &mut contacts);
         let cx = ClientCtx {
             client,
             tz,
@@ -840,7 +843,9 @@ impl Planner {
         if scratch.sends.len() < client_items.len() {
             scratch.sends.resize_with(client_items.len(), Vec::new);
         }
-        let mut ctxs: Vec<ItemCtx<'_>> = Vec::with_capacity(client_items.len());
+        let mut ctxs = std::mem::take(&mut scratch.ctxs);
+        ctxs.clear();
+        let mut bufs = std::mem::take(&mut scratch.sweep);
         let out = &mut plan.suppressed;
 
         for (li, &ii) in client_items.iter().enumerate() {
@@ -852,7 +857,7 @@ impl Planner {
             sends.clear();
             let mut last_manual: Option<NaiveDate> = None;
             for h in hist.for_item(ii) {
-                let date = tz.local_date(h.sent_at);
+                let date = scratch.dates.date(tz, h.sent_at);
                 let rule = match h.rule {
                     HistRule::Manual => {
                         last_manual = last_manual.max(Some(date));
@@ -965,7 +970,13 @@ impl Planner {
         }
 
         // The sweep, one local day at a time.
-        let mut batch: Vec<usize> = Vec::new();
+        let SweepBufs {
+            batch,
+            winners,
+            losers,
+            members,
+            winner_key,
+        } = &mut bufs;
         while let Some(Reverse((day, ..))) = scratch.heap.peek().copied() {
             if day > cx.end_date {
                 break;
@@ -989,8 +1000,8 @@ impl Planner {
                 let sl = &scratch.slots[s];
                 (sl.item, sl.cand.as_ref().map(|c| c.nominal), sl.rule)
             });
-            let mut winners: Vec<usize> = Vec::with_capacity(batch.len());
-            let mut losers: Vec<(usize, usize)> = Vec::new();
+            winners.clear();
+            losers.clear();
             for (i, &s) in batch.iter().enumerate() {
                 let next_same = batch
                     .get(i + 1)
@@ -1016,7 +1027,7 @@ impl Planner {
                 )
             });
             // Messages: runs of grouped winners with one rule and currency, else singles.
-            let mut winner_key: HashMap<usize, EventKey> = HashMap::default();
+            winner_key.clear();
             let mut i = 0;
             while i < winners.len() {
                 let first = &scratch.slots[winners[i]];
@@ -1032,13 +1043,14 @@ impl Planner {
                         j += 1;
                     }
                 }
-                let members: Vec<usize> = winners[i..j].to_vec();
+                members.clear();
+                members.extend_from_slice(&winners[i..j]);
                 i = j;
                 if cx.gap > 0 {
                     if let Some(l) = last_client_send {
                         let until = add_days(l, i64::from(cx.gap)).unwrap_or(l);
                         if day < until {
-                            for &s in &members {
+                            for &s in members.iter() {
                                 scratch.slots[s].not_before = Some(until);
                                 self.refresh(&cx, &ctxs, scratch, s, day, out);
                             }
@@ -1046,11 +1058,11 @@ impl Planner {
                         }
                     }
                 }
-                let key = self.message_key(&cx, rule, &ctxs, &scratch.slots, &members, day, &hist.group_keys);
-                for &s in &members {
+                let key = self.message_key(&cx, rule, &ctxs, &scratch.slots, members, day, &hist.group_keys);
+                for &s in members.iter() {
                     winner_key.insert(s, key.clone());
                 }
-                let event = self.build_event(&cx, &ctxs, &scratch.slots, &members, key.clone());
+                let event = self.build_event(&cx, &ctxs, &scratch.slots, members, key.clone());
                 let already = if rule.group {
                     hist.group_keys.contains(key.as_str())
                 } else {
@@ -1059,7 +1071,7 @@ impl Planner {
                         .any(|&s| scratch.sends[scratch.slots[s].item].iter().any(|x| *x.key == key))
                 };
                 if already {
-                    for &s in &members {
+                    for &s in members.iter() {
                         let sl = &scratch.slots[s];
                         let item = ctxs[sl.item].item;
                         out.push(suppressed(
@@ -1072,7 +1084,7 @@ impl Planner {
                         ));
                     }
                 } else {
-                    for &s in &members {
+                    for &s in members.iter() {
                         let sl = &scratch.slots[s];
                         if let Some(c) = &sl.cand {
                             report_adjustments(&cx, rule, ctxs[sl.item].item, &key, c, out);
@@ -1085,7 +1097,7 @@ impl Planner {
                         plan.upcoming.push(event);
                     }
                 }
-                for &s in &members {
+                for &s in members.iter() {
                     let li = scratch.slots[s].item;
                     scratch.sends[li].push(Send {
                         rule: Some(scratch.slots[s].rule),
@@ -1099,7 +1111,7 @@ impl Planner {
                     sl.not_before = None;
                     sl.cand = None;
                 }
-                for &s in &members {
+                for &s in members.iter() {
                     let range = ctxs[scratch.slots[s].item].slots.clone();
                     for other in range {
                         if other == s || scratch.slots[other].cand.is_none() || batch.contains(&other) {
@@ -1110,7 +1122,7 @@ impl Planner {
                     self.refresh(&cx, &ctxs, scratch, s, day, out);
                 }
             }
-            for (s, w) in losers {
+            for &(s, w) in losers.iter() {
                 let by = winner_key.get(&w).cloned().unwrap_or_else(|| {
                     let sl = &scratch.slots[w];
                     single_key(&self.rules[sl.rule].id, ctxs[sl.item].item, sl.next_occ)
@@ -1149,6 +1161,9 @@ impl Planner {
         }
         self.plan_statements(&cx, &ctxs, hist, occurrences, plan)?;
         self.plan_standing(&cx, &ctxs, hist, plan);
+        scratch.contacts = cx.contacts;
+        scratch.ctxs = ctxs;
+        scratch.sweep = bufs;
         Ok(())
     }
 
@@ -1522,7 +1537,7 @@ impl Planner {
                 let ic = &ctxs[sl.item];
                 EventItem {
                     item: ic.item.id.clone(),
-                    number: ic.item.display_number().to_owned(),
+                    number: ic.item.shared_number(),
                     kind: ic.item.kind,
                     occurrence: sl.next_occ,
                     issued_on: ic.item.issued_on,
@@ -1587,10 +1602,24 @@ impl Planner {
 
 #[derive(Default)]
 struct Scratch<'h> {
+    dates: LocalDates,
+    contacts: Vec<&'h Contact>,
+    ctxs: Vec<ItemCtx<'h>>,
+    sweep: SweepBufs,
     eff: Vec<EffRule>,
     slots: Vec<Slot>,
     heap: BinaryHeap<HeapEntry>,
     sends: Vec<Vec<Send<'h>>>,
+}
+
+/// Buffers of the day-by-day sweep, reused from client to client.
+#[derive(Default)]
+struct SweepBufs {
+    batch: Vec<usize>,
+    winners: Vec<usize>,
+    losers: Vec<(usize, usize)>,
+    members: Vec<usize>,
+    winner_key: HashMap<usize, EventKey>,
 }
 
 /// The sum of amounts in one currency; none if any is missing or they do not add up.
@@ -1606,19 +1635,33 @@ fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
         .flatten()
 }
 
-/// Stable-sorts `v` by `key(index, element)`, moving each element once.
-fn permute_by<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(usize, &T) -> K) {
+/// Sorts `v` by `key(index, element)`, ties in index order, in place: the keys are sorted,
+/// then the elements follow the permutation cycle by cycle.
+fn permute_by<T, K: Ord>(v: &mut [T], key: impl Fn(usize, &T) -> K) {
     let mut order: Vec<(K, usize)> = v.iter().enumerate().map(|(i, x)| (key(i, x), i)).collect();
     order.sort_unstable();
-    let mut taken: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
-    v.extend(order.into_iter().filter_map(|(_, i)| taken[i].take()));
+    // In place, cycle by cycle: `from[j]` is where the element that ends at `j` is now; a
+    // settled position points to itself. No second buffer of elements.
+    let mut from: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    for start in 0..from.len() {
+        let mut j = start;
+        while from[j] != j {
+            let s = from[j];
+            from[j] = j;
+            if s == start {
+                break;
+            }
+            v.swap(j, s);
+            j = s;
+        }
+    }
 }
 
 /// The client's contacts with notify on, in address order (so input order never matters).
-fn notify_contacts(client: &Client) -> Vec<&Contact> {
-    let mut contacts: Vec<&Contact> = client.contacts.iter().filter(|c| c.notify).collect();
+fn notify_contacts<'a>(client: &'a Client, contacts: &mut Vec<&'a Contact>) {
+    contacts.clear();
+    contacts.extend(client.contacts.iter().filter(|c| c.notify));
     contacts.sort_by(|a, b| (&a.email, &a.name, a.role).cmp(&(&b.email, &b.name, b.role)));
-    contacts
 }
 
 /// The contacts whose role is in `mask` (0: any role).
@@ -1724,4 +1767,28 @@ fn pause_reason(
         .find(|p| p.kind == kind && p.until == Some(until))
         .map(|p| p.reason.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute_by;
+
+    #[test]
+    fn permute_by_sorts_in_place_keeping_ties_in_order() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for len in [0usize, 1, 2, 3, 7, 64, 1000] {
+            let mut v: Vec<(u64, usize)> = (0..len)
+                .map(|i| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed % 5, i)
+                })
+                .collect();
+            let mut expected = v.clone();
+            expected.sort_by_key(|x| x.0);
+            permute_by(&mut v, |_, x| x.0);
+            assert_eq!(v, expected, "length {len}");
+        }
+    }
 }

@@ -57,7 +57,7 @@ pub struct EventItem {
     /// The item.
     pub item: ItemId,
     /// The number people see.
-    pub number: String,
+    pub number: Arc<str>,
     /// Its kind.
     pub kind: ItemKind,
     /// Which occurrence of the rule this is for the item (1-based).
