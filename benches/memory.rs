@@ -12,7 +12,7 @@ use chrono::{TimeZone as _, Utc};
 use dunning::{Horizon, Planner};
 
 mod common;
-use common::{policy, portfolio, steady_history};
+use common::{policy, portfolio, sizes, steady_history};
 
 /// Resident set size and its high-water mark, in bytes.
 fn rss() -> Option<(u64, u64)> {
@@ -39,10 +39,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo bench -- --list` and test runners: no benchmarks to list here.
     }
-    let sizes: Vec<usize> = std::env::var("DUNNING_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1_000_000]);
+    let sizes = sizes(&[1_000_000]);
     let planner = Planner::new(&policy()).expect("the benchmark policy is valid");
     let now = Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap();
     println!("size       case    input MiB  plan peak MiB  peak/input  records  history");

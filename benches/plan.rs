@@ -8,7 +8,7 @@ use std::hint::black_box;
 use chrono::{TimeZone as _, Utc};
 
 mod common;
-use common::{d, policy, portfolio, steady_history};
+use common::{d, policy, portfolio, sizes, steady_history};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dunning::*;
 
@@ -25,10 +25,7 @@ fn bare_scan(items: &[Item]) -> i64 {
 fn bench_plan(c: &mut Criterion) {
     let planner = Planner::new(&policy()).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap();
-    let sizes: Vec<usize> = std::env::var("DUNNING_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
+    let sizes = sizes(&[10_000, 100_000, 1_000_000]);
     let mut group = c.benchmark_group("plan");
     group.sample_size(10);
     for n in sizes {

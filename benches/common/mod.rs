@@ -11,6 +11,14 @@ pub const ZONES: [&str; 5] = [
     "Asia/Tokyo",
 ];
 
+/// Portfolio sizes from `DUNNING_BENCH_SIZES` (comma-separated), else `default`.
+pub fn sizes(default: &[usize]) -> Vec<usize> {
+    std::env::var("DUNNING_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| default.to_vec())
+}
+
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
