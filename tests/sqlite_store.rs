@@ -152,3 +152,28 @@ fn corrupt_files_and_newer_schemas_are_clear_errors_and_lose_nothing() {
         .unwrap();
     assert_eq!(n, 1, "nothing was lost");
 }
+
+#[tokio::test]
+async fn a_locked_database_is_a_clear_error_and_loses_nothing() {
+    let dir = TempDir::new("locked");
+    let path = dir.file("db.sqlite");
+    let store = SqliteStore::open(&path)
+        .unwrap()
+        .with_busy_timeout(std::time::Duration::from_millis(50))
+        .unwrap();
+    let key = EventKey::from("overdue/F-1/1");
+    let now = utc(2026, 4, 1, 13, 0);
+    // Another process holds the write lock past the busy timeout.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let err = store.claim(&key, now, None).await.err().unwrap();
+    assert!(err.to_string().contains("database is locked"), "{err}");
+    assert!(err.to_string().contains("locking for a claim"), "{err}");
+    other.execute_batch("ROLLBACK").unwrap();
+    // Nothing was taken or lost: the key is granted once the lock is gone.
+    assert_eq!(store.delivery(&key).await.unwrap(), None);
+    assert_eq!(
+        store.claim(&key, now, None).await.unwrap(),
+        Claim::Granted { attempt: 1 }
+    );
+}

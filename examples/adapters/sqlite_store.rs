@@ -104,6 +104,15 @@ impl SqliteStore {
         })
     }
 
+    /// How long a call waits for another process's lock before failing with "database is
+    /// locked" (5 s by default).
+    pub fn with_busy_timeout(self, timeout: std::time::Duration) -> Result<Self, StoreError> {
+        self.conn()
+            .busy_timeout(timeout)
+            .map_err(|e| backend("setting the busy timeout", e))?;
+        Ok(self)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }

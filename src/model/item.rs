@@ -280,7 +280,19 @@ impl Item {
         self
     }
 
-    /// Sets the number people see.
+    /// Sets the number people see (by default the id).
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use dunning::*;
+    /// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    /// let total = Money::parse("119000", Currency::from_code("CLP")?)?;
+    /// let item = Item::invoice("inv-81".parse()?, "acme".parse()?, issued, total);
+    /// assert_eq!(item.display_number(), "inv-81");
+    /// assert_eq!(item.with_number("F-0081").display_number(), "F-0081");
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
     #[must_use]
     pub fn with_number(mut self, number: impl AsRef<str>) -> Self {
         self.number = Arc::from(number.as_ref());
