@@ -285,7 +285,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     println!("\nNOT SENT, AND WHY ({})", plan.suppressed().len());
     for s in plan.suppressed() {
-        println!("  {}  {:<22} {}", s.on, s.client, s.why);
+        println!("  {}  {:<22} {}", s.on, s.client, s.explain());
     }
     println!(
         "\nFORECAST, NEXT {} DAYS ({})",
@@ -317,6 +317,6 @@ fn print_event(e: &Event) {
         e.key,
         amount,
         to.join(", "),
-        e.why.text
+        e.explain()
     );
 }

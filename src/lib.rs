@@ -38,8 +38,8 @@
 //!
 //! let now = Utc.with_ymd_and_hms(2026, 3, 27, 13, 0, 0).unwrap();
 //! let plan = planner.plan(&clients, &items, &[], now, Horizon::days(30))?;
-//! for e in plan.due() { println!("{} {} — {}", e.send_at, e.rule, e.why.text); }
-//! for s in plan.suppressed() { println!("not sent: {}", s.why); }
+//! for e in plan.due() { println!("{} {} — {}", e.send_at, e.rule, e.explain()); }
+//! for s in plan.suppressed() { println!("not sent: {}", s.explain()); }
 //! assert_eq!(plan.due()[0].send_on, NaiveDate::from_ymd_opt(2026, 3, 27).unwrap());
 //! # Ok::<(), dunning::ValidationError>(())
 //! ```

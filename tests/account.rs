@@ -73,6 +73,7 @@ fn statements_list_open_or_overdue_items_with_totals_per_currency() {
         )
         .unwrap();
     settings("plan").bind(|| insta::assert_yaml_snapshot!("statement", plan));
+    assert_round_trips(&plan);
     let all = plan.due().iter().find(|e| e.rule.as_str() == "estado").unwrap();
     assert_eq!(all.key.as_str(), "estado/acme/2026-05-01");
     assert_eq!(all.stage, Stage::Statement);
@@ -409,6 +410,17 @@ fn standing_thresholds_per_client_and_the_plan_exposes_it() {
             ("closed/lax/2026-04-30", d(2026, 4, 30)),
         ]
     );
+    let why: Vec<_> = plan.events().map(Event::explain).collect();
+    assert_eq!(
+        why[..2],
+        [
+            "the oldest unpaid item S-1 was due on 2026-03-01; the client reaches 5 day(s) overdue on \
+             2026-03-06 and its account is closing soon",
+            "the oldest unpaid item S-1 was due on 2026-03-01; the client reaches 10 day(s) overdue on \
+             2026-03-11 and its account closes",
+        ]
+    );
+    assert_round_trips(&plan);
     let bad = client("bad", "UTC").with_overrides(ClientOverrides {
         closing_soon_after_days: Some(50),
         closed_after_days: Some(40),

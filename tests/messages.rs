@@ -106,6 +106,8 @@ fn every_default_template_in_both_locales() {
         let client = acme(locale);
         for (rule_id, kind, name) in cases {
             let event = preview(&planner, &client, rule_id, kind);
+            assert!(event.why.preview, "{name}");
+            assert!(event.explain().starts_with("preview of "), "{}", event.explain());
             let m = messages
                 .render(
                     &event,
@@ -114,6 +116,8 @@ fn every_default_template_in_both_locales() {
                 )
                 .unwrap();
             assert!(!m.subject.is_empty() && !m.text.contains("{{"), "{name} {locale}");
+            let back: Message = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+            assert_eq!(back, m, "a message survives JSON, empty lists included");
             let mut settings = insta::Settings::clone_current();
             settings.set_prepend_module_to_snapshot(false);
             settings.set_snapshot_suffix(format!("{name}_{locale}"));

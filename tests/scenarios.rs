@@ -65,6 +65,7 @@ fn seed003_pending_actions_every_3_days_once_and_stop_when_completed_or_count_re
         .plan(&clients, &items, &[], now, Horizon::days(14))
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("seed003_first", plan));
+    assert_round_trips(&plan);
     assert_eq!(plan.due().len(), 1);
     assert_eq!(plan.due()[0].key.as_str(), "pending/P-7/1");
     assert_eq!(plan.due()[0].stage, Stage::Pending);
@@ -207,6 +208,7 @@ fn payment_promise_holds_reminders_until_after_it() {
         )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("payment_promise", plan));
+    assert_round_trips(&plan);
     assert!(plan.due().is_empty());
     assert_eq!(plan.upcoming()[0].send_on, d(2026, 4, 11));
     assert!(plan.suppressed().iter().any(|s| matches!(
@@ -365,6 +367,7 @@ fn outage_of_ten_days_sends_only_the_latest_stage_once() {
         .plan(&clients, &items, &[], utc(2026, 4, 5, 13, 0), Horizon::days(20))
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("outage_catch_up", plan));
+    assert_round_trips(&plan);
     assert_eq!(plan.due().len(), 1);
     let e = &plan.due()[0];
     assert_eq!(e.key.as_str(), "overdue/F-10/1");
@@ -432,6 +435,7 @@ fn grouped_rule_sends_one_notice_per_client_and_currency() {
         )
         .unwrap();
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("grouped", plan));
+    assert_round_trips(&plan);
     let keys: Vec<_> = plan.due().iter().map(|e| e.key.as_str()).collect();
     assert_eq!(
         keys,

@@ -122,13 +122,13 @@ pub struct Message {
     /// Recipients.
     pub to: Vec<Mailbox>,
     /// Copies.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cc: Vec<Mailbox>,
     /// Blind copies.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bcc: Vec<Mailbox>,
     /// Where replies go.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reply_to: Vec<Mailbox>,
     /// Subject line.
     pub subject: String,
@@ -138,7 +138,7 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// References of files to attach (from the items).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<String>,
     /// Locale it was written in.
     pub locale: String,

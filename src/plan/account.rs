@@ -87,26 +87,15 @@ fn client_suppressed(
     on: NaiveDate,
     reason: SuppressReason,
 ) -> Suppressed {
-    let mut why = String::with_capacity(96);
-    let t = &mut why;
-    cat!(t, *rule, " for client ", cx.client.id.as_str(), " on ", on, ": ");
-    match &reason {
-        SuppressReason::ClientRemindersOff => t.push_str("reminders are off for the client"),
-        SuppressReason::ExcludedForClient => t.push_str("it is off for the client"),
-        SuppressReason::NoRecipients => t.push_str("no contact of the client has notify on"),
-        SuppressReason::NothingToList => t.push_str("nothing to list, so no statement"),
-        SuppressReason::Superseded { by } => cat!(t, "superseded by the later ", *by),
-        SuppressReason::Expired { days } => cat!(t, "more than ", *days, " day(s) late: dropped"),
-        other => cat!(t, format!("{other:?}")),
-    }
     Suppressed {
         key,
         rule: rule.clone(),
         client: cx.client.id.clone(),
         item: None,
+        kind: None,
+        number: None,
         on,
         reason,
-        why,
     }
 }
 
@@ -177,7 +166,6 @@ struct Notice<'a> {
     mask: u8,
     statement: Option<StatementInfo>,
     standing: Option<StandingInfo>,
-    text: String,
     adjustments: Vec<Adjustment>,
 }
 
@@ -217,7 +205,7 @@ impl Planner {
                 offset_days: 0,
                 nominal_on: n.nominal,
                 adjustments: n.adjustments,
-                text: n.text,
+                preview: false,
             },
         };
         if event.send_on < cx.first_future {
@@ -375,21 +363,6 @@ impl Planner {
             }
             return;
         }
-        let mut text = String::with_capacity(96);
-        cat!(
-            &mut text,
-            if st.overdue_only {
-                "statement of overdue items "
-            } else {
-                "statement of open items "
-            },
-            st.id,
-            " for ",
-            date,
-            ": ",
-            items.len(),
-            " item(s) to list"
-        );
         let stage = if st.overdue_only {
             Stage::OverdueStatement
         } else {
@@ -410,7 +383,6 @@ impl Planner {
                     overdue_only: st.overdue_only,
                 }),
                 standing: None,
-                text,
                 adjustments,
             },
             plan,
@@ -518,23 +490,6 @@ impl Planner {
                 // The item that puts the client there is paused that day: nothing to say yet.
                 continue;
             }
-            let mut text = String::with_capacity(96);
-            cat!(
-                &mut text,
-                "the oldest unpaid item ",
-                oldest.display_number(),
-                " was due on ",
-                oldest_due,
-                "; the client reaches ",
-                threshold,
-                " day(s) overdue on ",
-                entered,
-                if state == StandingState::Closed {
-                    " and its account closes"
-                } else {
-                    " and its account is closing soon"
-                }
-            );
             self.emit(
                 cx,
                 Notice {
@@ -557,7 +512,6 @@ impl Planner {
                         closing_soon_after_days: closing_soon,
                         closed_after_days: closed,
                     }),
-                    text,
                     adjustments,
                 },
                 plan,

@@ -25,7 +25,7 @@ use crate::model::id::{EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
-use crate::plan::explain::{single_key, suppress_text, why_text};
+use crate::plan::explain::single_key;
 use crate::plan::{Horizon, Plan};
 use crate::policy::{
     Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
@@ -466,19 +466,6 @@ impl Planner {
             .zip(balance)
             .and_then(|(f, b)| f.compute(b));
         let stage = stage_of(compiled.anchor, today, due);
-        let mut text = String::from("preview of ");
-        text.push_str(&why_text(
-            compiled,
-            item,
-            due,
-            anchor_on,
-            eff.offset,
-            stage,
-            1,
-            eff.count,
-            1,
-            &[],
-        ));
         Ok(Event {
             key: EventKey::from(format!("preview/{rule}/{}", item.id)),
             rule: rule.clone(),
@@ -516,7 +503,7 @@ impl Planner {
                 offset_days: eff.offset,
                 nominal_on: today,
                 adjustments: Vec::new(),
-                text,
+                preview: true,
             },
         })
     }
@@ -682,7 +669,10 @@ impl Planner {
             plan.due[marks[0]..].sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
             plan.upcoming[marks[1]..].sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
             plan.suppressed[marks[2]..].sort_by(|a, b| {
-                (a.on, &a.item, &a.rule, &a.key, &a.why).cmp(&(b.on, &b.item, &b.rule, &b.key, &b.why))
+                (a.on, &a.item, &a.rule, &a.key)
+                    .cmp(&(b.on, &b.item, &b.rule, &b.key))
+                    // One key suppressed for two reasons (rare): by their sentences.
+                    .then_with(|| a.explain().cmp(&b.explain()))
             });
             let rank = u32::try_from(r).unwrap_or(u32::MAX);
             for (v, len) in ranks
@@ -1559,18 +1549,6 @@ impl Planner {
         let first_ctx = &ctxs[first.item];
         let stage = stage_of(rule.anchor, scheduled, first_ctx.due);
         let adjustments = fc.map(|c| c.adjustments.clone()).unwrap_or_default();
-        let text = why_text(
-            rule,
-            first_ctx.item,
-            first_ctx.due,
-            first.anchor_on,
-            first.offset,
-            stage,
-            first.next_occ,
-            first.count,
-            members.len(),
-            &adjustments,
-        );
         Event {
             key,
             rule: rule.id.clone(),
@@ -1594,7 +1572,7 @@ impl Planner {
                 offset_days: first.offset,
                 nominal_on: nominal,
                 adjustments,
-                text,
+                preview: false,
             },
         }
     }
@@ -1711,15 +1689,15 @@ fn suppressed(
     on: NaiveDate,
     reason: SuppressReason,
 ) -> Suppressed {
-    let why = suppress_text(rule, item, on, &reason);
     Suppressed {
         key,
         rule: rule.id.clone(),
         client: cx.client.id.clone(),
         item: Some(item.id.clone()),
+        kind: Some(item.kind),
+        number: Some(item.shared_number()),
         on,
         reason,
-        why,
     }
 }
 

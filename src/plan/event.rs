@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::model::client::{ContactRole, PauseKind};
 use crate::model::history::{HistoryEntry, HistoryItem};
@@ -77,7 +77,7 @@ pub struct EventItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub late_fee: Option<Money>,
     /// Attachments that travel with the reminder.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<String>,
 }
 
@@ -145,7 +145,10 @@ pub struct StandingInfo {
     pub closed_after_days: u32,
 }
 
-/// Why an event fires: the data and a sentence.
+/// Why an event fires: the data the sentence of [`Event::explain`] is made of.
+///
+/// Serialized inside an event, it also carries that sentence as `text` (ignored when read
+/// back: it is derived from the data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Why {
     /// The item date the rule counts from (none for statements and standing notices).
@@ -158,10 +161,17 @@ pub struct Why {
     /// The day the rule gives before any adjustment.
     pub nominal_on: NaiveDate,
     /// What moved it from there.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<Adjustment>,
-    /// The same in a sentence.
-    pub text: String,
+    /// Whether the event is a preview ([`Planner::preview`](crate::Planner::preview)), not a
+    /// planned send.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub preview: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A reminder to send: to whom, about what, when, and why.
@@ -169,7 +179,10 @@ pub struct Why {
 /// `send_on` is the local date in the client's time zone and `send_at` the UTC instant of the
 /// send time on that date. An event in [`Plan::due`](crate::Plan::due) is to be sent now,
 /// even if `send_at` is in the past (catch-up after an outage).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// [`Event::explain`] says why it fires in a sentence; the serialized event carries that
+/// sentence as `why.text`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Event {
     /// Stable idempotency key.
     pub key: EventKey,
@@ -212,6 +225,36 @@ pub struct Event {
 }
 
 impl Event {
+    /// Why the event fires, in a sentence: the item and its date, the rule and its offset,
+    /// the occurrence, and whatever moved it (a non-working day, a pause, the minimum gap, a
+    /// catch-up). Built on demand from the event's data, so plans of millions of events do
+    /// not carry millions of sentences.
+    ///
+    /// # Example
+    /// ```
+    /// # use dunning::*;
+    /// # use chrono::{NaiveDate, TimeZone as _, Utc};
+    /// let policy = Policy::new(TimeZone::UTC).with_rule(Rule::new("overdue".parse()?, Anchor::Due, 3));
+    /// let planner = Planner::new(&policy)?;
+    /// let client = Client::new("acme".parse()?, "ACME").with_contact(Contact::new("Ana", "ana@acme.test"));
+    /// let clp = Currency::from_code("CLP")?;
+    /// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    /// let item = Item::invoice("F-1".parse()?, client.id.clone(), issued, Money::from_minor(1000, clp))
+    ///     .due(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+    /// let now = Utc.with_ymd_and_hms(2026, 4, 6, 12, 0, 0).unwrap();
+    /// let plan = planner.plan(&[client], &[item], &[], now, Horizon::NONE)?;
+    /// assert_eq!(
+    ///     plan.due()[0].explain(),
+    ///     "invoice F-1 was due on 2026-04-01 and is unpaid; rule overdue fires 3 day(s) after the \
+    ///      due date; scheduled for 2026-04-04 and not sent then, so it goes now (catch-up)"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn explain(&self) -> String {
+        crate::plan::explain::why_text(self)
+    }
+
     /// The history entry that records this event as sent at `sent_at`.
     ///
     /// # Example
@@ -339,10 +382,40 @@ impl Suppressed {
     pub fn item_str(&self) -> &str {
         self.item.as_ref().map_or("", ItemId::as_str)
     }
+
+    /// Why it is not sent, in a sentence, built on demand from the entry's data (the
+    /// serialized entry carries it as `why`).
+    ///
+    /// # Example
+    /// ```
+    /// # use dunning::*;
+    /// # use chrono::{NaiveDate, TimeZone as _, Utc};
+    /// let policy = Policy::new(TimeZone::UTC).with_rule(Rule::new("overdue".parse()?, Anchor::Due, 3));
+    /// let planner = Planner::new(&policy)?;
+    /// let client = Client::new("acme".parse()?, "ACME");
+    /// let clp = Currency::from_code("CLP")?;
+    /// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    /// let item = Item::invoice("F-1".parse()?, client.id.clone(), issued, Money::from_minor(1000, clp))
+    ///     .due(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+    /// let now = Utc.with_ymd_and_hms(2026, 4, 4, 12, 0, 0).unwrap();
+    /// let plan = planner.plan(&[client], &[item], &[], now, Horizon::NONE)?;
+    /// assert_eq!(
+    ///     plan.suppressed()[0].explain(),
+    ///     "no contact of the client has notify on for rule overdue: nothing on 2026-04-04 for invoice F-1"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn explain(&self) -> String {
+        crate::plan::explain::suppress_text(self)
+    }
 }
 
 /// An event that does not go out (or not on that day), and why not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// [`Suppressed::explain`] says why in a sentence; the serialized entry carries that sentence
+/// as `why`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Suppressed {
     /// The key the event would have had.
     pub key: EventKey,
@@ -351,12 +424,123 @@ pub struct Suppressed {
     /// The client.
     pub client: ClientId,
     /// The item (none for a client-level event: a statement or a standing notice).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub item: Option<ItemId>,
+    /// The item's kind.
+    #[serde(default)]
+    pub kind: Option<ItemKind>,
+    /// The item's number people see.
+    #[serde(default)]
+    pub number: Option<Arc<str>>,
     /// The local date it would have gone.
     pub on: NaiveDate,
     /// Why not.
     pub reason: SuppressReason,
-    /// The same in a sentence.
-    pub why: String,
+}
+
+/// The serialized form of an event: its fields, and the sentence of [`Event::explain`] as
+/// `why.text`.
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct WhyOut<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            anchor: Option<Anchor>,
+            anchor_on: NaiveDate,
+            offset_days: i32,
+            nominal_on: NaiveDate,
+            #[serde(skip_serializing_if = "<[Adjustment]>::is_empty")]
+            adjustments: &'a [Adjustment],
+            #[serde(skip_serializing_if = "is_false")]
+            preview: bool,
+            text: String,
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            key: &'a EventKey,
+            rule: &'a RuleId,
+            stage: Stage,
+            client: &'a ClientId,
+            items: &'a [EventItem],
+            recipients: &'a [Recipient],
+            send_on: NaiveDate,
+            send_at: DateTime<Utc>,
+            time_zone: TimeZone,
+            locale: &'a str,
+            occurrence: u32,
+            count: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            amount_due: Option<Money>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            late_fee: Option<Money>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            statement: Option<&'a StatementInfo>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            standing: Option<&'a StandingInfo>,
+            why: WhyOut<'a>,
+        }
+        let w = &self.why;
+        Out {
+            key: &self.key,
+            rule: &self.rule,
+            stage: self.stage,
+            client: &self.client,
+            items: &self.items,
+            recipients: &self.recipients,
+            send_on: self.send_on,
+            send_at: self.send_at,
+            time_zone: self.time_zone,
+            locale: &self.locale,
+            occurrence: self.occurrence,
+            count: self.count,
+            amount_due: self.amount_due,
+            late_fee: self.late_fee,
+            statement: self.statement.as_ref(),
+            standing: self.standing.as_ref(),
+            why: WhyOut {
+                anchor: w.anchor,
+                anchor_on: w.anchor_on,
+                offset_days: w.offset_days,
+                nominal_on: w.nominal_on,
+                adjustments: &w.adjustments,
+                preview: w.preview,
+                text: self.explain(),
+            },
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The serialized form of a suppressed entry: its fields, and the sentence of
+/// [`Suppressed::explain`] as `why`.
+impl Serialize for Suppressed {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            key: &'a EventKey,
+            rule: &'a RuleId,
+            client: &'a ClientId,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            item: Option<&'a ItemId>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            kind: Option<ItemKind>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            number: Option<&'a str>,
+            on: NaiveDate,
+            reason: &'a SuppressReason,
+            why: String,
+        }
+        Out {
+            key: &self.key,
+            rule: &self.rule,
+            client: &self.client,
+            item: self.item.as_ref(),
+            kind: self.kind,
+            number: self.number.as_deref(),
+            on: self.on,
+            reason: &self.reason,
+            why: self.explain(),
+        }
+        .serialize(serializer)
+    }
 }

@@ -6,10 +6,10 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::model::id::{EventKey, RuleId};
-use crate::model::item::Item;
-use crate::plan::engine::CompiledRule;
-use crate::plan::event::{Adjustment, Stage, SuppressReason};
+use crate::model::item::{Item, ItemKind};
+use crate::plan::event::{Adjustment, Event, Stage, SuppressReason, Suppressed};
 use crate::policy::Anchor;
+use crate::standing::StandingState;
 
 /// Something that appends itself to a sentence.
 pub(crate) trait Piece {
@@ -107,8 +107,8 @@ pub(crate) fn single_key(rule: &RuleId, item: &Item, occurrence: u32) -> EventKe
     EventKey::from(s)
 }
 
-fn what(s: &mut String, item: &Item) {
-    cat!(s, item.kind.describe(), " ", item.display_number());
+fn what(s: &mut String, kind: ItemKind, number: &str) {
+    cat!(s, kind.describe(), " ", number);
 }
 
 fn when(s: &mut String, offset: i32) {
@@ -119,27 +119,67 @@ fn when(s: &mut String, offset: i32) {
     }
 }
 
-/// Why an event fires.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn why_text(
-    rule: &CompiledRule,
-    item: &Item,
-    due: Option<NaiveDate>,
-    anchor_on: NaiveDate,
-    offset: i32,
-    stage: Stage,
-    occurrence: u32,
-    count: u32,
-    n_items: usize,
-    adjustments: &[Adjustment],
-) -> String {
+/// Why an event fires, in a sentence: everything it says comes from the event itself.
+pub(crate) fn why_text(ev: &Event) -> String {
     let mut s = String::with_capacity(128);
     let t = &mut s;
-    what(t, item);
+    if ev.why.preview {
+        t.push_str("preview of ");
+    }
+    if let Some(st) = &ev.statement {
+        cat!(
+            t,
+            if st.overdue_only {
+                "statement of overdue items "
+            } else {
+                "statement of open items "
+            },
+            ev.rule,
+            " for ",
+            st.period,
+            ": ",
+            ev.items.len(),
+            " item(s) to list"
+        );
+        return s;
+    }
+    if let Some(sd) = &ev.standing {
+        let oldest = ev.items.iter().find(|i| i.item == sd.oldest_item);
+        let (number, due) = oldest.map_or((sd.oldest_item.as_str(), None), |i| (&*i.number, i.due_on));
+        let threshold = if sd.state == StandingState::Closed {
+            sd.closed_after_days
+        } else {
+            sd.closing_soon_after_days
+        };
+        cat!(t, "the oldest unpaid item ", number);
+        if let Some(due) = due {
+            cat!(t, " was due on ", due);
+        }
+        cat!(
+            t,
+            "; the client reaches ",
+            threshold,
+            " day(s) overdue on ",
+            ev.why.anchor_on,
+            if sd.state == StandingState::Closed {
+                " and its account closes"
+            } else {
+                " and its account is closing soon"
+            }
+        );
+        return s;
+    }
+    let anchor_on = ev.why.anchor_on;
+    let n_items = ev.items.len();
+    if let Some(first) = ev.items.first() {
+        what(t, first.kind, &first.number);
+    }
     if n_items > 1 {
         cat!(t, " and ", n_items - 1, " more item(s)");
     }
-    match (rule.anchor, stage) {
+    let anchor = ev.why.anchor.unwrap_or(Anchor::Due);
+    let due = ev.items.first().and_then(|i| i.due_on);
+    match (anchor, ev.stage) {
         (Anchor::Due, Stage::DueSoon) => cat!(t, " is due on ", due.unwrap_or(anchor_on)),
         (Anchor::Due, Stage::DueToday) => cat!(t, " is due on ", anchor_on),
         (Anchor::Due, _) => cat!(t, " was due on ", anchor_on, " and is unpaid"),
@@ -147,21 +187,22 @@ pub(crate) fn why_text(
         (Anchor::Sent, _) => cat!(t, " was sent on ", anchor_on, " and is still pending"),
         (Anchor::Paid, _) => cat!(t, " was settled on ", anchor_on),
     }
-    cat!(t, "; rule ", rule.id, " fires ");
-    when(t, offset);
-    t.push_str(match rule.anchor {
+    cat!(t, "; rule ", ev.rule, " fires ");
+    when(t, ev.why.offset_days);
+    t.push_str(match anchor {
         Anchor::Due => " the due date",
         Anchor::Issued => " the issue date",
         Anchor::Sent => " it was sent",
         Anchor::Paid => " settlement",
     });
-    if count > 1 {
-        cat!(t, ", reminder ", occurrence, " of ", count);
+    if ev.count > 1 {
+        let occurrence = ev.items.first().map_or(ev.occurrence, |i| i.occurrence);
+        cat!(t, ", reminder ", occurrence, " of ", ev.count);
     }
     if n_items > 1 {
         t.push_str(", grouped into one notice per client and currency");
     }
-    for a in adjustments {
+    for a in &ev.why.adjustments {
         match a {
             Adjustment::MovedOffNonWorkingDay { from, to } => {
                 cat!(t, "; moved from ", *from, " (a non-working day) to ", *to)
@@ -191,33 +232,35 @@ pub(crate) fn why_text(
     s
 }
 
-/// Why an event is not sent.
-pub(crate) fn suppress_text(
-    rule: &CompiledRule,
-    item: &Item,
-    on: NaiveDate,
-    reason: &SuppressReason,
-) -> String {
+/// Why an event is not sent, in a sentence, from the entry itself.
+pub(crate) fn suppress_text(sp: &Suppressed) -> String {
     let mut s = String::with_capacity(96);
     let t = &mut s;
-    let r = &rule.id;
+    let Some(id) = &sp.item else {
+        client_suppress_text(t, sp);
+        return s;
+    };
+    let kind = sp.kind.unwrap_or(ItemKind::Invoice);
+    let number = sp.number.as_deref().unwrap_or(id.as_str());
+    let r = &sp.rule;
+    let on = sp.on;
     let status = |t: &mut String, word: &str| {
-        what(t, item);
+        what(t, kind, number);
         cat!(t, " is ", word, ": rule ", *r, " does not fire on ", on);
     };
-    match reason {
+    match &sp.reason {
         SuppressReason::Paid => status(t, "paid"),
         SuppressReason::Cancelled => status(t, "cancelled"),
         SuppressReason::Void => status(t, "void"),
         SuppressReason::Draft => status(t, "a draft"),
         SuppressReason::Completed => status(t, "completed"),
         SuppressReason::NotSettled => {
-            what(t, item);
+            what(t, kind, number);
             cat!(t, " is not settled: rule ", *r, " does not fire");
         }
         SuppressReason::ItemRemindersOff => {
             t.push_str("reminders are off for ");
-            what(t, item);
+            what(t, kind, number);
             cat!(t, ": rule ", *r, " does not fire on ", on);
         }
         SuppressReason::ClientRemindersOff => {
@@ -229,14 +272,14 @@ pub(crate) fn suppress_text(
                 on,
                 " for "
             );
-            what(t, item);
+            what(t, kind, number);
         }
         SuppressReason::ExcludedForClient => {
             cat!(t, "rule ", *r, " is off for the client: nothing on ", on, " for ");
-            what(t, item);
+            what(t, kind, number);
         }
         SuppressReason::Paused { pause, reason } => {
-            what(t, item);
+            what(t, kind, number);
             cat!(
                 t,
                 " is under a ",
@@ -250,7 +293,7 @@ pub(crate) fn suppress_text(
             );
         }
         SuppressReason::BeforeCollectionStart { start } => {
-            what(t, item);
+            what(t, kind, number);
             cat!(
                 t,
                 " predates the collection start ",
@@ -262,7 +305,7 @@ pub(crate) fn suppress_text(
         }
         SuppressReason::BelowMinimumBalance { minimum } => {
             t.push_str("the balance of ");
-            what(t, item);
+            what(t, kind, number);
             cat!(
                 t,
                 " is below ",
@@ -275,17 +318,17 @@ pub(crate) fn suppress_text(
         }
         SuppressReason::CountReached { count } => {
             cat!(t, "rule ", *r, " already fired ", *count, " time(s) for ");
-            what(t, item);
+            what(t, kind, number);
             cat!(t, ": nothing on ", on);
         }
         SuppressReason::Superseded { by } => {
             cat!(t, "rule ", *r, " for ");
-            what(t, item);
+            what(t, kind, number);
             cat!(t, " on ", on, " is superseded by the later stage ", *by);
         }
         SuppressReason::DueSoonAfterDue { due } => {
             cat!(t, "rule ", *r, " would remind ");
-            what(t, item);
+            what(t, kind, number);
             cat!(t, " as due soon on or after its due date ", *due, ": not sent");
         }
         SuppressReason::NoRecipients => {
@@ -297,15 +340,15 @@ pub(crate) fn suppress_text(
                 on,
                 " for "
             );
-            what(t, item);
+            what(t, kind, number);
         }
         SuppressReason::MovedOffNonWorkingDay { to } => {
             cat!(t, on, " is a non-working day: rule ", *r, " for ");
-            what(t, item);
+            what(t, kind, number);
             cat!(t, " moves to ", *to);
         }
         SuppressReason::PausedUntil { pause, reason, until } => {
-            what(t, item);
+            what(t, kind, number);
             cat!(
                 t,
                 " is under a ",
@@ -328,12 +371,12 @@ pub(crate) fn suppress_text(
                 *r,
                 " for "
             );
-            what(t, item);
+            what(t, kind, number);
             t.push_str(" waits");
         }
         SuppressReason::AlreadySent => {
             cat!(t, "rule ", *r, " for ");
-            what(t, item);
+            what(t, kind, number);
             cat!(t, " on ", on, " is already recorded as sent");
         }
         SuppressReason::NothingToList => {
@@ -341,7 +384,7 @@ pub(crate) fn suppress_text(
         }
         SuppressReason::Expired { days } => {
             cat!(t, "rule ", *r, " for ");
-            what(t, item);
+            what(t, kind, number);
             cat!(
                 t,
                 " was due on ",
@@ -353,6 +396,28 @@ pub(crate) fn suppress_text(
         }
     }
     s
+}
+
+/// A client-level entry (a statement or a standing notice) that is not sent.
+fn client_suppress_text(t: &mut String, sp: &Suppressed) {
+    cat!(
+        t,
+        sp.rule,
+        " for client ",
+        sp.client.as_str(),
+        " on ",
+        sp.on,
+        ": "
+    );
+    match &sp.reason {
+        SuppressReason::ClientRemindersOff => t.push_str("reminders are off for the client"),
+        SuppressReason::ExcludedForClient => t.push_str("it is off for the client"),
+        SuppressReason::NoRecipients => t.push_str("no contact of the client has notify on"),
+        SuppressReason::NothingToList => t.push_str("nothing to list, so no statement"),
+        SuppressReason::Superseded { by } => cat!(t, "superseded by the later ", *by),
+        SuppressReason::Expired { days } => cat!(t, "more than ", *days, " day(s) late: dropped"),
+        other => cat!(t, format!("{other:?}")),
+    }
 }
 
 #[cfg(test)]

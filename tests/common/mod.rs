@@ -68,6 +68,33 @@ pub fn lines(plan: &Plan) -> Vec<String> {
     out
 }
 
+/// The plan survives JSON both ways, and its serialized sentences are those of `explain`.
+pub fn assert_round_trips(plan: &Plan) {
+    let json = serde_json::to_value(plan).unwrap();
+    let back: Plan = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(&back, plan);
+    let texts = |list: &str, field: &dyn Fn(&serde_json::Value) -> &serde_json::Value| -> Vec<String> {
+        json[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| field(v).as_str().unwrap().to_owned())
+            .collect()
+    };
+    let due: Vec<String> = plan.due().iter().map(Event::explain).collect();
+    assert_eq!(texts("due", &|v| &v["why"]["text"]), due);
+    let upcoming: Vec<String> = plan.upcoming().iter().map(Event::explain).collect();
+    assert_eq!(texts("upcoming", &|v| &v["why"]["text"]), upcoming);
+    let suppressed: Vec<String> = plan.suppressed().iter().map(Suppressed::explain).collect();
+    assert_eq!(texts("suppressed", &|v| &v["why"]), suppressed);
+    assert!(
+        due.iter()
+            .chain(&upcoming)
+            .chain(&suppressed)
+            .all(|t| !t.is_empty())
+    );
+}
+
 /// Runs a planner from `start` to `end` in steps of `step`, recording every due event as
 /// sent at the step's instant, and returns the history in order.
 pub fn simulate(
