@@ -1,8 +1,6 @@
 //! A [`Mailer`] that writes each message as an `.eml` file into a folder: what the
 //! quickstart uses when no SMTP server is configured. The files open in any mail client.
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 
 use async_trait::async_trait;

@@ -1,9 +1,7 @@
 //! The SQLite example adapter against real database files in a temporary directory.
-#![cfg(feature = "conformance")]
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
-#[path = "../examples/adapters/sqlite_store.rs"]
-mod sqlite_store;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -12,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use dunning::*;
-use sqlite_store::SqliteStore;
+use dunning_adapters::sqlite_store::SqliteStore;
 
 /// A fresh directory under the system's temporary directory, removed on drop.
 struct TempDir(PathBuf);

@@ -5,8 +5,6 @@
 //! the build time, no runtime tie-in, and SQLite's own locking gives the claim its
 //! atomicity. Domain records are stored as JSON documents beside the columns that index them.
 
-#![allow(dead_code)]
-
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

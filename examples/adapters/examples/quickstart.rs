@@ -13,19 +13,13 @@
 //! Chilean and Spanish clients with CLP and EUR invoices, dated around the first run's day.
 //! Run it twice on one day: the second run sends nothing, and says so.
 
-#[path = "adapters/outbox.rs"]
-mod outbox;
-#[path = "adapters/smtp.rs"]
-mod smtp;
-#[path = "adapters/sqlite_store.rs"]
-mod sqlite_store;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use dunning::*;
+use dunning_adapters::{outbox, smtp, sqlite_store};
 
 const POLICY: &str = r#"
 time_zone = "America/Santiago"

@@ -1,16 +1,15 @@
 //! The SMTP example adapter against a real SMTP server on localhost, started by the test.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
-#[path = "../examples/adapters/smtp.rs"]
-mod smtp;
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use common::*;
 use dunning::*;
-use mailin_embedded::{Handler, Response, Server, SslConfig, response};
-use smtp::SmtpMailer;
+use dunning_adapters::smtp::SmtpMailer;
+use mailin::{Action, Handler, Response, SessionBuilder, response};
 
 #[derive(Debug, Clone, Default)]
 struct Received {
@@ -49,7 +48,9 @@ impl Handler for Recorder {
     }
 }
 
-/// Starts a server on a free loopback port; it lives until the test process ends.
+/// Starts an SMTP server on a free loopback port: mailin's protocol state machine (the one
+/// mailin-embedded runs) over plain TCP, one thread per connection, no TLS (lettre talks plain
+/// SMTP to localhost in tests). It lives until the test process ends.
 fn server(reply: Response) -> (u16, Arc<Mutex<Vec<Received>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -59,15 +60,41 @@ fn server(reply: Response) -> (u16, Arc<Mutex<Vec<Received>>>) {
         current: Received::default(),
         inbox: inbox.clone(),
     };
-    let mut s = Server::new(handler);
-    s.with_name("localhost")
-        .with_ssl(SslConfig::None)
-        .unwrap()
-        .with_tcp_listener(listener);
+    let builder = SessionBuilder::new("localhost");
     std::thread::spawn(move || {
-        let _ = s.serve();
+        for stream in listener.incoming().flatten() {
+            let (builder, handler) = (builder.clone(), handler.clone());
+            std::thread::spawn(move || serve(&builder, handler, stream));
+        }
     });
     (port, inbox)
+}
+
+/// One SMTP session: the greeting, then a reply to each line until the client quits.
+fn serve(builder: &SessionBuilder, handler: Recorder, stream: std::net::TcpStream) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let peer = stream.peer_addr()?.ip();
+    let mut out = stream.try_clone()?;
+    let mut input = BufReader::new(stream);
+    let mut session = builder.build(peer, handler);
+    session.greeting().write_to(&mut out)?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let res = session.process(&line);
+        match res.action {
+            Action::Reply => res.write_to(&mut out)?,
+            Action::NoReply => {}
+            Action::Close | Action::UpgradeTls => {
+                res.write_to(&mut out)?;
+                return out.flush();
+            }
+        }
+        out.flush()?;
+    }
 }
 
 fn from() -> Mailbox {

@@ -4,8 +4,6 @@
 //! tests, plain `smtp://127.0.0.1:2525`. The Message-ID embeds the event key; SMTP 4xx
 //! replies and connection failures are transient, 5xx replies permanent.
 
-#![allow(dead_code)]
-
 use async_trait::async_trait;
 use dunning::{MailError, Mailbox, Mailer, Message, Receipt};
 use lettre::message::header::ContentType;
