@@ -74,9 +74,7 @@ impl Occurrences {
 }
 
 fn client_key(rule: &RuleId, client: &Client, date: NaiveDate) -> EventKey {
-    let mut s = String::with_capacity(48);
-    cat!(&mut s, *rule, "/", client.id.as_str(), "/", date);
-    EventKey::from(s)
+    crate::plan::explain::key_with(|s| cat!(s, *rule, "/", client.id.as_str(), "/", date))
 }
 
 /// A client-level suppressed entry.

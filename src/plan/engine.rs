@@ -682,6 +682,20 @@ impl Planner {
                 v.resize(len, rank);
             }
         }
+        // The working state goes before the plan is ordered: the ordering's own index is
+        // then the only thing beside the plan.
+        drop((
+            scratch,
+            occurrences,
+            hist,
+            item_pos,
+            bucket,
+            starts,
+            item_rank,
+            by_id,
+            rank,
+            order,
+        ));
         let [due_ranks, upcoming_ranks, suppressed_ranks] = ranks;
         permute_by(&mut plan.due, |i, e| (e.send_at, due_ranks[i]));
         permute_by(&mut plan.upcoming, |i, e| (e.send_at, upcoming_ranks[i]));

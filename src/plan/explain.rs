@@ -100,11 +100,31 @@ macro_rules! cat {
     }};
 }
 
+thread_local! {
+    /// Where keys are written before they are shared: one allocation per key, not two.
+    static KEY: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(64));
+}
+
+/// An event key written by `write`, allocated once at its final size.
+pub(crate) fn key_with(write: impl FnOnce(&mut String)) -> EventKey {
+    KEY.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut s) => {
+            s.clear();
+            write(&mut s);
+            EventKey::from(s.as_str())
+        }
+        // Only if `write` itself made a key: fall back to a fresh buffer.
+        Err(_) => {
+            let mut s = String::new();
+            write(&mut s);
+            EventKey::from(s.as_str())
+        }
+    })
+}
+
 /// The key of an event about one item: `rule/item/occurrence`.
 pub(crate) fn single_key(rule: &RuleId, item: &Item, occurrence: u32) -> EventKey {
-    let mut s = String::with_capacity(rule.as_str().len() + item.id.as_str().len() + 6);
-    cat!(&mut s, *rule, "/", item.id.as_str(), "/", occurrence);
-    EventKey::from(s)
+    key_with(|s| cat!(s, *rule, "/", item.id.as_str(), "/", occurrence))
 }
 
 fn what(s: &mut String, kind: ItemKind, number: &str) {
