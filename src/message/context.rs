@@ -5,9 +5,10 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::model::client::Client;
 use crate::model::item::ItemKind;
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::plan::{Event, EventItem, Stage};
 use crate::policy::{Policy, TemplateKind};
+use crate::standing::StandingState;
 
 /// Extra data for one rendering.
 ///
@@ -63,16 +64,53 @@ fn money(m: Option<Money>) -> Json {
     )
 }
 
-fn days(from: NaiveDate, to: NaiveDate) -> i64 {
+/// Whole days from `from` to `to`, never negative.
+pub(crate) fn days(from: NaiveDate, to: NaiveDate) -> i64 {
     (to - from).num_days().max(0)
 }
 
+/// What was paid of an item: its total less its balance.
+pub(crate) fn paid(ei: &EventItem) -> Option<Money> {
+    ei.total.zip(ei.balance).and_then(|(t, b)| t.checked_sub(b))
+}
+
+/// An item kind as templates see it (its serialized name).
+pub(crate) fn kind_name(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Invoice => "invoice",
+        ItemKind::Proposal => "proposal",
+        ItemKind::Signature => "signature",
+        ItemKind::Approval => "approval",
+        ItemKind::Form => "form",
+        ItemKind::Message => "message",
+    }
+}
+
+/// A standing as templates see it (its serialized name).
+pub(crate) fn state_name(state: StandingState) -> &'static str {
+    match state {
+        StandingState::Good => "good",
+        StandingState::ClosingSoon => "closing_soon",
+        StandingState::Closed => "closed",
+    }
+}
+
+/// The reply-to addresses of a client's messages, as one line.
+pub(crate) fn reply_to(client: &Client, policy: &Policy) -> String {
+    client
+        .overrides
+        .reply_to
+        .as_ref()
+        .unwrap_or(&policy.reply_to)
+        .join(", ")
+}
+
 fn item(ei: &EventItem, send_on: NaiveDate) -> Json {
-    let paid = ei.total.zip(ei.balance).and_then(|(t, b)| t.checked_sub(b));
+    let paid = paid(ei);
     json!({
         "id": ei.item.as_str(),
         "number": ei.number,
-        "kind": ei.kind,
+        "kind": kind_name(ei.kind),
         "issued_on": ei.issued_on,
         "due_on": ei.due_on,
         "total": money(ei.total),
@@ -86,9 +124,12 @@ fn item(ei: &EventItem, send_on: NaiveDate) -> Json {
     })
 }
 
+/// Per currency: the balance and the overdue balance.
+pub(crate) type Totals = Vec<(Currency, Money, Money)>;
+
 /// Totals per currency, in currency order: every balance, and the overdue ones.
-fn totals(items: &[EventItem], send_on: NaiveDate) -> Json {
-    let mut per: Vec<(crate::money::Currency, Money, Money)> = Vec::new();
+pub(crate) fn totals(items: &[EventItem], send_on: NaiveDate) -> Totals {
+    let mut per: Totals = Vec::new();
     for ei in items {
         let Some(b) = ei.balance else { continue };
         let overdue = ei.due_on.is_some_and(|d| send_on > d);
@@ -106,8 +147,13 @@ fn totals(items: &[EventItem], send_on: NaiveDate) -> Json {
         }
     }
     per.sort_by_key(|(c, ..)| *c);
+    per
+}
+
+fn totals_json(items: &[EventItem], send_on: NaiveDate) -> Json {
     Json::Array(
-        per.into_iter()
+        totals(items, send_on)
+            .into_iter()
             .map(|(c, bal, over)| json!({"currency": c.code(), "balance": money(Some(bal)), "overdue": money(Some(over))}))
             .collect(),
     )
@@ -121,12 +167,7 @@ pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &Rend
         || json!({"name": client.name, "email": Json::Null}),
         |r| json!({"name": r.name, "email": r.email}),
     );
-    let reply_to = client
-        .overrides
-        .reply_to
-        .as_ref()
-        .unwrap_or(&policy.reply_to)
-        .join(", ");
+    let reply_to = reply_to(client, policy);
     let mut root = Map::new();
     root.insert("locale".into(), json!(event.locale.as_ref()));
     root.insert("kind".into(), json!(kind_of(event).name()));
@@ -144,7 +185,7 @@ pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &Rend
     root.insert("items".into(), Json::Array(items));
     root.insert("amount_due".into(), money(event.amount_due));
     root.insert("late_fee".into(), money(event.late_fee));
-    root.insert("totals".into(), totals(&event.items, event.send_on));
+    root.insert("totals".into(), totals_json(&event.items, event.send_on));
     root.insert("company".into(), json!(policy.company));
     root.insert(
         "branding".into(),
@@ -172,7 +213,7 @@ pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &Rend
         "standing".into(),
         match &event.standing {
             Some(s) => json!({
-                "state": s.state,
+                "state": state_name(s.state),
                 "days_overdue": s.days_overdue,
                 "closing_soon_after_days": s.closing_soon_after_days,
                 "closed_after_days": s.closed_after_days,
@@ -188,4 +229,30 @@ pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &Rend
         },
     );
     Json::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serialized_ones() {
+        for kind in [
+            ItemKind::Invoice,
+            ItemKind::Proposal,
+            ItemKind::Signature,
+            ItemKind::Approval,
+            ItemKind::Form,
+            ItemKind::Message,
+        ] {
+            assert_eq!(json!(kind), json!(kind_name(kind)));
+        }
+        for state in [
+            StandingState::Good,
+            StandingState::ClosingSoon,
+            StandingState::Closed,
+        ] {
+            assert_eq!(json!(state), json!(state_name(state)));
+        }
+    }
 }

@@ -1,11 +1,12 @@
 //! Messages: templates, locales, rendering, preview.
 
+mod compiled;
 mod context;
 mod defaults;
 mod format;
 mod schema;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason, html_escape,
@@ -245,6 +246,8 @@ pub struct Messages {
     html: Handlebars<'static>,
     text: Handlebars<'static>,
     names: HashSet<String>,
+    /// The templates in the subset that renders without handlebars, by name.
+    compiled: HashMap<String, compiled::Compiled>,
     policy: Policy,
 }
 
@@ -283,6 +286,7 @@ impl Messages {
             html,
             text,
             names: HashSet::new(),
+            compiled: HashMap::new(),
             policy: policy.clone(),
         };
         for kind in TemplateKind::ALL {
@@ -353,6 +357,9 @@ impl Messages {
                 name: partial,
             },
         })?;
+        if let Some(c) = compiled::Compiled::compile(&tpl) {
+            self.compiled.insert(name.to_owned(), c);
+        }
         match part {
             Part::Html => self.html.register_template(name, tpl),
             Part::Subject | Part::Text => self.text.register_template(name, tpl),
@@ -377,11 +384,21 @@ impl Messages {
         for loc in [lang, policy_lang, "en"] {
             candidates.push(("default", kind.name(), loc));
         }
+        // Names are checked in one reused buffer: only the chosen one is kept.
+        let mut name = String::with_capacity(64);
         candidates.into_iter().find_map(|(origin, target, loc)| {
-            let base = format!("{origin} {target}, {loc}");
-            self.names.contains(&part_name(&base, Part::Subject)).then(|| {
-                let html = self.names.contains(&part_name(&base, Part::Html));
-                (base, html)
+            name.clear();
+            for piece in [origin, " ", target, ", ", loc, ", "] {
+                name.push_str(piece);
+            }
+            let base_len = name.len() - 2;
+            name.push_str(Part::Subject.name());
+            self.names.contains(&name).then(|| {
+                name.truncate(base_len + 2);
+                name.push_str(Part::Html.name());
+                let html = self.names.contains(&name);
+                name.truncate(base_len);
+                (name.clone(), html)
             })
         })
     }
@@ -406,25 +423,12 @@ impl Messages {
                     template: format!("{} ({locale})", kind.name()),
                     message: "no template".into(),
                 })?;
-        // One context for the three parts: rendering from a `Context` does not serialize the
-        // data again for each template.
-        let data = Context::from(context::build(event, client, &self.policy, options));
-        let run = |reg: &Handlebars<'static>, part: Part| {
-            let name = part_name(&base, part);
-            reg.render_with_context(&name, &data)
-                .map_err(|e| MessageError::Render {
-                    template: name,
-                    message: e.to_string(),
-                })
+        let (subject, text, html) = match self.render_compiled(&base, has_html, event, client, options) {
+            Some(parts) => parts,
+            None => self.render_handlebars(&base, has_html, event, client, options)?,
         };
-        let subject = run(&self.text, Part::Subject)?.trim().to_owned();
+        let subject = subject.trim().to_owned();
         no_breaks("subject", &subject)?;
-        let text = run(&self.text, Part::Text)?;
-        let html = if has_html {
-            Some(run(&self.html, Part::Html)?)
-        } else {
-            None
-        };
 
         if event.recipients.is_empty() {
             return Err(MessageError::NoRecipients {
@@ -460,6 +464,69 @@ impl Messages {
                 .collect(),
             locale: locale.to_owned(),
         })
+    }
+}
+
+type Parts = (String, String, Option<String>);
+
+impl Messages {
+    /// The parts through the compiled templates: `None` when one of them is not in the
+    /// subset they cover, or reads a field of a missing value.
+    fn render_compiled(
+        &self,
+        base: &str,
+        has_html: bool,
+        event: &Event,
+        client: &Client,
+        options: &RenderOptions,
+    ) -> Option<Parts> {
+        let get = |part| self.compiled.get(&part_name(base, part));
+        let (subject_t, text_t) = (get(Part::Subject)?, get(Part::Text)?);
+        let html_t = if has_html { Some(get(Part::Html)?) } else { None };
+        let data = compiled::Data::new(event, client, &self.policy, options);
+        let mut subject = String::with_capacity(96);
+        subject_t.render(&data, false, &mut subject)?;
+        let mut text = String::with_capacity(1024);
+        text_t.render(&data, false, &mut text)?;
+        let html = match html_t {
+            Some(t) => {
+                let mut html = String::with_capacity(4096);
+                t.render(&data, true, &mut html)?;
+                Some(html)
+            }
+            None => None,
+        };
+        Some((subject, text, html))
+    }
+
+    /// The parts through handlebars, from the event's JSON document.
+    fn render_handlebars(
+        &self,
+        base: &str,
+        has_html: bool,
+        event: &Event,
+        client: &Client,
+        options: &RenderOptions,
+    ) -> Result<Parts, MessageError> {
+        // One context for the three parts: rendering from a `Context` does not serialize the
+        // data again for each template.
+        let data = Context::from(context::build(event, client, &self.policy, options));
+        let run = |reg: &Handlebars<'static>, part: Part| {
+            let name = part_name(base, part);
+            reg.render_with_context(&name, &data)
+                .map_err(|e| MessageError::Render {
+                    template: name,
+                    message: e.to_string(),
+                })
+        };
+        let subject = run(&self.text, Part::Subject)?;
+        let text = run(&self.text, Part::Text)?;
+        let html = if has_html {
+            Some(run(&self.html, Part::Html)?)
+        } else {
+            None
+        };
+        Ok((subject, text, html))
     }
 }
 
@@ -517,4 +584,257 @@ fn date_helper(
     };
     out.write(&r.get_escape_fn()(&written))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, NaiveDate, TimeZone as _, Utc};
+
+    use super::*;
+    use crate::{
+        Anchor, ClientOverrides, Contact, Horizon, Item, ItemKind, LateFee, Planner, Rule, StandingRule,
+        StatementRule, TemplateSpec, TimeZone,
+    };
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn money(text: &str, code: &str) -> Money {
+        Money::parse(text, Currency::from_code(code).unwrap()).unwrap()
+    }
+
+    /// Host templates that use every construct of the compiled subset.
+    fn host_templates() -> Vec<TemplateSpec> {
+        let spec = |kind, locale: &str, subject: &str, text: &str, html: Option<&str>| TemplateSpec {
+            rule: None,
+            kind: Some(kind),
+            locale: locale.into(),
+            subject: subject.into(),
+            text: text.into(),
+            html: html.map(Into::into),
+        };
+        vec![
+            spec(
+                TemplateKind::Overdue,
+                "fr",
+                "{{rule}} {{key}} {{kind}} {{occurrence}}/{{count}} {{send_on}}",
+                "{{#unless payment_link}}sans lien{{else}}{{payment_link}}{{/unless}}\n\
+                 {{#each items}}\n{{id}} {{kind}} {{issued_on}} {{date issued_on}} {{due_on}} \
+                 {{total.amount}} {{total.currency}} {{money paid}} {{money late_fee}} \
+                 {{days_until_due}} {{days_past_due}} {{overdue}} {{occurrence}}\n{{else}}none{{/each}}\n\
+                 {{item.balance.amount}} {{amount_due.amount}} {{money amount_due}} {{money late_fee}}\n\
+                 {{#if item}}has item{{/if}} {{#if totals}}{{#each totals}}{{currency}}={{overdue.amount}}{{/each}}{{/if}}\n\
+                 {{contact.email}} {{client.id}} {{reply_to}} {{locale}} {{company.email}}\n\
+                 {{statement.period}} {{statement.overdue_only}} {{date statement.period}} {{date send_on}}\n\
+                 {{standing.state}} {{standing.days_overdue}} {{standing.closing_soon_after_days}} \
+                 {{standing.closed_after_days}} {{standing.oldest_item}}{{! a comment }}",
+                Some(
+                    "<p>{{{payment_instructions}}}</p>{{payment_instructions}}\n\
+                     {{#each items}}\n  <li>{{number}}</li>\n{{/each}}\n\
+                     {{#if late_fee}}{{{money late_fee}}}{{else}}-{{/if}}",
+                ),
+            ),
+            spec(
+                TemplateKind::Statement,
+                "fr",
+                "{{#if statement.overdue_only}}vencidos{{else}}todo{{/if}}",
+                "{{#each totals}}{{money balance}} / {{money overdue}}\n{{/each}}",
+                None,
+            ),
+        ]
+    }
+
+    fn policy() -> Policy {
+        let mut overdue = Rule::new("overdue".parse().unwrap(), Anchor::Due, 3).repeat(7, 3);
+        overdue.late_fee = Some(LateFee {
+            fixed: vec![money("1000", "CLP")],
+            basis_points: 150,
+            cap: vec![money("50000", "CLP")],
+        });
+        let mut p = Policy::new(TimeZone::from_name("America/Santiago").unwrap())
+            .with_rule(Rule::new("issued".parse().unwrap(), Anchor::Issued, 0))
+            .with_rule(Rule::new("due-soon".parse().unwrap(), Anchor::Due, -5))
+            .with_rule(Rule::new("due-today".parse().unwrap(), Anchor::Due, 0))
+            .with_rule(overdue)
+            .with_rule(Rule::new("grouped".parse().unwrap(), Anchor::Due, 20).grouped())
+            .with_rule(Rule::pending_action("pending".parse().unwrap()))
+            .with_rule(Rule::thank_you("thanks".parse().unwrap()))
+            .with_statement(StatementRule::new(
+                "estado".parse().unwrap(),
+                "FREQ=MONTHLY;BYMONTHDAY=1",
+                d(2026, 1, 1),
+            ))
+            .with_statement(
+                StatementRule::new(
+                    "vencidos".parse().unwrap(),
+                    "FREQ=MONTHLY;BYMONTHDAY=15",
+                    d(2026, 1, 1),
+                )
+                .overdue_only(),
+            )
+            .with_standing(StandingRule::new(30, 60));
+        p.company.name = "Servicios <Andinos> & \"Cía\"".into();
+        p.company.phone = "+56 2 2345 6789".into();
+        p.payment_instructions = "Banco = 'Ejemplo'\nCuenta <12-345>".into();
+        p.reply_to = vec!["pagos@andinos.example".into()];
+        p.templates = host_templates();
+        p
+    }
+
+    fn clients() -> Vec<Client> {
+        let mut out = Vec::new();
+        for (i, locale) in ["es-CL", "en-US", "es-ES", "es-MX", "fr", "pt-BR"]
+            .iter()
+            .enumerate()
+        {
+            let mut c = Client::new(format!("c{i}").parse().unwrap(), format!("Client <{i}> & co"))
+                .with_locale(*locale)
+                .with_contact(Contact::new(
+                    format!("Ana \"{i}\" O'Hara"),
+                    format!("ana{i}@c.example"),
+                ));
+            if i % 2 == 1 {
+                c = c.with_overrides(ClientOverrides {
+                    reply_to: Some(vec![format!("r{i}@c.example"), "x@c.example".into()]),
+                    ..ClientOverrides::default()
+                });
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn items(clients: &[Client]) -> Vec<Item> {
+        let mut out = Vec::new();
+        for (ci, c) in clients.iter().enumerate() {
+            for k in 0..8u32 {
+                let id = format!("{}-{k}", c.id);
+                let issued = d(2026, 1, 5) + Duration::days(i64::from(k * 9 + ci as u32));
+                let (code, total) = match k % 3 {
+                    0 => ("CLP", "1190000"),
+                    1 => ("USD", "1250.50"),
+                    _ => ("EUR", "99.99"),
+                };
+                let mut item = Item::invoice(id.parse().unwrap(), c.id.clone(), issued, money(total, code))
+                    .with_number(format!("N°<{k}>"));
+                if k % 4 == 1 {
+                    item = item.paid(money("100", code), issued + Duration::days(2));
+                }
+                if k == 7 {
+                    item = item.paid(money(total, code), issued + Duration::days(40));
+                }
+                if k == 5 {
+                    item = item.due(issued + Duration::days(10));
+                }
+                out.push(item);
+            }
+            for (k, kind) in [
+                ItemKind::Proposal,
+                ItemKind::Signature,
+                ItemKind::Approval,
+                ItemKind::Form,
+                ItemKind::Message,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                out.push(Item::action(
+                    format!("{}-a{k}", c.id).parse().unwrap(),
+                    c.id.clone(),
+                    kind,
+                    d(2026, 2, 1) + Duration::days(k as i64 * 11),
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_shipped_template_compiles() {
+        let messages = Messages::new(&Policy::new(TimeZone::UTC)).unwrap();
+        let missing: Vec<_> = messages
+            .names
+            .iter()
+            .filter(|n| !messages.compiled.contains_key(*n))
+            .collect();
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn compiled_templates_render_the_bytes_handlebars_renders() {
+        let policy = policy();
+        let messages = Messages::new(&policy).unwrap();
+        let planner = Planner::new(&policy).unwrap();
+        let clients = clients();
+        let items = items(&clients);
+        let link = RenderOptions::default().with_payment_link("https://pay.example/?a=1&b=<2>");
+        let mut compared = 0;
+        let mut kinds = HashSet::new();
+        for day in [d(2026, 1, 20), d(2026, 3, 1), d(2026, 4, 15), d(2026, 6, 1)] {
+            let now = Utc.from_utc_datetime(&day.and_hms_opt(15, 0, 0).unwrap());
+            let plan = planner
+                .plan(&clients, &items, &[], now, Horizon::days(45))
+                .unwrap();
+            for event in plan.events() {
+                let client = clients.iter().find(|c| c.id == event.client).unwrap();
+                let kind = context::kind_of(event);
+                let (base, has_html) = messages.pick(event.rule.as_str(), kind, &event.locale).unwrap();
+                for options in [&RenderOptions::default(), &link] {
+                    let fast = messages
+                        .render_compiled(&base, has_html, event, client, options)
+                        .unwrap_or_else(|| panic!("{base} did not render compiled"));
+                    let slow = messages
+                        .render_handlebars(&base, has_html, event, client, options)
+                        .unwrap();
+                    assert_eq!(fast, slow, "{base} for {}", event.key);
+                    compared += 1;
+                }
+                kinds.insert((kind.name(), base.starts_with("kind")));
+            }
+        }
+        assert!(compared > 500, "{compared}");
+        assert!(kinds.len() >= 16, "{kinds:?}");
+    }
+
+    #[test]
+    fn a_field_of_a_missing_value_is_left_to_handlebars_strict_mode() {
+        let mut policy =
+            Policy::new(TimeZone::UTC).with_rule(Rule::pending_action("pending".parse().unwrap()));
+        policy.templates = vec![TemplateSpec {
+            rule: None,
+            kind: Some(TemplateKind::PendingProposal),
+            locale: "en".into(),
+            subject: "Proposal {{item.number}}".into(),
+            text: "Worth {{item.total.amount}}".into(),
+            html: None,
+        }];
+        let messages = Messages::new(&policy).unwrap();
+        let planner = Planner::new(&policy).unwrap();
+        let client = Client::new("acme".parse().unwrap(), "ACME")
+            .with_locale("en")
+            .with_contact(Contact::new("Ana", "ana@acme.example"));
+        let item = Item::action(
+            "P-1".parse().unwrap(),
+            client.id.clone(),
+            ItemKind::Proposal,
+            d(2026, 3, 2),
+        );
+        let now = Utc.with_ymd_and_hms(2026, 3, 5, 15, 0, 0).unwrap();
+        let event = planner
+            .preview(&"pending".parse().unwrap(), &client, &item, now)
+            .unwrap();
+        let (base, html) = messages
+            .pick("pending", TemplateKind::PendingProposal, "en")
+            .unwrap();
+        let options = RenderOptions::default();
+        assert_eq!(
+            messages.render_compiled(&base, html, &event, &client, &options),
+            None
+        );
+        assert!(matches!(
+            messages.render(&event, &client, &options),
+            Err(MessageError::Render { .. })
+        ));
+    }
 }
