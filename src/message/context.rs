@@ -237,14 +237,7 @@ mod tests {
 
     #[test]
     fn names_are_the_serialized_ones() {
-        for kind in [
-            ItemKind::Invoice,
-            ItemKind::Proposal,
-            ItemKind::Signature,
-            ItemKind::Approval,
-            ItemKind::Form,
-            ItemKind::Message,
-        ] {
+        for kind in ItemKind::ALL {
             assert_eq!(json!(kind), json!(kind_name(kind)));
         }
         for state in [
