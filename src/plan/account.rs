@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::plan::event::{StandingInfo, StatementInfo};
+use crate::plan::explain::key_is;
 use crate::standing::{ClientStanding, StandingState};
 use crate::statement::expand;
 
@@ -25,8 +26,8 @@ const STATEMENT_REACH_DAYS: u64 = 400;
 pub(super) struct Occurrences {
     from: NaiveDate,
     to: NaiveDate,
-    policy: Vec<Vec<NaiveDate>>,
-    overrides: HashMap<(usize, String), Vec<NaiveDate>>,
+    policy: Vec<Arc<[NaiveDate]>>,
+    overrides: HashMap<(usize, String), Arc<[NaiveDate]>>,
 }
 
 impl Occurrences {
@@ -40,7 +41,7 @@ impl Occurrences {
         let policy = planner
             .statements
             .iter()
-            .map(|set| expand(set, from, to))
+            .map(|set| Arc::from(expand(set, from, to)))
             .collect();
         Self {
             from,
@@ -56,18 +57,18 @@ impl Occurrences {
         index: usize,
         client: &Client,
         rrule: Option<&str>,
-    ) -> Result<Vec<NaiveDate>, ValidationError> {
+    ) -> Result<Arc<[NaiveDate]>, ValidationError> {
         let Some(rrule) = rrule else {
-            return Ok(self.policy.get(index).cloned().unwrap_or_default());
+            return Ok(self.policy.get(index).cloned().unwrap_or_else(|| Arc::from([])));
         };
         if let Some(dates) = self.overrides.get(&(index, rrule.to_owned())) {
             return Ok(dates.clone());
         }
         let Some(st) = planner.policy.statements.get(index) else {
-            return Ok(Vec::new());
+            return Ok(Arc::from([]));
         };
         let set = crate::statement::compile(&format!("{} (client {})", st.id, client.id), rrule, st.start)?;
-        let dates = expand(&set, self.from, self.to);
+        let dates: Arc<[NaiveDate]> = Arc::from(expand(&set, self.from, self.to));
         self.overrides.insert((index, rrule.to_owned()), dates.clone());
         Ok(dates)
     }
@@ -269,21 +270,28 @@ impl Planner {
             // Occurrences up to today not yet sent: the latest goes (today's, or a missed one
             // on catch-up); the older ones are superseded by it.
             let mut unsent_past: Vec<NaiveDate> = Vec::new();
-            for d in dates {
-                let key = client_key(&st.id, client, d);
-                if mine.iter().any(|s| *s.key == key) {
+            for &d in dates.iter() {
+                let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
+                let past = scheduled <= cx.today;
+                // Gone, and not after the last one sent: nothing to say (and no key to make).
+                if past && last_sent.is_some_and(|l| l >= d) {
                     continue;
                 }
-                let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
-                if scheduled <= cx.today {
-                    if last_sent.is_none_or(|l| l < d) {
-                        unsent_past.push(d);
-                    }
+                if mine.iter().any(|s| {
+                    key_is(s.key.as_str(), |k| {
+                        cat!(k, st.id, "/", client.id.as_str(), "/", d)
+                    })
+                }) {
+                    continue;
+                }
+                if past {
+                    unsent_past.push(d);
                     continue;
                 }
                 if scheduled > cx.end_date {
                     break;
                 }
+                let key = client_key(&st.id, client, d);
                 self.statement_notice(cx, ctxs, st, d, key, block.clone(), mask, plan);
             }
             if let Some((&latest, older)) = unsent_past.split_last() {

@@ -122,6 +122,22 @@ pub(crate) fn key_with(write: impl FnOnce(&mut String)) -> EventKey {
     })
 }
 
+/// Whether `key` is the key `write` would make, without making it.
+pub(crate) fn key_is(key: &str, write: impl FnOnce(&mut String)) -> bool {
+    KEY.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut s) => {
+            s.clear();
+            write(&mut s);
+            *s == key
+        }
+        Err(_) => {
+            let mut s = String::new();
+            write(&mut s);
+            s == key
+        }
+    })
+}
+
 /// The key of an event about one item: `rule/item/occurrence`.
 pub(crate) fn single_key(rule: &RuleId, item: &Item, occurrence: u32) -> EventKey {
     key_with(|s| cat!(s, *rule, "/", item.id.as_str(), "/", occurrence))
