@@ -4,7 +4,8 @@
 //! For each size: the input's size is the growth of the resident set while the portfolio is
 //! built; the peak is read after the high-water mark is reset (`/proc/self/clear_refs`) and
 //! one plan is computed and dropped. The plan's own peak is that mark above the resident set
-//! before planning: the working state plus the plan it returns.
+//! before planning: the working state plus the plan it returns; "plan held" is what the
+//! returned plan alone keeps resident.
 //!
 //! Run: `cargo bench --bench memory` (sizes from `DUNNING_BENCH_SIZES`, default 1000000).
 
@@ -42,7 +43,7 @@ fn main() {
     let sizes = sizes(&[1_000_000]);
     let planner = Planner::new(&policy()).expect("the benchmark policy is valid");
     let now = Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap();
-    println!("size       case    input MiB  plan peak MiB  peak/input  records  history");
+    println!("size       case    input MiB  plan peak MiB  peak/input  plan held MiB  records  history");
     for n in sizes {
         let Some((before, _)) = rss() else {
             eprintln!("no /proc/self/status here: peak memory is measured on Linux only");
@@ -69,14 +70,16 @@ fn main() {
                 .plan(&p.clients, &p.items, &p.history, now, Horizon::NONE)
                 .expect("the benchmark portfolio is valid");
             let records = plan.due().len() + plan.upcoming().len() + plan.suppressed().len();
+            let Some((held, _)) = rss() else { return };
             drop(plan);
             let Some((_, peak)) = rss() else { return };
             let used = peak.saturating_sub(base);
             println!(
-                "{n:<10} {case:<7} {:>9.1} {:>14.1} {:>11.2} {records:>8} {:>8}",
+                "{n:<10} {case:<7} {:>9.1} {:>14.1} {:>11.2} {:>14.1} {records:>8} {:>8}",
                 mib(input),
                 mib(used),
                 used as f64 / input as f64,
+                mib(held.saturating_sub(base)),
                 p.history.len()
             );
         }
