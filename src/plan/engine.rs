@@ -583,9 +583,19 @@ impl Planner {
         // Items bucketed by client rank, each bucket in id order.
         let mut item_rank = Vec::with_capacity(items.len());
         let mut unknown: Option<&Item> = None;
+        // Hosts often list items client by client: a run of one client needs one lookup.
+        let mut run: Option<(&str, usize)> = None;
         for it in items {
-            match by_id.get(it.client.as_str()) {
-                Some(&r) => item_rank.push(r),
+            let client = it.client.as_str();
+            let found = match run {
+                Some((c, r)) if c == client => Some(r),
+                _ => by_id.get(client).copied(),
+            };
+            match found {
+                Some(r) => {
+                    run = Some((client, r));
+                    item_rank.push(r);
+                }
                 None => {
                     item_rank.push(usize::MAX);
                     if unknown.is_none_or(|u| it.id < u.id) {
@@ -1066,7 +1076,6 @@ impl Planner {
                 for &s in members.iter() {
                     winner_key.insert(s, key.clone());
                 }
-                let event = self.build_event(&cx, &ctxs, &scratch.slots, members, key.clone());
                 let already = if rule.group {
                     hist.group_keys.contains(key.as_str())
                 } else {
@@ -1094,6 +1103,14 @@ impl Planner {
                             report_adjustments(&cx, rule, ctxs[sl.item].item, &key, c, out);
                         }
                     }
+                    // The candidate is spent: its adjustments move into the event.
+                    let adjustments = scratch.slots[members[0]]
+                        .cand
+                        .as_mut()
+                        .map(|c| std::mem::take(&mut c.adjustments))
+                        .unwrap_or_default();
+                    let event =
+                        self.build_event(&cx, &ctxs, &scratch.slots, members, key.clone(), adjustments);
                     last_client_send = Some(day);
                     if event.send_on < cx.first_future {
                         plan.due.push(event);
@@ -1528,6 +1545,7 @@ impl Planner {
         slots: &[Slot],
         members: &[usize],
         key: EventKey,
+        adjustments: Vec<Adjustment>,
     ) -> Event {
         let first = &slots[members[0]];
         let rule = &self.rules[first.rule];
@@ -1562,7 +1580,6 @@ impl Planner {
         let recipients = cx.recipients(first.roles_mask);
         let first_ctx = &ctxs[first.item];
         let stage = stage_of(rule.anchor, scheduled, first_ctx.due);
-        let adjustments = fc.map(|c| c.adjustments.clone()).unwrap_or_default();
         Event {
             key,
             rule: rule.id.clone(),
