@@ -256,6 +256,11 @@ fn plan(w: &World) -> Plan {
 
 proptest! {
     #[test]
+    fn plans_read_back_from_json_and_carry_their_explanations(w in world_strategy()) {
+        assert_round_trips(&plan(&w));
+    }
+
+    #[test]
     fn deterministic_and_input_order_independent(w in world_strategy(), seed in any::<u64>()) {
         let a = serde_json::to_string(&plan(&w)).unwrap();
         prop_assert_eq!(&a, &serde_json::to_string(&plan(&w)).unwrap());
