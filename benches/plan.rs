@@ -1,5 +1,7 @@
 //! Plan computation over generated portfolios, compared in the same run with a bare scan of
-//! the same input (summing balances), so the ratio holds on a noisy machine.
+//! the same input (summing balances), so the ratio holds on a noisy machine, and with two
+//! lower bounds of the planner's work in its data model: building the plan's records alone,
+//! and finding the history's items alone.
 //!
 //! Run: `cargo bench --bench plan`.
 
@@ -16,6 +18,45 @@ fn bare_scan(items: &[Item]) -> i64 {
     items
         .iter()
         .map(|i| i.total.map_or(0, |t| t.minor()) - i.applied.iter().map(|a| a.amount.minor()).sum::<i64>())
+        .sum()
+}
+
+/// What a plan's records alone cost: each event and suppression built afresh (its own key,
+/// item list and adjustments, as the planner builds them) and dropped, with no planning.
+fn records_only(plan: &Plan) -> usize {
+    let fresh = |e: &Event| Event {
+        key: EventKey::from(e.key.as_str()),
+        items: e.items.to_vec(),
+        why: Why {
+            adjustments: e.why.adjustments.to_vec(),
+            ..e.why.clone()
+        },
+        ..e.clone()
+    };
+    let due: Vec<Event> = plan.due().iter().map(fresh).collect();
+    let suppressed: Vec<Suppressed> = plan
+        .suppressed()
+        .iter()
+        .map(|s| Suppressed {
+            key: EventKey::from(s.key.as_str()),
+            ..s.clone()
+        })
+        .collect();
+    due.len() + suppressed.len()
+}
+
+/// What finding each history entry's items costs alone: one hash lookup per entry by item id.
+fn history_join_only(items: &[Item], history: &[HistoryEntry]) -> u64 {
+    let mut pos: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+    pos.reserve(items.len());
+    for (i, it) in items.iter().enumerate() {
+        pos.insert(it.id.as_str(), u32::try_from(i).unwrap_or(u32::MAX));
+    }
+    history
+        .iter()
+        .flat_map(|h| &h.items)
+        .filter_map(|hi| pos.get(hi.item.as_str()))
+        .map(|&p| u64::from(p))
         .sum()
 }
 
@@ -64,6 +105,10 @@ fn bench_plan(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("bare_scan", n), &p, |b, p| {
             b.iter(|| bare_scan(black_box(&p.items)))
         });
+        // Lower bounds of the cold plan in this data model: its records, built and dropped.
+        group.bench_with_input(BenchmarkId::new("records_only", n), &due_only, |b, plan| {
+            b.iter(|| records_only(black_box(plan)))
+        });
         let steady_history = steady_history(&planner, &p, now);
         let cold_history = std::mem::replace(&mut p.history, steady_history);
         let steady = planner
@@ -81,6 +126,10 @@ fn bench_plan(c: &mut Criterion) {
                     .plan(&p.clients, &p.items, &p.history, black_box(now), Horizon::NONE)
                     .unwrap()
             })
+        });
+        // A lower bound of the steady plan: finding the history's items, nothing else.
+        group.bench_with_input(BenchmarkId::new("history_join_only", n), &p, |b, p| {
+            b.iter(|| history_join_only(&p.items, black_box(&p.history)))
         });
         group.bench_with_input(BenchmarkId::new("plan_30_days_steady", n), &p, |b, p| {
             b.iter(|| {
