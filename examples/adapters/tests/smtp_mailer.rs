@@ -252,3 +252,142 @@ async fn the_dispatcher_retries_a_451_and_gives_up_on_a_550() {
         Some(Delivery::Failed { .. })
     ));
 }
+
+/// aiosmtpd, a fuller SMTP server, with a handler that parses each message with Python's
+/// `email` package and writes what it found as a JSON line.
+const AIOSMTPD: &str = r#"
+import email, json, sys, time
+from email import policy
+from aiosmtpd.controller import Controller
+
+out_path, port = sys.argv[1], int(sys.argv[2])
+
+class Parse:
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        parts = []
+        for part in msg.walk():
+            if part.is_multipart():
+                continue
+            text = part.get_content() if part.get_content_maintype() == "text" else None
+            parts.append({
+                "type": part.get_content_type(),
+                "filename": part.get_filename(),
+                "bytes": len(part.get_payload(decode=True) or b""),
+                "text": text,
+            })
+        record = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": sorted(envelope.rcpt_tos),
+            "headers": {k: str(v) for k, v in msg.items()},
+            "defects": [type(d).__name__ for d in msg.defects],
+            "parts": parts,
+        }
+        with open(out_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        return "250 Message accepted for delivery"
+
+controller = Controller(Parse(), hostname="127.0.0.1", port=port)
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"#;
+
+/// The same message through aiosmtpd, parsed by Python's `email` package: well-formed MIME,
+/// the headers and parts a mail client reads. Runs where `python3 -m pip install aiosmtpd`
+/// was done; `.ci/run` does it and sets `DUNNING_REQUIRE_AIOSMTPD`, so CI never skips it.
+#[tokio::test]
+async fn aiosmtpd_parses_well_formed_mime_with_every_header_and_part() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let have = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert!(
+            std::env::var_os("DUNNING_REQUIRE_AIOSMTPD").is_none(),
+            "DUNNING_REQUIRE_AIOSMTPD is set but python3 cannot import aiosmtpd"
+        );
+        eprintln!("aiosmtpd not installed (python3 -m pip install aiosmtpd): skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("dunning-aiosmtpd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("server.py");
+    std::fs::write(&script, AIOSMTPD).unwrap();
+    let out = dir.join("received.jsonl");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("python3")
+        .arg(&script)
+        .arg(&out)
+        .arg(port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+
+    let path = attachment();
+    let m = message(&path);
+    SmtpMailer::localhost(port, from()).send(&m).await.unwrap();
+    drop(server.stdin.take()); // aiosmtpd stops once its input closes
+    server.wait().unwrap();
+
+    let line = std::fs::read_to_string(&out).unwrap();
+    let got: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(got["mail_from"], "cobranza@andinos.example");
+    assert_eq!(
+        got["rcpt_tos"],
+        serde_json::json!([
+            "auditoria@andinos.example",
+            "billing@acme.example",
+            "copia@andinos.example"
+        ])
+    );
+    assert_eq!(got["defects"], serde_json::json!([]), "{got}");
+    let h = &got["headers"];
+    assert_eq!(h["From"], "Cobranza Andinos <cobranza@andinos.example>");
+    assert_eq!(h["Cc"], "copia@andinos.example");
+    assert_eq!(h["Reply-To"], "pagos@andinos.example");
+    assert_eq!(
+        h["Subject"],
+        m.subject.as_str(),
+        "decoded back to the rendered subject"
+    );
+    assert_eq!(h["Message-ID"], "<overdue_F-1001_1@dunning.local>");
+    assert!(h.get("Bcc").is_none(), "bcc stays out of the headers");
+    let parts = got["parts"].as_array().unwrap();
+    // Text travels in SMTP's canonical form, lines ending in CRLF.
+    let body = |t: &str| {
+        let part = parts
+            .iter()
+            .find(|p| p["type"] == t)
+            .unwrap_or_else(|| panic!("{t}: {got}"));
+        part["text"].as_str().unwrap().replace("\r\n", "\n")
+    };
+    assert_eq!(body("text/plain").trim_end(), m.text.trim_end());
+    assert_eq!(
+        body("text/html").trim_end(),
+        m.html.as_deref().unwrap().trim_end()
+    );
+    let file = parts.iter().find(|p| !p["filename"].is_null()).unwrap();
+    assert_eq!(
+        file["filename"],
+        path.file_name().unwrap().to_string_lossy().as_ref()
+    );
+    assert_eq!(file["bytes"], b"%PDF-1.4 factura de prueba".len());
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_dir_all(dir);
+}
