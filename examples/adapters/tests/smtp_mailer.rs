@@ -135,8 +135,13 @@ fn message(attachment: &std::path::Path) -> Message {
         .unwrap()
 }
 
+/// A fresh attachment file for one test (tests run in parallel and each removes its own).
 fn attachment() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("dunning-smtp-{}-F-1001.pdf", std::process::id()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("dunning-smtp-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("F-1001.pdf");
     std::fs::write(&path, b"%PDF-1.4 factura de prueba").unwrap();
     path
 }
@@ -186,7 +191,7 @@ async fn delivers_to_a_real_server_with_headers_and_attachment() {
         )),
         "{text}"
     );
-    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[tokio::test]
@@ -207,7 +212,7 @@ async fn a_451_is_transient_and_a_550_permanent() {
         .port();
     let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
     assert!(err.is_transient(), "{err}");
-    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[tokio::test]
@@ -388,6 +393,6 @@ async fn aiosmtpd_parses_well_formed_mime_with_every_header_and_part() {
         path.file_name().unwrap().to_string_lossy().as_ref()
     );
     assert_eq!(file["bytes"], b"%PDF-1.4 factura de prueba".len());
-    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
     let _ = std::fs::remove_dir_all(dir);
 }
