@@ -217,6 +217,12 @@ impl Part {
 /// Compiled templates for a policy: the host's and the crate's defaults in Spanish and
 /// English, checked against the known variables when loaded, rendered many times.
 ///
+/// Templates are handlebars. Those that use only variables, `{{money x}}`, `{{date x}}`,
+/// `{{#if}}`/`{{#unless}}` (with `{{else}}`) and `{{#each items}}`/`{{#each totals}}` (the
+/// shipped ones do) render straight from the event, about ten times faster than through
+/// handlebars' JSON data and with the same output; any other construct is rendered by
+/// handlebars.
+///
 /// # Example
 /// ```
 /// use chrono::{NaiveDate, TimeZone as _, Utc};
