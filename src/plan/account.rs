@@ -113,9 +113,20 @@ fn event_item(ic: &ItemCtx<'_>) -> EventItem {
     }
 }
 
+/// The event items of `listed`, in a list of exactly their number: a notice lists many items,
+/// and a list grown by doubling would copy them and keep up to half again unused.
+fn exact<'a>(listed: impl Iterator<Item = &'a ItemCtx<'a>> + Clone) -> Vec<EventItem> {
+    let mut items = Vec::with_capacity(listed.clone().count());
+    items.extend(listed.map(event_item));
+    items
+}
+
 /// Items that still owe money and are collected (not older than the collection start for
 /// past items), in id order: what a statement lists.
-fn owing<'a>(ctxs: &'a [ItemCtx<'a>], policy: &'a Policy) -> impl Iterator<Item = &'a ItemCtx<'a>> + 'a {
+fn owing<'a>(
+    ctxs: &'a [ItemCtx<'a>],
+    policy: &'a Policy,
+) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
     let start = policy.collection.past_items;
     ctxs.iter().filter(move |c| {
         c.status.is_pending()
@@ -130,7 +141,7 @@ fn chased<'a>(
     ctxs: &'a [ItemCtx<'a>],
     policy: &'a Policy,
     on: NaiveDate,
-) -> impl Iterator<Item = &'a ItemCtx<'a>> + 'a {
+) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
     owing(ctxs, policy).filter(move |c| c.item.reminders && !c.item.pauses.iter().any(|p| p.is_active(on)))
 }
 
@@ -352,11 +363,11 @@ impl Planner {
             }
             return;
         }
-        let items: Vec<EventItem> = owing(ctxs, &self.policy)
-            .filter(|c| c.item.issued_on <= send_on)
-            .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
-            .map(event_item)
-            .collect();
+        let items = exact(
+            owing(ctxs, &self.policy)
+                .filter(|c| c.item.issued_on <= send_on)
+                .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on)),
+        );
         if items.is_empty() {
             if cx.in_window(send_on) {
                 plan.suppressed.push(client_suppressed(
@@ -488,10 +499,8 @@ impl Planner {
                 continue;
             }
             let days_overdue = (send_on - oldest_due).num_days();
-            let items: Vec<EventItem> = chased(ctxs, &self.policy, send_on)
-                .filter(|c| c.due.is_some_and(|d| d < send_on))
-                .map(event_item)
-                .collect();
+            let items =
+                exact(chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on)));
             if !items.iter().any(|i| i.item == oldest.id) {
                 // The item that puts the client there is paused that day: nothing to say yet.
                 continue;

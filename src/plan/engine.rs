@@ -1107,7 +1107,12 @@ impl Planner {
                     let adjustments = scratch.slots[members[0]]
                         .cand
                         .as_mut()
-                        .map(|c| std::mem::take(&mut c.adjustments))
+                        .map(|c| {
+                            let mut a = std::mem::take(&mut c.adjustments);
+                            // Grown by pushes; an event keeps exactly what it says.
+                            a.shrink_to_fit();
+                            a
+                        })
                         .unwrap_or_default();
                     let event =
                         self.build_event(&cx, &ctxs, &scratch.slots, members, key.clone(), adjustments);
