@@ -644,7 +644,7 @@ mod tests {
             spec(
                 TemplateKind::Statement,
                 "fr",
-                "{{#if statement.overdue_only}}vencidos{{else}}todo{{/if}}",
+                "{{#if statement.overdue_only}}vencidos{{else if late_fee}}recargo{{else}}todo{{/if}}",
                 "{{#each totals}}{{money balance}} / {{money overdue}}\n{{/each}}",
                 None,
             ),
