@@ -144,6 +144,17 @@ fn bench_plan(c: &mut Criterion) {
                     .unwrap()
             })
         });
+        // The same history as a store ordered by item would list it.
+        p.history.sort_by(|a, b| {
+            (a.items.first().map(|i| &i.item), a.sent_at).cmp(&(b.items.first().map(|i| &i.item), b.sent_at))
+        });
+        group.bench_with_input(BenchmarkId::new("plan_due_now_steady_by_item", n), &p, |b, p| {
+            b.iter(|| {
+                planner
+                    .plan(&p.clients, &p.items, &p.history, black_box(now), Horizon::NONE)
+                    .unwrap()
+            })
+        });
         p.history = cold_history;
     }
     group.finish();

@@ -736,6 +736,7 @@ impl Planner {
         let grouped = self.rules.iter().any(|r| r.group);
         // Hosts often list history client by client: a run of one client needs one lookup.
         let mut run: Option<(&str, DateTime<Utc>)> = None;
+        let mut last_item: Option<(&str, Option<u32>)> = None;
         for h in history {
             if grouped && h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
                 index.group_keys.insert(h.key.as_str());
@@ -773,8 +774,19 @@ impl Planner {
                 }
             }
             for hi in &h.items {
-                // History of items not planned now (paid and gone, deleted) is not needed.
-                let Some(&pos) = item_pos.get(hi.item.as_str()) else {
+                // Hosts that list history item by item (a store ordered by item) need one
+                // lookup per item; history of items not planned now (paid and gone,
+                // deleted) is not needed.
+                let id = hi.item.as_str();
+                let pos = match last_item {
+                    Some((last, pos)) if last == id => pos,
+                    _ => {
+                        let found = item_pos.get(id).copied();
+                        last_item = Some((id, found));
+                        found
+                    }
+                };
+                let Some(pos) = pos else {
                     continue;
                 };
                 let (Ok(at), Some(head)) =
