@@ -541,6 +541,9 @@ impl Planner {
     /// of what was sent, with a forecast up to `now + horizon`.
     ///
     /// The result depends only on the arguments; the order of the slices does not matter.
+    /// Speed does: items listed client by client and history listed item by item (as a store
+    /// ordered by client and by item gives them) need one lookup per run instead of one per
+    /// entry, which saves a fifth of a large steady-state plan.
     ///
     /// # Errors
     /// The first invalid input, in id order: duplicate ids, an item of an unknown client, an
