@@ -305,77 +305,73 @@ fn money_part(rest: &[&str]) -> Option<MoneyPart> {
 }
 
 fn item_field(names: &[&str]) -> Option<ItemField> {
-    let (first, rest) = names.split_first()?;
-    let leaf = |f: ItemField| rest.is_empty().then_some(f);
-    match *first {
-        "id" => leaf(ItemField::Id),
-        "number" => leaf(ItemField::Number),
-        "kind" => leaf(ItemField::Kind),
-        "issued_on" => leaf(ItemField::IssuedOn),
-        "due_on" => leaf(ItemField::DueOn),
-        "total" => money_part(rest).map(ItemField::Total),
-        "paid" => money_part(rest).map(ItemField::Paid),
-        "balance" => money_part(rest).map(ItemField::Balance),
-        "late_fee" => money_part(rest).map(ItemField::LateFee),
-        "days_until_due" => leaf(ItemField::DaysUntilDue),
-        "days_past_due" => leaf(ItemField::DaysPastDue),
-        "overdue" => leaf(ItemField::Overdue),
-        "occurrence" => leaf(ItemField::Occurrence),
+    use ItemField as I;
+    match names {
+        ["id"] => Some(I::Id),
+        ["number"] => Some(I::Number),
+        ["kind"] => Some(I::Kind),
+        ["issued_on"] => Some(I::IssuedOn),
+        ["due_on"] => Some(I::DueOn),
+        ["total", rest @ ..] => money_part(rest).map(I::Total),
+        ["paid", rest @ ..] => money_part(rest).map(I::Paid),
+        ["balance", rest @ ..] => money_part(rest).map(I::Balance),
+        ["late_fee", rest @ ..] => money_part(rest).map(I::LateFee),
+        ["days_until_due"] => Some(I::DaysUntilDue),
+        ["days_past_due"] => Some(I::DaysPastDue),
+        ["overdue"] => Some(I::Overdue),
+        ["occurrence"] => Some(I::Occurrence),
         _ => None,
     }
 }
 
 fn total_field(names: &[&str]) -> Option<TotalField> {
-    let (first, rest) = names.split_first()?;
-    match *first {
-        "currency" => rest.is_empty().then_some(TotalField::Currency),
-        "balance" => money_part(rest).map(TotalField::Balance),
-        "overdue" => money_part(rest).map(TotalField::Overdue),
+    match names {
+        ["currency"] => Some(TotalField::Currency),
+        ["balance", rest @ ..] => money_part(rest).map(TotalField::Balance),
+        ["overdue", rest @ ..] => money_part(rest).map(TotalField::Overdue),
         _ => None,
     }
 }
 
 fn root_field(names: &[&str]) -> Option<RootField> {
     use RootField as R;
-    let leaf = |f: R| (names.len() == 1).then_some(f);
-    let child = |f: R| (names.len() == 2).then_some(f);
     match names {
-        ["locale", ..] => leaf(R::Locale),
-        ["kind", ..] => leaf(R::Kind),
-        ["rule", ..] => leaf(R::Rule),
-        ["key", ..] => leaf(R::Key),
-        ["send_on", ..] => leaf(R::SendOn),
-        ["occurrence", ..] => leaf(R::Occurrence),
-        ["count", ..] => leaf(R::Count),
-        ["client", "id", ..] => child(R::ClientId),
-        ["client", "name", ..] => child(R::ClientName),
-        ["contact", "name", ..] => child(R::ContactName),
-        ["contact", "email", ..] => child(R::ContactEmail),
+        ["locale"] => Some(R::Locale),
+        ["kind"] => Some(R::Kind),
+        ["rule"] => Some(R::Rule),
+        ["key"] => Some(R::Key),
+        ["send_on"] => Some(R::SendOn),
+        ["occurrence"] => Some(R::Occurrence),
+        ["count"] => Some(R::Count),
+        ["client", "id"] => Some(R::ClientId),
+        ["client", "name"] => Some(R::ClientName),
+        ["contact", "name"] => Some(R::ContactName),
+        ["contact", "email"] => Some(R::ContactEmail),
         ["item"] => Some(R::Item),
         ["item", rest @ ..] => item_field(rest).map(R::FirstItem),
-        ["items", ..] => leaf(R::Items),
+        ["items"] => Some(R::Items),
         ["amount_due", rest @ ..] => money_part(rest).map(R::AmountDue),
         ["late_fee", rest @ ..] => money_part(rest).map(R::LateFee),
-        ["totals", ..] => leaf(R::Totals),
-        ["company", "name", ..] => child(R::CompanyName),
-        ["company", "address", ..] => child(R::CompanyAddress),
-        ["company", "phone", ..] => child(R::CompanyPhone),
-        ["company", "website", ..] => child(R::CompanyWebsite),
-        ["company", "email", ..] => child(R::CompanyEmail),
-        ["branding", "logo_url", ..] => child(R::LogoUrl),
-        ["branding", "logo_alignment", ..] => child(R::LogoAlignment),
-        ["branding", "primary_color", ..] => child(R::PrimaryColor),
-        ["branding", "secondary_color", ..] => child(R::SecondaryColor),
-        ["payment_instructions", ..] => leaf(R::PaymentInstructions),
-        ["reply_to", ..] => leaf(R::ReplyTo),
-        ["payment_link", ..] => leaf(R::PaymentLink),
-        ["statement", "period", ..] => child(R::StatementPeriod),
-        ["statement", "overdue_only", ..] => child(R::StatementOverdueOnly),
-        ["standing", "state", ..] => child(R::StandingState),
-        ["standing", "days_overdue", ..] => child(R::StandingDaysOverdue),
-        ["standing", "closing_soon_after_days", ..] => child(R::StandingClosingSoonAfter),
-        ["standing", "closed_after_days", ..] => child(R::StandingClosedAfter),
-        ["standing", "oldest_item", ..] => child(R::StandingOldestItem),
+        ["totals"] => Some(R::Totals),
+        ["company", "name"] => Some(R::CompanyName),
+        ["company", "address"] => Some(R::CompanyAddress),
+        ["company", "phone"] => Some(R::CompanyPhone),
+        ["company", "website"] => Some(R::CompanyWebsite),
+        ["company", "email"] => Some(R::CompanyEmail),
+        ["branding", "logo_url"] => Some(R::LogoUrl),
+        ["branding", "logo_alignment"] => Some(R::LogoAlignment),
+        ["branding", "primary_color"] => Some(R::PrimaryColor),
+        ["branding", "secondary_color"] => Some(R::SecondaryColor),
+        ["payment_instructions"] => Some(R::PaymentInstructions),
+        ["reply_to"] => Some(R::ReplyTo),
+        ["payment_link"] => Some(R::PaymentLink),
+        ["statement", "period"] => Some(R::StatementPeriod),
+        ["statement", "overdue_only"] => Some(R::StatementOverdueOnly),
+        ["standing", "state"] => Some(R::StandingState),
+        ["standing", "days_overdue"] => Some(R::StandingDaysOverdue),
+        ["standing", "closing_soon_after_days"] => Some(R::StandingClosingSoonAfter),
+        ["standing", "closed_after_days"] => Some(R::StandingClosedAfter),
+        ["standing", "oldest_item"] => Some(R::StandingOldestItem),
         _ => None,
     }
 }

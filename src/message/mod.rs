@@ -6,7 +6,7 @@ mod defaults;
 mod format;
 mod schema;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason, html_escape,
@@ -212,6 +212,11 @@ impl Part {
             Part::Html => "html",
         }
     }
+
+    /// Its place in a template set's list of parts.
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// Compiled templates for a policy: the host's and the crate's defaults in Spanish and
@@ -251,17 +256,31 @@ impl Part {
 pub struct Messages {
     html: Handlebars<'static>,
     text: Handlebars<'static>,
-    names: HashSet<String>,
-    /// The templates in the subset that renders without handlebars, by name.
-    compiled: HashMap<String, compiled::Compiled>,
+    /// The template sets, by name (`rule overdue, es-CL`).
+    sets: HashMap<String, TemplateSet>,
     policy: Policy,
 }
 
-/// A template's name, which error messages show: `rule overdue, es-CL, subject`.
-fn template_name(origin: &str, target: &str, locale: &str, part: Part) -> String {
-    part_name(&format!("{origin} {target}, {locale}"), part)
+/// The parts of one template set that were loaded, and those among them in the subset that
+/// renders without handlebars.
+#[derive(Debug, Default)]
+struct TemplateSet {
+    loaded: [bool; 3],
+    compiled: [Option<compiled::Compiled>; 3],
 }
 
+impl TemplateSet {
+    fn has(&self, part: Part) -> bool {
+        self.loaded[part.index()]
+    }
+}
+
+/// A template set's name: `rule overdue, es-CL`.
+fn template_base(origin: &str, target: &str, locale: &str) -> String {
+    format!("{origin} {target}, {locale}")
+}
+
+/// A template's name, which error messages show: `rule overdue, es-CL, subject`.
 fn part_name(base: &str, part: Part) -> String {
     format!("{base}, {}", part.name())
 }
@@ -291,28 +310,16 @@ impl Messages {
         let mut me = Self {
             html,
             text,
-            names: HashSet::new(),
-            compiled: HashMap::new(),
+            sets: HashMap::new(),
             policy: policy.clone(),
         };
         for kind in TemplateKind::ALL {
             for lang in defaults::LANGUAGES {
                 let (subject, text, html) = defaults::template(kind, lang);
-                me.add(
-                    &template_name("default", kind.name(), lang, Part::Subject),
-                    &subject,
-                    Part::Subject,
-                )?;
-                me.add(
-                    &template_name("default", kind.name(), lang, Part::Text),
-                    &text,
-                    Part::Text,
-                )?;
-                me.add(
-                    &template_name("default", kind.name(), lang, Part::Html),
-                    &html,
-                    Part::Html,
-                )?;
+                let base = template_base("default", kind.name(), lang);
+                me.add(&base, &subject, Part::Subject)?;
+                me.add(&base, &text, Part::Text)?;
+                me.add(&base, &html, Part::Html)?;
             }
         }
         for (index, spec) in policy.templates.iter().enumerate() {
@@ -334,17 +341,18 @@ impl Messages {
                     });
                 }
             };
-            let name = |part| template_name(target.0, &target.1, &spec.locale, part);
-            me.add(&name(Part::Subject), &spec.subject, Part::Subject)?;
-            me.add(&name(Part::Text), &spec.text, Part::Text)?;
+            let base = template_base(target.0, &target.1, &spec.locale);
+            me.add(&base, &spec.subject, Part::Subject)?;
+            me.add(&base, &spec.text, Part::Text)?;
             if let Some(h) = &spec.html {
-                me.add(&name(Part::Html), h, Part::Html)?;
+                me.add(&base, h, Part::Html)?;
             }
         }
         Ok(me)
     }
 
-    fn add(&mut self, name: &str, source: &str, part: Part) -> Result<(), MessageError> {
+    fn add(&mut self, base: &str, source: &str, part: Part) -> Result<(), MessageError> {
+        let name = &part_name(base, part);
         let tpl = Template::compile(source).map_err(|e| MessageError::Syntax {
             template: name.to_owned(),
             message: e.to_string(),
@@ -363,21 +371,20 @@ impl Messages {
                 name: partial,
             },
         })?;
-        if let Some(c) = compiled::Compiled::compile(&tpl) {
-            self.compiled.insert(name.to_owned(), c);
-        }
+        let set = self.sets.entry(base.to_owned()).or_default();
+        set.loaded[part.index()] = true;
+        set.compiled[part.index()] = compiled::Compiled::compile(&tpl);
         match part {
             Part::Html => self.html.register_template(name, tpl),
             Part::Subject | Part::Text => self.text.register_template(name, tpl),
         }
-        self.names.insert(name.to_owned());
         Ok(())
     }
 
     /// The template for one part: the rule's, then the kind's, then the default; each in the
     /// locale, then its language. HTML follows the subject's choice (a host template without
     /// HTML gives a message without HTML).
-    fn pick(&self, rule: &str, kind: TemplateKind, locale: &str) -> Option<(String, bool)> {
+    fn pick(&self, rule: &str, kind: TemplateKind, locale: &str) -> Option<(&str, &TemplateSet)> {
         let lang = language(locale);
         let policy_lang = language(&self.policy.locale);
         let mut candidates: Vec<(&str, &str, &str)> = Vec::with_capacity(8);
@@ -390,22 +397,15 @@ impl Messages {
         for loc in [lang, policy_lang, "en"] {
             candidates.push(("default", kind.name(), loc));
         }
-        // Names are checked in one reused buffer: only the chosen one is kept.
-        let mut name = String::with_capacity(64);
+        // Names are written in one reused buffer: the chosen one is borrowed from the map.
+        let mut base = String::with_capacity(64);
         candidates.into_iter().find_map(|(origin, target, loc)| {
-            name.clear();
-            for piece in [origin, " ", target, ", ", loc, ", "] {
-                name.push_str(piece);
+            base.clear();
+            for piece in [origin, " ", target, ", ", loc] {
+                base.push_str(piece);
             }
-            let base_len = name.len() - 2;
-            name.push_str(Part::Subject.name());
-            self.names.contains(&name).then(|| {
-                name.truncate(base_len + 2);
-                name.push_str(Part::Html.name());
-                let html = self.names.contains(&name);
-                name.truncate(base_len);
-                (name.clone(), html)
-            })
+            let (name, set) = self.sets.get_key_value(base.as_str())?;
+            set.has(Part::Subject).then_some((name.as_str(), set))
         })
     }
 
@@ -423,15 +423,15 @@ impl Messages {
     ) -> Result<Message, MessageError> {
         let kind = context::kind_of(event);
         let locale: &str = &event.locale;
-        let (base, has_html) =
+        let (base, set) =
             self.pick(event.rule.as_str(), kind, locale)
                 .ok_or_else(|| MessageError::Render {
                     template: format!("{} ({locale})", kind.name()),
                     message: "no template".into(),
                 })?;
-        let (subject, text, html) = match self.render_compiled(&base, has_html, event, client, options) {
+        let (subject, text, html) = match self.render_compiled(set, event, client, options) {
             Some(parts) => parts,
-            None => self.render_handlebars(&base, has_html, event, client, options)?,
+            None => self.render_handlebars(base, set.has(Part::Html), event, client, options)?,
         };
         let subject = subject.trim().to_owned();
         no_breaks("subject", &subject)?;
@@ -480,15 +480,18 @@ impl Messages {
     /// subset they cover, or reads a field of a missing value.
     fn render_compiled(
         &self,
-        base: &str,
-        has_html: bool,
+        set: &TemplateSet,
         event: &Event,
         client: &Client,
         options: &RenderOptions,
     ) -> Option<Parts> {
-        let get = |part| self.compiled.get(&part_name(base, part));
+        let get = |part: Part| set.compiled[part.index()].as_ref();
         let (subject_t, text_t) = (get(Part::Subject)?, get(Part::Text)?);
-        let html_t = if has_html { Some(get(Part::Html)?) } else { None };
+        let html_t = if set.has(Part::Html) {
+            Some(get(Part::Html)?)
+        } else {
+            None
+        };
         let data = compiled::Data::new(event, client, &self.policy, options);
         let mut subject = String::with_capacity(96);
         subject_t.render(&data, false, &mut subject)?;
@@ -594,6 +597,8 @@ fn date_helper(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use chrono::{Duration, NaiveDate, TimeZone as _, Utc};
 
     use super::*;
@@ -759,10 +764,16 @@ mod tests {
     #[test]
     fn every_shipped_template_compiles() {
         let messages = Messages::new(&Policy::new(TimeZone::UTC)).unwrap();
+        let parts = [Part::Subject, Part::Text, Part::Html];
         let missing: Vec<_> = messages
-            .names
+            .sets
             .iter()
-            .filter(|n| !messages.compiled.contains_key(*n))
+            .flat_map(|(base, set)| {
+                parts
+                    .into_iter()
+                    .filter(|&p| set.has(p) && set.compiled[p.index()].is_none())
+                    .map(move |p| part_name(base, p))
+            })
             .collect();
         assert!(missing.is_empty(), "{missing:?}");
     }
@@ -785,13 +796,14 @@ mod tests {
             for event in plan.events() {
                 let client = clients.iter().find(|c| c.id == event.client).unwrap();
                 let kind = context::kind_of(event);
-                let (base, has_html) = messages.pick(event.rule.as_str(), kind, &event.locale).unwrap();
+                let (base, set) = messages.pick(event.rule.as_str(), kind, &event.locale).unwrap();
+                let has_html = set.has(Part::Html);
                 for options in [&RenderOptions::default(), &link] {
                     let fast = messages
-                        .render_compiled(&base, has_html, event, client, options)
+                        .render_compiled(set, event, client, options)
                         .unwrap_or_else(|| panic!("{base} did not render compiled"));
                     let slow = messages
-                        .render_handlebars(&base, has_html, event, client, options)
+                        .render_handlebars(base, has_html, event, client, options)
                         .unwrap();
                     assert_eq!(fast, slow, "{base} for {}", event.key);
                     compared += 1;
@@ -830,14 +842,11 @@ mod tests {
         let event = planner
             .preview(&"pending".parse().unwrap(), &client, &item, now)
             .unwrap();
-        let (base, html) = messages
+        let (_, set) = messages
             .pick("pending", TemplateKind::PendingProposal, "en")
             .unwrap();
         let options = RenderOptions::default();
-        assert_eq!(
-            messages.render_compiled(&base, html, &event, &client, &options),
-            None
-        );
+        assert_eq!(messages.render_compiled(set, &event, &client, &options), None);
         assert!(matches!(
             messages.render(&event, &client, &options),
             Err(MessageError::Render { .. })

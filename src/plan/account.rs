@@ -74,8 +74,13 @@ impl Occurrences {
     }
 }
 
+/// Writes the key of a client-level event: `rule/client/date`.
+fn write_client_key(s: &mut String, rule: &RuleId, client: &Client, date: NaiveDate) {
+    cat!(s, *rule, "/", client.id.as_str(), "/", date);
+}
+
 fn client_key(rule: &RuleId, client: &Client, date: NaiveDate) -> EventKey {
-    crate::plan::explain::key_with(|s| cat!(s, *rule, "/", client.id.as_str(), "/", date))
+    crate::plan::explain::key_with(|s| write_client_key(s, rule, client, date))
 }
 
 /// A client-level suppressed entry.
@@ -288,11 +293,10 @@ impl Planner {
                 if past && last_sent.is_some_and(|l| l >= d) {
                     continue;
                 }
-                if mine.iter().any(|s| {
-                    key_is(s.key.as_str(), |k| {
-                        cat!(k, st.id, "/", client.id.as_str(), "/", d)
-                    })
-                }) {
+                if mine
+                    .iter()
+                    .any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d)))
+                {
                     continue;
                 }
                 if past {

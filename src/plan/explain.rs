@@ -105,37 +105,31 @@ thread_local! {
     static KEY: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(64));
 }
 
-/// An event key written by `write`, allocated once at its final size.
-pub(crate) fn key_with(write: impl FnOnce(&mut String)) -> EventKey {
+/// Runs `then` on the key `write` makes, written into the reused buffer (a fresh one only if
+/// `write` itself makes a key).
+fn with_key<R>(write: impl FnOnce(&mut String), then: impl FnOnce(&str) -> R) -> R {
     KEY.with(|buf| match buf.try_borrow_mut() {
         Ok(mut s) => {
             s.clear();
             write(&mut s);
-            EventKey::from(s.as_str())
+            then(&s)
         }
-        // Only if `write` itself made a key: fall back to a fresh buffer.
         Err(_) => {
             let mut s = String::new();
             write(&mut s);
-            EventKey::from(s.as_str())
+            then(&s)
         }
     })
 }
 
+/// An event key written by `write`, allocated once at its final size.
+pub(crate) fn key_with(write: impl FnOnce(&mut String)) -> EventKey {
+    with_key(write, |k| EventKey::from(k))
+}
+
 /// Whether `key` is the key `write` would make, without making it.
 pub(crate) fn key_is(key: &str, write: impl FnOnce(&mut String)) -> bool {
-    KEY.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut s) => {
-            s.clear();
-            write(&mut s);
-            *s == key
-        }
-        Err(_) => {
-            let mut s = String::new();
-            write(&mut s);
-            s == key
-        }
-    })
+    with_key(write, |k| k == key)
 }
 
 /// The key of an event about one item: `rule/item/occurrence`.

@@ -11,3 +11,22 @@
 pub mod outbox;
 pub mod smtp;
 pub mod sqlite_store;
+
+use dunning::Message;
+
+/// A Message-ID that embeds the event key.
+pub fn message_id(m: &Message) -> String {
+    let safe: String = m
+        .key
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("<{safe}@dunning.local>")
+}

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use dunning::{MailError, Mailbox, Mailer, Message, Receipt};
 
+use crate::message_id;
+
 /// Writes messages as RFC 5322 files.
 pub struct OutboxMailer {
     dir: PathBuf,
@@ -61,23 +63,6 @@ fn mailbox(m: &Mailbox) -> String {
 
 fn list(ms: &[Mailbox]) -> String {
     ms.iter().map(mailbox).collect::<Vec<_>>().join(", ")
-}
-
-/// A Message-ID that embeds the event key.
-pub fn message_id(m: &Message) -> String {
-    let safe: String = m
-        .key
-        .as_str()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("<{safe}@dunning.local>")
 }
 
 /// The message as an RFC 5322 document with a text and, if any, an HTML part.

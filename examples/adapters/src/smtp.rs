@@ -10,6 +10,8 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+use crate::message_id;
+
 /// Sends through one SMTP server.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -22,23 +24,6 @@ fn mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, MailError> {
         .parse()
         .map_err(|e| MailError::Permanent(format!("address {:?}: {e}", m.email)))?;
     Ok(lettre::message::Mailbox::new(m.name.clone(), address))
-}
-
-/// A Message-ID that embeds the event key.
-pub fn message_id(m: &Message) -> String {
-    let safe: String = m
-        .key
-        .as_str()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("<{safe}@dunning.local>")
 }
 
 impl SmtpMailer {
