@@ -396,3 +396,29 @@ async fn aiosmtpd_parses_well_formed_mime_with_every_header_and_part() {
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Production URLs: plain `smtp://` sends, `?tls=required` (STARTTLS) refuses to send in the
+/// clear to a server that offers no TLS, `smtps://` parses, and anything else is an error that
+/// names the URL.
+#[tokio::test]
+async fn smtp_urls_choose_plain_starttls_or_tls() {
+    let path = attachment();
+    let m = message(&path);
+    let (port, inbox) = server(response::OK);
+    SmtpMailer::from_url(&format!("smtp://127.0.0.1:{port}"), from())
+        .unwrap()
+        .send(&m)
+        .await
+        .unwrap();
+    assert_eq!(inbox.lock().unwrap().len(), 1);
+    let err = SmtpMailer::from_url(&format!("smtp://127.0.0.1:{port}?tls=required"), from())
+        .unwrap()
+        .send(&m)
+        .await
+        .unwrap_err();
+    assert_eq!(inbox.lock().unwrap().len(), 1, "nothing sent in the clear: {err}");
+    assert!(SmtpMailer::from_url("smtps://mail.example:465", from()).is_ok());
+    let bad = SmtpMailer::from_url("ftp://mail.example", from()).err().unwrap();
+    assert!(bad.contains("\"ftp://mail.example\""), "{bad}");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

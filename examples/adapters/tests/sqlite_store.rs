@@ -175,3 +175,39 @@ async fn a_locked_database_is_a_clear_error_and_loses_nothing() {
         Claim::Granted { attempt: 1 }
     );
 }
+
+#[tokio::test]
+async fn a_new_file_gets_the_schema_in_wal_mode_and_reopening_keeps_it() {
+    let dir = TempDir::new("schema");
+    let path = dir.file("db.sqlite");
+    {
+        let s = SqliteStore::open(&path).unwrap();
+        s.put_clients(&[client("acme", "UTC")]).unwrap();
+    }
+    let versions = |conn: &rusqlite::Connection| -> Vec<i64> {
+        let mut stmt = conn.prepare("SELECT version FROM schema_version").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(versions(&conn), [dunning_adapters::sqlite_store::SCHEMA_VERSION]);
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        s.load().await.unwrap().clients.len(),
+        1,
+        "reopening keeps the data"
+    );
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(
+        versions(&conn),
+        [dunning_adapters::sqlite_store::SCHEMA_VERSION],
+        "a current schema is not migrated again"
+    );
+}
