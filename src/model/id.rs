@@ -135,50 +135,124 @@ id_type!(
 /// `rule/client/currency/date` for a grouped notice. A key recorded in history as sent is
 /// never planned again.
 ///
+/// Keys of up to 38 bytes (most keys: a rule, an item number and an occurrence) are held
+/// inline, so planning millions of events allocates none of them; longer ones are shared
+/// text. Either way equality, ordering, hashing and serialization are those of the text.
+///
 /// ```
 /// use dunning::EventKey;
 /// let key = EventKey::from("overdue/F-1001/2");
 /// assert_eq!(key.as_str(), "overdue/F-1001/2");
+/// let long = EventKey::from("statement/a-client-with-a-long-id/CLP/2026-05-01");
+/// assert_eq!(long.as_str(), "statement/a-client-with-a-long-id/CLP/2026-05-01");
+/// assert!(key < long);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct EventKey(Arc<str>);
+#[derive(Clone)]
+pub struct EventKey(KeyRepr);
+
+/// Bytes held inline by an [`EventKey`].
+const KEY_INLINE: usize = 38;
+
+#[derive(Clone)]
+enum KeyRepr {
+    /// Length and bytes of a key of at most `KEY_INLINE` bytes (valid UTF-8: copied from a
+    /// `str`).
+    Inline(u8, [u8; KEY_INLINE]),
+    /// A longer key.
+    Shared(Arc<str>),
+}
 
 impl EventKey {
     /// The key as text.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Always valid: the bytes were copied whole from a `str`.
+            KeyRepr::Inline(len, bytes) => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            KeyRepr::Shared(s) => s,
+        }
     }
 }
 
 impl From<&str> for EventKey {
     fn from(s: &str) -> Self {
-        EventKey(Arc::from(s))
+        match u8::try_from(s.len()) {
+            Ok(len) if s.len() <= KEY_INLINE => {
+                let mut bytes = [0; KEY_INLINE];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                EventKey(KeyRepr::Inline(len, bytes))
+            }
+            _ => EventKey(KeyRepr::Shared(Arc::from(s))),
+        }
     }
 }
 
 impl From<String> for EventKey {
     fn from(s: String) -> Self {
-        EventKey(Arc::from(s))
+        if s.len() <= KEY_INLINE {
+            EventKey::from(s.as_str())
+        } else {
+            EventKey(KeyRepr::Shared(Arc::from(s)))
+        }
+    }
+}
+
+impl PartialEq for EventKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for EventKey {}
+
+impl PartialOrd for EventKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for EventKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for EventKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Serialize for EventKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(EventKey::from(&*text))
     }
 }
 
 impl Borrow<str> for EventKey {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Display for EventKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for EventKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -200,5 +274,48 @@ mod tests {
         assert!(ItemId::new("F-2026-001").is_ok());
         let err = serde_json::from_str::<ClientId>("\"x/y\"").unwrap_err();
         assert!(err.to_string().contains("invalid client id \"x/y\""), "{err}");
+    }
+
+    #[test]
+    fn keys_inline_or_shared_behave_as_their_text() {
+        use std::collections::HashSet;
+        use std::hash::BuildHasher;
+        let texts = [
+            String::new(),
+            "a".to_owned(),
+            "x".repeat(KEY_INLINE),
+            "x".repeat(KEY_INLINE + 1),
+            "ñ".repeat(KEY_INLINE),
+            "overdue/F-1001/2".to_owned(),
+        ];
+        let hasher = std::collections::hash_map::RandomState::new();
+        for t in &texts {
+            let from_str = EventKey::from(t.as_str());
+            let from_string = EventKey::from(t.clone());
+            assert_eq!(from_str.as_str(), t);
+            assert_eq!(from_string.as_str(), t);
+            assert_eq!(from_str, from_string);
+            // `Borrow<str>` lookups need the hash of the text.
+            assert_eq!(hasher.hash_one(&from_str), hasher.hash_one(t.as_str()));
+            let json = serde_json::to_string(&from_str).unwrap();
+            assert_eq!(json, serde_json::to_string(t).unwrap());
+            assert_eq!(serde_json::from_str::<EventKey>(&json).unwrap(), from_str);
+        }
+        assert!(matches!(
+            EventKey::from("x".repeat(KEY_INLINE).as_str()).0,
+            KeyRepr::Inline(..)
+        ));
+        assert!(matches!(
+            EventKey::from("x".repeat(KEY_INLINE + 1)).0,
+            KeyRepr::Shared(_)
+        ));
+        // Order is the text's, across the two forms.
+        let mut keys: Vec<EventKey> = texts.iter().map(|t| EventKey::from(t.as_str())).collect();
+        keys.sort();
+        let mut sorted = texts.to_vec();
+        sorted.sort();
+        assert_eq!(keys.iter().map(EventKey::as_str).collect::<Vec<_>>(), sorted);
+        let set: HashSet<EventKey> = keys.into_iter().collect();
+        assert!(set.contains("overdue/F-1001/2"));
     }
 }

@@ -177,11 +177,11 @@ struct Notice<'a> {
     stage: Stage,
     nominal: NaiveDate,
     send_on: NaiveDate,
-    items: Vec<EventItem>,
+    items: SmallList<EventItem>,
     mask: u8,
     statement: Option<StatementInfo>,
     standing: Option<StandingInfo>,
-    adjustments: Vec<Adjustment>,
+    adjustments: SmallList<Adjustment>,
 }
 
 impl Planner {
@@ -232,8 +232,12 @@ impl Planner {
 
     /// The day a client-level event due on `scheduled` goes: then, or today if that is gone
     /// (catch-up), moved off non-working days.
-    fn client_send_day(&self, cx: &ClientCtx<'_>, scheduled: NaiveDate) -> (NaiveDate, Vec<Adjustment>) {
-        let mut adjustments = Vec::new();
+    fn client_send_day(
+        &self,
+        cx: &ClientCtx<'_>,
+        scheduled: NaiveDate,
+    ) -> (NaiveDate, SmallList<Adjustment>) {
+        let mut adjustments = SmallList::new();
         let mut day = scheduled;
         if scheduled < cx.today {
             adjustments.push(Adjustment::CatchUp {
@@ -397,7 +401,7 @@ impl Planner {
                 stage,
                 nominal: date,
                 send_on,
-                items,
+                items: items.into(),
                 mask,
                 statement: Some(StatementInfo {
                     period: date,
@@ -521,7 +525,7 @@ impl Planner {
                     },
                     nominal: entered,
                     send_on,
-                    items,
+                    items: items.into(),
                     mask,
                     statement: None,
                     standing: Some(StandingInfo {

@@ -24,6 +24,7 @@ use crate::model::history::HistoryEntry;
 use crate::model::id::{EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
+use crate::plan::SmallList;
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
 use crate::plan::explain::single_key;
 use crate::plan::{Horizon, Plan};
@@ -119,7 +120,7 @@ struct Cand {
     date: NaiveDate,
     /// The day it was due to go: `date`, or an earlier day for a catch-up.
     scheduled: NaiveDate,
-    adjustments: Vec<Adjustment>,
+    adjustments: SmallList<Adjustment>,
 }
 
 #[derive(Debug)]
@@ -471,7 +472,7 @@ impl Planner {
             rule: rule.clone(),
             stage,
             client: client.id.clone(),
-            items: vec![EventItem {
+            items: SmallList::one(EventItem {
                 item: item.id.clone(),
                 number: item.shared_number(),
                 kind: item.kind,
@@ -482,7 +483,7 @@ impl Planner {
                 balance,
                 late_fee,
                 attachments: item.attachments.clone(),
-            }],
+            }),
             recipients,
             send_on: today,
             send_at: local_instant(tz, today, send_time),
@@ -502,7 +503,7 @@ impl Planner {
                 anchor_on,
                 offset_days: eff.offset,
                 nominal_on: today,
-                adjustments: Vec::new(),
+                adjustments: SmallList::new(),
                 preview: true,
             },
         })
@@ -1122,12 +1123,7 @@ impl Planner {
                     let adjustments = scratch.slots[members[0]]
                         .cand
                         .as_mut()
-                        .map(|c| {
-                            let mut a = std::mem::take(&mut c.adjustments);
-                            // Grown by pushes; an event keeps exactly what it says.
-                            a.shrink_to_fit();
-                            a
-                        })
+                        .map(|c| std::mem::take(&mut c.adjustments))
                         .unwrap_or_default();
                     let event =
                         self.build_event(&cx, &ctxs, &scratch.slots, members, key.clone(), adjustments);
@@ -1373,7 +1369,7 @@ impl Planner {
                 slot.last_rule = slot.last_rule.max(Some(s.date));
                 continue;
             }
-            let mut adjustments = Vec::new();
+            let mut adjustments = SmallList::new();
             let mut date = nominal;
             if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
                 date = date.max(add_days(last, i64::from(every))?);
@@ -1565,14 +1561,14 @@ impl Planner {
         slots: &[Slot],
         members: &[usize],
         key: EventKey,
-        adjustments: Vec<Adjustment>,
+        adjustments: SmallList<Adjustment>,
     ) -> Event {
         let first = &slots[members[0]];
         let rule = &self.rules[first.rule];
         let fc = first.cand.as_ref();
         let scheduled = fc.map_or(cx.today, |c| c.date);
         let nominal = fc.map_or(scheduled, |c| c.nominal);
-        let event_items: Vec<EventItem> = members
+        let event_items: SmallList<EventItem> = members
             .iter()
             .map(|&s| {
                 let sl = &slots[s];

@@ -10,6 +10,7 @@ use crate::model::history::{HistoryEntry, HistoryItem};
 use crate::model::id::{ClientId, EventKey, ItemId, RuleId};
 use crate::model::item::ItemKind;
 use crate::money::Money;
+use crate::plan::SmallList;
 use crate::policy::Anchor;
 use crate::time::TimeZone;
 
@@ -161,8 +162,8 @@ pub struct Why {
     /// The day the rule gives before any adjustment.
     pub nominal_on: NaiveDate,
     /// What moved it from there.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub adjustments: Vec<Adjustment>,
+    #[serde(default, skip_serializing_if = "SmallList::is_empty")]
+    pub adjustments: SmallList<Adjustment>,
     /// Whether the event is a preview ([`Planner::preview`](crate::Planner::preview)), not a
     /// planned send.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -193,7 +194,7 @@ pub struct Event {
     /// The client.
     pub client: ClientId,
     /// The items it is about (several for a grouped notice).
-    pub items: Vec<EventItem>,
+    pub items: SmallList<EventItem>,
     /// Who receives it (shared among the client's events).
     pub recipients: Arc<[Recipient]>,
     /// Local send date.

@@ -5,6 +5,7 @@ mod diff;
 mod explain;
 mod engine;
 mod event;
+mod small_list;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ pub use event::{
     Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
     Why,
 };
+pub use small_list::SmallList;
 
 /// How far ahead a plan forecasts.
 ///

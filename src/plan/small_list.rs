@@ -1,0 +1,204 @@
+//! A list that holds one element without allocating.
+
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A list that keeps a single element inline and allocates only for two or more.
+///
+/// Most planned events are about one item and carry at most one adjustment, so a plan of
+/// millions of events holds their [`EventItem`](crate::EventItem)s and
+/// [`Adjustment`](crate::Adjustment)s without a heap allocation each. It reads as a slice
+/// (`Deref<Target = [T]>`) and serializes as a sequence, like the `Vec` it stands for.
+///
+/// # Example
+/// ```
+/// use dunning::SmallList;
+/// let mut list: SmallList<u32> = SmallList::new();
+/// assert!(list.is_empty());
+/// list.push(7);
+/// list.push(8);
+/// assert_eq!(&*list, &[7, 8]);
+/// assert_eq!(list, SmallList::from(vec![7, 8]));
+/// assert_eq!(serde_json::to_string(&list)?, "[7,8]");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SmallList<T>(Repr<T>);
+
+#[derive(Clone)]
+enum Repr<T> {
+    One(T),
+    /// None, or two and more.
+    Many(Vec<T>),
+}
+
+impl<T> SmallList<T> {
+    /// An empty list (no allocation).
+    #[must_use]
+    pub const fn new() -> Self {
+        SmallList(Repr::Many(Vec::new()))
+    }
+
+    /// A list of one element (no allocation).
+    #[must_use]
+    pub const fn one(value: T) -> Self {
+        SmallList(Repr::One(value))
+    }
+
+    /// Appends an element.
+    pub fn push(&mut self, value: T) {
+        match &mut self.0 {
+            Repr::Many(v) if v.is_empty() && v.capacity() == 0 => self.0 = Repr::One(value),
+            Repr::Many(v) => v.push(value),
+            Repr::One(_) => {
+                if let Repr::One(first) = std::mem::replace(&mut self.0, Repr::Many(Vec::new())) {
+                    self.0 = Repr::Many(vec![first, value]);
+                }
+            }
+        }
+    }
+
+    /// Whether the list is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    /// The elements as a slice.
+    #[must_use]
+    pub fn as_slice(&self) -> &[T] {
+        match &self.0 {
+            Repr::One(v) => std::slice::from_ref(v),
+            Repr::Many(v) => v,
+        }
+    }
+
+    /// The elements as a `Vec`.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<T> {
+        match self.0 {
+            Repr::One(v) => vec![v],
+            Repr::Many(v) => v,
+        }
+    }
+}
+
+impl<T> Default for SmallList<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Deref for SmallList<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T> From<Vec<T>> for SmallList<T> {
+    fn from(mut v: Vec<T>) -> Self {
+        if v.len() == 1 {
+            if let Some(only) = v.pop() {
+                return SmallList::one(only);
+            }
+        }
+        SmallList(Repr::Many(v))
+    }
+}
+
+impl<T> FromIterator<T> for SmallList<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut iter = iter.into_iter();
+        let Some(first) = iter.next() else {
+            return SmallList::new();
+        };
+        let Some(second) = iter.next() else {
+            return SmallList::one(first);
+        };
+        let mut v = Vec::with_capacity(2 + iter.size_hint().0);
+        v.push(first);
+        v.push(second);
+        v.extend(iter);
+        SmallList(Repr::Many(v))
+    }
+}
+
+impl<'a, T> IntoIterator for &'a SmallList<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl<T> IntoIterator for SmallList<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_vec().into_iter()
+    }
+}
+
+impl<T: PartialEq> PartialEq for SmallList<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Eq> Eq for SmallList<T> {}
+
+impl<T: fmt::Debug> fmt::Debug for SmallList<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl<T: Serialize> Serialize for SmallList<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_slice().serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for SmallList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(SmallList::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_one_inline_and_reads_as_the_vec_it_stands_for() {
+        for n in 0..5u32 {
+            let v: Vec<u32> = (0..n).collect();
+            let collected: SmallList<u32> = v.iter().copied().collect();
+            let mut pushed = SmallList::new();
+            for x in &v {
+                pushed.push(*x);
+            }
+            let converted = SmallList::from(v.clone());
+            for list in [&collected, &pushed, &converted] {
+                assert_eq!(list.as_slice(), v.as_slice());
+                assert_eq!(list.len(), v.len());
+                assert_eq!(list.is_empty(), v.is_empty());
+                assert_eq!(matches!(list.0, Repr::One(_)), n == 1, "{n}");
+                assert_eq!(list.clone().into_vec(), v);
+                assert_eq!(
+                    serde_json::to_string(list).unwrap(),
+                    serde_json::to_string(&v).unwrap()
+                );
+                assert_eq!(format!("{list:?}"), format!("{v:?}"));
+            }
+            assert_eq!(collected, pushed);
+            let back: SmallList<u32> = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+            assert_eq!(back, converted);
+            assert_eq!(matches!(back.0, Repr::One(_)), n == 1);
+            assert_eq!(converted.into_iter().collect::<Vec<_>>(), v);
+        }
+    }
+}
