@@ -135,7 +135,7 @@ id_type!(
 /// `rule/client/currency/date` for a grouped notice. A key recorded in history as sent is
 /// never planned again.
 ///
-/// Keys of up to 38 bytes (most keys: a rule, an item number and an occurrence) are held
+/// Keys of up to 30 bytes (most keys: a rule, an item number and an occurrence) are held
 /// inline, so planning millions of events allocates none of them; longer ones are shared
 /// text. Either way equality, ordering, hashing and serialization are those of the text.
 ///
@@ -151,7 +151,7 @@ id_type!(
 pub struct EventKey(KeyRepr);
 
 /// Bytes held inline by an [`EventKey`].
-const KEY_INLINE: usize = 38;
+const KEY_INLINE: usize = 30;
 
 #[derive(Clone)]
 enum KeyRepr {

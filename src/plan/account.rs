@@ -114,7 +114,7 @@ fn event_item(ic: &ItemCtx<'_>) -> EventItem {
         total: ic.item.total,
         balance: ic.balance,
         late_fee: None,
-        attachments: Vec::new(),
+        attachments: Box::default(),
     }
 }
 
@@ -180,7 +180,7 @@ struct Notice<'a> {
     items: SmallList<EventItem>,
     mask: u8,
     statement: Option<StatementInfo>,
-    standing: Option<StandingInfo>,
+    standing: Option<Box<StandingInfo>>,
     adjustments: SmallList<Adjustment>,
 }
 
@@ -528,13 +528,13 @@ impl Planner {
                     items: items.into(),
                     mask,
                     statement: None,
-                    standing: Some(StandingInfo {
+                    standing: Some(Box::new(StandingInfo {
                         state,
                         days_overdue,
                         oldest_item: oldest.id.clone(),
                         closing_soon_after_days: closing_soon,
                         closed_after_days: closed,
-                    }),
+                    })),
                     adjustments,
                 },
                 plan,

@@ -482,7 +482,7 @@ impl Planner {
                 total: item.total,
                 balance,
                 late_fee,
-                attachments: item.attachments.clone(),
+                attachments: item.attachments.clone().into_boxed_slice(),
             }),
             recipients,
             send_on: today,
@@ -652,6 +652,8 @@ impl Planner {
         }
 
         let hist = self.index_history(history, &item_pos, items.len());
+        // What found items and clients by id is done before the plan grows beside it.
+        drop((item_pos, item_rank, fill, by_id, rank));
         let mut plan = Plan {
             now,
             horizon,
@@ -698,18 +700,7 @@ impl Planner {
         }
         // The working state goes before the plan is ordered: the ordering's own index is
         // then the only thing beside the plan.
-        drop((
-            scratch,
-            occurrences,
-            hist,
-            item_pos,
-            bucket,
-            starts,
-            item_rank,
-            by_id,
-            rank,
-            order,
-        ));
+        drop((scratch, occurrences, hist, bucket, starts, order));
         let [due_ranks, upcoming_ranks, suppressed_ranks] = ranks;
         permute_by(&mut plan.due, |i, e| (e.send_at, due_ranks[i]));
         permute_by(&mut plan.upcoming, |i, e| (e.send_at, upcoming_ranks[i]));
@@ -1587,7 +1578,7 @@ impl Planner {
                         .as_ref()
                         .zip(ic.balance)
                         .and_then(|(f, b)| f.compute(b)),
-                    attachments: ic.item.attachments.clone(),
+                    attachments: ic.item.attachments.clone().into_boxed_slice(),
                 }
             })
             .collect();
@@ -1663,16 +1654,35 @@ fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
 /// Sorts `v` by `key(index, element)`, ties in index order, in place: the keys are sorted,
 /// then the elements follow the permutation cycle by cycle.
 fn permute_by<T, K: Ord>(v: &mut [T], key: impl Fn(usize, &T) -> K) {
-    let mut order: Vec<(K, usize)> = v.iter().enumerate().map(|(i, x)| (key(i, x), i)).collect();
+    // Positions as u32 halve the ordering's own memory beside a large plan.
+    if u32::try_from(v.len()).is_ok() {
+        permute_with::<T, K, u32>(v, key);
+    } else {
+        permute_with::<T, K, usize>(v, key);
+    }
+}
+
+fn permute_with<T, K: Ord, I>(v: &mut [T], key: impl Fn(usize, &T) -> K)
+where
+    I: Copy + Ord + TryFrom<usize>,
+    usize: TryFrom<I>,
+{
+    let pos = |i: I| usize::try_from(i).unwrap_or(usize::MAX);
+    let mut order: Vec<(K, I)> = v
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| Some((key(i, x), I::try_from(i).ok()?)))
+        .collect();
     order.sort_unstable();
     // In place, cycle by cycle: `from[j]` is where the element that ends at `j` is now; a
     // settled position points to itself. No second buffer of elements.
-    let mut from: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    let mut from: Vec<I> = order.into_iter().map(|(_, i)| i).collect();
     for start in 0..from.len() {
         let mut j = start;
-        while from[j] != j {
-            let s = from[j];
-            from[j] = j;
+        while pos(from[j]) != j {
+            let s = pos(from[j]);
+            let Ok(here) = I::try_from(j) else { return };
+            from[j] = here;
             if s == start {
                 break;
             }
@@ -1796,7 +1806,7 @@ fn pause_reason(
 
 #[cfg(test)]
 mod tests {
-    use super::permute_by;
+    use super::{permute_by, permute_with};
 
     #[test]
     fn permute_by_sorts_in_place_keeping_ties_in_order() {
@@ -1812,8 +1822,11 @@ mod tests {
                 .collect();
             let mut expected = v.clone();
             expected.sort_by_key(|x| x.0);
+            let mut wide = v.clone();
             permute_by(&mut v, |_, x| x.0);
             assert_eq!(v, expected, "length {len}");
+            permute_with::<_, _, usize>(&mut wide, |_, x| x.0);
+            assert_eq!(wide, expected, "length {len}, usize positions");
         }
     }
 }

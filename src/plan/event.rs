@@ -78,8 +78,8 @@ pub struct EventItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub late_fee: Option<Money>,
     /// Attachments that travel with the reminder.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attachments: Vec<String>,
+    #[serde(default, skip_serializing_if = "<[String]>::is_empty")]
+    pub attachments: Box<[String]>,
 }
 
 /// Something that moved an event from the day its rule gives.
@@ -220,7 +220,7 @@ pub struct Event {
     pub statement: Option<StatementInfo>,
     /// For a standing notice: the client's standing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub standing: Option<StandingInfo>,
+    pub standing: Option<Box<StandingInfo>>,
     /// Why it fires.
     pub why: Why,
 }
@@ -497,7 +497,7 @@ impl Serialize for Event {
             amount_due: self.amount_due,
             late_fee: self.late_fee,
             statement: self.statement.as_ref(),
-            standing: self.standing.as_ref(),
+            standing: self.standing.as_deref(),
             why: WhyOut {
                 anchor: w.anchor,
                 anchor_on: w.anchor_on,
