@@ -176,6 +176,16 @@ impl EventKey {
     }
 }
 
+impl EventKey {
+    /// The key's bytes, without checking them again (equality and order need no `str`).
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            KeyRepr::Inline(len, bytes) => &bytes[..usize::from(*len)],
+            KeyRepr::Shared(s) => s.as_bytes(),
+        }
+    }
+}
+
 impl From<&str> for EventKey {
     fn from(s: &str) -> Self {
         match u8::try_from(s.len()) {
@@ -201,7 +211,7 @@ impl From<String> for EventKey {
 
 impl PartialEq for EventKey {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -215,7 +225,8 @@ impl PartialOrd for EventKey {
 
 impl Ord for EventKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        // `str` orders by its bytes.
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 

@@ -27,6 +27,7 @@ use crate::money::Money;
 use crate::plan::SmallList;
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
 use crate::plan::explain::single_key;
+use crate::plan::records::Records;
 use crate::plan::{Horizon, Plan};
 use crate::policy::{
     Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
@@ -657,20 +658,22 @@ impl Planner {
         let mut plan = Plan {
             now,
             horizon,
-            due: Vec::new(),
-            upcoming: Vec::new(),
-            suppressed: Vec::new(),
+            due: Records::new(),
+            upcoming: Records::new(),
+            suppressed: Records::new(),
             standings: Vec::new(),
         };
         let mut scratch = Scratch::default();
         let mut occurrences = account::Occurrences::new(self, now, horizon);
-        // Each client's output is sorted on its own (small slices), then the whole plan by
-        // date and client rank through an index permutation, so large events never move
-        // more than once.
-        let mut ranks: [Vec<u32>; 3] = Default::default();
+        // Each client's output is sorted on its own (small slices) and cut into runs of one
+        // date; the plan reads the runs by date, then client rank, so its records never move
+        // once made.
+        let mut due_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
+        let mut upcoming_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
+        let mut suppressed_runs: Vec<RunOf<NaiveDate>> = Vec::new();
         for (r, &ci) in order.iter().enumerate() {
             let client_items = &bucket[starts[r]..starts[r + 1]];
-            let marks = [plan.due.len(), plan.upcoming.len(), plan.suppressed.len()];
+            let marks = [plan.due.made(), plan.upcoming.made(), plan.suppressed.made()];
             self.plan_client(
                 &clients[ci],
                 items,
@@ -682,29 +685,25 @@ impl Planner {
                 &mut occurrences,
                 &mut plan,
             )?;
-            plan.due[marks[0]..].sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            plan.upcoming[marks[1]..].sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            plan.suppressed[marks[2]..].sort_by(|a, b| {
+            let due = plan.due.made_since(marks[0]);
+            due.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            runs_of(due, r, marks[0], |e| e.send_at, &mut due_runs);
+            let upcoming = plan.upcoming.made_since(marks[1]);
+            upcoming.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            runs_of(upcoming, r, marks[1], |e| e.send_at, &mut upcoming_runs);
+            let suppressed = plan.suppressed.made_since(marks[2]);
+            suppressed.sort_by(|a, b| {
                 (a.on, &a.item, &a.rule, &a.key)
                     .cmp(&(b.on, &b.item, &b.rule, &b.key))
                     // One key suppressed for two reasons (rare): by their sentences.
                     .then_with(|| a.explain().cmp(&b.explain()))
             });
-            let rank = u32::try_from(r).unwrap_or(u32::MAX);
-            for (v, len) in ranks
-                .iter_mut()
-                .zip([plan.due.len(), plan.upcoming.len(), plan.suppressed.len()])
-            {
-                v.resize(len, rank);
-            }
+            runs_of(suppressed, r, marks[2], |s| s.on, &mut suppressed_runs);
         }
-        // The working state goes before the plan is ordered: the ordering's own index is
-        // then the only thing beside the plan.
         drop((scratch, occurrences, hist, bucket, starts, order));
-        let [due_ranks, upcoming_ranks, suppressed_ranks] = ranks;
-        permute_by(&mut plan.due, |i, e| (e.send_at, due_ranks[i]));
-        permute_by(&mut plan.upcoming, |i, e| (e.send_at, upcoming_ranks[i]));
-        permute_by(&mut plan.suppressed, |i, s| (s.on, suppressed_ranks[i]));
+        plan.due.order(due_runs);
+        plan.upcoming.order(upcoming_runs);
+        plan.suppressed.order(suppressed_runs);
         Ok(plan)
     }
 
@@ -1203,7 +1202,7 @@ impl Planner {
         scratch: &mut Scratch<'_>,
         s: usize,
         day: NaiveDate,
-        out: &mut Vec<Suppressed>,
+        out: &mut Records<Suppressed>,
     ) {
         let li = scratch.slots[s].item;
         let ictx = &ctxs[li];
@@ -1302,7 +1301,7 @@ impl Planner {
         it: &ItemCtx<'_>,
         slot: &mut Slot,
         sends: &[Send],
-        mut out: Option<&mut Vec<Suppressed>>,
+        mut out: Option<&mut Records<Suppressed>>,
     ) -> Option<Cand> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
@@ -1651,44 +1650,24 @@ fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
         .flatten()
 }
 
-/// Sorts `v` by `key(index, element)`, ties in index order, in place: the keys are sorted,
-/// then the elements follow the permutation cycle by cycle.
-fn permute_by<T, K: Ord>(v: &mut [T], key: impl Fn(usize, &T) -> K) {
-    // Positions as u32 halve the ordering's own memory beside a large plan.
-    if u32::try_from(v.len()).is_ok() {
-        permute_with::<T, K, u32>(v, key);
-    } else {
-        permute_with::<T, K, usize>(v, key);
-    }
-}
+/// A run of one client's records on one date: (date, client rank, start, length).
+type RunOf<K> = (K, usize, usize, usize);
 
-fn permute_with<T, K: Ord, I>(v: &mut [T], key: impl Fn(usize, &T) -> K)
-where
-    I: Copy + Ord + TryFrom<usize>,
-    usize: TryFrom<I>,
-{
-    let pos = |i: I| usize::try_from(i).unwrap_or(usize::MAX);
-    let mut order: Vec<(K, I)> = v
-        .iter()
-        .enumerate()
-        .filter_map(|(i, x)| Some((key(i, x), I::try_from(i).ok()?)))
-        .collect();
-    order.sort_unstable();
-    // In place, cycle by cycle: `from[j]` is where the element that ends at `j` is now; a
-    // settled position points to itself. No second buffer of elements.
-    let mut from: Vec<I> = order.into_iter().map(|(_, i)| i).collect();
-    for start in 0..from.len() {
-        let mut j = start;
-        while pos(from[j]) != j {
-            let s = pos(from[j]);
-            let Ok(here) = I::try_from(j) else { return };
-            from[j] = here;
-            if s == start {
-                break;
-            }
-            v.swap(j, s);
-            j = s;
-        }
+/// Cuts one client's records, sorted by `date` first and made from `start` on, into runs of
+/// one date.
+fn runs_of<T, K: Eq + Copy>(
+    records: &[T],
+    rank: usize,
+    start: usize,
+    date: impl Fn(&T) -> K,
+    runs: &mut Vec<RunOf<K>>,
+) {
+    let mut i = 0;
+    while let Some(first) = records.get(i) {
+        let d = date(first);
+        let len = records[i..].iter().take_while(|r| date(r) == d).count();
+        runs.push((d, rank, start + i, len));
+        i += len;
     }
 }
 
@@ -1764,7 +1743,7 @@ fn report_adjustments(
     item: &Item,
     key: &EventKey,
     c: &Cand,
-    out: &mut Vec<Suppressed>,
+    out: &mut Records<Suppressed>,
 ) {
     for a in &c.adjustments {
         let (from, reason) = match a {
@@ -1802,31 +1781,4 @@ fn pause_reason(
         .find(|p| p.kind == kind && p.until == Some(until))
         .map(|p| p.reason.clone())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{permute_by, permute_with};
-
-    #[test]
-    fn permute_by_sorts_in_place_keeping_ties_in_order() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        for len in [0usize, 1, 2, 3, 7, 64, 1000] {
-            let mut v: Vec<(u64, usize)> = (0..len)
-                .map(|i| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    (seed % 5, i)
-                })
-                .collect();
-            let mut expected = v.clone();
-            expected.sort_by_key(|x| x.0);
-            let mut wide = v.clone();
-            permute_by(&mut v, |_, x| x.0);
-            assert_eq!(v, expected, "length {len}");
-            permute_with::<_, _, usize>(&mut wide, |_, x| x.0);
-            assert_eq!(wide, expected, "length {len}, usize positions");
-        }
-    }
 }

@@ -5,6 +5,7 @@ mod diff;
 mod explain;
 mod engine;
 mod event;
+mod records;
 mod small_list;
 
 use chrono::{DateTime, Duration, Utc};
@@ -19,7 +20,10 @@ pub use event::{
     Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
     Why,
 };
+pub use records::{Listing, ListingIter};
 pub use small_list::SmallList;
+
+use records::Records;
 
 /// How far ahead a plan forecasts.
 ///
@@ -67,9 +71,9 @@ pub struct Plan {
     pub now: DateTime<Utc>,
     /// The forecast's length.
     pub horizon: Horizon,
-    pub(crate) due: Vec<Event>,
-    pub(crate) upcoming: Vec<Event>,
-    pub(crate) suppressed: Vec<Suppressed>,
+    pub(crate) due: Records<Event>,
+    pub(crate) upcoming: Records<Event>,
+    pub(crate) suppressed: Records<Suppressed>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) standings: Vec<crate::standing::ClientStanding>,
 }
@@ -77,22 +81,22 @@ pub struct Plan {
 impl Plan {
     /// Events to send now (their send instant has come).
     #[must_use]
-    pub fn due(&self) -> &[Event] {
-        &self.due
+    pub fn due(&self) -> Listing<'_, Event> {
+        Listing::new(&self.due)
     }
 
     /// Events after `now` up to `now + horizon`, assuming nothing changes and every event is
     /// sent when planned.
     #[must_use]
-    pub fn upcoming(&self) -> &[Event] {
-        &self.upcoming
+    pub fn upcoming(&self) -> Listing<'_, Event> {
+        Listing::new(&self.upcoming)
     }
 
     /// Events not sent (or not on their day), with reasons, between the planner's lookback
     /// before `now` and the horizon.
     #[must_use]
-    pub fn suppressed(&self) -> &[Suppressed] {
-        &self.suppressed
+    pub fn suppressed(&self) -> Listing<'_, Suppressed> {
+        Listing::new(&self.suppressed)
     }
 
     /// Clients that are closing soon or closed at `now`, in client order, so the host can
@@ -104,7 +108,7 @@ impl Plan {
 
     /// Due then upcoming events.
     pub fn events(&self) -> impl Iterator<Item = &Event> {
-        self.due.iter().chain(&self.upcoming)
+        self.due.iter().chain(self.upcoming.iter())
     }
 
     /// Every event about one item (seed 002's "Eventos" view of an invoice).

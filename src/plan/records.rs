@@ -1,0 +1,413 @@
+//! A plan's records: kept where they were made, read in the plan's order.
+
+use std::fmt;
+use std::ops::Index;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Records as the planner makes them (client by client) and the runs that read them in the
+/// plan's order (by date, then client, then within a client). The plan is never physically
+/// reordered: a plan of a million clients is a handful of runs per client, and ordering those
+/// moves a few bytes per run instead of a few hundred per record.
+#[derive(Clone)]
+pub(crate) struct Records<T> {
+    items: Vec<T>,
+    /// In plan order: `at` is where the run starts in that order, `start..start + len` where
+    /// it lies in `items`.
+    runs: Vec<Run>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    at: usize,
+    start: usize,
+    len: usize,
+}
+
+impl<T> Records<T> {
+    pub(crate) const fn new() -> Self {
+        Records {
+            items: Vec::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// Records already in order.
+    pub(crate) fn from_vec(items: Vec<T>) -> Self {
+        let runs = if items.is_empty() {
+            Vec::new()
+        } else {
+            vec![Run {
+                at: 0,
+                start: 0,
+                len: items.len(),
+            }]
+        };
+        Records { items, runs }
+    }
+
+    /// Adds a record while planning (it is read once [`Records::order`] has run).
+    pub(crate) fn push(&mut self, record: T) {
+        self.items.push(record);
+    }
+
+    /// How many records were made so far.
+    pub(crate) fn made(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The records made since `mark`, to sort one client's among themselves.
+    pub(crate) fn made_since(&mut self, mark: usize) -> &mut [T] {
+        self.items.get_mut(mark..).unwrap_or_default()
+    }
+
+    /// Sets the order from runs: `(date, client rank, start, len)` with each run's records
+    /// contiguous and already in order; runs are read by date, then client rank.
+    pub(crate) fn order<K: Ord + Copy>(&mut self, mut runs: Vec<(K, usize, usize, usize)>) {
+        // A client has one run per date: (date, rank) is unique.
+        runs.sort_unstable_by_key(|r| (r.0, r.1));
+        self.runs.clear();
+        let mut at = 0;
+        for (_, _, start, len) in runs {
+            match self.runs.last_mut() {
+                // Runs that follow each other in both orders read as one.
+                Some(last) if last.start + last.len == start => last.len += len,
+                _ => self.runs.push(Run { at, start, len }),
+            }
+            at += len;
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.runs.last().map_or(0, |r| r.at + r.len)
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
+        let run = self.runs.partition_point(|r| r.at + r.len <= i);
+        let r = self.runs.get(run)?;
+        self.items.get(r.start + (i.checked_sub(r.at)?))
+    }
+
+    pub(crate) fn iter(&self) -> ListingIter<'_, T> {
+        ListingIter {
+            items: &self.items,
+            runs: self.runs.iter(),
+            current: [].iter(),
+            left: self.len(),
+        }
+    }
+}
+
+impl<T> Default for Records<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: PartialEq> PartialEq for Records<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq> Eq for Records<T> {}
+
+impl<T: fmt::Debug> fmt::Debug for Records<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Serialize> Serialize for Records<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Records<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(Records::from_vec)
+    }
+}
+
+/// A plan's events or suppressed entries, in the plan's order: what
+/// [`Plan::due`](crate::Plan::due), [`Plan::upcoming`](crate::Plan::upcoming) and
+/// [`Plan::suppressed`](crate::Plan::suppressed) return.
+///
+/// It reads like a slice: [`len`](Listing::len), indexing, [`get`](Listing::get),
+/// [`iter`](Listing::iter), `for` loops, [`to_vec`](Listing::to_vec). (The planner does not
+/// move its records into that order; the listing reads them in it. Indexing finds its record
+/// in logarithmic time; iterating is sequential.)
+///
+/// # Example
+/// ```
+/// # use dunning::*;
+/// # use chrono::{NaiveDate, TimeZone as _, Utc};
+/// let policy = Policy::new(TimeZone::UTC).with_rule(Rule::new("overdue".parse()?, Anchor::Due, 3));
+/// let planner = Planner::new(&policy)?;
+/// let client = Client::new("acme".parse()?, "ACME").with_contact(Contact::new("Ana", "ana@acme.test"));
+/// let clp = Currency::from_code("CLP")?;
+/// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+/// let item = Item::invoice("F-1".parse()?, client.id.clone(), issued, Money::from_minor(1000, clp))
+///     .due(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+/// let now = Utc.with_ymd_and_hms(2026, 4, 6, 12, 0, 0).unwrap();
+/// let plan = planner.plan(&[client], &[item], &[], now, Horizon::NONE)?;
+/// let due = plan.due();
+/// assert_eq!(due.len(), 1);
+/// assert_eq!(due[0].key.as_str(), "overdue/F-1/1");
+/// for event in due {
+///     assert_eq!(event.rule.as_str(), "overdue");
+/// }
+/// assert!(due.get(1).is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Listing<'a, T> {
+    records: &'a Records<T>,
+}
+
+impl<T> Clone for Listing<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Listing<'_, T> {}
+
+impl<'a, T> Listing<'a, T> {
+    pub(crate) fn new(records: &'a Records<T>) -> Self {
+        Listing { records }
+    }
+
+    /// How many there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`-th, if there is one.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&'a T> {
+        self.records.get(i)
+    }
+
+    /// The first, if any.
+    #[must_use]
+    pub fn first(&self) -> Option<&'a T> {
+        self.get(0)
+    }
+
+    /// The last, if any.
+    #[must_use]
+    pub fn last(&self) -> Option<&'a T> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// All of them, in order.
+    #[must_use]
+    pub fn iter(&self) -> ListingIter<'a, T> {
+        self.records.iter()
+    }
+
+    /// Clones of all of them, in order.
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        self.iter().cloned().collect()
+    }
+}
+
+impl<T> Index<usize> for Listing<'_, T> {
+    type Output = T;
+
+    /// # Panics
+    /// If `i` is out of bounds, as a slice does.
+    fn index(&self, i: usize) -> &T {
+        match self.records.get(i) {
+            Some(r) => r,
+            None => panic!("index {i} out of bounds for a listing of {}", self.len()),
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for Listing<'a, T> {
+    type Item = &'a T;
+    type IntoIter = ListingIter<'a, T>;
+    fn into_iter(self) -> ListingIter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &Listing<'a, T> {
+    type Item = &'a T;
+    type IntoIter = ListingIter<'a, T>;
+    fn into_iter(self) -> ListingIter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Listing<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.records.fmt(f)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Listing<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.records == other.records
+    }
+}
+
+impl<T: PartialEq> PartialEq<[T]> for Listing<'_, T> {
+    fn eq(&self, other: &[T]) -> bool {
+        self.len() == other.len() && self.iter().eq(other)
+    }
+}
+
+impl<T: Serialize> Serialize for Listing<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.records.serialize(s)
+    }
+}
+
+/// The iterator of a [`Listing`].
+pub struct ListingIter<'a, T> {
+    items: &'a [T],
+    runs: std::slice::Iter<'a, Run>,
+    current: std::slice::Iter<'a, T>,
+    left: usize,
+}
+
+impl<T> Clone for ListingIter<'_, T> {
+    fn clone(&self) -> Self {
+        ListingIter {
+            items: self.items,
+            runs: self.runs.clone(),
+            current: self.current.clone(),
+            left: self.left,
+        }
+    }
+}
+
+impl<'a, T> Iterator for ListingIter<'a, T> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        loop {
+            if let Some(x) = self.current.next() {
+                self.left -= 1;
+                return Some(x);
+            }
+            let r = self.runs.next()?;
+            self.current = self
+                .items
+                .get(r.start..r.start + r.len)
+                .unwrap_or_default()
+                .iter();
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<T> ExactSizeIterator for ListingIter<'_, T> {}
+
+impl<T> std::iter::FusedIterator for ListingIter<'_, T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record: (date, client rank, seq).
+    type Rec = (u8, usize, u8);
+
+    /// Records made client by client from (date, seq) pairs, each client's sorted, and all
+    /// of them sorted.
+    fn made(clients: &[&[(u8, u8)]]) -> (Records<Rec>, Vec<Rec>) {
+        let mut records = Records::new();
+        let mut runs = Vec::new();
+        let mut all = Vec::new();
+        for (rank, recs) in clients.iter().enumerate() {
+            let mark = records.made();
+            for &(date, seq) in *recs {
+                records.push((date, rank, seq));
+                all.push((date, rank, seq));
+            }
+            records.made_since(mark).sort_unstable();
+            let mut start = mark;
+            while start < records.made() {
+                let date = records.items[start].0;
+                let len = records.items[start..].iter().take_while(|r| r.0 == date).count();
+                runs.push((date, rank, start, len));
+                start += len;
+            }
+        }
+        records.order(runs);
+        all.sort_unstable();
+        (records, all)
+    }
+
+    #[test]
+    fn reads_by_date_then_client_without_moving_records() {
+        let (records, expected) = made(&[
+            &[(3, 0), (1, 1), (1, 0)],
+            &[],
+            &[(2, 0), (1, 0)],
+            &[(3, 5), (3, 4)],
+        ]);
+        let listing = Listing::new(&records);
+        assert_eq!(listing.len(), expected.len());
+        assert_eq!(listing.to_vec(), expected);
+        assert_eq!(listing.iter().len(), expected.len());
+        for (i, e) in expected.iter().enumerate() {
+            assert_eq!(listing.get(i), Some(e));
+            assert_eq!(&listing[i], e);
+        }
+        assert_eq!(listing.get(expected.len()), None);
+        assert_eq!(listing.first(), expected.first());
+        assert_eq!(listing.last(), expected.last());
+        assert!(listing == *expected.as_slice());
+        // Made in client order, the records stay there.
+        assert_eq!(records.items[0], (1, 0, 0));
+        assert_eq!(records.items[3], (1, 2, 0));
+        assert_eq!(
+            serde_json::to_string(&records).unwrap(),
+            serde_json::to_string(&expected).unwrap()
+        );
+        let back: Records<Rec> = serde_json::from_str(&serde_json::to_string(&records).unwrap()).unwrap();
+        assert_eq!(back, records);
+        assert_eq!(format!("{listing:?}"), format!("{expected:?}"));
+    }
+
+    #[test]
+    fn runs_in_both_orders_read_as_one_and_empty_reads_empty() {
+        // Made in plan order already: one run.
+        let (records, expected) = made(&[&[(1, 0)], &[(1, 0), (2, 0)], &[(2, 0)]]);
+        assert_eq!(Listing::new(&records).to_vec(), expected);
+        assert_eq!(records.runs.len(), 1);
+        // The second client's record comes first: two runs.
+        let (records, expected) = made(&[&[(2, 0)], &[(1, 0)]]);
+        assert_eq!(Listing::new(&records).to_vec(), expected);
+        assert_eq!(records.runs.len(), 2);
+        let empty: Records<u8> = Records::new();
+        assert!(Listing::new(&empty).is_empty());
+        assert_eq!(Listing::new(&empty).iter().next(), None);
+        assert_eq!(Listing::new(&empty).last(), None);
+        assert_eq!(Records::from_vec(vec![1, 2]), {
+            let mut r = Records::new();
+            r.push(1);
+            r.push(2);
+            r.order(vec![((), 0, 0, 2)]);
+            r
+        });
+    }
+}
