@@ -265,7 +265,15 @@ impl BusinessCalendar {
 pub(crate) struct CompiledCalendar {
     weekday_mask: u8,
     holidays: Vec<NaiveDate>,
+    /// Where each day from `table_start` on (a day number from the common era) moves:
+    /// earlier and later. Covers the holidays and a week either side; outside, only weekdays
+    /// matter.
+    table_start: i32,
+    table: Vec<(Option<NaiveDate>, Option<NaiveDate>)>,
 }
+
+/// The longest span of holidays worth a table of every day in it (20 years).
+const TABLE_DAYS: i32 = 20 * 366;
 
 impl CompiledCalendar {
     pub(crate) fn new(cal: &BusinessCalendar) -> Self {
@@ -276,7 +284,30 @@ impl CompiledCalendar {
         Self {
             weekday_mask,
             holidays: cal.holidays.iter().copied().collect(),
+            table_start: 0,
+            table: Vec::new(),
         }
+    }
+
+    /// A calendar that shifts days by table lookup where holidays are: for planners, which
+    /// shift millions of days.
+    pub(crate) fn tabled(cal: &BusinessCalendar) -> Self {
+        let mut compiled = Self::new(cal);
+        if let (Some(first), Some(last)) = (compiled.holidays.first(), compiled.holidays.last()) {
+            let start = first.num_days_from_ce() - 7;
+            let end = last.num_days_from_ce() + 7;
+            if end - start <= TABLE_DAYS {
+                compiled.table = (start..=end)
+                    .map(|n| {
+                        NaiveDate::from_num_days_from_ce_opt(n).map_or((None, None), |d| {
+                            (compiled.walk(d, Shift::Earlier), compiled.walk(d, Shift::Later))
+                        })
+                    })
+                    .collect();
+                compiled.table_start = start;
+            }
+        }
+        compiled
     }
 
     pub(crate) fn is_working_day(&self, date: NaiveDate) -> bool {
@@ -285,6 +316,18 @@ impl CompiledCalendar {
     }
 
     pub(crate) fn shift(&self, date: NaiveDate, shift: Shift) -> Option<NaiveDate> {
+        let entry = usize::try_from(date.num_days_from_ce() - self.table_start)
+            .ok()
+            .and_then(|i| self.table.get(i));
+        match (entry, shift) {
+            (Some((earlier, _)), Shift::Earlier) => *earlier,
+            (Some((_, later)), Shift::Later) => *later,
+            (None, _) => self.walk(date, shift),
+        }
+    }
+
+    /// Day by day to the first working day.
+    fn walk(&self, date: NaiveDate, shift: Shift) -> Option<NaiveDate> {
         if self.weekday_mask == 0x7f {
             return None;
         }
@@ -386,6 +429,37 @@ mod tests {
         assert_eq!(cal.shift(d(2026, 12, 25), Shift::Later), Some(d(2026, 12, 29)));
         assert_eq!(cal.shift(d(2026, 12, 28), Shift::Earlier), Some(d(2026, 12, 24)));
         assert!(cal.is_working_day(d(2026, 12, 24)));
+    }
+
+    #[test]
+    fn tabled_shifts_agree_with_walking_day_by_day() {
+        let cals = [
+            BusinessCalendar::new(
+                [Weekday::Sat, Weekday::Sun],
+                [d(2026, 12, 25), d(2026, 12, 28), d(2027, 1, 1)],
+            ),
+            BusinessCalendar::new([Weekday::Sun], [d(2026, 5, 1)]),
+            BusinessCalendar::new([], [d(2026, 5, 1), d(2026, 5, 2)]),
+            BusinessCalendar::new([Weekday::Sat, Weekday::Sun], []),
+            // Holidays too far apart for a table: walked.
+            BusinessCalendar::new([Weekday::Sat, Weekday::Sun], [d(2000, 1, 3), d(2040, 1, 2)]),
+        ];
+        for cal in &cals {
+            let tabled = CompiledCalendar::tabled(cal);
+            let walked = CompiledCalendar::new(cal);
+            for n in -40..450 {
+                let day = d(2026, 11, 1) + chrono::Duration::days(n);
+                for shift in [Shift::Earlier, Shift::Later] {
+                    assert_eq!(
+                        tabled.shift(day, shift),
+                        walked.walk(day, shift),
+                        "{day} {shift:?}"
+                    );
+                }
+            }
+        }
+        assert!(!CompiledCalendar::tabled(&cals[0]).table.is_empty());
+        assert!(CompiledCalendar::tabled(&cals[4]).table.is_empty());
     }
 
     #[test]

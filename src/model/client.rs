@@ -313,9 +313,11 @@ impl Client {
                 });
             }
         }
-        let owner = format!("client {}", self.id);
-        for (i, p) in self.pauses.iter().enumerate() {
-            p.validate(&owner, i)?;
+        if !self.pauses.is_empty() {
+            let owner = format!("client {}", self.id);
+            for (i, p) in self.pauses.iter().enumerate() {
+                p.validate(&owner, i)?;
+            }
         }
         Ok(())
     }

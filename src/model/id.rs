@@ -186,6 +186,38 @@ impl EventKey {
     }
 }
 
+impl EventKey {
+    /// The key `rule/item/occurrence`, written straight into its inline bytes when it fits.
+    pub(crate) fn for_item(rule: &str, item: &str, occurrence: u32) -> EventKey {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        let mut n = occurrence;
+        loop {
+            at -= 1;
+            // `n % 10` is a digit.
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let parts: [&[u8]; 5] = [rule.as_bytes(), b"/", item.as_bytes(), b"/", &digits[at..]];
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        match u8::try_from(len) {
+            Ok(short) if len <= KEY_INLINE => {
+                let mut bytes = [0; KEY_INLINE];
+                let mut end = 0;
+                for p in parts {
+                    bytes[end..end + p.len()].copy_from_slice(p);
+                    end += p.len();
+                }
+                EventKey(KeyRepr::Inline(short, bytes))
+            }
+            _ => EventKey::from(format!("{rule}/{item}/{occurrence}")),
+        }
+    }
+}
+
 impl From<&str> for EventKey {
     fn from(s: &str) -> Self {
         match u8::try_from(s.len()) {
@@ -326,6 +358,16 @@ mod tests {
         let mut sorted = texts.to_vec();
         sorted.sort();
         assert_eq!(keys.iter().map(EventKey::as_str).collect::<Vec<_>>(), sorted);
+        for (rule, item, occ) in [
+            ("overdue", "F-1001", 2),
+            ("r", "i", 0),
+            ("r", "i", u32::MAX),
+            ("rule", &*"x".repeat(30), 7),
+        ] {
+            let key = EventKey::for_item(rule, item, occ);
+            assert_eq!(key, EventKey::from(format!("{rule}/{item}/{occ}")));
+            assert_eq!(key.as_str(), format!("{rule}/{item}/{occ}"));
+        }
         let set: HashSet<EventKey> = keys.into_iter().collect();
         assert!(set.contains("overdue/F-1001/2"));
     }

@@ -257,7 +257,7 @@ impl Planner {
         Ok(Self {
             policy: policy.clone(),
             rules,
-            calendar: CompiledCalendar::new(&policy.calendar),
+            calendar: CompiledCalendar::tabled(&policy.calendar),
             warnings: lint(policy),
             lookback_days: 7,
             locale: Arc::from(policy.locale.as_str()),

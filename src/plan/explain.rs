@@ -134,7 +134,7 @@ pub(crate) fn key_is(key: &str, write: impl FnOnce(&mut String)) -> bool {
 
 /// The key of an event about one item: `rule/item/occurrence`.
 pub(crate) fn single_key(rule: &RuleId, item: &Item, occurrence: u32) -> EventKey {
-    key_with(|s| cat!(s, *rule, "/", item.id.as_str(), "/", occurrence))
+    EventKey::for_item(rule.as_str(), item.id.as_str(), occurrence)
 }
 
 fn what(s: &mut String, kind: ItemKind, number: &str) {
