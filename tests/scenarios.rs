@@ -475,6 +475,53 @@ fn min_gap_spaces_messages_to_one_client() {
 }
 
 #[test]
+fn a_clients_own_min_gap_counts_from_its_last_send_in_history() {
+    // The policy has no gap; one client has two days. A reminder about another item went to
+    // that client yesterday, so today's waits a day; the other client's goes today.
+    let policy = Policy::new(tz("America/Santiago")).with_rule(rule("overdue", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let spaced = client("acme", "America/Santiago").with_overrides(ClientOverrides::default().min_gap(2));
+    let items = [
+        invoice(
+            "F-40",
+            "acme",
+            d(2026, 3, 2),
+            d(2026, 3, 31),
+            money("1000", "CLP"),
+        ),
+        invoice("F-41", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("F-42", "zeta", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+    ];
+    let sent = HistoryEntry {
+        key: EventKey::from("overdue/F-40/1"),
+        rule: Some("overdue".parse().unwrap()),
+        client: "acme".parse().unwrap(),
+        items: vec![HistoryItem {
+            item: "F-40".parse().unwrap(),
+            occurrence: 1,
+        }],
+        sent_at: utc(2026, 3, 31, 12, 0),
+    };
+    let plan = planner
+        .plan(
+            &[spaced, client("zeta", "America/Santiago")],
+            &items,
+            &[sent],
+            utc(2026, 4, 1, 13, 0),
+            Horizon::days(5),
+        )
+        .unwrap();
+    assert_eq!(
+        lines(&plan),
+        [
+            "due 2026-04-01 overdue/F-42/1 2026-04-01T12:00:00+00:00",
+            "upcoming 2026-04-02 overdue/F-41/1 2026-04-02T12:00:00+00:00",
+            "suppressed 2026-04-01 overdue/F-41/1 Deferred { gap_days: 2 }",
+        ]
+    );
+}
+
+#[test]
 fn manual_send_spaces_the_next_automatic_one_without_using_its_count() {
     let policy = Policy::new(tz("Europe/Madrid")).with_rule(Rule::pending_action("pending".parse().unwrap()));
     let planner = Planner::new(&policy).unwrap();

@@ -204,6 +204,7 @@ struct HistoryIndex<'h> {
     head: Vec<u32>,
     next: Vec<u32>,
     refs: Vec<HistRef<'h>>,
+    /// The last send to each client, kept only where some client has a minimum gap.
     client_last: HashMap<&'h str, DateTime<Utc>>,
     /// Keys of grouped notices (`rule/client/currency/date[/n]`), which a new group of the
     /// same day must not reuse.
@@ -652,7 +653,12 @@ impl Planner {
             items[i].validate()?;
         }
 
-        let hist = self.index_history(history, &item_pos, items.len());
+        // The last send to each client matters only where a minimum gap between messages does.
+        let gaps = self.policy.min_gap_days > 0
+            || clients
+                .iter()
+                .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
+        let hist = self.index_history(history, &item_pos, items.len(), gaps);
         // What found items and clients by id is done before the plan grows beside it.
         drop((item_pos, item_rank, fill, by_id, rank));
         let mut plan = Plan {
@@ -712,6 +718,7 @@ impl Planner {
         history: &'h [HistoryEntry],
         item_pos: &HashMap<&str, u32>,
         items: usize,
+        gaps: bool,
     ) -> HistoryIndex<'h> {
         let rule_ids: HashMap<&str, u16> = self
             .rules
@@ -736,6 +743,7 @@ impl Planner {
                 index.group_keys.insert(h.key.as_str());
             }
             match &mut run {
+                _ if !gaps => {}
                 Some((client, last)) if *client == h.client.as_str() => *last = (*last).max(h.sent_at),
                 _ => {
                     if let Some((client, last)) = run.take() {
