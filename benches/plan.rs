@@ -1,7 +1,7 @@
 //! Plan computation over generated portfolios, compared in the same run with a bare scan of
-//! the same input (summing balances), so the ratio holds on a noisy machine, and with two
-//! lower bounds of the planner's work in its data model: building the plan's records alone,
-//! and finding the history's items alone.
+//! the same input (summing balances), so the ratio holds on a noisy machine, and with three
+//! lower bounds of the planner's work in its data model: checking the input alone, building
+//! the plan's records alone, and finding the history's items alone.
 //!
 //! Run: `cargo bench --bench plan`.
 
@@ -104,6 +104,11 @@ fn bench_plan(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("bare_scan", n), &p, |b, p| {
             b.iter(|| bare_scan(black_box(&p.items)))
+        });
+        // What every plan does first: the input checks (unique ids, known clients, valid
+        // items and clients) and the indexes they build.
+        group.bench_with_input(BenchmarkId::new("checks_only", n), &p, |b, p| {
+            b.iter(|| planner.check(black_box(&p.clients), &p.items).unwrap())
         });
         // Lower bounds of the cold plan in this data model: its records, built and dropped.
         group.bench_with_input(BenchmarkId::new("records_only", n), &due_only, |b, plan| {

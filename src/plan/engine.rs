@@ -562,6 +562,106 @@ impl Planner {
     ) -> Result<Plan, ValidationError> {
         let end = horizon.end(now)?;
 
+        let Indexed {
+            order,
+            bucket,
+            starts,
+            item_pos,
+        } = self.index_inputs(clients, items)?;
+
+        // The last send to each client matters only where a minimum gap between messages does.
+        let gaps = self.policy.min_gap_days > 0
+            || clients
+                .iter()
+                .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
+        let hist = self.index_history(history, &item_pos, items.len(), gaps);
+        // What found items and clients by id is done before the plan grows beside it.
+        drop(item_pos);
+        let mut plan = Plan {
+            now,
+            horizon,
+            due: Records::new(),
+            upcoming: Records::new(),
+            suppressed: Records::new(),
+            standings: Vec::new(),
+        };
+        let mut scratch = Scratch::default();
+        let mut occurrences = account::Occurrences::new(self, now, horizon);
+        // Each client's output is sorted on its own (small slices) and cut into runs of one
+        // date; the plan reads the runs by date, then client rank, so its records never move
+        // once made.
+        let mut due_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
+        let mut upcoming_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
+        let mut suppressed_runs: Vec<RunOf<NaiveDate>> = Vec::new();
+        for (r, &ci) in order.iter().enumerate() {
+            let client_items = &bucket[starts[r]..starts[r + 1]];
+            let marks = [plan.due.made(), plan.upcoming.made(), plan.suppressed.made()];
+            self.plan_client(
+                &clients[ci],
+                items,
+                client_items,
+                &hist,
+                now,
+                end,
+                &mut scratch,
+                &mut occurrences,
+                &mut plan,
+            )?;
+            let due = plan.due.made_since(marks[0]);
+            due.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            runs_of(due, r, marks[0], |e| e.send_at, &mut due_runs);
+            let upcoming = plan.upcoming.made_since(marks[1]);
+            upcoming.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            runs_of(upcoming, r, marks[1], |e| e.send_at, &mut upcoming_runs);
+            let suppressed = plan.suppressed.made_since(marks[2]);
+            suppressed.sort_by(|a, b| {
+                (a.on, &a.item, &a.rule, &a.key)
+                    .cmp(&(b.on, &b.item, &b.rule, &b.key))
+                    // One key suppressed for two reasons (rare): by their sentences.
+                    .then_with(|| a.explain().cmp(&b.explain()))
+            });
+            runs_of(suppressed, r, marks[2], |s| s.on, &mut suppressed_runs);
+        }
+        drop((scratch, occurrences, hist, bucket, starts, order));
+        plan.due.order(due_runs);
+        plan.upcoming.order(upcoming_runs);
+        plan.suppressed.order(suppressed_runs);
+        Ok(plan)
+    }
+
+    /// Checks `clients` and `items` as [`Planner::plan`] does before it plans: client and
+    /// item ids unique, every item's client known, every client and item valid (and client
+    /// overrides naming rules of the policy). Hosts can check an import before saving it.
+    ///
+    /// # Errors
+    /// The first invalid input, in id order, as [`Planner::plan`] reports it.
+    ///
+    /// # Example
+    /// ```
+    /// # use dunning::*;
+    /// # use chrono::NaiveDate;
+    /// let planner = Planner::new(&Policy::new(TimeZone::UTC))?;
+    /// let client = Client::new("acme".parse()?, "ACME");
+    /// let clp = Currency::from_code("CLP")?;
+    /// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    /// let item = Item::invoice("F-1".parse()?, client.id.clone(), issued, Money::from_minor(1000, clp));
+    /// assert!(planner.check(&[client.clone()], &[item.clone()]).is_ok());
+    /// assert_eq!(
+    ///     planner.check(&[client], &[item.clone(), item]),
+    ///     Err(ValidationError::DuplicateId { kind: "item", id: "F-1".into() })
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check(&self, clients: &[Client], items: &[Item]) -> Result<(), ValidationError> {
+        self.index_inputs(clients, items).map(|_| ())
+    }
+
+    /// The inputs checked and indexed for planning.
+    fn index_inputs<'a>(
+        &self,
+        clients: &'a [Client],
+        items: &'a [Item],
+    ) -> Result<Indexed<'a>, ValidationError> {
         // Clients in id order, checked.
         let mut order: Vec<usize> = (0..clients.len()).collect();
         order.sort_unstable_by(|a, b| clients[*a].id.cmp(&clients[*b].id));
@@ -652,65 +752,12 @@ impl Planner {
         for &i in &bucket {
             items[i].validate()?;
         }
-
-        // The last send to each client matters only where a minimum gap between messages does.
-        let gaps = self.policy.min_gap_days > 0
-            || clients
-                .iter()
-                .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
-        let hist = self.index_history(history, &item_pos, items.len(), gaps);
-        // What found items and clients by id is done before the plan grows beside it.
-        drop((item_pos, item_rank, fill, by_id, rank));
-        let mut plan = Plan {
-            now,
-            horizon,
-            due: Records::new(),
-            upcoming: Records::new(),
-            suppressed: Records::new(),
-            standings: Vec::new(),
-        };
-        let mut scratch = Scratch::default();
-        let mut occurrences = account::Occurrences::new(self, now, horizon);
-        // Each client's output is sorted on its own (small slices) and cut into runs of one
-        // date; the plan reads the runs by date, then client rank, so its records never move
-        // once made.
-        let mut due_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
-        let mut upcoming_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
-        let mut suppressed_runs: Vec<RunOf<NaiveDate>> = Vec::new();
-        for (r, &ci) in order.iter().enumerate() {
-            let client_items = &bucket[starts[r]..starts[r + 1]];
-            let marks = [plan.due.made(), plan.upcoming.made(), plan.suppressed.made()];
-            self.plan_client(
-                &clients[ci],
-                items,
-                client_items,
-                &hist,
-                now,
-                end,
-                &mut scratch,
-                &mut occurrences,
-                &mut plan,
-            )?;
-            let due = plan.due.made_since(marks[0]);
-            due.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            runs_of(due, r, marks[0], |e| e.send_at, &mut due_runs);
-            let upcoming = plan.upcoming.made_since(marks[1]);
-            upcoming.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            runs_of(upcoming, r, marks[1], |e| e.send_at, &mut upcoming_runs);
-            let suppressed = plan.suppressed.made_since(marks[2]);
-            suppressed.sort_by(|a, b| {
-                (a.on, &a.item, &a.rule, &a.key)
-                    .cmp(&(b.on, &b.item, &b.rule, &b.key))
-                    // One key suppressed for two reasons (rare): by their sentences.
-                    .then_with(|| a.explain().cmp(&b.explain()))
-            });
-            runs_of(suppressed, r, marks[2], |s| s.on, &mut suppressed_runs);
-        }
-        drop((scratch, occurrences, hist, bucket, starts, order));
-        plan.due.order(due_runs);
-        plan.upcoming.order(upcoming_runs);
-        plan.suppressed.order(suppressed_runs);
-        Ok(plan)
+        Ok(Indexed {
+            order,
+            bucket,
+            starts,
+            item_pos,
+        })
     }
 
     fn index_history<'h>(
@@ -1621,6 +1668,18 @@ impl Planner {
             },
         }
     }
+}
+
+/// Clients and items checked and indexed for planning.
+struct Indexed<'a> {
+    /// Client positions in id order (a client's rank is its place here).
+    order: Vec<usize>,
+    /// Item positions client by client, in rank order, each client's in id order.
+    bucket: Vec<usize>,
+    /// Where each client's items start in `bucket` (and, last, where they end).
+    starts: Vec<usize>,
+    /// Item positions by id.
+    item_pos: HashMap<&'a str, u32>,
 }
 
 #[derive(Default)]

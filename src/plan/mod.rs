@@ -64,7 +64,9 @@ impl Horizon {
 ///
 /// Made by [`Planner::plan`]. Events are sorted by send instant, then client, then key;
 /// suppressed entries by date, client, item and rule: the serialized plan is the same bytes
-/// for the same inputs, whatever order the input collections come in.
+/// for the same inputs, whatever order the input collections come in. Each list is read
+/// through a [`Listing`], which reads like a slice: the planner leaves its records where it
+/// made them and reads them in that order, rather than moving millions of them into it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// The instant planned for.
