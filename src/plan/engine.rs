@@ -188,8 +188,14 @@ struct HistRef<'h> {
     rule: HistRule,
     occurrence: u32,
     sent_at: DateTime<Utc>,
+    /// The item's previous entry in `refs` (`u32::MAX`: none), in the same 32 bytes, so a
+    /// step along an item's entries is one memory access.
+    next: u32,
     key: &'h EventKey,
 }
+
+// One entry, its link included, in half a cache line.
+const _: () = assert!(std::mem::size_of::<HistRef<'static>>() <= 32);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HistRule {
@@ -199,10 +205,9 @@ enum HistRule {
 }
 
 /// History indexed by item without an allocation per item: `head` gives, per input item,
-/// its latest entry in `refs`, and `next` chains the rest.
+/// its latest entry in `refs`, and each entry's `next` chains the rest.
 struct HistoryIndex<'h> {
     head: Vec<u32>,
-    next: Vec<u32>,
     refs: Vec<HistRef<'h>>,
     /// The last send to each client, kept only where some client has a minimum gap.
     client_last: HashMap<&'h str, DateTime<Utc>>,
@@ -218,7 +223,7 @@ impl<'h> HistoryIndex<'h> {
         let mut at = self.head.get(item).copied().unwrap_or(u32::MAX);
         std::iter::from_fn(move || {
             let r = self.refs.get(at as usize)?;
-            at = self.next[at as usize];
+            at = r.next;
             Some(r)
         })
     }
@@ -775,7 +780,6 @@ impl Planner {
             .collect();
         let mut index = HistoryIndex {
             head: vec![u32::MAX; items],
-            next: Vec::with_capacity(history.len()),
             refs: Vec::with_capacity(history.len()),
             client_last: HashMap::default(),
             group_keys: HashSet::default(),
@@ -847,9 +851,9 @@ impl Planner {
                     rule,
                     occurrence: hi.occurrence,
                     sent_at: h.sent_at,
+                    next: *head,
                     key: &h.key,
                 });
-                index.next.push(*head);
                 *head = at;
             }
         }
