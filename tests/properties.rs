@@ -281,6 +281,33 @@ proptest! {
     }
 
     #[test]
+    fn listings_are_in_the_documented_order_and_index_as_they_iterate(w in world_strategy()) {
+        let p = plan(&w);
+        for listing in [p.due(), p.upcoming()] {
+            let events: Vec<&Event> = listing.iter().collect();
+            prop_assert_eq!(events.len(), listing.len());
+            for (i, e) in events.iter().enumerate() {
+                prop_assert!(std::ptr::eq(&listing[i], *e));
+            }
+            prop_assert!(listing.get(events.len()).is_none());
+            // By send instant, then client, then key.
+            for pair in events.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                prop_assert!((a.send_at, &a.client, &a.key) < (b.send_at, &b.client, &b.key), "{} then {}", a.key, b.key);
+            }
+        }
+        let suppressed: Vec<&Suppressed> = p.suppressed().iter().collect();
+        for (i, s) in suppressed.iter().enumerate() {
+            prop_assert!(std::ptr::eq(&p.suppressed()[i], *s));
+        }
+        // By date, then client, then item, rule and key.
+        for pair in suppressed.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            prop_assert!((a.on, &a.client, &a.item, &a.rule, &a.key) <= (b.on, &b.client, &b.item, &b.rule, &b.key));
+        }
+    }
+
+    #[test]
     fn never_an_event_for_a_stopped_item(w in world_strategy()) {
         let p = plan(&w);
         for e in p.events() {
