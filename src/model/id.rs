@@ -167,16 +167,14 @@ impl EventKey {
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // Always valid: the bytes were copied whole from a `str`.
+            // Always valid: the bytes were copied whole from `str`s and ASCII digits.
             KeyRepr::Inline(len, bytes) => {
                 std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
             }
             KeyRepr::Shared(s) => s,
         }
     }
-}
 
-impl EventKey {
     /// The key's bytes, without checking them again (equality and order need no `str`).
     fn as_bytes(&self) -> &[u8] {
         match &self.0 {
@@ -184,60 +182,54 @@ impl EventKey {
             KeyRepr::Shared(s) => s.as_bytes(),
         }
     }
-}
 
-impl EventKey {
+    /// The key of `parts` (text, joined as they are) held inline, if it fits.
+    fn inline(parts: &[&[u8]]) -> Option<EventKey> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let short = u8::try_from(len).ok().filter(|_| len <= KEY_INLINE)?;
+        let mut bytes = [0; KEY_INLINE];
+        let mut end = 0;
+        for p in parts {
+            bytes[end..end + p.len()].copy_from_slice(p);
+            end += p.len();
+        }
+        Some(EventKey(KeyRepr::Inline(short, bytes)))
+    }
+
     /// The key `rule/item/occurrence`, written straight into its inline bytes when it fits.
     pub(crate) fn for_item(rule: &str, item: &str, occurrence: u32) -> EventKey {
-        let mut digits = [0u8; 10];
-        let mut at = digits.len();
-        let mut n = occurrence;
-        loop {
-            at -= 1;
-            // `n % 10` is a digit.
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let parts: [&[u8]; 5] = [rule.as_bytes(), b"/", item.as_bytes(), b"/", &digits[at..]];
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        match u8::try_from(len) {
-            Ok(short) if len <= KEY_INLINE => {
-                let mut bytes = [0; KEY_INLINE];
-                let mut end = 0;
-                for p in parts {
-                    bytes[end..end + p.len()].copy_from_slice(p);
-                    end += p.len();
-                }
-                EventKey(KeyRepr::Inline(short, bytes))
-            }
-            _ => EventKey::from(format!("{rule}/{item}/{occurrence}")),
+        let mut buf = [0; 20];
+        let digits = decimal(&mut buf, occurrence.into(), 1);
+        Self::inline(&[rule.as_bytes(), b"/", item.as_bytes(), b"/", digits])
+            .unwrap_or_else(|| EventKey::from(format!("{rule}/{item}/{occurrence}")))
+    }
+}
+
+/// The decimal digits of `n`, at least `min_width` of them (zero-padded), written at the end
+/// of `buf`.
+pub(crate) fn decimal(buf: &mut [u8; 20], mut n: u64, min_width: usize) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        // `n % 10` is a digit.
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 && buf.len() - i >= min_width.min(buf.len()) {
+            break;
         }
     }
+    &buf[i..]
 }
 
 impl From<&str> for EventKey {
     fn from(s: &str) -> Self {
-        match u8::try_from(s.len()) {
-            Ok(len) if s.len() <= KEY_INLINE => {
-                let mut bytes = [0; KEY_INLINE];
-                bytes[..s.len()].copy_from_slice(s.as_bytes());
-                EventKey(KeyRepr::Inline(len, bytes))
-            }
-            _ => EventKey(KeyRepr::Shared(Arc::from(s))),
-        }
+        Self::inline(&[s.as_bytes()]).unwrap_or_else(|| EventKey(KeyRepr::Shared(Arc::from(s))))
     }
 }
 
 impl From<String> for EventKey {
     fn from(s: String) -> Self {
-        if s.len() <= KEY_INLINE {
-            EventKey::from(s.as_str())
-        } else {
-            EventKey(KeyRepr::Shared(Arc::from(s)))
-        }
+        Self::inline(&[s.as_bytes()]).unwrap_or_else(|| EventKey(KeyRepr::Shared(Arc::from(s))))
     }
 }
 

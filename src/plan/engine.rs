@@ -27,7 +27,7 @@ use crate::money::Money;
 use crate::plan::SmallList;
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
 use crate::plan::explain::single_key;
-use crate::plan::records::Records;
+use crate::plan::records::{Records, RunOf};
 use crate::plan::{Horizon, Plan};
 use crate::policy::{
     Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
@@ -612,20 +612,23 @@ impl Planner {
                 &mut occurrences,
                 &mut plan,
             )?;
-            let due = plan.due.made_since(marks[0]);
-            due.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            runs_of(due, r, marks[0], |e| e.send_at, &mut due_runs);
-            let upcoming = plan.upcoming.made_since(marks[1]);
-            upcoming.sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            runs_of(upcoming, r, marks[1], |e| e.send_at, &mut upcoming_runs);
-            let suppressed = plan.suppressed.made_since(marks[2]);
-            suppressed.sort_by(|a, b| {
+            plan.due
+                .made_since(marks[0])
+                .sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            plan.due.runs_since(marks[0], r, |e| e.send_at, &mut due_runs);
+            plan.upcoming
+                .made_since(marks[1])
+                .sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
+            plan.upcoming
+                .runs_since(marks[1], r, |e| e.send_at, &mut upcoming_runs);
+            plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
                 (a.on, &a.item, &a.rule, &a.key)
                     .cmp(&(b.on, &b.item, &b.rule, &b.key))
                     // One key suppressed for two reasons (rare): by their sentences.
                     .then_with(|| a.explain().cmp(&b.explain()))
             });
-            runs_of(suppressed, r, marks[2], |s| s.on, &mut suppressed_runs);
+            plan.suppressed
+                .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
         }
         drop((scratch, occurrences, hist, bucket, starts, order));
         plan.due.order(due_runs);
@@ -1719,27 +1722,6 @@ fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
             }))
         })
         .flatten()
-}
-
-/// A run of one client's records on one date: (date, client rank, start, length).
-type RunOf<K> = (K, usize, usize, usize);
-
-/// Cuts one client's records, sorted by `date` first and made from `start` on, into runs of
-/// one date.
-fn runs_of<T, K: Eq + Copy>(
-    records: &[T],
-    rank: usize,
-    start: usize,
-    date: impl Fn(&T) -> K,
-    runs: &mut Vec<RunOf<K>>,
-) {
-    let mut i = 0;
-    while let Some(first) = records.get(i) {
-        let d = date(first);
-        let len = records[i..].iter().take_while(|r| date(r) == d).count();
-        runs.push((d, rank, start + i, len));
-        i += len;
-    }
 }
 
 /// The client's contacts with notify on, in address order (so input order never matters).

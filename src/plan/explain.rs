@@ -40,18 +40,9 @@ impl Piece for EventKey {
     }
 }
 
-fn put_digits(s: &mut String, mut n: u64, min_width: usize) {
+fn put_digits(s: &mut String, n: u64, min_width: usize) {
     let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 && buf.len() - i >= min_width {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
+    for &b in crate::model::id::decimal(&mut buf, n, min_width) {
         s.push(char::from(b));
     }
 }

@@ -17,6 +17,9 @@ pub(crate) struct Records<T> {
     runs: Vec<Run>,
 }
 
+/// A run of one client's records on one date: (date, client rank, start, length).
+pub(crate) type RunOf<K> = (K, usize, usize, usize);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Run {
     at: usize,
@@ -61,9 +64,28 @@ impl<T> Records<T> {
         self.items.get_mut(mark..).unwrap_or_default()
     }
 
-    /// Sets the order from runs: `(date, client rank, start, len)` with each run's records
-    /// contiguous and already in order; runs are read by date, then client rank.
-    pub(crate) fn order<K: Ord + Copy>(&mut self, mut runs: Vec<(K, usize, usize, usize)>) {
+    /// Cuts the records made since `mark` (one client's, of client rank `rank`, sorted by
+    /// `date` first) into runs of one date.
+    pub(crate) fn runs_since<K: Eq + Copy>(
+        &self,
+        mark: usize,
+        rank: usize,
+        date: impl Fn(&T) -> K,
+        runs: &mut Vec<RunOf<K>>,
+    ) {
+        let made = self.items.get(mark..).unwrap_or_default();
+        let mut i = 0;
+        while let Some(first) = made.get(i) {
+            let d = date(first);
+            let len = made[i..].iter().take_while(|r| date(r) == d).count();
+            runs.push((d, rank, mark + i, len));
+            i += len;
+        }
+    }
+
+    /// Sets the order from runs whose records are contiguous and already in order; runs are
+    /// read by date, then client rank.
+    pub(crate) fn order<K: Ord + Copy>(&mut self, mut runs: Vec<RunOf<K>>) {
         // A client has one run per date: (date, rank) is unique.
         runs.sort_unstable_by_key(|r| (r.0, r.1));
         self.runs.clear();
@@ -343,13 +365,7 @@ mod tests {
                 all.push((date, rank, seq));
             }
             records.made_since(mark).sort_unstable();
-            let mut start = mark;
-            while start < records.made() {
-                let date = records.items[start].0;
-                let len = records.items[start..].iter().take_while(|r| r.0 == date).count();
-                runs.push((date, rank, start, len));
-                start += len;
-            }
+            records.runs_since(mark, rank, |r| r.0, &mut runs);
         }
         records.order(runs);
         all.sort_unstable();
