@@ -5,7 +5,9 @@
 //! built; the peak is read after the high-water mark is reset (`/proc/self/clear_refs`) and
 //! one plan is computed and dropped. The plan's own peak is that mark above the resident set
 //! before planning: the working state plus the plan it returns; "plan held" is what the
-//! returned plan alone keeps resident.
+//! returned plan alone keeps resident. Each case is measured for the owned plan
+//! (`Planner::plan`) and for the schedule (`Planner::schedule`, compact records that refer to
+//! the input).
 //!
 //! Run: `cargo bench --bench memory` (sizes from `DUNNING_BENCH_SIZES`, default 1000000).
 
@@ -43,7 +45,9 @@ fn main() {
     let sizes = sizes(&[1_000_000]);
     let planner = Planner::new(&policy()).expect("the benchmark policy is valid");
     let now = Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap();
-    println!("size       case    input MiB  plan peak MiB  peak/input  plan held MiB  records  history");
+    println!(
+        "size       case    form      input MiB  plan peak MiB  peak/input  plan held MiB  records  history"
+    );
     for n in sizes {
         let Some((before, _)) = rss() else {
             eprintln!("no /proc/self/status here: peak memory is measured on Linux only");
@@ -61,27 +65,41 @@ fn main() {
                 let Some((with, _)) = rss() else { return };
                 input += with.saturating_sub(without);
             }
-            let Some((base, _)) = rss() else { return };
-            if !reset_peak() {
-                eprintln!("cannot reset the high-water mark (/proc/self/clear_refs)");
-                return;
+            for form in ["plan", "schedule"] {
+                let Some((base, _)) = rss() else { return };
+                if !reset_peak() {
+                    eprintln!("cannot reset the high-water mark (/proc/self/clear_refs)");
+                    return;
+                }
+                let (records, held) = if form == "plan" {
+                    let plan = planner
+                        .plan(&p.clients, &p.items, &p.history, now, Horizon::NONE)
+                        .expect("the benchmark portfolio is valid");
+                    let records = plan.due().len() + plan.upcoming().len() + plan.suppressed().len();
+                    let Some((held, _)) = rss() else { return };
+                    drop(plan);
+                    (records, held)
+                } else {
+                    let schedule = planner
+                        .schedule(&p.clients, &p.items, &p.history, now, Horizon::NONE)
+                        .expect("the benchmark portfolio is valid");
+                    let records =
+                        schedule.due().len() + schedule.upcoming().len() + schedule.suppressed().len();
+                    let Some((held, _)) = rss() else { return };
+                    drop(schedule);
+                    (records, held)
+                };
+                let Some((_, peak)) = rss() else { return };
+                let used = peak.saturating_sub(base);
+                println!(
+                    "{n:<10} {case:<7} {form:<9} {:>9.1} {:>14.1} {:>11.2} {:>14.1} {records:>8} {:>8}",
+                    mib(input),
+                    mib(used),
+                    used as f64 / input as f64,
+                    mib(held.saturating_sub(base)),
+                    p.history.len()
+                );
             }
-            let plan = planner
-                .plan(&p.clients, &p.items, &p.history, now, Horizon::NONE)
-                .expect("the benchmark portfolio is valid");
-            let records = plan.due().len() + plan.upcoming().len() + plan.suppressed().len();
-            let Some((held, _)) = rss() else { return };
-            drop(plan);
-            let Some((_, peak)) = rss() else { return };
-            let used = peak.saturating_sub(base);
-            println!(
-                "{n:<10} {case:<7} {:>9.1} {:>14.1} {:>11.2} {:>14.1} {records:>8} {:>8}",
-                mib(input),
-                mib(used),
-                used as f64 / input as f64,
-                mib(held.saturating_sub(base)),
-                p.history.len()
-            );
         }
     }
 }

@@ -89,6 +89,18 @@ fn bench_plan(c: &mut Criterion) {
                     .unwrap()
             })
         });
+        // The same decisions as compact records that refer to the input (what `plan` makes
+        // owned afterwards).
+        let schedule_due_now = |b: &mut criterion::Bencher, p: &common::Portfolio| {
+            b.iter(|| {
+                planner
+                    .schedule(&p.clients, &p.items, &p.history, black_box(now), Horizon::NONE)
+                    .unwrap()
+                    .due()
+                    .len()
+            })
+        };
+        group.bench_with_input(BenchmarkId::new("schedule_due_now", n), &p, schedule_due_now);
         group.bench_with_input(BenchmarkId::new("plan_30_days", n), &p, |b, p| {
             b.iter(|| {
                 planner
@@ -132,6 +144,11 @@ fn bench_plan(c: &mut Criterion) {
                     .unwrap()
             })
         });
+        group.bench_with_input(
+            BenchmarkId::new("schedule_due_now_steady", n),
+            &p,
+            schedule_due_now,
+        );
         // A lower bound of the steady plan: finding the history's items, nothing else.
         group.bench_with_input(BenchmarkId::new("history_join_only", n), &p, |b, p| {
             b.iter(|| history_join_only(&p.items, black_box(&p.history)))

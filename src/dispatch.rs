@@ -1,6 +1,5 @@
 //! One tick of the shell: load, plan at `now`, claim what is due, render, send, record.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -275,29 +274,32 @@ impl Dispatcher {
     /// the report, not errors.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
         let snapshot = self.store.load().await?;
-        let plan = self.planner.plan(
+        // Planned in place; only the events sent now are made owned.
+        let schedule = self.planner.schedule(
             &snapshot.clients,
             &snapshot.items,
             &snapshot.history,
             now,
             Horizon::NONE,
         )?;
-        let clients: HashMap<&str, &Client> = snapshot.clients.iter().map(|c| (c.id.as_str(), c)).collect();
         let mut report = TickReport {
             now: Some(now),
             ..TickReport::default()
         };
         let limit = self.options.per_tick_limit;
-        for e in plan.due().iter().skip(limit) {
-            report.skipped.push((e.key.clone(), Skip::OverLimit));
+        for e in schedule.due().skip(limit) {
+            report.skipped.push((e.key(), Skip::OverLimit));
         }
+        let due: Vec<(Event, &Client)> = schedule
+            .due()
+            .take(limit)
+            .map(|e| (e.to_event(), e.client()))
+            .collect();
         // The futures are built first, then driven a few at a time (building them inside the
         // stream's closure would make the tick's future not `Send`).
-        let deliveries: Vec<_> = plan
-            .due()
+        let deliveries: Vec<_> = due
             .iter()
-            .take(limit)
-            .map(|e| self.deliver(e, clients.get(e.client.as_str()).copied(), now))
+            .map(|(e, client)| self.deliver(e, client, now))
             .collect();
         let outcomes: Vec<Result<Outcome, DispatchError>> = stream::iter(deliveries)
             .buffer_unordered(self.options.concurrency.max(1))
@@ -333,7 +335,7 @@ impl Dispatcher {
     async fn deliver(
         &self,
         event: &Event,
-        client: Option<&Client>,
+        client: &Client,
         now: DateTime<Utc>,
     ) -> Result<Outcome, DispatchError> {
         let key = event.key.clone();
@@ -370,11 +372,7 @@ impl Dispatcher {
                 });
             }
         };
-        let rendered = match client {
-            Some(c) => self.messages.render(event, c, &RenderOptions::default()),
-            None => Err(MessageError::NoRecipients { key: key.clone() }),
-        };
-        let message = match rendered {
+        let message = match self.messages.render(event, client, &RenderOptions::default()) {
             Ok(m) => m,
             Err(e) => {
                 let error = e.to_string();

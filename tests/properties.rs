@@ -261,6 +261,41 @@ proptest! {
     }
 
     #[test]
+    fn a_schedule_reads_in_place_as_the_plan_it_makes(w in world_strategy()) {
+        let planner = Planner::new(&w.policy).unwrap();
+        let schedule = planner.schedule(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
+        let p = schedule.to_plan();
+        prop_assert_eq!(&p, &plan(&w));
+        prop_assert_eq!(serde_json::to_string(&schedule).unwrap(), serde_json::to_string(&p).unwrap());
+        for (views, events) in [(schedule.due(), p.due()), (schedule.upcoming(), p.upcoming())] {
+            prop_assert_eq!(views.len(), events.len());
+            for (v, e) in views.zip(events) {
+                prop_assert_eq!(&v.key(), &e.key);
+                prop_assert_eq!(v.rule(), &e.rule);
+                prop_assert_eq!(&v.client().id, &e.client);
+                prop_assert_eq!(v.stage(), e.stage);
+                prop_assert_eq!(v.send_on(), e.send_on);
+                prop_assert_eq!(v.send_at(), e.send_at);
+                let items: Vec<&ItemId> = v.items().map(|i| &i.id).collect();
+                prop_assert_eq!(items, e.items.iter().map(|i| &i.item).collect::<Vec<_>>());
+                prop_assert_eq!(&v.to_event(), e);
+                prop_assert_eq!(v.explain(), e.explain());
+            }
+        }
+        prop_assert_eq!(schedule.suppressed().len(), p.suppressed().len());
+        for (v, s) in schedule.suppressed().zip(p.suppressed()) {
+            prop_assert_eq!(&v.key(), &s.key);
+            prop_assert_eq!(v.rule(), &s.rule);
+            prop_assert_eq!(&v.client().id, &s.client);
+            prop_assert_eq!(v.item().map(|i| &i.id), s.item.as_ref());
+            prop_assert_eq!(v.on(), s.on);
+            prop_assert_eq!(&v.reason(), &s.reason);
+            prop_assert_eq!(&v.to_suppressed(), s);
+        }
+        prop_assert_eq!(schedule.standings(), p.standings());
+    }
+
+    #[test]
     fn deterministic_and_input_order_independent(w in world_strategy(), seed in any::<u64>()) {
         let a = serde_json::to_string(&plan(&w)).unwrap();
         prop_assert_eq!(&a, &serde_json::to_string(&plan(&w)).unwrap());

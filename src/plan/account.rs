@@ -4,8 +4,8 @@
 //! events, and writes to the same plan.
 
 use super::*;
-use crate::plan::event::{StandingInfo, StatementInfo};
-use crate::plan::explain::key_is;
+use crate::plan::explain::{key_is, write_client_key};
+use crate::plan::schedule::AccountInfo;
 use crate::standing::{ClientStanding, StandingState};
 use crate::statement::expand;
 
@@ -74,56 +74,41 @@ impl Occurrences {
     }
 }
 
-/// Writes the key of a client-level event: `rule/client/date`.
-fn write_client_key(s: &mut String, rule: &RuleId, client: &Client, date: NaiveDate) {
-    cat!(s, *rule, "/", client.id.as_str(), "/", date);
-}
-
-fn client_key(rule: &RuleId, client: &Client, date: NaiveDate) -> EventKey {
-    crate::plan::explain::key_with(|s| write_client_key(s, rule, client, date))
+/// The key of a client-level event: `rule/client/date`.
+fn client_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef<'static> {
+    KeyRef::Client {
+        rule,
+        client: cx.index,
+        date,
+    }
 }
 
 /// A client-level suppressed entry.
-fn client_suppressed(
+fn client_suppressed<'h>(
     cx: &ClientCtx<'_>,
-    rule: &RuleId,
-    key: EventKey,
+    rule: u16,
+    key: KeyRef<'h>,
     on: NaiveDate,
-    reason: SuppressReason,
-) -> Suppressed {
-    Suppressed {
+    reason: Reason<'h>,
+) -> SupRec<'h> {
+    SupRec {
         key,
-        rule: rule.clone(),
-        client: cx.client.id.clone(),
-        item: None,
-        kind: None,
-        number: None,
-        on,
         reason,
+        client: cx.index,
+        item: NO_ITEM,
+        on,
+        rule,
     }
 }
 
-fn event_item(ic: &ItemCtx<'_>) -> EventItem {
-    EventItem {
-        item: ic.item.id.clone(),
-        number: ic.item.shared_number(),
-        kind: ic.item.kind,
-        occurrence: 1,
-        issued_on: ic.item.issued_on,
-        due_on: ic.due,
-        total: ic.item.total,
-        balance: ic.balance,
-        late_fee: None,
-        attachments: Box::default(),
+/// The items of `listed` as a run of the member table.
+fn listed<'a>(tables: &mut Tables, listed: impl Iterator<Item = &'a ItemCtx<'a>>) -> Members {
+    let start = tables.members.len();
+    tables.members.extend(listed.map(|c| (c.index, 1)));
+    Members::Many {
+        start: u32::try_from(start).unwrap_or(u32::MAX),
+        len: u32::try_from(tables.members.len() - start).unwrap_or(u32::MAX),
     }
-}
-
-/// The event items of `listed`, in a list of exactly their number: a notice lists many items,
-/// and a list grown by doubling would copy them and keep up to half again unused.
-fn exact<'a>(listed: impl Iterator<Item = &'a ItemCtx<'a>> + Clone) -> Vec<EventItem> {
-    let mut items = Vec::with_capacity(listed.clone().count());
-    items.extend(listed.map(event_item));
-    items
 }
 
 /// Items that still owe money and are collected (not older than the collection start for
@@ -151,15 +136,13 @@ fn chased<'a>(
 }
 
 /// A client-wide pause active on `on`, as a reason not to send.
-fn client_pause(client: &Client, on: NaiveDate) -> Option<SuppressReason> {
-    client
-        .pauses
-        .iter()
-        .find(|p| p.is_active(on))
-        .map(|p| SuppressReason::Paused {
-            pause: p.kind,
-            reason: p.reason.clone(),
+fn client_pause(client: &Client, on: NaiveDate) -> Option<Reason<'static>> {
+    client.pauses.iter().position(|p| p.is_active(on)).map(|i| {
+        Reason::Paused(PauseRef {
+            on_item: false,
+            index: u32::try_from(i).unwrap_or(u32::MAX),
         })
+    })
 }
 
 /// The mask of roles a client-level notice goes to.
@@ -171,16 +154,14 @@ fn roles_mask(own: &[ContactRole], ro: Option<&crate::policy::RuleOverride>, cli
         .unwrap_or(0)
 }
 
-struct Notice<'a> {
-    rule: &'a RuleId,
-    key: EventKey,
+struct Notice {
+    rule: u16,
     stage: Stage,
     nominal: NaiveDate,
     send_on: NaiveDate,
-    items: SmallList<EventItem>,
+    items: Members,
     mask: u8,
-    statement: Option<StatementInfo>,
-    standing: Option<Box<StandingInfo>>,
+    info: AccountInfo,
     adjustments: SmallList<Adjustment>,
 }
 
@@ -195,33 +176,25 @@ impl Planner {
                 .is_some_and(|s| s.closing_soon_id.as_str() == id || s.closed_id.as_str() == id)
     }
 
-    fn emit(&self, cx: &ClientCtx<'_>, n: Notice<'_>, plan: &mut Plan) {
-        let amount_due = sum(n.items.iter().map(|i| i.balance));
-        let event = Event {
-            key: n.key,
-            rule: n.rule.clone(),
-            stage: n.stage,
-            client: cx.client.id.clone(),
-            items: n.items,
-            recipients: cx.recipients(n.mask),
-            send_on: n.send_on,
+    fn emit(&self, cx: &ClientCtx<'_>, n: Notice, plan: &mut Schedule<'_>) {
+        let info = u32::try_from(plan.tables.infos.len()).unwrap_or(u32::MAX);
+        plan.tables.infos.push(n.info);
+        let event = EvRec {
+            key: client_key(cx, n.rule, n.nominal),
             send_at: local_instant(cx.tz, n.send_on, cx.send_time),
-            time_zone: cx.tz,
-            locale: cx.locale.clone(),
+            send_on: n.send_on,
+            anchor_on: n.nominal,
+            nominal_on: n.nominal,
+            client: cx.index,
             occurrence: 1,
             count: 1,
-            amount_due,
-            late_fee: None,
-            statement: n.statement,
-            standing: n.standing,
-            why: Why {
-                anchor: None,
-                anchor_on: n.nominal,
-                offset_days: 0,
-                nominal_on: n.nominal,
-                adjustments: n.adjustments,
-                preview: false,
-            },
+            offset_days: 0,
+            rule: n.rule,
+            stage: n.stage,
+            mask: n.mask,
+            members: n.items,
+            adjustments: n.adjustments,
+            info,
         };
         if event.send_on < cx.first_future {
             plan.due.push(event);
@@ -255,13 +228,13 @@ impl Planner {
         (shifted, adjustments)
     }
 
-    pub(super) fn plan_statements(
+    pub(super) fn plan_statements<'h>(
         &self,
-        cx: &ClientCtx<'_>,
-        ctxs: &[ItemCtx<'_>],
-        hist: &HistoryIndex<'_>,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        hist: &HistoryIndex<'h>,
         occurrences: &mut Occurrences,
-        plan: &mut Plan,
+        plan: &mut Schedule<'h>,
     ) -> Result<(), ValidationError> {
         let client = cx.client;
         let sends = hist
@@ -269,6 +242,7 @@ impl Planner {
             .get(client.id.as_str())
             .map_or(&[][..], Vec::as_slice);
         for (si, st) in self.policy.statements.iter().enumerate() {
+            let rule = self.statement_ref(si);
             let ro = client.overrides.rules.get(st.id.as_str());
             let switched_off = ro.and_then(|r| r.enabled) == Some(false);
             if !ro.and_then(|r| r.enabled).unwrap_or(st.enabled) && !switched_off {
@@ -276,11 +250,11 @@ impl Planner {
             }
             let mask = roles_mask(&st.roles, ro, client);
             let block = if client.overrides.reminders == Some(false) {
-                Some(SuppressReason::ClientRemindersOff)
+                Some(Reason::ClientRemindersOff)
             } else if switched_off {
-                Some(SuppressReason::ExcludedForClient)
+                Some(Reason::ExcludedForClient)
             } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
-                Some(SuppressReason::NoRecipients)
+                Some(Reason::NoRecipients)
             } else {
                 None
             };
@@ -310,20 +284,18 @@ impl Planner {
                 if scheduled > cx.end_date {
                     break;
                 }
-                let key = client_key(&st.id, client, d);
-                self.statement_notice(cx, ctxs, st, d, key, block.clone(), mask, plan);
+                self.statement_notice(cx, ctxs, st, rule, d, block, mask, plan);
             }
             if let Some((&latest, older)) = unsent_past.split_last() {
-                let key = client_key(&st.id, client, latest);
+                let key = client_key(cx, rule, latest);
                 for &d in older {
                     if cx.in_window(d) {
-                        let reason = SuppressReason::Superseded { by: key.clone() };
                         plan.suppressed.push(client_suppressed(
                             cx,
-                            &st.id,
-                            client_key(&st.id, client, d),
+                            rule,
+                            client_key(cx, rule, d),
                             d,
-                            reason,
+                            Reason::Superseded(key),
                         ));
                     }
                 }
@@ -335,14 +307,12 @@ impl Planner {
                 });
                 if expired {
                     if cx.in_window(scheduled) {
-                        let reason = SuppressReason::Expired {
-                            days: st.expires_after_days.unwrap_or(0),
-                        };
+                        let reason = Reason::Expired(st.expires_after_days.unwrap_or(0));
                         plan.suppressed
-                            .push(client_suppressed(cx, &st.id, key, scheduled, reason));
+                            .push(client_suppressed(cx, rule, key, scheduled, reason));
                     }
                 } else {
-                    self.statement_notice(cx, ctxs, st, latest, key, block, mask, plan);
+                    self.statement_notice(cx, ctxs, st, rule, latest, block, mask, plan);
                 }
             }
         }
@@ -350,44 +320,40 @@ impl Planner {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn statement_notice(
+    fn statement_notice<'h>(
         &self,
-        cx: &ClientCtx<'_>,
-        ctxs: &[ItemCtx<'_>],
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
         st: &crate::statement::StatementRule,
+        rule: u16,
         date: NaiveDate,
-        key: EventKey,
-        block: Option<SuppressReason>,
+        block: Option<Reason<'static>>,
         mask: u8,
-        plan: &mut Plan,
+        plan: &mut Schedule<'h>,
     ) {
+        let key = client_key(cx, rule, date);
         let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
         let (send_on, adjustments) = self.client_send_day(cx, scheduled);
         if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
             // Explained on the day it was due, so a blocked client is not explained daily.
             if cx.in_window(scheduled) {
                 plan.suppressed
-                    .push(client_suppressed(cx, &st.id, key, scheduled, reason));
+                    .push(client_suppressed(cx, rule, key, scheduled, reason));
             }
             return;
         }
-        let items = exact(
-            owing(ctxs, &self.policy)
-                .filter(|c| c.item.issued_on <= send_on)
-                .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on)),
-        );
-        if items.is_empty() {
+        let mut owed = owing(ctxs, &self.policy)
+            .filter(|c| c.item.issued_on <= send_on)
+            .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
+            .peekable();
+        if owed.peek().is_none() {
             if cx.in_window(send_on) {
-                plan.suppressed.push(client_suppressed(
-                    cx,
-                    &st.id,
-                    key,
-                    send_on,
-                    SuppressReason::NothingToList,
-                ));
+                plan.suppressed
+                    .push(client_suppressed(cx, rule, key, send_on, Reason::NothingToList));
             }
             return;
         }
+        let items = listed(&mut plan.tables, owed);
         let stage = if st.overdue_only {
             Stage::OverdueStatement
         } else {
@@ -396,30 +362,25 @@ impl Planner {
         self.emit(
             cx,
             Notice {
-                rule: &st.id,
-                key,
+                rule,
                 stage,
                 nominal: date,
                 send_on,
-                items: items.into(),
+                items,
                 mask,
-                statement: Some(StatementInfo {
-                    period: date,
-                    overdue_only: st.overdue_only,
-                }),
-                standing: None,
+                info: AccountInfo::Statement(date, st.overdue_only),
                 adjustments,
             },
             plan,
         );
     }
 
-    pub(super) fn plan_standing(
+    pub(super) fn plan_standing<'h>(
         &self,
-        cx: &ClientCtx<'_>,
-        ctxs: &[ItemCtx<'_>],
-        hist: &HistoryIndex<'_>,
-        plan: &mut Plan,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        hist: &HistoryIndex<'h>,
+        plan: &mut Schedule<'h>,
     ) {
         let Some(sr) = &self.policy.standing else { return };
         let client = cx.client;
@@ -427,8 +388,8 @@ impl Planner {
         let closing_soon = o.closing_soon_after_days.unwrap_or(sr.closing_soon_after_days);
         let closed = o.closed_after_days.unwrap_or(sr.closed_after_days);
         let Some((oldest_due, oldest)) = chased(ctxs, &self.policy, cx.today)
-            .filter_map(|c| c.due.map(|d| (d, c.item)))
-            .min_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)))
+            .filter_map(|c| c.due.map(|d| (d, c)))
+            .min_by(|a, b| (a.0, &a.1.item.id).cmp(&(b.0, &b.1.item.id)))
         else {
             return;
         };
@@ -451,7 +412,7 @@ impl Planner {
                 client: client.id.clone(),
                 state: state_today,
                 days_overdue: days_today,
-                oldest_item: oldest.id.clone(),
+                oldest_item: oldest.item.id.clone(),
                 since: entry(threshold).unwrap_or(oldest_due),
             });
         }
@@ -460,15 +421,24 @@ impl Planner {
             .get(client.id.as_str())
             .map_or(&[][..], Vec::as_slice);
         let closed_entry = entry(closed).map(|e| self.calendar.shift(e, Shift::Later).unwrap_or(e));
-        for (state, threshold, id) in [
-            (StandingState::ClosingSoon, closing_soon, &sr.closing_soon_id),
-            (StandingState::Closed, closed, &sr.closed_id),
+        let (closing_soon_ref, closed_ref) = self.standing_refs();
+        for (state, threshold, id, rule) in [
+            (
+                StandingState::ClosingSoon,
+                closing_soon,
+                &sr.closing_soon_id,
+                closing_soon_ref,
+            ),
+            (StandingState::Closed, closed, &sr.closed_id, closed_ref),
         ] {
             let Some(entered) = entry(threshold) else { continue };
-            let key = client_key(id, client, entered);
-            if sends.iter().any(|s| *s.key == key) {
+            if sends
+                .iter()
+                .any(|s| key_is(s.key.as_str(), |k| write_client_key(k, id, client, entered)))
+            {
                 continue;
             }
+            let key = client_key(cx, rule, entered);
             let scheduled = self.calendar.shift(entered, Shift::Later).unwrap_or(entered);
             if scheduled > cx.end_date {
                 continue;
@@ -477,13 +447,13 @@ impl Planner {
             if state == StandingState::ClosingSoon && closed_entry.is_some_and(|c| c < cx.first_future) {
                 // Both states were entered while nothing went out: only "closed" is sent.
                 if cx.in_window(scheduled) {
-                    let by = client_key(&sr.closed_id, client, entry(closed).unwrap_or(entered));
+                    let by = client_key(cx, closed_ref, entry(closed).unwrap_or(entered));
                     plan.suppressed.push(client_suppressed(
                         cx,
-                        id,
+                        rule,
                         key,
                         scheduled,
-                        SuppressReason::Superseded { by },
+                        Reason::Superseded(by),
                     ));
                 }
                 continue;
@@ -491,33 +461,32 @@ impl Planner {
             let (send_on, adjustments) = self.client_send_day(cx, scheduled);
             let mask = roles_mask(&sr.roles, ro, client);
             let block = if o.reminders == Some(false) {
-                Some(SuppressReason::ClientRemindersOff)
+                Some(Reason::ClientRemindersOff)
             } else if ro.and_then(|r| r.enabled) == Some(false) {
-                Some(SuppressReason::ExcludedForClient)
+                Some(Reason::ExcludedForClient)
             } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
-                Some(SuppressReason::NoRecipients)
+                Some(Reason::NoRecipients)
             } else {
                 client_pause(client, send_on)
             };
             if let Some(reason) = block {
                 if cx.in_window(send_on) {
                     plan.suppressed
-                        .push(client_suppressed(cx, id, key, send_on, reason));
+                        .push(client_suppressed(cx, rule, key, send_on, reason));
                 }
                 continue;
             }
             let days_overdue = (send_on - oldest_due).num_days();
-            let items =
-                exact(chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on)));
-            if !items.iter().any(|i| i.item == oldest.id) {
+            let overdue = chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on));
+            if !overdue.clone().any(|c| c.index == oldest.index) {
                 // The item that puts the client there is paused that day: nothing to say yet.
                 continue;
             }
+            let items = listed(&mut plan.tables, overdue);
             self.emit(
                 cx,
                 Notice {
-                    rule: id,
-                    key,
+                    rule,
                     stage: if state == StandingState::Closed {
                         Stage::Closed
                     } else {
@@ -525,16 +494,15 @@ impl Planner {
                     },
                     nominal: entered,
                     send_on,
-                    items: items.into(),
+                    items,
                     mask,
-                    statement: None,
-                    standing: Some(Box::new(StandingInfo {
+                    info: AccountInfo::Standing {
                         state,
                         days_overdue,
-                        oldest_item: oldest.id.clone(),
+                        oldest: oldest.index,
                         closing_soon_after_days: closing_soon,
                         closed_after_days: closed,
-                    })),
+                    },
                     adjustments,
                 },
                 plan,

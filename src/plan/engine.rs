@@ -8,8 +8,6 @@
 //! between messages, emits events, and computes each slot's next occurrence, up to the
 //! horizon. Work is linear in the number of items and rules.
 
-use std::borrow::Cow;
-use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -25,9 +23,11 @@ use crate::model::id::{EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SmallList;
-use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, SuppressReason, Suppressed, Why};
-use crate::plan::explain::single_key;
+use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
 use crate::plan::records::{Records, RunOf};
+use crate::plan::schedule::{
+    EvRec, Inputs, KeyRef, Members, NO_ITEM, PauseRef, Reason, Schedule, SupRec, Tables,
+};
 use crate::plan::{Horizon, Plan};
 use crate::policy::{
     Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
@@ -75,6 +75,9 @@ pub struct Planner {
     lookback_days: u32,
     locale: Arc<str>,
     statements: Vec<rrule::RRuleSet>,
+    /// Every rule a record can name: the policy's item rules, then its statements, then the
+    /// two standing notices.
+    rule_ids: Vec<RuleId>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,7 +89,7 @@ pub(crate) struct CompiledRule {
     min_balance: Vec<Money>,
     group: bool,
     expires_after: Option<u32>,
-    late_fee: Option<crate::policy::LateFee>,
+    pub(crate) late_fee: Option<crate::policy::LateFee>,
     enabled: bool,
     offset: i32,
     every: Option<u32>,
@@ -110,8 +113,8 @@ struct Send<'h> {
     rule: Option<usize>,
     occurrence: u32,
     date: NaiveDate,
-    /// Borrowed from history (no reference-count traffic), owned for sends planned now.
-    key: Cow<'h, EventKey>,
+    /// From history, or of a send planned now.
+    key: KeyRef<'h>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +146,8 @@ struct Slot {
 
 struct ItemCtx<'a> {
     item: &'a Item,
+    /// Its position in the input.
+    index: u32,
     status: ItemStatus,
     balance: Option<Money>,
     due: Option<NaiveDate>,
@@ -151,6 +156,9 @@ struct ItemCtx<'a> {
 
 struct ClientCtx<'a> {
     client: &'a Client,
+    /// Its position in the input.
+    index: u32,
+    inputs: Inputs<'a>,
     tz: TimeZone,
     send_time: NaiveTime,
     today: NaiveDate,
@@ -158,26 +166,12 @@ struct ClientCtx<'a> {
     end_date: NaiveDate,
     window_start: NaiveDate,
     gap: u32,
-    locale: Arc<str>,
-    /// Recipients per role mask, built on first use and shared by the client's events.
-    recipients: RefCell<Vec<(u8, Arc<[Recipient]>)>>,
     contacts: Vec<&'a Contact>,
 }
 
 impl ClientCtx<'_> {
     fn in_window(&self, d: NaiveDate) -> bool {
         d >= self.window_start && d <= self.end_date
-    }
-
-    /// Contacts with notify on and a role in `mask` (0: any role), in address order.
-    fn recipients(&self, mask: u8) -> Arc<[Recipient]> {
-        let mut cache = self.recipients.borrow_mut();
-        if let Some((_, r)) = cache.iter().find(|(m, _)| *m == mask) {
-            return Arc::clone(r);
-        }
-        let list = recipients_of(&self.contacts, mask);
-        cache.push((mask, Arc::clone(&list)));
-        list
     }
 }
 
@@ -259,8 +253,26 @@ impl Planner {
     /// The first problem with the policy ([`Policy::validate`]).
     pub fn new(policy: &Policy) -> Result<Self, ValidationError> {
         policy.validate()?;
-        let rules = policy.rules.iter().map(compile_rule).collect();
+        let rules: Vec<CompiledRule> = policy.rules.iter().map(compile_rule).collect();
+        let rule_ids = rules
+            .iter()
+            .map(|r| r.id.clone())
+            .chain(policy.statements.iter().map(|s| s.id.clone()))
+            .chain(
+                policy
+                    .standing
+                    .iter()
+                    .flat_map(|s| [s.closing_soon_id.clone(), s.closed_id.clone()]),
+            )
+            .collect::<Vec<_>>();
+        if u16::try_from(rule_ids.len()).is_err() {
+            return Err(ValidationError::OutOfRange {
+                field: "rules",
+                value: rule_ids.len().to_string(),
+            });
+        }
         Ok(Self {
+            rule_ids,
             policy: policy.clone(),
             rules,
             calendar: CompiledCalendar::tabled(&policy.calendar),
@@ -282,6 +294,36 @@ impl Planner {
     pub fn with_lookback(mut self, days: u32) -> Self {
         self.lookback_days = days;
         self
+    }
+
+    /// The id of a rule a record names (see `rule_ids`).
+    pub(crate) fn rule_id(&self, rule: u16) -> &RuleId {
+        // Records only name rules of this planner.
+        &self.rule_ids[usize::from(rule)]
+    }
+
+    /// The item rule a record names, if it names one (not a statement or standing notice).
+    pub(crate) fn item_rule(&self, rule: u16) -> Option<&CompiledRule> {
+        self.rules.get(usize::from(rule))
+    }
+
+    /// The policy's locale.
+    pub(crate) fn default_locale(&self) -> Arc<str> {
+        Arc::clone(&self.locale)
+    }
+
+    /// The record name of the `index`-th statement rule.
+    pub(super) fn statement_ref(&self, index: usize) -> u16 {
+        u16::try_from(self.rules.len() + index).unwrap_or(u16::MAX)
+    }
+
+    /// The record names of the standing notices (closing soon, closed).
+    pub(super) fn standing_refs(&self) -> (u16, u16) {
+        let first = self.rules.len() + self.policy.statements.len();
+        (
+            u16::try_from(first).unwrap_or(u16::MAX),
+            u16::try_from(first + 1).unwrap_or(u16::MAX),
+        )
     }
 
     /// The lint warnings of the policy's rules.
@@ -565,7 +607,59 @@ impl Planner {
         now: DateTime<Utc>,
         horizon: Horizon,
     ) -> Result<Plan, ValidationError> {
+        let mut owned = Plan {
+            now,
+            horizon,
+            due: Records::new(),
+            upcoming: Records::new(),
+            suppressed: Records::new(),
+            standings: Vec::new(),
+        };
+        let schedule = self.run(clients, items, history, now, horizon, Some(&mut owned))?;
+        owned.standings = schedule.standings;
+        Ok(owned)
+    }
+
+    /// Plans as [`Planner::plan`] does, and returns the plan as the planner computes it: a
+    /// [`Schedule`] of compact records that refer to `clients`, `items` and `history`
+    /// instead of copying from them. Its views read each event and suppressed entry in
+    /// place, and make owned ones on demand; [`Schedule::to_plan`] is the [`Plan`].
+    ///
+    /// For large portfolios: a schedule costs a few dozen bytes per decision, where the
+    /// owned plan copies every item's data into every event about it.
+    ///
+    /// # Errors
+    /// As [`Planner::plan`].
+    pub fn schedule<'a>(
+        &'a self,
+        clients: &'a [Client],
+        items: &'a [Item],
+        history: &'a [HistoryEntry],
+        now: DateTime<Utc>,
+        horizon: Horizon,
+    ) -> Result<Schedule<'a>, ValidationError> {
+        self.run(clients, items, history, now, horizon, None)
+    }
+
+    /// Plans into a schedule; or, given `owned`, into that plan, each client's records made
+    /// owned as soon as they are planned (and the schedule left empty but for standings), so
+    /// the compact and the owned records of a whole portfolio never exist at once.
+    fn run<'a>(
+        &'a self,
+        clients: &'a [Client],
+        items: &'a [Item],
+        history: &'a [HistoryEntry],
+        now: DateTime<Utc>,
+        horizon: Horizon,
+        mut owned: Option<&mut Plan>,
+    ) -> Result<Schedule<'a>, ValidationError> {
         let end = horizon.end(now)?;
+        if u32::try_from(items.len()).is_err() || u32::try_from(clients.len()).is_err() {
+            return Err(ValidationError::OutOfRange {
+                field: "items",
+                value: items.len().to_string(),
+            });
+        }
 
         let Indexed {
             order,
@@ -582,13 +676,21 @@ impl Planner {
         let hist = self.index_history(history, &item_pos, items.len(), gaps);
         // What found items and clients by id is done before the plan grows beside it.
         drop(item_pos);
-        let mut plan = Plan {
+        let inputs = Inputs {
+            planner: self,
+            clients,
+            items,
+        };
+        let mut plan = Schedule {
+            inputs,
             now,
             horizon,
             due: Records::new(),
             upcoming: Records::new(),
             suppressed: Records::new(),
+            tables: Tables::default(),
             standings: Vec::new(),
+            _history: std::marker::PhantomData,
         };
         let mut scratch = Scratch::default();
         let mut occurrences = account::Occurrences::new(self, now, horizon);
@@ -602,8 +704,8 @@ impl Planner {
             let client_items = &bucket[starts[r]..starts[r + 1]];
             let marks = [plan.due.made(), plan.upcoming.made(), plan.suppressed.made()];
             self.plan_client(
-                &clients[ci],
-                items,
+                inputs,
+                ci,
                 client_items,
                 &hist,
                 now,
@@ -612,28 +714,71 @@ impl Planner {
                 &mut occurrences,
                 &mut plan,
             )?;
-            plan.due
-                .made_since(marks[0])
-                .sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            plan.due.runs_since(marks[0], r, |e| e.send_at, &mut due_runs);
-            plan.upcoming
-                .made_since(marks[1])
-                .sort_unstable_by(|a, b| (a.send_at, &a.key).cmp(&(b.send_at, &b.key)));
-            plan.upcoming
-                .runs_since(marks[1], r, |e| e.send_at, &mut upcoming_runs);
+            let keys = &plan.tables.keys;
+            let by_instant = |a: &EvRec<'_>, b: &EvRec<'_>| {
+                a.send_at
+                    .cmp(&b.send_at)
+                    .then_with(|| inputs.cmp_keys(keys, &a.key, &b.key))
+            };
+            plan.due.made_since(marks[0]).sort_unstable_by(by_instant);
+            plan.upcoming.made_since(marks[1]).sort_unstable_by(by_instant);
             plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
-                (a.on, &a.item, &a.rule, &a.key)
-                    .cmp(&(b.on, &b.item, &b.rule, &b.key))
+                let item = |s: &SupRec<'_>| items.get(s.item as usize).map(|i| &i.id);
+                a.on.cmp(&b.on)
+                    .then_with(|| item(a).cmp(&item(b)))
+                    .then_with(|| self.rule_id(a.rule).cmp(self.rule_id(b.rule)))
+                    .then_with(|| inputs.cmp_keys(keys, &a.key, &b.key))
                     // One key suppressed for two reasons (rare): by their sentences.
-                    .then_with(|| a.explain().cmp(&b.explain()))
+                    .then_with(|| {
+                        if a.reason == b.reason {
+                            std::cmp::Ordering::Equal
+                        } else {
+                            let text = |s| inputs.suppressed(keys, s).explain();
+                            text(a).cmp(&text(b))
+                        }
+                    })
             });
-            plan.suppressed
-                .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
+            if let Some(out) = owned.as_deref_mut() {
+                let cache = &mut scratch.client_cache;
+                let owned_marks = [out.due.made(), out.upcoming.made(), out.suppressed.made()];
+                for e in plan.due.made_since(marks[0]).iter() {
+                    out.due.push(inputs.event(&plan.tables, e, cache));
+                }
+                for e in plan.upcoming.made_since(marks[1]).iter() {
+                    out.upcoming.push(inputs.event(&plan.tables, e, cache));
+                }
+                for s in plan.suppressed.made_since(marks[2]).iter() {
+                    out.suppressed.push(inputs.suppressed(&plan.tables.keys, s));
+                }
+                out.due
+                    .runs_since(owned_marks[0], r, |e| e.send_at, &mut due_runs);
+                out.upcoming
+                    .runs_since(owned_marks[1], r, |e| e.send_at, &mut upcoming_runs);
+                out.suppressed
+                    .runs_since(owned_marks[2], r, |s| s.on, &mut suppressed_runs);
+                // Made owned: the client's records and what they refer to go.
+                plan.due.truncate(marks[0]);
+                plan.upcoming.truncate(marks[1]);
+                plan.suppressed.truncate(marks[2]);
+                plan.tables.clear();
+            } else {
+                plan.due.runs_since(marks[0], r, |e| e.send_at, &mut due_runs);
+                plan.upcoming
+                    .runs_since(marks[1], r, |e| e.send_at, &mut upcoming_runs);
+                plan.suppressed
+                    .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
+            }
         }
         drop((scratch, occurrences, hist, bucket, starts, order));
-        plan.due.order(due_runs);
-        plan.upcoming.order(upcoming_runs);
-        plan.suppressed.order(suppressed_runs);
+        if let Some(out) = owned {
+            out.due.order(due_runs);
+            out.upcoming.order(upcoming_runs);
+            out.suppressed.order(suppressed_runs);
+        } else {
+            plan.due.order(due_runs);
+            plan.upcoming.order(upcoming_runs);
+            plan.suppressed.order(suppressed_runs);
+        }
         Ok(plan)
     }
 
@@ -870,16 +1015,18 @@ impl Planner {
     #[allow(clippy::too_many_arguments)]
     fn plan_client<'h>(
         &self,
-        client: &'h Client,
-        items: &'h [Item],
+        inputs: Inputs<'h>,
+        ci: usize,
         client_items: &[usize],
         hist: &HistoryIndex<'h>,
         now: DateTime<Utc>,
         end: DateTime<Utc>,
         scratch: &mut Scratch<'h>,
         occurrences: &mut account::Occurrences,
-        plan: &mut Plan,
+        plan: &mut Schedule<'h>,
     ) -> Result<(), ValidationError> {
+        let client = &inputs.clients[ci];
+        let items = inputs.items;
         let p = &self.policy;
         let o = &client.overrides;
         let tz = client.time_zone.unwrap_or(p.time_zone);
@@ -898,6 +1045,8 @@ impl Planner {
         notify_contacts(client, &mut contacts);
         let cx = ClientCtx {
             client,
+            index: u32::try_from(ci).unwrap_or(u32::MAX),
+            inputs,
             tz,
             send_time,
             today,
@@ -905,11 +1054,6 @@ impl Planner {
             end_date,
             window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(today),
             gap: o.min_gap_days.unwrap_or(p.min_gap_days),
-            locale: client
-                .locale
-                .as_deref()
-                .map_or_else(|| self.locale.clone(), Arc::from),
-            recipients: RefCell::new(Vec::new()),
             contacts,
         };
         let term = o.payment_term_days.unwrap_or(p.payment_term_days);
@@ -929,9 +1073,11 @@ impl Planner {
         ctxs.clear();
         let mut bufs = std::mem::take(&mut scratch.sweep);
         let out = &mut plan.suppressed;
+        let tables = &mut plan.tables;
 
         for (li, &ii) in client_items.iter().enumerate() {
             let item = &items[ii];
+            let index = u32::try_from(ii).unwrap_or(NO_ITEM);
             let status = item.effective_status()?;
             let balance = item.balance()?;
             let due = item.due_date(term);
@@ -952,7 +1098,7 @@ impl Planner {
                     rule,
                     occurrence: h.occurrence,
                     date,
-                    key: Cow::Borrowed(h.key),
+                    key: KeyRef::History(h.key),
                 });
             }
             let slot_start = scratch.slots.len();
@@ -1010,20 +1156,20 @@ impl Planner {
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
                 let ictx = ItemCtx {
                     item,
+                    index,
                     status,
                     balance,
                     due,
                     slots: 0..0,
                 };
                 let sink = if block.is_some() { None } else { Some(&mut *out) };
-                let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], sink);
+                let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], &tables.keys, sink);
                 match (block, cand) {
                     (Some(reason), Some(c)) => {
                         // Explained on the day it was due, so a long-paid item is not
                         // explained again every day.
                         if cx.in_window(c.scheduled) {
-                            let key = single_key(&rule.id, item, slot.next_occ);
-                            out.push(suppressed(&cx, rule, item, key, c.scheduled, reason));
+                            out.push(suppressed(&cx, &ictx, ri, slot.next_occ, c.scheduled, reason));
                         }
                     }
                     (None, Some(c)) => {
@@ -1044,6 +1190,7 @@ impl Planner {
             }
             ctxs.push(ItemCtx {
                 item,
+                index,
                 status,
                 balance,
                 due,
@@ -1134,41 +1281,51 @@ impl Planner {
                         if day < until {
                             for &s in members.iter() {
                                 scratch.slots[s].not_before = Some(until);
-                                self.refresh(&cx, &ctxs, scratch, s, day, out);
+                                self.refresh(&cx, &ctxs, scratch, s, day, &tables.keys, out);
                             }
                             continue;
                         }
                     }
                 }
-                let key = self.message_key(&cx, rule, &ctxs, &scratch.slots, members, day, &hist.group_keys);
+                let key = self.message_key(
+                    &cx,
+                    rule,
+                    &ctxs,
+                    &scratch.slots,
+                    members,
+                    day,
+                    &hist.group_keys,
+                    tables,
+                );
                 for &s in members.iter() {
-                    winner_key.insert(s, key.clone());
+                    winner_key.insert(s, key);
                 }
                 let already = if rule.group {
-                    hist.group_keys.contains(key.as_str())
+                    hist.group_keys.contains(inputs.key(&tables.keys, &key).as_str())
                 } else {
-                    members
-                        .iter()
-                        .any(|&s| scratch.sends[scratch.slots[s].item].iter().any(|x| *x.key == key))
+                    members.iter().any(|&s| {
+                        scratch.sends[scratch.slots[s].item]
+                            .iter()
+                            .any(|x| inputs.same_key(&tables.keys, &x.key, &key))
+                    })
                 };
                 if already {
                     for &s in members.iter() {
                         let sl = &scratch.slots[s];
-                        let item = ctxs[sl.item].item;
-                        out.push(suppressed(
+                        out.push(suppressed_as(
                             &cx,
-                            rule,
-                            item,
-                            key.clone(),
+                            &ctxs[sl.item],
+                            sl.rule,
+                            key,
                             day,
-                            SuppressReason::AlreadySent,
+                            Reason::AlreadySent,
                         ));
                     }
                 } else {
                     for &s in members.iter() {
                         let sl = &scratch.slots[s];
                         if let Some(c) = &sl.cand {
-                            report_adjustments(&cx, rule, ctxs[sl.item].item, &key, c, out);
+                            report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
                         }
                     }
                     // The candidate is spent: its adjustments move into the event.
@@ -1178,7 +1335,7 @@ impl Planner {
                         .map(|c| std::mem::take(&mut c.adjustments))
                         .unwrap_or_default();
                     let event =
-                        self.build_event(&cx, &ctxs, &scratch.slots, members, key.clone(), adjustments);
+                        self.build_event(&cx, &ctxs, &scratch.slots, members, key, adjustments, tables);
                     last_client_send = Some(day);
                     if event.send_on < cx.first_future {
                         plan.due.push(event);
@@ -1192,7 +1349,7 @@ impl Planner {
                         rule: Some(scratch.slots[s].rule),
                         occurrence: scratch.slots[s].next_occ,
                         date: day,
-                        key: Cow::Owned(key.clone()),
+                        key,
                     });
                     let sl = &mut scratch.slots[s];
                     sl.next_occ += 1;
@@ -1206,29 +1363,26 @@ impl Planner {
                         if other == s || scratch.slots[other].cand.is_none() || batch.contains(&other) {
                             continue;
                         }
-                        self.refresh(&cx, &ctxs, scratch, other, day, out);
+                        self.refresh(&cx, &ctxs, scratch, other, day, &tables.keys, out);
                     }
-                    self.refresh(&cx, &ctxs, scratch, s, day, out);
+                    self.refresh(&cx, &ctxs, scratch, s, day, &tables.keys, out);
                 }
             }
             for &(s, w) in losers.iter() {
-                let by = winner_key.get(&w).cloned().unwrap_or_else(|| {
+                let by = winner_key.get(&w).copied().unwrap_or_else(|| {
                     let sl = &scratch.slots[w];
-                    single_key(&self.rules[sl.rule].id, ctxs[sl.item].item, sl.next_occ)
+                    item_key(&ctxs[sl.item], sl.rule, sl.next_occ)
                 });
                 let sl = &scratch.slots[s];
-                let rule = &self.rules[sl.rule];
-                let item = ctxs[sl.item].item;
                 if let Some(c) = &sl.cand {
                     if cx.in_window(c.date) {
-                        let key = single_key(&rule.id, item, sl.next_occ);
                         out.push(suppressed(
                             &cx,
-                            rule,
-                            item,
-                            key,
+                            &ctxs[sl.item],
+                            sl.rule,
+                            sl.next_occ,
                             c.date,
-                            SuppressReason::Superseded { by },
+                            Reason::Superseded(by),
                         ));
                     }
                 }
@@ -1236,16 +1390,14 @@ impl Planner {
                 sl.next_occ += 1;
                 sl.last_rule = Some(day);
                 sl.cand = None;
-                self.refresh(&cx, &ctxs, scratch, s, day, out);
+                self.refresh(&cx, &ctxs, scratch, s, day, &tables.keys, out);
             }
         }
         // Candidates past the horizon still explain what held them back.
         for sl in &scratch.slots {
             if let Some(c) = &sl.cand {
-                let rule = &self.rules[sl.rule];
-                let item = ctxs[sl.item].item;
-                let key = single_key(&rule.id, item, sl.next_occ);
-                report_adjustments(&cx, rule, item, &key, c, out);
+                let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
+                report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
             }
         }
         self.plan_statements(&cx, &ctxs, hist, occurrences, plan)?;
@@ -1257,20 +1409,22 @@ impl Planner {
     }
 
     /// Recomputes a slot's candidate after its state or its item's sends changed.
-    fn refresh(
+    #[allow(clippy::too_many_arguments)]
+    fn refresh<'h>(
         &self,
-        cx: &ClientCtx<'_>,
-        ctxs: &[ItemCtx<'_>],
-        scratch: &mut Scratch<'_>,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        scratch: &mut Scratch<'h>,
         s: usize,
         day: NaiveDate,
-        out: &mut Records<Suppressed>,
+        keys: &[EventKey],
+        out: &mut Records<SupRec<'h>>,
     ) {
         let li = scratch.slots[s].item;
         let ictx = &ctxs[li];
         let slot = &mut scratch.slots[s];
         slot.version += 1;
-        let mut cand = self.compute(cx, ictx, slot, &scratch.sends[li], Some(out));
+        let mut cand = self.compute(cx, ictx, slot, &scratch.sends[li], keys, Some(out));
         if let Some(c) = &mut cand {
             if c.date <= day {
                 c.date = add_days(day, 1).unwrap_or(day);
@@ -1299,43 +1453,43 @@ impl Planner {
         eff: &EffRule,
         slot: &Slot,
         client_off: bool,
-    ) -> Option<SuppressReason> {
+    ) -> Option<Reason<'static>> {
         if rule.anchor == Anchor::Paid {
             if !status.is_settled() {
-                return Some(SuppressReason::NotSettled);
+                return Some(Reason::NotSettled);
             }
         } else {
             match status {
-                ItemStatus::Paid => return Some(SuppressReason::Paid),
-                ItemStatus::Cancelled => return Some(SuppressReason::Cancelled),
-                ItemStatus::Void => return Some(SuppressReason::Void),
-                ItemStatus::Draft => return Some(SuppressReason::Draft),
-                ItemStatus::Completed => return Some(SuppressReason::Completed),
+                ItemStatus::Paid => return Some(Reason::Paid),
+                ItemStatus::Cancelled => return Some(Reason::Cancelled),
+                ItemStatus::Void => return Some(Reason::Void),
+                ItemStatus::Draft => return Some(Reason::Draft),
+                ItemStatus::Completed => return Some(Reason::Completed),
                 _ => {}
             }
         }
         if status == ItemStatus::Draft {
-            return Some(SuppressReason::Draft);
+            return Some(Reason::Draft);
         }
         if client_off {
-            return Some(SuppressReason::ClientRemindersOff);
+            return Some(Reason::ClientRemindersOff);
         }
         if eff.client_off {
-            return Some(SuppressReason::ExcludedForClient);
+            return Some(Reason::ExcludedForClient);
         }
         if !item.reminders {
-            return Some(SuppressReason::ItemRemindersOff);
+            return Some(Reason::ItemRemindersOff);
         }
         let c = &self.policy.collection;
         if let Some(start) = c.past_items {
             if due.unwrap_or(item.issued_on) < start {
-                return Some(SuppressReason::BeforeCollectionStart { start });
+                return Some(Reason::BeforeCollectionStart(start));
             }
         }
         if rule.anchor == Anchor::Issued {
             if let Some(start) = c.new_items {
                 if item.issued_on < start {
-                    return Some(SuppressReason::BeforeCollectionStart { start });
+                    return Some(Reason::BeforeCollectionStart(start));
                 }
             }
         }
@@ -1343,27 +1497,28 @@ impl Planner {
             if let Some(b) = balance {
                 if let Some(min) = rule.min_balance.iter().find(|m| m.currency() == b.currency()) {
                     if b.minor() < min.minor() {
-                        return Some(SuppressReason::BelowMinimumBalance { minimum: *min });
+                        return Some(Reason::BelowMinimumBalance(*min));
                     }
                 }
             }
         }
         let mask = slot.roles_mask;
         if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
-            return Some(SuppressReason::NoRecipients);
+            return Some(Reason::NoRecipients);
         }
         None
     }
 
     /// The slot's next candidate: the next occurrence not superseded, spaced, shifted off
     /// non-working days, past pauses and the client's gap. Reports what it skips to `out`.
-    fn compute(
+    fn compute<'h>(
         &self,
-        cx: &ClientCtx<'_>,
-        it: &ItemCtx<'_>,
+        cx: &ClientCtx<'h>,
+        it: &ItemCtx<'h>,
         slot: &mut Slot,
-        sends: &[Send],
-        mut out: Option<&mut Records<Suppressed>>,
+        sends: &[Send<'h>],
+        keys: &[EventKey],
+        mut out: Option<&mut Records<SupRec<'h>>>,
     ) -> Option<Cand> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
@@ -1378,14 +1533,13 @@ impl Planner {
                 {
                     let next = add_days(last, i64::from(every))?;
                     if cx.in_window(next) && next >= cx.today {
-                        let key = single_key(&rule.id, item, slot.next_occ);
                         out.push(suppressed(
                             cx,
-                            rule,
-                            item,
-                            key,
+                            it,
+                            slot.rule,
+                            slot.next_occ,
                             next,
-                            SuppressReason::CountReached { count: slot.count },
+                            Reason::CountReached(slot.count),
                         ));
                     }
                 }
@@ -1400,20 +1554,21 @@ impl Planner {
             if let Some(s) = sends
                 .iter()
                 .filter(|s| s.rule != Some(slot.rule) && s.date >= nominal)
-                .min_by(|a, b| (a.date, &a.key).cmp(&(b.date, &b.key)))
+                .min_by(|a, b| {
+                    a.date
+                        .cmp(&b.date)
+                        .then_with(|| cx.inputs.cmp_keys(keys, &a.key, &b.key))
+                })
             {
                 if let Some(out) = out.as_deref_mut() {
                     if cx.in_window(nominal) {
-                        let key = single_key(&rule.id, item, slot.next_occ);
                         out.push(suppressed(
                             cx,
-                            rule,
-                            item,
-                            key,
+                            it,
+                            slot.rule,
+                            slot.next_occ,
                             nominal,
-                            SuppressReason::Superseded {
-                                by: s.key.clone().into_owned(),
-                            },
+                            Reason::Superseded(s.key),
                         ));
                     }
                 }
@@ -1446,14 +1601,13 @@ impl Planner {
                     if cx.today >= due {
                         if let Some(out) = out.as_deref_mut() {
                             if cx.in_window(scheduled) {
-                                let key = single_key(&rule.id, item, slot.next_occ);
                                 out.push(suppressed(
                                     cx,
-                                    rule,
-                                    item,
-                                    key,
+                                    it,
+                                    slot.rule,
+                                    slot.next_occ,
                                     scheduled,
-                                    SuppressReason::DueSoonAfterDue { due },
+                                    Reason::DueSoonAfterDue(due),
                                 ));
                             }
                         }
@@ -1465,14 +1619,13 @@ impl Planner {
                     if add_days(scheduled, i64::from(days)).is_some_and(|last| cx.today > last) {
                         if let Some(out) = out.as_deref_mut() {
                             if cx.in_window(scheduled) {
-                                let key = single_key(&rule.id, item, slot.next_occ);
                                 out.push(suppressed(
                                     cx,
-                                    rule,
-                                    item,
-                                    key,
+                                    it,
+                                    slot.rule,
+                                    slot.next_occ,
                                     scheduled,
-                                    SuppressReason::Expired { days },
+                                    Reason::Expired(days),
                                 ));
                             }
                         }
@@ -1510,22 +1663,18 @@ impl Planner {
                     }
                 }
                 if rule.anchor != Anchor::Paid {
-                    if let Some(p) = active_pause(item, cx.client, date) {
+                    if let Some((at, p)) = active_pause(item, cx.client, date) {
                         match p.until {
                             None => {
                                 if let Some(out) = out.as_deref_mut() {
                                     if cx.in_window(date) {
-                                        let key = single_key(&rule.id, item, slot.next_occ);
                                         out.push(suppressed(
                                             cx,
-                                            rule,
-                                            item,
-                                            key,
+                                            it,
+                                            slot.rule,
+                                            slot.next_occ,
                                             date,
-                                            SuppressReason::Paused {
-                                                pause: p.kind,
-                                                reason: p.reason.clone(),
-                                            },
+                                            Reason::Paused(at),
                                         ));
                                     }
                                 }
@@ -1553,14 +1702,13 @@ impl Planner {
             if before_due && it.due.is_some_and(|d| date >= d) {
                 if let (Some(out), Some(due)) = (out.as_deref_mut(), it.due) {
                     if cx.in_window(date) {
-                        let key = single_key(&rule.id, item, slot.next_occ);
                         out.push(suppressed(
                             cx,
-                            rule,
-                            item,
-                            key,
+                            it,
+                            slot.rule,
+                            slot.next_occ,
                             date,
-                            SuppressReason::DueSoonAfterDue { due },
+                            Reason::DueSoonAfterDue(due),
                         ));
                     }
                 }
@@ -1586,93 +1734,78 @@ impl Planner {
         members: &[usize],
         day: NaiveDate,
         keys: &HashSet<&str>,
-    ) -> EventKey {
+        tables: &mut Tables,
+    ) -> KeyRef<'static> {
+        let sl = &slots[members[0]];
         if !rule.group {
-            let sl = &slots[members[0]];
-            return single_key(&rule.id, ctxs[sl.item].item, sl.next_occ);
+            return item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
         }
-        let cur = ctxs[slots[members[0]].item]
-            .balance
-            .map_or("-", |b| b.currency().code());
+        let cur = ctxs[sl.item].balance.map_or("-", |b| b.currency().code());
         let base = format!("{}/{}/{}/{}", rule.id, cx.client.id, cur, day);
-        if !keys.contains(base.as_str()) {
-            return EventKey::from(base);
-        }
         // The same day's notice already went with other items: number the next one.
-        (2u32..)
-            .map(|n| format!("{base}/{n}"))
-            .find(|k| !keys.contains(k.as_str()))
-            .map(EventKey::from)
-            .unwrap_or_else(|| EventKey::from(base))
+        let key = if keys.contains(base.as_str()) {
+            (2u32..)
+                .map(|n| format!("{base}/{n}"))
+                .find(|k| !keys.contains(k.as_str()))
+                .map_or_else(|| EventKey::from(base), EventKey::from)
+        } else {
+            EventKey::from(base)
+        };
+        let at = u32::try_from(tables.keys.len()).unwrap_or(u32::MAX);
+        tables.keys.push(key);
+        KeyRef::Owned(at)
     }
 
-    fn build_event(
+    #[allow(clippy::too_many_arguments)]
+    fn build_event<'h>(
         &self,
-        cx: &ClientCtx<'_>,
-        ctxs: &[ItemCtx<'_>],
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
         slots: &[Slot],
         members: &[usize],
-        key: EventKey,
+        key: KeyRef<'h>,
         adjustments: SmallList<Adjustment>,
-    ) -> Event {
+        tables: &mut Tables,
+    ) -> EvRec<'h> {
         let first = &slots[members[0]];
         let rule = &self.rules[first.rule];
         let fc = first.cand.as_ref();
         let scheduled = fc.map_or(cx.today, |c| c.date);
         let nominal = fc.map_or(scheduled, |c| c.nominal);
-        let event_items: SmallList<EventItem> = members
-            .iter()
-            .map(|&s| {
-                let sl = &slots[s];
-                let ic = &ctxs[sl.item];
-                EventItem {
-                    item: ic.item.id.clone(),
-                    number: ic.item.shared_number(),
-                    kind: ic.item.kind,
-                    occurrence: sl.next_occ,
-                    issued_on: ic.item.issued_on,
-                    due_on: ic.due,
-                    total: ic.item.total,
-                    balance: ic.balance,
-                    late_fee: rule
-                        .late_fee
-                        .as_ref()
-                        .zip(ic.balance)
-                        .and_then(|(f, b)| f.compute(b)),
-                    attachments: ic.item.attachments.clone().into_boxed_slice(),
-                }
-            })
-            .collect();
-        let amount_due = sum(event_items.iter().map(|ei| ei.balance));
-        let late_fee = sum(event_items.iter().map(|ei| ei.late_fee));
-        let recipients = cx.recipients(first.roles_mask);
+        let members_ref = if let [one] = members {
+            Members::One {
+                item: ctxs[slots[*one].item].index,
+                occurrence: slots[*one].next_occ,
+            }
+        } else {
+            let start = u32::try_from(tables.members.len()).unwrap_or(u32::MAX);
+            tables.members.extend(
+                members
+                    .iter()
+                    .map(|&s| (ctxs[slots[s].item].index, slots[s].next_occ)),
+            );
+            Members::Many {
+                start,
+                len: u32::try_from(members.len()).unwrap_or(u32::MAX),
+            }
+        };
         let first_ctx = &ctxs[first.item];
-        let stage = stage_of(rule.anchor, scheduled, first_ctx.due);
-        Event {
+        EvRec {
             key,
-            rule: rule.id.clone(),
-            stage,
-            client: cx.client.id.clone(),
+            send_at: local_instant(cx.tz, scheduled, cx.send_time),
+            send_on: scheduled,
+            anchor_on: first.anchor_on,
+            nominal_on: nominal,
+            client: cx.index,
             occurrence: members.iter().map(|&s| slots[s].next_occ).max().unwrap_or(1),
             count: first.count,
-            items: event_items,
-            recipients,
-            send_on: scheduled,
-            send_at: local_instant(cx.tz, scheduled, cx.send_time),
-            time_zone: cx.tz,
-            locale: cx.locale.clone(),
-            amount_due,
-            late_fee,
-            statement: None,
-            standing: None,
-            why: Why {
-                anchor: Some(rule.anchor),
-                anchor_on: first.anchor_on,
-                offset_days: first.offset,
-                nominal_on: nominal,
-                adjustments,
-                preview: false,
-            },
+            offset_days: first.offset,
+            rule: rule_ref(first.rule),
+            stage: stage_of(rule.anchor, scheduled, first_ctx.due),
+            mask: first.roles_mask,
+            members: members_ref,
+            adjustments,
+            info: u32::MAX,
         }
     }
 }
@@ -1691,6 +1824,7 @@ struct Indexed<'a> {
 
 #[derive(Default)]
 struct Scratch<'h> {
+    client_cache: crate::plan::schedule::ClientCache<'h>,
     dates: LocalDates,
     contacts: Vec<&'h Contact>,
     ctxs: Vec<ItemCtx<'h>>,
@@ -1708,11 +1842,11 @@ struct SweepBufs {
     winners: Vec<usize>,
     losers: Vec<(usize, usize)>,
     members: Vec<usize>,
-    winner_key: HashMap<usize, EventKey>,
+    winner_key: HashMap<usize, KeyRef<'static>>,
 }
 
 /// The sum of amounts in one currency; none if any is missing or they do not add up.
-fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
+pub(crate) fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
     amounts
         .try_fold(None::<Money>, |acc, m| {
             let m = m?;
@@ -1725,14 +1859,14 @@ fn sum(mut amounts: impl Iterator<Item = Option<Money>>) -> Option<Money> {
 }
 
 /// The client's contacts with notify on, in address order (so input order never matters).
-fn notify_contacts<'a>(client: &'a Client, contacts: &mut Vec<&'a Contact>) {
+pub(crate) fn notify_contacts<'a>(client: &'a Client, contacts: &mut Vec<&'a Contact>) {
     contacts.clear();
     contacts.extend(client.contacts.iter().filter(|c| c.notify));
     contacts.sort_by(|a, b| (&a.email, &a.name, a.role).cmp(&(&b.email, &b.name, b.role)));
 }
 
 /// The contacts whose role is in `mask` (0: any role).
-fn recipients_of(contacts: &[&Contact], mask: u8) -> Arc<[Recipient]> {
+pub(crate) fn recipients_of(contacts: &[&Contact], mask: u8) -> Arc<[Recipient]> {
     contacts
         .iter()
         .filter(|c| mask == 0 || mask & c.role.bit() != 0)
@@ -1762,67 +1896,104 @@ fn compile_rule(r: &Rule) -> CompiledRule {
     }
 }
 
-fn active_pause<'a>(item: &'a Item, client: &'a Client, date: NaiveDate) -> Option<&'a Pause> {
+/// The pause in force on `date` (the item's or the client's; one without end first, then the
+/// latest end), and which one it is.
+fn active_pause<'a>(item: &'a Item, client: &'a Client, date: NaiveDate) -> Option<(PauseRef, &'a Pause)> {
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     item.pauses
         .iter()
-        .chain(&client.pauses)
-        .filter(|p| p.is_active(date))
-        .max_by_key(|p| (p.until.is_none(), p.until))
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                PauseRef {
+                    on_item: true,
+                    index: index(i),
+                },
+                p,
+            )
+        })
+        .chain(client.pauses.iter().enumerate().map(|(i, p)| {
+            (
+                PauseRef {
+                    on_item: false,
+                    index: index(i),
+                },
+                p,
+            )
+        }))
+        .filter(|(_, p)| p.is_active(date))
+        .max_by_key(|(_, p)| (p.until.is_none(), p.until))
 }
 
-fn suppressed(
-    cx: &ClientCtx<'_>,
-    rule: &CompiledRule,
-    item: &Item,
-    key: EventKey,
-    on: NaiveDate,
-    reason: SuppressReason,
-) -> Suppressed {
-    Suppressed {
-        key,
-        rule: rule.id.clone(),
-        client: cx.client.id.clone(),
-        item: Some(item.id.clone()),
-        kind: Some(item.kind),
-        number: Some(item.shared_number()),
-        on,
-        reason,
+/// The record name of an item rule.
+fn rule_ref(rule: usize) -> u16 {
+    // `Planner::new` refuses policies with more rules than records can name.
+    u16::try_from(rule).unwrap_or(u16::MAX)
+}
+
+/// The key `rule/item/occurrence` of an item's event.
+fn item_key(it: &ItemCtx<'_>, rule: usize, occurrence: u32) -> KeyRef<'static> {
+    KeyRef::Item {
+        rule: rule_ref(rule),
+        item: it.index,
+        occurrence,
     }
 }
 
-fn report_adjustments(
+/// An item's suppressed entry under its own key.
+fn suppressed<'h>(
     cx: &ClientCtx<'_>,
-    rule: &CompiledRule,
-    item: &Item,
-    key: &EventKey,
+    it: &ItemCtx<'_>,
+    rule: usize,
+    occurrence: u32,
+    on: NaiveDate,
+    reason: Reason<'h>,
+) -> SupRec<'h> {
+    suppressed_as(cx, it, rule, item_key(it, rule, occurrence), on, reason)
+}
+
+/// An item's suppressed entry under `key` (its event's, when that went or goes).
+fn suppressed_as<'h>(
+    cx: &ClientCtx<'_>,
+    it: &ItemCtx<'_>,
+    rule: usize,
+    key: KeyRef<'h>,
+    on: NaiveDate,
+    reason: Reason<'h>,
+) -> SupRec<'h> {
+    SupRec {
+        key,
+        reason,
+        client: cx.index,
+        item: it.index,
+        on,
+        rule: rule_ref(rule),
+    }
+}
+
+fn report_adjustments<'h>(
+    cx: &ClientCtx<'_>,
+    it: &ItemCtx<'_>,
+    rule: usize,
+    key: KeyRef<'h>,
     c: &Cand,
-    out: &mut Records<Suppressed>,
+    out: &mut Records<SupRec<'h>>,
 ) {
     for a in &c.adjustments {
         let (from, reason) = match a {
-            Adjustment::MovedOffNonWorkingDay { from, to } => {
-                (*from, SuppressReason::MovedOffNonWorkingDay { to: *to })
-            }
-            Adjustment::Paused { pause, until, from } => (
-                *from,
-                SuppressReason::PausedUntil {
-                    pause: *pause,
-                    reason: pause_reason(item, cx.client, *pause, *until),
-                    until: *until,
-                },
-            ),
-            Adjustment::Deferred { gap_days, from } => {
-                (*from, SuppressReason::Deferred { gap_days: *gap_days })
-            }
+            Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::MovedOffNonWorkingDay(*to)),
+            Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),
+            Adjustment::Deferred { gap_days, from } => (*from, Reason::Deferred(*gap_days)),
             _ => continue,
         };
         if cx.in_window(from) {
-            out.push(suppressed(cx, rule, item, key.clone(), from, reason));
+            out.push(suppressed_as(cx, it, rule, key, from, reason));
         }
     }
 }
 
-fn pause_reason(
+/// The note of the pause of `kind` ending on `until` (the item's, else the client's).
+pub(crate) fn pause_reason(
     item: &Item,
     client: &Client,
     kind: crate::model::client::PauseKind,

@@ -5,8 +5,9 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::model::client::Client;
 use crate::model::id::{EventKey, RuleId};
-use crate::model::item::{Item, ItemKind};
+use crate::model::item::ItemKind;
 use crate::plan::event::{Adjustment, Event, Stage, SuppressReason, Suppressed};
 use crate::policy::Anchor;
 use crate::standing::StandingState;
@@ -123,9 +124,14 @@ pub(crate) fn key_is(key: &str, write: impl FnOnce(&mut String)) -> bool {
     with_key(write, |k| k == key)
 }
 
-/// The key of an event about one item: `rule/item/occurrence`.
-pub(crate) fn single_key(rule: &RuleId, item: &Item, occurrence: u32) -> EventKey {
-    EventKey::for_item(rule.as_str(), item.id.as_str(), occurrence)
+/// Writes the key of a client-level event: `rule/client/date`.
+pub(crate) fn write_client_key(s: &mut String, rule: &RuleId, client: &Client, date: NaiveDate) {
+    cat!(s, *rule, "/", client.id.as_str(), "/", date);
+}
+
+/// The key of a client-level event: `rule/client/date`.
+pub(crate) fn client_key(rule: &RuleId, client: &Client, date: NaiveDate) -> EventKey {
+    key_with(|s| write_client_key(s, rule, client, date))
 }
 
 fn what(s: &mut String, kind: ItemKind, number: &str) {

@@ -6,6 +6,7 @@ mod explain;
 mod engine;
 mod event;
 mod records;
+mod schedule;
 mod small_list;
 
 use chrono::{DateTime, Duration, Utc};
@@ -21,6 +22,7 @@ pub use event::{
     Why,
 };
 pub use records::{Listing, ListingIter};
+pub use schedule::{EventRef, Events, Schedule, SuppressedRef, Suppressions};
 pub use small_list::SmallList;
 
 use records::Records;

@@ -54,6 +54,11 @@ impl<T> Records<T> {
         self.items.push(record);
     }
 
+    /// Drops the records made since `mark` (before any order is set).
+    pub(crate) fn truncate(&mut self, mark: usize) {
+        self.items.truncate(mark);
+    }
+
     /// How many records were made so far.
     pub(crate) fn made(&self) -> usize {
         self.items.len()
@@ -102,6 +107,15 @@ impl<T> Records<T> {
 
     pub(crate) fn len(&self) -> usize {
         self.runs.last().map_or(0, |r| r.at + r.len)
+    }
+
+    /// The same records, each made into another by `f` in the order they were made, read
+    /// in the same order.
+    pub(crate) fn map<U>(&self, f: impl FnMut(&T) -> U) -> Records<U> {
+        Records {
+            items: self.items.iter().map(f).collect(),
+            runs: self.runs.clone(),
+        }
     }
 
     pub(crate) fn get(&self, i: usize) -> Option<&T> {

@@ -1,0 +1,791 @@
+//! The plan as the planner computes it: compact records that refer to the inputs they were
+//! planned from, read through views and made into owned [`Event`]s and [`Suppressed`]
+//! entries only when asked.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::model::client::{Client, Contact, PauseKind};
+use crate::model::history::HistoryEntry;
+use crate::model::id::{EventKey, RuleId};
+use crate::model::item::Item;
+use crate::money::Money;
+use crate::plan::engine::{Planner, notify_contacts, pause_reason, recipients_of, sum};
+use crate::plan::event::{
+    Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
+    Why,
+};
+use crate::plan::records::{ListingIter, Records};
+use crate::plan::{Horizon, Plan, SmallList};
+use crate::standing::{ClientStanding, StandingState};
+use crate::time::TimeZone;
+
+/// The position of a missing item in a record (client-level events).
+pub(crate) const NO_ITEM: u32 = u32::MAX;
+
+/// Where a record's key comes from: written from the record's parts only when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyRef<'a> {
+    /// `rule/item/occurrence`.
+    Item { rule: u16, item: u32, occurrence: u32 },
+    /// `rule/client/date` (statements and standing notices).
+    Client { rule: u16, client: u32, date: NaiveDate },
+    /// A key made while planning (grouped notices), kept in the schedule's key table.
+    Owned(u32),
+    /// A key in history.
+    History(&'a EventKey),
+}
+
+/// The items an event is about: one inline, or a run of the schedule's member table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Members {
+    One { item: u32, occurrence: u32 },
+    Many { start: u32, len: u32 },
+}
+
+/// Which pause a reason refers to: one of the item's or one of the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PauseRef {
+    pub(crate) on_item: bool,
+    pub(crate) index: u32,
+}
+
+/// What a statement or standing notice says beyond its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AccountInfo {
+    Statement(NaiveDate, bool),
+    Standing {
+        state: StandingState,
+        days_overdue: i64,
+        oldest: u32,
+        closing_soon_after_days: u32,
+        closed_after_days: u32,
+    },
+}
+
+/// A planned event, as the planner keeps it.
+#[derive(Debug, Clone)]
+pub(crate) struct EvRec<'a> {
+    pub(crate) key: KeyRef<'a>,
+    pub(crate) send_at: DateTime<Utc>,
+    pub(crate) send_on: NaiveDate,
+    pub(crate) anchor_on: NaiveDate,
+    pub(crate) nominal_on: NaiveDate,
+    pub(crate) client: u32,
+    pub(crate) occurrence: u32,
+    pub(crate) count: u32,
+    pub(crate) offset_days: i32,
+    pub(crate) rule: u16,
+    pub(crate) stage: Stage,
+    /// The roles its recipients are chosen by (0: any).
+    pub(crate) mask: u8,
+    pub(crate) members: Members,
+    pub(crate) adjustments: SmallList<Adjustment>,
+    /// Its [`AccountInfo`] in the schedule's table, or `u32::MAX`.
+    pub(crate) info: u32,
+}
+
+/// Why a record is not sent, as the planner keeps it: [`SuppressReason`] with references
+/// instead of copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason<'a> {
+    Paid,
+    Cancelled,
+    Void,
+    Draft,
+    Completed,
+    NotSettled,
+    ItemRemindersOff,
+    ClientRemindersOff,
+    ExcludedForClient,
+    Paused(PauseRef),
+    BeforeCollectionStart(NaiveDate),
+    BelowMinimumBalance(Money),
+    CountReached(u32),
+    Superseded(KeyRef<'a>),
+    DueSoonAfterDue(NaiveDate),
+    NoRecipients,
+    MovedOffNonWorkingDay(NaiveDate),
+    PausedUntil(PauseKind, NaiveDate),
+    Deferred(u32),
+    AlreadySent,
+    NothingToList,
+    Expired(u32),
+}
+
+/// A suppressed entry, as the planner keeps it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SupRec<'a> {
+    pub(crate) key: KeyRef<'a>,
+    pub(crate) reason: Reason<'a>,
+    pub(crate) client: u32,
+    /// [`NO_ITEM`] for client-level entries.
+    pub(crate) item: u32,
+    pub(crate) on: NaiveDate,
+    pub(crate) rule: u16,
+}
+
+// A decision costs a few dozen bytes, whatever the items and keys it is about.
+const _: () = assert!(std::mem::size_of::<EvRec<'static>>() <= 104);
+const _: () = assert!(std::mem::size_of::<SupRec<'static>>() <= 56);
+
+/// What a schedule was planned from.
+#[derive(Clone, Copy)]
+pub(crate) struct Inputs<'a> {
+    pub(crate) planner: &'a Planner,
+    pub(crate) clients: &'a [Client],
+    pub(crate) items: &'a [Item],
+}
+
+/// The side tables records refer to.
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    pub(crate) keys: Vec<EventKey>,
+    pub(crate) members: Vec<(u32, u32)>,
+    pub(crate) infos: Vec<AccountInfo>,
+}
+
+impl Tables {
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.members.clear();
+        self.infos.clear();
+    }
+}
+
+impl<'a> Inputs<'a> {
+    fn item(&self, i: u32) -> Option<&'a Item> {
+        self.items.get(i as usize)
+    }
+
+    fn client(&self, i: u32) -> &'a Client {
+        // Records only name clients they were planned for.
+        &self.clients[i as usize]
+    }
+
+    /// The text of a key.
+    pub(crate) fn key(&self, keys: &[EventKey], k: &KeyRef<'_>) -> EventKey {
+        match *k {
+            KeyRef::Item {
+                rule,
+                item,
+                occurrence,
+            } => EventKey::for_item(
+                self.planner.rule_id(rule).as_str(),
+                self.item(item).map_or("", |i| i.id.as_str()),
+                occurrence,
+            ),
+            KeyRef::Client { rule, client, date } => {
+                crate::plan::explain::client_key(self.planner.rule_id(rule), self.client(client), date)
+            }
+            KeyRef::Owned(i) => keys
+                .get(i as usize)
+                .cloned()
+                .unwrap_or_else(|| EventKey::from("")),
+            KeyRef::History(k) => k.clone(),
+        }
+    }
+
+    /// Whether two keys are the same text.
+    pub(crate) fn same_key(&self, keys: &[EventKey], a: &KeyRef<'_>, b: &KeyRef<'_>) -> bool {
+        match (a, b) {
+            (KeyRef::Item { .. }, KeyRef::Item { .. }) | (KeyRef::Client { .. }, KeyRef::Client { .. }) => {
+                a == b
+            }
+            _ => self.key(keys, a) == self.key(keys, b),
+        }
+    }
+
+    /// The order of two keys' texts.
+    pub(crate) fn cmp_keys(&self, keys: &[EventKey], a: &KeyRef<'_>, b: &KeyRef<'_>) -> std::cmp::Ordering {
+        if a == b {
+            return std::cmp::Ordering::Equal;
+        }
+        self.key(keys, a).cmp(&self.key(keys, b))
+    }
+
+    fn pause(&self, item: Option<&Item>, client: &Client, p: PauseRef) -> (PauseKind, String) {
+        let pause = if p.on_item {
+            item.and_then(|i| i.pauses.get(p.index as usize))
+        } else {
+            client.pauses.get(p.index as usize)
+        };
+        pause.map_or((PauseKind::Snooze, String::new()), |p| (p.kind, p.reason.clone()))
+    }
+
+    pub(crate) fn reason(&self, keys: &[EventKey], r: &SupRec<'_>) -> SuppressReason {
+        let item = self.item(r.item);
+        let client = self.client(r.client);
+        match r.reason {
+            Reason::Paid => SuppressReason::Paid,
+            Reason::Cancelled => SuppressReason::Cancelled,
+            Reason::Void => SuppressReason::Void,
+            Reason::Draft => SuppressReason::Draft,
+            Reason::Completed => SuppressReason::Completed,
+            Reason::NotSettled => SuppressReason::NotSettled,
+            Reason::ItemRemindersOff => SuppressReason::ItemRemindersOff,
+            Reason::ClientRemindersOff => SuppressReason::ClientRemindersOff,
+            Reason::ExcludedForClient => SuppressReason::ExcludedForClient,
+            Reason::Paused(p) => {
+                let (pause, reason) = self.pause(item, client, p);
+                SuppressReason::Paused { pause, reason }
+            }
+            Reason::BeforeCollectionStart(start) => SuppressReason::BeforeCollectionStart { start },
+            Reason::BelowMinimumBalance(minimum) => SuppressReason::BelowMinimumBalance { minimum },
+            Reason::CountReached(count) => SuppressReason::CountReached { count },
+            Reason::Superseded(by) => SuppressReason::Superseded {
+                by: self.key(keys, &by),
+            },
+            Reason::DueSoonAfterDue(due) => SuppressReason::DueSoonAfterDue { due },
+            Reason::NoRecipients => SuppressReason::NoRecipients,
+            Reason::MovedOffNonWorkingDay(to) => SuppressReason::MovedOffNonWorkingDay { to },
+            Reason::PausedUntil(pause, until) => SuppressReason::PausedUntil {
+                pause,
+                reason: item.map_or_else(String::new, |i| pause_reason(i, client, pause, until)),
+                until,
+            },
+            Reason::Deferred(gap_days) => SuppressReason::Deferred { gap_days },
+            Reason::AlreadySent => SuppressReason::AlreadySent,
+            Reason::NothingToList => SuppressReason::NothingToList,
+            Reason::Expired(days) => SuppressReason::Expired { days },
+        }
+    }
+
+    /// The owned entry of a record.
+    pub(crate) fn suppressed(&self, keys: &[EventKey], r: &SupRec<'_>) -> Suppressed {
+        let item = self.item(r.item);
+        Suppressed {
+            key: self.key(keys, &r.key),
+            rule: self.planner.rule_id(r.rule).clone(),
+            client: self.client(r.client).id.clone(),
+            item: item.map(|i| i.id.clone()),
+            kind: item.map(|i| i.kind),
+            number: item.map(Item::shared_number),
+            on: r.on,
+            reason: self.reason(keys, r),
+        }
+    }
+
+    /// The owned event of a record; `cx` keeps what the client's events share.
+    pub(crate) fn event(&self, tables: &Tables, r: &EvRec<'_>, cx: &mut ClientCache<'a>) -> Event {
+        let client = self.client(r.client);
+        cx.set(*self, r.client);
+        let compiled = self.planner.item_rule(r.rule);
+        let member = |(item, occurrence): (u32, u32)| -> Option<EventItem> {
+            let it = self.item(item)?;
+            let balance = it.balance().ok().flatten();
+            Some(EventItem {
+                item: it.id.clone(),
+                number: it.shared_number(),
+                kind: it.kind,
+                occurrence,
+                issued_on: it.issued_on,
+                due_on: it.due_date(cx.term),
+                total: it.total,
+                balance,
+                late_fee: compiled
+                    .and_then(|c| c.late_fee.as_ref())
+                    .zip(balance)
+                    .and_then(|(f, b)| f.compute(b)),
+                attachments: if compiled.is_some() {
+                    it.attachments.clone().into_boxed_slice()
+                } else {
+                    Box::default()
+                },
+            })
+        };
+        let items: SmallList<EventItem> = match r.members {
+            Members::One { item, occurrence } => member((item, occurrence)).into_iter().collect(),
+            Members::Many { start, len } => {
+                let run = tables
+                    .members
+                    .get(start as usize..(start as usize + len as usize))
+                    .unwrap_or_default();
+                let mut list = Vec::with_capacity(run.len());
+                list.extend(run.iter().filter_map(|&m| member(m)));
+                list.into()
+            }
+        };
+        let (statement, standing) = match tables.infos.get(r.info as usize) {
+            Some(AccountInfo::Statement(period, overdue_only)) => (
+                Some(StatementInfo {
+                    period: *period,
+                    overdue_only: *overdue_only,
+                }),
+                None,
+            ),
+            Some(&AccountInfo::Standing {
+                state,
+                days_overdue,
+                oldest,
+                closing_soon_after_days,
+                closed_after_days,
+            }) => (
+                None,
+                self.item(oldest).map(|oldest| {
+                    Box::new(StandingInfo {
+                        state,
+                        days_overdue,
+                        oldest_item: oldest.id.clone(),
+                        closing_soon_after_days,
+                        closed_after_days,
+                    })
+                }),
+            ),
+            None => (None, None),
+        };
+        Event {
+            key: self.key(&tables.keys, &r.key),
+            rule: self.planner.rule_id(r.rule).clone(),
+            stage: r.stage,
+            client: client.id.clone(),
+            amount_due: sum(items.iter().map(|i| i.balance)),
+            late_fee: sum(items.iter().map(|i| i.late_fee)),
+            items,
+            recipients: cx.recipients(r.mask),
+            send_on: r.send_on,
+            send_at: r.send_at,
+            time_zone: cx.tz,
+            locale: cx.locale.clone(),
+            occurrence: r.occurrence,
+            count: r.count,
+            statement,
+            standing,
+            why: Why {
+                anchor: compiled.map(|c| c.anchor),
+                anchor_on: r.anchor_on,
+                offset_days: r.offset_days,
+                nominal_on: r.nominal_on,
+                adjustments: r.adjustments.clone(),
+                preview: false,
+            },
+        }
+    }
+}
+
+/// What one client's events share when they are made owned: read once per client.
+pub(crate) struct ClientCache<'a> {
+    client: u32,
+    tz: TimeZone,
+    term: u32,
+    locale: Arc<str>,
+    contacts: Vec<&'a Contact>,
+    recipients: Vec<(u8, Arc<[Recipient]>)>,
+}
+
+impl Default for ClientCache<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> ClientCache<'a> {
+    pub(crate) fn new() -> Self {
+        ClientCache {
+            client: u32::MAX,
+            tz: TimeZone::UTC,
+            term: 0,
+            locale: Arc::from(""),
+            contacts: Vec::new(),
+            recipients: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, inputs: Inputs<'a>, client: u32) {
+        if self.client == client {
+            return;
+        }
+        let c = inputs.client(client);
+        let p = inputs.planner.policy();
+        self.client = client;
+        self.tz = c.time_zone.unwrap_or(p.time_zone);
+        self.term = c.overrides.payment_term_days.unwrap_or(p.payment_term_days);
+        self.locale = c
+            .locale
+            .as_deref()
+            .map_or_else(|| inputs.planner.default_locale(), Arc::from);
+        notify_contacts(c, &mut self.contacts);
+        self.recipients.clear();
+    }
+
+    fn recipients(&mut self, mask: u8) -> Arc<[Recipient]> {
+        if let Some((_, r)) = self.recipients.iter().find(|(m, _)| *m == mask) {
+            return Arc::clone(r);
+        }
+        let list = recipients_of(&self.contacts, mask);
+        self.recipients.push((mask, Arc::clone(&list)));
+        list
+    }
+}
+
+/// What to send now, what would follow up to the horizon, and what is not sent and why, as
+/// the planner computes it: compact records that refer to the clients, items and history
+/// they were planned from, read through views ([`EventRef`], [`SuppressedRef`]).
+///
+/// Made by [`Planner::schedule`]. It holds the same decisions as the [`Plan`] that
+/// [`Planner::plan`] returns (which is this schedule made owned, [`Schedule::to_plan`]), in
+/// the same order, and serializes to the same bytes; but it copies nothing from its inputs,
+/// so planning a portfolio of millions of invoices costs a few dozen bytes per decision.
+/// Read what you need (the events due now, say) and make only those owned
+/// ([`EventRef::to_event`]).
+///
+/// # Example
+/// ```
+/// # use dunning::*;
+/// # use chrono::{NaiveDate, TimeZone as _, Utc};
+/// let policy = Policy::new(TimeZone::UTC).with_rule(Rule::new("overdue".parse()?, Anchor::Due, 3));
+/// let planner = Planner::new(&policy)?;
+/// let clients = [Client::new("acme".parse()?, "ACME").with_contact(Contact::new("Ana", "ana@acme.test"))];
+/// let clp = Currency::from_code("CLP")?;
+/// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+/// let items = [Item::invoice("F-1".parse()?, "acme".parse()?, issued, Money::from_minor(1000, clp))
+///     .due(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap())];
+/// let now = Utc.with_ymd_and_hms(2026, 4, 6, 12, 0, 0).unwrap();
+/// let schedule = planner.schedule(&clients, &items, &[], now, Horizon::NONE)?;
+/// let due = schedule.due().next().unwrap();
+/// assert_eq!(due.key().as_str(), "overdue/F-1/1");
+/// assert_eq!(due.client().name, "ACME");
+/// let event: Event = due.to_event(); // owned, to render and send
+/// assert_eq!(event.items[0].number.as_ref(), "F-1");
+/// // The same plan as `Planner::plan` gives, to the byte.
+/// let plan = planner.plan(&clients, &items, &[], now, Horizon::NONE)?;
+/// assert_eq!(schedule.to_plan(), plan);
+/// assert_eq!(serde_json::to_string(&schedule)?, serde_json::to_string(&plan)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Schedule<'a> {
+    pub(crate) inputs: Inputs<'a>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) horizon: Horizon,
+    pub(crate) due: Records<EvRec<'a>>,
+    pub(crate) upcoming: Records<EvRec<'a>>,
+    pub(crate) suppressed: Records<SupRec<'a>>,
+    pub(crate) tables: Tables,
+    pub(crate) standings: Vec<ClientStanding>,
+    /// History is borrowed for its keys only.
+    pub(crate) _history: std::marker::PhantomData<&'a [HistoryEntry]>,
+}
+
+impl<'a> Schedule<'a> {
+    /// The instant planned for.
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The forecast's length.
+    #[must_use]
+    pub fn horizon(&self) -> Horizon {
+        self.horizon
+    }
+
+    /// Events to send now, in the plan's order (as [`Plan::due`]).
+    #[must_use]
+    pub fn due(&self) -> Events<'_, 'a> {
+        Events {
+            schedule: self,
+            iter: self.due.iter(),
+        }
+    }
+
+    /// Events after `now` up to the horizon, in the plan's order (as [`Plan::upcoming`]).
+    #[must_use]
+    pub fn upcoming(&self) -> Events<'_, 'a> {
+        Events {
+            schedule: self,
+            iter: self.upcoming.iter(),
+        }
+    }
+
+    /// What is not sent and why, in the plan's order (as [`Plan::suppressed`]).
+    #[must_use]
+    pub fn suppressed(&self) -> Suppressions<'_, 'a> {
+        Suppressions {
+            schedule: self,
+            iter: self.suppressed.iter(),
+        }
+    }
+
+    /// Clients closing soon or closed at `now` (as [`Plan::standings`]).
+    #[must_use]
+    pub fn standings(&self) -> &[ClientStanding] {
+        &self.standings
+    }
+
+    /// The owned plan of the same events and entries, in the same order.
+    #[must_use]
+    pub fn to_plan(&self) -> Plan {
+        let mut cx = ClientCache::new();
+        let events = |records: &Records<EvRec<'a>>, cx: &mut ClientCache<'a>| {
+            // Made in the order the planner made them (client by client), so what a
+            // client's events share is read once.
+            records.map(|r| self.inputs.event(&self.tables, r, cx))
+        };
+        let due = events(&self.due, &mut cx);
+        let upcoming = events(&self.upcoming, &mut cx);
+        Plan {
+            now: self.now,
+            horizon: self.horizon,
+            due,
+            upcoming,
+            suppressed: self
+                .suppressed
+                .map(|r| self.inputs.suppressed(&self.tables.keys, r)),
+            standings: self.standings.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Schedule<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schedule")
+            .field("now", &self.now)
+            .field("horizon", &self.horizon)
+            .field("due", &self.due.len())
+            .field("upcoming", &self.upcoming.len())
+            .field("suppressed", &self.suppressed.len())
+            .field("standings", &self.standings.len())
+            .finish()
+    }
+}
+
+/// The same bytes as the [`Plan`] it stands for: each record is made owned as it is written.
+impl Serialize for Schedule<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'s, 'a> {
+            now: DateTime<Utc>,
+            horizon: Horizon,
+            due: Events<'s, 'a>,
+            upcoming: Events<'s, 'a>,
+            suppressed: Suppressions<'s, 'a>,
+            #[serde(skip_serializing_if = "<[ClientStanding]>::is_empty")]
+            standings: &'s [ClientStanding],
+        }
+        Out {
+            now: self.now,
+            horizon: self.horizon,
+            due: self.due(),
+            upcoming: self.upcoming(),
+            suppressed: self.suppressed(),
+            standings: &self.standings,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// An event of a [`Schedule`], read in place: what it is about and when, without copying it
+/// out of the schedule; [`EventRef::to_event`] makes the owned [`Event`].
+#[derive(Clone, Copy)]
+pub struct EventRef<'s, 'a> {
+    schedule: &'s Schedule<'a>,
+    rec: &'s EvRec<'a>,
+}
+
+impl<'a> EventRef<'_, 'a> {
+    /// Its idempotency key.
+    #[must_use]
+    pub fn key(&self) -> EventKey {
+        self.schedule
+            .inputs
+            .key(&self.schedule.tables.keys, &self.rec.key)
+    }
+
+    /// The rule that fires.
+    #[must_use]
+    pub fn rule(&self) -> &'a RuleId {
+        self.schedule.inputs.planner.rule_id(self.rec.rule)
+    }
+
+    /// The client it goes to.
+    #[must_use]
+    pub fn client(&self) -> &'a Client {
+        self.schedule.inputs.client(self.rec.client)
+    }
+
+    /// Its stage of collection.
+    #[must_use]
+    pub fn stage(&self) -> Stage {
+        self.rec.stage
+    }
+
+    /// The local send date.
+    #[must_use]
+    pub fn send_on(&self) -> NaiveDate {
+        self.rec.send_on
+    }
+
+    /// The UTC instant of the send.
+    #[must_use]
+    pub fn send_at(&self) -> DateTime<Utc> {
+        self.rec.send_at
+    }
+
+    /// The items it is about, in the event's order.
+    pub fn items(&self) -> impl Iterator<Item = &'a Item> + '_ {
+        let inputs = self.schedule.inputs;
+        let run: &[(u32, u32)] = match &self.rec.members {
+            Members::One { .. } => &[],
+            Members::Many { start, len } => self
+                .schedule
+                .tables
+                .members
+                .get(*start as usize..(*start as usize + *len as usize))
+                .unwrap_or_default(),
+        };
+        let one = match self.rec.members {
+            Members::One { item, .. } => inputs.item(item),
+            Members::Many { .. } => None,
+        };
+        one.into_iter()
+            .chain(run.iter().filter_map(move |&(i, _)| inputs.item(i)))
+    }
+
+    /// The owned event.
+    #[must_use]
+    pub fn to_event(&self) -> Event {
+        self.schedule
+            .inputs
+            .event(&self.schedule.tables, self.rec, &mut ClientCache::new())
+    }
+
+    /// Why it fires, in a sentence ([`Event::explain`]).
+    #[must_use]
+    pub fn explain(&self) -> String {
+        self.to_event().explain()
+    }
+}
+
+impl fmt::Debug for EventRef<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_event().fmt(f)
+    }
+}
+
+/// A suppressed entry of a [`Schedule`], read in place; [`SuppressedRef::to_suppressed`]
+/// makes the owned [`Suppressed`].
+#[derive(Clone, Copy)]
+pub struct SuppressedRef<'s, 'a> {
+    schedule: &'s Schedule<'a>,
+    rec: &'s SupRec<'a>,
+}
+
+impl<'a> SuppressedRef<'_, 'a> {
+    /// The key the event would have had.
+    #[must_use]
+    pub fn key(&self) -> EventKey {
+        self.schedule
+            .inputs
+            .key(&self.schedule.tables.keys, &self.rec.key)
+    }
+
+    /// The rule.
+    #[must_use]
+    pub fn rule(&self) -> &'a RuleId {
+        self.schedule.inputs.planner.rule_id(self.rec.rule)
+    }
+
+    /// The client.
+    #[must_use]
+    pub fn client(&self) -> &'a Client {
+        self.schedule.inputs.client(self.rec.client)
+    }
+
+    /// The item (none for a statement or a standing notice).
+    #[must_use]
+    pub fn item(&self) -> Option<&'a Item> {
+        self.schedule.inputs.item(self.rec.item)
+    }
+
+    /// The local date it would have gone.
+    #[must_use]
+    pub fn on(&self) -> NaiveDate {
+        self.rec.on
+    }
+
+    /// Why not.
+    #[must_use]
+    pub fn reason(&self) -> SuppressReason {
+        self.schedule.inputs.reason(&self.schedule.tables.keys, self.rec)
+    }
+
+    /// The owned entry.
+    #[must_use]
+    pub fn to_suppressed(&self) -> Suppressed {
+        self.schedule
+            .inputs
+            .suppressed(&self.schedule.tables.keys, self.rec)
+    }
+
+    /// Why it is not sent, in a sentence ([`Suppressed::explain`]).
+    #[must_use]
+    pub fn explain(&self) -> String {
+        self.to_suppressed().explain()
+    }
+}
+
+impl fmt::Debug for SuppressedRef<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_suppressed().fmt(f)
+    }
+}
+
+/// An iterator of views over a schedule's records, serialized as the owned records.
+macro_rules! views {
+    ($(#[$doc:meta])* $name:ident, $rec:ident, $view:ident, $owned:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name<'s, 'a> {
+            schedule: &'s Schedule<'a>,
+            iter: ListingIter<'s, $rec<'a>>,
+        }
+
+        impl<'s, 'a> Iterator for $name<'s, 'a> {
+            type Item = $view<'s, 'a>;
+
+            fn next(&mut self) -> Option<Self::Item> {
+                let rec = self.iter.next()?;
+                Some($view {
+                    schedule: self.schedule,
+                    rec,
+                })
+            }
+
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.iter.size_hint()
+            }
+        }
+
+        impl ExactSizeIterator for $name<'_, '_> {}
+
+        impl std::iter::FusedIterator for $name<'_, '_> {}
+
+        /// As the owned records, in order.
+        impl Serialize for $name<'_, '_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.clone().map(|v| v.$owned()))
+            }
+        }
+    };
+}
+
+views!(
+    /// The events of a [`Schedule`] in the plan's order ([`Schedule::due`],
+    /// [`Schedule::upcoming`]).
+    Events,
+    EvRec,
+    EventRef,
+    to_event
+);
+
+views!(
+    /// The suppressed entries of a [`Schedule`] in the plan's order
+    /// ([`Schedule::suppressed`]).
+    Suppressions,
+    SupRec,
+    SuppressedRef,
+    to_suppressed
+);
