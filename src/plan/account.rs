@@ -181,7 +181,7 @@ impl Planner {
         plan.tables.infos.push(n.info);
         let event = EvRec {
             key: client_key(cx, n.rule, n.nominal),
-            send_at: local_instant(cx.tz, n.send_on, cx.send_time),
+            send_at: cx.instant(n.send_on),
             send_on: n.send_on,
             anchor_on: n.nominal,
             nominal_on: n.nominal,

@@ -167,11 +167,25 @@ struct ClientCtx<'a> {
     window_start: NaiveDate,
     gap: u32,
     contacts: Vec<&'a Contact>,
+    /// The last send instant worked out: most of a client's events go on one day.
+    last_instant: std::cell::Cell<Option<(NaiveDate, DateTime<Utc>)>>,
 }
 
 impl ClientCtx<'_> {
     fn in_window(&self, d: NaiveDate) -> bool {
         d >= self.window_start && d <= self.end_date
+    }
+
+    /// The instant of the send time on `date` in the client's zone.
+    fn instant(&self, date: NaiveDate) -> DateTime<Utc> {
+        match self.last_instant.get() {
+            Some((d, at)) if d == date => at,
+            _ => {
+                let at = local_instant(self.tz, date, self.send_time);
+                self.last_instant.set(Some((date, at)));
+                at
+            }
+        }
     }
 }
 
@@ -182,13 +196,10 @@ struct HistRef<'h> {
     rule: HistRule,
     occurrence: u32,
     sent_at: DateTime<Utc>,
-    /// The item's previous entry in `refs` (`u32::MAX`: none), in the same 32 bytes, so a
-    /// step along an item's entries is one memory access.
-    next: u32,
     key: &'h EventKey,
 }
 
-// One entry, its link included, in half a cache line.
+// One entry in half a cache line.
 const _: () = assert!(std::mem::size_of::<HistRef<'static>>() <= 32);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,10 +209,11 @@ enum HistRule {
     Unknown,
 }
 
-/// History indexed by item without an allocation per item: `head` gives, per input item,
-/// its latest entry in `refs`, and each entry's `next` chains the rest.
+/// History indexed by item without an allocation per item: the entries of the item planned
+/// `k`-th are `refs[start[k]..start[k + 1]]`, so the planner reads history in the order it
+/// plans, one run after another, whatever order the history came in.
 struct HistoryIndex<'h> {
-    head: Vec<u32>,
+    start: Vec<u32>,
     refs: Vec<HistRef<'h>>,
     /// The last send to each client, kept only where some client has a minimum gap.
     client_last: HashMap<&'h str, DateTime<Utc>>,
@@ -213,17 +225,16 @@ struct HistoryIndex<'h> {
 }
 
 impl<'h> HistoryIndex<'h> {
-    fn for_item(&self, item: usize) -> impl Iterator<Item = &HistRef<'h>> + '_ {
-        let mut at = self.head.get(item).copied().unwrap_or(u32::MAX);
-        std::iter::from_fn(move || {
-            let r = self.refs.get(at as usize)?;
-            at = r.next;
-            Some(r)
-        })
+    /// The entries of the item planned `k`-th.
+    fn for_item(&self, k: usize) -> &[HistRef<'h>] {
+        let at = |k: usize| self.start.get(k).map_or(0, |&s| s as usize);
+        self.refs.get(at(k)..at(k + 1)).unwrap_or_default()
     }
 }
 
-type HeapEntry = Reverse<(NaiveDate, usize, &'static str, usize, usize, u32)>;
+/// A slot's candidate day: (day, slot, version). Only the day orders the sweep: each day's
+/// batch is sorted on its own.
+type HeapEntry = Reverse<(NaiveDate, u32, u32)>;
 
 fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
     if days >= 0 {
@@ -665,7 +676,7 @@ impl Planner {
             order,
             bucket,
             starts,
-            item_pos,
+            item_seq,
         } = self.index_inputs(clients, items)?;
 
         // The last send to each client matters only where a minimum gap between messages does.
@@ -673,9 +684,9 @@ impl Planner {
             || clients
                 .iter()
                 .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
-        let hist = self.index_history(history, &item_pos, items.len(), gaps);
+        let hist = self.index_history(history, &item_seq, items.len(), gaps);
         // What found items and clients by id is done before the plan grows beside it.
-        drop(item_pos);
+        drop(item_seq);
         let inputs = Inputs {
             planner: self,
             clients,
@@ -706,6 +717,7 @@ impl Planner {
             self.plan_client(
                 inputs,
                 ci,
+                starts[r],
                 client_items,
                 &hist,
                 now,
@@ -883,16 +895,21 @@ impl Planner {
             fill[r] += 1;
         }
         for c in 0..clients.len() {
-            bucket[starts[c]..starts[c + 1]].sort_unstable_by(|a, b| items[*a].id.cmp(&items[*b].id));
+            let run = &mut bucket[starts[c]..starts[c + 1]];
+            // Hosts often list a client's items in id order already.
+            if !run.is_sorted_by(|a, b| items[*a].id <= items[*b].id) {
+                run.sort_unstable_by(|a, b| items[*a].id.cmp(&items[*b].id));
+            }
         }
-        let mut item_pos: HashMap<&str, u32> =
+        let mut item_seq: HashMap<&str, u32> =
             HashMap::with_capacity_and_hasher(items.len(), Default::default());
         {
             let mut dup: Option<&str> = None;
-            for (i, it) in items.iter().enumerate() {
-                let pos = u32::try_from(i).unwrap_or(u32::MAX);
-                if item_pos.insert(it.id.as_str(), pos).is_some() && dup.is_none_or(|d| it.id.as_str() < d) {
-                    dup = Some(it.id.as_str());
+            for (k, &i) in bucket.iter().enumerate() {
+                let id = items[i].id.as_str();
+                let seq = u32::try_from(k).unwrap_or(u32::MAX);
+                if item_seq.insert(id, seq).is_some() && dup.is_none_or(|d| id < d) {
+                    dup = Some(id);
                 }
             }
             if let Some(id) = dup {
@@ -909,14 +926,16 @@ impl Planner {
             order,
             bucket,
             starts,
-            item_pos,
+            item_seq,
         })
     }
 
+    /// Indexes `history` by the order items are planned in (`item_seq` gives an item's
+    /// place in it by id; `items` is their number).
     fn index_history<'h>(
         &self,
         history: &'h [HistoryEntry],
-        item_pos: &HashMap<&str, u32>,
+        item_seq: &HashMap<&str, u32>,
         items: usize,
         gaps: bool,
     ) -> HistoryIndex<'h> {
@@ -927,13 +946,18 @@ impl Planner {
             .filter_map(|(i, r)| Some((r.id.as_str(), u16::try_from(i).ok()?)))
             .collect();
         let mut index = HistoryIndex {
-            head: vec![u32::MAX; items],
-            refs: Vec::with_capacity(history.len()),
+            start: Vec::new(),
+            refs: Vec::new(),
             client_last: HashMap::default(),
             group_keys: HashSet::default(),
             client_events: HashMap::default(),
         };
         let grouped = self.rules.iter().any(|r| r.group);
+        // Per entry, its rule (none: a client-level event, no stage of its items); per item
+        // of an entry, where its item is planned (`u32::MAX`: not planned now).
+        let mut rules: Vec<Option<HistRule>> = Vec::with_capacity(history.len());
+        let mut seqs: Vec<u32> = Vec::with_capacity(history.len());
+        let mut counts = vec![0u32; items + 1];
         // Hosts often list history client by client: a run of one client needs one lookup.
         let mut run: Option<(&str, DateTime<Utc>)> = None;
         let mut last_item: Option<(&str, Option<u32>)> = None;
@@ -971,44 +995,72 @@ impl Planner {
                         });
                     // A statement or standing notice lists items but is no stage of their
                     // reminders: it neither supersedes nor spaces them.
+                    rules.push(None);
                     continue;
                 }
             }
+            rules.push(Some(rule));
             for hi in &h.items {
                 // Hosts that list history item by item (a store ordered by item) need one
                 // lookup per item; history of items not planned now (paid and gone,
                 // deleted) is not needed.
                 let id = hi.item.as_str();
-                let pos = match last_item {
-                    Some((last, pos)) if last == id => pos,
+                let seq = match last_item {
+                    Some((last, seq)) if last == id => seq,
                     _ => {
-                        let found = item_pos.get(id).copied();
+                        let found = item_seq.get(id).copied();
                         last_item = Some((id, found));
                         found
                     }
                 };
-                let Some(pos) = pos else {
-                    continue;
-                };
-                let (Ok(at), Some(head)) =
-                    (u32::try_from(index.refs.len()), index.head.get_mut(pos as usize))
-                else {
-                    continue;
-                };
-                index.refs.push(HistRef {
-                    rule,
-                    occurrence: hi.occurrence,
-                    sent_at: h.sent_at,
-                    next: *head,
-                    key: &h.key,
-                });
-                *head = at;
+                match seq.and_then(|k| counts.get_mut(k as usize + 1)) {
+                    Some(n) => {
+                        *n += 1;
+                        seqs.push(seq.unwrap_or(u32::MAX));
+                    }
+                    None => seqs.push(u32::MAX),
+                }
             }
         }
         if let Some((client, last)) = run {
             let e = index.client_last.entry(client).or_insert(last);
             *e = (*e).max(last);
         }
+        // Each item's entries where its run starts, in the order they came.
+        for k in 0..items {
+            counts[k + 1] += counts[k];
+        }
+        let (Some(&total), Some(first)) = (counts.last(), history.first()) else {
+            index.start = counts;
+            return index;
+        };
+        let mut fill: Vec<u32> = counts.clone();
+        let blank = HistRef {
+            rule: HistRule::Unknown,
+            occurrence: 0,
+            sent_at: DateTime::<Utc>::MIN_UTC,
+            key: &first.key,
+        };
+        index.refs = vec![blank; total as usize];
+        let mut seqs = seqs.into_iter();
+        for (h, rule) in history.iter().zip(rules) {
+            let Some(rule) = rule else { continue };
+            for (hi, k) in h.items.iter().zip(seqs.by_ref()) {
+                let Some(at) = fill.get_mut(k as usize) else {
+                    continue;
+                };
+                if let Some(r) = index.refs.get_mut(*at as usize) {
+                    *r = HistRef {
+                        rule,
+                        occurrence: hi.occurrence,
+                        sent_at: h.sent_at,
+                        key: &h.key,
+                    };
+                }
+                *at += 1;
+            }
+        }
+        index.start = counts;
         index
     }
 
@@ -1017,6 +1069,7 @@ impl Planner {
         &self,
         inputs: Inputs<'h>,
         ci: usize,
+        first: usize,
         client_items: &[usize],
         hist: &HistoryIndex<'h>,
         now: DateTime<Utc>,
@@ -1032,7 +1085,8 @@ impl Planner {
         let tz = client.time_zone.unwrap_or(p.time_zone);
         let send_time = o.send_time.unwrap_or(p.send_time);
         let today = tz.local_date(now);
-        let first_future = if local_instant(tz, today, send_time) <= now {
+        let today_at = local_instant(tz, today, send_time);
+        let first_future = if today_at <= now {
             add_days(today, 1).unwrap_or(today)
         } else {
             today
@@ -1055,6 +1109,7 @@ impl Planner {
             window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(today),
             gap: o.min_gap_days.unwrap_or(p.min_gap_days),
             contacts,
+            last_instant: std::cell::Cell::new(Some((today, today_at))),
         };
         let term = o.payment_term_days.unwrap_or(p.payment_term_days);
         let client_off = o.reminders == Some(false);
@@ -1084,7 +1139,7 @@ impl Planner {
             let sends = &mut scratch.sends[li];
             sends.clear();
             let mut last_manual: Option<NaiveDate> = None;
-            for h in hist.for_item(ii) {
+            for h in hist.for_item(first + li) {
                 let date = scratch.dates.date(tz, h.sent_at);
                 let rule = match h.rule {
                     HistRule::Manual => {
@@ -1173,15 +1228,8 @@ impl Planner {
                         }
                     }
                     (None, Some(c)) => {
-                        let idx = scratch.slots.len();
-                        scratch.heap.push(Reverse((
-                            c.date,
-                            ri,
-                            balance.map_or("", |b| b.currency().code()),
-                            li,
-                            idx,
-                            0,
-                        )));
+                        let idx = u32::try_from(scratch.slots.len()).unwrap_or(u32::MAX);
+                        scratch.heap.push(Reverse((c.date, idx, 0)));
                         slot.cand = Some(c);
                         scratch.slots.push(slot);
                     }
@@ -1211,7 +1259,8 @@ impl Planner {
                 break;
             }
             batch.clear();
-            while let Some(Reverse((d, _, _, _, s, v))) = scratch.heap.peek().copied() {
+            while let Some(Reverse((d, s, v))) = scratch.heap.peek().copied() {
+                let s = s as usize;
                 if d != day {
                     break;
                 }
@@ -1431,10 +1480,7 @@ impl Planner {
             }
             scratch.heap.push(Reverse((
                 c.date,
-                slot.rule,
-                ictx.balance.map_or("", |b| b.currency().code()),
-                li,
-                s,
+                u32::try_from(s).unwrap_or(u32::MAX),
                 slot.version,
             )));
         }
@@ -1792,7 +1838,7 @@ impl Planner {
         let first_ctx = &ctxs[first.item];
         EvRec {
             key,
-            send_at: local_instant(cx.tz, scheduled, cx.send_time),
+            send_at: cx.instant(scheduled),
             send_on: scheduled,
             anchor_on: first.anchor_on,
             nominal_on: nominal,
@@ -1818,8 +1864,8 @@ struct Indexed<'a> {
     bucket: Vec<usize>,
     /// Where each client's items start in `bucket` (and, last, where they end).
     starts: Vec<usize>,
-    /// Item positions by id.
-    item_pos: HashMap<&'a str, u32>,
+    /// Where each item is in `bucket` (the order items are planned in), by id.
+    item_seq: HashMap<&'a str, u32>,
 }
 
 #[derive(Default)]

@@ -128,6 +128,83 @@ pub(crate) struct SupRec<'a> {
     pub(crate) rule: u16,
 }
 
+/// The last part of a key written from its record.
+#[derive(Clone, Copy)]
+enum Tail {
+    Occurrence(u32),
+    Date(Digits),
+}
+
+impl Tail {
+    fn same_kind(&self, other: &Tail) -> bool {
+        matches!(
+            (self, other),
+            (Tail::Occurrence(_), Tail::Occurrence(_)) | (Tail::Date(_), Tail::Date(_))
+        )
+    }
+
+    fn digits(&self) -> Digits {
+        match *self {
+            Tail::Occurrence(n) => Digits::number(n),
+            Tail::Date(d) => d,
+        }
+    }
+}
+
+/// A number or a date as a key writes it, held on the stack.
+#[derive(Clone, Copy)]
+struct Digits {
+    len: u8,
+    bytes: [u8; 10],
+}
+
+impl Digits {
+    fn number(n: u32) -> Self {
+        let mut buf = [0u8; 20];
+        let digits = crate::model::id::decimal(&mut buf, n.into(), 1);
+        let mut bytes = [0u8; 10];
+        let len = digits.len().min(10);
+        bytes[..len].copy_from_slice(&digits[digits.len() - len..]);
+        Digits {
+            len: u8::try_from(len).unwrap_or(10),
+            bytes,
+        }
+    }
+
+    /// `YYYY-MM-DD`, for the years keys write so (0 to 9999).
+    fn date(d: NaiveDate) -> Option<Self> {
+        use chrono::Datelike;
+        let y = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+        let mut bytes = *b"0000-00-00";
+        for (i, (v, w)) in [(y, 4usize), (d.month(), 2), (d.day(), 2)]
+            .into_iter()
+            .enumerate()
+        {
+            let at = [0usize, 5, 8][i];
+            let mut v = v;
+            for k in (0..w).rev() {
+                bytes[at + k] = b'0' + u8::try_from(v % 10).unwrap_or(0);
+                v /= 10;
+            }
+        }
+        Some(Digits { len: 10, bytes })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// The order of `x/` and `y/`: two ids as the first part of keys (ids hold no `/`).
+fn part_cmp(x: &str, y: &str) -> std::cmp::Ordering {
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    let n = x.len().min(y.len());
+    x[..n].cmp(&y[..n]).then_with(|| {
+        let next = |s: &[u8]| s.get(n).copied().unwrap_or(b'/');
+        next(x).cmp(&next(y))
+    })
+}
+
 // A decision costs a few dozen bytes, whatever the items and keys it is about.
 const _: () = assert!(std::mem::size_of::<EvRec<'static>>() <= 104);
 const _: () = assert!(std::mem::size_of::<SupRec<'static>>() <= 56);
@@ -189,20 +266,65 @@ impl<'a> Inputs<'a> {
         }
     }
 
+    /// The three parts a key is written from (`rule/id/tail`), when the record holds them.
+    fn parts(&self, k: &KeyRef<'_>) -> Option<(u16, &'a str, Tail)> {
+        match *k {
+            KeyRef::Item {
+                rule,
+                item,
+                occurrence,
+            } => Some((rule, self.item(item)?.id.as_str(), Tail::Occurrence(occurrence))),
+            KeyRef::Client { rule, client, date } => {
+                let date = Digits::date(date)?;
+                Some((
+                    rule,
+                    self.clients.get(client as usize)?.id.as_str(),
+                    Tail::Date(date),
+                ))
+            }
+            KeyRef::Owned(_) | KeyRef::History(_) => None,
+        }
+    }
+
     /// Whether two keys are the same text.
     pub(crate) fn same_key(&self, keys: &[EventKey], a: &KeyRef<'_>, b: &KeyRef<'_>) -> bool {
         match (a, b) {
             (KeyRef::Item { .. }, KeyRef::Item { .. }) | (KeyRef::Client { .. }, KeyRef::Client { .. }) => {
                 a == b
             }
+            (KeyRef::History(h), k) | (k, KeyRef::History(h)) => self.key_is(keys, h.as_str(), k),
             _ => self.key(keys, a) == self.key(keys, b),
         }
     }
 
-    /// The order of two keys' texts.
+    /// Whether `text` is the text of `k`, without writing it.
+    fn key_is(&self, keys: &[EventKey], text: &str, k: &KeyRef<'_>) -> bool {
+        let Some((rule, id, tail)) = self.parts(k) else {
+            return self.key(keys, k).as_str() == text;
+        };
+        text.strip_prefix(self.planner.rule_id(rule).as_str())
+            .and_then(|t| t.strip_prefix('/'))
+            .and_then(|t| t.strip_prefix(id))
+            .and_then(|t| t.strip_prefix('/'))
+            .is_some_and(|t| t.as_bytes() == tail.digits().as_bytes())
+    }
+
+    /// The order of two keys' texts: part by part where the records hold the parts (ids
+    /// never hold the separator, so `a/b` orders as `a/` then `b`), else by the texts.
     pub(crate) fn cmp_keys(&self, keys: &[EventKey], a: &KeyRef<'_>, b: &KeyRef<'_>) -> std::cmp::Ordering {
+        use std::cmp::Ordering::Equal;
         if a == b {
-            return std::cmp::Ordering::Equal;
+            return Equal;
+        }
+        if let (Some((ra, ia, ta)), Some((rb, ib, tb))) = (self.parts(a), self.parts(b)) {
+            let (xa, xb) = (
+                self.planner.rule_id(ra).as_str(),
+                self.planner.rule_id(rb).as_str(),
+            );
+            let order = part_cmp(xa, xb).then_with(|| part_cmp(ia, ib));
+            if order != Equal || (ra == rb && ta.same_kind(&tb)) {
+                return order.then_with(|| ta.digits().as_bytes().cmp(tb.digits().as_bytes()));
+            }
         }
         self.key(keys, a).cmp(&self.key(keys, b))
     }
@@ -789,3 +911,85 @@ views!(
     SuppressedRef,
     to_suppressed
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Anchor, Currency, Policy, Rule, StandingRule, StatementRule};
+
+    /// Keys compared and matched part by part order and match as their texts do: ids that
+    /// are prefixes of each other, rules that are, occurrences of one and two digits, dates.
+    #[test]
+    fn keys_compare_and_match_as_their_texts() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default();
+        let policy = Policy::default()
+            .with_rule(Rule::new(RuleId::known("due"), Anchor::Due, 0))
+            .with_rule(Rule::new(RuleId::known("due-soon"), Anchor::Due, -3))
+            .with_rule(Rule::new(RuleId::known("d"), Anchor::Due, 1))
+            .with_statement(StatementRule::new(RuleId::known("due2"), "FREQ=MONTHLY", day(1)))
+            .with_standing(StandingRule::new(30, 60));
+        let planner = Planner::new(&policy).unwrap_or_else(|e| panic!("{e}"));
+        let clp = Currency::from_code("CLP").unwrap_or_else(|e| panic!("{e}"));
+        let ids = ["i1", "i1-x", "i10", "i", "j"];
+        let clients: Vec<Client> = ids
+            .iter()
+            .map(|id| Client::new(id.parse().unwrap_or_else(|e| panic!("{e}")), *id))
+            .collect();
+        let items: Vec<Item> = ids
+            .iter()
+            .map(|id| {
+                let id = id.parse().unwrap_or_else(|e| panic!("{e}"));
+                Item::invoice(id, clients[0].id.clone(), day(1), Money::from_minor(1, clp))
+            })
+            .collect();
+        let inputs = Inputs {
+            planner: &planner,
+            clients: &clients,
+            items: &items,
+        };
+        // Three item rules, one statement, two standing notices.
+        let rules = 6;
+        let history: Vec<EventKey> = [
+            "due/i1/1",
+            "due/i1/10",
+            "due2/i1/2026-03-02",
+            "due-soon/i10/2",
+            "x",
+        ]
+        .into_iter()
+        .map(EventKey::from)
+        .collect();
+        let keys = vec![
+            EventKey::from("due/i1/1"),
+            EventKey::from("due/i1-x/CLP/2026-03-01"),
+        ];
+        let mut all: Vec<KeyRef<'_>> = Vec::new();
+        for rule in 0..rules {
+            for i in 0..u32::try_from(ids.len()).unwrap_or(0) {
+                for occurrence in [1, 2, 10] {
+                    all.push(KeyRef::Item {
+                        rule,
+                        item: i,
+                        occurrence,
+                    });
+                }
+                for d in [1, 2, 10] {
+                    all.push(KeyRef::Client {
+                        rule,
+                        client: i,
+                        date: day(d),
+                    });
+                }
+            }
+        }
+        all.extend([KeyRef::Owned(0), KeyRef::Owned(1)]);
+        all.extend(history.iter().map(KeyRef::History));
+        for a in &all {
+            for b in &all {
+                let (ta, tb) = (inputs.key(&keys, a), inputs.key(&keys, b));
+                assert_eq!(inputs.cmp_keys(&keys, a, b), ta.cmp(&tb), "{ta} against {tb}");
+                assert_eq!(inputs.same_key(&keys, a, b), ta == tb, "{ta} against {tb}");
+            }
+        }
+    }
+}
