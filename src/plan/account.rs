@@ -75,7 +75,7 @@ impl Occurrences {
 }
 
 /// The key of a client-level event: `rule/client/date`.
-fn client_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef<'static> {
+fn client_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef {
     KeyRef::Client {
         rule,
         client: cx.index,
@@ -84,13 +84,7 @@ fn client_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef<'static>
 }
 
 /// A client-level suppressed entry.
-fn client_suppressed<'h>(
-    cx: &ClientCtx<'_>,
-    rule: u16,
-    key: KeyRef<'h>,
-    on: NaiveDate,
-    reason: Reason<'h>,
-) -> SupRec<'h> {
+fn client_suppressed(cx: &ClientCtx<'_>, rule: u16, key: KeyRef, on: NaiveDate, reason: Reason) -> SupRec {
     SupRec {
         key,
         reason,
@@ -105,10 +99,7 @@ fn client_suppressed<'h>(
 fn listed<'a>(tables: &mut Tables, listed: impl Iterator<Item = &'a ItemCtx<'a>>) -> Members {
     let start = tables.members.len();
     tables.members.extend(listed.map(|c| (c.index, 1)));
-    Members::Many {
-        start: u32::try_from(start).unwrap_or(u32::MAX),
-        len: u32::try_from(tables.members.len() - start).unwrap_or(u32::MAX),
-    }
+    Members::run(start, tables.members.len() - start)
 }
 
 /// Items that still owe money and are collected (not older than the collection start for
@@ -136,7 +127,7 @@ fn chased<'a>(
 }
 
 /// A client-wide pause active on `on`, as a reason not to send.
-fn client_pause(client: &Client, on: NaiveDate) -> Option<Reason<'static>> {
+fn client_pause(client: &Client, on: NaiveDate) -> Option<Reason> {
     client.pauses.iter().position(|p| p.is_active(on)).map(|i| {
         Reason::Paused(PauseRef {
             on_item: false,
@@ -193,7 +184,7 @@ impl Planner {
             stage: n.stage,
             mask: n.mask,
             members: n.items,
-            adjustments: n.adjustments,
+            adjustments: plan.tables.adjusted(&n.adjustments),
             info,
         };
         if event.send_on < cx.first_future {
@@ -327,7 +318,7 @@ impl Planner {
         st: &crate::statement::StatementRule,
         rule: u16,
         date: NaiveDate,
-        block: Option<Reason<'static>>,
+        block: Option<Reason>,
         mask: u8,
         plan: &mut Schedule<'h>,
     ) {

@@ -109,12 +109,12 @@ struct EffRule {
 
 /// A send about an item: from history or planned earlier in this sweep.
 #[derive(Debug, Clone)]
-struct Send<'h> {
+struct Send {
     rule: Option<usize>,
     occurrence: u32,
     date: NaiveDate,
     /// From history, or of a send planned now.
-    key: KeyRef<'h>,
+    key: KeyRef,
 }
 
 #[derive(Debug, Clone)]
@@ -192,15 +192,15 @@ impl ClientCtx<'_> {
 /// One history entry's view for one item: what the planner reads, kept together so the
 /// entries themselves are not visited.
 #[derive(Debug, Clone, Copy)]
-struct HistRef<'h> {
+struct HistRef {
     rule: HistRule,
     occurrence: u32,
     sent_at: DateTime<Utc>,
-    key: &'h EventKey,
+    /// Its entry's position in the history.
+    entry: u32,
 }
 
-// One entry in half a cache line.
-const _: () = assert!(std::mem::size_of::<HistRef<'static>>() <= 32);
+const _: () = assert!(std::mem::size_of::<HistRef>() <= 24);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HistRule {
@@ -214,7 +214,7 @@ enum HistRule {
 /// plans, one run after another, whatever order the history came in.
 struct HistoryIndex<'h> {
     start: Vec<u32>,
-    refs: Vec<HistRef<'h>>,
+    refs: Vec<HistRef>,
     /// The last send to each client, kept only where some client has a minimum gap.
     client_last: HashMap<&'h str, DateTime<Utc>>,
     /// Keys of grouped notices (`rule/client/currency/date[/n]`), which a new group of the
@@ -226,7 +226,7 @@ struct HistoryIndex<'h> {
 
 impl<'h> HistoryIndex<'h> {
     /// The entries of the item planned `k`-th.
-    fn for_item(&self, k: usize) -> &[HistRef<'h>] {
+    fn for_item(&self, k: usize) -> &[HistRef] {
         let at = |k: usize| self.start.get(k).map_or(0, |&s| s as usize);
         self.refs.get(at(k)..at(k + 1)).unwrap_or_default()
     }
@@ -316,6 +316,12 @@ impl Planner {
     /// The item rule a record names, if it names one (not a statement or standing notice).
     pub(crate) fn item_rule(&self, rule: u16) -> Option<&CompiledRule> {
         self.rules.get(usize::from(rule))
+    }
+
+    /// The `index`-th minimum balance of an item rule.
+    pub(crate) fn minimum(&self, rule: u16, index: u32) -> Money {
+        // Records only name minimums of their rule.
+        self.rules[usize::from(rule)].min_balance[index as usize]
     }
 
     /// The policy's locale.
@@ -665,12 +671,7 @@ impl Planner {
         mut owned: Option<&mut Plan>,
     ) -> Result<Schedule<'a>, ValidationError> {
         let end = horizon.end(now)?;
-        if u32::try_from(items.len()).is_err() || u32::try_from(clients.len()).is_err() {
-            return Err(ValidationError::OutOfRange {
-                field: "items",
-                value: items.len().to_string(),
-            });
-        }
+        check_count("history", history.len())?;
 
         let Indexed {
             order,
@@ -691,6 +692,7 @@ impl Planner {
             planner: self,
             clients,
             items,
+            history,
         };
         let mut plan = Schedule {
             inputs,
@@ -701,7 +703,6 @@ impl Planner {
             suppressed: Records::new(),
             tables: Tables::default(),
             standings: Vec::new(),
-            _history: std::marker::PhantomData,
         };
         let mut scratch = Scratch::default();
         let mut occurrences = account::Occurrences::new(self, now, horizon);
@@ -727,7 +728,7 @@ impl Planner {
                 &mut plan,
             )?;
             let keys = &plan.tables.keys;
-            let by_instant = |a: &EvRec<'_>, b: &EvRec<'_>| {
+            let by_instant = |a: &EvRec, b: &EvRec| {
                 a.send_at
                     .cmp(&b.send_at)
                     .then_with(|| inputs.cmp_keys(keys, &a.key, &b.key))
@@ -735,7 +736,7 @@ impl Planner {
             plan.due.made_since(marks[0]).sort_unstable_by(by_instant);
             plan.upcoming.made_since(marks[1]).sort_unstable_by(by_instant);
             plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
-                let item = |s: &SupRec<'_>| items.get(s.item as usize).map(|i| &i.id);
+                let item = |s: &SupRec| items.get(s.item as usize).map(|i| &i.id);
                 a.on.cmp(&b.on)
                     .then_with(|| item(a).cmp(&item(b)))
                     .then_with(|| self.rule_id(a.rule).cmp(self.rule_id(b.rule)))
@@ -827,6 +828,8 @@ impl Planner {
         clients: &'a [Client],
         items: &'a [Item],
     ) -> Result<Indexed<'a>, ValidationError> {
+        check_count("clients", clients.len())?;
+        check_count("items", items.len())?;
         // Clients in id order, checked.
         let mut order: Vec<usize> = (0..clients.len()).collect();
         order.sort_unstable_by(|a, b| clients[*a].id.cmp(&clients[*b].id));
@@ -852,7 +855,7 @@ impl Planner {
         }
 
         // Items bucketed by client rank, each bucket in id order.
-        let mut item_rank = Vec::with_capacity(items.len());
+        let mut item_rank: Vec<u32> = Vec::with_capacity(items.len());
         let mut unknown: Option<&Item> = None;
         // Hosts often list items client by client: a run of one client needs one lookup.
         let mut run: Option<(&str, usize)> = None;
@@ -865,10 +868,11 @@ impl Planner {
             match found {
                 Some(r) => {
                     run = Some((client, r));
-                    item_rank.push(r);
+                    // Fits: `check_count` refused more clients than 32 bits count.
+                    item_rank.push(r as u32);
                 }
                 None => {
-                    item_rank.push(usize::MAX);
+                    item_rank.push(u32::MAX);
                     if unknown.is_none_or(|u| it.id < u.id) {
                         unknown = Some(it);
                     }
@@ -883,22 +887,26 @@ impl Planner {
         }
         let mut starts = vec![0usize; clients.len() + 1];
         for &r in &item_rank {
-            starts[r + 1] += 1;
+            starts[r as usize + 1] += 1;
         }
         for i in 0..clients.len() {
             starts[i + 1] += starts[i];
         }
         let mut fill = starts.clone();
-        let mut bucket = vec![0usize; items.len()];
+        drop(by_id);
+        let mut bucket = vec![0u32; items.len()];
         for (i, &r) in item_rank.iter().enumerate() {
-            bucket[fill[r]] = i;
-            fill[r] += 1;
+            let at = &mut fill[r as usize];
+            bucket[*at] = i as u32;
+            *at += 1;
         }
+        drop(item_rank);
         for c in 0..clients.len() {
             let run = &mut bucket[starts[c]..starts[c + 1]];
+            let id = |i: &u32| &items[*i as usize].id;
             // Hosts often list a client's items in id order already.
-            if !run.is_sorted_by(|a, b| items[*a].id <= items[*b].id) {
-                run.sort_unstable_by(|a, b| items[*a].id.cmp(&items[*b].id));
+            if !run.is_sorted_by(|a, b| id(a) <= id(b)) {
+                run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
             }
         }
         let mut item_seq: HashMap<&str, u32> =
@@ -906,7 +914,7 @@ impl Planner {
         {
             let mut dup: Option<&str> = None;
             for (k, &i) in bucket.iter().enumerate() {
-                let id = items[i].id.as_str();
+                let id = items[i as usize].id.as_str();
                 let seq = u32::try_from(k).unwrap_or(u32::MAX);
                 if item_seq.insert(id, seq).is_some() && dup.is_none_or(|d| id < d) {
                     dup = Some(id);
@@ -920,7 +928,7 @@ impl Planner {
             }
         }
         for &i in &bucket {
-            items[i].validate()?;
+            items[i as usize].validate()?;
         }
         Ok(Indexed {
             order,
@@ -1030,7 +1038,7 @@ impl Planner {
         for k in 0..items {
             counts[k + 1] += counts[k];
         }
-        let (Some(&total), Some(first)) = (counts.last(), history.first()) else {
+        let Some(&total) = counts.last() else {
             index.start = counts;
             return index;
         };
@@ -1039,12 +1047,13 @@ impl Planner {
             rule: HistRule::Unknown,
             occurrence: 0,
             sent_at: DateTime::<Utc>::MIN_UTC,
-            key: &first.key,
+            entry: 0,
         };
         index.refs = vec![blank; total as usize];
         let mut seqs = seqs.into_iter();
-        for (h, rule) in history.iter().zip(rules) {
+        for (e, (h, rule)) in history.iter().zip(rules).enumerate() {
             let Some(rule) = rule else { continue };
+            let entry = u32::try_from(e).unwrap_or(u32::MAX);
             for (hi, k) in h.items.iter().zip(seqs.by_ref()) {
                 let Some(at) = fill.get_mut(k as usize) else {
                     continue;
@@ -1054,7 +1063,7 @@ impl Planner {
                         rule,
                         occurrence: hi.occurrence,
                         sent_at: h.sent_at,
-                        key: &h.key,
+                        entry,
                     };
                 }
                 *at += 1;
@@ -1070,7 +1079,7 @@ impl Planner {
         inputs: Inputs<'h>,
         ci: usize,
         first: usize,
-        client_items: &[usize],
+        client_items: &[u32],
         hist: &HistoryIndex<'h>,
         now: DateTime<Utc>,
         end: DateTime<Utc>,
@@ -1131,6 +1140,7 @@ impl Planner {
         let tables = &mut plan.tables;
 
         for (li, &ii) in client_items.iter().enumerate() {
+            let ii = ii as usize;
             let item = &items[ii];
             let index = u32::try_from(ii).unwrap_or(NO_ITEM);
             let status = item.effective_status()?;
@@ -1153,7 +1163,7 @@ impl Planner {
                     rule,
                     occurrence: h.occurrence,
                     date,
-                    key: KeyRef::History(h.key),
+                    key: KeyRef::History(h.entry),
                 });
             }
             let slot_start = scratch.slots.len();
@@ -1467,7 +1477,7 @@ impl Planner {
         s: usize,
         day: NaiveDate,
         keys: &[EventKey],
-        out: &mut Records<SupRec<'h>>,
+        out: &mut Records<SupRec>,
     ) {
         let li = scratch.slots[s].item;
         let ictx = &ctxs[li];
@@ -1499,7 +1509,7 @@ impl Planner {
         eff: &EffRule,
         slot: &Slot,
         client_off: bool,
-    ) -> Option<Reason<'static>> {
+    ) -> Option<Reason> {
         if rule.anchor == Anchor::Paid {
             if !status.is_settled() {
                 return Some(Reason::NotSettled);
@@ -1541,9 +1551,9 @@ impl Planner {
         }
         if rule.anchor != Anchor::Paid {
             if let Some(b) = balance {
-                if let Some(min) = rule.min_balance.iter().find(|m| m.currency() == b.currency()) {
-                    if b.minor() < min.minor() {
-                        return Some(Reason::BelowMinimumBalance(*min));
+                if let Some(i) = rule.min_balance.iter().position(|m| m.currency() == b.currency()) {
+                    if b.minor() < rule.min_balance[i].minor() {
+                        return Some(Reason::BelowMinimumBalance(u32::try_from(i).unwrap_or(0)));
                     }
                 }
             }
@@ -1562,9 +1572,9 @@ impl Planner {
         cx: &ClientCtx<'h>,
         it: &ItemCtx<'h>,
         slot: &mut Slot,
-        sends: &[Send<'h>],
+        sends: &[Send],
         keys: &[EventKey],
-        mut out: Option<&mut Records<SupRec<'h>>>,
+        mut out: Option<&mut Records<SupRec>>,
     ) -> Option<Cand> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
@@ -1781,7 +1791,7 @@ impl Planner {
         day: NaiveDate,
         keys: &HashSet<&str>,
         tables: &mut Tables,
-    ) -> KeyRef<'static> {
+    ) -> KeyRef {
         let sl = &slots[members[0]];
         if !rule.group {
             return item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
@@ -1809,31 +1819,25 @@ impl Planner {
         ctxs: &[ItemCtx<'h>],
         slots: &[Slot],
         members: &[usize],
-        key: KeyRef<'h>,
+        key: KeyRef,
         adjustments: SmallList<Adjustment>,
         tables: &mut Tables,
-    ) -> EvRec<'h> {
+    ) -> EvRec {
         let first = &slots[members[0]];
         let rule = &self.rules[first.rule];
         let fc = first.cand.as_ref();
         let scheduled = fc.map_or(cx.today, |c| c.date);
         let nominal = fc.map_or(scheduled, |c| c.nominal);
         let members_ref = if let [one] = members {
-            Members::One {
-                item: ctxs[slots[*one].item].index,
-                occurrence: slots[*one].next_occ,
-            }
+            Members::one(ctxs[slots[*one].item].index)
         } else {
-            let start = u32::try_from(tables.members.len()).unwrap_or(u32::MAX);
+            let start = tables.members.len();
             tables.members.extend(
                 members
                     .iter()
                     .map(|&s| (ctxs[slots[s].item].index, slots[s].next_occ)),
             );
-            Members::Many {
-                start,
-                len: u32::try_from(members.len()).unwrap_or(u32::MAX),
-            }
+            Members::run(start, members.len())
         };
         let first_ctx = &ctxs[first.item];
         EvRec {
@@ -1850,7 +1854,7 @@ impl Planner {
             stage: stage_of(rule.anchor, scheduled, first_ctx.due),
             mask: first.roles_mask,
             members: members_ref,
-            adjustments,
+            adjustments: tables.adjusted(&adjustments),
             info: u32::MAX,
         }
     }
@@ -1861,7 +1865,7 @@ struct Indexed<'a> {
     /// Client positions in id order (a client's rank is its place here).
     order: Vec<usize>,
     /// Item positions client by client, in rank order, each client's in id order.
-    bucket: Vec<usize>,
+    bucket: Vec<u32>,
     /// Where each client's items start in `bucket` (and, last, where they end).
     starts: Vec<usize>,
     /// Where each item is in `bucket` (the order items are planned in), by id.
@@ -1878,7 +1882,7 @@ struct Scratch<'h> {
     eff: Vec<EffRule>,
     slots: Vec<Slot>,
     heap: BinaryHeap<HeapEntry>,
-    sends: Vec<Vec<Send<'h>>>,
+    sends: Vec<Vec<Send>>,
 }
 
 /// Buffers of the day-by-day sweep, reused from client to client.
@@ -1888,7 +1892,18 @@ struct SweepBufs {
     winners: Vec<usize>,
     losers: Vec<(usize, usize)>,
     members: Vec<usize>,
-    winner_key: HashMap<usize, KeyRef<'static>>,
+    winner_key: HashMap<usize, KeyRef>,
+}
+
+/// Records name clients, items and history entries by a 32-bit position.
+fn check_count(field: &'static str, len: usize) -> Result<(), ValidationError> {
+    match u32::try_from(len) {
+        Ok(n) if n < u32::MAX => Ok(()),
+        _ => Err(ValidationError::OutOfRange {
+            field,
+            value: len.to_string(),
+        }),
+    }
 }
 
 /// The sum of amounts in one currency; none if any is missing or they do not add up.
@@ -1978,7 +1993,7 @@ fn rule_ref(rule: usize) -> u16 {
 }
 
 /// The key `rule/item/occurrence` of an item's event.
-fn item_key(it: &ItemCtx<'_>, rule: usize, occurrence: u32) -> KeyRef<'static> {
+fn item_key(it: &ItemCtx<'_>, rule: usize, occurrence: u32) -> KeyRef {
     KeyRef::Item {
         rule: rule_ref(rule),
         item: it.index,
@@ -1987,26 +2002,26 @@ fn item_key(it: &ItemCtx<'_>, rule: usize, occurrence: u32) -> KeyRef<'static> {
 }
 
 /// An item's suppressed entry under its own key.
-fn suppressed<'h>(
+fn suppressed(
     cx: &ClientCtx<'_>,
     it: &ItemCtx<'_>,
     rule: usize,
     occurrence: u32,
     on: NaiveDate,
-    reason: Reason<'h>,
-) -> SupRec<'h> {
+    reason: Reason,
+) -> SupRec {
     suppressed_as(cx, it, rule, item_key(it, rule, occurrence), on, reason)
 }
 
 /// An item's suppressed entry under `key` (its event's, when that went or goes).
-fn suppressed_as<'h>(
+fn suppressed_as(
     cx: &ClientCtx<'_>,
     it: &ItemCtx<'_>,
     rule: usize,
-    key: KeyRef<'h>,
+    key: KeyRef,
     on: NaiveDate,
-    reason: Reason<'h>,
-) -> SupRec<'h> {
+    reason: Reason,
+) -> SupRec {
     SupRec {
         key,
         reason,
@@ -2017,13 +2032,13 @@ fn suppressed_as<'h>(
     }
 }
 
-fn report_adjustments<'h>(
+fn report_adjustments(
     cx: &ClientCtx<'_>,
     it: &ItemCtx<'_>,
     rule: usize,
-    key: KeyRef<'h>,
+    key: KeyRef,
     c: &Cand,
-    out: &mut Records<SupRec<'h>>,
+    out: &mut Records<SupRec>,
 ) {
     for a in &c.adjustments {
         let (from, reason) = match a {

@@ -12,7 +12,6 @@ use crate::model::client::{Client, Contact, PauseKind};
 use crate::model::history::HistoryEntry;
 use crate::model::id::{EventKey, RuleId};
 use crate::model::item::Item;
-use crate::money::Money;
 use crate::plan::engine::{Planner, notify_contacts, pause_reason, recipients_of, sum};
 use crate::plan::event::{
     Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
@@ -28,22 +27,58 @@ pub(crate) const NO_ITEM: u32 = u32::MAX;
 
 /// Where a record's key comes from: written from the record's parts only when read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyRef<'a> {
+pub(crate) enum KeyRef {
     /// `rule/item/occurrence`.
     Item { rule: u16, item: u32, occurrence: u32 },
     /// `rule/client/date` (statements and standing notices).
     Client { rule: u16, client: u32, date: NaiveDate },
     /// A key made while planning (grouped notices), kept in the schedule's key table.
     Owned(u32),
-    /// A key in history.
-    History(&'a EventKey),
+    /// The key of a history entry (its position in the history).
+    History(u32),
 }
 
-/// The items an event is about: one inline, or a run of the schedule's member table.
+/// The items an event is about: one (at the event's occurrence), or a run of the schedule's
+/// member table (`len` above 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Members {
-    One { item: u32, occurrence: u32 },
-    Many { start: u32, len: u32 },
+pub(crate) struct Members {
+    first: u32,
+    len: u32,
+}
+
+impl Members {
+    pub(crate) fn one(item: u32) -> Self {
+        Members { first: item, len: 0 }
+    }
+
+    pub(crate) fn run(start: usize, len: usize) -> Self {
+        Members {
+            first: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The one item, if the event is about one outside the member table.
+    fn single(self) -> Option<u32> {
+        (self.len == 0).then_some(self.first)
+    }
+
+    /// The run of the member table (empty for a single item).
+    fn of(self, tables: &Tables) -> &[(u32, u32)] {
+        let start = self.first as usize;
+        tables
+            .members
+            .get(start..start + self.len as usize)
+            .filter(|_| self.len > 0)
+            .unwrap_or_default()
+    }
+}
+
+/// A run of the schedule's adjustment table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Adjusted {
+    start: u32,
+    len: u32,
 }
 
 /// Which pause a reason refers to: one of the item's or one of the client's.
@@ -68,8 +103,8 @@ pub(crate) enum AccountInfo {
 
 /// A planned event, as the planner keeps it.
 #[derive(Debug, Clone)]
-pub(crate) struct EvRec<'a> {
-    pub(crate) key: KeyRef<'a>,
+pub(crate) struct EvRec {
+    pub(crate) key: KeyRef,
     pub(crate) send_at: DateTime<Utc>,
     pub(crate) send_on: NaiveDate,
     pub(crate) anchor_on: NaiveDate,
@@ -83,7 +118,7 @@ pub(crate) struct EvRec<'a> {
     /// The roles its recipients are chosen by (0: any).
     pub(crate) mask: u8,
     pub(crate) members: Members,
-    pub(crate) adjustments: SmallList<Adjustment>,
+    pub(crate) adjustments: Adjusted,
     /// Its [`AccountInfo`] in the schedule's table, or `u32::MAX`.
     pub(crate) info: u32,
 }
@@ -91,7 +126,7 @@ pub(crate) struct EvRec<'a> {
 /// Why a record is not sent, as the planner keeps it: [`SuppressReason`] with references
 /// instead of copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reason<'a> {
+pub(crate) enum Reason {
     Paid,
     Cancelled,
     Void,
@@ -103,9 +138,10 @@ pub(crate) enum Reason<'a> {
     ExcludedForClient,
     Paused(PauseRef),
     BeforeCollectionStart(NaiveDate),
-    BelowMinimumBalance(Money),
+    /// Which of the rule's minimums.
+    BelowMinimumBalance(u32),
     CountReached(u32),
-    Superseded(KeyRef<'a>),
+    Superseded(KeyRef),
     DueSoonAfterDue(NaiveDate),
     NoRecipients,
     MovedOffNonWorkingDay(NaiveDate),
@@ -118,9 +154,9 @@ pub(crate) enum Reason<'a> {
 
 /// A suppressed entry, as the planner keeps it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct SupRec<'a> {
-    pub(crate) key: KeyRef<'a>,
-    pub(crate) reason: Reason<'a>,
+pub(crate) struct SupRec {
+    pub(crate) key: KeyRef,
+    pub(crate) reason: Reason,
     pub(crate) client: u32,
     /// [`NO_ITEM`] for client-level entries.
     pub(crate) item: u32,
@@ -206,8 +242,8 @@ fn part_cmp(x: &str, y: &str) -> std::cmp::Ordering {
 }
 
 // A decision costs a few dozen bytes, whatever the items and keys it is about.
-const _: () = assert!(std::mem::size_of::<EvRec<'static>>() <= 104);
-const _: () = assert!(std::mem::size_of::<SupRec<'static>>() <= 56);
+const _: () = assert!(std::mem::size_of::<EvRec>() <= 76);
+const _: () = assert!(std::mem::size_of::<SupRec>() <= 40);
 
 /// What a schedule was planned from.
 #[derive(Clone, Copy)]
@@ -215,6 +251,7 @@ pub(crate) struct Inputs<'a> {
     pub(crate) planner: &'a Planner,
     pub(crate) clients: &'a [Client],
     pub(crate) items: &'a [Item],
+    pub(crate) history: &'a [HistoryEntry],
 }
 
 /// The side tables records refer to.
@@ -223,6 +260,7 @@ pub(crate) struct Tables {
     pub(crate) keys: Vec<EventKey>,
     pub(crate) members: Vec<(u32, u32)>,
     pub(crate) infos: Vec<AccountInfo>,
+    pub(crate) adjustments: Vec<Adjustment>,
 }
 
 impl Tables {
@@ -230,6 +268,24 @@ impl Tables {
         self.keys.clear();
         self.members.clear();
         self.infos.clear();
+        self.adjustments.clear();
+    }
+
+    /// Keeps an event's adjustments.
+    pub(crate) fn adjusted(&mut self, list: &[Adjustment]) -> Adjusted {
+        let start = self.adjustments.len();
+        self.adjustments.extend_from_slice(list);
+        Adjusted {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(list.len()).unwrap_or(0),
+        }
+    }
+
+    fn adjustments_of(&self, a: Adjusted) -> &[Adjustment] {
+        let start = a.start as usize;
+        self.adjustments
+            .get(start..start + a.len as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -244,7 +300,7 @@ impl<'a> Inputs<'a> {
     }
 
     /// The text of a key.
-    pub(crate) fn key(&self, keys: &[EventKey], k: &KeyRef<'_>) -> EventKey {
+    pub(crate) fn key(&self, keys: &[EventKey], k: &KeyRef) -> EventKey {
         match *k {
             KeyRef::Item {
                 rule,
@@ -262,12 +318,15 @@ impl<'a> Inputs<'a> {
                 .get(i as usize)
                 .cloned()
                 .unwrap_or_else(|| EventKey::from("")),
-            KeyRef::History(k) => k.clone(),
+            KeyRef::History(i) => self
+                .history
+                .get(i as usize)
+                .map_or_else(|| EventKey::from(""), |h| h.key.clone()),
         }
     }
 
     /// The three parts a key is written from (`rule/id/tail`), when the record holds them.
-    fn parts(&self, k: &KeyRef<'_>) -> Option<(u16, &'a str, Tail)> {
+    fn parts(&self, k: &KeyRef) -> Option<(u16, &'a str, Tail)> {
         match *k {
             KeyRef::Item {
                 rule,
@@ -287,18 +346,21 @@ impl<'a> Inputs<'a> {
     }
 
     /// Whether two keys are the same text.
-    pub(crate) fn same_key(&self, keys: &[EventKey], a: &KeyRef<'_>, b: &KeyRef<'_>) -> bool {
+    pub(crate) fn same_key(&self, keys: &[EventKey], a: &KeyRef, b: &KeyRef) -> bool {
         match (a, b) {
             (KeyRef::Item { .. }, KeyRef::Item { .. }) | (KeyRef::Client { .. }, KeyRef::Client { .. }) => {
                 a == b
             }
-            (KeyRef::History(h), k) | (k, KeyRef::History(h)) => self.key_is(keys, h.as_str(), k),
+            (KeyRef::History(h), k) | (k, KeyRef::History(h)) => {
+                let text = self.history.get(*h as usize).map_or("", |e| e.key.as_str());
+                self.key_is(keys, text, k)
+            }
             _ => self.key(keys, a) == self.key(keys, b),
         }
     }
 
     /// Whether `text` is the text of `k`, without writing it.
-    fn key_is(&self, keys: &[EventKey], text: &str, k: &KeyRef<'_>) -> bool {
+    fn key_is(&self, keys: &[EventKey], text: &str, k: &KeyRef) -> bool {
         let Some((rule, id, tail)) = self.parts(k) else {
             return self.key(keys, k).as_str() == text;
         };
@@ -311,7 +373,7 @@ impl<'a> Inputs<'a> {
 
     /// The order of two keys' texts: part by part where the records hold the parts (ids
     /// never hold the separator, so `a/b` orders as `a/` then `b`), else by the texts.
-    pub(crate) fn cmp_keys(&self, keys: &[EventKey], a: &KeyRef<'_>, b: &KeyRef<'_>) -> std::cmp::Ordering {
+    pub(crate) fn cmp_keys(&self, keys: &[EventKey], a: &KeyRef, b: &KeyRef) -> std::cmp::Ordering {
         use std::cmp::Ordering::Equal;
         if a == b {
             return Equal;
@@ -338,7 +400,7 @@ impl<'a> Inputs<'a> {
         pause.map_or((PauseKind::Snooze, String::new()), |p| (p.kind, p.reason.clone()))
     }
 
-    pub(crate) fn reason(&self, keys: &[EventKey], r: &SupRec<'_>) -> SuppressReason {
+    pub(crate) fn reason(&self, keys: &[EventKey], r: &SupRec) -> SuppressReason {
         let item = self.item(r.item);
         let client = self.client(r.client);
         match r.reason {
@@ -356,7 +418,9 @@ impl<'a> Inputs<'a> {
                 SuppressReason::Paused { pause, reason }
             }
             Reason::BeforeCollectionStart(start) => SuppressReason::BeforeCollectionStart { start },
-            Reason::BelowMinimumBalance(minimum) => SuppressReason::BelowMinimumBalance { minimum },
+            Reason::BelowMinimumBalance(i) => SuppressReason::BelowMinimumBalance {
+                minimum: self.planner.minimum(r.rule, i),
+            },
             Reason::CountReached(count) => SuppressReason::CountReached { count },
             Reason::Superseded(by) => SuppressReason::Superseded {
                 by: self.key(keys, &by),
@@ -377,7 +441,7 @@ impl<'a> Inputs<'a> {
     }
 
     /// The owned entry of a record.
-    pub(crate) fn suppressed(&self, keys: &[EventKey], r: &SupRec<'_>) -> Suppressed {
+    pub(crate) fn suppressed(&self, keys: &[EventKey], r: &SupRec) -> Suppressed {
         let item = self.item(r.item);
         Suppressed {
             key: self.key(keys, &r.key),
@@ -392,7 +456,7 @@ impl<'a> Inputs<'a> {
     }
 
     /// The owned event of a record; `cx` keeps what the client's events share.
-    pub(crate) fn event(&self, tables: &Tables, r: &EvRec<'_>, cx: &mut ClientCache<'a>) -> Event {
+    pub(crate) fn event(&self, tables: &Tables, r: &EvRec, cx: &mut ClientCache<'a>) -> Event {
         let client = self.client(r.client);
         cx.set(*self, r.client);
         let compiled = self.planner.item_rule(r.rule);
@@ -419,13 +483,10 @@ impl<'a> Inputs<'a> {
                 },
             })
         };
-        let items: SmallList<EventItem> = match r.members {
-            Members::One { item, occurrence } => member((item, occurrence)).into_iter().collect(),
-            Members::Many { start, len } => {
-                let run = tables
-                    .members
-                    .get(start as usize..(start as usize + len as usize))
-                    .unwrap_or_default();
+        let items: SmallList<EventItem> = match r.members.single() {
+            Some(item) => member((item, r.occurrence)).into_iter().collect(),
+            None => {
+                let run = r.members.of(tables);
                 let mut list = Vec::with_capacity(run.len());
                 list.extend(run.iter().filter_map(|&m| member(m)));
                 list.into()
@@ -481,7 +542,7 @@ impl<'a> Inputs<'a> {
                 anchor_on: r.anchor_on,
                 offset_days: r.offset_days,
                 nominal_on: r.nominal_on,
-                adjustments: r.adjustments.clone(),
+                adjustments: tables.adjustments_of(r.adjustments).iter().cloned().collect(),
                 preview: false,
             },
         }
@@ -582,13 +643,11 @@ pub struct Schedule<'a> {
     pub(crate) inputs: Inputs<'a>,
     pub(crate) now: DateTime<Utc>,
     pub(crate) horizon: Horizon,
-    pub(crate) due: Records<EvRec<'a>>,
-    pub(crate) upcoming: Records<EvRec<'a>>,
-    pub(crate) suppressed: Records<SupRec<'a>>,
+    pub(crate) due: Records<EvRec>,
+    pub(crate) upcoming: Records<EvRec>,
+    pub(crate) suppressed: Records<SupRec>,
     pub(crate) tables: Tables,
     pub(crate) standings: Vec<ClientStanding>,
-    /// History is borrowed for its keys only.
-    pub(crate) _history: std::marker::PhantomData<&'a [HistoryEntry]>,
 }
 
 impl<'a> Schedule<'a> {
@@ -641,7 +700,7 @@ impl<'a> Schedule<'a> {
     #[must_use]
     pub fn to_plan(&self) -> Plan {
         let mut cx = ClientCache::new();
-        let events = |records: &Records<EvRec<'a>>, cx: &mut ClientCache<'a>| {
+        let events = |records: &Records<EvRec>, cx: &mut ClientCache<'a>| {
             // Made in the order the planner made them (client by client), so what a
             // client's events share is read once.
             records.map(|r| self.inputs.event(&self.tables, r, cx))
@@ -704,7 +763,7 @@ impl Serialize for Schedule<'_> {
 #[derive(Clone, Copy)]
 pub struct EventRef<'s, 'a> {
     schedule: &'s Schedule<'a>,
-    rec: &'s EvRec<'a>,
+    rec: &'s EvRec,
 }
 
 impl<'a> EventRef<'_, 'a> {
@@ -749,19 +808,8 @@ impl<'a> EventRef<'_, 'a> {
     /// The items it is about, in the event's order.
     pub fn items(&self) -> impl Iterator<Item = &'a Item> + '_ {
         let inputs = self.schedule.inputs;
-        let run: &[(u32, u32)] = match &self.rec.members {
-            Members::One { .. } => &[],
-            Members::Many { start, len } => self
-                .schedule
-                .tables
-                .members
-                .get(*start as usize..(*start as usize + *len as usize))
-                .unwrap_or_default(),
-        };
-        let one = match self.rec.members {
-            Members::One { item, .. } => inputs.item(item),
-            Members::Many { .. } => None,
-        };
+        let run = self.rec.members.of(&self.schedule.tables);
+        let one = self.rec.members.single().and_then(|i| inputs.item(i));
         one.into_iter()
             .chain(run.iter().filter_map(move |&(i, _)| inputs.item(i)))
     }
@@ -792,7 +840,7 @@ impl fmt::Debug for EventRef<'_, '_> {
 #[derive(Clone, Copy)]
 pub struct SuppressedRef<'s, 'a> {
     schedule: &'s Schedule<'a>,
-    rec: &'s SupRec<'a>,
+    rec: &'s SupRec,
 }
 
 impl<'a> SuppressedRef<'_, 'a> {
@@ -862,7 +910,7 @@ macro_rules! views {
         #[derive(Clone)]
         pub struct $name<'s, 'a> {
             schedule: &'s Schedule<'a>,
-            iter: ListingIter<'s, $rec<'a>>,
+            iter: ListingIter<'s, $rec>,
         }
 
         impl<'s, 'a> Iterator for $name<'s, 'a> {
@@ -915,7 +963,7 @@ views!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Anchor, Currency, Policy, Rule, StandingRule, StatementRule};
+    use crate::{Anchor, Currency, HistoryEntry, Money, Policy, Rule, StandingRule, StatementRule};
 
     /// Keys compared and matched part by part order and match as their texts do: ids that
     /// are prefixes of each other, rules that are, occurrences of one and two digits, dates.
@@ -942,14 +990,7 @@ mod tests {
                 Item::invoice(id, clients[0].id.clone(), day(1), Money::from_minor(1, clp))
             })
             .collect();
-        let inputs = Inputs {
-            planner: &planner,
-            clients: &clients,
-            items: &items,
-        };
-        // Three item rules, one statement, two standing notices.
-        let rules = 6;
-        let history: Vec<EventKey> = [
+        let history: Vec<HistoryEntry> = [
             "due/i1/1",
             "due/i1/10",
             "due2/i1/2026-03-02",
@@ -957,13 +998,27 @@ mod tests {
             "x",
         ]
         .into_iter()
-        .map(EventKey::from)
+        .map(|k| HistoryEntry {
+            key: EventKey::from(k),
+            rule: None,
+            client: clients[0].id.clone(),
+            items: Vec::new(),
+            sent_at: DateTime::<Utc>::MIN_UTC,
+        })
         .collect();
+        let inputs = Inputs {
+            planner: &planner,
+            clients: &clients,
+            items: &items,
+            history: &history,
+        };
+        // Three item rules, one statement, two standing notices.
+        let rules = 6;
         let keys = vec![
             EventKey::from("due/i1/1"),
             EventKey::from("due/i1-x/CLP/2026-03-01"),
         ];
-        let mut all: Vec<KeyRef<'_>> = Vec::new();
+        let mut all: Vec<KeyRef> = Vec::new();
         for rule in 0..rules {
             for i in 0..u32::try_from(ids.len()).unwrap_or(0) {
                 for occurrence in [1, 2, 10] {
@@ -983,7 +1038,7 @@ mod tests {
             }
         }
         all.extend([KeyRef::Owned(0), KeyRef::Owned(1)]);
-        all.extend(history.iter().map(KeyRef::History));
+        all.extend((0..5).map(KeyRef::History));
         for a in &all {
             for b in &all {
                 let (ta, tb) = (inputs.key(&keys, a), inputs.key(&keys, b));
