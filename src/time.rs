@@ -265,10 +265,11 @@ impl BusinessCalendar {
 pub(crate) struct CompiledCalendar {
     weekday_mask: u8,
     holidays: Vec<NaiveDate>,
-    /// Where each day from `table_start` on (a day number from the common era) moves:
-    /// earlier and later. Covers the holidays and a week either side; outside, only weekdays
-    /// matter.
-    table_start: i32,
+    /// Where each day of the years from `table_year` on moves, earlier and later, at
+    /// `(year - table_year) * 366 + day of the year` (a date's year and ordinal are read
+    /// straight from its packed form, a day count is worked out). Covers the years of the
+    /// holidays and a week either side; outside, only weekdays matter.
+    table_year: i32,
     table: Vec<(Option<NaiveDate>, Option<NaiveDate>)>,
 }
 
@@ -284,7 +285,7 @@ impl CompiledCalendar {
         Self {
             weekday_mask,
             holidays: cal.holidays.iter().copied().collect(),
-            table_start: 0,
+            table_year: 0,
             table: Vec::new(),
         }
     }
@@ -293,18 +294,24 @@ impl CompiledCalendar {
     /// shift millions of days.
     pub(crate) fn tabled(cal: &BusinessCalendar) -> Self {
         let mut compiled = Self::new(cal);
-        if let (Some(first), Some(last)) = (compiled.holidays.first(), compiled.holidays.last()) {
-            let start = first.num_days_from_ce() - 7;
-            let end = last.num_days_from_ce() + 7;
-            if end - start <= TABLE_DAYS {
-                compiled.table = (start..=end)
-                    .map(|n| {
-                        NaiveDate::from_num_days_from_ce_opt(n).map_or((None, None), |d| {
+        let week = Days::new(7);
+        let span = compiled
+            .holidays
+            .first()
+            .and_then(|f| f.checked_sub_days(week))
+            .zip(compiled.holidays.last().and_then(|l| l.checked_add_days(week)));
+        if let Some((first, last)) = span {
+            let (y0, y1) = (first.year(), last.year());
+            if (y1 - y0 + 1) * 366 <= TABLE_DAYS {
+                compiled.table = (y0..=y1)
+                    .flat_map(|y| (1..=366).map(move |o| NaiveDate::from_yo_opt(y, o)))
+                    .map(|d| {
+                        d.map_or((None, None), |d| {
                             (compiled.walk(d, Shift::Earlier), compiled.walk(d, Shift::Later))
                         })
                     })
                     .collect();
-                compiled.table_start = start;
+                compiled.table_year = y0;
             }
         }
         compiled
@@ -316,9 +323,8 @@ impl CompiledCalendar {
     }
 
     pub(crate) fn shift(&self, date: NaiveDate, shift: Shift) -> Option<NaiveDate> {
-        let entry = usize::try_from(date.num_days_from_ce() - self.table_start)
-            .ok()
-            .and_then(|i| self.table.get(i));
+        let at = (date.year() - self.table_year) * 366 + date.ordinal0() as i32;
+        let entry = usize::try_from(at).ok().and_then(|i| self.table.get(i));
         match (entry, shift) {
             (Some((earlier, _)), Shift::Earlier) => *earlier,
             (Some((_, later)), Shift::Later) => *later,
@@ -440,6 +446,8 @@ mod tests {
             ),
             BusinessCalendar::new([Weekday::Sun], [d(2026, 5, 1)]),
             BusinessCalendar::new([], [d(2026, 5, 1), d(2026, 5, 2)]),
+            // Across a leap day and year ends.
+            BusinessCalendar::new([Weekday::Sun], [d(2027, 12, 31), d(2028, 2, 29), d(2028, 12, 30)]),
             BusinessCalendar::new([Weekday::Sat, Weekday::Sun], []),
             // Holidays too far apart for a table: walked.
             BusinessCalendar::new([Weekday::Sat, Weekday::Sun], [d(2000, 1, 3), d(2040, 1, 2)]),
@@ -447,7 +455,7 @@ mod tests {
         for cal in &cals {
             let tabled = CompiledCalendar::tabled(cal);
             let walked = CompiledCalendar::new(cal);
-            for n in -40..450 {
+            for n in -40..1200 {
                 let day = d(2026, 11, 1) + chrono::Duration::days(n);
                 for shift in [Shift::Earlier, Shift::Later] {
                     assert_eq!(
@@ -459,7 +467,7 @@ mod tests {
             }
         }
         assert!(!CompiledCalendar::tabled(&cals[0]).table.is_empty());
-        assert!(CompiledCalendar::tabled(&cals[4]).table.is_empty());
+        assert!(CompiledCalendar::tabled(&cals[5]).table.is_empty());
     }
 
     #[test]

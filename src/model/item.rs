@@ -382,11 +382,19 @@ impl Item {
         if !self.status.is_pending() {
             return Ok(self.status);
         }
-        Ok(match self.balance()? {
+        Ok(self.status_with(self.balance()?))
+    }
+
+    /// [`effective_status`](Item::effective_status) given the item's balance.
+    pub(crate) fn status_with(&self, balance: Option<Money>) -> ItemStatus {
+        if !self.status.is_pending() {
+            return self.status;
+        }
+        match balance {
             Some(b) if !b.is_positive() && self.total.is_some_and(|t| t.is_positive()) => ItemStatus::Paid,
             Some(_) if !self.applied.is_empty() => ItemStatus::PartiallyPaid,
             _ => ItemStatus::Open,
-        })
+        }
     }
 
     /// When it was settled: `settled_on`, or the date of the latest payment or credit note.

@@ -738,7 +738,13 @@ impl Planner {
             plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
                 let item = |s: &SupRec| items.get(s.item as usize).map(|i| &i.id);
                 a.on.cmp(&b.on)
-                    .then_with(|| item(a).cmp(&item(b)))
+                    .then_with(|| {
+                        if a.item == b.item {
+                            std::cmp::Ordering::Equal
+                        } else {
+                            item(a).cmp(&item(b))
+                        }
+                    })
                     .then_with(|| self.rule_id(a.rule).cmp(self.rule_id(b.rule)))
                     .then_with(|| inputs.cmp_keys(keys, &a.key, &b.key))
                     // One key suppressed for two reasons (rare): by their sentences.
@@ -1143,8 +1149,8 @@ impl Planner {
             let ii = ii as usize;
             let item = &items[ii];
             let index = u32::try_from(ii).unwrap_or(NO_ITEM);
-            let status = item.effective_status()?;
             let balance = item.balance()?;
+            let status = item.status_with(balance);
             let due = item.due_date(term);
             let sends = &mut scratch.sends[li];
             sends.clear();

@@ -378,6 +378,24 @@ impl<'a> Inputs<'a> {
         if a == b {
             return Equal;
         }
+        if let (
+            KeyRef::Item {
+                rule: ra,
+                item: ia,
+                occurrence: oa,
+            },
+            KeyRef::Item {
+                rule: rb,
+                item: ib,
+                occurrence: ob,
+            },
+        ) = (a, b)
+        {
+            // One item's stages of one rule: by the occurrence's digits.
+            if ra == rb && ia == ib {
+                return Digits::number(*oa).as_bytes().cmp(Digits::number(*ob).as_bytes());
+            }
+        }
         if let (Some((ra, ia, ta)), Some((rb, ib, tb))) = (self.parts(a), self.parts(b)) {
             let (xa, xb) = (
                 self.planner.rule_id(ra).as_str(),
