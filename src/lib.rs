@@ -59,6 +59,10 @@
 //! - *Preview a rule or send a test*: [`Planner::preview`], then [`Message::for_operator`].
 //! - *Send account statements*: add a [`StatementRule`] with an RRULE to the policy.
 //! - *Block credit lines*: set [`StandingRule`] thresholds and read [`Plan::standings`].
+//! - *Plan a portfolio of millions*: [`Planner::schedule`] makes the same decisions as
+//!   [`Planner::plan`] into a [`Schedule`] of compact records that refer to the inputs
+//!   (a few dozen bytes a decision); read them in place ([`EventRef`], [`SuppressedRef`])
+//!   and make owned only the events you send ([`EventRef::to_event`]).
 //!
 //! ## Guarantees
 //! - Time: each event has a local send date in the client's time zone (else the company's)

@@ -64,7 +64,9 @@ impl Horizon {
 
 /// What to send now, what would follow up to the horizon, and what is not sent and why.
 ///
-/// Made by [`Planner::plan`]. Events are sorted by send instant, then client, then key;
+/// Made by [`Planner::plan`] (or from a [`Schedule`], the same decisions kept as compact
+/// records that refer to the inputs, by [`Schedule::to_plan`]). Events are sorted by send
+/// instant, then client, then key;
 /// suppressed entries by date, client, item and rule: the serialized plan is the same bytes
 /// for the same inputs, whatever order the input collections come in. Each list is read
 /// through a [`Listing`], which reads like a slice: the planner leaves its records where it
