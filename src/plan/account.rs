@@ -28,6 +28,8 @@ pub(super) struct Occurrences {
     to: NaiveDate,
     policy: Vec<Arc<[NaiveDate]>>,
     overrides: HashMap<(usize, String), Arc<[NaiveDate]>>,
+    /// A client's occurrences gone and not sent, reused from client to client.
+    unsent: Vec<NaiveDate>,
 }
 
 impl Occurrences {
@@ -48,6 +50,7 @@ impl Occurrences {
             to,
             policy,
             overrides: HashMap::default(),
+            unsent: Vec::new(),
         }
     }
 
@@ -249,12 +252,13 @@ impl Planner {
             } else {
                 None
             };
-            let mine: Vec<&ClientSend<'_>> = sends.iter().filter(|s| s.rule == st.id.as_str()).collect();
-            let last_sent = mine.iter().map(|s| cx.tz.local_date(s.sent_at)).max();
+            let mine = || sends.iter().filter(|s| s.rule == st.id.as_str());
+            let last_sent = mine().map(|s| cx.tz.local_date(s.sent_at)).max();
             let dates = occurrences.get(self, si, client, ro.and_then(|r| r.rrule.as_deref()))?;
             // Occurrences up to today not yet sent: the latest goes (today's, or a missed one
             // on catch-up); the older ones are superseded by it.
-            let mut unsent_past: Vec<NaiveDate> = Vec::new();
+            let mut unsent_past = std::mem::take(&mut occurrences.unsent);
+            unsent_past.clear();
             for &d in dates.iter() {
                 let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
                 let past = scheduled <= cx.today;
@@ -262,10 +266,7 @@ impl Planner {
                 if past && last_sent.is_some_and(|l| l >= d) {
                     continue;
                 }
-                if mine
-                    .iter()
-                    .any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d)))
-                {
+                if mine().any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d))) {
                     continue;
                 }
                 if past {
@@ -306,6 +307,7 @@ impl Planner {
                     self.statement_notice(cx, ctxs, st, rule, latest, block, mask, plan);
                 }
             }
+            occurrences.unsent = unsent_past;
         }
         Ok(())
     }

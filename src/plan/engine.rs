@@ -78,6 +78,9 @@ pub struct Planner {
     /// Every rule a record can name: the policy's item rules, then its statements, then the
     /// two standing notices.
     rule_ids: Vec<RuleId>,
+    /// Each of those rules' place in the order of keys that start with it (`id/`); equal
+    /// ids share a place.
+    rule_ranks: Vec<u16>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +114,6 @@ struct EffRule {
 #[derive(Debug, Clone)]
 struct Send {
     rule: Option<usize>,
-    occurrence: u32,
     date: NaiveDate,
     /// From history, or of a send planned now.
     key: KeyRef,
@@ -282,7 +284,16 @@ impl Planner {
                 value: rule_ids.len().to_string(),
             });
         }
+        let mut by_key: Vec<usize> = (0..rule_ids.len()).collect();
+        by_key.sort_by(|&a, &b| crate::plan::schedule::part_cmp(rule_ids[a].as_str(), rule_ids[b].as_str()));
+        let mut rule_ranks = vec![0u16; rule_ids.len()];
+        for w in 1..by_key.len() {
+            let (prev, this) = (by_key[w - 1], by_key[w]);
+            let same = rule_ids[prev] == rule_ids[this];
+            rule_ranks[this] = rule_ranks[prev] + u16::from(!same);
+        }
         Ok(Self {
+            rule_ranks,
             rule_ids,
             policy: policy.clone(),
             rules,
@@ -311,6 +322,14 @@ impl Planner {
     pub(crate) fn rule_id(&self, rule: u16) -> &RuleId {
         // Records only name rules of this planner.
         &self.rule_ids[usize::from(rule)]
+    }
+
+    /// Where keys starting with a rule's id go among keys starting with the others'.
+    pub(crate) fn rule_rank(&self, rule: u16) -> u16 {
+        self.rule_ranks
+            .get(usize::from(rule))
+            .copied()
+            .unwrap_or(u16::MAX)
     }
 
     /// The item rule a record names, if it names one (not a statement or standing notice).
@@ -1155,6 +1174,10 @@ impl Planner {
             let sends = &mut scratch.sends[li];
             sends.clear();
             let mut last_manual: Option<NaiveDate> = None;
+            // Per rule, the highest occurrence sent and the last day it went.
+            let sent = &mut scratch.sent;
+            sent.clear();
+            sent.resize(self.rules.len(), (0, None));
             for h in hist.for_item(first + li) {
                 let date = scratch.dates.date(tz, h.sent_at);
                 let rule = match h.rule {
@@ -1165,9 +1188,12 @@ impl Planner {
                     HistRule::Rule(r) => Some(usize::from(r)),
                     HistRule::Unknown => None,
                 };
+                if let Some((occ, last)) = rule.and_then(|r| sent.get_mut(r)) {
+                    *occ = (*occ).max(h.occurrence);
+                    *last = (*last).max(Some(date));
+                }
                 sends.push(Send {
                     rule,
-                    occurrence: h.occurrence,
                     date,
                     key: KeyRef::History(h.entry),
                 });
@@ -1191,14 +1217,7 @@ impl Planner {
                     Anchor::Paid => status.is_settled().then(|| item.settled_date()).flatten(),
                 };
                 let Some(anchor_on) = anchor_on else { continue };
-                let mut max_occ = 0;
-                let mut last_rule = None;
-                for h in &scratch.sends[li] {
-                    if h.rule == Some(ri) {
-                        max_occ = max_occ.max(h.occurrence);
-                        last_rule = last_rule.max(Some(h.date));
-                    }
-                }
+                let (max_occ, last_rule) = scratch.sent[ri];
                 let every = item.reminder_every_days.or(eff.every);
                 let offset = match (rule.anchor, item.reminder_every_days) {
                     (Anchor::Sent, Some(e)) => i32::try_from(e).unwrap_or(i32::MAX),
@@ -1314,11 +1333,13 @@ impl Planner {
             }
             winners.sort_by_key(|&s| {
                 let sl = &scratch.slots[s];
-                (
-                    sl.rule,
-                    ctxs[sl.item].balance.map_or("", |b| b.currency().code()),
-                    sl.item,
-                )
+                // A currency's code in a number that orders as the text does.
+                let code = ctxs[sl.item].balance.map_or(0, |b| {
+                    let code = b.currency().code().as_bytes();
+                    let byte = |i: usize| code.get(i).map_or(0, |&c| u32::from(c));
+                    (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)
+                });
+                (sl.rule, code, sl.item)
             });
             // Messages: runs of grouped winners with one rule and currency, else singles.
             winner_key.clear();
@@ -1412,7 +1433,6 @@ impl Planner {
                     let li = scratch.slots[s].item;
                     scratch.sends[li].push(Send {
                         rule: Some(scratch.slots[s].rule),
-                        occurrence: scratch.slots[s].next_occ,
                         date: day,
                         key,
                     });
@@ -1425,7 +1445,9 @@ impl Planner {
                 for &s in members.iter() {
                     let range = ctxs[scratch.slots[s].item].slots.clone();
                     for other in range {
-                        if other == s || scratch.slots[other].cand.is_none() || batch.contains(&other) {
+                        // Slots of today's batch (their candidate is today's) wait for their
+                        // turn; every other live one may be moved by this send.
+                        if other == s || scratch.slots[other].cand.as_ref().is_none_or(|c| c.date == day) {
                             continue;
                         }
                         self.refresh(&cx, &ctxs, scratch, other, day, &tables.keys, out);
@@ -1880,6 +1902,8 @@ struct Indexed<'a> {
 
 #[derive(Default)]
 struct Scratch<'h> {
+    /// Per rule, for the item being read: the highest occurrence sent and when it went.
+    sent: Vec<(u32, Option<NaiveDate>)>,
     client_cache: crate::plan::schedule::ClientCache<'h>,
     dates: LocalDates,
     contacts: Vec<&'h Contact>,

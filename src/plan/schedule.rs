@@ -102,7 +102,7 @@ pub(crate) enum AccountInfo {
 }
 
 /// A planned event, as the planner keeps it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct EvRec {
     pub(crate) key: KeyRef,
     pub(crate) send_at: DateTime<Utc>,
@@ -232,7 +232,7 @@ impl Digits {
 }
 
 /// The order of `x/` and `y/`: two ids as the first part of keys (ids hold no `/`).
-fn part_cmp(x: &str, y: &str) -> std::cmp::Ordering {
+pub(crate) fn part_cmp(x: &str, y: &str) -> std::cmp::Ordering {
     let (x, y) = (x.as_bytes(), y.as_bytes());
     let n = x.len().min(y.len());
     x[..n].cmp(&y[..n]).then_with(|| {
@@ -391,9 +391,17 @@ impl<'a> Inputs<'a> {
             },
         ) = (a, b)
         {
+            let (ka, kb) = (self.planner.rule_rank(*ra), self.planner.rule_rank(*rb));
+            if ka != kb {
+                return ka.cmp(&kb);
+            }
+            let occurrences = || Digits::number(*oa).as_bytes().cmp(Digits::number(*ob).as_bytes());
             // One item's stages of one rule: by the occurrence's digits.
-            if ra == rb && ia == ib {
-                return Digits::number(*oa).as_bytes().cmp(Digits::number(*ob).as_bytes());
+            if ia == ib {
+                return occurrences();
+            }
+            if let (Some(x), Some(y)) = (self.item(*ia), self.item(*ib)) {
+                return part_cmp(x.id.as_str(), y.id.as_str()).then_with(occurrences);
             }
         }
         if let (Some((ra, ia, ta)), Some((rb, ib, tb))) = (self.parts(a), self.parts(b)) {
