@@ -334,14 +334,38 @@ pub(crate) fn plausible_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && !if email.is_ascii() {
+            // The same test on bytes: ASCII whitespace and controls are the bytes up to a
+            // space, and DEL.
+            email
+                .bytes()
+                .any(|b| b <= b' ' || b == 0x7f || matches!(b, b'<' | b'>' | b',' | b';'))
+        } else {
+            email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_are_checked_alike_on_bytes_and_chars() {
+        let by_chars = |e: &str| {
+            !e.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        };
+        for b in 0u8..128 {
+            let e = format!("a{}b@x.cl", char::from(b));
+            assert_eq!(plausible_email(&e), by_chars(&e) && b != b'@', "{e:?}");
+        }
+        assert!(plausible_email("ñandú@correo.cl"));
+        for bad in ["a\u{a0}b@x.cl", "a\u{85}@x.cl", "ñ\u{2003}@x.cl"] {
+            assert!(!plausible_email(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn emails_are_checked() {
