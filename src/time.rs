@@ -267,7 +267,7 @@ pub(crate) struct CompiledCalendar {
     holidays: Vec<NaiveDate>,
     /// Where each day of the years from `table_year` on moves, earlier and later, at
     /// `(year - table_year) * 366 + day of the year` (a date's year and ordinal are read
-    /// straight from its packed form, a day count is worked out). Covers the years of the
+    /// straight from its packed form, where a day count would be worked out). Covers the years of the
     /// holidays and a week either side; outside, only weekdays matter.
     table_year: i32,
     table: Vec<(Option<NaiveDate>, Option<NaiveDate>)>,

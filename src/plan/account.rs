@@ -78,7 +78,7 @@ impl Occurrences {
 }
 
 /// The key of a client-level event: `rule/client/date`.
-fn client_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef {
+fn notice_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef {
     KeyRef::Client {
         rule,
         client: cx.index,
@@ -174,7 +174,7 @@ impl Planner {
         let info = u32::try_from(plan.tables.infos.len()).unwrap_or(u32::MAX);
         plan.tables.infos.push(n.info);
         let event = EvRec {
-            key: client_key(cx, n.rule, n.nominal),
+            key: notice_key(cx, n.rule, n.nominal),
             send_at: cx.instant(n.send_on),
             send_on: n.send_on,
             anchor_on: n.nominal,
@@ -279,13 +279,13 @@ impl Planner {
                 self.statement_notice(cx, ctxs, st, rule, d, block, mask, plan);
             }
             if let Some((&latest, older)) = unsent_past.split_last() {
-                let key = client_key(cx, rule, latest);
+                let key = notice_key(cx, rule, latest);
                 for &d in older {
                     if cx.in_window(d) {
                         plan.suppressed.push(client_suppressed(
                             cx,
                             rule,
-                            client_key(cx, rule, d),
+                            notice_key(cx, rule, d),
                             d,
                             Reason::Superseded(key),
                         ));
@@ -324,7 +324,7 @@ impl Planner {
         mask: u8,
         plan: &mut Schedule<'h>,
     ) {
-        let key = client_key(cx, rule, date);
+        let key = notice_key(cx, rule, date);
         let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
         let (send_on, adjustments) = self.client_send_day(cx, scheduled);
         if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
@@ -431,7 +431,7 @@ impl Planner {
             {
                 continue;
             }
-            let key = client_key(cx, rule, entered);
+            let key = notice_key(cx, rule, entered);
             let scheduled = self.calendar.shift(entered, Shift::Later).unwrap_or(entered);
             if scheduled > cx.end_date {
                 continue;
@@ -440,7 +440,7 @@ impl Planner {
             if state == StandingState::ClosingSoon && closed_entry.is_some_and(|c| c < cx.first_future) {
                 // Both states were entered while nothing went out: only "closed" is sent.
                 if cx.in_window(scheduled) {
-                    let by = client_key(cx, closed_ref, entry(closed).unwrap_or(entered));
+                    let by = notice_key(cx, closed_ref, entry(closed).unwrap_or(entered));
                     plan.suppressed.push(client_suppressed(
                         cx,
                         rule,

@@ -343,9 +343,25 @@ impl Planner {
         self.rules[usize::from(rule)].min_balance[index as usize]
     }
 
-    /// The policy's locale.
-    pub(crate) fn default_locale(&self) -> Arc<str> {
-        Arc::clone(&self.locale)
+    /// The time zone in force for `client`: its own, else the policy's.
+    pub(crate) fn zone_of(&self, client: &Client) -> TimeZone {
+        client.time_zone.unwrap_or(self.policy.time_zone)
+    }
+
+    /// The payment term in force for `client`.
+    pub(crate) fn term_of(&self, client: &Client) -> u32 {
+        client
+            .overrides
+            .payment_term_days
+            .unwrap_or(self.policy.payment_term_days)
+    }
+
+    /// The locale in force for `client`: its own, else the policy's.
+    pub(crate) fn locale_of(&self, client: &Client) -> Arc<str> {
+        client
+            .locale
+            .as_deref()
+            .map_or_else(|| Arc::clone(&self.locale), Arc::from)
     }
 
     /// The record name of the `index`-th statement rule.
@@ -532,10 +548,10 @@ impl Planner {
         let eff = eff[ri];
         let p = &self.policy;
         let o = &client.overrides;
-        let tz = client.time_zone.unwrap_or(p.time_zone);
+        let tz = self.zone_of(client);
         let send_time = o.send_time.unwrap_or(p.send_time);
         let today = tz.local_date(now);
-        let due = item.due_date(o.payment_term_days.unwrap_or(p.payment_term_days));
+        let due = item.due_date(self.term_of(client));
         let balance = item.balance()?;
         let anchor_on = match compiled.anchor {
             Anchor::Issued => item.issued_on,
@@ -573,10 +589,7 @@ impl Planner {
             send_on: today,
             send_at: local_instant(tz, today, send_time),
             time_zone: tz,
-            locale: client
-                .locale
-                .as_deref()
-                .map_or_else(|| self.locale.clone(), Arc::from),
+            locale: self.locale_of(client),
             occurrence: 1,
             count: eff.count,
             amount_due: balance,
@@ -1046,13 +1059,11 @@ impl Planner {
                         found
                     }
                 };
-                match seq.and_then(|k| counts.get_mut(k as usize + 1)) {
-                    Some(n) => {
-                        *n += 1;
-                        seqs.push(seq.unwrap_or(u32::MAX));
-                    }
-                    None => seqs.push(u32::MAX),
+                let k = seq.unwrap_or(u32::MAX);
+                if let Some(n) = counts.get_mut(k as usize + 1) {
+                    *n += 1;
                 }
+                seqs.push(k);
             }
         }
         if let Some((client, last)) = run {
@@ -1063,10 +1074,7 @@ impl Planner {
         for k in 0..items {
             counts[k + 1] += counts[k];
         }
-        let Some(&total) = counts.last() else {
-            index.start = counts;
-            return index;
-        };
+        let total = counts[items];
         let mut fill: Vec<u32> = counts.clone();
         let blank = HistRef {
             rule: HistRule::Unknown,
@@ -1116,7 +1124,7 @@ impl Planner {
         let items = inputs.items;
         let p = &self.policy;
         let o = &client.overrides;
-        let tz = client.time_zone.unwrap_or(p.time_zone);
+        let tz = self.zone_of(client);
         let send_time = o.send_time.unwrap_or(p.send_time);
         let today = tz.local_date(now);
         let today_at = local_instant(tz, today, send_time);
@@ -1145,7 +1153,7 @@ impl Planner {
             contacts,
             last_instant: std::cell::Cell::new(Some((today, today_at))),
         };
-        let term = o.payment_term_days.unwrap_or(p.payment_term_days);
+        let term = self.term_of(client);
         let client_off = o.reminders == Some(false);
         let mut last_client_send = hist
             .client_last

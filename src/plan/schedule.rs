@@ -210,18 +210,11 @@ impl Digits {
     /// `YYYY-MM-DD`, for the years keys write so (0 to 9999).
     fn date(d: NaiveDate) -> Option<Self> {
         use chrono::Datelike;
-        let y = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+        let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
         let mut bytes = *b"0000-00-00";
-        for (i, (v, w)) in [(y, 4usize), (d.month(), 2), (d.day(), 2)]
-            .into_iter()
-            .enumerate()
-        {
-            let at = [0usize, 5, 8][i];
-            let mut v = v;
-            for k in (0..w).rev() {
-                bytes[at + k] = b'0' + u8::try_from(v % 10).unwrap_or(0);
-                v /= 10;
-            }
+        for (at, n, width) in [(0, year, 4), (5, d.month(), 2), (8, d.day(), 2)] {
+            let mut buf = [0u8; 20];
+            bytes[at..at + width].copy_from_slice(crate::model::id::decimal(&mut buf, n.into(), width));
         }
         Some(Digits { len: 10, bytes })
     }
@@ -378,39 +371,11 @@ impl<'a> Inputs<'a> {
         if a == b {
             return Equal;
         }
-        if let (
-            KeyRef::Item {
-                rule: ra,
-                item: ia,
-                occurrence: oa,
-            },
-            KeyRef::Item {
-                rule: rb,
-                item: ib,
-                occurrence: ob,
-            },
-        ) = (a, b)
-        {
-            let (ka, kb) = (self.planner.rule_rank(*ra), self.planner.rule_rank(*rb));
-            if ka != kb {
-                return ka.cmp(&kb);
-            }
-            let occurrences = || Digits::number(*oa).as_bytes().cmp(Digits::number(*ob).as_bytes());
-            // One item's stages of one rule: by the occurrence's digits.
-            if ia == ib {
-                return occurrences();
-            }
-            if let (Some(x), Some(y)) = (self.item(*ia), self.item(*ib)) {
-                return part_cmp(x.id.as_str(), y.id.as_str()).then_with(occurrences);
-            }
-        }
         if let (Some((ra, ia, ta)), Some((rb, ib, tb))) = (self.parts(a), self.parts(b)) {
-            let (xa, xb) = (
-                self.planner.rule_id(ra).as_str(),
-                self.planner.rule_id(rb).as_str(),
-            );
-            let order = part_cmp(xa, xb).then_with(|| part_cmp(ia, ib));
-            if order != Equal || (ra == rb && ta.same_kind(&tb)) {
+            let rules = self.planner.rule_rank(ra).cmp(&self.planner.rule_rank(rb));
+            let order = rules.then_with(|| part_cmp(ia, ib));
+            // Equal rule and id texts: the tails decide when they are of one kind.
+            if order != Equal || ta.same_kind(&tb) {
                 return order.then_with(|| ta.digits().as_bytes().cmp(tb.digits().as_bytes()));
             }
         }
@@ -608,14 +573,11 @@ impl<'a> ClientCache<'a> {
             return;
         }
         let c = inputs.client(client);
-        let p = inputs.planner.policy();
+        let planner = inputs.planner;
         self.client = client;
-        self.tz = c.time_zone.unwrap_or(p.time_zone);
-        self.term = c.overrides.payment_term_days.unwrap_or(p.payment_term_days);
-        self.locale = c
-            .locale
-            .as_deref()
-            .map_or_else(|| inputs.planner.default_locale(), Arc::from);
+        self.tz = planner.zone_of(c);
+        self.term = planner.term_of(c);
+        self.locale = planner.locale_of(c);
         notify_contacts(c, &mut self.contacts);
         self.recipients.clear();
     }
