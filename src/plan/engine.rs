@@ -144,6 +144,8 @@ struct Slot {
     not_before: Option<NaiveDate>,
     version: u32,
     cand: Option<Cand>,
+    /// The key of the message it went in, on the day it won its item's batch.
+    won: Option<KeyRef>,
 }
 
 struct ItemCtx<'a> {
@@ -1250,6 +1252,7 @@ impl Planner {
                     not_before: None,
                     version: 0,
                     cand: None,
+                    won: None,
                 };
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
                 let ictx = ItemCtx {
@@ -1295,8 +1298,8 @@ impl Planner {
             winners,
             losers,
             members,
-            winner_key,
         } = &mut bufs;
+        let grouped = self.rules.iter().any(|r| r.group);
         while let Some(Reverse((day, ..))) = scratch.heap.peek().copied() {
             if day > cx.end_date {
                 break;
@@ -1316,41 +1319,49 @@ impl Planner {
             if batch.is_empty() {
                 continue;
             }
-            // Latest stage per item wins: highest nominal date, then later rule.
-            batch.sort_by_key(|&s| {
-                let sl = &scratch.slots[s];
-                (sl.item, sl.cand.as_ref().map(|c| c.nominal), sl.rule)
-            });
+            // Slots are made item by item, each item's in rule order, and the heap yields a
+            // day's entries in slot order: the batch comes grouped by item.
+            if !batch.is_sorted() {
+                batch.sort_unstable();
+            }
             winners.clear();
             losers.clear();
-            for (i, &s) in batch.iter().enumerate() {
-                let next_same = batch
-                    .get(i + 1)
-                    .is_some_and(|&n| scratch.slots[n].item == scratch.slots[s].item);
-                if next_same {
-                    let winner = batch[batch[i..]
-                        .iter()
-                        .take_while(|&&n| scratch.slots[n].item == scratch.slots[s].item)
-                        .count()
-                        + i
-                        - 1];
-                    losers.push((s, winner));
-                } else {
-                    winners.push(s);
-                }
+            let mut i = 0;
+            while i < batch.len() {
+                let item = scratch.slots[batch[i]].item;
+                let j = i + batch[i..]
+                    .iter()
+                    .take_while(|&&n| scratch.slots[n].item == item)
+                    .count();
+                // Latest stage per item wins: highest nominal date, then later rule.
+                let winner = batch[i..j]
+                    .iter()
+                    .copied()
+                    .max_by_key(|&s| {
+                        let sl = &scratch.slots[s];
+                        (sl.cand.as_ref().map(|c| c.nominal), sl.rule)
+                    })
+                    .unwrap_or(batch[i]);
+                losers.extend(batch[i..j].iter().filter(|&&s| s != winner).map(|&s| (s, winner)));
+                scratch.slots[winner].won = None;
+                winners.push(winner);
+                i = j;
             }
-            winners.sort_by_key(|&s| {
-                let sl = &scratch.slots[s];
-                // A currency's code in a number that orders as the text does.
-                let code = ctxs[sl.item].balance.map_or(0, |b| {
-                    let code = b.currency().code().as_bytes();
-                    let byte = |i: usize| code.get(i).map_or(0, |&c| u32::from(c));
-                    (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)
+            // Winners are of distinct items: their order matters only to notices grouped
+            // across items and to the gap between a client's messages.
+            if grouped || cx.gap > 0 {
+                winners.sort_by_key(|&s| {
+                    let sl = &scratch.slots[s];
+                    // A currency's code in a number that orders as the text does.
+                    let code = ctxs[sl.item].balance.map_or(0, |b| {
+                        let code = b.currency().code().as_bytes();
+                        let byte = |i: usize| code.get(i).map_or(0, |&c| u32::from(c));
+                        (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)
+                    });
+                    (sl.rule, code, sl.item)
                 });
-                (sl.rule, code, sl.item)
-            });
+            }
             // Messages: runs of grouped winners with one rule and currency, else singles.
-            winner_key.clear();
             let mut i = 0;
             while i < winners.len() {
                 let first = &scratch.slots[winners[i]];
@@ -1392,7 +1403,7 @@ impl Planner {
                     tables,
                 );
                 for &s in members.iter() {
-                    winner_key.insert(s, key);
+                    scratch.slots[s].won = Some(key);
                 }
                 let already = if rule.group {
                     hist.group_keys.contains(inputs.key(&tables.keys, &key).as_str())
@@ -1464,7 +1475,7 @@ impl Planner {
                 }
             }
             for &(s, w) in losers.iter() {
-                let by = winner_key.get(&w).copied().unwrap_or_else(|| {
+                let by = scratch.slots[w].won.unwrap_or_else(|| {
                     let sl = &scratch.slots[w];
                     item_key(&ctxs[sl.item], sl.rule, sl.next_occ)
                 });
@@ -1930,7 +1941,6 @@ struct SweepBufs {
     winners: Vec<usize>,
     losers: Vec<(usize, usize)>,
     members: Vec<usize>,
-    winner_key: HashMap<usize, KeyRef>,
 }
 
 /// Records name clients, items and history entries by a 32-bit position.

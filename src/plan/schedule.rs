@@ -224,6 +224,20 @@ impl Digits {
     }
 }
 
+/// The order of two numbers' decimal texts (`10` before `9`), without writing them.
+fn digits_cmp(a: u32, b: u32) -> std::cmp::Ordering {
+    let digits = |n: u32| n.checked_ilog10().unwrap_or(0);
+    let (da, db) = (digits(a), digits(b));
+    // The shorter text's digits, followed by zeros to the other's length, against the other:
+    // equal means the shorter is a prefix of the other, and orders first.
+    let (a, b) = (u64::from(a), u64::from(b));
+    match da.cmp(&db) {
+        std::cmp::Ordering::Less => (a * 10u64.pow(db - da)).cmp(&b).then(std::cmp::Ordering::Less),
+        std::cmp::Ordering::Greater => a.cmp(&(b * 10u64.pow(da - db))).then(std::cmp::Ordering::Greater),
+        std::cmp::Ordering::Equal => a.cmp(&b),
+    }
+}
+
 /// The order of `x/` and `y/`: two ids as the first part of keys (ids hold no `/`).
 pub(crate) fn part_cmp(x: &str, y: &str) -> std::cmp::Ordering {
     let (x, y) = (x.as_bytes(), y.as_bytes());
@@ -370,6 +384,43 @@ impl<'a> Inputs<'a> {
         use std::cmp::Ordering::Equal;
         if a == b {
             return Equal;
+        }
+        // Keys the records hold the parts of start with their rule's id: the rules' ranks
+        // decide first, then (most keys compared are of items) the ids, then the
+        // occurrences, each read only when the parts before are equal.
+        let rule = |k: &KeyRef| match *k {
+            KeyRef::Item { rule, .. } | KeyRef::Client { rule, .. } => Some(rule),
+            KeyRef::Owned(_) | KeyRef::History(_) => None,
+        };
+        if let (Some(ra), Some(rb)) = (rule(a), rule(b)) {
+            let rules = self.planner.rule_rank(ra).cmp(&self.planner.rule_rank(rb));
+            if rules != Equal {
+                return rules;
+            }
+        }
+        if let (
+            KeyRef::Item {
+                item: ia,
+                occurrence: oa,
+                ..
+            },
+            KeyRef::Item {
+                item: ib,
+                occurrence: ob,
+                ..
+            },
+        ) = (*a, *b)
+        {
+            let ids = if ia == ib {
+                Some(Equal)
+            } else {
+                self.item(ia)
+                    .zip(self.item(ib))
+                    .map(|(x, y)| part_cmp(x.id.as_str(), y.id.as_str()))
+            };
+            if let Some(ids) = ids {
+                return ids.then_with(|| digits_cmp(oa, ob));
+            }
         }
         if let (Some((ra, ia, ta)), Some((rb, ib, tb))) = (self.parts(a), self.parts(b)) {
             let rules = self.planner.rule_rank(ra).cmp(&self.planner.rule_rank(rb));
@@ -956,6 +1007,21 @@ mod tests {
     /// Keys compared and matched part by part order and match as their texts do: ids that
     /// are prefixes of each other, rules that are, occurrences of one and two digits, dates.
     #[test]
+    fn numbers_compare_as_their_texts() {
+        let numbers = (0..1200).chain([9_999, 10_000, 99_999, 4_294_967_294, u32::MAX]);
+        let numbers: Vec<u32> = numbers.collect();
+        for &a in &numbers {
+            for &b in numbers.iter().step_by(7).chain([&0, &1, &10, &100, &u32::MAX]) {
+                assert_eq!(
+                    digits_cmp(a, b),
+                    a.to_string().cmp(&b.to_string()),
+                    "{a} against {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn keys_compare_and_match_as_their_texts() {
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default();
         let policy = Policy::default()
@@ -1009,7 +1075,7 @@ mod tests {
         let mut all: Vec<KeyRef> = Vec::new();
         for rule in 0..rules {
             for i in 0..u32::try_from(ids.len()).unwrap_or(0) {
-                for occurrence in [1, 2, 10] {
+                for occurrence in [1, 2, 10, 19, 100, u32::MAX] {
                     all.push(KeyRef::Item {
                         rule,
                         item: i,
