@@ -728,12 +728,56 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
     );
     let bad_due = invoice("F-3", "acme", d(2026, 3, 2), d(2026, 3, 1), money("1", "CLP"));
     let err = planner
-        .plan(&[c], &[bad_due], &[], now, Horizon::NONE)
+        .plan(
+            std::slice::from_ref(&c),
+            std::slice::from_ref(&bad_due),
+            &[],
+            now,
+            Horizon::NONE,
+        )
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "item F-3: due date 2026-03-01 is before issue date 2026-03-02"
     );
+    // Ids are unique across clients, and a duplicate is reported before an invalid item
+    // (the lowest duplicate id; then the first invalid item in id order, whatever the
+    // clients and the input order).
+    let other = client("beta", "UTC");
+    let bad_due_beta = invoice("B-0", "beta", d(2026, 3, 2), d(2026, 3, 1), money("1", "CLP"));
+    let twice = |id: &str| {
+        [
+            invoice(id, "beta", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP")),
+            invoice(id, "acme", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP")),
+        ]
+    };
+    let mut mixed = vec![bad_due.clone(), bad_due_beta.clone()];
+    mixed.extend(twice("Z-9"));
+    mixed.extend(twice("G-1"));
+    let clients = [other.clone(), c.clone()];
+    let err = planner
+        .plan(&clients, &mixed, &[], now, Horizon::NONE)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError::DuplicateId {
+            kind: "item",
+            id: "G-1".into()
+        }
+    );
+    for items in [
+        vec![bad_due_beta.clone(), bad_due.clone()],
+        vec![bad_due.clone(), bad_due_beta.clone()],
+    ] {
+        let err = planner
+            .plan(&clients, &items, &[], now, Horizon::NONE)
+            .unwrap_err();
+        // acme ranks before beta.
+        assert_eq!(
+            err.to_string(),
+            "item F-3: due date 2026-03-01 is before issue date 2026-03-02"
+        );
+    }
 
     let err = serde_json::from_str::<Item>(
         r#"{"id":"F-9","client":"acme","issued_on":"2026-03-02","total":{"currency":"ZZZ","amount":"1"}}"#,

@@ -19,11 +19,12 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use crate::error::ValidationError;
 use crate::model::client::{Client, Contact, ContactRole, Pause};
 use crate::model::history::HistoryEntry;
-use crate::model::id::{EventKey, RuleId};
+use crate::model::id::{ClientId, EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SmallList;
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
+use crate::plan::places::Places;
 use crate::plan::records::{Records, RunOf};
 use crate::plan::schedule::{
     EvRec, Inputs, KeyRef, Members, NO_ITEM, PauseRef, Reason, Schedule, SupRec, Tables,
@@ -719,7 +720,13 @@ impl Planner {
             || clients
                 .iter()
                 .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
-        let hist = self.index_history(history, &item_seq, items.len(), gaps);
+        let id_of = |k: u32| {
+            bucket
+                .get(k as usize)
+                .and_then(|&i| items.get(i as usize))
+                .map_or("", |i| i.id.as_str())
+        };
+        let hist = self.index_history(history, |id| item_seq.get(id, id_of), items.len(), gaps);
         // What found items and clients by id is done before the plan grows beside it.
         drop(item_seq);
         let inputs = Inputs {
@@ -863,11 +870,7 @@ impl Planner {
     }
 
     /// The inputs checked and indexed for planning.
-    fn index_inputs<'a>(
-        &self,
-        clients: &'a [Client],
-        items: &'a [Item],
-    ) -> Result<Indexed<'a>, ValidationError> {
+    fn index_inputs<'a>(&self, clients: &'a [Client], items: &'a [Item]) -> Result<Indexed, ValidationError> {
         check_count("clients", clients.len())?;
         check_count("items", items.len())?;
         // Clients in id order, checked.
@@ -898,16 +901,16 @@ impl Planner {
         let mut item_rank: Vec<u32> = Vec::with_capacity(items.len());
         let mut unknown: Option<&Item> = None;
         // Hosts often list items client by client: a run of one client needs one lookup.
-        let mut run: Option<(&str, usize)> = None;
+        // (Ids compare first by where their text is: clones of one id are equal at once.)
+        let mut run: Option<(&ClientId, usize)> = None;
         for it in items {
-            let client = it.client.as_str();
             let found = match run {
-                Some((c, r)) if c == client => Some(r),
-                _ => by_id.get(client).copied(),
+                Some((c, r)) if *c == it.client => Some(r),
+                _ => by_id.get(it.client.as_str()).copied(),
             };
             match found {
                 Some(r) => {
-                    run = Some((client, r));
+                    run = Some((&it.client, r));
                     // Fits: `check_count` refused more clients than 32 bits count.
                     item_rank.push(r as u32);
                 }
@@ -941,34 +944,47 @@ impl Planner {
             *at += 1;
         }
         drop(item_rank);
+        // Client by client, while its items are at hand: in id order, every id once in the
+        // whole input, every item valid. The first invalid item is reported once every id is
+        // known to be unique, as it would be after a check of ids alone.
+        let mut item_seq = Places::with_capacity(items.len());
+        let mut dup: Option<&str> = None;
+        let mut invalid: Option<ValidationError> = None;
         for c in 0..clients.len() {
-            let run = &mut bucket[starts[c]..starts[c + 1]];
+            let (done, rest) = bucket.split_at_mut(starts[c]);
+            let run = &mut rest[..starts[c + 1] - starts[c]];
             let id = |i: &u32| &items[*i as usize].id;
             // Hosts often list a client's items in id order already.
             if !run.is_sorted_by(|a, b| id(a) <= id(b)) {
                 run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
             }
-        }
-        let mut item_seq: HashMap<&str, u32> =
-            HashMap::with_capacity_and_hasher(items.len(), Default::default());
-        {
-            let mut dup: Option<&str> = None;
-            for (k, &i) in bucket.iter().enumerate() {
-                let id = items[i as usize].id.as_str();
-                let seq = u32::try_from(k).unwrap_or(u32::MAX);
-                if item_seq.insert(id, seq).is_some() && dup.is_none_or(|d| id < d) {
+            let (done, run) = (&*done, &*run);
+            let id_of = |k: u32| {
+                let k = k as usize;
+                let i = done.get(k).or_else(|| run.get(k - done.len()));
+                i.and_then(|&i| items.get(i as usize))
+                    .map_or("", |i| i.id.as_str())
+            };
+            for (k, &i) in run.iter().enumerate() {
+                let item = &items[i as usize];
+                let id = item.id.as_str();
+                let seq = u32::try_from(done.len() + k).unwrap_or(u32::MAX);
+                if item_seq.insert(id, seq, id_of).is_some() && dup.is_none_or(|d| id < d) {
                     dup = Some(id);
                 }
-            }
-            if let Some(id) = dup {
-                return Err(ValidationError::DuplicateId {
-                    kind: "item",
-                    id: id.to_owned(),
-                });
+                if invalid.is_none() {
+                    invalid = item.validate().err();
+                }
             }
         }
-        for &i in &bucket {
-            items[i as usize].validate()?;
+        if let Some(id) = dup {
+            return Err(ValidationError::DuplicateId {
+                kind: "item",
+                id: id.to_owned(),
+            });
+        }
+        if let Some(e) = invalid {
+            return Err(e);
         }
         Ok(Indexed {
             order,
@@ -983,7 +999,7 @@ impl Planner {
     fn index_history<'h>(
         &self,
         history: &'h [HistoryEntry],
-        item_seq: &HashMap<&str, u32>,
+        item_seq: impl Fn(&str) -> Option<u32>,
         items: usize,
         gaps: bool,
     ) -> HistoryIndex<'h> {
@@ -1056,7 +1072,7 @@ impl Planner {
                 let seq = match last_item {
                     Some((last, seq)) if last == id => seq,
                     _ => {
-                        let found = item_seq.get(id).copied();
+                        let found = item_seq(id);
                         last_item = Some((id, found));
                         found
                     }
@@ -1908,7 +1924,7 @@ impl Planner {
 }
 
 /// Clients and items checked and indexed for planning.
-struct Indexed<'a> {
+struct Indexed {
     /// Client positions in id order (a client's rank is its place here).
     order: Vec<usize>,
     /// Item positions client by client, in rank order, each client's in id order.
@@ -1916,7 +1932,7 @@ struct Indexed<'a> {
     /// Where each client's items start in `bucket` (and, last, where they end).
     starts: Vec<usize>,
     /// Where each item is in `bucket` (the order items are planned in), by id.
-    item_seq: HashMap<&'a str, u32>,
+    item_seq: Places,
 }
 
 #[derive(Default)]

@@ -5,6 +5,7 @@ mod diff;
 mod explain;
 mod engine;
 mod event;
+mod places;
 mod records;
 mod schedule;
 mod small_list;
