@@ -1144,17 +1144,13 @@ impl Planner {
         let o = &client.overrides;
         let tz = self.zone_of(client);
         let send_time = o.send_time.unwrap_or(p.send_time);
-        let today = tz.local_date(now);
-        let today_at = local_instant(tz, today, send_time);
-        let first_future = if today_at <= now {
-            add_days(today, 1).unwrap_or(today)
-        } else {
-            today
-        };
-        let mut end_date = tz.local_date(end);
-        if local_instant(tz, end_date, send_time) > end {
-            end_date = add_days(end_date, -1).unwrap_or(end_date);
-        }
+        let ClientDays {
+            today,
+            today_at,
+            first_future,
+            end_date,
+            ..
+        } = scratch.days.of(tz, send_time, now, end);
         let mut contacts = std::mem::take(&mut scratch.contacts);
         notify_contacts(client, &mut contacts);
         let cx = ClientCtx {
@@ -1935,8 +1931,66 @@ struct Indexed {
     item_seq: Places,
 }
 
+/// The days a plan runs over in one zone at one send time: most clients share a handful.
+#[derive(Debug, Clone, Copy)]
+struct ClientDays {
+    tz: TimeZone,
+    send_time: NaiveTime,
+    today: NaiveDate,
+    /// Today's send instant.
+    today_at: DateTime<Utc>,
+    /// The first day whose send instant is after `now`.
+    first_future: NaiveDate,
+    /// The last day whose send instant is within the horizon.
+    end_date: NaiveDate,
+}
+
+/// [`ClientDays`] worked out once per zone and send time of one plan.
+#[derive(Default)]
+struct DaysMemo(Vec<ClientDays>);
+
+impl DaysMemo {
+    fn of(
+        &mut self,
+        tz: TimeZone,
+        send_time: NaiveTime,
+        now: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> ClientDays {
+        if let Some(d) = self.0.iter().find(|d| d.tz == tz && d.send_time == send_time) {
+            return *d;
+        }
+        let today = tz.local_date(now);
+        let today_at = local_instant(tz, today, send_time);
+        let first_future = if today_at <= now {
+            add_days(today, 1).unwrap_or(today)
+        } else {
+            today
+        };
+        let mut end_date = tz.local_date(end);
+        if local_instant(tz, end_date, send_time) > end {
+            end_date = add_days(end_date, -1).unwrap_or(end_date);
+        }
+        let days = ClientDays {
+            tz,
+            send_time,
+            today,
+            today_at,
+            first_future,
+            end_date,
+        };
+        // Zones and send times of hosts are few; a plan of many of each keeps the latest.
+        if self.0.len() >= 64 {
+            self.0.remove(0);
+        }
+        self.0.push(days);
+        days
+    }
+}
+
 #[derive(Default)]
 struct Scratch<'h> {
+    days: DaysMemo,
     /// Per rule, for the item being read: the highest occurrence sent and when it went.
     sent: Vec<(u32, Option<NaiveDate>)>,
     client_cache: crate::plan::schedule::ClientCache<'h>,
