@@ -1025,3 +1025,44 @@ fn extreme_dates_never_panic() {
         ValidationError::OutOfRange { field: "horizon", .. }
     ));
 }
+
+#[test]
+fn clients_of_one_zone_send_at_their_own_times() {
+    // Three clients in one zone: the policy's send time and two of their own, one before
+    // and one after `now` (12:00 in Santiago on the day a reminder is due).
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let at = |h| ClientOverrides::default().send_time(t(h, 0));
+    let clients = [
+        client("a-policy", "America/Santiago"),
+        client("b-early", "America/Santiago").with_overrides(at(8)),
+        client("c-late", "America/Santiago").with_overrides(at(18)),
+    ];
+    let items: Vec<Item> = clients
+        .iter()
+        .map(|c| {
+            let id = format!("F-{}", c.id);
+            invoice(
+                &id,
+                c.id.as_str(),
+                d(2026, 3, 2),
+                d(2026, 4, 1),
+                money("1", "CLP"),
+            )
+        })
+        .collect();
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 27, 15, 0), Horizon::days(1))
+        .unwrap();
+    let when = |e: &Event| format!("{} {}", e.client, e.send_at.to_rfc3339());
+    let due: Vec<String> = plan.due().iter().map(when).collect();
+    let upcoming: Vec<String> = plan.upcoming().iter().map(when).collect();
+    // Santiago is -03 in March: 09:00 and 08:00 have gone, 18:00 is to come.
+    assert_eq!(
+        due,
+        [
+            "b-early 2026-03-27T11:00:00+00:00",
+            "a-policy 2026-03-27T12:00:00+00:00"
+        ]
+    );
+    assert_eq!(upcoming, ["c-late 2026-03-27T21:00:00+00:00"]);
+}
