@@ -1286,8 +1286,12 @@ impl Planner {
                         }
                     }
                     (None, Some(c)) => {
-                        let idx = u32::try_from(scratch.slots.len()).unwrap_or(u32::MAX);
-                        scratch.heap.push(Reverse((c.date, idx, 0)));
+                        // The sweep stops at the horizon's last day: a later candidate waits in
+                        // its slot (for what it explains) and never in the heap.
+                        if c.date <= cx.end_date {
+                            let idx = u32::try_from(scratch.slots.len()).unwrap_or(u32::MAX);
+                            scratch.heap.push(Reverse((c.date, idx, 0)));
+                        }
                         slot.cand = Some(c);
                         scratch.slots.push(slot);
                     }
@@ -1547,11 +1551,13 @@ impl Planner {
             if c.date <= day {
                 c.date = add_days(day, 1).unwrap_or(day);
             }
-            scratch.heap.push(Reverse((
-                c.date,
-                u32::try_from(s).unwrap_or(u32::MAX),
-                slot.version,
-            )));
+            if c.date <= cx.end_date {
+                scratch.heap.push(Reverse((
+                    c.date,
+                    u32::try_from(s).unwrap_or(u32::MAX),
+                    slot.version,
+                )));
+            }
         }
         slot.cand = cand;
     }

@@ -27,6 +27,45 @@ struct Run {
     len: usize,
 }
 
+/// Orders runs by date, runs of one date in the order they came: a counting sort over the
+/// dates they have (a plan's runs share a handful of dates, or of send instants).
+fn group_by_date<K: Ord + Copy + std::hash::Hash>(runs: &mut Vec<RunOf<K>>) {
+    let mut dates: rustc_hash::FxHashMap<K, usize> = rustc_hash::FxHashMap::default();
+    let mut last: Option<(K, usize)> = None;
+    let mut of: Vec<usize> = Vec::with_capacity(runs.len());
+    for r in runs.iter() {
+        let at = match last {
+            Some((d, at)) if d == r.0 => at,
+            _ => {
+                let next = dates.len();
+                let at = *dates.entry(r.0).or_insert(next);
+                last = Some((r.0, at));
+                at
+            }
+        };
+        of.push(at);
+    }
+    // Where each date's runs start, dates in order.
+    let mut sorted: Vec<(K, usize)> = dates.into_iter().collect();
+    sorted.sort_unstable();
+    let mut start = vec![0usize; sorted.len()];
+    let mut counts = vec![0usize; sorted.len()];
+    for &at in &of {
+        counts[at] += 1;
+    }
+    let mut next = 0;
+    for &(_, at) in &sorted {
+        start[at] = next;
+        next += counts[at];
+    }
+    let mut out = runs.clone();
+    for (r, &at) in runs.iter().zip(&of) {
+        out[start[at]] = *r;
+        start[at] += 1;
+    }
+    *runs = out;
+}
+
 impl<T> Records<T> {
     pub(crate) const fn new() -> Self {
         Records {
@@ -90,9 +129,15 @@ impl<T> Records<T> {
 
     /// Sets the order from runs whose records are contiguous and already in order; runs are
     /// read by date, then client rank.
-    pub(crate) fn order<K: Ord + Copy>(&mut self, mut runs: Vec<RunOf<K>>) {
+    pub(crate) fn order<K: Ord + Copy + std::hash::Hash>(&mut self, mut runs: Vec<RunOf<K>>) {
         // A client has one run per date: (date, rank) is unique.
-        runs.sort_unstable_by_key(|r| (r.0, r.1));
+        if runs.is_sorted_by_key(|r| r.1) {
+            // Made client by client (as the planner makes them): grouped by date in one
+            // pass, each date's runs kept in the order they came.
+            group_by_date(&mut runs);
+        } else {
+            runs.sort_unstable_by_key(|r| (r.0, r.1));
+        }
         self.runs.clear();
         let mut at = 0;
         for (_, _, start, len) in runs {
@@ -416,6 +461,39 @@ mod tests {
         let back: Records<Rec> = serde_json::from_str(&serde_json::to_string(&records).unwrap()).unwrap();
         assert_eq!(back, records);
         assert_eq!(format!("{listing:?}"), format!("{expected:?}"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn runs_grouped_by_date_are_runs_sorted_by_date_and_rank(
+            dates in proptest::collection::vec(proptest::collection::vec(0u8..6, 0..4), 0..40)
+        ) {
+            // Client by client (ranks ascending), each client's dates distinct and ascending.
+            let mut runs: Vec<RunOf<u8>> = Vec::new();
+            for (rank, ds) in dates.iter().enumerate() {
+                let mut ds = ds.clone();
+                ds.sort_unstable();
+                ds.dedup();
+                for d in ds {
+                    runs.push((d, rank, runs.len() * 2, 2));
+                }
+            }
+            let mut sorted = runs.clone();
+            sorted.sort_unstable_by_key(|r| (r.0, r.1));
+            group_by_date(&mut runs);
+            proptest::prop_assert_eq!(runs, sorted);
+        }
+    }
+
+    #[test]
+    fn runs_out_of_client_order_are_sorted() {
+        let mut records: Records<u8> = Records::new();
+        for r in [5, 6, 7] {
+            records.push(r);
+        }
+        // Ranks out of order: (date, rank) decides.
+        records.order(vec![(2, 1, 0, 1), (1, 2, 1, 1), (1, 0, 2, 1)]);
+        assert_eq!(Listing::new(&records).to_vec(), [7, 6, 5]);
     }
 
     #[test]
