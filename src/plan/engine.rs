@@ -82,6 +82,8 @@ pub struct Planner {
     /// Each of those rules' place in the order of keys that start with it (`id/`); equal
     /// ids share a place.
     rule_ranks: Vec<u16>,
+    /// Each of those rules' place in the order of their ids.
+    rule_orders: Vec<u16>,
 }
 
 #[derive(Debug, Clone)]
@@ -295,8 +297,16 @@ impl Planner {
             let same = rule_ids[prev] == rule_ids[this];
             rule_ranks[this] = rule_ranks[prev] + u16::from(!same);
         }
+        let mut by_id: Vec<usize> = (0..rule_ids.len()).collect();
+        by_id.sort_by(|&a, &b| rule_ids[a].cmp(&rule_ids[b]));
+        let mut rule_orders = vec![0u16; rule_ids.len()];
+        for w in 1..by_id.len() {
+            let (prev, this) = (by_id[w - 1], by_id[w]);
+            rule_orders[this] = rule_orders[prev] + u16::from(rule_ids[prev] != rule_ids[this]);
+        }
         Ok(Self {
             rule_ranks,
+            rule_orders,
             rule_ids,
             policy: policy.clone(),
             rules,
@@ -713,6 +723,7 @@ impl Planner {
             bucket,
             starts,
             item_seq,
+            places,
         } = self.index_inputs(clients, items)?;
 
         // The last send to each client matters only where a minimum gap between messages does.
@@ -777,16 +788,13 @@ impl Planner {
             plan.due.made_since(marks[0]).sort_unstable_by(by_instant);
             plan.upcoming.made_since(marks[1]).sort_unstable_by(by_instant);
             plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
-                let item = |s: &SupRec| items.get(s.item as usize).map(|i| &i.id);
+                // A client's items are planned in id order: their places order as their ids
+                // (and no item first).
+                let item = |s: &SupRec| places.get(s.item as usize);
+                let rule = |s: &SupRec| self.rule_orders.get(usize::from(s.rule));
                 a.on.cmp(&b.on)
-                    .then_with(|| {
-                        if a.item == b.item {
-                            std::cmp::Ordering::Equal
-                        } else {
-                            item(a).cmp(&item(b))
-                        }
-                    })
-                    .then_with(|| self.rule_id(a.rule).cmp(self.rule_id(b.rule)))
+                    .then_with(|| item(a).cmp(&item(b)))
+                    .then_with(|| rule(a).cmp(&rule(b)))
                     .then_with(|| inputs.cmp_keys(keys, &a.key, &b.key))
                     // One key suppressed for two reasons (rare): by their sentences.
                     .then_with(|| {
@@ -829,7 +837,7 @@ impl Planner {
                     .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
             }
         }
-        drop((scratch, occurrences, hist, bucket, starts, order));
+        drop((scratch, occurrences, hist, bucket, starts, order, places));
         if let Some(out) = owned {
             out.due.order(due_runs);
             out.upcoming.order(upcoming_runs);
@@ -948,6 +956,7 @@ impl Planner {
         // whole input, every item valid. The first invalid item is reported once every id is
         // known to be unique, as it would be after a check of ids alone.
         let mut item_seq = Places::with_capacity(items.len());
+        let mut places = vec![0u32; items.len()];
         let mut dup: Option<&str> = None;
         let mut invalid: Option<ValidationError> = None;
         for c in 0..clients.len() {
@@ -969,6 +978,7 @@ impl Planner {
                 let item = &items[i as usize];
                 let id = item.id.as_str();
                 let seq = u32::try_from(done.len() + k).unwrap_or(u32::MAX);
+                places[i as usize] = seq;
                 if item_seq.insert(id, seq, id_of).is_some() && dup.is_none_or(|d| id < d) {
                     dup = Some(id);
                 }
@@ -991,6 +1001,7 @@ impl Planner {
             bucket,
             starts,
             item_seq,
+            places,
         })
     }
 
@@ -1935,6 +1946,8 @@ struct Indexed {
     starts: Vec<usize>,
     /// Where each item is in `bucket` (the order items are planned in), by id.
     item_seq: Places,
+    /// Where each item is in `bucket`, by its position in the input.
+    places: Vec<u32>,
 }
 
 /// The days a plan runs over in one zone at one send time: most clients share a handful.
