@@ -957,7 +957,7 @@ impl Planner {
         // known to be unique, as it would be after a check of ids alone.
         let mut item_seq = Places::with_capacity(items.len());
         let mut places = vec![0u32; items.len()];
-        let mut dup: Option<&str> = None;
+        let (mut noted, mut tags) = (Vec::with_capacity(items.len()), vec![0u32; items.len()]);
         let mut invalid: Option<ValidationError> = None;
         for c in 0..clients.len() {
             let (done, rest) = bucket.split_at_mut(starts[c]);
@@ -967,26 +967,29 @@ impl Planner {
             if !run.is_sorted_by(|a, b| id(a) <= id(b)) {
                 run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
             }
-            let (done, run) = (&*done, &*run);
-            let id_of = |k: u32| {
-                let k = k as usize;
-                let i = done.get(k).or_else(|| run.get(k - done.len()));
-                i.and_then(|&i| items.get(i as usize))
-                    .map_or("", |i| i.id.as_str())
-            };
             for (k, &i) in run.iter().enumerate() {
                 let item = &items[i as usize];
-                let id = item.id.as_str();
                 let seq = u32::try_from(done.len() + k).unwrap_or(u32::MAX);
                 places[i as usize] = seq;
-                if item_seq.insert(id, seq, id_of).is_some() && dup.is_none_or(|d| id < d) {
-                    dup = Some(id);
-                }
+                item_seq.note(item.id.as_str(), seq, &mut noted, &mut tags);
                 if invalid.is_none() {
                     invalid = item.validate().err();
                 }
             }
         }
+        let id_of = |k: u32| {
+            let i = bucket.get(k as usize);
+            i.and_then(|&i| items.get(i as usize))
+                .map_or("", |i| i.id.as_str())
+        };
+        let mut dup: Option<&str> = None;
+        item_seq.add_noted(noted, &tags, id_of, |k| {
+            let id = id_of(k);
+            if dup.is_none_or(|d| id < d) {
+                dup = Some(id);
+            }
+        });
+        drop(tags);
         if let Some(id) = dup {
             return Err(ValidationError::DuplicateId {
                 kind: "item",

@@ -44,6 +44,56 @@ impl Places {
         (at, tag)
     }
 
+    /// Notes `id` at `place` to be added by [`Places::add_noted`], hashed now (while the id
+    /// is at hand). `tags` holds a tag per place.
+    pub(crate) fn note(&self, id: &str, place: u32, noted: &mut Vec<u64>, tags: &mut [u32]) {
+        let (at, tag) = self.hash(id);
+        if let Some(t) = tags.get_mut(place as usize) {
+            *t = tag;
+        }
+        noted.push(((at as u64) << 32) | u64::from(place));
+    }
+
+    /// Adds the ids noted, in the order of their slots (so the table is written front to
+    /// back instead of at random), and calls `dup` with the place of each id noted again.
+    /// `id_of` gives the id at a place.
+    pub(crate) fn add_noted<'a>(
+        &mut self,
+        mut noted: Vec<u64>,
+        tags: &[u32],
+        id_of: impl Fn(u32) -> &'a str,
+        mut dup: impl FnMut(u32),
+    ) {
+        if (self.len + noted.len()) * 2 > self.slots.len() {
+            // More than the table was made for: one by one, growing it.
+            for key in noted {
+                let place = key as u32;
+                if self.insert(id_of(place), place, &id_of).is_some() {
+                    dup(place);
+                }
+            }
+            return;
+        }
+        radix_sort_high(&mut noted, self.slots.len().trailing_zeros());
+        for key in noted {
+            let (mut at, place) = ((key >> 32) as usize & self.mask, key as u32);
+            let tag = tags.get(place as usize).copied().unwrap_or(1);
+            loop {
+                let slot = self.slots[at];
+                if slot.tag == 0 {
+                    self.slots[at] = Slot { tag, place };
+                    self.len += 1;
+                    break;
+                }
+                if slot.tag == tag && id_of(slot.place) == id_of(place) {
+                    dup(place);
+                    break;
+                }
+                at = (at + 1) & self.mask;
+            }
+        }
+    }
+
     /// Adds `id` at `place`; when `id` is there already, leaves it and returns its place.
     /// `id_of` gives the id at a place.
     pub(crate) fn insert<'a>(&mut self, id: &str, place: u32, id_of: impl Fn(u32) -> &'a str) -> Option<u32> {
@@ -96,6 +146,34 @@ impl Places {
     }
 }
 
+/// Sorts `keys` by their high 32 bits, of which the low `bits` are set: a least-significant
+/// digit radix sort, 11 bits a pass.
+fn radix_sort_high(keys: &mut Vec<u64>, bits: u32) {
+    const DIGIT: u32 = 11;
+    let mut buf = vec![0u64; keys.len()];
+    let mut shift = 32;
+    while shift < 32 + bits {
+        let mut counts = [0usize; 1 << DIGIT];
+        let digit = |k: u64| ((k >> shift) & ((1 << DIGIT) - 1)) as usize;
+        for &k in keys.iter() {
+            counts[digit(k)] += 1;
+        }
+        let mut at = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        for &k in keys.iter() {
+            let d = digit(k);
+            buf[counts[d]] = k;
+            counts[d] += 1;
+        }
+        std::mem::swap(keys, &mut buf);
+        shift += DIGIT;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +196,42 @@ mod tests {
             assert_eq!(t.get(missing, id_of), None, "{missing}");
         }
         assert_eq!(Places::with_capacity(0).get("x", id_of), None);
+    }
+
+    #[test]
+    fn ids_noted_then_added_are_found_and_duplicates_reported() {
+        // Every id twice but one, noted in a scattered order.
+        let mut ids: Vec<String> = (0..3000).map(|i| format!("i{i}")).collect();
+        ids.extend((0..2999).map(|i| format!("i{}", (i * 7) % 2999)));
+        let id_of = |p: u32| ids[p as usize].as_str();
+        for capacity in [ids.len(), 100] {
+            let mut t = Places::with_capacity(capacity);
+            let (mut noted, mut tags) = (Vec::new(), vec![0u32; ids.len()]);
+            for (p, id) in ids.iter().enumerate() {
+                t.note(id, p as u32, &mut noted, &mut tags);
+            }
+            let mut dups = Vec::new();
+            t.add_noted(noted, &tags, id_of, |p| dups.push(id_of(p).to_owned()));
+            dups.sort();
+            let mut expected: Vec<String> = (0..2999).map(|i| format!("i{i}")).collect();
+            expected.sort();
+            assert_eq!(dups, expected, "table for {capacity}");
+            for (p, id) in ids.iter().enumerate().take(3000) {
+                assert_eq!(t.get(id, id_of).map(&id_of), Some(id.as_str()), "{p}");
+            }
+            assert_eq!(t.get("i3000", id_of), None);
+        }
+    }
+
+    #[test]
+    fn radix_sort_orders_by_the_high_half() {
+        let mut keys: Vec<u64> = (0..5000u64)
+            .map(|i| ((i * 7919) % 4096) << 32 | (i * 31 % 977))
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort_by_key(|k| k >> 32);
+        radix_sort_high(&mut keys, 12);
+        let high = |v: &[u64]| v.iter().map(|k| k >> 32).collect::<Vec<_>>();
+        assert_eq!(high(&keys), high(&expected));
     }
 }
