@@ -129,7 +129,25 @@ struct Cand {
     date: NaiveDate,
     /// The day it was due to go: `date`, or an earlier day for a catch-up.
     scheduled: NaiveDate,
-    adjustments: SmallList<Adjustment>,
+    /// Spaced after a manual send on that day (the first adjustment).
+    spaced_after: Option<NaiveDate>,
+    /// Caught up from `scheduled` (the adjustment after spacing).
+    caught_up: bool,
+    /// The moves after those: off non-working days, past pauses, deferrals.
+    moves: SmallList<Adjustment>,
+}
+
+impl Cand {
+    /// Every adjustment, in the order they were made.
+    fn adjustments(&self) -> impl Iterator<Item = Adjustment> + '_ {
+        let spaced = self
+            .spaced_after
+            .map(|manual_on| Adjustment::SpacedAfterManualSend { manual_on });
+        let caught = self.caught_up.then_some(Adjustment::CatchUp {
+            scheduled_on: self.scheduled,
+        });
+        spaced.into_iter().chain(caught).chain(self.moves.iter().cloned())
+    }
 }
 
 #[derive(Debug)]
@@ -1235,6 +1253,14 @@ impl Planner {
                 });
             }
             let slot_start = scratch.slots.len();
+            let ictx = ItemCtx {
+                item,
+                index,
+                status,
+                balance,
+                due,
+                slots: 0..0,
+            };
             for (ri, rule) in self.rules.iter().enumerate() {
                 let eff = scratch.eff[ri];
                 if !eff.enabled && !eff.client_off {
@@ -1281,14 +1307,6 @@ impl Planner {
                     won: None,
                 };
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
-                let ictx = ItemCtx {
-                    item,
-                    index,
-                    status,
-                    balance,
-                    due,
-                    slots: 0..0,
-                };
                 let sink = if block.is_some() { None } else { Some(&mut *out) };
                 let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], &tables.keys, sink);
                 match (block, cand) {
@@ -1313,12 +1331,8 @@ impl Planner {
                 }
             }
             ctxs.push(ItemCtx {
-                item,
-                index,
-                status,
-                balance,
-                due,
                 slots: slot_start..scratch.slots.len(),
+                ..ictx
             });
         }
 
@@ -1463,14 +1477,7 @@ impl Planner {
                             report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
                         }
                     }
-                    // The candidate is spent: its adjustments move into the event.
-                    let adjustments = scratch.slots[members[0]]
-                        .cand
-                        .as_mut()
-                        .map(|c| std::mem::take(&mut c.adjustments))
-                        .unwrap_or_default();
-                    let event =
-                        self.build_event(&cx, &ctxs, &scratch.slots, members, key, adjustments, tables);
+                    let event = self.build_event(&cx, &ctxs, &scratch.slots, members, key, tables);
                     last_client_send = Some(day);
                     if event.send_on < cx.first_future {
                         plan.due.push(event);
@@ -1712,6 +1719,7 @@ impl Planner {
                 continue;
             }
             let mut adjustments = SmallList::new();
+            let mut spaced_after = None;
             let mut date = nominal;
             if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
                 date = date.max(add_days(last, i64::from(every))?);
@@ -1721,7 +1729,7 @@ impl Planner {
                 let after = add_days(m, i64::from(spacing))?;
                 if after > date {
                     date = after;
-                    adjustments.push(Adjustment::SpacedAfterManualSend { manual_on: m });
+                    spaced_after = Some(m);
                 }
             }
             date = date.max(item.issued_on);
@@ -1769,9 +1777,6 @@ impl Planner {
                         continue;
                     }
                 }
-                adjustments.push(Adjustment::CatchUp {
-                    scheduled_on: scheduled,
-                });
                 caught_up = Some(scheduled);
                 date = cx.today;
                 dir = Shift::Later;
@@ -1854,7 +1859,9 @@ impl Planner {
                 nominal,
                 date,
                 scheduled: caught_up.unwrap_or(date),
-                adjustments,
+                spaced_after,
+                caught_up: caught_up.is_some(),
+                moves: adjustments,
             });
         }
     }
@@ -1899,7 +1906,6 @@ impl Planner {
         slots: &[Slot],
         members: &[usize],
         key: KeyRef,
-        adjustments: SmallList<Adjustment>,
         tables: &mut Tables,
     ) -> EvRec {
         let first = &slots[members[0]];
@@ -1933,7 +1939,8 @@ impl Planner {
             stage: stage_of(rule.anchor, scheduled, first_ctx.due),
             mask: first.roles_mask,
             members: members_ref,
-            adjustments: tables.adjusted(&adjustments),
+            // The candidate's adjustments go into the event.
+            adjustments: tables.adjusted(fc.into_iter().flat_map(Cand::adjustments)),
             info: u32::MAX,
         }
     }
@@ -2180,7 +2187,8 @@ fn report_adjustments(
     c: &Cand,
     out: &mut Records<SupRec>,
 ) {
-    for a in &c.adjustments {
+    // Spacing and catch-ups explain no day of their own.
+    for a in &c.moves {
         let (from, reason) = match a {
             Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::MovedOffNonWorkingDay(*to)),
             Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),

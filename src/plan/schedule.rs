@@ -279,12 +279,12 @@ impl Tables {
     }
 
     /// Keeps an event's adjustments.
-    pub(crate) fn adjusted(&mut self, list: &[Adjustment]) -> Adjusted {
+    pub(crate) fn adjusted(&mut self, list: impl IntoIterator<Item = Adjustment>) -> Adjusted {
         let start = self.adjustments.len();
-        self.adjustments.extend_from_slice(list);
+        self.adjustments.extend(list);
         Adjusted {
             start: u32::try_from(start).unwrap_or(u32::MAX),
-            len: u32::try_from(list.len()).unwrap_or(0),
+            len: u32::try_from(self.adjustments.len() - start).unwrap_or(0),
         }
     }
 
