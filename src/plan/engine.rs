@@ -1201,7 +1201,7 @@ impl Planner {
         };
         let term = self.term_of(client);
         let client_off = o.reminders == Some(false);
-        let mut last_client_send = hist
+        let last_client_send = hist
             .client_last
             .get(client.id.as_str())
             .map(|t| tz.local_date(*t));
@@ -1215,8 +1215,15 @@ impl Planner {
         let mut ctxs = std::mem::take(&mut scratch.ctxs);
         ctxs.clear();
         let mut bufs = std::mem::take(&mut scratch.sweep);
-        let out = &mut plan.suppressed;
-        let tables = &mut plan.tables;
+        // Without notices grouped across items or a gap between a client's messages, what
+        // happens to one item never moves another's: each item is swept on its own, right
+        // after its slots are made, over a heap of its own few candidates.
+        let grouped = self.rules.iter().any(|r| r.group);
+        let apart = !grouped && cx.gap == 0;
+        let mut sweep = Sweep {
+            grouped,
+            last_client_send,
+        };
 
         for (li, &ii) in client_items.iter().enumerate() {
             let ii = ii as usize;
@@ -1307,8 +1314,9 @@ impl Planner {
                     won: None,
                 };
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
+                let out = &mut plan.suppressed;
                 let sink = if block.is_some() { None } else { Some(&mut *out) };
-                let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], &tables.keys, sink);
+                let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], &plan.tables.keys, sink);
                 match (block, cand) {
                     (Some(reason), Some(c)) => {
                         // Explained on the day it was due, so a long-paid item is not
@@ -1334,16 +1342,57 @@ impl Planner {
                 slots: slot_start..scratch.slots.len(),
                 ..ictx
             });
+            if apart {
+                self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut sweep, plan);
+            }
         }
+        if !apart {
+            self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut sweep, plan);
+        }
+        let out = &mut plan.suppressed;
+        // Candidates past the horizon still explain what held them back.
+        for sl in &scratch.slots {
+            if let Some(c) = &sl.cand {
+                let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
+                report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
+            }
+        }
+        self.plan_statements(&cx, &ctxs, hist, occurrences, plan)?;
+        self.plan_standing(&cx, &ctxs, hist, plan);
+        scratch.contacts = cx.contacts;
+        scratch.ctxs = ctxs;
+        scratch.sweep = bufs;
+        Ok(())
+    }
 
-        // The sweep, one local day at a time.
+    /// The sweep of the candidates in the heap, one local day at a time up to the horizon's
+    /// last day: same-day stages resolved (the latest wins), notices grouped, the gap
+    /// applied, events made, and each slot's next candidate worked out.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        hist: &HistoryIndex<'h>,
+        scratch: &mut Scratch<'h>,
+        bufs: &mut SweepBufs,
+        state: &mut Sweep,
+        plan: &mut Schedule<'h>,
+    ) {
         let SweepBufs {
             batch,
             winners,
             losers,
             members,
-        } = &mut bufs;
-        let grouped = self.rules.iter().any(|r| r.group);
+        } = bufs;
+        let Sweep {
+            grouped,
+            last_client_send,
+        } = state;
+        let grouped = *grouped;
+        let inputs = cx.inputs;
+        let out = &mut plan.suppressed;
+        let tables = &mut plan.tables;
         while let Some(Reverse((day, ..))) = scratch.heap.peek().copied() {
             if day > cx.end_date {
                 break;
@@ -1425,21 +1474,21 @@ impl Planner {
                 members.extend_from_slice(&winners[i..j]);
                 i = j;
                 if cx.gap > 0 {
-                    if let Some(l) = last_client_send {
+                    if let Some(l) = *last_client_send {
                         let until = add_days(l, i64::from(cx.gap)).unwrap_or(l);
                         if day < until {
                             for &s in members.iter() {
                                 scratch.slots[s].not_before = Some(until);
-                                self.refresh(&cx, &ctxs, scratch, s, day, &tables.keys, out);
+                                self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
                             }
                             continue;
                         }
                     }
                 }
                 let key = self.message_key(
-                    &cx,
+                    cx,
                     rule,
-                    &ctxs,
+                    ctxs,
                     &scratch.slots,
                     members,
                     day,
@@ -1462,7 +1511,7 @@ impl Planner {
                     for &s in members.iter() {
                         let sl = &scratch.slots[s];
                         out.push(suppressed_as(
-                            &cx,
+                            cx,
                             &ctxs[sl.item],
                             sl.rule,
                             key,
@@ -1474,11 +1523,11 @@ impl Planner {
                     for &s in members.iter() {
                         let sl = &scratch.slots[s];
                         if let Some(c) = &sl.cand {
-                            report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
+                            report_adjustments(cx, &ctxs[sl.item], sl.rule, key, c, out);
                         }
                     }
-                    let event = self.build_event(&cx, &ctxs, &scratch.slots, members, key, tables);
-                    last_client_send = Some(day);
+                    let event = self.build_event(cx, ctxs, &scratch.slots, members, key, tables);
+                    *last_client_send = Some(day);
                     if event.send_on < cx.first_future {
                         plan.due.push(event);
                     } else {
@@ -1506,9 +1555,9 @@ impl Planner {
                         if other == s || scratch.slots[other].cand.as_ref().is_none_or(|c| c.date == day) {
                             continue;
                         }
-                        self.refresh(&cx, &ctxs, scratch, other, day, &tables.keys, out);
+                        self.refresh(cx, ctxs, scratch, other, day, &tables.keys, out);
                     }
-                    self.refresh(&cx, &ctxs, scratch, s, day, &tables.keys, out);
+                    self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
                 }
             }
             for &(s, w) in losers.iter() {
@@ -1520,7 +1569,7 @@ impl Planner {
                 if let Some(c) = &sl.cand {
                     if cx.in_window(c.date) {
                         out.push(suppressed(
-                            &cx,
+                            cx,
                             &ctxs[sl.item],
                             sl.rule,
                             sl.next_occ,
@@ -1533,22 +1582,9 @@ impl Planner {
                 sl.next_occ += 1;
                 sl.last_rule = Some(day);
                 sl.cand = None;
-                self.refresh(&cx, &ctxs, scratch, s, day, &tables.keys, out);
+                self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
             }
         }
-        // Candidates past the horizon still explain what held them back.
-        for sl in &scratch.slots {
-            if let Some(c) = &sl.cand {
-                let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
-                report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
-            }
-        }
-        self.plan_statements(&cx, &ctxs, hist, occurrences, plan)?;
-        self.plan_standing(&cx, &ctxs, hist, plan);
-        scratch.contacts = cx.contacts;
-        scratch.ctxs = ctxs;
-        scratch.sweep = bufs;
-        Ok(())
     }
 
     /// Recomputes a slot's candidate after its state or its item's sends changed.
@@ -2031,6 +2067,14 @@ struct Scratch<'h> {
     slots: Vec<Slot>,
     heap: BinaryHeap<HeapEntry>,
     sends: Vec<Vec<Send>>,
+}
+
+/// What a client's sweep carries from one day (or item) to the next.
+struct Sweep {
+    /// Whether some rule groups notices across items.
+    grouped: bool,
+    /// The day of the client's last message, sent or planned.
+    last_client_send: Option<NaiveDate>,
 }
 
 /// Buffers of the day-by-day sweep, reused from client to client.
