@@ -1066,3 +1066,33 @@ fn clients_of_one_zone_send_at_their_own_times() {
     );
     assert_eq!(upcoming, ["c-late 2026-03-27T21:00:00+00:00"]);
 }
+
+#[test]
+fn events_of_one_instant_order_by_their_keys_texts() {
+    // `F-1` starts `F-1-b`: by id `F-1` comes first, by key `due-soon/F-1-b/1` does ('-'
+    // orders before '/'). Plans list events of one instant in the order of their keys.
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let ids = ["F-2", "F-1-b", "F-1", "F-10"];
+    let items: Vec<Item> = ids
+        .iter()
+        .map(|id| invoice(id, "acme", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP")))
+        .collect();
+    let clients = [client("acme", "America/Santiago")];
+    let now = utc(2026, 3, 27, 15, 0);
+    let plan = planner.plan(&clients, &items, &[], now, Horizon::NONE).unwrap();
+    let keys: Vec<&str> = plan.due().iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "due-soon/F-1-b/1",
+            "due-soon/F-1/1",
+            "due-soon/F-10/1",
+            "due-soon/F-2/1"
+        ]
+    );
+    let schedule = planner
+        .schedule(&clients, &items, &[], now, Horizon::NONE)
+        .unwrap();
+    let read: Vec<String> = schedule.due().map(|e| e.key().to_string()).collect();
+    assert_eq!(read, keys);
+}

@@ -187,7 +187,7 @@ impl Planner {
             stage: n.stage,
             mask: n.mask,
             members: n.items,
-            adjustments: plan.tables.adjusted(n.adjustments.iter().cloned()),
+            adjustments: plan.tables.adjusted(|a| a.extend_from_slice(&n.adjustments)),
             info,
         };
         if event.send_on < cx.first_future {

@@ -138,15 +138,17 @@ struct Cand {
 }
 
 impl Cand {
-    /// Every adjustment, in the order they were made.
-    fn adjustments(&self) -> impl Iterator<Item = Adjustment> + '_ {
-        let spaced = self
-            .spaced_after
-            .map(|manual_on| Adjustment::SpacedAfterManualSend { manual_on });
-        let caught = self.caught_up.then_some(Adjustment::CatchUp {
-            scheduled_on: self.scheduled,
-        });
-        spaced.into_iter().chain(caught).chain(self.moves.iter().cloned())
+    /// Every adjustment, in the order they were made, added to `list`.
+    fn adjustments_into(&self, list: &mut Vec<Adjustment>) {
+        if let Some(manual_on) = self.spaced_after {
+            list.push(Adjustment::SpacedAfterManualSend { manual_on });
+        }
+        if self.caught_up {
+            list.push(Adjustment::CatchUp {
+                scheduled_on: self.scheduled,
+            });
+        }
+        list.extend_from_slice(&self.moves);
     }
 }
 
@@ -774,6 +776,12 @@ impl Planner {
             tables: Tables::default(),
             standings: Vec::new(),
         };
+        if owned.is_none() {
+            // About one event and one suppressed entry an item: room made at once, so the
+            // records are not copied as they grow (pages are only used as records are made).
+            plan.due.reserve(items.len());
+            plan.suppressed.reserve(items.len());
+        }
         let mut scratch = Scratch::default();
         let mut occurrences = account::Occurrences::new(self, now, horizon);
         // Each client's output is sorted on its own (small slices) and cut into runs of one
@@ -1976,7 +1984,11 @@ impl Planner {
             mask: first.roles_mask,
             members: members_ref,
             // The candidate's adjustments go into the event.
-            adjustments: tables.adjusted(fc.into_iter().flat_map(Cand::adjustments)),
+            adjustments: tables.adjusted(|list| {
+                if let Some(c) = fc {
+                    c.adjustments_into(list);
+                }
+            }),
             info: u32::MAX,
         }
     }

@@ -88,6 +88,11 @@ impl<T> Records<T> {
         Records { items, runs }
     }
 
+    /// Room for `n` more records: address space only until they are made.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.items.reserve(n);
+    }
+
     /// Adds a record while planning (it is read once [`Records::order`] has run).
     pub(crate) fn push(&mut self, record: T) {
         self.items.push(record);

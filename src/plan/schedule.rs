@@ -279,9 +279,9 @@ impl Tables {
     }
 
     /// Keeps an event's adjustments.
-    pub(crate) fn adjusted(&mut self, list: impl IntoIterator<Item = Adjustment>) -> Adjusted {
+    pub(crate) fn adjusted(&mut self, list: impl FnOnce(&mut Vec<Adjustment>)) -> Adjusted {
         let start = self.adjustments.len();
-        self.adjustments.extend(list);
+        list(&mut self.adjustments);
         Adjusted {
             start: u32::try_from(start).unwrap_or(u32::MAX),
             len: u32::try_from(self.adjustments.len() - start).unwrap_or(0),
