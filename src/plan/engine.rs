@@ -744,6 +744,7 @@ impl Planner {
             starts,
             item_seq,
             places,
+            ids,
         } = self.index_inputs(clients, items)?;
 
         // The last send to each client matters only where a minimum gap between messages does.
@@ -751,15 +752,10 @@ impl Planner {
             || clients
                 .iter()
                 .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
-        let id_of = |k: u32| {
-            bucket
-                .get(k as usize)
-                .and_then(|&i| items.get(i as usize))
-                .map_or("", |i| i.id.as_str())
-        };
+        let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
         let hist = self.index_history(history, |id| item_seq.get(id, id_of), items.len(), gaps);
         // What found items and clients by id is done before the plan grows beside it.
-        drop(item_seq);
+        drop((item_seq, ids));
         let inputs = Inputs {
             planner: self,
             clients,
@@ -904,7 +900,11 @@ impl Planner {
     }
 
     /// The inputs checked and indexed for planning.
-    fn index_inputs<'a>(&self, clients: &'a [Client], items: &'a [Item]) -> Result<Indexed, ValidationError> {
+    fn index_inputs<'a>(
+        &self,
+        clients: &'a [Client],
+        items: &'a [Item],
+    ) -> Result<Indexed<'a>, ValidationError> {
         check_count("clients", clients.len())?;
         check_count("items", items.len())?;
         // Clients in id order, checked.
@@ -982,6 +982,8 @@ impl Planner {
         // whole input, every item valid. The first invalid item is reported once every id is
         // known to be unique, as it would be after a check of ids alone.
         let mut item_seq = Places::with_capacity(items.len());
+        // The ids in planning order, so a place's id is one read away.
+        let mut ids: Vec<&str> = Vec::with_capacity(items.len());
         let mut places = vec![0u32; items.len()];
         let (mut noted, mut tags) = (Vec::with_capacity(items.len()), vec![0u32; items.len()]);
         let mut invalid: Option<ValidationError> = None;
@@ -998,16 +1000,13 @@ impl Planner {
                 let seq = u32::try_from(done.len() + k).unwrap_or(u32::MAX);
                 places[i as usize] = seq;
                 item_seq.note(item.id.as_str(), seq, &mut noted, &mut tags);
+                ids.push(item.id.as_str());
                 if invalid.is_none() {
                     invalid = item.validate().err();
                 }
             }
         }
-        let id_of = |k: u32| {
-            let i = bucket.get(k as usize);
-            i.and_then(|&i| items.get(i as usize))
-                .map_or("", |i| i.id.as_str())
-        };
+        let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
         let mut dup: Option<&str> = None;
         item_seq.add_noted(noted, &tags, id_of, |k| {
             let id = id_of(k);
@@ -1031,6 +1030,7 @@ impl Planner {
             starts,
             item_seq,
             places,
+            ids,
         })
     }
 
@@ -1995,7 +1995,7 @@ impl Planner {
 }
 
 /// Clients and items checked and indexed for planning.
-struct Indexed {
+struct Indexed<'a> {
     /// Client positions in id order (a client's rank is its place here).
     order: Vec<usize>,
     /// Item positions client by client, in rank order, each client's in id order.
@@ -2006,6 +2006,8 @@ struct Indexed {
     item_seq: Places,
     /// Where each item is in `bucket`, by its position in the input.
     places: Vec<u32>,
+    /// The items' ids in `bucket` order.
+    ids: Vec<&'a str>,
 }
 
 /// The days a plan runs over in one zone at one send time: most clients share a handful.
