@@ -62,36 +62,103 @@ impl TimeZone {
     /// The local calendar date at instant `at` in this zone.
     #[must_use]
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
-        at.with_timezone(&self.0).date_naive()
+        let utc = at.naive_utc();
+        let offset = self.0.offset_from_utc_datetime(&utc).fix();
+        // At the ends of time the local date is past what dates hold: the end it is past.
+        utc.checked_add_offset(offset).map_or_else(
+            || {
+                if offset.local_minus_utc() < 0 {
+                    NaiveDate::MIN
+                } else {
+                    NaiveDate::MAX
+                }
+            },
+            |local| local.date(),
+        )
     }
 }
 
 /// Local dates of many instants, memoized per zone and UTC day: one zone lookup (a binary
 /// search of its transitions) serves every instant of a UTC day on which the zone's offset
-/// does not change; on a day with a transition each instant is looked up on its own.
+/// does not change; on a day with a transition each instant is looked up on its own. The
+/// memo is a table of a few thousand days, each slot holding the day's offset and the three
+/// local dates its instants can fall on, so an instant's date is read without converting it.
 #[derive(Debug, Default)]
 pub(crate) struct LocalDates {
-    days: rustc_hash::FxHashMap<(TimeZone, i64), Option<i32>>,
+    slots: Vec<Option<LocalDay>>,
 }
+
+#[derive(Debug, Clone, Copy)]
+struct LocalDay {
+    tz: TimeZone,
+    /// Days since 1970-01-01, in UTC.
+    day: i64,
+    /// The zone's offset all that day, if it does not change.
+    offset: Option<i32>,
+    /// The local dates of the day before, the day and the day after.
+    dates: [NaiveDate; 3],
+}
+
+/// The memo's size: 4096 days (5 zones over two years fit).
+const LOCAL_DAYS_BITS: u32 = 12;
 
 impl LocalDates {
     /// The local date at `at` in `tz`, the same as [`TimeZone::local_date`].
     pub(crate) fn date(&mut self, tz: TimeZone, at: DateTime<Utc>) -> NaiveDate {
+        use std::hash::BuildHasher as _;
         let secs = at.timestamp();
-        let day = secs.div_euclid(86_400);
-        let offset = *self.days.entry((tz, day)).or_insert_with(|| {
-            let offset_at = |s: i64| {
-                DateTime::from_timestamp(s, 0).map(|t| tz.0.offset_from_utc_datetime(&t.naive_utc()).fix())
-            };
-            let (first, last) = (offset_at(day * 86_400), offset_at(day * 86_400 + 86_399));
-            match (first, last) {
-                (Some(a), Some(b)) if a == b => Some(a.local_minus_utc()),
-                _ => None,
+        let (day, in_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        if self.slots.is_empty() {
+            self.slots = vec![None; 1 << LOCAL_DAYS_BITS];
+        }
+        let hash = rustc_hash::FxBuildHasher.hash_one((tz, day));
+        let at_slot = usize::try_from(hash >> (64 - LOCAL_DAYS_BITS)).unwrap_or(0);
+        let entry = match self.slots.get(at_slot).copied().flatten() {
+            Some(e) if e.tz == tz && e.day == day => e,
+            _ => {
+                let e = LocalDay::of(tz, day);
+                if let Some(slot) = self.slots.get_mut(at_slot) {
+                    *slot = Some(e);
+                }
+                e
             }
-        });
-        match offset.and_then(|o| DateTime::from_timestamp(secs + i64::from(o), 0)) {
-            Some(local) => local.date_naive(),
+        };
+        // An offset is less than a day: the local date is the UTC day's, or one either side.
+        let side = entry
+            .offset
+            .map(|o| (in_day + i64::from(o)).div_euclid(86_400) + 1)
+            .and_then(|k| usize::try_from(k).ok());
+        match side.and_then(|k| entry.dates.get(k)) {
+            Some(&date) => date,
             None => tz.local_date(at),
+        }
+    }
+}
+
+impl LocalDay {
+    fn of(tz: TimeZone, day: i64) -> Self {
+        let offset_at = |s: i64| {
+            DateTime::from_timestamp(s, 0).map(|t| tz.0.offset_from_utc_datetime(&t.naive_utc()).fix())
+        };
+        let offset = match (offset_at(day * 86_400), offset_at(day * 86_400 + 86_399)) {
+            (Some(a), Some(b)) if a == b => Some(a.local_minus_utc()),
+            _ => None,
+        };
+        let date = |k: i64| DateTime::from_timestamp((day + k) * 86_400, 0).map(|t| t.date_naive());
+        match (date(-1), date(0), date(1)) {
+            (Some(a), Some(b), Some(c)) => LocalDay {
+                tz,
+                day,
+                offset,
+                dates: [a, b, c],
+            },
+            // At the ends of time: every instant looked up on its own.
+            _ => LocalDay {
+                tz,
+                day,
+                offset: None,
+                dates: [NaiveDate::MIN; 3],
+            },
         }
     }
 }
@@ -376,11 +443,25 @@ mod tests {
             "Pacific/Chatham",
             "Asia/Tokyo",
             "America/St_Johns",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
         ];
         let start = Utc.with_ymd_and_hms(2025, 12, 31, 0, 0, 0).unwrap().timestamp();
         // Every 7 minutes 13 seconds through 2026 and into 2027: across every transition.
         for step in 0..(400 * 24 * 60 * 60 / 433) {
             let at = DateTime::from_timestamp(start + step * 433, 0).unwrap();
+            for name in zones {
+                let zone = tz(name);
+                assert_eq!(dates.date(zone, at), zone.local_date(at), "{name} at {at}");
+            }
+        }
+        // Before 1970, and at the ends of time.
+        for at in [
+            Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(1901, 6, 1, 10, 0, 0).unwrap(),
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+        ] {
             for name in zones {
                 let zone = tz(name);
                 assert_eq!(dates.date(zone, at), zone.local_date(at), "{name} at {at}");

@@ -1096,3 +1096,52 @@ fn events_of_one_instant_order_by_their_keys_texts() {
     let read: Vec<String> = schedule.due().map(|e| e.key().to_string()).collect();
     assert_eq!(read, keys);
 }
+
+#[test]
+fn history_at_the_ends_of_time_plans_without_panicking() {
+    // A corrupt or placeholder `sent_at` is read as the first or last local day, not a panic.
+    let planner = Planner::new(&seed001_policy("America/Santiago")).unwrap();
+    let clients = [client("acme", "America/Santiago"), client("tokio", "Asia/Tokyo")];
+    let items = [
+        invoice("F-1", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP")),
+        invoice("F-2", "tokio", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP")),
+    ];
+    let sent = |key: &str, item: &str, client: &str, at| HistoryEntry {
+        key: EventKey::from(key),
+        rule: Some("due-soon".parse().unwrap()),
+        client: client.parse().unwrap(),
+        items: vec![HistoryItem {
+            item: item.parse().unwrap(),
+            occurrence: 1,
+        }],
+        sent_at: at,
+    };
+    let history = [
+        sent(
+            "due-soon/F-1/1",
+            "F-1",
+            "acme",
+            chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        ),
+        sent(
+            "due-soon/F-2/1",
+            "F-2",
+            "tokio",
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        ),
+    ];
+    let plan = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            utc(2026, 3, 27, 15, 0),
+            Horizon::days(7),
+        )
+        .unwrap();
+    // Both reminders count as sent: neither goes again.
+    assert!(
+        plan.events()
+            .all(|e| e.key.as_str() != "due-soon/F-1/1" && e.key.as_str() != "due-soon/F-2/1")
+    );
+}
