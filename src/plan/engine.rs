@@ -220,14 +220,48 @@ impl ClientCtx<'_> {
 /// entries themselves are not visited.
 #[derive(Debug, Clone, Copy)]
 struct HistRef {
-    rule: HistRule,
+    /// When it was sent (seconds since 1970, of which the local date is read) and its rule,
+    /// in one word.
+    stamp: u64,
     occurrence: u32,
-    sent_at: DateTime<Utc>,
     /// Its entry's position in the history.
     entry: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<HistRef>() <= 24);
+const _: () = assert!(std::mem::size_of::<HistRef>() <= 16);
+
+/// Seconds of every instant chrono holds (within ±2^43) made non-negative.
+const STAMP_EPOCH: i64 = 1 << 43;
+
+impl HistRef {
+    fn new(rule: HistRule, occurrence: u32, sent_at: DateTime<Utc>, entry: u32) -> Self {
+        let rule = match rule {
+            HistRule::Rule(r) => r.min(u16::MAX - 2),
+            HistRule::Manual => u16::MAX - 1,
+            HistRule::Unknown => u16::MAX,
+        };
+        let secs = u64::try_from(sent_at.timestamp().saturating_add(STAMP_EPOCH)).unwrap_or(0);
+        HistRef {
+            stamp: (secs << 16) | u64::from(rule),
+            occurrence,
+            entry,
+        }
+    }
+
+    fn rule(&self) -> HistRule {
+        match self.stamp as u16 {
+            u16::MAX => HistRule::Unknown,
+            r if r == u16::MAX - 1 => HistRule::Manual,
+            r => HistRule::Rule(r),
+        }
+    }
+
+    /// The second it was sent (its fraction dropped: no date depends on it).
+    fn sent_at(&self) -> DateTime<Utc> {
+        let secs = i64::try_from(self.stamp >> 16).unwrap_or(0) - STAMP_EPOCH;
+        DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HistRule {
@@ -303,7 +337,8 @@ impl Planner {
                     .flat_map(|s| [s.closing_soon_id.clone(), s.closed_id.clone()]),
             )
             .collect::<Vec<_>>();
-        if u16::try_from(rule_ids.len()).is_err() {
+        // Records name rules by 16 bits, and history keeps two of those for its own marks.
+        if rule_ids.len() > usize::from(u16::MAX - 2) {
             return Err(ValidationError::OutOfRange {
                 field: "rules",
                 value: rule_ids.len().to_string(),
@@ -1065,6 +1100,7 @@ impl Planner {
         // Hosts often list history client by client: a run of one client needs one lookup.
         let mut run: Option<(&str, DateTime<Utc>)> = None;
         let mut last_item: Option<(&str, Option<u32>)> = None;
+        let mut last_rule: Option<(&str, HistRule)> = None;
         for h in history {
             if grouped && h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
                 index.group_keys.insert(h.key.as_str());
@@ -1082,9 +1118,18 @@ impl Planner {
             }
             let rule = match &h.rule {
                 None => HistRule::Manual,
-                Some(id) => rule_ids
-                    .get(id.as_str())
-                    .map_or(HistRule::Unknown, |&i| HistRule::Rule(i)),
+                // Entries of one rule often follow each other: the last rule read is tried
+                // first.
+                Some(id) => match last_rule {
+                    Some((last, r)) if last == id.as_str() => r,
+                    _ => {
+                        let r = rule_ids
+                            .get(id.as_str())
+                            .map_or(HistRule::Unknown, |&i| HistRule::Rule(i));
+                        last_rule = Some((id.as_str(), r));
+                        r
+                    }
+                },
             };
             if let (HistRule::Unknown, Some(id)) = (rule, &h.rule) {
                 if self.is_account_rule(id.as_str()) {
@@ -1134,12 +1179,7 @@ impl Planner {
         }
         let total = counts[items];
         let mut fill: Vec<u32> = counts.clone();
-        let blank = HistRef {
-            rule: HistRule::Unknown,
-            occurrence: 0,
-            sent_at: DateTime::<Utc>::MIN_UTC,
-            entry: 0,
-        };
+        let blank = HistRef::new(HistRule::Unknown, 0, DateTime::<Utc>::MIN_UTC, 0);
         index.refs = vec![blank; total as usize];
         let mut seqs = seqs.into_iter();
         for (e, (h, rule)) in history.iter().zip(rules).enumerate() {
@@ -1150,12 +1190,7 @@ impl Planner {
                     continue;
                 };
                 if let Some(r) = index.refs.get_mut(*at as usize) {
-                    *r = HistRef {
-                        rule,
-                        occurrence: hi.occurrence,
-                        sent_at: h.sent_at,
-                        entry,
-                    };
+                    *r = HistRef::new(rule, hi.occurrence, h.sent_at, entry);
                 }
                 *at += 1;
             }
@@ -1248,8 +1283,8 @@ impl Planner {
             sent.clear();
             sent.resize(self.rules.len(), (0, None));
             for h in hist.for_item(first + li) {
-                let date = scratch.dates.date(tz, h.sent_at);
-                let rule = match h.rule {
+                let date = scratch.dates.date(tz, h.sent_at());
+                let rule = match h.rule() {
                     HistRule::Manual => {
                         last_manual = last_manual.max(Some(date));
                         continue;
@@ -2272,4 +2307,34 @@ pub(crate) fn pause_reason(
         .find(|p| p.kind == kind && p.until == Some(until))
         .map(|p| p.reason.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_refs_keep_their_rule_and_second() {
+        use chrono::TimeZone as _;
+        let instants = [
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap(),
+        ];
+        let rules = [
+            HistRule::Rule(0),
+            HistRule::Rule(u16::MAX - 3),
+            HistRule::Manual,
+            HistRule::Unknown,
+        ];
+        for at in instants {
+            for rule in rules {
+                let r = HistRef::new(rule, u32::MAX, at, 7);
+                assert_eq!(r.rule(), rule);
+                assert_eq!(r.sent_at().timestamp(), at.timestamp(), "{at}");
+                assert_eq!((r.occurrence, r.entry), (u32::MAX, 7));
+            }
+        }
+    }
 }
