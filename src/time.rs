@@ -104,9 +104,15 @@ const LOCAL_DAYS_BITS: u32 = 12;
 
 impl LocalDates {
     /// The local date at `at` in `tz`, the same as [`TimeZone::local_date`].
+    #[cfg(test)]
     pub(crate) fn date(&mut self, tz: TimeZone, at: DateTime<Utc>) -> NaiveDate {
+        self.date_at(tz, at.timestamp())
+    }
+
+    /// The local date at `secs` seconds after 1970-01-01 UTC in `tz` (as
+    /// [`TimeZone::local_date`] reads the instant).
+    pub(crate) fn date_at(&mut self, tz: TimeZone, secs: i64) -> NaiveDate {
         use std::hash::BuildHasher as _;
-        let secs = at.timestamp();
         let (day, in_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         if self.slots.is_empty() {
             self.slots = vec![None; 1 << LOCAL_DAYS_BITS];
@@ -130,7 +136,7 @@ impl LocalDates {
             .and_then(|k| usize::try_from(k).ok());
         match side.and_then(|k| entry.dates.get(k)) {
             Some(&date) => date,
-            None => tz.local_date(at),
+            None => tz.local_date(DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)),
         }
     }
 }

@@ -256,10 +256,9 @@ impl HistRef {
         }
     }
 
-    /// The second it was sent (its fraction dropped: no date depends on it).
-    fn sent_at(&self) -> DateTime<Utc> {
-        let secs = i64::try_from(self.stamp >> 16).unwrap_or(0) - STAMP_EPOCH;
-        DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    /// The second it was sent, since 1970 (its fraction dropped: no date depends on it).
+    fn sent_at(&self) -> i64 {
+        i64::try_from(self.stamp >> 16).unwrap_or(0) - STAMP_EPOCH
     }
 }
 
@@ -1283,7 +1282,7 @@ impl Planner {
             sent.clear();
             sent.resize(self.rules.len(), (0, None));
             for h in hist.for_item(first + li) {
-                let date = scratch.dates.date(tz, h.sent_at());
+                let date = scratch.dates.date_at(tz, h.sent_at());
                 let rule = match h.rule() {
                     HistRule::Manual => {
                         last_manual = last_manual.max(Some(date));
@@ -2332,7 +2331,7 @@ mod tests {
             for rule in rules {
                 let r = HistRef::new(rule, u32::MAX, at, 7);
                 assert_eq!(r.rule(), rule);
-                assert_eq!(r.sent_at().timestamp(), at.timestamp(), "{at}");
+                assert_eq!(r.sent_at(), at.timestamp(), "{at}");
                 assert_eq!((r.occurrence, r.entry), (u32::MAX, 7));
             }
         }

@@ -85,7 +85,7 @@ impl Places {
                     self.len += 1;
                     break;
                 }
-                if slot.tag == tag && id_of(slot.place) == id_of(place) {
+                if slot.tag == tag && same(id_of(slot.place), id_of(place)) {
                     dup(place);
                     break;
                 }
@@ -113,7 +113,7 @@ impl Places {
                 self.len += 1;
                 return None;
             }
-            if slot.tag == tag && id_of(slot.place) == id {
+            if slot.tag == tag && same(id_of(slot.place), id) {
                 return Some(slot.place);
             }
             at = (at + 1) & self.mask;
@@ -138,12 +138,17 @@ impl Places {
             if slot.tag == 0 {
                 return None;
             }
-            if slot.tag == tag && id_of(slot.place) == id {
+            if slot.tag == tag && same(id_of(slot.place), id) {
                 return Some(slot.place);
             }
             at = (at + 1) & self.mask;
         }
     }
+}
+
+/// Whether two ids are the same text: at once when they are one text (clones of one id).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
 
 /// Sorts `keys` by their high 32 bits, of which the low `bits` are set: a least-significant
