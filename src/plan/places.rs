@@ -64,8 +64,11 @@ impl Places {
         id_of: impl Fn(u32) -> &'a str,
         mut dup: impl FnMut(u32),
     ) {
-        if (self.len + noted.len()) * 2 > self.slots.len() {
-            // More than the table was made for: one by one, growing it.
+        // Keys hold a slot in 32 bits.
+        if (self.len + noted.len()) * 2 > self.slots.len()
+            || u64::try_from(self.slots.len()).unwrap_or(u64::MAX) > 1 << 32
+        {
+            // More than the table was made for, or more than keys hold: one by one.
             for key in noted {
                 let place = key as u32;
                 if self.insert(id_of(place), place, &id_of).is_some() {
