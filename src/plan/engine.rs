@@ -1370,7 +1370,7 @@ impl Planner {
                     (None, Some(c)) => {
                         // The sweep stops at the horizon's last day: a later candidate waits in
                         // its slot (for what it explains) and never in the heap.
-                        if c.date <= cx.end_date {
+                        if c.date <= cx.end_date && !apart {
                             let idx = u32::try_from(scratch.slots.len()).unwrap_or(u32::MAX);
                             scratch.heap.push(Reverse((c.date, idx, 0)));
                         }
@@ -1385,9 +1385,11 @@ impl Planner {
                 ..ictx
             });
             if apart {
+                scratch.by_slots = Some(slot_start..scratch.slots.len());
                 self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut sweep, plan);
             }
         }
+        scratch.by_slots = None;
         if !apart {
             self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut sweep, plan);
         }
@@ -1435,25 +1437,42 @@ impl Planner {
         let inputs = cx.inputs;
         let out = &mut plan.suppressed;
         let tables = &mut plan.tables;
-        while let Some(Reverse((day, ..))) = scratch.heap.peek().copied() {
-            if day > cx.end_date {
-                break;
-            }
-            batch.clear();
-            while let Some(Reverse((d, s, v))) = scratch.heap.peek().copied() {
-                let s = s as usize;
-                if d != day {
+        loop {
+            let day = if let Some(range) = scratch.by_slots.clone() {
+                // One item's few slots: its earliest candidate within the horizon, and every
+                // slot of that day, read from the slots themselves (each day's send moves the
+                // slots it touches past that day).
+                let date = |s: usize| scratch.slots[s].cand.as_ref().map(|c| c.date);
+                let Some(day) = range.clone().filter_map(date).filter(|d| *d <= cx.end_date).min() else {
+                    break;
+                };
+                batch.clear();
+                batch.extend(range.filter(|&s| date(s) == Some(day)));
+                day
+            } else {
+                let Some(Reverse((day, ..))) = scratch.heap.peek().copied() else {
+                    break;
+                };
+                if day > cx.end_date {
                     break;
                 }
-                scratch.heap.pop();
-                let slot = &scratch.slots[s];
-                if slot.version == v && slot.cand.as_ref().is_some_and(|c| c.date == day) {
-                    batch.push(s);
+                batch.clear();
+                while let Some(Reverse((d, s, v))) = scratch.heap.peek().copied() {
+                    let s = s as usize;
+                    if d != day {
+                        break;
+                    }
+                    scratch.heap.pop();
+                    let slot = &scratch.slots[s];
+                    if slot.version == v && slot.cand.as_ref().is_some_and(|c| c.date == day) {
+                        batch.push(s);
+                    }
                 }
-            }
-            if batch.is_empty() {
-                continue;
-            }
+                if batch.is_empty() {
+                    continue;
+                }
+                day
+            };
             // Slots are made item by item, each item's in rule order, and the heap yields a
             // day's entries in slot order: the batch comes grouped by item.
             if !batch.is_sorted() {
@@ -1650,7 +1669,7 @@ impl Planner {
             if c.date <= day {
                 c.date = add_days(day, 1).unwrap_or(day);
             }
-            if c.date <= cx.end_date {
+            if c.date <= cx.end_date && scratch.by_slots.is_none() {
                 scratch.heap.push(Reverse((
                     c.date,
                     u32::try_from(s).unwrap_or(u32::MAX),
@@ -2113,7 +2132,10 @@ struct Scratch<'h> {
     sweep: SweepBufs,
     eff: Vec<EffRule>,
     slots: Vec<Slot>,
+    /// The sweep's candidates: the heap's, or when one item is swept on its own, those of
+    /// its slots here.
     heap: BinaryHeap<HeapEntry>,
+    by_slots: Option<std::ops::Range<usize>>,
     sends: Vec<Vec<Send>>,
 }
 
