@@ -1831,6 +1831,19 @@ impl Planner {
             }
             date = date.max(item.issued_on);
             let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
+            if !before_due && date > cx.end_date {
+                // Past the horizon's last day, and only ever moved later: not sent in this
+                // plan, and every move from here (off non-working days, past pauses) would
+                // start past the days a plan explains. Left unresolved.
+                return Some(Cand {
+                    nominal,
+                    date,
+                    scheduled: date,
+                    spaced_after,
+                    caught_up: false,
+                    moves: SmallList::new(),
+                });
+            }
             let mut dir = if before_due { Shift::Earlier } else { Shift::Later };
             // Catch-up: a day already gone goes today instead (then the calendar, pauses and
             // the gap apply to today), unless it is a "due soon" now too late or it expired.
