@@ -84,6 +84,8 @@ pub struct Planner {
     rule_ranks: Vec<u16>,
     /// Each of those rules' place in the order of their ids.
     rule_orders: Vec<u16>,
+    /// Whether some rule groups notices across items.
+    any_group: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -343,24 +345,10 @@ impl Planner {
                 value: rule_ids.len().to_string(),
             });
         }
-        let mut by_key: Vec<usize> = (0..rule_ids.len()).collect();
-        by_key.sort_by(|&a, &b| crate::plan::schedule::part_cmp(rule_ids[a].as_str(), rule_ids[b].as_str()));
-        let mut rule_ranks = vec![0u16; rule_ids.len()];
-        for w in 1..by_key.len() {
-            let (prev, this) = (by_key[w - 1], by_key[w]);
-            let same = rule_ids[prev] == rule_ids[this];
-            rule_ranks[this] = rule_ranks[prev] + u16::from(!same);
-        }
-        let mut by_id: Vec<usize> = (0..rule_ids.len()).collect();
-        by_id.sort_by(|&a, &b| rule_ids[a].cmp(&rule_ids[b]));
-        let mut rule_orders = vec![0u16; rule_ids.len()];
-        for w in 1..by_id.len() {
-            let (prev, this) = (by_id[w - 1], by_id[w]);
-            rule_orders[this] = rule_orders[prev] + u16::from(rule_ids[prev] != rule_ids[this]);
-        }
         Ok(Self {
-            rule_ranks,
-            rule_orders,
+            rule_ranks: ranks_by(&rule_ids, crate::plan::schedule::part_cmp),
+            rule_orders: ranks_by(&rule_ids, str::cmp),
+            any_group: policy.rules.iter().any(|r| r.group),
             rule_ids,
             policy: policy.clone(),
             rules,
@@ -1090,7 +1078,7 @@ impl Planner {
             group_keys: HashSet::default(),
             client_events: HashMap::default(),
         };
-        let grouped = self.rules.iter().any(|r| r.group);
+        let grouped = self.any_group;
         // Per entry, its rule (none: a client-level event, no stage of its items); per item
         // of an entry, where its item is planned (`u32::MAX`: not planned now).
         let mut rules: Vec<Option<HistRule>> = Vec::with_capacity(history.len());
@@ -1243,7 +1231,8 @@ impl Planner {
         };
         let term = self.term_of(client);
         let client_off = o.reminders == Some(false);
-        let last_client_send = hist
+        // The day of the client's last message, sent or planned.
+        let mut last_client_send = hist
             .client_last
             .get(client.id.as_str())
             .map(|t| tz.local_date(*t));
@@ -1259,13 +1248,8 @@ impl Planner {
         let mut bufs = std::mem::take(&mut scratch.sweep);
         // Without notices grouped across items or a gap between a client's messages, what
         // happens to one item never moves another's: each item is swept on its own, right
-        // after its slots are made, over a heap of its own few candidates.
-        let grouped = self.rules.iter().any(|r| r.group);
-        let apart = !grouped && cx.gap == 0;
-        let mut sweep = Sweep {
-            grouped,
-            last_client_send,
-        };
+        // after its slots are made, reading its few candidates from its slots.
+        let apart = !self.any_group && cx.gap == 0;
 
         for (li, &ii) in client_items.iter().enumerate() {
             let ii = ii as usize;
@@ -1386,12 +1370,12 @@ impl Planner {
             });
             if apart {
                 scratch.by_slots = Some(slot_start..scratch.slots.len());
-                self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut sweep, plan);
+                self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut last_client_send, plan);
             }
         }
         scratch.by_slots = None;
         if !apart {
-            self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut sweep, plan);
+            self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut last_client_send, plan);
         }
         let out = &mut plan.suppressed;
         // Candidates past the horizon still explain what held them back.
@@ -1420,7 +1404,7 @@ impl Planner {
         hist: &HistoryIndex<'h>,
         scratch: &mut Scratch<'h>,
         bufs: &mut SweepBufs,
-        state: &mut Sweep,
+        last_client_send: &mut Option<NaiveDate>,
         plan: &mut Schedule<'h>,
     ) {
         let SweepBufs {
@@ -1429,11 +1413,7 @@ impl Planner {
             losers,
             members,
         } = bufs;
-        let Sweep {
-            grouped,
-            last_client_send,
-        } = state;
-        let grouped = *grouped;
+        let grouped = self.any_group;
         let inputs = cx.inputs;
         let out = &mut plan.suppressed;
         let tables = &mut plan.tables;
@@ -2152,14 +2132,6 @@ struct Scratch<'h> {
     sends: Vec<Vec<Send>>,
 }
 
-/// What a client's sweep carries from one day (or item) to the next.
-struct Sweep {
-    /// Whether some rule groups notices across items.
-    grouped: bool,
-    /// The day of the client's last message, sent or planned.
-    last_client_send: Option<NaiveDate>,
-}
-
 /// Buffers of the day-by-day sweep, reused from client to client.
 #[derive(Default)]
 struct SweepBufs {
@@ -2167,6 +2139,18 @@ struct SweepBufs {
     winners: Vec<usize>,
     losers: Vec<(usize, usize)>,
     members: Vec<usize>,
+}
+
+/// Each id's place in the order `cmp` gives ids; equal ids share a place.
+fn ranks_by(ids: &[RuleId], cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> Vec<u16> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by(|&a, &b| cmp(ids[a].as_str(), ids[b].as_str()));
+    let mut ranks = vec![0u16; ids.len()];
+    for w in 1..order.len() {
+        let (prev, this) = (order[w - 1], order[w]);
+        ranks[this] = ranks[prev] + u16::from(ids[prev] != ids[this]);
+    }
+    ranks
 }
 
 /// Records name clients, items and history entries by a 32-bit position.

@@ -79,20 +79,11 @@ impl Places {
         }
         radix_sort_high(&mut noted, self.slots.len().trailing_zeros());
         for key in noted {
-            let (mut at, place) = ((key >> 32) as usize & self.mask, key as u32);
+            let (at, place) = ((key >> 32) as usize & self.mask, key as u32);
             let tag = tags.get(place as usize).copied().unwrap_or(1);
-            loop {
-                let slot = self.slots[at];
-                if slot.tag == 0 {
-                    self.slots[at] = Slot { tag, place };
-                    self.len += 1;
-                    break;
-                }
-                if slot.tag == tag && same(id_of(slot.place), id_of(place)) {
-                    dup(place);
-                    break;
-                }
-                at = (at + 1) & self.mask;
+            match self.probe(at, tag, |p| same(id_of(p), id_of(place))) {
+                Ok(_) => dup(place),
+                Err(empty) => self.fill(empty, tag, place),
             }
         }
     }
@@ -108,44 +99,48 @@ impl Places {
             }
             *self = grown;
         }
-        let (mut at, tag) = self.hash(id);
-        loop {
-            let slot = self.slots[at];
-            if slot.tag == 0 {
-                self.slots[at] = Slot { tag, place };
-                self.len += 1;
-                return None;
+        let (at, tag) = self.hash(id);
+        match self.probe(at, tag, |p| same(id_of(p), id)) {
+            Ok(found) => Some(found),
+            Err(empty) => {
+                self.fill(empty, tag, place);
+                None
             }
-            if slot.tag == tag && same(id_of(slot.place), id) {
-                return Some(slot.place);
-            }
-            at = (at + 1) & self.mask;
         }
     }
 
     /// Adds `id`, known not to be there, at `place`.
     fn put(&mut self, id: &str, place: u32) {
-        let (mut at, tag) = self.hash(id);
-        while self.slots[at].tag != 0 {
-            at = (at + 1) & self.mask;
+        let (at, tag) = self.hash(id);
+        if let Err(empty) = self.probe(at, tag, |_| false) {
+            self.fill(empty, tag, place);
         }
-        self.slots[at] = Slot { tag, place };
-        self.len += 1;
     }
 
     /// The place of `id`. `id_of` gives the id at a place.
     pub(crate) fn get<'a>(&self, id: &str, id_of: impl Fn(u32) -> &'a str) -> Option<u32> {
-        let (mut at, tag) = self.hash(id);
+        let (at, tag) = self.hash(id);
+        self.probe(at, tag, |p| same(id_of(p), id)).ok()
+    }
+
+    /// From slot `at` on: the place of the first slot with `tag` whose place `is` the one
+    /// sought, or the first empty slot. The table is never full, so one comes.
+    fn probe(&self, mut at: usize, tag: u32, is: impl Fn(u32) -> bool) -> Result<u32, usize> {
         loop {
             let slot = self.slots[at];
             if slot.tag == 0 {
-                return None;
+                return Err(at);
             }
-            if slot.tag == tag && same(id_of(slot.place), id) {
-                return Some(slot.place);
+            if slot.tag == tag && is(slot.place) {
+                return Ok(slot.place);
             }
             at = (at + 1) & self.mask;
         }
+    }
+
+    fn fill(&mut self, at: usize, tag: u32, place: u32) {
+        self.slots[at] = Slot { tag, place };
+        self.len += 1;
     }
 }
 
