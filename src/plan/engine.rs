@@ -1319,7 +1319,7 @@ impl Planner {
                     _ => eff.offset,
                 };
                 let count = item.reminder_count.unwrap_or(eff.count);
-                let mut slot = Slot {
+                let slot = Slot {
                     item: li,
                     rule: ri,
                     anchor_on,
@@ -1342,26 +1342,31 @@ impl Planner {
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
                 let out = &mut plan.suppressed;
                 let sink = if block.is_some() { None } else { Some(&mut *out) };
-                let cand = self.compute(&cx, &ictx, &mut slot, &scratch.sends[li], &plan.tables.keys, sink);
-                match (block, cand) {
+                // Worked out in its place among the slots (a candidate is not moved once made).
+                let idx = scratch.slots.len();
+                scratch.slots.push(slot);
+                let Some(slot) = scratch.slots.last_mut() else {
+                    continue;
+                };
+                self.compute(&cx, &ictx, slot, &scratch.sends[li], &plan.tables.keys, sink);
+                match (block, &slot.cand) {
                     (Some(reason), Some(c)) => {
                         // Explained on the day it was due, so a long-paid item is not
                         // explained again every day.
                         if cx.in_window(c.scheduled) {
                             out.push(suppressed(&cx, &ictx, ri, slot.next_occ, c.scheduled, reason));
                         }
+                        scratch.slots.truncate(idx);
                     }
                     (None, Some(c)) => {
                         // The sweep stops at the horizon's last day: a later candidate waits in
                         // its slot (for what it explains) and never in the heap.
                         if c.date <= cx.end_date && !apart {
-                            let idx = u32::try_from(scratch.slots.len()).unwrap_or(u32::MAX);
+                            let idx = u32::try_from(idx).unwrap_or(u32::MAX);
                             scratch.heap.push(Reverse((c.date, idx, 0)));
                         }
-                        slot.cand = Some(c);
-                        scratch.slots.push(slot);
                     }
-                    (_, None) => {}
+                    (_, None) => scratch.slots.truncate(idx),
                 }
             }
             ctxs.push(ItemCtx {
@@ -1644,8 +1649,8 @@ impl Planner {
         let ictx = &ctxs[li];
         let slot = &mut scratch.slots[s];
         slot.version += 1;
-        let mut cand = self.compute(cx, ictx, slot, &scratch.sends[li], keys, Some(out));
-        if let Some(c) = &mut cand {
+        self.compute(cx, ictx, slot, &scratch.sends[li], keys, Some(out));
+        if let Some(c) = &mut slot.cand {
             if c.date <= day {
                 c.date = add_days(day, 1).unwrap_or(day);
             }
@@ -1657,7 +1662,6 @@ impl Planner {
                 )));
             }
         }
-        slot.cand = cand;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1728,9 +1732,25 @@ impl Planner {
         None
     }
 
+    /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
+    /// candidate made and then copied into the slot is read back before the copy's stores
+    /// are done, which stalls.
+    fn compute<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        it: &ItemCtx<'h>,
+        slot: &mut Slot,
+        sends: &[Send],
+        keys: &[EventKey],
+        out: Option<&mut Records<SupRec>>,
+    ) {
+        slot.cand = self.next_cand(cx, it, slot, sends, keys, out);
+    }
+
     /// The slot's next candidate: the next occurrence not superseded, spaced, shifted off
     /// non-working days, past pauses and the client's gap. Reports what it skips to `out`.
-    fn compute<'h>(
+    #[inline(always)]
+    fn next_cand<'h>(
         &self,
         cx: &ClientCtx<'h>,
         it: &ItemCtx<'h>,
