@@ -114,8 +114,8 @@ pub use model::item::{Applied, AppliedKind, Item, ItemKind, ItemStatus};
 pub use money::{Currency, Money};
 pub use plan::{
     Adjustment, Change, Event, EventItem, EventRef, Events, Horizon, Listing, ListingIter, Plan, PlanDiff,
-    Planner, Recipient, Schedule, SmallList, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
-    SuppressedRef, Suppressions, Why,
+    Planner, Portfolio, Recipient, Schedule, SmallList, Stage, StandingInfo, StatementInfo, SuppressReason,
+    Suppressed, SuppressedRef, Suppressions, Why,
 };
 pub use policy::{
     Alignment, Anchor, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveRule,

@@ -296,6 +296,18 @@ proptest! {
     }
 
     #[test]
+    fn a_portfolio_plans_as_the_planner_does(w in world_strategy(), later in 0i64..40) {
+        let planner = Planner::new(&w.policy).unwrap();
+        let portfolio = planner.portfolio(&w.clients, &w.items).unwrap();
+        // One portfolio, planned at several instants, each plan as a fresh one.
+        for now in [w.now, w.now + Duration::days(later), w.now - Duration::days(later)] {
+            let fresh = planner.plan(&w.clients, &w.items, &w.history, now, w.horizon).unwrap();
+            prop_assert_eq!(&portfolio.plan(&w.history, now, w.horizon).unwrap(), &fresh);
+            prop_assert_eq!(&portfolio.schedule(&w.history, now, w.horizon).unwrap().to_plan(), &fresh);
+        }
+    }
+
+    #[test]
     fn deterministic_and_input_order_independent(w in world_strategy(), seed in any::<u64>()) {
         let a = serde_json::to_string(&plan(&w)).unwrap();
         prop_assert_eq!(&a, &serde_json::to_string(&plan(&w)).unwrap());

@@ -38,6 +38,10 @@ use crate::time::{CompiledCalendar, LocalDates, Shift, TimeZone, local_instant};
 
 #[path = "account.rs"]
 mod account;
+#[path = "portfolio.rs"]
+mod portfolio;
+
+pub use portfolio::Portfolio;
 
 /// Turns inputs plus `now` into a [`Plan`]. Pure: no clock, no I/O, no randomness.
 ///
@@ -711,17 +715,8 @@ impl Planner {
         now: DateTime<Utc>,
         horizon: Horizon,
     ) -> Result<Plan, ValidationError> {
-        let mut owned = Plan {
-            now,
-            horizon,
-            due: Records::new(),
-            upcoming: Records::new(),
-            suppressed: Records::new(),
-            standings: Vec::new(),
-        };
-        let schedule = self.run(clients, items, history, now, horizon, Some(&mut owned))?;
-        owned.standings = schedule.standings;
-        Ok(owned)
+        let job = self.prepare(clients, items, history, now, horizon)?;
+        self.plan_job(job)
     }
 
     /// Plans as [`Planner::plan`] does, and returns the plan as the planner computes it: a
@@ -742,7 +737,84 @@ impl Planner {
         now: DateTime<Utc>,
         horizon: Horizon,
     ) -> Result<Schedule<'a>, ValidationError> {
-        self.run(clients, items, history, now, horizon, None)
+        let job = self.prepare(clients, items, history, now, horizon)?;
+        self.run(job, None)
+    }
+
+    /// What a plan of fresh inputs does first: the inputs checked and indexed, and the
+    /// history indexed by them (what found items by id then goes, before the plan grows
+    /// beside it).
+    fn prepare<'a>(
+        &'a self,
+        clients: &'a [Client],
+        items: &'a [Item],
+        history: &'a [HistoryEntry],
+        now: DateTime<Utc>,
+        horizon: Horizon,
+    ) -> Result<Job<'a, 'a>, ValidationError> {
+        let end = self.check_run(history, now, horizon)?;
+        let mut indexed = self.index_inputs(clients, items)?;
+        let hist = self.history_of(clients, items, &indexed, history);
+        indexed.item_seq = Places::with_capacity(0);
+        indexed.ids = Vec::new();
+        Ok(Job {
+            inputs: Inputs {
+                planner: self,
+                clients,
+                items,
+                history,
+            },
+            indexed: Held::Owned(indexed),
+            hist,
+            now,
+            horizon,
+            end,
+        })
+    }
+
+    /// The owned plan of `job`.
+    fn plan_job(&self, job: Job<'_, '_>) -> Result<Plan, ValidationError> {
+        let mut owned = Plan {
+            now: job.now,
+            horizon: job.horizon,
+            due: Records::new(),
+            upcoming: Records::new(),
+            suppressed: Records::new(),
+            standings: Vec::new(),
+        };
+        let schedule = self.run(job, Some(&mut owned))?;
+        owned.standings = schedule.standings;
+        Ok(owned)
+    }
+
+    /// The horizon's end, once the history's size is checked.
+    fn check_run(
+        &self,
+        history: &[HistoryEntry],
+        now: DateTime<Utc>,
+        horizon: Horizon,
+    ) -> Result<DateTime<Utc>, ValidationError> {
+        let end = horizon.end(now)?;
+        check_count("history", history.len())?;
+        Ok(end)
+    }
+
+    /// `history` indexed by the order `indexed` plans items in.
+    fn history_of<'h>(
+        &self,
+        clients: &[Client],
+        items: &[Item],
+        indexed: &Indexed<'_>,
+        history: &'h [HistoryEntry],
+    ) -> HistoryIndex<'h> {
+        // The last send to each client matters only where a minimum gap between messages does.
+        let gaps = self.policy.min_gap_days > 0
+            || clients
+                .iter()
+                .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
+        let ids = &indexed.ids;
+        let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
+        self.index_history(history, |id| indexed.item_seq.get(id, id_of), items.len(), gaps)
     }
 
     /// Plans into a schedule; or, given `owned`, into that plan, each client's records made
@@ -750,40 +822,25 @@ impl Planner {
     /// the compact and the owned records of a whole portfolio never exist at once.
     fn run<'a>(
         &'a self,
-        clients: &'a [Client],
-        items: &'a [Item],
-        history: &'a [HistoryEntry],
-        now: DateTime<Utc>,
-        horizon: Horizon,
+        job: Job<'a, '_>,
         mut owned: Option<&mut Plan>,
     ) -> Result<Schedule<'a>, ValidationError> {
-        let end = horizon.end(now)?;
-        check_count("history", history.len())?;
-
+        let Job {
+            inputs,
+            indexed,
+            hist,
+            now,
+            horizon,
+            end,
+        } = job;
         let Indexed {
             order,
             bucket,
             starts,
-            item_seq,
             places,
-            ids,
-        } = self.index_inputs(clients, items)?;
-
-        // The last send to each client matters only where a minimum gap between messages does.
-        let gaps = self.policy.min_gap_days > 0
-            || clients
-                .iter()
-                .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
-        let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
-        let hist = self.index_history(history, |id| item_seq.get(id, id_of), items.len(), gaps);
-        // What found items and clients by id is done before the plan grows beside it.
-        drop((item_seq, ids));
-        let inputs = Inputs {
-            planner: self,
-            clients,
-            items,
-            history,
-        };
+            ..
+        } = &*indexed;
+        let items = inputs.items;
         let mut plan = Schedule {
             inputs,
             now,
@@ -881,7 +938,7 @@ impl Planner {
                     .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
             }
         }
-        drop((scratch, occurrences, hist, bucket, starts, order, places));
+        drop((scratch, occurrences, hist, indexed));
         if let Some(out) = owned {
             out.due.order(due_runs);
             out.upcoming.order(upcoming_runs);
@@ -2074,6 +2131,35 @@ struct Indexed<'a> {
     places: Vec<u32>,
     /// The items' ids in `bucket` order.
     ids: Vec<&'a str>,
+}
+
+/// One plan's inputs, checked and indexed.
+struct Job<'a, 'i> {
+    inputs: Inputs<'a>,
+    indexed: Held<'i, 'a>,
+    hist: HistoryIndex<'a>,
+    now: DateTime<Utc>,
+    horizon: Horizon,
+    /// The horizon's end.
+    end: DateTime<Utc>,
+}
+
+/// The index a plan runs on: made for it (and freed as soon as it is done with), or a
+/// portfolio's.
+enum Held<'i, 'a> {
+    Owned(Indexed<'a>),
+    Shared(&'i Indexed<'a>),
+}
+
+impl<'a> std::ops::Deref for Held<'_, 'a> {
+    type Target = Indexed<'a>;
+
+    fn deref(&self) -> &Indexed<'a> {
+        match self {
+            Held::Owned(i) => i,
+            Held::Shared(i) => i,
+        }
+    }
 }
 
 /// The days a plan runs over in one zone at one send time: most clients share a handful.

@@ -17,7 +17,7 @@ use crate::error::ValidationError;
 use crate::model::id::{ClientId, ItemId};
 
 pub use diff::{Change, PlanDiff};
-pub use engine::Planner;
+pub use engine::{Planner, Portfolio};
 pub use event::{
     Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
     Why,
