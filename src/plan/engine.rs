@@ -1064,7 +1064,7 @@ impl Planner {
         // The ids in planning order, so a place's id is one read away.
         let mut ids: Vec<&str> = Vec::with_capacity(items.len());
         let mut places = vec![0u32; items.len()];
-        let mut noted = Vec::with_capacity(items.len());
+        let (mut noted, mut tags) = (Vec::with_capacity(items.len()), vec![0u32; items.len()]);
         let mut invalid: Option<ValidationError> = None;
         for c in 0..clients.len() {
             let (done, rest) = bucket.split_at_mut(starts[c]);
@@ -1078,7 +1078,7 @@ impl Planner {
                 let item = &items[i as usize];
                 let seq = u32::try_from(done.len() + k).unwrap_or(u32::MAX);
                 places[i as usize] = seq;
-                item_seq.note(item.id.as_str(), seq, &mut noted);
+                item_seq.note(item.id.as_str(), seq, &mut noted, &mut tags);
                 ids.push(item.id.as_str());
                 if invalid.is_none() {
                     invalid = item.validate().err();
@@ -1087,12 +1087,13 @@ impl Planner {
         }
         let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
         let mut dup: Option<&str> = None;
-        item_seq.add_noted(noted, id_of, |k| {
+        item_seq.add_noted(noted, &tags, id_of, |k| {
             let id = id_of(k);
             if dup.is_none_or(|d| id < d) {
                 dup = Some(id);
             }
         });
+        drop(tags);
         if let Some(id) = dup {
             return Err(ValidationError::DuplicateId {
                 kind: "item",

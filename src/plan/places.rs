@@ -12,15 +12,12 @@ pub(crate) struct Places {
     slots: Vec<Slot>,
     mask: usize,
     shift: u32,
-    /// The bits of a tag: what 32 bits hold besides a slot's number, so a noted id's slot,
-    /// tag and place fit one word.
-    tag_mask: u32,
     len: usize,
 }
 
 #[derive(Clone, Copy)]
 struct Slot {
-    /// Low bits of the id's hash (`0` only in empty slots: tags of 0 read as 1).
+    /// The id's hash, low half (`0` only in empty slots: hashes of 0 read as 1).
     tag: u32,
     place: u32,
 }
@@ -31,12 +28,10 @@ impl Places {
     /// A table for `n` ids.
     pub(crate) fn with_capacity(n: usize) -> Self {
         let len = n.saturating_mul(2).max(8).next_power_of_two();
-        let slot_bits = len.trailing_zeros();
         Places {
             slots: vec![EMPTY; len],
             mask: len - 1,
-            shift: 64 - slot_bits,
-            tag_mask: u32::MAX.checked_shr(slot_bits).unwrap_or(0),
+            shift: 64 - len.trailing_zeros(),
             len: 0,
         }
     }
@@ -45,23 +40,18 @@ impl Places {
         let h = FxBuildHasher.hash_one(id);
         // The high bits are the best mixed: they pick the slot, the low ones tag it.
         let at = usize::try_from(h >> self.shift).unwrap_or(0) & self.mask;
-        let tag = (h as u32 & self.tag_mask).max(1);
+        let tag = (h as u32).max(1);
         (at, tag)
     }
 
-    /// The bits a tag takes in a noted key, below its slot's number.
-    fn tag_bits(&self) -> u32 {
-        self.tag_mask.count_ones()
-    }
-
     /// Notes `id` at `place` to be added by [`Places::add_noted`], hashed now (while the id
-    /// is at hand): its slot, tag and place in one word, sorted by slot there.
-    pub(crate) fn note(&self, id: &str, place: u32, noted: &mut Vec<u64>) {
+    /// is at hand). `tags` holds a tag per place.
+    pub(crate) fn note(&self, id: &str, place: u32, noted: &mut Vec<u64>, tags: &mut [u32]) {
         let (at, tag) = self.hash(id);
-        // Tags take the bits of the high half that a slot's number leaves (tables of more
-        // than 2^32 slots add ids one by one and never read a key's tag).
-        let high = (at as u64).checked_shl(self.tag_bits()).unwrap_or(0) | u64::from(tag & self.tag_mask);
-        noted.push((high << 32) | u64::from(place));
+        if let Some(t) = tags.get_mut(place as usize) {
+            *t = tag;
+        }
+        noted.push(((at as u64) << 32) | u64::from(place));
     }
 
     /// Adds the ids noted, in the order of their slots (so the table is written front to
@@ -70,6 +60,7 @@ impl Places {
     pub(crate) fn add_noted<'a>(
         &mut self,
         mut noted: Vec<u64>,
+        tags: &[u32],
         id_of: impl Fn(u32) -> &'a str,
         mut dup: impl FnMut(u32),
     ) {
@@ -86,11 +77,10 @@ impl Places {
             }
             return;
         }
-        let tag_bits = self.tag_bits();
-        radix_sort_high(&mut noted, 32 + tag_bits, self.slots.len().trailing_zeros());
+        radix_sort_high(&mut noted, self.slots.len().trailing_zeros());
         for key in noted {
-            let at = usize::try_from(key >> (32 + tag_bits)).unwrap_or(0) & self.mask;
-            let (tag, place) = (((key >> 32) as u32 & self.tag_mask).max(1), key as u32);
+            let (at, place) = ((key >> 32) as usize & self.mask, key as u32);
+            let tag = tags.get(place as usize).copied().unwrap_or(1);
             match self.probe(at, tag, |p| same(id_of(p), id_of(place))) {
                 Ok(_) => dup(place),
                 Err(empty) => self.fill(empty, tag, place),
@@ -159,13 +149,13 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
 
-/// Sorts `keys` by their `bits` bits from bit `from` on (the bits above are not set): a
-/// least-significant digit radix sort, 11 bits a pass.
-fn radix_sort_high(keys: &mut Vec<u64>, from: u32, bits: u32) {
+/// Sorts `keys` by their high 32 bits, of which the low `bits` are set: a least-significant
+/// digit radix sort, 11 bits a pass.
+fn radix_sort_high(keys: &mut Vec<u64>, bits: u32) {
     const DIGIT: u32 = 11;
     let mut buf = vec![0u64; keys.len()];
-    let mut shift = from;
-    while shift < from + bits {
+    let mut shift = 32;
+    while shift < 32 + bits {
         let mut counts = [0usize; 1 << DIGIT];
         let digit = |k: u64| ((k >> shift) & ((1 << DIGIT) - 1)) as usize;
         for &k in keys.iter() {
@@ -217,28 +207,18 @@ mod tests {
         let mut ids: Vec<String> = (0..3000).map(|i| format!("i{i}")).collect();
         ids.extend((0..2999).map(|i| format!("i{}", (i * 7) % 2999)));
         let id_of = |p: u32| ids[p as usize].as_str();
-        // Tables of many slots leave tags few bits (one, at 2^31 slots): tags that say little
-        // only cost id comparisons.
-        for (capacity, tag_mask) in [
-            (ids.len(), None),
-            (100, None),
-            (ids.len(), Some(1)),
-            (ids.len(), Some(0b111)),
-        ] {
+        for capacity in [ids.len(), 100] {
             let mut t = Places::with_capacity(capacity);
-            if let Some(m) = tag_mask {
-                t.tag_mask = m;
-            }
-            let mut noted = Vec::new();
+            let (mut noted, mut tags) = (Vec::new(), vec![0u32; ids.len()]);
             for (p, id) in ids.iter().enumerate() {
-                t.note(id, p as u32, &mut noted);
+                t.note(id, p as u32, &mut noted, &mut tags);
             }
             let mut dups = Vec::new();
-            t.add_noted(noted, id_of, |p| dups.push(id_of(p).to_owned()));
+            t.add_noted(noted, &tags, id_of, |p| dups.push(id_of(p).to_owned()));
             dups.sort();
             let mut expected: Vec<String> = (0..2999).map(|i| format!("i{i}")).collect();
             expected.sort();
-            assert_eq!(dups, expected, "table for {capacity}, tags {tag_mask:?}");
+            assert_eq!(dups, expected, "table for {capacity}");
             for (p, id) in ids.iter().enumerate().take(3000) {
                 assert_eq!(t.get(id, id_of).map(&id_of), Some(id.as_str()), "{p}");
             }
@@ -253,16 +233,8 @@ mod tests {
             .collect();
         let mut expected = keys.clone();
         expected.sort_by_key(|k| k >> 32);
-        radix_sort_high(&mut keys, 32, 12);
+        radix_sort_high(&mut keys, 12);
         let high = |v: &[u64]| v.iter().map(|k| k >> 32).collect::<Vec<_>>();
         assert_eq!(high(&keys), high(&expected));
-        // From a higher bit on: the bits below it are left in the order they came.
-        let mut keys: Vec<u64> = (0..5000u64)
-            .map(|i| ((i * 7919) % 4096) << 40 | (i % 256) << 32 | i)
-            .collect();
-        let mut expected = keys.clone();
-        expected.sort_by_key(|k| k >> 40);
-        radix_sort_high(&mut keys, 40, 12);
-        assert_eq!(keys, expected);
     }
 }
