@@ -118,6 +118,9 @@ impl Places {
     }
 
     /// The place of `id`. `id_of` gives the id at a place.
+    // Kept out of line: inlined into the history's index loop, the 1M steady plan measured
+    // ~7% slower.
+    #[inline(never)]
     pub(crate) fn get<'a>(&self, id: &str, id_of: impl Fn(u32) -> &'a str) -> Option<u32> {
         let (at, tag) = self.hash(id);
         self.probe(at, tag, |p| same(id_of(p), id)).ok()
