@@ -755,16 +755,16 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
     mixed.extend(twice("Z-9"));
     mixed.extend(twice("G-1"));
     let clients = [other.clone(), c.clone()];
-    let err = planner
-        .plan(&clients, &mixed, &[], now, Horizon::NONE)
-        .unwrap_err();
-    assert_eq!(
-        err,
-        ValidationError::DuplicateId {
-            kind: "item",
-            id: "G-1".into()
-        }
-    );
+    let refused = |items: &[Item]| {
+        planner
+            .plan(&clients, items, &[], now, Horizon::NONE)
+            .unwrap_err()
+    };
+    let g1_twice = ValidationError::DuplicateId {
+        kind: "item",
+        id: "G-1".into(),
+    };
+    assert_eq!(refused(&mixed), g1_twice);
     for items in [
         vec![bad_due_beta.clone(), bad_due.clone()],
         vec![bad_due.clone(), bad_due_beta.clone()],
@@ -778,6 +778,19 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
             "item F-3: due date 2026-03-01 is before issue date 2026-03-02"
         );
     }
+    // Listed in the order they are planned (client by client, each client's by id: checked
+    // in one pass), the same errors: a duplicate across clients before an invalid item, an
+    // unknown client after items in order.
+    let [g1_beta, g1_acme] = twice("G-1");
+    assert_eq!(refused(&[g1_acme, bad_due_beta.clone(), g1_beta]), g1_twice);
+    let stray = invoice("A-0", "nobody", d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP"));
+    assert_eq!(
+        refused(&[good.clone(), bad_due_beta.clone(), stray]),
+        ValidationError::UnknownClient {
+            item: "A-0".into(),
+            client: "nobody".into()
+        }
+    );
 
     let err = serde_json::from_str::<Item>(
         r#"{"id":"F-9","client":"acme","issued_on":"2026-03-02","total":{"currency":"ZZZ","amount":"1"}}"#,

@@ -1010,81 +1010,48 @@ impl Planner {
             self.check_client(&clients[i])?;
         }
 
-        // Items bucketed by client rank, each bucket in id order.
-        let mut item_rank: Vec<u32> = Vec::with_capacity(items.len());
-        let mut unknown: Option<&Item> = None;
-        // Hosts often list items client by client: a run of one client needs one lookup.
-        // (Ids compare first by where their text is: clones of one id are equal at once.)
-        let mut run: Option<(&ClientId, usize)> = None;
-        for it in items {
-            let found = match run {
-                Some((c, r)) if *c == it.client => Some(r),
-                _ => by_id.get(it.client.as_str()).copied(),
-            };
-            match found {
-                Some(r) => {
-                    run = Some((&it.client, r));
-                    // Fits: `check_count` refused more clients than 32 bits count.
-                    item_rank.push(r as u32);
-                }
-                None => {
-                    item_rank.push(u32::MAX);
-                    if unknown.is_none_or(|u| it.id < u.id) {
-                        unknown = Some(it);
-                    }
-                }
-            }
-        }
-        if let Some(it) = unknown {
-            return Err(ValidationError::UnknownClient {
-                item: it.id.to_string(),
-                client: it.client.to_string(),
-            });
-        }
-        let mut starts = vec![0usize; clients.len() + 1];
-        for &r in &item_rank {
-            starts[r as usize + 1] += 1;
-        }
-        for i in 0..clients.len() {
-            starts[i + 1] += starts[i];
-        }
-        let mut fill = starts.clone();
-        drop(by_id);
-        let mut bucket = vec![0u32; items.len()];
-        for (i, &r) in item_rank.iter().enumerate() {
-            let at = &mut fill[r as usize];
-            bucket[*at] = i as u32;
-            *at += 1;
-        }
-        drop(item_rank);
         // Client by client, while its items are at hand: in id order, every id once in the
         // whole input, every item valid. The first invalid item is reported once every id is
         // known to be unique, as it would be after a check of ids alone.
-        let mut item_seq = Places::with_capacity(items.len());
-        // The ids in planning order, so a place's id is one read away.
-        let mut ids: Vec<&str> = Vec::with_capacity(items.len());
-        let mut places = vec![0u32; items.len()];
-        let (mut noted, mut tags) = (Vec::with_capacity(items.len()), vec![0u32; items.len()]);
-        let mut invalid: Option<ValidationError> = None;
-        for c in 0..clients.len() {
-            let (done, rest) = bucket.split_at_mut(starts[c]);
-            let run = &mut rest[..starts[c + 1] - starts[c]];
-            let id = |i: &u32| &items[*i as usize].id;
-            // Hosts often list a client's items in id order already.
-            if !run.is_sorted_by(|a, b| id(a) <= id(b)) {
-                run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
-            }
-            for (k, &i) in run.iter().enumerate() {
-                let item = &items[i as usize];
-                let seq = u32::try_from(done.len() + k).unwrap_or(u32::MAX);
-                places[i as usize] = seq;
-                item_seq.note(item.id.as_str(), seq, &mut noted, &mut tags);
-                ids.push(item.id.as_str());
-                if invalid.is_none() {
-                    invalid = item.validate().err();
+        let mut bucket = Vec::with_capacity(items.len());
+        let mut starts = Vec::with_capacity(clients.len() + 1);
+        let mut seen = Noted::new(items.len());
+        // Hosts often list items client by client, in id order, clients in id order too:
+        // then items are planned in the order they came, noted in the one pass that finds
+        // their clients.
+        let (bucket, starts) =
+            match self.in_planning_order(items, &by_id, &mut bucket, &mut starts, &mut seen) {
+                true => {
+                    starts.resize(clients.len() + 1, items.len());
+                    (bucket, starts)
                 }
-            }
-        }
+                false => {
+                    seen.clear();
+                    drop((bucket, starts));
+                    let (mut bucket, starts) = bucket_by_client(clients.len(), items, &by_id)?;
+                    for c in 0..clients.len() {
+                        let run = &mut bucket[starts[c]..starts[c + 1]];
+                        let id = |i: &u32| &items[*i as usize].id;
+                        // Hosts often list a client's items in id order already.
+                        if !run.is_sorted_by(|a, b| id(a) <= id(b)) {
+                            run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
+                        }
+                        for &i in run.iter() {
+                            seen.add(&items[i as usize], i);
+                        }
+                    }
+                    (bucket, starts)
+                }
+            };
+        drop(by_id);
+        let Noted {
+            mut item_seq,
+            ids,
+            places,
+            noted,
+            tags,
+            invalid,
+        } = seen;
         let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
         let mut dup: Option<&str> = None;
         item_seq.add_noted(noted, &tags, id_of, |k| {
@@ -1111,6 +1078,52 @@ impl Planner {
             places,
             ids,
         })
+    }
+
+    /// When `items` come in the order they are planned (client by client in client rank
+    /// order, each client's in id order), notes them into `seen` in one pass, with their
+    /// positions (the input's order) into `bucket` and where each client's start (up to the
+    /// last client with items) into `starts`, and returns `true`; else `false`, with all
+    /// three partly filled. Items of unknown clients are left to [`bucket_by_client`], which
+    /// reports them.
+    fn in_planning_order<'a>(
+        &self,
+        items: &'a [Item],
+        by_id: &HashMap<&str, usize>,
+        bucket: &mut Vec<u32>,
+        starts: &mut Vec<usize>,
+        seen: &mut Noted<'a>,
+    ) -> bool {
+        let mut run: Option<(&ClientId, usize)> = None;
+        let mut last: Option<&Item> = None;
+        for (i, it) in items.iter().enumerate() {
+            let r = match run {
+                Some((c, r)) if *c == it.client => r,
+                _ => match by_id.get(it.client.as_str()) {
+                    Some(&r) => r,
+                    None => return false,
+                },
+            };
+            match run {
+                // The same client: ids in order.
+                Some((_, current)) if current == r => {
+                    if last.is_some_and(|l| l.id > it.id) {
+                        return false;
+                    }
+                }
+                // An earlier client than the last.
+                Some((_, current)) if current > r => return false,
+                // A later one: the clients between have no items.
+                _ => starts.resize(r + 1, i),
+            }
+            run = Some((&it.client, r));
+            last = Some(it);
+            // Fits: `check_count` refused more items than 32 bits count.
+            let index = i as u32;
+            bucket.push(index);
+            seen.add(it, index);
+        }
+        true
     }
 
     /// Indexes `history` by the order items are planned in (`item_seq` gives an item's
@@ -2131,6 +2144,107 @@ struct Indexed<'a> {
     places: Vec<u32>,
     /// The items' ids in `bucket` order.
     ids: Vec<&'a str>,
+}
+
+/// Items noted in the order they are planned: each id in the id table, the ids in that
+/// order, each item's place in it, and the first invalid item.
+struct Noted<'a> {
+    item_seq: Places,
+    /// The ids in planning order, so a place's id is one read away.
+    ids: Vec<&'a str>,
+    /// Each item's place, by its position in the input.
+    places: Vec<u32>,
+    noted: Vec<u64>,
+    tags: Vec<u32>,
+    invalid: Option<ValidationError>,
+}
+
+impl<'a> Noted<'a> {
+    fn new(n: usize) -> Self {
+        Noted {
+            item_seq: Places::with_capacity(n),
+            ids: Vec::with_capacity(n),
+            places: vec![0u32; n],
+            noted: Vec::with_capacity(n),
+            tags: vec![0u32; n],
+            invalid: None,
+        }
+    }
+
+    /// Back to none noted (every item's place and tag is written again).
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.noted.clear();
+        self.invalid = None;
+    }
+
+    /// Notes `item`, at `index` in the input, as the next one planned.
+    fn add(&mut self, item: &'a Item, index: u32) {
+        let seq = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        if let Some(p) = self.places.get_mut(index as usize) {
+            *p = seq;
+        }
+        self.item_seq
+            .note(item.id.as_str(), seq, &mut self.noted, &mut self.tags);
+        self.ids.push(item.id.as_str());
+        if self.invalid.is_none() {
+            self.invalid = item.validate().err();
+        }
+    }
+}
+
+/// Item positions bucketed by their client's rank (in input order within a bucket), and
+/// where each client's bucket starts (and, last, where they end).
+fn bucket_by_client(
+    clients: usize,
+    items: &[Item],
+    by_id: &HashMap<&str, usize>,
+) -> Result<(Vec<u32>, Vec<usize>), ValidationError> {
+    let mut item_rank: Vec<u32> = Vec::with_capacity(items.len());
+    let mut unknown: Option<&Item> = None;
+    // Hosts often list items client by client: a run of one client needs one lookup.
+    // (Ids compare first by where their text is: clones of one id are equal at once.)
+    let mut run: Option<(&ClientId, usize)> = None;
+    for it in items {
+        let found = match run {
+            Some((c, r)) if *c == it.client => Some(r),
+            _ => by_id.get(it.client.as_str()).copied(),
+        };
+        match found {
+            Some(r) => {
+                run = Some((&it.client, r));
+                // Fits: `check_count` refused more clients than 32 bits count.
+                item_rank.push(r as u32);
+            }
+            None => {
+                item_rank.push(u32::MAX);
+                if unknown.is_none_or(|u| it.id < u.id) {
+                    unknown = Some(it);
+                }
+            }
+        }
+    }
+    if let Some(it) = unknown {
+        return Err(ValidationError::UnknownClient {
+            item: it.id.to_string(),
+            client: it.client.to_string(),
+        });
+    }
+    let mut starts = vec![0usize; clients + 1];
+    for &r in &item_rank {
+        starts[r as usize + 1] += 1;
+    }
+    for i in 0..clients {
+        starts[i + 1] += starts[i];
+    }
+    let mut fill = starts.clone();
+    let mut bucket = vec![0u32; items.len()];
+    for (i, &r) in item_rank.iter().enumerate() {
+        let at = &mut fill[r as usize];
+        bucket[*at] = i as u32;
+        *at += 1;
+    }
+    Ok((bucket, starts))
 }
 
 /// One plan's inputs, checked and indexed.
