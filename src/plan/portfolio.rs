@@ -22,7 +22,7 @@ use crate::plan::{Horizon, Plan, Schedule};
 /// of history) makes a portfolio once with [`Planner::portfolio`] and plans it with
 /// [`Portfolio::plan`] or [`Portfolio::schedule`]: the same plans, in the same order, byte for
 /// byte. The clients and items are borrowed, so they cannot change under it; a change means a
-/// new portfolio.
+/// new portfolio. A portfolio is `Send` and `Sync`: threads can plan it at once.
 ///
 /// # Example
 /// ```
@@ -219,6 +219,34 @@ mod tests {
         }
         // Each item: "soon" once, "late" three times.
         assert_eq!(sent, 6 * 4);
+    }
+
+    #[test]
+    fn a_portfolio_plans_on_several_threads_at_once() {
+        fn shared<T: Send + Sync>(_: &T) {}
+        let (planner, clients, items) = inputs();
+        let portfolio = planner.portfolio(&clients, &items).unwrap();
+        shared(&portfolio);
+        let at = |day: i64| Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + chrono::Duration::days(day);
+        let plans: Vec<Plan> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|day| {
+                    let portfolio = &portfolio;
+                    s.spawn(move || portfolio.plan(&[], at(day * 10), Horizon::days(7)).unwrap())
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        assert_eq!(plans.len(), 4);
+        for (day, plan) in (0..4).zip(&plans) {
+            assert_eq!(
+                plan,
+                &planner
+                    .plan(&clients, &items, &[], at(day * 10), Horizon::days(7))
+                    .unwrap()
+            );
+        }
+        assert!(plans.iter().any(|p| !p.due().is_empty()));
     }
 
     #[test]
