@@ -1019,30 +1019,26 @@ impl Planner {
         // Hosts often list items client by client, in id order, clients in id order too:
         // then items are planned in the order they came, noted in the one pass that finds
         // their clients.
-        let (bucket, starts) =
-            match self.in_planning_order(items, &by_id, &mut bucket, &mut starts, &mut seen) {
-                true => {
-                    starts.resize(clients.len() + 1, items.len());
-                    (bucket, starts)
+        let (bucket, starts) = if in_planning_order(items, &by_id, &mut bucket, &mut starts, &mut seen) {
+            starts.resize(clients.len() + 1, items.len());
+            (bucket, starts)
+        } else {
+            seen.clear();
+            drop((bucket, starts));
+            let (mut bucket, starts) = bucket_by_client(clients.len(), items, &by_id)?;
+            for c in 0..clients.len() {
+                let run = &mut bucket[starts[c]..starts[c + 1]];
+                let id = |i: &u32| &items[*i as usize].id;
+                // Hosts often list a client's items in id order already.
+                if !run.is_sorted_by(|a, b| id(a) <= id(b)) {
+                    run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
                 }
-                false => {
-                    seen.clear();
-                    drop((bucket, starts));
-                    let (mut bucket, starts) = bucket_by_client(clients.len(), items, &by_id)?;
-                    for c in 0..clients.len() {
-                        let run = &mut bucket[starts[c]..starts[c + 1]];
-                        let id = |i: &u32| &items[*i as usize].id;
-                        // Hosts often list a client's items in id order already.
-                        if !run.is_sorted_by(|a, b| id(a) <= id(b)) {
-                            run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
-                        }
-                        for &i in run.iter() {
-                            seen.add(&items[i as usize], i);
-                        }
-                    }
-                    (bucket, starts)
+                for &i in run.iter() {
+                    seen.add(&items[i as usize], i);
                 }
-            };
+            }
+            (bucket, starts)
+        };
         drop(by_id);
         let Noted {
             mut item_seq,
@@ -1078,52 +1074,6 @@ impl Planner {
             places,
             ids,
         })
-    }
-
-    /// When `items` come in the order they are planned (client by client in client rank
-    /// order, each client's in id order), notes them into `seen` in one pass, with their
-    /// positions (the input's order) into `bucket` and where each client's start (up to the
-    /// last client with items) into `starts`, and returns `true`; else `false`, with all
-    /// three partly filled. Items of unknown clients are left to [`bucket_by_client`], which
-    /// reports them.
-    fn in_planning_order<'a>(
-        &self,
-        items: &'a [Item],
-        by_id: &HashMap<&str, usize>,
-        bucket: &mut Vec<u32>,
-        starts: &mut Vec<usize>,
-        seen: &mut Noted<'a>,
-    ) -> bool {
-        let mut run: Option<(&ClientId, usize)> = None;
-        let mut last: Option<&Item> = None;
-        for (i, it) in items.iter().enumerate() {
-            let r = match run {
-                Some((c, r)) if *c == it.client => r,
-                _ => match by_id.get(it.client.as_str()) {
-                    Some(&r) => r,
-                    None => return false,
-                },
-            };
-            match run {
-                // The same client: ids in order.
-                Some((_, current)) if current == r => {
-                    if last.is_some_and(|l| l.id > it.id) {
-                        return false;
-                    }
-                }
-                // An earlier client than the last.
-                Some((_, current)) if current > r => return false,
-                // A later one: the clients between have no items.
-                _ => starts.resize(r + 1, i),
-            }
-            run = Some((&it.client, r));
-            last = Some(it);
-            // Fits: `check_count` refused more items than 32 bits count.
-            let index = i as u32;
-            bucket.push(index);
-            seen.add(it, index);
-        }
-        true
     }
 
     /// Indexes `history` by the order items are planned in (`item_seq` gives an item's
@@ -2193,6 +2143,75 @@ impl<'a> Noted<'a> {
     }
 }
 
+/// Client ranks found by id, where hosts often list items client by client: a run of one
+/// client needs one lookup (ids compare first by where their text is: clones of one id are
+/// equal at once).
+struct ClientRanks<'m, 'a> {
+    by_id: &'m HashMap<&'a str, usize>,
+    run: Option<(&'a ClientId, usize)>,
+}
+
+impl<'m, 'a> ClientRanks<'m, 'a> {
+    fn new(by_id: &'m HashMap<&'a str, usize>) -> Self {
+        ClientRanks { by_id, run: None }
+    }
+
+    /// The rank of `client`, if it is known.
+    fn of(&mut self, client: &'a ClientId) -> Option<usize> {
+        let r = match self.run {
+            Some((c, r)) if c == client => r,
+            _ => *self.by_id.get(client.as_str())?,
+        };
+        self.run = Some((client, r));
+        Some(r)
+    }
+
+    /// The rank of the client of the item read last.
+    fn current(&self) -> Option<usize> {
+        self.run.map(|(_, r)| r)
+    }
+}
+
+/// When `items` come in the order they are planned (client by client in client rank order,
+/// each client's in id order), notes them into `seen` in one pass, with their positions (the
+/// input's order) into `bucket` and where each client's start (up to the last client with
+/// items) into `starts`, and returns `true`; else `false`, with all three partly filled.
+/// Items of unknown clients are left to [`bucket_by_client`], which reports them.
+fn in_planning_order<'a>(
+    items: &'a [Item],
+    by_id: &HashMap<&'a str, usize>,
+    bucket: &mut Vec<u32>,
+    starts: &mut Vec<usize>,
+    seen: &mut Noted<'a>,
+) -> bool {
+    let mut ranks = ClientRanks::new(by_id);
+    let mut last: Option<&Item> = None;
+    for (i, it) in items.iter().enumerate() {
+        let current = ranks.current();
+        let Some(r) = ranks.of(&it.client) else {
+            return false;
+        };
+        match current {
+            // The same client: ids in order.
+            Some(c) if c == r => {
+                if last.is_some_and(|l| l.id > it.id) {
+                    return false;
+                }
+            }
+            // An earlier client than the last.
+            Some(c) if c > r => return false,
+            // A later one: the clients between have no items.
+            _ => starts.resize(r + 1, i),
+        }
+        last = Some(it);
+        // Fits: `check_count` refused more items than 32 bits count.
+        let index = i as u32;
+        bucket.push(index);
+        seen.add(it, index);
+    }
+    true
+}
+
 /// Item positions bucketed by their client's rank (in input order within a bucket), and
 /// where each client's bucket starts (and, last, where they end).
 fn bucket_by_client(
@@ -2202,17 +2221,10 @@ fn bucket_by_client(
 ) -> Result<(Vec<u32>, Vec<usize>), ValidationError> {
     let mut item_rank: Vec<u32> = Vec::with_capacity(items.len());
     let mut unknown: Option<&Item> = None;
-    // Hosts often list items client by client: a run of one client needs one lookup.
-    // (Ids compare first by where their text is: clones of one id are equal at once.)
-    let mut run: Option<(&ClientId, usize)> = None;
+    let mut ranks = ClientRanks::new(by_id);
     for it in items {
-        let found = match run {
-            Some((c, r)) if *c == it.client => Some(r),
-            _ => by_id.get(it.client.as_str()).copied(),
-        };
-        match found {
+        match ranks.of(&it.client) {
             Some(r) => {
-                run = Some((&it.client, r));
                 // Fits: `check_count` refused more clients than 32 bits count.
                 item_rank.push(r as u32);
             }

@@ -422,9 +422,9 @@ impl<'a> Inputs<'a> {
                 return ids.then_with(|| digits_cmp(oa, ob));
             }
         }
-        if let (Some((ra, ia, ta)), Some((rb, ib, tb))) = (self.parts(a), self.parts(b)) {
-            let rules = self.planner.rule_rank(ra).cmp(&self.planner.rule_rank(rb));
-            let order = rules.then_with(|| part_cmp(ia, ib));
+        // Keys with parts have rules, of one rank by now.
+        if let (Some((_, ia, ta)), Some((_, ib, tb))) = (self.parts(a), self.parts(b)) {
+            let order = part_cmp(ia, ib);
             // Equal rule and id texts: the tails decide when they are of one kind.
             if order != Equal || ta.same_kind(&tb) {
                 return order.then_with(|| ta.digits().as_bytes().cmp(tb.digits().as_bytes()));
