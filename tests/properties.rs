@@ -326,6 +326,22 @@ proptest! {
         // which is checked in one pass.
         v.items.sort_by(|x, y| (&x.client, &x.id).cmp(&(&y.client, &y.id)));
         prop_assert_eq!(&a, &serde_json::to_string(&plan(&v)).unwrap());
+        // Clients listed in id order too (checked in one pass; items find their clients from
+        // that order).
+        v.clients.sort_by(|x, y| x.id.cmp(&y.id));
+        prop_assert_eq!(&a, &serde_json::to_string(&plan(&v)).unwrap());
+        // Items in planning order but the clients' runs reversed: found by binary search
+        // until one comes before the last, then the two passes.
+        let mut runs: Vec<Vec<Item>> = Vec::new();
+        for it in &v.items {
+            match runs.last_mut() {
+                Some(run) if run[0].client == it.client => run.push(it.clone()),
+                _ => runs.push(vec![it.clone()]),
+            }
+        }
+        let mut reversed = v.clone();
+        reversed.items = runs.into_iter().rev().flatten().collect();
+        prop_assert_eq!(&a, &serde_json::to_string(&plan(&reversed)).unwrap());
         // Listed item by item, as a store ordered by item gives it (one lookup per run).
         v.history.sort_by(|x, y| x.items.first().map(|i| &i.item).cmp(&y.items.first().map(|i| &i.item)));
         prop_assert_eq!(a, serde_json::to_string(&plan(&v)).unwrap());

@@ -791,6 +791,38 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
             client: "nobody".into()
         }
     );
+    // Clients listed in id order are checked in one pass, and items listed in planning
+    // order find their clients from that order: still a duplicate client before an invalid
+    // one listed earlier, and an unknown client whose id sorts between known ones (after a
+    // client with no items) refused.
+    let bad_email = client("acme", "UTC").with_contact(Contact::new("Ana", "not-an-address"));
+    let beta = client("beta", "UTC");
+    let clients_refused =
+        |clients: &[Client]| planner.plan(clients, &[], &[], now, Horizon::NONE).unwrap_err();
+    let err = clients_refused(&[bad_email.clone(), beta.clone(), beta.clone()]);
+    assert_eq!(err.to_string(), "duplicate client id \"beta\"");
+    let err = clients_refused(&[bad_email, beta.clone()]);
+    assert!(
+        matches!(&err, ValidationError::InvalidEmail { client, .. } if client == "acme"),
+        "{err}"
+    );
+    let gamma = client("gamma", "UTC");
+    let sorted_clients = [c.clone(), beta, gamma];
+    let of = |id: &str, client: &str| invoice(id, client, d(2026, 3, 2), d(2026, 4, 1), money("1", "CLP"));
+    for (stray, client) in [("B-1", "bravo"), ("Z-1", "zulu")] {
+        let mut items = vec![of("A-1", "acme"), of("G-1", "gamma"), of(stray, client)];
+        items.sort_by(|x, y| (&x.client, &x.id).cmp(&(&y.client, &y.id)));
+        let err = planner
+            .plan(&sorted_clients, &items, &[], now, Horizon::NONE)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ValidationError::UnknownClient {
+                item: stray.into(),
+                client: client.into()
+            }
+        );
+    }
 
     let err = serde_json::from_str::<Item>(
         r#"{"id":"F-9","client":"acme","issued_on":"2026-03-02","total":{"currency":"ZZZ","amount":"1"}}"#,

@@ -986,29 +986,39 @@ impl Planner {
     ) -> Result<Indexed<'a>, ValidationError> {
         check_count("clients", clients.len())?;
         check_count("items", items.len())?;
-        // Clients in id order, checked.
-        let mut order: Vec<usize> = (0..clients.len()).collect();
-        order.sort_unstable_by(|a, b| clients[*a].id.cmp(&clients[*b].id));
-        for w in order.windows(2) {
-            if clients[w[0]].id == clients[w[1]].id {
-                return Err(ValidationError::DuplicateId {
-                    kind: "client",
-                    id: clients[w[0]].id.to_string(),
-                });
+        // Clients in id order, checked. Hosts often list them in id order already: then one
+        // pass finds the ids in order (so unique) and checks every client, and items find
+        // their clients from that order without a map. The first invalid client is reported
+        // once the ids are known to be unique, as after a check of ids alone.
+        let mut invalid = None;
+        let in_order = clients.iter().enumerate().all(|(i, c)| {
+            let ordered = i == 0 || clients[i - 1].id < c.id;
+            if ordered && invalid.is_none() {
+                invalid = self.check_client(c).err();
             }
-        }
-        let mut rank = vec![0usize; clients.len()];
-        for (r, &i) in order.iter().enumerate() {
-            rank[i] = r;
-        }
-        let by_id: HashMap<&str, usize> = clients
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), rank[i]))
-            .collect();
-        for &i in &order {
-            self.check_client(&clients[i])?;
-        }
+            ordered
+        });
+        let order: Vec<usize> = if in_order {
+            if let Some(e) = invalid {
+                return Err(e);
+            }
+            (0..clients.len()).collect()
+        } else {
+            let mut order: Vec<usize> = (0..clients.len()).collect();
+            order.sort_unstable_by(|a, b| clients[*a].id.cmp(&clients[*b].id));
+            for w in order.windows(2) {
+                if clients[w[0]].id == clients[w[1]].id {
+                    return Err(ValidationError::DuplicateId {
+                        kind: "client",
+                        id: clients[w[0]].id.to_string(),
+                    });
+                }
+            }
+            for &i in &order {
+                self.check_client(&clients[i])?;
+            }
+            order
+        };
 
         // Client by client, while its items are at hand: in id order, every id once in the
         // whole input, every item valid. The first invalid item is reported once every id is
@@ -1019,12 +1029,22 @@ impl Planner {
         // Hosts often list items client by client, in id order, clients in id order too:
         // then items are planned in the order they came, noted in the one pass that finds
         // their clients.
-        let (bucket, starts) = if in_planning_order(items, &by_id, &mut bucket, &mut starts, &mut seen) {
+        let cursor = ClientCursor::new(clients, &order);
+        let (bucket, starts) = if in_planning_order(items, cursor, &mut bucket, &mut starts, &mut seen) {
             starts.resize(clients.len() + 1, items.len());
             (bucket, starts)
         } else {
             seen.clear();
             drop((bucket, starts));
+            let mut rank = vec![0usize; clients.len()];
+            for (r, &i) in order.iter().enumerate() {
+                rank[i] = r;
+            }
+            let by_id: HashMap<&str, usize> = clients
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.id.as_str(), rank[i]))
+                .collect();
             let (mut bucket, starts) = bucket_by_client(clients.len(), items, &by_id)?;
             for c in 0..clients.len() {
                 let run = &mut bucket[starts[c]..starts[c + 1]];
@@ -1039,7 +1059,6 @@ impl Planner {
             }
             (bucket, starts)
         };
-        drop(by_id);
         let Noted {
             mut item_seq,
             ids,
@@ -2165,10 +2184,59 @@ impl<'m, 'a> ClientRanks<'m, 'a> {
         self.run = Some((client, r));
         Some(r)
     }
+}
+
+/// Client ranks found for items listed in planning order, without a map: an item's client
+/// is the last item's or a later one, so it is looked for from there on (the next client
+/// first, as most clients have items, else by binary search over the rest).
+struct ClientCursor<'a> {
+    clients: &'a [Client],
+    /// Client positions in id order.
+    order: &'a [usize],
+    /// The rank of the client of the item read last.
+    at: Option<usize>,
+}
+
+impl<'a> ClientCursor<'a> {
+    fn new(clients: &'a [Client], order: &'a [usize]) -> Self {
+        ClientCursor {
+            clients,
+            order,
+            at: None,
+        }
+    }
+
+    fn id(&self, rank: usize) -> Option<&'a ClientId> {
+        let i = *self.order.get(rank)?;
+        self.clients.get(i).map(|c| &c.id)
+    }
+
+    /// The rank of `client` if it is the last item's client or a later one (then it becomes
+    /// the current one); `None` if it is unknown or an earlier one.
+    fn of(&mut self, client: &ClientId) -> Option<usize> {
+        let from = match self.at {
+            Some(r) if self.id(r) == Some(client) => return Some(r),
+            Some(r) => r + 1,
+            None => 0,
+        };
+        let r = if self.id(from) == Some(client) {
+            from
+        } else {
+            let rest = self.order.get(from..)?;
+            let k = rest.partition_point(|&i| self.clients.get(i).is_some_and(|c| &c.id < client));
+            let r = from + k;
+            if self.id(r) != Some(client) {
+                return None;
+            }
+            r
+        };
+        self.at = Some(r);
+        Some(r)
+    }
 
     /// The rank of the client of the item read last.
     fn current(&self) -> Option<usize> {
-        self.run.map(|(_, r)| r)
+        self.at
     }
 }
 
@@ -2179,29 +2247,26 @@ impl<'m, 'a> ClientRanks<'m, 'a> {
 /// Items of unknown clients are left to [`bucket_by_client`], which reports them.
 fn in_planning_order<'a>(
     items: &'a [Item],
-    by_id: &HashMap<&'a str, usize>,
+    mut ranks: ClientCursor<'_>,
     bucket: &mut Vec<u32>,
     starts: &mut Vec<usize>,
     seen: &mut Noted<'a>,
 ) -> bool {
-    let mut ranks = ClientRanks::new(by_id);
     let mut last: Option<&Item> = None;
     for (i, it) in items.iter().enumerate() {
         let current = ranks.current();
+        // An unknown client, or an earlier one than the last.
         let Some(r) = ranks.of(&it.client) else {
             return false;
         };
-        match current {
+        if current == Some(r) {
             // The same client: ids in order.
-            Some(c) if c == r => {
-                if last.is_some_and(|l| l.id > it.id) {
-                    return false;
-                }
+            if last.is_some_and(|l| l.id > it.id) {
+                return false;
             }
-            // An earlier client than the last.
-            Some(c) if c > r => return false,
+        } else {
             // A later one: the clients between have no items.
-            _ => starts.resize(r + 1, i),
+            starts.resize(r + 1, i);
         }
         last = Some(it);
         // Fits: `check_count` refused more items than 32 bits count.
