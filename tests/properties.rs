@@ -342,7 +342,7 @@ proptest! {
         let mut reversed = v.clone();
         reversed.items = runs.into_iter().rev().flatten().collect();
         prop_assert_eq!(&a, &serde_json::to_string(&plan(&reversed)).unwrap());
-        // Listed item by item, as a store ordered by item gives it (one lookup per run).
+        // Listed item by item, as a store ordered by item gives it.
         v.history.sort_by(|x, y| x.items.first().map(|i| &i.item).cmp(&y.items.first().map(|i| &i.item)));
         prop_assert_eq!(a, serde_json::to_string(&plan(&v)).unwrap());
     }
