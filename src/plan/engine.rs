@@ -275,9 +275,6 @@ enum HistRule {
     Unknown,
 }
 
-/// How many history items are looked up at once.
-const LOOKUPS: usize = 16;
-
 /// History indexed by item without an allocation per item: the entries of the item planned
 /// `k`-th are `refs[start[k]..start[k + 1]]`, so the planner reads history in the order it
 /// plans, one run after another, whatever order the history came in.
@@ -1129,7 +1126,7 @@ impl Planner {
         // of the lookups; each id is read there first).
         let mut views: Vec<HistRef> = Vec::with_capacity(history.len());
         let mut seqs: Vec<u32> = Vec::with_capacity(history.len());
-        let mut batch: Vec<&str> = Vec::with_capacity(LOOKUPS);
+        let mut batch: Vec<&str> = Vec::with_capacity(crate::plan::places::BATCH);
         // Hosts often list history client by client: a run of one client needs one lookup.
         let mut run: Option<(&str, DateTime<Utc>)> = None;
         let mut last_rule: Option<(&str, HistRule)> = None;
@@ -1184,7 +1181,7 @@ impl Planner {
             for hi in &h.items {
                 views.push(HistRef::new(rule, hi.occurrence, h.sent_at, entry));
                 batch.push(hi.item.as_str());
-                if batch.len() == LOOKUPS {
+                if batch.len() == crate::plan::places::BATCH {
                     find(&batch, &mut seqs);
                     batch.clear();
                 }

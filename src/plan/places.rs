@@ -24,6 +24,9 @@ struct Slot {
 
 const EMPTY: Slot = Slot { tag: 0, place: 0 };
 
+/// How many lookups go at once, each step for all of them (see [`Places::get_all`]).
+pub(crate) const BATCH: usize = 16;
+
 impl Places {
     /// A table for `n` ids.
     pub(crate) fn with_capacity(n: usize) -> Self {
@@ -78,12 +81,19 @@ impl Places {
             return;
         }
         radix_sort_high(&mut noted, self.slots.len().trailing_zeros());
-        for key in noted {
-            let (at, place) = ((key >> 32) as usize & self.mask, key as u32);
-            let tag = tags.get(place as usize).copied().unwrap_or(1);
-            match self.probe(at, tag, |p| same(id_of(p), id_of(place))) {
-                Ok(_) => dup(place),
-                Err(empty) => self.fill(empty, tag, place),
+        for batch in noted.chunks(BATCH) {
+            // The tags (read by place, at random) read for the whole batch first, so the
+            // reads overlap.
+            let mut batch_tags = [0u32; BATCH];
+            for (t, &key) in batch_tags.iter_mut().zip(batch) {
+                *t = tags.get(key as u32 as usize).copied().unwrap_or(1);
+            }
+            for (&key, &tag) in batch.iter().zip(&batch_tags) {
+                let (at, place) = ((key >> 32) as usize & self.mask, key as u32);
+                match self.probe(at, tag, |p| same(id_of(p), id_of(place))) {
+                    Ok(_) => dup(place),
+                    Err(empty) => self.fill(empty, tag, place),
+                }
             }
         }
     }
@@ -122,7 +132,6 @@ impl Places {
     /// of the ids, of a large table and of the ids it points to overlap instead of waiting
     /// for each other: one by one, a million-item table costs reads from memory per lookup.
     pub(crate) fn get_all<'a>(&self, ids: &[&str], id_of: impl Fn(u32) -> &'a str, found: &mut Vec<u32>) {
-        const BATCH: usize = 16;
         for batch in ids.chunks(BATCH) {
             let mut at = [0usize; BATCH];
             let mut tags = [0u32; BATCH];
