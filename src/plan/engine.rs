@@ -1037,16 +1037,7 @@ impl Planner {
         } else {
             seen.clear();
             drop((bucket, starts));
-            let mut rank = vec![0usize; clients.len()];
-            for (r, &i) in order.iter().enumerate() {
-                rank[i] = r;
-            }
-            let by_id: HashMap<&str, usize> = clients
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.id.as_str(), rank[i]))
-                .collect();
-            let (mut bucket, starts) = bucket_by_client(clients.len(), items, &by_id)?;
+            let (mut bucket, starts) = bucket_by_client(clients, &order, items)?;
             for c in 0..clients.len() {
                 let run = &mut bucket[starts[c]..starts[c + 1]];
                 let id = |i: &u32| &items[*i as usize].id;
@@ -2259,16 +2250,22 @@ fn in_planning_order<'a>(
     true
 }
 
-/// Item positions bucketed by their client's rank (in input order within a bucket), and
-/// where each client's bucket starts (and, last, where they end).
+/// Item positions bucketed by their client's rank (its place in `order`, the clients'
+/// positions in id order; in input order within a bucket), and where each client's bucket
+/// starts (and, last, where they end).
 fn bucket_by_client(
-    clients: usize,
+    clients: &[Client],
+    order: &[usize],
     items: &[Item],
-    by_id: &HashMap<&str, usize>,
 ) -> Result<(Vec<u32>, Vec<usize>), ValidationError> {
+    let mut by_id: HashMap<&str, usize> = HashMap::default();
+    by_id.reserve(clients.len());
+    for (r, &i) in order.iter().enumerate() {
+        by_id.insert(clients[i].id.as_str(), r);
+    }
     let mut item_rank: Vec<u32> = Vec::with_capacity(items.len());
     let mut unknown: Option<&Item> = None;
-    let mut ranks = ClientRanks::new(by_id);
+    let mut ranks = ClientRanks::new(&by_id);
     for it in items {
         match ranks.of(&it.client) {
             Some(r) => {
@@ -2289,11 +2286,11 @@ fn bucket_by_client(
             client: it.client.to_string(),
         });
     }
-    let mut starts = vec![0usize; clients + 1];
+    let mut starts = vec![0usize; clients.len() + 1];
     for &r in &item_rank {
         starts[r as usize + 1] += 1;
     }
-    for i in 0..clients {
+    for i in 0..clients.len() {
         starts[i + 1] += starts[i];
     }
     let mut fill = starts.clone();
@@ -2420,7 +2417,6 @@ struct SweepBufs {
     members: Vec<usize>,
 }
 
-/// Each id's place in the order `cmp` gives ids; equal ids share a place.
 /// `views` put in the order of their places (`seqs`, one each; `u32::MAX`: left out), each
 /// place's in the order they came, where `counts` says each place's run starts (and, last,
 /// where they end).
@@ -2439,6 +2435,7 @@ fn by_place(views: &[HistRef], seqs: &[u32], counts: &[u32]) -> Vec<HistRef> {
     out
 }
 
+/// Each id's place in the order `cmp` gives ids; equal ids share a place.
 fn ranks_by(ids: &[RuleId], cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> Vec<u16> {
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_by(|&a, &b| cmp(ids[a].as_str(), ids[b].as_str()));
