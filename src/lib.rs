@@ -74,6 +74,12 @@
 //! - Catch-up: when `now` is past several unsent stages of an item, only the latest is
 //!   sent, once; the others are superseded. A "due soon" reminder is never sent on or after
 //!   the due date. Repeats are spaced from the last actual send.
+//! - Missed sends go at the next tick: an event whose send instant passed unsent (the host
+//!   was down, or ticked before the client's send time) is due at the next plan whose local
+//!   date is a working day, whatever the hour. It is never moved to a later send instant; it
+//!   keeps the `send_on` and `send_at` it was meant for, and its explanation says so. A host
+//!   ticking once a day at any hour sends each event at the first tick on a working day at
+//!   or after its send instant.
 //! - Stops: nothing is planned for items that are paid, cancelled, void, drafts, completed,
 //!   paused, excluded for their client, older than the collection start, or whose rule
 //!   reached its count. Every such case within the window is explained in

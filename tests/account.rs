@@ -404,7 +404,7 @@ fn standing_thresholds_per_client_and_the_plan_exposes_it() {
     assert_eq!(
         keys,
         [
-            ("closing-soon/strict/2026-03-06", d(2026, 3, 8)),
+            ("closing-soon/strict/2026-03-06", d(2026, 3, 6)),
             ("closed/strict/2026-03-11", d(2026, 3, 11)),
             ("closing-soon/lax/2026-03-31", d(2026, 3, 31)),
             ("closed/lax/2026-04-30", d(2026, 4, 30)),

@@ -371,7 +371,9 @@ fn outage_of_ten_days_sends_only_the_latest_stage_once() {
     assert_eq!(plan.due().len(), 1);
     let e = &plan.due()[0];
     assert_eq!(e.key.as_str(), "overdue/F-10/1");
-    assert_eq!(e.send_on, d(2026, 4, 5), "a catch-up goes today");
+    // It goes now (it is due) and keeps the day and instant it was meant to go.
+    assert_eq!(e.send_on, d(2026, 4, 4), "a catch-up keeps its day");
+    assert_eq!(e.send_at, utc(2026, 4, 4, 12, 0));
     assert!(e.why.adjustments.contains(&Adjustment::CatchUp {
         scheduled_on: d(2026, 4, 4)
     }));

@@ -148,15 +148,25 @@ fn roles_mask(own: &[ContactRole], ro: Option<&crate::policy::RuleOverride>, cli
         .unwrap_or(0)
 }
 
+/// When a client-level event goes.
+struct Placed {
+    /// The local day it goes.
+    goes_on: NaiveDate,
+    /// At which instant.
+    send: SendAt,
+    adjustments: SmallList<Adjustment>,
+}
+
 struct Notice {
     rule: u16,
     stage: Stage,
     nominal: NaiveDate,
-    send_on: NaiveDate,
+    /// The day it was to go.
+    scheduled: NaiveDate,
+    placed: Placed,
     items: Members,
     mask: u8,
     info: AccountInfo,
-    adjustments: SmallList<Adjustment>,
 }
 
 impl Planner {
@@ -173,10 +183,11 @@ impl Planner {
     fn emit(&self, cx: &ClientCtx<'_>, n: Notice, plan: &mut Schedule<'_>) {
         let info = u32::try_from(plan.tables.infos.len()).unwrap_or(u32::MAX);
         plan.tables.infos.push(n.info);
+        let (send_on, send_at) = cx.placed(n.placed.goes_on, n.scheduled, n.placed.send);
         let event = EvRec {
             key: notice_key(cx, n.rule, n.nominal),
-            send_at: cx.instant(n.send_on),
-            send_on: n.send_on,
+            send_at,
+            send_on,
             anchor_on: n.nominal,
             nominal_on: n.nominal,
             client: cx.index,
@@ -187,39 +198,44 @@ impl Planner {
             stage: n.stage,
             mask: n.mask,
             members: n.items,
-            adjustments: plan.tables.adjusted(|a| a.extend_from_slice(&n.adjustments)),
+            adjustments: plan
+                .tables
+                .adjusted(|a| a.extend_from_slice(&n.placed.adjustments)),
             info,
         };
-        if event.send_on < cx.first_future {
-            plan.due.push(event);
-        } else {
-            plan.upcoming.push(event);
-        }
+        cx.list(event, &mut plan.due, &mut plan.upcoming);
     }
 
-    /// The day a client-level event due on `scheduled` goes: then, or today if that is gone
-    /// (catch-up), moved off non-working days.
-    fn client_send_day(
-        &self,
-        cx: &ClientCtx<'_>,
-        scheduled: NaiveDate,
-    ) -> (NaiveDate, SmallList<Adjustment>) {
+    /// When a client-level event due on `scheduled` (a working day) goes: then, at the send
+    /// time; or, if that instant is gone unsent, at the first plan on a working day: now, if
+    /// today is one (the event keeps its day and instant), else from the start of the next.
+    fn client_send_day(&self, cx: &ClientCtx<'_>, scheduled: NaiveDate) -> Placed {
         let mut adjustments = SmallList::new();
-        let mut day = scheduled;
-        if scheduled < cx.today {
-            adjustments.push(Adjustment::CatchUp {
-                scheduled_on: scheduled,
-            });
-            day = cx.today;
+        if scheduled >= cx.today {
+            return Placed {
+                goes_on: scheduled,
+                send: SendAt::SendTime,
+                adjustments,
+            };
         }
-        let shifted = self.calendar.shift(day, Shift::Later).unwrap_or(day);
-        if shifted != day {
+        adjustments.push(Adjustment::CatchUp {
+            scheduled_on: scheduled,
+        });
+        let goes_on = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
+        let send = if goes_on == cx.today {
+            SendAt::Missed
+        } else {
             adjustments.push(Adjustment::MovedOffNonWorkingDay {
-                from: day,
-                to: shifted,
+                from: cx.today,
+                to: goes_on,
             });
+            SendAt::DayStart
+        };
+        Placed {
+            goes_on,
+            send,
+            adjustments,
         }
-        (shifted, adjustments)
     }
 
     pub(super) fn plan_statements<'h>(
@@ -326,7 +342,8 @@ impl Planner {
     ) {
         let key = notice_key(cx, rule, date);
         let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
-        let (send_on, adjustments) = self.client_send_day(cx, scheduled);
+        let placed = self.client_send_day(cx, scheduled);
+        let send_on = placed.goes_on;
         if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
             // Explained on the day it was due, so a blocked client is not explained daily.
             if cx.in_window(scheduled) {
@@ -358,11 +375,11 @@ impl Planner {
                 rule,
                 stage,
                 nominal: date,
-                send_on,
+                scheduled,
+                placed,
                 items,
                 mask,
                 info: AccountInfo::Statement(date, st.overdue_only),
-                adjustments,
             },
             plan,
         );
@@ -451,7 +468,8 @@ impl Planner {
                 }
                 continue;
             }
-            let (send_on, adjustments) = self.client_send_day(cx, scheduled);
+            let placed = self.client_send_day(cx, scheduled);
+            let send_on = placed.goes_on;
             let mask = roles_mask(&sr.roles, ro, client);
             let block = if o.reminders == Some(false) {
                 Some(Reason::ClientRemindersOff)
@@ -486,7 +504,8 @@ impl Planner {
                         Stage::ClosingSoon
                     },
                     nominal: entered,
-                    send_on,
+                    scheduled,
+                    placed,
                     items,
                     mask,
                     info: AccountInfo::Standing {
@@ -496,7 +515,6 @@ impl Planner {
                         closing_soon_after_days: closing_soon,
                         closed_after_days: closed,
                     },
-                    adjustments,
                 },
                 plan,
             );

@@ -133,14 +133,28 @@ struct Cand {
     nominal: NaiveDate,
     /// The local day it goes (never before today).
     date: NaiveDate,
-    /// The day it was due to go: `date`, or an earlier day for a catch-up.
+    /// The day it was to go had every plan run at its send time: `date`, or an earlier day
+    /// whose send instant is gone (a catch-up).
     scheduled: NaiveDate,
     /// Spaced after a manual send on that day (the first adjustment).
     spaced_after: Option<NaiveDate>,
-    /// Caught up from `scheduled` (the adjustment after spacing).
-    caught_up: bool,
-    /// The moves after those: off non-working days, past pauses, deferrals.
+    /// At which instant of `date` it goes.
+    send: SendAt,
+    /// The moves after spacing: off non-working days, past pauses, deferrals, a catch-up.
     moves: SmallList<Adjustment>,
+}
+
+/// The instant of its day an event goes at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SendAt {
+    /// At the send time of its day.
+    SendTime,
+    /// Its send instant (on `scheduled`) is gone and today is a working day: now. The event
+    /// keeps that instant and day.
+    Missed,
+    /// Its send instant is gone and today is not a working day: at the first plan of the
+    /// next working day, whatever the hour (from the start of that day).
+    DayStart,
 }
 
 impl Cand {
@@ -148,11 +162,6 @@ impl Cand {
     fn adjustments_into(&self, list: &mut Vec<Adjustment>) {
         if let Some(manual_on) = self.spaced_after {
             list.push(Adjustment::SpacedAfterManualSend { manual_on });
-        }
-        if self.caught_up {
-            list.push(Adjustment::CatchUp {
-                scheduled_on: self.scheduled,
-            });
         }
         list.extend_from_slice(&self.moves);
     }
@@ -194,6 +203,9 @@ struct ClientCtx<'a> {
     inputs: Inputs<'a>,
     tz: TimeZone,
     send_time: NaiveTime,
+    now: DateTime<Utc>,
+    /// The horizon's end.
+    end: DateTime<Utc>,
     today: NaiveDate,
     first_future: NaiveDate,
     end_date: NaiveDate,
@@ -207,6 +219,34 @@ struct ClientCtx<'a> {
 impl ClientCtx<'_> {
     fn in_window(&self, d: NaiveDate) -> bool {
         d >= self.window_start && d <= self.end_date
+    }
+
+    /// The date and instant an event that goes on `goes_on` carries (see [`SendAt`]); it is
+    /// due when that instant is not after `now`.
+    fn placed(&self, goes_on: NaiveDate, scheduled: NaiveDate, send: SendAt) -> (NaiveDate, DateTime<Utc>) {
+        match send {
+            SendAt::SendTime => (goes_on, self.instant(goes_on)),
+            SendAt::Missed => (scheduled, self.instant(scheduled)),
+            SendAt::DayStart => (goes_on, local_instant(self.tz, goes_on, NaiveTime::MIN)),
+        }
+    }
+
+    /// Lists an event as due (its instant has come), or as upcoming within the horizon.
+    fn list(&self, event: EvRec, due: &mut Records<EvRec>, upcoming: &mut Records<EvRec>) {
+        if event.send_at <= self.now {
+            due.push(event);
+        } else if event.send_at <= self.end {
+            upcoming.push(event);
+        }
+    }
+
+    /// Whether a candidate that goes today or later is due now.
+    fn is_due(&self, c: &Cand) -> bool {
+        match c.send {
+            SendAt::SendTime => c.date < self.first_future,
+            SendAt::Missed => true,
+            SendAt::DayStart => false,
+        }
     }
 
     /// The instant of the send time on `date` in the client's zone.
@@ -1233,6 +1273,8 @@ impl Planner {
             inputs,
             tz,
             send_time,
+            now,
+            end,
             today,
             first_future,
             end_date,
@@ -1484,13 +1526,16 @@ impl Planner {
                     .iter()
                     .take_while(|&&n| scratch.slots[n].item == item)
                     .count();
-                // Latest stage per item wins: highest nominal date, then later rule.
+                // Latest stage per item wins: of those due now if any (a stage whose send time
+                // today is still to come does not hold back one that is due), the highest
+                // nominal date, then the later rule.
                 let winner = batch[i..j]
                     .iter()
                     .copied()
                     .max_by_key(|&s| {
                         let sl = &scratch.slots[s];
-                        (sl.cand.as_ref().map(|c| c.nominal), sl.rule)
+                        let c = sl.cand.as_ref();
+                        (c.map(|c| cx.is_due(c)), c.map(|c| c.nominal), sl.rule)
                     })
                     .unwrap_or(batch[i]);
                 losers.extend(batch[i..j].iter().filter(|&&s| s != winner).map(|&s| (s, winner)));
@@ -1586,11 +1631,7 @@ impl Planner {
                     }
                     let event = self.build_event(cx, ctxs, &scratch.slots, members, key, tables);
                     *last_client_send = Some(day);
-                    if event.send_on < cx.first_future {
-                        plan.due.push(event);
-                    } else {
-                        plan.upcoming.push(event);
-                    }
+                    cx.list(event, &mut plan.due, &mut plan.upcoming);
                 }
                 for &s in members.iter() {
                     let li = scratch.slots[s].item;
@@ -1827,7 +1868,6 @@ impl Planner {
                 slot.last_rule = slot.last_rule.max(Some(s.date));
                 continue;
             }
-            let mut adjustments = SmallList::new();
             let mut spaced_after = None;
             let mut date = nominal;
             if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
@@ -1852,16 +1892,22 @@ impl Planner {
                     date,
                     scheduled: date,
                     spaced_after,
-                    caught_up: false,
+                    send: SendAt::SendTime,
                     moves: SmallList::new(),
                 });
             }
-            let mut dir = if before_due { Shift::Earlier } else { Shift::Later };
-            // Catch-up: a day already gone goes today instead (then the calendar, pauses and
-            // the gap apply to today), unless it is a "due soon" now too late or it expired.
-            let scheduled = self.calendar.shift(date, dir)?;
-            let mut caught_up = None;
+            let dir = if before_due { Shift::Earlier } else { Shift::Later };
+            // The day it goes had every plan run at its send time: off non-working days,
+            // past pauses and the client's gap.
+            let mut moves = SmallList::new();
+            let (scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, out.as_deref_mut())?;
+            let mut date = scheduled;
+            let mut caught_up = false;
+            let mut held = false;
             if scheduled < cx.today {
+                // Its send instant is gone and it was not sent (an outage, or a tick before the
+                // send time): it goes at the first plan on a working day, today's if today is
+                // one, unless it is a "due soon" now too late or it expired.
                 if let (true, Some(due)) = (before_due, it.due) {
                     if cx.today >= due {
                         if let Some(out) = out.as_deref_mut() {
@@ -1899,67 +1945,19 @@ impl Planner {
                         continue;
                     }
                 }
-                caught_up = Some(scheduled);
-                date = cx.today;
-                dir = Shift::Later;
-            }
-            let mut stable = false;
-            for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
-                let shifted = self.calendar.shift(date, dir)?;
-                if shifted != date {
-                    adjustments.push(Adjustment::MovedOffNonWorkingDay {
-                        from: date,
-                        to: shifted,
-                    });
-                    date = shifted;
-                }
-                if let Some(nb) = slot.not_before {
-                    if date < nb {
-                        adjustments.push(Adjustment::Deferred {
-                            gap_days: cx.gap,
-                            from: date,
-                        });
-                        date = nb;
-                        dir = Shift::Later;
-                        continue;
-                    }
-                }
-                if rule.anchor != Anchor::Paid {
-                    if let Some((at, p)) = active_pause(item, cx.client, date) {
-                        match p.until {
-                            None => {
-                                if let Some(out) = out.as_deref_mut() {
-                                    if cx.in_window(date) {
-                                        out.push(suppressed(
-                                            cx,
-                                            it,
-                                            slot.rule,
-                                            slot.next_occ,
-                                            date,
-                                            Reason::Paused(at),
-                                        ));
-                                    }
-                                }
-                                return None;
-                            }
-                            Some(until) => {
-                                adjustments.push(Adjustment::Paused {
-                                    pause: p.kind,
-                                    until,
-                                    from: date,
-                                });
-                                date = add_days(until, 1)?;
-                                dir = Shift::Later;
-                                continue;
-                            }
-                        }
-                    }
-                }
-                stable = true;
-                break;
-            }
-            if !stable {
-                return None;
+                moves.push(Adjustment::CatchUp {
+                    scheduled_on: scheduled,
+                });
+                caught_up = true;
+                (date, held) = self.resolve_day(
+                    cx,
+                    it,
+                    slot,
+                    cx.today,
+                    Shift::Later,
+                    &mut moves,
+                    out.as_deref_mut(),
+                )?;
             }
             if before_due && it.due.is_some_and(|d| date >= d) {
                 if let (Some(out), Some(due)) = (out.as_deref_mut(), it.due) {
@@ -1980,12 +1978,94 @@ impl Planner {
             return Some(Cand {
                 nominal,
                 date,
-                scheduled: caught_up.unwrap_or(date),
+                scheduled,
                 spaced_after,
-                caught_up: caught_up.is_some(),
-                moves: adjustments,
+                send: if !caught_up || held {
+                    SendAt::SendTime
+                } else if date == cx.today {
+                    SendAt::Missed
+                } else {
+                    SendAt::DayStart
+                },
+                moves,
             });
         }
+    }
+
+    /// The day a reminder meant for `date` goes: moved off non-working days (in direction
+    /// `dir`), past the client's gap and past pauses with an end, each move added to `moves`;
+    /// and whether a pause or the gap moved it (then it goes at the send time of that day).
+    /// `None` when a pause without end holds it (reported to `out`) or no day is found.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_day(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        mut date: NaiveDate,
+        mut dir: Shift,
+        moves: &mut SmallList<Adjustment>,
+        out: Option<&mut Records<SupRec>>,
+    ) -> Option<(NaiveDate, bool)> {
+        let rule = &self.rules[slot.rule];
+        let item = it.item;
+        let mut held = false;
+        for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
+            let shifted = self.calendar.shift(date, dir)?;
+            if shifted != date {
+                moves.push(Adjustment::MovedOffNonWorkingDay {
+                    from: date,
+                    to: shifted,
+                });
+                date = shifted;
+            }
+            if let Some(nb) = slot.not_before {
+                if date < nb {
+                    moves.push(Adjustment::Deferred {
+                        gap_days: cx.gap,
+                        from: date,
+                    });
+                    date = nb;
+                    dir = Shift::Later;
+                    held = true;
+                    continue;
+                }
+            }
+            if rule.anchor != Anchor::Paid {
+                if let Some((at, p)) = active_pause(item, cx.client, date) {
+                    match p.until {
+                        None => {
+                            if let Some(out) = out {
+                                if cx.in_window(date) {
+                                    out.push(suppressed(
+                                        cx,
+                                        it,
+                                        slot.rule,
+                                        slot.next_occ,
+                                        date,
+                                        Reason::Paused(at),
+                                    ));
+                                }
+                            }
+                            return None;
+                        }
+                        Some(until) => {
+                            moves.push(Adjustment::Paused {
+                                pause: p.kind,
+                                until,
+                                from: date,
+                            });
+                            date = add_days(until, 1)?;
+                            dir = Shift::Later;
+                            held = true;
+                            continue;
+                        }
+                    }
+                }
+            }
+            return Some((date, held));
+        }
+        None
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -2033,8 +2113,12 @@ impl Planner {
         let first = &slots[members[0]];
         let rule = &self.rules[first.rule];
         let fc = first.cand.as_ref();
-        let scheduled = fc.map_or(cx.today, |c| c.date);
-        let nominal = fc.map_or(scheduled, |c| c.nominal);
+        let day = fc.map_or(cx.today, |c| c.date);
+        let nominal = fc.map_or(day, |c| c.nominal);
+        let (send_on, send_at) = fc.map_or_else(
+            || (day, cx.instant(day)),
+            |c| cx.placed(c.date, c.scheduled, c.send),
+        );
         let members_ref = if let [one] = members {
             Members::one(ctxs[slots[*one].item].index)
         } else {
@@ -2049,8 +2133,8 @@ impl Planner {
         let first_ctx = &ctxs[first.item];
         EvRec {
             key,
-            send_at: cx.instant(scheduled),
-            send_on: scheduled,
+            send_at,
+            send_on,
             anchor_on: first.anchor_on,
             nominal_on: nominal,
             client: cx.index,
@@ -2058,7 +2142,7 @@ impl Planner {
             count: first.count,
             offset_days: first.offset,
             rule: rule_ref(first.rule),
-            stage: stage_of(rule.anchor, scheduled, first_ctx.due),
+            stage: stage_of(rule.anchor, day, first_ctx.due),
             mask: first.roles_mask,
             members: members_ref,
             // The candidate's adjustments go into the event.
@@ -2342,7 +2426,7 @@ struct ClientDays {
     today_at: DateTime<Utc>,
     /// The first day whose send instant is after `now`.
     first_future: NaiveDate,
-    /// The last day whose send instant is within the horizon.
+    /// The last day whose send instant is within the horizon, or today.
     end_date: NaiveDate,
 }
 
@@ -2370,7 +2454,9 @@ impl DaysMemo {
         };
         let mut end_date = tz.local_date(end);
         if local_instant(tz, end_date, send_time) > end {
-            end_date = add_days(end_date, -1).unwrap_or(end_date);
+            // Today's send instant may be past the horizon, but not today itself: what was
+            // missed goes today.
+            end_date = add_days(end_date, -1).unwrap_or(end_date).max(today);
         }
         let days = ClientDays {
             tz,

@@ -115,7 +115,8 @@ pub enum Adjustment {
         /// The manual send's local date.
         manual_on: NaiveDate,
     },
-    /// It was due while nothing was sent (an outage): it goes now, once.
+    /// Its send instant passed while nothing was sent (an outage, or a tick before the send
+    /// time): it goes at the next plan on a working day, once.
     CatchUp {
         /// The day it was scheduled for.
         scheduled_on: NaiveDate,
@@ -178,8 +179,16 @@ fn is_false(b: &bool) -> bool {
 /// A reminder to send: to whom, about what, when, and why.
 ///
 /// `send_on` is the local date in the client's time zone and `send_at` the UTC instant of the
-/// send time on that date. An event in [`Plan::due`](crate::Plan::due) is to be sent now,
-/// even if `send_at` is in the past (catch-up after an outage).
+/// send time on that date. An event is due ([`Plan::due`](crate::Plan::due)) once `send_at`
+/// has come, and is to be sent then.
+///
+/// A send instant that passed unsent (the host was down, or ticked before the send time) is
+/// not moved to a later instant: the event is due at the next plan whose local date is a
+/// working day, whatever the hour, and keeps the `send_on` and `send_at` it was meant for;
+/// its explanation says so ([`Adjustment::CatchUp`]). Planned on a non-working day, it is
+/// upcoming on the next working day, with `send_at` the first instant of that day. Catch-up
+/// still sends only the latest stage of an item, never a "due soon" reminder on or after the
+/// due date, and spaces repeats from the day of the actual send.
 ///
 /// [`Event::explain`] says why it fires in a sentence; the serialized event carries that
 /// sentence as `why.text`.

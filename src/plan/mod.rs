@@ -86,7 +86,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Events to send now (their send instant has come).
+    /// Events to send now: their send instant has come (and, for one that passed unsent,
+    /// today is a working day in the client's zone).
     #[must_use]
     pub fn due(&self) -> Listing<'_, Event> {
         Listing::new(&self.due)
