@@ -132,10 +132,18 @@ impl ManualClock {
         });
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`: to the end of time at most (a negative `by` does
+    /// not move it).
     pub fn advance(&self, by: chrono::Duration) {
-        let now = self.now() + by;
-        self.set(now);
+        let now = self.now();
+        self.set(
+            now.checked_add_signed(by)
+                .unwrap_or(if by < chrono::Duration::zero() {
+                    now
+                } else {
+                    DateTime::<Utc>::MAX_UTC
+                }),
+        );
     }
 }
 

@@ -339,11 +339,12 @@ impl Dispatcher {
         now: DateTime<Utc>,
     ) -> Result<Outcome, DispatchError> {
         let key = event.key.clone();
+        // A lease longer than chrono's durations never runs out: never reclaimed.
         let lease = match self.options.guarantee {
             Guarantee::AtMostOnce => None,
-            Guarantee::AtLeastOnce { lease_secs } => Some(chrono::Duration::seconds(
-                i64::try_from(lease_secs).unwrap_or(i64::MAX),
-            )),
+            Guarantee::AtLeastOnce { lease_secs } => i64::try_from(lease_secs)
+                .ok()
+                .and_then(chrono::Duration::try_seconds),
         };
         let attempt = match self.store.claim(&key, now, lease).await? {
             Claim::Granted { attempt } => attempt,

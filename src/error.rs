@@ -257,6 +257,16 @@ pub enum ValidationError {
     /// A business calendar where every weekday is non-working.
     #[error("calendar: every weekday is non-working, so no reminder could ever be sent")]
     NoWorkingDay,
+    /// A number past its documented limit ([`crate::limits`]).
+    #[error("{field} {value} is over the limit of {max}")]
+    OverLimit {
+        /// Whose field (`rule overdue: count`).
+        field: String,
+        /// The value given.
+        value: String,
+        /// The limit.
+        max: String,
+    },
     /// A time value that cannot be used (a horizon out of range, a date past the calendar).
     #[error("{field}: value {value} is out of range")]
     OutOfRange {

@@ -86,6 +86,10 @@
 //!   [`Plan::suppressed`].
 //! - Idempotency: every event has a stable [`EventKey`]; a key in history is never planned
 //!   again.
+//! - Limits: horizons, counts, spacings, gaps and offsets have documented limits
+//!   ([`limits`]); past them a typed [`ValidationError::OverLimit`], never a panic, a hang or
+//!   a value that silently means something else. A step past the end of the calendar means
+//!   "never" and is explained.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -94,6 +98,7 @@ mod clock;
 pub mod conformance;
 mod dispatch;
 mod error;
+pub mod limits;
 mod mailer;
 mod memory;
 mod message;

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Offset, TimeZone as _, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone as _, Utc, Weekday,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -227,21 +229,45 @@ impl<'de> Deserialize<'de> for TimeZone {
 /// assert_eq!(at.to_rfc3339(), "2026-03-29T01:30:00+00:00");
 /// # Ok::<(), dunning::ValidationError>(())
 /// ```
+///
+/// At the ends of chrono's calendar, where the local time has no UTC instant, the instant
+/// saturates to [`DateTime::<Utc>::MIN_UTC`] or [`DateTime::<Utc>::MAX_UTC`].
 #[must_use]
 pub fn local_instant(tz: TimeZone, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     let local = date.and_time(time);
+    // Past the ends of time: the end it is past.
+    let saturated = || {
+        if date.year() < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        }
+    };
+    let with = |offset: chrono::FixedOffset| {
+        local
+            .checked_sub_offset(offset)
+            .map_or_else(saturated, |utc| utc.and_utc())
+    };
+    // The offset in force at `at` (UTC), when `at` is an instant chrono holds.
+    let offset_at = |at: NaiveDateTime| {
+        (DateTime::<Utc>::MIN_UTC.naive_utc()..=DateTime::<Utc>::MAX_UTC.naive_utc())
+            .contains(&at)
+            .then(|| tz.0.offset_from_utc_datetime(&at).fix())
+    };
     match tz.0.from_local_datetime(&local) {
-        chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
-        chrono::LocalResult::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
+        chrono::LocalResult::Single(t) => with(t.offset().fix()),
+        chrono::LocalResult::Ambiguous(a, b) => with(a.offset().fix()).min(with(b.offset().fix())),
         chrono::LocalResult::None => {
             // A gap: use the offset in force a day before (no zone changes twice in a day).
-            let before = local - chrono::Duration::days(1);
-            let offset = match tz.0.from_local_datetime(&before) {
-                chrono::LocalResult::Single(t) => t.offset().fix(),
-                chrono::LocalResult::Ambiguous(a, _) => a.offset().fix(),
-                chrono::LocalResult::None => tz.0.offset_from_utc_datetime(&before).fix(),
+            let Some(before) = local.checked_sub_signed(chrono::Duration::days(1)) else {
+                return offset_at(local).map_or_else(saturated, with);
             };
-            (local - offset).and_utc()
+            let offset = match tz.0.from_local_datetime(&before) {
+                chrono::LocalResult::Single(t) => Some(t.offset().fix()),
+                chrono::LocalResult::Ambiguous(a, _) => Some(a.offset().fix()),
+                chrono::LocalResult::None => offset_at(before),
+            };
+            offset.map_or_else(saturated, with)
         }
     }
 }
@@ -411,8 +437,12 @@ impl CompiledCalendar {
             return None;
         }
         let mut d = date;
-        // Holidays are finite and some weekday works, so this ends; the bound is a guard.
-        for _ in 0..=(self.holidays.len() + 7) {
+        // Some weekday works, so every week has a working day unless a holiday takes it: a
+        // run of closed days spans at most a week per holiday, and a week more. The walk
+        // ends at the first working day, or at the end of the calendar (`None`: there is
+        // none that way).
+        let bound = self.holidays.len().saturating_add(2).saturating_mul(7);
+        for _ in 0..=bound {
             if self.is_working_day(d) {
                 return Some(d);
             }
@@ -555,6 +585,34 @@ mod tests {
         }
         assert!(!CompiledCalendar::tabled(&cals[0]).table.is_empty());
         assert!(CompiledCalendar::tabled(&cals[5]).table.is_empty());
+    }
+
+    #[test]
+    fn a_long_run_of_closed_days_is_walked_to_its_end() {
+        // Only Sundays work, and three Sundays in a row are holidays.
+        let cal = BusinessCalendar::new(
+            [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+                Weekday::Sat,
+            ],
+            [d(2026, 3, 8), d(2026, 3, 15), d(2026, 3, 22)],
+        );
+        assert_eq!(cal.shift(d(2026, 3, 2), Shift::Later), Some(d(2026, 3, 29)));
+        assert_eq!(cal.shift(d(2026, 3, 28), Shift::Earlier), Some(d(2026, 3, 1)));
+        for compiled in [CompiledCalendar::new(&cal), CompiledCalendar::tabled(&cal)] {
+            assert_eq!(compiled.shift(d(2026, 3, 9), Shift::Later), Some(d(2026, 3, 29)));
+            assert_eq!(
+                compiled.shift(d(2026, 3, 21), Shift::Earlier),
+                Some(d(2026, 3, 1))
+            );
+        }
+        // At the ends of the calendar there may be no working day that way.
+        assert_eq!(cal.shift(NaiveDate::MAX, Shift::Later), None);
+        assert_eq!(cal.shift(NaiveDate::MIN, Shift::Earlier), None);
     }
 
     #[test]

@@ -476,6 +476,21 @@ impl Item {
                 field: "reminder_count",
             });
         }
+        if self.reminder_every_days.is_some() || self.reminder_count.is_some() {
+            let owner = format!("item {}", self.id);
+            crate::limits::check_opt(
+                &owner,
+                "reminder_every_days",
+                self.reminder_every_days,
+                crate::limits::MAX_DAYS,
+            )?;
+            crate::limits::check_opt(
+                &owner,
+                "reminder_count",
+                self.reminder_count,
+                crate::limits::MAX_COUNT,
+            )?;
+        }
         if !self.pauses.is_empty() {
             // Named only where there is something to check: validating a million items
             // formats nothing.

@@ -243,7 +243,7 @@ impl ClientCtx<'_> {
     /// Whether a candidate that goes today or later is due now.
     fn is_due(&self, c: &Cand) -> bool {
         match c.send {
-            SendAt::SendTime => c.date < self.first_future,
+            SendAt::SendTime => self.instant(c.date) <= self.now,
             SendAt::Missed => true,
             SendAt::DayStart => false,
         }
@@ -554,6 +554,19 @@ impl Planner {
         if let Some(term) = o.payment_term_days {
             check_term(&format!("client {}.overrides.payment_term_days", client.id), term)?;
         }
+        let owner = format!("client {}", client.id);
+        crate::limits::check_opt(
+            &owner,
+            "overrides.min_gap_days",
+            o.min_gap_days,
+            crate::limits::MAX_DAYS,
+        )?;
+        crate::limits::check_opt(
+            &owner,
+            "overrides.closed_after_days",
+            o.closed_after_days,
+            crate::limits::MAX_DAYS,
+        )?;
         if let Some(st) = &self.policy.standing {
             if o.closing_soon_after_days.is_some() || o.closed_after_days.is_some() {
                 crate::standing::check_thresholds(
@@ -580,6 +593,12 @@ impl Planner {
                 });
             };
             let name = format!("{id} (client {})", client.id);
+            let owner = format!("client {}, rule {id}", client.id);
+            if let Some(offset) = ro.offset_days {
+                crate::limits::check_offset(&owner, "offset_days", offset)?;
+            }
+            crate::limits::check_opt(&owner, "every_days", ro.every_days, crate::limits::MAX_DAYS)?;
+            crate::limits::check_opt(&owner, "count", ro.count, crate::limits::MAX_COUNT)?;
             check_rule_shape(
                 &name,
                 ro.every_days.or(rule.every_days),
@@ -1278,7 +1297,7 @@ impl Planner {
             today,
             first_future,
             end_date,
-            window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(today),
+            window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(NaiveDate::MIN),
             gap: o.min_gap_days.unwrap_or(p.min_gap_days),
             contacts,
             last_instant: std::cell::Cell::new(Some((today, today_at))),
@@ -1385,7 +1404,7 @@ impl Planner {
                     },
                     count,
                     roles_mask: eff.roles_mask,
-                    next_occ: max_occ + 1,
+                    next_occ: max_occ.saturating_add(1),
                     last_rule,
                     last_manual,
                     not_before: None,
@@ -1578,7 +1597,8 @@ impl Planner {
                 i = j;
                 if cx.gap > 0 {
                     if let Some(l) = *last_client_send {
-                        let until = add_days(l, i64::from(cx.gap)).unwrap_or(l);
+                        // Past the end of the calendar: never again.
+                        let until = add_days(l, i64::from(cx.gap)).unwrap_or(NaiveDate::MAX);
                         if day < until {
                             for &s in members.iter() {
                                 scratch.slots[s].not_before = Some(until);
@@ -1705,7 +1725,14 @@ impl Planner {
         self.compute(cx, ictx, slot, &scratch.sends[li], keys, Some(out));
         if let Some(c) = &mut slot.cand {
             if c.date <= day {
-                c.date = add_days(day, 1).unwrap_or(day);
+                match add_days(day, 1) {
+                    Some(next) => c.date = next,
+                    // No day after the end of the calendar: never.
+                    None => {
+                        slot.cand = None;
+                        return;
+                    }
+                }
             }
             if c.date <= cx.end_date && scratch.by_slots.is_none() {
                 scratch.heap.push(Reverse((
@@ -1838,10 +1865,8 @@ impl Planner {
                 return None;
             }
             let k = i64::from(slot.next_occ - 1);
-            let nominal = add_days(
-                slot.anchor_on,
-                i64::from(slot.offset) + k * i64::from(slot.every.unwrap_or(0)),
-            )?;
+            let step = k.checked_mul(i64::from(slot.every.unwrap_or(0)))?;
+            let nominal = add_days(slot.anchor_on, i64::from(slot.offset).checked_add(step)?)?;
             // A send of another rule on or after this day supersedes this occurrence.
             if let Some(s) = sends
                 .iter()
@@ -2010,8 +2035,27 @@ impl Planner {
         let rule = &self.rules[slot.rule];
         let item = it.item;
         let mut held = false;
+        let mut out = out;
+        // No day to go on: explained on the last day it had.
+        let nowhere = |date: NaiveDate, out: Option<&mut Records<SupRec>>| {
+            if let Some(out) = out {
+                if cx.in_window(date) {
+                    out.push(suppressed(
+                        cx,
+                        it,
+                        slot.rule,
+                        slot.next_occ,
+                        date,
+                        Reason::NoDayToSend,
+                    ));
+                }
+            }
+            None
+        };
         for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
-            let shifted = self.calendar.shift(date, dir)?;
+            let Some(shifted) = self.calendar.shift(date, dir) else {
+                return nowhere(date, out);
+            };
             if shifted != date {
                 moves.push(Adjustment::MovedOffNonWorkingDay {
                     from: date,
@@ -2035,7 +2079,7 @@ impl Planner {
                 if let Some((at, p)) = active_pause(item, cx.client, date) {
                     match p.until {
                         None => {
-                            if let Some(out) = out {
+                            if let Some(out) = out.as_deref_mut() {
                                 if cx.in_window(date) {
                                     out.push(suppressed(
                                         cx,
@@ -2055,7 +2099,10 @@ impl Planner {
                                 until,
                                 from: date,
                             });
-                            date = add_days(until, 1)?;
+                            let Some(next) = add_days(until, 1) else {
+                                return nowhere(date, out);
+                            };
+                            date = next;
                             dir = Shift::Later;
                             held = true;
                             continue;

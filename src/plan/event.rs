@@ -384,6 +384,9 @@ pub enum SuppressReason {
         /// The rule's limit in days.
         days: u32,
     },
+    /// Its day, or the working day it would move to, is past the end of the calendar
+    /// (`NaiveDate::MIN` or `MAX`): it has no day to go on.
+    NoDayToSend,
 }
 
 impl Suppressed {

@@ -409,6 +409,16 @@ pub(crate) fn suppress_text(sp: &Suppressed) -> String {
         SuppressReason::NothingToList => {
             cat!(t, "statement ", *r, " of ", on, " has no item to list: not sent");
         }
+        SuppressReason::NoDayToSend => {
+            cat!(t, "rule ", *r, " for ");
+            what(t, kind, number);
+            cat!(
+                t,
+                " has no working day to go on after ",
+                on,
+                " before the end of the calendar: not sent"
+            );
+        }
         SuppressReason::Expired { days } => {
             cat!(t, "rule ", *r, " for ");
             what(t, kind, number);
@@ -443,6 +453,7 @@ fn client_suppress_text(t: &mut String, sp: &Suppressed) {
         SuppressReason::NothingToList => t.push_str("nothing to list, so no statement"),
         SuppressReason::Superseded { by } => cat!(t, "superseded by the later ", *by),
         SuppressReason::Expired { days } => cat!(t, "more than ", *days, " day(s) late: dropped"),
+        SuppressReason::NoDayToSend => t.push_str("no working day to go on before the end of the calendar"),
         other => cat!(t, format!("{other:?}")),
     }
 }

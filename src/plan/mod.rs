@@ -28,7 +28,8 @@ pub use small_list::SmallList;
 
 use records::Records;
 
-/// How far ahead a plan forecasts.
+/// How far ahead a plan forecasts: at most
+/// [`limits::MAX_HORIZON_DAYS`](crate::limits::MAX_HORIZON_DAYS) days.
 ///
 /// # Example
 /// ```
@@ -55,6 +56,12 @@ impl Horizon {
     }
 
     pub(crate) fn end(self, now: DateTime<Utc>) -> Result<DateTime<Utc>, ValidationError> {
+        crate::limits::check(
+            &"plan",
+            "horizon",
+            u64::from(self.0),
+            crate::limits::MAX_HORIZON_DAYS,
+        )?;
         now.checked_add_signed(Duration::days(i64::from(self.0)))
             .ok_or(ValidationError::OutOfRange {
                 field: "horizon",

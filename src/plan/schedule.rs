@@ -150,6 +150,7 @@ pub(crate) enum Reason {
     AlreadySent,
     NothingToList,
     Expired(u32),
+    NoDayToSend,
 }
 
 /// A suppressed entry, as the planner keeps it.
@@ -479,6 +480,7 @@ impl<'a> Inputs<'a> {
             Reason::AlreadySent => SuppressReason::AlreadySent,
             Reason::NothingToList => SuppressReason::NothingToList,
             Reason::Expired(days) => SuppressReason::Expired { days },
+            Reason::NoDayToSend => SuppressReason::NoDayToSend,
         }
     }
 

@@ -11,6 +11,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::limits;
 use crate::standing::{StandingRule, check_thresholds};
 use crate::statement::{StatementRule, compile as compile_rrule};
 use crate::time::{BusinessCalendar, TimeZone};
@@ -242,6 +243,12 @@ impl Policy {
     pub fn validate(&self) -> Result<(), ValidationError> {
         check_term("policy.payment_term_days", self.payment_term_days)?;
         self.calendar.validate()?;
+        limits::check(
+            &"policy",
+            "min_gap_days",
+            u64::from(self.min_gap_days),
+            limits::MAX_DAYS,
+        )?;
         let mut seen = HashSet::new();
         let standing_ids = self
             .standing
@@ -257,8 +264,21 @@ impl Policy {
         }
         for s in &self.statements {
             compile_rrule(s.id.as_str(), &s.rrule, s.start)?;
+            let owner = format!("statement {}", s.id);
+            limits::check_opt(
+                &owner,
+                "expires_after_days",
+                s.expires_after_days,
+                limits::MAX_DAYS,
+            )?;
         }
         if let Some(st) = &self.standing {
+            limits::check(
+                &"policy.standing",
+                "closed_after_days",
+                u64::from(st.closed_after_days),
+                limits::MAX_DAYS,
+            )?;
             check_thresholds(
                 "policy.standing",
                 st.closing_soon_after_days,
@@ -273,6 +293,16 @@ impl Policy {
                 });
             }
             check_rule_shape(rule.id.as_str(), rule.every_days, rule.count)?;
+            let owner = format!("rule {}", rule.id);
+            limits::check_offset(&owner, "offset_days", rule.offset_days)?;
+            limits::check_opt(&owner, "every_days", rule.every_days, limits::MAX_DAYS)?;
+            limits::check(&owner, "count", u64::from(rule.count), limits::MAX_COUNT)?;
+            limits::check_opt(
+                &owner,
+                "expires_after_days",
+                rule.expires_after_days,
+                limits::MAX_DAYS,
+            )?;
             if rule.offset_days < 0 && rule.anchor != Anchor::Due {
                 return Err(ValidationError::InvalidRuleField {
                     rule: rule.id.to_string(),

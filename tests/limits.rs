@@ -1,0 +1,509 @@
+//! Limits: the ends of the calendar, the largest counts, spacings, gaps and horizons, and
+//! occurrences past `u32::MAX`. Each gives a plan, a typed error or a documented saturated
+//! meaning: never a panic, a hang, or a value that silently means something else.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use common::*;
+use dunning::*;
+
+const ZONES: [&str; 5] = [
+    "UTC",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "America/Santiago",
+    "Australia/Lord_Howe",
+];
+
+#[test]
+fn local_instants_at_the_ends_of_the_calendar_saturate() {
+    for zone in ZONES {
+        for date in [NaiveDate::MIN, NaiveDate::MAX] {
+            for time in [NaiveTime::MIN, t(9, 0), t(23, 59)] {
+                let at = local_instant(tz(zone), date, time);
+                // Within chrono's instants, and on the right side of them.
+                if date == NaiveDate::MIN {
+                    assert!(at < utc(-200_000, 1, 1, 0, 0), "{zone} {date} {time}: {at}");
+                } else {
+                    assert!(at > utc(200_000, 1, 1, 0, 0), "{zone} {date} {time}: {at}");
+                }
+            }
+        }
+    }
+    // Inside the calendar nothing changes.
+    assert_eq!(
+        local_instant(tz("America/Santiago"), d(2026, 7, 1), t(9, 0)),
+        utc(2026, 7, 1, 13, 0)
+    );
+}
+
+fn extreme_policy() -> Policy {
+    Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new(
+            [chrono::Weekday::Sun],
+            [NaiveDate::MIN, NaiveDate::MAX],
+        ))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("due-soon", Anchor::Due, -(limits::MAX_DAYS as i32)))
+        .with_rule(
+            rule("overdue", Anchor::Due, limits::MAX_DAYS as i32).repeat(limits::MAX_DAYS, limits::MAX_COUNT),
+        )
+        .with_rule(Rule::pending_action("pending".parse().unwrap()))
+        .with_min_gap(limits::MAX_DAYS)
+        .with_statement(StatementRule::new(
+            "monthly".parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+            d(2026, 1, 1),
+        ))
+        .with_standing(StandingRule::new(1, limits::MAX_DAYS))
+}
+
+#[test]
+fn plans_at_the_ends_of_time_are_plans_or_typed_errors() {
+    let planner = Planner::new(&extreme_policy()).unwrap();
+    let clients: Vec<Client> = ZONES
+        .iter()
+        .enumerate()
+        .map(|(i, z)| client(&format!("c{i}"), z))
+        .collect();
+    let mut items = Vec::new();
+    for (i, c) in clients.iter().enumerate() {
+        for (j, (issued, due)) in [
+            (NaiveDate::MIN, NaiveDate::MIN),
+            (NaiveDate::MIN, NaiveDate::MAX),
+            (NaiveDate::MAX, NaiveDate::MAX),
+            (d(2026, 1, 1), NaiveDate::MAX),
+            (d(2026, 1, 1), d(2026, 2, 1)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            items.push(invoice(
+                &format!("i{i}-{j}"),
+                c.id.as_str(),
+                issued,
+                due,
+                money("1", "USD"),
+            ));
+        }
+        items.push(
+            Item::action(
+                format!("a{i}").parse().unwrap(),
+                c.id.clone(),
+                ItemKind::Form,
+                NaiveDate::MAX,
+            )
+            .with_pause(Pause::new(PauseKind::Hold, "to the end").until(NaiveDate::MAX)),
+        );
+    }
+    let history = vec![HistoryEntry {
+        key: "overdue/i0-4/7".into(),
+        rule: Some("overdue".parse().unwrap()),
+        client: "c0".parse().unwrap(),
+        items: vec![HistoryItem {
+            item: "i0-4".parse().unwrap(),
+            occurrence: 7,
+        }],
+        sent_at: DateTime::<Utc>::MAX_UTC,
+    }];
+    for now in [
+        DateTime::<Utc>::MIN_UTC,
+        DateTime::<Utc>::MIN_UTC + Duration::days(1),
+        utc(2026, 3, 1, 12, 0),
+        DateTime::<Utc>::MAX_UTC - Duration::days(1),
+        DateTime::<Utc>::MAX_UTC,
+    ] {
+        for horizon in [0, 1, 30, limits::MAX_HORIZON_DAYS] {
+            match planner.plan(&clients, &items, &history, now, Horizon::days(horizon)) {
+                Ok(plan) => {
+                    for e in plan.due().iter() {
+                        assert!(e.send_at <= now);
+                    }
+                    let json = serde_json::to_string(&plan).unwrap();
+                    assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), plan);
+                }
+                Err(ValidationError::OutOfRange { field, .. }) => {
+                    assert_eq!(field, "horizon", "{now} + {horizon} days");
+                    assert!(now > utc(200_000, 1, 1, 0, 0), "{now} + {horizon} days refused");
+                }
+                Err(e) => panic!("{now} + {horizon} days: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_horizon_past_the_limit_is_refused_by_name() {
+    let planner = Planner::new(&seed001_policy("UTC")).unwrap();
+    let err = planner
+        .plan(
+            &[],
+            &[],
+            &[],
+            utc(2026, 1, 1, 0, 0),
+            Horizon::days(limits::MAX_HORIZON_DAYS + 1),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError::OverLimit {
+            field: "plan: horizon".into(),
+            value: "3661".into(),
+            max: "3660".into()
+        }
+    );
+    assert!(
+        planner
+            .schedule(&[], &[], &[], utc(2026, 1, 1, 0, 0), Horizon::days(u32::MAX))
+            .is_err()
+    );
+}
+
+#[test]
+fn counts_spacings_offsets_and_gaps_past_the_limits_are_refused_by_name() {
+    let base = || Policy::new(TimeZone::UTC);
+    let cases: Vec<(Policy, &str)> = vec![
+        (
+            base().with_rule(rule("r", Anchor::Due, 0).repeat(1, u32::MAX)),
+            "rule r: count 4294967295 is over the limit of 10000",
+        ),
+        (
+            base().with_rule(rule("r", Anchor::Due, 0).repeat(u32::MAX, 2)),
+            "rule r: every_days 4294967295 is over the limit of 36600",
+        ),
+        (
+            base().with_rule(rule("r", Anchor::Due, i32::MIN)),
+            "rule r: offset_days -2147483648 is over the limit of 36600",
+        ),
+        (
+            base().with_rule(rule("r", Anchor::Due, i32::MAX)),
+            "rule r: offset_days 2147483647 is over the limit of 36600",
+        ),
+        (
+            base().with_min_gap(u32::MAX),
+            "policy: min_gap_days 4294967295 is over the limit of 36600",
+        ),
+        (
+            base().with_rule(rule("r", Anchor::Due, 0).expires_after(u32::MAX)),
+            "rule r: expires_after_days 4294967295 is over the limit of 36600",
+        ),
+        (
+            base().with_standing(StandingRule::new(1, u32::MAX)),
+            "policy.standing: closed_after_days 4294967295 is over the limit of 36600",
+        ),
+    ];
+    for (policy, message) in cases {
+        let err = Planner::new(&policy).unwrap_err();
+        assert!(matches!(err, ValidationError::OverLimit { .. }), "{err}");
+        assert_eq!(err.to_string(), message);
+    }
+
+    // The same values as a client's overrides and an item's settings.
+    let planner = Planner::new(&seed001_policy("UTC")).unwrap();
+    let overrides = |o: ClientOverrides| client("acme", "UTC").with_overrides(o);
+    let mut rules = std::collections::BTreeMap::new();
+    rules.insert(
+        "overdue".parse().unwrap(),
+        RuleOverride {
+            count: Some(u32::MAX),
+            ..RuleOverride::default()
+        },
+    );
+    for (c, message) in [
+        (
+            overrides(ClientOverrides {
+                min_gap_days: Some(u32::MAX),
+                ..ClientOverrides::default()
+            }),
+            "client acme: overrides.min_gap_days 4294967295 is over the limit of 36600",
+        ),
+        (
+            overrides(ClientOverrides {
+                rules,
+                ..ClientOverrides::default()
+            }),
+            "client acme, rule overdue: count 4294967295 is over the limit of 10000",
+        ),
+    ] {
+        assert_eq!(planner.check(&[c], &[]).unwrap_err().to_string(), message);
+    }
+    let mut item = invoice("F-1", "acme", d(2026, 1, 1), d(2026, 2, 1), money("1", "USD"));
+    item.reminder_every_days = Some(u32::MAX);
+    assert_eq!(
+        planner
+            .check(&[client("acme", "UTC")], &[item.clone()])
+            .unwrap_err()
+            .to_string(),
+        "item F-1: reminder_every_days 4294967295 is over the limit of 36600"
+    );
+    item.reminder_every_days = None;
+    item.reminder_count = Some(u32::MAX);
+    assert_eq!(
+        planner
+            .check(&[client("acme", "UTC")], &[item])
+            .unwrap_err()
+            .to_string(),
+        "item F-1: reminder_count 4294967295 is over the limit of 10000"
+    );
+}
+
+/// The largest gap holds every later message back (it never means "no gap").
+#[test]
+fn the_largest_minimum_gap_holds_every_later_message_back() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_min_gap(limits::MAX_DAYS);
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [
+        invoice("F-1", "acme", d(2026, 1, 5), d(2026, 1, 20), money("1", "USD")),
+        invoice("F-2", "acme", d(2026, 1, 6), d(2026, 1, 21), money("1", "USD")),
+    ];
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        utc(2026, 1, 1, 12, 0),
+        utc(2026, 3, 1, 12, 0),
+        Duration::days(1),
+    );
+    let keys: Vec<&str> = history.iter().map(|h| h.key.as_str()).collect();
+    assert_eq!(keys, ["issued/F-1/1"], "one message, then the gap holds the rest");
+    let plan = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            utc(2026, 1, 6, 12, 0),
+            Horizon::days(30),
+        )
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    assert!(
+        plan.suppressed().iter().any(|s| s.key.as_str() == "issued/F-2/1"
+            && s.reason
+                == SuppressReason::Deferred {
+                    gap_days: limits::MAX_DAYS
+                }),
+        "{:#?}",
+        plan.suppressed()
+            .iter()
+            .map(Suppressed::explain)
+            .collect::<Vec<_>>()
+    );
+}
+
+/// A history entry with occurrence `u32::MAX` (a count reached, or a corrupt record) stops
+/// the rule for the item, explained, without overflowing.
+#[test]
+fn a_history_occurrence_of_u32_max_stops_the_rule() {
+    let policy =
+        Policy::new(TimeZone::UTC).with_rule(rule("overdue", Anchor::Due, 0).repeat(1, limits::MAX_COUNT));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 1, 1),
+        d(2026, 1, 10),
+        money("1", "USD"),
+    )];
+    let history = vec![HistoryEntry {
+        key: format!("overdue/F-1/{}", u32::MAX).into(),
+        rule: Some("overdue".parse().unwrap()),
+        client: "acme".parse().unwrap(),
+        items: vec![HistoryItem {
+            item: "F-1".parse().unwrap(),
+            occurrence: u32::MAX,
+        }],
+        sent_at: utc(2026, 1, 10, 12, 0),
+    }];
+    let plan = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            utc(2026, 1, 11, 12, 0),
+            Horizon::days(30),
+        )
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    assert!(plan.suppressed().iter().any(|s| matches!(
+        s.reason,
+        SuppressReason::CountReached { count } if count == limits::MAX_COUNT
+    )));
+}
+
+/// The largest count and spacing, resumed from history, plan without overflowing.
+#[test]
+fn the_largest_count_and_spacing_resume_from_history() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_rule(rule("overdue", Anchor::Due, 0).repeat(limits::MAX_DAYS, limits::MAX_COUNT));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 1, 1),
+        d(2026, 1, 10),
+        money("1", "USD"),
+    )];
+    let history = vec![HistoryEntry {
+        key: format!("overdue/F-1/{}", limits::MAX_COUNT - 1).into(),
+        rule: Some("overdue".parse().unwrap()),
+        client: "acme".parse().unwrap(),
+        items: vec![HistoryItem {
+            item: "F-1".parse().unwrap(),
+            occurrence: limits::MAX_COUNT - 1,
+        }],
+        sent_at: utc(2026, 1, 10, 12, 0),
+    }];
+    for (now, horizon) in [
+        (utc(2026, 1, 11, 12, 0), 30),
+        (DateTime::<Utc>::MAX_UTC - Duration::days(1), 0),
+    ] {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::days(horizon))
+            .unwrap();
+        // The last occurrence would be ~100 years after the last send: not in this plan.
+        assert!(plan.due().is_empty(), "{now}");
+    }
+}
+
+#[test]
+fn a_manual_clock_advanced_past_the_end_of_time_stops_there() {
+    let clock = ManualClock::new(DateTime::<Utc>::MAX_UTC - Duration::days(1));
+    clock.advance(Duration::days(2));
+    assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+    clock.advance(Duration::MAX);
+    assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+    // Never backwards.
+    clock.advance(Duration::MIN);
+    assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+}
+
+#[tokio::test]
+async fn an_endless_at_least_once_lease_is_never_reclaimed() {
+    let policy = Policy::new(TimeZone::UTC).with_rule(rule("overdue", Anchor::Due, 0));
+    let clients = vec![client("acme", "UTC")];
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 1, 1),
+        d(2026, 1, 10),
+        money("1", "USD"),
+    )];
+    let store = Arc::new(MemoryStore::new(clients, items));
+    let now = utc(2026, 1, 10, 12, 0);
+    // A claim left by a crashed dispatcher.
+    store.claim(&"overdue/F-1/1".into(), now, None).await.unwrap();
+    let mailer = Arc::new(RecordingMailer::new());
+    let dispatcher = Dispatcher::new(store.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_options(
+            DispatchOptions::default().with_guarantee(Guarantee::AtLeastOnce { lease_secs: u64::MAX }),
+        );
+    for days in [1, 365, 10_000] {
+        let report = dispatcher.tick(now + Duration::days(days)).await.unwrap();
+        assert!(report.sent.is_empty(), "reclaimed after {days} days");
+    }
+    assert!(mailer.sent().is_empty());
+}
+
+/// A gap that runs past the end of the calendar holds back to the end: an overflowing step
+/// means "never", not "now".
+#[test]
+fn a_gap_past_the_end_of_the_calendar_means_never() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_min_gap(30);
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let end = DateTime::<Utc>::MAX_UTC;
+    let last_day = end.date_naive();
+    let items = [
+        invoice(
+            "F-1",
+            "acme",
+            last_day - Duration::days(9),
+            last_day,
+            money("1", "USD"),
+        ),
+        invoice(
+            "F-2",
+            "acme",
+            last_day - Duration::days(3),
+            last_day,
+            money("1", "USD"),
+        ),
+    ];
+    let history = vec![Event::to_history(
+        &planner
+            .plan(&clients, &items[..1], &[], end - Duration::days(9), Horizon::NONE)
+            .unwrap()
+            .due()[0],
+        end - Duration::days(9),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &history, end - Duration::days(1), Horizon::NONE)
+        .unwrap();
+    assert!(
+        plan.due().is_empty(),
+        "sent within the gap: {:?}",
+        plan.due().iter().map(|e| &e.key).collect::<Vec<_>>()
+    );
+}
+
+/// A reminder behind a long run of closed days (only Sundays work, three of them holidays)
+/// goes on the first working day after it; one that has no working day before the end of
+/// the calendar is explained.
+#[test]
+fn reminders_behind_long_closed_runs_are_placed_or_explained() {
+    use chrono::Weekday::*;
+    let closed = [Mon, Tue, Wed, Thu, Fri, Sat];
+    let policy = Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new(
+            closed,
+            [d(2026, 3, 8), d(2026, 3, 15), d(2026, 3, 22)],
+        ))
+        .with_rule(rule("issued", Anchor::Issued, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 30),
+        money("1", "USD"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 2, 0, 0), Horizon::days(60))
+        .unwrap();
+    let e = &plan.upcoming()[0];
+    assert_eq!((e.key.as_str(), e.send_on), ("issued/F-1/1", d(2026, 3, 29)));
+
+    // Issued on the calendar's last day, a Monday: no Sunday follows.
+    let last = NaiveDate::MAX;
+    assert_eq!(chrono::Datelike::weekday(&last), Mon);
+    let policy = Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new(closed, []))
+        .with_rule(rule("issued", Anchor::Issued, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let items = [invoice("F-2", "acme", last, last, money("1", "USD"))];
+    let now = DateTime::<Utc>::MAX_UTC - Duration::hours(1);
+    let plan = planner.plan(&clients, &items, &[], now, Horizon::NONE).unwrap();
+    assert!(plan.events().next().is_none());
+    let s = &plan.suppressed()[0];
+    assert_eq!(s.reason, SuppressReason::NoDayToSend);
+    assert_eq!(
+        s.explain(),
+        format!(
+            "rule issued for invoice F-2 has no working day to go on after {last} before the end of \
+             the calendar: not sent"
+        )
+    );
+}
