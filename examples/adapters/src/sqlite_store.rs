@@ -14,7 +14,7 @@ use dunning::{
     Claim, Client, Delivery, EventKey, HistoryEntry, Item, LogEntry, LogFilter, Reminder, Snapshot, Store,
     StoreError,
 };
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this adapter writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -61,49 +61,139 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, S
     serde_json::from_str(s).map_err(|e| backend(&format!("decoding a stored {what}"), e))
 }
 
+/// How long [`SqliteStore::open`] and, unless [`SqliteStore::with_busy_timeout`] says
+/// otherwise, every call wait for another connection's lock.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether SQLite refused for a lock that another connection holds: worth trying again.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Runs `step` until it is not refused for a lock, or until the pauses between tries add up
+/// to [`BUSY_TIMEOUT`] (counted, not read from a clock). SQLite does not call the busy
+/// handler everywhere: two connections that both read a fresh file and then want to change
+/// it (as the switch to WAL does) cannot both wait, so one of them is refused at once; once
+/// the other is done, trying again succeeds.
+fn retry_while_busy<T, E: BusyError>(mut step: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    let mut pause = std::time::Duration::from_millis(1);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match step() {
+            Err(e) if e.is_busy() && waited < BUSY_TIMEOUT => {
+                std::thread::sleep(pause);
+                waited += pause;
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// An error that may be a refusal for a lock.
+trait BusyError {
+    fn is_busy(&self) -> bool;
+}
+
+impl BusyError for rusqlite::Error {
+    fn is_busy(&self) -> bool {
+        is_busy(self)
+    }
+}
+
+/// Puts the database in WAL mode, unless it already is (another opener did it).
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // Returns the mode now in force: "memory" for an in-memory database, which keeps it.
+        let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    }
+    Ok(())
+}
+
+/// Why the schema could not be brought to this adapter's version.
+enum Migration {
+    /// The file's schema is newer than this adapter's.
+    Newer(i64),
+    /// SQLite refused, while doing what.
+    Sqlite(&'static str, rusqlite::Error),
+}
+
+impl BusyError for Migration {
+    fn is_busy(&self) -> bool {
+        matches!(self, Migration::Sqlite(_, e) if is_busy(e))
+    }
+}
+
+/// Creates the schema if the file has none, in one immediate transaction: of openers racing
+/// on a fresh file, one creates it and records the version, the others wait for its lock and
+/// then find the version recorded. Every statement is idempotent besides.
+fn migrate(conn: &mut Connection) -> Result<(), Migration> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| Migration::Sqlite("locking to check the schema", e))?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")
+        .map_err(|e| Migration::Sqlite("creating the version table", e))?;
+    let version: Option<i64> = tx
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+        .map_err(|e| Migration::Sqlite("reading the schema version", e))?;
+    match version {
+        // Dropping the transaction rolls it back: nothing is changed.
+        Some(v) if v > SCHEMA_VERSION => return Err(Migration::Newer(v)),
+        Some(v) if v == SCHEMA_VERSION => {}
+        _ => {
+            tx.execute_batch(SCHEMA)
+                .map_err(|e| Migration::Sqlite("creating the schema", e))?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [SCHEMA_VERSION],
+            )
+            .map_err(|e| Migration::Sqlite("recording the schema version", e))?;
+        }
+    }
+    tx.commit()
+        .map_err(|e| Migration::Sqlite("committing the schema", e))
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, in WAL mode, migrating its schema.
+    ///
+    /// Any number of processes may open one file at once, a fresh one included: each waits
+    /// for the others' locks (up to the busy timeout, [`BUSY_TIMEOUT`]), the switch to WAL is
+    /// tried again while another opener holds the file and is done once by whichever comes
+    /// first, and the schema is created once, in a transaction that the others wait for
+    /// and then find done.
     ///
     /// # Errors
     /// A file that is not a database, a database locked beyond the busy timeout, or a schema
     /// newer than this adapter: each a [`StoreError::Backend`] that says which.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        let conn = Connection::open(path).map_err(|e| backend(&format!("opening {}", path.display()), e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
+        let mut conn =
+            Connection::open(path).map_err(|e| backend(&format!("opening {}", path.display()), e))?;
+        // Before anything else on the connection: from here on, another opener's lock is
+        // waited for instead of failing with "database is locked".
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| backend("setting the busy timeout", e))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
+        retry_while_busy(|| switch_to_wal(&conn))
             .map_err(|e| backend(&format!("{} is not a usable database", path.display()), e))?;
-        conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")
-            .map_err(|e| backend("creating the version table", e))?;
-        let version: Option<i64> = conn
-            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
-            .map_err(|e| backend("reading the schema version", e))?;
-        match version {
-            Some(v) if v > SCHEMA_VERSION => {
-                return Err(StoreError::Backend(format!(
-                    "sqlite: {} has schema version {v}, newer than this adapter's {SCHEMA_VERSION}: upgrade the adapter; nothing was changed",
-                    path.display()
-                )));
-            }
-            Some(v) if v == SCHEMA_VERSION => {}
-            _ => {
-                conn.execute_batch(SCHEMA)
-                    .map_err(|e| backend("creating the schema", e))?;
-                conn.execute(
-                    "INSERT INTO schema_version (version) VALUES (?1)",
-                    [SCHEMA_VERSION],
-                )
-                .map_err(|e| backend("recording the schema version", e))?;
-            }
-        }
+        retry_while_busy(|| migrate(&mut conn)).map_err(|e| match e {
+            Migration::Newer(v) => StoreError::Backend(format!(
+                "sqlite: {} has schema version {v}, newer than this adapter's {SCHEMA_VERSION}: upgrade the adapter; nothing was changed",
+                path.display()
+            )),
+            Migration::Sqlite(context, e) => backend(context, e),
+        })?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
     }
 
     /// How long a call waits for another process's lock before failing with "database is
-    /// locked" (5 s by default).
+    /// locked" ([`BUSY_TIMEOUT`] by default).
     pub fn with_busy_timeout(self, timeout: std::time::Duration) -> Result<Self, StoreError> {
         self.conn()
             .busy_timeout(timeout)
