@@ -78,7 +78,8 @@ pub enum MessageError {
         /// What failed.
         message: String,
     },
-    /// A header value (subject, name, address) contains a line break.
+    /// A header value (subject, name, address, attachment reference) contains a line break
+    /// (see [`Message::is_line_break`]); raised by [`Message::check_headers`].
     #[error("{field}: line breaks are not allowed in a header ({value:?})")]
     HeaderInjection {
         /// Which header.
@@ -151,49 +152,120 @@ impl Message {
     ///
     /// # Errors
     /// [`MessageError::InvalidAddress`] or [`MessageError::HeaderInjection`] for the
-    /// operator's address.
+    /// operator's address (field `to`), or whatever [`Message::check_headers`] finds in the
+    /// rest of the message.
     pub fn for_operator(&self, operator: &str) -> Result<Message, MessageError> {
-        let to = mailbox("operator", None, operator)?;
-        Ok(Message {
-            to: vec![to],
+        let message = Message {
+            to: vec![mailbox(None, operator)],
             cc: Vec::new(),
             bcc: Vec::new(),
             subject: format!("[TEST] {}", self.subject),
             ..self.clone()
-        })
+        };
+        message.check_headers()?;
+        Ok(message)
+    }
+
+    /// Checks every field that reaches a mail header: the subject, the name and address of
+    /// every recipient, of the sender and of every copy, blind copy and reply-to mailbox, and
+    /// every attachment reference (a mailer may name the file in a header). None may hold a line
+    /// break (see [`Message::is_line_break`]), and every address must be plausible.
+    ///
+    /// This is the one place these checks are made: [`Messages::render`] and
+    /// [`Message::for_operator`] return no message that fails it, and a host that builds or
+    /// changes a message by hand can run it before sending.
+    ///
+    /// # Errors
+    /// The first field that fails, in the order above: [`MessageError::HeaderInjection`] or
+    /// [`MessageError::InvalidAddress`], naming it as `subject`, `to (contact Ana)` (or `to`
+    /// for a mailbox without a name), `from`, `cc`, `bcc`, `reply_to` or `attachments[0]`.
+    pub fn check_headers(&self) -> Result<(), MessageError> {
+        no_breaks(|| "subject".to_owned(), &self.subject)?;
+        for to in &self.to {
+            check_mailbox(
+                || match &to.name {
+                    Some(name) => format!("to (contact {name})"),
+                    None => "to".to_owned(),
+                },
+                to,
+            )?;
+        }
+        if let Some(from) = &self.from {
+            check_mailbox(|| "from".to_owned(), from)?;
+        }
+        for (field, list) in [("cc", &self.cc), ("bcc", &self.bcc), ("reply_to", &self.reply_to)] {
+            for m in list {
+                check_mailbox(|| field.to_owned(), m)?;
+            }
+        }
+        for (i, reference) in self.attachments.iter().enumerate() {
+            no_breaks(|| format!("attachments[{i}]"), reference)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `c` may end a line for some reader of a mail header: CR and LF (RFC 5322), and
+    /// the other characters that Unicode (UAX #14) or common line splitters (Python's
+    /// `str.splitlines`, which mail parsers have been built on) take for a line break: vertical
+    /// tab, form feed, the file, group and record separators, NEL (U+0085), and the line and
+    /// paragraph separators (U+2028, U+2029).
+    #[must_use]
+    pub fn is_line_break(c: char) -> bool {
+        matches!(
+            c,
+            '\n' | '\r'
+                | '\u{0B}'
+                | '\u{0C}'
+                | '\u{1C}'
+                | '\u{1D}'
+                | '\u{1E}'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
     }
 }
 
-fn no_breaks(field: &str, value: &str) -> Result<(), MessageError> {
-    if value.contains(['\r', '\n']) {
+/// Refuses a header value with a line break, naming the field (written only on refusal).
+fn no_breaks(field: impl FnOnce() -> String, value: &str) -> Result<(), MessageError> {
+    if value.contains(Message::is_line_break) {
         return Err(MessageError::HeaderInjection {
-            field: field.to_owned(),
+            field: field(),
             value: value.to_owned(),
         });
     }
     Ok(())
 }
 
-fn mailbox(field: &str, name: Option<&str>, email: &str) -> Result<Mailbox, MessageError> {
-    no_breaks(field, email)?;
-    if let Some(n) = name {
-        no_breaks(field, n)?;
+/// Refuses a mailbox whose address or name holds a line break, or whose address is not
+/// plausible.
+fn check_mailbox(field: impl Fn() -> String, m: &Mailbox) -> Result<(), MessageError> {
+    no_breaks(&field, &m.email)?;
+    if let Some(name) = &m.name {
+        no_breaks(&field, name)?;
     }
-    let email = email.trim();
-    if !plausible_email(email) {
+    if !plausible_email(&m.email) {
         return Err(MessageError::InvalidAddress {
-            field: field.to_owned(),
-            value: email.to_owned(),
+            field: field(),
+            value: m.email.clone(),
         });
     }
-    Ok(Mailbox {
-        name: name.filter(|n| !n.is_empty()).map(str::to_owned),
-        email: email.to_owned(),
-    })
+    Ok(())
 }
 
-fn mailboxes(field: &str, list: &[String]) -> Result<Vec<Mailbox>, MessageError> {
-    list.iter().map(|e| mailbox(field, None, e)).collect()
+/// A mailbox as the policy or client gives it: the address without surrounding blanks (line
+/// breaks stay, for [`Message::check_headers`] to refuse), no empty name. Not checked here.
+fn mailbox(name: Option<&str>, email: &str) -> Mailbox {
+    Mailbox {
+        name: name.filter(|n| !n.is_empty()).map(str::to_owned),
+        email: email
+            .trim_matches(|c: char| c.is_whitespace() && !Message::is_line_break(c))
+            .to_owned(),
+    }
+}
+
+fn mailboxes(list: &[String]) -> Vec<Mailbox> {
+    list.iter().map(|e| mailbox(None, e)).collect()
 }
 
 /// Part of a template set.
@@ -412,9 +484,10 @@ impl Messages {
     /// Renders the message of `event` for `client`.
     ///
     /// # Errors
-    /// [`MessageError::NoRecipients`], [`MessageError::InvalidAddress`] naming the contact or
-    /// list, [`MessageError::HeaderInjection`] for a subject or name with a line break, or
-    /// [`MessageError::Render`].
+    /// [`MessageError::NoRecipients`], [`MessageError::Render`], or what
+    /// [`Message::check_headers`] finds: [`MessageError::InvalidAddress`] naming the contact or
+    /// list, [`MessageError::HeaderInjection`] for a subject, name, address or attachment
+    /// reference with a line break.
     pub fn render(
         &self,
         event: &Event,
@@ -434,32 +507,25 @@ impl Messages {
             None => self.render_handlebars(base, set.has(Part::Html), event, client, options)?,
         };
         let subject = subject.trim().to_owned();
-        no_breaks("subject", &subject)?;
 
         if event.recipients.is_empty() {
             return Err(MessageError::NoRecipients {
                 key: event.key.clone(),
             });
         }
-        let to = event
-            .recipients
-            .iter()
-            .map(|r| mailbox(&format!("to (contact {})", r.name), Some(&r.name), &r.email))
-            .collect::<Result<Vec<_>, _>>()?;
         let o = &client.overrides;
         let p = &self.policy;
-        let from = if p.company.email.is_empty() {
-            None
-        } else {
-            Some(mailbox("from", Some(&p.company.name), &p.company.email)?)
-        };
-        Ok(Message {
+        let message = Message {
             key: event.key.clone(),
-            from,
-            to,
-            cc: mailboxes("cc", o.cc.as_ref().unwrap_or(&p.cc))?,
-            bcc: mailboxes("bcc", o.bcc.as_ref().unwrap_or(&p.bcc))?,
-            reply_to: mailboxes("reply_to", o.reply_to.as_ref().unwrap_or(&p.reply_to))?,
+            from: (!p.company.email.is_empty()).then(|| mailbox(Some(&p.company.name), &p.company.email)),
+            to: event
+                .recipients
+                .iter()
+                .map(|r| mailbox(Some(&r.name), &r.email))
+                .collect(),
+            cc: mailboxes(o.cc.as_ref().unwrap_or(&p.cc)),
+            bcc: mailboxes(o.bcc.as_ref().unwrap_or(&p.bcc)),
+            reply_to: mailboxes(o.reply_to.as_ref().unwrap_or(&p.reply_to)),
             subject,
             text,
             html,
@@ -469,7 +535,9 @@ impl Messages {
                 .flat_map(|i| i.attachments.iter().cloned())
                 .collect(),
             locale: locale.to_owned(),
-        })
+        };
+        message.check_headers()?;
+        Ok(message)
     }
 }
 
@@ -851,5 +919,159 @@ mod tests {
             messages.render(&event, &client, &options),
             Err(MessageError::Render { .. })
         ));
+    }
+    /// A line break of each kind that some reader takes for the end of a header line.
+    const BREAKS: [&str; 8] = [
+        "\r\n", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}",
+    ];
+
+    /// The policy, client and item of the header checks: a company with an address, a rule
+    /// whose subject names the item number and one whose subject names the client.
+    fn header_case() -> (Policy, Client, Item) {
+        let mut policy = Policy::new(TimeZone::UTC)
+            .with_rule(Rule::new("due-today".parse().unwrap(), Anchor::Due, 0))
+            .with_rule(Rule::new("named".parse().unwrap(), Anchor::Due, 0));
+        policy.company.name = "Servicios Andinos".into();
+        policy.company.email = "cobranza@andinos.example".into();
+        policy.templates = vec![TemplateSpec {
+            rule: Some("named".parse().unwrap()),
+            kind: None,
+            locale: "en".into(),
+            subject: "Account of {{client.name}}".into(),
+            text: "x".into(),
+            html: None,
+        }];
+        let client = Client::new("acme".parse().unwrap(), "ACME")
+            .with_locale("en")
+            .with_contact(Contact::new("Ana", "ana@acme.example"));
+        let item = Item::invoice(
+            "F-1".parse().unwrap(),
+            client.id.clone(),
+            d(2026, 3, 2),
+            money("1000", "CLP"),
+        )
+        .due(d(2026, 4, 1));
+        (policy, client, item)
+    }
+
+    /// Renders `rule`'s message with the case as `change` leaves it (the event is planned
+    /// with the untouched policy: only the messages see the changed one).
+    fn render_case(
+        rule: &str,
+        change: impl FnOnce(&mut Policy, &mut Client, &mut Item),
+    ) -> Result<Message, MessageError> {
+        let (clean, mut client, mut item) = header_case();
+        let mut policy = clean.clone();
+        change(&mut policy, &mut client, &mut item);
+        let now = Utc.with_ymd_and_hms(2026, 4, 1, 15, 0, 0).unwrap();
+        let event = Planner::new(&clean)
+            .unwrap()
+            .preview(&rule.parse().unwrap(), &client, &item, now)
+            .unwrap();
+        Messages::new(&policy)
+            .unwrap()
+            .render(&event, &client, &RenderOptions::default())
+    }
+
+    #[test]
+    fn every_header_field_refuses_every_line_break_naming_the_field() {
+        type Change = fn(&mut Policy, &mut Client, &mut Item, &str);
+        let cases: [(&str, &str, Change); 12] = [
+            ("named", "subject", |_, c, _, v| {
+                c.name = format!("ACME{v}Bcc: x@evil.example")
+            }),
+            ("due-today", "subject", |_, _, i, v| {
+                i.number = format!("F-1{v}Bcc: x@evil.example").into()
+            }),
+            ("due-today", "to (contact ", |_, c, _, v| {
+                c.contacts[0].name = format!("Ana{v}Bcc: x@evil.example");
+            }),
+            ("due-today", "from", |p, _, _, v| {
+                p.company.name = format!("Andinos{v}Bcc: x@evil.example")
+            }),
+            ("due-today", "from", |p, _, _, v| {
+                p.company.email = format!("cobranza@andinos.example{v}")
+            }),
+            ("due-today", "reply_to", |p, _, _, v| {
+                p.reply_to = vec![format!("pagos@andinos.example{v}X: 1")]
+            }),
+            ("due-today", "reply_to", |_, c, _, v| {
+                c.overrides.reply_to = Some(vec![format!("{v}pagos@andinos.example")]);
+            }),
+            ("due-today", "cc", |p, _, _, v| {
+                p.cc = vec![format!("copia@andinos.example{v}Bcc: x@evil.example")]
+            }),
+            ("due-today", "cc", |_, c, _, v| {
+                c.overrides.cc = Some(vec![format!("copia{v}@andinos.example")])
+            }),
+            ("due-today", "bcc", |p, _, _, v| {
+                p.bcc = vec![format!("audit@andinos.example{v}")]
+            }),
+            ("due-today", "bcc", |_, c, _, v| {
+                c.overrides.bcc = Some(vec![format!("audit{v}@andinos.example")])
+            }),
+            ("due-today", "attachments[1]", |_, _, i, v| {
+                i.attachments = vec!["F-1.pdf".into(), format!("F-1.pdf{v}Bcc: x@evil.example")];
+            }),
+        ];
+        for (rule, _, _) in &cases {
+            render_case(rule, |_, _, _| {}).unwrap();
+        }
+        for (rule, field, change) in cases {
+            for brk in BREAKS {
+                let got = render_case(rule, |p, c, i| change(p, c, i, brk));
+                match got {
+                    Err(MessageError::HeaderInjection { field: f, value }) => {
+                        assert!(f.starts_with(field), "{field} with {brk:?}: named {f:?}");
+                        assert!(value.contains(brk), "{field} with {brk:?}: {value:?}");
+                    }
+                    other => panic!("{field} with {brk:?}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_message_changed_by_hand_or_sent_to_an_operator_is_checked_in_the_same_place() {
+        let clean = render_case("due-today", |_, _, _| {}).unwrap();
+        assert_eq!(clean.check_headers(), Ok(()));
+        for brk in BREAKS {
+            let mut m = clean.clone();
+            m.attachments = vec![format!("F-1.pdf{brk}Bcc: x@evil.example")];
+            assert!(matches!(
+                m.check_headers(),
+                Err(MessageError::HeaderInjection { field, .. }) if field == "attachments[0]"
+            ));
+            let mut m = clean.clone();
+            m.subject = format!("Hi{brk}Bcc: x@evil.example");
+            assert!(matches!(
+                m.check_headers(),
+                Err(MessageError::HeaderInjection { field, .. }) if field == "subject"
+            ));
+            assert!(matches!(
+                m.for_operator("operador@andinos.example"),
+                Err(MessageError::HeaderInjection { field, .. }) if field == "subject"
+            ));
+            assert!(matches!(
+                clean.for_operator(&format!("operador@andinos.example{brk}Bcc: x@evil.example")),
+                Err(MessageError::HeaderInjection { field, .. }) if field == "to"
+            ));
+        }
+        // Blanks around an address are dropped, as before; an address that is not one is
+        // still an invalid address, naming the field.
+        let m = clean.for_operator("  operador@andinos.example\t").unwrap();
+        assert_eq!(m.to[0].email, "operador@andinos.example");
+        assert_eq!(
+            clean.for_operator("operador").unwrap_err(),
+            MessageError::InvalidAddress {
+                field: "to".into(),
+                value: "operador".into()
+            }
+        );
+        // Breaks at the ends of a rendered subject are trimmed away with the blanks.
+        for brk in BREAKS {
+            let m = render_case("named", |_, c, _| c.name = format!("ACME{brk}")).unwrap();
+            assert_eq!(m.subject, "Account of ACME");
+        }
     }
 }
