@@ -12,7 +12,7 @@ pub mod outbox;
 pub mod smtp;
 pub mod sqlite_store;
 
-use dunning::Message;
+use dunning::{MailError, Mailbox, Message};
 
 /// A Message-ID that embeds the event key.
 pub fn message_id(m: &Message) -> String {
@@ -29,4 +29,16 @@ pub fn message_id(m: &Message) -> String {
         })
         .collect();
     format!("<{safe}@dunning.local>")
+}
+
+/// The mailbox for lettre, which quotes or encodes its display name when written.
+///
+/// # Errors
+/// [`MailError::Permanent`] for an address lettre does not parse.
+pub(crate) fn lettre_mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, MailError> {
+    let address = m
+        .email
+        .parse()
+        .map_err(|e| MailError::Permanent(format!("address {:?}: {e}", m.email)))?;
+    Ok(lettre::message::Mailbox::new(m.name.clone(), address))
 }

@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use dunning::{MailError, Mailbox, Mailer, Message, Receipt};
+use dunning::{MailError, Mailer, Message, Receipt};
+use lettre::message::header::{self, HeaderName, HeaderValue};
+use lettre::message::{MultiPart, SinglePart};
 
-use crate::message_id;
+use crate::{lettre_mailbox, message_id};
 
 /// Writes messages as RFC 5322 files.
 pub struct OutboxMailer {
@@ -27,84 +29,60 @@ impl OutboxMailer {
     }
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// How the headers that list attachment references are named: the first reference in
+/// `X-Dunning-Attachment-1`, the second in `X-Dunning-Attachment-2`, and so on.
+pub const ATTACHMENT_HEADER: &str = "X-Dunning-Attachment-";
 
-fn base64(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
+/// The message as an RFC 5322 document with a text and, if any, an HTML part, built by
+/// lettre's message builder: display names are quoted or encoded (a name holding commas or
+/// angle brackets stays one name), every header is encoded and folded (a value holding a
+/// line break cannot start a header of its own), and the MIME boundary is random (a body
+/// cannot close a part and open another). The Message-ID is [`message_id`]; each attachment
+/// reference is listed, encoded the same way, in a header of its own (see
+/// [`ATTACHMENT_HEADER`]). Blind copies are left out of the file. A message without a sender
+/// is written without `From`; the `Date` is when the file is written.
+///
+/// # Errors
+/// [`MailError::Permanent`] for an address that does not parse or a message without
+/// recipients.
+pub fn to_eml(m: &Message) -> Result<Vec<u8>, MailError> {
+    let mut b = lettre::Message::builder()
+        .subject(m.subject.clone())
+        .message_id(Some(message_id(m)));
+    // lettre builds no message without a sender: a placeholder, removed below.
+    b = b.from(match &m.from {
+        Some(from) => lettre_mailbox(from)?,
+        None => lettre::message::Mailbox::new(
+            None,
+            lettre::Address::new("dunning", "localhost").map_err(|e| MailError::Permanent(e.to_string()))?,
+        ),
+    });
+    for to in &m.to {
+        b = b.to(lettre_mailbox(to)?);
     }
-    out
-}
-
-/// A header value, RFC 2047-encoded when it is not plain ASCII.
-pub fn header_text(s: &str) -> String {
-    if s.is_ascii() {
-        s.to_owned()
-    } else {
-        format!("=?UTF-8?B?{}?=", base64(s.as_bytes()))
+    for cc in &m.cc {
+        b = b.cc(lettre_mailbox(cc)?);
     }
-}
-
-fn mailbox(m: &Mailbox) -> String {
-    match &m.name {
-        Some(n) => format!("{} <{}>", header_text(n), m.email),
-        None => m.email.clone(),
+    for r in &m.reply_to {
+        b = b.reply_to(lettre_mailbox(r)?);
     }
-}
-
-fn list(ms: &[Mailbox]) -> String {
-    ms.iter().map(mailbox).collect::<Vec<_>>().join(", ")
-}
-
-/// The message as an RFC 5322 document with a text and, if any, an HTML part.
-pub fn to_eml(m: &Message) -> String {
-    let mut out = String::new();
-    if let Some(from) = &m.from {
-        out.push_str(&format!("From: {}\r\n", mailbox(from)));
+    let built = match &m.html {
+        Some(html) => b.multipart(MultiPart::alternative_plain_html(m.text.clone(), html.clone())),
+        None => b.singlepart(SinglePart::plain(m.text.clone())),
+    };
+    let mut email = built.map_err(|e| MailError::Permanent(format!("building the message: {e}")))?;
+    let headers = email.headers_mut();
+    if m.from.is_none() {
+        headers.remove::<header::From>();
     }
-    out.push_str(&format!("To: {}\r\n", list(&m.to)));
-    if !m.cc.is_empty() {
-        out.push_str(&format!("Cc: {}\r\n", list(&m.cc)));
+    for (n, reference) in m.attachments.iter().enumerate() {
+        let name = HeaderName::new_from_ascii(format!("{ATTACHMENT_HEADER}{}", n + 1))
+            .map_err(|e| MailError::Permanent(format!("attachment header: {e}")))?;
+        // Encoded (RFC 2047) and folded like every other header: a line break in the
+        // reference is written as part of an encoded word, never as a line of its own.
+        headers.insert_raw(HeaderValue::new(name, reference.clone()));
     }
-    if !m.reply_to.is_empty() {
-        out.push_str(&format!("Reply-To: {}\r\n", list(&m.reply_to)));
-    }
-    out.push_str(&format!("Subject: {}\r\n", header_text(&m.subject)));
-    out.push_str(&format!("Message-ID: {}\r\n", message_id(m)));
-    if !m.attachments.is_empty() {
-        out.push_str(&format!(
-            "X-Dunning-Attachments: {}\r\n",
-            m.attachments.join(", ")
-        ));
-    }
-    out.push_str("MIME-Version: 1.0\r\n");
-    let boundary = "dunning-alternative";
-    match &m.html {
-        Some(html) => {
-            out.push_str(&format!(
-                "Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n"
-            ));
-            out.push_str(&format!("--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n", m.text));
-            out.push_str(&format!("--{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{html}\r\n"));
-            out.push_str(&format!("--{boundary}--\r\n"));
-        }
-        None => {
-            out.push_str(
-                "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-            );
-            out.push_str(&m.text);
-        }
-    }
-    out
+    Ok(email.formatted())
 }
 
 #[async_trait]
@@ -123,7 +101,7 @@ impl Mailer for OutboxMailer {
             })
             .collect();
         let path = self.dir.join(format!("{name}.eml"));
-        std::fs::write(&path, to_eml(message))
+        std::fs::write(&path, to_eml(message)?)
             .map_err(|e| MailError::Transient(format!("writing {}: {e}", path.display())))?;
         Ok(Receipt {
             message_id: message_id(message),

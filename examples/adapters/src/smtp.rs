@@ -10,20 +10,12 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::message_id;
+use crate::{lettre_mailbox, message_id};
 
 /// Sends through one SMTP server.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-}
-
-fn mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, MailError> {
-    let address = m
-        .email
-        .parse()
-        .map_err(|e| MailError::Permanent(format!("address {:?}: {e}", m.email)))?;
-    Ok(lettre::message::Mailbox::new(m.name.clone(), address))
 }
 
 impl SmtpMailer {
@@ -47,20 +39,20 @@ impl SmtpMailer {
 
     fn build(&self, m: &Message) -> Result<lettre::Message, MailError> {
         let mut b = lettre::Message::builder()
-            .from(mailbox(m.from.as_ref().unwrap_or(&self.from))?)
+            .from(lettre_mailbox(m.from.as_ref().unwrap_or(&self.from))?)
             .subject(m.subject.clone())
             .message_id(Some(message_id(m)));
         for to in &m.to {
-            b = b.to(mailbox(to)?);
+            b = b.to(lettre_mailbox(to)?);
         }
         for cc in &m.cc {
-            b = b.cc(mailbox(cc)?);
+            b = b.cc(lettre_mailbox(cc)?);
         }
         for bcc in &m.bcc {
-            b = b.bcc(mailbox(bcc)?);
+            b = b.bcc(lettre_mailbox(bcc)?);
         }
         for r in &m.reply_to {
-            b = b.reply_to(mailbox(r)?);
+            b = b.reply_to(lettre_mailbox(r)?);
         }
         let body = match &m.html {
             Some(html) => MultiPart::alternative_plain_html(m.text.clone(), html.clone()),

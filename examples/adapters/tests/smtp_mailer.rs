@@ -2,6 +2,7 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
+mod eml;
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -256,6 +257,120 @@ async fn the_dispatcher_retries_a_451_and_gives_up_on_a_550() {
         store.delivery(&"overdue/F-1/1".into()).await.unwrap(),
         Some(Delivery::Failed { .. })
     ));
+}
+
+/// Hostile values through SMTP: display names that look like address lists (a company's
+/// and contacts'), an attachment whose file name holds a line break and a header, and an
+/// item number holding MIME boundary lines. The envelope goes to exactly the intended
+/// recipients, and the message has one mailbox per recipient, no added header and no added
+/// MIME part.
+#[tokio::test]
+async fn hostile_names_file_names_and_item_numbers_change_no_recipient_header_or_part() {
+    let mut policy =
+        Policy::new(tz("America/Santiago")).with_rule(Rule::thank_you("thanks".parse().unwrap()));
+    policy.company.name = "Servicios Andinos, evil@attacker.example".into();
+    policy.company.email = "cobranza@andinos.example".into();
+    policy.cc = vec!["copia@andinos.example".into()];
+    policy.bcc = vec!["auditoria@andinos.example".into()];
+    let planner = Planner::new(&policy).unwrap();
+    let mut client = client("acme", "America/Santiago").with_locale("en");
+    client.contacts.clear();
+    for (i, name) in eml::HOSTILE_NAMES.iter().enumerate() {
+        client = client.with_contact(Contact::new(*name, format!("c{i}@acme.example")));
+    }
+    let item = invoice("F-9", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))
+        .with_number(eml::BOUNDARY_ATTACK)
+        .paid(money("1000", "CLP"), d(2026, 3, 30));
+    let event = planner
+        .preview(
+            &"thanks".parse().unwrap(),
+            &client,
+            &item,
+            utc(2026, 3, 30, 15, 0),
+        )
+        .unwrap();
+    let mut m = Messages::new(&policy)
+        .unwrap()
+        .render(&event, &client, &RenderOptions::default())
+        .unwrap();
+    // A file whose name holds a line break: messages refuse such a reference when they are
+    // rendered, a host may still build a message with it by hand.
+    let dir = std::env::temp_dir().join(format!("dunning-smtp-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("F-9.pdf\r\nBcc: evil@attacker.example\r\n\r\n<script>x.pdf");
+    std::fs::write(&path, b"%PDF-1.4").unwrap();
+    m.attachments = vec![path.display().to_string()];
+
+    let (port, inbox) = server(response::OK);
+    SmtpMailer::localhost(port, from()).send(&m).await.unwrap();
+    let got = inbox.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let mut rcpt = got[0].to.clone();
+    rcpt.sort();
+    let mut intended: Vec<String> = (0..eml::HOSTILE_NAMES.len())
+        .map(|i| format!("c{i}@acme.example"))
+        .chain(["copia@andinos.example".into(), "auditoria@andinos.example".into()])
+        .collect();
+    intended.sort();
+    assert_eq!(rcpt, intended);
+
+    let text = String::from_utf8(got[0].data.clone()).unwrap();
+    assert!(
+        !text.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+        "{text}"
+    );
+    let e = eml::Entity::parse(&text);
+    for name in e.names() {
+        assert!(
+            [
+                "from",
+                "to",
+                "cc",
+                "subject",
+                "message-id",
+                "date",
+                "mime-version",
+                "content-type",
+                "content-transfer-encoding"
+            ]
+            .contains(&name.as_str()),
+            "header {name:?} in {:?}",
+            e.headers
+        );
+    }
+    let to: Vec<String> = (0..eml::HOSTILE_NAMES.len())
+        .map(|i| format!("c{i}@acme.example"))
+        .collect();
+    assert_eq!(eml::addresses(e.one("To")), to, "{text}");
+    assert_eq!(
+        eml::addresses(e.one("From")),
+        ["cobranza@andinos.example"],
+        "{text}"
+    );
+    assert_eq!(eml::addresses(e.one("Cc")), ["copia@andinos.example"], "{text}");
+    // The body and the attachment, and nothing else.
+    let top = e.parts();
+    assert_eq!(top.len(), 2, "{text}");
+    let attachment = &top[1];
+    assert_eq!(attachment.all("Content-Disposition").len(), 1, "{text}");
+    for name in attachment.names() {
+        assert!(
+            ["content-type", "content-disposition", "content-transfer-encoding"].contains(&name.as_str()),
+            "attachment header {name:?}"
+        );
+    }
+    let alternative = top[0].parts();
+    let kinds: Vec<&str> = alternative
+        .iter()
+        .map(|p| p.one("Content-Type").split(';').next().unwrap())
+        .collect();
+    assert_eq!(kinds, ["text/plain", "text/html"], "{text}");
+    let html = alternative[1].decoded();
+    assert!(
+        !html.contains("<script>") && html.contains("&lt;script&gt;"),
+        "{html}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// aiosmtpd, a fuller SMTP server, with a handler that parses each message with Python's
