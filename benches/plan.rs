@@ -223,5 +223,56 @@ fn bench_render(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_plan, bench_render);
+/// One invoice under a daily rule of the largest count, planned over horizons up to the
+/// largest: time per event must stay flat (it grew with the square of the horizon when each
+/// occurrence scanned every send before it). Cold (no history) and with the history of every
+/// event of the horizon before.
+fn bench_long_horizon(c: &mut Criterion) {
+    use chrono::NaiveDate;
+    let policy = Policy::new(TimeZone::UTC)
+        .with_rule(Rule::new("daily".parse().unwrap(), Anchor::Due, 0).repeat(1, limits::MAX_COUNT))
+        .with_rule(Rule::new("weekly".parse().unwrap(), Anchor::Due, 3).repeat(7, 1000));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [Client::new("c".parse().unwrap(), "C").with_contact(Contact::new("a", "a@b.example"))];
+    let usd = Currency::from_code("USD").unwrap();
+    let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+    let items = [Item::invoice(
+        "F-1".parse().unwrap(),
+        "c".parse().unwrap(),
+        day(1),
+        Money::from_minor(1000, usd),
+    )
+    .due(day(2))];
+    let now = Utc.with_ymd_and_hms(2026, 1, 2, 12, 0, 0).unwrap();
+    let mut group = c.benchmark_group("long_horizon");
+    group.sample_size(10);
+    for days in [1_000u32, limits::MAX_HORIZON_DAYS] {
+        let horizon = Horizon::days(days);
+        let history: Vec<HistoryEntry> = planner
+            .plan(&clients, &items, &[], now, horizon)
+            .unwrap()
+            .events()
+            .map(|e| e.to_history(e.send_at))
+            .collect();
+        let later = now + chrono::Duration::days(i64::from(days));
+        group.throughput(Throughput::Elements(u64::from(days)));
+        group.bench_function(BenchmarkId::new("cold", days), |b| {
+            b.iter(|| {
+                planner
+                    .plan(&clients, &items, &[], black_box(now), horizon)
+                    .unwrap()
+            })
+        });
+        group.bench_function(BenchmarkId::new("with_history", days), |b| {
+            b.iter(|| {
+                planner
+                    .plan(&clients, &items, &history, black_box(later), horizon)
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_plan, bench_render, bench_long_horizon);
 criterion_main!(benches);

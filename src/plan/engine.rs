@@ -128,6 +128,104 @@ struct Send {
     key: KeyRef,
 }
 
+/// The sends about one item, kept so that each question the planner asks of them costs a
+/// search, not a pass: a rule firing daily for years asks them once a day.
+#[derive(Debug, Default)]
+struct ItemSends {
+    /// Sends by rule, each rule's in date order; the last list holds sends of rules the
+    /// policy no longer has.
+    by_rule: Vec<Vec<Send>>,
+    /// The item's place in the input.
+    item: u32,
+    /// History entries read for the item: (rule, occurrence, entry).
+    history: Vec<(Option<usize>, u32, u32)>,
+    /// The history entries whose key is not the one their rule and occurrence write
+    /// (grouped notices, unknown rules, odd records): the only ones a planned item key can
+    /// equal. Worked out when first asked.
+    odd: Option<Vec<u32>>,
+}
+
+impl ItemSends {
+    fn clear(&mut self, rules: usize, item: u32) {
+        self.item = item;
+        self.by_rule.resize_with(rules + 1, Vec::new);
+        self.by_rule.truncate(rules + 1);
+        for list in &mut self.by_rule {
+            list.clear();
+        }
+        self.history.clear();
+        self.odd = None;
+    }
+
+    /// Adds a send, in its rule's date order (planned sends come in date order: appended).
+    fn push(&mut self, send: Send) {
+        let at = send
+            .rule
+            .unwrap_or(usize::MAX)
+            .min(self.by_rule.len().saturating_sub(1));
+        let Some(list) = self.by_rule.get_mut(at) else {
+            return;
+        };
+        if list.last().is_none_or(|l| l.date <= send.date) {
+            list.push(send);
+        } else {
+            let i = list.partition_point(|x| x.date <= send.date);
+            list.insert(i, send);
+        }
+    }
+
+    /// The earliest send (by date, then key) of a rule other than `rule` on or after `day`.
+    fn first_other_from(
+        &self,
+        rule: usize,
+        day: NaiveDate,
+        cmp: impl Fn(&KeyRef, &KeyRef) -> std::cmp::Ordering,
+    ) -> Option<&Send> {
+        let mut best: Option<&Send> = None;
+        for (r, list) in self.by_rule.iter().enumerate() {
+            if r == rule {
+                continue;
+            }
+            let i = list.partition_point(|x| x.date < day);
+            let Some(first) = list.get(i) else { continue };
+            // Sends of one rule on one day (odd histories): the least key among them.
+            let same_day = list[i..].iter().take_while(|x| x.date == first.date);
+            for x in same_day {
+                let better =
+                    best.is_none_or(|b| x.date.cmp(&b.date).then_with(|| cmp(&x.key, &b.key)).is_lt());
+                if better {
+                    best = Some(x);
+                }
+            }
+        }
+        best
+    }
+
+    /// Whether history already holds `key`, the key of an item's event of `rule`: only an
+    /// entry whose key is not its own rule's and occurrence's can (a planned occurrence is
+    /// past every one recorded for its rule).
+    fn in_history(&mut self, key: &KeyRef, same: impl Fn(&KeyRef, &KeyRef) -> bool) -> bool {
+        let (history, item) = (&self.history, self.item);
+        let odd = self.odd.get_or_insert_with(|| {
+            history
+                .iter()
+                .filter(|(rule, occurrence, entry)| {
+                    rule.is_none_or(|rule| {
+                        let written = KeyRef::Item {
+                            rule: rule_ref(rule),
+                            item,
+                            occurrence: *occurrence,
+                        };
+                        !same(&KeyRef::History(*entry), &written)
+                    })
+                })
+                .map(|(.., entry)| *entry)
+                .collect()
+        });
+        odd.iter().any(|&e| same(&KeyRef::History(e), key))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Cand {
     nominal: NaiveDate,
@@ -1314,7 +1412,7 @@ impl Planner {
         scratch.slots.clear();
         scratch.heap.clear();
         if scratch.sends.len() < client_items.len() {
-            scratch.sends.resize_with(client_items.len(), Vec::new);
+            scratch.sends.resize_with(client_items.len(), ItemSends::default);
         }
         let mut ctxs = std::mem::take(&mut scratch.ctxs);
         ctxs.clear();
@@ -1332,7 +1430,7 @@ impl Planner {
             let status = item.status_with(balance);
             let due = item.due_date(term);
             let sends = &mut scratch.sends[li];
-            sends.clear();
+            sends.clear(self.rules.len(), index);
             let mut last_manual: Option<NaiveDate> = None;
             // Per rule, the highest occurrence sent and the last day it went.
             let sent = &mut scratch.sent;
@@ -1352,6 +1450,7 @@ impl Planner {
                     *occ = (*occ).max(h.occurrence);
                     *last = (*last).max(Some(date));
                 }
+                sends.history.push((rule, h.occurrence, h.entry));
                 sends.push(Send {
                     rule,
                     date,
@@ -1624,10 +1723,10 @@ impl Planner {
                 let already = if rule.group {
                     hist.group_keys.contains(inputs.key(&tables.keys, &key).as_str())
                 } else {
+                    let keys = &tables.keys;
                     members.iter().any(|&s| {
                         scratch.sends[scratch.slots[s].item]
-                            .iter()
-                            .any(|x| inputs.same_key(&tables.keys, &x.key, &key))
+                            .in_history(&key, |a, b| inputs.same_key(keys, a, b))
                     })
                 };
                 if already {
@@ -1820,7 +1919,7 @@ impl Planner {
         cx: &ClientCtx<'h>,
         it: &ItemCtx<'h>,
         slot: &mut Slot,
-        sends: &[Send],
+        sends: &ItemSends,
         keys: &[EventKey],
         out: Option<&mut Records<SupRec>>,
     ) {
@@ -1835,7 +1934,7 @@ impl Planner {
         cx: &ClientCtx<'h>,
         it: &ItemCtx<'h>,
         slot: &mut Slot,
-        sends: &[Send],
+        sends: &ItemSends,
         keys: &[EventKey],
         mut out: Option<&mut Records<SupRec>>,
     ) -> Option<Cand> {
@@ -1868,14 +1967,7 @@ impl Planner {
             let step = k.checked_mul(i64::from(slot.every.unwrap_or(0)))?;
             let nominal = add_days(slot.anchor_on, i64::from(slot.offset).checked_add(step)?)?;
             // A send of another rule on or after this day supersedes this occurrence.
-            if let Some(s) = sends
-                .iter()
-                .filter(|s| s.rule != Some(slot.rule) && s.date >= nominal)
-                .min_by(|a, b| {
-                    a.date
-                        .cmp(&b.date)
-                        .then_with(|| cx.inputs.cmp_keys(keys, &a.key, &b.key))
-                })
+            if let Some(s) = sends.first_other_from(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b))
             {
                 if let Some(out) = out.as_deref_mut() {
                     if cx.in_window(nominal) {
@@ -2538,7 +2630,7 @@ struct Scratch<'h> {
     /// its slots here.
     heap: BinaryHeap<HeapEntry>,
     by_slots: Option<std::ops::Range<usize>>,
-    sends: Vec<Vec<Send>>,
+    sends: Vec<ItemSends>,
 }
 
 /// Buffers of the day-by-day sweep, reused from client to client.
