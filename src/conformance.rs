@@ -33,6 +33,7 @@ fn entry(k: &str, item: &str, at: chrono::DateTime<Utc>) -> HistoryEntry {
             occurrence: 1,
         }],
         sent_at: at,
+        outcome: crate::model::history::HistoryOutcome::Sent,
     }
 }
 
@@ -138,11 +139,52 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         attempt: 1,
         error: "550".into(),
     };
-    let _ = s.finish(&k, failed.clone(), None, None).await;
+    let failed_entry =
+        entry("overdue/i3/1", "i3", t).with_outcome(crate::HistoryOutcome::Failed { error: "550".into() });
+    let _ = s
+        .finish(&k, failed.clone(), Some(failed_entry.clone()), None)
+        .await;
     assert_eq!(
         s.claim(&k, t + Duration::days(1), None).await.ok(),
         Some(Claim::Refused(failed)),
         "a failed key stays failed"
+    );
+    assert!(
+        s.load()
+            .await
+            .map(|x| x.history.contains(&failed_entry))
+            .unwrap_or(false),
+        "a failure's history entry is appended with it, its outcome kept"
+    );
+    // An unknown outcome is never granted again; a key skipped after its claim is.
+    let k = key("overdue/i5/1");
+    let _ = s.claim(&k, t, None).await;
+    let unknown = Delivery::Unknown {
+        at: t,
+        attempt: 1,
+        error: "timed out".into(),
+    };
+    let _ = s.finish(&k, unknown.clone(), None, None).await;
+    assert_eq!(
+        s.claim(&k, t + Duration::days(1), Some(Duration::minutes(1)))
+            .await
+            .ok(),
+        Some(Claim::Refused(unknown)),
+        "an unknown outcome is never granted again"
+    );
+    let k = key("overdue/i6/1");
+    let _ = s.claim(&k, t, None).await;
+    let skipped = Delivery::Skipped {
+        at: t,
+        reason: "paid".into(),
+    };
+    let _ = s.finish(&k, skipped, None, None).await;
+    assert!(
+        matches!(
+            s.claim(&k, t + Duration::hours(1), None).await,
+            Ok(Claim::Granted { .. })
+        ),
+        "a key skipped after its claim may be claimed again"
     );
     let k = key("overdue/i4/1");
     let _ = s.claim(&k, t, None).await;

@@ -13,7 +13,7 @@ use crate::error::ValidationError;
 use crate::mailer::{MailError, Mailer};
 use crate::message::{MessageError, Messages, RenderOptions};
 use crate::model::client::Client;
-use crate::model::history::HistoryEntry;
+use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{EventKey, ItemId, RuleId};
 use crate::plan::{Event, Horizon, Planner};
 use crate::policy::Policy;
@@ -130,6 +130,12 @@ pub enum Skip {
     FailedEarlier {
         /// The error.
         error: String,
+    },
+    /// Its outcome is unknown since then (at-most-once): it is not sent again unless
+    /// released ([`Dispatcher::release`]).
+    OutcomeUnknown {
+        /// When the outcome was found unknown.
+        at: DateTime<Utc>,
     },
     /// Over the per-tick limit: next tick.
     OverLimit,
@@ -355,21 +361,24 @@ impl Dispatcher {
                         Outcome::Skipped(key, Skip::RetryLater { not_before })
                     }
                     Delivery::Failed { error, .. } => Outcome::Skipped(key, Skip::FailedEarlier { error }),
-                    Delivery::Claimed { at, .. } => {
+                    Delivery::Unknown { at, .. } => Outcome::Skipped(key, Skip::OutcomeUnknown { at }),
+                    Delivery::Claimed { at, attempt } => {
                         // Held by another dispatcher right now, or never recorded (a crash):
                         // a claim older than two send timeouts has no one working on it.
+                        // Under at-most-once the message may have gone: recorded as outcome
+                        // unknown, once (at-least-once takes it again after its lease).
                         let in_flight =
                             chrono::Duration::from_std(self.options.send_timeout.saturating_mul(2))
                                 .unwrap_or(chrono::Duration::MAX);
-                        if now - at > in_flight {
-                            self.store
-                                .log(Self::log_entry(event, now, Action::OutcomeUnknown))
-                                .await?;
+                        if self.options.guarantee == Guarantee::AtMostOnce && now - at > in_flight {
+                            let error = format!("claimed at {at} and never recorded");
+                            self.unknown(event, now, attempt, error).await?;
                             Outcome::Unknown(key)
                         } else {
                             Outcome::Skipped(key, Skip::Claimed)
                         }
                     }
+                    Delivery::Skipped { .. } => Outcome::Skipped(key, Skip::Claimed),
                 });
             }
         };
@@ -409,6 +418,11 @@ impl Dispatcher {
                     .await?;
                 Ok(Outcome::Sent(key, receipt.message_id))
             }
+            // The message may have gone: under at-most-once never sent again.
+            Err(e) if e.is_ambiguous() && self.options.guarantee == Guarantee::AtMostOnce => {
+                self.unknown(event, now, attempt, e.to_string()).await?;
+                Ok(Outcome::Unknown(key))
+            }
             Err(e) => {
                 let retry = e.is_transient() && attempt < self.options.max_attempts;
                 let error = e.to_string();
@@ -422,6 +436,80 @@ impl Dispatcher {
         }
     }
 
+    /// Records a send whose outcome is unknown, once: its delivery, a history entry that
+    /// says so (the planner explains the key instead of planning it again) and the log line.
+    async fn unknown(
+        &self,
+        event: &Event,
+        now: DateTime<Utc>,
+        attempt: u32,
+        error: String,
+    ) -> Result<(), DispatchError> {
+        let entry = event.to_history(now).with_outcome(HistoryOutcome::OutcomeUnknown);
+        self.store
+            .finish(
+                &event.key,
+                Delivery::Unknown {
+                    at: now,
+                    attempt,
+                    error,
+                },
+                Some(entry),
+                Some(Self::log_entry(event, now, Action::OutcomeUnknown)),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Releases a key that failed for good or whose outcome is unknown, for one more try:
+    /// the next tick plans it again if it is still due (a later stage of its item may
+    /// supersede it). Recorded in history and in the log ([`Action::Released`]). For a
+    /// host that fixed the cause (a bounced address corrected, a send found not to have
+    /// gone).
+    ///
+    /// # Errors
+    /// When the store fails.
+    ///
+    /// # Example
+    /// ```
+    /// # async fn demo(dispatcher: &dunning::Dispatcher) -> Result<(), dunning::DispatchError> {
+    /// let released = dispatcher.release(&"overdue/F-1/1".into()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn release(&self, key: &EventKey) -> Result<bool, DispatchError> {
+        let now = self.clock_now();
+        let attempt = match self.store.delivery(key).await? {
+            Some(Delivery::Failed { attempt, .. } | Delivery::Unknown { attempt, .. }) => attempt,
+            _ => return Ok(false),
+        };
+        let snapshot = self.store.load().await?;
+        let recorded = snapshot
+            .history
+            .iter()
+            .filter(|h| &h.key == key && !h.outcome.is_sent() && h.outcome != HistoryOutcome::Released)
+            .max_by_key(|h| h.sent_at);
+        let entry = recorded.map(|h| HistoryEntry {
+            sent_at: now.max(h.sent_at),
+            outcome: HistoryOutcome::Released,
+            ..h.clone()
+        });
+        let log = entry.as_ref().map(|h| LogEntry {
+            at: now,
+            client: h.client.clone(),
+            item: h.items.first().map(|i| i.item.clone()),
+            key: Some(key.to_string()),
+            action: Action::Released,
+        });
+        // Claimable at the next tick, whatever its instant.
+        let retry = Delivery::Retrying {
+            attempt,
+            not_before: DateTime::<Utc>::MIN_UTC,
+            error: "released by the host".into(),
+        };
+        self.store.finish(key, retry, entry, log).await?;
+        Ok(true)
+    }
+
     async fn fail(
         &self,
         event: &Event,
@@ -430,6 +518,11 @@ impl Dispatcher {
         error: String,
         retry: bool,
     ) -> Result<(), DispatchError> {
+        let history = (!retry).then(|| {
+            event
+                .to_history(now)
+                .with_outcome(HistoryOutcome::Failed { error: error.clone() })
+        });
         let outcome = if retry {
             let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
             let wait = self.options.backoff.saturating_mul(factor);
@@ -458,7 +551,7 @@ impl Dispatcher {
                 retry,
             },
         );
-        self.store.finish(&event.key, outcome, None, Some(log)).await?;
+        self.store.finish(&event.key, outcome, history, Some(log)).await?;
         Ok(())
     }
 

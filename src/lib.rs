@@ -119,7 +119,7 @@ pub use mailer::{MailError, Mailer, Receipt};
 pub use memory::{Behaviour, MemoryStore, RecordingMailer};
 pub use message::{Mailbox, Message, MessageError, Messages, RenderOptions};
 pub use model::client::{Client, Contact, ContactRole, Pause, PauseKind};
-pub use model::history::{HistoryEntry, HistoryItem};
+pub use model::history::{HistoryEntry, HistoryItem, HistoryOutcome};
 pub use model::id::{ClientId, EventKey, ItemId, RuleId};
 pub use model::item::{Applied, AppliedKind, Item, ItemKind, ItemStatus};
 pub use money::{Currency, Money};

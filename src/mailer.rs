@@ -29,16 +29,38 @@ pub enum MailError {
     /// Not worth retrying: a rejected address, a 5xx reply.
     #[error("permanent mail error: {0}")]
     Permanent(String),
-    /// The send took longer than the dispatcher's timeout (retried).
+    /// The send took longer than the dispatcher's timeout: the message may or may not
+    /// have gone.
     #[error("mail send timed out after {0} s")]
     Timeout(u64),
+    /// The transport cannot tell whether the message went (the connection dropped after
+    /// the message was handed over, before the server's answer).
+    #[error("mail outcome unknown: {0}")]
+    Ambiguous(String),
 }
 
 impl MailError {
-    /// Whether the dispatcher should try again later.
+    /// Whether trying again may succeed (not a permanent refusal). An
+    /// [ambiguous](MailError::is_ambiguous) failure is transient too: under at-least-once
+    /// delivery it is retried.
     #[must_use]
     pub fn is_transient(&self) -> bool {
         !matches!(self, MailError::Permanent(_))
+    }
+
+    /// Whether the message may have gone despite the error (a timeout, or an outcome the
+    /// transport cannot tell). Under at-most-once delivery such a send is recorded as
+    /// outcome unknown and never retried.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::MailError;
+    /// assert!(MailError::Timeout(30).is_ambiguous());
+    /// assert!(!MailError::Transient("451 try later".into()).is_ambiguous());
+    /// ```
+    #[must_use]
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, MailError::Timeout(_) | MailError::Ambiguous(_))
     }
 }
 

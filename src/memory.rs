@@ -105,6 +105,7 @@ impl Store for MemoryStore {
             {
                 attempt + 1
             }
+            Some(Delivery::Skipped { .. }) => 1,
             Some(other) => return Ok(Claim::Refused(other.clone())),
         };
         s.deliveries
@@ -126,9 +127,7 @@ impl Store for MemoryStore {
                 id: key.to_string(),
             });
         }
-        if let (Delivery::Sent { .. }, Some(entry)) = (&outcome, sent) {
-            s.snapshot.history.push(entry);
-        }
+        s.snapshot.history.extend(sent);
         s.deliveries.insert(key.clone(), outcome);
         s.log.extend(log);
         Ok(())
@@ -187,6 +186,9 @@ pub enum Behaviour {
     FailPermanent,
     /// Never answer.
     Hang,
+    /// Take the message (it is kept as sent), then never answer: a transport that stalls
+    /// after handing the message over.
+    AcceptThenHang,
 }
 
 type Script = dyn Fn(&Message, usize) -> Behaviour + Send + Sync;
@@ -273,6 +275,13 @@ impl Mailer for RecordingMailer {
                 "550 mailbox unavailable (call {n})"
             ))),
             Behaviour::Hang => std::future::pending().await,
+            Behaviour::AcceptThenHang => {
+                self.sent
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(message.clone());
+                std::future::pending().await
+            }
         }
     }
 }

@@ -59,6 +59,24 @@ pub enum Delivery {
         /// The last error.
         error: String,
     },
+    /// The send may or may not have gone (it timed out, or a crash left the claim without
+    /// an outcome): under at-most-once delivery it is never retried unless released.
+    Unknown {
+        /// When the outcome was found unknown.
+        at: DateTime<Utc>,
+        /// Attempts made.
+        attempt: u32,
+        /// What made it unknown.
+        error: String,
+    },
+    /// Claimed, then not sent: re-read after the claim, it was no longer due (paid or
+    /// stopped meanwhile). It may be claimed again.
+    Skipped {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why, in a sentence.
+        reason: String,
+    },
 }
 
 /// The answer to a claim.
@@ -127,6 +145,8 @@ pub enum Action {
     },
     /// A claim has no recorded outcome: the message may or may not have gone.
     OutcomeUnknown,
+    /// The host released a failed or unknown key for one more try.
+    Released,
     /// A manual reminder was archived.
     Archived,
     /// A manual reminder was deleted.
@@ -276,10 +296,14 @@ pub trait Store: Send + Sync + 'static {
         reclaim_after: Option<chrono::Duration>,
     ) -> Result<Claim, StoreError>;
 
-    /// Records the outcome of a claim in one step (one transaction): with
-    /// [`Delivery::Sent`], `sent` is appended to the history, and `log` (the action log's line
-    /// for the outcome) is appended, so an outcome is never recorded without its log line nor
-    /// the other way round.
+    /// Records the outcome of a claim in one step (one transaction): `sent`, when given, is
+    /// appended to the history, and `log` (the action log's line for the outcome) to the log,
+    /// so an outcome is never recorded without its history entry and log line, nor the other
+    /// way round. The dispatcher gives a history entry with [`Delivery::Sent`], and with
+    /// [`Delivery::Failed`] and [`Delivery::Unknown`] (an entry whose
+    /// [`outcome`](crate::HistoryEntry::outcome) says so, which the planner explains instead
+    /// of planning the key again), and with a release (a
+    /// [`Released`](crate::HistoryOutcome::Released) entry).
     async fn finish(
         &self,
         key: &EventKey,

@@ -257,12 +257,39 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
     );
     let log = memory.read_log(&LogFilter::key(lost.to_string())).await.unwrap();
     assert!(log.iter().any(|e| e.action == Action::OutcomeUnknown));
+    // Reported once: the next tick neither reports it again nor plans it.
+    let again = second.tick(now + Duration::hours(2)).await.unwrap();
+    assert!(again.unknown.is_empty(), "{:?}", again.unknown);
+    assert!(again.skipped.iter().all(|(k, _)| *k != lost));
+    // Released, it is claimed again (here under at-least-once, as a host would after
+    // checking the message never went).
 
-    // At-least-once instead: the unrecorded claim is taken again after the lease.
+    assert!(second.release(&lost).await.unwrap());
+    let report = second.tick(now + Duration::hours(3)).await.unwrap();
+    assert!(report.sent.iter().any(|(k, _)| *k == lost), "{report:?}");
+
+    // At-least-once instead: an unrecorded claim is taken again after the lease.
+    let (clients, items) = portfolio();
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let crashing = Arc::new(Crashing {
+        inner: memory.clone(),
+        crash: std::sync::atomic::AtomicBool::new(true),
+    });
+    let mailer = Arc::new(RecordingMailer::new());
+    let at_least_once = DispatchOptions::default()
+        .with_concurrency(1)
+        .with_per_tick_limit(1)
+        .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 });
+    let first = Dispatcher::new(crashing, mailer.clone(), &policy())
+        .unwrap()
+        .with_options(at_least_once.clone());
+    assert!(first.tick(now).await.is_err());
+    let lost = mailer.sent()[0].key.clone();
     let third = Dispatcher::new(memory.clone(), mailer.clone(), &policy())
         .unwrap()
-        .with_options(DispatchOptions::default().with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }));
+        .with_options(at_least_once.with_per_tick_limit(100));
     let report = third.tick(now + Duration::hours(2)).await.unwrap();
+    assert!(report.unknown.is_empty());
     assert!(report.sent.iter().any(|(k, _)| *k == lost));
 }
 
@@ -277,20 +304,163 @@ async fn permanent_failures_are_recorded_and_surfaced_and_hanging_sends_time_out
         store.delivery(key).await.unwrap(),
         Some(Delivery::Failed { .. })
     ));
+    // Recorded once: the next tick does not plan it again (nor skip it again).
     let again = dispatcher.tick(now + Duration::hours(1)).await.unwrap();
-    assert!(
-        again
-            .skipped
-            .iter()
-            .any(|(k, s)| k == key && matches!(s, Skip::FailedEarlier { .. }))
-    );
+    assert!(again.failed.iter().all(|(k, _)| k != key));
+    assert!(again.skipped.iter().all(|(k, _)| k != key), "{:?}", again.skipped);
 
+    // A send that hangs times out: under at-least-once it is retried.
     let (_, _, hanging) = setup(RecordingMailer::new().always(Behaviour::Hang));
-    let hanging =
-        hanging.with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(30)));
+    let hanging = hanging.with_options(
+        DispatchOptions::default()
+            .with_send_timeout(StdDuration::from_millis(30))
+            .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }),
+    );
     let report = hanging.tick(now).await.unwrap();
     assert!(!report.retried.is_empty());
     assert!(report.retried[0].2.contains("timed out"));
+}
+
+/// A mailer that takes the message and then stalls: under at-most-once (the default) the
+/// timed-out send may have gone, so it is recorded as outcome unknown, reported once, and
+/// never given to the mailer again; the plan explains it instead of forecasting it.
+#[tokio::test]
+async fn a_stalled_send_under_at_most_once_goes_to_the_mailer_once_and_is_reported_unknown_once() {
+    let (store, mailer, dispatcher) = setup(RecordingMailer::new().always(Behaviour::AcceptThenHang));
+    let dispatcher =
+        dispatcher.with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(20)));
+    let start = utc(2026, 4, 21, 14, 0);
+    let mut unknown: Vec<EventKey> = Vec::new();
+    for day in 0..4 {
+        let report = dispatcher.tick(start + Duration::days(day)).await.unwrap();
+        assert!(
+            report.retried.is_empty(),
+            "an ambiguous send is never retried: {:?}",
+            report.retried
+        );
+        assert!(report.sent.is_empty());
+        assert!(
+            report.skipped.iter().all(|(k, _)| !unknown.contains(k)),
+            "an unknown key came back: {:?}",
+            report.skipped
+        );
+        unknown.extend(report.unknown);
+    }
+    let mut given: Vec<EventKey> = mailer.sent().into_iter().map(|m| m.key).collect();
+    given.sort();
+    unknown.sort();
+    assert!(!given.is_empty());
+    assert_eq!(
+        given, unknown,
+        "each key given to the mailer once, each reported unknown once"
+    );
+    for k in &unknown {
+        assert!(matches!(
+            store.delivery(k).await.unwrap(),
+            Some(Delivery::Unknown { .. })
+        ));
+        let log = store.read_log(&LogFilter::key(k.to_string())).await.unwrap();
+        assert_eq!(
+            log.iter().filter(|e| e.action == Action::OutcomeUnknown).count(),
+            1
+        );
+    }
+    let snapshot = store.snapshot();
+    let plan = dispatcher
+        .planner()
+        .clone()
+        .with_lookback(30)
+        .plan(
+            &snapshot.clients,
+            &snapshot.items,
+            &snapshot.history,
+            start + Duration::days(4),
+            Horizon::days(30),
+        )
+        .unwrap();
+    for k in &unknown {
+        assert!(plan.events().all(|e| &e.key != k), "{k} forecast again");
+        let s = plan.suppressed().iter().find(|s| &s.key == k).unwrap();
+        assert!(
+            matches!(s.reason, SuppressReason::OutcomeUnknown { .. }),
+            "{:?}",
+            s.reason
+        );
+        assert!(s.explain().contains("outcome unknown"), "{}", s.explain());
+    }
+}
+
+/// A bounced address: each key fails once, is reported once (not at every tick), is
+/// explained by the plan and not forecast; once the address is fixed the host releases a
+/// key and it goes at the next tick, once.
+#[tokio::test]
+async fn a_permanent_failure_is_reported_once_explained_and_released_for_one_more_try() {
+    let bounce = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = bounce.clone();
+    let mailer = RecordingMailer::new().with_script(move |m, _| {
+        let to_es = m.to.iter().any(|t| t.email.ends_with("@es.example"));
+        if to_es && flag.load(std::sync::atomic::Ordering::SeqCst) {
+            Behaviour::FailPermanent
+        } else {
+            Behaviour::Accept
+        }
+    });
+    let (store, mailer, dispatcher) = setup(mailer);
+    let clock = Arc::new(ManualClock::new(utc(2026, 4, 10, 14, 0)));
+    let dispatcher = dispatcher.with_clock(clock.clone());
+    let mut failed: Vec<EventKey> = Vec::new();
+    for _ in 0..14 {
+        let report = dispatcher.tick(clock.now()).await.unwrap();
+        assert!(
+            report
+                .skipped
+                .iter()
+                .all(|(_, s)| !matches!(s, Skip::FailedEarlier { .. })),
+            "a failure came back: {:?}",
+            report.skipped
+        );
+        failed.extend(report.failed.into_iter().map(|(k, _)| k));
+        clock.advance(Duration::days(1));
+    }
+    assert!(failed.len() >= 2, "{failed:?}");
+    let unique: HashSet<&EventKey> = failed.iter().collect();
+    assert_eq!(unique.len(), failed.len(), "each failure reported once");
+    let snapshot = store.snapshot();
+    let planner = dispatcher.planner().clone().with_lookback(30);
+    let plan = planner
+        .plan(
+            &snapshot.clients,
+            &snapshot.items,
+            &snapshot.history,
+            clock.now(),
+            Horizon::days(30),
+        )
+        .unwrap();
+    for k in &failed {
+        assert!(plan.events().all(|e| &e.key != k), "{k} forecast again");
+        assert!(plan.suppressed().iter().any(|s| &s.key == k
+            && matches!(&s.reason, SuppressReason::DeliveryFailed { error, .. } if error.contains("550"))));
+    }
+
+    // The address is fixed: the last failed key is released and goes at the next tick.
+    bounce.store(false, std::sync::atomic::Ordering::SeqCst);
+    let key = failed.last().unwrap().clone();
+    assert!(dispatcher.release(&key).await.unwrap());
+    let log = store.read_log(&LogFilter::key(key.to_string())).await.unwrap();
+    assert!(log.iter().any(|e| e.action == Action::Released));
+    let report = dispatcher.tick(clock.now()).await.unwrap();
+    assert!(report.sent.iter().any(|(k, _)| *k == key), "{report:?}");
+    let report = dispatcher.tick(clock.now() + Duration::hours(1)).await.unwrap();
+    assert!(report.sent.iter().all(|(k, _)| *k != key));
+    assert_eq!(mailer.sent().iter().filter(|m| m.key == key).count(), 1);
+    // Sent now: nothing to release.
+    assert!(!dispatcher.release(&key).await.unwrap());
+    // The other failures stay failed.
+    let other = failed.iter().find(|k| **k != key).unwrap();
+    assert!(matches!(
+        store.delivery(other).await.unwrap(),
+        Some(Delivery::Failed { .. })
+    ));
 }
 
 #[tokio::test]

@@ -108,6 +108,7 @@ fn plans_at_the_ends_of_time_are_plans_or_typed_errors() {
             occurrence: 7,
         }],
         sent_at: DateTime::<Utc>::MAX_UTC,
+        outcome: HistoryOutcome::Sent,
     }];
     for now in [
         DateTime::<Utc>::MIN_UTC,
@@ -321,6 +322,7 @@ fn a_history_occurrence_of_u32_max_stops_the_rule() {
             occurrence: u32::MAX,
         }],
         sent_at: utc(2026, 1, 10, 12, 0),
+        outcome: HistoryOutcome::Sent,
     }];
     let plan = planner
         .plan(
@@ -361,6 +363,7 @@ fn the_largest_count_and_spacing_resume_from_history() {
             occurrence: limits::MAX_COUNT - 1,
         }],
         sent_at: utc(2026, 1, 10, 12, 0),
+        outcome: HistoryOutcome::Sent,
     }];
     for (now, horizon) in [
         (utc(2026, 1, 11, 12, 0), 30),

@@ -503,6 +503,7 @@ fn a_clients_own_min_gap_counts_from_its_last_send_in_history() {
             occurrence: 1,
         }],
         sent_at: utc(2026, 3, 31, 12, 0),
+        outcome: HistoryOutcome::Sent,
     };
     let plan = planner
         .plan(
@@ -1162,6 +1163,7 @@ fn history_at_the_ends_of_time_plans_without_panicking() {
             occurrence: 1,
         }],
         sent_at: at,
+        outcome: HistoryOutcome::Sent,
     };
     let history = [
         sent(

@@ -95,6 +95,7 @@ pub fn portfolio(n: usize) -> Portfolio {
                         occurrence: 1,
                     }],
                     sent_at: Utc.from_utc_datetime(&issued.and_hms_opt(13, 0, 0).unwrap()),
+                    outcome: HistoryOutcome::Sent,
                 });
             }
             items.push(item);

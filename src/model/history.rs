@@ -16,6 +16,62 @@ pub struct HistoryItem {
     pub occurrence: u32,
 }
 
+/// How a send recorded in history ended.
+///
+/// Most entries are [`Sent`](HistoryOutcome::Sent). A dispatcher also records the sends
+/// that will not be tried again, so the planner explains them instead of planning them: a
+/// permanent failure (a bounced address) and, under at-most-once delivery, a send whose
+/// outcome is unknown (it timed out, or a crash left it unrecorded: the message may have
+/// gone). Either still counts as an attempt of its rule's occurrence. A host that fixed the
+/// cause records a [`Released`](HistoryOutcome::Released) entry with the same key, and the
+/// key is planned again (once more).
+///
+/// # Example
+/// ```
+/// use dunning::HistoryOutcome;
+/// let failed: HistoryOutcome = serde_json::from_str(r#"{"kind": "failed", "error": "550 no such user"}"#)?;
+/// assert!(!failed.is_sent());
+/// assert_eq!(failed.to_string(), "failed: 550 no such user");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HistoryOutcome {
+    /// The message went out.
+    #[default]
+    Sent,
+    /// It failed for good; it is not tried again unless released.
+    Failed {
+        /// The mailer's error.
+        error: String,
+    },
+    /// It may or may not have gone (at-most-once): never retried unless released.
+    OutcomeUnknown,
+    /// The host released the failed or unknown entry of the same key recorded before: the
+    /// key is planned again.
+    Released,
+}
+
+impl HistoryOutcome {
+    /// Whether the message went out.
+    #[must_use]
+    pub fn is_sent(&self) -> bool {
+        matches!(self, HistoryOutcome::Sent)
+    }
+}
+
+impl std::fmt::Display for HistoryOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HistoryOutcome::Sent => f.write_str("sent"),
+            HistoryOutcome::Failed { error } => write!(f, "failed: {error}"),
+            HistoryOutcome::OutcomeUnknown => f.write_str("outcome unknown"),
+            HistoryOutcome::Released => f.write_str("released"),
+        }
+    }
+}
+
 /// A message that was sent: by a rule (automatic) or by a person (manual, `rule` none).
 ///
 /// The planner reads history to tell what was already sent: a key recorded here is never
@@ -45,8 +101,11 @@ pub struct HistoryEntry {
     pub client: ClientId,
     /// The items it covered.
     pub items: Vec<HistoryItem>,
-    /// When it was sent.
+    /// When it was sent (or, for another outcome, recorded).
     pub sent_at: DateTime<Utc>,
+    /// How it ended (sent, unless said otherwise).
+    #[serde(default, skip_serializing_if = "HistoryOutcome::is_sent")]
+    pub outcome: HistoryOutcome,
 }
 
 impl HistoryEntry {
@@ -63,6 +122,14 @@ impl HistoryEntry {
             client,
             items: vec![HistoryItem { item, occurrence: 0 }],
             sent_at,
+            outcome: HistoryOutcome::Sent,
         }
+    }
+
+    /// The same entry with another outcome.
+    #[must_use]
+    pub fn with_outcome(mut self, outcome: HistoryOutcome) -> Self {
+        self.outcome = outcome;
+        self
     }
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
 use crate::error::ValidationError;
 use crate::model::client::{Client, Contact, ContactRole, Pause};
-use crate::model::history::HistoryEntry;
+use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{ClientId, EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
@@ -426,6 +426,9 @@ struct HistoryIndex<'h> {
     group_keys: HashSet<&'h str>,
     /// Statements and standing notices sent, per client.
     client_events: HashMap<&'h str, Vec<account::ClientSend<'h>>>,
+    /// Entries of sends that failed for good or whose outcome is unknown (and were not
+    /// released since), per client: each is explained while it is within a plan's window.
+    undelivered: HashMap<&'h str, Vec<u32>>,
 }
 
 impl<'h> HistoryIndex<'h> {
@@ -1266,7 +1269,12 @@ impl Planner {
             client_last: HashMap::default(),
             group_keys: HashSet::default(),
             client_events: HashMap::default(),
+            undelivered: HashMap::default(),
         };
+        // Sends that failed for good or whose outcome is unknown, and the latest release of
+        // each key released (read in the same pass).
+        let mut undelivered: Vec<u32> = Vec::new();
+        let mut released: HashMap<&str, DateTime<Utc>> = HashMap::default();
         let grouped = self.any_group;
         // Per item of an entry (of a stage of its reminders), its view and where its item is
         // planned (`u32::MAX`: not planned now; history of items paid and gone, deleted, is
@@ -1279,6 +1287,16 @@ impl Planner {
         let mut run: Option<(&str, DateTime<Utc>)> = None;
         let mut last_rule: Option<(&str, HistRule)> = None;
         for (e, h) in history.iter().enumerate() {
+            match h.outcome {
+                HistoryOutcome::Sent => {}
+                HistoryOutcome::Released => {
+                    let at = released.entry(h.key.as_str()).or_insert(h.sent_at);
+                    *at = (*at).max(h.sent_at);
+                    continue;
+                }
+                // Fits: `check_count` refused more history entries than 32 bits count.
+                _ => undelivered.push(e as u32),
+            }
             if grouped && h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
                 index.group_keys.insert(h.key.as_str());
             }
@@ -1336,6 +1354,38 @@ impl Planner {
             }
         }
         find(&batch, &mut seqs);
+        // A failed or unknown send released at or after it is as if never made: the key is
+        // planned again.
+        let is_released = |e: u32| {
+            released
+                .get(history[e as usize].key.as_str())
+                .is_some_and(|at| *at >= history[e as usize].sent_at)
+        };
+        if !released.is_empty() {
+            let gone: HashSet<u32> = undelivered.iter().copied().filter(|&e| is_released(e)).collect();
+            for &e in &gone {
+                let h = &history[e as usize];
+                index.group_keys.remove(h.key.as_str());
+                if let Some(sends) = index.client_events.get_mut(h.client.as_str()) {
+                    sends.retain(|s| !(std::ptr::eq(s.key, &h.key)));
+                }
+            }
+            if !gone.is_empty() {
+                // Views and their places are side by side: both lose the same ones.
+                let keep: Vec<bool> = views.iter().map(|v| !gone.contains(&v.entry)).collect();
+                let mut at = keep.iter();
+                views.retain(|_| at.next().copied().unwrap_or(true));
+                let mut at = keep.iter();
+                seqs.retain(|_| at.next().copied().unwrap_or(true));
+            }
+        }
+        for e in undelivered.into_iter().filter(|&e| !is_released(e)) {
+            index
+                .undelivered
+                .entry(history[e as usize].client.as_str())
+                .or_default()
+                .push(e);
+        }
         if let Some((client, last)) = run {
             let e = index.client_last.entry(client).or_insert(last);
             *e = (*e).max(last);
@@ -1561,6 +1611,40 @@ impl Planner {
                 let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
                 report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
             }
+        }
+        // Sends that failed for good or whose outcome is unknown: explained, never planned.
+        for &e in hist
+            .undelivered
+            .get(client.id.as_str())
+            .map_or(&[][..], Vec::as_slice)
+        {
+            let Some(h) = inputs.history.get(e as usize) else {
+                continue;
+            };
+            let on = tz.local_date(h.sent_at);
+            let Some(id) = h.rule.as_ref() else { continue };
+            let Some(rule) = self.rule_ids.iter().position(|r| r == id).map(rule_ref) else {
+                continue;
+            };
+            if !cx.in_window(on) {
+                continue;
+            }
+            let item = if self.is_account_rule(id.as_str()) {
+                NO_ITEM
+            } else {
+                h.items
+                    .first()
+                    .and_then(|hi| ctxs.iter().find(|c| c.item.id == hi.item))
+                    .map_or(NO_ITEM, |c| c.index)
+            };
+            plan.suppressed.push(SupRec {
+                key: KeyRef::History(e),
+                reason: Reason::Undelivered(e),
+                client: cx.index,
+                item,
+                on,
+                rule,
+            });
         }
         self.plan_statements(&cx, &ctxs, hist, occurrences, plan)?;
         self.plan_standing(&cx, &ctxs, hist, plan);
@@ -2916,6 +3000,7 @@ mod tests {
                     occurrence: n,
                 }],
                 sent_at: at,
+                outcome: crate::model::history::HistoryOutcome::Sent,
             });
         }
         let hist = planner.history_of(&clients, &items, &indexed, &history);

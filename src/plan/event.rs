@@ -289,6 +289,7 @@ impl Event {
                 })
                 .collect(),
             sent_at,
+            outcome: crate::model::history::HistoryOutcome::Sent,
         }
     }
 
@@ -383,6 +384,20 @@ pub enum SuppressReason {
     Expired {
         /// The rule's limit in days.
         days: u32,
+    },
+    /// Its send failed for good (a bounced address): it is not tried again unless the host
+    /// releases it.
+    DeliveryFailed {
+        /// When the failure was recorded.
+        at: DateTime<Utc>,
+        /// The mailer's error.
+        error: String,
+    },
+    /// Its send may or may not have gone (it timed out, or a crash left it unrecorded):
+    /// under at-most-once delivery it is not tried again unless the host releases it.
+    OutcomeUnknown {
+        /// When the unknown outcome was recorded.
+        at: DateTime<Utc>,
     },
     /// Its day, or the working day it would move to, is past the end of the calendar
     /// (`NaiveDate::MIN` or `MAX`): it has no day to go on.

@@ -409,6 +409,28 @@ pub(crate) fn suppress_text(sp: &Suppressed) -> String {
         SuppressReason::NothingToList => {
             cat!(t, "statement ", *r, " of ", on, " has no item to list: not sent");
         }
+        SuppressReason::DeliveryFailed { at, error } => {
+            cat!(t, "rule ", *r, " for ");
+            what(t, kind, number);
+            cat!(
+                t,
+                " failed for good at ",
+                at.to_rfc3339(),
+                " (",
+                error.as_str(),
+                "): not tried again unless released"
+            );
+        }
+        SuppressReason::OutcomeUnknown { at } => {
+            cat!(t, "rule ", *r, " for ");
+            what(t, kind, number);
+            cat!(
+                t,
+                " may or may not have gone at ",
+                at.to_rfc3339(),
+                " (outcome unknown): not sent again unless released"
+            );
+        }
         SuppressReason::NoDayToSend => {
             cat!(t, "rule ", *r, " for ");
             what(t, kind, number);
@@ -454,6 +476,20 @@ fn client_suppress_text(t: &mut String, sp: &Suppressed) {
         SuppressReason::Superseded { by } => cat!(t, "superseded by the later ", *by),
         SuppressReason::Expired { days } => cat!(t, "more than ", *days, " day(s) late: dropped"),
         SuppressReason::NoDayToSend => t.push_str("no working day to go on before the end of the calendar"),
+        SuppressReason::DeliveryFailed { at, error } => cat!(
+            t,
+            "failed for good at ",
+            at.to_rfc3339(),
+            " (",
+            error.as_str(),
+            "): not tried again unless released"
+        ),
+        SuppressReason::OutcomeUnknown { at } => cat!(
+            t,
+            "may or may not have gone at ",
+            at.to_rfc3339(),
+            " (outcome unknown): not sent again unless released"
+        ),
         other => cat!(t, format!("{other:?}")),
     }
 }

@@ -151,6 +151,8 @@ pub(crate) enum Reason {
     NothingToList,
     Expired(u32),
     NoDayToSend,
+    /// The history entry of a send that failed for good or whose outcome is unknown.
+    Undelivered(u32),
 }
 
 /// A suppressed entry, as the planner keeps it.
@@ -481,6 +483,20 @@ impl<'a> Inputs<'a> {
             Reason::NothingToList => SuppressReason::NothingToList,
             Reason::Expired(days) => SuppressReason::Expired { days },
             Reason::NoDayToSend => SuppressReason::NoDayToSend,
+            Reason::Undelivered(e) => match self.history.get(e as usize) {
+                Some(h) => match &h.outcome {
+                    crate::model::history::HistoryOutcome::Failed { error } => {
+                        SuppressReason::DeliveryFailed {
+                            at: h.sent_at,
+                            error: error.clone(),
+                        }
+                    }
+                    _ => SuppressReason::OutcomeUnknown { at: h.sent_at },
+                },
+                None => SuppressReason::OutcomeUnknown {
+                    at: DateTime::<Utc>::MIN_UTC,
+                },
+            },
         }
     }
 
@@ -1060,6 +1076,7 @@ mod tests {
             client: clients[0].id.clone(),
             items: Vec::new(),
             sent_at: DateTime::<Utc>::MIN_UTC,
+            outcome: crate::model::history::HistoryOutcome::Sent,
         })
         .collect();
         let inputs = Inputs {

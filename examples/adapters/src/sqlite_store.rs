@@ -303,6 +303,7 @@ impl Store for SqliteStore {
             {
                 attempt + 1
             }
+            Some(Delivery::Skipped { .. }) => 1,
             Some(other) => return Ok(Claim::Refused(other)),
         };
         tx.execute(
@@ -337,7 +338,7 @@ impl Store for SqliteStore {
                 id: key.to_string(),
             });
         }
-        if let (Delivery::Sent { .. }, Some(entry)) = (&outcome, &sent) {
+        if let Some(entry) = &sent {
             tx.execute(
                 "INSERT INTO history (key, doc) VALUES (?1, ?2)",
                 params![entry.key.as_str(), to_json(entry)?],
