@@ -15,7 +15,7 @@ use crate::message::{MessageError, Messages, RenderOptions};
 use crate::model::client::Client;
 use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{EventKey, ItemId, RuleId};
-use crate::plan::{Event, Horizon, Planner};
+use crate::plan::{Event, Horizon, Planner, SuppressReason};
 use crate::policy::Policy;
 use crate::store::{Action, Claim, Delivery, LogEntry, Store, StoreError};
 
@@ -139,6 +139,12 @@ pub enum Skip {
     },
     /// Over the per-tick limit: next tick.
     OverLimit,
+    /// Planned again after its claim, from what the store holds now, it was no longer due:
+    /// its item was paid, cancelled or paused meanwhile (the reason), or it is gone.
+    NoLongerDue {
+        /// Why, when the plan says (none: the event is no longer planned at all).
+        reason: Option<SuppressReason>,
+    },
 }
 
 /// What one tick did.
@@ -296,17 +302,10 @@ impl Dispatcher {
         for e in schedule.due().skip(limit) {
             report.skipped.push((e.key(), Skip::OverLimit));
         }
-        let due: Vec<(Event, &Client)> = schedule
-            .due()
-            .take(limit)
-            .map(|e| (e.to_event(), e.client()))
-            .collect();
+        let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         // The futures are built first, then driven a few at a time (building them inside the
         // stream's closure would make the tick's future not `Send`).
-        let deliveries: Vec<_> = due
-            .iter()
-            .map(|(e, client)| self.deliver(e, client, now))
-            .collect();
+        let deliveries: Vec<_> = due.iter().map(|e| self.deliver(e, now)).collect();
         let outcomes: Vec<Result<Outcome, DispatchError>> = stream::iter(deliveries)
             .buffer_unordered(self.options.concurrency.max(1))
             .collect()
@@ -338,12 +337,7 @@ impl Dispatcher {
         }
     }
 
-    async fn deliver(
-        &self,
-        event: &Event,
-        client: &Client,
-        now: DateTime<Utc>,
-    ) -> Result<Outcome, DispatchError> {
+    async fn deliver(&self, event: &Event, now: DateTime<Utc>) -> Result<Outcome, DispatchError> {
         let key = event.key.clone();
         // A lease longer than chrono's durations never runs out: never reclaimed.
         let lease = match self.options.guarantee {
@@ -382,6 +376,30 @@ impl Dispatcher {
                 });
             }
         };
+        // Planned again from what the store holds now: a payment (or a stop) recorded since
+        // the tick loaded is seen before anything goes out.
+        let fresh = match self.recheck(event, now).await {
+            Ok(Ok(fresh)) => fresh,
+            Ok(Err((reason, text))) => {
+                let skipped = Delivery::Skipped {
+                    at: now,
+                    reason: text.clone(),
+                };
+                let log = Self::log_entry(event, now, Action::Skipped { reason: text });
+                self.store.finish(&key, skipped, None, Some(log)).await?;
+                return Ok(Outcome::Skipped(key, Skip::NoLongerDue { reason }));
+            }
+            Err(e) => {
+                // Not known to be still due: not sent; claimable again at the next tick.
+                let skipped = Delivery::Skipped {
+                    at: now,
+                    reason: format!("re-reading before the send failed: {e}"),
+                };
+                self.store.finish(&key, skipped, None, None).await?;
+                return Err(e);
+            }
+        };
+        let (event, client) = (&fresh.0, &fresh.1);
         let message = match self.messages.render(event, client, &RenderOptions::default()) {
             Ok(m) => m,
             Err(e) => {
@@ -434,6 +452,33 @@ impl Dispatcher {
                 })
             }
         }
+    }
+
+    /// The claimed event planned again from the store's current data for its client: the
+    /// fresh event (amounts may have changed) and client, or why it is no longer due.
+    async fn recheck(
+        &self,
+        event: &Event,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(Event, Client), (Option<SuppressReason>, String)>, DispatchError> {
+        let fresh = self.store.load_client(&event.client).await?;
+        let schedule =
+            self.planner
+                .schedule(&fresh.clients, &fresh.items, &fresh.history, now, Horizon::NONE)?;
+        if let Some(e) = schedule.due().find(|e| e.key() == event.key) {
+            return Ok(Ok((e.to_event(), e.client().clone())));
+        }
+        let why = schedule.suppressed().find(|s| s.key() == event.key).or_else(|| {
+            // A grouped notice whose items changed: why its first item is not reminded.
+            let first = event.items.first()?;
+            schedule
+                .suppressed()
+                .find(|s| s.item().is_some_and(|i| i.id == first.item) && s.rule() == &event.rule)
+        });
+        Ok(Err(why.map_or_else(
+            || (None, "no longer planned (its item or client is gone)".to_owned()),
+            |s| (Some(s.reason()), format!("no longer due: {}", s.explain())),
+        )))
     }
 
     /// Records a send whose outcome is unknown, once: its delivery, a history entry that

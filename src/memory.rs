@@ -88,6 +88,33 @@ impl Store for MemoryStore {
         Ok(self.snapshot())
     }
 
+    async fn load_client(&self, client: &crate::model::id::ClientId) -> Result<Snapshot, StoreError> {
+        let s = self.lock();
+        Ok(Snapshot {
+            clients: s
+                .snapshot
+                .clients
+                .iter()
+                .filter(|c| &c.id == client)
+                .cloned()
+                .collect(),
+            items: s
+                .snapshot
+                .items
+                .iter()
+                .filter(|i| &i.client == client)
+                .cloned()
+                .collect(),
+            history: s
+                .snapshot
+                .history
+                .iter()
+                .filter(|h| &h.client == client)
+                .cloned()
+                .collect(),
+        })
+    }
+
     async fn claim(
         &self,
         key: &EventKey,

@@ -287,6 +287,20 @@ pub trait Store: Send + Sync + 'static {
     /// The planner's inputs.
     async fn load(&self) -> Result<Snapshot, StoreError>;
 
+    /// One client's part of the planner's inputs, as the store holds it now: the client, its
+    /// items and its history. The dispatcher reads it after each claim, to plan the claimed
+    /// event again before sending it (a payment recorded since the tick loaded stops it).
+    ///
+    /// The default reads everything ([`Store::load`]) and keeps the client's part; a store
+    /// that can read one client's rows should.
+    async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
+        let mut all = self.load().await?;
+        all.clients.retain(|c| &c.id == client);
+        all.items.retain(|i| &i.client == client);
+        all.history.retain(|h| &h.client == client);
+        Ok(all)
+    }
+
     /// Takes `key` for sending at `now`: granted when no one has it, when its retry is due,
     /// or when `reclaim_after` is set and its claim is older than that (at-least-once).
     async fn claim(

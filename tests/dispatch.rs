@@ -647,3 +647,149 @@ async fn a_manual_resend_spaces_the_next_automatic_reminder_without_using_its_co
     );
     assert!(store.snapshot().history.iter().any(|h| h.rule.is_none()));
 }
+
+/// A store where a payment lands right after each claim is granted (between the tick's load
+/// and its send): `full` pays the claimed item in full, else half of what it owes.
+struct PayOnClaim {
+    inner: Arc<MemoryStore>,
+    full: bool,
+}
+
+#[async_trait]
+impl Store for PayOnClaim {
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        self.inner.load().await
+    }
+    async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
+        self.inner.load_client(client).await
+    }
+    async fn claim(
+        &self,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        lease: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
+        let claim = self.inner.claim(key, now, lease).await?;
+        let item = key.as_str().split('/').nth(1).unwrap_or_default().to_owned();
+        let full = self.full;
+        self.inner.update_items(|items| {
+            for it in items.iter_mut().filter(|i| i.id.as_str() == item) {
+                let owed = it.balance().unwrap().unwrap();
+                let pay = if full {
+                    owed
+                } else {
+                    Money::from_minor(owed.minor() / 2, owed.currency())
+                };
+                *it = it.clone().paid(pay, now.date_naive());
+            }
+        });
+        Ok(claim)
+    }
+    async fn finish(
+        &self,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        self.inner.finish(key, outcome, sent, log).await
+    }
+    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+        self.inner.delivery(key).await
+    }
+    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
+        self.inner.append_history(entry).await
+    }
+    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
+        self.inner.log(entry).await
+    }
+    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        self.inner.read_log(filter).await
+    }
+    async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
+        self.inner.save_reminder(r).await
+    }
+    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
+        self.inner.reminders().await
+    }
+    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_reminder(id).await
+    }
+}
+
+/// A payment recorded after the claim and before the send stops the reminder: the claimed
+/// event is planned again from the store's current state, skipped with the reason, and the
+/// skip recorded; a partial payment sends the fresh amount.
+#[tokio::test]
+async fn a_payment_between_claim_and_send_stops_the_reminder() {
+    let now = utc(2026, 4, 21, 14, 0);
+    for full in [true, false] {
+        let (clients, items) = portfolio();
+        let memory = Arc::new(MemoryStore::new(clients, items));
+        let store = Arc::new(PayOnClaim {
+            inner: memory.clone(),
+            full,
+        });
+        let mailer = Arc::new(RecordingMailer::new());
+        let dispatcher = Dispatcher::new(store, mailer.clone(), &policy()).unwrap();
+        let report = dispatcher.tick(now).await.unwrap();
+        let invoice_keys: Vec<&EventKey> = report
+            .skipped
+            .iter()
+            .map(|(k, _)| k)
+            .chain(report.sent.iter().map(|(k, _)| k))
+            .filter(|k| !k.as_str().contains("-p/"))
+            .collect();
+        assert!(!invoice_keys.is_empty(), "{report:?}");
+        if full {
+            assert!(
+                report.sent.iter().all(|(k, _)| k.as_str().contains("-p/")),
+                "sent after payment: {report:?}"
+            );
+            for (k, skip) in &report.skipped {
+                assert_eq!(
+                    skip,
+                    &Skip::NoLongerDue {
+                        reason: Some(SuppressReason::Paid)
+                    },
+                    "{k}"
+                );
+                assert!(matches!(
+                    memory.delivery(k).await.unwrap(),
+                    Some(Delivery::Skipped { .. })
+                ));
+                let log = memory.read_log(&LogFilter::key(k.to_string())).await.unwrap();
+                assert!(
+                    log.iter()
+                        .any(|e| matches!(&e.action, Action::Skipped { reason } if reason.contains("paid"))),
+                    "{log:?}"
+                );
+            }
+            assert!(
+                memory
+                    .snapshot()
+                    .history
+                    .iter()
+                    .all(|h| h.key.as_str().contains("-p/"))
+            );
+            // Nothing more for the paid items.
+            let again = dispatcher.tick(now + Duration::days(1)).await.unwrap();
+            assert!(
+                again.sent.iter().all(|(k, _)| k.as_str().contains("-p/")),
+                "{again:?}"
+            );
+        } else {
+            // Half paid meanwhile: the message says what is owed now.
+            assert!(report.skipped.is_empty(), "{report:?}");
+            let invoices: Vec<Message> = mailer
+                .sent()
+                .into_iter()
+                .filter(|m| !m.key.as_str().contains("-p/"))
+                .collect();
+            assert!(!invoices.is_empty());
+            for m in &invoices {
+                assert!(m.text.contains("50.000"), "the fresh balance: {}", m.text);
+            }
+        }
+    }
+}

@@ -17,7 +17,7 @@ use dunning::{
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this adapter writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, client TE
 CREATE INDEX IF NOT EXISTS log_item ON log (item);
 CREATE INDEX IF NOT EXISTS log_client ON log (client);
 CREATE TABLE IF NOT EXISTS reminders (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+-- Version 2: one client's rows, read after each claim (Store::load_client).
+CREATE INDEX IF NOT EXISTS items_client ON items (client);
+CREATE INDEX IF NOT EXISTS history_client ON history (json_extract(doc, '$.client'));
 ";
 
 /// A store in one SQLite database file.
@@ -247,12 +250,21 @@ impl SqliteStore {
     }
 
     fn docs<T: serde::de::DeserializeOwned>(&self, what: &str, sql: &str) -> Result<Vec<T>, StoreError> {
+        self.docs_where(what, sql, [])
+    }
+
+    fn docs_where<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<T>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(sql)
             .map_err(|e| backend(&format!("reading {what}"), e))?;
         let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map(params, |r| r.get::<_, String>(0))
             .map_err(|e| backend(&format!("reading {what}"), e))?;
         let mut out = Vec::new();
         for row in rows {
@@ -272,6 +284,23 @@ impl Store for SqliteStore {
             clients: self.docs("client", "SELECT doc FROM clients ORDER BY id")?,
             items: self.docs("item", "SELECT doc FROM items ORDER BY id")?,
             history: self.docs("history entry", "SELECT doc FROM history ORDER BY seq")?,
+        })
+    }
+
+    async fn load_client(&self, client: &dunning::ClientId) -> Result<Snapshot, StoreError> {
+        let id = client.as_str();
+        Ok(Snapshot {
+            clients: self.docs_where("client", "SELECT doc FROM clients WHERE id = ?1", [id])?,
+            items: self.docs_where(
+                "item",
+                "SELECT doc FROM items WHERE client = ?1 ORDER BY id",
+                [id],
+            )?,
+            history: self.docs_where(
+                "history entry",
+                "SELECT doc FROM history WHERE json_extract(doc, '$.client') = ?1 ORDER BY seq",
+                [id],
+            )?,
         })
     }
 

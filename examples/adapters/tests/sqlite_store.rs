@@ -141,7 +141,7 @@ fn corrupt_files_and_newer_schemas_are_clear_errors_and_lose_nothing() {
     let err = SqliteStore::open(&newer).err().unwrap();
     assert!(
         err.to_string()
-            .contains("schema version 99, newer than this adapter's 1"),
+            .contains("schema version 99, newer than this adapter's 2"),
         "{err}"
     );
     let conn = rusqlite::Connection::open(&newer).unwrap();
@@ -210,4 +210,84 @@ async fn a_new_file_gets_the_schema_in_wal_mode_and_reopening_keeps_it() {
         [dunning_adapters::sqlite_store::SCHEMA_VERSION],
         "a current schema is not migrated again"
     );
+}
+
+/// A version-1 file (before the per-client indexes) is migrated in place, its data kept; one
+/// client's rows read alone are that client's only.
+#[tokio::test]
+async fn a_version_one_file_is_migrated_and_one_clients_rows_read_alone() {
+    let dir = TempDir::new("v1");
+    let path = dir.file("db.sqlite");
+    let usd = Currency::from_code("USD").unwrap();
+    {
+        let s = SqliteStore::open(&path).unwrap();
+        s.put_clients(&[client("acme", "UTC"), client("zeta", "UTC")])
+            .unwrap();
+        s.put_items(&[
+            invoice(
+                "A-1",
+                "acme",
+                d(2026, 1, 1),
+                d(2026, 2, 1),
+                Money::from_minor(100, usd),
+            ),
+            invoice(
+                "Z-1",
+                "zeta",
+                d(2026, 1, 1),
+                d(2026, 2, 1),
+                Money::from_minor(100, usd),
+            ),
+        ])
+        .unwrap();
+        s.append_history(HistoryEntry::manual(
+            "zeta".parse().unwrap(),
+            "Z-1".parse().unwrap(),
+            utc(2026, 1, 5, 12, 0),
+        ))
+        .await
+        .unwrap();
+        s.append_history(HistoryEntry::manual(
+            "acme".parse().unwrap(),
+            "A-1".parse().unwrap(),
+            utc(2026, 1, 6, 12, 0),
+        ))
+        .await
+        .unwrap();
+    }
+    {
+        // Back to version 1: no per-client indexes.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP INDEX items_client; DROP INDEX history_client; DELETE FROM schema_version; \
+             INSERT INTO schema_version (version) VALUES (1);",
+        )
+        .unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    let acme = s.load_client(&"acme".parse().unwrap()).await.unwrap();
+    assert_eq!(
+        acme.clients.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["acme"]
+    );
+    assert_eq!(
+        acme.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["A-1"]
+    );
+    assert_eq!(acme.history.len(), 1);
+    assert_eq!(acme.history[0].client.as_str(), "acme");
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('items_client', 'history_client')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 2);
+    let version: i64 = conn
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, dunning_adapters::sqlite_store::SCHEMA_VERSION);
 }
