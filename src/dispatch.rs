@@ -376,6 +376,23 @@ impl Dispatcher {
                 });
             }
         };
+        // A notice grouped across items also takes each item occurrence it covers, so that
+        // no other notice (grouped otherwise by a dispatcher that loaded earlier) sends one of
+        // them too. If one is taken, nothing is sent: the next tick groups what is left.
+        let members = event.covered_keys();
+        for (i, m) in members.iter().enumerate().filter(|(_, m)| **m != key) {
+            if let Claim::Refused(_) = self.store.claim(m, now, lease).await? {
+                let skipped = Delivery::Skipped {
+                    at: now,
+                    reason: format!("{m} is taken by another notice"),
+                };
+                for k in members[..i].iter().filter(|k| **k != key) {
+                    self.store.finish(k, skipped.clone(), None, None).await?;
+                }
+                self.store.finish(&key, skipped, None, None).await?;
+                return Ok(Outcome::Skipped(key, Skip::Claimed));
+            }
+        }
         // Planned again from what the store holds now: a payment (or a stop) recorded since
         // the tick loaded is seen before anything goes out.
         let fresh = match self.recheck(event, now).await {
@@ -386,7 +403,7 @@ impl Dispatcher {
                     reason: text.clone(),
                 };
                 let log = Self::log_entry(event, now, Action::Skipped { reason: text });
-                self.store.finish(&key, skipped, None, Some(log)).await?;
+                self.finish(event, skipped, None, Some(log)).await?;
                 return Ok(Outcome::Skipped(key, Skip::NoLongerDue { reason }));
             }
             Err(e) => {
@@ -395,7 +412,7 @@ impl Dispatcher {
                     at: now,
                     reason: format!("re-reading before the send failed: {e}"),
                 };
-                self.store.finish(&key, skipped, None, None).await?;
+                self.finish(event, skipped, None, None).await?;
                 return Err(e);
             }
         };
@@ -423,17 +440,16 @@ impl Dispatcher {
                     to,
                     message_id: receipt.message_id.clone(),
                 };
-                self.store
-                    .finish(
-                        &key,
-                        Delivery::Sent {
-                            at: now,
-                            message_id: receipt.message_id.clone(),
-                        },
-                        Some(entry),
-                        Some(Self::log_entry(event, now, action)),
-                    )
-                    .await?;
+                self.finish(
+                    event,
+                    Delivery::Sent {
+                        at: now,
+                        message_id: receipt.message_id.clone(),
+                    },
+                    Some(entry),
+                    Some(Self::log_entry(event, now, action)),
+                )
+                .await?;
                 Ok(Outcome::Sent(key, receipt.message_id))
             }
             // The message may have gone: under at-most-once never sent again.
@@ -491,18 +507,38 @@ impl Dispatcher {
         error: String,
     ) -> Result<(), DispatchError> {
         let entry = event.to_history(now).with_outcome(HistoryOutcome::OutcomeUnknown);
+        self.finish(
+            event,
+            Delivery::Unknown {
+                at: now,
+                attempt,
+                error,
+            },
+            Some(entry),
+            Some(Self::log_entry(event, now, Action::OutcomeUnknown)),
+        )
+        .await
+    }
+
+    /// Records the outcome of an event's claim ([`Store::finish`]), and the same outcome
+    /// for the item occurrences a grouped notice also claimed (those never claimed, as after
+    /// a crash before their claims, are passed over).
+    async fn finish(
+        &self,
+        event: &Event,
+        outcome: Delivery,
+        history: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), DispatchError> {
         self.store
-            .finish(
-                &event.key,
-                Delivery::Unknown {
-                    at: now,
-                    attempt,
-                    error,
-                },
-                Some(entry),
-                Some(Self::log_entry(event, now, Action::OutcomeUnknown)),
-            )
+            .finish(&event.key, outcome.clone(), history, log)
             .await?;
+        for m in event.covered_keys().iter().filter(|m| **m != event.key) {
+            match self.store.finish(m, outcome.clone(), None, None).await {
+                Ok(()) | Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 
@@ -596,7 +632,7 @@ impl Dispatcher {
                 retry,
             },
         );
-        self.store.finish(&event.key, outcome, history, Some(log)).await?;
+        self.finish(event, outcome, history, Some(log)).await?;
         Ok(())
     }
 

@@ -439,12 +439,28 @@ fn grouped_rule_sends_one_notice_per_client_and_currency() {
     snapshot_settings().bind(|| insta::assert_yaml_snapshot!("grouped", plan));
     assert_round_trips(&plan);
     let keys: Vec<_> = plan.due().iter().map(|e| e.key.as_str()).collect();
+    // Keys name what is reminded (the FNV-1a hash of the items and occurrences), not the day.
     assert_eq!(
         keys,
-        ["overdue/acme/CLP/2026-04-01", "overdue/acme/USD/2026-04-01"]
+        [
+            "overdue/acme/CLP/g860fc1c0791a8292",
+            "overdue/acme/USD/g58ae571566501516"
+        ]
     );
     assert_eq!(plan.due()[0].amount_due, Some(money("3000", "CLP")));
     assert_eq!(plan.due()[0].items.len(), 2);
+    // Missed at 09:00 on 04-01 and planned the next day, the same notice has the same key.
+    let next_day = planner
+        .plan(
+            &[client("acme", "America/Santiago")],
+            &items,
+            &[],
+            utc(2026, 4, 2, 3, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    let again: Vec<_> = next_day.due().iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(again, keys);
 }
 
 #[test]

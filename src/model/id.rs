@@ -131,9 +131,13 @@ id_type!(
 
 /// The idempotency key of a reminder event.
 ///
-/// Stable for the same inputs: `rule/item/occurrence` for an event about one item,
-/// `rule/client/currency/date` for a grouped notice. A key recorded in history as sent is
-/// never planned again.
+/// Stable for the same inputs, and naming what is reminded, never the day it goes:
+/// `rule/item/occurrence` for an event about one item; `rule/client/currency/g` and 16 hex
+/// digits for a notice grouped across items, the 64-bit FNV-1a hash of its items and
+/// occurrences in item id order (for each: the id's bytes, U+001F, the occurrence in
+/// decimal, U+001E), so the same items and occurrences always make the same key;
+/// `rule/client/date` for a statement (its period) or a standing notice (the day the state
+/// was entered). A key recorded in history is never planned again.
 ///
 /// Keys of up to 30 bytes (most keys: a rule, an item number and an occurrence) are held
 /// inline, so planning millions of events allocates none of them; longer ones are shared

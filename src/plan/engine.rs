@@ -421,8 +421,8 @@ struct HistoryIndex<'h> {
     refs: Vec<HistRef>,
     /// The last send to each client, kept only where some client has a minimum gap.
     client_last: HashMap<&'h str, DateTime<Utc>>,
-    /// Keys of grouped notices (`rule/client/currency/date[/n]`), which a new group of the
-    /// same day must not reuse.
+    /// Keys of grouped notices (`rule/client/currency/g…`): a notice of the same items and
+    /// occurrences is already recorded.
     group_keys: HashSet<&'h str>,
     /// Statements and standing notices sent, per client.
     client_events: HashMap<&'h str, Vec<account::ClientSend<'h>>>,
@@ -1791,16 +1791,7 @@ impl Planner {
                         }
                     }
                 }
-                let key = self.message_key(
-                    cx,
-                    rule,
-                    ctxs,
-                    &scratch.slots,
-                    members,
-                    day,
-                    &hist.group_keys,
-                    tables,
-                );
+                let key = self.message_key(cx, rule, ctxs, &scratch.slots, members, tables);
                 for &s in members.iter() {
                     scratch.slots[s].won = Some(key);
                 }
@@ -2291,7 +2282,10 @@ impl Planner {
         None
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The key of a message about `members`: the item's own key, or for a notice grouped
+    /// across items `rule/client/currency/g` and the [`group_digest`] of its items and
+    /// occurrences, so the same items and occurrences always make the same key, whatever
+    /// the day the notice goes.
     fn message_key(
         &self,
         cx: &ClientCtx<'_>,
@@ -2299,8 +2293,6 @@ impl Planner {
         ctxs: &[ItemCtx<'_>],
         slots: &[Slot],
         members: &[usize],
-        day: NaiveDate,
-        keys: &HashSet<&str>,
         tables: &mut Tables,
     ) -> KeyRef {
         let sl = &slots[members[0]];
@@ -2308,16 +2300,18 @@ impl Planner {
             return item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
         }
         let cur = ctxs[sl.item].balance.map_or("-", |b| b.currency().code());
-        let base = format!("{}/{}/{}/{}", rule.id, cx.client.id, cur, day);
-        // The same day's notice already went with other items: number the next one.
-        let key = if keys.contains(base.as_str()) {
-            (2u32..)
-                .map(|n| format!("{base}/{n}"))
-                .find(|k| !keys.contains(k.as_str()))
-                .map_or_else(|| EventKey::from(base), EventKey::from)
-        } else {
-            EventKey::from(base)
-        };
+        let mut covered: Vec<(&str, u32)> = members
+            .iter()
+            .map(|&s| (ctxs[slots[s].item].item.id.as_str(), slots[s].next_occ))
+            .collect();
+        covered.sort_unstable();
+        let key = EventKey::from(format!(
+            "{}/{}/{}/g{:016x}",
+            rule.id,
+            cx.client.id,
+            cur,
+            group_digest(covered)
+        ));
         let at = u32::try_from(tables.keys.len()).unwrap_or(u32::MAX);
         tables.keys.push(key);
         KeyRef::Owned(at)
@@ -2845,6 +2839,29 @@ fn active_pause<'a>(item: &'a Item, client: &'a Client, date: NaiveDate) -> Opti
         }))
         .filter(|(_, p)| p.is_active(date))
         .max_by_key(|(_, p)| (p.until.is_none(), p.until))
+}
+
+/// The 64-bit FNV-1a hash of a grouped notice's items and occurrences, in item id order:
+/// for each, the id's bytes, U+001F, the occurrence in decimal, U+001E. Stable across
+/// versions and platforms (a host can compute it in any language).
+pub(crate) fn group_digest<'a>(covered: impl IntoIterator<Item = (&'a str, u32)>) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    };
+    for (id, occurrence) in covered {
+        let mut buf = [0u8; 20];
+        eat(id.as_bytes());
+        eat(&[0x1f]);
+        eat(crate::model::id::decimal(&mut buf, occurrence.into(), 1));
+        eat(&[0x1e]);
+    }
+    hash
 }
 
 /// The record name of an item rule.

@@ -293,6 +293,43 @@ impl Event {
         }
     }
 
+    /// The keys of the item occurrences the event reminds about: its own key for an item's
+    /// event; for a notice grouped across items, its key and each item's own key
+    /// (`rule/item/occurrence`), which a dispatcher claims too, so that no item occurrence
+    /// goes out in two notices; its own key alone for a statement or a standing notice (they
+    /// list items, but remind no occurrence of them).
+    ///
+    /// # Example
+    /// ```
+    /// # use dunning::*;
+    /// # use chrono::{NaiveDate, TimeZone as _, Utc};
+    /// let policy = Policy::new(TimeZone::UTC).with_rule(Rule::new("overdue".parse()?, Anchor::Due, 0).grouped());
+    /// let planner = Planner::new(&policy)?;
+    /// let client = Client::new("acme".parse()?, "ACME").with_contact(Contact::new("Ana", "ana@acme.test"));
+    /// let usd = Currency::from_code("USD")?;
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 4, d).unwrap();
+    /// let items = ["F-1", "F-2"].map(|id| {
+    ///     Item::invoice(id.parse().unwrap(), client.id.clone(), day(1), Money::from_minor(100, usd)).due(day(10))
+    /// });
+    /// let plan = planner.plan(&[client], &items, &[], Utc.with_ymd_and_hms(2026, 4, 10, 12, 0, 0).unwrap(), Horizon::NONE)?;
+    /// let keys: Vec<String> = plan.due()[0].covered_keys().iter().map(ToString::to_string).collect();
+    /// assert_eq!(keys[1..], ["overdue/F-1/1", "overdue/F-2/1"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn covered_keys(&self) -> Vec<EventKey> {
+        let mut keys = vec![self.key.clone()];
+        if self.statement.is_none() && self.standing.is_none() {
+            keys.extend(
+                self.items
+                    .iter()
+                    .map(|i| EventKey::for_item(self.rule.as_str(), i.item.as_str(), i.occurrence))
+                    .filter(|k| *k != self.key),
+            );
+        }
+        keys
+    }
+
     /// Whether the event is about `item`.
     #[must_use]
     pub fn covers(&self, item: &ItemId) -> bool {
