@@ -417,7 +417,9 @@ impl Dispatcher {
             }
         };
         let (event, client) = (&fresh.0, &fresh.1);
-        let message = match self.messages.render(event, client, &RenderOptions::default()) {
+        // Day counts as of the day it goes (a caught-up send keeps the day it was meant for).
+        let options = RenderOptions::default().with_sent_on(event.time_zone.local_date(now));
+        let message = match self.messages.render(event, client, &options) {
             Ok(m) => m,
             Err(e) => {
                 let error = e.to_string();

@@ -257,6 +257,16 @@ pub enum ValidationError {
     /// A business calendar where every weekday is non-working.
     #[error("calendar: every weekday is non-working, so no reminder could ever be sent")]
     NoWorkingDay,
+    /// An amount, or a sum of amounts, past the largest amount (`i64::MAX` minor units):
+    /// a client's balances or late fees in one currency that add up past it, or a late fee
+    /// past it. Refused rather than written wrong.
+    #[error("{field}: the amount in {currency} is past the largest one ({max} minor units)", max = i64::MAX)]
+    AmountTooLarge {
+        /// What (`client acme: the balances`, `late fee of CLP 5`).
+        field: String,
+        /// The currency.
+        currency: String,
+    },
     /// A number past its documented limit ([`crate::limits`]).
     #[error("{field} {value} is over the limit of {max}")]
     OverLimit {

@@ -8,7 +8,7 @@ use crate::dispatch::{DispatchError, Dispatcher};
 use crate::message::{Mailbox, Message};
 use crate::model::client::plausible_email;
 use crate::model::history::HistoryEntry;
-use crate::model::id::{ClientId, EventKey, ItemId};
+use crate::model::id::{ClientId, ItemId};
 use crate::money::Money;
 use crate::store::{Action, LogEntry, Reminder, ReminderStatus, StoreError};
 
@@ -325,8 +325,10 @@ impl Dispatcher {
                 format!("Amount owed: {} — due: {}", r.amount, r.due_on),
             )
         };
+        let entry = HistoryEntry::manual(r.client.clone(), r.invoice.clone(), now);
         let message = Message {
-            key: EventKey::from(format!("manual/{}/{}", r.id, now.timestamp())),
+            // The key it is recorded under in history.
+            key: entry.key.clone(),
             from: None,
             to,
             cc: Vec::new(),
@@ -338,10 +340,9 @@ impl Dispatcher {
             attachments: Vec::new(),
             locale: client.locale.clone().unwrap_or_default(),
         };
+        message.check_headers()?;
         let receipt = self.mailer_send(&message).await?;
-        self.store()
-            .append_history(HistoryEntry::manual(r.client.clone(), r.invoice.clone(), now))
-            .await?;
+        self.store().append_history(entry).await?;
         let action = Action::Sent {
             rule: None,
             to: message.to.iter().map(|m| m.email.clone()).collect(),

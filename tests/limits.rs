@@ -510,3 +510,179 @@ fn reminders_behind_long_closed_runs_are_placed_or_explained() {
         )
     );
 }
+
+fn huge_policy() -> Policy {
+    Policy::new(TimeZone::UTC)
+        .with_rule(rule("overdue", Anchor::Due, 0).grouped())
+        .with_statement(StatementRule::new(
+            "monthly".parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+            d(2026, 1, 1),
+        ))
+        .with_standing(StandingRule::new(5, 10))
+}
+
+fn clp(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::from_code("CLP").unwrap())
+}
+
+/// Three CLP invoices of `i64::MAX / 2 + 1000`: their balances add up past the largest amount,
+/// so the plan is refused naming the client and currency (it showed one item's balance as the
+/// total of statements, grouped, closing-soon and closed notices).
+#[test]
+fn balances_adding_up_past_the_largest_amount_refuse_the_plan() {
+    let planner = Planner::new(&huge_policy()).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items: Vec<Item> = (1..=3)
+        .map(|n| {
+            invoice(
+                &format!("F-{n}"),
+                "acme",
+                d(2026, 1, 1),
+                d(2026, 1, 5),
+                clp(i64::MAX / 2 + 1000),
+            )
+        })
+        .collect();
+    let expected = ValidationError::AmountTooLarge {
+        field: "client acme: the balances".into(),
+        currency: "CLP".into(),
+    };
+    let now = utc(2026, 2, 1, 12, 0);
+    assert_eq!(
+        planner
+            .plan(&clients, &items, &[], now, Horizon::days(30))
+            .unwrap_err(),
+        expected
+    );
+    assert_eq!(
+        planner
+            .schedule(&clients, &items, &[], now, Horizon::NONE)
+            .map(|_| ())
+            .unwrap_err(),
+        expected
+    );
+    assert_eq!(planner.check(&clients, &items).unwrap_err(), expected);
+    assert_eq!(
+        planner
+            .portfolio(&clients, &items)
+            .unwrap()
+            .plan(&[], now, Horizon::NONE)
+            .unwrap_err(),
+        expected
+    );
+    assert!(expected.to_string().contains("9223372036854775807"), "{expected}");
+}
+
+/// Right at the largest amount every sum is exact: a statement, a grouped notice and the
+/// standing notices all show the whole total.
+#[test]
+fn sums_up_to_the_largest_amount_are_exact_in_every_message() {
+    let policy = huge_policy();
+    let planner = Planner::new(&policy).unwrap();
+    let messages = Messages::new(&policy).unwrap();
+    let clients = [client("acme", "UTC").with_locale("en-US")];
+    let items = [
+        invoice("F-1", "acme", d(2026, 1, 1), d(2026, 1, 5), clp(i64::MAX / 2)),
+        invoice("F-2", "acme", d(2026, 1, 1), d(2026, 1, 5), clp(i64::MAX / 2 + 1)),
+    ];
+    let history: Vec<HistoryEntry> = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for now in [
+        utc(2026, 1, 5, 12, 0),
+        utc(2026, 1, 10, 12, 0),
+        utc(2026, 1, 15, 12, 0),
+        utc(2026, 2, 1, 12, 0),
+    ] {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due().iter() {
+            if e.items.len() < 2 {
+                continue;
+            }
+            assert_eq!(e.amount_due, Some(clp(i64::MAX)), "{}", e.key);
+            let m = messages
+                .render(e, &clients[0], &RenderOptions::default())
+                .unwrap();
+            assert!(
+                m.text.contains("9,223,372,036,854,775,807"),
+                "{} ({:?}) does not show the exact total:\n{}",
+                e.key,
+                e.stage,
+                m.text
+            );
+            kinds.insert(format!("{:?}", e.stage));
+        }
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["Closed", "ClosingSoon", "DueToday", "Overdue", "Statement"]
+    );
+}
+
+/// A message made from an event whose items add up past the largest amount (built by hand,
+/// say) is refused, never written with a wrong total.
+#[test]
+fn a_message_whose_totals_do_not_fit_is_refused() {
+    let policy = huge_policy();
+    let planner = Planner::new(&policy).unwrap();
+    let messages = Messages::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [
+        invoice("F-1", "acme", d(2026, 1, 1), d(2026, 1, 5), clp(i64::MAX / 2)),
+        invoice("F-2", "acme", d(2026, 1, 1), d(2026, 1, 5), clp(i64::MAX / 2)),
+    ];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 1, 5, 12, 0), Horizon::NONE)
+        .unwrap();
+    let mut event = plan.due()[0].clone();
+    let mut extra = event.items[0].clone();
+    extra.item = "F-9".parse().unwrap();
+    extra.balance = Some(clp(i64::MAX / 2));
+    event.items.push(extra);
+    let err = messages
+        .render(&event, &clients[0], &RenderOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(err, MessageError::AmountTooLarge { ref currency, .. } if currency == "CLP"),
+        "{err}"
+    );
+}
+
+/// A late fee past the largest amount is an error, not a silent "no fee", and refuses the
+/// plan of the client it would be proposed to.
+#[test]
+fn late_fees_past_the_largest_amount_are_errors() {
+    let fee = LateFee {
+        fixed: vec![clp(i64::MAX)],
+        basis_points: 100,
+        cap: vec![],
+    };
+    assert!(matches!(
+        fee.compute(clp(1_000)),
+        Err(ValidationError::AmountTooLarge { .. })
+    ));
+    assert_eq!(fee.compute(clp(-5)).unwrap(), None);
+    let mut overdue = rule("overdue", Anchor::Due, 0);
+    overdue.late_fee = Some(LateFee {
+        fixed: vec![clp(i64::MAX / 2)],
+        basis_points: 0,
+        cap: vec![],
+    });
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_rule(overdue)).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items: Vec<Item> = (1..=3)
+        .map(|n| invoice(&format!("F-{n}"), "acme", d(2026, 1, 1), d(2026, 1, 5), clp(10)))
+        .collect();
+    let err = planner
+        .plan(&clients, &items, &[], utc(2026, 1, 6, 12, 0), Horizon::NONE)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError::AmountTooLarge {
+            field: "client acme: the late fees of rule overdue".into(),
+            currency: "CLP".into()
+        }
+    );
+}

@@ -451,3 +451,42 @@ proptest! {
         let _ = messages.render(&event, &client, &RenderOptions::default());
     }
 }
+
+/// A send missed and caught up keeps the day it was meant for (`send_on`), but its message
+/// counts days, and says which items are overdue, as of the day it goes.
+#[test]
+fn a_caught_up_message_counts_days_from_the_day_it_goes() {
+    let mut policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    policy.templates.push(host_template(
+        "{{item.number}}",
+        "{{#each items}}{{days_past_due}} {{overdue}}{{/each}}",
+    ));
+    let planner = Planner::new(&policy).unwrap();
+    let messages = Messages::new(&policy).unwrap();
+    let clients = [client("acme", "UTC").with_locale("es")];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    // Meant for 04-01 at 09:00, planned on 04-04: due now, still saying 04-01.
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 4, 8, 0), Horizon::NONE)
+        .unwrap();
+    let e = &plan.due()[0];
+    assert_eq!(e.send_on, d(2026, 4, 1));
+    let at_send_on = messages
+        .render(e, &clients[0], &RenderOptions::default())
+        .unwrap();
+    assert_eq!(at_send_on.text.trim(), "0 false");
+    let sent = messages
+        .render(
+            e,
+            &clients[0],
+            &RenderOptions::default().with_sent_on(d(2026, 4, 4)),
+        )
+        .unwrap();
+    assert_eq!(sent.text.trim(), "3 true");
+}

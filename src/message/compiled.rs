@@ -382,6 +382,8 @@ pub(crate) struct Data<'a> {
     client: &'a Client,
     policy: &'a Policy,
     options: &'a RenderOptions,
+    /// The day day counts are taken on.
+    day: NaiveDate,
     kind: TemplateKind,
     conventions: Conventions,
     totals: Totals,
@@ -395,6 +397,7 @@ impl<'a> Data<'a> {
         client: &'a Client,
         policy: &'a Policy,
         options: &'a RenderOptions,
+        totals: Totals,
     ) -> Self {
         let conventions = Conventions::of(&event.locale);
         Self {
@@ -402,9 +405,10 @@ impl<'a> Data<'a> {
             client,
             policy,
             options,
+            day: context::day_of(event, options),
             kind: context::kind_of(event),
             conventions,
-            totals: context::totals(&event.items, event.send_on),
+            totals,
             reply_to: context::reply_to(client, policy),
             period: event.statement.as_ref().map(|s| conventions.month(s.period)),
         }
@@ -502,7 +506,7 @@ fn root_value<'a>(d: &'a Data<'a>, f: RootField) -> Option<Val<'a>> {
         ),
         R::ContactEmail => opt(e.recipients.first(), |r| Val::Str(&r.email)),
         R::Item => opt(e.items.first(), |_| Val::Record),
-        R::FirstItem(f) => item_value(e.items.first()?, f, e.send_on)?,
+        R::FirstItem(f) => item_value(e.items.first()?, f, d.day)?,
         R::Items => Val::List(e.items.len()),
         R::AmountDue(part) => money(e.amount_due, part)?,
         R::LateFee(part) => money(e.late_fee, part)?,
@@ -532,7 +536,7 @@ fn root_value<'a>(d: &'a Data<'a>, f: RootField) -> Option<Val<'a>> {
 fn value<'a>(d: &'a Data<'a>, elem: Elem<'a>, var: Var) -> Option<Val<'a>> {
     match (var, elem) {
         (Var::Root(f), _) => root_value(d, f),
-        (Var::Item(f), Elem::Item(ei)) => item_value(ei, f, d.event.send_on),
+        (Var::Item(f), Elem::Item(ei)) => item_value(ei, f, d.day),
         (Var::Total(f), Elem::Total((cur, balance, overdue))) => Some(match f {
             TotalField::Currency => Val::Str(cur.code()),
             TotalField::Balance(p) => money(Some(*balance), p)?,

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value as Json, json};
 
+use crate::message::MessageError;
 use crate::model::client::Client;
 use crate::model::item::ItemKind;
 use crate::money::{Currency, Money};
@@ -23,6 +24,10 @@ use crate::standing::StandingState;
 pub struct RenderOptions {
     /// A link where the client can pay, if the host has one.
     pub payment_link: Option<String>,
+    /// The local day the message goes, when later than the event's `send_on` (a send
+    /// missed and caught up keeps the day it was meant for): days until and past due, and
+    /// which items are overdue, are counted from it. The dispatcher sets it.
+    pub sent_on: Option<NaiveDate>,
 }
 
 impl RenderOptions {
@@ -32,6 +37,18 @@ impl RenderOptions {
         self.payment_link = Some(link.into());
         self
     }
+
+    /// Sets the local day the message goes.
+    #[must_use]
+    pub fn with_sent_on(mut self, day: NaiveDate) -> Self {
+        self.sent_on = Some(day);
+        self
+    }
+}
+
+/// The day a message's day counts are taken on: the day it goes, or the event's day.
+pub(crate) fn day_of(event: &Event, opts: &RenderOptions) -> NaiveDate {
+    opts.sent_on.map_or(event.send_on, |d| d.max(event.send_on))
 }
 
 /// The kind of message an event is.
@@ -127,12 +144,18 @@ fn item(ei: &EventItem, send_on: NaiveDate) -> Json {
 /// Per currency: the balance and the overdue balance.
 pub(crate) type Totals = Vec<(Currency, Money, Money)>;
 
-/// Totals per currency, in currency order: every balance, and the overdue ones.
-pub(crate) fn totals(items: &[EventItem], send_on: NaiveDate) -> Totals {
+/// Totals per currency, in currency order: every balance, and the overdue ones (due before
+/// `day`); exact, or refused when a sum does not fit an amount.
+pub(crate) fn totals(event: &Event, day: NaiveDate) -> Result<Totals, MessageError> {
     let mut per: Totals = Vec::new();
-    for ei in items {
+    let too_large = |c: crate::money::Currency, what: &str| MessageError::AmountTooLarge {
+        key: event.key.clone(),
+        what: what.to_owned(),
+        currency: c.code().to_owned(),
+    };
+    for ei in event.items.iter() {
         let Some(b) = ei.balance else { continue };
-        let overdue = ei.due_on.is_some_and(|d| send_on > d);
+        let overdue = ei.due_on.is_some_and(|d| day > d);
         let at = match per.iter().position(|(c, ..)| *c == b.currency()) {
             Some(at) => at,
             None => {
@@ -140,28 +163,37 @@ pub(crate) fn totals(items: &[EventItem], send_on: NaiveDate) -> Totals {
                 per.len() - 1
             }
         };
-        let (_, bal, over) = &mut per[at];
-        *bal = bal.checked_add(b).unwrap_or(*bal);
+        let (c, bal, over) = &mut per[at];
+        *bal = bal.checked_add(b).ok_or_else(|| too_large(*c, "the balances"))?;
         if overdue {
-            *over = over.checked_add(b).unwrap_or(*over);
+            *over = over
+                .checked_add(b)
+                .ok_or_else(|| too_large(*c, "the overdue balances"))?;
         }
     }
     per.sort_by_key(|(c, ..)| *c);
-    per
+    Ok(per)
 }
 
-fn totals_json(items: &[EventItem], send_on: NaiveDate) -> Json {
+fn totals_json(totals: &Totals) -> Json {
     Json::Array(
-        totals(items, send_on)
-            .into_iter()
-            .map(|(c, bal, over)| json!({"currency": c.code(), "balance": money(Some(bal)), "overdue": money(Some(over))}))
+        totals
+            .iter()
+            .map(|(c, bal, over)| json!({"currency": c.code(), "balance": money(Some(*bal)), "overdue": money(Some(*over))}))
             .collect(),
     )
 }
 
-/// Every variable of the schema, for one event.
-pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &RenderOptions) -> Json {
-    let items: Vec<Json> = event.items.iter().map(|i| item(i, event.send_on)).collect();
+/// Every variable of the schema, for one event, its totals worked out before.
+pub(crate) fn build(
+    event: &Event,
+    client: &Client,
+    policy: &Policy,
+    opts: &RenderOptions,
+    totals: &Totals,
+) -> Json {
+    let day = day_of(event, opts);
+    let items: Vec<Json> = event.items.iter().map(|i| item(i, day)).collect();
     let first = items.first().cloned().unwrap_or(Json::Null);
     let contact = event.recipients.first().map_or_else(
         || json!({"name": client.name, "email": Json::Null}),
@@ -185,7 +217,7 @@ pub(crate) fn build(event: &Event, client: &Client, policy: &Policy, opts: &Rend
     root.insert("items".into(), Json::Array(items));
     root.insert("amount_due".into(), money(event.amount_due));
     root.insert("late_fee".into(), money(event.late_fee));
-    root.insert("totals".into(), totals_json(&event.items, event.send_on));
+    root.insert("totals".into(), totals_json(totals));
     root.insert("company".into(), json!(policy.company));
     root.insert(
         "branding".into(),

@@ -95,6 +95,17 @@ pub enum MessageError {
         /// The address.
         value: String,
     },
+    /// A sum of the event's amounts (its items' balances in one currency) is past the
+    /// largest amount (`i64::MAX` minor units): refused rather than written wrong.
+    #[error("event {key}: {what} in {currency} add up past the largest amount ({max} minor units)", max = i64::MAX)]
+    AmountTooLarge {
+        /// The event.
+        key: EventKey,
+        /// What was added up.
+        what: String,
+        /// The currency.
+        currency: String,
+    },
     /// The event has nobody to send to.
     #[error("event {key}: no recipients")]
     NoRecipients {
@@ -502,9 +513,10 @@ impl Messages {
                     template: format!("{} ({locale})", kind.name()),
                     message: "no template".into(),
                 })?;
-        let (subject, text, html) = match self.render_compiled(set, event, client, options) {
+        let totals = context::totals(event, context::day_of(event, options))?;
+        let (subject, text, html) = match self.render_compiled(set, event, client, options, &totals) {
             Some(parts) => parts,
-            None => self.render_handlebars(base, set.has(Part::Html), event, client, options)?,
+            None => self.render_handlebars(base, set.has(Part::Html), event, client, options, &totals)?,
         };
         let subject = subject.trim().to_owned();
 
@@ -552,6 +564,7 @@ impl Messages {
         event: &Event,
         client: &Client,
         options: &RenderOptions,
+        totals: &context::Totals,
     ) -> Option<Parts> {
         let get = |part: Part| set.compiled[part.index()].as_ref();
         let (subject_t, text_t) = (get(Part::Subject)?, get(Part::Text)?);
@@ -560,7 +573,7 @@ impl Messages {
         } else {
             None
         };
-        let data = compiled::Data::new(event, client, &self.policy, options);
+        let data = compiled::Data::new(event, client, &self.policy, options, totals.clone());
         let mut subject = String::with_capacity(96);
         subject_t.render(&data, false, &mut subject)?;
         let mut text = String::with_capacity(1024);
@@ -584,10 +597,11 @@ impl Messages {
         event: &Event,
         client: &Client,
         options: &RenderOptions,
+        totals: &context::Totals,
     ) -> Result<Parts, MessageError> {
         // One context for the three parts: rendering from a `Context` does not serialize the
         // data again for each template.
-        let data = Context::from(context::build(event, client, &self.policy, options));
+        let data = Context::from(context::build(event, client, &self.policy, options, totals));
         let run = |reg: &Handlebars<'static>, part: Part| {
             let name = part_name(base, part);
             reg.render_with_context(&name, &data)
@@ -867,11 +881,12 @@ mod tests {
                 let (base, set) = messages.pick(event.rule.as_str(), kind, &event.locale).unwrap();
                 let has_html = set.has(Part::Html);
                 for options in [&RenderOptions::default(), &link] {
+                    let totals = context::totals(event, context::day_of(event, options)).unwrap();
                     let fast = messages
-                        .render_compiled(set, event, client, options)
+                        .render_compiled(set, event, client, options, &totals)
                         .unwrap_or_else(|| panic!("{base} did not render compiled"));
                     let slow = messages
-                        .render_handlebars(base, has_html, event, client, options)
+                        .render_handlebars(base, has_html, event, client, options, &totals)
                         .unwrap();
                     assert_eq!(fast, slow, "{base} for {}", event.key);
                     compared += 1;
@@ -914,7 +929,11 @@ mod tests {
             .pick("pending", TemplateKind::PendingProposal, "en")
             .unwrap();
         let options = RenderOptions::default();
-        assert_eq!(messages.render_compiled(set, &event, &client, &options), None);
+        let totals = context::totals(&event, event.send_on).unwrap();
+        assert_eq!(
+            messages.render_compiled(set, &event, &client, &options, &totals),
+            None
+        );
         assert!(matches!(
             messages.render(&event, &client, &options),
             Err(MessageError::Render { .. })

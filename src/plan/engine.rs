@@ -781,11 +781,10 @@ impl Planner {
         let mut contacts = Vec::new();
         notify_contacts(client, &mut contacts);
         let recipients = recipients_of(&contacts, eff.roles_mask);
-        let late_fee = compiled
-            .late_fee
-            .as_ref()
-            .zip(balance)
-            .and_then(|(f, b)| f.compute(b));
+        let late_fee = match compiled.late_fee.as_ref().zip(balance) {
+            Some((f, b)) => f.compute(b)?,
+            None => None,
+        };
         let stage = stage_of(compiled.anchor, today, due);
         Ok(Event {
             key: EventKey::from(format!("preview/{rule}/{}", item.id)),
@@ -1112,9 +1111,11 @@ impl Planner {
         Ok(plan)
     }
 
-    /// Checks `clients` and `items` as [`Planner::plan`] does before it plans: client and
-    /// item ids unique, every item's client known, every client and item valid (and client
-    /// overrides naming rules of the policy). Hosts can check an import before saving it.
+    /// Checks `clients` and `items` as [`Planner::plan`] does: client and item ids unique,
+    /// every item's client known, every client and item valid (and client overrides naming
+    /// rules of the policy), and each client's balances and late fees adding up, per
+    /// currency, to an amount (`i64::MAX` minor units at most). Hosts can check an import
+    /// before saving it.
     ///
     /// # Errors
     /// The first invalid input, in id order, as [`Planner::plan`] reports it.
@@ -1136,7 +1137,16 @@ impl Planner {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check(&self, clients: &[Client], items: &[Item]) -> Result<(), ValidationError> {
-        self.index_inputs(clients, items).map(|_| ())
+        let indexed = self.index_inputs(clients, items)?;
+        // What planning adds up per client (balances and late fees per currency) fits.
+        let mut sums = Sums::default();
+        for (r, &ci) in indexed.order.iter().enumerate() {
+            sums.clear();
+            for &ii in &indexed.bucket[indexed.starts[r]..indexed.starts[r + 1]] {
+                sums.add(self, &clients[ci], items[ii as usize].balance()?)?;
+            }
+        }
+        Ok(())
     }
 
     /// The inputs checked and indexed for planning.
@@ -1466,6 +1476,8 @@ impl Planner {
         }
         let mut ctxs = std::mem::take(&mut scratch.ctxs);
         ctxs.clear();
+        let mut sums = std::mem::take(&mut scratch.sums);
+        sums.clear();
         let mut bufs = std::mem::take(&mut scratch.sweep);
         // Without notices grouped across items or a gap between a client's messages, what
         // happens to one item never moves another's: each item is swept on its own, right
@@ -1477,6 +1489,7 @@ impl Planner {
             let item = &items[ii];
             let index = u32::try_from(ii).unwrap_or(NO_ITEM);
             let balance = item.balance()?;
+            sums.add(self, client, balance)?;
             let status = item.status_with(balance);
             let due = item.due_date(term);
             let sends = &mut scratch.sends[li];
@@ -1650,6 +1663,7 @@ impl Planner {
         self.plan_standing(&cx, &ctxs, hist, plan);
         scratch.contacts = cx.contacts;
         scratch.ctxs = ctxs;
+        scratch.sums = sums;
         scratch.sweep = bufs;
         Ok(())
     }
@@ -2373,6 +2387,66 @@ impl Planner {
     }
 }
 
+/// A client's amounts added up per currency while its items are read: every sum a plan or
+/// a message makes of them (an event's amount due and late fee, a statement's totals) then
+/// fits an amount, or the plan is refused naming the client.
+#[derive(Default)]
+struct Sums {
+    /// Per currency, the sum of the balances' sizes.
+    balances: Vec<(crate::money::Currency, i128)>,
+    /// Per rule with a late fee and currency, the sum of the fees.
+    fees: Vec<(usize, crate::money::Currency, i128)>,
+}
+
+impl Sums {
+    /// Starts over for another client.
+    fn clear(&mut self) {
+        self.balances.clear();
+        self.fees.clear();
+    }
+
+    /// Adds an item's balance, and the late fee each rule with one proposes for it.
+    fn add(
+        &mut self,
+        planner: &Planner,
+        client: &Client,
+        balance: Option<Money>,
+    ) -> Result<(), ValidationError> {
+        let Some(b) = balance else { return Ok(()) };
+        let cur = b.currency();
+        let too_large = |what: &str| ValidationError::AmountTooLarge {
+            field: format!("client {}: {what}", client.id),
+            currency: cur.code().to_owned(),
+        };
+        let size = i128::from(b.minor()).abs();
+        match self.balances.iter_mut().find(|(c, _)| *c == cur) {
+            Some((_, total)) => {
+                *total += size;
+                if *total > i128::from(i64::MAX) {
+                    return Err(too_large("the balances"));
+                }
+            }
+            None => self.balances.push((cur, size)),
+        }
+        for (ri, rule) in planner.rules.iter().enumerate() {
+            let Some(fee) = rule.late_fee.as_ref() else {
+                continue;
+            };
+            let Some(fee) = fee.compute(b)? else { continue };
+            let at = self.fees.iter().position(|(r, c, _)| *r == ri && *c == cur);
+            let total = at.map_or(0, |i| self.fees[i].2) + i128::from(fee.minor());
+            if total > i128::from(i64::MAX) {
+                return Err(too_large(&format!("the late fees of rule {}", rule.id)));
+            }
+            match at {
+                Some(i) => self.fees[i].2 = total,
+                None => self.fees.push((ri, cur, total)),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Clients and items checked and indexed for planning.
 struct Indexed<'a> {
     /// Client positions in id order (a client's rank is its place here).
@@ -2709,6 +2783,7 @@ struct Scratch<'h> {
     heap: BinaryHeap<HeapEntry>,
     by_slots: Option<std::ops::Range<usize>>,
     sends: Vec<ItemSends>,
+    sums: Sums,
 }
 
 /// Buffers of the day-by-day sweep, reused from client to client.

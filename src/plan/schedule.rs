@@ -532,10 +532,12 @@ impl<'a> Inputs<'a> {
                 due_on: it.due_date(cx.term),
                 total: it.total,
                 balance,
+                // Computed when the item was planned: a fee past the largest amount refused
+                // the plan then, so none is left to fail here.
                 late_fee: compiled
                     .and_then(|c| c.late_fee.as_ref())
                     .zip(balance)
-                    .and_then(|(f, b)| f.compute(b)),
+                    .and_then(|(f, b)| f.compute(b).ok().flatten()),
                 attachments: if compiled.is_some() {
                     it.attachments.clone().into_boxed_slice()
                 } else {

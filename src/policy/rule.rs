@@ -114,8 +114,11 @@ pub struct Rule {
 /// let clp = Currency::from_code("CLP")?;
 /// let fee = LateFee { fixed: vec![], basis_points: 150, cap: vec![Money::parse("20000", clp)?] };
 /// // 1.5% of 1,000,000 is 15,000; of 2,000,000 it would be 30,000, capped at 20,000.
-/// assert_eq!(fee.compute(Money::parse("1000000", clp)?), Some(Money::parse("15000", clp)?));
-/// assert_eq!(fee.compute(Money::parse("2000000", clp)?), Some(Money::parse("20000", clp)?));
+/// assert_eq!(fee.compute(Money::parse("1000000", clp)?)?, Some(Money::parse("15000", clp)?));
+/// assert_eq!(fee.compute(Money::parse("2000000", clp)?)?, Some(Money::parse("20000", clp)?));
+/// // A fee past the largest amount is an error, never a silent "no fee".
+/// let huge = LateFee { fixed: vec![], basis_points: 20_000, cap: vec![] };
+/// assert!(huge.compute(Money::from_minor(i64::MAX, clp)).is_err());
 /// # Ok::<(), dunning::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,10 +135,13 @@ pub struct LateFee {
 impl LateFee {
     /// The fee for `balance`, or none when nothing applies (no fixed part for the currency
     /// and no percentage, or a balance not above zero).
-    #[must_use]
-    pub fn compute(&self, balance: Money) -> Option<Money> {
+    ///
+    /// # Errors
+    /// [`ValidationError::AmountTooLarge`] when the fee is past the largest amount
+    /// (`i64::MAX` minor units).
+    pub fn compute(&self, balance: Money) -> Result<Option<Money>, crate::ValidationError> {
         if !balance.is_positive() {
-            return None;
+            return Ok(None);
         }
         let cur = balance.currency();
         let fixed = self.fixed.iter().find(|m| m.currency() == cur).map(Money::minor);
@@ -144,13 +150,18 @@ impl LateFee {
             (raw + 5_000) / 10_000
         });
         if fixed.is_none() && share.is_none() {
-            return None;
+            return Ok(None);
         }
         let mut fee = i128::from(fixed.unwrap_or(0)) + share.unwrap_or(0);
         if let Some(cap) = self.cap.iter().find(|m| m.currency() == cur) {
             fee = fee.min(i128::from(cap.minor()));
         }
-        i64::try_from(fee).ok().map(|minor| Money::from_minor(minor, cur))
+        i64::try_from(fee)
+            .map(|minor| Some(Money::from_minor(minor, cur)))
+            .map_err(|_| crate::ValidationError::AmountTooLarge {
+                field: format!("late fee of {balance}"),
+                currency: cur.code().to_owned(),
+            })
     }
 }
 
@@ -270,11 +281,11 @@ mod tests {
             basis_points: 100,
             cap: vec![m("12000", "CLP")],
         };
-        assert_eq!(fee.compute(m("500000", "CLP")), Some(m("10000", "CLP")));
-        assert_eq!(fee.compute(m("900000", "CLP")), Some(m("12000", "CLP")));
+        assert_eq!(fee.compute(m("500000", "CLP")).unwrap(), Some(m("10000", "CLP")));
+        assert_eq!(fee.compute(m("900000", "CLP")).unwrap(), Some(m("12000", "CLP")));
         // No fixed part or cap in USD: only the share, rounded half up to the cent.
-        assert_eq!(fee.compute(m("10.05", "USD")), Some(m("0.10", "USD")));
-        assert_eq!(fee.compute(m("0", "CLP")), None);
-        assert_eq!(LateFee::default().compute(m("100", "CLP")), None);
+        assert_eq!(fee.compute(m("10.05", "USD")).unwrap(), Some(m("0.10", "USD")));
+        assert_eq!(fee.compute(m("0", "CLP")).unwrap(), None);
+        assert_eq!(LateFee::default().compute(m("100", "CLP")).unwrap(), None);
     }
 }
