@@ -1586,10 +1586,20 @@ impl Planner {
                 self.compute(&cx, &ictx, slot, &scratch.sends[li], &plan.tables.keys, sink);
                 match (block, &slot.cand) {
                     (Some(reason), Some(c)) => {
-                        // Explained on the day it was due, so a long-paid item is not
-                        // explained again every day.
-                        if cx.in_window(c.scheduled) {
-                            out.push(suppressed(&cx, &ictx, ri, slot.next_occ, c.scheduled, reason));
+                        // A settled or closed item (paid, cancelled, void, completed, a draft)
+                        // is explained on the day it was due, so a long-paid item is not
+                        // explained again every day. An open item held back by a lasting stop
+                        // (reminders off for the client, the rule or the item, before the
+                        // collection start, below the minimum, nobody to send to) is explained
+                        // as of now: on the day it was due if that is in the window, else on
+                        // the day it would go (today, for a catch-up), once per item and rule.
+                        let on = if status.is_pending() && !cx.in_window(c.scheduled) {
+                            c.date
+                        } else {
+                            c.scheduled
+                        };
+                        if cx.in_window(on) {
+                            out.push(suppressed(&cx, &ictx, ri, slot.next_occ, on, reason));
                         }
                         scratch.slots.truncate(idx);
                     }
@@ -2038,8 +2048,9 @@ impl Planner {
             if slot.next_occ > slot.count {
                 if let (Some(every), Some(last), Some(out)) = (slot.every, slot.last_rule, out.as_deref_mut())
                 {
-                    let next = add_days(last, i64::from(every))?;
-                    if cx.in_window(next) && next >= cx.today {
+                    // The next repeat it would make, explained as of now if it is gone.
+                    let next = add_days(last, i64::from(every))?.max(cx.today);
+                    if cx.in_window(next) {
                         out.push(suppressed(
                             cx,
                             it,
@@ -2218,6 +2229,14 @@ impl Planner {
         let mut held = false;
         let mut out = out;
         // No day to go on: explained on the last day it had.
+        // A stop that holds now is explained as of now, not on a day gone by.
+        let now_or = |date: NaiveDate| {
+            if cx.in_window(date) {
+                date
+            } else {
+                date.max(cx.today)
+            }
+        };
         let nowhere = |date: NaiveDate, out: Option<&mut Records<SupRec>>| {
             if let Some(out) = out {
                 if cx.in_window(date) {
@@ -2261,13 +2280,14 @@ impl Planner {
                     match p.until {
                         None => {
                             if let Some(out) = out.as_deref_mut() {
-                                if cx.in_window(date) {
+                                let on = now_or(date);
+                                if cx.in_window(on) {
                                     out.push(suppressed(
                                         cx,
                                         it,
                                         slot.rule,
                                         slot.next_occ,
-                                        date,
+                                        on,
                                         Reason::Paused(at),
                                     ));
                                 }
@@ -2997,6 +3017,10 @@ fn report_adjustments(
     for a in &c.moves {
         let (from, reason) = match a {
             Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::MovedOffNonWorkingDay(*to)),
+            // A pause that began before the window and still holds is explained as of now.
+            Adjustment::Paused { pause, until, from } if *from < cx.window_start && *until >= cx.today => {
+                (cx.today, Reason::PausedUntil(*pause, *until))
+            }
             Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),
             Adjustment::Deferred { gap_days, from } => (*from, Reason::Deferred(*gap_days)),
             _ => continue,

@@ -1,0 +1,229 @@
+//! Lasting stops are explained as of now: an open item that a rule would remind about now
+//! (a catch-up) or within the horizon, held back by a stop that lasts, has its suppression in
+//! the plan, dated within the plan's window, once per item and rule, however long ago its
+//! reminder was first due. Settled items are not explained again every day.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use common::*;
+use dunning::*;
+
+/// What a plan says of each (item, rule): the reasons and days of its suppressions.
+fn by_item_and_rule(plan: &Plan) -> BTreeMap<(String, String), Vec<(NaiveDate, SuppressReason)>> {
+    let mut out: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for s in plan.suppressed().iter() {
+        out.entry((s.item_str().to_owned(), s.rule.to_string()))
+            .or_default()
+            .push((s.on, s.reason.clone()));
+    }
+    out
+}
+
+/// The reported case: the collection start for past invoices is 2026-01-01; an unpaid invoice
+/// due 2025-12-01 planned on 2026-01-05 has no event, and now says why, dated today.
+#[test]
+fn an_invoice_before_the_collection_start_is_explained_as_of_now() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3))
+        .with_collection_start(CollectionStart {
+            past_items: Some(d(2026, 1, 1)),
+            new_items: None,
+        });
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2025, 11, 1),
+        d(2025, 12, 1),
+        money("1000", "CLP"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 1, 5, 12, 0), Horizon::days(30))
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    assert_eq!(
+        by_item_and_rule(&plan),
+        BTreeMap::from([(
+            ("F-1".to_owned(), "overdue".to_owned()),
+            vec![(
+                d(2026, 1, 5),
+                SuppressReason::BeforeCollectionStart { start: d(2026, 1, 1) }
+            )]
+        )])
+    );
+    assert_eq!(
+        plan.suppressed()[0].explain(),
+        "invoice F-1 predates the collection start 2026-01-01: rule overdue never reminds it"
+    );
+}
+
+/// Every lasting stop of an open item long overdue, planned on any day: one suppression per
+/// item and rule, dated today.
+#[test]
+fn every_lasting_stop_of_an_open_item_is_explained_once_as_of_now() {
+    let mut overrides = ClientOverrides::default();
+    overrides
+        .rules
+        .insert("overdue".parse().unwrap(), RuleOverride::off());
+    let off_client = client("off", "UTC").with_overrides(ClientOverrides {
+        reminders: Some(false),
+        ..ClientOverrides::default()
+    });
+    let rule_off = client("ruleoff", "UTC").with_overrides(overrides);
+    let nobody = Client::new("nobody".parse().unwrap(), "Nobody").with_time_zone(tz("UTC"));
+    let disputed = client("disputed", "UTC")
+        .with_pause(Pause::new(PauseKind::Dispute, "objetada").starting(d(2025, 6, 1)));
+    let clients = vec![client("acme", "UTC"), disputed, nobody, off_client, rule_off];
+    let mut minimum = rule("overdue", Anchor::Due, 3).repeat(7, 3);
+    minimum.when.min_balance = vec![money("100", "USD")];
+    let policy = Policy::new(tz("UTC")).with_rule(minimum);
+    let planner = Planner::new(&policy).unwrap();
+    let old =
+        |id: &str, client: &str, amount: Money| invoice(id, client, d(2025, 5, 1), d(2025, 6, 1), amount);
+    let mut items = vec![
+        old("A-small", "acme", money("5", "USD")),
+        old("A-off", "acme", money("500", "USD")),
+        old("D-1", "disputed", money("500", "USD")),
+        old("N-1", "nobody", money("500", "USD")),
+        old("O-1", "off", money("500", "USD")),
+        old("R-1", "ruleoff", money("500", "USD")),
+        // Paid long ago: not explained again every day.
+        old("A-paid", "acme", money("500", "USD")).paid(money("500", "USD"), d(2025, 6, 2)),
+    ];
+    items[1].reminders = false;
+    for (y, m, day) in [(2026, 1, 5), (2026, 7, 20), (2027, 3, 3)] {
+        let now = utc(y, m, day, 12, 0);
+        let today = d(y, m, day);
+        let plan = planner
+            .plan(&clients, &items, &[], now, Horizon::days(30))
+            .unwrap();
+        assert!(plan.events().next().is_none(), "{now}");
+        let got = by_item_and_rule(&plan);
+        let expected = BTreeMap::from(
+            [
+                ("A-off", SuppressReason::ItemRemindersOff),
+                (
+                    "A-small",
+                    SuppressReason::BelowMinimumBalance {
+                        minimum: money("100", "USD"),
+                    },
+                ),
+                (
+                    "D-1",
+                    SuppressReason::Paused {
+                        pause: PauseKind::Dispute,
+                        reason: "objetada".into(),
+                    },
+                ),
+                ("N-1", SuppressReason::NoRecipients),
+                ("O-1", SuppressReason::ClientRemindersOff),
+                ("R-1", SuppressReason::ExcludedForClient),
+            ]
+            .map(|(item, reason)| ((item.to_owned(), "overdue".to_owned()), vec![(today, reason)])),
+        );
+        assert_eq!(got, expected, "planned on {today}");
+    }
+}
+
+/// A promise that began long ago and ends past the horizon holds the reminder back: the plan
+/// says so, dated today, although the reminder's day is far behind.
+#[test]
+fn a_long_promise_past_the_horizon_is_explained_as_of_now() {
+    let planner = Planner::new(&Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0))).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [
+        invoice("F-1", "acme", d(2025, 1, 1), d(2025, 2, 1), money("10", "USD"))
+            .with_pause(Pause::new(PauseKind::Promise, "pagará").until(d(2026, 12, 31))),
+    ];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 1, 12, 0), Horizon::days(30))
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    assert_eq!(
+        by_item_and_rule(&plan),
+        BTreeMap::from([(
+            ("F-1".to_owned(), "overdue".to_owned()),
+            vec![(
+                d(2026, 3, 1),
+                SuppressReason::PausedUntil {
+                    pause: PauseKind::Promise,
+                    reason: "pagará".into(),
+                    until: d(2026, 12, 31)
+                }
+            )]
+        )])
+    );
+}
+
+/// A repeating rule that reached its count long ago says so at every plan while the item is
+/// open (once, dated today), not only on the day its next repeat would have been.
+#[test]
+fn a_count_reached_long_ago_is_explained_as_of_now() {
+    let planner =
+        Planner::new(&Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 2)))
+            .unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2025, 1, 1),
+        d(2025, 2, 1),
+        money("10", "USD"),
+    )];
+    let history: Vec<HistoryEntry> = [(1, d(2025, 2, 1)), (2, d(2025, 2, 8))]
+        .into_iter()
+        .map(|(n, day)| HistoryEntry {
+            key: format!("overdue/F-1/{n}").into(),
+            rule: Some("overdue".parse().unwrap()),
+            client: "acme".parse().unwrap(),
+            items: vec![HistoryItem {
+                item: "F-1".parse().unwrap(),
+                occurrence: n,
+            }],
+            sent_at: day.and_hms_opt(12, 0, 0).unwrap().and_utc(),
+            outcome: HistoryOutcome::Sent,
+        })
+        .collect();
+    let plan = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            utc(2026, 3, 1, 12, 0),
+            Horizon::days(30),
+        )
+        .unwrap();
+    assert_eq!(
+        by_item_and_rule(&plan),
+        BTreeMap::from([(
+            ("F-1".to_owned(), "overdue".to_owned()),
+            vec![(d(2026, 3, 1), SuppressReason::CountReached { count: 2 })]
+        )])
+    );
+}
+
+/// A catch-up held back by a pause that has ended names the pause in its explanation.
+#[test]
+fn a_catch_up_held_back_by_a_promise_names_it() {
+    let planner = Planner::new(&Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0))).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [
+        invoice("F-1", "acme", d(2026, 1, 1), d(2026, 2, 1), money("10", "USD"))
+            .with_pause(Pause::new(PauseKind::Promise, "pagará").until(d(2026, 2, 10))),
+    ];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 1, 12, 0), Horizon::NONE)
+        .unwrap();
+    let e = &plan.due()[0];
+    assert_eq!(e.send_on, d(2026, 2, 11));
+    assert_eq!(
+        e.explain(),
+        "invoice F-1 was due on 2026-02-01 and is unpaid; rule overdue fires on the due date; held \
+         back by a payment promise until 2026-02-10; scheduled for 2026-02-11 and not sent then, so \
+         it goes now (catch-up)"
+    );
+}
