@@ -14,10 +14,11 @@ use crate::mailer::{MailError, Mailer};
 use crate::message::{MessageError, Messages, RenderOptions};
 use crate::model::client::Client;
 use crate::model::history::{HistoryEntry, HistoryOutcome};
-use crate::model::id::{EventKey, ItemId, RuleId};
-use crate::plan::{Event, Horizon, Planner, SuppressReason};
+use crate::model::id::{ClientId, EventKey, RuleId};
+use crate::model::item::Item;
+use crate::plan::{Event, Horizon, Planner, Stage, SuppressReason, Suppressed};
 use crate::policy::Policy;
-use crate::store::{Action, Claim, Delivery, LogEntry, Store, StoreError};
+use crate::store::{Action, Claim, Delivery, LogEntry, Snapshot, Store, StoreError};
 
 /// What to do with a claim that has no recorded outcome (a crash between send and record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -147,21 +148,140 @@ pub enum Skip {
     },
 }
 
-/// What one tick did.
+/// What happened to one due event in a tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SendOutcome {
+    /// The message went out.
+    Sent {
+        /// The mailer's message id.
+        message_id: String,
+    },
+    /// Not sent now ([`Skip`] says why).
+    Skipped {
+        /// Why.
+        skip: Skip,
+    },
+    /// Failed transiently; tried again from `not_before`.
+    Retrying {
+        /// The error.
+        error: String,
+        /// The earliest next attempt.
+        not_before: DateTime<Utc>,
+    },
+    /// Failed for good (recorded: reported once, explained by later plans).
+    Failed {
+        /// The error.
+        error: String,
+    },
+    /// It may or may not have gone (at-most-once: recorded, never retried unless released).
+    Unknown {
+        /// What made it unknown.
+        error: String,
+    },
+}
+
+crate::names::kinds!(SendOutcome {
+    Sent => "sent",
+    Skipped => "skipped",
+    Retrying => "retrying",
+    Failed => "failed",
+    Unknown => "unknown",
+});
+
+/// One due event a tick dealt with: what it was, and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReport {
+    /// The event's key.
+    pub key: EventKey,
+    /// Its client.
+    pub client: ClientId,
+    /// Its rule.
+    pub rule: RuleId,
+    /// Its stage.
+    pub stage: Stage,
+    /// Which attempt (1-based; 0 when the tick did not claim it).
+    pub attempt: u32,
+    /// How long the mailer took, by the dispatcher's clock, in milliseconds (0 when
+    /// nothing was handed to it).
+    pub duration_ms: u64,
+    /// What happened.
+    pub outcome: SendOutcome,
+}
+
+/// What one tick did: when it ran, how much the plan held, and each due event's fate, in key
+/// order.
+///
+/// # Example
+/// ```
+/// # async fn demo(dispatcher: &dunning::Dispatcher) -> Result<(), dunning::DispatchError> {
+/// let report = dispatcher.tick_now().await?;
+/// for s in report.failed() {
+///     eprintln!("{} to {} failed: {}", s.key, s.client, s.outcome);
+/// }
+/// println!("{} sent of {} due", report.sent().count(), report.due);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TickReport {
     /// When it ran.
     pub now: Option<DateTime<Utc>>,
-    /// Sent: key and message id.
-    pub sent: Vec<(EventKey, String)>,
-    /// Not sent now, and why.
-    pub skipped: Vec<(EventKey, Skip)>,
-    /// Failed transiently and scheduled again: key, attempt, error.
-    pub retried: Vec<(EventKey, u32, String)>,
-    /// Failed for good: key and error.
-    pub failed: Vec<(EventKey, String)>,
-    /// Claimed earlier with no outcome recorded: the message may have gone; the host decides.
-    pub unknown: Vec<EventKey>,
+    /// Events the plan held (due and upcoming: a tick plans with no horizon, so due only).
+    pub planned: usize,
+    /// Events due now.
+    pub due: usize,
+    /// Each due event dealt with, in key order.
+    pub sends: Vec<SendReport>,
+}
+
+impl TickReport {
+    fn with(&self, f: fn(&SendOutcome) -> bool) -> impl Iterator<Item = &SendReport> {
+        self.sends.iter().filter(move |s| f(&s.outcome))
+    }
+
+    /// The events sent.
+    pub fn sent(&self) -> impl Iterator<Item = &SendReport> {
+        self.with(|o| matches!(o, SendOutcome::Sent { .. }))
+    }
+
+    /// The events not sent now, and why ([`SendOutcome::Skipped`]).
+    pub fn skipped(&self) -> impl Iterator<Item = &SendReport> {
+        self.with(|o| matches!(o, SendOutcome::Skipped { .. }))
+    }
+
+    /// The events that failed transiently and will be tried again.
+    pub fn retried(&self) -> impl Iterator<Item = &SendReport> {
+        self.with(|o| matches!(o, SendOutcome::Retrying { .. }))
+    }
+
+    /// The events that failed for good.
+    pub fn failed(&self) -> impl Iterator<Item = &SendReport> {
+        self.with(|o| matches!(o, SendOutcome::Failed { .. }))
+    }
+
+    /// The events whose outcome is unknown (the message may have gone; the host decides).
+    pub fn unknown(&self) -> impl Iterator<Item = &SendReport> {
+        self.with(|o| matches!(o, SendOutcome::Unknown { .. }))
+    }
+
+    /// The skip of `key`, if it was skipped.
+    #[must_use]
+    pub fn skip_of(&self, key: &EventKey) -> Option<&Skip> {
+        self.sends.iter().find_map(|s| match &s.outcome {
+            SendOutcome::Skipped { skip } if &s.key == key => Some(skip),
+            _ => None,
+        })
+    }
+}
+
+/// What a [`Dispatcher::run`] loop did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Ticks run.
+    pub ticks: u64,
+    /// Ticks that failed (each logged at `error`, the loop going on).
+    pub failed: u64,
 }
 
 /// A dispatcher failure (the tick could not run, or could not record).
@@ -180,6 +300,14 @@ pub enum DispatchError {
     /// The mailer refused a manual send.
     #[error(transparent)]
     Mail(#[from] MailError),
+    /// A manual resend of a key nothing plans (its item paid, say), or of an unknown key.
+    #[error("nothing to resend under {key}: {why}")]
+    NothingToResend {
+        /// The key.
+        key: EventKey,
+        /// Why, in a sentence.
+        why: String,
+    },
 }
 
 /// Sends what the plan says is due, exactly once, through a [`Store`] and a [`Mailer`].
@@ -194,7 +322,7 @@ pub enum DispatchError {
 /// let mailer = Arc::new(RecordingMailer::new());
 /// let dispatcher = Dispatcher::new(store, mailer, &policy)?;
 /// let report = dispatcher.tick(SystemClock.now()).await?;
-/// assert!(report.sent.is_empty());
+/// assert!(report.sent().next().is_none());
 /// # Ok(()) }
 /// ```
 pub struct Dispatcher {
@@ -204,6 +332,8 @@ pub struct Dispatcher {
     messages: Messages,
     clock: Arc<dyn Clock>,
     options: DispatchOptions,
+    /// Held while a tick runs: never two ticks of one dispatcher at once.
+    ticking: futures_util::lock::Mutex<()>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -214,12 +344,21 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-enum Outcome {
-    Sent(EventKey, String),
-    Skipped(EventKey, Skip),
-    Retried(EventKey, u32, String),
-    Failed(EventKey, String),
-    Unknown(EventKey),
+/// What `deliver` reports: the attempt, the mailer's time and the outcome.
+struct Delivered {
+    attempt: u32,
+    duration_ms: u64,
+    outcome: SendOutcome,
+}
+
+impl Delivered {
+    fn skipped(skip: Skip) -> Self {
+        Self {
+            attempt: 0,
+            duration_ms: 0,
+            outcome: SendOutcome::Skipped { skip },
+        }
+    }
 }
 
 impl Dispatcher {
@@ -239,6 +378,7 @@ impl Dispatcher {
             messages: Messages::new(policy)?,
             clock: Arc::new(crate::clock::SystemClock),
             options: DispatchOptions::default(),
+            ticking: futures_util::lock::Mutex::new(()),
         })
     }
 
@@ -279,13 +419,101 @@ impl Dispatcher {
         Ok(self.mailer.send(message).await?.message_id)
     }
 
-    /// One tick at `now`: load, plan, claim what is due, render, send, record.
+    /// One tick at the dispatcher's clock's `now` ([`Dispatcher::tick`]).
+    ///
+    /// # Errors
+    /// As [`Dispatcher::tick`].
+    pub async fn tick_now(&self) -> Result<TickReport, DispatchError> {
+        self.tick(self.clock.now()).await
+    }
+
+    /// Ticks every `period` of the dispatcher's clock until `shutdown` resolves: each tick
+    /// at the clock's `now` when it starts, the next `period` after that start (or at once,
+    /// when a tick took longer), never two at once; a tick that fails is logged (target
+    /// `dunning::dispatch`, level `error`) and the loop goes on. A tick under way when
+    /// `shutdown` resolves finishes first.
+    ///
+    /// How often to tick: an event is sent at the first tick on a working day at or after
+    /// its send instant, so the period is how late a reminder may go (a host that wants them
+    /// at the clients' send times ticks every few minutes; once an hour or once a day works
+    /// too, a missed send going at the next tick).
+    ///
+    /// # Example
+    /// ```
+    /// # async fn demo(dispatcher: dunning::Dispatcher) {
+    /// use std::time::Duration;
+    /// // The host keeps `stop` and sends on it (or drops it) to shut down, on SIGTERM say.
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// # drop(stop);
+    /// let summary = dispatcher
+    ///     .run(Duration::from_secs(15 * 60), async move { let _ = stopped.await; })
+    ///     .await;
+    /// println!("{} ticks, {} failed", summary.ticks, summary.failed);
+    /// # }
+    /// ```
+    pub async fn run(
+        &self,
+        period: Duration,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) -> RunSummary {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut summary = RunSummary::default();
+        let period = chrono::Duration::from_std(period).unwrap_or(chrono::Duration::MAX);
+        loop {
+            // Shut down already: no tick more.
+            if futures_util::FutureExt::now_or_never(shutdown.as_mut()).is_some() {
+                return summary;
+            }
+            let started = self.clock.now();
+            summary.ticks += 1;
+            if let Err(e) = self.tick(started).await {
+                summary.failed += 1;
+                tracing::error!(target: "dunning::dispatch", now = %started, error = %e, "tick failed");
+            }
+            let next = started
+                .checked_add_signed(period)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let wait = (next - self.clock.now()).to_std().unwrap_or(Duration::ZERO);
+            if let Either::Left(_) = select(shutdown.as_mut(), self.clock.sleep(wait)).await {
+                return summary;
+            }
+        }
+    }
+
+    /// One tick at `now`: load, plan, claim what is due, render, send, record. Ticks of one
+    /// dispatcher never overlap: a second call waits for the first to finish.
+    ///
+    /// Traced under the target `dunning::dispatch`: a `tick` span (`now`, `planned`, `due`,
+    /// `sent`, `failed`), a debug event `planned` (the input's sizes and the planning time
+    /// in milliseconds), and a `send` span per due event (`key`, `client`, `rule`, `stage`,
+    /// `attempt`, `outcome`, `duration_ms`).
     ///
     /// # Errors
     /// When the store cannot load or the inputs are invalid. Failures of single sends are in
     /// the report, not errors.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
+        use tracing::Instrument as _;
+        let _one_at_a_time = self.ticking.lock().await;
+        let span = tracing::info_span!(
+            target: "dunning::dispatch",
+            "tick",
+            now = %now,
+            planned = tracing::field::Empty,
+            due = tracing::field::Empty,
+            sent = tracing::field::Empty,
+            failed = tracing::field::Empty,
+        );
+        let report = self.tick_in(now).instrument(span.clone()).await?;
+        span.record("planned", report.planned);
+        span.record("due", report.due);
+        span.record("sent", report.sent().count());
+        span.record("failed", report.failed().count());
+        Ok(report)
+    }
+
+    async fn tick_in(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
         let snapshot = self.store.load().await?;
+        let started = self.clock.now();
         // Planned in place; only the events sent now are made owned.
         let schedule = self.planner.schedule(
             &snapshot.clients,
@@ -294,37 +522,88 @@ impl Dispatcher {
             now,
             Horizon::NONE,
         )?;
+        let planned = schedule.due().len() + schedule.upcoming().len();
+        tracing::debug!(
+            target: "dunning::dispatch",
+            clients = snapshot.clients.len(),
+            items = snapshot.items.len(),
+            history = snapshot.history.len(),
+            due = schedule.due().len(),
+            suppressed = schedule.suppressed().len(),
+            planning_ms = millis(self.clock.now() - started),
+            "planned"
+        );
         let mut report = TickReport {
             now: Some(now),
-            ..TickReport::default()
+            planned,
+            due: schedule.due().len(),
+            sends: Vec::new(),
         };
         let limit = self.options.per_tick_limit;
         for e in schedule.due().skip(limit) {
-            report.skipped.push((e.key(), Skip::OverLimit));
+            report.sends.push(SendReport {
+                key: e.key(),
+                client: e.client().id.clone(),
+                rule: e.rule().clone(),
+                stage: e.stage(),
+                attempt: 0,
+                duration_ms: 0,
+                outcome: SendOutcome::Skipped {
+                    skip: Skip::OverLimit,
+                },
+            });
         }
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         // The futures are built first, then driven a few at a time (building them inside the
         // stream's closure would make the tick's future not `Send`).
-        let deliveries: Vec<_> = due.iter().map(|e| self.deliver(e, now)).collect();
-        let outcomes: Vec<Result<Outcome, DispatchError>> = stream::iter(deliveries)
+        let deliveries: Vec<_> = due.iter().map(|e| self.traced_deliver(e, now)).collect();
+        let outcomes: Vec<Result<SendReport, DispatchError>> = stream::iter(deliveries)
             .buffer_unordered(self.options.concurrency.max(1))
             .collect()
             .await;
         for o in outcomes {
-            match o? {
-                Outcome::Sent(k, id) => report.sent.push((k, id)),
-                Outcome::Skipped(k, s) => report.skipped.push((k, s)),
-                Outcome::Retried(k, a, e) => report.retried.push((k, a, e)),
-                Outcome::Failed(k, e) => report.failed.push((k, e)),
-                Outcome::Unknown(k) => report.unknown.push(k),
-            }
+            report.sends.push(o?);
         }
-        report.sent.sort();
-        report.skipped.sort_by(|a, b| a.0.cmp(&b.0));
-        report.retried.sort();
-        report.failed.sort();
-        report.unknown.sort();
+        report.sends.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(report)
+    }
+
+    /// [`Dispatcher::deliver`] in a `send` span, reported.
+    async fn traced_deliver(&self, event: &Event, now: DateTime<Utc>) -> Result<SendReport, DispatchError> {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!(
+            target: "dunning::dispatch",
+            "send",
+            key = %event.key,
+            client = %event.client,
+            rule = %event.rule,
+            stage = %event.stage,
+            attempt = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let d = self.deliver(event, now).instrument(span.clone()).await?;
+        span.record("attempt", d.attempt);
+        span.record("outcome", d.outcome.kind());
+        span.record("duration_ms", d.duration_ms);
+        match &d.outcome {
+            SendOutcome::Failed { error } | SendOutcome::Unknown { error } => {
+                tracing::warn!(target: "dunning::dispatch", parent: &span, key = %event.key, outcome = d.outcome.kind(), error = %error, "not delivered");
+            }
+            SendOutcome::Retrying { error, .. } => {
+                tracing::info!(target: "dunning::dispatch", parent: &span, key = %event.key, error = %error, "will retry");
+            }
+            _ => {}
+        }
+        Ok(SendReport {
+            key: event.key.clone(),
+            client: event.client.clone(),
+            rule: event.rule.clone(),
+            stage: event.stage,
+            attempt: d.attempt,
+            duration_ms: d.duration_ms,
+            outcome: d.outcome,
+        })
     }
 
     fn log_entry(event: &Event, at: DateTime<Utc>, action: Action) -> LogEntry {
@@ -337,7 +616,8 @@ impl Dispatcher {
         }
     }
 
-    async fn deliver(&self, event: &Event, now: DateTime<Utc>) -> Result<Outcome, DispatchError> {
+    /// Claims, re-checks, renders, sends and records one due event.
+    async fn deliver(&self, event: &Event, now: DateTime<Utc>) -> Result<Delivered, DispatchError> {
         let key = event.key.clone();
         // A lease longer than chrono's durations never runs out: never reclaimed.
         let lease = match self.options.guarantee {
@@ -350,12 +630,12 @@ impl Dispatcher {
             Claim::Granted { attempt } => attempt,
             Claim::Refused(state) => {
                 return Ok(match state {
-                    Delivery::Sent { .. } => Outcome::Skipped(key, Skip::AlreadySent),
+                    Delivery::Sent { .. } => Delivered::skipped(Skip::AlreadySent),
                     Delivery::Retrying { not_before, .. } => {
-                        Outcome::Skipped(key, Skip::RetryLater { not_before })
+                        Delivered::skipped(Skip::RetryLater { not_before })
                     }
-                    Delivery::Failed { error, .. } => Outcome::Skipped(key, Skip::FailedEarlier { error }),
-                    Delivery::Unknown { at, .. } => Outcome::Skipped(key, Skip::OutcomeUnknown { at }),
+                    Delivery::Failed { error, .. } => Delivered::skipped(Skip::FailedEarlier { error }),
+                    Delivery::Unknown { at, .. } => Delivered::skipped(Skip::OutcomeUnknown { at }),
                     Delivery::Claimed { at, attempt } => {
                         // Held by another dispatcher right now, or never recorded (a crash):
                         // a claim older than two send timeouts has no one working on it.
@@ -366,15 +646,24 @@ impl Dispatcher {
                                 .unwrap_or(chrono::Duration::MAX);
                         if self.options.guarantee == Guarantee::AtMostOnce && now - at > in_flight {
                             let error = format!("claimed at {at} and never recorded");
-                            self.unknown(event, now, attempt, error).await?;
-                            Outcome::Unknown(key)
+                            self.unknown(event, now, attempt, error.clone()).await?;
+                            Delivered {
+                                attempt,
+                                duration_ms: 0,
+                                outcome: SendOutcome::Unknown { error },
+                            }
                         } else {
-                            Outcome::Skipped(key, Skip::Claimed)
+                            Delivered::skipped(Skip::Claimed)
                         }
                     }
-                    Delivery::Skipped { .. } => Outcome::Skipped(key, Skip::Claimed),
+                    Delivery::Skipped { .. } => Delivered::skipped(Skip::Claimed),
                 });
             }
+        };
+        let skipped = |skip| Delivered {
+            attempt,
+            duration_ms: 0,
+            outcome: SendOutcome::Skipped { skip },
         };
         // A notice grouped across items also takes each item occurrence it covers, so that
         // no other notice (grouped otherwise by a dispatcher that loaded earlier) sends one of
@@ -382,15 +671,15 @@ impl Dispatcher {
         let members = event.covered_keys();
         for (i, m) in members.iter().enumerate().filter(|(_, m)| **m != key) {
             if let Claim::Refused(_) = self.store.claim(m, now, lease).await? {
-                let skipped = Delivery::Skipped {
+                let released = Delivery::Skipped {
                     at: now,
                     reason: format!("{m} is taken by another notice"),
                 };
                 for k in members[..i].iter().filter(|k| **k != key) {
-                    self.store.finish(k, skipped.clone(), None, None).await?;
+                    self.store.finish(k, released.clone(), None, None).await?;
                 }
-                self.store.finish(&key, skipped, None, None).await?;
-                return Ok(Outcome::Skipped(key, Skip::Claimed));
+                self.store.finish(&key, released, None, None).await?;
+                return Ok(skipped(Skip::Claimed));
             }
         }
         // Planned again from what the store holds now: a payment (or a stop) recorded since
@@ -398,21 +687,21 @@ impl Dispatcher {
         let fresh = match self.recheck(event, now).await {
             Ok(Ok(fresh)) => fresh,
             Ok(Err((reason, text))) => {
-                let skipped = Delivery::Skipped {
+                let state = Delivery::Skipped {
                     at: now,
                     reason: text.clone(),
                 };
                 let log = Self::log_entry(event, now, Action::Skipped { reason: text });
-                self.finish(event, skipped, None, Some(log)).await?;
-                return Ok(Outcome::Skipped(key, Skip::NoLongerDue { reason }));
+                self.finish(event, state, None, Some(log)).await?;
+                return Ok(skipped(Skip::NoLongerDue { reason }));
             }
             Err(e) => {
                 // Not known to be still due: not sent; claimable again at the next tick.
-                let skipped = Delivery::Skipped {
+                let state = Delivery::Skipped {
                     at: now,
                     reason: format!("re-reading before the send failed: {e}"),
                 };
-                self.finish(event, skipped, None, None).await?;
+                self.finish(event, state, None, None).await?;
                 return Err(e);
             }
         };
@@ -424,16 +713,22 @@ impl Dispatcher {
             Err(e) => {
                 let error = e.to_string();
                 self.fail(event, now, attempt, error.clone(), false).await?;
-                return Ok(Outcome::Failed(key, error));
+                return Ok(Delivered {
+                    attempt,
+                    duration_ms: 0,
+                    outcome: SendOutcome::Failed { error },
+                });
             }
         };
+        let started = self.clock.now();
         let send = self.mailer.send(&message);
         let timeout = self.clock.sleep(self.options.send_timeout);
         let result = match select(send, timeout).await {
             Either::Left((r, _)) => r,
             Either::Right(_) => Err(MailError::Timeout(self.options.send_timeout.as_secs())),
         };
-        match result {
+        let duration_ms = millis(self.clock.now() - started);
+        let outcome = match result {
             Ok(receipt) => {
                 let entry: HistoryEntry = event.to_history(now);
                 let to = message.to.iter().map(|m| m.email.clone()).collect();
@@ -452,24 +747,30 @@ impl Dispatcher {
                     Some(Self::log_entry(event, now, action)),
                 )
                 .await?;
-                Ok(Outcome::Sent(key, receipt.message_id))
+                SendOutcome::Sent {
+                    message_id: receipt.message_id,
+                }
             }
             // The message may have gone: under at-most-once never sent again.
             Err(e) if e.is_ambiguous() && self.options.guarantee == Guarantee::AtMostOnce => {
-                self.unknown(event, now, attempt, e.to_string()).await?;
-                Ok(Outcome::Unknown(key))
+                let error = e.to_string();
+                self.unknown(event, now, attempt, error.clone()).await?;
+                SendOutcome::Unknown { error }
             }
             Err(e) => {
                 let retry = e.is_transient() && attempt < self.options.max_attempts;
                 let error = e.to_string();
-                self.fail(event, now, attempt, error.clone(), retry).await?;
-                Ok(if retry {
-                    Outcome::Retried(key, attempt, error)
-                } else {
-                    Outcome::Failed(key, error)
-                })
+                match self.fail(event, now, attempt, error.clone(), retry).await? {
+                    Some(not_before) => SendOutcome::Retrying { error, not_before },
+                    None => SendOutcome::Failed { error },
+                }
             }
-        }
+        };
+        Ok(Delivered {
+            attempt,
+            duration_ms,
+            outcome,
+        })
     }
 
     /// The claimed event planned again from the store's current data for its client: the
@@ -593,6 +894,8 @@ impl Dispatcher {
         Ok(true)
     }
 
+    /// Records a failed send: for a retry (the earliest next attempt is returned), or for
+    /// good (with a history entry that says so).
     async fn fail(
         &self,
         event: &Event,
@@ -600,7 +903,7 @@ impl Dispatcher {
         attempt: u32,
         error: String,
         retry: bool,
-    ) -> Result<(), DispatchError> {
+    ) -> Result<Option<DateTime<Utc>>, DispatchError> {
         let history = (!retry).then(|| {
             event
                 .to_history(now)
@@ -634,47 +937,82 @@ impl Dispatcher {
                 retry,
             },
         );
+        let not_before = match &outcome {
+            Delivery::Retrying { not_before, .. } => Some(*not_before),
+            _ => None,
+        };
         self.finish(event, outcome, history, Some(log)).await?;
-        Ok(())
+        Ok(not_before)
     }
 
-    /// Re-sends the message of `rule` about `item` now, whatever the schedule (seed 003's
-    /// "Reenviar"): recorded as a manual send, so it spaces the next automatic reminder and
-    /// does not use up the rule's count.
+    /// Sends the event of `key` again now, whatever the schedule (a manual "resend"): an
+    /// item's reminder, a grouped notice, a statement or a standing notice, planned or sent
+    /// before, written from the current data (what is owed now). Recorded as a manual send,
+    /// under one key that the message, the history entry and the log line share
+    /// (`manual/<item or client>/<instant>`): it spaces the next automatic reminder of its
+    /// items and does not use up any rule's count.
+    ///
+    /// The event is the one the plan holds now or within the largest horizon under that key,
+    /// or else the one the plan held when the key was sent (history). One that nothing plans
+    /// any more (an item paid, say) is not resent.
     ///
     /// # Errors
-    /// An unknown item, client or rule, a message that cannot be built, or the mailer's error.
-    pub async fn resend(&self, item: &ItemId, rule: &RuleId) -> Result<String, DispatchError> {
+    /// [`DispatchError::NothingToResend`] (with why), a message that cannot be built, the
+    /// store's or the mailer's error.
+    pub async fn resend(&self, key: &EventKey) -> Result<String, DispatchError> {
         let now = self.clock_now();
         let snapshot = self.store.load().await?;
-        let it = snapshot
-            .items
-            .iter()
-            .find(|i| &i.id == item)
-            .ok_or_else(|| StoreError::NotFound {
-                kind: "item",
-                id: item.to_string(),
-            })?;
+        let event = self.event_to_resend(&snapshot, key, now)?;
         let client = snapshot
             .clients
             .iter()
-            .find(|c| c.id == it.client)
+            .find(|c| c.id == event.client)
             .ok_or_else(|| StoreError::NotFound {
                 kind: "client",
-                id: it.client.to_string(),
+                id: event.client.to_string(),
             })?;
-        let event = self.planner.preview(rule, client, it, now)?;
-        let message = self.messages.render(&event, client, &RenderOptions::default())?;
+        let account = event.statement.is_some() || event.standing.is_some();
+        let first = event.items.first().map(|i| i.item.clone());
+        let mut entry = match (&first, account) {
+            (Some(item), false) => HistoryEntry::manual(client.id.clone(), item.clone(), now),
+            // A statement or standing notice reminds no item: it spaces none.
+            _ => HistoryEntry {
+                key: EventKey::from(format!(
+                    "manual/{}/{}",
+                    client.id,
+                    now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                )),
+                rule: None,
+                client: client.id.clone(),
+                items: Vec::new(),
+                sent_at: now,
+                outcome: HistoryOutcome::Sent,
+            },
+        };
+        if !account {
+            entry.items = event
+                .items
+                .iter()
+                .map(|i| crate::model::history::HistoryItem {
+                    item: i.item.clone(),
+                    occurrence: 0,
+                })
+                .collect();
+        }
+        let event = Event {
+            key: entry.key.clone(),
+            ..event
+        };
+        let options = RenderOptions::default().with_sent_on(event.time_zone.local_date(now));
+        let message = self.messages.render(&event, client, &options)?;
         let receipt = self.mailer.send(&message).await?;
-        let entry = HistoryEntry::manual(client.id.clone(), it.id.clone(), now);
-        let key = entry.key.to_string();
         self.store.append_history(entry).await?;
         self.store
             .log(LogEntry {
                 at: now,
                 client: client.id.clone(),
-                item: Some(it.id.clone()),
-                key: Some(key),
+                item: first,
+                key: Some(event.key.to_string()),
                 action: Action::Sent {
                     rule: None,
                     to: message.to.iter().map(|m| m.email.clone()).collect(),
@@ -684,4 +1022,107 @@ impl Dispatcher {
             .await?;
         Ok(receipt.message_id)
     }
+
+    /// The event of `key` to resend at `now`: planned now or within the largest horizon,
+    /// else as planned when it was sent.
+    fn event_to_resend(
+        &self,
+        snapshot: &Snapshot,
+        key: &EventKey,
+        now: DateTime<Utc>,
+    ) -> Result<Event, DispatchError> {
+        let sent = snapshot
+            .history
+            .iter()
+            .filter(|h| &h.key == key)
+            .min_by_key(|h| h.sent_at);
+        // Whose event: the history's, or the key's second part (an item's or a client's id).
+        let part = key.as_str().split('/').nth(1).unwrap_or_default();
+        let client = sent.map(|h| h.client.clone()).or_else(|| {
+            snapshot
+                .items
+                .iter()
+                .find(|i| i.id.as_str() == part)
+                .map(|i| i.client.clone())
+                .or_else(|| {
+                    snapshot
+                        .clients
+                        .iter()
+                        .find(|c| c.id.as_str() == part)
+                        .map(|c| c.id.clone())
+                })
+        });
+        let nothing = |why: String| DispatchError::NothingToResend {
+            key: key.clone(),
+            why,
+        };
+        let Some(client) = client else {
+            return Err(nothing("no client or item of the key is known".into()));
+        };
+        let clients: Vec<Client> = snapshot
+            .clients
+            .iter()
+            .filter(|c| c.id == client)
+            .cloned()
+            .collect();
+        let items: Vec<Item> = snapshot
+            .items
+            .iter()
+            .filter(|i| i.client == client)
+            .cloned()
+            .collect();
+        let history = |before: Option<DateTime<Utc>>| -> Vec<HistoryEntry> {
+            snapshot
+                .history
+                .iter()
+                .filter(|h| h.client == client && &h.key != key && before.is_none_or(|b| h.sent_at < b))
+                .cloned()
+                .collect()
+        };
+        let horizon = Horizon::days(crate::limits::MAX_HORIZON_DAYS);
+        let plan = self
+            .planner
+            .plan(&clients, &items, &history(None), now, horizon)?;
+        if let Some(e) = plan.events().find(|e| &e.key == key) {
+            return Ok(e.clone());
+        }
+        if let Some(h) = sent {
+            let then = self.planner.plan(
+                &clients,
+                &items,
+                &history(Some(h.sent_at)),
+                h.sent_at,
+                Horizon::NONE,
+            )?;
+            if let Some(e) = then.due().iter().find(|e| &e.key == key) {
+                return Ok(e.clone());
+            }
+        }
+        Err(nothing(
+            plan.suppressed().iter().find(|s| &s.key == key).map_or_else(
+                || "nothing plans it now, nor did when it was sent".to_owned(),
+                Suppressed::explain,
+            ),
+        ))
+    }
+}
+
+crate::names::kinds!(Skip {
+    AlreadySent => "already_sent",
+    Claimed => "claimed",
+    RetryLater => "retry_later",
+    FailedEarlier => "failed_earlier",
+    OutcomeUnknown => "outcome_unknown",
+    OverLimit => "over_limit",
+    NoLongerDue => "no_longer_due",
+});
+
+crate::names::kinds!(Guarantee {
+    AtMostOnce => "at_most_once",
+    AtLeastOnce => "at_least_once",
+});
+
+/// A duration in whole milliseconds (0 when negative: a clock set back).
+fn millis(d: chrono::Duration) -> u64 {
+    u64::try_from(d.num_milliseconds()).unwrap_or(0)
 }

@@ -267,6 +267,16 @@ pub enum ValidationError {
         /// The currency.
         currency: String,
     },
+    /// A name that is none of its kind's (an item kind, a stage, a pause kind...).
+    #[error("unknown {kind} {value:?}: expected one of {expected}")]
+    UnknownName {
+        /// What kind of name.
+        kind: &'static str,
+        /// The text given.
+        value: String,
+        /// The names there are.
+        expected: String,
+    },
     /// A number past its documented limit ([`crate::limits`]).
     #[error("{field} {value} is over the limit of {max}")]
     OverLimit {

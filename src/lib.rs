@@ -104,6 +104,7 @@ mod memory;
 mod message;
 mod model;
 mod money;
+mod names;
 mod plan;
 mod policy;
 mod reminders;
@@ -113,7 +114,10 @@ mod store;
 mod time;
 
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use dispatch::{DispatchError, DispatchOptions, Dispatcher, Guarantee, Skip, TickReport};
+pub use dispatch::{
+    DispatchError, DispatchOptions, Dispatcher, Guarantee, RunSummary, SendOutcome, SendReport, Skip,
+    TickReport,
+};
 pub use error::{Result, ValidationError};
 pub use mailer::{MailError, Mailer, Receipt};
 pub use memory::{Behaviour, MemoryStore, RecordingMailer};

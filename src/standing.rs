@@ -99,3 +99,9 @@ pub struct ClientStanding {
     /// The day it entered this state.
     pub since: NaiveDate,
 }
+
+crate::names::names!(StandingState, "standing state" {
+    Good => "good",
+    ClosingSoon => "closing_soon",
+    Closed => "closed",
+});

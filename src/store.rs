@@ -347,3 +347,32 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a manual reminder; whether it existed.
     async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError>;
 }
+
+crate::names::names!(ReminderStatus, "reminder status" {
+    Active => "active",
+    Paid => "paid",
+    Cancelled => "cancelled",
+});
+
+crate::names::kinds!(Delivery {
+    Claimed => "claimed",
+    Retrying => "retrying",
+    Sent => "sent",
+    Failed => "failed",
+    Unknown => "unknown",
+    Skipped => "skipped",
+});
+
+crate::names::kinds!(Action {
+    Created => "created",
+    Edited => "edited",
+    StatusChanged => "status_changed",
+    Planned => "planned",
+    Sent => "sent",
+    Failed => "failed",
+    Skipped => "skipped",
+    OutcomeUnknown => "outcome_unknown",
+    Released => "released",
+    Archived => "archived",
+    Deleted => "deleted",
+});

@@ -11,6 +11,58 @@ use chrono::{DateTime, Duration, Utc};
 use common::*;
 use dunning::*;
 
+/// The report's entries in the shapes these tests read: (key, message id), (key, skip),
+/// (key, attempt, error), (key, error), keys.
+trait Lists {
+    fn sent_pairs(&self) -> Vec<(EventKey, String)>;
+    fn skip_pairs(&self) -> Vec<(EventKey, Skip)>;
+    fn retry_triples(&self) -> Vec<(EventKey, u32, String)>;
+    fn fail_pairs(&self) -> Vec<(EventKey, String)>;
+    fn unknown_keys(&self) -> Vec<EventKey>;
+}
+
+impl Lists for TickReport {
+    fn sent_pairs(&self) -> Vec<(EventKey, String)> {
+        self.sends
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                SendOutcome::Sent { message_id } => Some((s.key.clone(), message_id.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+    fn skip_pairs(&self) -> Vec<(EventKey, Skip)> {
+        self.sends
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                SendOutcome::Skipped { skip } => Some((s.key.clone(), skip.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+    fn retry_triples(&self) -> Vec<(EventKey, u32, String)> {
+        self.sends
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                SendOutcome::Retrying { error, .. } => Some((s.key.clone(), s.attempt, error.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+    fn fail_pairs(&self) -> Vec<(EventKey, String)> {
+        self.sends
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                SendOutcome::Failed { error } => Some((s.key.clone(), error.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+    fn unknown_keys(&self) -> Vec<EventKey> {
+        self.unknown().map(|s| s.key.clone()).collect()
+    }
+}
+
 fn policy() -> Policy {
     Policy::new(tz("America/Santiago"))
         .with_rule(rule("due-soon", Anchor::Due, -5))
@@ -97,11 +149,11 @@ async fn a_quarter_of_hourly_ticks_sends_each_event_once_retries_failures_and_st
             });
         }
         let report = dispatcher.tick(now).await.unwrap();
-        assert!(report.unknown.is_empty());
-        for (k, _, _) in &report.retried {
+        assert!(report.unknown_keys().is_empty());
+        for (k, _, _) in &report.retry_triples() {
             retried.insert(k.clone());
         }
-        for (k, _) in &report.failed {
+        for (k, _) in &report.fail_pairs() {
             failed.insert(k.clone());
         }
         clock.advance(Duration::hours(1));
@@ -153,12 +205,13 @@ async fn two_dispatchers_on_one_store_never_send_a_key_twice() {
             })
         );
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
-        let both: HashSet<_> = ra.sent.iter().map(|s| &s.0).collect();
+        let sent_a = ra.sent_pairs();
+        let both: HashSet<_> = sent_a.iter().map(|s| &s.0).collect();
         assert!(
-            rb.sent.iter().all(|s| !both.contains(&s.0)),
+            rb.sent_pairs().iter().all(|s| !both.contains(&s.0)),
             "a key went out from both dispatchers"
         );
-        total += ra.sent.len() + rb.sent.len();
+        total += ra.sent_pairs().len() + rb.sent_pairs().len();
         now += Duration::hours(6);
     }
     let sent = mailer.sent();
@@ -248,8 +301,8 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
         .unwrap()
         .with_options(opts.with_per_tick_limit(100));
     let report = second.tick(now + Duration::hours(1)).await.unwrap();
-    assert_eq!(report.unknown, std::slice::from_ref(&lost));
-    assert!(report.sent.iter().all(|(k, _)| *k != lost));
+    assert_eq!(report.unknown_keys(), std::slice::from_ref(&lost));
+    assert!(report.sent_pairs().iter().all(|(k, _)| *k != lost));
     assert_eq!(
         mailer.sent().iter().filter(|m| m.key == lost).count(),
         1,
@@ -259,14 +312,14 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
     assert!(log.iter().any(|e| e.action == Action::OutcomeUnknown));
     // Reported once: the next tick neither reports it again nor plans it.
     let again = second.tick(now + Duration::hours(2)).await.unwrap();
-    assert!(again.unknown.is_empty(), "{:?}", again.unknown);
-    assert!(again.skipped.iter().all(|(k, _)| *k != lost));
+    assert!(again.unknown_keys().is_empty(), "{:?}", again.unknown_keys());
+    assert!(again.skip_pairs().iter().all(|(k, _)| *k != lost));
     // Released, it is claimed again (here under at-least-once, as a host would after
     // checking the message never went).
 
     assert!(second.release(&lost).await.unwrap());
     let report = second.tick(now + Duration::hours(3)).await.unwrap();
-    assert!(report.sent.iter().any(|(k, _)| *k == lost), "{report:?}");
+    assert!(report.sent_pairs().iter().any(|(k, _)| *k == lost), "{report:?}");
 
     // At-least-once instead: an unrecorded claim is taken again after the lease.
     let (clients, items) = portfolio();
@@ -289,8 +342,8 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
         .unwrap()
         .with_options(at_least_once.with_per_tick_limit(100));
     let report = third.tick(now + Duration::hours(2)).await.unwrap();
-    assert!(report.unknown.is_empty());
-    assert!(report.sent.iter().any(|(k, _)| *k == lost));
+    assert!(report.unknown_keys().is_empty());
+    assert!(report.sent_pairs().iter().any(|(k, _)| *k == lost));
 }
 
 #[tokio::test]
@@ -298,16 +351,20 @@ async fn permanent_failures_are_recorded_and_surfaced_and_hanging_sends_time_out
     let (store, _, dispatcher) = setup(RecordingMailer::new().always(Behaviour::FailPermanent));
     let now = utc(2026, 4, 21, 14, 0);
     let report = dispatcher.tick(now).await.unwrap();
-    assert!(!report.failed.is_empty() && report.sent.is_empty());
-    let (key, _) = &report.failed[0];
+    assert!(!report.fail_pairs().is_empty() && report.sent_pairs().is_empty());
+    let (key, _) = &report.fail_pairs()[0];
     assert!(matches!(
         store.delivery(key).await.unwrap(),
         Some(Delivery::Failed { .. })
     ));
     // Recorded once: the next tick does not plan it again (nor skip it again).
     let again = dispatcher.tick(now + Duration::hours(1)).await.unwrap();
-    assert!(again.failed.iter().all(|(k, _)| k != key));
-    assert!(again.skipped.iter().all(|(k, _)| k != key), "{:?}", again.skipped);
+    assert!(again.fail_pairs().iter().all(|(k, _)| k != key));
+    assert!(
+        again.skip_pairs().iter().all(|(k, _)| k != key),
+        "{:?}",
+        again.skip_pairs()
+    );
 
     // A send that hangs times out: under at-least-once it is retried.
     let (_, _, hanging) = setup(RecordingMailer::new().always(Behaviour::Hang));
@@ -317,8 +374,8 @@ async fn permanent_failures_are_recorded_and_surfaced_and_hanging_sends_time_out
             .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }),
     );
     let report = hanging.tick(now).await.unwrap();
-    assert!(!report.retried.is_empty());
-    assert!(report.retried[0].2.contains("timed out"));
+    assert!(!report.retry_triples().is_empty());
+    assert!(report.retry_triples()[0].2.contains("timed out"));
 }
 
 /// A mailer that takes the message and then stalls: under at-most-once (the default) the
@@ -334,17 +391,17 @@ async fn a_stalled_send_under_at_most_once_goes_to_the_mailer_once_and_is_report
     for day in 0..4 {
         let report = dispatcher.tick(start + Duration::days(day)).await.unwrap();
         assert!(
-            report.retried.is_empty(),
+            report.retry_triples().is_empty(),
             "an ambiguous send is never retried: {:?}",
-            report.retried
+            report.retry_triples()
         );
-        assert!(report.sent.is_empty());
+        assert!(report.sent_pairs().is_empty());
         assert!(
-            report.skipped.iter().all(|(k, _)| !unknown.contains(k)),
+            report.skip_pairs().iter().all(|(k, _)| !unknown.contains(k)),
             "an unknown key came back: {:?}",
-            report.skipped
+            report.skip_pairs()
         );
-        unknown.extend(report.unknown);
+        unknown.extend(report.unknown_keys());
     }
     let mut given: Vec<EventKey> = mailer.sent().into_iter().map(|m| m.key).collect();
     given.sort();
@@ -413,13 +470,13 @@ async fn a_permanent_failure_is_reported_once_explained_and_released_for_one_mor
         let report = dispatcher.tick(clock.now()).await.unwrap();
         assert!(
             report
-                .skipped
+                .skip_pairs()
                 .iter()
                 .all(|(_, s)| !matches!(s, Skip::FailedEarlier { .. })),
             "a failure came back: {:?}",
-            report.skipped
+            report.skip_pairs()
         );
-        failed.extend(report.failed.into_iter().map(|(k, _)| k));
+        failed.extend(report.fail_pairs().into_iter().map(|(k, _)| k));
         clock.advance(Duration::days(1));
     }
     assert!(failed.len() >= 2, "{failed:?}");
@@ -449,9 +506,9 @@ async fn a_permanent_failure_is_reported_once_explained_and_released_for_one_mor
     let log = store.read_log(&LogFilter::key(key.to_string())).await.unwrap();
     assert!(log.iter().any(|e| e.action == Action::Released));
     let report = dispatcher.tick(clock.now()).await.unwrap();
-    assert!(report.sent.iter().any(|(k, _)| *k == key), "{report:?}");
+    assert!(report.sent_pairs().iter().any(|(k, _)| *k == key), "{report:?}");
     let report = dispatcher.tick(clock.now() + Duration::hours(1)).await.unwrap();
-    assert!(report.sent.iter().all(|(k, _)| *k != key));
+    assert!(report.sent_pairs().iter().all(|(k, _)| *k != key));
     assert_eq!(mailer.sent().iter().filter(|m| m.key == key).count(), 1);
     // Sent now: nothing to release.
     assert!(!dispatcher.release(&key).await.unwrap());
@@ -469,14 +526,14 @@ async fn a_backlog_drains_in_steady_batches() {
     let dispatcher = dispatcher.with_options(DispatchOptions::default().with_per_tick_limit(3));
     let now = utc(2026, 6, 20, 14, 0); // everything is late: one message per item is due
     let first = dispatcher.tick(now).await.unwrap();
-    assert_eq!(first.sent.len(), 3);
-    assert!(first.skipped.iter().any(|(_, s)| *s == Skip::OverLimit));
+    assert_eq!(first.sent_pairs().len(), 3);
+    assert!(first.skip_pairs().iter().any(|(_, s)| *s == Skip::OverLimit));
     let mut ticks = 1;
     loop {
         let r = dispatcher.tick(now + Duration::minutes(ticks)).await.unwrap();
-        assert!(r.sent.len() <= 3);
+        assert!(r.sent_pairs().len() <= 3);
         ticks += 1;
-        if r.sent.is_empty() {
+        if r.sent_pairs().is_empty() {
             break;
         }
     }
@@ -621,20 +678,45 @@ async fn a_manual_resend_spaces_the_next_automatic_reminder_without_using_its_co
     let (store, mailer, dispatcher) = setup(RecordingMailer::new());
     let clock = Arc::new(ManualClock::new(utc(2026, 5, 4, 14, 0)));
     let dispatcher = dispatcher.with_clock(clock.clone());
-    // The proposal was sent 05-02; its automatic reminder is due 05-05. Resend on 05-04.
-    let id = dispatcher
-        .resend(&"es-p".parse().unwrap(), &"pending".parse().unwrap())
-        .await
-        .unwrap();
+    // The proposal was sent 05-02; its automatic reminder is due 05-05 (key pending/es-p/1,
+    // upcoming). Resent on 05-04 by that key.
+    let id = dispatcher.resend(&"pending/es-p/1".into()).await.unwrap();
     assert!(!id.is_empty());
+    // The message, the history entry and the log line share one manual key.
+    let manual = mailer.sent().last().unwrap().key.clone();
+    assert_eq!(manual.as_str(), "manual/es-p/2026-05-04T14:00:00Z");
+    assert!(
+        store
+            .snapshot()
+            .history
+            .iter()
+            .any(|h| h.key == manual && h.rule.is_none())
+    );
+    let log = store.read_log(&LogFilter::key(manual.to_string())).await.unwrap();
+    assert!(
+        matches!(
+            log.as_slice(),
+            [LogEntry {
+                action: Action::Sent { rule: None, .. },
+                ..
+            }]
+        ),
+        "{log:?}"
+    );
     let report = dispatcher.tick(utc(2026, 5, 5, 14, 0)).await.unwrap();
     assert!(
-        report.sent.iter().all(|(k, _)| k.as_str() != "pending/es-p/1"),
+        report
+            .sent_pairs()
+            .iter()
+            .all(|(k, _)| k.as_str() != "pending/es-p/1"),
         "spaced: not on 05-05"
     );
     let report = dispatcher.tick(utc(2026, 5, 7, 14, 0)).await.unwrap();
     assert!(
-        report.sent.iter().any(|(k, _)| k.as_str() == "pending/es-p/1"),
+        report
+            .sent_pairs()
+            .iter()
+            .any(|(k, _)| k.as_str() == "pending/es-p/1"),
         "three days after the resend, and still occurrence 1"
     );
     assert_eq!(
@@ -734,19 +816,21 @@ async fn a_payment_between_claim_and_send_stops_the_reminder() {
         let dispatcher = Dispatcher::new(store, mailer.clone(), &policy()).unwrap();
         let report = dispatcher.tick(now).await.unwrap();
         let invoice_keys: Vec<&EventKey> = report
-            .skipped
+            .sends
             .iter()
-            .map(|(k, _)| k)
-            .chain(report.sent.iter().map(|(k, _)| k))
+            .map(|s| &s.key)
             .filter(|k| !k.as_str().contains("-p/"))
             .collect();
         assert!(!invoice_keys.is_empty(), "{report:?}");
         if full {
             assert!(
-                report.sent.iter().all(|(k, _)| k.as_str().contains("-p/")),
+                report
+                    .sent_pairs()
+                    .iter()
+                    .all(|(k, _)| k.as_str().contains("-p/")),
                 "sent after payment: {report:?}"
             );
-            for (k, skip) in &report.skipped {
+            for (k, skip) in &report.skip_pairs() {
                 assert_eq!(
                     skip,
                     &Skip::NoLongerDue {
@@ -775,12 +859,12 @@ async fn a_payment_between_claim_and_send_stops_the_reminder() {
             // Nothing more for the paid items.
             let again = dispatcher.tick(now + Duration::days(1)).await.unwrap();
             assert!(
-                again.sent.iter().all(|(k, _)| k.as_str().contains("-p/")),
+                again.sent_pairs().iter().all(|(k, _)| k.as_str().contains("-p/")),
                 "{again:?}"
             );
         } else {
             // Half paid meanwhile: the message says what is owed now.
-            assert!(report.skipped.is_empty(), "{report:?}");
+            assert!(report.skip_pairs().is_empty(), "{report:?}");
             let invoices: Vec<Message> = mailer
                 .sent()
                 .into_iter()
@@ -922,17 +1006,20 @@ async fn two_dispatchers_across_midnight_send_one_grouped_notice_once() {
             .tick(utc(2026, 4, 1, 23, 59) + Duration::seconds(59))
             .await
             .unwrap();
-        assert_eq!(a.sent.len(), 1, "{a:?}");
+        assert_eq!(a.sent_pairs().len(), 1, "{a:?}");
         let b = second
             .tick(utc(2026, 4, 2, 0, 0) + Duration::seconds(1))
             .await
             .unwrap();
-        assert!(b.sent.is_empty(), "the second dispatcher sent again: {b:?}");
-        assert_eq!(b.skipped.len(), 1, "{b:?}");
+        assert!(
+            b.sent_pairs().is_empty(),
+            "the second dispatcher sent again: {b:?}"
+        );
+        assert_eq!(b.skip_pairs().len(), 1, "{b:?}");
         assert_no_item_occurrence_twice(&inner, &mailer);
         // The next tick, loading afresh, sends what is left: the new item alone.
         let c = first.tick(utc(2026, 4, 2, 0, 1)).await.unwrap();
-        assert_eq!(c.sent.len(), usize::from(with_new_item), "{c:?}");
+        assert_eq!(c.sent_pairs().len(), usize::from(with_new_item), "{c:?}");
         assert_no_item_occurrence_twice(&inner, &mailer);
         let covered: usize = inner.snapshot().history.iter().map(|h| h.items.len()).sum();
         assert_eq!(covered, 2 + usize::from(with_new_item));
@@ -982,7 +1069,7 @@ async fn racing_dispatchers_on_random_grouped_portfolios_never_send_an_item_occu
                 stale.refresh();
                 fresh.tick(now).await.unwrap()
             };
-            total += report.sent.len();
+            total += report.sent_pairs().len();
             assert_no_item_occurrence_twice(&inner, &mailer);
         }
     }

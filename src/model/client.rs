@@ -408,3 +408,17 @@ mod tests {
         ));
     }
 }
+
+crate::names::names!(ContactRole, "contact role" {
+    Billing => "billing",
+    Manager => "manager",
+    Executive => "executive",
+    Other => "other",
+});
+
+crate::names::names!(PauseKind, "pause kind" {
+    Promise => "promise",
+    Dispute => "dispute",
+    Hold => "hold",
+    Snooze => "snooze",
+});

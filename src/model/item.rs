@@ -600,3 +600,27 @@ mod tests {
         assert!(inv().validate().is_ok());
     }
 }
+
+crate::names::names!(ItemKind, "item kind" {
+    Invoice => "invoice",
+    Proposal => "proposal",
+    Signature => "signature",
+    Approval => "approval",
+    Form => "form",
+    Message => "message",
+});
+
+crate::names::names!(ItemStatus, "item status" {
+    Draft => "draft",
+    Open => "open",
+    PartiallyPaid => "partially_paid",
+    Paid => "paid",
+    Cancelled => "cancelled",
+    Void => "void",
+    Completed => "completed",
+});
+
+crate::names::names!(AppliedKind, "applied kind" {
+    Payment => "payment",
+    CreditNote => "credit_note",
+});

@@ -609,3 +609,52 @@ impl Serialize for Suppressed {
         .serialize(serializer)
     }
 }
+
+crate::names::names!(Stage, "stage" {
+    Issued => "issued",
+    Pending => "pending",
+    DueSoon => "due_soon",
+    DueToday => "due_today",
+    Overdue => "overdue",
+    ThankYou => "thank_you",
+    Statement => "statement",
+    OverdueStatement => "overdue_statement",
+    ClosingSoon => "closing_soon",
+    Closed => "closed",
+});
+
+crate::names::kinds!(SuppressReason {
+    Paid => "paid",
+    Cancelled => "cancelled",
+    Void => "void",
+    Draft => "draft",
+    Completed => "completed",
+    NotSettled => "not_settled",
+    ItemRemindersOff => "item_reminders_off",
+    ClientRemindersOff => "client_reminders_off",
+    ExcludedForClient => "excluded_for_client",
+    Paused => "paused",
+    BeforeCollectionStart => "before_collection_start",
+    BelowMinimumBalance => "below_minimum_balance",
+    CountReached => "count_reached",
+    Superseded => "superseded",
+    DueSoonAfterDue => "due_soon_after_due",
+    NoRecipients => "no_recipients",
+    MovedOffNonWorkingDay => "moved_off_non_working_day",
+    PausedUntil => "paused_until",
+    Deferred => "deferred",
+    AlreadySent => "already_sent",
+    NothingToList => "nothing_to_list",
+    Expired => "expired",
+    DeliveryFailed => "delivery_failed",
+    OutcomeUnknown => "outcome_unknown",
+    NoDayToSend => "no_day_to_send",
+});
+
+crate::names::kinds!(Adjustment {
+    MovedOffNonWorkingDay => "moved_off_non_working_day",
+    Paused => "paused",
+    Deferred => "deferred",
+    SpacedAfterManualSend => "spaced_after_manual_send",
+    CatchUp => "catch_up",
+});

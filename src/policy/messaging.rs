@@ -200,3 +200,9 @@ pub(crate) fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, 
 pub(crate) fn optional_addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     addresses(d).map(Some)
 }
+
+crate::names::names!(Alignment, "alignment" {
+    Left => "left",
+    Center => "center",
+    Right => "right",
+});

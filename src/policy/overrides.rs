@@ -222,3 +222,8 @@ pub struct EffectiveSettings {
     /// Each rule of the policy as it applies to the client.
     pub rules: Vec<EffectiveRule>,
 }
+
+crate::names::names!(Origin, "origin" {
+    Policy => "policy",
+    Client => "client",
+});

@@ -1,7 +1,5 @@
 //! Reminder rules.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::model::client::ContactRole;
@@ -24,16 +22,12 @@ pub enum Anchor {
     Paid,
 }
 
-impl fmt::Display for Anchor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Anchor::Issued => "issued",
-            Anchor::Due => "due",
-            Anchor::Sent => "sent",
-            Anchor::Paid => "paid",
-        })
-    }
-}
+crate::names::names!(Anchor, "anchor" {
+    Issued => "issued",
+    Due => "due",
+    Sent => "sent",
+    Paid => "paid",
+});
 
 /// Conditions an item and its client must meet for a rule to apply to it.
 ///

@@ -70,7 +70,7 @@ fn bench_dispatch(c: &mut Criterion) {
             },
             |dispatcher| {
                 let report = rt.block_on(dispatcher.tick(now)).unwrap();
-                assert_eq!(report.sent.len(), n);
+                assert_eq!(report.sent().count(), n);
             },
             criterion::BatchSize::PerIteration,
         )

@@ -252,21 +252,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let report = dispatcher.tick(now).await?;
 
     println!("\ndunning quickstart — tick at {now}\n");
-    println!("SENT ({}), {destination}", report.sent.len());
-    for (key, id) in &report.sent {
-        println!("  {key:<46} {id}");
+    println!("SENT ({}), {destination}", report.sent().count());
+    for s in report.sent() {
+        if let SendOutcome::Sent { message_id } = &s.outcome {
+            println!("  {:<46} {message_id}", s.key);
+        }
     }
-    if report.sent.is_empty() {
+    if report.sent().next().is_none() {
         println!("  nothing to send: what is due today was already sent (or nothing is due)");
     }
-    for (key, skip) in &report.skipped {
-        println!("  skipped {key}: {skip:?}");
-    }
-    for (key, attempt, error) in &report.retried {
-        println!("  will retry {key} (attempt {attempt}): {error}");
-    }
-    for (key, error) in &report.failed {
-        println!("  failed {key}: {error}");
+    for s in report
+        .sends
+        .iter()
+        .filter(|s| !matches!(s.outcome, SendOutcome::Sent { .. }))
+    {
+        match &s.outcome {
+            SendOutcome::Skipped { skip } => println!("  skipped {} ({skip}): {skip:?}", s.key),
+            SendOutcome::Retrying { error, .. } => {
+                println!("  will retry {} (attempt {}): {error}", s.key, s.attempt)
+            }
+            other => println!("  {other} {}: {other:?}", s.key),
+        }
     }
 
     let snapshot = store.load().await?;

@@ -238,7 +238,7 @@ async fn the_dispatcher_retries_a_451_and_gives_up_on_a_550() {
     )
     .unwrap();
     let report = d1.tick(utc(2026, 4, 1, 13, 0)).await.unwrap();
-    assert_eq!(report.retried.len(), 1);
+    assert_eq!(report.retried().count(), 1);
     assert!(matches!(
         store.delivery(&"overdue/F-1/1".into()).await.unwrap(),
         Some(Delivery::Retrying { .. })
@@ -252,7 +252,7 @@ async fn the_dispatcher_retries_a_451_and_gives_up_on_a_550() {
     )
     .unwrap();
     let report = d2.tick(utc(2026, 4, 1, 13, 0)).await.unwrap();
-    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed().count(), 1);
     assert!(matches!(
         store.delivery(&"overdue/F-1/1".into()).await.unwrap(),
         Some(Delivery::Failed { .. })

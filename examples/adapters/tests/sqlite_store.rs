@@ -90,7 +90,7 @@ fn two_dispatchers_in_separate_threads_on_one_file_never_send_a_key_twice() {
                     let mut sent = 0;
                     for day in 0..20 {
                         let now = utc(2026, 4, 1, 14, 0) + chrono::Duration::days(day);
-                        sent += dispatcher.tick(now).await.unwrap().sent.len();
+                        sent += dispatcher.tick(now).await.unwrap().sent().count();
                     }
                     sent
                 })

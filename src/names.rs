@@ -1,0 +1,176 @@
+//! Names of the crate's enums as hosts write them in logs, metric labels and command-line
+//! flags: the same snake_case names serialization uses. Every enum without data has
+//! `as_str`, `Display` and `FromStr`; enums with data say their kind.
+
+/// `as_str`, `Display` and `FromStr` for an enum without data, from its variants' names.
+macro_rules! names {
+    ($ty:ident, $what:literal { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Its name, as serialized (`snake_case`).
+            #[must_use]
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = crate::error::ValidationError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    _ => Err(crate::error::ValidationError::UnknownName {
+                        kind: $what,
+                        value: s.to_owned(),
+                        expected: [$($name),+].join(", "),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+/// `kind` and `Display` (the kind's name) for an enum with data.
+macro_rules! kinds {
+    ($ty:ident { $($variant:ident $({ $($field:tt)* })? $(( $($tuple:tt)* ))? => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The name of its kind, as serialized (`snake_case`): for logs and metric labels.
+            #[must_use]
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $($ty::$variant { .. } => $name,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.kind())
+            }
+        }
+    };
+}
+
+pub(crate) use {kinds, names};
+
+#[cfg(test)]
+mod tests {
+    use crate::*;
+
+    /// Every name reads back, and is the one serialization writes.
+    fn round_trip<T>(all: &[T])
+    where
+        T: std::fmt::Display
+            + std::str::FromStr<Err = ValidationError>
+            + serde::Serialize
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        assert!(!all.is_empty());
+        for v in all {
+            let name = v.to_string();
+            assert_eq!(&name.parse::<T>().unwrap(), v);
+            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::Value::String(name));
+        }
+        let err = "no-such-name".parse::<T>().unwrap_err();
+        assert!(err.to_string().contains("no-such-name"), "{err}");
+    }
+
+    #[test]
+    fn every_name_reads_back_and_matches_serde() {
+        round_trip(&[
+            Stage::Issued,
+            Stage::Pending,
+            Stage::DueSoon,
+            Stage::DueToday,
+            Stage::Overdue,
+            Stage::ThankYou,
+            Stage::Statement,
+            Stage::OverdueStatement,
+            Stage::ClosingSoon,
+            Stage::Closed,
+        ]);
+        round_trip(&[
+            ItemKind::Invoice,
+            ItemKind::Proposal,
+            ItemKind::Signature,
+            ItemKind::Approval,
+            ItemKind::Form,
+            ItemKind::Message,
+        ]);
+        round_trip(&[
+            ItemStatus::Draft,
+            ItemStatus::Open,
+            ItemStatus::PartiallyPaid,
+            ItemStatus::Paid,
+            ItemStatus::Cancelled,
+            ItemStatus::Void,
+            ItemStatus::Completed,
+        ]);
+        round_trip(&[
+            PauseKind::Promise,
+            PauseKind::Dispute,
+            PauseKind::Hold,
+            PauseKind::Snooze,
+        ]);
+        round_trip(&[
+            ContactRole::Billing,
+            ContactRole::Manager,
+            ContactRole::Executive,
+            ContactRole::Other,
+        ]);
+        round_trip(&[AppliedKind::Payment, AppliedKind::CreditNote]);
+        round_trip(&[
+            StandingState::Good,
+            StandingState::ClosingSoon,
+            StandingState::Closed,
+        ]);
+        round_trip(&[
+            ReminderStatus::Active,
+            ReminderStatus::Paid,
+            ReminderStatus::Cancelled,
+        ]);
+        round_trip(&[Anchor::Issued, Anchor::Due, Anchor::Sent, Anchor::Paid]);
+        round_trip(&[Alignment::Left, Alignment::Center, Alignment::Right]);
+        round_trip(&[Origin::Policy, Origin::Client]);
+    }
+
+    #[test]
+    fn kinds_are_the_serialized_tags() {
+        let skip = Skip::RetryLater {
+            not_before: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        };
+        assert_eq!(skip.to_string(), "retry_later");
+        assert_eq!(serde_json::to_value(&skip).unwrap()["kind"], "retry_later");
+        let reason = SuppressReason::PausedUntil {
+            pause: PauseKind::Promise,
+            reason: String::new(),
+            until: chrono::NaiveDate::MIN,
+        };
+        assert_eq!(reason.to_string(), "paused_until");
+        assert_eq!(serde_json::to_value(&reason).unwrap()["kind"], "paused_until");
+        assert_eq!(SuppressReason::Paid.kind(), "paid");
+        assert_eq!(
+            Guarantee::AtLeastOnce { lease_secs: 1 }.to_string(),
+            "at_least_once"
+        );
+        assert_eq!(
+            serde_json::to_value(Guarantee::AtMostOnce).unwrap(),
+            "at_most_once"
+        );
+        let d = Delivery::Skipped {
+            at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            reason: String::new(),
+        };
+        assert_eq!(d.to_string(), "skipped");
+        assert_eq!(serde_json::to_value(&d).unwrap()["state"], "skipped");
+    }
+}

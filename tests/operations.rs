@@ -1,0 +1,440 @@
+//! Running it for real: the run loop, one source of time, and what a tick tells a host's
+//! tracing subscriber.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use dunning::*;
+
+fn policy() -> Policy {
+    Policy::new(tz("UTC"))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+}
+
+fn store() -> Arc<MemoryStore> {
+    let clients = vec![client("acme", "UTC"), client("zeta", "Europe/Madrid")];
+    let items = vec![
+        invoice("F-1", "acme", d(2026, 4, 1), d(2026, 4, 3), money("100", "USD")),
+        invoice("F-2", "zeta", d(2026, 4, 2), d(2026, 4, 4), money("200", "EUR")),
+    ];
+    Arc::new(MemoryStore::new(clients, items))
+}
+
+/// A store that counts loads, fails the loads it is told to, and can be slow to load.
+struct Watched {
+    inner: Arc<MemoryStore>,
+    loads: AtomicUsize,
+    in_load: AtomicUsize,
+    most_at_once: AtomicUsize,
+    fail_loads: Vec<usize>,
+    slow: bool,
+}
+
+impl Watched {
+    fn new(inner: Arc<MemoryStore>, fail_loads: Vec<usize>, slow: bool) -> Self {
+        Self {
+            inner,
+            loads: AtomicUsize::new(0),
+            in_load: AtomicUsize::new(0),
+            most_at_once: AtomicUsize::new(0),
+            fail_loads,
+            slow,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for Watched {
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        let n = self.loads.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_load.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        if self.slow {
+            tokio::time::sleep(StdDuration::from_millis(30)).await;
+        }
+        self.in_load.fetch_sub(1, Ordering::SeqCst);
+        if self.fail_loads.contains(&n) {
+            return Err(StoreError::Backend(format!("load {n} failed")));
+        }
+        self.inner.load().await
+    }
+    async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
+        self.inner.load_client(client).await
+    }
+    async fn claim(
+        &self,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        lease: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
+        self.inner.claim(key, now, lease).await
+    }
+    async fn finish(
+        &self,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        self.inner.finish(key, outcome, sent, log).await
+    }
+    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+        self.inner.delivery(key).await
+    }
+    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
+        self.inner.append_history(entry).await
+    }
+    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
+        self.inner.log(entry).await
+    }
+    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        self.inner.read_log(filter).await
+    }
+    async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
+        self.inner.save_reminder(r).await
+    }
+    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
+        self.inner.reminders().await
+    }
+    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_reminder(id).await
+    }
+}
+
+/// Waits (in real time) until `f` holds, up to two seconds.
+async fn until(f: impl Fn() -> bool) {
+    for _ in 0..400 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
+    panic!("timed out waiting");
+}
+
+/// `run` ticks from the dispatcher's clock, every period, until shutdown; a failed tick is
+/// counted and the loop goes on; what is due goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_loop_ticks_every_period_from_its_clock_goes_on_after_a_failure_and_stops() {
+    let memory = store();
+    let watched = Arc::new(Watched::new(memory.clone(), vec![1], false));
+    let clock = Arc::new(ManualClock::new(utc(2026, 4, 1, 12, 0)));
+    let mailer = Arc::new(RecordingMailer::new());
+    let dispatcher = Arc::new(
+        Dispatcher::new(watched.clone(), mailer.clone(), &policy())
+            .unwrap()
+            .with_clock(clock.clone()),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let dispatcher = dispatcher.clone();
+        async move {
+            dispatcher
+                .run(StdDuration::from_secs(6 * 3600), async move {
+                    let _ = stopped.await;
+                })
+                .await
+        }
+    });
+    // The first tick runs at once; then one every six hours of the clock.
+    until(|| watched.loads.load(Ordering::SeqCst) == 1).await;
+    for n in 2..=14 {
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+        assert_eq!(
+            watched.loads.load(Ordering::SeqCst),
+            n - 1,
+            "no tick before the period"
+        );
+        clock.advance(Duration::hours(6));
+        until(|| watched.loads.load(Ordering::SeqCst) == n).await;
+    }
+    stop.send(()).unwrap();
+    let summary = running.await.unwrap();
+    assert_eq!(summary, RunSummary { ticks: 14, failed: 1 });
+    // The failed tick (the second, at 18:00) did not stop the loop: both invoices went.
+    let keys: Vec<String> = mailer.sent().iter().map(|m| m.key.to_string()).collect();
+    for key in ["issued/F-1/1", "issued/F-2/1", "overdue/F-1/1", "overdue/F-2/1"] {
+        assert!(keys.contains(&key.to_owned()), "{key} not sent: {keys:?}");
+    }
+    assert_eq!(keys.len(), 4, "{keys:?}");
+}
+
+/// A shutdown that has already come runs no tick.
+#[tokio::test]
+async fn a_loop_shut_down_before_it_starts_runs_no_tick() {
+    let watched = Arc::new(Watched::new(store(), vec![], false));
+    let dispatcher = Dispatcher::new(watched.clone(), Arc::new(RecordingMailer::new()), &policy()).unwrap();
+    let summary = dispatcher.run(StdDuration::from_secs(60), async {}).await;
+    assert_eq!(summary, RunSummary::default());
+    assert_eq!(watched.loads.load(Ordering::SeqCst), 0);
+}
+
+/// Ticks of one dispatcher never overlap, however the host calls them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticks_of_one_dispatcher_never_run_at_once() {
+    let watched = Arc::new(Watched::new(store(), vec![], true));
+    let dispatcher =
+        Arc::new(Dispatcher::new(watched.clone(), Arc::new(RecordingMailer::new()), &policy()).unwrap());
+    let now = utc(2026, 4, 5, 12, 0);
+    let ticks: Vec<_> = (0..4)
+        .map(|_| {
+            let d = dispatcher.clone();
+            tokio::spawn(async move { d.tick(now).await.unwrap() })
+        })
+        .collect();
+    for t in ticks {
+        t.await.unwrap();
+    }
+    assert_eq!(watched.loads.load(Ordering::SeqCst), 4);
+    assert_eq!(
+        watched.most_at_once.load(Ordering::SeqCst),
+        1,
+        "two ticks ran at once"
+    );
+}
+
+/// `tick_now` ticks at the dispatcher's clock, the same clock the loop and manual sends use.
+#[tokio::test]
+async fn tick_now_reads_the_dispatchers_clock() {
+    let clock = Arc::new(ManualClock::new(utc(2026, 4, 3, 10, 0)));
+    let dispatcher = Dispatcher::new(store(), Arc::new(RecordingMailer::new()), &policy())
+        .unwrap()
+        .with_clock(clock.clone());
+    let report = dispatcher.tick_now().await.unwrap();
+    assert_eq!(report.now, Some(utc(2026, 4, 3, 10, 0)));
+    assert!(report.sent().any(|s| s.key.as_str() == "overdue/F-1/1"));
+}
+
+/// A span or event seen: its target, its name (or level) and its fields.
+type Seen1 = (String, String, BTreeMap<String, String>);
+
+/// What a subscriber saw: spans (name and fields, as recorded by the end) and events.
+#[derive(Default)]
+struct Seen {
+    spans: Mutex<Vec<Seen1>>,
+    events: Mutex<Vec<Seen1>>,
+}
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.0.insert(field.name().to_owned(), value.to_string());
+    }
+}
+
+struct Capture(Arc<Seen>);
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, attrs: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        let meta = attrs.metadata();
+        let mut spans = self.0.spans.lock().unwrap();
+        spans.push((meta.target().to_owned(), meta.name().to_owned(), fields));
+        tracing::span::Id::from_u64(spans.len() as u64)
+    }
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut spans = self.0.spans.lock().unwrap();
+        if let Some((_, _, fields)) = spans.get_mut(span.into_u64() as usize - 1) {
+            values.record(&mut Fields(fields));
+        }
+    }
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        let meta = event.metadata();
+        self.0
+            .events
+            .lock()
+            .unwrap()
+            .push((meta.target().to_owned(), meta.level().to_string(), fields));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A tick's spans carry what a host graphs and alerts on: the tick's now, planned, due, sent
+/// and failed; each send's key, client, rule, stage, attempt, outcome and duration; and a
+/// debug event per plan with the input's sizes and the planning time.
+#[test]
+fn a_ticks_spans_and_events_carry_their_fields() {
+    let seen = Arc::new(Seen::default());
+    let memory = store();
+    let mailer = RecordingMailer::new().with_script(|m, _| {
+        if m.key.as_str().contains("F-2") {
+            Behaviour::FailPermanent
+        } else {
+            Behaviour::Accept
+        }
+    });
+    let dispatcher = Dispatcher::new(memory, Arc::new(mailer), &policy()).unwrap();
+    let now = utc(2026, 4, 5, 12, 0);
+    let report = tracing::subscriber::with_default(Capture(seen.clone()), || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(dispatcher.tick(now))
+            .unwrap()
+    });
+    assert_eq!(report.sent().count(), 1);
+    assert_eq!(report.failed().count(), 1);
+    let spans = seen.spans.lock().unwrap();
+    let ticks: Vec<_> = spans.iter().filter(|(_, name, _)| name == "tick").collect();
+    assert_eq!(ticks.len(), 1);
+    let (target, _, tick) = ticks[0];
+    assert_eq!(target, "dunning::dispatch");
+    assert_eq!(tick["now"], now.to_string());
+    assert_eq!(tick["planned"], "2");
+    assert_eq!(tick["due"], "2");
+    assert_eq!(tick["sent"], "1");
+    assert_eq!(tick["failed"], "1");
+    let mut sends: Vec<&BTreeMap<String, String>> = spans
+        .iter()
+        .filter(|(target, name, _)| name == "send" && target == "dunning::dispatch")
+        .map(|(_, _, f)| f)
+        .collect();
+    sends.sort_by_key(|f| f["key"].clone());
+    assert_eq!(sends.len(), 2);
+    let fields = |f: &BTreeMap<String, String>| {
+        ["key", "client", "rule", "stage", "attempt", "outcome"].map(|k| f[k].clone())
+    };
+    assert_eq!(
+        fields(sends[0]),
+        ["overdue/F-1/1", "acme", "overdue", "overdue", "1", "sent"]
+    );
+    assert_eq!(
+        fields(sends[1]),
+        ["overdue/F-2/1", "zeta", "overdue", "overdue", "1", "failed"]
+    );
+    for s in &sends {
+        assert!(s["duration_ms"].parse::<u64>().is_ok(), "{s:?}");
+    }
+    let events = seen.events.lock().unwrap();
+    let planned = events
+        .iter()
+        .find(|(target, level, f)| {
+            target == "dunning::dispatch"
+                && level == "DEBUG"
+                && f.get("message").is_some_and(|m| m == "planned")
+        })
+        .expect("a debug event per plan");
+    for (k, v) in [("clients", "2"), ("items", "2"), ("history", "0"), ("due", "2")] {
+        assert_eq!(planned.2[k], v, "{k}");
+    }
+    assert!(planned.2["planning_ms"].parse::<u64>().is_ok());
+    assert!(
+        events
+            .iter()
+            .any(|(_, level, f)| level == "WARN" && f.get("key").is_some_and(|k| k == "overdue/F-2/1")),
+        "a failed send is logged"
+    );
+}
+
+/// A manual resend works by event key for every kind of event (an item's reminder, a grouped
+/// notice, a statement, a standing notice), sent before or still to come; the message, the
+/// history entry and the log line share one manual key; an event nothing plans any more is
+/// not resent.
+#[tokio::test]
+async fn a_resend_works_by_key_for_every_kind_of_event() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("overdue", Anchor::Due, 0).grouped())
+        .with_statement(StatementRule::new(
+            "monthly".parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+            d(2026, 1, 1),
+        ))
+        .with_standing(StandingRule::new(5, 10));
+    let clients = vec![client("acme", "UTC")];
+    let items = vec![
+        invoice("F-1", "acme", d(2026, 3, 20), d(2026, 4, 1), money("100", "USD")),
+        invoice("F-2", "acme", d(2026, 3, 20), d(2026, 4, 1), money("50", "USD")),
+        invoice("F-3", "acme", d(2026, 3, 20), d(2026, 5, 30), money("10", "USD")),
+    ];
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let clock = Arc::new(ManualClock::new(utc(2026, 3, 20, 12, 0)));
+    let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(clock.clone());
+    // Twenty-five days of daily ticks: issued notices, the grouped overdue notice, the
+    // statement of April and the standing notices go out.
+    for _ in 0..25 {
+        dispatcher.tick_now().await.unwrap();
+        clock.advance(Duration::days(1));
+    }
+    let history = memory.snapshot().history;
+    let key_of = |prefix: &str| {
+        history
+            .iter()
+            .find(|h| h.key.as_str().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}: {history:?}"))
+            .key
+            .clone()
+    };
+    let sent_keys = [
+        key_of("issued/F-1/"),
+        key_of("overdue/acme/USD/g"),
+        key_of("monthly/acme/2026-04-01"),
+        key_of("closing-soon/acme/"),
+        key_of("closed/acme/"),
+    ];
+    // And one still to come: F-3's issued notice went, its overdue one is upcoming.
+    let upcoming: EventKey = {
+        let s = memory.snapshot();
+        let plan = dispatcher
+            .planner()
+            .plan(&s.clients, &s.items, &s.history, clock.now(), Horizon::days(60))
+            .unwrap();
+        plan.upcoming()
+            .iter()
+            .find(|e| e.rule.as_str() == "overdue")
+            .unwrap()
+            .key
+            .clone()
+    };
+    for key in sent_keys.iter().chain([&upcoming]) {
+        clock.advance(Duration::minutes(1));
+        let before = mailer.sent().len();
+        let id = dispatcher.resend(key).await.unwrap();
+        let sent = mailer.sent();
+        assert_eq!(sent.len(), before + 1, "{key}");
+        let m = sent.last().unwrap();
+        assert!(m.key.as_str().starts_with("manual/"), "{key}: {}", m.key);
+        assert!(id.contains(m.key.as_str()), "{id} for {}", m.key);
+        let h = memory.snapshot().history;
+        let entry = h.iter().find(|h| h.key == m.key).unwrap();
+        assert!(entry.rule.is_none());
+        let log = memory.read_log(&LogFilter::key(m.key.to_string())).await.unwrap();
+        assert_eq!(log.len(), 1, "{key}: {log:?}");
+    }
+    // Paid, F-1's reminders are not resent.
+    memory.update_items(|items| {
+        let b = items[0].balance().unwrap().unwrap();
+        items[0] = items[0].clone().paid(b, d(2026, 4, 10));
+    });
+    let err = dispatcher.resend(&sent_keys[0]).await.unwrap_err();
+    assert!(matches!(err, DispatchError::NothingToResend { .. }), "{err}");
+    let err = dispatcher.resend(&"nothing/at/all".into()).await.unwrap_err();
+    assert!(matches!(err, DispatchError::NothingToResend { .. }), "{err}");
+}
