@@ -7,7 +7,6 @@ use super::*;
 use crate::plan::explain::{key_is, write_client_key};
 use crate::plan::schedule::AccountInfo;
 use crate::standing::{ClientStanding, StandingState};
-use crate::statement::expand;
 
 /// A statement or standing notice in history.
 #[derive(Debug, Clone, Copy)]
@@ -21,12 +20,12 @@ pub(super) struct ClientSend<'h> {
 const STATEMENT_REACH_DAYS: u64 = 400;
 
 /// The dates of each statement rule, expanded once per plan over every client's window
-/// (dates are local, so one expansion serves every time zone); client overrides of the
-/// RRULE are expanded once per distinct rule text.
+/// (dates are local, so one expansion serves every time zone) and only over it, whenever
+/// the rule started; client overrides of the RRULE are expanded once per distinct rule text.
 pub(super) struct Occurrences {
     from: NaiveDate,
     to: NaiveDate,
-    policy: Vec<Arc<[NaiveDate]>>,
+    policy: Vec<Result<Arc<[NaiveDate]>, ValidationError>>,
     overrides: HashMap<(usize, String), Arc<[NaiveDate]>>,
     /// A client's occurrences gone and not sent, reused from client to client.
     unsent: Vec<NaiveDate>,
@@ -35,7 +34,12 @@ pub(super) struct Occurrences {
 impl Occurrences {
     pub(super) fn new(planner: &Planner, now: DateTime<Utc>, horizon: Horizon) -> Self {
         let today = now.date_naive();
-        let reach = STATEMENT_REACH_DAYS.max(u64::from(planner.lookback_days)) + 2;
+        // The lookback reaches back at most `limits::MAX_DAYS`, so that a daily rule lists
+        // at most a century of dates however long the planner's lookback.
+        let reach = STATEMENT_REACH_DAYS
+            .max(u64::from(planner.lookback_days))
+            .min(u64::from(crate::limits::MAX_DAYS))
+            + 2;
         let from = today.checked_sub_days(Days::new(reach)).unwrap_or(NaiveDate::MIN);
         let to = today
             .checked_add_days(Days::new(u64::from(horizon.as_days()) + 2))
@@ -43,7 +47,10 @@ impl Occurrences {
         let policy = planner
             .statements
             .iter()
-            .map(|set| Arc::from(expand(set, from, to)))
+            .zip(&planner.policy.statements)
+            .map(|(set, st)| {
+                crate::statement::expand(st.id.as_str(), set, &st.rrule, from, to).map(Arc::from)
+            })
             .collect();
         Self {
             from,
@@ -62,7 +69,11 @@ impl Occurrences {
         rrule: Option<&str>,
     ) -> Result<Arc<[NaiveDate]>, ValidationError> {
         let Some(rrule) = rrule else {
-            return Ok(self.policy.get(index).cloned().unwrap_or_else(|| Arc::from([])));
+            return self
+                .policy
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| Ok(Arc::from([])));
         };
         if let Some(dates) = self.overrides.get(&(index, rrule.to_owned())) {
             return Ok(dates.clone());
@@ -70,8 +81,10 @@ impl Occurrences {
         let Some(st) = planner.policy.statements.get(index) else {
             return Ok(Arc::from([]));
         };
-        let set = crate::statement::compile(&format!("{} (client {})", st.id, client.id), rrule, st.start)?;
-        let dates: Arc<[NaiveDate]> = Arc::from(expand(&set, self.from, self.to));
+        let name = format!("{} (client {})", st.id, client.id);
+        let dates: Arc<[NaiveDate]> = Arc::from(crate::statement::window(
+            &name, rrule, st.start, self.from, self.to,
+        )?);
         self.overrides.insert((index, rrule.to_owned()), dates.clone());
         Ok(dates)
     }

@@ -51,6 +51,26 @@ pub enum LintWarning {
         /// Its offset.
         offset_days: i32,
     },
+    /// A statement rule's RRULE recurs more than once a day (`FREQ=HOURLY`, or several
+    /// times of day such as `BYHOUR=9,17`): a statement is a daily-or-slower document, so one
+    /// is planned per local date the rule touches, at the policy's send time.
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use dunning::{LintWarning, Planner, Policy, StatementRule};
+    /// let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    /// let policy = Policy::default().with_statement(StatementRule::new("hourly".parse()?, "FREQ=HOURLY", start));
+    /// let planner = Planner::new(&policy)?;
+    /// assert!(matches!(&planner.warnings()[0], LintWarning::OncePerDay { rule, part } if rule.as_str() == "hourly" && part == "FREQ=HOURLY"));
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
+    OncePerDay {
+        /// The statement rule.
+        rule: RuleId,
+        /// The rule part that recurs within a day (`FREQ=HOURLY`, `BYHOUR=9,17`).
+        part: String,
+    },
 }
 
 impl fmt::Display for LintWarning {
@@ -68,6 +88,10 @@ impl fmt::Display for LintWarning {
             LintWarning::BeforeIssue { rule, offset_days } => write!(
                 f,
                 "rule {rule} ({offset_days} days from due) falls before the issue date with the policy's payment term; it is sent on the issue date"
+            ),
+            LintWarning::OncePerDay { rule, part } => write!(
+                f,
+                "statement {rule} recurs more than once a day ({part}); one statement is planned per local date, at the send time"
             ),
         }
     }
@@ -114,6 +138,14 @@ pub(crate) fn lint(policy: &Policy) -> Vec<LintWarning> {
             out.push(LintWarning::BeforeIssue {
                 rule: rule.id.clone(),
                 offset_days: rule.offset_days,
+            });
+        }
+    }
+    for st in &policy.statements {
+        if let Some(part) = crate::statement::recurs_within_a_day(&st.rrule) {
+            out.push(LintWarning::OncePerDay {
+                rule: st.id.clone(),
+                part,
             });
         }
     }
