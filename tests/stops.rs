@@ -227,3 +227,32 @@ fn a_catch_up_held_back_by_a_promise_names_it() {
          it goes now (catch-up)"
     );
 }
+
+/// A statement held back by a lasting stop (reminders off for the client) is explained in
+/// every plan, as of now, once per statement rule, while the client owes something.
+#[test]
+fn a_blocked_statement_is_explained_as_of_now() {
+    let policy = Policy::new(tz("UTC")).with_statement(StatementRule::new(
+        "monthly".parse().unwrap(),
+        "FREQ=MONTHLY;BYMONTHDAY=1",
+        d(2025, 1, 1),
+    ));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC").with_overrides(ClientOverrides {
+        reminders: Some(false),
+        ..ClientOverrides::default()
+    })];
+    let items = [invoice("F-1", "acme", d(2025, 1, 1), d(2025, 2, 1), money("10", "USD"))];
+    for (m, day) in [(3, 20), (7, 15)] {
+        let plan = planner
+            .plan(&clients, &items, &[], utc(2026, m, day, 12, 0), Horizon::days(5))
+            .unwrap();
+        let entries: Vec<(NaiveDate, SuppressReason)> = plan
+            .suppressed()
+            .iter()
+            .filter(|s| s.rule.as_str() == "monthly")
+            .map(|s| (s.on, s.reason.clone()))
+            .collect();
+        assert_eq!(entries, [(d(2026, m, day), SuppressReason::ClientRemindersOff)], "on {m}-{day}");
+    }
+}

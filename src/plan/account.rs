@@ -357,18 +357,24 @@ impl Planner {
         let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
         let placed = self.client_send_day(cx, scheduled);
         let send_on = placed.goes_on;
-        if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
-            // Explained on the day it was due, so a blocked client is not explained daily.
-            if cx.in_window(scheduled) {
-                plan.suppressed
-                    .push(client_suppressed(cx, rule, key, scheduled, reason));
-            }
-            return;
-        }
         let mut owed = owing(ctxs, &self.policy)
             .filter(|c| c.item.issued_on <= send_on)
             .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
             .peekable();
+        if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
+            // Explained on the day it was due; once that has left the window, as of the day
+            // it would go (today, for the catch-up of the latest one), if it would list
+            // something: a lasting stop is explained in every plan, once per statement rule.
+            let on = if cx.in_window(scheduled) || owed.peek().is_none() {
+                scheduled
+            } else {
+                send_on
+            };
+            if cx.in_window(on) {
+                plan.suppressed.push(client_suppressed(cx, rule, key, on, reason));
+            }
+            return;
+        }
         if owed.peek().is_none() {
             if cx.in_window(send_on) {
                 plan.suppressed
