@@ -19,8 +19,26 @@ pub type Result<T, E = ValidationError> = std::result::Result<T, E>;
 /// ```
 /// use dunning::{Currency, ValidationError};
 /// let err = Currency::from_code("XYZ").unwrap_err();
-/// assert_eq!(err, ValidationError::UnknownCurrency { value: "XYZ".into() });
-/// assert_eq!(err.to_string(), "unknown currency \"XYZ\"");
+/// assert_eq!(
+///     err,
+///     ValidationError::UnknownCurrency { field: "currency".into(), value: "XYZ".into() }
+/// );
+/// assert_eq!(err.to_string(), "currency: unknown currency \"XYZ\"");
+/// ```
+///
+/// Loaded from a document ([`crate::load`]), the same error names the value's path:
+/// ```
+/// use dunning::ValidationError;
+/// let json = r#"[{"id": "F-1", "client": "acme", "issued_on": "2026-03-02",
+///                "total": {"currency": "XXY", "amount": "10"}}]"#;
+/// let err = dunning::load::items_from_json(json).unwrap_err();
+/// assert_eq!(
+///     err.validation(),
+///     Some(&ValidationError::UnknownCurrency {
+///         field: "items[0].total.currency".into(),
+///         value: "XXY".into(),
+///     })
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -42,14 +60,20 @@ pub enum ValidationError {
         id: String,
     },
     /// A currency code that is not in ISO 4217.
-    #[error("unknown currency {value:?}")]
+    #[error("{field}: unknown currency {value:?}")]
     UnknownCurrency {
+        /// Where: `currency` from [`Currency::from_code`](crate::Currency::from_code), the
+        /// value's path in a loaded document (`items[3].total.currency`).
+        field: String,
         /// The code as given.
         value: String,
     },
     /// An ISO 4217 code without a minor unit (gold, SDR, testing codes): not money here.
-    #[error("currency {code} has no minor unit and cannot be used for amounts")]
+    #[error("{field}: currency {code} has no minor unit and cannot be used for amounts")]
     CurrencyWithoutMinorUnit {
+        /// Where: `currency` from [`Currency::from_code`](crate::Currency::from_code), the
+        /// value's path in a loaded document (`items[3].total.currency`).
+        field: String,
         /// The code.
         code: String,
     },
@@ -65,8 +89,11 @@ pub enum ValidationError {
         reason: &'static str,
     },
     /// A time zone name that is not in the IANA database.
-    #[error("unknown time zone {value:?}")]
+    #[error("{field}: unknown time zone {value:?}")]
     UnknownTimeZone {
+        /// Where: `time_zone` from [`TimeZone::from_name`](crate::TimeZone::from_name), the
+        /// value's path in a loaded document (`clients[0].time_zone`).
+        field: String,
         /// The name as given.
         value: String,
     },
@@ -295,4 +322,55 @@ pub enum ValidationError {
         /// The value.
         value: String,
     },
+}
+
+impl ValidationError {
+    /// The same error naming `path` as its field, for the errors whose field is where a value
+    /// was read (a currency or a time zone); others unchanged.
+    pub(crate) fn with_field(mut self, path: &str) -> Self {
+        if let Self::UnknownCurrency { field, .. }
+        | Self::CurrencyWithoutMinorUnit { field, .. }
+        | Self::UnknownTimeZone { field, .. } = &mut self
+        {
+            path.clone_into(field);
+        }
+        self
+    }
+}
+
+thread_local! {
+    /// While a loader listens ([`capture`]): the last error that a `Deserialize` of this
+    /// crate raised (none yet). Serde's errors carry text only; the loader takes the typed
+    /// error back from here when its text is the one the format reported.
+    static RAISED: std::cell::RefCell<Option<Option<ValidationError>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The serde error of a `Deserialize` of this crate for `err`; while a loader listens, `err`
+/// is also kept for it.
+pub(crate) fn de_error<E: serde::de::Error>(err: ValidationError) -> E {
+    let e = E::custom(&err);
+    RAISED.with(|r| {
+        if let Some(slot) = r.borrow_mut().as_mut() {
+            *slot = Some(err);
+        }
+    });
+    e
+}
+
+/// Runs `f`, and gives back with its result the last error [`de_error`] raised meanwhile.
+pub(crate) fn capture<T>(f: impl FnOnce() -> T) -> (T, Option<ValidationError>) {
+    /// Puts back what was listening before, also when `f` panics.
+    struct Restore(Option<Option<ValidationError>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            RAISED.with(|r| *r.borrow_mut() = outer);
+        }
+    }
+    let restore = Restore(RAISED.with(|r| r.borrow_mut().replace(None)));
+    let out = f();
+    let raised = RAISED.with(|r| r.borrow_mut().as_mut().and_then(Option::take));
+    drop(restore);
+    (out, raised)
 }

@@ -99,6 +99,7 @@ pub mod conformance;
 mod dispatch;
 mod error;
 pub mod limits;
+pub mod load;
 mod mailer;
 mod memory;
 mod message;
@@ -119,6 +120,7 @@ pub use dispatch::{
     TickReport,
 };
 pub use error::{Result, ValidationError};
+pub use load::LoadError;
 pub use mailer::{MailError, Mailer, Receipt};
 pub use memory::{Behaviour, MemoryStore, RecordingMailer};
 pub use message::{Mailbox, Message, MessageError, Messages, RenderOptions};

@@ -36,18 +36,32 @@ impl Currency {
     ///
     /// # Errors
     /// [`ValidationError::UnknownCurrency`] for a code not in ISO 4217, and
-    /// [`ValidationError::CurrencyWithoutMinorUnit`] for one that has no minor unit.
+    /// [`ValidationError::CurrencyWithoutMinorUnit`] for one that has no minor unit, both
+    /// naming the field `currency` (a loader names the value's path instead,
+    /// `items[3].total.currency`).
+    ///
+    /// ```
+    /// use dunning::{Currency, ValidationError};
+    /// assert_eq!(
+    ///     Currency::from_code("XAU"),
+    ///     Err(ValidationError::CurrencyWithoutMinorUnit { field: "currency".into(), code: "XAU".into() })
+    /// );
+    /// ```
     pub fn from_code(code: &str) -> Result<Self, ValidationError> {
         let upper = code.trim().to_ascii_uppercase();
         let iso =
             iso_currency::Currency::from_code(&upper).ok_or_else(|| ValidationError::UnknownCurrency {
+                field: "currency".to_owned(),
                 value: code.to_owned(),
             })?;
         let exponent = iso
             .exponent()
             .and_then(|e| u8::try_from(e).ok())
             .filter(|e| *e <= 6)
-            .ok_or_else(|| ValidationError::CurrencyWithoutMinorUnit { code: upper.clone() })?;
+            .ok_or_else(|| ValidationError::CurrencyWithoutMinorUnit {
+                field: "currency".to_owned(),
+                code: upper.clone(),
+            })?;
         Ok(Self { iso, exponent })
     }
 
@@ -110,7 +124,7 @@ impl Serialize for Currency {
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = String::deserialize(d)?;
-        Self::from_code(&code).map_err(serde::de::Error::custom)
+        Self::from_code(&code).map_err(crate::error::de_error)
     }
 }
 
@@ -299,7 +313,7 @@ impl<'de> Deserialize<'de> for Money {
             AmountRepr::Text(t) => t,
             AmountRepr::Whole(n) => n.to_string(),
         };
-        Money::parse(&text, repr.currency).map_err(serde::de::Error::custom)
+        Money::parse(&text, repr.currency).map_err(crate::error::de_error)
     }
 }
 
@@ -321,10 +335,13 @@ mod tests {
 
     #[test]
     fn unknown_and_unitless_codes_are_refused() {
-        assert!(matches!(
+        assert_eq!(
             Currency::from_code("ABC"),
-            Err(ValidationError::UnknownCurrency { .. })
-        ));
+            Err(ValidationError::UnknownCurrency {
+                field: "currency".into(),
+                value: "ABC".into()
+            })
+        );
         assert!(matches!(
             Currency::from_code("XAU"),
             Err(ValidationError::CurrencyWithoutMinorUnit { .. })

@@ -40,11 +40,19 @@ impl TimeZone {
     /// Looks a zone up by its IANA name.
     ///
     /// # Errors
-    /// [`ValidationError::UnknownTimeZone`] naming the value.
+    /// [`ValidationError::UnknownTimeZone`] naming the value and the field `time_zone` (a
+    /// loader names the value's path instead, `clients[0].time_zone`).
+    ///
+    /// ```
+    /// use dunning::TimeZone;
+    /// let err = TimeZone::from_name("Mars/Base").unwrap_err();
+    /// assert_eq!(err.to_string(), "time_zone: unknown time zone \"Mars/Base\"");
+    /// ```
     pub fn from_name(name: &str) -> Result<Self, ValidationError> {
         name.parse::<Tz>()
             .map(TimeZone)
             .map_err(|_| ValidationError::UnknownTimeZone {
+                field: "time_zone".to_owned(),
                 value: name.to_owned(),
             })
     }
@@ -205,7 +213,7 @@ impl Serialize for TimeZone {
 impl<'de> Deserialize<'de> for TimeZone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        Self::from_name(&name).map_err(serde::de::Error::custom)
+        Self::from_name(&name).map_err(crate::error::de_error)
     }
 }
 
@@ -538,6 +546,7 @@ mod tests {
         assert_eq!(
             TimeZone::from_name("Mars/Olympus"),
             Err(ValidationError::UnknownTimeZone {
+                field: "time_zone".into(),
                 value: "Mars/Olympus".into()
             })
         );

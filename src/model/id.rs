@@ -87,7 +87,7 @@ macro_rules! id_type {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                Self::new(&*text).map_err(serde::de::Error::custom)
+                Self::new(&*text).map_err(crate::error::de_error)
             }
         }
     };

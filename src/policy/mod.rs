@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
 use crate::limits;
+use crate::load::LoadError;
 use crate::standing::{StandingRule, check_thresholds};
 use crate::statement::{StatementRule, compile as compile_rrule};
 use crate::time::{BusinessCalendar, TimeZone};
@@ -39,12 +40,13 @@ pub struct CollectionStart {
 
 /// The collection policy: everything the planner needs besides the data.
 ///
-/// Load it from JSON or TOML with serde; [`Planner::new`](crate::Planner::new) validates
-/// it and reports lint warnings.
+/// Load it from JSON or TOML with [`Policy::from_json`] or [`Policy::from_toml`], which
+/// validate it and name the path of a bad value in their errors; it also reads with serde
+/// alone. [`Planner::new`](crate::Planner::new) validates it and reports lint warnings.
 ///
 /// # Example
 /// ```
-/// let policy: dunning::Policy = toml::from_str(r#"
+/// let policy = dunning::Policy::from_toml(r#"
 ///     time_zone = "America/Santiago"
 ///     send_time = "09:00"
 ///     payment_term_days = 30
@@ -61,7 +63,7 @@ pub struct CollectionStart {
 ///     count = 4
 /// "#)?;
 /// assert_eq!(policy.rules.len(), 2);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), dunning::LoadError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +161,54 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// Loads a policy from JSON and [validates](Policy::validate) it.
+    ///
+    /// # Errors
+    /// A [`LoadError`] naming the path of the bad value in the document (`time_zone`,
+    /// `rules[1].anchor`, `rules[0].count`), the value, the reason and, for a value that
+    /// does not read, the line and column.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::Policy;
+    /// let policy = Policy::from_json(r#"{"time_zone": "America/Santiago",
+    ///     "rules": [{"id": "overdue", "anchor": "due", "every_days": 7, "count": 4}]}"#)?;
+    /// assert_eq!(policy.rules[0].count, 4);
+    ///
+    /// let err = Policy::from_json(r#"{"rules": [{"id": "r", "anchor": "sometimes"}]}"#).unwrap_err();
+    /// assert_eq!(err.path(), "rules[0].anchor");
+    /// assert_eq!(err.value(), Some("sometimes"));
+    /// # Ok::<(), dunning::LoadError>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<Self, LoadError> {
+        crate::load::policy(crate::load::Format::Json, text)
+    }
+
+    /// Loads a policy from TOML and [validates](Policy::validate) it (cargo feature `toml`,
+    /// on by default).
+    ///
+    /// # Errors
+    /// As [`Policy::from_json`].
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::Policy;
+    /// let err = Policy::from_toml(r#"
+    ///     [[rules]]
+    ///     id = "overdue"
+    ///     anchor = "due"
+    ///     offset_days = "a week"
+    /// "#)
+    /// .unwrap_err();
+    /// assert_eq!(err.path(), "rules[0].offset_days");
+    /// assert_eq!(err.value(), Some("a week"));
+    /// assert_eq!(err.line(), Some(5));
+    /// ```
+    #[cfg(feature = "toml")]
+    pub fn from_toml(text: &str) -> Result<Self, LoadError> {
+        crate::load::policy(crate::load::Format::Toml, text)
+    }
+
     /// A policy in `time_zone` with the defaults (09:00, 30 days, no rules).
     #[must_use]
     pub fn new(time_zone: TimeZone) -> Self {

@@ -131,8 +131,8 @@ impl LateFee {
     /// and no percentage, or a balance not above zero).
     ///
     /// # Errors
-    /// [`ValidationError::AmountTooLarge`] when the fee is past the largest amount
-    /// (`i64::MAX` minor units).
+    /// [`ValidationError::AmountTooLarge`](crate::ValidationError::AmountTooLarge) when the
+    /// fee is past the largest amount (`i64::MAX` minor units).
     pub fn compute(&self, balance: Money) -> Result<Option<Money>, crate::ValidationError> {
         if !balance.is_positive() {
             return Ok(None);
