@@ -242,7 +242,13 @@ fn a_blocked_statement_is_explained_as_of_now() {
         reminders: Some(false),
         ..ClientOverrides::default()
     })];
-    let items = [invoice("F-1", "acme", d(2025, 1, 1), d(2025, 2, 1), money("10", "USD"))];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2025, 1, 1),
+        d(2025, 2, 1),
+        money("10", "USD"),
+    )];
     for (m, day) in [(3, 20), (7, 15)] {
         let plan = planner
             .plan(&clients, &items, &[], utc(2026, m, day, 12, 0), Horizon::days(5))
@@ -253,6 +259,10 @@ fn a_blocked_statement_is_explained_as_of_now() {
             .filter(|s| s.rule.as_str() == "monthly")
             .map(|s| (s.on, s.reason.clone()))
             .collect();
-        assert_eq!(entries, [(d(2026, m, day), SuppressReason::ClientRemindersOff)], "on {m}-{day}");
+        assert_eq!(
+            entries,
+            [(d(2026, m, day), SuppressReason::ClientRemindersOff)],
+            "on {m}-{day}"
+        );
     }
 }
