@@ -8,6 +8,7 @@ use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use common::hooked::{Hooked, Hooks};
 use common::*;
 use dunning::*;
 
@@ -221,28 +222,24 @@ async fn two_dispatchers_on_one_store_never_send_a_key_twice() {
     assert!(total > 20);
 }
 
-/// A store that loses the outcome of the next `finish` (a crash after sending, before
-/// recording).
+/// Loses the outcome of the next `finish` (a crash after sending, before recording).
 struct Crashing {
-    inner: Arc<MemoryStore>,
     crash: std::sync::atomic::AtomicBool,
 }
 
+impl Crashing {
+    fn once() -> Self {
+        Self {
+            crash: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+}
+
 #[async_trait]
-impl Store for Crashing {
-    async fn load(&self) -> Result<Snapshot, StoreError> {
-        self.inner.load().await
-    }
-    async fn claim(
-        &self,
-        key: &EventKey,
-        now: DateTime<Utc>,
-        lease: Option<Duration>,
-    ) -> Result<Claim, StoreError> {
-        self.inner.claim(key, now, lease).await
-    }
+impl Hooks for Crashing {
     async fn finish(
         &self,
+        inner: &MemoryStore,
         key: &EventKey,
         outcome: Delivery,
         sent: Option<HistoryEntry>,
@@ -251,28 +248,7 @@ impl Store for Crashing {
         if self.crash.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(StoreError::Backend("process killed".into()));
         }
-        self.inner.finish(key, outcome, sent, log).await
-    }
-    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
-        self.inner.delivery(key).await
-    }
-    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
-        self.inner.append_history(entry).await
-    }
-    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
-        self.inner.log(entry).await
-    }
-    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
-        self.inner.read_log(filter).await
-    }
-    async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
-        self.inner.save_reminder(r).await
-    }
-    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
-        self.inner.reminders().await
-    }
-    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
-        self.inner.delete_reminder(id).await
+        inner.finish(key, outcome, sent, log).await
     }
 }
 
@@ -280,10 +256,7 @@ impl Store for Crashing {
 async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unknown_outcome() {
     let (clients, items) = portfolio();
     let memory = Arc::new(MemoryStore::new(clients, items));
-    let crashing = Arc::new(Crashing {
-        inner: memory.clone(),
-        crash: std::sync::atomic::AtomicBool::new(true),
-    });
+    let crashing = Hooked::new(memory.clone(), Crashing::once());
     let mailer = Arc::new(RecordingMailer::new());
     let opts = DispatchOptions::default()
         .with_concurrency(1)
@@ -324,10 +297,7 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
     // At-least-once instead: an unrecorded claim is taken again after the lease.
     let (clients, items) = portfolio();
     let memory = Arc::new(MemoryStore::new(clients, items));
-    let crashing = Arc::new(Crashing {
-        inner: memory.clone(),
-        crash: std::sync::atomic::AtomicBool::new(true),
-    });
+    let crashing = Hooked::new(memory.clone(), Crashing::once());
     let mailer = Arc::new(RecordingMailer::new());
     let at_least_once = DispatchOptions::default()
         .with_concurrency(1)
@@ -730,31 +700,25 @@ async fn a_manual_resend_spaces_the_next_automatic_reminder_without_using_its_co
     assert!(store.snapshot().history.iter().any(|h| h.rule.is_none()));
 }
 
-/// A store where a payment lands right after each claim is granted (between the tick's load
-/// and its send): `full` pays the claimed item in full, else half of what it owes.
+/// A payment lands right after each claim is granted (between the tick's load and its
+/// send): `full` pays the claimed item in full, else half of what it owes.
 struct PayOnClaim {
-    inner: Arc<MemoryStore>,
     full: bool,
 }
 
 #[async_trait]
-impl Store for PayOnClaim {
-    async fn load(&self) -> Result<Snapshot, StoreError> {
-        self.inner.load().await
-    }
-    async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
-        self.inner.load_client(client).await
-    }
+impl Hooks for PayOnClaim {
     async fn claim(
         &self,
+        inner: &MemoryStore,
         key: &EventKey,
         now: DateTime<Utc>,
         lease: Option<Duration>,
     ) -> Result<Claim, StoreError> {
-        let claim = self.inner.claim(key, now, lease).await?;
+        let claim = inner.claim(key, now, lease).await?;
         let item = key.as_str().split('/').nth(1).unwrap_or_default().to_owned();
         let full = self.full;
-        self.inner.update_items(|items| {
+        inner.update_items(|items| {
             for it in items.iter_mut().filter(|i| i.id.as_str() == item) {
                 let owed = it.balance().unwrap().unwrap();
                 let pay = if full {
@@ -767,36 +731,6 @@ impl Store for PayOnClaim {
         });
         Ok(claim)
     }
-    async fn finish(
-        &self,
-        key: &EventKey,
-        outcome: Delivery,
-        sent: Option<HistoryEntry>,
-        log: Option<LogEntry>,
-    ) -> Result<(), StoreError> {
-        self.inner.finish(key, outcome, sent, log).await
-    }
-    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
-        self.inner.delivery(key).await
-    }
-    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
-        self.inner.append_history(entry).await
-    }
-    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
-        self.inner.log(entry).await
-    }
-    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
-        self.inner.read_log(filter).await
-    }
-    async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
-        self.inner.save_reminder(r).await
-    }
-    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
-        self.inner.reminders().await
-    }
-    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
-        self.inner.delete_reminder(id).await
-    }
 }
 
 /// A payment recorded after the claim and before the send stops the reminder: the claimed
@@ -808,10 +742,7 @@ async fn a_payment_between_claim_and_send_stops_the_reminder() {
     for full in [true, false] {
         let (clients, items) = portfolio();
         let memory = Arc::new(MemoryStore::new(clients, items));
-        let store = Arc::new(PayOnClaim {
-            inner: memory.clone(),
-            full,
-        });
+        let store = Hooked::new(memory.clone(), PayOnClaim { full });
         let mailer = Arc::new(RecordingMailer::new());
         let dispatcher = Dispatcher::new(store, mailer.clone(), &policy()).unwrap();
         let report = dispatcher.tick(now).await.unwrap();
@@ -878,74 +809,40 @@ async fn a_payment_between_claim_and_send_stops_the_reminder() {
     }
 }
 
-/// A store whose reads return what it held when made (a dispatcher that loaded before
-/// another recorded), while its claims and outcomes go to the shared store.
+/// Reads return what the store held when last refreshed (a dispatcher that loaded before
+/// another recorded), while claims and outcomes go to the shared store.
 struct Stale {
-    inner: Arc<MemoryStore>,
     frozen: std::sync::Mutex<Snapshot>,
 }
 
 impl Stale {
-    fn new(inner: Arc<MemoryStore>) -> Self {
-        let frozen = std::sync::Mutex::new(inner.snapshot());
-        Stale { inner, frozen }
-    }
-
-    /// Reads from now on return what the store holds now.
-    fn refresh(&self) {
-        *self.frozen.lock().unwrap() = self.inner.snapshot();
+    fn of(inner: &MemoryStore) -> Self {
+        Self {
+            frozen: std::sync::Mutex::new(inner.snapshot()),
+        }
     }
 }
 
+/// A stale view of `inner`, and reads from now on returning what it holds now.
+fn stale(inner: &Arc<MemoryStore>) -> Arc<Hooked<Stale>> {
+    Hooked::new(inner.clone(), Stale::of(inner))
+}
+
+fn refresh(store: &Hooked<Stale>) {
+    *store.hooks.frozen.lock().unwrap() = store.inner.snapshot();
+}
+
 #[async_trait]
-impl Store for Stale {
-    async fn load(&self) -> Result<Snapshot, StoreError> {
+impl Hooks for Stale {
+    async fn load(&self, _: &MemoryStore) -> Result<Snapshot, StoreError> {
         Ok(self.frozen.lock().unwrap().clone())
     }
-    async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
+    async fn load_client(&self, _: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
         let mut s = self.frozen.lock().unwrap().clone();
         s.clients.retain(|c| &c.id == client);
         s.items.retain(|i| &i.client == client);
         s.history.retain(|h| &h.client == client);
         Ok(s)
-    }
-    async fn claim(
-        &self,
-        key: &EventKey,
-        now: DateTime<Utc>,
-        lease: Option<Duration>,
-    ) -> Result<Claim, StoreError> {
-        self.inner.claim(key, now, lease).await
-    }
-    async fn finish(
-        &self,
-        key: &EventKey,
-        outcome: Delivery,
-        sent: Option<HistoryEntry>,
-        log: Option<LogEntry>,
-    ) -> Result<(), StoreError> {
-        self.inner.finish(key, outcome, sent, log).await
-    }
-    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
-        self.inner.delivery(key).await
-    }
-    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
-        self.inner.append_history(entry).await
-    }
-    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
-        self.inner.log(entry).await
-    }
-    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
-        self.inner.read_log(filter).await
-    }
-    async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
-        self.inner.save_reminder(r).await
-    }
-    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
-        self.inner.reminders().await
-    }
-    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
-        self.inner.delete_reminder(id).await
     }
 }
 
@@ -998,7 +895,7 @@ async fn two_dispatchers_across_midnight_send_one_grouped_notice_once() {
             ));
         }
         let inner = Arc::new(MemoryStore::new(clients, items));
-        let stale = Arc::new(Stale::new(inner.clone()));
+        let stale = stale(&inner);
         let mailer = Arc::new(RecordingMailer::new());
         let first = Dispatcher::new(inner.clone(), mailer.clone(), &policy).unwrap();
         let second = Dispatcher::new(stale, mailer.clone(), &policy).unwrap();
@@ -1056,7 +953,7 @@ async fn racing_dispatchers_on_random_grouped_portfolios_never_send_an_item_occu
         }
         let inner = Arc::new(MemoryStore::new(clients, items));
         let mailer = Arc::new(RecordingMailer::new());
-        let stale = Arc::new(Stale::new(inner.clone()));
+        let stale = stale(&inner);
         let fresh = Dispatcher::new(inner.clone(), mailer.clone(), &policy).unwrap();
         let behind = Dispatcher::new(stale.clone(), mailer.clone(), &policy).unwrap();
         let mut now = utc(2026, 4, 1, 0, 0);
@@ -1066,7 +963,7 @@ async fn racing_dispatchers_on_random_grouped_portfolios_never_send_an_item_occu
             let report = if next(2) == 0 {
                 behind.tick(now).await.unwrap()
             } else {
-                stale.refresh();
+                refresh(&stale);
                 fresh.tick(now).await.unwrap()
             };
             total += report.sent_pairs().len();

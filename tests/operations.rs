@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
+use common::hooked::{Hooked, Hooks};
 use common::*;
 use dunning::*;
 
@@ -28,9 +29,8 @@ fn store() -> Arc<MemoryStore> {
     Arc::new(MemoryStore::new(clients, items))
 }
 
-/// A store that counts loads, fails the loads it is told to, and can be slow to load.
+/// Counts loads, fails the loads it is told to, and can be slow to load.
 struct Watched {
-    inner: Arc<MemoryStore>,
     loads: AtomicUsize,
     in_load: AtomicUsize,
     most_at_once: AtomicUsize,
@@ -38,22 +38,22 @@ struct Watched {
     slow: bool,
 }
 
-impl Watched {
-    fn new(inner: Arc<MemoryStore>, fail_loads: Vec<usize>, slow: bool) -> Self {
-        Self {
-            inner,
+fn watched(inner: Arc<MemoryStore>, fail_loads: Vec<usize>, slow: bool) -> Arc<Hooked<Watched>> {
+    Hooked::new(
+        inner,
+        Watched {
             loads: AtomicUsize::new(0),
             in_load: AtomicUsize::new(0),
             most_at_once: AtomicUsize::new(0),
             fail_loads,
             slow,
-        }
-    }
+        },
+    )
 }
 
 #[async_trait]
-impl Store for Watched {
-    async fn load(&self) -> Result<Snapshot, StoreError> {
+impl Hooks for Watched {
+    async fn load(&self, inner: &MemoryStore) -> Result<Snapshot, StoreError> {
         let n = self.loads.fetch_add(1, Ordering::SeqCst);
         let now = self.in_load.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_at_once.fetch_max(now, Ordering::SeqCst);
@@ -64,48 +64,7 @@ impl Store for Watched {
         if self.fail_loads.contains(&n) {
             return Err(StoreError::Backend(format!("load {n} failed")));
         }
-        self.inner.load().await
-    }
-    async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
-        self.inner.load_client(client).await
-    }
-    async fn claim(
-        &self,
-        key: &EventKey,
-        now: DateTime<Utc>,
-        lease: Option<Duration>,
-    ) -> Result<Claim, StoreError> {
-        self.inner.claim(key, now, lease).await
-    }
-    async fn finish(
-        &self,
-        key: &EventKey,
-        outcome: Delivery,
-        sent: Option<HistoryEntry>,
-        log: Option<LogEntry>,
-    ) -> Result<(), StoreError> {
-        self.inner.finish(key, outcome, sent, log).await
-    }
-    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
-        self.inner.delivery(key).await
-    }
-    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
-        self.inner.append_history(entry).await
-    }
-    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
-        self.inner.log(entry).await
-    }
-    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
-        self.inner.read_log(filter).await
-    }
-    async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
-        self.inner.save_reminder(r).await
-    }
-    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
-        self.inner.reminders().await
-    }
-    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
-        self.inner.delete_reminder(id).await
+        inner.load().await
     }
 }
 
@@ -125,7 +84,7 @@ async fn until(f: impl Fn() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_run_loop_ticks_every_period_from_its_clock_goes_on_after_a_failure_and_stops() {
     let memory = store();
-    let watched = Arc::new(Watched::new(memory.clone(), vec![1], false));
+    let watched = watched(memory.clone(), vec![1], false);
     let clock = Arc::new(ManualClock::new(utc(2026, 4, 1, 12, 0)));
     let mailer = Arc::new(RecordingMailer::new());
     let dispatcher = Arc::new(
@@ -145,16 +104,16 @@ async fn the_run_loop_ticks_every_period_from_its_clock_goes_on_after_a_failure_
         }
     });
     // The first tick runs at once; then one every six hours of the clock.
-    until(|| watched.loads.load(Ordering::SeqCst) == 1).await;
+    until(|| watched.hooks.loads.load(Ordering::SeqCst) == 1).await;
     for n in 2..=14 {
         tokio::time::sleep(StdDuration::from_millis(20)).await;
         assert_eq!(
-            watched.loads.load(Ordering::SeqCst),
+            watched.hooks.loads.load(Ordering::SeqCst),
             n - 1,
             "no tick before the period"
         );
         clock.advance(Duration::hours(6));
-        until(|| watched.loads.load(Ordering::SeqCst) == n).await;
+        until(|| watched.hooks.loads.load(Ordering::SeqCst) == n).await;
     }
     stop.send(()).unwrap();
     let summary = running.await.unwrap();
@@ -170,17 +129,17 @@ async fn the_run_loop_ticks_every_period_from_its_clock_goes_on_after_a_failure_
 /// A shutdown that has already come runs no tick.
 #[tokio::test]
 async fn a_loop_shut_down_before_it_starts_runs_no_tick() {
-    let watched = Arc::new(Watched::new(store(), vec![], false));
+    let watched = watched(store(), vec![], false);
     let dispatcher = Dispatcher::new(watched.clone(), Arc::new(RecordingMailer::new()), &policy()).unwrap();
     let summary = dispatcher.run(StdDuration::from_secs(60), async {}).await;
     assert_eq!(summary, RunSummary::default());
-    assert_eq!(watched.loads.load(Ordering::SeqCst), 0);
+    assert_eq!(watched.hooks.loads.load(Ordering::SeqCst), 0);
 }
 
 /// Ticks of one dispatcher never overlap, however the host calls them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticks_of_one_dispatcher_never_run_at_once() {
-    let watched = Arc::new(Watched::new(store(), vec![], true));
+    let watched = watched(store(), vec![], true);
     let dispatcher =
         Arc::new(Dispatcher::new(watched.clone(), Arc::new(RecordingMailer::new()), &policy()).unwrap());
     let now = utc(2026, 4, 5, 12, 0);
@@ -193,9 +152,9 @@ async fn ticks_of_one_dispatcher_never_run_at_once() {
     for t in ticks {
         t.await.unwrap();
     }
-    assert_eq!(watched.loads.load(Ordering::SeqCst), 4);
+    assert_eq!(watched.hooks.loads.load(Ordering::SeqCst), 4);
     assert_eq!(
-        watched.most_at_once.load(Ordering::SeqCst),
+        watched.hooks.most_at_once.load(Ordering::SeqCst),
         1,
         "two ticks ran at once"
     );

@@ -1,6 +1,8 @@
 //! Helpers shared by the scenario, simulation and property tests.
 #![allow(dead_code)]
 
+pub mod hooked;
+
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use dunning::*;
 
