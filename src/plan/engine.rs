@@ -90,6 +90,8 @@ pub struct Planner {
     rule_orders: Vec<u16>,
     /// Whether some rule groups notices across items.
     any_group: bool,
+    /// Whether some rule proposes a late fee.
+    any_fee: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -129,12 +131,16 @@ struct Send {
 }
 
 /// The sends about one item, kept so that each question the planner asks of them costs a
-/// search, not a pass: a rule firing daily for years asks them once a day.
+/// search, not a pass, once there are many (a rule firing daily for years asks them once a
+/// day); the few sends most items have are scanned.
 #[derive(Debug, Default)]
 struct ItemSends {
-    /// Sends by rule, each rule's in date order; the last list holds sends of rules the
-    /// policy no longer has.
+    /// Every send, in the order made.
+    all: Vec<Send>,
+    /// Once there are more than [`ItemSends::SCAN`] sends: the sends by rule, each rule's in
+    /// date order (the last list: sends of rules the policy no longer has).
     by_rule: Vec<Vec<Send>>,
+    rules: usize,
     /// The item's place in the input.
     item: u32,
     /// History entries read for the item: (rule, occurrence, entry).
@@ -146,24 +152,37 @@ struct ItemSends {
 }
 
 impl ItemSends {
+    /// Up to this many sends, questions scan them all.
+    const SCAN: usize = 16;
+
     fn clear(&mut self, rules: usize, item: u32) {
         self.item = item;
-        self.by_rule.resize_with(rules + 1, Vec::new);
-        self.by_rule.truncate(rules + 1);
-        for list in &mut self.by_rule {
-            list.clear();
+        self.rules = rules;
+        self.all.clear();
+        if !self.by_rule.is_empty() {
+            self.by_rule.clear();
         }
         self.history.clear();
         self.odd = None;
     }
 
-    /// Adds a send, in its rule's date order (planned sends come in date order: appended).
+    /// Adds a send (planned sends come in date order).
     fn push(&mut self, send: Send) {
-        let at = send
-            .rule
-            .unwrap_or(usize::MAX)
-            .min(self.by_rule.len().saturating_sub(1));
-        let Some(list) = self.by_rule.get_mut(at) else {
+        if !self.by_rule.is_empty() {
+            Self::insert(&mut self.by_rule, self.rules, send.clone());
+        } else if self.all.len() == Self::SCAN {
+            self.by_rule.resize_with(self.rules + 1, Vec::new);
+            for s in &self.all {
+                Self::insert(&mut self.by_rule, self.rules, s.clone());
+            }
+            Self::insert(&mut self.by_rule, self.rules, send.clone());
+        }
+        self.all.push(send);
+    }
+
+    /// Puts a send in its rule's list, in date order.
+    fn insert(by_rule: &mut [Vec<Send>], rules: usize, send: Send) {
+        let Some(list) = by_rule.get_mut(send.rule.unwrap_or(rules).min(rules)) else {
             return;
         };
         if list.last().is_none_or(|l| l.date <= send.date) {
@@ -181,7 +200,16 @@ impl ItemSends {
         day: NaiveDate,
         cmp: impl Fn(&KeyRef, &KeyRef) -> std::cmp::Ordering,
     ) -> Option<&Send> {
+        let earlier = |x: &Send, b: &Send| x.date.cmp(&b.date).then_with(|| cmp(&x.key, &b.key)).is_lt();
         let mut best: Option<&Send> = None;
+        if self.by_rule.is_empty() {
+            for x in self.all.iter().filter(|x| x.rule != Some(rule) && x.date >= day) {
+                if best.is_none_or(|b| earlier(x, b)) {
+                    best = Some(x);
+                }
+            }
+            return best;
+        }
         for (r, list) in self.by_rule.iter().enumerate() {
             if r == rule {
                 continue;
@@ -189,11 +217,8 @@ impl ItemSends {
             let i = list.partition_point(|x| x.date < day);
             let Some(first) = list.get(i) else { continue };
             // Sends of one rule on one day (odd histories): the least key among them.
-            let same_day = list[i..].iter().take_while(|x| x.date == first.date);
-            for x in same_day {
-                let better =
-                    best.is_none_or(|b| x.date.cmp(&b.date).then_with(|| cmp(&x.key, &b.key)).is_lt());
-                if better {
+            for x in list[i..].iter().take_while(|x| x.date == first.date) {
+                if best.is_none_or(|b| earlier(x, b)) {
                     best = Some(x);
                 }
             }
@@ -238,8 +263,11 @@ struct Cand {
     spaced_after: Option<NaiveDate>,
     /// At which instant of `date` it goes.
     send: SendAt,
-    /// The moves after spacing: off non-working days, past pauses, deferrals, a catch-up.
+    /// The moves after spacing: off non-working days, past pauses, deferrals.
     moves: SmallList<Adjustment>,
+    /// For a catch-up: how many of `moves` came before it (a catch-up from `scheduled`
+    /// comes between the moves to its day and those from today).
+    caught_up_after: Option<u8>,
 }
 
 /// The instant of its day an event goes at.
@@ -261,7 +289,17 @@ impl Cand {
         if let Some(manual_on) = self.spaced_after {
             list.push(Adjustment::SpacedAfterManualSend { manual_on });
         }
-        list.extend_from_slice(&self.moves);
+        match self.caught_up_after {
+            Some(at) => {
+                let (before, after) = self.moves.split_at(usize::from(at).min(self.moves.len()));
+                list.extend_from_slice(before);
+                list.push(Adjustment::CatchUp {
+                    scheduled_on: self.scheduled,
+                });
+                list.extend_from_slice(after);
+            }
+            None => list.extend_from_slice(&self.moves),
+        }
     }
 }
 
@@ -312,6 +350,8 @@ struct ClientCtx<'a> {
     contacts: Vec<&'a Contact>,
     /// The last send instant worked out: most of a client's events go on one day.
     last_instant: std::cell::Cell<Option<(NaiveDate, DateTime<Utc>)>>,
+    /// The plan's send instants worked out so far.
+    instants: std::rc::Rc<std::cell::RefCell<SendInstants>>,
 }
 
 impl ClientCtx<'_> {
@@ -341,7 +381,7 @@ impl ClientCtx<'_> {
     /// Whether a candidate that goes today or later is due now.
     fn is_due(&self, c: &Cand) -> bool {
         match c.send {
-            SendAt::SendTime => self.instant(c.date) <= self.now,
+            SendAt::SendTime => c.date < self.first_future,
             SendAt::Missed => true,
             SendAt::DayStart => false,
         }
@@ -352,9 +392,46 @@ impl ClientCtx<'_> {
         match self.last_instant.get() {
             Some((d, at)) if d == date => at,
             _ => {
-                let at = local_instant(self.tz, date, self.send_time);
+                let at = self.instants.borrow_mut().of(self.tz, self.send_time, date);
                 self.last_instant.set(Some((date, at)));
                 at
+            }
+        }
+    }
+}
+
+/// Send instants of one plan, by zone, send time and local date: the clients of a plan share
+/// a few zones and send times and their events a few hundred days, where working an instant
+/// out searches the zone's transitions. A table of slots, each keeping the last it held.
+struct SendInstants {
+    slots: Vec<Option<SendInstant>>,
+}
+
+/// A zone, a send time, a local date and the instant they make.
+type SendInstant = (TimeZone, NaiveTime, NaiveDate, DateTime<Utc>);
+
+impl SendInstants {
+    const BITS: u32 = 12;
+
+    fn new() -> Self {
+        Self {
+            slots: vec![None; 1 << Self::BITS],
+        }
+    }
+
+    /// [`local_instant`] of `date` at `time` in `tz`.
+    fn of(&mut self, tz: TimeZone, time: NaiveTime, date: NaiveDate) -> DateTime<Utc> {
+        use std::hash::BuildHasher as _;
+        let hash = rustc_hash::FxBuildHasher.hash_one((tz, time, date));
+        let at = usize::try_from(hash >> (64 - Self::BITS)).unwrap_or(0);
+        match self.slots.get(at).copied().flatten() {
+            Some((z, t, d, instant)) if z == tz && t == time && d == date => instant,
+            _ => {
+                let instant = local_instant(tz, date, time);
+                if let Some(slot) = self.slots.get_mut(at) {
+                    *slot = Some((tz, time, date, instant));
+                }
+                instant
             }
         }
     }
@@ -494,6 +571,7 @@ impl Planner {
             rule_ranks: ranks_by(&rule_ids, crate::plan::schedule::part_cmp),
             rule_orders: ranks_by(&rule_ids, str::cmp),
             any_group: policy.rules.iter().any(|r| r.group),
+            any_fee: policy.rules.iter().any(|r| r.late_fee.is_some()),
             rule_ids,
             policy: policy.clone(),
             rules,
@@ -1018,6 +1096,7 @@ impl Planner {
             plan.suppressed.reserve(items.len());
         }
         let mut scratch = Scratch::default();
+        let instants = std::rc::Rc::new(std::cell::RefCell::new(SendInstants::new()));
         let mut occurrences = account::Occurrences::new(self, now, horizon);
         // Each client's output is sorted on its own (small slices) and cut into runs of one
         // date; the plan reads the runs by date, then client rank, so its records never move
@@ -1038,6 +1117,7 @@ impl Planner {
                 end,
                 &mut scratch,
                 &mut occurrences,
+                &instants,
                 &mut plan,
             )?;
             let keys = &plan.tables.keys;
@@ -1427,6 +1507,7 @@ impl Planner {
         end: DateTime<Utc>,
         scratch: &mut Scratch<'h>,
         occurrences: &mut account::Occurrences,
+        instants: &std::rc::Rc<std::cell::RefCell<SendInstants>>,
         plan: &mut Schedule<'h>,
     ) -> Result<(), ValidationError> {
         let client = &inputs.clients[ci];
@@ -1459,6 +1540,7 @@ impl Planner {
             gap: o.min_gap_days.unwrap_or(p.min_gap_days),
             contacts,
             last_instant: std::cell::Cell::new(Some((today, today_at))),
+            instants: std::rc::Rc::clone(instants),
         };
         let term = self.term_of(client);
         let client_off = o.reminders == Some(false);
@@ -2111,6 +2193,7 @@ impl Planner {
                     spaced_after,
                     send: SendAt::SendTime,
                     moves: SmallList::new(),
+                    caught_up_after: None,
                 });
             }
             let dir = if before_due { Shift::Earlier } else { Shift::Later };
@@ -2119,7 +2202,7 @@ impl Planner {
             let mut moves = SmallList::new();
             let (scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, out.as_deref_mut())?;
             let mut date = scheduled;
-            let mut caught_up = false;
+            let mut caught_up: Option<u8> = None;
             let mut held = false;
             if scheduled < cx.today {
                 // Its send instant is gone and it was not sent (an outage, or a tick before the
@@ -2162,10 +2245,7 @@ impl Planner {
                         continue;
                     }
                 }
-                moves.push(Adjustment::CatchUp {
-                    scheduled_on: scheduled,
-                });
-                caught_up = true;
+                caught_up = Some(u8::try_from(moves.len()).unwrap_or(u8::MAX));
                 (date, held) = self.resolve_day(
                     cx,
                     it,
@@ -2197,7 +2277,7 @@ impl Planner {
                 date,
                 scheduled,
                 spaced_after,
-                send: if !caught_up || held {
+                send: if caught_up.is_none() || held {
                     SendAt::SendTime
                 } else if date == cx.today {
                     SendAt::Missed
@@ -2205,6 +2285,7 @@ impl Planner {
                     SendAt::DayStart
                 },
                 moves,
+                caught_up_after: caught_up,
             });
         }
     }
@@ -2214,6 +2295,7 @@ impl Planner {
     /// and whether a pause or the gap moved it (then it goes at the send time of that day).
     /// `None` when a pause without end holds it (reported to `out`) or no day is found.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn resolve_day(
         &self,
         cx: &ClientCtx<'_>,
@@ -2276,7 +2358,12 @@ impl Planner {
                 }
             }
             if rule.anchor != Anchor::Paid {
-                if let Some((at, p)) = active_pause(item, cx.client, date) {
+                let paused = if item.pauses.is_empty() && cx.client.pauses.is_empty() {
+                    None
+                } else {
+                    active_pause(item, cx.client, date)
+                };
+                if let Some((at, p)) = paused {
                     match p.until {
                         None => {
                             if let Some(out) = out.as_deref_mut() {
@@ -2447,6 +2534,9 @@ impl Sums {
                 }
             }
             None => self.balances.push((cur, size)),
+        }
+        if !planner.any_fee {
+            return Ok(());
         }
         for (ri, rule) in planner.rules.iter().enumerate() {
             let Some(fee) = rule.late_fee.as_ref() else {
