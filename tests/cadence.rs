@@ -508,3 +508,47 @@ fn client_notices_missed_by_an_early_tick_go_at_the_next_one() {
         ]
     );
 }
+
+/// Statements under a host that ticks before the client's send time: yesterday's missed
+/// statement goes at the next tick and is not superseded by today's, still to come; a
+/// statement caught up covers its period, not the day it went. Daily and weekly, every
+/// occurrence goes, one tick late.
+#[test]
+fn statements_go_one_tick_late_when_ticks_come_before_the_send_time() {
+    for (rrule, step, ticks) in [("FREQ=DAILY", 1, 16), ("FREQ=WEEKLY;BYDAY=MO", 7, 9)] {
+        let policy = Policy::new(tz("UTC")).with_statement(StatementRule::new(
+            "st".parse().unwrap(),
+            rrule,
+            d(2026, 1, 1),
+        ));
+        let planner = Planner::new(&policy).unwrap();
+        let clients = [client("ny", "America/New_York")];
+        let items = [invoice(
+            "F-1",
+            "ny",
+            d(2026, 1, 2),
+            d(2026, 1, 10),
+            money("10", "USD"),
+        )];
+        // From Monday 2026-01-05, at 13:00 UTC (08:00 in New York, before 09:00).
+        let history = simulate(
+            &planner,
+            &clients,
+            &items,
+            utc(2026, 1, 5, 13, 0),
+            utc(2026, 1, 5, 13, 0) + Duration::days(step * (ticks - 1)),
+            Duration::days(step),
+        );
+        let periods: Vec<String> = history
+            .iter()
+            .map(|h| h.key.as_str().rsplit('/').next().unwrap().to_owned())
+            .collect();
+        // Each tick sends the occurrence of the tick before's day (the first tick: the
+        // latest gone before it).
+        let expected: Vec<String> = (0..ticks)
+            .map(|n| (d(2026, 1, 5) + Duration::days(step * n - step)).to_string())
+            .filter(|p| rrule != "FREQ=WEEKLY;BYDAY=MO" || p.as_str() >= "2026-01-05")
+            .collect();
+        assert_eq!(periods, expected, "{rrule}");
+    }
+}

@@ -65,11 +65,12 @@ fn lint_kinds(planner: &Planner) -> Vec<(String, String)> {
 #[test]
 fn a_sub_daily_rule_plans_one_statement_per_local_date() {
     let start = d(2026, 5, 1);
+    // At 06:00, before the 09:00 send time: 05-09's statement was missed and goes now.
     let now = utc(2026, 5, 10, 6, 0);
     let daily = keys("FREQ=DAILY", start, now, 5).unwrap();
     assert_eq!(
         daily,
-        (10..=14)
+        (9..=14)
             .map(|day| format!("estado/acme/2026-05-{day:02}"))
             .collect::<Vec<_>>()
     );
@@ -139,9 +140,14 @@ fn rules_started_centuries_ago_fire_in_phase() {
     let now = utc(2026, 5, 10, 6, 0);
     for start in [d(1700, 1, 1), d(1400, 1, 1), d(1, 1, 1)] {
         let got = keys("FREQ=DAILY", start, now, 2).unwrap();
+        // Before the send time: yesterday's, missed, goes now.
         assert_eq!(
             got,
-            ["estado/acme/2026-05-10", "estado/acme/2026-05-11"],
+            [
+                "estado/acme/2026-05-09",
+                "estado/acme/2026-05-10",
+                "estado/acme/2026-05-11"
+            ],
             "daily from {start}"
         );
     }
@@ -217,7 +223,8 @@ fn count_and_until_keep_counting_from_the_original_start() {
             .unwrap()
             .is_empty()
     );
-    // 10 May 1400 is the first; 10 May 2026 the 627th (2025's is superseded by it).
+    // 10 May 1400 is the first; 10 May 2026 the 627th. At 06:00, before its send time,
+    // 2025's (missed) goes now and 2026's at 09:00.
     assert_eq!(
         keys(
             "FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=10;COUNT=627",
@@ -226,7 +233,7 @@ fn count_and_until_keep_counting_from_the_original_start() {
             30
         )
         .unwrap(),
-        ["estado/acme/2026-05-10"]
+        ["estado/acme/2025-05-10", "estado/acme/2026-05-10"]
     );
     assert_eq!(
         keys(

@@ -282,7 +282,18 @@ impl Planner {
                 None
             };
             let mine = || sends.iter().filter(|s| s.rule == st.id.as_str());
-            let last_sent = mine().map(|s| cx.tz.local_date(s.sent_at)).max();
+            // The latest period sent (its key's date: a statement caught up later than its
+            // period covers that period, not the day it went), else the day it went.
+            let last_sent = mine()
+                .map(|s| {
+                    s.key
+                        .as_str()
+                        .rsplit('/')
+                        .next()
+                        .and_then(|d| d.parse::<NaiveDate>().ok())
+                        .unwrap_or_else(|| cx.tz.local_date(s.sent_at))
+                })
+                .max();
             let dates = occurrences.get(self, si, client, ro.and_then(|r| r.rrule.as_deref()))?;
             // Occurrences up to today not yet sent: the latest goes (today's, or a missed one
             // on catch-up); the older ones are superseded by it.
@@ -290,7 +301,9 @@ impl Planner {
             unsent_past.clear();
             for &d in dates.iter() {
                 let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
-                let past = scheduled <= cx.today;
+                // Its send instant has come (today's only once its send time has passed: one
+                // still to come today does not supersede yesterday's, missed by an early tick).
+                let past = scheduled < cx.first_future;
                 // Gone, and not after the last one sent: nothing to say (and no key to make).
                 if past && last_sent.is_some_and(|l| l >= d) {
                     continue;
