@@ -474,6 +474,10 @@ impl Dispatcher {
                 .checked_add_signed(period)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC);
             let wait = (next - self.clock.now()).to_std().unwrap_or(Duration::ZERO);
+            // Back to the executor at least once between ticks (a tick longer than the
+            // period, or a zero period, would else never let a shutdown signal be seen on a
+            // single-threaded runtime).
+            YieldNow(false).await;
             if let Either::Left(_) = select(shutdown.as_mut(), self.clock.sleep(wait)).await {
                 return summary;
             }
@@ -1125,4 +1129,21 @@ crate::names::kinds!(Guarantee {
 /// A duration in whole milliseconds (0 when negative: a clock set back).
 fn millis(d: chrono::Duration) -> u64 {
     u64::try_from(d.num_milliseconds()).unwrap_or(0)
+}
+
+/// A future that is pending once (waking its task at once), then ready: a turn of the
+/// executor for whatever else it runs.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }

@@ -397,3 +397,54 @@ async fn a_resend_works_by_key_for_every_kind_of_event() {
     let err = dispatcher.resend(&"nothing/at/all".into()).await.unwrap_err();
     assert!(matches!(err, DispatchError::NothingToResend { .. }), "{err}");
 }
+
+/// Advances the dispatcher's manual clock by two hours at each load: every tick takes longer
+/// than the run loop's period.
+struct SlowLoad {
+    clock: ManualClock,
+}
+
+#[async_trait]
+impl Hooks for SlowLoad {
+    async fn load(&self, inner: &MemoryStore) -> Result<Snapshot, StoreError> {
+        self.clock.advance(Duration::hours(2));
+        inner.load().await
+    }
+}
+
+/// On a single-threaded runtime, a shutdown signalled by another task is seen between ticks
+/// even when every tick takes longer than the period, or the period is zero.
+#[test]
+fn the_run_loop_sees_its_shutdown_when_ticks_take_longer_than_the_period() {
+    for period in [StdDuration::from_secs(3600), StdDuration::ZERO] {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            let summary = rt.block_on(async {
+                let clock = ManualClock::new(utc(2026, 4, 1, 10, 0));
+                let store = Hooked::new(store(), SlowLoad { clock: clock.clone() });
+                let dispatcher = Dispatcher::new(store, Arc::new(RecordingMailer::new()), &policy())
+                    .unwrap()
+                    .with_clock(Arc::new(clock));
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                tokio::spawn(async move {
+                    tokio::time::sleep(StdDuration::from_millis(50)).await;
+                    let _ = stop.send(());
+                });
+                dispatcher
+                    .run(period, async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+            });
+            let _ = done.send(summary);
+        });
+        let summary = finished
+            .recv_timeout(StdDuration::from_secs(20))
+            .unwrap_or_else(|_| panic!("run with a period of {period:?} never saw its shutdown"));
+        assert!(summary.ticks > 0);
+    }
+}
