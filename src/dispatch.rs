@@ -889,12 +889,30 @@ impl Dispatcher {
             action: Action::Released,
         });
         // Claimable at the next tick, whatever its instant.
-        let retry = Delivery::Retrying {
+        let retry = |attempt| Delivery::Retrying {
             attempt,
             not_before: DateTime::<Utc>::MIN_UTC,
             error: "released by the host".into(),
         };
-        self.store.finish(key, retry, entry, log).await?;
+        // A grouped notice's item occurrences, claimed and failed with it, are released too.
+        let members: Vec<EventKey> = recorded
+            .and_then(|h| Some((h.rule.as_ref()?, h)))
+            .map(|(rule, h)| {
+                h.items
+                    .iter()
+                    .map(|i| EventKey::for_item(rule.as_str(), i.item.as_str(), i.occurrence))
+                    .filter(|k| k != key)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for m in &members {
+            if let Some(Delivery::Failed { attempt, .. } | Delivery::Unknown { attempt, .. }) =
+                self.store.delivery(m).await?
+            {
+                self.store.finish(m, retry(attempt), None, None).await?;
+            }
+        }
+        self.store.finish(key, retry(attempt), entry, log).await?;
         Ok(true)
     }
 

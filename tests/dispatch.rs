@@ -972,3 +972,39 @@ async fn racing_dispatchers_on_random_grouped_portfolios_never_send_an_item_occu
     }
     assert!(total > 120, "the cases sent little: {total}");
 }
+
+/// A grouped notice that failed for good (or whose outcome is unknown) also failed its item
+/// occurrences' claims; releasing the notice releases them too, so it goes at the next tick.
+#[tokio::test]
+async fn releasing_a_failed_or_unknown_grouped_notice_lets_it_go_again() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    for hang in [false, true] {
+        let clients = vec![client("acme", "UTC")];
+        let items = vec![
+            invoice("F-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("1000", "CLP")),
+            invoice("F-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("2000", "CLP")),
+        ];
+        let store = Arc::new(MemoryStore::new(clients, items));
+        let broken = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = broken.clone();
+        let mailer = Arc::new(RecordingMailer::new().with_script(move |_, _| {
+            match (flag.load(std::sync::atomic::Ordering::SeqCst), hang) {
+                (false, _) => Behaviour::Accept,
+                (true, false) => Behaviour::FailPermanent,
+                (true, true) => Behaviour::Hang,
+            }
+        }));
+        let dispatcher = Dispatcher::new(store.clone(), mailer.clone(), &policy)
+            .unwrap()
+            .with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(20)));
+        let first = dispatcher.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
+        let key = first.sends[0].key.clone();
+        assert!(first.failed().count() + first.unknown().count() == 1, "{first:?}");
+        broken.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert!(dispatcher.release(&key).await.unwrap());
+        let again = dispatcher.tick(utc(2026, 4, 1, 13, 0)).await.unwrap();
+        assert_eq!(again.sent_pairs().len(), 1, "hang={hang}: {again:?}");
+        assert_eq!(again.sent_pairs()[0].0, key);
+        assert_eq!(mailer.sent().len(), 1);
+    }
+}
