@@ -218,6 +218,38 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         "finishing an unclaimed key is an error"
     );
 
+    // Abandoned claims: a store that lists them lists exactly the claims taken before the
+    // instant asked (one that does not list them returns none).
+    let s = make();
+    let (old, young, sent) = (
+        key("overdue/old/1"),
+        key("overdue/young/1"),
+        key("overdue/sent/1"),
+    );
+    let _ = s.claim(&old, t, None).await;
+    let _ = s.claim(&sent, t, None).await;
+    let _ = s
+        .finish(
+            &sent,
+            Delivery::Sent {
+                at: t,
+                message_id: "<m>".into(),
+            },
+            None,
+            None,
+        )
+        .await;
+    let _ = s.claim(&young, t + Duration::hours(2), None).await;
+    let listed = s
+        .abandoned_claims(t + Duration::hours(1))
+        .await
+        .unwrap_or_default();
+    let keys: Vec<&EventKey> = listed.iter().map(|(k, _)| k).collect();
+    assert!(
+        keys.is_empty() || keys == [&old],
+        "abandoned_claims lists the claims taken before the instant, and only those: {keys:?}"
+    );
+
     // Racing claims: exactly one winner.
     let s = make();
     let k = key("overdue/race/1");

@@ -199,8 +199,9 @@ pub struct SendReport {
     pub client: ClientId,
     /// Its rule.
     pub rule: RuleId,
-    /// Its stage.
-    pub stage: Stage,
+    /// Its stage (none for a claim a crash abandoned that no plan brings back: only its key
+    /// is known).
+    pub stage: Option<Stage>,
     /// Which attempt (1-based; 0 when the tick did not claim it).
     pub attempt: u32,
     /// How long the mailer took, by the dispatcher's clock, in milliseconds (0 when
@@ -549,7 +550,7 @@ impl Dispatcher {
                 key: e.key(),
                 client: e.client().id.clone(),
                 rule: e.rule().clone(),
-                stage: e.stage(),
+                stage: Some(e.stage()),
                 attempt: 0,
                 duration_ms: 0,
                 outcome: SendOutcome::Skipped {
@@ -560,7 +561,7 @@ impl Dispatcher {
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         // The futures are built first, then driven a few at a time (building them inside the
         // stream's closure would make the tick's future not `Send`).
-        let deliveries: Vec<_> = due.iter().map(|e| self.traced_deliver(e, now)).collect();
+        let deliveries: Vec<_> = due.iter().map(|e| self.traced_deliver(e, now, started)).collect();
         let outcomes: Vec<Result<SendReport, DispatchError>> = stream::iter(deliveries)
             .buffer_unordered(self.options.concurrency.max(1))
             .collect()
@@ -568,12 +569,145 @@ impl Dispatcher {
         for o in outcomes {
             report.sends.push(o?);
         }
+        // Claims abandoned by a crash that no plan brings back (a later stage superseded the
+        // event, its item was paid, its notice regrouped): under at-most-once the message may
+        // have gone, so each is recorded as outcome unknown and reported, once.
+        if self.options.guarantee == Guarantee::AtMostOnce {
+            let in_flight = self.in_flight();
+            let before = now
+                .checked_sub_signed(in_flight)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
+            let mut found = Vec::new();
+            for (key, state) in self.store.abandoned_claims(before).await? {
+                let Delivery::Claimed { at, attempt } = state else {
+                    continue;
+                };
+                if handled.contains(&key) || !self.abandoned(at, now) {
+                    continue;
+                }
+                found.push((key, attempt));
+            }
+            for (key, attempt) in found {
+                if let Some(s) = self.abandoned_report(&snapshot, &key, now, attempt).await? {
+                    report.sends.push(s);
+                }
+            }
+        }
         report.sends.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(report)
     }
 
+    /// How long a claim may be held while its send is under way: two send timeouts.
+    fn in_flight(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.options.send_timeout.saturating_mul(2))
+            .unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Whether a claim taken at `at` is abandoned at `now` under at-most-once (nobody can
+    /// still be sending it: older than two send timeouts).
+    fn abandoned(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.options.guarantee == Guarantee::AtMostOnce && now - at > self.in_flight()
+    }
+
+    /// Records an abandoned claim of `key` as outcome unknown, with a history entry (its
+    /// item occurrence, when it is an item's) and a log line.
+    async fn record_abandoned(
+        &self,
+        key: &EventKey,
+        client: &ClientId,
+        rule: Option<&RuleId>,
+        occurrence: Option<(crate::model::id::ItemId, u32)>,
+        now: DateTime<Utc>,
+        attempt: u32,
+    ) -> Result<(), DispatchError> {
+        let error = "claimed and never recorded (a crash)".to_owned();
+        let entry = HistoryEntry {
+            key: key.clone(),
+            rule: rule.cloned(),
+            client: client.clone(),
+            items: occurrence
+                .iter()
+                .map(|(item, occurrence)| crate::model::history::HistoryItem {
+                    item: item.clone(),
+                    occurrence: *occurrence,
+                })
+                .collect(),
+            sent_at: now,
+            outcome: HistoryOutcome::OutcomeUnknown,
+        };
+        let log = LogEntry {
+            at: now,
+            client: client.clone(),
+            item: occurrence.map(|(item, _)| item),
+            key: Some(key.to_string()),
+            action: Action::OutcomeUnknown,
+        };
+        self.store
+            .finish(
+                key,
+                Delivery::Unknown {
+                    at: now,
+                    attempt,
+                    error,
+                },
+                Some(entry),
+                Some(log),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An abandoned claim no plan brought back, recorded unknown and reported: whose it is
+    /// is read from its key (`rule/item/occurrence` for an item's; `rule/client/...` for a
+    /// grouped notice, a statement or a standing notice). A key of no known shape is left.
+    async fn abandoned_report(
+        &self,
+        snapshot: &Snapshot,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        attempt: u32,
+    ) -> Result<Option<SendReport>, DispatchError> {
+        let mut parts = key.as_str().split('/');
+        let (Some(rule), Some(owner), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
+            return Ok(None);
+        };
+        let Ok(rule) = rule.parse::<RuleId>() else {
+            return Ok(None);
+        };
+        let item = snapshot.items.iter().find(|i| i.id.as_str() == owner);
+        let (client, occurrence) = match (item, tail.parse::<u32>()) {
+            (Some(item), Ok(occurrence)) if parts.next().is_none() => {
+                (item.client.clone(), Some((item.id.clone(), occurrence)))
+            }
+            _ => match snapshot.clients.iter().find(|c| c.id.as_str() == owner) {
+                Some(c) => (c.id.clone(), None),
+                None => return Ok(None),
+            },
+        };
+        self.record_abandoned(key, &client, Some(&rule), occurrence, now, attempt)
+            .await?;
+        tracing::warn!(target: "dunning::dispatch", key = %key, outcome = "unknown", "an abandoned claim: the message may have gone");
+        Ok(Some(SendReport {
+            key: key.clone(),
+            client,
+            rule,
+            stage: None,
+            attempt,
+            duration_ms: 0,
+            outcome: SendOutcome::Unknown {
+                error: "claimed and never recorded (a crash)".into(),
+            },
+        }))
+    }
+
     /// [`Dispatcher::deliver`] in a `send` span, reported.
-    async fn traced_deliver(&self, event: &Event, now: DateTime<Utc>) -> Result<SendReport, DispatchError> {
+    async fn traced_deliver(
+        &self,
+        event: &Event,
+        now: DateTime<Utc>,
+        origin: DateTime<Utc>,
+    ) -> Result<SendReport, DispatchError> {
         use tracing::Instrument as _;
         let span = tracing::info_span!(
             target: "dunning::dispatch",
@@ -586,7 +720,7 @@ impl Dispatcher {
             outcome = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        let d = self.deliver(event, now).instrument(span.clone()).await?;
+        let d = self.deliver(event, now, origin).instrument(span.clone()).await?;
         span.record("attempt", d.attempt);
         span.record("outcome", d.outcome.kind());
         span.record("duration_ms", d.duration_ms);
@@ -603,7 +737,7 @@ impl Dispatcher {
             key: event.key.clone(),
             client: event.client.clone(),
             rule: event.rule.clone(),
-            stage: event.stage,
+            stage: Some(event.stage),
             attempt: d.attempt,
             duration_ms: d.duration_ms,
             outcome: d.outcome,
@@ -621,8 +755,19 @@ impl Dispatcher {
     }
 
     /// Claims, re-checks, renders, sends and records one due event.
-    async fn deliver(&self, event: &Event, now: DateTime<Utc>) -> Result<Delivered, DispatchError> {
+    async fn deliver(
+        &self,
+        event: &Event,
+        now: DateTime<Utc>,
+        origin: DateTime<Utc>,
+    ) -> Result<Delivered, DispatchError> {
         let key = event.key.clone();
+        // When the claim is taken: the tick's `now`, plus what the tick has taken so far by
+        // the dispatcher's clock (claims late in a long tick are stamped late: another
+        // dispatcher does not take them for abandoned while they are sent).
+        let claimed_at = now
+            .checked_add_signed((self.clock.now() - origin).max(chrono::Duration::zero()))
+            .unwrap_or(now);
         // A lease longer than chrono's durations never runs out: never reclaimed.
         let lease = match self.options.guarantee {
             Guarantee::AtMostOnce => None,
@@ -630,7 +775,7 @@ impl Dispatcher {
                 .ok()
                 .and_then(chrono::Duration::try_seconds),
         };
-        let attempt = match self.store.claim(&key, now, lease).await? {
+        let attempt = match self.store.claim(&key, claimed_at, lease).await? {
             Claim::Granted { attempt } => attempt,
             Claim::Refused(state) => {
                 return Ok(match state {
@@ -645,10 +790,7 @@ impl Dispatcher {
                         // a claim older than two send timeouts has no one working on it.
                         // Under at-most-once the message may have gone: recorded as outcome
                         // unknown, once (at-least-once takes it again after its lease).
-                        let in_flight =
-                            chrono::Duration::from_std(self.options.send_timeout.saturating_mul(2))
-                                .unwrap_or(chrono::Duration::MAX);
-                        if self.options.guarantee == Guarantee::AtMostOnce && now - at > in_flight {
+                        if self.abandoned(at, claimed_at) {
                             let error = format!("claimed at {at} and never recorded");
                             self.unknown(event, now, attempt, error.clone()).await?;
                             Delivered {
@@ -674,7 +816,9 @@ impl Dispatcher {
         // them too. If one is taken, nothing is sent: the next tick groups what is left.
         let members = event.covered_keys();
         for (i, m) in members.iter().enumerate().filter(|(_, m)| **m != key) {
-            if let Claim::Refused(_) = self.store.claim(m, now, lease).await? {
+            if let Claim::Refused(_) = self.store.claim(m, claimed_at, lease).await? {
+                // One abandoned by a crash is recorded unknown by this tick's sweep (below),
+                // so the next tick leaves it out.
                 let released = Delivery::Skipped {
                     at: now,
                     reason: format!("{m} is taken by another notice"),
@@ -691,6 +835,12 @@ impl Dispatcher {
         let fresh = match self.recheck(event, now).await {
             Ok(Ok(fresh)) => fresh,
             Ok(Err((reason, text))) => {
+                // Still ours? Another dispatcher may have found it abandoned meanwhile (and
+                // recorded what it decided): that stands.
+                if !matches!(self.store.delivery(&key).await?, Some(Delivery::Claimed { attempt: a, .. }) if a == attempt)
+                {
+                    return Ok(skipped(Skip::Claimed));
+                }
                 let state = Delivery::Skipped {
                     at: now,
                     reason: text.clone(),
@@ -724,6 +874,12 @@ impl Dispatcher {
                 });
             }
         };
+        // Still ours after the re-read? A dispatcher that found the claim abandoned meanwhile
+        // (a slow re-read) recorded what it decided: that stands, and nothing is sent.
+        if !matches!(self.store.delivery(&key).await?, Some(Delivery::Claimed { attempt: a, .. }) if a == attempt)
+        {
+            return Ok(skipped(Skip::Claimed));
+        }
         let started = self.clock.now();
         let send = self.mailer.send(&message);
         let timeout = self.clock.sleep(self.options.send_timeout);

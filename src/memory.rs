@@ -164,6 +164,18 @@ impl Store for MemoryStore {
         Ok(self.lock().deliveries.get(key).cloned())
     }
 
+    async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
+        let mut found: Vec<(EventKey, Delivery)> = self
+            .lock()
+            .deliveries
+            .iter()
+            .filter(|(_, d)| matches!(d, Delivery::Claimed { at, .. } if *at < before))
+            .map(|(k, d)| (k.clone(), d.clone()))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found)
+    }
+
     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
         self.lock().snapshot.history.push(entry);
         Ok(())

@@ -1008,3 +1008,182 @@ async fn releasing_a_failed_or_unknown_grouped_notice_lets_it_go_again() {
         assert_eq!(mailer.sent().len(), 1);
     }
 }
+
+/// A due-soon notice goes, then the process dies before recording it; the next plans move on
+/// to "due today" and never plan the due-soon key again. Its abandoned claim is still found
+/// and reported as outcome unknown, once, and the plan explains it.
+#[tokio::test]
+async fn an_abandoned_claim_no_plan_brings_back_is_reported_unknown_once() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("due-soon", Anchor::Due, -1))
+        .with_rule(rule("due-today", Anchor::Due, 0));
+    let clients = vec![client("acme", "UTC")];
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 2),
+        money("1000", "CLP"),
+    )];
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let crashing = Dispatcher::new(
+        Hooked::new(memory.clone(), Crashing::once()),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    assert!(
+        crashing.tick(utc(2026, 4, 1, 12, 0)).await.is_err(),
+        "the crash surfaces"
+    );
+    assert_eq!(mailer.sent()[0].key.as_str(), "due-soon/F-1/1");
+    let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    assert_eq!(
+        next.unknown_keys(),
+        ["due-soon/F-1/1".into()] as [EventKey; 1],
+        "{next:?}"
+    );
+    assert_eq!(next.sent_pairs().len(), 1, "due today goes: {next:?}");
+    let again = dispatcher.tick(utc(2026, 4, 3, 12, 0)).await.unwrap();
+    assert!(again.unknown_keys().is_empty(), "reported once: {again:?}");
+    let s = memory.snapshot();
+    let plan = dispatcher
+        .planner()
+        .plan(
+            &s.clients,
+            &s.items,
+            &s.history,
+            utc(2026, 4, 3, 12, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|x| x.key.as_str() == "due-soon/F-1/1"
+                && matches!(x.reason, SuppressReason::OutcomeUnknown { .. }))
+    );
+}
+
+/// A grouped notice goes, the process dies before recording it, then one of its items is
+/// paid: the notice of the other item has another key, but the abandoned claims of the old
+/// notice and of its item occurrences are found, recorded unknown and explained, and the
+/// other item's reminder is not skipped as claimed at every tick.
+#[tokio::test]
+async fn a_crashed_grouped_notice_whose_items_change_is_not_stuck() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(3, 3).grouped());
+    let clients = vec![client("acme", "UTC")];
+    let items = vec![
+        invoice("F-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("F-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("2000", "CLP")),
+    ];
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let crashing = Dispatcher::new(
+        Hooked::new(memory.clone(), Crashing::once()),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    assert!(crashing.tick(utc(2026, 4, 1, 12, 0)).await.is_err());
+    memory.update_items(|items| {
+        let b = items[0].balance().unwrap().unwrap();
+        items[0] = items[0].clone().paid(b, d(2026, 4, 1));
+    });
+    let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    let mut reports = Vec::new();
+    for day in 2..=6 {
+        reports.push(dispatcher.tick(utc(2026, 4, day, 12, 0)).await.unwrap());
+    }
+    let unknown: Vec<EventKey> = reports.iter().flat_map(Lists::unknown_keys).collect();
+    assert!(
+        unknown.iter().any(|k| k.as_str() == "overdue/F-2/1"),
+        "{reports:#?}"
+    );
+    let unique: HashSet<&EventKey> = unknown.iter().collect();
+    assert_eq!(unique.len(), unknown.len(), "each reported once: {unknown:?}");
+    // F-2's second reminder went (the first may have gone in the crashed notice).
+    let history = memory.snapshot().history;
+    assert!(
+        history.iter().any(|h| h.outcome.is_sent()
+            && h.items
+                .iter()
+                .any(|i| i.item.as_str() == "F-2" && i.occurrence == 2)),
+        "{history:#?}"
+    );
+}
+
+/// Blocks the first `load_client` (the re-read after a claim) until told to go on.
+struct SlowReread {
+    gate: tokio::sync::Notify,
+    blocked: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Hooks for SlowReread {
+    async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
+        if !self.blocked.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.gate.notified().await;
+        }
+        inner.load_client(client).await
+    }
+}
+
+/// A dispatcher whose re-read after a claim is slow has its live claim taken for abandoned
+/// by a second dispatcher: the second's decision (outcome unknown) stands - the first
+/// neither sends nor overwrites it - and the host can release the key, which then goes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_taken_for_abandoned_while_live_is_not_sent_nor_overwritten() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let clients = vec![client("acme", "UTC")];
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let slow = Hooked::new(
+        memory.clone(),
+        SlowReread {
+            gate: tokio::sync::Notify::new(),
+            blocked: std::sync::atomic::AtomicBool::new(false),
+        },
+    );
+    let mailer = Arc::new(RecordingMailer::new());
+    let first = Arc::new(Dispatcher::new(slow.clone(), mailer.clone(), &policy).unwrap());
+    let now = utc(2026, 4, 1, 12, 0);
+    let running = tokio::spawn({
+        let first = first.clone();
+        async move { first.tick(now).await.unwrap() }
+    });
+    let key: EventKey = "overdue/F-1/1".into();
+    for _ in 0..400 {
+        if matches!(
+            memory.delivery(&key).await.unwrap(),
+            Some(Delivery::Claimed { .. })
+        ) {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
+    // A minute and more later (two send timeouts), a second dispatcher takes it for abandoned.
+    let second = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    let report = second.tick(now + Duration::seconds(61)).await.unwrap();
+    assert_eq!(report.unknown_keys(), std::slice::from_ref(&key));
+    slow.hooks.gate.notify_one();
+    let late = running.await.unwrap();
+    assert!(late.sent_pairs().is_empty(), "{late:?}");
+    assert!(mailer.sent().is_empty());
+    assert!(matches!(
+        memory.delivery(&key).await.unwrap(),
+        Some(Delivery::Unknown { .. })
+    ));
+    assert!(second.release(&key).await.unwrap());
+    let after = second.tick(now + Duration::hours(1)).await.unwrap();
+    assert_eq!(after.sent_pairs().len(), 1, "{after:?}");
+    assert_eq!(mailer.sent().len(), 1);
+}

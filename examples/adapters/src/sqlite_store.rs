@@ -396,6 +396,29 @@ impl Store for SqliteStore {
         doc.map(|d| from_json("delivery", &d)).transpose()
     }
 
+    async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
+        // Claims are few (a tick's worth, while it runs): read them all, keep the old ones.
+        let rows: Vec<(String, String)> = {
+            let conn = self.conn();
+            let mut stmt = conn
+                .prepare("SELECT key, doc FROM deliveries WHERE json_extract(doc, '$.state') = 'claimed' ORDER BY key")
+                .map_err(|e| backend("reading claims", e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(|e| backend("reading claims", e))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(|e| backend("reading claims", e))?
+        };
+        let mut found = Vec::new();
+        for (key, doc) in rows {
+            let state: Delivery = from_json("delivery", &doc)?;
+            if matches!(state, Delivery::Claimed { at, .. } if at < before) {
+                found.push((EventKey::from(key), state));
+            }
+        }
+        Ok(found)
+    }
+
     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
         self.conn()
             .execute(
