@@ -266,3 +266,67 @@ fn a_blocked_statement_is_explained_as_of_now() {
         );
     }
 }
+
+/// A reminder that failed for good (a bounced address) stays explained in every plan while
+/// its item is open and nothing later was tried for that rule - not only for the week the
+/// failure is in the lookback window; once the item is paid it is no longer explained.
+#[test]
+fn a_failed_delivery_is_explained_as_of_now_while_its_item_is_open() {
+    let planner = Planner::new(&Policy::new(tz("UTC")).with_rule(rule("due-today", Anchor::Due, 0))).unwrap();
+    let clients = [client("acme", "UTC")];
+    let mut items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("10", "USD"),
+    )];
+    let history = vec![HistoryEntry {
+        key: "due-today/F-1/1".into(),
+        rule: Some("due-today".parse().unwrap()),
+        client: "acme".parse().unwrap(),
+        items: vec![HistoryItem {
+            item: "F-1".parse().unwrap(),
+            occurrence: 1,
+        }],
+        sent_at: utc(2026, 4, 1, 12, 0),
+        outcome: HistoryOutcome::Failed {
+            error: "550 no such user".into(),
+        },
+    }];
+    for day in [3, 20, 30] {
+        let on = d(2026, 4, day);
+        let plan = planner
+            .plan(
+                &clients,
+                &items,
+                &history,
+                utc(2026, 4, day, 12, 0),
+                Horizon::NONE,
+            )
+            .unwrap();
+        let got: Vec<(NaiveDate, String)> = plan
+            .suppressed()
+            .iter()
+            .map(|s| (s.on, s.reason.kind().to_owned()))
+            .collect();
+        let expected_on = if day == 3 { d(2026, 4, 1) } else { on };
+        assert_eq!(
+            got,
+            [(expected_on, "delivery_failed".to_owned())],
+            "planned on {on}"
+        );
+    }
+    items[0] = items[0].clone().paid(money("10", "USD"), d(2026, 4, 25));
+    let plan = planner
+        .plan(&clients, &items, &history, utc(2026, 4, 30, 12, 0), Horizon::NONE)
+        .unwrap();
+    assert!(
+        plan.suppressed().is_empty(),
+        "{:?}",
+        plan.suppressed()
+            .iter()
+            .map(Suppressed::explain)
+            .collect::<Vec<_>>()
+    );
+}

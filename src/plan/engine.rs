@@ -1726,22 +1726,31 @@ impl Planner {
             let Some(h) = inputs.history.get(e as usize) else {
                 continue;
             };
-            let on = tz.local_date(h.sent_at);
+            let mut on = tz.local_date(h.sent_at);
             let Some(id) = h.rule.as_ref() else { continue };
             let Some(rule) = self.rule_ids.iter().position(|r| r == id).map(rule_ref) else {
                 continue;
             };
+            let account = self.is_account_rule(id.as_str());
+            let at = h
+                .items
+                .first()
+                .and_then(|hi| ctxs.iter().position(|c| c.item.id == hi.item))
+                .filter(|_| !account);
             if !cx.in_window(on) {
-                continue;
+                // Gone from the window: still explained, as of now, while its item is open
+                // and it is the last that rule tried for the item (a lasting stop).
+                let Some(li) = at else { continue };
+                let last = hist
+                    .for_item(first + li)
+                    .iter()
+                    .all(|r| r.rule() != HistRule::Rule(rule) || r.sent_at() <= h.sent_at.timestamp());
+                if !ctxs[li].status.is_pending() || !last {
+                    continue;
+                }
+                on = cx.today;
             }
-            let item = if self.is_account_rule(id.as_str()) {
-                NO_ITEM
-            } else {
-                h.items
-                    .first()
-                    .and_then(|hi| ctxs.iter().find(|c| c.item.id == hi.item))
-                    .map_or(NO_ITEM, |c| c.index)
-            };
+            let item = at.map_or(NO_ITEM, |li| ctxs[li].index);
             plan.suppressed.push(SupRec {
                 key: KeyRef::History(e),
                 reason: Reason::Undelivered(e),
