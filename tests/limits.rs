@@ -686,3 +686,66 @@ fn late_fees_past_the_largest_amount_are_errors() {
         }
     );
 }
+
+/// A reminder whose day (its due date plus its offset, or its last send plus its spacing) is
+/// past the end of the calendar is never sent, and the plan says so.
+#[test]
+fn a_day_past_the_end_of_the_calendar_is_explained() {
+    let clients = [client("c", "UTC")];
+    let now = DateTime::<Utc>::MAX_UTC - Duration::hours(1);
+    let due = NaiveDate::MAX - Duration::days(2);
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_rule(rule("late", Anchor::Due, 5))).unwrap();
+    let items = [invoice(
+        "A",
+        "c",
+        due - Duration::days(10),
+        due,
+        money("1", "USD"),
+    )];
+    let plan = planner.plan(&clients, &items, &[], now, Horizon::NONE).unwrap();
+    assert!(plan.events().next().is_none());
+    assert_eq!(
+        plan.suppressed()
+            .iter()
+            .map(|s| s.reason.clone())
+            .collect::<Vec<_>>(),
+        [SuppressReason::NoDayToSend]
+    );
+    // A repeat seven days after a send four days before the end.
+    let due = NaiveDate::MAX - Duration::days(4);
+    let planner =
+        Planner::new(&Policy::new(TimeZone::UTC).with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 4)))
+            .unwrap();
+    let items = [invoice(
+        "A",
+        "c",
+        due - Duration::days(10),
+        due,
+        money("1", "USD"),
+    )];
+    let history = [HistoryEntry {
+        key: "overdue/A/1".into(),
+        rule: Some("overdue".parse().unwrap()),
+        client: "c".parse().unwrap(),
+        items: vec![HistoryItem {
+            item: "A".parse().unwrap(),
+            occurrence: 1,
+        }],
+        sent_at: due.and_hms_opt(9, 0, 0).unwrap().and_utc(),
+        outcome: HistoryOutcome::Sent,
+    }];
+    let plan = planner
+        .plan(&clients, &items, &history, now, Horizon::NONE)
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.key.as_str() == "overdue/A/2" && s.reason == SuppressReason::NoDayToSend),
+        "{:?}",
+        plan.suppressed()
+            .iter()
+            .map(Suppressed::explain)
+            .collect::<Vec<_>>()
+    );
+}

@@ -2154,9 +2154,28 @@ impl Planner {
                 }
                 return None;
             }
+            // A day past the end of the calendar: never, said as of now.
+            let never = |out: Option<&mut Records<SupRec>>| {
+                if let Some(out) = out {
+                    out.push(suppressed(
+                        cx,
+                        it,
+                        slot.rule,
+                        slot.next_occ,
+                        cx.today,
+                        Reason::NoDayToSend,
+                    ));
+                }
+                None
+            };
             let k = i64::from(slot.next_occ - 1);
-            let step = k.checked_mul(i64::from(slot.every.unwrap_or(0)))?;
-            let nominal = add_days(slot.anchor_on, i64::from(slot.offset).checked_add(step)?)?;
+            let nominal = k
+                .checked_mul(i64::from(slot.every.unwrap_or(0)))
+                .and_then(|step| i64::from(slot.offset).checked_add(step))
+                .and_then(|days| add_days(slot.anchor_on, days));
+            let Some(nominal) = nominal else {
+                return never(out);
+            };
             // A send of another rule on or after this day supersedes this occurrence.
             if let Some(s) = sends.first_other_from(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b))
             {
@@ -2179,11 +2198,16 @@ impl Planner {
             let mut spaced_after = None;
             let mut date = nominal;
             if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
-                date = date.max(add_days(last, i64::from(every))?);
+                let Some(spaced) = add_days(last, i64::from(every)) else {
+                    return never(out);
+                };
+                date = date.max(spaced);
             }
             if let Some(m) = slot.last_manual {
                 let spacing = slot.every.unwrap_or(cx.gap.max(1));
-                let after = add_days(m, i64::from(spacing))?;
+                let Some(after) = add_days(m, i64::from(spacing)) else {
+                    return never(out);
+                };
                 if after > date {
                     date = after;
                     spaced_after = Some(m);
