@@ -294,6 +294,24 @@ pub enum ValidationError {
         /// The currency.
         currency: String,
     },
+    /// An address messages would be sent to or from that is not one (a policy's reply-to,
+    /// cc, bcc or company address; a client's override of them).
+    #[error("{field}: invalid email address {value:?}")]
+    InvalidAddress {
+        /// Whose and which (`policy: cc[0]`, `client acme: overrides.reply_to[1]`).
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// Text that goes into a mail header (a company's or a contact's name) holds a line
+    /// break.
+    #[error("{field}: line breaks are not allowed in a header ({value:?})")]
+    LineBreak {
+        /// Whose and which.
+        field: String,
+        /// The value.
+        value: String,
+    },
     /// A name that is none of its kind's (an item kind, a stage, a pause kind...).
     #[error("unknown {kind} {value:?}: expected one of {expected}")]
     UnknownName {

@@ -308,7 +308,16 @@ fn headers_refuse_line_breaks_and_bad_addresses() {
         cc: Some(vec!["not-an-address".into()]),
         ..ClientOverrides::default()
     });
-    let event = preview(&planner, &client, "due-today", ItemKind::Invoice);
+    // The planner refuses the client (naming the field), before any message...
+    assert_eq!(
+        planner.check(std::slice::from_ref(&client), &[]).unwrap_err(),
+        ValidationError::InvalidAddress {
+            field: "client acme: overrides.cc[0]".into(),
+            value: "not-an-address".into()
+        }
+    );
+    // ...and a message for it is refused too (an event planned without the override).
+    let event = preview(&planner, &acme("es"), "due-today", ItemKind::Invoice);
     assert_eq!(
         messages
             .render(&event, &client, &RenderOptions::default())
@@ -489,4 +498,69 @@ fn a_caught_up_message_counts_days_from_the_day_it_goes() {
         )
         .unwrap();
     assert_eq!(sent.text.trim(), "3 true");
+}
+
+/// An address every message would go from or to that is not one (a typo in the policy's
+/// reply-to, cc, bcc or company address, or in a client's override of them), or a line break
+/// in a name that goes into a header, is refused where the policy or the client is checked -
+/// not discovered at every send, each reminder then failing for good.
+#[test]
+fn bad_addresses_and_header_names_are_refused_at_load() {
+    let cases: [(fn(&mut Policy), &str); 5] = [
+        (
+            |p| p.reply_to = vec!["pagos@andinos".into()],
+            "policy: reply_to[0]: invalid email address \"pagos@andinos\"",
+        ),
+        (
+            |p| p.cc = vec!["ok@andinos.example".into(), "two words@x.example".into()],
+            "policy: cc[1]: invalid email address \"two words@x.example\"",
+        ),
+        (
+            |p| p.bcc = vec!["audit@andinos.example\r\nBcc: x@y.example".into()],
+            "policy: bcc[0]: invalid email address \"audit@andinos.example\\r\\nBcc: x@y.example\"",
+        ),
+        (
+            |p| p.company.email = "cobranza at andinos".into(),
+            "policy: company.email: invalid email address \"cobranza at andinos\"",
+        ),
+        (
+            |p| p.company.name = "Andinos\nBcc: x@y.example".into(),
+            "policy: company.name: line breaks are not allowed in a header (\"Andinos\\nBcc: x@y.example\")",
+        ),
+    ];
+    for (change, message) in cases {
+        let mut p = policy();
+        change(&mut p);
+        assert_eq!(Planner::new(&p).unwrap_err().to_string(), message);
+        let store = std::sync::Arc::new(MemoryStore::new(vec![], vec![]));
+        assert!(Dispatcher::new(store, std::sync::Arc::new(RecordingMailer::new()), &p).is_err());
+    }
+    let planner = Planner::new(&policy()).unwrap();
+    let client = acme("es").with_contact(Contact::new("Ana\u{2028}Bcc: x@y.example", "ana2@acme.example"));
+    assert!(matches!(
+        planner.check(&[client], &[]).unwrap_err(),
+        ValidationError::LineBreak { field, .. } if field == "client acme: contact name"
+    ));
+    for (o, field) in [
+        (
+            ClientOverrides {
+                reply_to: Some(vec!["x".into()]),
+                ..ClientOverrides::default()
+            },
+            "client acme: overrides.reply_to[0]",
+        ),
+        (
+            ClientOverrides {
+                bcc: Some(vec!["a@b.example".into(), "a@b".into()]),
+                ..ClientOverrides::default()
+            },
+            "client acme: overrides.bcc[1]",
+        ),
+    ] {
+        let err = planner.check(&[acme("es").with_overrides(o)], &[]).unwrap_err();
+        assert!(
+            matches!(&err, ValidationError::InvalidAddress { field: f, .. } if f == field),
+            "{err}"
+        );
+    }
 }

@@ -222,18 +222,7 @@ impl Message {
     /// paragraph separators (U+2028, U+2029).
     #[must_use]
     pub fn is_line_break(c: char) -> bool {
-        matches!(
-            c,
-            '\n' | '\r'
-                | '\u{0B}'
-                | '\u{0C}'
-                | '\u{1C}'
-                | '\u{1D}'
-                | '\u{1E}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        )
+        crate::model::client::is_line_break(c)
     }
 }
 
@@ -979,14 +968,26 @@ mod tests {
         rule: &str,
         change: impl FnOnce(&mut Policy, &mut Client, &mut Item),
     ) -> Result<Message, MessageError> {
-        let (clean, mut client, mut item) = header_case();
-        let mut policy = clean.clone();
+        let (clean, clean_client, mut item) = header_case();
+        let (mut policy, mut client) = (clean.clone(), clean_client.clone());
         change(&mut policy, &mut client, &mut item);
         let now = Utc.with_ymd_and_hms(2026, 4, 1, 15, 0, 0).unwrap();
-        let event = Planner::new(&clean)
+        // Planned for the untouched client (a planner refuses a client with a line break in
+        // a contact's name or an override's address): the event carries the changed
+        // client's contacts, as one built by hand would.
+        let mut event = Planner::new(&clean)
             .unwrap()
-            .preview(&rule.parse().unwrap(), &client, &item, now)
+            .preview(&rule.parse().unwrap(), &clean_client, &item, now)
             .unwrap();
+        event.recipients = client
+            .contacts
+            .iter()
+            .map(|c| crate::plan::Recipient {
+                name: c.name.clone(),
+                email: c.email.clone(),
+                role: c.role,
+            })
+            .collect();
         Messages::new(&policy)
             .unwrap()
             .render(&event, &client, &RenderOptions::default())

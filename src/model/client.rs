@@ -312,6 +312,14 @@ impl Client {
                     value: c.email.clone(),
                 });
             }
+            check_header_text(|| format!("client {}: contact name", self.id), &c.name)?;
+        }
+        // The addresses a client's messages also go to: refused here, not at every send.
+        let o = &self.overrides;
+        for (field, list) in [("reply_to", &o.reply_to), ("cc", &o.cc), ("bcc", &o.bcc)] {
+            for (i, a) in list.iter().flatten().enumerate() {
+                check_address(|| format!("client {}: overrides.{field}[{i}]", self.id), a)?;
+            }
         }
         if !self.pauses.is_empty() {
             let owner = format!("client {}", self.id);
@@ -321,6 +329,48 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// Whether `c` may end a line for some reader of a mail header (see
+/// [`Message::is_line_break`](crate::Message::is_line_break)).
+pub(crate) fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\u{0B}'
+            | '\u{0C}'
+            | '\u{1C}'
+            | '\u{1D}'
+            | '\u{1E}'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Checks an address a message will be sent to or from (surrounding blanks other than line
+/// breaks are dropped, as messages do), naming the field.
+pub(crate) fn check_address(field: impl FnOnce() -> String, value: &str) -> Result<(), ValidationError> {
+    let trimmed = value.trim_matches(|c: char| c.is_whitespace() && !is_line_break(c));
+    if plausible_email(trimmed) {
+        Ok(())
+    } else {
+        Err(ValidationError::InvalidAddress {
+            field: field(),
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// Checks a name that goes into a header (a contact's, the company's): no line break.
+pub(crate) fn check_header_text(field: impl FnOnce() -> String, value: &str) -> Result<(), ValidationError> {
+    if value.chars().any(is_line_break) {
+        return Err(ValidationError::LineBreak {
+            field: field(),
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// A light check: one `@`, something on each side, a dot in the domain, no spaces or

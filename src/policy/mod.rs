@@ -299,6 +299,17 @@ impl Policy {
             u64::from(self.min_gap_days),
             limits::MAX_DAYS,
         )?;
+        // The addresses every message goes from and to: refused here, not at every send.
+        use crate::model::client::{check_address, check_header_text};
+        for (field, list) in [("reply_to", &self.reply_to), ("cc", &self.cc), ("bcc", &self.bcc)] {
+            for (i, a) in list.iter().enumerate() {
+                check_address(|| format!("policy: {field}[{i}]"), a)?;
+            }
+        }
+        if !self.company.email.trim().is_empty() {
+            check_address(|| "policy: company.email".to_owned(), &self.company.email)?;
+        }
+        check_header_text(|| "policy: company.name".to_owned(), &self.company.name)?;
         let mut seen = HashSet::new();
         let standing_ids = self
             .standing
