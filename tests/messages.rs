@@ -506,7 +506,8 @@ fn a_caught_up_message_counts_days_from_the_day_it_goes() {
 /// not discovered at every send, each reminder then failing for good.
 #[test]
 fn bad_addresses_and_header_names_are_refused_at_load() {
-    let cases: [(fn(&mut Policy), &str); 5] = [
+    type Change = fn(&mut Policy);
+    let cases: [(Change, &str); 5] = [
         (
             |p| p.reply_to = vec!["pagos@andinos".into()],
             "policy: reply_to[0]: invalid email address \"pagos@andinos\"",
