@@ -87,7 +87,10 @@ pub struct Policy {
     /// Non-working weekdays and holidays.
     #[serde(default)]
     pub calendar: BusinessCalendar,
-    /// Minimum days between two messages to the same client, across rules (0: no minimum).
+    /// Minimum days between two reminders about items to the same client, across rules
+    /// and items (0: no minimum): a reminder that would come sooner after the last one is
+    /// deferred. Account statements and standing notices go on their own dates: the gap
+    /// neither holds them back nor is held by them.
     #[serde(default)]
     pub min_gap_days: u32,
     /// The rules, in stage order: when several are due for one item at once, the later
@@ -246,7 +249,8 @@ impl Policy {
         self
     }
 
-    /// Sets the minimum gap between messages to one client.
+    /// Sets the minimum gap between reminders about items to one client
+    /// ([`Policy::min_gap_days`]).
     #[must_use]
     pub fn with_min_gap(mut self, days: u32) -> Self {
         self.min_gap_days = days;

@@ -70,7 +70,8 @@ pub struct ClientOverrides {
     /// Local time of day to send at.
     #[serde(with = "hhmm::option", skip_serializing_if = "Option::is_none")]
     pub send_time: Option<NaiveTime>,
-    /// Minimum days between two messages to this client.
+    /// Minimum days between two reminders about items to this client
+    /// ([`Policy::min_gap_days`](crate::Policy::min_gap_days)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_gap_days: Option<u32>,
     /// Contact roles that receive reminders, unless a rule names its own.
@@ -123,7 +124,7 @@ impl ClientOverrides {
         self
     }
 
-    /// Sets the minimum gap between messages.
+    /// Sets the minimum gap between reminders about items.
     #[must_use]
     pub fn min_gap(mut self, days: u32) -> Self {
         self.min_gap_days = Some(days);
