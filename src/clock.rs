@@ -31,7 +31,8 @@ pub trait Clock: Send + Sync + 'static {
     fn sleep(&self, duration: Duration) -> Sleep;
 }
 
-/// The system's clock. Its sleeps use a helper thread, so they work on any executor; a host
+/// The system's clock. Its sleeps are kept by one timer thread the whole process shares
+/// (started at the first sleep), so they work on any executor and cost no thread each; a host
 /// on tokio may implement [`Clock`] with `tokio::time::sleep` instead.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
@@ -43,23 +44,98 @@ impl Clock for SystemClock {
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        let shared = Arc::new(Mutex::new(Timer::default()));
-        let thread_side = Arc::clone(&shared);
-        let spawned = std::thread::Builder::new()
-            .name("dunning-sleep".into())
-            .spawn(move || {
-                std::thread::sleep(duration);
-                let mut t = thread_side.lock().unwrap_or_else(PoisonError::into_inner);
-                t.done = true;
-                if let Some(w) = t.waker.take() {
-                    w.wake();
-                }
-            });
-        if spawned.is_err() {
-            // No thread to wait with: give up waiting rather than hang.
-            shared.lock().unwrap_or_else(PoisonError::into_inner).done = true;
+        let timer = Arc::new(Mutex::new(Timer::default()));
+        timers().add(duration, Arc::clone(&timer));
+        Box::pin(TimerFuture(timer))
+    }
+}
+
+/// The sleeps of the process: deadlines in a heap, ended by one thread.
+struct Timers {
+    queue: Mutex<TimerQueue>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct TimerQueue {
+    /// By deadline; the sequence number keeps equal deadlines apart.
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<(std::time::Instant, u64)>>,
+    timers: std::collections::HashMap<u64, Arc<Mutex<Timer>>>,
+    next: u64,
+    /// Whether the thread runs (it is started at the first sleep; if it cannot be, each
+    /// sleep falls back to a thread of its own).
+    running: bool,
+}
+
+fn timers() -> &'static Timers {
+    static TIMERS: std::sync::OnceLock<Timers> = std::sync::OnceLock::new();
+    TIMERS.get_or_init(|| Timers {
+        queue: Mutex::new(TimerQueue::default()),
+        changed: std::sync::Condvar::new(),
+    })
+}
+
+impl Timers {
+    #[allow(clippy::disallowed_methods)] // the shell's timer measures real time
+    fn add(&'static self, duration: Duration, timer: Arc<Mutex<Timer>>) {
+        let now = std::time::Instant::now();
+        let Some(deadline) = now.checked_add(duration) else {
+            // Past what the system can count: it never ends (the sleep stays pending).
+            return;
+        };
+        let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if !q.running {
+            let started = std::thread::Builder::new()
+                .name("dunning-timer".into())
+                .spawn(move || self.run());
+            if started.is_err() {
+                // No thread to keep time: this sleep waits on a thread of its own, or, if
+                // none can start either, never ends (a send timeout then waits for the
+                // mailer: never a send declared timed out that was not).
+                drop(q);
+                let _ = std::thread::Builder::new()
+                    .name("dunning-sleep".into())
+                    .spawn(move || {
+                        std::thread::sleep(duration);
+                        Timer::end(&timer);
+                    });
+                return;
+            }
+            q.running = true;
         }
-        Box::pin(TimerFuture(shared))
+        let id = q.next;
+        q.next += 1;
+        q.heap.push(std::cmp::Reverse((deadline, id)));
+        q.timers.insert(id, timer);
+        drop(q);
+        self.changed.notify_one();
+    }
+
+    /// Ends each sleep at its deadline, for the life of the process.
+    #[allow(clippy::disallowed_methods)] // the shell's timer measures real time
+    fn run(&self) {
+        let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let now = std::time::Instant::now();
+            while let Some(std::cmp::Reverse((deadline, id))) = q.heap.peek().copied() {
+                if deadline > now {
+                    break;
+                }
+                q.heap.pop();
+                if let Some(timer) = q.timers.remove(&id) {
+                    Timer::end(&timer);
+                }
+            }
+            q = match q.heap.peek().copied() {
+                Some(std::cmp::Reverse((deadline, _))) => {
+                    let wait = deadline.saturating_duration_since(now);
+                    self.changed
+                        .wait_timeout(q, wait)
+                        .map_or_else(|e| e.into_inner().0, |(q, _)| q)
+                }
+                None => self.changed.wait(q).unwrap_or_else(PoisonError::into_inner),
+            };
+        }
     }
 }
 
@@ -67,6 +143,17 @@ impl Clock for SystemClock {
 struct Timer {
     done: bool,
     waker: Option<Waker>,
+}
+
+impl Timer {
+    /// Ends the sleep and wakes its task.
+    fn end(timer: &Mutex<Timer>) {
+        let mut t = timer.lock().unwrap_or_else(PoisonError::into_inner);
+        t.done = true;
+        if let Some(w) = t.waker.take() {
+            w.wake();
+        }
+    }
 }
 
 struct TimerFuture(Arc<Mutex<Timer>>);

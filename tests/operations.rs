@@ -448,3 +448,33 @@ fn the_run_loop_sees_its_shutdown_when_ticks_take_longer_than_the_period() {
         assert!(summary.ticks > 0);
     }
 }
+
+/// The threads of this process (Linux: /proc; elsewhere the test says nothing).
+fn threads() -> Option<usize> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// The system clock's sleeps (a send timeout each) share one timer thread: 400 sleeps of
+/// 30 s leave no thread each, and each still ends at its time.
+#[tokio::test(flavor = "current_thread")]
+async fn the_system_clocks_sleeps_share_one_thread() {
+    // One short sleep first: the timer thread starts with the first sleep.
+    SystemClock.sleep(StdDuration::from_millis(1)).await;
+    let Some(before) = threads() else { return };
+    let sleeps: Vec<Sleep> = (0..400)
+        .map(|_| SystemClock.sleep(StdDuration::from_secs(30)))
+        .collect();
+    let during = threads().unwrap();
+    assert!(
+        during <= before + 1,
+        "{before} threads before, {during} with 400 sleeps"
+    );
+    let short = SystemClock.sleep(StdDuration::from_millis(20));
+    let waited = tokio::time::timeout(StdDuration::from_secs(5), short).await;
+    assert!(waited.is_ok(), "a 20 ms sleep did not end");
+    drop(sleeps);
+}
