@@ -552,3 +552,45 @@ fn statements_go_one_tick_late_when_ticks_come_before_the_send_time() {
         assert_eq!(periods, expected, "{rrule}");
     }
 }
+
+/// A grouped notice never sends a member before its send instant, nor holds back a member
+/// whose instant has passed: ticking at 08:00 for a 09:00 send time, an invoice due yesterday
+/// goes at today's tick, the one due today at tomorrow's, whichever sorts first.
+#[test]
+fn a_grouped_notice_sends_each_member_at_its_first_tick() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    for (yesterdays, todays) in [("A-1", "B-1"), ("B-1", "A-1")] {
+        let items = [
+            invoice(
+                yesterdays,
+                "acme",
+                d(2026, 3, 1),
+                d(2026, 4, 1),
+                money("10", "USD"),
+            ),
+            invoice(todays, "acme", d(2026, 3, 1), d(2026, 4, 2), money("20", "USD")),
+        ];
+        let history = simulate(
+            &planner,
+            &clients,
+            &items,
+            utc(2026, 4, 2, 8, 0),
+            utc(2026, 4, 3, 8, 0),
+            Duration::days(1),
+        );
+        let sent: Vec<(DateTime<Utc>, Vec<&str>)> = history
+            .iter()
+            .map(|h| (h.sent_at, h.items.iter().map(|i| i.item.as_str()).collect()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                (utc(2026, 4, 2, 8, 0), vec![yesterdays]),
+                (utc(2026, 4, 3, 8, 0), vec![todays])
+            ],
+            "{yesterdays} due yesterday, {todays} today"
+        );
+    }
+}

@@ -1871,10 +1871,13 @@ impl Planner {
                         let byte = |i: usize| code.get(i).map_or(0, |&c| u32::from(c));
                         (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)
                     });
-                    (sl.rule, code, sl.item)
+                    // Those due now apart from those whose send time is still to come today.
+                    let due = sl.cand.as_ref().is_some_and(|c| cx.is_due(c));
+                    (sl.rule, code, due, sl.item)
                 });
             }
-            // Messages: runs of grouped winners with one rule and currency, else singles.
+            // Messages: runs of grouped winners with one rule, currency and time (due now, or
+            // at today's send time), else singles.
             let mut i = 0;
             while i < winners.len() {
                 let first = &scratch.slots[winners[i]];
@@ -1882,9 +1885,14 @@ impl Planner {
                 let cur = ctxs[first.item].balance.map(|b| b.currency());
                 let mut j = i + 1;
                 if rule.group {
+                    let due = |sl: &Slot| sl.cand.as_ref().is_some_and(|c| cx.is_due(c));
+                    let first_due = due(first);
                     while j < winners.len() {
                         let sl = &scratch.slots[winners[j]];
-                        if sl.rule != first.rule || ctxs[sl.item].balance.map(|b| b.currency()) != cur {
+                        if sl.rule != first.rule
+                            || ctxs[sl.item].balance.map(|b| b.currency()) != cur
+                            || due(sl) != first_due
+                        {
                             break;
                         }
                         j += 1;
