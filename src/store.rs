@@ -332,14 +332,9 @@ pub trait Store: Send + Sync + 'static {
     /// The keys still [`Delivery::Claimed`] by a claim taken before `before`, and their
     /// state: claims a crash may have abandoned. The dispatcher records those no plan
     /// brings back as outcome unknown (at-most-once), so a message that may have gone is
-    /// reported even when its event is never planned again.
-    ///
-    /// The default finds none (such claims then stay until a plan brings their key back); a
-    /// store that can list them should.
-    async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
-        let _ = before;
-        Ok(Vec::new())
-    }
+    /// reported even when its event is never planned again. (Required, so that a store, or
+    /// a wrapper around one, cannot drop that promise by leaving it out.)
+    async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError>;
 
     /// Appends history directly (manual sends).
     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError>;

@@ -78,6 +78,9 @@ impl<H: Hooks> Store for Hooked<H> {
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
         self.inner.delivery(key).await
     }
+    async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
+        self.inner.abandoned_claims(before).await
+    }
     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
         self.inner.append_history(entry).await
     }
