@@ -598,6 +598,21 @@ impl Dispatcher {
         Ok(report)
     }
 
+    /// Whether this dispatcher's claim of `key` (its `attempt`) still holds. If another
+    /// dispatcher took it for abandoned and recorded its outcome as unknown, this one - which
+    /// knows nothing went - releases it (recorded and logged), so it goes at the next tick
+    /// instead of waiting for the host.
+    async fn still_ours(&self, key: &EventKey, attempt: u32) -> Result<bool, DispatchError> {
+        match self.store.delivery(key).await? {
+            Some(Delivery::Claimed { attempt: a, .. }) if a == attempt => Ok(true),
+            Some(Delivery::Unknown { .. }) => {
+                self.release(key).await?;
+                Ok(false)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// How long a claim may be held while its send is under way: two send timeouts.
     fn in_flight(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.options.send_timeout.saturating_mul(2))
@@ -835,10 +850,8 @@ impl Dispatcher {
         let fresh = match self.recheck(event, now).await {
             Ok(Ok(fresh)) => fresh,
             Ok(Err((reason, text))) => {
-                // Still ours? Another dispatcher may have found it abandoned meanwhile (and
-                // recorded what it decided): that stands.
-                if !matches!(self.store.delivery(&key).await?, Some(Delivery::Claimed { attempt: a, .. }) if a == attempt)
-                {
+                // Still ours? Another dispatcher may have found it abandoned meanwhile.
+                if !self.still_ours(&key, attempt).await? {
                     return Ok(skipped(Skip::Claimed));
                 }
                 let state = Delivery::Skipped {
@@ -874,10 +887,9 @@ impl Dispatcher {
                 });
             }
         };
-        // Still ours after the re-read? A dispatcher that found the claim abandoned meanwhile
-        // (a slow re-read) recorded what it decided: that stands, and nothing is sent.
-        if !matches!(self.store.delivery(&key).await?, Some(Delivery::Claimed { attempt: a, .. }) if a == attempt)
-        {
+        // Still ours after the re-read? Another dispatcher may have found it abandoned
+        // meanwhile (a slow re-read): then nothing is sent now.
+        if !self.still_ours(&key, attempt).await? {
             return Ok(skipped(Skip::Claimed));
         }
         let started = self.clock.now();

@@ -1132,8 +1132,8 @@ impl Hooks for SlowReread {
 }
 
 /// A dispatcher whose re-read after a claim is slow has its live claim taken for abandoned
-/// by a second dispatcher: the second's decision (outcome unknown) stands - the first
-/// neither sends nor overwrites it - and the host can release the key, which then goes once.
+/// by a second dispatcher (outcome unknown): the first neither sends nor overwrites it, and,
+/// knowing nothing went, releases the key, which goes once at the next tick.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_taken_for_abandoned_while_live_is_not_sent_nor_overwritten() {
     let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
@@ -1178,11 +1178,13 @@ async fn a_claim_taken_for_abandoned_while_live_is_not_sent_nor_overwritten() {
     let late = running.await.unwrap();
     assert!(late.sent_pairs().is_empty(), "{late:?}");
     assert!(mailer.sent().is_empty());
+    // The first, which knows nothing went, released it (logged): it goes at the next tick.
     assert!(matches!(
         memory.delivery(&key).await.unwrap(),
-        Some(Delivery::Unknown { .. })
+        Some(Delivery::Retrying { .. })
     ));
-    assert!(second.release(&key).await.unwrap());
+    let log = memory.read_log(&LogFilter::key(key.to_string())).await.unwrap();
+    assert!(log.iter().any(|e| e.action == Action::Released), "{log:?}");
     let after = second.tick(now + Duration::hours(1)).await.unwrap();
     assert_eq!(after.sent_pairs().len(), 1, "{after:?}");
     assert_eq!(mailer.sent().len(), 1);
