@@ -234,6 +234,19 @@ pub struct TickReport {
     pub due: usize,
     /// Each due event dealt with, in key order.
     pub sends: Vec<SendReport>,
+    /// Clients the planner refused (an invalid client or item, balances past the largest
+    /// amount), left out of this tick so the others' reminders go; in client order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedClient>,
+}
+
+/// A client a tick left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedClient {
+    /// The client.
+    pub client: ClientId,
+    /// Why the planner refused it (or its items).
+    pub error: String,
 }
 
 impl TickReport {
@@ -517,16 +530,31 @@ impl Dispatcher {
     }
 
     async fn tick_in(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
-        let snapshot = self.store.load().await?;
+        let loaded = self.store.load().await?;
         let started = self.clock.now();
-        // Planned in place; only the events sent now are made owned.
-        let schedule = self.planner.schedule(
-            &snapshot.clients,
-            &snapshot.items,
-            &snapshot.history,
+        // Planned in place; only the events sent now are made owned. One client the planner
+        // refuses (an invalid contact, balances past the largest amount) must not stop every
+        // other client's reminders: it is left out of this tick and reported, with why.
+        let kept: Snapshot;
+        let mut refused = Vec::new();
+        let (snapshot, schedule) = match self.planner.schedule(
+            &loaded.clients,
+            &loaded.items,
+            &loaded.history,
             now,
             Horizon::NONE,
-        )?;
+        ) {
+            Ok(schedule) => (&loaded, schedule),
+            Err(_) => {
+                let mut rest = loaded.clone();
+                refused = self.leave_out_refused(&mut rest);
+                kept = rest;
+                let schedule =
+                    self.planner
+                        .schedule(&kept.clients, &kept.items, &kept.history, now, Horizon::NONE)?;
+                (&kept, schedule)
+            }
+        };
         let planned = schedule.due().len() + schedule.upcoming().len();
         tracing::debug!(
             target: "dunning::dispatch",
@@ -543,6 +571,7 @@ impl Dispatcher {
             planned,
             due: schedule.due().len(),
             sends: Vec::new(),
+            refused,
         };
         let limit = self.options.per_tick_limit;
         for e in schedule.due().skip(limit) {
@@ -611,6 +640,52 @@ impl Dispatcher {
             }
             _ => Ok(false),
         }
+    }
+
+    /// Leaves out of `snapshot` each client the planner refuses (with its items) and each
+    /// item of no known client, and says which and why. Checked client by client: only
+    /// when the whole is refused.
+    fn leave_out_refused(&self, snapshot: &mut Snapshot) -> Vec<RefusedClient> {
+        let mut by_client: std::collections::HashMap<ClientId, Vec<Item>> = std::collections::HashMap::new();
+        for item in std::mem::take(&mut snapshot.items) {
+            by_client.entry(item.client.clone()).or_default().push(item);
+        }
+        let mut refused = Vec::new();
+        let mut kept_clients = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for client in std::mem::take(&mut snapshot.clients) {
+            let items = by_client.remove(&client.id).unwrap_or_default();
+            let verdict = if seen.insert(client.id.clone()) {
+                self.planner.check(std::slice::from_ref(&client), &items)
+            } else {
+                Err(ValidationError::DuplicateId {
+                    kind: "client",
+                    id: client.id.to_string(),
+                })
+            };
+            match verdict {
+                Ok(()) => {
+                    snapshot.items.extend(items);
+                    kept_clients.push(client);
+                }
+                Err(e) => refused.push(RefusedClient {
+                    client: client.id.clone(),
+                    error: e.to_string(),
+                }),
+            }
+        }
+        for (client, _) in by_client {
+            refused.push(RefusedClient {
+                error: format!("items of unknown client {client}"),
+                client,
+            });
+        }
+        snapshot.clients = kept_clients;
+        refused.sort_by(|a, b| a.client.cmp(&b.client));
+        for r in &refused {
+            tracing::error!(target: "dunning::dispatch", client = %r.client, error = %r.error, "client left out of the tick");
+        }
+        refused
     }
 
     /// How long a claim may be held while its send is under way: two send timeouts.

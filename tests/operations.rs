@@ -478,3 +478,35 @@ async fn the_system_clocks_sleeps_share_one_thread() {
     assert!(waited.is_ok(), "a 20 ms sleep did not end");
     drop(sleeps);
 }
+
+/// One client the planner refuses (an invalid contact address, balances past the largest
+/// amount, an item of an unknown client) is left out of the tick and reported; every other
+/// client's reminders go.
+#[tokio::test]
+async fn one_refused_client_does_not_stop_the_others() {
+    let clp = |minor| Money::from_minor(minor, Currency::from_code("CLP").unwrap());
+    let bad_contact = Client::new("bad".parse().unwrap(), "Bad")
+        .with_contact(Contact::new("Ana", "ana@nodot"))
+        .with_time_zone(tz("UTC"));
+    let clients = vec![client("acme", "UTC"), bad_contact, client("huge", "UTC")];
+    let items = vec![
+        invoice("F-1", "acme", d(2026, 4, 1), d(2026, 4, 3), money("100", "USD")),
+        invoice("B-1", "bad", d(2026, 4, 1), d(2026, 4, 3), money("100", "USD")),
+        invoice("H-1", "huge", d(2026, 4, 1), d(2026, 4, 3), clp(i64::MAX / 2 + 1)),
+        invoice("H-2", "huge", d(2026, 4, 1), d(2026, 4, 3), clp(i64::MAX / 2 + 1)),
+        invoice("G-1", "ghost", d(2026, 4, 1), d(2026, 4, 3), money("1", "USD")),
+    ];
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let dispatcher = Dispatcher::new(memory, mailer.clone(), &policy()).unwrap();
+    let report = dispatcher.tick(utc(2026, 4, 3, 12, 0)).await.unwrap();
+    let refused: Vec<&str> = report.refused.iter().map(|r| r.client.as_str()).collect();
+    assert_eq!(refused, ["bad", "ghost", "huge"], "{report:?}");
+    assert!(
+        report.refused[0].error.contains("ana@nodot"),
+        "{:?}",
+        report.refused[0]
+    );
+    let sent: Vec<String> = mailer.sent().iter().map(|m| m.key.to_string()).collect();
+    assert_eq!(sent, ["overdue/F-1/1"]);
+}
