@@ -618,7 +618,7 @@ impl Dispatcher {
                 found.push((key, attempt));
             }
             for (key, attempt) in found {
-                if let Some(s) = self.abandoned_report(&snapshot, &key, now, attempt).await? {
+                if let Some(s) = self.abandoned_report(snapshot, &key, now, attempt).await? {
                     report.sends.push(s);
                 }
             }
