@@ -330,3 +330,34 @@ fn a_failed_delivery_is_explained_as_of_now_while_its_item_is_open() {
             .collect::<Vec<_>>()
     );
 }
+
+/// An invoice of zero (a fully discounted order, say) owes nothing: no reminder chases it,
+/// before, on or after its due date, and the planner does not thank anyone for paying it.
+#[test]
+fn an_invoice_of_zero_is_not_chased() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("before", Anchor::Due, -3))
+        .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3))
+        .with_rule(rule("thanks", Anchor::Paid, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [
+        invoice("F-0", "acme", d(2026, 3, 1), d(2026, 3, 31), money("0", "USD")),
+        invoice("F-1", "acme", d(2026, 3, 1), d(2026, 3, 31), money("10", "USD")),
+    ];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 20, 12, 0), Horizon::days(60))
+        .unwrap();
+    let f0 = ItemId::new("F-0").unwrap();
+    let f1 = ItemId::new("F-1").unwrap();
+    let events: Vec<&Event> = plan.events().collect();
+    assert!(
+        events.iter().any(|e| e.covers(&f1)),
+        "the control invoice is reminded"
+    );
+    assert!(
+        !events.iter().any(|e| e.covers(&f0)),
+        "the zero invoice is reminded: {:?}",
+        events.iter().map(|e| e.key.as_str()).collect::<Vec<_>>()
+    );
+}

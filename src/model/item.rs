@@ -391,7 +391,8 @@ impl Item {
             return self.status;
         }
         match balance {
-            Some(b) if !b.is_positive() && self.total.is_some_and(|t| t.is_positive()) => ItemStatus::Paid,
+            // Nothing owed (paid in full, or an invoice of zero): nothing to chase.
+            Some(b) if !b.is_positive() && self.total.is_some() => ItemStatus::Paid,
             Some(_) if !self.applied.is_empty() => ItemStatus::PartiallyPaid,
             _ => ItemStatus::Open,
         }
