@@ -12,23 +12,98 @@ pub mod outbox;
 pub mod smtp;
 pub mod sqlite_store;
 
-use dunning::{MailError, Mailbox, Message};
+use dunning::{EventKey, MailError, Mailbox, Message};
 
-/// A Message-ID that embeds the event key.
+/// The domain of a Message-ID when the message has no sender (or the sender's domain cannot
+/// stand in a Message-ID): see [`message_id`].
+pub const DEFAULT_MESSAGE_ID_DOMAIN: &str = "dunning.local";
+
+/// The Message-ID of a message: [`message_id_for`] its key and its sender
+/// ([`Message::from`]).
+///
+/// # Example
+/// ```
+/// # use dunning::{Mailbox, Message};
+/// # let mut m: Message = serde_json::from_value(serde_json::json!({
+/// #     "key": "overdue/F-1001/1", "to": [{"email": "ana@acme.example"}],
+/// #     "subject": "s", "text": "t", "locale": "es"})).unwrap();
+/// assert_eq!(dunning_adapters::message_id(&m), "<dunning.overdue/F-1001/1@dunning.local>");
+/// m.from = Some(Mailbox { name: None, email: "cobranza@Andinos.example".into() });
+/// assert_eq!(dunning_adapters::message_id(&m), "<dunning.overdue/F-1001/1@andinos.example>");
+/// // Keys that a lossy sanitizer would merge keep distinct ids.
+/// m.key = "a_b/c/1".into();
+/// assert_eq!(dunning_adapters::message_id(&m), "<dunning.a_b/c/1@andinos.example>");
+/// m.key = "a/b_c/1".into();
+/// assert_eq!(dunning_adapters::message_id(&m), "<dunning.a/b_c/1@andinos.example>");
+/// m.key = "manual/F.1/2026-03-02T12:00:00Z".into();
+/// assert_eq!(
+///     dunning_adapters::message_id(&m),
+///     "<dunning.manual/F%2E1/2026-03-02T12%3A00%3A00Z@andinos.example>"
+/// );
+/// ```
+#[must_use]
 pub fn message_id(m: &Message) -> String {
-    let safe: String = m
-        .key
-        .as_str()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("<{safe}@dunning.local>")
+    message_id_for(&m.key, m.from.as_ref())
+}
+
+/// A Message-ID (RFC 5322 `msg-id`) that embeds the event key, sent from `sender`:
+/// `<dunning.KEY@DOMAIN>`.
+///
+/// - `KEY` is the key with every byte outside `A-Z a-z 0-9 - _ /` written `%XX` (uppercase
+///   hex of each UTF-8 byte, `%` itself included): two distinct keys give two distinct ids,
+///   and the result is always a dot-atom (the only dot is the one after `dunning`).
+/// - `DOMAIN` is the sender's domain in lowercase, so that two companies running the
+///   adapter never share an id; with no sender, or a domain that cannot stand in a msg-id
+///   (not ASCII, say), it is [`DEFAULT_MESSAGE_ID_DOMAIN`], shared by every such sender.
+///
+/// The same key from the same sender always gives the same id: a resent message (a retry, a
+/// send whose outcome was unknown and was released) carries the id of the first, and a
+/// mailbox that de-duplicates by Message-ID keeps one of them.
+#[must_use]
+pub fn message_id_for(key: &EventKey, sender: Option<&Mailbox>) -> String {
+    let left = escape_key(key.as_str(), |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/')
+    });
+    let domain = sender
+        .and_then(|s| s.email.rsplit_once('@'))
+        .map(|(_, domain)| domain.to_ascii_lowercase())
+        .filter(|d| is_msg_id_domain(d))
+        .unwrap_or_else(|| DEFAULT_MESSAGE_ID_DOMAIN.to_owned());
+    if left.is_empty() {
+        format!("<dunning@{domain}>")
+    } else {
+        format!("<dunning.{left}@{domain}>")
+    }
+}
+
+/// The key with every byte for which `keep` is false written `%XX` (uppercase hex). `keep`
+/// must be false for `%`, which makes the escaping injective: the original key is read back
+/// by replacing each `%XX` with its byte.
+pub(crate) fn escape_key(key: &str, keep: impl Fn(u8) -> bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b != b'%' && keep(b) {
+            out.push(char::from(b));
+        } else {
+            // Writing into a String cannot fail.
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// Whether `d` may stand as the right side of a msg-id (RFC 5322 3.6.4 `id-right`): a
+/// dot-atom (atext runs joined by single dots) or a literal in brackets.
+fn is_msg_id_domain(d: &str) -> bool {
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    if let Some(inner) = d.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        // dtext: printable ASCII but brackets and backslash.
+        return inner
+            .bytes()
+            .all(|b| (33..=126).contains(&b) && !matches!(b, b'[' | b']' | b'\\'));
+    }
+    !d.is_empty() && d.split('.').all(|run| !run.is_empty() && run.chars().all(atext))
 }
 
 /// The mailbox for lettre, which quotes or encodes its display name when written.
@@ -41,4 +116,30 @@ pub(crate) fn lettre_mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, Ma
         .parse()
         .map_err(|e| MailError::Permanent(format!("address {:?}: {e}", m.email)))?;
     Ok(lettre::message::Mailbox::new(m.name.clone(), address))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_is_injective_and_keeps_the_safe_set() {
+        let keep = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+        assert_eq!(escape_key("F-1.%/ñ", keep), "F-1%2E%25%2F%C3%B1");
+        let keys = ["a_b/c", "a/b_c", "a%2Fb", "a/b", "F.1", "F_1", "F%2E1", ""];
+        let mut seen = std::collections::HashSet::new();
+        for k in keys {
+            assert!(seen.insert(escape_key(k, keep)), "{k}");
+        }
+    }
+
+    #[test]
+    fn msg_id_domains() {
+        for ok in ["andinos.example", "[192.0.2.1]", "a-b.c"] {
+            assert!(is_msg_id_domain(ok), "{ok}");
+        }
+        for bad in ["", ".a", "a.", "a..b", "añ.example", "a b", "a>b", "[a]b]", "a@b"] {
+            assert!(!is_msg_id_domain(bad), "{bad}");
+        }
+    }
 }

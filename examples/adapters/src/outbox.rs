@@ -1,10 +1,11 @@
 //! A [`Mailer`] that writes each message as an `.eml` file into a folder: what the
 //! quickstart uses when no SMTP server is configured. The files open in any mail client.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use dunning::{MailError, Mailer, Message, Receipt};
+use dunning::{EventKey, MailError, Mailer, Message, Receipt};
 use lettre::message::header::{self, HeaderName, HeaderValue};
 use lettre::message::{MultiPart, SinglePart};
 
@@ -85,26 +86,75 @@ pub fn to_eml(m: &Message) -> Result<Vec<u8>, MailError> {
     Ok(email.formatted())
 }
 
+/// The file name a message is written under: [`file_stem`] of its key, then `.eml`.
+#[must_use]
+pub fn file_name(m: &Message) -> String {
+    format!("{}.eml", file_stem(&m.key))
+}
+
+/// The key with every byte outside `a-z 0-9 - _` written `%XX` (uppercase hex of each UTF-8
+/// byte, `%` itself included): `overdue/F.1/1` is `overdue%2F%46%2E1%2F1` and
+/// `overdue/F_1/1` is `overdue%2F%46_1%2F1`. Distinct keys give distinct names, on file
+/// systems that ignore letter case too (uppercase letters are escaped, so `F-1` and `f-1`
+/// differ in more than case), and no name is hidden, holds a path separator, or is `.` or
+/// `..`. A key long enough to pass the file system's limit on a name (255 bytes on most) is
+/// refused by the file system, and the send fails with that error.
+#[must_use]
+pub fn file_stem(key: &EventKey) -> String {
+    crate::escape_key(key.as_str(), |b| {
+        b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_')
+    })
+}
+
+/// Writes each message to `<dir>/<file_name>` (see [`file_name`]), creating the file: an
+/// existing file is never overwritten. A file for the message's key already in the folder
+/// means the key was written before (a send that was released and tried again, an
+/// operator's test from [`Message::for_operator`], which keeps the key, written to the same
+/// folder): the send fails with [`MailError::Permanent`] naming the file, and the first
+/// file stays as it was. Move the file away to write the message again.
+///
+/// A write that fails half way removes what it wrote and fails with
+/// [`MailError::Transient`]; so does a folder that cannot be written.
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, message: &Message) -> Result<Receipt, MailError> {
-        let name: String = message
-            .key
-            .as_str()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = self.dir.join(format!("{name}.eml"));
-        std::fs::write(&path, to_eml(message)?)
-            .map_err(|e| MailError::Transient(format!("writing {}: {e}", path.display())))?;
+        let eml = to_eml(message)?;
+        let path = self.dir.join(file_name(message));
+        write_new(&path, &eml)?;
         Ok(Receipt {
             message_id: message_id(message),
         })
     }
+}
+
+/// Creates `path` and writes `bytes` into it; never opens a file that exists.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), MailError> {
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(MailError::Permanent(format!(
+                "{} exists: a message with this key was written before (not overwritten)",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(MailError::Transient(format!("creating {}: {e}", path.display()))),
+    };
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.flush()) {
+        drop(file);
+        // The file is ours (created above): remove the partial message, so that a retry
+        // finds no file for the key.
+        let removed = match std::fs::remove_file(path) {
+            Ok(()) => String::new(),
+            Err(r) => format!("; removing the partial file: {r}"),
+        };
+        return Err(MailError::Transient(format!(
+            "writing {}: {e}{removed}",
+            path.display()
+        )));
+    }
+    Ok(())
 }

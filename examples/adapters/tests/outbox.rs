@@ -281,3 +281,95 @@ fn a_message_without_a_sender_is_written_without_from() {
     assert_eq!(addresses(e.one("To")), ["billing@acme.example"]);
     assert_eq!(e.one("Subject"), "Your invoice F-1 is due today");
 }
+
+/// A message with `key` and `subject`, without attachments.
+fn keyed(key: &str, subject: &str) -> Message {
+    serde_json::from_value(serde_json::json!({
+        "key": key,
+        "from": {"email": "cobranza@andinos.example"},
+        "to": [{"name": "Ana", "email": "ana@acme.example"}],
+        "subject": subject,
+        "text": format!("body of {key}"),
+        "locale": "es",
+    }))
+    .unwrap()
+}
+
+/// The review's probe: `overdue/F.1/1` and `overdue/F_1/1` were written to one file, the
+/// second message silently replacing the first. Every key now has a file of its own, also
+/// where letter case is ignored (macOS, Windows), none hidden or outside the folder, each
+/// holding its own message with the Message-ID the receipt gives.
+#[tokio::test]
+async fn distinct_keys_are_written_to_distinct_files() {
+    let keys = [
+        "overdue/F.1/1",
+        "overdue/F_1/1",
+        "overdue/F-1/1",
+        "overdue/f-1/1",
+        "overdue/F%2E1/1",
+        "a_b/c/1",
+        "a/b_c/1",
+        "manual/F-1/2026-03-02T12:00:00Z",
+        "manual/F-1/2026-03-02T12_00_00Z",
+        "über/ñ/1",
+        "uber/n/1",
+        ".hidden/x/1",
+        "../x/1",
+        "x\\y/1",
+    ];
+    let dir = TempDir::new("outbox-keys");
+    let outbox = OutboxMailer::new(&dir.0).unwrap();
+    let mut ids = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let receipt = outbox.send(&keyed(key, &format!("message {i}"))).await.unwrap();
+        ids.push(receipt.message_id);
+    }
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), keys.len(), "{files:?}");
+    let mut folded: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_str().unwrap().to_lowercase())
+        .collect();
+    folded.sort();
+    folded.dedup();
+    assert_eq!(folded.len(), keys.len(), "names equal but for case: {files:?}");
+    let mut found = Vec::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        assert!(name.ends_with(".eml") && !name.starts_with('.'), "{name}");
+        let e = Entity::parse(&std::fs::read_to_string(f).unwrap());
+        let subject = e.one("Subject").to_owned();
+        let i: usize = subject.strip_prefix("message ").unwrap().parse().unwrap();
+        assert_eq!(e.one("Message-ID"), ids[i], "{name}");
+        found.push(i);
+    }
+    found.sort_unstable();
+    assert_eq!(found, (0..keys.len()).collect::<Vec<_>>());
+}
+
+/// A key already in the outbox (sent before, then released and sent again) is refused with
+/// a permanent error naming the file, which keeps the first message; it was overwritten.
+#[tokio::test]
+async fn a_key_written_before_is_refused_not_overwritten() {
+    let dir = TempDir::new("outbox-twice");
+    let outbox = OutboxMailer::new(&dir.0).unwrap();
+    outbox.send(&keyed("overdue/F-1/1", "first")).await.unwrap();
+    let err = outbox
+        .send(&keyed("overdue/F-1/1", "second"))
+        .await
+        .expect_err("the second message was written over the first");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        matches!(&err, MailError::Permanent(e) if e.contains(&files[0].display().to_string())),
+        "{err:?}"
+    );
+    let e = Entity::parse(&std::fs::read_to_string(&files[0]).unwrap());
+    assert_eq!(e.one("Subject"), "first");
+}

@@ -105,8 +105,9 @@ fn from() -> Mailbox {
     }
 }
 
-/// A rendered reminder with cc, bcc, reply-to and an attachment.
-fn message(attachment: &std::path::Path) -> Message {
+/// A rendered reminder with cc, bcc, reply-to and an attachment (a reference relative to the
+/// mailer's attachment folder).
+fn message(attachment: &str) -> Message {
     let mut policy = Policy::new(tz("America/Santiago")).with_rule(rule("overdue", Anchor::Due, 0));
     policy.reply_to = vec!["pagos@andinos.example".into()];
     policy.cc = vec!["copia@andinos.example".into()];
@@ -121,7 +122,7 @@ fn message(attachment: &std::path::Path) -> Message {
         d(2026, 4, 1),
         money("119000", "CLP"),
     );
-    item.attachments = vec![attachment.display().to_string()];
+    item.attachments = vec![attachment.to_owned()];
     let plan = planner
         .plan(
             std::slice::from_ref(&client),
@@ -136,25 +137,37 @@ fn message(attachment: &std::path::Path) -> Message {
         .unwrap()
 }
 
-/// A fresh attachment file for one test (tests run in parallel and each removes its own).
+/// A fresh folder for one test (tests run in parallel and each removes its own), holding the
+/// attachment file `F-1001.pdf` (the reference [`ATTACHMENT`]).
 fn attachment() -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("dunning-smtp-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("F-1001.pdf");
-    std::fs::write(&path, b"%PDF-1.4 factura de prueba").unwrap();
-    path
+    std::fs::write(dir.join(ATTACHMENT), b"%PDF-1.4 factura de prueba").unwrap();
+    dir
 }
+
+/// The attachment reference [`message`] is given in most tests.
+const ATTACHMENT: &str = "F-1001.pdf";
+
+/// The mailer the tests send through: plain SMTP to `port`, attachments from `dir`.
+fn mailer(port: u16, dir: &std::path::Path) -> SmtpMailer {
+    SmtpMailer::localhost(port, from()).with_attachment_dir(dir)
+}
+
+/// The Message-ID of [`message`]: its key, and the domain of the mailer's sender (the
+/// rendered message names none).
+const MESSAGE_ID: &str = "<dunning.overdue/F-1001/1@andinos.example>";
 
 #[tokio::test]
 async fn delivers_to_a_real_server_with_headers_and_attachment() {
     let (port, inbox) = server(response::OK);
-    let path = attachment();
-    let m = message(&path);
-    let mailer = SmtpMailer::localhost(port, from());
-    let receipt = mailer.send(&m).await.unwrap();
-    assert_eq!(receipt.message_id, "<overdue_F-1001_1@dunning.local>");
+    let dir = attachment();
+    let m = message(ATTACHMENT);
+    assert_eq!(m.from, None);
+    let receipt = mailer(port, &dir).send(&m).await.unwrap();
+    assert_eq!(receipt.message_id, MESSAGE_ID);
     let got = inbox.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let r = &got[0];
@@ -170,10 +183,7 @@ async fn delivers_to_a_real_server_with_headers_and_attachment() {
         ]
     );
     let text = String::from_utf8_lossy(&r.data);
-    assert!(
-        text.contains("Message-ID: <overdue_F-1001_1@dunning.local>"),
-        "{text}"
-    );
+    assert!(text.contains(&format!("Message-ID: {MESSAGE_ID}")), "{text}");
     assert!(text.contains("Reply-To: pagos@andinos.example"), "{text}");
     assert!(text.contains("Cc: copia@andinos.example"), "{text}");
     assert!(
@@ -185,35 +195,29 @@ async fn delivers_to_a_real_server_with_headers_and_attachment() {
         "{text}"
     );
     assert!(text.contains("Content-Type: text/html"), "{text}");
-    assert!(
-        text.contains(&format!(
-            "filename=\"{}\"",
-            path.file_name().unwrap().to_string_lossy()
-        )),
-        "{text}"
-    );
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    assert!(text.contains(&format!("filename=\"{ATTACHMENT}\"")), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
 async fn a_451_is_transient_and_a_550_permanent() {
-    let path = attachment();
-    let m = message(&path);
+    let dir = attachment();
+    let m = message(ATTACHMENT);
     let (port, _) = server(response::INTERNAL_ERROR);
-    let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
-    assert!(err.is_transient(), "{err}");
+    let err = mailer(port, &dir).send(&m).await.unwrap_err();
+    assert!(matches!(err, MailError::Transient(_)), "{err}");
     let (port, _) = server(response::NO_MAILBOX);
-    let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
-    assert!(!err.is_transient(), "{err}");
+    let err = mailer(port, &dir).send(&m).await.unwrap_err();
+    assert!(matches!(err, MailError::Permanent(_)), "{err}");
     // Nobody listening: a connection failure is transient.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
-    assert!(err.is_transient(), "{err}");
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    let err = mailer(port, &dir).send(&m).await.unwrap_err();
+    assert!(matches!(err, MailError::Transient(_)), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -299,10 +303,11 @@ async fn hostile_names_file_names_and_item_numbers_change_no_recipient_header_or
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("F-9.pdf\r\nBcc: evil@attacker.example\r\n\r\n<script>x.pdf");
     std::fs::write(&path, b"%PDF-1.4").unwrap();
-    m.attachments = vec![path.display().to_string()];
+    let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+    m.attachments = vec![name];
 
     let (port, inbox) = server(response::OK);
-    SmtpMailer::localhost(port, from()).send(&m).await.unwrap();
+    mailer(port, &dir).send(&m).await.unwrap();
     let got = inbox.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let mut rcpt = got[0].to.clone();
@@ -459,9 +464,9 @@ async fn aiosmtpd_parses_well_formed_mime_with_every_header_and_part() {
         .unwrap();
     assert_eq!(ready.trim(), "ready");
 
-    let path = attachment();
-    let m = message(&path);
-    SmtpMailer::localhost(port, from()).send(&m).await.unwrap();
+    let files = attachment();
+    let m = message(ATTACHMENT);
+    mailer(port, &files).send(&m).await.unwrap();
     drop(server.stdin.take()); // aiosmtpd stops once its input closes
     server.wait().unwrap();
 
@@ -486,7 +491,7 @@ async fn aiosmtpd_parses_well_formed_mime_with_every_header_and_part() {
         m.subject.as_str(),
         "decoded back to the rendered subject"
     );
-    assert_eq!(h["Message-ID"], "<overdue_F-1001_1@dunning.local>");
+    assert_eq!(h["Message-ID"], MESSAGE_ID);
     assert!(h.get("Bcc").is_none(), "bcc stays out of the headers");
     let parts = got["parts"].as_array().unwrap();
     // Text travels in SMTP's canonical form, lines ending in CRLF.
@@ -503,12 +508,9 @@ async fn aiosmtpd_parses_well_formed_mime_with_every_header_and_part() {
         m.html.as_deref().unwrap().trim_end()
     );
     let file = parts.iter().find(|p| !p["filename"].is_null()).unwrap();
-    assert_eq!(
-        file["filename"],
-        path.file_name().unwrap().to_string_lossy().as_ref()
-    );
+    assert_eq!(file["filename"], ATTACHMENT);
     assert_eq!(file["bytes"], b"%PDF-1.4 factura de prueba".len());
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    let _ = std::fs::remove_dir_all(files);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -517,17 +519,19 @@ async fn aiosmtpd_parses_well_formed_mime_with_every_header_and_part() {
 /// names the URL.
 #[tokio::test]
 async fn smtp_urls_choose_plain_starttls_or_tls() {
-    let path = attachment();
-    let m = message(&path);
+    let dir = attachment();
+    let m = message(ATTACHMENT);
     let (port, inbox) = server(response::OK);
     SmtpMailer::from_url(&format!("smtp://127.0.0.1:{port}"), from())
         .unwrap()
+        .with_attachment_dir(&dir)
         .send(&m)
         .await
         .unwrap();
     assert_eq!(inbox.lock().unwrap().len(), 1);
     let err = SmtpMailer::from_url(&format!("smtp://127.0.0.1:{port}?tls=required"), from())
         .unwrap()
+        .with_attachment_dir(&dir)
         .send(&m)
         .await
         .unwrap_err();
@@ -535,5 +539,316 @@ async fn smtp_urls_choose_plain_starttls_or_tls() {
     assert!(SmtpMailer::from_url("smtps://mail.example:465", from()).is_ok());
     let bad = SmtpMailer::from_url("ftp://mail.example", from()).err().unwrap();
     assert!(bad.contains("\"ftp://mail.example\""), "{bad}");
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Where a [`scripted`] server stops behaving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// None: a well-behaved server.
+    Never,
+    /// Drops the connection after its greeting.
+    DropAfterGreeting,
+    /// Drops it when `MAIL FROM` comes.
+    DropOnMail,
+    /// Drops it when `RCPT TO` comes.
+    DropOnRcpt,
+    /// Drops it when `DATA` comes, before its `354`.
+    DropOnData,
+    /// Never answers `RCPT TO`.
+    StallOnRcpt,
+    /// Takes the whole message, final dot included, and drops the connection before
+    /// answering: the message may well be delivered.
+    DropAfterDot,
+    /// Takes the whole message and never answers.
+    StallAfterDot,
+}
+
+/// A scripted SMTP server on a free loopback port, answering as a real one until `fault`.
+/// Counts the messages whose final dot it received (handed over, so possibly delivered).
+fn scripted(fault: Fault) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handed_over = Arc::new(AtomicUsize::new(0));
+    let count = handed_over.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let count = count.clone();
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut out = stream.try_clone()?;
+                let mut input = BufReader::new(stream);
+                // Reads until the client goes away: a stalled server keeps the connection.
+                let stall = |input: &mut BufReader<_>| {
+                    let mut rest = Vec::new();
+                    let _ = std::io::Read::read_to_end(input, &mut rest);
+                };
+                out.write_all(b"220 scripted ESMTP\r\n")?;
+                if fault == Fault::DropAfterGreeting {
+                    return Ok(());
+                }
+                let mut line = String::new();
+                let mut in_data = false;
+                loop {
+                    line.clear();
+                    if input.read_line(&mut line)? == 0 {
+                        return Ok(());
+                    }
+                    if in_data {
+                        if line == ".\r\n" {
+                            in_data = false;
+                            count.fetch_add(1, Ordering::SeqCst);
+                            match fault {
+                                Fault::DropAfterDot => return Ok(()),
+                                Fault::StallAfterDot => {
+                                    stall(&mut input);
+                                    return Ok(());
+                                }
+                                _ => out.write_all(b"250 queued\r\n")?,
+                            }
+                        }
+                        continue;
+                    }
+                    let command = line.to_ascii_uppercase();
+                    if command.starts_with("EHLO") || command.starts_with("HELO") {
+                        out.write_all(b"250-scripted\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")?;
+                    } else if (command.starts_with("MAIL") && fault == Fault::DropOnMail)
+                        || (command.starts_with("RCPT") && fault == Fault::DropOnRcpt)
+                    {
+                        return Ok(());
+                    } else if command.starts_with("RCPT") && fault == Fault::StallOnRcpt {
+                        stall(&mut input);
+                        return Ok(());
+                    } else if command.starts_with("DATA") {
+                        if fault == Fault::DropOnData {
+                            return Ok(());
+                        }
+                        in_data = true;
+                        out.write_all(b"354 go ahead\r\n")?;
+                    } else if command.starts_with("QUIT") {
+                        out.write_all(b"221 bye\r\n")?;
+                        return Ok(());
+                    } else {
+                        out.write_all(b"250 ok\r\n")?;
+                    }
+                }
+            });
+        }
+    });
+    (port, handed_over)
+}
+
+/// A message without attachments (the scripted servers need nothing more).
+fn plain_message(key: &str) -> Message {
+    serde_json::from_value(serde_json::json!({
+        "key": key,
+        "to": [{"name": "Ana", "email": "ana@acme.example"}],
+        "subject": format!("about {key}"),
+        "text": format!("body of {key}"),
+        "locale": "es",
+    }))
+    .unwrap()
+}
+
+/// The review's probe: a server that takes the whole message and drops the connection
+/// before answering may have delivered it. The mailer says the outcome is unknown, so the
+/// dispatcher (at-most-once, its default) records it as such and never sends it again; it
+/// said `Transient("response error: incomplete response")`, and the next tick sent the
+/// message a second time.
+#[tokio::test]
+async fn a_drop_after_the_message_was_handed_over_is_ambiguous_and_never_sent_twice() {
+    let (port, handed_over) = scripted(Fault::DropAfterDot);
+    let err = SmtpMailer::localhost(port, from())
+        .send(&plain_message("overdue/F-1/1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MailError::Ambiguous(_)), "{err:?}");
+
+    let (port, handed_over_by_ticks) = scripted(Fault::DropAfterDot);
+    let policy = Policy::new(tz("America/Santiago")).with_rule(rule("overdue", Anchor::Due, 0));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 2),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let store = Arc::new(MemoryStore::new(vec![client("acme", "America/Santiago")], items));
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        Arc::new(SmtpMailer::localhost(port, from())),
+        &policy,
+    )
+    .unwrap();
+    let report = dispatcher.tick(utc(2026, 4, 1, 13, 0)).await.unwrap();
+    assert_eq!(report.unknown().count(), 1, "{report:?}");
+    // Past any backoff: nothing goes again.
+    for hour in [14, 18, 22] {
+        let report = dispatcher.tick(utc(2026, 4, 1, hour, 0)).await.unwrap();
+        assert_eq!(report.sent().count() + report.retried().count(), 0, "{report:?}");
+    }
+    assert!(matches!(
+        store.delivery(&"overdue/F-1/1".into()).await.unwrap(),
+        Some(Delivery::Unknown { .. })
+    ));
+    use std::sync::atomic::Ordering::SeqCst;
+    assert_eq!(handed_over.load(SeqCst), 1);
+    assert_eq!(
+        handed_over_by_ticks.load(SeqCst),
+        1,
+        "the message went more than once"
+    );
+}
+
+/// No answer after the final dot, within the mailer's timeout: ambiguous too (it waited
+/// forever, lettre's tokio transport having no read timeout, until the dispatcher's timeout).
+#[tokio::test]
+async fn no_answer_after_the_message_was_handed_over_is_ambiguous() {
+    let (port, handed_over) = scripted(Fault::StallAfterDot);
+    let mailer = SmtpMailer::localhost(port, from()).with_timeout(std::time::Duration::from_millis(300));
+    let sent = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        mailer.send(&plain_message("overdue/F-1/1")),
+    )
+    .await
+    .expect("the mailer gives up within its timeout");
+    let err = sent.unwrap_err();
+    assert!(matches!(err, MailError::Ambiguous(_)), "{err:?}");
+    assert_eq!(handed_over.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// What certainly fails before any byte of the message reaches the server stays transient
+/// (retried): a refused connection, a connection dropped after the greeting or at `MAIL
+/// FROM`, `RCPT TO` or `DATA`, a server that does not answer `RCPT TO`.
+#[tokio::test]
+async fn failures_before_the_message_is_handed_over_stay_transient() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = SmtpMailer::localhost(port, from())
+        .send(&plain_message("overdue/F-1/1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MailError::Transient(_)), "refused: {err:?}");
+    for fault in [
+        Fault::DropAfterGreeting,
+        Fault::DropOnMail,
+        Fault::DropOnRcpt,
+        Fault::DropOnData,
+        Fault::StallOnRcpt,
+    ] {
+        let (port, handed_over) = scripted(fault);
+        let mailer = SmtpMailer::localhost(port, from()).with_timeout(std::time::Duration::from_millis(300));
+        let err = mailer.send(&plain_message("overdue/F-1/1")).await.unwrap_err();
+        assert!(matches!(err, MailError::Transient(_)), "{fault:?}: {err:?}");
+        assert_eq!(handed_over.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+    // The script without a fault: the message goes.
+    let (port, handed_over) = scripted(Fault::Never);
+    SmtpMailer::localhost(port, from())
+        .send(&plain_message("overdue/F-1/1"))
+        .await
+        .unwrap();
+    assert_eq!(handed_over.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// By default the mailer reads no attachment: an item whose attachment is `/etc/passwd`
+/// mailed that file to the client.
+#[tokio::test]
+async fn without_an_attachment_folder_no_file_is_read_or_sent() {
+    let (port, inbox) = server(response::OK);
+    let mut m = plain_message("overdue/F-1/1");
+    m.attachments = vec!["/etc/passwd".into()];
+    let err = SmtpMailer::localhost(port, from())
+        .send(&m)
+        .await
+        .expect_err("/etc/passwd was attached");
+    assert!(
+        matches!(&err, MailError::Permanent(e) if e.contains("\"/etc/passwd\"")),
+        "{err:?}"
+    );
+    m.attachments = vec![ATTACHMENT.into()];
+    let err = SmtpMailer::localhost(port, from()).send(&m).await.unwrap_err();
+    assert!(
+        matches!(&err, MailError::Permanent(e) if e.contains("F-1001.pdf")),
+        "{err:?}"
+    );
+    assert!(inbox.lock().unwrap().is_empty(), "nothing was sent");
+}
+
+/// Attachments are read only from under the attachment folder: an absolute path, a `..`
+/// component, a symbolic link that leads out (to a file or a folder), a folder are refused
+/// with a permanent error naming the reference, and nothing is sent; files in subfolders
+/// and links that stay inside are attached.
+#[tokio::test]
+async fn attachments_are_read_only_from_under_the_attachment_folder() {
+    let root = attachment();
+    let dir = root.join("facturas");
+    std::fs::create_dir_all(dir.join("2026")).unwrap();
+    std::fs::write(dir.join("2026/F-2.pdf"), b"%PDF-1.4 F-2").unwrap();
+    std::fs::write(root.join("x"), b"outside").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("passwd.pdf")).unwrap();
+    std::os::unix::fs::symlink("/etc", dir.join("etc")).unwrap();
+    std::os::unix::fs::symlink("../x", dir.join("up.pdf")).unwrap();
+    std::os::unix::fs::symlink("2026/F-2.pdf", dir.join("inside.pdf")).unwrap();
+    let (port, inbox) = server(response::OK);
+    let mailer = mailer(port, &dir);
+    for reference in [
+        "/etc/passwd",
+        "../x",
+        "2026/../../x",
+        "passwd.pdf",
+        "etc/passwd",
+        "up.pdf",
+        "2026",
+        "",
+        "missing.pdf",
+    ] {
+        let mut m = plain_message("overdue/F-1/1");
+        m.attachments = vec![reference.into()];
+        let err = mailer
+            .send(&m)
+            .await
+            .expect_err(&format!("{reference:?} was attached"));
+        assert!(
+            matches!(&err, MailError::Permanent(e) if e.contains(&format!("attachment {reference:?}"))),
+            "{reference:?}: {err:?}"
+        );
+    }
+    assert!(inbox.lock().unwrap().is_empty(), "nothing was sent");
+
+    let mut m = plain_message("overdue/F-1/1");
+    m.attachments = vec!["2026/F-2.pdf".into(), "./inside.pdf".into()];
+    mailer.send(&m).await.unwrap();
+    let got = inbox.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let text = String::from_utf8_lossy(&got[0].data);
+    assert!(text.contains("filename=\"F-2.pdf\""), "{text}");
+    assert!(text.contains("filename=\"inside.pdf\""), "{text}");
+    assert!(!text.contains("root:"), "{text}");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+/// The Message-ID's domain is the sender's: the message's own, else the mailer's.
+#[tokio::test]
+async fn the_message_id_names_the_senders_domain() {
+    let (port, inbox) = server(response::OK);
+    let mut m = plain_message("overdue/F.1/1");
+    let receipt = SmtpMailer::localhost(port, from()).send(&m).await.unwrap();
+    assert_eq!(receipt.message_id, "<dunning.overdue/F%2E1/1@andinos.example>");
+    m.from = Some(Mailbox {
+        name: None,
+        email: "billing@Otra.Example".into(),
+    });
+    let receipt = SmtpMailer::localhost(port, from()).send(&m).await.unwrap();
+    assert_eq!(receipt.message_id, "<dunning.overdue/F%2E1/1@otra.example>");
+    let got = inbox.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&got[1].data);
+    assert!(
+        text.contains("Message-ID: <dunning.overdue/F%2E1/1@otra.example>"),
+        "{text}"
+    );
 }
