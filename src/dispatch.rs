@@ -182,13 +182,47 @@ pub enum SendOutcome {
     },
 }
 
-crate::names::kinds!(SendOutcome {
+crate::names::kinds!(SendOutcome =>
+    /// The kind of a [`SendOutcome`], without its data: the `outcome` field of a send's log line, and a metric label.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{SendOutcome, SendOutcomeKind};
+    /// assert_eq!(SendOutcome::Sent { message_id: "<1@x>".into() }.kind(), SendOutcomeKind::Sent);
+    /// assert_eq!("sent".parse::<SendOutcomeKind>().unwrap(), SendOutcomeKind::Sent);
+    /// assert_eq!(SendOutcomeKind::Sent.to_string(), "sent");
+    /// assert!("no_such_kind".parse::<SendOutcomeKind>().is_err());
+    /// ```
+    SendOutcomeKind, "send outcome" {
     Sent => "sent",
     Skipped => "skipped",
     Retrying => "retrying",
     Failed => "failed",
     Unknown => "unknown",
 });
+
+impl SendOutcome {
+    /// The error of a failed, retried or unknown send (what `Display`, which writes the
+    /// outcome's kind, leaves out).
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::SendOutcome;
+    /// let o = SendOutcome::Failed { error: "550 no such mailbox".into() };
+    /// assert_eq!(o.to_string(), "failed");
+    /// assert_eq!(o.error(), Some("550 no such mailbox"));
+    /// assert_eq!(SendOutcome::Sent { message_id: "<1@x>".into() }.error(), None);
+    /// ```
+    #[must_use]
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            SendOutcome::Retrying { error, .. }
+            | SendOutcome::Failed { error }
+            | SendOutcome::Unknown { error } => Some(error),
+            SendOutcome::Sent { .. } | SendOutcome::Skipped { .. } => None,
+        }
+    }
+}
 
 /// One due event a tick dealt with: what it was, and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,7 +253,8 @@ pub struct SendReport {
 /// # async fn demo(dispatcher: &dunning::Dispatcher) -> Result<(), dunning::DispatchError> {
 /// let report = dispatcher.tick_now().await?;
 /// for s in report.failed() {
-///     eprintln!("{} to {} failed: {}", s.key, s.client, s.outcome);
+///     // The outcome prints its kind (`failed`); the error says why.
+///     eprintln!("{} to {} {}: {}", s.key, s.client, s.outcome, s.outcome.error().unwrap_or(""));
 /// }
 /// println!("{} sent of {} due", report.sent().count(), report.due);
 /// # Ok(()) }
@@ -812,11 +847,11 @@ impl Dispatcher {
         );
         let d = self.deliver(event, now, origin).instrument(span.clone()).await?;
         span.record("attempt", d.attempt);
-        span.record("outcome", d.outcome.kind());
+        span.record("outcome", d.outcome.kind().as_str());
         span.record("duration_ms", d.duration_ms);
         match &d.outcome {
             SendOutcome::Failed { error } | SendOutcome::Unknown { error } => {
-                tracing::warn!(target: "dunning::dispatch", parent: &span, key = %event.key, outcome = d.outcome.kind(), error = %error, "not delivered");
+                tracing::warn!(target: "dunning::dispatch", parent: &span, key = %event.key, outcome = d.outcome.kind().as_str(), error = %error, "not delivered");
             }
             SendOutcome::Retrying { error, .. } => {
                 tracing::info!(target: "dunning::dispatch", parent: &span, key = %event.key, error = %error, "will retry");
@@ -1372,7 +1407,18 @@ impl Dispatcher {
     }
 }
 
-crate::names::kinds!(Skip {
+crate::names::kinds!(Skip =>
+    /// The kind of a [`Skip`], without its data: a metric label, or a filter on a tick's report.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{Skip, SkipKind};
+    /// assert_eq!(Skip::Claimed.kind(), SkipKind::Claimed);
+    /// assert_eq!("claimed".parse::<SkipKind>().unwrap(), SkipKind::Claimed);
+    /// assert_eq!(SkipKind::Claimed.to_string(), "claimed");
+    /// assert!("no_such_kind".parse::<SkipKind>().is_err());
+    /// ```
+    SkipKind, "skip" {
     AlreadySent => "already_sent",
     Claimed => "claimed",
     RetryLater => "retry_later",
@@ -1382,7 +1428,18 @@ crate::names::kinds!(Skip {
     NoLongerDue => "no_longer_due",
 });
 
-crate::names::kinds!(Guarantee {
+crate::names::kinds!(Guarantee =>
+    /// The kind of a [`Guarantee`], without its data: a label for a dispatcher's delivery guarantee.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{Guarantee, GuaranteeKind};
+    /// assert_eq!(Guarantee::AtMostOnce.kind(), GuaranteeKind::AtMostOnce);
+    /// assert_eq!("at_most_once".parse::<GuaranteeKind>().unwrap(), GuaranteeKind::AtMostOnce);
+    /// assert_eq!(GuaranteeKind::AtMostOnce.to_string(), "at_most_once");
+    /// assert!("no_such_kind".parse::<GuaranteeKind>().is_err());
+    /// ```
+    GuaranteeKind, "guarantee" {
     AtMostOnce => "at_most_once",
     AtLeastOnce => "at_least_once",
 });

@@ -116,8 +116,8 @@ mod time;
 
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use dispatch::{
-    DispatchError, DispatchOptions, Dispatcher, Guarantee, RunSummary, SendOutcome, SendReport, Skip,
-    TickReport,
+    DispatchError, DispatchOptions, Dispatcher, Guarantee, GuaranteeKind, RunSummary, SendOutcome,
+    SendOutcomeKind, SendReport, Skip, SkipKind, TickReport,
 };
 pub use error::{Result, ValidationError};
 pub use load::LoadError;
@@ -130,9 +130,9 @@ pub use model::id::{ClientId, EventKey, ItemId, RuleId};
 pub use model::item::{Applied, AppliedKind, Item, ItemKind, ItemStatus};
 pub use money::{Currency, Money};
 pub use plan::{
-    Adjustment, Change, Event, EventItem, EventRef, Events, Horizon, Listing, ListingIter, Plan, PlanDiff,
-    Planner, Portfolio, Recipient, Schedule, SmallList, Stage, StandingInfo, StatementInfo, SuppressReason,
-    Suppressed, SuppressedRef, Suppressions, Why,
+    Adjustment, AdjustmentKind, Change, Event, EventItem, EventRef, Events, Horizon, Listing, ListingIter,
+    Plan, PlanDiff, Planner, Portfolio, Recipient, Schedule, SmallList, Stage, StandingInfo, StatementInfo,
+    SuppressReason, SuppressReasonKind, Suppressed, SuppressedRef, Suppressions, Why,
 };
 pub use policy::{
     Alignment, Anchor, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveRule,
@@ -143,7 +143,8 @@ pub use reminders::{NewReminder, ReminderEdit, ReminderFilter};
 pub use standing::{ClientStanding, StandingRule, StandingState};
 pub use statement::StatementRule;
 pub use store::{
-    Action, Claim, Delivery, LogEntry, LogFilter, Reminder, ReminderStatus, Snapshot, Store, StoreError,
+    Action, ActionKind, Claim, Delivery, DeliveryKind, LogEntry, LogFilter, Reminder, ReminderStatus,
+    Snapshot, Store, StoreError,
 };
 pub use time::{BusinessCalendar, Shift, TimeZone, local_instant};
 

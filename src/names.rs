@@ -6,6 +6,10 @@
 macro_rules! names {
     ($ty:ident, $what:literal { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
+            /// Every value, in declaration order: for a command line's help, or a metric's
+            /// labels set up front.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
             /// Its name, as serialized (`snake_case`).
             #[must_use]
             pub fn as_str(&self) -> &'static str {
@@ -38,22 +42,43 @@ macro_rules! names {
     };
 }
 
-/// `kind` and `Display` (the kind's name) for an enum with data.
+/// For an enum with data, its kind: an enum of the same variants without their data (with
+/// `as_str`, `Display`, `FromStr` and serde, like every enum of [`names!`]), `kind()`, and
+/// `Display` writing the kind's name. The attributes before the kind's name are its docs.
 macro_rules! kinds {
-    ($ty:ident { $($variant:ident $({ $($field:tt)* })? $(( $($tuple:tt)* ))? => $name:literal),+ $(,)? }) => {
+    (
+        $ty:ident => $(#[$meta:meta])* $kind:ident, $what:literal
+        { $($variant:ident => $name:literal),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[non_exhaustive]
+        pub enum $kind {
+            $(
+                #[doc = concat!("`", $name, "`: a [`", stringify!($ty), "::", stringify!($variant), "`].")]
+                #[serde(rename = $name)]
+                $variant,
+            )+
+        }
+
+        crate::names::names!($kind, $what { $($variant => $name),+ });
+
         impl $ty {
-            /// The name of its kind, as serialized (`snake_case`): for logs and metric labels.
+            /// Its kind, without its data: for logs, metric labels and filters.
             #[must_use]
-            pub fn kind(&self) -> &'static str {
+            pub fn kind(&self) -> $kind {
                 match self {
-                    $($ty::$variant { .. } => $name,)+
+                    $($ty::$variant { .. } => $kind::$variant,)+
                 }
             }
         }
 
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.kind())
+                f.write_str(self.kind().as_str())
             }
         }
     };
@@ -141,6 +166,16 @@ mod tests {
         round_trip(&[Anchor::Issued, Anchor::Due, Anchor::Sent, Anchor::Paid]);
         round_trip(&[Alignment::Left, Alignment::Center, Alignment::Right]);
         round_trip(&[Origin::Policy, Origin::Client]);
+        // The lists above are written out, so that a name left out of the macro shows; the
+        // kinds are checked through ALL, which the same macro writes.
+        assert_eq!(Stage::ALL.len(), 10);
+        round_trip(SuppressReasonKind::ALL);
+        round_trip(AdjustmentKind::ALL);
+        round_trip(SendOutcomeKind::ALL);
+        round_trip(SkipKind::ALL);
+        round_trip(GuaranteeKind::ALL);
+        round_trip(DeliveryKind::ALL);
+        round_trip(ActionKind::ALL);
     }
 
     #[test]
@@ -157,7 +192,12 @@ mod tests {
         };
         assert_eq!(reason.to_string(), "paused_until");
         assert_eq!(serde_json::to_value(&reason).unwrap()["kind"], "paused_until");
-        assert_eq!(SuppressReason::Paid.kind(), "paid");
+        assert_eq!(SuppressReason::Paid.kind(), SuppressReasonKind::Paid);
+        assert_eq!(
+            "paused_until".parse::<SuppressReasonKind>().unwrap(),
+            reason.kind()
+        );
+        assert_eq!("retry_later".parse::<SkipKind>().unwrap(), skip.kind());
         assert_eq!(
             Guarantee::AtLeastOnce { lease_secs: 1 }.to_string(),
             "at_least_once"

@@ -361,7 +361,18 @@ crate::names::names!(ReminderStatus, "reminder status" {
     Cancelled => "cancelled",
 });
 
-crate::names::kinds!(Delivery {
+crate::names::kinds!(Delivery =>
+    /// The kind of a [`Delivery`], without its data: to count keys by state, or to filter them.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{Delivery, DeliveryKind};
+    /// assert_eq!(Delivery::Sent { at: chrono::DateTime::UNIX_EPOCH, message_id: "<1@x>".into() }.kind(), DeliveryKind::Sent);
+    /// assert_eq!("sent".parse::<DeliveryKind>().unwrap(), DeliveryKind::Sent);
+    /// assert_eq!(DeliveryKind::Sent.to_string(), "sent");
+    /// assert!("no_such_kind".parse::<DeliveryKind>().is_err());
+    /// ```
+    DeliveryKind, "delivery state" {
     Claimed => "claimed",
     Retrying => "retrying",
     Sent => "sent",
@@ -370,7 +381,18 @@ crate::names::kinds!(Delivery {
     Skipped => "skipped",
 });
 
-crate::names::kinds!(Action {
+crate::names::kinds!(Action =>
+    /// The kind of an [`Action`], without its data: to filter the action log by kind.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{Action, ActionKind};
+    /// assert_eq!(Action::Created.kind(), ActionKind::Created);
+    /// assert_eq!("sent".parse::<ActionKind>().unwrap(), ActionKind::Sent);
+    /// assert_eq!(ActionKind::Sent.to_string(), "sent");
+    /// assert!("no_such_kind".parse::<ActionKind>().is_err());
+    /// ```
+    ActionKind, "action" {
     Created => "created",
     Edited => "edited",
     StatusChanged => "status_changed",

@@ -308,7 +308,7 @@ fn a_failed_delivery_is_explained_as_of_now_while_its_item_is_open() {
         let got: Vec<(NaiveDate, String)> = plan
             .suppressed()
             .iter()
-            .map(|s| (s.on, s.reason.kind().to_owned()))
+            .map(|s| (s.on, s.reason.kind().as_str().to_owned()))
             .collect();
         let expected_on = if day == 3 { d(2026, 4, 1) } else { on };
         assert_eq!(

@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn names_are_the_serialized_ones() {
-        for kind in ItemKind::ALL {
+        for &kind in ItemKind::ALL {
             assert_eq!(json!(kind), json!(kind_name(kind)));
         }
         for state in [

@@ -33,16 +33,6 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [ItemKind; 6] = [
-        ItemKind::Invoice,
-        ItemKind::Proposal,
-        ItemKind::Signature,
-        ItemKind::Approval,
-        ItemKind::Form,
-        ItemKind::Message,
-    ];
-
     /// A lowercase word for sentences.
     #[must_use]
     pub fn describe(self) -> &'static str {

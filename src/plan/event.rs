@@ -623,7 +623,18 @@ crate::names::names!(Stage, "stage" {
     Closed => "closed",
 });
 
-crate::names::kinds!(SuppressReason {
+crate::names::kinds!(SuppressReason =>
+    /// The kind of a [`SuppressReason`], without its data: to count suppressions by reason in metrics, or to pick them out from a command line.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{SuppressReason, SuppressReasonKind};
+    /// assert_eq!(SuppressReason::Paid.kind(), SuppressReasonKind::Paid);
+    /// assert_eq!("paid".parse::<SuppressReasonKind>().unwrap(), SuppressReasonKind::Paid);
+    /// assert_eq!(SuppressReasonKind::Paid.to_string(), "paid");
+    /// assert!("no_such_kind".parse::<SuppressReasonKind>().is_err());
+    /// ```
+    SuppressReasonKind, "suppress reason" {
     Paid => "paid",
     Cancelled => "cancelled",
     Void => "void",
@@ -651,7 +662,18 @@ crate::names::kinds!(SuppressReason {
     NoDayToSend => "no_day_to_send",
 });
 
-crate::names::kinds!(Adjustment {
+crate::names::kinds!(Adjustment =>
+    /// The kind of an [`Adjustment`], without its data: to count the ways reminders were moved.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{Adjustment, AdjustmentKind};
+    /// assert_eq!(Adjustment::CatchUp { scheduled_on: chrono::NaiveDate::MIN }.kind(), AdjustmentKind::CatchUp);
+    /// assert_eq!("catch_up".parse::<AdjustmentKind>().unwrap(), AdjustmentKind::CatchUp);
+    /// assert_eq!(AdjustmentKind::CatchUp.to_string(), "catch_up");
+    /// assert!("no_such_kind".parse::<AdjustmentKind>().is_err());
+    /// ```
+    AdjustmentKind, "adjustment" {
     MovedOffNonWorkingDay => "moved_off_non_working_day",
     Paused => "paused",
     Deferred => "deferred",

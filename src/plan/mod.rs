@@ -19,8 +19,8 @@ use crate::model::id::{ClientId, ItemId};
 pub use diff::{Change, PlanDiff};
 pub use engine::{Planner, Portfolio};
 pub use event::{
-    Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
-    Why,
+    Adjustment, AdjustmentKind, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo,
+    SuppressReason, SuppressReasonKind, Suppressed, Why,
 };
 pub use records::{Listing, ListingIter};
 pub use schedule::{EventRef, Events, Schedule, SuppressedRef, Suppressions};
