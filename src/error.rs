@@ -167,10 +167,10 @@ pub enum ValidationError {
         /// The client id it names.
         client: String,
     },
-    /// A payment term outside 1 to 30 days (seed 004).
+    /// A payment term outside 1 to 30 days.
     #[error("{field}: payment term of {value} days is out of range (1 to 30)")]
     PaymentTermOutOfRange {
-        /// Where: `policy.payment_term_days` or `client C.overrides.payment_term_days`.
+        /// Where: `policy.payment_term_days` or `client C: overrides.payment_term_days`.
         field: String,
         /// The term.
         value: u32,
@@ -331,6 +331,37 @@ pub enum ValidationError {
         value: String,
         /// The limit.
         max: String,
+    },
+    /// A rule, statement or standing notice named like the keys of previews (`preview/...`)
+    /// and manual sends (`manual/...`): its events' keys could be theirs.
+    #[error("rule id {id:?} is reserved: the keys of previews and manual sends start with it")]
+    ReservedId {
+        /// The id.
+        id: String,
+    },
+    /// A client's override of a rule sets what that kind of rule does not have (a count on a
+    /// statement, a recurrence on an item rule): refused rather than ignored.
+    #[error("client {client}: overrides.rules.{rule}.{field} does not apply to {kind} (it takes {takes})")]
+    InapplicableOverride {
+        /// The client.
+        client: String,
+        /// The rule overridden.
+        rule: String,
+        /// The field set.
+        field: &'static str,
+        /// What the rule is (`a statement rule`).
+        kind: &'static str,
+        /// The fields it takes.
+        takes: &'static str,
+    },
+    /// A setting that must be zero or more is negative (a rule's minimum balance, a late
+    /// fee's fixed part or cap).
+    #[error("{field}: {value} is negative; it must be zero or more")]
+    NegativeSetting {
+        /// Whose field (`rule overdue: late_fee.fixed[0]`).
+        field: String,
+        /// The value.
+        value: String,
     },
     /// A time value that cannot be used (a horizon out of range, a date past the calendar).
     #[error("{field}: value {value} is out of range")]

@@ -14,7 +14,7 @@
 //! use chrono::{NaiveDate, TimeZone as _, Utc};
 //! use dunning::*;
 //!
-//! // The seed 001 example: five days before the due date, then on the due date and weekly.
+//! // Five days before the due date, then on the due date and weekly.
 //! let policy: Policy = toml::from_str(r#"
 //!     time_zone = "America/Santiago"
 //!     [[rules]]

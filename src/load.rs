@@ -654,13 +654,23 @@ fn item_field(err: &ValidationError) -> Option<String> {
 
 /// The field of `client` that `err` names, relative to the client.
 fn client_field(client: &Client, err: &ValidationError) -> Option<String> {
+    use ValidationError as E;
+    // Fields named `client ID: FIELD`, FIELD as written in the document.
+    let named = |field: &str| {
+        let (owner, field) = field.split_once(": ")?;
+        (owner.strip_prefix("client ")? == client.id.as_str()).then(|| field.to_owned())
+    };
     match err {
-        ValidationError::InvalidEmail { contact, value, .. } => client
+        E::InvalidEmail { contact, value, .. } => client
             .contacts
             .iter()
             .position(|c| &c.name == contact && &c.email == value)
             .map(|k| format!("contacts[{k}].email")),
-        ValidationError::PauseEndsBeforeStart { field, .. } => Some(field.clone()),
+        E::PauseEndsBeforeStart { field, .. } => Some(field.clone()),
+        E::OverLimit { field, .. }
+        | E::InvalidAddress { field, .. }
+        | E::LineBreak { field, .. }
+        | E::PaymentTermOutOfRange { field, .. } => named(field),
         _ => None,
     }
 }
@@ -930,7 +940,10 @@ fn policy_field(policy: &Policy, err: &ValidationError) -> Option<String> {
         E::RepeatWithoutSpacing { rule: id, .. } => format!("{}.count", rule(id)?),
         E::InvalidRecurrence { rule: id, .. } => format!("{}.rrule", statement(id)?),
         E::StandingThresholds { .. } => "standing".to_owned(),
-        E::OverLimit { field, .. } => {
+        E::OverLimit { field, .. }
+        | E::NegativeSetting { field, .. }
+        | E::InvalidAddress { field, .. }
+        | E::LineBreak { field, .. } => {
             let (owner, field) = field.split_once(": ")?;
             match owner {
                 "policy" => field.to_owned(),
@@ -958,6 +971,22 @@ fn policy_field(policy: &Policy, err: &ValidationError) -> Option<String> {
                 .chain(rules)
                 .filter(|(_, rid)| rid.as_str() == id)
                 .nth(1)?
+                .0
+        }
+        E::ReservedId { id } => {
+            let standing = policy.standing.iter().flat_map(|s| {
+                [
+                    ("standing.closing_soon_id".to_owned(), &s.closing_soon_id),
+                    ("standing.closed_id".to_owned(), &s.closed_id),
+                ]
+            });
+            let statements =
+                (policy.statements.iter().enumerate()).map(|(i, s)| (format!("statements[{i}].id"), &s.id));
+            let rules = (policy.rules.iter().enumerate()).map(|(i, r)| (format!("rules[{i}].id"), &r.id));
+            statements
+                .chain(standing)
+                .chain(rules)
+                .find(|(_, rid)| rid.as_str() == id)?
                 .0
         }
         _ => return None,

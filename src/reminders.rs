@@ -1,4 +1,4 @@
-//! Manual reminders (seed 000): records with a lifecycle, sent by email on demand, every
+//! Manual reminders: records with a lifecycle, sent by email on demand, every
 //! change and send in the log.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,17 +12,17 @@ use crate::model::id::{ClientId, ItemId};
 use crate::money::Money;
 use crate::store::{Action, LogEntry, Reminder, ReminderStatus, StoreError};
 
-/// Which manual reminders to list (seed 000's tabs).
+/// Which manual reminders to list, by where they are in their lifecycle.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ReminderFilter {
-    /// "Todos": active and finished, not archived.
+    /// Active and finished, not archived.
     #[default]
     All,
-    /// "Activos": still to collect.
+    /// Still to collect.
     Active,
-    /// "Inactivos": paid or cancelled, not archived.
+    /// Paid or cancelled, not archived.
     Inactive,
     /// Archived ones.
     Archived,

@@ -92,7 +92,7 @@ pub enum Claim {
     Refused(Delivery),
 }
 
-/// What happened, for the action log (seeds 000 and 003's audit trail).
+/// What happened, for the action log (the audit trail of manual and automatic reminders).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -222,7 +222,7 @@ impl LogFilter {
     }
 }
 
-/// A manual reminder's status (seed 000).
+/// A manual reminder's status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -236,7 +236,7 @@ pub enum ReminderStatus {
     Cancelled,
 }
 
-/// A manual reminder record (seed 000): who owes what for which invoice, and the message.
+/// A manual reminder record: who owes what for which invoice, and the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reminder {
     /// Unique id.

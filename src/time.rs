@@ -293,7 +293,7 @@ pub enum Shift {
 /// Non-working weekdays and holiday dates.
 ///
 /// A reminder that lands on a non-working day moves: reminders before a due date to the
-/// previous working day, others to the next (DESIGN.md behaviour 3).
+/// previous working day, others to the next.
 ///
 /// # Example
 /// ```

@@ -226,7 +226,7 @@ fn counts_spacings_offsets_and_gaps_past_the_limits_are_refused_by_name() {
                 rules,
                 ..ClientOverrides::default()
             }),
-            "client acme, rule overdue: count 4294967295 is over the limit of 10000",
+            "client acme: overrides.rules.overdue.count 4294967295 is over the limit of 10000",
         ),
     ] {
         assert_eq!(planner.check(&[c], &[]).unwrap_err().to_string(), message);
@@ -748,4 +748,92 @@ fn a_day_past_the_end_of_the_calendar_is_explained() {
             .map(Suppressed::explain)
             .collect::<Vec<_>>()
     );
+}
+
+/// A client's override that its rule's kind does not have is refused, naming the field:
+/// a recurrence on a reminder rule, a count or spacing on a statement, anything but on/off
+/// and roles on a standing notice. They were accepted and silently ignored.
+#[test]
+fn overrides_that_cannot_apply_are_refused_not_ignored() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_statement(StatementRule::new(
+            "monthly".parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+            d(2026, 1, 1),
+        ))
+        .with_standing(StandingRule::new(30, 60));
+    let planner = Planner::new(&policy).unwrap();
+    let closing = policy.standing.as_ref().unwrap().closing_soon_id.to_string();
+    let set = |f: fn(&mut RuleOverride)| {
+        let mut ro = RuleOverride::default();
+        f(&mut ro);
+        ro
+    };
+    let cases = [
+        ("overdue", set(|r| r.rrule = Some("FREQ=DAILY".into())), "rrule"),
+        ("monthly", set(|r| r.count = Some(3)), "count"),
+        ("monthly", set(|r| r.every_days = Some(2)), "every_days"),
+        ("monthly", set(|r| r.offset_days = Some(2)), "offset_days"),
+        (
+            closing.as_str(),
+            set(|r| r.rrule = Some("FREQ=DAILY".into())),
+            "rrule",
+        ),
+        (closing.as_str(), set(|r| r.count = Some(2)), "count"),
+    ];
+    for (rule_id, ro, field) in cases {
+        let c =
+            client("c", "UTC").with_overrides(ClientOverrides::default().rule(rule_id.parse().unwrap(), ro));
+        match planner.check(&[c], &[]) {
+            Err(ValidationError::InapplicableOverride { rule, field: f, .. }) => {
+                assert_eq!((rule.as_str(), f), (rule_id, field));
+            }
+            other => panic!("{rule_id}.{field}: {other:?}"),
+        }
+    }
+    // What each kind has is taken.
+    let fine = [
+        (
+            "overdue",
+            set(|r| {
+                r.count = Some(2);
+                r.every_days = Some(7);
+            }),
+        ),
+        (
+            "monthly",
+            set(|r| r.rrule = Some("FREQ=MONTHLY;BYMONTHDAY=15".into())),
+        ),
+        (closing.as_str(), set(|r| r.enabled = Some(false))),
+    ];
+    for (rule_id, ro) in fine {
+        let c =
+            client("c", "UTC").with_overrides(ClientOverrides::default().rule(rule_id.parse().unwrap(), ro));
+        planner.check(&[c], &[]).unwrap();
+    }
+}
+
+/// Rule ids that keys of previews and manual sends start with are refused: a rule named
+/// `preview` gave its first reminder of item `x` the key of rule `x`'s preview of item `1`.
+#[test]
+fn rule_ids_of_preview_and_manual_keys_are_reserved() {
+    for id in ["preview", "manual"] {
+        let as_rule = Policy::new(tz("UTC")).with_rule(rule(id, Anchor::Due, 0));
+        let as_statement = Policy::new(tz("UTC")).with_statement(StatementRule::new(
+            id.parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+            d(2026, 1, 1),
+        ));
+        for policy in [as_rule, as_statement] {
+            assert_eq!(
+                Planner::new(&policy).unwrap_err(),
+                ValidationError::ReservedId { id: id.to_owned() }
+            );
+        }
+    }
+    let err =
+        Policy::from_json(r#"{"rules": [{"id": "a", "anchor": "due"}, {"id": "manual", "anchor": "due"}]}"#)
+            .unwrap_err();
+    assert_eq!(err.path(), "rules[1].id");
 }

@@ -432,3 +432,73 @@ fn what_loads_is_what_serde_reads() {
     assert!(empty.clients.is_empty() && empty.items.is_empty() && empty.history.is_empty());
     assert!(load::clients_from_toml("").unwrap().is_empty());
 }
+
+/// Errors deep in a document name their path, element by element: a currency in the second
+/// payment, a client override's count, min gap and second reply-to, a rule's negative late
+/// fee, the policy's second reply-to. Before, limits in overrides were accepted at load,
+/// and several errors named only the client or the rule.
+#[test]
+fn load_errors_name_the_path_of_nested_bad_values() {
+    let item = |extra: &str| {
+        format!(
+            r#"{{"id": "F-1", "client": "acme", "issued_on": "2026-03-01", "total": {{"amount": "1000", "currency": "CLP"}}{extra}}}"#
+        )
+    };
+    let cases: Vec<(String, &str, &str)> = vec![
+        (format!("[{}, {}]", item(""), item(r#", "applied": [{"kind": "payment", "amount": {"amount": "1", "currency": "CLP"}, "on": "2026-03-02"}, {"kind": "payment", "amount": {"amount": "1", "currency": "XXY"}, "on": "2026-03-02"}]"#).replace("F-1", "F-2")), "items", "items[1].applied[1].amount.currency"),
+        (format!("[{}]", item(r#", "pauses": [{"kind": "promise", "from": "2026-03-10", "until": "2026-03-01"}]"#)), "items", "items[0].pauses[0]"),
+        (format!("[{}]", item(r#", "reminder_count": 10001"#)), "items", "items[0].reminder_count"),
+        (format!("[{}]", item(r#", "due_on": "2026-02-01""#)), "items", "items[0].due_on"),
+        (format!("[{}]", item(r#", "total": {"amount": "9223372036854775808", "currency": "CLP"}"#).replace(r#""total": {"amount": "1000", "currency": "CLP"}, "#, "")), "items", "items[0].total.amount"),
+        (r#"[{"id": "acme", "name": "A", "contacts": [{"name": "a", "email": "a@b.cl"}, {"name": "b", "email": "not-an-email"}]}]"#.into(), "clients", "clients[0].contacts[1].email"),
+        (r#"[{"id": "acme", "name": "A", "overrides": {"rules": {"overdue": {"count": 10001}}}}]"#.into(), "clients", "clients[0].overrides.rules.overdue.count"),
+        (r#"[{"id": "acme", "name": "A", "overrides": {"min_gap_days": 36601}}]"#.into(), "clients", "clients[0].overrides.min_gap_days"),
+        (r#"[{"id": "acme", "name": "A", "overrides": {"send_time": "25:00"}}]"#.into(), "clients", "clients[0].overrides.send_time"),
+        (r#"[{"id": "acme", "name": "A", "overrides": {"reply_to": ["x@y.cl", "bad"]}}]"#.into(), "clients", "clients[0].overrides.reply_to[1]"),
+    ];
+    let mut problems = Vec::new();
+    for (doc, what, path) in &cases {
+        let err = match *what {
+            "items" => load::items_from_json(doc).err(),
+            _ => load::clients_from_json(doc).err(),
+        };
+        match err {
+            None => problems.push(format!("{path}: accepted")),
+            Some(e) if e.path() != *path => problems.push(format!("{path}: path {:?} ({e})", e.path())),
+            Some(_) => {}
+        }
+    }
+    let policies = [
+        (
+            r#"{"rules": [{"id": "a", "anchor": "due"}, {"id": "b", "anchor": "due", "offset_days": -36601}]}"#,
+            "rules[1].offset_days",
+        ),
+        (
+            r#"{"statements": [{"id": "s", "rrule": "FREQ=WEEKLY;BYDAY=1MO", "start": "2026-01-01"}]}"#,
+            "statements[0].rrule",
+        ),
+        (
+            r#"{"calendar": {"non_working_weekdays": ["Mon","Tue","Wed","Thu","Fri","Sat","Sun"]}}"#,
+            "calendar.non_working_weekdays",
+        ),
+        (
+            r#"{"standing": {"closing_soon_after_days": 10, "closed_after_days": 5}}"#,
+            "standing",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "anchor": "due", "late_fee": {"fixed": [{"amount": "-1", "currency": "CLP"}]}}]}"#,
+            "rules[0].late_fee.fixed[0]",
+        ),
+        (r#"{"reply_to": ["ok@x.cl", "no"]}"#, "reply_to[1]"),
+    ];
+    for (doc, path) in policies {
+        match Policy::from_json(doc) {
+            Ok(_) => problems.push(format!("{path}: accepted")),
+            Err(e) if !e.path().starts_with(path) => {
+                problems.push(format!("{path}: path {:?} ({e})", e.path()))
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

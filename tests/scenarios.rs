@@ -743,7 +743,7 @@ fn bad_inputs_are_typed_errors_naming_the_value() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "client acme.overrides.payment_term_days: payment term of 45 days is out of range (1 to 30)"
+        "client acme: overrides.payment_term_days: payment term of 45 days is out of range (1 to 30)"
     );
     let bad_due = invoice("F-3", "acme", d(2026, 3, 2), d(2026, 3, 1), money("1", "CLP"));
     let err = planner

@@ -159,7 +159,7 @@ pub struct Message {
 
 impl Message {
     /// The same message addressed to an operator's own address instead of the client's, with
-    /// `[TEST]` before the subject (seed 002's "Probar recordatorio").
+    /// `[TEST]` before the subject (a test send).
     ///
     /// # Errors
     /// [`MessageError::InvalidAddress`] or [`MessageError::HeaderInjection`] for the

@@ -11,7 +11,7 @@ use crate::policy::ClientOverrides;
 use crate::time::TimeZone;
 
 /// What a contact does at the client; rules may address some roles only, so later stages can
-/// escalate to higher contacts (seed 002).
+/// escalate to higher contacts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -44,7 +44,7 @@ impl ContactRole {
 
 /// A person at a client who may receive reminders.
 ///
-/// Only contacts with `notify` on receive anything (seed 003's NOTIFY switch).
+/// Only contacts with `notify` on receive anything.
 ///
 /// # Example
 /// ```
@@ -304,7 +304,7 @@ impl Client {
     /// # Errors
     /// [`ValidationError::InvalidEmail`] or [`ValidationError::PauseEndsBeforeStart`].
     pub fn validate(&self) -> Result<(), ValidationError> {
-        for c in &self.contacts {
+        for (k, c) in self.contacts.iter().enumerate() {
             if !plausible_email(&c.email) {
                 return Err(ValidationError::InvalidEmail {
                     client: self.id.to_string(),
@@ -312,15 +312,11 @@ impl Client {
                     value: c.email.clone(),
                 });
             }
-            check_header_text(|| format!("client {}: contact name", self.id), &c.name)?;
+            check_header_text(|| format!("client {}: contacts[{k}].name", self.id), &c.name)?;
         }
-        // The addresses a client's messages also go to: refused here, not at every send.
-        let o = &self.overrides;
-        for (field, list) in [("reply_to", &o.reply_to), ("cc", &o.cc), ("bcc", &o.bcc)] {
-            for (i, a) in list.iter().flatten().enumerate() {
-                check_address(|| format!("client {}: overrides.{field}[{i}]", self.id), a)?;
-            }
-        }
+        // The addresses a client's messages also go to, the term and the limits: refused
+        // here, not at every send.
+        self.overrides.validate(&self.id)?;
         if !self.pauses.is_empty() {
             let owner = format!("client {}", self.id);
             for (i, p) in self.pauses.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! Pending items: invoices and the other pending actions of seed 003.
+//! Pending items: invoices and the other pending actions a client has to complete (a proposal to accept, a document to sign, a form to fill).
 
 use std::sync::Arc;
 
@@ -116,7 +116,7 @@ pub struct Applied {
     pub reference: Option<String>,
 }
 
-/// A pending item: an invoice, or another action the client has to complete (seed 003).
+/// A pending item: an invoice, or another action the client has to complete.
 ///
 /// Amounts live in one place: `total` minus the `applied` payments and credit notes is the
 /// [`balance`](Item::balance). An invoice without `due_on` is due after the client's
@@ -176,11 +176,11 @@ pub struct Item {
     /// Automatic reminders on or off for this item.
     #[serde(default = "yes")]
     pub reminders: bool,
-    /// Days until the next reminder for this item (seed 003), replacing the rules' spacing;
+    /// Days until the next reminder for this item, replacing the rules' spacing;
     /// for rules anchored on the sent date, also the delay of the first reminder.
     #[serde(default)]
     pub reminder_every_days: Option<u32>,
-    /// Number of reminders for this item (seed 003), replacing the rules' counts.
+    /// Number of reminders for this item, replacing the rules' counts.
     #[serde(default)]
     pub reminder_count: Option<u32>,
     /// References to files that travel with its reminders (XML, PDF...).

@@ -31,8 +31,7 @@ use crate::plan::schedule::{
 };
 use crate::plan::{Horizon, Plan};
 use crate::policy::{
-    Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape,
-    check_term, lint,
+    Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape, lint,
 };
 use crate::time::{CompiledCalendar, LocalDates, Shift, TimeZone, local_instant};
 
@@ -728,24 +727,9 @@ impl Planner {
     }
 
     fn check_client(&self, client: &Client) -> Result<(), ValidationError> {
+        // Addresses, the payment term and every number's limit.
         client.validate()?;
         let o = &client.overrides;
-        if let Some(term) = o.payment_term_days {
-            check_term(&format!("client {}.overrides.payment_term_days", client.id), term)?;
-        }
-        let owner = format!("client {}", client.id);
-        crate::limits::check_opt(
-            &owner,
-            "overrides.min_gap_days",
-            o.min_gap_days,
-            crate::limits::MAX_DAYS,
-        )?;
-        crate::limits::check_opt(
-            &owner,
-            "overrides.closed_after_days",
-            o.closed_after_days,
-            crate::limits::MAX_DAYS,
-        )?;
         if let Some(st) = &self.policy.standing {
             if o.closing_soon_after_days.is_some() || o.closed_after_days.is_some() {
                 crate::standing::check_thresholds(
@@ -756,13 +740,35 @@ impl Planner {
             }
         }
         for (id, ro) in &o.rules {
+            // What the kind of rule does not have is refused, not ignored.
+            let refuse = |field: &'static str, kind: &'static str, takes: &'static str| {
+                Err(ValidationError::InapplicableOverride {
+                    client: client.id.to_string(),
+                    rule: id.to_string(),
+                    field,
+                    kind,
+                    takes,
+                })
+            };
+            let timing = [
+                ("offset_days", ro.offset_days.is_some()),
+                ("every_days", ro.every_days.is_some()),
+                ("count", ro.count.is_some()),
+            ];
             if let Some(st) = self.policy.statements.iter().find(|s| &s.id == id) {
+                if let Some((field, _)) = timing.iter().find(|(_, set)| *set) {
+                    return refuse(field, "a statement rule", "enabled, roles and rrule");
+                }
                 if let Some(rrule) = &ro.rrule {
                     crate::statement::compile(&format!("{id} (client {})", client.id), rrule, st.start)?;
                 }
                 continue;
             }
             if self.is_account_rule(id.as_str()) {
+                let rrule = ("rrule", ro.rrule.is_some());
+                if let Some((field, _)) = timing.iter().chain([&rrule]).find(|(_, set)| *set) {
+                    return refuse(field, "a standing notice", "enabled and roles");
+                }
                 continue;
             }
             let Some(rule) = self.policy.rules.iter().find(|r| &r.id == id) else {
@@ -771,13 +777,14 @@ impl Planner {
                     rule: id.to_string(),
                 });
             };
-            let name = format!("{id} (client {})", client.id);
-            let owner = format!("client {}, rule {id}", client.id);
-            if let Some(offset) = ro.offset_days {
-                crate::limits::check_offset(&owner, "offset_days", offset)?;
+            if ro.rrule.is_some() {
+                return refuse(
+                    "rrule",
+                    "a reminder rule",
+                    "enabled, offset_days, every_days, count and roles",
+                );
             }
-            crate::limits::check_opt(&owner, "every_days", ro.every_days, crate::limits::MAX_DAYS)?;
-            crate::limits::check_opt(&owner, "count", ro.count, crate::limits::MAX_COUNT)?;
+            let name = format!("{id} (client {})", client.id);
             check_rule_shape(
                 &name,
                 ro.every_days.or(rule.every_days),
@@ -796,8 +803,7 @@ impl Planner {
     }
 
     /// The event `rule` would send about `item` to `client` at `now`, whatever the schedule
-    /// says: for previews and test sends (seed 002's "Vista previa" and "Probar
-    /// recordatorio"). Its key starts with `preview/`, so it never collides with a real one.
+    /// says: for previews and test sends. Its key starts with `preview/`, so it never collides with a real one.
     ///
     /// # Errors
     /// An unknown rule, an item of another client, or an invalid client or item.

@@ -21,7 +21,7 @@ use crate::time::TimeZone;
 pub enum Stage {
     /// The item was issued ("envío de factura emitida").
     Issued,
-    /// A pending action waits for the client (seed 003).
+    /// A pending action waits for the client.
     Pending,
     /// The due date is near ("próximo a vencer").
     DueSoon,

@@ -126,7 +126,7 @@ impl Plan {
         self.due.iter().chain(self.upcoming.iter())
     }
 
-    /// Every event about one item (seed 002's "Eventos" view of an invoice).
+    /// Every event about one item (the history and future of one invoice).
     pub fn for_item<'a>(&'a self, item: &'a ItemId) -> impl Iterator<Item = &'a Event> + 'a {
         self.events().filter(move |e| e.covers(item))
     }

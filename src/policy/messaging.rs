@@ -1,11 +1,11 @@
-//! What messages say about the sender (seed 004): company data, branding, payment
+//! What messages say about the sender: company data, branding, payment
 //! instructions, reply-to addresses, copies, and the host's own templates.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::id::RuleId;
 
-/// The sender's company data, shown in every message (seed 004, "Datos Empresa").
+/// The sender's company data, shown in every message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Company {
@@ -47,7 +47,7 @@ impl Alignment {
     }
 }
 
-/// Logo and colours of HTML messages (seed 004, "Personalización").
+/// Logo and colours of HTML messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Branding {
@@ -95,7 +95,7 @@ pub enum TemplateKind {
     ClosingSoon,
     /// The account is closed ("cuenta cerrada").
     Closed,
-    /// A pending invoice, reminded from when it was sent (seed 003).
+    /// A pending invoice, reminded from when it was sent.
     PendingInvoice,
     /// A proposal waiting for signature.
     PendingProposal,
@@ -176,8 +176,8 @@ pub struct TemplateSpec {
     pub html: Option<String>,
 }
 
-/// Reads a list of addresses written as a list or as one comma-separated string (seed 004
-/// allows several reply-to addresses separated by commas).
+/// Reads a list of addresses written as a list or as one comma-separated string (several
+/// reply-to addresses separated by commas, as billing settings often store them).
 pub(crate) fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ValidationError;
 use crate::limits;
 use crate::load::LoadError;
+use crate::money::Money;
 use crate::standing::{StandingRule, check_thresholds};
 use crate::statement::{StatementRule, compile as compile_rrule};
 use crate::time::{BusinessCalendar, TimeZone};
@@ -24,7 +25,7 @@ pub(crate) use messaging::{addresses, optional_addresses};
 pub use overrides::{ClientOverrides, EffectiveRule, EffectiveSettings, Origin, RuleOverride, Setting};
 pub use rule::{Anchor, Conditions, LateFee, Rule};
 
-/// Collection start dates (seed 004): items older than these are never reminded.
+/// Collection start dates: items older than these are never reminded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CollectionStart {
@@ -74,7 +75,7 @@ pub struct Policy {
     /// Local time of day reminders go out (default 09:00).
     #[serde(default = "nine", with = "hhmm")]
     pub send_time: NaiveTime,
-    /// Default payment term in days, 1 to 30 (seed 004); invoices without a due date are due
+    /// Default payment term in days, 1 to 30; invoices without a due date are due
     /// this many days after issue.
     #[serde(default = "thirty")]
     pub payment_term_days: u32,
@@ -103,7 +104,7 @@ pub struct Policy {
     /// Logo and colours.
     #[serde(default)]
     pub branding: Branding,
-    /// How to pay (bank, account, tax id...), shown in every reminder (seed 002, 004).
+    /// How to pay (bank, account, tax id...), shown in every reminder.
     #[serde(default)]
     pub payment_instructions: String,
     /// Reply-to addresses: a list, or one string separated by commas.
@@ -319,6 +320,18 @@ impl Policy {
             .standing
             .iter()
             .flat_map(|s| [&s.closing_soon_id, &s.closed_id]);
+        let rule_ids = self.rules.iter().map(|r| &r.id);
+        for id in self
+            .statements
+            .iter()
+            .map(|s| &s.id)
+            .chain(standing_ids.clone())
+            .chain(rule_ids)
+        {
+            if RESERVED_RULE_IDS.contains(&id.as_str()) {
+                return Err(ValidationError::ReservedId { id: id.to_string() });
+            }
+        }
         for id in self.statements.iter().map(|s| &s.id).chain(standing_ids) {
             if !seen.insert(id.as_str()) {
                 return Err(ValidationError::DuplicateId {
@@ -376,21 +389,27 @@ impl Policy {
                     anchor: rule.anchor.to_string(),
                 });
             }
-            let fee_amounts = rule.late_fee.iter().flat_map(|f| f.fixed.iter().chain(&f.cap));
-            for m in rule.when.min_balance.iter().chain(fee_amounts) {
-                if m.is_negative() {
-                    return Err(ValidationError::InvalidRuleField {
-                        rule: rule.id.to_string(),
-                        field: "when.min_balance",
+            let negative =
+                |field: &str, list: &[Money]| match list.iter().enumerate().find(|(_, m)| m.is_negative()) {
+                    Some((i, m)) => Err(ValidationError::NegativeSetting {
+                        field: format!("{owner}: {field}[{i}]"),
                         value: m.to_string(),
-                        anchor: rule.anchor.to_string(),
-                    });
-                }
+                    }),
+                    None => Ok(()),
+                };
+            negative("when.min_balance", &rule.when.min_balance)?;
+            if let Some(fee) = &rule.late_fee {
+                negative("late_fee.fixed", &fee.fixed)?;
+                negative("late_fee.cap", &fee.cap)?;
             }
         }
         Ok(())
     }
 }
+
+/// Rule ids that keys of other events start with: previews (`preview/RULE/ITEM`) and manual
+/// sends (`manual/ITEM/INSTANT`).
+pub(crate) const RESERVED_RULE_IDS: [&str; 2] = ["preview", "manual"];
 
 pub(crate) fn check_term(field: &str, days: u32) -> Result<(), ValidationError> {
     if !(1..=30).contains(&days) {

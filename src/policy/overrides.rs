@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ValidationError;
 use crate::model::client::ContactRole;
 use crate::model::id::{ClientId, RuleId};
 use crate::policy::hhmm;
@@ -14,7 +15,7 @@ use crate::time::TimeZone;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleOverride {
-    /// Switch the rule on or off for this client (seed 002).
+    /// Switch the rule on or off for this client.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Another offset from the anchor.
@@ -45,7 +46,7 @@ impl RuleOverride {
     }
 }
 
-/// Per-client settings; each set field overrides the policy's (DESIGN.md behaviour 6).
+/// Per-client settings; each set field overrides the policy's.
 ///
 /// The client's time zone and locale are fields of [`Client`](crate::Client) itself.
 ///
@@ -143,6 +144,62 @@ impl ClientOverrides {
     pub fn rule(mut self, id: RuleId, rule: RuleOverride) -> Self {
         self.rules.insert(id, rule);
         self
+    }
+
+    /// Checks what can be checked without the policy: addresses, the payment term's range,
+    /// and numbers within their [limits](crate::limits). Whether each rule override fits its
+    /// rule is checked by the planner, which knows the rules.
+    ///
+    /// # Errors
+    /// The first problem, naming the client and the field as it is written
+    /// (`client acme: overrides.rules.overdue.count`).
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{ClientOverrides, RuleOverride, ValidationError};
+    /// let ok = ClientOverrides::default().min_gap(3);
+    /// assert!(ok.validate(&"acme".parse()?).is_ok());
+    /// let huge = RuleOverride { count: Some(u32::MAX), ..RuleOverride::default() };
+    /// let err = ClientOverrides::default()
+    ///     .rule("overdue".parse()?, huge)
+    ///     .validate(&"acme".parse()?)
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ValidationError::OverLimit { .. }));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "client acme: overrides.rules.overdue.count 4294967295 is over the limit of 10000"
+    /// );
+    /// # Ok::<(), ValidationError>(())
+    /// ```
+    pub fn validate(&self, client: &ClientId) -> Result<(), ValidationError> {
+        use crate::limits::{MAX_COUNT, MAX_DAYS, check_offset, check_opt};
+        let owner = format!("client {client}");
+        for (field, list) in [("reply_to", &self.reply_to), ("cc", &self.cc), ("bcc", &self.bcc)] {
+            for (i, a) in list.iter().flatten().enumerate() {
+                crate::model::client::check_address(|| format!("{owner}: overrides.{field}[{i}]"), a)?;
+            }
+        }
+        if let Some(term) = self.payment_term_days {
+            crate::policy::check_term(&format!("{owner}: overrides.payment_term_days"), term)?;
+        }
+        check_opt(&owner, "overrides.min_gap_days", self.min_gap_days, MAX_DAYS)?;
+        let closing = self.closing_soon_after_days;
+        check_opt(&owner, "overrides.closing_soon_after_days", closing, MAX_DAYS)?;
+        check_opt(
+            &owner,
+            "overrides.closed_after_days",
+            self.closed_after_days,
+            MAX_DAYS,
+        )?;
+        for (id, ro) in &self.rules {
+            let field = |name: &str| format!("overrides.rules.{id}.{name}");
+            if let Some(offset) = ro.offset_days {
+                check_offset(&owner, &field("offset_days"), offset)?;
+            }
+            check_opt(&owner, &field("every_days"), ro.every_days, MAX_DAYS)?;
+            check_opt(&owner, &field("count"), ro.count, MAX_COUNT)?;
+        }
+        Ok(())
     }
 }
 

@@ -16,7 +16,7 @@ pub enum Anchor {
     Issued,
     /// The due date: negative offsets are "due soon", zero "due today", positive "overdue".
     Due,
-    /// When the client was notified of the item (seed 003's pending actions).
+    /// When the client was notified of the item (for pending actions other than invoices).
     Sent,
     /// When the item was paid or completed ("thank you" notices).
     Paid,
@@ -51,7 +51,7 @@ pub struct Conditions {
 /// send, so an outage never produces a burst.
 ///
 /// # Example
-/// The seed 001 example: five days before the due date, then on the due date and every week
+/// Five days before the due date, then on the due date and every week
 /// after, up to four times.
 /// ```
 /// use dunning::{Anchor, Rule};
@@ -249,7 +249,7 @@ impl Rule {
         Self::new(id, Anchor::Paid, 0).expires_after(7)
     }
 
-    /// The default reminder for seed 003's pending actions: three days after the client was
+    /// The default reminder for pending actions other than invoices: three days after the client was
     /// notified, one reminder, spaced three days from any manual resend.
     #[must_use]
     pub fn pending_action(id: RuleId) -> Self {
