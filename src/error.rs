@@ -43,8 +43,12 @@ pub type Result<T, E = ValidationError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValidationError {
-    /// An id is empty, or contains `/` or white space (ids are joined with `/` in keys).
-    #[error("invalid {kind} id {value:?}: an id is non-empty and has no '/' or white space")]
+    /// An id is empty, or contains `/` (ids are joined with `/` in keys), white space, a
+    /// control character or a bidirectional override or isolate (ids reach subjects and
+    /// Message-IDs).
+    #[error(
+        "invalid {kind} id {value:?}: an id is non-empty and has no '/', white space or control characters"
+    )]
     InvalidId {
         /// What the id names: `client`, `item`, `rule`.
         kind: &'static str,
@@ -307,6 +311,16 @@ pub enum ValidationError {
     /// break.
     #[error("{field}: line breaks are not allowed in a header ({value:?})")]
     LineBreak {
+        /// Whose and which.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// Text that goes into a mail header holds a control character other than a line break
+    /// and tab (NUL, escape, DEL...), or a bidirectional override or isolate (U+202A to
+    /// U+202E, U+2066 to U+2069) that would make it display in another order.
+    #[error("{field}: control characters are not allowed in a header ({value:?})")]
+    ControlCharacter {
         /// Whose and which.
         field: String,
         /// The value.

@@ -647,7 +647,9 @@ fn item_field(err: &ValidationError) -> Option<String> {
         | E::CurrencyMismatch { field, .. }
         | E::AmountOverflow { field, .. }
         | E::PauseEndsBeforeStart { field, .. } => field.clone(),
-        E::OverLimit { field, .. } => field.rsplit_once(": ")?.1.to_owned(),
+        E::OverLimit { field, .. } | E::LineBreak { field, .. } | E::ControlCharacter { field, .. } => {
+            field.rsplit_once(": ")?.1.to_owned()
+        }
         _ => return None,
     })
 }
@@ -670,6 +672,7 @@ fn client_field(client: &Client, err: &ValidationError) -> Option<String> {
         E::OverLimit { field, .. }
         | E::InvalidAddress { field, .. }
         | E::LineBreak { field, .. }
+        | E::ControlCharacter { field, .. }
         | E::PaymentTermOutOfRange { field, .. } => named(field),
         _ => None,
     }
@@ -943,7 +946,8 @@ fn policy_field(policy: &Policy, err: &ValidationError) -> Option<String> {
         E::OverLimit { field, .. }
         | E::NegativeSetting { field, .. }
         | E::InvalidAddress { field, .. }
-        | E::LineBreak { field, .. } => {
+        | E::LineBreak { field, .. }
+        | E::ControlCharacter { field, .. } => {
             let (owner, field) = field.split_once(": ")?;
             match owner {
                 "policy" => field.to_owned(),

@@ -299,7 +299,13 @@ fn headers_refuse_line_breaks_and_bad_addresses() {
     let messages = Messages::new(&p).unwrap();
     let mut client = acme("es");
     client.name = "ACME\r\nBcc: victim@example.com".into();
-    let event = preview(&planner, &client, "overdue", ItemKind::Invoice);
+    // The planner refuses the client, naming the field...
+    assert!(matches!(
+        planner.check(std::slice::from_ref(&client), &[]).unwrap_err(),
+        ValidationError::LineBreak { field, .. } if field == "client acme: name"
+    ));
+    // ...and a message rendered for it anyway (an event planned for it before) is refused.
+    let event = preview(&planner, &acme("es"), "overdue", ItemKind::Invoice);
     assert!(matches!(
         messages.render(&event, &client, &RenderOptions::default()).unwrap_err(),
         MessageError::HeaderInjection { field, .. } if field == "subject"
@@ -565,4 +571,74 @@ fn bad_addresses_and_header_names_are_refused_at_load() {
             "{err}"
         );
     }
+}
+
+/// Control characters other than line breaks, and bidirectional overrides, have no place in
+/// a header either: a NUL, an escape or a right-to-left override (which shows
+/// `Ana\u{202E}gnp.exe` as `Anaexe.png`) in a client's or contact's name, an item's
+/// attachment or an id is refused at load, naming the field; a message built by hand with
+/// one is refused by `check_headers`. They were accepted and written into headers.
+#[test]
+fn control_characters_and_bidi_overrides_are_refused_in_headers() {
+    let planner = Planner::new(&policy()).unwrap();
+    for bad in [
+        "\u{0}",
+        "\u{1B}[31m",
+        "\u{7F}",
+        "\u{9B}",
+        "\u{202E}gnp.exe",
+        "\u{2066}x\u{2069}",
+    ] {
+        let name = format!("Ana{bad}");
+        let mut named = acme("es");
+        named.name = name.clone();
+        let k = acme("es").contacts.len();
+        let contact = acme("es").with_contact(Contact::new(name.as_str(), "ana2@acme.example"));
+        for (c, field) in [
+            (named, "client acme: name".to_owned()),
+            (contact, format!("client acme: contacts[{k}].name")),
+        ] {
+            match planner.check(&[c], &[]) {
+                Err(ValidationError::ControlCharacter { field: f, value }) => {
+                    assert_eq!((f, value), (field, name.clone()));
+                }
+                other => panic!("{name:?} in {field}: {other:?}"),
+            }
+        }
+        let mut item = invoice("F-1", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"));
+        item.attachments = vec![format!("F-1{bad}.pdf")];
+        assert!(
+            matches!(item.validate(), Err(ValidationError::ControlCharacter { ref field, .. }) if field == "item F-1: attachments[0]"),
+            "{bad:?}: {:?}",
+            item.validate()
+        );
+        let mut numbered = invoice("F-1", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"));
+        numbered.number = format!("F{bad}1").into();
+        assert!(
+            matches!(numbered.validate(), Err(ValidationError::ControlCharacter { ref field, .. }) if field == "item F-1: number"),
+            "{bad:?} in a number"
+        );
+        assert!(ItemId::new(format!("F{bad}1")).is_err(), "{bad:?} in an id");
+        let json = serde_json::json!([{"id": "acme", "name": name, "time_zone": "UTC"}]).to_string();
+        assert_eq!(
+            load::clients_from_json(&json).unwrap_err().path(),
+            "clients[0].name"
+        );
+        // A message a host builds by hand.
+        let event = preview(&planner, &acme("es"), "overdue", ItemKind::Invoice);
+        let messages = Messages::new(&policy()).unwrap();
+        let mut message = messages
+            .render(&event, &acme("es"), &RenderOptions::default())
+            .unwrap();
+        message.check_headers().unwrap();
+        message.subject = format!("Factura{bad}");
+        assert!(
+            matches!(message.check_headers(), Err(MessageError::HeaderInjection { ref field, .. }) if field == "subject"),
+            "{bad:?}"
+        );
+    }
+    // Tabs and right-to-left text stay: they are text, not controls.
+    let mut rtl = acme("es");
+    rtl.name = "شركة\tالأنديز".to_owned();
+    planner.check(&[rtl], &[]).unwrap();
 }

@@ -79,8 +79,10 @@ pub enum MessageError {
         message: String,
     },
     /// A header value (subject, name, address, attachment reference) contains a line break
-    /// (see [`Message::is_line_break`]); raised by [`Message::check_headers`].
-    #[error("{field}: line breaks are not allowed in a header ({value:?})")]
+    /// (see [`Message::is_line_break`]), another control character than tab, or a
+    /// bidirectional override or isolate (U+202A to U+202E, U+2066 to U+2069); raised by
+    /// [`Message::check_headers`].
+    #[error("{field}: line breaks and control characters are not allowed in a header ({value:?})")]
     HeaderInjection {
         /// Which header.
         field: String,
@@ -180,7 +182,8 @@ impl Message {
     /// Checks every field that reaches a mail header: the subject, the name and address of
     /// every recipient, of the sender and of every copy, blind copy and reply-to mailbox, and
     /// every attachment reference (a mailer may name the file in a header). None may hold a line
-    /// break (see [`Message::is_line_break`]), and every address must be plausible.
+    /// break (see [`Message::is_line_break`]), another control character than tab, or a
+    /// bidirectional override or isolate, and every address must be plausible.
     ///
     /// This is the one place these checks are made: [`Messages::render`] and
     /// [`Message::for_operator`] return no message that fails it, and a host that builds or
@@ -226,9 +229,10 @@ impl Message {
     }
 }
 
-/// Refuses a header value with a line break, naming the field (written only on refusal).
+/// Refuses a header value with a line break or another control character, naming the field
+/// (written only on refusal).
 fn no_breaks(field: impl FnOnce() -> String, value: &str) -> Result<(), MessageError> {
-    if value.contains(Message::is_line_break) {
+    if value.contains(|c| Message::is_line_break(c) || crate::model::client::is_header_control(c)) {
         return Err(MessageError::HeaderInjection {
             field: field(),
             value: value.to_owned(),
@@ -968,17 +972,23 @@ mod tests {
         rule: &str,
         change: impl FnOnce(&mut Policy, &mut Client, &mut Item),
     ) -> Result<Message, MessageError> {
-        let (clean, clean_client, mut item) = header_case();
-        let (mut policy, mut client) = (clean.clone(), clean_client.clone());
+        let (clean, clean_client, clean_item) = header_case();
+        let (mut policy, mut client, mut item) = (clean.clone(), clean_client.clone(), clean_item.clone());
         change(&mut policy, &mut client, &mut item);
         let now = Utc.with_ymd_and_hms(2026, 4, 1, 15, 0, 0).unwrap();
-        // Planned for the untouched client (a planner refuses a client with a line break in
-        // a contact's name or an override's address): the event carries the changed
-        // client's contacts, as one built by hand would.
+        // Planned for the untouched client and item (a planner refuses a line break in a
+        // name, an address, a number or an attachment): the event carries the changed
+        // contacts, number and attachments, as one built by hand would.
         let mut event = Planner::new(&clean)
             .unwrap()
-            .preview(&rule.parse().unwrap(), &clean_client, &item, now)
+            .preview(&rule.parse().unwrap(), &clean_client, &clean_item, now)
             .unwrap();
+        let mut members = std::mem::take(&mut event.items).into_vec();
+        for member in &mut members {
+            member.number = item.number.clone();
+            member.attachments = item.attachments.clone().into_boxed_slice();
+        }
+        event.items = members.into();
         event.recipients = client
             .contacts
             .iter()

@@ -299,11 +299,19 @@ impl Client {
         self
     }
 
-    /// Checks contacts and pauses (overrides are checked against the policy by the planner).
+    /// Checks what can be checked without the policy: names that reach mail headers,
+    /// contacts' addresses, pauses and the overrides' own values
+    /// ([`ClientOverrides::validate`]; whether they fit the policy's rules is checked by the
+    /// planner).
     ///
     /// # Errors
-    /// [`ValidationError::InvalidEmail`] or [`ValidationError::PauseEndsBeforeStart`].
+    /// The first problem found, naming the client and the field:
+    /// [`ValidationError::InvalidEmail`], [`ValidationError::LineBreak`],
+    /// [`ValidationError::ControlCharacter`], [`ValidationError::PauseEndsBeforeStart`] or
+    /// one of [`ClientOverrides::validate`].
     pub fn validate(&self) -> Result<(), ValidationError> {
+        // Subjects may name the client.
+        check_header_text(|| format!("client {}: name", self.id), &self.name)?;
         for (k, c) in self.contacts.iter().enumerate() {
             if !plausible_email(&c.email) {
                 return Err(ValidationError::InvalidEmail {
@@ -344,6 +352,14 @@ pub(crate) fn is_line_break(c: char) -> bool {
     )
 }
 
+/// Whether `c` has no place in a mail header beside the line breaks: a control character
+/// other than tab (NUL, escape, DEL, the C1 controls), or one of the bidirectional
+/// embedding, override and isolate controls (U+202A to U+202E, U+2066 to U+2069), which make
+/// a name or subject display in an order other than its own.
+pub(crate) fn is_header_control(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Checks an address a message will be sent to or from (surrounding blanks other than line
 /// breaks are dropped, as messages do), naming the field.
 pub(crate) fn check_address(field: impl FnOnce() -> String, value: &str) -> Result<(), ValidationError> {
@@ -358,10 +374,17 @@ pub(crate) fn check_address(field: impl FnOnce() -> String, value: &str) -> Resu
     }
 }
 
-/// Checks a name that goes into a header (a contact's, the company's): no line break.
+/// Checks a name that goes into a header (a contact's, the company's): no line break, no
+/// other control character.
 pub(crate) fn check_header_text(field: impl FnOnce() -> String, value: &str) -> Result<(), ValidationError> {
     if value.chars().any(is_line_break) {
         return Err(ValidationError::LineBreak {
+            field: field(),
+            value: value.to_owned(),
+        });
+    }
+    if value.chars().any(is_header_control) {
+        return Err(ValidationError::ControlCharacter {
             field: field(),
             value: value.to_owned(),
         });

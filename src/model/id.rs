@@ -21,7 +21,7 @@ macro_rules! id_type {
             /// [`ValidationError::InvalidId`] naming the value.
             pub fn new(id: impl AsRef<str>) -> Result<Self, ValidationError> {
                 let id = id.as_ref();
-                if id.is_empty() || id.chars().any(|c| c == '/' || c.is_whitespace() || c.is_control()) {
+                if id.is_empty() || id.chars().any(|c| c == '/' || c.is_whitespace() || crate::model::client::is_header_control(c)) {
                     return Err(ValidationError::InvalidId { kind: $kind, value: id.to_owned() });
                 }
                 Ok(Self(Arc::from(id)))

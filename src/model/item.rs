@@ -402,6 +402,14 @@ impl Item {
     /// The first problem found, naming the item, the field and the value.
     pub fn validate(&self) -> Result<(), ValidationError> {
         let item = || self.id.to_string();
+        // Subjects may show the number; a mailer may name the files in a header.
+        crate::model::client::check_header_text(|| format!("item {}: number", self.id), &self.number)?;
+        for (i, reference) in self.attachments.iter().enumerate() {
+            crate::model::client::check_header_text(
+                || format!("item {}: attachments[{i}]", self.id),
+                reference,
+            )?;
+        }
         if let Some(due) = self.due_on {
             if due < self.issued_on {
                 return Err(ValidationError::DueBeforeIssue {

@@ -204,17 +204,34 @@ fn assert_two_safe_parts(m: &Message) {
     assert_eq!(lf(&text), lf(&m.text));
 }
 
+/// An item number holding boundary lines is refused by the planner (a number reaches
+/// subjects); an event a host builds with one anyway still writes two safe parts.
 #[test]
 fn item_numbers_holding_boundary_lines_open_no_mime_part() {
     let policy = policy("Servicios Andinos");
     let planner = Planner::new(&policy).unwrap();
     let client = client("acme", "America/Santiago").with_locale("en");
     let messages = Messages::new(&policy).unwrap();
-    let render = |e: &Event| messages.render(e, &client, &RenderOptions::default()).unwrap();
+    // The number as a host might put it in an event it builds (or one planned before the
+    // planner refused such numbers).
+    let render = |e: &Event| {
+        let mut e = e.clone();
+        let mut members = std::mem::take(&mut e.items).into_vec();
+        for m in &mut members {
+            m.number = BOUNDARY_ATTACK.into();
+        }
+        e.items = members.into();
+        messages.render(&e, &client, &RenderOptions::default()).unwrap()
+    };
+    let hostile = invoice("F-9", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))
+        .with_number(BOUNDARY_ATTACK);
+    assert!(matches!(
+        planner.check(std::slice::from_ref(&client), std::slice::from_ref(&hostile)),
+        Err(ValidationError::LineBreak { field, .. }) if field == "item F-9: number"
+    ));
 
     // A thank-you note.
     let paid = invoice("F-9", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))
-        .with_number(BOUNDARY_ATTACK)
         .paid(money("1000", "CLP"), d(2026, 3, 30));
     let thanks = planner
         .preview(
@@ -227,8 +244,7 @@ fn item_numbers_holding_boundary_lines_open_no_mime_part() {
     assert_two_safe_parts(&render(&thanks));
 
     // A statement and a closed-account notice, about an invoice long overdue.
-    let open = invoice("F-9", "acme", d(2025, 12, 1), d(2026, 1, 1), money("1000", "CLP"))
-        .with_number(BOUNDARY_ATTACK);
+    let open = invoice("F-9", "acme", d(2025, 12, 1), d(2026, 1, 1), money("1000", "CLP"));
     let mut kinds = Vec::new();
     for day in 0..40 {
         let now = utc(2026, 3, 1, 15, 0) + Duration::days(day);

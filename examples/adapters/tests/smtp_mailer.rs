@@ -283,9 +283,8 @@ async fn hostile_names_file_names_and_item_numbers_change_no_recipient_header_or
         client = client.with_contact(Contact::new(*name, format!("c{i}@acme.example")));
     }
     let item = invoice("F-9", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))
-        .with_number(eml::BOUNDARY_ATTACK)
         .paid(money("1000", "CLP"), d(2026, 3, 30));
-    let event = planner
+    let mut event = planner
         .preview(
             &"thanks".parse().unwrap(),
             &client,
@@ -293,6 +292,12 @@ async fn hostile_names_file_names_and_item_numbers_change_no_recipient_header_or
             utc(2026, 3, 30, 15, 0),
         )
         .unwrap();
+    // The planner refuses such a number; an event a host builds may still carry one.
+    let mut members = std::mem::take(&mut event.items).into_vec();
+    for member in &mut members {
+        member.number = eml::BOUNDARY_ATTACK.into();
+    }
+    event.items = members.into();
     let mut m = Messages::new(&policy)
         .unwrap()
         .render(&event, &client, &RenderOptions::default())
