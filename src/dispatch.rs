@@ -75,6 +75,33 @@ impl Default for DispatchOptions {
 }
 
 impl DispatchOptions {
+    /// Checks that the options hold together: an at-least-once lease must outlast a send
+    /// (twice the send timeout), or a second dispatcher would take a key again, and send it
+    /// twice, while the first is still sending it.
+    ///
+    /// # Errors
+    /// [`ValidationError::LeaseTooShort`].
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use dunning::{DispatchOptions, Guarantee};
+    /// let opts = DispatchOptions::default().with_send_timeout(Duration::from_secs(30));
+    /// assert!(opts.clone().with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }).validate().is_ok());
+    /// assert!(opts.with_guarantee(Guarantee::AtLeastOnce { lease_secs: 45 }).validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let Guarantee::AtLeastOnce { lease_secs } = self.guarantee {
+            // A send takes at most one timeout; recording it, at most another.
+            let min = self.send_timeout.saturating_mul(2);
+            if Duration::from_secs(lease_secs) < min {
+                let min_secs = min.as_secs() + u64::from(min.subsec_nanos() > 0);
+                return Err(ValidationError::LeaseTooShort { lease_secs, min_secs });
+            }
+        }
+        Ok(())
+    }
+
     /// Sets the concurrency (at least 1).
     #[must_use]
     pub fn with_concurrency(mut self, n: usize) -> Self {
@@ -439,10 +466,14 @@ impl Dispatcher {
     }
 
     /// The same dispatcher with other options.
-    #[must_use]
-    pub fn with_options(mut self, options: DispatchOptions) -> Self {
+    ///
+    /// # Errors
+    /// [`DispatchError::Input`] when the options do not hold together
+    /// ([`DispatchOptions::validate`]).
+    pub fn with_options(mut self, options: DispatchOptions) -> Result<Self, DispatchError> {
+        options.validate()?;
         self.options = options;
-        self
+        Ok(self)
     }
 
     /// The planner in use.

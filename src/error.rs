@@ -368,6 +368,18 @@ pub enum ValidationError {
         /// The fields it takes.
         takes: &'static str,
     },
+    /// An at-least-once lease shorter than a send may take (twice the send timeout): a
+    /// second dispatcher would take the key again, and send it twice, while the first is
+    /// still sending it.
+    #[error(
+        "at-least-once lease of {lease_secs} s is shorter than a send may take ({min_secs} s: twice the send timeout)"
+    )]
+    LeaseTooShort {
+        /// The lease given.
+        lease_secs: u64,
+        /// The shortest lease the send timeout allows.
+        min_secs: u64,
+    },
     /// A setting that must be zero or more is negative (a rule's minimum balance, a late
     /// fee's fixed part or cap).
     #[error("{field}: {value} is negative; it must be zero or more")]

@@ -129,7 +129,8 @@ async fn a_quarter_of_hourly_ticks_sends_each_event_once_retries_failures_and_st
     let clock = Arc::new(ManualClock::new(utc(2026, 4, 1, 0, 0)));
     let dispatcher = dispatcher
         .with_clock(clock.clone())
-        .with_options(DispatchOptions::default().with_retries(6, StdDuration::from_secs(600)));
+        .with_options(DispatchOptions::default().with_retries(6, StdDuration::from_secs(600)))
+        .unwrap();
     let mut paid_at: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
     let mut retried = HashSet::new();
     let mut failed = HashSet::new();
@@ -263,7 +264,8 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
         .with_per_tick_limit(1);
     let first = Dispatcher::new(crashing.clone(), mailer.clone(), &policy())
         .unwrap()
-        .with_options(opts.clone());
+        .with_options(opts.clone())
+        .unwrap();
     let now = utc(2026, 4, 21, 14, 0);
     assert!(first.tick(now).await.is_err(), "the crash surfaces");
     assert_eq!(mailer.sent().len(), 1, "the message went out before the crash");
@@ -272,7 +274,8 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
     // Restart, an hour later, with a fresh dispatcher on the same store.
     let second = Dispatcher::new(memory.clone(), mailer.clone(), &policy())
         .unwrap()
-        .with_options(opts.with_per_tick_limit(100));
+        .with_options(opts.with_per_tick_limit(100))
+        .unwrap();
     let report = second.tick(now + Duration::hours(1)).await.unwrap();
     assert_eq!(report.unknown_keys(), std::slice::from_ref(&lost));
     assert!(report.sent_pairs().iter().all(|(k, _)| *k != lost));
@@ -305,12 +308,14 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
         .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 });
     let first = Dispatcher::new(crashing, mailer.clone(), &policy())
         .unwrap()
-        .with_options(at_least_once.clone());
+        .with_options(at_least_once.clone())
+        .unwrap();
     assert!(first.tick(now).await.is_err());
     let lost = mailer.sent()[0].key.clone();
     let third = Dispatcher::new(memory.clone(), mailer.clone(), &policy())
         .unwrap()
-        .with_options(at_least_once.with_per_tick_limit(100));
+        .with_options(at_least_once.with_per_tick_limit(100))
+        .unwrap();
     let report = third.tick(now + Duration::hours(2)).await.unwrap();
     assert!(report.unknown_keys().is_empty());
     assert!(report.sent_pairs().iter().any(|(k, _)| *k == lost));
@@ -338,11 +343,13 @@ async fn permanent_failures_are_recorded_and_surfaced_and_hanging_sends_time_out
 
     // A send that hangs times out: under at-least-once it is retried.
     let (_, _, hanging) = setup(RecordingMailer::new().always(Behaviour::Hang));
-    let hanging = hanging.with_options(
-        DispatchOptions::default()
-            .with_send_timeout(StdDuration::from_millis(30))
-            .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }),
-    );
+    let hanging = hanging
+        .with_options(
+            DispatchOptions::default()
+                .with_send_timeout(StdDuration::from_millis(30))
+                .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }),
+        )
+        .unwrap();
     let report = hanging.tick(now).await.unwrap();
     assert!(!report.retry_triples().is_empty());
     assert!(report.retry_triples()[0].2.contains("timed out"));
@@ -354,8 +361,9 @@ async fn permanent_failures_are_recorded_and_surfaced_and_hanging_sends_time_out
 #[tokio::test]
 async fn a_stalled_send_under_at_most_once_goes_to_the_mailer_once_and_is_reported_unknown_once() {
     let (store, mailer, dispatcher) = setup(RecordingMailer::new().always(Behaviour::AcceptThenHang));
-    let dispatcher =
-        dispatcher.with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(20)));
+    let dispatcher = dispatcher
+        .with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(20)))
+        .unwrap();
     let start = utc(2026, 4, 21, 14, 0);
     let mut unknown: Vec<EventKey> = Vec::new();
     for day in 0..4 {
@@ -493,7 +501,9 @@ async fn a_permanent_failure_is_reported_once_explained_and_released_for_one_mor
 #[tokio::test]
 async fn a_backlog_drains_in_steady_batches() {
     let (_, mailer, dispatcher) = setup(RecordingMailer::new());
-    let dispatcher = dispatcher.with_options(DispatchOptions::default().with_per_tick_limit(3));
+    let dispatcher = dispatcher
+        .with_options(DispatchOptions::default().with_per_tick_limit(3))
+        .unwrap();
     let now = utc(2026, 6, 20, 14, 0); // everything is late: one message per item is due
     let first = dispatcher.tick(now).await.unwrap();
     assert_eq!(first.sent_pairs().len(), 3);
@@ -996,7 +1006,8 @@ async fn releasing_a_failed_or_unknown_grouped_notice_lets_it_go_again() {
         }));
         let dispatcher = Dispatcher::new(store.clone(), mailer.clone(), &policy)
             .unwrap()
-            .with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(20)));
+            .with_options(DispatchOptions::default().with_send_timeout(StdDuration::from_millis(20)))
+            .unwrap();
         let first = dispatcher.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
         let key = first.sends[0].key.clone();
         assert!(first.failed().count() + first.unknown().count() == 1, "{first:?}");
@@ -1188,4 +1199,39 @@ async fn a_claim_taken_for_abandoned_while_live_is_not_sent_nor_overwritten() {
     let after = second.tick(now + Duration::hours(1)).await.unwrap();
     assert_eq!(after.sent_pairs().len(), 1, "{after:?}");
     assert_eq!(mailer.sent().len(), 1);
+}
+
+/// An at-least-once lease shorter than a send may take (two send timeouts) is refused: a
+/// second dispatcher would take a key again while the first is still sending it, and the
+/// client would get it twice with no crash at all. It was accepted.
+#[test]
+fn an_at_least_once_lease_shorter_than_a_send_is_refused() {
+    let (_, _, dispatcher) = setup(RecordingMailer::new());
+    let opts = |timeout_ms: u64, lease_secs: u64| {
+        DispatchOptions::default()
+            .with_send_timeout(StdDuration::from_millis(timeout_ms))
+            .with_guarantee(Guarantee::AtLeastOnce { lease_secs })
+    };
+    for (timeout_ms, lease_secs, min_secs) in [(30_000, 59, 60), (30_000, 1, 60), (1_500, 2, 3), (1_600, 3, 4)] {
+        assert_eq!(
+            opts(timeout_ms, lease_secs).validate(),
+            Err(ValidationError::LeaseTooShort { lease_secs, min_secs })
+        );
+    }
+    let err = setup(RecordingMailer::new())
+        .2
+        .with_options(opts(30_000, 59))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("lease of 59 s"), "{err}");
+    let fine = [(30_000, 60), (1_500, 3), (20, 1), (0, 0)];
+    for (timeout_ms, lease_secs) in fine {
+        opts(timeout_ms, lease_secs).validate().unwrap();
+    }
+    dispatcher.with_options(opts(30_000, 600)).unwrap();
+    // At-most-once has no lease.
+    DispatchOptions::default()
+        .with_send_timeout(StdDuration::from_secs(u64::MAX))
+        .validate()
+        .unwrap();
 }

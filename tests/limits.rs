@@ -409,7 +409,8 @@ async fn an_endless_at_least_once_lease_is_never_reclaimed() {
         .unwrap()
         .with_options(
             DispatchOptions::default().with_guarantee(Guarantee::AtLeastOnce { lease_secs: u64::MAX }),
-        );
+        )
+        .unwrap();
     for days in [1, 365, 10_000] {
         let report = dispatcher.tick(now + Duration::days(days)).await.unwrap();
         assert!(report.sent().next().is_none(), "reclaimed after {days} days");

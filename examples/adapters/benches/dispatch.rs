@@ -67,6 +67,7 @@ fn bench_dispatch(c: &mut Criterion) {
                             .with_per_tick_limit(n)
                             .with_concurrency(8),
                     )
+                    .unwrap()
             },
             |dispatcher| {
                 let report = rt.block_on(dispatcher.tick(now)).unwrap();
