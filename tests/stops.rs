@@ -361,3 +361,50 @@ fn an_invoice_of_zero_is_not_chased() {
         events.iter().map(|e| e.key.as_str()).collect::<Vec<_>>()
     );
 }
+
+/// A standing notice whose oldest item is paused on its day waits, and the plan says why:
+/// it went unexplained. Two invoices; the older one reaches 30 days overdue on 2026-03-03,
+/// the day a payment promise on it starts, so the forecast shows the client's "closing soon"
+/// notice held back by the promise; the notice goes the day after the promise ends.
+#[test]
+fn a_standing_notice_held_by_its_oldest_items_pause_is_explained() {
+    let policy = Policy::new(tz("UTC")).with_standing(StandingRule::new(30, 60));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let closing = policy.standing.as_ref().unwrap().closing_soon_id.clone();
+    let promise = Pause::new(PauseKind::Promise, "paga el 20")
+        .starting(d(2026, 3, 3))
+        .until(d(2026, 3, 20));
+    let items = [
+        invoice("F-1", "acme", d(2026, 1, 1), d(2026, 2, 1), money("100", "USD")).with_pause(promise),
+        invoice("F-2", "acme", d(2026, 1, 15), d(2026, 2, 15), money("100", "USD")),
+    ];
+    // Closing soon from 2026-03-03 (30 days after F-1's due date); the promise runs to the 20th.
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 1, 12, 0), Horizon::days(10))
+        .unwrap();
+    assert!(
+        !plan.events().any(|e| e.rule == closing),
+        "{:?}",
+        common::lines(&plan)
+    );
+    let held: Vec<&Suppressed> = plan.suppressed().iter().filter(|s| s.rule == closing).collect();
+    assert_eq!(held.len(), 1, "{:?}", plan.suppressed());
+    assert_eq!(held[0].on, d(2026, 3, 3));
+    assert!(
+        matches!(&held[0].reason, SuppressReason::Paused { pause: PauseKind::Promise, reason } if reason == "paga el 20"),
+        "{:?}",
+        held[0].reason
+    );
+    assert!(held[0].explain().contains("paga el 20"), "{}", held[0].explain());
+    // The promise over, the notice goes.
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 21, 12, 0), Horizon::NONE)
+        .unwrap();
+    assert_eq!(
+        plan.due().into_iter().map(|e| e.rule.clone()).collect::<Vec<_>>(),
+        vec![closing],
+        "{:?}",
+        common::lines(&plan)
+    );
+}

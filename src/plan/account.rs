@@ -522,7 +522,22 @@ impl Planner {
             let days_overdue = (send_on - oldest_due).num_days();
             let overdue = chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on));
             if !overdue.clone().any(|c| c.index == oldest.index) {
-                // The item that puts the client there is paused that day: nothing to say yet.
+                // The item that puts the client there is paused that day: the notice waits,
+                // and the plan says why.
+                let pause = oldest.item.pauses.iter().position(|p| p.is_active(send_on));
+                if let (Some(i), true) = (pause, cx.in_window(send_on)) {
+                    plan.suppressed.push(SupRec {
+                        key,
+                        reason: Reason::Paused(PauseRef {
+                            on_item: true,
+                            index: u32::try_from(i).unwrap_or(u32::MAX),
+                        }),
+                        client: cx.index,
+                        item: oldest.index,
+                        on: send_on,
+                        rule,
+                    });
+                }
                 continue;
             }
             let items = listed(&mut plan.tables, overdue);
