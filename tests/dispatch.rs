@@ -1212,7 +1212,9 @@ fn an_at_least_once_lease_shorter_than_a_send_is_refused() {
             .with_send_timeout(StdDuration::from_millis(timeout_ms))
             .with_guarantee(Guarantee::AtLeastOnce { lease_secs })
     };
-    for (timeout_ms, lease_secs, min_secs) in [(30_000, 59, 60), (30_000, 1, 60), (1_500, 2, 3), (1_600, 3, 4)] {
+    for (timeout_ms, lease_secs, min_secs) in
+        [(30_000, 59, 60), (30_000, 1, 60), (1_500, 2, 3), (1_600, 3, 4)]
+    {
         assert_eq!(
             opts(timeout_ms, lease_secs).validate(),
             Err(ValidationError::LeaseTooShort { lease_secs, min_secs })
