@@ -1028,6 +1028,19 @@ impl Dispatcher {
                 });
             }
         };
+        // Enough of the lease left to send and record (two send timeouts)? After a slow
+        // re-read, another dispatcher could take the key again in the middle of the send:
+        // then it is not sent now, and goes once the lease has run out.
+        if let Some(end) = lease.and_then(|l| claimed_at.checked_add_signed(l)) {
+            let elapsed = (self.clock.now() - origin).max(chrono::Duration::zero());
+            // Past the end of time: no lease left.
+            let left = now
+                .checked_add_signed(elapsed)
+                .map(|current| end.signed_duration_since(current));
+            if left.is_none_or(|left| left < self.in_flight()) {
+                return Ok(skipped(Skip::RetryLater { not_before: end }));
+            }
+        }
         // Still ours after the re-read? Another dispatcher may have found it abandoned
         // meanwhile (a slow re-read): then nothing is sent now.
         if !self.still_ours(&key, attempt).await? {

@@ -654,21 +654,40 @@ fn item_field(err: &ValidationError) -> Option<String> {
     })
 }
 
-/// The field of `client` that `err` names, relative to the client.
-fn client_field(client: &Client, err: &ValidationError) -> Option<String> {
+/// The field of `client` that `err` names, relative to the client, as a path.
+fn client_field(client: &Client, err: &ValidationError) -> Option<Vec<Seg>> {
     use ValidationError as E;
     // Fields named `client ID: FIELD`, FIELD as written in the document.
-    let named = |field: &str| {
+    let named = |field: &str| -> Option<Vec<Seg>> {
         let (owner, field) = field.split_once(": ")?;
-        (owner.strip_prefix("client ")? == client.id.as_str()).then(|| field.to_owned())
+        if owner.strip_prefix("client ")? != client.id.as_str() {
+            return None;
+        }
+        // A rule override's field: the rule id is one key, whatever it holds (a `.`, `[`).
+        if let Some(rest) = field.strip_prefix("overrides.rules.") {
+            let (id, name) = client.overrides.rules.keys().find_map(|id| {
+                let name = rest.strip_prefix(id.as_str())?.strip_prefix('.')?;
+                ["offset_days", "every_days", "count"]
+                    .contains(&name)
+                    .then_some((id, name))
+            })?;
+            let mut path = vec![
+                Seg::Key("overrides".to_owned()),
+                Seg::Key("rules".to_owned()),
+                Seg::Key(id.to_string()),
+            ];
+            path.extend(parse_field(name));
+            return Some(path);
+        }
+        Some(parse_field(field))
     };
     match err {
         E::InvalidEmail { contact, value, .. } => client
             .contacts
             .iter()
             .position(|c| &c.name == contact && &c.email == value)
-            .map(|k| format!("contacts[{k}].email")),
-        E::PauseEndsBeforeStart { field, .. } => Some(field.clone()),
+            .map(|k| parse_field(&format!("contacts[{k}].email"))),
+        E::PauseEndsBeforeStart { field, .. } => Some(parse_field(field)),
         E::OverLimit { field, .. }
         | E::InvalidAddress { field, .. }
         | E::LineBreak { field, .. }
@@ -682,8 +701,9 @@ fn check_clients(source: &Source<'_>, clients: &[Client]) -> Result<(), LoadErro
     let mut ids = HashSet::with_capacity(clients.len());
     for (i, client) in clients.iter().enumerate() {
         if let Err(err) = client.validate() {
-            let field = client_field(client, &err);
-            return Err(source.invalid(at("clients", i, field.as_deref()), err));
+            let mut path = at("clients", i, None);
+            path.extend(client_field(client, &err).unwrap_or_default());
+            return Err(source.invalid(path, err));
         }
         if !ids.insert(client.id.as_str()) {
             let err = ValidationError::DuplicateId {

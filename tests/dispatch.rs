@@ -1237,3 +1237,95 @@ fn an_at_least_once_lease_shorter_than_a_send_is_refused() {
         .validate()
         .unwrap();
 }
+
+/// A store whose re-read of a claimed event's client is slow: it moves the dispatcher's
+/// clock on by `by`.
+struct ClockedReread {
+    clock: ManualClock,
+    by: Duration,
+}
+
+#[async_trait]
+impl Hooks for ClockedReread {
+    async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
+        self.clock.advance(self.by);
+        inner.load_client(client).await
+    }
+}
+
+/// A mailer that lets a second dispatcher tick while it sends (well within its timeout).
+struct InterleavingMailer {
+    sent: std::sync::Mutex<Vec<String>>,
+    other: std::sync::Mutex<Option<(Arc<Dispatcher>, DateTime<Utc>)>>,
+}
+
+#[async_trait]
+impl Mailer for InterleavingMailer {
+    async fn send(&self, message: &Message) -> Result<Receipt, MailError> {
+        self.sent.lock().unwrap().push(message.key.to_string());
+        let other = self.other.lock().unwrap().take();
+        if let Some((b, at)) = other {
+            b.tick(at).await.unwrap();
+        }
+        Ok(Receipt {
+            message_id: format!("<a.{}@x>", message.key),
+        })
+    }
+}
+
+/// Under at-least-once a claim's lease must still cover the send when the send starts, not
+/// only when the claim is taken: with a lease of two send timeouts (20 s) and a re-read of 19
+/// s, dispatcher A sent with 1 s of lease left, B took the key again at 21 s in the middle of
+/// A's send, and the client got it twice. A now leaves it (retried once the lease has run
+/// out) and B sends it once.
+#[tokio::test]
+async fn a_claim_whose_lease_ran_low_during_a_slow_reread_is_not_sent_twice() {
+    let options = DispatchOptions::default()
+        .with_send_timeout(StdDuration::from_secs(10))
+        .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 20 });
+    let policy = seed001_policy("UTC");
+    let now = utc(2026, 3, 2, 10, 0);
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let b_at = now + Duration::seconds(21);
+    let b_mailer = Arc::new(RecordingMailer::new());
+    let b = Arc::new(
+        Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
+            .unwrap()
+            .with_clock(Arc::new(ManualClock::new(b_at)))
+            .with_options(options.clone())
+            .unwrap(),
+    );
+    let a_clock = ManualClock::new(now);
+    let slow = Hooked::new(
+        inner.clone(),
+        ClockedReread {
+            clock: a_clock.clone(),
+            by: Duration::seconds(19),
+        },
+    );
+    let a_mailer = Arc::new(InterleavingMailer {
+        sent: std::sync::Mutex::new(Vec::new()),
+        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
+    });
+    let a = Dispatcher::new(slow, a_mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(a_clock))
+        .with_options(options)
+        .unwrap();
+    let report = a.tick(now).await.unwrap();
+    let due: Vec<_> = report.sends.iter().map(|s| s.key.to_string()).collect();
+    assert!(!due.is_empty(), "nothing was due");
+    for s in &report.sends {
+        assert!(
+            matches!(&s.outcome, SendOutcome::Skipped { skip: Skip::RetryLater { not_before } } if *not_before == now + Duration::seconds(20)),
+            "{s:?}"
+        );
+    }
+    // B ticks after the lease ran out (A's mailer did not get to call it).
+    b.tick(b_at).await.unwrap();
+    let mut sent: Vec<String> = a_mailer.sent.lock().unwrap().clone();
+    sent.extend(b_mailer.sent().iter().map(|m| m.key.to_string()));
+    sent.sort();
+    assert_eq!(sent, due, "each due key sent once, by one of the two");
+}

@@ -502,3 +502,38 @@ fn load_errors_name_the_path_of_nested_bad_values() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A client's override of a rule whose id holds `.` or `[ ]` (ids may) is named with the id
+/// as one key, quoted, and with its value: the path read `overrides.rules.over.due.count`,
+/// as if `over` held `due`, and the value was lost.
+#[test]
+fn a_rule_override_whose_id_holds_dots_or_brackets_is_named_at_its_path() {
+    for (id, field, path) in [
+        (
+            "over.due",
+            "count",
+            r#"clients[0].overrides.rules["over.due"].count"#,
+        ),
+        (
+            "r[1]",
+            "every_days",
+            r#"clients[0].overrides.rules["r[1]"].every_days"#,
+        ),
+        (
+            "overdue",
+            "offset_days",
+            "clients[0].overrides.rules.overdue.offset_days",
+        ),
+    ] {
+        let json = format!(
+            r#"[{{"id": "acme", "name": "ACME", "overrides": {{"rules": {{"{id}": {{"{field}": 99999}}}}}}}}]"#
+        );
+        let err = load::clients_from_json(&json).unwrap_err();
+        assert_eq!((err.path(), err.value()), (path, Some("99999")), "{err}");
+        let toml = format!(
+            "[[clients]]\nid = \"acme\"\nname = \"ACME\"\n[clients.overrides.rules.\"{id}\"]\n{field} = 99999\n"
+        );
+        let err = load::clients_from_toml(&toml).unwrap_err();
+        assert_eq!(err.path(), path, "{err}");
+    }
+}

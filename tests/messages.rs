@@ -642,3 +642,27 @@ fn control_characters_and_bidi_overrides_are_refused_in_headers() {
     rtl.name = "شركة\tالأنديز".to_owned();
     planner.check(&[rtl], &[]).unwrap();
 }
+
+/// A bidirectional override or isolate in an address (a contact's, the policy's cc, a
+/// client's reply-to) is refused at load, naming it: addresses passed the load checks, then
+/// every message to the client failed to render.
+#[test]
+fn bidi_overrides_in_addresses_are_refused_at_load_not_at_every_send() {
+    let contact = acme("es").with_contact(Contact::new("Ana", "moc.\u{202E}ana@acme.example"));
+    assert!(matches!(
+        contact.validate(),
+        Err(ValidationError::InvalidEmail { .. })
+    ));
+    let mut replying = acme("es");
+    replying.overrides.reply_to = Some(vec!["x\u{2066}y@acme.example".to_owned()]);
+    assert!(matches!(
+        replying.validate(),
+        Err(ValidationError::InvalidAddress { field, .. }) if field == "client acme: overrides.reply_to[0]"
+    ));
+    let mut p = policy();
+    p.cc = vec!["audit\u{202E}@acme.example".to_owned()];
+    assert!(matches!(
+        p.validate(),
+        Err(ValidationError::InvalidAddress { field, .. }) if field == "policy: cc[0]"
+    ));
+}

@@ -410,9 +410,11 @@ pub(crate) fn plausible_email(email: &str) -> bool {
                 .bytes()
                 .any(|b| b <= b' ' || b == 0x7f || matches!(b, b'<' | b'>' | b',' | b';'))
         } else {
+            // Beyond ASCII also the bidirectional overrides and isolates, which would show
+            // the address in another order.
             email
                 .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+                .any(|c| c.is_whitespace() || is_header_control(c) || matches!(c, '<' | '>' | ',' | ';'))
         }
 }
 
@@ -431,7 +433,13 @@ mod tests {
             assert_eq!(plausible_email(&e), by_chars(&e) && b != b'@', "{e:?}");
         }
         assert!(plausible_email("ñandú@correo.cl"));
-        for bad in ["a\u{a0}b@x.cl", "a\u{85}@x.cl", "ñ\u{2003}@x.cl"] {
+        for bad in [
+            "a\u{a0}b@x.cl",
+            "a\u{85}@x.cl",
+            "ñ\u{2003}@x.cl",
+            "moc.\u{202E}ana@x.cl",
+            "a\u{2066}b@x.cl",
+        ] {
             assert!(!plausible_email(bad), "{bad:?}");
         }
     }
