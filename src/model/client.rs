@@ -377,6 +377,11 @@ pub(crate) fn check_address(field: impl FnOnce() -> String, value: &str) -> Resu
 /// Checks a name that goes into a header (a contact's, the company's): no line break, no
 /// other control character.
 pub(crate) fn check_header_text(field: impl FnOnce() -> String, value: &str) -> Result<(), ValidationError> {
+    // Most text is ASCII without controls: one pass over its bytes (every name and number
+    // is checked at every plan).
+    if value.bytes().all(|b| (b' '..0x7f).contains(&b) || b == b'\t') {
+        return Ok(());
+    }
     if value.chars().any(is_line_break) {
         return Err(ValidationError::LineBreak {
             field: field(),

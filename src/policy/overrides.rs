@@ -173,13 +173,20 @@ impl ClientOverrides {
     /// ```
     pub fn validate(&self, client: &ClientId) -> Result<(), ValidationError> {
         use crate::limits::{MAX_COUNT, MAX_DAYS, check_offset, check_opt};
-        let owner = format!("client {client}");
+        // Written only into an error: every client is checked at every plan.
+        struct Owner<'a>(&'a ClientId);
+        impl std::fmt::Display for Owner<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "client {}", self.0)
+            }
+        }
+        let owner = Owner(client);
         for (field, list) in [("reply_to", &self.reply_to), ("cc", &self.cc), ("bcc", &self.bcc)] {
             for (i, a) in list.iter().flatten().enumerate() {
                 crate::model::client::check_address(|| format!("{owner}: overrides.{field}[{i}]"), a)?;
             }
         }
-        if let Some(term) = self.payment_term_days {
+        if let Some(term) = self.payment_term_days.filter(|t| !(1..=30).contains(t)) {
             crate::policy::check_term(&format!("{owner}: overrides.payment_term_days"), term)?;
         }
         check_opt(&owner, "overrides.min_gap_days", self.min_gap_days, MAX_DAYS)?;
@@ -193,11 +200,16 @@ impl ClientOverrides {
         )?;
         for (id, ro) in &self.rules {
             let field = |name: &str| format!("overrides.rules.{id}.{name}");
-            if let Some(offset) = ro.offset_days {
+            let over = |v: Option<u32>, max: u32| v.is_some_and(|v| v > max);
+            if let Some(offset) = ro.offset_days.filter(|o| o.unsigned_abs() > MAX_DAYS) {
                 check_offset(&owner, &field("offset_days"), offset)?;
             }
-            check_opt(&owner, &field("every_days"), ro.every_days, MAX_DAYS)?;
-            check_opt(&owner, &field("count"), ro.count, MAX_COUNT)?;
+            if over(ro.every_days, MAX_DAYS) {
+                check_opt(&owner, &field("every_days"), ro.every_days, MAX_DAYS)?;
+            }
+            if over(ro.count, MAX_COUNT) {
+                check_opt(&owner, &field("count"), ro.count, MAX_COUNT)?;
+            }
         }
         Ok(())
     }
