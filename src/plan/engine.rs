@@ -2074,9 +2074,6 @@ impl Planner {
                 _ => {}
             }
         }
-        if status == ItemStatus::Draft {
-            return Some(Reason::Draft);
-        }
         if client_off {
             return Some(Reason::ClientRemindersOff);
         }
