@@ -135,9 +135,9 @@ pub use plan::{
     SuppressReason, SuppressReasonKind, Suppressed, SuppressedRef, Suppressions, Why,
 };
 pub use policy::{
-    Alignment, Anchor, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveRule,
-    EffectiveSettings, LateFee, LintWarning, Origin, Policy, Rule, RuleOverride, Setting, TemplateKind,
-    TemplateSpec,
+    Alignment, Anchor, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveNotice,
+    EffectiveRule, EffectiveSettings, LateFee, LintWarning, Origin, Policy, Rule, RuleOverride, Setting,
+    TemplateKind, TemplateSpec,
 };
 pub use reminders::{NewReminder, ReminderEdit, ReminderFilter};
 pub use standing::{ClientStanding, StandingRule, StandingState};

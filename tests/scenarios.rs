@@ -1210,3 +1210,102 @@ fn history_at_the_ends_of_time_plans_without_panicking() {
             .all(|e| e.key.as_str() != "due-soon/F-1/1" && e.key.as_str() != "due-soon/F-2/1")
     );
 }
+
+/// What a host is shown is what the planner and the messages do: one resolution of a
+/// client's settings. A rule without roles of its own reaches the roles the client's
+/// overrides name, and the effective settings now say they come from the client (they said
+/// the policy); statements and standing notices, their thresholds and the copy addresses are
+/// shown too, as the planner and the messages use them.
+#[test]
+fn effective_settings_show_what_the_planner_and_messages_use() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_statement(StatementRule {
+            roles: vec![ContactRole::Billing],
+            ..StatementRule::new(
+                "monthly".parse().unwrap(),
+                "FREQ=MONTHLY;BYMONTHDAY=1",
+                d(2026, 1, 1),
+            )
+        })
+        .with_standing(StandingRule::new(30, 60));
+    let planner = Planner::new(&policy).unwrap();
+    let closing = policy.standing.as_ref().unwrap().closing_soon_id.clone();
+    let mut overrides = ClientOverrides {
+        roles: Some(vec![ContactRole::Manager]),
+        closed_after_days: Some(90),
+        cc: Some(vec!["copia@acme.example".into()]),
+        ..ClientOverrides::default()
+    };
+    overrides
+        .rules
+        .insert("monthly".parse().unwrap(), RuleOverride::off());
+    overrides.rules.insert(
+        closing.clone(),
+        RuleOverride {
+            roles: Some(vec![ContactRole::Executive]),
+            ..RuleOverride::default()
+        },
+    );
+    let acme = Client::new("acme".parse().unwrap(), "ACME")
+        .with_time_zone(tz("UTC"))
+        .with_contact(Contact::new("Bea", "bea@acme.example").with_role(ContactRole::Billing))
+        .with_contact(Contact::new("Max", "max@acme.example").with_role(ContactRole::Manager))
+        .with_overrides(overrides);
+    let s = planner.effective_settings(&acme).unwrap();
+    fn client_set<T>(value: T) -> Setting<T> {
+        Setting {
+            value,
+            origin: Origin::Client,
+        }
+    }
+    assert_eq!(s.rules[0].roles, client_set(vec![ContactRole::Manager]));
+    assert_eq!(s.cc, client_set(vec!["copia@acme.example".to_owned()]));
+    assert_eq!(s.closed_after_days, Some(client_set(90)));
+    assert_eq!(
+        s.closing_soon_after_days,
+        Some(Setting {
+            value: 30,
+            origin: Origin::Policy
+        })
+    );
+    let notice = |id: &str| s.notices.iter().find(|n| n.rule.as_str() == id).unwrap();
+    assert_eq!(notice("monthly").enabled, client_set(false));
+    assert_eq!(
+        notice("monthly").roles,
+        Setting {
+            value: vec![ContactRole::Billing],
+            origin: Origin::Policy
+        }
+    );
+    assert_eq!(
+        notice(closing.as_str()).roles,
+        client_set(vec![ContactRole::Executive])
+    );
+    assert_eq!(s.notices.len(), 3);
+
+    // The planner and the messages do the same.
+    let item = invoice("F-1", "acme", d(2026, 3, 1), d(2026, 3, 10), money("100", "USD"));
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&acme),
+            &[item],
+            &[],
+            utc(2026, 3, 10, 12, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    let event = plan
+        .due()
+        .into_iter()
+        .find(|e| e.rule.as_str() == "overdue")
+        .expect("overdue due");
+    let to: Vec<&str> = event.recipients.iter().map(|r| r.email.as_str()).collect();
+    assert_eq!(to, ["max@acme.example"]);
+    let message = Messages::new(&policy)
+        .unwrap()
+        .render(event, &acme, &RenderOptions::default())
+        .unwrap();
+    let cc: Vec<&str> = message.cc.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(cc, s.cc.value.iter().map(String::as_str).collect::<Vec<_>>());
+}

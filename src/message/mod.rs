@@ -518,8 +518,8 @@ impl Messages {
                 key: event.key.clone(),
             });
         }
-        let o = &client.overrides;
         let p = &self.policy;
+        let resolved = crate::policy::Resolved::new(p, client);
         let message = Message {
             key: event.key.clone(),
             from: (!p.company.email.is_empty()).then(|| mailbox(Some(&p.company.name), &p.company.email)),
@@ -528,9 +528,9 @@ impl Messages {
                 .iter()
                 .map(|r| mailbox(Some(&r.name), &r.email))
                 .collect(),
-            cc: mailboxes(o.cc.as_ref().unwrap_or(&p.cc)),
-            bcc: mailboxes(o.bcc.as_ref().unwrap_or(&p.bcc)),
-            reply_to: mailboxes(o.reply_to.as_ref().unwrap_or(&p.reply_to)),
+            cc: mailboxes(resolved.cc().value),
+            bcc: mailboxes(resolved.bcc().value),
+            reply_to: mailboxes(resolved.reply_to().value),
             subject,
             text,
             html,

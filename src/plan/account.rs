@@ -152,15 +152,6 @@ fn client_pause(client: &Client, on: NaiveDate) -> Option<Reason> {
     })
 }
 
-/// The mask of roles a client-level notice goes to.
-fn roles_mask(own: &[ContactRole], ro: Option<&crate::policy::RuleOverride>, client: &Client) -> u8 {
-    ro.and_then(|r| r.roles.as_deref())
-        .map(ContactRole::mask)
-        .or_else(|| (!own.is_empty()).then(|| ContactRole::mask(own)))
-        .or_else(|| client.overrides.roles.as_deref().map(ContactRole::mask))
-        .unwrap_or(0)
-}
-
 /// When a client-level event goes.
 struct Placed {
     /// The local day it goes.
@@ -266,13 +257,13 @@ impl Planner {
             .map_or(&[][..], Vec::as_slice);
         for (si, st) in self.policy.statements.iter().enumerate() {
             let rule = self.statement_ref(si);
-            let ro = client.overrides.rules.get(st.id.as_str());
-            let switched_off = ro.and_then(|r| r.enabled) == Some(false);
-            if !ro.and_then(|r| r.enabled).unwrap_or(st.enabled) && !switched_off {
+            let resolved = Resolved::new(&self.policy, client).notice(&st.id, st.enabled, &st.roles);
+            let switched_off = resolved.switched_off();
+            if !resolved.enabled.value && !switched_off {
                 continue;
             }
-            let mask = roles_mask(&st.roles, ro, client);
-            let block = if client.overrides.reminders == Some(false) {
+            let mask = ContactRole::mask(resolved.roles.value);
+            let block = if !Resolved::new(&self.policy, client).reminders().value {
                 Some(Reason::ClientRemindersOff)
             } else if switched_off {
                 Some(Reason::ExcludedForClient)
@@ -294,7 +285,7 @@ impl Planner {
                         .unwrap_or_else(|| cx.tz.local_date(s.sent_at))
                 })
                 .max();
-            let dates = occurrences.get(self, si, client, ro.and_then(|r| r.rrule.as_deref()))?;
+            let dates = occurrences.get(self, si, client, resolved.rrule)?;
             // Occurrences up to today not yet sent: the latest goes (today's, or a missed one
             // on catch-up); the older ones are superseded by it.
             let mut unsent_past = std::mem::take(&mut occurrences.unsent);
@@ -426,9 +417,10 @@ impl Planner {
     ) {
         let Some(sr) = &self.policy.standing else { return };
         let client = cx.client;
-        let o = &client.overrides;
-        let closing_soon = o.closing_soon_after_days.unwrap_or(sr.closing_soon_after_days);
-        let closed = o.closed_after_days.unwrap_or(sr.closed_after_days);
+        let Some((closing_soon, closed)) = Resolved::new(&self.policy, client).standing_thresholds() else {
+            return;
+        };
+        let (closing_soon, closed) = (closing_soon.value, closed.value);
         let Some((oldest_due, oldest)) = chased(ctxs, &self.policy, cx.today)
             .filter_map(|c| c.due.map(|d| (d, c)))
             .min_by(|a, b| (a.0, &a.1.item.id).cmp(&(b.0, &b.1.item.id)))
@@ -485,7 +477,7 @@ impl Planner {
             if scheduled > cx.end_date {
                 continue;
             }
-            let ro = o.rules.get(id.as_str());
+            let resolved = Resolved::new(&self.policy, client).notice(id, true, &sr.roles);
             if state == StandingState::ClosingSoon && closed_entry.is_some_and(|c| c < cx.first_future) {
                 // Both states were entered while nothing went out: only "closed" is sent.
                 if cx.in_window(scheduled) {
@@ -502,10 +494,10 @@ impl Planner {
             }
             let placed = self.client_send_day(cx, scheduled);
             let send_on = placed.goes_on;
-            let mask = roles_mask(&sr.roles, ro, client);
-            let block = if o.reminders == Some(false) {
+            let mask = ContactRole::mask(resolved.roles.value);
+            let block = if !Resolved::new(&self.policy, client).reminders().value {
                 Some(Reason::ClientRemindersOff)
-            } else if ro.and_then(|r| r.enabled) == Some(false) {
+            } else if resolved.switched_off() {
                 Some(Reason::ExcludedForClient)
             } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
                 Some(Reason::NoRecipients)

@@ -31,7 +31,8 @@ use crate::plan::schedule::{
 };
 use crate::plan::{Horizon, Plan};
 use crate::policy::{
-    Anchor, EffectiveRule, EffectiveSettings, LintWarning, Policy, Rule, Setting, check_rule_shape, lint,
+    Anchor, EffectiveNotice, EffectiveRule, EffectiveSettings, LintWarning, Policy, Resolved, Rule, Setting,
+    check_rule_shape, lint,
 };
 use crate::time::{CompiledCalendar, LocalDates, Shift, TimeZone, local_instant};
 
@@ -79,6 +80,9 @@ pub struct Planner {
     lookback_days: u32,
     locale: Arc<str>,
     statements: Vec<rrule::RRuleSet>,
+    /// The rules as they apply to a client that overrides none of them nor its roles, by
+    /// the one resolution ([`Resolved`]): most clients, copied instead of resolved again.
+    default_rules: Vec<EffRule>,
     /// Every rule a record can name: the policy's item rules, then its statements, then the
     /// two standing notices.
     rule_ids: Vec<RuleId>,
@@ -103,11 +107,6 @@ pub(crate) struct CompiledRule {
     group: bool,
     expires_after: Option<u32>,
     pub(crate) late_fee: Option<crate::policy::LateFee>,
-    enabled: bool,
-    offset: i32,
-    every: Option<u32>,
-    count: u32,
-    roles_mask: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -566,7 +565,14 @@ impl Planner {
                 value: rule_ids.len().to_string(),
             });
         }
+        // A client with no overrides (the id is a valid one; were it not, every client would
+        // be resolved on its own).
+        let mut default_rules = Vec::with_capacity(policy.rules.len());
+        if let Ok(id) = ClientId::new("default") {
+            resolve_rules(policy, &Client::new(id, ""), &mut default_rules);
+        }
         Ok(Self {
+            default_rules,
             rule_ranks: ranks_by(&rule_ids, crate::plan::schedule::part_cmp),
             rule_orders: ranks_by(&rule_ids, str::cmp),
             any_group: policy.rules.iter().any(|r| r.group),
@@ -622,23 +628,24 @@ impl Planner {
 
     /// The time zone in force for `client`: its own, else the policy's.
     pub(crate) fn zone_of(&self, client: &Client) -> TimeZone {
-        client.time_zone.unwrap_or(self.policy.time_zone)
+        Resolved::new(&self.policy, client).time_zone().value
     }
 
     /// The payment term in force for `client`.
     pub(crate) fn term_of(&self, client: &Client) -> u32 {
-        client
-            .overrides
-            .payment_term_days
-            .unwrap_or(self.policy.payment_term_days)
+        Resolved::new(&self.policy, client).payment_term_days().value
     }
 
     /// The locale in force for `client`: its own, else the policy's.
     pub(crate) fn locale_of(&self, client: &Client) -> Arc<str> {
-        client
-            .locale
-            .as_deref()
-            .map_or_else(|| Arc::clone(&self.locale), Arc::from)
+        match Resolved::new(&self.policy, client).locale() {
+            Setting {
+                value,
+                origin: crate::policy::Origin::Client,
+            } => Arc::from(value),
+            // The policy's, shared.
+            _ => Arc::clone(&self.locale),
+        }
     }
 
     /// The record name of the `index`-th statement rule.
@@ -689,40 +696,71 @@ impl Planner {
     /// ```
     pub fn effective_settings(&self, client: &Client) -> Result<EffectiveSettings, ValidationError> {
         self.check_client(client)?;
-        let o = &client.overrides;
         let p = &self.policy;
+        let r = Resolved::new(p, client);
+        let owned = |s: Setting<&[String]>| Setting {
+            value: s.value.to_vec(),
+            origin: s.origin,
+        };
+        let roles = |s: Setting<&[ContactRole]>| Setting {
+            value: s.value.to_vec(),
+            origin: s.origin,
+        };
         let rules = p
             .rules
             .iter()
-            .map(|r| {
-                let ro = o.rules.get(r.id.as_str());
+            .map(|rule| {
+                let rr = r.rule(rule);
                 EffectiveRule {
-                    rule: r.id.clone(),
-                    enabled: Setting::pick(r.enabled, ro.and_then(|x| x.enabled)),
-                    offset_days: Setting::pick(r.offset_days, ro.and_then(|x| x.offset_days)),
-                    every_days: Setting::pick(r.every_days, ro.and_then(|x| x.every_days).map(Some)),
-                    count: Setting::pick(r.count, ro.and_then(|x| x.count)),
-                    roles: Setting::pick(
-                        if r.roles.is_empty() {
-                            o.roles.clone().unwrap_or_default()
-                        } else {
-                            r.roles.clone()
-                        },
-                        ro.and_then(|x| x.roles.clone()),
-                    ),
+                    rule: rule.id.clone(),
+                    enabled: rr.enabled,
+                    offset_days: rr.offset_days,
+                    every_days: rr.every_days,
+                    count: rr.count,
+                    roles: roles(rr.roles),
                 }
             })
             .collect();
+        let notice = |id: &RuleId, enabled: bool, own: &[ContactRole]| {
+            let n = r.notice(id, enabled, own);
+            EffectiveNotice {
+                rule: id.clone(),
+                enabled: n.enabled,
+                roles: roles(n.roles),
+                rrule: n.rrule.map(str::to_owned),
+            }
+        };
+        let statements = p
+            .statements
+            .iter()
+            .map(|st| notice(&st.id, st.enabled, &st.roles));
+        let standing = p.standing.iter().flat_map(|sr| {
+            [
+                notice(&sr.closing_soon_id, true, &sr.roles),
+                notice(&sr.closed_id, true, &sr.roles),
+            ]
+        });
+        let thresholds = r.standing_thresholds();
+        let locale = r.locale();
         Ok(EffectiveSettings {
             client: client.id.clone(),
-            reminders: Setting::pick(true, o.reminders),
-            time_zone: Setting::pick(p.time_zone, client.time_zone),
-            locale: Setting::pick(p.locale.clone(), client.locale.clone()),
-            send_time: Setting::pick(p.send_time, o.send_time),
-            payment_term_days: Setting::pick(p.payment_term_days, o.payment_term_days),
-            min_gap_days: Setting::pick(p.min_gap_days, o.min_gap_days),
-            roles: Setting::pick(Vec::new(), o.roles.clone()),
+            reminders: r.reminders(),
+            time_zone: r.time_zone(),
+            locale: Setting {
+                value: locale.value.to_owned(),
+                origin: locale.origin,
+            },
+            send_time: r.send_time(),
+            payment_term_days: r.payment_term_days(),
+            min_gap_days: r.min_gap_days(),
+            roles: roles(r.roles()),
+            cc: owned(r.cc()),
+            bcc: owned(r.bcc()),
+            reply_to: owned(r.reply_to()),
+            closing_soon_after_days: thresholds.map(|t| t.0),
+            closed_after_days: thresholds.map(|t| t.1),
             rules,
+            notices: statements.chain(standing).collect(),
         })
     }
 
@@ -849,10 +887,9 @@ impl Planner {
         let mut eff = Vec::new();
         self.eff_rules(client, &mut eff);
         let eff = eff[ri];
-        let p = &self.policy;
-        let o = &client.overrides;
-        let tz = self.zone_of(client);
-        let send_time = o.send_time.unwrap_or(p.send_time);
+        let resolved = Resolved::new(&self.policy, client);
+        let tz = resolved.time_zone().value;
+        let send_time = resolved.send_time().value;
         let today = tz.local_date(now);
         let due = item.due_date(self.term_of(client));
         let balance = item.balance()?;
@@ -912,29 +949,10 @@ impl Planner {
     fn eff_rules(&self, client: &Client, out: &mut Vec<EffRule>) {
         out.clear();
         let o = &client.overrides;
-        let client_roles = o.roles.as_deref().map(ContactRole::mask).unwrap_or(0);
-        for r in &self.rules {
-            let ro = if o.rules.is_empty() {
-                None
-            } else {
-                o.rules.get(r.id.as_str())
-            };
-            let override_on = ro.and_then(|x| x.enabled);
-            out.push(EffRule {
-                enabled: override_on.unwrap_or(r.enabled),
-                client_off: override_on == Some(false),
-                offset: ro.and_then(|x| x.offset_days).unwrap_or(r.offset),
-                every: ro.and_then(|x| x.every_days).or(r.every),
-                count: ro.and_then(|x| x.count).unwrap_or(r.count),
-                roles_mask: ro
-                    .and_then(|x| x.roles.as_deref())
-                    .map(ContactRole::mask)
-                    .unwrap_or(if r.roles_mask != 0 {
-                        r.roles_mask
-                    } else {
-                        client_roles
-                    }),
-            });
+        if o.rules.is_empty() && o.roles.is_none() && self.default_rules.len() == self.policy.rules.len() {
+            out.extend_from_slice(&self.default_rules);
+        } else {
+            resolve_rules(&self.policy, client, out);
         }
     }
 
@@ -1518,10 +1536,9 @@ impl Planner {
     ) -> Result<(), ValidationError> {
         let client = &inputs.clients[ci];
         let items = inputs.items;
-        let p = &self.policy;
-        let o = &client.overrides;
-        let tz = self.zone_of(client);
-        let send_time = o.send_time.unwrap_or(p.send_time);
+        let resolved = Resolved::new(&self.policy, client);
+        let tz = resolved.time_zone().value;
+        let send_time = resolved.send_time().value;
         let ClientDays {
             today,
             today_at,
@@ -1543,13 +1560,13 @@ impl Planner {
             first_future,
             end_date,
             window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(NaiveDate::MIN),
-            gap: o.min_gap_days.unwrap_or(p.min_gap_days),
+            gap: resolved.min_gap_days().value,
             contacts,
             last_instant: std::cell::Cell::new(Some((today, today_at))),
             instants: std::rc::Rc::clone(instants),
         };
         let term = self.term_of(client);
-        let client_off = o.reminders == Some(false);
+        let client_off = !resolved.reminders().value;
         // The day of the client's last message, sent or planned.
         let mut last_client_send = hist
             .client_last
@@ -3033,11 +3050,22 @@ fn compile_rule(r: &Rule) -> CompiledRule {
         group: r.group,
         expires_after: r.expires_after_days,
         late_fee: r.late_fee.clone(),
-        enabled: r.enabled,
-        offset: r.offset_days,
-        every: r.every_days,
-        count: r.count,
-        roles_mask: ContactRole::mask(&r.roles),
+    }
+}
+
+/// The rules of `policy` as they apply to `client`, by the one resolution.
+fn resolve_rules(policy: &Policy, client: &Client, out: &mut Vec<EffRule>) {
+    let resolved = Resolved::new(policy, client);
+    for rule in &policy.rules {
+        let r = resolved.rule(rule);
+        out.push(EffRule {
+            enabled: r.enabled.value,
+            client_off: r.switched_off(),
+            offset: r.offset_days.value,
+            every: r.every_days.value,
+            count: r.count.value,
+            roles_mask: ContactRole::mask(r.roles.value),
+        });
     }
 }
 

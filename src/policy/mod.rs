@@ -3,6 +3,7 @@
 mod lint;
 mod messaging;
 mod overrides;
+mod resolve;
 mod rule;
 
 use std::collections::HashSet;
@@ -22,7 +23,10 @@ pub use lint::LintWarning;
 pub(crate) use lint::lint;
 pub use messaging::{Alignment, Branding, Company, TemplateKind, TemplateSpec};
 pub(crate) use messaging::{addresses, optional_addresses};
-pub use overrides::{ClientOverrides, EffectiveRule, EffectiveSettings, Origin, RuleOverride, Setting};
+pub use overrides::{
+    ClientOverrides, EffectiveNotice, EffectiveRule, EffectiveSettings, Origin, RuleOverride, Setting,
+};
+pub(crate) use resolve::Resolved;
 pub use rule::{Anchor, Conditions, LateFee, Rule};
 
 /// Collection start dates: items older than these are never reminded.

@@ -227,7 +227,7 @@ pub enum Origin {
 }
 
 /// A value and where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Setting<T> {
     /// The value in force.
     pub value: T,
@@ -289,8 +289,37 @@ pub struct EffectiveSettings {
     pub min_gap_days: Setting<u32>,
     /// Default contact roles (empty: all with notify on).
     pub roles: Setting<Vec<ContactRole>>,
-    /// Each rule of the policy as it applies to the client.
+    /// Addresses copied on the client's messages.
+    pub cc: Setting<Vec<String>>,
+    /// Addresses blind-copied on the client's messages.
+    pub bcc: Setting<Vec<String>>,
+    /// Reply-to addresses of the client's messages.
+    pub reply_to: Setting<Vec<String>>,
+    /// Days overdue for "closing soon", when the policy has account standing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closing_soon_after_days: Option<Setting<u32>>,
+    /// Days overdue for "closed", when the policy has account standing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_after_days: Option<Setting<u32>>,
+    /// Each reminder rule of the policy as it applies to the client.
     pub rules: Vec<EffectiveRule>,
+    /// Each statement and standing notice of the policy as it applies to the client.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<EffectiveNotice>,
+}
+
+/// A statement or an account-standing notice as it applies to one client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectiveNotice {
+    /// The statement's or notice's id.
+    pub rule: RuleId,
+    /// On or off.
+    pub enabled: Setting<bool>,
+    /// Contact roles (empty: all with notify on).
+    pub roles: Setting<Vec<ContactRole>>,
+    /// The client's own recurrence of a statement, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrule: Option<String>,
 }
 
 crate::names::names!(Origin, "origin" {
