@@ -1,0 +1,995 @@
+//! A reference planner: deliberately simple, owned data, `BTreeMap`s, no performance work,
+//! written from the documented behaviours (DESIGN.md "Behaviour users rely on", the README's
+//! guarantees and "Operating it", and the public rustdoc), not from the planner's code.
+//!
+//! Stage A only: item rules anchored on the issue or due date, offsets, repeats, the default
+//! payment term, time zones and send times (`local_instant`), the business calendar,
+//! collection start, paid / cancelled / void / partly paid items, item and client pauses,
+//! per-client overrides (reminders off, rule on/off, offset/every/count, send time), history
+//! of sent and manual entries, catch-up, lasting stops as of now, and the horizon and window.
+//! Not covered (the generator leaves them out): grouping, the minimum gap, statements,
+//! standing notices, failed / unknown / released history outcomes, rules anchored on the
+//! sent or paid date, pending actions, conditions, roles, expiry, late fees.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use dunning::*;
+
+/// The default lookback of suppressed entries ([`Planner::with_lookback`]): 7 days.
+pub const LOOKBACK_DAYS: u64 = 7;
+
+/// A stop that is not explained.
+const SILENT: &str = "-";
+
+/// An event, as a comparable tuple.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RefEvent {
+    pub key: String,
+    pub client: String,
+    pub rule: String,
+    pub stage: String,
+    pub send_on: NaiveDate,
+    pub send_at: DateTime<Utc>,
+    /// (item, occurrence) covered.
+    pub items: Vec<(String, u32)>,
+    pub catch_up: bool,
+    pub due_now: bool,
+}
+
+/// A suppressed entry, as a comparable tuple.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RefSuppressed {
+    pub key: String,
+    pub item: String,
+    pub rule: String,
+    pub kind: String,
+    pub on: NaiveDate,
+}
+
+/// What the reference plans: sorted events and suppressions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefPlan {
+    pub events: Vec<RefEvent>,
+    pub suppressed: Vec<RefSuppressed>,
+    /// Known disagreements with the planner that this input runs into, each named as the
+    /// `finding_*` test of `tests/reference_planner.rs` that shows it (without the prefix):
+    /// the properties skip such inputs.
+    pub findings: BTreeSet<&'static str>,
+}
+
+impl RefPlan {
+    /// The same tuples read from a real plan.
+    pub fn of(plan: &Plan) -> RefPlan {
+        let ev = |e: &Event, due_now: bool| RefEvent {
+            key: e.key.to_string(),
+            client: e.client.to_string(),
+            rule: e.rule.to_string(),
+            stage: e.stage.to_string(),
+            send_on: e.send_on,
+            send_at: e.send_at,
+            items: e
+                .items
+                .iter()
+                .map(|i| (i.item.to_string(), i.occurrence))
+                .collect(),
+            catch_up: e
+                .why
+                .adjustments
+                .iter()
+                .any(|a| matches!(a, Adjustment::CatchUp { .. })),
+            due_now,
+        };
+        let mut events: Vec<RefEvent> = plan.due().iter().map(|e| ev(e, true)).collect();
+        events.extend(plan.upcoming().iter().map(|e| ev(e, false)));
+        events.sort();
+        let mut suppressed: Vec<RefSuppressed> = plan
+            .suppressed()
+            .iter()
+            .map(|s| RefSuppressed {
+                key: s.key.to_string(),
+                item: s.item_str().to_owned(),
+                rule: s.rule.to_string(),
+                kind: s.reason.kind().to_string(),
+                on: s.on,
+            })
+            .collect();
+        suppressed.sort();
+        RefPlan {
+            events,
+            suppressed,
+            findings: BTreeSet::new(),
+        }
+    }
+}
+
+fn add(d: NaiveDate, n: i64) -> NaiveDate {
+    if n >= 0 {
+        d.checked_add_days(Days::new(n as u64)).unwrap()
+    } else {
+        d.checked_sub_days(Days::new(n.unsigned_abs())).unwrap()
+    }
+}
+
+/// One rule as it applies to one client and item.
+#[derive(Debug, Clone)]
+struct Eff {
+    index: usize,
+    id: String,
+    anchor: Anchor,
+    offset: i32,
+    every: Option<u32>,
+    count: u32,
+    /// Switched off for the client.
+    excluded: bool,
+}
+
+/// The state of one rule for one item during the sweep.
+#[derive(Debug, Clone)]
+struct State {
+    next: u32,
+    /// Local day of the rule's last send (history or planned).
+    last: Option<NaiveDate>,
+    /// No more occurrences (count reached, a lasting stop, past the horizon).
+    done: bool,
+    /// Not before this day (a catch-up held back by a pause on the day it would go).
+    floor: Option<NaiveDate>,
+    /// The day a catch-up would have gone had a pause not held it back, and the pause's end.
+    held: Option<(NaiveDate, NaiveDate)>,
+    /// The next occurrence is a catch-up held back by a pause.
+    caught: bool,
+    /// The non-working days a held catch-up moved off before the pause held it.
+    held_moves: Vec<NaiveDate>,
+}
+
+impl State {
+    /// Occurrence `k` was skipped (superseded by a send on `sent`, or not sent at all).
+    fn skip(&mut self, k: u32, sent: Option<NaiveDate>) {
+        if sent.is_some() {
+            self.last = self.last.max(sent);
+        }
+        self.next = k + 1;
+        self.floor = None;
+        self.held = None;
+        self.caught = false;
+        self.held_moves.clear();
+    }
+
+    /// Occurrence `k` went (or was superseded by a send) on `day`.
+    fn sent(&mut self, k: u32, day: NaiveDate) {
+        self.next = k + 1;
+        self.last = Some(day);
+        self.floor = None;
+        self.held = None;
+        self.caught = false;
+        self.held_moves.clear();
+    }
+}
+
+/// An occurrence that goes at the sweep's instant unless a later stage wins.
+#[derive(Debug, Clone)]
+struct Ready {
+    index: usize,
+    k: u32,
+    nominal: NaiveDate,
+    moved: Vec<NaiveDate>,
+    /// (the day it would have gone, the last day of the pause that held it)
+    paused_from: Vec<(NaiveDate, NaiveDate)>,
+    on: NaiveDate,
+    at: DateTime<Utc>,
+    caught: bool,
+}
+
+/// A candidate occurrence of a rule: where it would go.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Goes on `on` at `at` (nominal day `nominal`; moved off a non-working day from `from`).
+    Go {
+        k: u32,
+        nominal: NaiveDate,
+        on: NaiveDate,
+        at: DateTime<Utc>,
+        /// The days the calendar moved it off.
+        moved: Vec<NaiveDate>,
+        /// The day it would have gone, when a pause with an end held it back.
+        paused_from: Vec<(NaiveDate, NaiveDate)>,
+    },
+    /// Not sent, for this reason, on this day; the rule moves on to the next occurrence.
+    Skip {
+        k: u32,
+        kind: &'static str,
+        on: NaiveDate,
+        /// The send that superseded it.
+        sent: Option<NaiveDate>,
+    },
+    /// A lasting stop: nothing more from this rule, explained once.
+    Stop {
+        k: u32,
+        kind: &'static str,
+        on: NaiveDate,
+    },
+}
+
+/// Plans `clients` and `items` as the documentation says the planner does.
+pub fn plan(
+    policy: &Policy,
+    clients: &[Client],
+    items: &[Item],
+    history: &[HistoryEntry],
+    now: DateTime<Utc>,
+    horizon: Horizon,
+) -> RefPlan {
+    let end = now + chrono::Duration::days(i64::from(horizon.as_days()));
+    let clients: BTreeMap<String, &Client> = clients.iter().map(|c| (c.id.to_string(), c)).collect();
+    let items: BTreeMap<String, &Item> = items.iter().map(|i| (i.id.to_string(), i)).collect();
+    let mut out = RefPlan::default();
+    for item in items.values() {
+        let client = clients[item.client.as_str()];
+        plan_item(policy, client, item, history, now, end, &mut out);
+    }
+    out.events.sort();
+    out.suppressed.sort();
+    out
+}
+
+/// Notes a finding met by the input.
+fn flag(out: &mut RefPlan, cell: &std::cell::Cell<bool>, finding: &'static str) {
+    if cell.get() {
+        out.findings.insert(finding);
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn plan_item(
+    policy: &Policy,
+    client: &Client,
+    item: &Item,
+    history: &[HistoryEntry],
+    now: DateTime<Utc>,
+    end: DateTime<Utc>,
+    out: &mut RefPlan,
+) {
+    let zone = client.time_zone.unwrap_or(policy.time_zone);
+    let send_time = client.overrides.send_time.unwrap_or(policy.send_time);
+    let term = client
+        .overrides
+        .payment_term_days
+        .unwrap_or(policy.payment_term_days);
+    let cal = &policy.calendar;
+    let today = zone.local_date(now);
+    let end_day = zone.local_date(end);
+    let window_start = today.checked_sub_days(Days::new(LOOKBACK_DAYS)).unwrap();
+    let due = item.due_date(term);
+    let item_id = item.id.to_string();
+
+    // Rules as they apply to the client and item.
+    let mut rules: Vec<Eff> = Vec::new();
+    for (index, r) in policy.rules.iter().enumerate() {
+        // A rule off in the policy is not planned; one the client switches off too is
+        // explained as off for the client (the planner's reading; the docs are silent).
+        if !r.enabled
+            && client
+                .overrides
+                .rules
+                .get(&r.id)
+                .and_then(|o| o.enabled)
+                .is_none()
+        {
+            continue;
+        }
+        let o = client.overrides.rules.get(&r.id).cloned().unwrap_or_default();
+        let eff = Eff {
+            index,
+            id: r.id.to_string(),
+            anchor: r.anchor,
+            offset: o.offset_days.unwrap_or(r.offset_days),
+            every: item.reminder_every_days.or(o.every_days).or(r.every_days),
+            count: item.reminder_count.or(o.count).unwrap_or(r.count),
+            excluded: o.enabled == Some(false),
+        };
+        rules.push(eff);
+    }
+
+    // History about this item: sends by rule (occurrence, local day), manual sends, keys.
+    let mut sent_keys: BTreeSet<String> = BTreeSet::new();
+    let mut max_occ: BTreeMap<String, u32> = BTreeMap::new();
+    let mut sends: Vec<(String, NaiveDate)> = Vec::new();
+    let mut manual: Option<NaiveDate> = None;
+    for h in history {
+        if !h.outcome.is_sent() {
+            continue;
+        }
+        for hi in h.items.iter().filter(|hi| hi.item == item.id) {
+            sent_keys.insert(h.key.to_string());
+            let day = zone.local_date(h.sent_at);
+            match &h.rule {
+                Some(r) => {
+                    let m = max_occ.entry(r.to_string()).or_default();
+                    *m = (*m).max(hi.occurrence);
+                    sends.push((r.to_string(), day));
+                }
+                None => manual = manual.max(Some(day)),
+            }
+        }
+    }
+
+    let key = |rule: &str, k: u32| format!("{rule}/{item_id}/{k}");
+    let anchor_of = |e: &Eff| -> Option<NaiveDate> {
+        match e.anchor {
+            Anchor::Issued => Some(item.issued_on),
+            Anchor::Due => due,
+            _ => None,
+        }
+    };
+    let suppress = |out: &mut RefPlan, rule: &str, k: u32, kind: &str, on: NaiveDate| {
+        out.suppressed.push(RefSuppressed {
+            key: key(rule, k),
+            item: item_id.clone(),
+            rule: rule.to_owned(),
+            kind: kind.to_owned(),
+            on,
+        });
+    };
+    // Within the lookback, and not after the horizon: the send instant of the day (at the
+    // send time) not past `now + horizon`.
+    // (a day up to today is always within: a stop explained as of now is dated today).
+    let in_window =
+        |on: NaiveDate| window_start <= on && (on <= today || local_instant(zone, on, send_time) <= end);
+
+    // Whole-item stops.
+    let status = item.effective_status().unwrap();
+    let item_stop: Option<&'static str> = match status {
+        ItemStatus::Paid => Some("paid"),
+        ItemStatus::Cancelled => Some("cancelled"),
+        ItemStatus::Void => Some("void"),
+        ItemStatus::Draft => Some("draft"),
+        ItemStatus::Completed => Some("completed"),
+        _ => None,
+    };
+    let client_off = client.overrides.reminders == Some(false);
+    let no_recipients = !client.contacts.iter().any(|c| c.notify);
+
+    // The sweep state.
+    let mut state: BTreeMap<usize, State> = rules
+        .iter()
+        .map(|e| {
+            let last = sends.iter().filter(|(r, _)| *r == e.id).map(|(_, d)| *d).max();
+            let next = max_occ.get(&e.id).copied().unwrap_or(0) + 1;
+            (
+                e.index,
+                State {
+                    next,
+                    last,
+                    done: false,
+                    floor: None,
+                    held: None,
+                    caught: false,
+                    held_moves: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    // Sends about the item (rule index or usize::MAX for history of other rules, local day).
+    // (rule, local day, planned in this plan rather than read from history)
+    let mut item_sends: Vec<(String, NaiveDate, bool)> =
+        sends.iter().map(|(r, d)| (r.clone(), *d, false)).collect();
+
+    let conflict = std::cell::Cell::new(false);
+    // The next step of rule `e` given the sends so far; `day` is the sweep's day (today for the
+    // catch-up).
+    let step = |e: &Eff, st: &State, item_sends: &[(String, NaiveDate, bool)]| -> Step {
+        let k = st.next;
+        let Some(anchor) = anchor_of(e) else {
+            return Step::Stop {
+                k,
+                kind: SILENT,
+                on: today,
+            };
+        };
+        let nominal = add(
+            anchor,
+            i64::from(e.offset) + i64::from(k - 1) * i64::from(e.every.unwrap_or(0)),
+        );
+        // A later stage sent on or after this one's day supersedes it.
+        let superseded_by = item_sends
+            .iter()
+            .filter(|(r, d, _)| *r != e.id && *d >= nominal)
+            .map(|(_, d, planned)| (*d, *planned))
+            .min();
+        let mut date = nominal;
+        let mut bound = None;
+        if let (Some(every), Some(last)) = (e.every, st.last) {
+            bound = Some(add(last, i64::from(every)));
+            date = date.max(add(last, i64::from(every)));
+        }
+        // A manual send spaces the next automatic one by the rule's spacing; a rule without
+        // one is spaced a day (never the same day). The docs name no spacing for a rule
+        // without `every_days` (the glossary's "default 3 days" is the seed's form, and
+        // `Rule::pending_action` sets its 3 days explicitly): the planner's reading.
+        if let Some(m) = manual {
+            bound = bound.max(Some(add(m, i64::from(e.every.unwrap_or(1)))));
+            date = date.max(add(m, i64::from(e.every.unwrap_or(1))));
+        }
+        // The count reached.
+        // A rule without repeats has no day for a next one: nothing to explain (the
+        // planner's reading; the docs are silent).
+        // Nor a rule none of whose occurrences went or were superseded (a "due soon" after
+        // the due date does not use the count up).
+        // Dated the day the next would have gone after the last send, or today when that
+        // is past (the planner's reading; the docs say only "explained as of now").
+        if k > e.count {
+            return match (e.every, st.last) {
+                (Some(every), Some(last)) => Step::Stop {
+                    k,
+                    kind: "count_reached",
+                    on: add(last, i64::from(every)).max(today),
+                },
+                _ => Step::Stop {
+                    k,
+                    kind: SILENT,
+                    on: date,
+                },
+            };
+        }
+        if let Some(floor) = st.floor {
+            date = date.max(floor);
+        }
+        // Never before the item is issued (as the cadence oracle of tests/cadence.rs reads
+        // the docs).
+        date = date.max(item.issued_on);
+        // Moved off a non-working day (before-due reminders earlier, others later), then
+        // past the pauses that cover the day it would go: one without end stops; one with an
+        // end moves it to the day after, and the calendar again.
+        let before_due = e.anchor == Anchor::Due && due.is_some_and(|due| nominal < due);
+        let shift = if before_due { Shift::Earlier } else { Shift::Later };
+        let mut on = cal.shift(date, shift).unwrap();
+        let before_due_back_inside_spacing = before_due && bound.is_some_and(|b| on < b);
+        if before_due_back_inside_spacing {
+            // Spaced after a send, then moved earlier off a non-working day: back inside the
+            // spacing. The docs do not say which wins; the planner sends it on the non-working
+            // day (see `finding_a_spaced_due_soon_repeat_goes_on_a_non_working_day`).
+            conflict.set(true);
+        }
+        // `from != on` says it moved off a non-working day.
+        let mut moved = if on == date { vec![] } else { vec![date] };
+        let mut paused_from = Vec::new();
+        let mut paused_for_good = false;
+        loop {
+            let active = item
+                .pauses
+                .iter()
+                .chain(&client.pauses)
+                .filter(|p| p.is_active(on))
+                .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u));
+            match active {
+                None => break,
+                Some(p) => match p.until {
+                    None => {
+                        paused_for_good = true;
+                        break;
+                    }
+                    Some(u) => {
+                        paused_from.push((on, u));
+                        let after = add(u, 1);
+                        on = cal.shift(after, Shift::Later).unwrap();
+                        if on != after {
+                            moved.push(after);
+                        }
+                    }
+                },
+            }
+        }
+        if let Some((day, planned)) = superseded_by {
+            // Dated the day of a send planned now that supersedes it on its own day (a batch
+            // of one day), else its nominal day (so one superseded long ago is not explained
+            // again); the rule is spaced from that send.
+            return Step::Skip {
+                k,
+                kind: "superseded",
+                on: if planned && day == on && !before_due_back_inside_spacing {
+                    on
+                } else {
+                    nominal
+                },
+                sent: Some(day),
+            };
+        }
+        if paused_for_good {
+            return Step::Stop {
+                k,
+                kind: "paused",
+                on,
+            };
+        }
+        if before_due && due.is_some_and(|due| on >= due) {
+            return Step::Skip {
+                k,
+                kind: "due_soon_after_due",
+                on,
+                sent: None,
+            };
+        }
+        Step::Go {
+            k,
+            nominal,
+            moved,
+            on,
+            at: local_instant(zone, on, send_time),
+            paused_from,
+        }
+    };
+
+    let before_start = |e: &Eff| -> Option<NaiveDate> {
+        let c = &policy.collection;
+        if let (Some(start), Some(due)) = (c.past_items, due) {
+            if due < start {
+                return Some(start);
+            }
+        }
+        if e.anchor == Anchor::Issued {
+            if let Some(start) = c.new_items {
+                if item.issued_on < start {
+                    return Some(start);
+                }
+            }
+        }
+        None
+    };
+    // Stops that hold for every rule of the item.
+    let lasting_before = |e: &Eff| -> Option<&'static str> {
+        if client_off {
+            Some("client_reminders_off")
+        } else if e.excluded {
+            Some("excluded_for_client")
+        } else if !item.reminders {
+            Some("item_reminders_off")
+        } else {
+            None
+        }
+    };
+    let lasting_after = |e: &Eff| -> Option<&'static str> {
+        before_start(e)
+            .map(|_| "before_collection_start")
+            .or(no_recipients.then_some("no_recipients"))
+    };
+
+    // Lasting stops: the occurrence the rule would send now or within the horizon, explained
+    // once, as of now.
+    // Dated on its day when that is within the window, else today (docs: "dated within the
+    // plan's window ... however long ago its reminder was first due").
+    let working_today = cal.is_working_day(today);
+    let go_day = if working_today {
+        today
+    } else {
+        cal.shift(today, Shift::Later).unwrap()
+    };
+    // ...or, long ago, the day a catch-up would go (today, or the next working day).
+    let as_of_now = move |_at: DateTime<Utc>, on: NaiveDate| if on < window_start { go_day } else { on };
+    let pause_on = |day: NaiveDate| {
+        item.pauses
+            .iter()
+            .chain(&client.pauses)
+            .filter(|p| p.is_active(day))
+            .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u))
+            .cloned()
+    };
+    // The order of the reasons is the planner's (the docs list them without an order): the
+    // item's status, then the client's switch, the rule off for the client, the item's
+    // switch, the collection start, no recipients.
+    for e in &rules {
+        let st = state.get_mut(&e.index).unwrap();
+        let stop = item_stop.or(lasting_before(e)).or_else(|| lasting_after(e));
+        if let Some(kind) = stop {
+            // The occurrence the rule would send now or later (a "due soon" whose catch-up
+            // would come on or after the due date would not be sent: the next one).
+            let mut found = None;
+            for _ in 0..=e.count {
+                match step(e, st, &item_sends) {
+                    Step::Go {
+                        k, nominal, at, on, ..
+                    } => {
+                        // The day its catch-up would go, past a pause on that day.
+                        let goes = match pause_on(go_day) {
+                            None => Some(go_day),
+                            Some(p) => p.until.and_then(|u| cal.shift(add(u, 1), Shift::Later)),
+                        };
+                        if at <= now && goes.is_none() && item_stop.is_some() {
+                            // Paused for good: it would not go.
+                            break;
+                        }
+                        if at <= now
+                            && before_due_of(e, due, nominal)
+                            && due.is_some_and(|due| goes.is_none_or(|g| g >= due))
+                        {
+                            st.next = k + 1;
+                            continue;
+                        }
+                        found = Some((k, at, on));
+                        break;
+                    }
+                    Step::Skip { k, sent, .. } => {
+                        if sent.is_some() {
+                            st.last = st.last.max(sent);
+                        }
+                        st.next = k + 1;
+                    }
+                    Step::Stop { .. } => break,
+                }
+            }
+            if let Some((k, at, on)) = found {
+                if item_stop.is_none()
+                    && at <= now
+                    && !working_today
+                    && local_instant(zone, go_day, send_time) > end
+                {
+                    out.findings
+                        .insert("weekend_catch_up_dropped_from_a_short_forecast");
+                }
+                if item_stop.is_none() && at <= now && pause_on(go_day).is_some() {
+                    out.findings
+                        .insert("a_paused_item_with_a_lasting_stop_is_not_explained");
+                }
+                if item_stop.is_some() {
+                    if in_window(on) {
+                        suppress(out, &e.id, k, kind, on);
+                    }
+                } else if in_window(as_of_now(at, on)) {
+                    suppress(out, &e.id, k, kind, as_of_now(at, on));
+                }
+            }
+            st.done = true;
+        }
+    }
+
+    // Catch-up: every occurrence whose send instant has passed unsent.
+    // A hold by a pause that ends is explained on the day it would have gone, in the window;
+    // one that holds it past the horizon lasts, and is explained as of now.
+    // A hold that began before the window is explained as of today while the pause lasts.
+    let note_pause = |out: &mut RefPlan, e: &Eff, r: &Ready, _lasting: bool| {
+        for &(from, until) in &r.paused_from {
+            let on = if from >= window_start {
+                from
+            } else if until >= today {
+                today
+            } else {
+                continue;
+            };
+            if in_window(on) {
+                out.suppressed.push(RefSuppressed {
+                    key: key(&e.id, r.k),
+                    item: item_id.clone(),
+                    rule: e.id.clone(),
+                    kind: "paused_until".to_owned(),
+                    on,
+                });
+            }
+        }
+    };
+    // The winner's explanations: the pause that held it, the non-working days it moved off.
+    let explain_moves = |out: &mut RefPlan, e: &Eff, r: &Ready, lasting: bool| {
+        note_pause(out, e, r, lasting);
+        for &from in &r.moved {
+            if in_window(from) {
+                out.suppressed.push(RefSuppressed {
+                    key: key(&e.id, r.k),
+                    item: item_id.clone(),
+                    rule: e.id.clone(),
+                    kind: "moved_off_non_working_day".to_owned(),
+                    on: from,
+                });
+            }
+        }
+    };
+    let rule_of = |i: usize| rules.iter().find(|e| e.index == i).unwrap();
+    let mut ready: Vec<Ready> = Vec::new();
+    for e in &rules {
+        loop {
+            let st = state.get_mut(&e.index).unwrap();
+            if st.done {
+                break;
+            }
+            match step(e, st, &item_sends) {
+                Step::Go {
+                    k,
+                    nominal,
+                    moved,
+                    on,
+                    at,
+                    paused_from,
+                } => {
+                    if at <= now {
+                        // It would go on `go_day`: a "due soon" never on or after the due date.
+                        if before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due) {
+                            // Dated its day when it was already too late today, else the
+                            // working day it would have moved to.
+                            let on = if due.is_some_and(|due| today >= due) {
+                                on
+                            } else {
+                                go_day
+                            };
+                            if in_window(on) {
+                                suppress(out, &e.id, k, "due_soon_after_due", on);
+                            }
+                            st.skip(k, None);
+                            continue;
+                        }
+                        // Nothing goes while a pause covers the day it would go.
+                        if let Some(p) = pause_on(go_day) {
+                            match p.until {
+                                None => {
+                                    // Dated the day it would go, within the window (after
+                                    // the horizon, not explained: the planner's reading).
+                                    if in_window(go_day) {
+                                        suppress(out, &e.id, k, "paused", go_day);
+                                    }
+                                    st.done = true;
+                                    break;
+                                }
+                                Some(u) => {
+                                    // Held back from the day it would go (moved off a
+                                    // non-working today first) to the day after the pause;
+                                    // it stays a catch-up.
+                                    st.held_moves = moved;
+                                    if !working_today {
+                                        st.held_moves.push(today);
+                                    }
+                                    st.floor = Some(add(u, 1));
+                                    st.held = st.held.or(Some((go_day, u)));
+                                    st.caught = true;
+                                    continue;
+                                }
+                            }
+                        }
+                        ready.push(Ready {
+                            index: e.index,
+                            k,
+                            nominal,
+                            moved,
+                            paused_from: st.held.iter().copied().chain(paused_from).collect(),
+                            on,
+                            at,
+                            caught: true,
+                        });
+                    }
+                    break;
+                }
+                Step::Skip { k, kind, on, sent } => {
+                    if in_window(on) {
+                        suppress(out, &e.id, k, kind, on);
+                    }
+                    st.skip(k, sent);
+                }
+                Step::Stop { k, kind, on } => {
+                    // A stop long ago is explained as of today.
+                    let on = if on < window_start { today } else { on };
+                    if in_window(on) && kind != SILENT {
+                        suppress(out, &e.id, k, kind, on);
+                    }
+                    st.done = true;
+                    break;
+                }
+            }
+        }
+    }
+    let mut catch_up_day = None;
+    if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
+        let winner = rule_of(w.index);
+        let (send_on, send_at, due_now) = if working_today {
+            (w.on, w.at, true)
+        } else {
+            let next = cal.shift(today, Shift::Later).unwrap();
+            (next, local_instant(zone, next, NaiveTime::MIN), false)
+        };
+        let sent_day = if working_today { today } else { send_on };
+        catch_up_day = Some(sent_day);
+        explain_moves(out, winner, w, false);
+        if !working_today {
+            // Planned on a non-working day: moved from today to the next working day (a
+            // stage it supersedes says so instead, when that is within the window).
+            for r in &ready {
+                if r.index == w.index || !in_window(sent_day) {
+                    suppress(out, &rule_of(r.index).id, r.k, "moved_off_non_working_day", today);
+                }
+            }
+        }
+        if !due_now && send_at <= end && local_instant(zone, send_on, send_time) > end {
+            out.findings
+                .insert("weekend_catch_up_dropped_from_a_short_forecast");
+        }
+        if due_now || send_at <= end {
+            out.events.push(RefEvent {
+                key: key(&winner.id, w.k),
+                client: client.id.to_string(),
+                rule: winner.id.clone(),
+                // A caught-up "due today" goes overdue: the stage is of the day it goes (the
+                // docs are silent; the planner's reading, which the message needs).
+                stage: stage(winner, due, sent_day),
+                send_on,
+                send_at,
+                items: vec![(item_id.clone(), w.k)],
+                catch_up: w.on < today || !working_today,
+                due_now,
+            });
+        }
+        for r in &ready {
+            let e = rule_of(r.index);
+            if r.index != w.index && in_window(sent_day) {
+                suppress(out, &e.id, r.k, "superseded", sent_day);
+            }
+            state.get_mut(&r.index).unwrap().sent(r.k, sent_day);
+        }
+        item_sends.push((winner.id.clone(), sent_day, true));
+    }
+
+    // The forecast: day by day, each event sent when planned. A batch on the last day whose
+    // instant is past the horizon still decides which stage wins (the others superseded).
+    let mut day = today;
+    while day <= end_day {
+        let mut ready: Vec<Ready> = Vec::new();
+        for e in &rules {
+            loop {
+                let st = state.get_mut(&e.index).unwrap();
+                if st.done {
+                    break;
+                }
+                match step(e, st, &item_sends) {
+                    Step::Go {
+                        k,
+                        nominal,
+                        moved,
+                        on,
+                        at,
+                        paused_from,
+                    } => {
+                        if on == day {
+                            ready.push(Ready {
+                                index: e.index,
+                                k,
+                                nominal,
+                                moved: st.held_moves.iter().copied().chain(moved).collect(),
+                                paused_from: st.held.iter().copied().chain(paused_from).collect(),
+                                on,
+                                at,
+                                caught: st.caught,
+                            });
+                        }
+                        break;
+                    }
+                    Step::Skip { k, kind, on, sent } => {
+                        if in_window(on) {
+                            suppress(out, &e.id, k, kind, on);
+                        }
+                        if sent.is_some() && !working_today && catch_up_day == sent {
+                            out.findings.insert("weekend_catch_up_loses_to_a_later_stage");
+                        }
+                        st.skip(k, sent);
+                    }
+                    Step::Stop { k, kind, on } => {
+                        if in_window(on) && kind != SILENT {
+                            suppress(out, &e.id, k, kind, on);
+                        }
+                        st.done = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
+            let winner = rule_of(w.index);
+            if w.at <= end {
+                if catch_up_day == Some(day) {
+                    // A later stage due later on the day of a catch-up: the planner
+                    // supersedes it by the earlier stage caught up.
+                    out.findings
+                        .insert("a_catch_up_supersedes_a_later_stage_due_the_same_day");
+                }
+                out.events.push(RefEvent {
+                    key: key(&winner.id, w.k),
+                    client: client.id.to_string(),
+                    rule: winner.id.clone(),
+                    stage: stage(winner, due, w.on),
+                    send_on: w.on,
+                    send_at: w.at,
+                    items: vec![(item_id.clone(), w.k)],
+                    catch_up: w.caught,
+                    due_now: false,
+                });
+            }
+            if w.at > end {
+                // Past the horizon: nothing goes; the stages it would supersede say so when
+                // that is within the window, else each explains itself as one held past the
+                // horizon (the planner's reading).
+                explain_moves(out, winner, w, true);
+                for r in &ready {
+                    let e = rule_of(r.index);
+                    if r.index != w.index {
+                        if in_window(day) {
+                            suppress(out, &e.id, r.k, "superseded", day);
+                        } else {
+                            explain_moves(out, e, r, true);
+                        }
+                    }
+                    state.get_mut(&r.index).unwrap().done = true;
+                }
+            } else {
+                explain_moves(out, winner, w, false);
+                for r in &ready {
+                    let e = rule_of(r.index);
+                    if r.index != w.index && in_window(day) {
+                        suppress(out, &e.id, r.k, "superseded", day);
+                    }
+                    state.get_mut(&r.index).unwrap().sent(r.k, day);
+                }
+                item_sends.push((winner.id.clone(), day, true));
+            }
+        }
+        day = day.succ_opt().unwrap();
+    }
+    // After the horizon: what each rule would do next, explained when it falls in the window
+    // (superseded by a send planned above, a stop) or lasts (held past the horizon).
+    for e in &rules {
+        loop {
+            let st = state.get_mut(&e.index).unwrap();
+            if st.done {
+                break;
+            }
+            match step(e, st, &item_sends) {
+                Step::Go {
+                    k,
+                    nominal,
+                    moved,
+                    on,
+                    at,
+                    paused_from,
+                } => {
+                    let r = Ready {
+                        index: e.index,
+                        k,
+                        nominal,
+                        moved: st.held_moves.iter().copied().chain(moved).collect(),
+                        paused_from: st.held.iter().copied().chain(paused_from).collect(),
+                        on,
+                        at,
+                        caught: st.caught,
+                    };
+                    explain_moves(out, e, &r, true);
+                    st.done = true;
+                }
+                Step::Skip { k, kind, on, sent } => {
+                    if in_window(on) {
+                        suppress(out, &e.id, k, kind, on);
+                    }
+                    st.skip(k, sent);
+                }
+                Step::Stop { k, kind, on } => {
+                    if in_window(on) && kind != SILENT {
+                        suppress(out, &e.id, k, kind, on);
+                    }
+                    st.done = true;
+                }
+            }
+        }
+    }
+    flag(
+        out,
+        &conflict,
+        "a_spaced_due_soon_repeat_goes_on_a_non_working_day",
+    );
+}
+
+fn before_due_of(e: &Eff, due: Option<NaiveDate>, nominal: NaiveDate) -> bool {
+    e.anchor == Anchor::Due && due.is_some_and(|due| nominal < due)
+}
+
+fn stage(e: &Eff, due: Option<NaiveDate>, send_on: NaiveDate) -> String {
+    let stage = match (e.anchor, due) {
+        (Anchor::Issued, _) => Stage::Issued,
+        (Anchor::Sent, _) => Stage::Pending,
+        (Anchor::Paid, _) => Stage::ThankYou,
+        (_, Some(due)) if send_on < due => Stage::DueSoon,
+        (_, Some(due)) if send_on == due => Stage::DueToday,
+        _ => Stage::Overdue,
+    };
+    stage.to_string()
+}

@@ -1,0 +1,708 @@
+//! The real planner against the reference planner of `tests/reference` (written from the
+//! documented behaviours only), over random small portfolios; and `Planner::schedule` and
+//! `Portfolio` against `Planner::plan`.
+//!
+//! The generator covers what the reference covers (stage A, see `reference/mod.rs`): invoices
+//! with or without a due date, rules anchored on the issue or the due date with offsets and
+//! repeats, clients in zones on both sides of UTC, send times (including times inside
+//! daylight-saving gaps and overlaps), weekends and holidays, collection start dates,
+//! payments, cancelled and void invoices, item and client pauses, per-client overrides,
+//! history of sent and manual entries, and `now` at random instants (daylight-saving nights
+//! and weekends among them) with horizons of 0 to 60 days. It leaves out grouping, the
+//! minimum gap, statements, standing notices, failed or unknown history outcomes, pending
+//! actions, rules anchored on the sent or paid date, conditions, roles and expiry.
+
+mod common;
+mod reference;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use common::*;
+use dunning::*;
+use proptest::prelude::*;
+
+const ZONES: [&str; 6] = [
+    "America/Santiago",
+    "America/New_York",
+    "Europe/Madrid",
+    "Asia/Kolkata",
+    "Pacific/Auckland",
+    "UTC",
+];
+
+/// Nights and days worth planning at: daylight-saving changes of the zones above in 2026
+/// (New York 03-08 and 11-01, Madrid 03-29 and 10-25, Santiago and Auckland 04-05, Auckland
+/// 09-27, Santiago 09-06) and weekends.
+const SPECIAL: [(u32, u32); 10] = [
+    (3, 8),
+    (3, 29),
+    (4, 4),
+    (4, 5),
+    (9, 6),
+    (9, 27),
+    (10, 25),
+    (11, 1),
+    (3, 14),
+    (3, 15),
+];
+
+#[derive(Clone)]
+struct World {
+    policy: Policy,
+    clients: Vec<Client>,
+    items: Vec<Item>,
+    history: Vec<HistoryEntry>,
+    now: DateTime<Utc>,
+    horizon: Horizon,
+}
+
+/// A compact description, for failing cases.
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.policy;
+        writeln!(f, "now {} horizon {}", self.now, self.horizon.as_days())?;
+        writeln!(
+            f,
+            "policy tz {} send {} term {} weekends {:?} holidays {:?} collection {:?}/{:?}",
+            p.time_zone.name(),
+            p.send_time,
+            p.payment_term_days,
+            p.calendar.non_working_weekdays,
+            p.calendar.holidays,
+            p.collection.past_items,
+            p.collection.new_items
+        )?;
+        for r in &p.rules {
+            writeln!(
+                f,
+                "  rule {} {} {:+} every {:?} count {} enabled {}",
+                r.id, r.anchor, r.offset_days, r.every_days, r.count, r.enabled
+            )?;
+        }
+        for c in &self.clients {
+            writeln!(
+                f,
+                "client {} tz {:?} contacts {} send {:?} term {:?} reminders {:?} pauses {:?} rules {:?}",
+                c.id,
+                c.time_zone.map(|z| z.name()),
+                c.contacts.len(),
+                c.overrides.send_time,
+                c.overrides.payment_term_days,
+                c.overrides.reminders,
+                c.pauses
+                    .iter()
+                    .map(|p| (p.kind, p.from, p.until))
+                    .collect::<Vec<_>>(),
+                c.overrides.rules
+            )?;
+        }
+        for i in &self.items {
+            writeln!(
+                f,
+                "item {} client {} issued {} due {:?} total {:?} applied {:?} status {:?} reminders {} pauses {:?}",
+                i.id,
+                i.client,
+                i.issued_on,
+                i.due_on,
+                i.total.map(|m| m.minor()),
+                i.applied
+                    .iter()
+                    .map(|a| (a.amount.minor(), a.on))
+                    .collect::<Vec<_>>(),
+                i.status,
+                i.reminders,
+                i.pauses
+                    .iter()
+                    .map(|p| (p.kind, p.from, p.until))
+                    .collect::<Vec<_>>()
+            )?;
+        }
+        for h in &self.history {
+            writeln!(f, "history {} at {}", h.key, h.sent_at)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RuleSpec {
+    anchor_due: bool,
+    offset: i32,
+    repeat: Option<(u32, u32)>,
+    enabled: bool,
+}
+
+fn rule_strategy() -> impl Strategy<Value = RuleSpec> {
+    (
+        any::<bool>(),
+        -10i32..=10,
+        proptest::option::of((1u32..=10, 1u32..=4)),
+        prop::bool::weighted(0.9),
+    )
+        .prop_map(|(anchor_due, offset, repeat, enabled)| RuleSpec {
+            anchor_due,
+            offset: if anchor_due { offset } else { offset.abs() / 2 },
+            repeat,
+            enabled,
+        })
+}
+
+fn policy_strategy() -> impl Strategy<Value = Policy> {
+    (
+        proptest::collection::vec(rule_strategy(), 1..=4),
+        (0..ZONES.len(), 0u32..24, prop::bool::weighted(0.2), 1u32..=30),
+        (
+            any::<bool>(),
+            proptest::collection::vec(0i64..120, 0..4),
+            proptest::option::of(0i64..60),
+            proptest::option::of(0i64..60),
+        ),
+    )
+        .prop_map(
+            |(rules, (zone, hour, half, term), (weekends, holidays, past, new))| {
+                let mut p = Policy::new(tz(ZONES[zone]))
+                    .with_send_time(NaiveTime::from_hms_opt(hour, if half { 30 } else { 0 }, 0).unwrap())
+                    .with_payment_term(term)
+                    .with_calendar(BusinessCalendar::new(
+                        if weekends {
+                            vec![Weekday::Sat, Weekday::Sun]
+                        } else {
+                            vec![]
+                        },
+                        holidays.into_iter().map(|x| base() + Duration::days(x)),
+                    ))
+                    .with_collection_start(CollectionStart {
+                        past_items: past.map(|x| base() + Duration::days(x - 20)),
+                        new_items: new.map(|x| base() + Duration::days(x - 20)),
+                    });
+                for (i, r) in rules.into_iter().enumerate() {
+                    let anchor = if r.anchor_due { Anchor::Due } else { Anchor::Issued };
+                    let mut rule = rule(&format!("r{i}"), anchor, r.offset).enabled(r.enabled);
+                    if let Some((every, count)) = r.repeat {
+                        rule = rule.repeat(every, count);
+                    }
+                    p = p.with_rule(rule);
+                }
+                p
+            },
+        )
+}
+
+fn base() -> NaiveDate {
+    d(2026, 3, 1)
+}
+
+fn pause_strategy() -> impl Strategy<Value = Option<Pause>> {
+    proptest::option::weighted(
+        0.25,
+        (0usize..4, 0i64..100, proptest::option::weighted(0.8, 0i64..20)),
+    )
+    .prop_map(|p| {
+        p.map(|(kind, from, len)| {
+            let kind = [
+                PauseKind::Promise,
+                PauseKind::Dispute,
+                PauseKind::Hold,
+                PauseKind::Snooze,
+            ][kind];
+            let from = base() + Duration::days(from - 20);
+            let p = Pause::new(kind, "pause").starting(from);
+            match len {
+                Some(len) => p.until(from + Duration::days(len)),
+                None => p,
+            }
+        })
+    })
+}
+
+#[derive(Debug, Clone)]
+struct OverrideSpec {
+    rule: usize,
+    enabled: Option<bool>,
+    offset: Option<i32>,
+    every: Option<u32>,
+    count: Option<u32>,
+}
+
+fn client_strategy(i: usize) -> impl Strategy<Value = (Client, Option<OverrideSpec>)> {
+    (
+        (
+            0..ZONES.len(),
+            prop::bool::weighted(0.9),
+            prop::bool::weighted(0.9),
+        ),
+        (
+            proptest::option::weighted(0.2, 0u32..24),
+            proptest::option::weighted(0.2, 1u32..=30),
+            prop::bool::weighted(0.1),
+        ),
+        pause_strategy(),
+        proptest::option::weighted(
+            0.4,
+            (
+                0usize..4,
+                proptest::option::of(any::<bool>()),
+                proptest::option::of(-5i32..=5),
+                proptest::option::of(1u32..=5),
+                proptest::option::of(1u32..=3),
+            ),
+        ),
+    )
+        .prop_map(
+            move |((zone, has_zone, contact), (send_hour, term, off), pause, ov)| {
+                let id = format!("c{i}");
+                let mut c = Client::new(id.parse().unwrap(), format!("Client {i}"));
+                if has_zone {
+                    c = c.with_time_zone(tz(ZONES[zone]));
+                }
+                if contact {
+                    c = c.with_contact(Contact::new("Ana", format!("ana@{id}.example")));
+                }
+                c.overrides.send_time = send_hour.map(|h| NaiveTime::from_hms_opt(h, 30, 0).unwrap());
+                c.overrides.payment_term_days = term;
+                if off {
+                    c.overrides.reminders = Some(false);
+                }
+                if let Some(p) = pause {
+                    c = c.with_pause(p);
+                }
+                let ov = ov.map(|(rule, enabled, offset, every, count)| OverrideSpec {
+                    rule,
+                    enabled,
+                    offset,
+                    every,
+                    count,
+                });
+                (c, ov)
+            },
+        )
+}
+
+fn item_strategy(i: usize, clients: usize) -> impl Strategy<Value = Item> {
+    (
+        (0..clients, 0i64..90, proptest::option::weighted(0.7, 0i64..40)),
+        (1i64..1_000_000, 0u8..6, 0u8..12, prop::bool::weighted(0.9)),
+        pause_strategy(),
+    )
+        .prop_map(
+            move |((client, issued, due), (total, paid, status, reminders), pause)| {
+                let issued = base() + Duration::days(issued - 40);
+                let usd = Currency::from_code("USD").unwrap();
+                let mut item = Item::invoice(
+                    format!("i{i}").parse().unwrap(),
+                    format!("c{client}").parse().unwrap(),
+                    issued,
+                    Money::from_minor(total, usd),
+                );
+                if let Some(days) = due {
+                    item.due_on = Some(issued + Duration::days(days));
+                }
+                match paid {
+                    0 => item = item.paid(Money::from_minor(total / 2, usd), issued + Duration::days(3)),
+                    1 => item = item.paid(Money::from_minor(total, usd), issued + Duration::days(10)),
+                    _ => {}
+                }
+                item.status = match status {
+                    0 => ItemStatus::Cancelled,
+                    1 => ItemStatus::Void,
+                    _ => item.status,
+                };
+                item.reminders = reminders;
+                if let Some(p) = pause {
+                    item = item.with_pause(p);
+                }
+                item
+            },
+        )
+}
+
+/// Sends drawn as (item, rule, occurrence, day, hour) and manual sends as (item, day).
+type HistoryDraw = (Vec<(usize, usize, u32, i64, u32)>, Vec<(usize, i64)>);
+
+/// History: (item, rule, occurrence, day, hour) sends and (item, day) manual sends.
+fn history_strategy(items: usize) -> impl Strategy<Value = HistoryDraw> {
+    (
+        proptest::collection::vec((0..items, 0usize..4, 1u32..=2, 0i64..90, 0u32..24), 0..4),
+        proptest::collection::vec((0..items, 0i64..90), 0..2),
+    )
+}
+
+fn now_strategy() -> impl Strategy<Value = DateTime<Utc>> {
+    prop_oneof![
+        (0i64..90, 0i64..1440).prop_map(|(day, min)| {
+            (base() + Duration::days(day - 10))
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+                + Duration::minutes(min)
+        }),
+        (0..SPECIAL.len(), -720i64..2160).prop_map(|(i, min)| {
+            let (m, day) = SPECIAL[i];
+            d(2026, m, day).and_hms_opt(0, 0, 0).unwrap().and_utc() + Duration::minutes(min)
+        }),
+    ]
+}
+
+fn world_strategy() -> impl Strategy<Value = World> {
+    (policy_strategy(), 1usize..=4, 1usize..=6)
+        .prop_flat_map(|(policy, n_clients, n_items)| {
+            let clients: Vec<_> = (0..n_clients).map(client_strategy).collect();
+            let items: Vec<_> = (0..n_items).map(|i| item_strategy(i, n_clients)).collect();
+            (
+                Just(policy),
+                clients,
+                items,
+                history_strategy(n_items),
+                now_strategy(),
+                0u32..=60,
+            )
+        })
+        .prop_map(|(policy, clients, items, (sends, manuals), now, horizon)| {
+            let n_rules = policy.rules.len();
+            let clients: Vec<Client> = clients
+                .into_iter()
+                .map(|(mut c, ov)| {
+                    if let Some(ov) = ov {
+                        let r = &policy.rules[ov.rule % n_rules];
+                        let mut o = RuleOverride {
+                            enabled: ov.enabled,
+                            ..RuleOverride::default()
+                        };
+                        if r.anchor == Anchor::Due {
+                            o.offset_days = ov.offset;
+                        } else {
+                            o.offset_days = ov.offset.map(i32::abs);
+                        }
+                        if r.every_days.is_some() {
+                            o.every_days = ov.every;
+                            o.count = ov.count;
+                        }
+                        c.overrides.rules.insert(r.id.clone(), o);
+                    }
+                    c
+                })
+                .collect();
+            let mut history = Vec::new();
+            for (item, rule, occurrence, day, hour) in sends {
+                let item = &items[item];
+                let rule = &policy.rules[rule % n_rules];
+                let sent_at = (base() + Duration::days(day - 40))
+                    .and_hms_opt(hour, 0, 0)
+                    .unwrap()
+                    .and_utc();
+                if sent_at > now {
+                    continue;
+                }
+                let key = format!("{}/{}/{occurrence}", rule.id, item.id);
+                if history.iter().any(|h: &HistoryEntry| h.key.as_str() == key) {
+                    continue;
+                }
+                history.push(HistoryEntry {
+                    key: key.into(),
+                    rule: Some(rule.id.clone()),
+                    client: item.client.clone(),
+                    items: vec![HistoryItem {
+                        item: item.id.clone(),
+                        occurrence,
+                    }],
+                    sent_at,
+                    outcome: HistoryOutcome::Sent,
+                });
+            }
+            for (item, day) in manuals {
+                let item = &items[item];
+                let sent_at = (base() + Duration::days(day - 40))
+                    .and_hms_opt(15, 0, 0)
+                    .unwrap()
+                    .and_utc();
+                if sent_at <= now {
+                    history.push(HistoryEntry::manual(
+                        item.client.clone(),
+                        item.id.clone(),
+                        sent_at,
+                    ));
+                }
+            }
+            World {
+                policy,
+                clients,
+                items,
+                history,
+                now,
+                horizon: Horizon::days(horizon),
+            }
+        })
+}
+
+fn real(w: &World) -> Plan {
+    Planner::new(&w.policy)
+        .unwrap()
+        .plan(&w.clients, &w.items, &w.history, w.now, w.horizon)
+        .unwrap()
+}
+
+fn reference(w: &World) -> reference::RefPlan {
+    reference::plan(&w.policy, &w.clients, &w.items, &w.history, w.now, w.horizon)
+}
+
+/// What only the planner has, and what only the reference has.
+fn diff<T: std::fmt::Debug + PartialEq>(planner: &[T], reference: &[T]) -> String {
+    let mut out = String::new();
+    for x in planner.iter().filter(|x| !reference.contains(x)) {
+        out += &format!("\n  planner only:   {x:?}");
+    }
+    for x in reference.iter().filter(|x| !planner.contains(x)) {
+        out += &format!("\n  reference only: {x:?}");
+    }
+    out
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 128,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `Planner::plan` gives exactly the events of the reference.
+    #[test]
+    fn plan_events_match_the_reference(w in world_strategy()) {
+        let plan = real(&w);
+        let got = reference::RefPlan::of(&plan);
+        let want = reference(&w);
+        prop_assume!(want.findings.is_empty());
+        prop_assert!(
+            got.events == want.events,
+            "{}\n  the plan: {:#?}",
+            diff(&got.events, &want.events),
+            lines(&plan)
+        );
+    }
+
+    /// `Planner::plan` gives exactly the suppressions of the reference.
+    #[test]
+    fn plan_suppressions_match_the_reference(w in world_strategy()) {
+        let plan = real(&w);
+        let got = reference::RefPlan::of(&plan);
+        let want = reference(&w);
+        prop_assume!(want.findings.is_empty());
+        prop_assert!(
+            got.suppressed == want.suppressed,
+            "{}\n  the plan: {:#?}",
+            diff(&got.suppressed, &want.suppressed),
+            lines(&plan)
+        );
+    }
+
+    /// `Planner::schedule` and a `Portfolio` plan the same as `Planner::plan`.
+    #[test]
+    fn schedule_and_portfolio_match_plan(w in world_strategy()) {
+        let planner = Planner::new(&w.policy).unwrap();
+        let plan = planner.plan(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
+        let schedule = planner.schedule(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
+        prop_assert_eq!(&schedule.to_plan(), &plan);
+        let portfolio = planner.portfolio(&w.clients, &w.items).unwrap();
+        prop_assert_eq!(&portfolio.plan(&w.history, w.now, w.horizon).unwrap(), &plan);
+        prop_assert_eq!(&portfolio.schedule(&w.history, w.now, w.horizon).unwrap().to_plan(), &plan);
+    }
+}
+
+// Findings: inputs where the planner departs from the documented behaviour. Each test
+// asserts what the docs say, fails against the planner as it is, and is ignored until the
+// planner is fixed; the reference flags such inputs (`RefPlan::findings`) and the properties
+// skip them, so they stay green and keep checking everything else.
+
+fn weekdays_only(policy: Policy) -> Policy {
+    policy.with_calendar(BusinessCalendar::new([Weekday::Sat, Weekday::Sun], []))
+}
+
+/// Planned on Sunday, an "invoice issued" notice missed in March is upcoming at the first
+/// instant of Monday (`Event` docs: "Planned on a non-working day, it is upcoming on the next
+/// working day, with `send_at` the first instant of that day"), before the overdue notice
+/// due at Monday's 16:00. The plan made at Monday 01:00 indeed sends the catch-up and
+/// supersedes the overdue notice; the Sunday forecast says the opposite: the overdue notice
+/// goes at 16:00 and the catch-up is superseded by it.
+#[test]
+#[ignore = "finding: a weekend forecast lets a later stage at the send time supersede a catch-up due at the first instant of the next working day"]
+fn finding_weekend_catch_up_loses_to_a_later_stage() {
+    let policy = weekdays_only(Policy::new(tz("America/New_York")).with_send_time(t(16, 0)))
+        .with_rule(rule("overdue", Anchor::Due, 4))
+        .with_rule(rule("issued", Anchor::Issued, 1).repeat(6, 4));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c0", "America/New_York")];
+    let items = [invoice(
+        "i1",
+        "c0",
+        d(2026, 3, 16),
+        d(2026, 4, 7),
+        money("10", "USD"),
+    )];
+    let keys = |plan: &Plan| {
+        plan.events()
+            .filter(|e| e.send_on == d(2026, 4, 13))
+            .map(|e| (e.key.to_string(), e.send_at))
+            .collect::<Vec<_>>()
+    };
+    // Sunday 13:09 in New York.
+    let sunday = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 12, 17, 9), Horizon::days(10))
+        .unwrap();
+    // Monday 01:00 in New York.
+    let monday = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 13, 5, 0), Horizon::NONE)
+        .unwrap();
+    assert_eq!(monday.due()[0].key.as_str(), "issued/i1/1");
+    assert_eq!(
+        keys(&sunday),
+        [("issued/i1/1".to_owned(), utc(2026, 4, 13, 4, 0))],
+        "{:#?}",
+        lines(&sunday)
+    );
+}
+
+/// Planned on Sunday with a horizon of one day, a catch-up upcoming at the first instant of
+/// Monday (within the horizon) is not listed, although the plan says it moves to Monday;
+/// the plan made an hour into Monday has it due (`Plan::upcoming`: "Events after `now` up
+/// to `now + horizon`").
+#[test]
+#[ignore = "finding: a catch-up planned on a non-working day is left out of a forecast that ends before the send time of the next working day"]
+fn finding_weekend_catch_up_dropped_from_a_short_forecast() {
+    let policy = weekdays_only(Policy::new(tz("UTC")).with_send_time(t(16, 0))).with_rule(rule(
+        "issued",
+        Anchor::Issued,
+        0,
+    ));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c0", "UTC")];
+    // Issued on Friday 2026-03-06.
+    let items = [invoice(
+        "i1",
+        "c0",
+        d(2026, 3, 6),
+        d(2026, 4, 7),
+        money("10", "USD"),
+    )];
+    let sunday = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 8, 12, 0), Horizon::days(1))
+        .unwrap();
+    let upcoming: Vec<_> = sunday
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_at))
+        .collect();
+    assert_eq!(
+        upcoming,
+        [("issued/i1/1".to_owned(), utc(2026, 3, 9, 0, 0))],
+        "{:#?}",
+        lines(&sunday)
+    );
+}
+
+/// An open invoice long overdue, of a client without recipients (or with reminders off),
+/// held by a pause (ending or not): the plan explains nothing at all, where it explains the
+/// same pause for a client with recipients, and no recipients for a client without a pause
+/// (README: "A lasting stop of an open item ... is explained in every plan"; lib docs:
+/// "Every such case within the window is explained in `Plan::suppressed`").
+#[test]
+#[ignore = "finding: a paused open item whose client has no recipients or reminders off is explained by neither reason"]
+fn finding_a_paused_item_with_a_lasting_stop_is_not_explained() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("r0", Anchor::Issued, 2));
+    let planner = Planner::new(&policy).unwrap();
+    let nobody = Client::new("c0".parse().unwrap(), "No contacts");
+    let off = client("c0", "UTC").with_overrides(ClientOverrides::default().reminders(false));
+    let hold = Pause::new(PauseKind::Hold, "h").starting(d(2026, 4, 15));
+    for c in [nobody, off] {
+        for pause in [hold.clone().until(d(2026, 5, 3)), hold.clone()] {
+            let items =
+                [invoice("i2", "c0", d(2026, 2, 16), d(2026, 2, 19), money("10", "USD")).with_pause(pause)];
+            let plan = planner
+                .plan(
+                    std::slice::from_ref(&c),
+                    &items,
+                    &[],
+                    utc(2026, 4, 17, 12, 0),
+                    Horizon::days(7),
+                )
+                .unwrap();
+            assert!(plan.events().next().is_none());
+            assert!(
+                !plan.suppressed().is_empty(),
+                "client {} (contacts {}, reminders {:?}), pause until {:?}: nothing explained",
+                c.name,
+                c.contacts.len(),
+                c.overrides.reminders,
+                items[0].pauses[0].until
+            );
+        }
+    }
+}
+
+/// A "due soon" rule repeating daily: the second reminder is spaced a day after the first
+/// (Friday), lands on Saturday and moves back to Friday, inside the spacing. The planner
+/// lists it on Saturday, a non-working day (DESIGN item 3: "A reminder that lands on one
+/// moves"), while its suppression says it moved to Friday; with the due date on that
+/// Saturday it even goes on the due date (item 4: "A 'due soon' reminder is never sent on or
+/// after the due date").
+#[test]
+#[ignore = "finding: a spaced due-soon repeat moved earlier off a non-working day is sent on the non-working day"]
+fn finding_a_spaced_due_soon_repeat_goes_on_a_non_working_day() {
+    let policy = weekdays_only(Policy::new(tz("UTC")).with_send_time(t(13, 0)))
+        .with_rule(rule("soon", Anchor::Due, -4).repeat(1, 2));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c0", "UTC")];
+    for due in [d(2026, 4, 28), d(2026, 4, 25)] {
+        let items = [invoice("i4", "c0", d(2026, 3, 30), due, money("10", "USD"))];
+        let plan = planner
+            .plan(&clients, &items, &[], utc(2026, 4, 24, 0, 0), Horizon::days(5))
+            .unwrap();
+        for e in plan.events() {
+            assert!(
+                policy.calendar.is_working_day(e.send_on) && e.send_on < due,
+                "due {due}: {} goes on {} ({}): {:#?}",
+                e.key,
+                e.send_on,
+                e.send_on.format("%A"),
+                lines(&plan)
+            );
+        }
+    }
+}
+
+/// At 04:44 on Friday, the "6 days before due" reminder of Wednesday is caught up; the
+/// "3 days before due" one (Saturday, moved to Friday) goes at Friday's 16:00. The planner
+/// marks the later stage superseded by the earlier one (`SuppressReason::Superseded`: "A
+/// later stage went (or goes) out for the item at the same time"; DESIGN item 4: only the
+/// latest stage of those whose instant has come goes), so the client is told the invoice is
+/// due in 6 days three days before it is due.
+#[test]
+#[ignore = "finding: a caught-up earlier stage supersedes a later stage due later the same day"]
+fn finding_a_catch_up_supersedes_a_later_stage_due_the_same_day() {
+    let policy = weekdays_only(Policy::new(tz("Asia/Kolkata")).with_send_time(t(16, 0)))
+        .with_rule(rule("soon-6", Anchor::Due, -6))
+        .with_rule(rule("soon-3", Anchor::Due, -3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c0", "Asia/Kolkata")];
+    let items = [invoice(
+        "i0",
+        "c0",
+        d(2026, 4, 4),
+        d(2026, 4, 21),
+        money("10", "USD"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 16, 23, 14), Horizon::days(12))
+        .unwrap();
+    let keys: Vec<_> = plan.events().map(|e| (e.key.to_string(), e.send_on)).collect();
+    assert_eq!(
+        keys,
+        [
+            ("soon-6/i0/1".to_owned(), d(2026, 4, 15)),
+            ("soon-3/i0/1".to_owned(), d(2026, 4, 17))
+        ],
+        "{:#?}",
+        lines(&plan)
+    );
+}
