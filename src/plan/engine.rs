@@ -314,6 +314,9 @@ struct Slot {
     last_rule: Option<NaiveDate>,
     last_manual: Option<NaiveDate>,
     not_before: Option<NaiveDate>,
+    /// Held back by a lasting stop: worked out without pauses, to say where the stop holds
+    /// it (a pause is not a reason to say nothing of a stop that holds anyway).
+    past_pauses: bool,
     version: u32,
     cand: Option<Cand>,
     /// The key of the message it went in, on the day it won its item's batch.
@@ -343,6 +346,9 @@ struct ClientCtx<'a> {
     today: NaiveDate,
     first_future: NaiveDate,
     end_date: NaiveDate,
+    /// The last day the sweep makes events on: `end_date`, or on a non-working day the next
+    /// working day when its start is within the horizon (a catch-up goes then).
+    sweep_end: NaiveDate,
     window_start: NaiveDate,
     gap: u32,
     contacts: Vec<&'a Contact>,
@@ -355,6 +361,12 @@ struct ClientCtx<'a> {
 impl ClientCtx<'_> {
     fn in_window(&self, d: NaiveDate) -> bool {
         d >= self.window_start && d <= self.end_date
+    }
+
+    /// Whether the sweep makes the candidate's event: on a day up to the horizon's last, or
+    /// a catch-up at the start of the next working day within the horizon.
+    fn sweeps(&self, c: &Cand) -> bool {
+        c.date <= self.end_date || (c.send == SendAt::DayStart && c.date <= self.sweep_end)
     }
 
     /// The date and instant an event that goes on `goes_on` carries (see [`SendAt`]); it is
@@ -374,6 +386,13 @@ impl ClientCtx<'_> {
         } else if event.send_at <= self.end {
             upcoming.push(event);
         }
+    }
+
+    /// Whether a candidate goes before the send time of its day: due now, or a catch-up at
+    /// the start of the next working day. Of an item's stages on one day, those that go first
+    /// win (the latest of them), so what is due is never held back by a stage still to come.
+    fn goes_first(&self, c: &Cand) -> bool {
+        c.send == SendAt::DayStart || self.is_due(c)
     }
 
     /// Whether a candidate that goes today or later is due now.
@@ -1546,6 +1565,16 @@ impl Planner {
             end_date,
             ..
         } = scratch.days.of(tz, send_time, now, end);
+        // Planned on a non-working day, a catch-up goes at the start of the next working day:
+        // within the horizon when that start is, though the day's send time may not be.
+        let sweep_end = if self.calendar.is_working_day(today) {
+            end_date
+        } else {
+            self.calendar
+                .shift(today, Shift::Later)
+                .filter(|&next| local_instant(tz, next, NaiveTime::MIN) <= end)
+                .map_or(end_date, |next| next.max(end_date))
+        };
         let mut contacts = std::mem::take(&mut scratch.contacts);
         notify_contacts(client, &mut contacts);
         let cx = ClientCtx {
@@ -1559,6 +1588,7 @@ impl Planner {
             today,
             first_future,
             end_date,
+            sweep_end,
             window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(NaiveDate::MIN),
             gap: resolved.min_gap_days().value,
             contacts,
@@ -1675,11 +1705,16 @@ impl Planner {
                     last_rule,
                     last_manual,
                     not_before: None,
+                    past_pauses: false,
                     version: 0,
                     cand: None,
                     won: None,
                 };
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
+                let slot = Slot {
+                    past_pauses: block.is_some(),
+                    ..slot
+                };
                 let out = &mut plan.suppressed;
                 let sink = if block.is_some() { None } else { Some(&mut *out) };
                 // Worked out in its place among the slots (a candidate is not moved once made).
@@ -1711,7 +1746,7 @@ impl Planner {
                     (None, Some(c)) => {
                         // The sweep stops at the horizon's last day: a later candidate waits in
                         // its slot (for what it explains) and never in the heap.
-                        if c.date <= cx.end_date && !apart {
+                        if cx.sweeps(c) && !apart {
                             let idx = u32::try_from(idx).unwrap_or(u32::MAX);
                             scratch.heap.push(Reverse((c.date, idx, 0)));
                         }
@@ -1821,8 +1856,14 @@ impl Planner {
                 // One item's few slots: its earliest candidate within the horizon, and every
                 // slot of that day, read from the slots themselves (each day's send moves the
                 // slots it touches past that day).
-                let date = |s: usize| scratch.slots[s].cand.as_ref().map(|c| c.date);
-                let Some(day) = range.clone().filter_map(date).filter(|d| *d <= cx.end_date).min() else {
+                let date = |s: usize| {
+                    scratch.slots[s]
+                        .cand
+                        .as_ref()
+                        .filter(|c| cx.sweeps(c))
+                        .map(|c| c.date)
+                };
+                let Some(day) = range.clone().filter_map(date).min() else {
                     break;
                 };
                 batch.clear();
@@ -1832,7 +1873,7 @@ impl Planner {
                 let Some(Reverse((day, ..))) = scratch.heap.peek().copied() else {
                     break;
                 };
-                if day > cx.end_date {
+                if day > cx.sweep_end {
                     break;
                 }
                 batch.clear();
@@ -1866,16 +1907,17 @@ impl Planner {
                     .iter()
                     .take_while(|&&n| scratch.slots[n].item == item)
                     .count();
-                // Latest stage per item wins: of those due now if any (a stage whose send time
-                // today is still to come does not hold back one that is due), the highest
-                // nominal date, then the later rule.
+                // Latest stage per item wins: of those that go first if any (due now, or a
+                // catch-up at the start of the day; a stage whose send time is still to come
+                // does not hold back one that is due), the highest nominal date, then the
+                // later rule.
                 let winner = batch[i..j]
                     .iter()
                     .copied()
                     .max_by_key(|&s| {
                         let sl = &scratch.slots[s];
                         let c = sl.cand.as_ref();
-                        (c.map(|c| cx.is_due(c)), c.map(|c| c.nominal), sl.rule)
+                        (c.map(|c| cx.goes_first(c)), c.map(|c| c.nominal), sl.rule)
                     })
                     .unwrap_or(batch[i]);
                 losers.extend(batch[i..j].iter().filter(|&&s| s != winner).map(|&s| (s, winner)));
@@ -2054,7 +2096,7 @@ impl Planner {
                     }
                 }
             }
-            if c.date <= cx.end_date && scratch.by_slots.is_none() {
+            if cx.sweeps(c) && scratch.by_slots.is_none() {
                 scratch.heap.push(Reverse((
                     c.date,
                     u32::try_from(s).unwrap_or(u32::MAX),
@@ -2225,17 +2267,21 @@ impl Planner {
             }
             let mut spaced_after = None;
             let mut date = nominal;
+            // The first day the spacing after the rule's last send (or a manual send) allows.
+            let mut spacing_ends = None;
             if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
                 let Some(spaced) = add_days(last, i64::from(every)) else {
                     return never(out);
                 };
                 date = date.max(spaced);
+                spacing_ends = Some(spaced);
             }
             if let Some(m) = slot.last_manual {
                 let spacing = slot.every.unwrap_or(cx.gap.max(1));
                 let Some(after) = add_days(m, i64::from(spacing)) else {
                     return never(out);
                 };
+                spacing_ends = spacing_ends.max(Some(after));
                 if after > date {
                     date = after;
                     spaced_after = Some(m);
@@ -2260,6 +2306,17 @@ impl Planner {
             let dir = if before_due { Shift::Earlier } else { Shift::Later };
             // The day it goes had every plan run at its send time: off non-working days,
             // past pauses and the client's gap.
+            // A "due soon" that a move earlier off a non-working day would put back inside
+            // its spacing: the spacing holds, and the calendar moves it later instead (on or
+            // after the due date, it is then not sent).
+            let inside_spacing = |ends: NaiveDate| {
+                dir == Shift::Earlier && self.calendar.shift(date, dir).is_none_or(|to| to < ends)
+            };
+            let dir = if spacing_ends.is_some_and(inside_spacing) {
+                Shift::Later
+            } else {
+                dir
+            };
             let mut moves = SmallList::new();
             let (scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, out.as_deref_mut())?;
             let mut date = scheduled;
@@ -2418,7 +2475,7 @@ impl Planner {
                     continue;
                 }
             }
-            if rule.anchor != Anchor::Paid {
+            if rule.anchor != Anchor::Paid && !slot.past_pauses {
                 let paused = if item.pauses.is_empty() && cx.client.pauses.is_empty() {
                     None
                 } else {

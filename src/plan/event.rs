@@ -186,9 +186,11 @@ fn is_false(b: &bool) -> bool {
 /// not moved to a later instant: the event is due at the next plan whose local date is a
 /// working day, whatever the hour, and keeps the `send_on` and `send_at` it was meant for;
 /// its explanation says so ([`Adjustment::CatchUp`]). Planned on a non-working day, it is
-/// upcoming on the next working day, with `send_at` the first instant of that day. Catch-up
-/// still sends only the latest stage of an item, never a "due soon" reminder on or after the
-/// due date, and spaces repeats from the day of the actual send.
+/// upcoming on the next working day, with `send_at` the first instant of that day (listed
+/// when that instant is within the horizon). Catch-up still sends only the latest stage of
+/// an item, one reminder a day about it (a stage due later that day is superseded by it),
+/// never a "due soon" reminder on or after the due date, and spaces repeats from the day of
+/// the actual send.
 ///
 /// [`Event::explain`] says why it fires in a sentence; the serialized event carries that
 /// sentence as `why.text`.
@@ -382,9 +384,13 @@ pub enum SuppressReason {
         /// The count.
         count: u32,
     },
-    /// A later stage went (or goes) out for the item at the same time.
+    /// Another reminder about the item went (or goes) out instead, under `by`: one reminder
+    /// a day about an item. Of the stages of one day, the latest goes; but one that goes
+    /// first (due now, or a missed one caught up at the start of the day) goes, and a later
+    /// stage whose send time that day is still to come is superseded by it, so a reminder
+    /// due now never waits for one still to come.
     Superseded {
-        /// The key of the later stage's event.
+        /// The key of the event that went (or goes) instead.
         by: EventKey,
     },
     /// A "due soon" reminder would go on or after the due date.

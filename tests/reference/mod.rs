@@ -53,10 +53,6 @@ pub struct RefSuppressed {
 pub struct RefPlan {
     pub events: Vec<RefEvent>,
     pub suppressed: Vec<RefSuppressed>,
-    /// Known disagreements with the planner that this input runs into, each named as the
-    /// `finding_*` test of `tests/reference_planner.rs` that shows it (without the prefix):
-    /// the properties skip such inputs.
-    pub findings: BTreeSet<&'static str>,
 }
 
 impl RefPlan {
@@ -96,11 +92,7 @@ impl RefPlan {
             })
             .collect();
         suppressed.sort();
-        RefPlan {
-            events,
-            suppressed,
-            findings: BTreeSet::new(),
-        }
+        RefPlan { events, suppressed }
     }
 }
 
@@ -231,13 +223,6 @@ pub fn plan(
     out.events.sort();
     out.suppressed.sort();
     out
-}
-
-/// Notes a finding met by the input.
-fn flag(out: &mut RefPlan, cell: &std::cell::Cell<bool>, finding: &'static str) {
-    if cell.get() {
-        out.findings.insert(finding);
-    }
 }
 
 #[allow(clippy::too_many_lines)]
@@ -375,10 +360,10 @@ fn plan_item(
     let mut item_sends: Vec<(String, NaiveDate, bool)> =
         sends.iter().map(|(r, d)| (r.clone(), *d, false)).collect();
 
-    let conflict = std::cell::Cell::new(false);
     // The next step of rule `e` given the sends so far; `day` is the sweep's day (today for the
     // catch-up).
-    let step = |e: &Eff, st: &State, item_sends: &[(String, NaiveDate, bool)]| -> Step {
+    // `pauses`: whether pauses hold it (not for an occurrence a lasting stop holds anyway).
+    let step = |e: &Eff, st: &State, item_sends: &[(String, NaiveDate, bool)], pauses: bool| -> Step {
         let k = st.next;
         let Some(anchor) = anchor_of(e) else {
             return Step::Stop {
@@ -444,12 +429,11 @@ fn plan_item(
         let before_due = e.anchor == Anchor::Due && due.is_some_and(|due| nominal < due);
         let shift = if before_due { Shift::Earlier } else { Shift::Later };
         let mut on = cal.shift(date, shift).unwrap();
-        let before_due_back_inside_spacing = before_due && bound.is_some_and(|b| on < b);
-        if before_due_back_inside_spacing {
+        if bound.is_some_and(|b| on < b) {
             // Spaced after a send, then moved earlier off a non-working day: back inside the
-            // spacing. The docs do not say which wins; the planner sends it on the non-working
-            // day (see `finding_a_spaced_due_soon_repeat_goes_on_a_non_working_day`).
-            conflict.set(true);
+            // spacing. The spacing holds (a reminder never goes inside it), so the calendar
+            // moves it later instead; on or after the due date it is a "due soon" too late.
+            on = cal.shift(date, Shift::Later).unwrap();
         }
         // `from != on` says it moved off a non-working day.
         let mut moved = if on == date { vec![] } else { vec![date] };
@@ -460,7 +444,7 @@ fn plan_item(
                 .pauses
                 .iter()
                 .chain(&client.pauses)
-                .filter(|p| p.is_active(on))
+                .filter(|p| pauses && p.is_active(on))
                 .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u));
             match active {
                 None => break,
@@ -487,11 +471,7 @@ fn plan_item(
             return Step::Skip {
                 k,
                 kind: "superseded",
-                on: if planned && day == on && !before_due_back_inside_spacing {
-                    on
-                } else {
-                    nominal
-                },
+                on: if planned && day == on { on } else { nominal },
                 sent: Some(day),
             };
         }
@@ -585,22 +565,13 @@ fn plan_item(
             // would come on or after the due date would not be sent: the next one).
             let mut found = None;
             for _ in 0..=e.count {
-                match step(e, st, &item_sends) {
+                match step(e, st, &item_sends, false) {
                     Step::Go {
                         k, nominal, at, on, ..
                     } => {
-                        // The day its catch-up would go, past a pause on that day.
-                        let goes = match pause_on(go_day) {
-                            None => Some(go_day),
-                            Some(p) => p.until.and_then(|u| cal.shift(add(u, 1), Shift::Later)),
-                        };
-                        if at <= now && goes.is_none() && item_stop.is_some() {
-                            // Paused for good: it would not go.
-                            break;
-                        }
-                        if at <= now
-                            && before_due_of(e, due, nominal)
-                            && due.is_some_and(|due| goes.is_none_or(|g| g >= due))
+                        // Its catch-up would go on `go_day` (pauses aside: the stop holds
+                        // it anyway).
+                        if at <= now && before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due)
                         {
                             st.next = k + 1;
                             continue;
@@ -618,18 +589,6 @@ fn plan_item(
                 }
             }
             if let Some((k, at, on)) = found {
-                if item_stop.is_none()
-                    && at <= now
-                    && !working_today
-                    && local_instant(zone, go_day, send_time) > end
-                {
-                    out.findings
-                        .insert("weekend_catch_up_dropped_from_a_short_forecast");
-                }
-                if item_stop.is_none() && at <= now && pause_on(go_day).is_some() {
-                    out.findings
-                        .insert("a_paused_item_with_a_lasting_stop_is_not_explained");
-                }
                 if item_stop.is_some() {
                     if in_window(on) {
                         suppress(out, &e.id, k, kind, on);
@@ -689,7 +648,7 @@ fn plan_item(
             if st.done {
                 break;
             }
-            match step(e, st, &item_sends) {
+            match step(e, st, &item_sends, true) {
                 Step::Go {
                     k,
                     nominal,
@@ -793,10 +752,6 @@ fn plan_item(
                 }
             }
         }
-        if !due_now && send_at <= end && local_instant(zone, send_on, send_time) > end {
-            out.findings
-                .insert("weekend_catch_up_dropped_from_a_short_forecast");
-        }
         if due_now || send_at <= end {
             out.events.push(RefEvent {
                 key: key(&winner.id, w.k),
@@ -833,7 +788,7 @@ fn plan_item(
                 if st.done {
                     break;
                 }
-                match step(e, st, &item_sends) {
+                match step(e, st, &item_sends, true) {
                     Step::Go {
                         k,
                         nominal,
@@ -860,9 +815,6 @@ fn plan_item(
                         if in_window(on) {
                             suppress(out, &e.id, k, kind, on);
                         }
-                        if sent.is_some() && !working_today && catch_up_day == sent {
-                            out.findings.insert("weekend_catch_up_loses_to_a_later_stage");
-                        }
                         st.skip(k, sent);
                     }
                     Step::Stop { k, kind, on } => {
@@ -875,15 +827,21 @@ fn plan_item(
                 }
             }
         }
+        if catch_up_day == Some(day) {
+            // The day of a catch-up: it goes first (now, or at the start of the day), and one
+            // reminder a day about an item; the stages whose send time comes later that day
+            // are superseded by it.
+            for r in &ready {
+                if in_window(day) {
+                    suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
+                }
+                state.get_mut(&r.index).unwrap().sent(r.k, day);
+            }
+            ready.clear();
+        }
         if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
             let winner = rule_of(w.index);
             if w.at <= end {
-                if catch_up_day == Some(day) {
-                    // A later stage due later on the day of a catch-up: the planner
-                    // supersedes it by the earlier stage caught up.
-                    out.findings
-                        .insert("a_catch_up_supersedes_a_later_stage_due_the_same_day");
-                }
                 out.events.push(RefEvent {
                     key: key(&winner.id, w.k),
                     client: client.id.to_string(),
@@ -934,7 +892,7 @@ fn plan_item(
             if st.done {
                 break;
             }
-            match step(e, st, &item_sends) {
+            match step(e, st, &item_sends, true) {
                 Step::Go {
                     k,
                     nominal,
@@ -971,11 +929,6 @@ fn plan_item(
             }
         }
     }
-    flag(
-        out,
-        &conflict,
-        "a_spaced_due_soon_repeat_goes_on_a_non_working_day",
-    );
 }
 
 fn before_due_of(e: &Eff, due: Option<NaiveDate>, nominal: NaiveDate) -> bool {
