@@ -2057,6 +2057,11 @@ impl Planner {
                             c.date,
                             Reason::Superseded(by),
                         ));
+                    } else {
+                        // Past the window (a catch-up at the start of the day after it): what
+                        // held it back is said instead, as for a candidate past the horizon.
+                        let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
+                        report_adjustments(cx, &ctxs[sl.item], sl.rule, key, c, out);
                     }
                 }
                 let sl = &mut scratch.slots[s];

@@ -750,6 +750,11 @@ fn plan_item(
                 if r.index == w.index || !in_window(sent_day) {
                     suppress(out, &rule_of(r.index).id, r.k, "moved_off_non_working_day", today);
                 }
+                if r.index != w.index && !in_window(sent_day) {
+                    // Past the window, what it would supersede is not said: each stage says
+                    // what held it back instead, as one held past the horizon does.
+                    explain_moves(out, rule_of(r.index), r, false);
+                }
             }
         }
         if due_now || send_at <= end {
