@@ -733,3 +733,52 @@ fn a_catch_up_supersedes_a_later_stage_due_later_the_same_day() {
         lines(&plan)
     );
 }
+
+/// Planned on Saturday, a "7 days before due" reminder missed on the Friday before would be
+/// caught up on Monday, the day after the due date; the client is also paused for good since
+/// Tuesday. The reminder is not sent because it would come after the due date, whatever the
+/// pause: the planner said only "paused", as if lifting the pause would let it go.
+#[test]
+fn a_due_soon_caught_up_after_its_due_date_says_so_under_a_pause() {
+    let policy = weekdays_only(Policy::new(tz("Europe/Madrid")).with_send_time(t(2, 0))).with_rule(rule(
+        "soon",
+        Anchor::Due,
+        -7,
+    ));
+    let planner = Planner::new(&policy).unwrap();
+    let mut c = client("c0", "Europe/Madrid");
+    c.pauses
+        .push(Pause::new(PauseKind::Promise, "promised").starting(d(2026, 4, 21)));
+    let items = [invoice(
+        "i0",
+        "c0",
+        d(2026, 3, 27),
+        d(2026, 4, 26),
+        money("10", "USD"),
+    )];
+    let plan = planner
+        .plan(
+            std::slice::from_ref(&c),
+            &items,
+            &[],
+            utc(2026, 4, 25, 0, 0),
+            Horizon::days(2),
+        )
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    let said: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .map(|s| (s.key.to_string(), s.on, s.reason.clone()))
+        .collect();
+    assert_eq!(
+        said,
+        [(
+            "soon/i0/1".to_owned(),
+            d(2026, 4, 27),
+            SuppressReason::DueSoonAfterDue { due: d(2026, 4, 26) }
+        )],
+        "{:#?}",
+        lines(&plan)
+    );
+}

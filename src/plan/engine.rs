@@ -2368,6 +2368,28 @@ impl Planner {
                         continue;
                     }
                 }
+                // A "due soon" whose catch-up would go on or after the due date is not sent,
+                // whatever pause would also hold it then.
+                if let (true, Some(due), Some(goes)) =
+                    (before_due, it.due, self.calendar.shift(cx.today, Shift::Later))
+                {
+                    if goes >= due {
+                        if let Some(out) = out.as_deref_mut() {
+                            if cx.in_window(goes) {
+                                out.push(suppressed(
+                                    cx,
+                                    it,
+                                    slot.rule,
+                                    slot.next_occ,
+                                    goes,
+                                    Reason::DueSoonAfterDue(due),
+                                ));
+                            }
+                        }
+                        slot.next_occ += 1;
+                        continue;
+                    }
+                }
                 caught_up = Some(u8::try_from(moves.len()).unwrap_or(u8::MAX));
                 (date, held) = self.resolve_day(
                     cx,
