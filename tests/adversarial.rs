@@ -520,6 +520,16 @@ fn simulate_many(
     problems
 }
 
+/// Fails with the number of problems and the first ones.
+fn assert_no_problems(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "{} problems, first ones:\n{}",
+        problems.len(),
+        problems[..problems.len().min(40)].join("\n")
+    );
+}
+
 fn dst_periods() -> Vec<(NaiveDate, NaiveDate)> {
     vec![(d(2026, 3, 5), d(2026, 4, 12)), (d(2026, 9, 1), d(2026, 11, 8))]
 }
@@ -539,12 +549,7 @@ fn daily_ticks_send_each_overdue_event_at_the_first_working_day_tick_at_or_after
             24,
         )
     });
-    assert!(
-        problems.is_empty(),
-        "{} problems, first ones:\n{}",
-        problems.len(),
-        problems.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
-    );
+    assert_no_problems(&problems);
 }
 
 #[test]
@@ -558,12 +563,7 @@ fn daily_ticks_send_each_due_soon_event_at_the_first_working_day_tick_or_never_o
             24,
         )
     });
-    assert!(
-        problems.is_empty(),
-        "{} problems, first ones:\n{}",
-        problems.len(),
-        problems.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
-    );
+    assert_no_problems(&problems);
 }
 
 #[test]
@@ -577,12 +577,7 @@ fn daily_ticks_send_each_issued_event_at_the_first_working_day_tick_at_or_after_
             24,
         )
     });
-    assert!(
-        problems.is_empty(),
-        "{} problems, first ones:\n{}",
-        problems.len(),
-        problems.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
-    );
+    assert_no_problems(&problems);
 }
 
 #[test]
@@ -604,12 +599,7 @@ fn ticks_every_seven_hours_send_each_event_at_the_first_working_day_tick_at_or_a
         ));
         p
     });
-    assert!(
-        problems.is_empty(),
-        "{} problems, first ones:\n{}",
-        problems.len(),
-        problems.iter().take(30).cloned().collect::<Vec<_>>().join("\n")
-    );
+    assert_no_problems(&problems);
 }
 
 /// Issue 15 item 1 for statements: a host ticks daily at 13:00 UTC; its client in New York
@@ -870,12 +860,7 @@ fn planning_at_the_ends_of_the_calendar_neither_panics_nor_hangs() {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
-    );
+    assert_no_problems(&problems);
 }
 
 /// lib.rs Guarantees: "A step past the end of the calendar means 'never' and is explained."
@@ -1519,12 +1504,7 @@ async fn three_dispatchers_with_stale_loads_and_late_payments_never_send_twice_n
             snap.history.len()
         );
     }
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
-    );
+    assert_no_problems(&problems);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -346,8 +346,7 @@ struct ClientCtx<'a> {
     today: NaiveDate,
     first_future: NaiveDate,
     end_date: NaiveDate,
-    /// The last day the sweep makes events on: `end_date`, or on a non-working day the next
-    /// working day when its start is within the horizon (a catch-up goes then).
+    /// See [`ClientDays::sweep_end`].
     sweep_end: NaiveDate,
     window_start: NaiveDate,
     gap: u32,
@@ -1563,18 +1562,9 @@ impl Planner {
             today_at,
             first_future,
             end_date,
+            sweep_end,
             ..
-        } = scratch.days.of(tz, send_time, now, end);
-        // Planned on a non-working day, a catch-up goes at the start of the next working day:
-        // within the horizon when that start is, though the day's send time may not be.
-        let sweep_end = if self.calendar.is_working_day(today) {
-            end_date
-        } else {
-            self.calendar
-                .shift(today, Shift::Later)
-                .filter(|&next| local_instant(tz, next, NaiveTime::MIN) <= end)
-                .map_or(end_date, |next| next.max(end_date))
-        };
+        } = scratch.days.of(&self.calendar, tz, send_time, now, end);
         let mut contacts = std::mem::take(&mut scratch.contacts);
         notify_contacts(client, &mut contacts);
         let cx = ClientCtx {
@@ -1689,7 +1679,7 @@ impl Planner {
                     _ => eff.offset,
                 };
                 let count = item.reminder_count.unwrap_or(eff.count);
-                let slot = Slot {
+                let mut slot = Slot {
                     item: li,
                     rule: ri,
                     anchor_on,
@@ -1711,10 +1701,7 @@ impl Planner {
                     won: None,
                 };
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
-                let slot = Slot {
-                    past_pauses: block.is_some(),
-                    ..slot
-                };
+                slot.past_pauses = block.is_some();
                 let out = &mut plan.suppressed;
                 let sink = if block.is_some() { None } else { Some(&mut *out) };
                 // Worked out in its place among the slots (a candidate is not moved once made).
@@ -2212,20 +2199,10 @@ impl Planner {
                 return None;
             }
             if slot.next_occ > slot.count {
-                if let (Some(every), Some(last), Some(out)) = (slot.every, slot.last_rule, out.as_deref_mut())
-                {
+                if let (Some(every), Some(last), true) = (slot.every, slot.last_rule, out.is_some()) {
                     // The next repeat it would make, explained as of now if it is gone.
                     let next = add_days(last, i64::from(every))?.max(cx.today);
-                    if cx.in_window(next) {
-                        out.push(suppressed(
-                            cx,
-                            it,
-                            slot.rule,
-                            slot.next_occ,
-                            next,
-                            Reason::CountReached(slot.count),
-                        ));
-                    }
+                    note_in_window(out, cx, it, slot, next, Reason::CountReached(slot.count));
                 }
                 return None;
             }
@@ -2254,18 +2231,14 @@ impl Planner {
             // A send of another rule on or after this day supersedes this occurrence.
             if let Some(s) = sends.first_other_from(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b))
             {
-                if let Some(out) = out.as_deref_mut() {
-                    if cx.in_window(nominal) {
-                        out.push(suppressed(
-                            cx,
-                            it,
-                            slot.rule,
-                            slot.next_occ,
-                            nominal,
-                            Reason::Superseded(s.key),
-                        ));
-                    }
-                }
+                note_in_window(
+                    out.as_deref_mut(),
+                    cx,
+                    it,
+                    slot,
+                    nominal,
+                    Reason::Superseded(s.key),
+                );
                 slot.next_occ += 1;
                 slot.last_rule = slot.last_rule.max(Some(s.date));
                 continue;
@@ -2333,36 +2306,21 @@ impl Planner {
                 // one, unless it is a "due soon" now too late or it expired.
                 if let (true, Some(due)) = (before_due, it.due) {
                     if cx.today >= due {
-                        if let Some(out) = out.as_deref_mut() {
-                            if cx.in_window(scheduled) {
-                                out.push(suppressed(
-                                    cx,
-                                    it,
-                                    slot.rule,
-                                    slot.next_occ,
-                                    scheduled,
-                                    Reason::DueSoonAfterDue(due),
-                                ));
-                            }
-                        }
+                        note_in_window(
+                            out.as_deref_mut(),
+                            cx,
+                            it,
+                            slot,
+                            scheduled,
+                            Reason::DueSoonAfterDue(due),
+                        );
                         slot.next_occ += 1;
                         continue;
                     }
                 }
                 if let Some(days) = rule.expires_after {
                     if add_days(scheduled, i64::from(days)).is_some_and(|last| cx.today > last) {
-                        if let Some(out) = out.as_deref_mut() {
-                            if cx.in_window(scheduled) {
-                                out.push(suppressed(
-                                    cx,
-                                    it,
-                                    slot.rule,
-                                    slot.next_occ,
-                                    scheduled,
-                                    Reason::Expired(days),
-                                ));
-                            }
-                        }
+                        note_in_window(out.as_deref_mut(), cx, it, slot, scheduled, Reason::Expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(scheduled));
                         continue;
@@ -2374,18 +2332,14 @@ impl Planner {
                     (before_due, it.due, self.calendar.shift(cx.today, Shift::Later))
                 {
                     if goes >= due {
-                        if let Some(out) = out.as_deref_mut() {
-                            if cx.in_window(goes) {
-                                out.push(suppressed(
-                                    cx,
-                                    it,
-                                    slot.rule,
-                                    slot.next_occ,
-                                    goes,
-                                    Reason::DueSoonAfterDue(due),
-                                ));
-                            }
-                        }
+                        note_in_window(
+                            out.as_deref_mut(),
+                            cx,
+                            it,
+                            slot,
+                            goes,
+                            Reason::DueSoonAfterDue(due),
+                        );
                         slot.next_occ += 1;
                         continue;
                     }
@@ -2401,19 +2355,15 @@ impl Planner {
                     out.as_deref_mut(),
                 )?;
             }
-            if before_due && it.due.is_some_and(|d| date >= d) {
-                if let (Some(out), Some(due)) = (out.as_deref_mut(), it.due) {
-                    if cx.in_window(date) {
-                        out.push(suppressed(
-                            cx,
-                            it,
-                            slot.rule,
-                            slot.next_occ,
-                            date,
-                            Reason::DueSoonAfterDue(due),
-                        ));
-                    }
-                }
+            if let Some(due) = it.due.filter(|&d| before_due && date >= d) {
+                note_in_window(
+                    out.as_deref_mut(),
+                    cx,
+                    it,
+                    slot,
+                    date,
+                    Reason::DueSoonAfterDue(due),
+                );
                 slot.next_occ += 1;
                 continue;
             }
@@ -2454,7 +2404,6 @@ impl Planner {
         let rule = &self.rules[slot.rule];
         let item = it.item;
         let mut held = false;
-        let mut out = out;
         // No day to go on: explained on the last day it had.
         // A stop that holds now is explained as of now, not on a day gone by.
         let now_or = |date: NaiveDate| {
@@ -2465,18 +2414,7 @@ impl Planner {
             }
         };
         let nowhere = |date: NaiveDate, out: Option<&mut Records<SupRec>>| {
-            if let Some(out) = out {
-                if cx.in_window(date) {
-                    out.push(suppressed(
-                        cx,
-                        it,
-                        slot.rule,
-                        slot.next_occ,
-                        date,
-                        Reason::NoDayToSend,
-                    ));
-                }
-            }
+            note_in_window(out, cx, it, slot, date, Reason::NoDayToSend);
             None
         };
         for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
@@ -2511,19 +2449,7 @@ impl Planner {
                 if let Some((at, p)) = paused {
                     match p.until {
                         None => {
-                            if let Some(out) = out.as_deref_mut() {
-                                let on = now_or(date);
-                                if cx.in_window(on) {
-                                    out.push(suppressed(
-                                        cx,
-                                        it,
-                                        slot.rule,
-                                        slot.next_occ,
-                                        on,
-                                        Reason::Paused(at),
-                                    ));
-                                }
-                            }
+                            note_in_window(out, cx, it, slot, now_or(date), Reason::Paused(at));
                             return None;
                         }
                         Some(until) => {
@@ -2974,6 +2900,10 @@ struct ClientDays {
     first_future: NaiveDate,
     /// The last day whose send instant is within the horizon, or today.
     end_date: NaiveDate,
+    /// The last day the sweep makes events on: `end_date`, or on a non-working day the next
+    /// working day when its start is within the horizon (a catch-up goes then, though the
+    /// day's send time may be past the horizon).
+    sweep_end: NaiveDate,
 }
 
 /// [`ClientDays`] worked out once per zone and send time of one plan.
@@ -2983,6 +2913,7 @@ struct DaysMemo(Vec<ClientDays>);
 impl DaysMemo {
     fn of(
         &mut self,
+        calendar: &CompiledCalendar,
         tz: TimeZone,
         send_time: NaiveTime,
         now: DateTime<Utc>,
@@ -3004,6 +2935,14 @@ impl DaysMemo {
             // missed goes today.
             end_date = add_days(end_date, -1).unwrap_or(end_date).max(today);
         }
+        let sweep_end = if calendar.is_working_day(today) {
+            end_date
+        } else {
+            calendar
+                .shift(today, Shift::Later)
+                .filter(|&next| local_instant(tz, next, NaiveTime::MIN) <= end)
+                .map_or(end_date, |next| next.max(end_date))
+        };
         let days = ClientDays {
             tz,
             send_time,
@@ -3011,6 +2950,7 @@ impl DaysMemo {
             today_at,
             first_future,
             end_date,
+            sweep_end,
         };
         // Zones and send times of hosts are few; a plan of many of each keeps the latest.
         if self.0.len() >= 64 {
@@ -3230,6 +3170,23 @@ fn suppressed(
     reason: Reason,
 ) -> SupRec {
     suppressed_as(cx, it, rule, item_key(it, rule, occurrence), on, reason)
+}
+
+/// Records the slot's next occurrence as suppressed on `on` for `reason`, when the caller
+/// collects suppressions and `on` is within the plan's window.
+fn note_in_window(
+    out: Option<&mut Records<SupRec>>,
+    cx: &ClientCtx<'_>,
+    it: &ItemCtx<'_>,
+    slot: &Slot,
+    on: NaiveDate,
+    reason: Reason,
+) {
+    if let Some(out) = out {
+        if cx.in_window(on) {
+            out.push(suppressed(cx, it, slot.rule, slot.next_occ, on, reason));
+        }
+    }
 }
 
 /// An item's suppressed entry under `key` (its event's, when that went or goes).
