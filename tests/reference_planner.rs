@@ -782,3 +782,38 @@ fn a_due_soon_caught_up_after_its_due_date_says_so_under_a_pause() {
         lines(&plan)
     );
 }
+
+/// A "due soon" (Sunday 06-21, moved to Friday 06-19) held by a payment promise until
+/// September, past the due date (06-24): it can never go, and the plan says why (the promise,
+/// on the day it held it back). Nothing was said: its day after the promise was past the
+/// window.
+#[test]
+fn a_due_soon_held_past_its_due_date_by_a_promise_is_explained() {
+    let policy = weekdays_only(Policy::new(tz("Europe/Madrid"))).with_rule(rule("soon", Anchor::Due, -3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", "Europe/Madrid")];
+    let promise = Pause::new(PauseKind::Promise, "promised").until(d(2026, 9, 1));
+    let items = [invoice("F1", "c1", d(2026, 5, 1), d(2026, 6, 24), money("10", "USD")).with_pause(promise)];
+    for (now, on) in [
+        (utc(2026, 6, 10, 12, 0), d(2026, 6, 19)),
+        (utc(2026, 6, 19, 12, 0), d(2026, 6, 19)),
+        (utc(2026, 6, 23, 12, 0), d(2026, 6, 19)),
+    ] {
+        let plan = planner
+            .plan(&clients, &items, &[], now, Horizon::days(30))
+            .unwrap();
+        assert!(plan.events().next().is_none());
+        let said: Vec<_> = plan
+            .suppressed()
+            .iter()
+            .filter(|s| s.reason.kind() == SuppressReasonKind::PausedUntil)
+            .map(|s| (s.key.to_string(), s.on))
+            .collect();
+        assert_eq!(
+            said,
+            [("soon/F1/1".to_owned(), on)],
+            "now {now}: {:#?}",
+            lines(&plan)
+        );
+    }
+}

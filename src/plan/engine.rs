@@ -2356,14 +2356,15 @@ impl Planner {
                 )?;
             }
             if let Some(due) = it.due.filter(|&d| before_due && date >= d) {
-                note_in_window(
-                    out.as_deref_mut(),
-                    cx,
-                    it,
-                    slot,
-                    date,
-                    Reason::DueSoonAfterDue(due),
-                );
+                // Held past the due date by a pause, on a day past the window: the pause says
+                // why, as of the day it held it back.
+                let held_by_pause = moves
+                    .iter()
+                    .find(|a| matches!(a, Adjustment::Paused { .. }))
+                    .and_then(|a| adjustment_note(cx, a))
+                    .filter(|_| !cx.in_window(date));
+                let (on, reason) = held_by_pause.unwrap_or((date, Reason::DueSoonAfterDue(due)));
+                note_in_window(out.as_deref_mut(), cx, it, slot, on, reason);
                 slot.next_occ += 1;
                 continue;
             }
@@ -3216,22 +3217,28 @@ fn report_adjustments(
     c: &Cand,
     out: &mut Records<SupRec>,
 ) {
-    // Spacing and catch-ups explain no day of their own.
     for a in &c.moves {
-        let (from, reason) = match a {
-            Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::MovedOffNonWorkingDay(*to)),
-            // A pause that began before the window and still holds is explained as of now.
-            Adjustment::Paused { pause, until, from } if *from < cx.window_start && *until >= cx.today => {
-                (cx.today, Reason::PausedUntil(*pause, *until))
+        if let Some((from, reason)) = adjustment_note(cx, a) {
+            if cx.in_window(from) {
+                out.push(suppressed_as(cx, it, rule, key, from, reason));
             }
-            Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),
-            Adjustment::Deferred { gap_days, from } => (*from, Reason::Deferred(*gap_days)),
-            _ => continue,
-        };
-        if cx.in_window(from) {
-            out.push(suppressed_as(cx, it, rule, key, from, reason));
         }
     }
+}
+
+/// The day and reason an adjustment explains a reminder on. Spacing and catch-ups explain
+/// no day of their own.
+fn adjustment_note(cx: &ClientCtx<'_>, a: &Adjustment) -> Option<(NaiveDate, Reason)> {
+    Some(match a {
+        Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::MovedOffNonWorkingDay(*to)),
+        // A pause that began before the window and still holds is explained as of now.
+        Adjustment::Paused { pause, until, from } if *from < cx.window_start && *until >= cx.today => {
+            (cx.today, Reason::PausedUntil(*pause, *until))
+        }
+        Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),
+        Adjustment::Deferred { gap_days, from } => (*from, Reason::Deferred(*gap_days)),
+        _ => return None,
+    })
 }
 
 /// The note of the pause of `kind` ending on `until` (the item's, else the client's).

@@ -188,8 +188,7 @@ fn is_false(b: &bool) -> bool {
 /// its explanation says so ([`Adjustment::CatchUp`]). Planned on a non-working day, it is
 /// upcoming on the next working day, with `send_at` the first instant of that day (listed
 /// when that instant is within the horizon). Catch-up still sends only the latest stage of
-/// an item, one reminder a day about it (a stage due later that day is superseded by it),
-/// never a "due soon" reminder on or after the due date, and spaces repeats from the day of
+/// an item (a stage due later that day is superseded by it), never a "due soon" reminder on or after the due date, and spaces repeats from the day of
 /// the actual send.
 ///
 /// [`Event::explain`] says why it fires in a sentence; the serialized event carries that
@@ -384,11 +383,11 @@ pub enum SuppressReason {
         /// The count.
         count: u32,
     },
-    /// Another reminder about the item went (or goes) out instead, under `by`: one reminder
-    /// a day about an item. Of the stages of one day, the latest goes; but one that goes
-    /// first (due now, or a missed one caught up at the start of the day) goes, and a later
-    /// stage whose send time that day is still to come is superseded by it, so a reminder
-    /// due now never waits for one still to come.
+    /// Another reminder about the item went (or goes) out instead, under `by`. Of the stages
+    /// of one day, the latest goes; but one that goes first (due now, or a missed one caught
+    /// up at the start of the day) goes, and a later stage due that day whose send time is
+    /// still to come is superseded by it, so a reminder due now never waits for one still to
+    /// come.
     Superseded {
         /// The key of the event that went (or goes) instead.
         by: EventKey,

@@ -483,6 +483,25 @@ fn plan_item(
             };
         }
         if before_due && due.is_some_and(|due| on >= due) {
+            // Held past the due date by a pause, on a day past the window: the pause says
+            // why, on the day it held it back (today if that was before the window).
+            if let Some(&(from, until)) = paused_from.first().filter(|_| !in_window(on)) {
+                let held = if from >= window_start {
+                    Some(from)
+                } else if until >= today {
+                    Some(today)
+                } else {
+                    None
+                };
+                if let Some(held) = held {
+                    return Step::Skip {
+                        k,
+                        kind: "paused_until",
+                        on: held,
+                        sent: None,
+                    };
+                }
+            }
             return Step::Skip {
                 k,
                 kind: "due_soon_after_due",
