@@ -73,7 +73,9 @@
 //!   to the next.
 //! - Catch-up: when `now` is past several unsent stages of an item, only the latest is
 //!   sent, once; the others are superseded, and so is a stage due later the same day (what
-//!   is due never waits for a stage still to come). A "due soon" reminder is never
+//!   is due never waits for a stage still to come) and one older than a stage that went.
+//!   One reminder a day about an item: a stage moved back onto a day another went, from a
+//!   later non-working day, goes on the next working day. A "due soon" reminder is never
 //!   sent on or after the due date. Repeats are spaced from the last actual send.
 //! - Missed sends go at the next tick: an event whose send instant passed unsent (the host
 //!   was down, or ticked before the client's send time) is due at the next plan whose local

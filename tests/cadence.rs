@@ -8,7 +8,10 @@
 //! - an event is due at the first plan whose local date is a working day, at or after its
 //!   send instant (its day, moved off non-working days, at the local send time);
 //! - of the stages of one item due at one tick, only the latest goes; the others are
-//!   superseded, and so is a stage whose day comes on or before another stage's send;
+//!   superseded, and so is a stage whose day comes on or before another stage's send, or
+//!   that is older than a stage that went;
+//! - one reminder a day about an item: a stage on a day another went moves to the next
+//!   working day;
 //! - a "due soon" reminder never goes on or after the due date;
 //! - repeats are spaced from the day of the actual send.
 //!
@@ -144,8 +147,8 @@ struct Oracle<'a> {
     items: &'a [Item],
     cal: BusinessCalendar,
     state: Vec<[RuleState; 4]>,
-    /// Per item: the sends, (rule, local day).
-    sends: Vec<Vec<(usize, NaiveDate)>>,
+    /// Per item: the sends, (rule, local day, nominal day of the stage).
+    sends: Vec<Vec<(usize, NaiveDate, NaiveDate)>>,
     /// Keys that must be explained, with the reason's kind and the day the stage was for.
     explained: BTreeSet<(String, &'static str, NaiveDate)>,
 }
@@ -192,10 +195,12 @@ impl<'a> Oracle<'a> {
                         + Duration::days(
                             i64::from(rule.offset) + i64::from(k - 1) * i64::from(rule.every.unwrap_or(0)),
                         );
-                    if let Some(&(_, day)) = self.sends[i]
+                    if let Some(&(_, day, _)) = self.sends[i]
                         .iter()
-                        .filter(|(other, day)| *other != r && *day >= nominal)
-                        .min_by_key(|(_, day)| *day)
+                        .filter(|(other, day, stage)| {
+                            *other != r && (*day >= nominal || (*stage, *other) > (nominal, r))
+                        })
+                        .min_by_key(|(_, day, _)| *day)
                     {
                         self.explained.insert((key, "superseded", nominal));
                         self.state[i][r] = RuleState {
@@ -211,7 +216,16 @@ impl<'a> Oracle<'a> {
                     date = date.max(item.issued_on);
                     let before_due = rule.anchor == Anchor::Due && nominal < due;
                     let shift = if before_due { Shift::Earlier } else { Shift::Later };
-                    let scheduled = self.cal.shift(date, shift).unwrap();
+                    let mut scheduled = self.cal.shift(date, shift).unwrap();
+                    while self.sends[i]
+                        .iter()
+                        .any(|(other, day, _)| *other != r && *day == scheduled)
+                    {
+                        scheduled = self
+                            .cal
+                            .shift(scheduled + Duration::days(1), Shift::Later)
+                            .unwrap();
+                    }
                     if before_due && scheduled >= due {
                         self.explained.insert((key, "due_soon_after_due", scheduled));
                         self.state[i][r].next = k + 1;
@@ -236,7 +250,7 @@ impl<'a> Oracle<'a> {
                 let key = format!("{}/{}/{k}", RULES[r].id, item.id);
                 if r == winner.0 {
                     sent.insert((key, winner.3));
-                    self.sends[i].push((r, today));
+                    self.sends[i].push((r, today, winner.2));
                 } else {
                     self.explained.insert((key, "superseded", today));
                 }

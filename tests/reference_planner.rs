@@ -684,19 +684,12 @@ fn a_spaced_due_soon_repeat_keeps_its_spacing_and_working_days() {
     }
 }
 
-/// At 04:44 on Friday, the "6 days before due" reminder of Wednesday is missed and goes now;
-/// the "3 days before due" one (Saturday, moved to Friday) would go at Friday's 16:00. One
-/// reminder a day about an item, and what is due is never held back by a stage still to
-/// come (with ticks always before the send time, a later stage each day would otherwise
-/// hold every reminder back for ever): the later stage is superseded by the one that went,
-/// and says so.
-#[test]
-fn a_catch_up_supersedes_a_later_stage_due_later_the_same_day() {
+/// In Kolkata, weekdays only, send time 16:00: "6 days before due" and `second`, for an
+/// invoice due Tuesday 2026-04-21 ("6 days before" is Wednesday the 15th).
+fn soon_6_and(second: Rule) -> (Planner, [Client; 1], [Item; 1]) {
     let policy = weekdays_only(Policy::new(tz("Asia/Kolkata")).with_send_time(t(16, 0)))
         .with_rule(rule("soon-6", Anchor::Due, -6))
-        .with_rule(rule("soon-3", Anchor::Due, -3));
-    let planner = Planner::new(&policy).unwrap();
-    let clients = [client("c0", "Asia/Kolkata")];
+        .with_rule(second);
     let items = [invoice(
         "i0",
         "c0",
@@ -704,34 +697,234 @@ fn a_catch_up_supersedes_a_later_stage_due_later_the_same_day() {
         d(2026, 4, 21),
         money("10", "USD"),
     )];
+    (
+        Planner::new(&policy).unwrap(),
+        [client("c0", "Asia/Kolkata")],
+        items,
+    )
+}
+
+/// At 04:44 on Friday, the "6 days before due" reminder of Wednesday is missed and goes now;
+/// the "3 days before due" one (Saturday, moved back to Friday) would go at Friday's 16:00.
+/// One reminder a day about an item, and what is due is never held back by a stage still to
+/// come (with ticks always before the send time, a later stage each day would otherwise hold
+/// every reminder back for ever): the catch-up goes, and the later stage, whose own day has
+/// not come, goes on the next working day, Monday, and says why. (It was said superseded,
+/// and a tick after 16:00 sent it that Friday all the same: two reminders in a day.)
+#[test]
+fn a_stage_moved_back_onto_a_catch_ups_day_goes_on_the_next_working_day() {
+    let (planner, clients, items) = soon_6_and(rule("soon-3", Anchor::Due, -3));
+    let fri = utc(2026, 4, 16, 23, 14);
     let plan = planner
-        .plan(&clients, &items, &[], utc(2026, 4, 16, 23, 14), Horizon::days(12))
+        .plan(&clients, &items, &[], fri, Horizon::days(12))
         .unwrap();
     let keys: Vec<_> = plan.events().map(|e| (e.key.to_string(), e.send_on)).collect();
     assert_eq!(
         keys,
-        [("soon-6/i0/1".to_owned(), d(2026, 4, 15))],
+        [
+            ("soon-6/i0/1".to_owned(), d(2026, 4, 15)),
+            ("soon-3/i0/1".to_owned(), d(2026, 4, 20))
+        ],
         "{:#?}",
         lines(&plan)
     );
     assert_eq!(plan.due().len(), 1);
-    let superseded: Vec<_> = plan
+    let later = &plan.upcoming()[0];
+    assert_eq!(
+        later.why.adjustments.to_vec(),
+        [
+            Adjustment::MovedOffNonWorkingDay {
+                from: d(2026, 4, 18),
+                to: d(2026, 4, 17)
+            },
+            Adjustment::AfterAnotherReminder {
+                from: d(2026, 4, 17),
+                to: d(2026, 4, 20)
+            }
+        ]
+    );
+    assert!(
+        later.explain().contains("another reminder"),
+        "{}",
+        later.explain()
+    );
+    let said: Vec<_> = plan
         .suppressed()
         .iter()
         .filter(|s| s.key.as_str() == "soon-3/i0/1")
         .map(|s| (s.on, s.reason.clone()))
         .collect();
+    assert!(
+        said.contains(&(
+            d(2026, 4, 17),
+            SuppressReason::AfterAnotherReminder { to: d(2026, 4, 20) }
+        )),
+        "{said:?}"
+    );
+    assert!(
+        !said
+            .iter()
+            .any(|(_, r)| matches!(r, SuppressReason::Superseded { .. })),
+        "{said:?}"
+    );
+    // Ticks after Friday's send time and over the weekend send nothing; Monday's sends it.
+    let mut history: Vec<HistoryEntry> = plan.due().iter().map(|e| e.to_history(fri)).collect();
+    let mut sent = Vec::new();
+    for now in [
+        utc(2026, 4, 17, 11, 0),
+        utc(2026, 4, 17, 18, 0),
+        utc(2026, 4, 18, 11, 0),
+        utc(2026, 4, 20, 4, 0),
+        utc(2026, 4, 20, 11, 0),
+    ] {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due() {
+            sent.push((e.key.to_string(), now));
+            history.push(e.to_history(now));
+        }
+    }
+    assert_eq!(sent, [("soon-3/i0/1".to_owned(), utc(2026, 4, 20, 11, 0))]);
+}
+
+/// The other side of the same rule: a stage whose own day is the catch-up's day (due later
+/// that day) is superseded by the catch-up, and no later tick sends it.
+#[test]
+fn a_catch_up_supersedes_a_stage_of_its_own_day_due_later() {
+    let (planner, clients, items) = soon_6_and(rule("soon-4", Anchor::Due, -4));
+    let fri = utc(2026, 4, 16, 23, 14);
+    let plan = planner
+        .plan(&clients, &items, &[], fri, Horizon::days(12))
+        .unwrap();
+    let keys: Vec<_> = plan.events().map(|e| e.key.to_string()).collect();
+    assert_eq!(keys, ["soon-6/i0/1"], "{:#?}", lines(&plan));
+    let said: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| s.key.as_str() == "soon-4/i0/1")
+        .map(|s| (s.on, s.reason.clone()))
+        .collect();
     assert_eq!(
-        superseded,
+        said,
         [(
             d(2026, 4, 17),
             SuppressReason::Superseded {
                 by: "soon-6/i0/1".into()
             }
-        )],
-        "{:#?}",
-        lines(&plan)
+        )]
     );
+    let history: Vec<HistoryEntry> = plan.due().iter().map(|e| e.to_history(fri)).collect();
+    for now in [utc(2026, 4, 17, 11, 0), utc(2026, 4, 20, 11, 0)] {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        assert!(plan.due().is_empty(), "{now}: {:#?}", lines(&plan));
+    }
+}
+
+/// Found by the attack review: in Santiago with the send time 23:00, "3 days before due"
+/// (Thursday) is missed and caught up at Friday 10:00; "1 day before due" (Saturday, moved
+/// back to Friday) was said superseded by the Friday-morning plan, yet the 23:30 tick sent
+/// it: two reminders about one invoice on one day. Its next working day, Monday, is after
+/// the due date (Sunday): it is not sent, and every plan agrees.
+#[test]
+fn a_due_soon_moved_back_onto_a_catch_ups_day_never_goes_that_day() {
+    let zone = "America/Santiago";
+    let policy = weekdays_only(Policy::new(tz(zone)).with_send_time(t(23, 0)))
+        .with_rule(rule("soon3", Anchor::Due, -3))
+        .with_rule(rule("soon1", Anchor::Due, -1));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", zone)];
+    let items = [invoice(
+        "F1",
+        "c1",
+        d(2026, 2, 1),
+        d(2026, 4, 5),
+        money("10", "USD"),
+    )];
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut sent = Vec::new();
+    for (day, h, m) in [
+        (2, 20, 0),
+        (3, 10, 0),
+        (3, 23, 30),
+        (4, 12, 0),
+        (6, 10, 0),
+        (6, 23, 30),
+    ] {
+        let now = local_instant(tz(zone), d(2026, 4, day), t(h, m));
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::days(5))
+            .unwrap();
+        let said_superseded = plan
+            .suppressed()
+            .iter()
+            .any(|s| s.key.as_str() == "soon1/F1/1" && matches!(s.reason, SuppressReason::Superseded { .. }));
+        assert!(!said_superseded, "{now}: {:#?}", lines(&plan));
+        for e in plan.due() {
+            sent.push(e.key.to_string());
+            history.push(e.to_history(now));
+        }
+        if day == 6 {
+            assert!(
+                plan.suppressed().iter().any(|s| s.key.as_str() == "soon1/F1/1"
+                    && s.reason == SuppressReason::DueSoonAfterDue { due: d(2026, 4, 5) }),
+                "{now}: {:#?}",
+                lines(&plan)
+            );
+        }
+    }
+    assert_eq!(sent, ["soon3/F1/1"]);
+}
+
+/// "Only the latest stage of an item ... goes": two "due soon" stages moved back off a weekend
+/// onto Friday; the later one goes, and the earlier one is superseded by it for good, though
+/// the send came before the earlier stage's own day (Saturday). It is not sent on Monday, an
+/// older stage after a newer one.
+#[test]
+fn a_later_stage_sent_before_an_earlier_ones_day_supersedes_it() {
+    let policy = weekdays_only(Policy::new(tz("Europe/Madrid")).with_send_time(t(9, 0)))
+        .with_rule(rule("soon3", Anchor::Due, -3))
+        .with_rule(rule("soon2", Anchor::Due, -2));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", "Europe/Madrid")];
+    // Due Tuesday 2026-04-14: soon3 on Saturday, soon2 on Sunday, both back to Friday.
+    let items = [invoice(
+        "F1",
+        "c1",
+        d(2026, 3, 1),
+        d(2026, 4, 14),
+        money("10", "EUR"),
+    )];
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut sent = Vec::new();
+    for (day, h) in [(9, 12), (10, 12), (10, 18), (11, 12), (13, 12), (14, 12)] {
+        let now = local_instant(tz("Europe/Madrid"), d(2026, 4, day), t(h, 0));
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::days(3))
+            .unwrap();
+        for e in plan.due() {
+            sent.push((e.key.to_string(), day));
+            history.push(e.to_history(now));
+        }
+        if day == 13 {
+            let said: Vec<_> = plan
+                .suppressed()
+                .iter()
+                .filter(|s| s.key.as_str() == "soon3/F1/1")
+                .map(|s| s.reason.clone())
+                .collect();
+            assert!(
+                said.contains(&SuppressReason::Superseded {
+                    by: "soon2/F1/1".into()
+                }),
+                "{:#?}",
+                lines(&plan)
+            );
+        }
+    }
+    assert_eq!(sent, [("soon2/F1/1".to_owned(), 10)]);
 }
 
 /// Planned on Saturday, a "7 days before due" reminder missed on the Friday before would be

@@ -109,6 +109,17 @@ pub(crate) struct CompiledRule {
     pub(crate) late_fee: Option<crate::policy::LateFee>,
 }
 
+impl CompiledRule {
+    /// Whether the rule plans reminders about `item` of `client`, as it applies to the client
+    /// (`eff`): on (or off for the client only, to say so), of the item's kind, and for the
+    /// client's tags.
+    fn applies(&self, eff: &EffRule, item: &Item, client: &Client) -> bool {
+        (eff.enabled || eff.client_off)
+            && (self.kinds_mask == 0 || self.kinds_mask & item.kind.bit() != 0)
+            && (self.client_tags.is_empty() || self.client_tags.iter().any(|t| client.tags.contains(t)))
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct EffRule {
     enabled: bool,
@@ -143,6 +154,10 @@ struct ItemSends {
     item: u32,
     /// History entries read for the item: (rule, occurrence, entry).
     history: Vec<(Option<usize>, u32, u32)>,
+    /// The sends that went before their stage's day (a "due soon" moved back off a
+    /// non-working day), with that day: a stage they are later than is superseded by them
+    /// though they went before its day. Few: most sends go on or after their stage's day.
+    early: Vec<(NaiveDate, Send)>,
     /// The history entries whose key is not the one their rule and occurrence write
     /// (grouped notices, unknown rules, odd records): the only ones a planned item key can
     /// equal. Worked out when first asked.
@@ -161,11 +176,16 @@ impl ItemSends {
             self.by_rule.clear();
         }
         self.history.clear();
+        self.early.clear();
         self.odd = None;
     }
 
-    /// Adds a send (planned sends come in date order).
-    fn push(&mut self, send: Send) {
+    /// Adds a send (planned sends come in date order), with the day of its stage (its
+    /// rule's occurrence, before any move) when known.
+    fn push(&mut self, send: Send, stage_on: Option<NaiveDate>) {
+        if let Some(on) = stage_on.filter(|&on| on > send.date && send.rule.is_some()) {
+            self.push_early(on, &send);
+        }
         if !self.by_rule.is_empty() {
             Self::insert(&mut self.by_rule, self.rules, send.clone());
         } else if self.all.len() == Self::SCAN {
@@ -176,6 +196,11 @@ impl ItemSends {
             Self::insert(&mut self.by_rule, self.rules, send.clone());
         }
         self.all.push(send);
+    }
+
+    #[cold]
+    fn push_early(&mut self, on: NaiveDate, send: &Send) {
+        self.early.push((on, send.clone()));
     }
 
     /// Puts a send in its rule's list, in date order.
@@ -191,17 +216,32 @@ impl ItemSends {
         }
     }
 
-    /// The earliest send (by date, then key) of a rule other than `rule` on or after `day`.
-    fn first_other_from(
+    /// The send that supersedes occurrence `nominal` of `rule`: the earliest (by date, then
+    /// key) of another rule's sends on or after `nominal`, or that went before it but is of
+    /// a later stage (a later stage day, or the same day and a later rule).
+    fn superseding(
         &self,
         rule: usize,
-        day: NaiveDate,
+        nominal: NaiveDate,
         cmp: impl Fn(&KeyRef, &KeyRef) -> std::cmp::Ordering,
     ) -> Option<&Send> {
         let earlier = |x: &Send, b: &Send| x.date.cmp(&b.date).then_with(|| cmp(&x.key, &b.key)).is_lt();
         let mut best: Option<&Send> = None;
+        if self.all.is_empty() {
+            return None;
+        }
+        for (on, x) in &self.early {
+            let later = x.rule.is_some_and(|r| r != rule && (*on, r) > (nominal, rule));
+            if later && best.is_none_or(|b| earlier(x, b)) {
+                best = Some(x);
+            }
+        }
         if self.by_rule.is_empty() {
-            for x in self.all.iter().filter(|x| x.rule != Some(rule) && x.date >= day) {
+            for x in self
+                .all
+                .iter()
+                .filter(|x| x.rule != Some(rule) && x.date >= nominal)
+            {
                 if best.is_none_or(|b| earlier(x, b)) {
                     best = Some(x);
                 }
@@ -212,7 +252,7 @@ impl ItemSends {
             if r == rule {
                 continue;
             }
-            let i = list.partition_point(|x| x.date < day);
+            let i = list.partition_point(|x| x.date < nominal);
             let Some(first) = list.get(i) else { continue };
             // Sends of one rule on one day (odd histories): the least key among them.
             for x in list[i..].iter().take_while(|x| x.date == first.date) {
@@ -222,6 +262,28 @@ impl ItemSends {
             }
         }
         best
+    }
+
+    /// Whether a send of a rule other than `rule` went (or goes) on `day`.
+    #[inline]
+    fn other_on(&self, rule: usize, day: NaiveDate) -> bool {
+        if self.all.is_empty() {
+            return false;
+        }
+        self.other_on_any(rule, day)
+    }
+
+    #[inline(never)]
+    fn other_on_any(&self, rule: usize, day: NaiveDate) -> bool {
+        if self.by_rule.is_empty() {
+            return self.all.iter().any(|x| x.rule != Some(rule) && x.date == day);
+        }
+        self.by_rule.iter().enumerate().any(|(r, list)| {
+            r != rule && {
+                let i = list.partition_point(|x| x.date < day);
+                list.get(i).is_some_and(|x| x.date == day)
+            }
+        })
     }
 
     /// Whether history already holds `key`, the key of an item's event of `rule`: only an
@@ -535,6 +597,60 @@ impl<'h> HistoryIndex<'h> {
 /// A slot's candidate day: (day, slot, version). Only the day orders the sweep: each day's
 /// batch is sorted on its own.
 type HeapEntry = Reverse<(NaiveDate, u32, u32)>;
+
+/// Where a rule's occurrences fall for one item: the anchor day, the first one's offset, the
+/// days between them and how many there are.
+#[derive(Debug, Clone, Copy)]
+struct StageDays {
+    anchor_on: NaiveDate,
+    offset: i32,
+    every: Option<u32>,
+    count: u32,
+}
+
+impl StageDays {
+    /// The rule's days for `item` as it applies to the client (`eff`), or `None` when the
+    /// item has no day to anchor it (no due date, not settled).
+    fn of(
+        rule: &CompiledRule,
+        eff: &EffRule,
+        item: &Item,
+        due: Option<NaiveDate>,
+        status: ItemStatus,
+    ) -> Option<Self> {
+        let anchor_on = match rule.anchor {
+            Anchor::Issued => Some(item.issued_on),
+            Anchor::Due => due,
+            Anchor::Sent => Some(item.sent_date()),
+            Anchor::Paid => status.is_settled().then(|| item.settled_date()).flatten(),
+        }?;
+        let every = item.reminder_every_days.or(eff.every);
+        let offset = match (rule.anchor, item.reminder_every_days) {
+            (Anchor::Sent, Some(e)) => i32::try_from(e).unwrap_or(i32::MAX),
+            _ => eff.offset,
+        };
+        let count = item.reminder_count.unwrap_or(eff.count);
+        Some(StageDays {
+            anchor_on,
+            offset,
+            every: if count > 1 || rule.anchor == Anchor::Sent {
+                every.or(Some(1))
+            } else {
+                every
+            },
+            count,
+        })
+    }
+
+    /// The day of occurrence `occurrence` (from 1), before any move; `None` past the end of
+    /// the calendar.
+    fn nominal(&self, occurrence: u32) -> Option<NaiveDate> {
+        let k = i64::from(occurrence.max(1) - 1);
+        k.checked_mul(i64::from(self.every.unwrap_or(0)))
+            .and_then(|step| i64::from(self.offset).checked_add(step))
+            .and_then(|days| add_days(self.anchor_on, days))
+    }
+}
 
 fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
     if days >= 0 {
@@ -1639,11 +1755,22 @@ impl Planner {
                     *last = (*last).max(Some(date));
                 }
                 sends.history.push((rule, h.occurrence, h.entry));
-                sends.push(Send {
-                    rule,
-                    date,
-                    key: KeyRef::History(h.entry),
+                // The day of the stage it was: for one that went before it, a stage it is
+                // later than is superseded by it.
+                let stage_on = rule.and_then(|r| {
+                    let (rule, eff) = (self.rules.get(r)?, scratch.eff.get(r)?);
+                    let days = StageDays::of(rule, eff, item, due, status)
+                        .filter(|_| rule.applies(eff, item, client))?;
+                    days.nominal(h.occurrence)
                 });
+                sends.push(
+                    Send {
+                        rule,
+                        date,
+                        key: KeyRef::History(h.entry),
+                    },
+                    stage_on,
+                );
             }
             let slot_start = scratch.slots.len();
             let ictx = ItemCtx {
@@ -1656,39 +1783,25 @@ impl Planner {
             };
             for (ri, rule) in self.rules.iter().enumerate() {
                 let eff = scratch.eff[ri];
-                if !eff.enabled && !eff.client_off {
+                if !rule.applies(&eff, item, client) {
                     continue;
                 }
-                if rule.kinds_mask != 0 && rule.kinds_mask & item.kind.bit() == 0 {
+                let Some(StageDays {
+                    anchor_on,
+                    offset,
+                    every,
+                    count,
+                }) = StageDays::of(rule, &eff, item, due, status)
+                else {
                     continue;
-                }
-                if !rule.client_tags.is_empty() && !rule.client_tags.iter().any(|t| client.tags.contains(t)) {
-                    continue;
-                }
-                let anchor_on = match rule.anchor {
-                    Anchor::Issued => Some(item.issued_on),
-                    Anchor::Due => due,
-                    Anchor::Sent => Some(item.sent_date()),
-                    Anchor::Paid => status.is_settled().then(|| item.settled_date()).flatten(),
                 };
-                let Some(anchor_on) = anchor_on else { continue };
                 let (max_occ, last_rule) = scratch.sent[ri];
-                let every = item.reminder_every_days.or(eff.every);
-                let offset = match (rule.anchor, item.reminder_every_days) {
-                    (Anchor::Sent, Some(e)) => i32::try_from(e).unwrap_or(i32::MAX),
-                    _ => eff.offset,
-                };
-                let count = item.reminder_count.unwrap_or(eff.count);
                 let mut slot = Slot {
                     item: li,
                     rule: ri,
                     anchor_on,
                     offset,
-                    every: if count > 1 || rule.anchor == Anchor::Sent {
-                        every.or(Some(1))
-                    } else {
-                        every
-                    },
+                    every,
                     count,
                     roles_mask: eff.roles_mask,
                     next_occ: max_occ.saturating_add(1),
@@ -1907,7 +2020,20 @@ impl Planner {
                         (c.map(|c| cx.goes_first(c)), c.map(|c| c.nominal), sl.rule)
                     })
                     .unwrap_or(batch[i]);
-                losers.extend(batch[i..j].iter().filter(|&&s| s != winner).map(|&s| (s, winner)));
+                // A stage of a day still to come that a catch-up of an earlier stage beat to
+                // this day (it was moved back here off a non-working day) is not superseded by
+                // it: it moves to the next working day, as any stage on a day another reminder
+                // about its item went.
+                let stage = |s: usize| {
+                    let sl = &scratch.slots[s];
+                    (sl.cand.as_ref().map(|c| c.nominal), sl.rule)
+                };
+                if j - i > 1 {
+                    for &s in batch[i..j].iter().filter(|&&s| s != winner) {
+                        let later = stage(s) > stage(winner) && stage(s).0.is_some_and(|n| n > day);
+                        losers.push((s, winner, later));
+                    }
+                }
                 scratch.slots[winner].won = None;
                 winners.push(winner);
                 i = j;
@@ -2004,11 +2130,15 @@ impl Planner {
                 }
                 for &s in members.iter() {
                     let li = scratch.slots[s].item;
-                    scratch.sends[li].push(Send {
-                        rule: Some(scratch.slots[s].rule),
-                        date: day,
-                        key,
-                    });
+                    let stage_on = scratch.slots[s].cand.as_ref().map(|c| c.nominal);
+                    scratch.sends[li].push(
+                        Send {
+                            rule: Some(scratch.slots[s].rule),
+                            date: day,
+                            key,
+                        },
+                        stage_on,
+                    );
                     let sl = &mut scratch.slots[s];
                     sl.next_occ += 1;
                     sl.last_rule = Some(day);
@@ -2028,8 +2158,14 @@ impl Planner {
                     self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
                 }
             }
-            for &(s, w) in losers.iter() {
-                let by = scratch.slots[w].won.unwrap_or_else(|| {
+            for &(s, w, later) in losers.iter() {
+                let won = scratch.slots[w].won;
+                if later && won.is_some() {
+                    // The winner went: this stage moves past its day.
+                    self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
+                    continue;
+                }
+                let by = won.unwrap_or_else(|| {
                     let sl = &scratch.slots[w];
                     item_key(&ctxs[sl.item], sl.rule, sl.next_occ)
                 });
@@ -2228,9 +2364,9 @@ impl Planner {
             let Some(nominal) = nominal else {
                 return never(out);
             };
-            // A send of another rule on or after this day supersedes this occurrence.
-            if let Some(s) = sends.first_other_from(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b))
-            {
+            // A send of another rule on or after this day, or of a later stage, supersedes
+            // this occurrence.
+            if let Some(s) = sends.superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b)) {
                 note_in_window(
                     out.as_deref_mut(),
                     cx,
@@ -2296,7 +2432,27 @@ impl Planner {
                 dir
             };
             let mut moves = SmallList::new();
-            let (scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, out.as_deref_mut())?;
+            let (mut scheduled, _) =
+                self.resolve_day(cx, it, slot, date, dir, &mut moves, out.as_deref_mut())?;
+            // One reminder a day about an item: on a day another reminder about it went (or
+            // goes), of an earlier stage (a later one supersedes it), it moves to the next
+            // working day.
+            for _ in 0..4 {
+                if !sends.other_on(slot.rule, scheduled) {
+                    break;
+                }
+                let Some(next) = add_days(scheduled, 1).and_then(|d| self.calendar.shift(d, Shift::Later))
+                else {
+                    note_in_window(out, cx, it, slot, scheduled, Reason::NoDayToSend);
+                    return None;
+                };
+                moves.push(Adjustment::AfterAnotherReminder {
+                    from: scheduled,
+                    to: next,
+                });
+                (scheduled, _) =
+                    self.resolve_day(cx, it, slot, next, Shift::Later, &mut moves, out.as_deref_mut())?;
+            }
             let mut date = scheduled;
             let mut caught_up: Option<u8> = None;
             let mut held = false;
@@ -2987,7 +3143,8 @@ struct Scratch<'h> {
 struct SweepBufs {
     batch: Vec<usize>,
     winners: Vec<usize>,
-    losers: Vec<(usize, usize)>,
+    /// (loser, winner, whether the loser is a later stage of a day still to come).
+    losers: Vec<(usize, usize, bool)>,
     members: Vec<usize>,
 }
 
@@ -3209,6 +3366,7 @@ fn suppressed_as(
     }
 }
 
+#[inline]
 fn report_adjustments(
     cx: &ClientCtx<'_>,
     it: &ItemCtx<'_>,
@@ -3237,6 +3395,7 @@ fn adjustment_note(cx: &ClientCtx<'_>, a: &Adjustment) -> Option<(NaiveDate, Rea
         }
         Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),
         Adjustment::Deferred { gap_days, from } => (*from, Reason::Deferred(*gap_days)),
+        Adjustment::AfterAnotherReminder { from, to } => (*from, Reason::AfterAnotherReminder(*to)),
         _ => return None,
     })
 }

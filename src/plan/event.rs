@@ -121,6 +121,15 @@ pub enum Adjustment {
         /// The day it was scheduled for.
         scheduled_on: NaiveDate,
     },
+    /// Another reminder about the item, of an earlier stage, went (or goes) on the day it was
+    /// to go: one reminder a day about an item, so it goes on the next working day. (A
+    /// reminder of a later stage supersedes it instead.)
+    AfterAnotherReminder {
+        /// The day it would have gone.
+        from: NaiveDate,
+        /// The next working day, where it goes (unless something else moves it again).
+        to: NaiveDate,
+    },
 }
 
 /// What a statement event covers.
@@ -188,8 +197,10 @@ fn is_false(b: &bool) -> bool {
 /// its explanation says so ([`Adjustment::CatchUp`]). Planned on a non-working day, it is
 /// upcoming on the next working day, with `send_at` the first instant of that day (listed
 /// when that instant is within the horizon). Catch-up still sends only the latest stage of
-/// an item (a stage due later that day is superseded by it), never a "due soon" reminder on or after the due date, and spaces repeats from the day of
-/// the actual send.
+/// an item (a stage due later that day is superseded by it), one reminder a day about an
+/// item (a stage moved back onto that day from a later non-working day goes on the next
+/// working day, [`Adjustment::AfterAnotherReminder`]), never a "due soon" reminder on or
+/// after the due date, and spaces repeats from the day of the actual send.
 ///
 /// [`Event::explain`] says why it fires in a sentence; the serialized event carries that
 /// sentence as `why.text`.
@@ -387,7 +398,8 @@ pub enum SuppressReason {
     /// of one day, the latest goes; but one that goes first (due now, or a missed one caught
     /// up at the start of the day) goes, and a later stage due that day whose send time is
     /// still to come is superseded by it, so a reminder due now never waits for one still to
-    /// come.
+    /// come. A stage older than one that went (a "due soon" moved back off a non-working day
+    /// can go before an earlier stage's day) is superseded by it too.
     Superseded {
         /// The key of the event that went (or goes) instead.
         by: EventKey,
@@ -417,6 +429,12 @@ pub enum SuppressReason {
     Deferred {
         /// The gap.
         gap_days: u32,
+    },
+    /// Another reminder about the item, of an earlier stage, went (or goes) that day: one
+    /// reminder a day about an item, so it goes on `to`, the next working day.
+    AfterAnotherReminder {
+        /// The day it goes instead.
+        to: NaiveDate,
     },
     /// The key is already recorded as sent.
     AlreadySent,
@@ -665,6 +683,7 @@ crate::names::kinds!(SuppressReason =>
     DeliveryFailed => "delivery_failed",
     OutcomeUnknown => "outcome_unknown",
     NoDayToSend => "no_day_to_send",
+    AfterAnotherReminder => "after_another_reminder",
 });
 
 crate::names::kinds!(Adjustment =>
@@ -684,4 +703,5 @@ crate::names::kinds!(Adjustment =>
     Deferred => "deferred",
     SpacedAfterManualSend => "spaced_after_manual_send",
     CatchUp => "catch_up",
+    AfterAnotherReminder => "after_another_reminder",
 });

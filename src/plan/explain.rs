@@ -254,6 +254,14 @@ pub(crate) fn why_text(ev: &Event) -> String {
                 *scheduled_on,
                 " and not sent then, so it goes now (catch-up)"
             ),
+            Adjustment::AfterAnotherReminder { from, to } => cat!(
+                t,
+                "; moved from ",
+                *from,
+                " to ",
+                *to,
+                " (another reminder about it went that day: one a day)"
+            ),
         }
     }
     s
@@ -400,6 +408,20 @@ pub(crate) fn suppress_text(sp: &Suppressed) -> String {
             );
             what(t, kind, number);
             t.push_str(" waits");
+        }
+        SuppressReason::AfterAnotherReminder { to } => {
+            cat!(t, "another reminder about ");
+            what(t, kind, number);
+            cat!(
+                t,
+                " goes on ",
+                on,
+                ": rule ",
+                *r,
+                " moves to ",
+                *to,
+                " (one a day)"
+            );
         }
         SuppressReason::AlreadySent => {
             cat!(t, "rule ", *r, " for ");

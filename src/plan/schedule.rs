@@ -147,6 +147,8 @@ pub(crate) enum Reason {
     MovedOffNonWorkingDay(NaiveDate),
     PausedUntil(PauseKind, NaiveDate),
     Deferred(u32),
+    /// Moved to this day: another reminder about the item went that day.
+    AfterAnotherReminder(NaiveDate),
     AlreadySent,
     NothingToList,
     Expired(u32),
@@ -479,6 +481,7 @@ impl<'a> Inputs<'a> {
                 until,
             },
             Reason::Deferred(gap_days) => SuppressReason::Deferred { gap_days },
+            Reason::AfterAnotherReminder(to) => SuppressReason::AfterAnotherReminder { to },
             Reason::AlreadySent => SuppressReason::AlreadySent,
             Reason::NothingToList => SuppressReason::NothingToList,
             Reason::Expired(days) => SuppressReason::Expired { days },

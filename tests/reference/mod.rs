@@ -127,8 +127,9 @@ struct State {
     done: bool,
     /// Not before this day (a catch-up held back by a pause on the day it would go).
     floor: Option<NaiveDate>,
-    /// The day a catch-up would have gone had a pause not held it back, and the pause's end.
-    held: Option<(NaiveDate, NaiveDate)>,
+    /// The pauses that held a held catch-up back, in the order met (day held, the pause's
+    /// end): those on the way to its own day, then the one on the day it would have gone.
+    held: Vec<(NaiveDate, NaiveDate)>,
     /// The next occurrence is a catch-up held back by a pause.
     caught: bool,
     /// The non-working days a held catch-up moved off before the pause held it.
@@ -143,7 +144,7 @@ impl State {
         }
         self.next = k + 1;
         self.floor = None;
-        self.held = None;
+        self.held.clear();
         self.caught = false;
         self.held_moves.clear();
     }
@@ -153,11 +154,15 @@ impl State {
         self.next = k + 1;
         self.last = Some(day);
         self.floor = None;
-        self.held = None;
+        self.held.clear();
         self.caught = false;
         self.held_moves.clear();
     }
 }
+
+/// A send about an item: (rule, local day, planned in this plan rather than read from
+/// history, its stage (day before any move, rule index) when its rule is known).
+type Sent = (String, NaiveDate, bool, Option<(NaiveDate, usize)>);
 
 /// An occurrence that goes at the sweep's instant unless a later stage wins.
 #[derive(Debug, Clone)]
@@ -168,6 +173,8 @@ struct Ready {
     moved: Vec<NaiveDate>,
     /// (the day it would have gone, the last day of the pause that held it)
     paused_from: Vec<(NaiveDate, NaiveDate)>,
+    /// The days another reminder about the item went, that it moved off.
+    after_other: Vec<NaiveDate>,
     on: NaiveDate,
     at: DateTime<Utc>,
     caught: bool,
@@ -186,6 +193,8 @@ enum Step {
         moved: Vec<NaiveDate>,
         /// The day it would have gone, when a pause with an end held it back.
         paused_from: Vec<(NaiveDate, NaiveDate)>,
+        /// The days another reminder about the item went, that it moved off.
+        after_other: Vec<NaiveDate>,
     },
     /// Not sent, for this reason, on this day; the rule moves on to the next occurrence.
     Skip {
@@ -194,6 +203,9 @@ enum Step {
         on: NaiveDate,
         /// The send that superseded it.
         sent: Option<NaiveDate>,
+        /// Superseded by a send planned past the window on its own day: what held it back
+        /// on the way there, said instead (kind, day), as for a stage held past the horizon.
+        notes: Vec<(&'static str, NaiveDate)>,
     },
     /// A lasting stop: nothing more from this rule, explained once.
     Stop {
@@ -245,6 +257,13 @@ fn plan_item(
     let today = zone.local_date(now);
     let end_day = zone.local_date(end);
     let window_start = today.checked_sub_days(Days::new(LOOKBACK_DAYS)).unwrap();
+    // The window's last day: the last whose send instant is not past the horizon (today at
+    // least).
+    let last_day = if local_instant(zone, end_day, send_time) > end {
+        end_day.pred_opt().unwrap().max(today)
+    } else {
+        end_day
+    };
     let due = item.due_date(term);
     let item_id = item.id.to_string();
 
@@ -279,7 +298,8 @@ fn plan_item(
     // History about this item: sends by rule (occurrence, local day), manual sends, keys.
     let mut sent_keys: BTreeSet<String> = BTreeSet::new();
     let mut max_occ: BTreeMap<String, u32> = BTreeMap::new();
-    let mut sends: Vec<(String, NaiveDate)> = Vec::new();
+    // (rule, local day, occurrence)
+    let mut sends: Vec<(String, NaiveDate, u32)> = Vec::new();
     let mut manual: Option<NaiveDate> = None;
     for h in history {
         if !h.outcome.is_sent() {
@@ -292,7 +312,7 @@ fn plan_item(
                 Some(r) => {
                     let m = max_occ.entry(r.to_string()).or_default();
                     *m = (*m).max(hi.occurrence);
-                    sends.push((r.to_string(), day));
+                    sends.push((r.to_string(), day, hi.occurrence));
                 }
                 None => manual = manual.max(Some(day)),
             }
@@ -339,7 +359,11 @@ fn plan_item(
     let mut state: BTreeMap<usize, State> = rules
         .iter()
         .map(|e| {
-            let last = sends.iter().filter(|(r, _)| *r == e.id).map(|(_, d)| *d).max();
+            let last = sends
+                .iter()
+                .filter(|(r, ..)| *r == e.id)
+                .map(|(_, d, _)| *d)
+                .max();
             let next = max_occ.get(&e.id).copied().unwrap_or(0) + 1;
             (
                 e.index,
@@ -348,22 +372,36 @@ fn plan_item(
                     last,
                     done: false,
                     floor: None,
-                    held: None,
+                    held: Vec::new(),
                     caught: false,
                     held_moves: Vec::new(),
                 },
             )
         })
         .collect();
-    // Sends about the item (rule index or usize::MAX for history of other rules, local day).
-    // (rule, local day, planned in this plan rather than read from history)
-    let mut item_sends: Vec<(String, NaiveDate, bool)> =
-        sends.iter().map(|(r, d)| (r.clone(), *d, false)).collect();
+    // The stage of occurrence `k` of rule `e`: its day before any move, and the rule.
+    let nominal_of = |e: &Eff, k: u32| -> Option<(NaiveDate, usize)> {
+        let anchor = anchor_of(e)?;
+        let nominal = add(
+            anchor,
+            i64::from(e.offset) + i64::from(k.max(1) - 1) * i64::from(e.every.unwrap_or(0)),
+        );
+        Some((nominal, e.index))
+    };
+    // Sends about the item: (rule, local day, planned in this plan rather than read from
+    // history, its stage when its rule is known).
+    let mut item_sends: Vec<Sent> = sends
+        .iter()
+        .map(|(r, d, k)| {
+            let stage = rules.iter().find(|e| e.id == *r).and_then(|e| nominal_of(e, *k));
+            (r.clone(), *d, false, stage)
+        })
+        .collect();
 
     // The next step of rule `e` given the sends so far; `day` is the sweep's day (today for the
     // catch-up).
     // `pauses`: whether pauses hold it (not for an occurrence a lasting stop holds anyway).
-    let step = |e: &Eff, st: &State, item_sends: &[(String, NaiveDate, bool)], pauses: bool| -> Step {
+    let step = |e: &Eff, st: &State, item_sends: &[Sent], pauses: bool| -> Step {
         let k = st.next;
         let Some(anchor) = anchor_of(e) else {
             return Step::Stop {
@@ -376,11 +414,16 @@ fn plan_item(
             anchor,
             i64::from(e.offset) + i64::from(k - 1) * i64::from(e.every.unwrap_or(0)),
         );
-        // A later stage sent on or after this one's day supersedes it.
+        // Another rule's send on or after this one's day supersedes it (docs: "a stage due later
+        // that same day is superseded by the one that went"), and so does one of a later stage
+        // that went before it ("only the latest stage ... goes"; a "due soon" moved back off a
+        // non-working day: stages in the order of their days, then of the rules).
         let superseded_by = item_sends
             .iter()
-            .filter(|(r, d, _)| *r != e.id && *d >= nominal)
-            .map(|(_, d, planned)| (*d, *planned))
+            .filter(|(r, d, _, stage)| {
+                *r != e.id && (*d >= nominal || stage.is_some_and(|s| s > (nominal, e.index)))
+            })
+            .map(|(_, d, planned, _)| (*d, *planned))
             .min();
         let mut date = nominal;
         let mut bound = None;
@@ -417,6 +460,8 @@ fn plan_item(
                 },
             };
         }
+        // (The day it goes had every plan run at its send time: a held catch-up's floor aside.)
+        let unheld = date.max(item.issued_on);
         if let Some(floor) = st.floor {
             date = date.max(floor);
         }
@@ -427,6 +472,29 @@ fn plan_item(
         // past the pauses that cover the day it would go: one without end stops; one with an
         // end moves it to the day after, and the calendar again.
         let before_due = e.anchor == Anchor::Due && due.is_some_and(|due| nominal < due);
+        if !before_due && unheld > last_day {
+            // Past the horizon's last day and only ever moved later: not decided by this plan
+            // (a pause past the horizon, say, is not said; a send planned before it may still
+            // supersede it). The planner's reading: the docs explain only the window.
+            if let Some((day, _)) = superseded_by {
+                return Step::Skip {
+                    k,
+                    kind: "superseded",
+                    on: nominal,
+                    sent: Some(day),
+                    notes: Vec::new(),
+                };
+            }
+            return Step::Go {
+                k,
+                nominal,
+                on: date,
+                at: local_instant(zone, date, send_time),
+                moved: Vec::new(),
+                paused_from: Vec::new(),
+                after_other: Vec::new(),
+            };
+        }
         let shift = if before_due { Shift::Earlier } else { Shift::Later };
         let mut on = cal.shift(date, shift).unwrap();
         if bound.is_some_and(|b| on < b) {
@@ -438,42 +506,70 @@ fn plan_item(
         // `from != on` says it moved off a non-working day.
         let mut moved = if on == date { vec![] } else { vec![date] };
         let mut paused_from = Vec::new();
-        let mut paused_for_good = false;
-        loop {
+        // Past the pauses that cover `on`: whether one without end holds it.
+        let past_pauses = |on: &mut NaiveDate, moved: &mut Vec<NaiveDate>, paused_from: &mut Vec<_>| loop {
             let active = item
                 .pauses
                 .iter()
                 .chain(&client.pauses)
-                .filter(|p| pauses && p.is_active(on))
+                .filter(|p| pauses && p.is_active(*on))
                 .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u));
             match active {
-                None => break,
+                None => return false,
                 Some(p) => match p.until {
-                    None => {
-                        paused_for_good = true;
-                        break;
-                    }
+                    None => return true,
                     Some(u) => {
-                        paused_from.push((on, u));
+                        paused_from.push((*on, u));
                         let after = add(u, 1);
-                        on = cal.shift(after, Shift::Later).unwrap();
-                        if on != after {
+                        *on = cal.shift(after, Shift::Later).unwrap();
+                        if *on != after {
                             moved.push(after);
                         }
                     }
                 },
             }
-        }
+        };
+        let mut paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
         if let Some((day, planned)) = superseded_by {
             // Dated the day of a send planned now that supersedes it on its own day (a batch
             // of one day), else its nominal day (so one superseded long ago is not explained
             // again); the rule is spaced from that send.
+            let on = if planned && day == on { on } else { nominal };
+            let mut notes = Vec::new();
+            if planned && day == on && !in_window(on) {
+                for &(from, until) in st.held.iter().chain(&paused_from) {
+                    let at = if from >= window_start {
+                        from
+                    } else if until >= today {
+                        today
+                    } else {
+                        continue;
+                    };
+                    notes.push(("paused_until", at));
+                }
+                for &from in st.held_moves.iter().chain(&moved) {
+                    notes.push(("moved_off_non_working_day", from));
+                }
+            }
             return Step::Skip {
                 k,
                 kind: "superseded",
-                on: if planned && day == on { on } else { nominal },
+                on,
                 sent: Some(day),
+                notes,
             };
+        }
+        // One reminder a day about an item: on a day another reminder about it went (or goes),
+        // of an earlier stage (a later one superseded it above), it goes on the next working
+        // day (README "Missed sends": "a stage due later that same day is superseded by the
+        // one that went" holds for stages of that day; one moved back onto it from a later
+        // non-working day is not due yet, and moves on instead).
+        let mut after_other = Vec::new();
+        while !paused_for_good && item_sends.iter().any(|(r, d, ..)| *r != e.id && *d == on) {
+            let next = cal.shift(add(on, 1), Shift::Later).unwrap();
+            after_other.push(on);
+            on = next;
+            paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
         }
         if paused_for_good {
             return Step::Stop {
@@ -485,7 +581,9 @@ fn plan_item(
         if before_due && due.is_some_and(|due| on >= due) {
             // Held past the due date by a pause, on a day past the window: the pause says
             // why, on the day it held it back (today if that was before the window).
-            if let Some(&(from, until)) = paused_from.first().filter(|_| !in_window(on)) {
+            // (A catch-up the pause held back first: the day it held it.)
+            let first_hold = st.held.first().or(paused_from.first()).copied();
+            if let Some((from, until)) = first_hold.filter(|_| !in_window(on)) {
                 let held = if from >= window_start {
                     Some(from)
                 } else if until >= today {
@@ -499,6 +597,7 @@ fn plan_item(
                         kind: "paused_until",
                         on: held,
                         sent: None,
+                        notes: Vec::new(),
                     };
                 }
             }
@@ -507,6 +606,7 @@ fn plan_item(
                 kind: "due_soon_after_due",
                 on,
                 sent: None,
+                notes: Vec::new(),
             };
         }
         Step::Go {
@@ -516,6 +616,7 @@ fn plan_item(
             on,
             at: local_instant(zone, on, send_time),
             paused_from,
+            after_other,
         }
     };
 
@@ -624,40 +725,41 @@ fn plan_item(
     // A hold by a pause that ends is explained on the day it would have gone, in the window;
     // one that holds it past the horizon lasts, and is explained as of now.
     // A hold that began before the window is explained as of today while the pause lasts.
-    let note_pause = |out: &mut RefPlan, e: &Eff, r: &Ready, _lasting: bool| {
-        for &(from, until) in &r.paused_from {
+    // The winner's explanations: the pause that held it, the non-working days it moved off,
+    // the days another reminder about the item went.
+    let explain_moves = |out: &mut RefPlan, e: &Eff, r: &Ready, _lasting: bool| {
+        let pauses = r.paused_from.iter().filter_map(|&(from, until)| {
             let on = if from >= window_start {
                 from
             } else if until >= today {
                 today
             } else {
-                continue;
+                return None;
             };
+            Some(("paused_until", on))
+        });
+        let moves = r.moved.iter().map(|&from| ("moved_off_non_working_day", from));
+        let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
+        for (kind, on) in pauses.chain(moves).chain(others) {
             if in_window(on) {
-                out.suppressed.push(RefSuppressed {
-                    key: key(&e.id, r.k),
-                    item: item_id.clone(),
-                    rule: e.id.clone(),
-                    kind: "paused_until".to_owned(),
-                    on,
-                });
+                suppress(out, &e.id, r.k, kind, on);
             }
         }
     };
-    // The winner's explanations: the pause that held it, the non-working days it moved off.
-    let explain_moves = |out: &mut RefPlan, e: &Eff, r: &Ready, lasting: bool| {
-        note_pause(out, e, r, lasting);
-        for &from in &r.moved {
-            if in_window(from) {
-                out.suppressed.push(RefSuppressed {
-                    key: key(&e.id, r.k),
-                    item: item_id.clone(),
-                    rule: e.id.clone(),
-                    kind: "moved_off_non_working_day".to_owned(),
-                    on: from,
-                });
+    // A skipped occurrence `(k, kind, on)`: said when in the window, with what held it back
+    // when that is said instead; the rule moves on past it.
+    let skip = |out: &mut RefPlan,
+                e: &Eff,
+                st: &mut State,
+                (k, kind, on): (u32, &'static str, NaiveDate),
+                sent: Option<NaiveDate>,
+                notes: Vec<(&'static str, NaiveDate)>| {
+        for (kind, at) in std::iter::once((kind, on)).chain(notes) {
+            if in_window(at) {
+                suppress(out, &e.id, k, kind, at);
             }
         }
+        st.skip(k, sent);
     };
     let rule_of = |i: usize| rules.iter().find(|e| e.index == i).unwrap();
     let mut ready: Vec<Ready> = Vec::new();
@@ -675,6 +777,7 @@ fn plan_item(
                     on,
                     at,
                     paused_from,
+                    after_other,
                 } => {
                     if at <= now {
                         // It would go on `go_day`: a "due soon" never on or after the due date.
@@ -713,7 +816,10 @@ fn plan_item(
                                         st.held_moves.push(today);
                                     }
                                     st.floor = Some(add(u, 1));
-                                    st.held = st.held.or(Some((go_day, u)));
+                                    if st.held.is_empty() {
+                                        st.held = paused_from;
+                                        st.held.push((go_day, u));
+                                    }
                                     st.caught = true;
                                     continue;
                                 }
@@ -725,6 +831,7 @@ fn plan_item(
                             nominal,
                             moved,
                             paused_from: st.held.iter().copied().chain(paused_from).collect(),
+                            after_other,
                             on,
                             at,
                             caught: true,
@@ -732,12 +839,13 @@ fn plan_item(
                     }
                     break;
                 }
-                Step::Skip { k, kind, on, sent } => {
-                    if in_window(on) {
-                        suppress(out, &e.id, k, kind, on);
-                    }
-                    st.skip(k, sent);
-                }
+                Step::Skip {
+                    k,
+                    kind,
+                    on,
+                    sent,
+                    notes,
+                } => skip(out, e, st, (k, kind, on), sent, notes),
                 Step::Stop { k, kind, on } => {
                     // A stop long ago is explained as of today.
                     let on = if on < window_start { today } else { on };
@@ -750,6 +858,22 @@ fn plan_item(
             }
         }
     }
+    // A batch of `day` won by `w`: it went, and the others are superseded by it.
+    let settle = |out: &mut RefPlan,
+                  state: &mut BTreeMap<usize, State>,
+                  item_sends: &mut Vec<Sent>,
+                  ready: &[Ready],
+                  w: &Ready,
+                  day: NaiveDate| {
+        for r in ready {
+            if r.index != w.index && in_window(day) {
+                suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
+            }
+            state.get_mut(&r.index).unwrap().sent(r.k, day);
+        }
+        let winner = rule_of(w.index);
+        item_sends.push((winner.id.clone(), day, true, nominal_of(winner, w.k)));
+    };
     let mut catch_up_day = None;
     if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
         let winner = rule_of(w.index);
@@ -791,14 +915,15 @@ fn plan_item(
                 due_now,
             });
         }
-        for r in &ready {
-            let e = rule_of(r.index);
-            if r.index != w.index && in_window(sent_day) {
-                suppress(out, &e.id, r.k, "superseded", sent_day);
+        if due_now || send_at <= end {
+            settle(out, &mut state, &mut item_sends, &ready, w, sent_day);
+        } else {
+            // Past the horizon nothing is planned: each stage said what held it back (above),
+            // and what comes after them is not decided by this plan.
+            for r in &ready {
+                state.get_mut(&r.index).unwrap().done = true;
             }
-            state.get_mut(&r.index).unwrap().sent(r.k, sent_day);
         }
-        item_sends.push((winner.id.clone(), sent_day, true));
     }
 
     // The forecast: day by day, each event sent when planned. A batch on the last day whose
@@ -820,6 +945,7 @@ fn plan_item(
                         on,
                         at,
                         paused_from,
+                        after_other,
                     } => {
                         if on == day {
                             ready.push(Ready {
@@ -828,6 +954,7 @@ fn plan_item(
                                 nominal,
                                 moved: st.held_moves.iter().copied().chain(moved).collect(),
                                 paused_from: st.held.iter().copied().chain(paused_from).collect(),
+                                after_other,
                                 on,
                                 at,
                                 caught: st.caught,
@@ -835,12 +962,13 @@ fn plan_item(
                         }
                         break;
                     }
-                    Step::Skip { k, kind, on, sent } => {
-                        if in_window(on) {
-                            suppress(out, &e.id, k, kind, on);
-                        }
-                        st.skip(k, sent);
-                    }
+                    Step::Skip {
+                        k,
+                        kind,
+                        on,
+                        sent,
+                        notes,
+                    } => skip(out, e, st, (k, kind, on), sent, notes),
                     Step::Stop { k, kind, on } => {
                         if in_window(on) && kind != SILENT {
                             suppress(out, &e.id, k, kind, on);
@@ -896,14 +1024,7 @@ fn plan_item(
                 }
             } else {
                 explain_moves(out, winner, w, false);
-                for r in &ready {
-                    let e = rule_of(r.index);
-                    if r.index != w.index && in_window(day) {
-                        suppress(out, &e.id, r.k, "superseded", day);
-                    }
-                    state.get_mut(&r.index).unwrap().sent(r.k, day);
-                }
-                item_sends.push((winner.id.clone(), day, true));
+                settle(out, &mut state, &mut item_sends, &ready, w, day);
             }
         }
         day = day.succ_opt().unwrap();
@@ -924,6 +1045,7 @@ fn plan_item(
                     on,
                     at,
                     paused_from,
+                    after_other,
                 } => {
                     let r = Ready {
                         index: e.index,
@@ -931,6 +1053,7 @@ fn plan_item(
                         nominal,
                         moved: st.held_moves.iter().copied().chain(moved).collect(),
                         paused_from: st.held.iter().copied().chain(paused_from).collect(),
+                        after_other,
                         on,
                         at,
                         caught: st.caught,
@@ -938,12 +1061,13 @@ fn plan_item(
                     explain_moves(out, e, &r, true);
                     st.done = true;
                 }
-                Step::Skip { k, kind, on, sent } => {
-                    if in_window(on) {
-                        suppress(out, &e.id, k, kind, on);
-                    }
-                    st.skip(k, sent);
-                }
+                Step::Skip {
+                    k,
+                    kind,
+                    on,
+                    sent,
+                    notes,
+                } => skip(out, e, st, (k, kind, on), sent, notes),
                 Step::Stop { k, kind, on } => {
                     if in_window(on) && kind != SILENT {
                         suppress(out, &e.id, k, kind, on);
