@@ -44,6 +44,25 @@
 //! # Ok::<(), dunning::ValidationError>(())
 //! ```
 //!
+//! ## Where things are
+//! The crate root holds the main path: the [`Planner`] and its inputs ([`Policy`], [`Rule`],
+//! [`Client`], [`Item`], [`HistoryEntry`], [`Money`], [`TimeZone`], [`BusinessCalendar`]), the
+//! [`Plan`] it returns ([`Event`], [`Suppressed`], [`SuppressReason`], [`Adjustment`]), and
+//! the shell that sends it ([`Dispatcher`], [`Store`], [`Mailer`], [`Messages`]). The rest
+//! lives in the module named for it:
+//! - [`plan`]: what a plan says in detail: [`plan::Why`], [`plan::EventItem`],
+//!   [`plan::Recipient`], [`plan::PlanDiff`], the kinds of reasons and adjustments;
+//! - [`bulk`]: planning millions: [`bulk::Schedule`] of compact records, [`bulk::Portfolio`];
+//! - [`policy`]: per-client overrides, effective settings with their origins, templates,
+//!   company branding, late fees, collection start, lint warnings;
+//! - [`model`]: contacts and roles, pauses, payments applied, history outcomes;
+//! - [`statement`] and [`standing`]: account statements and account-standing notices;
+//! - [`dispatch`], [`clock`], [`store`], [`mailer`], [`message`], [`memory`],
+//!   [`reminders`]: the shell, its clock, the host's storage and mail transport, rendering,
+//!   in-memory implementations, manual reminders;
+//! - [`time`], [`limits`], [`load`]: the calendar's shift, documented limits, loading
+//!   policies and inputs from JSON and TOML.
+//!
 //! ## Cookbook
 //! - *Load a policy from JSON or TOML*: every domain type derives serde; see [`Policy`].
 //! - *Stop reminders for one client*: [`ClientOverrides::reminders`], or switch one rule off
@@ -96,60 +115,87 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod clock;
+pub mod bulk;
+pub mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-mod dispatch;
+pub mod dispatch;
 mod error;
 pub mod limits;
 pub mod load;
-mod mailer;
-mod memory;
-mod message;
-mod model;
+pub mod mailer;
+pub mod memory;
+pub mod message;
+pub mod model;
 mod money;
 mod names;
-mod plan;
-mod policy;
-mod reminders;
-mod standing;
-mod statement;
-mod store;
-mod time;
+pub mod plan;
+pub mod policy;
+pub mod reminders;
+pub mod standing;
+pub mod statement;
+pub mod store;
+pub mod time;
 
-pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use dispatch::{
-    DispatchError, DispatchOptions, Dispatcher, Guarantee, GuaranteeKind, RunSummary, SendOutcome,
-    SendOutcomeKind, SendReport, Skip, SkipKind, TickReport,
-};
+// The main path: plan, explain, send.
+pub use dispatch::Dispatcher;
 pub use error::{Result, ValidationError};
-pub use load::LoadError;
-pub use mailer::{MailError, Mailer, Receipt};
-pub use memory::{Behaviour, MemoryStore, RecordingMailer};
-pub use message::{Mailbox, Message, MessageError, Messages, RenderOptions};
-pub use model::client::{Client, Contact, ContactRole, Pause, PauseKind};
-pub use model::history::{HistoryEntry, HistoryItem, HistoryOutcome};
-pub use model::id::{ClientId, EventKey, ItemId, RuleId};
-pub use model::item::{Applied, AppliedKind, Item, ItemKind, ItemStatus};
+pub use mailer::Mailer;
+pub use message::Messages;
+pub use model::{
+    Client, ClientId, Contact, EventKey, HistoryEntry, Item, ItemId, ItemKind, ItemStatus, RuleId,
+};
 pub use money::{Currency, Money};
+pub use plan::{Adjustment, Event, Horizon, Plan, Planner, Stage, SuppressReason, Suppressed};
+pub use policy::{Anchor, Policy, Rule};
+pub use store::Store;
+pub use time::{BusinessCalendar, TimeZone, local_instant};
+
+// Everything else lives in the module named for it; these paths from the crate root are kept
+// for code written against earlier versions.
+#[doc(hidden)]
+pub use bulk::{EventRef, Events, Listing, ListingIter, Portfolio, Schedule, SuppressedRef, Suppressions};
+#[doc(hidden)]
+pub use clock::{Clock, ManualClock, Sleep, SystemClock};
+#[doc(hidden)]
+pub use dispatch::{
+    DispatchError, DispatchOptions, Guarantee, GuaranteeKind, RunSummary, SendOutcome, SendOutcomeKind,
+    SendReport, Skip, SkipKind, TickReport,
+};
+#[doc(hidden)]
+pub use load::LoadError;
+#[doc(hidden)]
+pub use mailer::{MailError, Receipt};
+#[doc(hidden)]
+pub use memory::{Behaviour, MemoryStore, RecordingMailer};
+#[doc(hidden)]
+pub use message::{Mailbox, Message, MessageError, RenderOptions};
+#[doc(hidden)]
+pub use model::{Applied, AppliedKind, ContactRole, HistoryItem, HistoryOutcome, Pause, PauseKind};
+#[doc(hidden)]
 pub use plan::{
-    Adjustment, AdjustmentKind, Change, Event, EventItem, EventRef, Events, Horizon, Listing, ListingIter,
-    Plan, PlanDiff, Planner, Portfolio, Recipient, Schedule, SmallList, Stage, StandingInfo, StatementInfo,
-    SuppressReason, SuppressReasonKind, Suppressed, SuppressedRef, Suppressions, Why,
+    AdjustmentKind, Change, EventItem, PlanDiff, Recipient, SmallList, StandingInfo, StatementInfo,
+    SuppressReasonKind, Why,
 };
+#[doc(hidden)]
 pub use policy::{
-    Alignment, Anchor, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveNotice,
-    EffectiveRule, EffectiveSettings, LateFee, LintWarning, Origin, Policy, Rule, RuleOverride, Setting,
-    TemplateKind, TemplateSpec,
+    Alignment, Branding, ClientOverrides, CollectionStart, Company, Conditions, EffectiveNotice,
+    EffectiveRule, EffectiveSettings, LateFee, LintWarning, Origin, RuleOverride, Setting, TemplateKind,
+    TemplateSpec,
 };
+#[doc(hidden)]
 pub use reminders::{NewReminder, ReminderEdit, ReminderFilter};
+#[doc(hidden)]
 pub use standing::{ClientStanding, StandingRule, StandingState};
+#[doc(hidden)]
 pub use statement::StatementRule;
+#[doc(hidden)]
 pub use store::{
     Action, ActionKind, Claim, Delivery, DeliveryKind, LogEntry, LogFilter, Reminder, ReminderStatus,
-    Snapshot, Store, StoreError,
+    Snapshot, StoreError,
 };
-pub use time::{BusinessCalendar, Shift, TimeZone, local_instant};
+#[doc(hidden)]
+pub use time::Shift;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -17,12 +17,17 @@ use crate::error::ValidationError;
 use crate::model::id::{ClientId, ItemId};
 
 pub use diff::{Change, PlanDiff};
-pub use engine::{Planner, Portfolio};
+pub use engine::Planner;
+#[doc(hidden)]
+pub use engine::Portfolio;
 pub use event::{
     Adjustment, AdjustmentKind, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo,
     SuppressReason, SuppressReasonKind, Suppressed, Why,
 };
+// At home in `crate::bulk`.
+#[doc(hidden)]
 pub use records::{Listing, ListingIter};
+#[doc(hidden)]
 pub use schedule::{EventRef, Events, Schedule, SuppressedRef, Suppressions};
 pub use small_list::SmallList;
 
