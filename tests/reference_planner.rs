@@ -1010,3 +1010,83 @@ fn a_due_soon_held_past_its_due_date_by_a_promise_is_explained() {
         );
     }
 }
+
+/// Found by the attack review: a catch-up held back by a promise was forecast at the send
+/// time of the day after the promise, where a later stage of that day beat it; on that day
+/// the catch-up is a missed send, due at the first tick, and it went while the stage the
+/// forecast had sent was superseded. The forecast now shows the catch-up at the start of
+/// that day, and what it says is what the ticks do.
+#[test]
+fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
+    let zone = "America/Santiago";
+    let policy = weekdays_only(Policy::new(tz(zone)).with_send_time(t(23, 0)))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("soon3", Anchor::Due, -3));
+    let planner = Planner::new(&policy).unwrap();
+    let mut promised = Pause::new(PauseKind::Promise, "will pay");
+    promised.from = Some(d(2026, 9, 19));
+    promised.until = Some(d(2026, 9, 25));
+    let clients = [client("c1", zone).with_pause(promised)];
+    let items = [invoice(
+        "F",
+        "c1",
+        d(2026, 9, 18),
+        d(2026, 9, 30),
+        money("10", "USD"),
+    )];
+    let during = utc(2026, 9, 23, 0, 45);
+    let forecast = planner
+        .plan(&clients, &items, &[], during, Horizon::days(10))
+        .unwrap();
+    let upcoming: Vec<_> = forecast
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_on))
+        .collect();
+    assert_eq!(
+        upcoming,
+        [("issued/F/1".to_owned(), d(2026, 9, 28))],
+        "{:#?}",
+        lines(&forecast)
+    );
+    let superseded: Vec<String> = forecast
+        .suppressed()
+        .iter()
+        .filter(|s| matches!(s.reason, SuppressReason::Superseded { .. }))
+        .map(|s| s.key.to_string())
+        .collect();
+    assert_eq!(superseded, ["soon3/F/1"], "{:#?}", lines(&forecast));
+    // Ticks every three hours from the promise on: what goes is what the forecast said.
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        during,
+        utc(2026, 10, 2, 0, 0),
+        Duration::hours(3),
+    );
+    let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
+    assert_eq!(sent, ["issued/F/1"]);
+    let went = tz(zone).local_date(history[0].sent_at);
+    assert_eq!(went, d(2026, 9, 28));
+}
+
+/// A stage superseded by a catch-up of an earlier stage is not said to be superseded by "the
+/// later stage" (the attack review read "superseded by the later stage issued/F/1" of the
+/// notice of the issue date).
+#[test]
+fn superseded_by_a_catch_up_does_not_call_it_the_later_stage() {
+    let (planner, clients, items) = soon_6_and(rule("soon-4", Anchor::Due, -4));
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 4, 16, 23, 14), Horizon::days(12))
+        .unwrap();
+    let text: Vec<String> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| matches!(s.reason, SuppressReason::Superseded { .. }))
+        .map(|s| s.explain())
+        .collect();
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(!text[0].contains("later stage"), "{text:?}");
+    assert!(text[0].contains("soon-6/i0/1"), "{text:?}");
+}

@@ -1680,7 +1680,7 @@ impl Planner {
             end_date,
             sweep_end,
             ..
-        } = scratch.days.of(&self.calendar, tz, send_time, now, end);
+        } = scratch.days.of(tz, send_time, now, end);
         let mut contacts = std::mem::take(&mut scratch.contacts);
         notify_contacts(client, &mut contacts);
         let cx = ClientCtx {
@@ -2529,9 +2529,11 @@ impl Planner {
                 date,
                 scheduled,
                 spaced_after,
-                send: if caught_up.is_none() || held {
+                // A catch-up a pause or the gap held back is a missed send still on the day
+                // it may go: it goes at that day's first tick.
+                send: if caught_up.is_none() {
                     SendAt::SendTime
-                } else if date == cx.today {
+                } else if date == cx.today && !held {
                     SendAt::Missed
                 } else {
                     SendAt::DayStart
@@ -3057,9 +3059,9 @@ struct ClientDays {
     first_future: NaiveDate,
     /// The last day whose send instant is within the horizon, or today.
     end_date: NaiveDate,
-    /// The last day the sweep makes events on: `end_date`, or on a non-working day the next
-    /// working day when its start is within the horizon (a catch-up goes then, though the
-    /// day's send time may be past the horizon).
+    /// The last day the sweep makes events on: `end_date`, or the day after it when its start
+    /// is within the horizon (a catch-up goes then, after a non-working today or a pause,
+    /// though the day's send time may be past the horizon).
     sweep_end: NaiveDate,
 }
 
@@ -3070,7 +3072,6 @@ struct DaysMemo(Vec<ClientDays>);
 impl DaysMemo {
     fn of(
         &mut self,
-        calendar: &CompiledCalendar,
         tz: TimeZone,
         send_time: NaiveTime,
         now: DateTime<Utc>,
@@ -3092,13 +3093,13 @@ impl DaysMemo {
             // missed goes today.
             end_date = add_days(end_date, -1).unwrap_or(end_date).max(today);
         }
-        let sweep_end = if calendar.is_working_day(today) {
-            end_date
+        // A catch-up at the start of a day (after a non-working today, or held back by a
+        // pause) is listed when that start is within the horizon.
+        let last = tz.local_date(end);
+        let sweep_end = if local_instant(tz, last, NaiveTime::MIN) <= end {
+            last.max(end_date)
         } else {
-            calendar
-                .shift(today, Shift::Later)
-                .filter(|&next| local_instant(tz, next, NaiveTime::MIN) <= end)
-                .map_or(end_date, |next| next.max(end_date))
+            end_date
         };
         let days = ClientDays {
             tz,

@@ -359,7 +359,7 @@ pub(crate) fn suppress_text(sp: &Suppressed) -> String {
         SuppressReason::Superseded { by } => {
             cat!(t, "rule ", *r, " for ");
             what(t, kind, number);
-            cat!(t, " on ", on, " is superseded by the later stage ", *by);
+            cat!(t, " on ", on, " is superseded by ", *by, ", sent instead");
         }
         SuppressReason::DueSoonAfterDue { due } => {
             cat!(t, "rule ", *r, " would remind ");

@@ -868,6 +868,10 @@ fn plan_item(
         for r in ready {
             if r.index != w.index && in_window(day) {
                 suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
+            } else if r.index != w.index {
+                // Past the window (a catch-up at the start of the day after it): what held
+                // it back is said instead.
+                explain_moves(out, rule_of(r.index), r, false);
             }
             state.get_mut(&r.index).unwrap().sent(r.k, day);
         }
@@ -893,11 +897,6 @@ fn plan_item(
                 if r.index == w.index || !in_window(sent_day) {
                     suppress(out, &rule_of(r.index).id, r.k, "moved_off_non_working_day", today);
                 }
-                if r.index != w.index && !in_window(sent_day) {
-                    // Past the window, what it would supersede is not said: each stage says
-                    // what held it back instead, as one held past the horizon does.
-                    explain_moves(out, rule_of(r.index), r, false);
-                }
             }
         }
         if due_now || send_at <= end {
@@ -921,6 +920,11 @@ fn plan_item(
             // Past the horizon nothing is planned: each stage said what held it back (above),
             // and what comes after them is not decided by this plan.
             for r in &ready {
+                if r.index != w.index {
+                    // What it would supersede is not said: each stage says what held it
+                    // back instead, as one held past the horizon does.
+                    explain_moves(out, rule_of(r.index), r, false);
+                }
                 state.get_mut(&r.index).unwrap().done = true;
             }
         }
@@ -979,6 +983,16 @@ fn plan_item(
                 }
             }
         }
+        if day > last_day {
+            // Past the window's last day only a catch-up at the start of the day goes (its
+            // start is within the horizon); the stages of its send time are not decided by
+            // this plan, and say what held them back.
+            for r in ready.iter().filter(|r| !r.caught) {
+                explain_moves(out, rule_of(r.index), r, true);
+                state.get_mut(&r.index).unwrap().done = true;
+            }
+            ready.retain(|r| r.caught);
+        }
         if catch_up_day == Some(day) {
             // The day of a catch-up: it goes first (now, or at the start of the day), and one
             // reminder a day about an item; the stages whose send time comes later that day
@@ -991,22 +1005,30 @@ fn plan_item(
             }
             ready.clear();
         }
-        if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
+        // A catch-up a pause held back goes at the first tick of the day after it (it is a
+        // missed send then), so first: the latest of those that go first wins (README "Missed
+        // sends": what is due never waits for a stage still to come).
+        if let Some(w) = ready.iter().max_by_key(|r| (r.caught, r.nominal, r.index)) {
             let winner = rule_of(w.index);
-            if w.at <= end {
+            let (send_on, send_at) = if w.caught {
+                (day, local_instant(zone, day, NaiveTime::MIN))
+            } else {
+                (w.on, w.at)
+            };
+            if send_at <= end {
                 out.events.push(RefEvent {
                     key: key(&winner.id, w.k),
                     client: client.id.to_string(),
                     rule: winner.id.clone(),
                     stage: stage(winner, due, w.on),
-                    send_on: w.on,
-                    send_at: w.at,
+                    send_on,
+                    send_at,
                     items: vec![(item_id.clone(), w.k)],
                     catch_up: w.caught,
                     due_now: false,
                 });
             }
-            if w.at > end {
+            if send_at > end {
                 // Past the horizon: nothing goes; the stages it would supersede say so when
                 // that is within the window, else each explains itself as one held past the
                 // horizon (the planner's reading).
@@ -1024,7 +1046,13 @@ fn plan_item(
                 }
             } else {
                 explain_moves(out, winner, w, false);
-                settle(out, &mut state, &mut item_sends, &ready, w, day);
+                // A later stage of a day still to come, moved back onto this one, is not
+                // superseded by a catch-up of an earlier stage: it moves on (one a day).
+                let (settled, waiting): (Vec<Ready>, Vec<Ready>) = ready.iter().cloned().partition(|r| {
+                    !(r.index != w.index && r.nominal > day && (r.nominal, r.index) > (w.nominal, w.index))
+                });
+                settle(out, &mut state, &mut item_sends, &settled, w, day);
+                drop(waiting);
             }
         }
         day = day.succ_opt().unwrap();
