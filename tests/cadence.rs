@@ -217,6 +217,10 @@ impl<'a> Oracle<'a> {
                     let before_due = rule.anchor == Anchor::Due && nominal < due;
                     let shift = if before_due { Shift::Earlier } else { Shift::Later };
                     let mut scheduled = self.cal.shift(date, shift).unwrap();
+                    if scheduled < item.issued_on {
+                        // Never before the item is issued.
+                        scheduled = self.cal.shift(date, Shift::Later).unwrap();
+                    }
                     while self.sends[i]
                         .iter()
                         .any(|(other, day, _)| *other != r && *day == scheduled)

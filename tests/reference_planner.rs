@@ -1090,3 +1090,36 @@ fn superseded_by_a_catch_up_does_not_call_it_the_later_stage() {
     assert!(!text[0].contains("later stage"), "{text:?}");
     assert!(text[0].contains("soon-6/i0/1"), "{text:?}");
 }
+
+/// A "due soon" moved earlier off a non-working day never lands before the item was issued:
+/// issued on Saturday 2026-03-07, due the Saturday after; "5 days before" is Monday the 9th, a
+/// holiday, and the working day before it is Friday the 6th, before the invoice existed. It
+/// goes on Tuesday the 10th instead.
+#[test]
+fn a_due_soon_never_moves_back_before_the_issue_date() {
+    let policy = Policy::new(tz("Europe/Madrid"))
+        .with_calendar(BusinessCalendar::new(
+            [Weekday::Sat, Weekday::Sun],
+            [d(2026, 3, 9)],
+        ))
+        .with_rule(rule("soon5", Anchor::Due, -5));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", "Europe/Madrid")];
+    let items = [invoice(
+        "F",
+        "c1",
+        d(2026, 3, 7),
+        d(2026, 3, 14),
+        money("10", "EUR"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 6, 6, 0), Horizon::days(8))
+        .unwrap();
+    let events: Vec<_> = plan.events().map(|e| (e.key.to_string(), e.send_on)).collect();
+    assert_eq!(
+        events,
+        [("soon5/F/1".to_owned(), d(2026, 3, 10))],
+        "{:#?}",
+        lines(&plan)
+    );
+}

@@ -2422,11 +2422,12 @@ impl Planner {
             // past pauses and the client's gap.
             // A "due soon" that a move earlier off a non-working day would put back inside
             // its spacing: the spacing holds, and the calendar moves it later instead (on or
-            // after the due date, it is then not sent).
+            // after the due date, it is then not sent). So does one it would put before the
+            // item was issued.
             let inside_spacing = |ends: NaiveDate| {
                 dir == Shift::Earlier && self.calendar.shift(date, dir).is_none_or(|to| to < ends)
             };
-            let dir = if spacing_ends.is_some_and(inside_spacing) {
+            let dir = if spacing_ends.max(Some(item.issued_on)).is_some_and(inside_spacing) {
                 Shift::Later
             } else {
                 dir

@@ -497,7 +497,9 @@ fn plan_item(
         }
         let shift = if before_due { Shift::Earlier } else { Shift::Later };
         let mut on = cal.shift(date, shift).unwrap();
-        if bound.is_some_and(|b| on < b) {
+        // (Nor before the item is issued: the same, the planner's reading of "never a reminder
+        // about an item before it exists".)
+        if bound.is_some_and(|b| on < b) || on < item.issued_on {
             // Spaced after a send, then moved earlier off a non-working day: back inside the
             // spacing. The spacing holds (a reminder never goes inside it), so the calendar
             // moves it later instead; on or after the due date it is a "due soon" too late.
