@@ -645,11 +645,23 @@ impl StageDays {
     /// The day of occurrence `occurrence` (from 1), before any move; `None` past the end of
     /// the calendar.
     fn nominal(&self, occurrence: u32) -> Option<NaiveDate> {
-        let k = i64::from(occurrence.max(1) - 1);
-        k.checked_mul(i64::from(self.every.unwrap_or(0)))
-            .and_then(|step| i64::from(self.offset).checked_add(step))
-            .and_then(|days| add_days(self.anchor_on, days))
+        occurrence_day(self.anchor_on, self.offset, self.every, occurrence)
     }
+}
+
+/// The day of a rule's occurrence `occurrence` (from 1) before any move: `offset` days from
+/// `anchor_on`, then `every` days apart; `None` past the end of the calendar.
+#[inline]
+fn occurrence_day(
+    anchor_on: NaiveDate,
+    offset: i32,
+    every: Option<u32>,
+    occurrence: u32,
+) -> Option<NaiveDate> {
+    let k = i64::from(occurrence.max(1) - 1);
+    k.checked_mul(i64::from(every.unwrap_or(0)))
+        .and_then(|step| i64::from(offset).checked_add(step))
+        .and_then(|days| add_days(anchor_on, days))
 }
 
 fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
@@ -2356,12 +2368,7 @@ impl Planner {
                 }
                 None
             };
-            let k = i64::from(slot.next_occ - 1);
-            let nominal = k
-                .checked_mul(i64::from(slot.every.unwrap_or(0)))
-                .and_then(|step| i64::from(slot.offset).checked_add(step))
-                .and_then(|days| add_days(slot.anchor_on, days));
-            let Some(nominal) = nominal else {
+            let Some(nominal) = occurrence_day(slot.anchor_on, slot.offset, slot.every, slot.next_occ) else {
                 return never(out);
             };
             // A send of another rule on or after this day, or of a later stage, supersedes

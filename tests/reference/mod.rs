@@ -1050,11 +1050,16 @@ fn plan_item(
                 explain_moves(out, winner, w, false);
                 // A later stage of a day still to come, moved back onto this one, is not
                 // superseded by a catch-up of an earlier stage: it moves on (one a day).
-                let (settled, waiting): (Vec<Ready>, Vec<Ready>) = ready.iter().cloned().partition(|r| {
-                    !(r.index != w.index && r.nominal > day && (r.nominal, r.index) > (w.nominal, w.index))
-                });
+                let settled: Vec<Ready> = ready
+                    .iter()
+                    .filter(|r| {
+                        !(r.index != w.index
+                            && r.nominal > day
+                            && (r.nominal, r.index) > (w.nominal, w.index))
+                    })
+                    .cloned()
+                    .collect();
                 settle(out, &mut state, &mut item_sends, &settled, w, day);
-                drop(waiting);
             }
         }
         day = day.succ_opt().unwrap();
