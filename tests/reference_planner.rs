@@ -686,6 +686,30 @@ fn a_spaced_due_soon_repeat_keeps_its_spacing_and_working_days() {
 
 /// In Kolkata, weekdays only, send time 16:00: "6 days before due" and `second`, for an
 /// invoice due Tuesday 2026-04-21 ("6 days before" is Wednesday the 15th).
+/// The keys and days of a plan's upcoming events.
+fn upcoming_of(plan: &Plan) -> Vec<(String, NaiveDate)> {
+    plan.upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_on))
+        .collect()
+}
+
+/// The policy and client of a promise from 2026-09-19 to the 25th, in Santiago at 23:00 on
+/// weekdays, with `rules`; and an invoice issued Friday the 18th, due `due`.
+fn promised(rules: &[Rule], due: NaiveDate) -> (Planner, Policy, [Client; 1], [Item; 1]) {
+    let zone = "America/Santiago";
+    let mut policy = weekdays_only(Policy::new(tz(zone)).with_send_time(t(23, 0)));
+    for r in rules {
+        policy = policy.with_rule(r.clone());
+    }
+    let mut promise = Pause::new(PauseKind::Promise, "will pay");
+    promise.from = Some(d(2026, 9, 19));
+    promise.until = Some(d(2026, 9, 25));
+    let clients = [client("c1", zone).with_pause(promise)];
+    let items = [invoice("F", "c1", d(2026, 9, 18), due, money("10", "USD"))];
+    (Planner::new(&policy).unwrap(), policy, clients, items)
+}
+
 fn soon_6_and(second: Rule) -> (Planner, [Client; 1], [Item; 1]) {
     let policy = weekdays_only(Policy::new(tz("Asia/Kolkata")).with_send_time(t(16, 0)))
         .with_rule(rule("soon-6", Anchor::Due, -6))
@@ -1018,33 +1042,16 @@ fn a_due_soon_held_past_its_due_date_by_a_promise_is_explained() {
 /// that day, and what it says is what the ticks do.
 #[test]
 fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
-    let zone = "America/Santiago";
-    let policy = weekdays_only(Policy::new(tz(zone)).with_send_time(t(23, 0)))
-        .with_rule(rule("issued", Anchor::Issued, 0))
-        .with_rule(rule("soon3", Anchor::Due, -3));
-    let planner = Planner::new(&policy).unwrap();
-    let mut promised = Pause::new(PauseKind::Promise, "will pay");
-    promised.from = Some(d(2026, 9, 19));
-    promised.until = Some(d(2026, 9, 25));
-    let clients = [client("c1", zone).with_pause(promised)];
-    let items = [invoice(
-        "F",
-        "c1",
-        d(2026, 9, 18),
+    let (planner, _, clients, items) = promised(
+        &[rule("issued", Anchor::Issued, 0), rule("soon3", Anchor::Due, -3)],
         d(2026, 9, 30),
-        money("10", "USD"),
-    )];
+    );
     let during = utc(2026, 9, 23, 0, 45);
     let forecast = planner
         .plan(&clients, &items, &[], during, Horizon::days(10))
         .unwrap();
-    let upcoming: Vec<_> = forecast
-        .upcoming()
-        .iter()
-        .map(|e| (e.key.to_string(), e.send_on))
-        .collect();
     assert_eq!(
-        upcoming,
+        upcoming_of(&forecast),
         [("issued/F/1".to_owned(), d(2026, 9, 28))],
         "{:#?}",
         lines(&forecast)
@@ -1067,7 +1074,7 @@ fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
     );
     let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
     assert_eq!(sent, ["issued/F/1"]);
-    let went = tz(zone).local_date(history[0].sent_at);
+    let went = tz("America/Santiago").local_date(history[0].sent_at);
     assert_eq!(went, d(2026, 9, 28));
 }
 
@@ -1122,4 +1129,249 @@ fn a_due_soon_never_moves_back_before_the_issue_date() {
         "{:#?}",
         lines(&plan)
     );
+}
+
+/// The planner and the reference agree on one world.
+fn assert_agrees(w: &World) {
+    let plan = real(w);
+    let got = reference::RefPlan::of(&plan);
+    let want = reference(w);
+    assert!(
+        got.events == want.events && got.suppressed == want.suppressed,
+        "{}{}\n  the plan: {:#?}",
+        diff(&got.events, &want.events),
+        diff(&got.suppressed, &want.suppressed),
+        lines(&plan)
+    );
+}
+
+/// With the send time 00:00, a stage's send instant is the first instant of its day, as a
+/// weekend catch-up's is: both go first, and the later stage wins. (Saturday's forecast said
+/// the "5 days before due" reminder of Monday was superseded by the catch-up of Friday's
+/// "invoice issued" notice, due at the same instant; Monday's 00:00 plan sent it.)
+#[test]
+fn a_stage_at_midnight_goes_first_as_a_catch_up_does() {
+    let zone = "Europe/Madrid";
+    let policy = weekdays_only(Policy::new(tz(zone)).with_send_time(t(0, 0)))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("soon5", Anchor::Due, -5));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", zone)];
+    // Issued Friday 2026-04-10 (its notice due at 00:00 that day, missed), due Saturday the
+    // 18th: "5 days before" is Monday the 13th.
+    let items = [invoice(
+        "F",
+        "c1",
+        d(2026, 4, 10),
+        d(2026, 4, 18),
+        money("10", "EUR"),
+    )];
+    let saturday = utc(2026, 4, 11, 10, 0);
+    let forecast = planner
+        .plan(&clients, &items, &[], saturday, Horizon::days(5))
+        .unwrap();
+    assert_eq!(
+        upcoming_of(&forecast),
+        [("soon5/F/1".to_owned(), d(2026, 4, 13))],
+        "{:#?}",
+        lines(&forecast)
+    );
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        saturday,
+        utc(2026, 4, 15, 0, 0),
+        Duration::hours(1),
+    );
+    let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
+    assert_eq!(sent, ["soon5/F/1"]);
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history: Vec::new(),
+        now: saturday,
+        horizon: Horizon::days(5),
+    });
+}
+
+/// A catch-up that a pause held back names the pause once the pause is over too (issue:
+/// "held back by a payment promise until D"): the notice of Friday 2026-09-18, missed, was
+/// held by a promise from the 19th to the 25th; on Monday the 28th it goes, and says so.
+#[test]
+fn a_catch_up_a_pause_held_back_names_it_after_the_pause() {
+    let (planner, policy, clients, items) = promised(&[rule("issued", Anchor::Issued, 0)], d(2026, 10, 30));
+    let monday = utc(2026, 9, 28, 4, 0);
+    let plan = planner
+        .plan(&clients, &items, &[], monday, Horizon::NONE)
+        .unwrap();
+    assert_eq!(plan.due().len(), 1, "{:#?}", lines(&plan));
+    let event = &plan.due()[0];
+    assert!(
+        event.why.adjustments.iter().any(|a| matches!(
+            a,
+            Adjustment::Paused {
+                pause: PauseKind::Promise,
+                until,
+                from,
+            } if *until == d(2026, 9, 25) && *from == d(2026, 9, 21)
+        )),
+        "{:?}",
+        event.why.adjustments
+    );
+    let text = event.explain();
+    assert!(
+        text.contains("held back by a payment promise until 2026-09-25"),
+        "{text}"
+    );
+    assert!(text.contains("catch-up"), "{text}");
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history: Vec::new(),
+        now: monday,
+        horizon: Horizon::NONE,
+    });
+}
+
+/// On the last day of the calendar, after its send time, the latest stage wins as on any
+/// other day: "on the due date" beats the missed "invoice issued" notice of the day before
+/// (the day after today did not exist, so today's send time was taken for one still to come).
+#[test]
+fn on_the_last_day_of_the_calendar_the_latest_stage_wins() {
+    let policy = Policy::new(tz("UTC"))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("due0", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", "UTC")];
+    let last = NaiveDate::MAX;
+    let items = [invoice(
+        "F",
+        "c1",
+        last.pred_opt().unwrap(),
+        last,
+        money("10", "EUR"),
+    )];
+    let now = last.and_time(t(23, 0)).and_utc();
+    let plan = planner.plan(&clients, &items, &[], now, Horizon::NONE).unwrap();
+    let due: Vec<_> = plan.due().iter().map(|e| e.key.to_string()).collect();
+    assert_eq!(due, ["due0/F/1"], "{:#?}", lines(&plan));
+}
+
+/// A history entry of a rule the policy no longer has is no stage: it does not supersede the
+/// policy's own reminders (a later stage does), which go as if it were a manual send about
+/// another subject. (It was "superseded by ghost/F/1, sent instead".)
+#[test]
+fn an_entry_of_an_unknown_rule_supersedes_nothing() {
+    let zone = "Europe/Madrid";
+    let policy = Policy::new(tz(zone))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_rule(rule("due0", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", zone)];
+    let items = [invoice(
+        "F",
+        "c1",
+        d(2026, 4, 1),
+        d(2026, 4, 10),
+        money("10", "EUR"),
+    )];
+    let ghost = sent_entry("ghost", "F", "c1", 1, utc(2026, 4, 11, 8, 0));
+    let now = utc(2026, 4, 12, 8, 0);
+    let plan = planner
+        .plan(&clients, &items, std::slice::from_ref(&ghost), now, Horizon::NONE)
+        .unwrap();
+    let due: Vec<_> = plan.due().iter().map(|e| e.key.to_string()).collect();
+    assert_eq!(due, ["due0/F/1"], "{:#?}", lines(&plan));
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history: vec![ghost],
+        now,
+        horizon: Horizon::NONE,
+    });
+}
+
+/// Occurrences recorded past a rule's count (the count was lowered, or odd records) reach the
+/// count: said, as of now, under the first occurrence past the count, never under a key that
+/// went (occurrence `u32::MAX` gave a "count reached" under the history entry's own key), and
+/// never silently (occurrence 5 of a rule without repeats hid it without a word).
+#[test]
+fn occurrences_past_the_count_are_said_to_reach_it() {
+    let zone = "Europe/Madrid";
+    let policy = Policy::new(tz(zone))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_rule(rule("due0", Anchor::Due, 0))
+        .with_rule(rule("late", Anchor::Due, 3).repeat(7, 3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", zone)];
+    let items = [invoice(
+        "F",
+        "c1",
+        d(2026, 4, 1),
+        d(2026, 4, 10),
+        money("10", "EUR"),
+    )];
+    let entry = |rule: &str, occurrence: u32, day: u32| {
+        sent_entry(rule, "F", "c1", occurrence, utc(2026, 4, day, 8, 0))
+    };
+    let history = [entry("due0", 5, 10), entry("late", u32::MAX, 13)];
+    let now = utc(2026, 4, 14, 8, 0);
+    let plan = planner
+        .plan(&clients, &items, &history, now, Horizon::days(10))
+        .unwrap();
+    let said: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .map(|s| (s.key.to_string(), s.reason.kind().to_string()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("due0/F/2".to_owned(), "count_reached".to_owned()),
+            ("late/F/4".to_owned(), "count_reached".to_owned())
+        ],
+        "{:#?}",
+        lines(&plan)
+    );
+    assert!(plan.events().next().is_none(), "{:#?}", lines(&plan));
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history: history.to_vec(),
+        now,
+        horizon: Horizon::days(10),
+    });
+}
+
+/// A horizon that reaches past the end of the calendar plans up to its end, as a horizon
+/// over days with nothing to send does (it was `OutOfRange`).
+#[test]
+fn a_horizon_past_the_end_of_the_calendar_plans_to_its_end() {
+    let policy = Policy::new(tz("UTC"))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_rule(rule("due0", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let last = NaiveDate::MAX;
+    let items = [invoice(
+        "F",
+        "c1",
+        last - chrono::Days::new(20),
+        last - chrono::Days::new(5),
+        money("10", "EUR"),
+    )];
+    for zone in ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"] {
+        let clients = [client("c1", zone)];
+        let now = (last - chrono::Days::new(10)).and_time(t(12, 0)).and_utc();
+        let plan = planner
+            .plan(&clients, &items, &[], now, Horizon::days(30))
+            .unwrap_or_else(|e| panic!("{zone}: {e}"));
+        let upcoming: Vec<_> = plan.upcoming().iter().map(|e| e.key.to_string()).collect();
+        assert_eq!(upcoming, ["due0/F/1"], "{zone}: {:#?}", lines(&plan));
+    }
 }

@@ -510,17 +510,7 @@ fn a_clients_own_min_gap_counts_from_its_last_send_in_history() {
         invoice("F-41", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
         invoice("F-42", "zeta", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
     ];
-    let sent = HistoryEntry {
-        key: EventKey::from("overdue/F-40/1"),
-        rule: Some("overdue".parse().unwrap()),
-        client: "acme".parse().unwrap(),
-        items: vec![HistoryItem {
-            item: "F-40".parse().unwrap(),
-            occurrence: 1,
-        }],
-        sent_at: utc(2026, 3, 31, 12, 0),
-        outcome: HistoryOutcome::Sent,
-    };
+    let sent = sent_entry("overdue", "F-40", "acme", 1, utc(2026, 3, 31, 12, 0));
     let plan = planner
         .plan(
             &[spaced, client("zeta", "America/Santiago")],
@@ -1075,19 +1065,28 @@ fn extreme_dates_never_panic() {
             let _ = planner.plan(&clients, &items, &[], now, horizon);
         }
     }
+    // A horizon past the end of time plans up to it; one over the limit is refused.
+    let end = planner.plan(
+        &clients,
+        &items,
+        &[],
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        Horizon::days(10),
+    );
+    assert!(end.is_ok(), "{end:?}");
     let err = planner
         .plan(
             &clients,
             &items,
             &[],
             chrono::DateTime::<chrono::Utc>::MAX_UTC,
-            Horizon::days(10),
+            Horizon::days(dunning::limits::MAX_HORIZON_DAYS + 1),
         )
         .unwrap_err();
-    assert!(matches!(
-        err,
-        ValidationError::OutOfRange { field: "horizon", .. }
-    ));
+    assert!(
+        matches!(&err, ValidationError::OverLimit { field, .. } if field.ends_with("horizon")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -1308,4 +1307,128 @@ fn effective_settings_show_what_the_planner_and_messages_use() {
         .unwrap();
     let cc: Vec<&str> = message.cc.iter().map(|m| m.email.as_str()).collect();
     assert_eq!(cc, s.cc.value.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// A reminder the minimum gap deferred goes at the send time of the day the gap ends, as the
+/// forecast said, explained as deferred (it went at that day's first tick, after midnight,
+/// explained as a missed send).
+#[test]
+fn a_reminder_the_gap_deferred_goes_at_the_send_time_it_was_forecast_for() {
+    let policy = Policy::new(tz("America/Santiago")).with_rule(rule("overdue", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "America/Santiago").with_overrides(ClientOverrides::default().min_gap(2))];
+    let items = [
+        invoice(
+            "F-40",
+            "acme",
+            d(2026, 3, 2),
+            d(2026, 3, 31),
+            money("1000", "CLP"),
+        ),
+        invoice("F-41", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP")),
+    ];
+    let sent = sent_entry("overdue", "F-40", "acme", 1, utc(2026, 3, 31, 12, 0));
+    // Past midnight in Santiago on 04-02, before the send time (09:00, 12:00 UTC).
+    let night = planner
+        .plan(
+            &clients,
+            &items,
+            std::slice::from_ref(&sent),
+            utc(2026, 4, 2, 5, 0),
+            Horizon::days(1),
+        )
+        .unwrap();
+    assert!(night.due().is_empty(), "{:#?}", lines(&night));
+    assert_eq!(
+        lines(&night)
+            .into_iter()
+            .filter(|l| l.starts_with("upcoming"))
+            .collect::<Vec<_>>(),
+        ["upcoming 2026-04-02 overdue/F-41/1 2026-04-02T12:00:00+00:00"]
+    );
+    let event = &night.upcoming()[0];
+    assert!(
+        event
+            .why
+            .adjustments
+            .iter()
+            .any(|a| matches!(a, Adjustment::Deferred { gap_days: 2, .. })),
+        "{:?}",
+        event.why.adjustments
+    );
+    assert!(
+        !event
+            .why
+            .adjustments
+            .iter()
+            .any(|a| matches!(a, Adjustment::CatchUp { .. })),
+        "{:?}",
+        event.why.adjustments
+    );
+    // Hourly ticks: it goes at the first tick at or after 12:00 UTC.
+    let mut history = vec![sent];
+    let mut now = utc(2026, 4, 1, 13, 0);
+    while now <= utc(2026, 4, 3, 0, 0) {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due() {
+            history.push(e.to_history(now));
+        }
+        now += chrono::Duration::hours(1);
+    }
+    let went: Vec<_> = history[1..]
+        .iter()
+        .map(|h| (h.key.to_string(), h.sent_at))
+        .collect();
+    assert_eq!(went, [("overdue/F-41/1".to_owned(), utc(2026, 4, 2, 12, 0))]);
+}
+
+/// When the gap holds back several reminders, the one that has waited longest goes first (the
+/// newest invoice's notice went first, by rule order, and the oldest could wait for weeks).
+#[test]
+fn the_reminder_the_gap_held_longest_goes_first() {
+    let policy = Policy::new(tz("Europe/Madrid"))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_min_gap(3);
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "Europe/Madrid")];
+    let old = invoice("A", "acme", d(2026, 3, 2), d(2026, 4, 2), money("10", "EUR"));
+    let mut old = old;
+    // Its notice of issue went long ago.
+    old.reminders = true;
+    let new = invoice("B", "acme", d(2026, 4, 4), d(2026, 5, 4), money("10", "EUR"));
+    // A message to the client on 04-01: the gap holds A's overdue notice of 04-02 to 04-04,
+    // the day B's notice of issue is due.
+    let mut z = invoice("Z", "acme", d(2026, 4, 1), d(2026, 5, 1), money("10", "EUR"));
+    z.reminders = true;
+    let history = [
+        sent_entry("issued", "A", "acme", 1, utc(2026, 3, 2, 8, 0)),
+        sent_entry("issued", "Z", "acme", 1, utc(2026, 4, 1, 8, 0)),
+    ];
+    let items = [old, new, z];
+    let plan = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            utc(2026, 4, 4, 8, 0),
+            Horizon::days(7),
+        )
+        .unwrap();
+    let due: Vec<_> = plan.due().iter().map(|e| e.key.to_string()).collect();
+    assert_eq!(due, ["overdue/A/1"], "{:#?}", lines(&plan));
+    let next: Vec<_> = plan
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_on))
+        .collect();
+    assert_eq!(
+        next,
+        [("issued/B/1".to_owned(), d(2026, 4, 7))],
+        "{:#?}",
+        lines(&plan)
+    );
 }

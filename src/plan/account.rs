@@ -294,7 +294,7 @@ impl Planner {
                 let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
                 // Its send instant has come (today's only once its send time has passed: one
                 // still to come today does not supersede yesterday's, missed by an early tick).
-                let past = scheduled < cx.first_future;
+                let past = cx.send_time_gone(scheduled);
                 // Gone, and not after the last one sent: nothing to say (and no key to make).
                 if past && last_sent.is_some_and(|l| l >= d) {
                     continue;
@@ -478,7 +478,7 @@ impl Planner {
                 continue;
             }
             let resolved = Resolved::new(&self.policy, client).notice(id, true, &sr.roles);
-            if state == StandingState::ClosingSoon && closed_entry.is_some_and(|c| c < cx.first_future) {
+            if state == StandingState::ClosingSoon && closed_entry.is_some_and(|c| cx.send_time_gone(c)) {
                 // Both states were entered while nothing went out: only "closed" is sent.
                 if cx.in_window(scheduled) {
                     let by = notice_key(cx, closed_ref, entry(closed).unwrap_or(entered));

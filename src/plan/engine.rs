@@ -218,7 +218,8 @@ impl ItemSends {
 
     /// The send that supersedes occurrence `nominal` of `rule`: the earliest (by date, then
     /// key) of another rule's sends on or after `nominal`, or that went before it but is of
-    /// a later stage (a later stage day, or the same day and a later rule).
+    /// a later stage (a later stage day, or the same day and a later rule). A send of a rule
+    /// the policy no longer has is no stage, and supersedes nothing.
     fn superseding(
         &self,
         rule: usize,
@@ -240,7 +241,7 @@ impl ItemSends {
             for x in self
                 .all
                 .iter()
-                .filter(|x| x.rule != Some(rule) && x.date >= nominal)
+                .filter(|x| x.rule.is_some_and(|r| r != rule) && x.date >= nominal)
             {
                 if best.is_none_or(|b| earlier(x, b)) {
                     best = Some(x);
@@ -248,7 +249,8 @@ impl ItemSends {
             }
             return best;
         }
-        for (r, list) in self.by_rule.iter().enumerate() {
+        // (The last list, of rules the policy no longer has, holds no stage.)
+        for (r, list) in self.by_rule.iter().enumerate().take(self.rules) {
             if r == rule {
                 continue;
             }
@@ -344,6 +346,17 @@ enum SendAt {
 }
 
 impl Cand {
+    /// The first day it was to go: the day the gap deferred it from, else its scheduled day.
+    fn waiting_since(&self) -> NaiveDate {
+        self.moves
+            .iter()
+            .find_map(|a| match a {
+                Adjustment::Deferred { from, .. } => Some(*from),
+                _ => None,
+            })
+            .unwrap_or(self.scheduled)
+    }
+
     /// Every adjustment, in the order they were made, added to `list`.
     fn adjustments_into(&self, list: &mut Vec<Adjustment>) {
         if let Some(manual_on) = self.spaced_after {
@@ -406,7 +419,8 @@ struct ClientCtx<'a> {
     /// The horizon's end.
     end: DateTime<Utc>,
     today: NaiveDate,
-    first_future: NaiveDate,
+    /// Whether today's send instant is not after `now`.
+    today_due: bool,
     end_date: NaiveDate,
     /// See [`ClientDays::sweep_end`].
     sweep_end: NaiveDate,
@@ -449,20 +463,27 @@ impl ClientCtx<'_> {
         }
     }
 
-    /// Whether a candidate goes before the send time of its day: due now, or a catch-up at
-    /// the start of the next working day. Of an item's stages on one day, those that go first
-    /// win (the latest of them), so what is due is never held back by a stage still to come.
+    /// Whether a candidate goes at the first instant its day has to offer: due now, a
+    /// catch-up at the start of the next working day, or a stage whose send time is the
+    /// day's first instant (00:00). Of an item's stages on one day, those that go first win
+    /// (the latest of them), so what is due is never held back by a stage still to come.
     fn goes_first(&self, c: &Cand) -> bool {
-        c.send == SendAt::DayStart || self.is_due(c)
+        c.send == SendAt::DayStart || self.send_time == NaiveTime::MIN || self.is_due(c)
     }
 
     /// Whether a candidate that goes today or later is due now.
     fn is_due(&self, c: &Cand) -> bool {
         match c.send {
-            SendAt::SendTime => c.date < self.first_future,
+            SendAt::SendTime => self.send_time_gone(c.date),
             SendAt::Missed => true,
             SendAt::DayStart => false,
         }
+    }
+
+    /// Whether the send instant of `day` is not after `now` (a day before today, or today
+    /// once its send time has come).
+    fn send_time_gone(&self, day: NaiveDate) -> bool {
+        day < self.today || (day == self.today && self.today_due)
     }
 
     /// The instant of the send time on `date` in the client's zone.
@@ -1113,7 +1134,9 @@ impl Planner {
     /// # Errors
     /// The first invalid input, in id order: duplicate ids, an item of an unknown client, an
     /// invalid item ([`Item::validate`]) or client ([`Client::validate`], overrides of unknown
-    /// rules, payment term out of range), or a horizon past the end of time.
+    /// rules, payment term out of range), or a horizon longer than
+    /// [`MAX_HORIZON_DAYS`](crate::limits::MAX_HORIZON_DAYS) (one that reaches past the end of
+    /// time plans up to it).
     pub fn plan(
         &self,
         clients: &[Client],
@@ -1688,7 +1711,7 @@ impl Planner {
         let ClientDays {
             today,
             today_at,
-            first_future,
+            today_due,
             end_date,
             sweep_end,
             ..
@@ -1704,7 +1727,7 @@ impl Planner {
             now,
             end,
             today,
-            first_future,
+            today_due,
             end_date,
             sweep_end,
             window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(NaiveDate::MIN),
@@ -1720,6 +1743,12 @@ impl Planner {
             .client_last
             .get(client.id.as_str())
             .map(|t| tz.local_date(*t));
+        // The first day the gap after the client's last message in history allows: what
+        // would go before it goes that day, at its send time, deferred (as the forecast made
+        // before said). Past the end of the calendar: never again.
+        let gap_until = last_client_send
+            .filter(|_| cx.gap > 0)
+            .map(|l| add_days(l, i64::from(cx.gap)).unwrap_or(NaiveDate::MAX));
 
         self.eff_rules(client, &mut scratch.eff);
         scratch.slots.clear();
@@ -1827,6 +1856,9 @@ impl Planner {
                 };
                 let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
                 slot.past_pauses = block.is_some();
+                if block.is_none() {
+                    slot.not_before = gap_until;
+                }
                 let out = &mut plan.suppressed;
                 let sink = if block.is_some() { None } else { Some(&mut *out) };
                 // Worked out in its place among the slots (a candidate is not moved once made).
@@ -2066,6 +2098,9 @@ impl Planner {
                     (sl.rule, code, due, sl.item)
                 });
             }
+            if cx.gap > 0 && winners.len() > 1 {
+                self.longest_waiting_first(cx, ctxs, &scratch.slots, winners, day);
+            }
             // Messages: runs of grouped winners with one rule, currency and time (due now, or
             // at today's send time), else singles.
             let mut i = 0;
@@ -2170,6 +2205,27 @@ impl Planner {
                     self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
                 }
             }
+            if day > cx.end_date {
+                // The day after the window, made for a catch-up at its start: an item's stages
+                // of that day's send time are not swept, but the catch-up that went beats
+                // them as it beats a stage of its batch.
+                for &w in winners.iter() {
+                    let range = ctxs[scratch.slots[w].item].slots.clone();
+                    for s in range {
+                        let Some(c) = scratch.slots[s].cand.as_ref() else {
+                            continue;
+                        };
+                        if s != w && c.date == day && !cx.sweeps(c) {
+                            let stage = |s: usize| {
+                                let sl = &scratch.slots[s];
+                                (sl.cand.as_ref().map(|c| c.nominal), sl.rule)
+                            };
+                            let later = stage(s) > stage(w) && c.nominal > day;
+                            losers.push((s, w, later));
+                        }
+                    }
+                }
+            }
             for &(s, w, later) in losers.iter() {
                 let won = scratch.slots[w].won;
                 if later && won.is_some() {
@@ -2206,6 +2262,44 @@ impl Planner {
                 self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
             }
         }
+    }
+
+    /// Under a minimum gap one message a day goes: the one whose reminders waited longest
+    /// (deferred, or missed, from the earliest day) is moved to the front of `winners`, with
+    /// the notices grouped into it, so the oldest is never starved by newer ones.
+    fn longest_waiting_first(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        slots: &[Slot],
+        winners: &mut [usize],
+        day: NaiveDate,
+    ) {
+        let waiting = |s: usize| slots[s].cand.as_ref().map_or(day, Cand::waiting_since);
+        let Some(m) = (0..winners.len()).min_by_key(|&i| (waiting(winners[i]), i)) else {
+            return;
+        };
+        // Winners come sorted by rule, currency and time: a grouped notice is the run of
+        // those equal to it in all three.
+        let run_key = |s: usize| {
+            let sl = &slots[s];
+            (
+                sl.rule,
+                ctxs[sl.item].balance.map(|b| b.currency()),
+                sl.cand.as_ref().is_some_and(|c| cx.is_due(c)),
+            )
+        };
+        let (mut a, mut b) = (m, m + 1);
+        if self.rules[slots[winners[m]].rule].group {
+            let k = run_key(winners[m]);
+            while a > 0 && run_key(winners[a - 1]) == k {
+                a -= 1;
+            }
+            while b < winners.len() && run_key(winners[b]) == k {
+                b += 1;
+            }
+        }
+        winners[..b].rotate_right(b - a);
     }
 
     /// Recomputes a slot's candidate after its state or its item's sends changed.
@@ -2347,10 +2441,23 @@ impl Planner {
                 return None;
             }
             if slot.next_occ > slot.count {
-                if let (Some(every), Some(last), true) = (slot.every, slot.last_rule, out.is_some()) {
-                    // The next repeat it would make, explained as of now if it is gone.
-                    let next = add_days(last, i64::from(every))?.max(cx.today);
-                    note_in_window(out, cx, it, slot, next, Reason::CountReached(slot.count));
+                // History may record occurrences past the count (the count was lowered, or
+                // odd records): the count is reached all the same, and said under the first
+                // occurrence past it (never under a key that went).
+                let past_count = slot.next_occ > slot.count.saturating_add(1);
+                slot.next_occ = slot.count.saturating_add(1);
+                match (slot.every, slot.last_rule) {
+                    (Some(every), Some(last)) if out.is_some() => {
+                        // The next repeat it would make, explained as of now if it is gone.
+                        let next = add_days(last, i64::from(every))?.max(cx.today);
+                        note_in_window(out, cx, it, slot, next, Reason::CountReached(slot.count));
+                    }
+                    // A rule without repeats has nothing more to say once it went, unless
+                    // history went past its count: then that is said, as of now.
+                    (None, Some(_)) if past_count => {
+                        note_in_window(out, cx, it, slot, cx.today, Reason::CountReached(slot.count));
+                    }
+                    _ => {}
                 }
                 return None;
             }
@@ -2508,7 +2615,8 @@ impl Planner {
                         continue;
                     }
                 }
-                caught_up = Some(u8::try_from(moves.len()).unwrap_or(u8::MAX));
+                let at = moves.len();
+                caught_up = Some(u8::try_from(at).unwrap_or(u8::MAX));
                 (date, held) = self.resolve_day(
                     cx,
                     it,
@@ -2518,6 +2626,10 @@ impl Planner {
                     &mut moves,
                     out.as_deref_mut(),
                 )?;
+                let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
+                if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
+                    self.name_past_holds(cx, item, scheduled, at, &mut moves);
+                }
             }
             if let Some(due) = it.due.filter(|&d| before_due && date >= d) {
                 // Held past the due date by a pause, on a day past the window: the pause says
@@ -2550,6 +2662,62 @@ impl Planner {
                 caught_up_after: caught_up,
             });
         }
+    }
+
+    /// A catch-up names the pauses that held it back on its way to today: each pause with an
+    /// end that covered a working day after `scheduled` and before today (when a tick would
+    /// have sent it), as held from the first such day; those the moves from today (after
+    /// `at`) name already are left to them.
+    #[cold]
+    fn name_past_holds(
+        &self,
+        cx: &ClientCtx<'_>,
+        item: &Item,
+        scheduled: NaiveDate,
+        at: usize,
+        moves: &mut SmallList<Adjustment>,
+    ) {
+        let (Some(first), Some(last)) = (add_days(scheduled, 1), add_days(cx.today, -1)) else {
+            return;
+        };
+        let (before, after) = moves.split_at(at.min(moves.len()));
+        let mut held: Vec<Adjustment> = item
+            .pauses
+            .iter()
+            .chain(&cx.client.pauses)
+            .filter_map(|p| {
+                let until = p.until?;
+                let from = p.from.map_or(first, |f| f.max(first));
+                let day = self.calendar.shift(from, Shift::Later)?;
+                (day <= until.min(last)).then_some(Adjustment::Paused {
+                    pause: p.kind,
+                    until,
+                    from: day,
+                })
+            })
+            .filter(|h| {
+                let until_of = |a: &Adjustment| match a {
+                    Adjustment::Paused { until, .. } => Some(*until),
+                    _ => None,
+                };
+                !after
+                    .iter()
+                    .any(|a| until_of(a).is_some() && until_of(a) == until_of(h))
+            })
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        held.sort_by_key(|a| match a {
+            Adjustment::Paused { from, until, .. } => (*from, *until),
+            _ => (NaiveDate::MIN, NaiveDate::MIN),
+        });
+        *moves = before
+            .iter()
+            .cloned()
+            .chain(held)
+            .chain(after.iter().cloned())
+            .collect();
     }
 
     /// The day a reminder meant for `date` goes: moved off non-working days (in direction
@@ -3063,8 +3231,8 @@ struct ClientDays {
     today: NaiveDate,
     /// Today's send instant.
     today_at: DateTime<Utc>,
-    /// The first day whose send instant is after `now`.
-    first_future: NaiveDate,
+    /// Whether today's send instant is not after `now` (it is due).
+    today_due: bool,
     /// The last day whose send instant is within the horizon, or today.
     end_date: NaiveDate,
     /// The last day the sweep makes events on: `end_date`, or the day after it when its start
@@ -3090,11 +3258,7 @@ impl DaysMemo {
         }
         let today = tz.local_date(now);
         let today_at = local_instant(tz, today, send_time);
-        let first_future = if today_at <= now {
-            add_days(today, 1).unwrap_or(today)
-        } else {
-            today
-        };
+        let today_due = today_at <= now;
         let mut end_date = tz.local_date(end);
         if local_instant(tz, end_date, send_time) > end {
             // Today's send instant may be past the horizon, but not today itself: what was
@@ -3114,7 +3278,7 @@ impl DaysMemo {
             send_time,
             today,
             today_at,
-            first_future,
+            today_due,
             end_date,
             sweep_end,
         };

@@ -67,11 +67,11 @@ impl Horizon {
             u64::from(self.0),
             crate::limits::MAX_HORIZON_DAYS,
         )?;
-        now.checked_add_signed(Duration::days(i64::from(self.0)))
-            .ok_or(ValidationError::OutOfRange {
-                field: "horizon",
-                value: self.0.to_string(),
-            })
+        // A horizon reaching past the last instant there is covers every day up to it: no
+        // day after it exists to be planned.
+        Ok(now
+            .checked_add_signed(Duration::days(i64::from(self.0)))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC))
     }
 }
 

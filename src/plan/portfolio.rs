@@ -83,7 +83,8 @@ impl<'a> Portfolio<'a> {
     /// The plan [`Planner::plan`] makes of these clients and items.
     ///
     /// # Errors
-    /// A horizon past the end of time, or more history entries than 32 bits count.
+    /// A horizon longer than [`MAX_HORIZON_DAYS`](crate::limits::MAX_HORIZON_DAYS), or more
+    /// history entries than 32 bits count.
     pub fn plan(
         &self,
         history: &[HistoryEntry],
@@ -268,13 +269,19 @@ mod tests {
         items.pop();
         let portfolio = planner.portfolio(&clients, &items).unwrap();
         let end = DateTime::<Utc>::MAX_UTC;
+        let over = Horizon::days(crate::limits::MAX_HORIZON_DAYS + 1);
         assert_eq!(
-            portfolio.plan(&[], end, Horizon::days(1)).unwrap_err(),
+            portfolio.plan(&[], end, over).unwrap_err(),
+            planner.plan(&clients, &items, &[], end, over).unwrap_err()
+        );
+        assert!(portfolio.schedule(&[], end, over).is_err());
+        // A horizon past the end of time plans up to it, as a plan does.
+        assert_eq!(
+            portfolio.plan(&[], end, Horizon::days(1)).unwrap(),
             planner
                 .plan(&clients, &items, &[], end, Horizon::days(1))
-                .unwrap_err()
+                .unwrap()
         );
-        assert!(portfolio.schedule(&[], end, Horizon::days(1)).is_err());
         assert_eq!(portfolio.clients().len(), 2);
         assert_eq!(portfolio.items().len(), 6);
         assert!(std::ptr::eq(portfolio.planner(), &planner));

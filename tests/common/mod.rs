@@ -120,3 +120,19 @@ pub fn simulate(
     }
     history
 }
+
+/// A sent history entry of occurrence `occurrence` of `rule` about `item` of `client`, under
+/// the key the planner writes (`rule/item/occurrence`).
+pub fn sent_entry(rule: &str, item: &str, client: &str, occurrence: u32, at: DateTime<Utc>) -> HistoryEntry {
+    HistoryEntry {
+        key: EventKey::from(format!("{rule}/{item}/{occurrence}")),
+        rule: Some(rule.parse().unwrap()),
+        client: client.parse().unwrap(),
+        items: vec![HistoryItem {
+            item: item.parse().unwrap(),
+            occurrence,
+        }],
+        sent_at: at,
+        outcome: HistoryOutcome::Sent,
+    }
+}

@@ -364,7 +364,7 @@ fn plan_item(
                 .filter(|(r, ..)| *r == e.id)
                 .map(|(_, d, _)| *d)
                 .max();
-            let next = max_occ.get(&e.id).copied().unwrap_or(0) + 1;
+            let next = max_occ.get(&e.id).copied().unwrap_or(0).saturating_add(1);
             (
                 e.index,
                 State {
@@ -382,10 +382,13 @@ fn plan_item(
     // The stage of occurrence `k` of rule `e`: its day before any move, and the rule.
     let nominal_of = |e: &Eff, k: u32| -> Option<(NaiveDate, usize)> {
         let anchor = anchor_of(e)?;
-        let nominal = add(
-            anchor,
-            i64::from(e.offset) + i64::from(k.max(1) - 1) * i64::from(e.every.unwrap_or(0)),
-        );
+        // (None past the ends of the calendar: odd histories may record any occurrence.)
+        let days = i64::from(e.offset) + i64::from(k.max(1) - 1) * i64::from(e.every.unwrap_or(0));
+        let nominal = if days >= 0 {
+            anchor.checked_add_days(Days::new(days.unsigned_abs()))
+        } else {
+            anchor.checked_sub_days(Days::new(days.unsigned_abs()))
+        }?;
         Some((nominal, e.index))
     };
     // Sends about the item: (rule, local day, planned in this plan rather than read from
@@ -401,6 +404,9 @@ fn plan_item(
     // The next step of rule `e` given the sends so far; `day` is the sweep's day (today for the
     // catch-up).
     // `pauses`: whether pauses hold it (not for an occurrence a lasting stop holds anyway).
+    // A send of a rule the policy does not have is no stage: it supersedes nothing (the
+    // planner's reading; the docs say only that a later stage supersedes an earlier one).
+    let known = |r: &str| policy.rules.iter().any(|x| x.id.as_str() == r);
     let step = |e: &Eff, st: &State, item_sends: &[Sent], pauses: bool| -> Step {
         let k = st.next;
         let Some(anchor) = anchor_of(e) else {
@@ -410,6 +416,36 @@ fn plan_item(
                 on: today,
             };
         };
+        // The count reached.
+        // A rule without repeats has no day for a next one: nothing to explain (the
+        // planner's reading; the docs are silent).
+        // Nor a rule none of whose occurrences went or were superseded (a "due soon" after
+        // the due date does not use the count up).
+        // Dated the day the next would have gone after the last send, or today when that
+        // is past (the planner's reading; the docs say only "explained as of now").
+        // Occurrences recorded past the count reach it all the same; said under the first
+        // occurrence past the count, and for a rule without repeats, as of now (the planner's
+        // reading of odd histories).
+        if k > e.count {
+            let first_past = e.count + 1;
+            return match (e.every, st.last) {
+                (Some(every), Some(last)) => Step::Stop {
+                    k: first_past,
+                    kind: "count_reached",
+                    on: add(last, i64::from(every)).max(today),
+                },
+                (None, Some(_)) if k > first_past => Step::Stop {
+                    k: first_past,
+                    kind: "count_reached",
+                    on: today,
+                },
+                _ => Step::Stop {
+                    k,
+                    kind: SILENT,
+                    on: today,
+                },
+            };
+        }
         let nominal = add(
             anchor,
             i64::from(e.offset) + i64::from(k - 1) * i64::from(e.every.unwrap_or(0)),
@@ -421,7 +457,7 @@ fn plan_item(
         let superseded_by = item_sends
             .iter()
             .filter(|(r, d, _, stage)| {
-                *r != e.id && (*d >= nominal || stage.is_some_and(|s| s > (nominal, e.index)))
+                *r != e.id && known(r) && (*d >= nominal || stage.is_some_and(|s| s > (nominal, e.index)))
             })
             .map(|(_, d, planned, _)| (*d, *planned))
             .min();
@@ -439,29 +475,11 @@ fn plan_item(
             bound = bound.max(Some(add(m, i64::from(e.every.unwrap_or(1)))));
             date = date.max(add(m, i64::from(e.every.unwrap_or(1))));
         }
-        // The count reached.
-        // A rule without repeats has no day for a next one: nothing to explain (the
-        // planner's reading; the docs are silent).
-        // Nor a rule none of whose occurrences went or were superseded (a "due soon" after
-        // the due date does not use the count up).
-        // Dated the day the next would have gone after the last send, or today when that
-        // is past (the planner's reading; the docs say only "explained as of now").
-        if k > e.count {
-            return match (e.every, st.last) {
-                (Some(every), Some(last)) => Step::Stop {
-                    k,
-                    kind: "count_reached",
-                    on: add(last, i64::from(every)).max(today),
-                },
-                _ => Step::Stop {
-                    k,
-                    kind: SILENT,
-                    on: date,
-                },
-            };
-        }
         // (The day it goes had every plan run at its send time: a held catch-up's floor aside.)
         let unheld = date.max(item.issued_on);
+        // A held catch-up goes the day after the pause, or the next working day after it
+        // (never earlier: back inside the pause).
+        let floored = st.floor.is_some_and(|floor| floor > date.max(item.issued_on));
         if let Some(floor) = st.floor {
             date = date.max(floor);
         }
@@ -476,11 +494,13 @@ fn plan_item(
             // Past the horizon's last day and only ever moved later: not decided by this plan
             // (a pause past the horizon, say, is not said; a send planned before it may still
             // supersede it). The planner's reading: the docs explain only the window.
-            if let Some((day, _)) = superseded_by {
+            if let Some((day, planned)) = superseded_by {
+                // (By a send planned on the very day it would go, past the window: a stage
+                // of that day's batch, dated that day.)
                 return Step::Skip {
                     k,
                     kind: "superseded",
-                    on: nominal,
+                    on: if planned && day == date { day } else { nominal },
                     sent: Some(day),
                     notes: Vec::new(),
                 };
@@ -495,7 +515,11 @@ fn plan_item(
                 after_other: Vec::new(),
             };
         }
-        let shift = if before_due { Shift::Earlier } else { Shift::Later };
+        let shift = if before_due && !floored {
+            Shift::Earlier
+        } else {
+            Shift::Later
+        };
         let mut on = cal.shift(date, shift).unwrap();
         // (Nor before the item is issued: the same, the planner's reading of "never a reminder
         // about an item before it exists".)
@@ -676,6 +700,25 @@ fn plan_item(
             .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u))
             .cloned()
     };
+    // The pauses that held back a catch-up of `on` on its way to today (docs: a catch-up a
+    // pause held back names it): each pause with an end that covered a working day after
+    // `on` and before today, as (the first such day, its end).
+    let past_holds = |on: NaiveDate| -> Vec<(NaiveDate, NaiveDate)> {
+        let mut held: Vec<(NaiveDate, NaiveDate)> = item
+            .pauses
+            .iter()
+            .chain(&client.pauses)
+            .filter_map(|p| {
+                let until = p.until?;
+                let first = on.succ_opt()?;
+                let last = today.pred_opt()?;
+                let day = cal.shift(p.from.map_or(first, |f| f.max(first)), Shift::Later)?;
+                (day <= until.min(last)).then_some((day, until))
+            })
+            .collect();
+        held.sort();
+        held
+    };
     // The order of the reasons is the planner's (the docs list them without an order): the
     // item's status, then the client's switch, the rule off for the client, the item's
     // switch, the collection start, no recipients.
@@ -820,6 +863,7 @@ fn plan_item(
                                     st.floor = Some(add(u, 1));
                                     if st.held.is_empty() {
                                         st.held = paused_from;
+                                        st.held.extend(past_holds(on).into_iter().filter(|h| h.1 != u));
                                         st.held.push((go_day, u));
                                     }
                                     st.caught = true;
@@ -832,7 +876,13 @@ fn plan_item(
                             k,
                             nominal,
                             moved,
-                            paused_from: st.held.iter().copied().chain(paused_from).collect(),
+                            paused_from: st
+                                .held
+                                .iter()
+                                .copied()
+                                .chain(paused_from)
+                                .chain(past_holds(on))
+                                .collect(),
                             after_other,
                             on,
                             at,
@@ -881,6 +931,34 @@ fn plan_item(
         item_sends.push((winner.id.clone(), day, true, nominal_of(winner, w.k)));
     };
     let mut catch_up_day = None;
+    // Planned on a non-working day, the catch-up goes at the first instant of the next
+    // working day; a stage of that day whose send time is that instant (00:00) goes first
+    // too, and the latest stage wins: when that is such a stage, the catch-ups are
+    // superseded by it on that day, and it goes in the forecast below. (Decided when that
+    // instant is within the horizon; past it each says what held it back.)
+    let next_start = cal
+        .shift(today, Shift::Later)
+        .filter(|_| !working_today)
+        .filter(|&next| local_instant(zone, next, send_time) == local_instant(zone, next, NaiveTime::MIN))
+        .filter(|&next| local_instant(zone, next, NaiveTime::MIN) <= end);
+    if let (Some(next), Some(w)) = (next_start, ready.iter().max_by_key(|r| (r.nominal, r.index))) {
+        let beaten = rules.iter().any(|e| {
+            let st = &state[&e.index];
+            !st.done
+                && !ready.iter().any(|r| r.index == e.index)
+                && matches!(step(e, st, &item_sends, true), Step::Go { on, nominal, .. }
+                    if on == next && (nominal, e.index) > (w.nominal, w.index))
+        });
+        if beaten {
+            for r in &ready {
+                if in_window(next) {
+                    suppress(out, &rule_of(r.index).id, r.k, "superseded", next);
+                }
+                state.get_mut(&r.index).unwrap().sent(r.k, next);
+            }
+            ready.clear();
+        }
+    }
     if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
         let winner = rule_of(w.index);
         let (send_on, send_at, due_now) = if working_today {
@@ -985,15 +1063,16 @@ fn plan_item(
                 }
             }
         }
-        if day > last_day {
+        if day > last_day && !ready.iter().any(|r| r.caught) {
             // Past the window's last day only a catch-up at the start of the day goes (its
-            // start is within the horizon); the stages of its send time are not decided by
-            // this plan, and say what held them back.
-            for r in ready.iter().filter(|r| !r.caught) {
+            // start is within the horizon); without one, the stages of its send time are not
+            // decided by this plan, and say what held them back. (With one, it beats them as
+            // it beats any stage of its day, below.)
+            for r in &ready {
                 explain_moves(out, rule_of(r.index), r, true);
                 state.get_mut(&r.index).unwrap().done = true;
             }
-            ready.retain(|r| r.caught);
+            ready.clear();
         }
         if catch_up_day == Some(day) {
             // The day of a catch-up: it goes first (now, or at the start of the day), and one
@@ -1010,7 +1089,9 @@ fn plan_item(
         // A catch-up a pause held back goes at the first tick of the day after it (it is a
         // missed send then), so first: the latest of those that go first wins (README "Missed
         // sends": what is due never waits for a stage still to come).
-        if let Some(w) = ready.iter().max_by_key(|r| (r.caught, r.nominal, r.index)) {
+        // (So does a stage whose send time is the day's first instant: 00:00.)
+        let first = |r: &Ready| r.caught || r.at == local_instant(zone, day, NaiveTime::MIN);
+        if let Some(w) = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index)) {
             let winner = rule_of(w.index);
             let (send_on, send_at) = if w.caught {
                 (day, local_instant(zone, day, NaiveTime::MIN))
@@ -1031,9 +1112,10 @@ fn plan_item(
                 });
             }
             if send_at > end {
-                // Past the horizon: nothing goes; the stages it would supersede say so when
-                // that is within the window, else each explains itself as one held past the
-                // horizon (the planner's reading).
+                // Past the horizon: not listed, but it goes that day all the same (the plan
+                // decides the day): the stages it supersedes say so when that is within the
+                // window, else each explains itself as one held past the horizon, and what
+                // comes after them is decided as after a send (the planner's reading).
                 explain_moves(out, winner, w, true);
                 for r in &ready {
                     let e = rule_of(r.index);
@@ -1044,8 +1126,9 @@ fn plan_item(
                             explain_moves(out, e, r, true);
                         }
                     }
-                    state.get_mut(&r.index).unwrap().done = true;
+                    state.get_mut(&r.index).unwrap().sent(r.k, day);
                 }
+                item_sends.push((winner.id.clone(), day, true, nominal_of(winner, w.k)));
             } else {
                 explain_moves(out, winner, w, false);
                 // A later stage of a day still to come, moved back onto this one, is not
