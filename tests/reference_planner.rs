@@ -1038,8 +1038,10 @@ fn a_due_soon_held_past_its_due_date_by_a_promise_is_explained() {
 /// Found by the attack review: a catch-up held back by a promise was forecast at the send
 /// time of the day after the promise, where a later stage of that day beat it; on that day
 /// the catch-up is a missed send, due at the first tick, and it went while the stage the
-/// forecast had sent was superseded. The forecast now shows the catch-up at the start of
-/// that day, and what it says is what the ticks do.
+/// forecast had sent was superseded. What the forecast says is what the ticks do. The later
+/// stage ("3 days before due", Sunday, moved back to Friday, held by the promise to Monday)
+/// was held back by the promise too: its turn has come on Monday as the catch-up's has, and
+/// the latest stage goes (the second attack review saw the month-old notice of issue win).
 #[test]
 fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
     let (planner, _, clients, items) = promised(
@@ -1052,7 +1054,7 @@ fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
         .unwrap();
     assert_eq!(
         upcoming_of(&forecast),
-        [("issued/F/1".to_owned(), d(2026, 9, 28))],
+        [("soon3/F/1".to_owned(), d(2026, 9, 28))],
         "{:#?}",
         lines(&forecast)
     );
@@ -1062,7 +1064,7 @@ fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
         .filter(|s| matches!(s.reason, SuppressReason::Superseded { .. }))
         .map(|s| s.key.to_string())
         .collect();
-    assert_eq!(superseded, ["soon3/F/1"], "{:#?}", lines(&forecast));
+    assert_eq!(superseded, ["issued/F/1"], "{:#?}", lines(&forecast));
     // Ticks every three hours from the promise on: what goes is what the forecast said.
     let history = simulate(
         &planner,
@@ -1073,9 +1075,9 @@ fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
         Duration::hours(3),
     );
     let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
-    assert_eq!(sent, ["issued/F/1"]);
-    let went = tz("America/Santiago").local_date(history[0].sent_at);
-    assert_eq!(went, d(2026, 9, 28));
+    assert_eq!(sent, ["soon3/F/1"]);
+    // At the first tick at or after Monday's 23:00 (02:00 UTC on Tuesday): 03:45 UTC.
+    assert_eq!(history[0].sent_at, utc(2026, 9, 29, 3, 45));
 }
 
 /// A stage superseded by a catch-up of an earlier stage is not said to be superseded by "the
@@ -1374,4 +1376,52 @@ fn a_horizon_past_the_end_of_the_calendar_plans_to_its_end() {
         let upcoming: Vec<_> = plan.upcoming().iter().map(|e| e.key.to_string()).collect();
         assert_eq!(upcoming, ["due0/F/1"], "{zone}: {:#?}", lines(&plan));
     }
+}
+
+/// A promise over several daily repeats and a missed notice of issue (found by the second
+/// attack review): after the promise the month-old "issued" notice went as a catch-up at the
+/// start of the day and superseded "late" 1 to 4 (their turn had come during the promise),
+/// then "late" went as "reminder 5 of 6" though none had gone. The latest stage goes: "late"
+/// 1, then the repeats, spaced from it.
+#[test]
+fn a_stage_a_promise_held_back_is_not_beaten_by_an_older_catch_up() {
+    let policy = Policy::new(tz("UTC"))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_rule(rule("issued", Anchor::Issued, 1))
+        .with_rule(rule("late", Anchor::Due, 2).repeat(1, 6));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c", "UTC")];
+    let promise = Pause::new(PauseKind::Promise, "will pay")
+        .starting(d(2026, 8, 31))
+        .until(d(2026, 9, 6));
+    let items = [invoice("F", "c", d(2026, 8, 11), d(2026, 9, 2), money("10", "USD")).with_pause(promise)];
+    let start = utc(2026, 9, 1, 10, 0);
+    let forecast = planner
+        .plan(&clients, &items, &[], start, Horizon::days(10))
+        .unwrap();
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        start,
+        start + Duration::days(10),
+        Duration::hours(1),
+    );
+    let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
+    assert_eq!(
+        sent,
+        ["late/F/1", "late/F/2", "late/F/3", "late/F/4", "late/F/5"],
+        "{:#?}",
+        lines(&forecast)
+    );
+    let said: Vec<_> = forecast.events().map(|e| e.key.to_string()).collect();
+    assert_eq!(said, sent);
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history: Vec::new(),
+        now: start,
+        horizon: Horizon::days(10),
+    });
 }

@@ -1432,3 +1432,113 @@ fn the_reminder_the_gap_held_longest_goes_first() {
         lines(&plan)
     );
 }
+
+/// A reminder a pause held back, then the gap, names the pause and is deferred from the day
+/// after it (it said "deferred from" its own day, inside the pause, though no message went near
+/// that day, and never named the pause); the forecast made before says what the ticks do.
+#[test]
+fn a_reminder_held_by_a_pause_then_the_gap_names_both_as_they_were() {
+    let policy = Policy::new(tz("UTC"))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_min_gap(2)
+        .with_rule(rule("late", Anchor::Due, 1));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c", "UTC")];
+    let promise = Pause::new(PauseKind::Promise, "will pay")
+        .starting(d(2026, 10, 7))
+        .until(d(2026, 10, 18));
+    let items = [
+        invoice("Z", "c", d(2026, 9, 17), d(2026, 10, 12), money("10", "USD")).with_pause(promise),
+        invoice("B", "c", d(2026, 9, 17), d(2026, 10, 16), money("10", "USD")),
+    ];
+    let start = utc(2026, 10, 10, 10, 0);
+    let forecast = planner
+        .plan(&clients, &items, &[], start, Horizon::days(15))
+        .unwrap();
+    let said: Vec<_> = forecast
+        .events()
+        .map(|e| (e.key.to_string(), e.send_on))
+        .collect();
+    let mut history = Vec::new();
+    let mut went = Vec::new();
+    let mut now = start;
+    while now <= utc(2026, 10, 25, 0, 0) {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due() {
+            history.push(e.to_history(now));
+            went.push(e.clone());
+        }
+        now += chrono::Duration::hours(1);
+    }
+    let sent: Vec<_> = went.iter().map(|e| (e.key.to_string(), e.send_on)).collect();
+    assert_eq!(said, sent);
+    let z = went.iter().find(|e| e.key.as_str() == "late/Z/1").unwrap();
+    let adjustments = &z.why.adjustments;
+    assert!(
+        adjustments.iter().any(|a| matches!(a, Adjustment::Paused { .. })),
+        "{}",
+        z.explain()
+    );
+    assert!(
+        adjustments
+            .iter()
+            .all(|a| !matches!(a, Adjustment::Deferred { from, .. } if *from <= d(2026, 10, 18))),
+        "{}",
+        z.explain()
+    );
+}
+
+/// Statements and standing notices go on their own dates: the minimum gap between reminders
+/// neither holds them back nor counts them (a statement sent on Wednesday deferred the "due
+/// soon" reminder of Friday the forecast had listed).
+#[test]
+fn a_statement_sent_does_not_defer_reminders_by_the_gap() {
+    let policy = Policy::new(tz("UTC"))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_min_gap(3)
+        .with_statement(StatementRule::new(
+            "stmt".parse().unwrap(),
+            "FREQ=WEEKLY;BYDAY=WE",
+            d(2026, 1, 1),
+        ))
+        .with_rule(rule("soon", Anchor::Due, -3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c", "UTC")];
+    let items = [invoice(
+        "F",
+        "c",
+        d(2026, 12, 1),
+        d(2026, 12, 21),
+        money("10", "USD"),
+    )];
+    let start = utc(2026, 12, 14, 10, 0);
+    let forecast = planner
+        .plan(&clients, &items, &[], start, Horizon::days(10))
+        .unwrap();
+    let said: Vec<_> = forecast
+        .events()
+        .map(|e| (e.key.to_string(), e.send_on))
+        .collect();
+    assert!(
+        said.contains(&("soon/F/1".to_owned(), d(2026, 12, 18))),
+        "{said:?}"
+    );
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        start,
+        start + chrono::Duration::days(10),
+        chrono::Duration::hours(1),
+    );
+    let sent: Vec<_> = history
+        .iter()
+        .map(|h| (h.key.to_string(), h.sent_at.date_naive()))
+        .collect();
+    assert!(
+        sent.contains(&("soon/F/1".to_owned(), d(2026, 12, 18))),
+        "{sent:?}"
+    );
+}

@@ -463,12 +463,17 @@ impl ClientCtx<'_> {
         }
     }
 
-    /// Whether a candidate goes at the first instant its day has to offer: due now, a
-    /// catch-up at the start of the next working day, or a stage whose send time is the
-    /// day's first instant (00:00). Of an item's stages on one day, those that go first win
-    /// (the latest of them), so what is due is never held back by a stage still to come.
+    /// Whether a candidate's turn has come on its day: due now, a catch-up at the start of
+    /// the next working day, a stage whose send time is the day's first instant (00:00), or
+    /// one a pause held back (its turn came while the pause held it). Of an item's stages on
+    /// one day, those whose turn has come win (the latest of them), so what is due is never
+    /// held back by a stage still to come, and a stage a pause held back is never beaten by
+    /// an older one caught up that day.
     fn goes_first(&self, c: &Cand) -> bool {
-        c.send == SendAt::DayStart || self.send_time == NaiveTime::MIN || self.is_due(c)
+        c.send == SendAt::DayStart
+            || self.send_time == NaiveTime::MIN
+            || self.is_due(c)
+            || c.moves.iter().any(|a| matches!(a, Adjustment::Paused { .. }))
     }
 
     /// Whether a candidate that goes today or later is due now.
@@ -1583,17 +1588,6 @@ impl Planner {
             if grouped && h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
                 index.group_keys.insert(h.key.as_str());
             }
-            match &mut run {
-                _ if !gaps => {}
-                Some((client, last)) if *client == h.client.as_str() => *last = (*last).max(h.sent_at),
-                _ => {
-                    if let Some((client, last)) = run.take() {
-                        let e = index.client_last.entry(client).or_insert(last);
-                        *e = (*e).max(last);
-                    }
-                    run = Some((h.client.as_str(), h.sent_at));
-                }
-            }
             let rule = match &h.rule {
                 None => HistRule::Manual,
                 // Entries of one rule often follow each other: the last rule read is tried
@@ -1609,8 +1603,23 @@ impl Planner {
                     }
                 },
             };
+            // The gap is between reminders about items: statements and standing notices go
+            // on their own dates and do not count.
+            let of_account =
+                matches!((rule, &h.rule), (HistRule::Unknown, Some(id)) if self.is_account_rule(id.as_str()));
+            match &mut run {
+                _ if !gaps || of_account => {}
+                Some((client, last)) if *client == h.client.as_str() => *last = (*last).max(h.sent_at),
+                _ => {
+                    if let Some((client, last)) = run.take() {
+                        let e = index.client_last.entry(client).or_insert(last);
+                        *e = (*e).max(last);
+                    }
+                    run = Some((h.client.as_str(), h.sent_at));
+                }
+            }
             if let (HistRule::Unknown, Some(id)) = (rule, &h.rule) {
-                if self.is_account_rule(id.as_str()) {
+                if of_account {
                     index
                         .client_events
                         .entry(h.client.as_str())
@@ -2037,6 +2046,23 @@ impl Planner {
                 }
                 day
             };
+            if day > cx.end_date {
+                // The day after the window, made for a catch-up at its start: the stages of
+                // that day's send time are not swept on their own, but they are of the day's
+                // batch (the latest stage whose turn has come wins; past the horizon, it is
+                // not listed).
+                let mut i = 0;
+                while i < batch.len() {
+                    let item = scratch.slots[batch[i]].item;
+                    for s in ctxs[item].slots.clone() {
+                        let same_day = scratch.slots[s].cand.as_ref().is_some_and(|c| c.date == day);
+                        if same_day && !batch.contains(&s) {
+                            batch.push(s);
+                        }
+                    }
+                    i += 1;
+                }
+            }
             // Slots are made item by item, each item's in rule order, and the heap yields a
             // day's entries in slot order: the batch comes grouped by item.
             if !batch.is_sorted() {
@@ -2203,27 +2229,6 @@ impl Planner {
                         self.refresh(cx, ctxs, scratch, other, day, &tables.keys, out);
                     }
                     self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
-                }
-            }
-            if day > cx.end_date {
-                // The day after the window, made for a catch-up at its start: an item's stages
-                // of that day's send time are not swept, but the catch-up that went beats
-                // them as it beats a stage of its batch.
-                for &w in winners.iter() {
-                    let range = ctxs[scratch.slots[w].item].slots.clone();
-                    for s in range {
-                        let Some(c) = scratch.slots[s].cand.as_ref() else {
-                            continue;
-                        };
-                        if s != w && c.date == day && !cx.sweeps(c) {
-                            let stage = |s: usize| {
-                                let sl = &scratch.slots[s];
-                                (sl.cand.as_ref().map(|c| c.nominal), sl.rule)
-                            };
-                            let later = stage(s) > stage(w) && c.nominal > day;
-                            losers.push((s, w, later));
-                        }
-                    }
                 }
             }
             for &(s, w, later) in losers.iter() {
@@ -2763,18 +2768,6 @@ impl Planner {
                 });
                 date = shifted;
             }
-            if let Some(nb) = slot.not_before {
-                if date < nb {
-                    moves.push(Adjustment::Deferred {
-                        gap_days: cx.gap,
-                        from: date,
-                    });
-                    date = nb;
-                    dir = Shift::Later;
-                    held = true;
-                    continue;
-                }
-            }
             if rule.anchor != Anchor::Paid && !slot.past_pauses {
                 let paused = if item.pauses.is_empty() && cx.client.pauses.is_empty() {
                     None
@@ -2802,6 +2795,21 @@ impl Planner {
                             continue;
                         }
                     }
+                }
+            }
+            // The gap after the client's last message, once pauses no longer hold it (so
+            // it is deferred from the day it would have gone, and a pause that held it is
+            // named).
+            if let Some(nb) = slot.not_before {
+                if date < nb {
+                    moves.push(Adjustment::Deferred {
+                        gap_days: cx.gap,
+                        from: date,
+                    });
+                    date = nb;
+                    dir = Shift::Later;
+                    held = true;
+                    continue;
                 }
             }
             return Some((date, held));

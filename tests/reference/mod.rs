@@ -936,27 +936,41 @@ fn plan_item(
     // too, and the latest stage wins: when that is such a stage, the catch-ups are
     // superseded by it on that day, and it goes in the forecast below. (Decided when that
     // instant is within the horizon; past it each says what held it back.)
-    let next_start = cal
-        .shift(today, Shift::Later)
-        .filter(|_| !working_today)
-        .filter(|&next| local_instant(zone, next, send_time) == local_instant(zone, next, NaiveTime::MIN))
-        .filter(|&next| local_instant(zone, next, NaiveTime::MIN) <= end);
-    if let (Some(next), Some(w)) = (next_start, ready.iter().max_by_key(|r| (r.nominal, r.index))) {
+    // So does a stage of that day (today's, when today is a working day) that a pause held
+    // back: its turn has come too.
+    // (Decided when that day is planned: today, or a next working day whose start is within
+    // the horizon.)
+    let go_on = cal.shift(today, Shift::Later).unwrap();
+    let at_start = local_instant(zone, go_on, send_time) == local_instant(zone, go_on, NaiveTime::MIN);
+    let decided = working_today || local_instant(zone, go_on, NaiveTime::MIN) <= end;
+    let mut beaten_on = None;
+    if let (true, Some(w)) = (decided, ready.iter().max_by_key(|r| (r.nominal, r.index))) {
+        let next = go_on;
         let beaten = rules.iter().any(|e| {
             let st = &state[&e.index];
             !st.done
                 && !ready.iter().any(|r| r.index == e.index)
-                && matches!(step(e, st, &item_sends, true), Step::Go { on, nominal, .. }
-                    if on == next && (nominal, e.index) > (w.nominal, w.index))
+                && matches!(step(e, st, &item_sends, true), Step::Go { on, nominal, paused_from, .. }
+                    if on == next
+                        && ((at_start && !working_today && next <= last_day) || !paused_from.is_empty())
+                        && (nominal, e.index) > (w.nominal, w.index))
         });
         if beaten {
+            // Superseded on that day; past the window, each says what held it back instead
+            // (and, planned on a non-working day, that it moved off it).
             for r in &ready {
                 if in_window(next) {
                     suppress(out, &rule_of(r.index).id, r.k, "superseded", next);
+                } else {
+                    explain_moves(out, rule_of(r.index), r, false);
+                    if !working_today {
+                        suppress(out, &rule_of(r.index).id, r.k, "moved_off_non_working_day", today);
+                    }
                 }
                 state.get_mut(&r.index).unwrap().sent(r.k, next);
             }
             ready.clear();
+            beaten_on = Some(next);
         }
     }
     if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
@@ -1063,7 +1077,7 @@ fn plan_item(
                 }
             }
         }
-        if day > last_day && !ready.iter().any(|r| r.caught) {
+        if day > last_day && !ready.iter().any(|r| r.caught) && beaten_on != Some(day) {
             // Past the window's last day only a catch-up at the start of the day goes (its
             // start is within the horizon); without one, the stages of its send time are not
             // decided by this plan, and say what held them back. (With one, it beats them as
@@ -1089,8 +1103,12 @@ fn plan_item(
         // A catch-up a pause held back goes at the first tick of the day after it (it is a
         // missed send then), so first: the latest of those that go first wins (README "Missed
         // sends": what is due never waits for a stage still to come).
-        // (So does a stage whose send time is the day's first instant: 00:00.)
-        let first = |r: &Ready| r.caught || r.at == local_instant(zone, day, NaiveTime::MIN);
+        // (So does a stage whose send time is the day's first instant, 00:00, and one a pause
+        // held back: its turn came during the pause, and an older stage caught up that day
+        // does not beat it: "only the latest stage goes".)
+        let first = |r: &Ready| {
+            r.caught || r.at == local_instant(zone, day, NaiveTime::MIN) || !r.paused_from.is_empty()
+        };
         if let Some(w) = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index)) {
             let winner = rule_of(w.index);
             let (send_on, send_at) = if w.caught {
