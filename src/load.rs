@@ -85,6 +85,12 @@ pub enum LoadErrorKind {
     Invalid,
 }
 
+crate::names::names!(LoadErrorKind, "load error kind" {
+    Syntax => "syntax",
+    Data => "data",
+    Invalid => "invalid",
+});
+
 /// A document that could not be loaded: where in it, what, and why.
 ///
 /// Its message names the path of the bad value, the value when the reason does not already

@@ -166,6 +166,21 @@ mod tests {
         round_trip(&[Anchor::Issued, Anchor::Due, Anchor::Sent, Anchor::Paid]);
         round_trip(&[Alignment::Left, Alignment::Center, Alignment::Right]);
         round_trip(&[Origin::Policy, Origin::Client]);
+        round_trip(&[
+            crate::reminders::ReminderFilter::All,
+            crate::reminders::ReminderFilter::Active,
+            crate::reminders::ReminderFilter::Inactive,
+            crate::reminders::ReminderFilter::Archived,
+        ]);
+        round_trip(&[crate::time::Shift::Earlier, crate::time::Shift::Later]);
+        round_trip(&TemplateKind::ALL);
+        // Not serialized: its names only.
+        for kind in crate::load::LoadErrorKind::ALL {
+            assert_eq!(
+                &kind.to_string().parse::<crate::load::LoadErrorKind>().unwrap(),
+                kind
+            );
+        }
         // The lists above are written out, so that a name left out of the macro shows; the
         // kinds are checked through ALL, which the same macro writes.
         assert_eq!(Stage::ALL.len(), 10);

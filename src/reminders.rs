@@ -28,6 +28,13 @@ pub enum ReminderFilter {
     Archived,
 }
 
+crate::names::names!(ReminderFilter, "reminder filter" {
+    All => "all",
+    Active => "active",
+    Inactive => "inactive",
+    Archived => "archived",
+});
+
 /// A new manual reminder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewReminder {

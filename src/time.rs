@@ -290,6 +290,11 @@ pub enum Shift {
     Later,
 }
 
+crate::names::names!(Shift, "shift" {
+    Earlier => "earlier",
+    Later => "later",
+});
+
 /// Non-working weekdays and holiday dates.
 ///
 /// A reminder that lands on a non-working day moves: reminders before a due date to the

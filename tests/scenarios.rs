@@ -1542,3 +1542,32 @@ fn a_statement_sent_does_not_defer_reminders_by_the_gap() {
         "{sent:?}"
     );
 }
+
+/// A reminder the gap holds back for longer than the plan's window looks back is still
+/// explained, as of now (its `Deferred` entry was dated the day it was first held, and left
+/// the window while it kept waiting).
+#[test]
+fn a_reminder_the_gap_holds_long_is_explained_as_of_now() {
+    let policy = Policy::new(tz("UTC"))
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_min_gap(20)
+        .with_rule(rule("late", Anchor::Due, 1));
+    let planner = Planner::new(&policy).unwrap();
+    let items: Vec<Item> = ["A", "B", "C", "D"]
+        .iter()
+        .map(|i| invoice(i, "c", d(2026, 2, 1), d(2026, 3, 1), money("1", "USD")))
+        .collect();
+    let history = [sent_entry("late", "A", "c", 1, utc(2026, 3, 2, 9, 0))];
+    for day in [3, 9, 10, 15] {
+        let now = utc(2026, 3, day, 12, 0);
+        let plan = planner
+            .plan(&[client("c", "UTC")], &items, &history, now, Horizon::days(14))
+            .unwrap();
+        for it in ["B", "C", "D"] {
+            let key = format!("late/{it}/1");
+            let said = plan.events().any(|e| e.key.as_str() == key)
+                || plan.suppressed().iter().any(|s| s.key.as_str() == key);
+            assert!(said, "{now}: nothing about {key}: {:#?}", lines(&plan));
+        }
+    }
+}

@@ -969,3 +969,38 @@ proptest! {
         }
     }
 }
+
+/// A statement a client's pause holds back is explained in words (the sentence was a Debug
+/// dump: `Paused { pause: Hold, reason: "audit" }`).
+#[test]
+fn a_statement_held_by_a_client_pause_is_explained_in_words() {
+    let policy = Policy::new(TimeZone::UTC).with_statement(StatementRule::new(
+        "stmt".parse().unwrap(),
+        "FREQ=WEEKLY;BYDAY=WE",
+        d(2026, 1, 1),
+    ));
+    let planner = Planner::new(&policy).unwrap();
+    let hold = Pause::new(PauseKind::Hold, "audit")
+        .starting(d(2026, 9, 22))
+        .until(d(2026, 9, 23));
+    let clients = [client("c", "UTC").with_pause(hold)];
+    let items = [invoice(
+        "F",
+        "c",
+        d(2026, 9, 1),
+        d(2026, 10, 30),
+        money("10", "USD"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 9, 21, 12, 0), Horizon::days(5))
+        .unwrap();
+    let said: Vec<String> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| s.key.as_str() == "stmt/c/2026-09-23")
+        .map(Suppressed::explain)
+        .collect();
+    assert_eq!(said.len(), 1, "{:#?}", lines(&plan));
+    assert!(said[0].contains("the client is under a hold (audit)"), "{said:?}");
+    assert!(!said[0].contains('{'), "{said:?}");
+}

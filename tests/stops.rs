@@ -408,3 +408,35 @@ fn a_standing_notice_held_by_its_oldest_items_pause_is_explained() {
         common::lines(&plan)
     );
 }
+
+/// A pause to the calendar's last day holds for good: a missed reminder it holds back is
+/// explained as of now, as under a pause without end (it vanished from the plan: no event, no
+/// suppression; a pause to the day before worked).
+#[test]
+fn a_pause_to_the_last_day_of_the_calendar_is_explained_as_of_now() {
+    let now = utc(2026, 3, 10, 12, 0);
+    let policy = Policy::new(tz("UTC")).with_rule(rule("late", Anchor::Due, 1).repeat(7, 3));
+    let planner = Planner::new(&policy).unwrap();
+    for (from, until) in [
+        (None, chrono::NaiveDate::MAX),
+        (Some(chrono::NaiveDate::MIN), chrono::NaiveDate::MAX),
+    ] {
+        let mut pause = Pause::new(PauseKind::Promise, "x").until(until);
+        pause.from = from;
+        let item = invoice("F", "c", d(2026, 1, 1), d(2026, 2, 1), money("1", "USD")).with_pause(pause);
+        let plan = planner
+            .plan(&[client("c", "UTC")], &[item], &[], now, Horizon::days(30))
+            .unwrap();
+        let said: Vec<_> = plan
+            .suppressed()
+            .iter()
+            .map(|s| (s.key.to_string(), s.on, s.reason.kind()))
+            .collect();
+        assert_eq!(
+            said,
+            [("late/F/1".to_owned(), d(2026, 3, 10), SuppressReasonKind::Paused)],
+            "{:#?}",
+            lines(&plan)
+        );
+    }
+}

@@ -2786,8 +2786,11 @@ impl Planner {
                                 until,
                                 from: date,
                             });
+                            // A pause to the calendar's last day holds for good: said as
+                            // of now, as a pause without end is.
                             let Some(next) = add_days(until, 1) else {
-                                return nowhere(date, out);
+                                note_in_window(out, cx, it, slot, now_or(date), Reason::Paused(at));
+                                return None;
                             };
                             date = next;
                             dir = Shift::Later;
@@ -3575,6 +3578,10 @@ fn adjustment_note(cx: &ClientCtx<'_>, a: &Adjustment) -> Option<(NaiveDate, Rea
             (cx.today, Reason::PausedUntil(*pause, *until))
         }
         Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),
+        // So does a deferral by the gap that began before the window (it still holds).
+        Adjustment::Deferred { gap_days, from } if *from < cx.window_start => {
+            (cx.today, Reason::Deferred(*gap_days))
+        }
         Adjustment::Deferred { gap_days, from } => (*from, Reason::Deferred(*gap_days)),
         Adjustment::AfterAnotherReminder { from, to } => (*from, Reason::AfterAnotherReminder(*to)),
         _ => return None,

@@ -512,7 +512,31 @@ fn client_suppress_text(t: &mut String, sp: &Suppressed) {
             at.to_rfc3339(),
             " (outcome unknown): not sent again unless released"
         ),
-        other => cat!(t, format!("{other:?}")),
+        SuppressReason::Paused { pause, reason } => {
+            cat!(
+                t,
+                "the client is under a ",
+                pause.describe(),
+                " (",
+                reason.as_str(),
+                ")"
+            )
+        }
+        SuppressReason::PausedUntil { pause, reason, until } => cat!(
+            t,
+            "the client is under a ",
+            pause.describe(),
+            " until ",
+            *until,
+            " (",
+            reason.as_str(),
+            ")"
+        ),
+        SuppressReason::MovedOffNonWorkingDay { to } => cat!(t, "a non-working day: it moves to ", *to),
+        SuppressReason::AlreadySent => t.push_str("already sent"),
+        // Reasons about one item's reminders: not given to a client-level entry, and said by
+        // their kind should one be.
+        other => cat!(t, "not sent (", other.kind().to_string(), ")"),
     }
 }
 

@@ -152,6 +152,36 @@ impl TemplateKind {
     }
 }
 
+/// Its [`name`](TemplateKind::name).
+impl std::fmt::Display for TemplateKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// From its [`name`](TemplateKind::name).
+///
+/// ```
+/// use dunning::policy::TemplateKind;
+/// assert_eq!("due_soon".parse::<TemplateKind>().unwrap(), TemplateKind::DueSoon);
+/// assert_eq!(TemplateKind::DueSoon.to_string(), "due_soon");
+/// assert!("soon".parse::<TemplateKind>().is_err());
+/// ```
+impl std::str::FromStr for TemplateKind {
+    type Err = crate::error::ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TemplateKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| crate::error::ValidationError::UnknownName {
+                kind: "template kind",
+                value: s.to_owned(),
+                expected: TemplateKind::ALL.map(TemplateKind::name).join(", "),
+            })
+    }
+}
+
 /// A host's template: for one rule or for one kind of message, in one locale.
 ///
 /// Exactly one of `rule` and `kind` is set. `locale` is a BCP 47 tag (`es-CL`) or a language
