@@ -1004,3 +1004,36 @@ fn a_statement_held_by_a_client_pause_is_explained_in_words() {
     assert!(said[0].contains("the client is under a hold (audit)"), "{said:?}");
     assert!(!said[0].contains('{'), "{said:?}");
 }
+
+/// A statement lists the items of its period: one with nothing to list is not sent the next
+/// day, as a catch-up, listing an invoice issued after it (found by the attack review: the
+/// forecast said "nothing to list", the tick after midnight sent it).
+#[test]
+fn a_statement_caught_up_lists_no_item_issued_after_its_date() {
+    let policy = Policy::new(TimeZone::UTC).with_statement(StatementRule::new(
+        "stmt".parse().unwrap(),
+        "FREQ=WEEKLY;BYDAY=WE",
+        d(2026, 1, 1),
+    ));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c", "UTC")];
+    // Issued Thursday 2026-04-09, the day after Wednesday's statement.
+    let items = [invoice(
+        "F",
+        "c",
+        d(2026, 4, 9),
+        d(2026, 4, 30),
+        money("10", "USD"),
+    )];
+    let start = utc(2026, 4, 6, 10, 0);
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        start,
+        start + chrono::Duration::days(5),
+        chrono::Duration::hours(1),
+    );
+    let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
+    assert!(sent.is_empty(), "{sent:?}");
+}

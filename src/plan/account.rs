@@ -361,8 +361,10 @@ impl Planner {
         let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
         let placed = self.client_send_day(cx, scheduled);
         let send_on = placed.goes_on;
+        // The items of its period: issued by its date (a statement caught up later lists
+        // no item issued since; one with nothing to list then has nothing to list later).
         let mut owed = owing(ctxs, &self.policy)
-            .filter(|c| c.item.issued_on <= send_on)
+            .filter(|c| c.item.issued_on <= date)
             .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
             .peekable();
         if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
