@@ -2686,6 +2686,14 @@ impl Planner {
             return;
         };
         let (before, after) = moves.split_at(at.min(moves.len()));
+        // The ends of the pauses the moves from today name.
+        let named: SmallList<NaiveDate> = after
+            .iter()
+            .filter_map(|a| match a {
+                Adjustment::Paused { until, .. } => Some(*until),
+                _ => None,
+            })
+            .collect();
         let mut held: Vec<Adjustment> = item
             .pauses
             .iter()
@@ -2694,20 +2702,11 @@ impl Planner {
                 let until = p.until?;
                 let from = p.from.map_or(first, |f| f.max(first));
                 let day = self.calendar.shift(from, Shift::Later)?;
-                (day <= until.min(last)).then_some(Adjustment::Paused {
+                (day <= until.min(last) && !named.contains(&until)).then_some(Adjustment::Paused {
                     pause: p.kind,
                     until,
                     from: day,
                 })
-            })
-            .filter(|h| {
-                let until_of = |a: &Adjustment| match a {
-                    Adjustment::Paused { until, .. } => Some(*until),
-                    _ => None,
-                };
-                !after
-                    .iter()
-                    .any(|a| until_of(a).is_some() && until_of(a) == until_of(h))
             })
             .collect();
         if held.is_empty() {
