@@ -415,7 +415,8 @@ fn standing_thresholds_per_client_and_the_plan_exposes_it() {
         why[..2],
         [
             "the oldest unpaid item S-1 was due on 2026-03-01; the client reaches 5 day(s) overdue on \
-             2026-03-06 and its account is closing soon",
+             2026-03-06 and its account is closing soon; scheduled for 2026-03-06 and not sent then, so it \
+             goes now (catch-up)",
             "the oldest unpaid item S-1 was due on 2026-03-01; the client reaches 10 day(s) overdue on \
              2026-03-11 and its account closes",
         ]
@@ -560,11 +561,89 @@ fn disputed_items_do_not_count_and_client_holds_silence_account_notices() {
     assert!(plan.suppressed().iter().any(|s| s.rule.as_str() == "estado"
         && matches!(
             s.reason,
+            SuppressReason::PausedUntil {
+                pause: PauseKind::Hold,
+                until,
+                ..
+            } if until == d(2026, 4, 30)
+        )));
+    // Without an end, it is held for good, and said so.
+    let held = client("acme", "UTC").with_pause(Pause::new(PauseKind::Hold, "en revisión"));
+    let plan = planner.plan(&[held], &items, &[], now, Horizon::NONE).unwrap();
+    assert!(plan.due().is_empty());
+    assert!(plan.suppressed().iter().any(|s| s.rule.as_str() == "estado"
+        && matches!(
+            s.reason,
             SuppressReason::Paused {
                 pause: PauseKind::Hold,
                 ..
             }
         )));
+}
+
+/// A standing notice a client pause with an end holds back goes after the pause, as
+/// forecast, and names it (it was explained as a pause "with no end date" every day of the
+/// pause and only went as a catch-up the day after, not forecast).
+#[test]
+fn a_standing_notice_a_pause_with_an_end_holds_goes_after_it() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(30, 60))).unwrap();
+    let hold = Pause::new(PauseKind::Promise, "pays on the 20th")
+        .starting(d(2026, 3, 1))
+        .until(d(2026, 3, 10));
+    let clients = [client("acme", "UTC").with_pause(hold)];
+    // Due 2026-02-01: 30 days overdue on 2026-03-03, inside the pause.
+    let items = [invoice(
+        "A",
+        "acme",
+        d(2026, 1, 2),
+        d(2026, 2, 1),
+        money("100", "USD"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 2, 12, 0), Horizon::days(14))
+        .unwrap();
+    let up: Vec<_> = plan
+        .upcoming()
+        .iter()
+        .filter(|e| e.stage == Stage::ClosingSoon)
+        .collect();
+    assert_eq!(up.len(), 1, "{:#?}", lines(&plan));
+    assert_eq!(up[0].send_on, d(2026, 3, 11), "{:#?}", lines(&plan));
+    assert!(
+        up[0]
+            .explain()
+            .contains("held back by a payment promise until 2026-03-10"),
+        "{}",
+        up[0].explain()
+    );
+    let said: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| s.key == up[0].key)
+        .map(|s| (s.on, s.explain()))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert_eq!(said[0].0, d(2026, 3, 3), "{said:#?}");
+    assert!(
+        said[0].1.contains("until 2026-03-10 (pays on the 20th)"),
+        "{said:#?}"
+    );
+    // Ticking daily at noon, it goes the day after the pause, once.
+    let mut history = Vec::new();
+    let mut now = utc(2026, 3, 2, 12, 0);
+    while now < utc(2026, 3, 20, 0, 0) {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+        now += Duration::days(1);
+    }
+    let sent: Vec<_> = history.iter().map(|h| (h.key.to_string(), h.sent_at)).collect();
+    assert_eq!(
+        sent,
+        vec![(up[0].key.to_string(), utc(2026, 3, 11, 12, 0))],
+        "{sent:#?}"
+    );
 }
 
 #[test]

@@ -1001,7 +1001,10 @@ fn a_statement_held_by_a_client_pause_is_explained_in_words() {
         .map(Suppressed::explain)
         .collect();
     assert_eq!(said.len(), 1, "{:#?}", lines(&plan));
-    assert!(said[0].contains("the client is under a hold (audit)"), "{said:?}");
+    assert!(
+        said[0].contains("the client is under a hold until 2026-09-23 (audit): it waits until after it"),
+        "{said:?}"
+    );
     assert!(!said[0].contains('{'), "{said:?}");
 }
 
@@ -1036,4 +1039,202 @@ fn a_statement_caught_up_lists_no_item_issued_after_its_date() {
     );
     let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
     assert!(sent.is_empty(), "{sent:?}");
+}
+
+fn weekly_planner() -> Planner {
+    let policy = Policy::new(TimeZone::UTC).with_statement(StatementRule::new(
+        "stmt".parse().unwrap(),
+        "FREQ=WEEKLY;BYDAY=WE",
+        d(2026, 1, 1),
+    ));
+    Planner::new(&policy).unwrap()
+}
+
+fn owed_invoice() -> Item {
+    invoice("F", "c", d(2026, 9, 1), d(2026, 12, 30), money("10", "USD"))
+}
+
+/// Sends of an hourly simulation, as (key, local date and hour sent).
+fn sends_of(history: &[HistoryEntry]) -> Vec<(String, String)> {
+    history
+        .iter()
+        .map(|h| (h.key.to_string(), h.sent_at.format("%Y-%m-%d %H").to_string()))
+        .collect()
+}
+
+/// A client pause with an end holds a statement back until after it, as it does reminders:
+/// the statement is forecast at the send time of the first working day after the pause,
+/// explained "until", and goes then (it was explained as a pause "with no end date" and
+/// never sent).
+#[test]
+fn a_statement_a_pause_with_an_end_holds_goes_after_it_as_forecast() {
+    let planner = weekly_planner();
+    let hold = Pause::new(PauseKind::Hold, "audit")
+        .starting(d(2026, 9, 22))
+        .until(d(2026, 9, 24));
+    let clients = [client("c", "UTC").with_pause(hold)];
+    let items = [owed_invoice()];
+    let start = utc(2026, 9, 21, 12, 0);
+    let plan = planner
+        .plan(&clients, &items, &[], start, Horizon::days(7))
+        .unwrap();
+    let held: Vec<_> = plan
+        .upcoming()
+        .iter()
+        .filter(|e| e.key.as_str() == "stmt/c/2026-09-23")
+        .collect();
+    assert_eq!(held.len(), 1, "{:#?}", lines(&plan));
+    assert_eq!(held[0].send_on, d(2026, 9, 25), "{:#?}", lines(&plan));
+    assert!(
+        held[0].explain().contains("held back by a hold until 2026-09-24"),
+        "{}",
+        held[0].explain()
+    );
+    let said: Vec<&Suppressed> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| s.key.as_str() == "stmt/c/2026-09-23")
+        .collect();
+    assert_eq!(said.len(), 1, "{:#?}", lines(&plan));
+    assert!(
+        matches!(
+            said[0].reason,
+            SuppressReason::PausedUntil {
+                pause: PauseKind::Hold,
+                until,
+                ..
+            } if until == d(2026, 9, 24)
+        ),
+        "{:?}",
+        said[0].reason
+    );
+    assert!(said[0].explain().contains("(audit)"), "{}", said[0].explain());
+    // Operated hour by hour, it goes at the forecast instant, once.
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        start,
+        utc(2026, 9, 29, 0, 0),
+        chrono::Duration::hours(1),
+    );
+    let want = held[0].send_at.format("%Y-%m-%d %H").to_string();
+    // (The week before, missed before the first tick, is caught up at once.)
+    assert_eq!(
+        sends_of(&history),
+        vec![
+            ("stmt/c/2026-09-16".to_owned(), "2026-09-21 12".to_owned()),
+            ("stmt/c/2026-09-23".to_owned(), want)
+        ],
+        "{:#?}",
+        sends_of(&history)
+    );
+}
+
+/// A pause that holds several statements back lets only the latest go after it: the older
+/// ones are superseded by it (not a burst of statements the day the pause ends).
+#[test]
+fn a_long_pause_lets_only_the_latest_statement_go_after_it() {
+    let planner = weekly_planner();
+    let hold = Pause::new(PauseKind::Promise, "pays on the 15th")
+        .starting(d(2026, 9, 22))
+        .until(d(2026, 10, 12));
+    let clients = [client("c", "UTC").with_pause(hold)];
+    let items = [owed_invoice()];
+    let start = utc(2026, 9, 21, 12, 0);
+    let plan = planner
+        .plan(&clients, &items, &[], start, Horizon::days(30))
+        .unwrap();
+    let statements: Vec<(String, NaiveDate)> = plan
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_on))
+        .collect();
+    assert_eq!(
+        statements,
+        vec![
+            ("stmt/c/2026-10-07".to_owned(), d(2026, 10, 13)),
+            ("stmt/c/2026-10-14".to_owned(), d(2026, 10, 14)),
+            ("stmt/c/2026-10-21".to_owned(), d(2026, 10, 21)),
+        ],
+        "{:#?}",
+        lines(&plan)
+    );
+    for older in ["stmt/c/2026-09-23", "stmt/c/2026-09-30"] {
+        let by: Vec<_> = plan
+            .suppressed()
+            .iter()
+            .filter(|s| s.key.as_str() == older)
+            .filter_map(|s| match &s.reason {
+                SuppressReason::Superseded { by } => Some(by.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            by,
+            vec!["stmt/c/2026-10-07".to_owned()],
+            "{older}: {:#?}",
+            lines(&plan)
+        );
+    }
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        start,
+        utc(2026, 10, 15, 0, 0),
+        chrono::Duration::hours(1),
+    );
+    let sent: Vec<_> = sends_of(&history).into_iter().map(|(k, _)| k).collect();
+    // The week before the pause, missed before the first tick, is caught up at once.
+    assert_eq!(
+        sent,
+        vec!["stmt/c/2026-09-16", "stmt/c/2026-10-07", "stmt/c/2026-10-14"],
+        "{sent:?}"
+    );
+}
+
+/// A statement missed (no tick ran) and then held by a pause that began after its day names
+/// the pause when it goes, after it (the catch-up said nothing of it).
+#[test]
+fn a_statement_caught_up_after_a_pause_names_it() {
+    let planner = weekly_planner();
+    let hold = Pause::new(PauseKind::Dispute, "disputed fee")
+        .starting(d(2026, 9, 24))
+        .until(d(2026, 9, 25));
+    let clients = [client("c", "UTC").with_pause(hold)];
+    let items = [owed_invoice()];
+    // Nothing ran from before Wednesday's send time to Saturday (every day is a working day).
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 9, 26, 6, 0), Horizon::NONE)
+        .unwrap();
+    let due: Vec<_> = plan
+        .due()
+        .iter()
+        .filter(|e| e.key.as_str() == "stmt/c/2026-09-23")
+        .collect();
+    assert_eq!(due.len(), 1, "{:#?}", lines(&plan));
+    let why = due[0].explain();
+    assert!(why.contains("held back by a dispute until 2026-09-25"), "{why}");
+    // During the pause it is held, explained as such, and forecast after it.
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 9, 24, 6, 0), Horizon::days(5))
+        .unwrap();
+    assert!(plan.due().is_empty(), "{:#?}", lines(&plan));
+    let up: Vec<_> = plan
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_on))
+        .collect();
+    assert_eq!(
+        up,
+        vec![("stmt/c/2026-09-23".to_owned(), d(2026, 9, 26))],
+        "{:#?}",
+        lines(&plan)
+    );
+    assert_eq!(
+        plan.upcoming()[0].send_at,
+        utc(2026, 9, 26, 0, 0),
+        "a catch-up goes at the first tick of the day"
+    );
 }

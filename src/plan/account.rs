@@ -142,14 +142,27 @@ fn chased<'a>(
     owing(ctxs, policy).filter(move |c| c.item.reminders && !c.item.pauses.iter().any(|p| p.is_active(on)))
 }
 
-/// A client-wide pause active on `on`, as a reason not to send.
-fn client_pause(client: &Client, on: NaiveDate) -> Option<Reason> {
-    client.pauses.iter().position(|p| p.is_active(on)).map(|i| {
-        Reason::Paused(PauseRef {
-            on_item: false,
-            index: u32::try_from(i).unwrap_or(u32::MAX),
-        })
-    })
+/// Says the occurrences `held_over` (date, day to explain it on) superseded by the one of
+/// `date`, and forgets them.
+fn supersede(
+    cx: &ClientCtx<'_>,
+    rule: u16,
+    held_over: &mut Vec<(NaiveDate, NaiveDate)>,
+    date: NaiveDate,
+    plan: &mut Schedule<'_>,
+) {
+    let by = notice_key(cx, rule, date);
+    for (d, on) in held_over.drain(..) {
+        if cx.in_window(on) {
+            plan.suppressed.push(client_suppressed(
+                cx,
+                rule,
+                notice_key(cx, rule, d),
+                on,
+                Reason::Superseded(by),
+            ));
+        }
+    }
 }
 
 /// When a client-level event goes.
@@ -159,6 +172,19 @@ struct Placed {
     /// At which instant.
     send: SendAt,
     adjustments: SmallList<Adjustment>,
+}
+
+/// The day a client-level event is scheduled on, or the day it was for and the reason a
+/// pause without end holds it.
+type NoticeDay = Result<NaiveDate, (NaiveDate, Reason)>;
+
+/// A statement rule as planned for one client.
+struct Statement<'p> {
+    st: &'p crate::statement::StatementRule,
+    rule: u16,
+    /// What stops it for the client, if anything.
+    block: Option<Reason>,
+    mask: u8,
 }
 
 struct Notice {
@@ -242,6 +268,110 @@ impl Planner {
         }
     }
 
+    /// `day`, a working day, past the client's pauses with an end (each added to `moves`):
+    /// the first working day after them. `Err` with the reason when a pause without end (or
+    /// one to the calendar's last day) holds it.
+    fn past_client_pauses(
+        &self,
+        cx: &ClientCtx<'_>,
+        mut day: NaiveDate,
+        moves: &mut SmallList<Adjustment>,
+    ) -> Result<NaiveDate, Reason> {
+        let pauses = &cx.client.pauses;
+        // Days only move later, so each pause is passed at most once.
+        for _ in 0..=pauses.len() {
+            let Some(i) = pauses.iter().position(|p| p.is_active(day)) else {
+                return Ok(day);
+            };
+            let p = &pauses[i];
+            let (Some(until), Some(next)) = (p.until, p.until.and_then(|u| u.succ_opt())) else {
+                return Err(Reason::Paused(PauseRef {
+                    on_item: false,
+                    index: u32::try_from(i).unwrap_or(u32::MAX),
+                }));
+            };
+            moves.push(Adjustment::Paused {
+                pause: p.kind,
+                until,
+                from: day,
+            });
+            day = self
+                .calendar
+                .shift(next, Shift::Later)
+                .ok_or(Reason::NoDayToSend)?;
+        }
+        Ok(day)
+    }
+
+    /// The day a client-level event meant for `nominal` is scheduled on: moved off
+    /// non-working days and past the client's pauses with an end (the moves added to
+    /// `moves`). `Err` with the day it was for and the reason when a pause without end holds it.
+    fn notice_day(
+        &self,
+        cx: &ClientCtx<'_>,
+        nominal: NaiveDate,
+        moves: &mut SmallList<Adjustment>,
+    ) -> NoticeDay {
+        let shifted = self.calendar.shift(nominal, Shift::Later).unwrap_or(nominal);
+        if cx.client.pauses.is_empty() {
+            return Ok(shifted);
+        }
+        self.past_client_pauses(cx, shifted, moves)
+            .map_err(|r| (shifted, r))
+    }
+
+    /// When a client-level event scheduled on `scheduled` goes ([`Self::client_send_day`]),
+    /// a catch-up also past the pauses that hold the day it would go, naming the pauses
+    /// with an end that held it back since it was scheduled. `moves` are those that brought
+    /// it to `scheduled`. `Err` with the day and reason when a pause without end holds it.
+    fn notice_placed(
+        &self,
+        cx: &ClientCtx<'_>,
+        scheduled: NaiveDate,
+        mut moves: SmallList<Adjustment>,
+    ) -> Result<Placed, (NaiveDate, Reason)> {
+        let mut placed = self.client_send_day(cx, scheduled);
+        if scheduled < cx.today && !cx.client.pauses.is_empty() {
+            let mut later = SmallList::new();
+            let goes_on = self
+                .past_client_pauses(cx, placed.goes_on, &mut later)
+                .map_err(|r| (placed.goes_on, r))?;
+            if goes_on != placed.goes_on {
+                placed.goes_on = goes_on;
+                placed.send = SendAt::DayStart;
+            }
+            // The catch-up, then the pauses that held it on its way to today, then its
+            // moves from today.
+            let mut adjustments = placed.adjustments.iter().cloned();
+            moves.extend_from(adjustments.next());
+            let at = moves.len();
+            moves.extend_from(adjustments);
+            moves.extend_from(later);
+            self.name_past_holds(cx, &[], scheduled, at, &mut moves);
+        } else {
+            moves.extend_from(placed.adjustments.iter().cloned());
+        }
+        placed.adjustments = moves;
+        Ok(placed)
+    }
+
+    /// Explains the pauses that held back a client-level event, as items' moves are.
+    fn note_pauses(
+        cx: &ClientCtx<'_>,
+        rule: u16,
+        key: KeyRef,
+        moves: &[Adjustment],
+        plan: &mut Schedule<'_>,
+    ) {
+        for a in moves {
+            if let (Adjustment::Paused { .. }, Some((on, reason))) = (a, adjustment_note(cx, a)) {
+                if cx.in_window(on) {
+                    plan.suppressed.push(client_suppressed(cx, rule, key, on, reason));
+                }
+            }
+        }
+    }
+
     pub(super) fn plan_statements<'h>(
         &self,
         cx: &ClientCtx<'h>,
@@ -272,6 +402,12 @@ impl Planner {
             } else {
                 None
             };
+            let statement = Statement {
+                st,
+                rule,
+                block,
+                mask,
+            };
             let mine = || sends.iter().filter(|s| s.rule == st.id.as_str());
             // The latest period sent (its key's date: a statement caught up later than its
             // period covers that period, not the day it went), else the day it went.
@@ -290,8 +426,17 @@ impl Planner {
             // on catch-up); the older ones are superseded by it.
             let mut unsent_past = std::mem::take(&mut occurrences.unsent);
             unsent_past.clear();
+            let mut caught_up = false;
+            // Occurrences a pause held onto the day a later one goes, as (date, day to
+            // explain it on): superseded by the one that goes that day.
+            let mut held_over: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+            // The occurrence to come before this one, planned once it is known whether this
+            // one is scheduled on the same day (a pause held both): then the later one goes.
+            let mut to_come: Option<(NaiveDate, NoticeDay, SmallList<Adjustment>)> = None;
             for &d in dates.iter() {
-                let scheduled = self.calendar.shift(d, Shift::Later).unwrap_or(d);
+                let mut moves = SmallList::new();
+                let day = self.notice_day(cx, d, &mut moves);
+                let scheduled = day.unwrap_or_else(|(s, _)| s);
                 // Its send instant has come (today's only once its send time has passed: one
                 // still to come today does not supersede yesterday's, missed by an early tick).
                 let past = cx.send_time_gone(scheduled);
@@ -306,43 +451,125 @@ impl Planner {
                     unsent_past.push(d);
                     continue;
                 }
+                if !caught_up {
+                    caught_up = true;
+                    let next = Some((d, scheduled));
+                    self.statement_catch_up(cx, ctxs, &statement, &unsent_past, next, &mut held_over, plan);
+                }
+                if let Some((p, p_day, p_moves)) = to_come.take() {
+                    if p_day.is_ok_and(|s| s == scheduled) {
+                        held_over.push((p, cx.now_or(self.calendar.shift(p, Shift::Later).unwrap_or(p))));
+                    } else {
+                        self.statement_to_come(cx, ctxs, &statement, p, p_day, p_moves, plan);
+                        supersede(cx, rule, &mut held_over, p, plan);
+                    }
+                }
                 if scheduled > cx.end_date {
+                    // Past the horizon: what held it back is still said.
+                    Self::note_pauses(cx, rule, notice_key(cx, rule, d), &moves, plan);
+                    supersede(cx, rule, &mut held_over, d, plan);
                     break;
                 }
-                self.statement_notice(cx, ctxs, st, rule, d, block, mask, plan);
+                to_come = Some((d, day, moves));
             }
-            if let Some((&latest, older)) = unsent_past.split_last() {
-                let key = notice_key(cx, rule, latest);
-                for &d in older {
-                    if cx.in_window(d) {
-                        plan.suppressed.push(client_suppressed(
-                            cx,
-                            rule,
-                            notice_key(cx, rule, d),
-                            d,
-                            Reason::Superseded(key),
-                        ));
-                    }
-                }
-                let scheduled = self.calendar.shift(latest, Shift::Later).unwrap_or(latest);
-                let expired = st.expires_after_days.is_some_and(|x| {
-                    scheduled
-                        .checked_add_days(Days::new(x.into()))
-                        .is_some_and(|l| cx.today > l)
-                });
-                if expired {
-                    if cx.in_window(scheduled) {
-                        let reason = Reason::Expired(st.expires_after_days.unwrap_or(0));
-                        plan.suppressed
-                            .push(client_suppressed(cx, rule, key, scheduled, reason));
-                    }
-                } else {
-                    self.statement_notice(cx, ctxs, st, rule, latest, block, mask, plan);
-                }
+            if !caught_up {
+                self.statement_catch_up(cx, ctxs, &statement, &unsent_past, None, &mut held_over, plan);
+            }
+            if let Some((p, p_day, p_moves)) = to_come {
+                self.statement_to_come(cx, ctxs, &statement, p, p_day, p_moves, plan);
+                supersede(cx, rule, &mut held_over, p, plan);
             }
             occurrences.unsent = unsent_past;
         }
         Ok(())
+    }
+
+    /// The latest of the occurrences gone unsent goes now (or after the pauses that hold
+    /// it), unless expired, or unless a pause held it back onto the day `next` (the
+    /// occurrence to come, and its day) is scheduled: then it and the older ones join
+    /// `held_over`, superseded by the one that goes that day. Else the older ones are
+    /// superseded by it.
+    #[allow(clippy::too_many_arguments)]
+    fn statement_catch_up<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        s: &Statement<'_>,
+        unsent: &[NaiveDate],
+        next: Option<(NaiveDate, NaiveDate)>,
+        held_over: &mut Vec<(NaiveDate, NaiveDate)>,
+        plan: &mut Schedule<'h>,
+    ) {
+        let Some((&latest, older)) = unsent.split_last() else {
+            return;
+        };
+        let rule = s.rule;
+        let key = notice_key(cx, rule, latest);
+        let mut moves = SmallList::new();
+        let day = self.notice_day(cx, latest, &mut moves);
+        let scheduled = day.unwrap_or_else(|(s, _)| s);
+        let placement = day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves));
+        if let (Ok(placed), Some((_, next_on))) = (&placement, next) {
+            if placed.goes_on >= next_on && self.paused_onto(placed) {
+                // A pause held it onto the day the next one goes: that one goes instead.
+                held_over.extend(older.iter().map(|&d| (d, d)));
+                held_over.push((latest, cx.now_or(scheduled)));
+                return;
+            }
+        }
+        for &d in older {
+            if cx.in_window(d) {
+                plan.suppressed.push(client_suppressed(
+                    cx,
+                    rule,
+                    notice_key(cx, rule, d),
+                    d,
+                    Reason::Superseded(key),
+                ));
+            }
+        }
+        let expired = s.st.expires_after_days.is_some_and(|x| {
+            scheduled
+                .checked_add_days(Days::new(x.into()))
+                .is_some_and(|l| cx.today > l)
+        });
+        if expired {
+            if cx.in_window(scheduled) {
+                let reason = Reason::Expired(s.st.expires_after_days.unwrap_or(0));
+                plan.suppressed
+                    .push(client_suppressed(cx, rule, key, scheduled, reason));
+            }
+        } else {
+            self.statement_notice(cx, ctxs, s, latest, scheduled, placement, plan);
+        }
+    }
+
+    /// Whether a pause put a catch-up on the day it goes: it ended the working day before.
+    fn paused_onto(&self, placed: &Placed) -> bool {
+        placed.adjustments.iter().any(|a| match a {
+            Adjustment::Paused { until, .. } => until
+                .succ_opt()
+                .and_then(|n| self.calendar.shift(n, Shift::Later))
+                .is_some_and(|d| d == placed.goes_on),
+            _ => false,
+        })
+    }
+
+    /// A statement whose send instant is still to come.
+    #[allow(clippy::too_many_arguments)]
+    fn statement_to_come<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        s: &Statement<'_>,
+        date: NaiveDate,
+        day: NoticeDay,
+        moves: SmallList<Adjustment>,
+        plan: &mut Schedule<'h>,
+    ) {
+        let scheduled = day.unwrap_or_else(|(s, _)| s);
+        let placement = day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves));
+        self.statement_notice(cx, ctxs, s, date, scheduled, placement, plan);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -350,37 +577,43 @@ impl Planner {
         &self,
         cx: &ClientCtx<'h>,
         ctxs: &[ItemCtx<'h>],
-        st: &crate::statement::StatementRule,
-        rule: u16,
+        s: &Statement<'_>,
         date: NaiveDate,
-        block: Option<Reason>,
-        mask: u8,
+        scheduled: NaiveDate,
+        placement: Result<Placed, (NaiveDate, Reason)>,
         plan: &mut Schedule<'h>,
     ) {
+        let (st, rule) = (s.st, s.rule);
         let key = notice_key(cx, rule, date);
-        let scheduled = self.calendar.shift(date, Shift::Later).unwrap_or(date);
-        let placed = self.client_send_day(cx, scheduled);
-        let send_on = placed.goes_on;
+        let send_on = match &placement {
+            Ok(placed) => placed.goes_on,
+            Err((on, _)) => *on,
+        };
         // The items of its period: issued by its date (a statement caught up later lists
         // no item issued since; one with nothing to list then has nothing to list later).
         let mut owed = owing(ctxs, &self.policy)
             .filter(|c| c.item.issued_on <= date)
             .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
             .peekable();
-        if let Some(reason) = block.or_else(|| client_pause(cx.client, send_on)) {
-            // Explained on the day it was due; once that has left the window, as of the day
-            // it would go (today, for the catch-up of the latest one), if it would list
-            // something: a lasting stop is explained in every plan, once per statement rule.
-            let on = if cx.in_window(scheduled) || owed.peek().is_none() {
-                scheduled
-            } else {
-                send_on
-            };
-            if cx.in_window(on) {
-                plan.suppressed.push(client_suppressed(cx, rule, key, on, reason));
+        let placed = match (s.block, placement) {
+            (None, Ok(placed)) => placed,
+            (Some(reason), _) | (None, Err((_, reason))) => {
+                // Explained on the day it was due; once that has left the window, as of the
+                // day it would go (today, for the catch-up of the latest one), if it would
+                // list something: a lasting stop is explained in every plan, once per
+                // statement rule.
+                let on = if cx.in_window(scheduled) || owed.peek().is_none() {
+                    scheduled
+                } else {
+                    send_on
+                };
+                if cx.in_window(on) {
+                    plan.suppressed.push(client_suppressed(cx, rule, key, on, reason));
+                }
+                return;
             }
-            return;
-        }
+        };
+        Self::note_pauses(cx, rule, key, &placed.adjustments, plan);
         if owed.peek().is_none() {
             if cx.in_window(send_on) {
                 plan.suppressed
@@ -403,7 +636,7 @@ impl Planner {
                 scheduled,
                 placed,
                 items,
-                mask,
+                mask: s.mask,
                 info: AccountInfo::Statement(date, st.overdue_only),
             },
             plan,
@@ -475,8 +708,12 @@ impl Planner {
                 continue;
             }
             let key = notice_key(cx, rule, entered);
-            let scheduled = self.calendar.shift(entered, Shift::Later).unwrap_or(entered);
+            let mut moves = SmallList::new();
+            let day = self.notice_day(cx, entered, &mut moves);
+            let scheduled = day.unwrap_or_else(|(s, _)| s);
             if scheduled > cx.end_date {
+                // Past the horizon: what held it back is still said.
+                Self::note_pauses(cx, rule, key, &moves, plan);
                 continue;
             }
             let resolved = Resolved::new(&self.policy, client).notice(id, true, &sr.roles);
@@ -494,8 +731,7 @@ impl Planner {
                 }
                 continue;
             }
-            let placed = self.client_send_day(cx, scheduled);
-            let send_on = placed.goes_on;
+            let placement = day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves));
             let mask = ContactRole::mask(resolved.roles.value);
             let block = if !Resolved::new(&self.policy, client).reminders().value {
                 Some(Reason::ClientRemindersOff)
@@ -504,15 +740,20 @@ impl Planner {
             } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
                 Some(Reason::NoRecipients)
             } else {
-                client_pause(client, send_on)
+                None
             };
-            if let Some(reason) = block {
-                if cx.in_window(send_on) {
-                    plan.suppressed
-                        .push(client_suppressed(cx, rule, key, send_on, reason));
+            let placed = match (block, placement) {
+                (None, Ok(placed)) => placed,
+                (Some(reason), Ok(Placed { goes_on: on, .. }) | Err((on, _))) | (None, Err((on, reason))) => {
+                    let on = cx.now_or(on);
+                    if cx.in_window(on) {
+                        plan.suppressed.push(client_suppressed(cx, rule, key, on, reason));
+                    }
+                    continue;
                 }
-                continue;
-            }
+            };
+            Self::note_pauses(cx, rule, key, &placed.adjustments, plan);
+            let send_on = placed.goes_on;
             let days_overdue = (send_on - oldest_due).num_days();
             let overdue = chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on));
             if !overdue.clone().any(|c| c.index == oldest.index) {

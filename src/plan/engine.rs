@@ -438,6 +438,16 @@ impl ClientCtx<'_> {
         d >= self.window_start && d <= self.end_date
     }
 
+    /// The day a stop met on `date` is explained on: that day within the window, else (a
+    /// stop that still holds) today.
+    fn now_or(&self, date: NaiveDate) -> NaiveDate {
+        if self.in_window(date) {
+            date
+        } else {
+            date.max(self.today)
+        }
+    }
+
     /// Whether the sweep makes the candidate's event: on a day up to the horizon's last, or
     /// a catch-up at the start of the next working day within the horizon.
     fn sweeps(&self, c: &Cand) -> bool {
@@ -2633,7 +2643,7 @@ impl Planner {
                 )?;
                 let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
                 if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
-                    self.name_past_holds(cx, item, scheduled, at, &mut moves);
+                    self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
                 }
             }
             if let Some(due) = it.due.filter(|&d| before_due && date >= d) {
@@ -2677,7 +2687,7 @@ impl Planner {
     fn name_past_holds(
         &self,
         cx: &ClientCtx<'_>,
-        item: &Item,
+        item_pauses: &[Pause],
         scheduled: NaiveDate,
         at: usize,
         moves: &mut SmallList<Adjustment>,
@@ -2694,8 +2704,7 @@ impl Planner {
                 _ => None,
             })
             .collect();
-        let mut held: Vec<Adjustment> = item
-            .pauses
+        let mut held: Vec<Adjustment> = item_pauses
             .iter()
             .chain(&cx.client.pauses)
             .filter_map(|p| {
@@ -2745,13 +2754,7 @@ impl Planner {
         let mut held = false;
         // No day to go on: explained on the last day it had.
         // A stop that holds now is explained as of now, not on a day gone by.
-        let now_or = |date: NaiveDate| {
-            if cx.in_window(date) {
-                date
-            } else {
-                date.max(cx.today)
-            }
-        };
+        let now_or = |date: NaiveDate| cx.now_or(date);
         let nowhere = |date: NaiveDate, out: Option<&mut Records<SupRec>>| {
             note_in_window(out, cx, it, slot, date, Reason::NoDayToSend);
             None
@@ -3587,14 +3590,14 @@ fn adjustment_note(cx: &ClientCtx<'_>, a: &Adjustment) -> Option<(NaiveDate, Rea
     })
 }
 
-/// The note of the pause of `kind` ending on `until` (the item's, else the client's).
+/// The note of the pause of `kind` ending on `until` (the item's, if any, else the client's).
 pub(crate) fn pause_reason(
-    item: &Item,
+    item: Option<&Item>,
     client: &Client,
     kind: crate::model::client::PauseKind,
     until: NaiveDate,
 ) -> String {
-    item.pauses
+    item.map_or(&[][..], |i| i.pauses.as_slice())
         .iter()
         .chain(&client.pauses)
         .find(|p| p.kind == kind && p.until == Some(until))

@@ -168,6 +168,7 @@ pub(crate) fn why_text(ev: &Event) -> String {
             ev.items.len(),
             " item(s) to list"
         );
+        adjustments_text(t, ev);
         return s;
     }
     if let Some(sd) = &ev.standing {
@@ -194,6 +195,7 @@ pub(crate) fn why_text(ev: &Event) -> String {
                 " and its account is closing soon"
             }
         );
+        adjustments_text(t, ev);
         return s;
     }
     let anchor_on = ev.why.anchor_on;
@@ -229,6 +231,12 @@ pub(crate) fn why_text(ev: &Event) -> String {
     if n_items > 1 {
         t.push_str(", grouped into one notice per client and currency");
     }
+    adjustments_text(t, ev);
+    s
+}
+
+/// What moved an event, in clauses after its sentence.
+fn adjustments_text(t: &mut String, ev: &Event) {
     for a in &ev.why.adjustments {
         match a {
             Adjustment::MovedOffNonWorkingDay { from, to } => {
@@ -264,7 +272,6 @@ pub(crate) fn why_text(ev: &Event) -> String {
             ),
         }
     }
-    s
 }
 
 /// Why an event is not sent, in a sentence, from the entry itself.
@@ -519,7 +526,7 @@ fn client_suppress_text(t: &mut String, sp: &Suppressed) {
                 pause.describe(),
                 " (",
                 reason.as_str(),
-                ")"
+                ") with no end date"
             )
         }
         SuppressReason::PausedUntil { pause, reason, until } => cat!(
@@ -530,7 +537,7 @@ fn client_suppress_text(t: &mut String, sp: &Suppressed) {
             *until,
             " (",
             reason.as_str(),
-            ")"
+            "): it waits until after it"
         ),
         SuppressReason::MovedOffNonWorkingDay { to } => cat!(t, "a non-working day: it moves to ", *to),
         SuppressReason::AlreadySent => t.push_str("already sent"),

@@ -477,7 +477,7 @@ impl<'a> Inputs<'a> {
             Reason::MovedOffNonWorkingDay(to) => SuppressReason::MovedOffNonWorkingDay { to },
             Reason::PausedUntil(pause, until) => SuppressReason::PausedUntil {
                 pause,
-                reason: item.map_or_else(String::new, |i| pause_reason(i, client, pause, until)),
+                reason: pause_reason(item, client, pause, until),
                 until,
             },
             Reason::Deferred(gap_days) => SuppressReason::Deferred { gap_days },

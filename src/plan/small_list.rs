@@ -60,6 +60,13 @@ impl<T> SmallList<T> {
         }
     }
 
+    /// Appends the elements of `values`.
+    pub fn extend_from(&mut self, values: impl IntoIterator<Item = T>) {
+        for v in values {
+            self.push(v);
+        }
+    }
+
     /// Whether the list is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
