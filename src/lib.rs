@@ -171,7 +171,9 @@ pub use memory::{Behaviour, MemoryStore, RecordingMailer};
 #[doc(hidden)]
 pub use message::{Mailbox, Message, MessageError, RenderOptions};
 #[doc(hidden)]
-pub use model::{Applied, AppliedKind, ContactRole, HistoryItem, HistoryOutcome, Pause, PauseKind};
+pub use model::{
+    Applied, AppliedKind, ContactRole, HistoryItem, HistoryOutcome, HistoryOutcomeKind, Pause, PauseKind,
+};
 #[doc(hidden)]
 pub use plan::{
     AdjustmentKind, Change, EventItem, PlanDiff, Recipient, SmallList, StandingInfo, StatementInfo,

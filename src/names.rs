@@ -44,10 +44,30 @@ macro_rules! names {
 
 /// For an enum with data, its kind: an enum of the same variants without their data (with
 /// `as_str`, `Display`, `FromStr` and serde, like every enum of [`names!`]), `kind()`, and
-/// `Display` writing the kind's name. The attributes before the kind's name are its docs.
+/// `Display` writing the kind's name (not with `@own_display`, for an enum that writes its
+/// data too). The attributes before the kind's name are its docs.
 macro_rules! kinds {
     (
         $ty:ident => $(#[$meta:meta])* $kind:ident, $what:literal
+        { $($variant:ident => $name:literal),+ $(,)? }
+    ) => {
+        crate::names::kinds!(@kind $ty => $(#[$meta])* $kind, $what { $($variant => $name),+ });
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.kind().as_str())
+            }
+        }
+    };
+    // An enum that writes itself with its data (its `Display` is its own).
+    (
+        @own_display $ty:ident => $(#[$meta:meta])* $kind:ident, $what:literal
+        { $($variant:ident => $name:literal),+ $(,)? }
+    ) => {
+        crate::names::kinds!(@kind $ty => $(#[$meta])* $kind, $what { $($variant => $name),+ });
+    };
+    (
+        @kind $ty:ident => $(#[$meta:meta])* $kind:ident, $what:literal
         { $($variant:ident => $name:literal),+ $(,)? }
     ) => {
         $(#[$meta])*
@@ -73,12 +93,6 @@ macro_rules! kinds {
                 match self {
                     $($ty::$variant { .. } => $kind::$variant,)+
                 }
-            }
-        }
-
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.kind().as_str())
             }
         }
     };
@@ -191,6 +205,21 @@ mod tests {
         round_trip(GuaranteeKind::ALL);
         round_trip(DeliveryKind::ALL);
         round_trip(ActionKind::ALL);
+        round_trip(HistoryOutcomeKind::ALL);
+        // An outcome's kind is its serialized tag, for every outcome.
+        for outcome in [
+            HistoryOutcome::Sent,
+            HistoryOutcome::Failed { error: "550".into() },
+            HistoryOutcome::OutcomeUnknown,
+            HistoryOutcome::Released,
+        ] {
+            assert_eq!(
+                serde_json::to_value(&outcome).unwrap()["kind"],
+                outcome.kind().as_str(),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(HistoryOutcomeKind::ALL.len(), 4);
     }
 
     #[test]

@@ -61,6 +61,28 @@ impl HistoryOutcome {
     }
 }
 
+crate::names::kinds!(@own_display HistoryOutcome =>
+    /// The kind of a [`HistoryOutcome`], without its data: for logs, metric labels and
+    /// filters.
+    ///
+    /// ```
+    /// use dunning::{HistoryOutcome, HistoryOutcomeKind};
+    ///
+    /// let failed = HistoryOutcome::Failed { error: "550 no such user".into() };
+    /// assert_eq!(failed.kind(), HistoryOutcomeKind::Failed);
+    /// assert_eq!(failed.kind().to_string(), "failed");
+    /// assert_eq!("outcome_unknown".parse::<HistoryOutcomeKind>().unwrap(), HistoryOutcomeKind::OutcomeUnknown);
+    /// assert!("bounced".parse::<HistoryOutcomeKind>().is_err());
+    /// ```
+    HistoryOutcomeKind, "history outcome" {
+        Sent => "sent",
+        Failed => "failed",
+        OutcomeUnknown => "outcome_unknown",
+        Released => "released",
+    }
+);
+
+/// A sentence: the kind, and a failure's error.
 impl std::fmt::Display for HistoryOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
