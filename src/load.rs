@@ -16,7 +16,10 @@
 //! | clients, items and history | [`snapshot_from_json`] | [`snapshot_from_toml`] |
 //!
 //! The TOML functions are behind the cargo feature `toml` (on by default); a host that
-//! loads JSON only can build without the `toml` crate (`default-features = false`).
+//! loads JSON only can build without the `toml` crate (`default-features = false`). In
+//! TOML, dates and times may be written quoted (`"2026-03-01"`) or as TOML's own
+//! (`issued_on = 2026-03-01`, `send_time = 09:30:00`). An amount of money that is wrong
+//! is named by its part (`rules[0].late_fee.cap[0].amount`, `items[2].applied[0].amount.currency`).
 //!
 //! # Example
 //! ```
@@ -416,8 +419,25 @@ impl Source<'_> {
     }
 
     /// The error for a document that reads but is not valid: `err` at `path`.
-    fn invalid(&self, path: Vec<Seg>, err: ValidationError) -> LoadError {
-        let value = self.value_at(&path);
+    fn invalid(&self, mut path: Vec<Seg>, err: ValidationError) -> LoadError {
+        let mut value = self.value_at(&path);
+        // An amount of money is written `{amount, currency}`: the error names the part that
+        // is wrong, with its value.
+        let part = match &err {
+            ValidationError::NegativeAmount { .. }
+            | ValidationError::NegativeSetting { .. }
+            | ValidationError::AmountOverflow { .. } => Some("amount"),
+            ValidationError::CurrencyMismatch { .. } => Some("currency"),
+            _ => None,
+        };
+        if let (None, Some(part)) = (&value, part) {
+            let mut inner = path.clone();
+            inner.push(Seg::Key(part.to_owned()));
+            if let Some(found) = self.value_at(&inner) {
+                value = Some(found);
+                path = inner;
+            }
+        }
         LoadError {
             details: Box::new(Details {
                 format: self.format,
@@ -497,7 +517,7 @@ impl Source<'_> {
                 (Some(line), Some(column))
             })
         };
-        let de = toml::Deserializer::parse(self.text).map_err(|e| {
+        let mut root = toml::de::DeTable::parse(self.text).map_err(|e| {
             self.refused(
                 LoadErrorKind::Syntax,
                 Vec::new(),
@@ -506,6 +526,11 @@ impl Source<'_> {
                 position(e.span()),
             )
         })?;
+        // TOML's own dates and times (`issued_on = 2026-03-01`) read as the same text quoted.
+        for (_, value) in root.get_mut().iter_mut() {
+            dates_as_text(value.get_mut());
+        }
+        let de = toml::Deserializer::from(root);
         let (read, raised) = capture(|| serde_path_to_error::deserialize(de));
         read.map_err(|err| {
             let inner = err.inner();
@@ -517,6 +542,27 @@ impl Source<'_> {
                 position(inner.span()),
             )
         })
+    }
+}
+
+/// Every TOML date, time or date-time in `value` as its text (RFC 3339, as TOML writes it),
+/// which is how the crate's dates and times read.
+#[cfg(feature = "toml")]
+fn dates_as_text(value: &mut toml::de::DeValue<'_>) {
+    use toml::de::DeValue;
+    match value {
+        DeValue::Datetime(at) => *value = DeValue::String(at.to_string().into()),
+        DeValue::Array(list) => {
+            for v in list.iter_mut() {
+                dates_as_text(v.get_mut());
+            }
+        }
+        DeValue::Table(table) => {
+            for (_, v) in table.iter_mut() {
+                dates_as_text(v.get_mut());
+            }
+        }
+        _ => {}
     }
 }
 

@@ -537,3 +537,97 @@ fn a_rule_override_whose_id_holds_dots_or_brackets_is_named_at_its_path() {
         assert_eq!(err.path(), path, "{err}");
     }
 }
+
+/// An amount of money that is wrong names the part of `{amount, currency}` that is, with
+/// its value (the path stopped at the amount's object, and the value was lost).
+#[test]
+fn a_wrong_amount_of_money_names_its_amount_or_currency_and_value() {
+    let rule = |extra: &str| format!(r#"{{"rules": [{{"id": "a", "anchor": "due", {extra}}}]}}"#);
+    let cases = [
+        (
+            rule(r#""when": {"min_balance": [{"amount": "-1", "currency": "CLP"}]}"#),
+            "rules[0].when.min_balance[0].amount",
+            "-1",
+        ),
+        (
+            rule(
+                r#""late_fee": {"fixed": [{"amount": "5", "currency": "USD"}, {"amount": "-2.50", "currency": "EUR"}]}"#,
+            ),
+            "rules[0].late_fee.fixed[1].amount",
+            "-2.50",
+        ),
+        (
+            rule(r#""late_fee": {"basis_points": 100, "cap": [{"amount": "-3", "currency": "CLP"}]}"#),
+            "rules[0].late_fee.cap[0].amount",
+            "-3",
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (doc, path, value) in &cases {
+        match Policy::from_json(doc) {
+            Ok(_) => problems.push(format!("{path}: accepted")),
+            Err(e) if e.path() != *path || e.value() != Some(*value) => {
+                problems.push(format!("{path}: {:?} = {:?} ({e})", e.path(), e.value()))
+            }
+            Err(_) => {}
+        }
+    }
+    let item = |applied: &str| {
+        format!(
+            r#"[{{"id": "F-1", "client": "acme", "issued_on": "2026-03-01", "total": {{"amount": "1000", "currency": "CLP"}}, "applied": [{applied}]}}]"#
+        )
+    };
+    for (doc, path, value) in [
+        (
+            item(r#"{"kind": "payment", "amount": {"amount": "-1", "currency": "CLP"}, "on": "2026-03-02"}"#),
+            "items[0].applied[0].amount.amount",
+            "-1",
+        ),
+        (
+            item(r#"{"kind": "payment", "amount": {"amount": "1", "currency": "USD"}, "on": "2026-03-02"}"#),
+            "items[0].applied[0].amount.currency",
+            "USD",
+        ),
+    ] {
+        match load::items_from_json(&doc) {
+            Ok(_) => problems.push(format!("{path}: accepted")),
+            Err(e) if e.path() != path || e.value() != Some(value) => {
+                problems.push(format!("{path}: {:?} = {:?} ({e})", e.path(), e.value()))
+            }
+            Err(e) => assert!(matches!(e.kind(), LoadErrorKind::Invalid), "{e}"),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// TOML's own dates and times read as the same text quoted (they were refused with
+/// "invalid type: map, expected a formatted date string", though TOML writes dates so).
+#[test]
+fn toml_dates_and_times_read_as_written_unquoted() {
+    let quoted = "[[items]]\nid = \"F-1\"\nclient = \"acme\"\nissued_on = \"2026-03-01\"\ndue_on = \"2026-03-31\"\ntotal = { amount = \"1000\", currency = \"CLP\" }\npauses = [{ kind = \"promise\", until = \"2026-03-20\" }]\n";
+    let native = quoted
+        .replace("\"2026-03-01\"", "2026-03-01")
+        .replace("\"2026-03-31\"", "2026-03-31")
+        .replace("\"2026-03-20\"", "2026-03-20");
+    assert_ne!(quoted, native);
+    let want = load::items_from_toml(quoted).unwrap();
+    let got = load::items_from_toml(&native).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got, want);
+    let policy = "send_time = 08:30:00\n[calendar]\nholidays = [2026-01-01, 2026-12-25]\n[[statements]]\nid = \"s\"\nrrule = \"FREQ=MONTHLY\"\nstart = 2026-01-01\n";
+    let read = Policy::from_toml(policy).unwrap_or_else(|e| panic!("{e}"));
+    let quoted_policy = "send_time = \"08:30:00\"\n[calendar]\nholidays = [\"2026-01-01\", \"2026-12-25\"]\n[[statements]]\nid = \"s\"\nrrule = \"FREQ=MONTHLY\"\nstart = \"2026-01-01\"\n";
+    assert_eq!(
+        serde_json::to_value(&read).unwrap(),
+        serde_json::to_value(Policy::from_toml(quoted_policy).unwrap()).unwrap()
+    );
+    // A native date that is wrong where it is still names its path, value and line.
+    let err =
+        load::items_from_toml(&native.replace("due_on = 2026-03-31", "due_on = 2026-02-01")).unwrap_err();
+    assert_eq!(err.path(), "items[0].due_on", "{err}");
+    assert_eq!(err.value(), Some("2026-02-01"), "{err}");
+    let err =
+        load::items_from_toml(&native.replace("issued_on = 2026-03-01", "issued_on = 2026-03-01T10:00:00Z"))
+            .unwrap_err();
+    assert_eq!(err.path(), "items[0].issued_on", "{err}");
+    assert_eq!(err.line(), Some(4), "{err}");
+}
