@@ -440,3 +440,102 @@ fn a_pause_to_the_last_day_of_the_calendar_is_explained_as_of_now() {
         );
     }
 }
+
+/// An open item no rule reminds about says why, once per rule, as of now: the rules are for
+/// other kinds of item, or for clients with tags its client lacks (it was silent: a proposal
+/// never reminded about had nothing in the plan). An item some rule reminds about, and a
+/// settled one, say nothing of the rules that are not for them.
+#[test]
+fn an_item_no_rule_is_for_says_why_as_of_now() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 3).for_kinds([ItemKind::Invoice]))
+        .with_rule(
+            rule("vip-issued", Anchor::Issued, 0)
+                .for_kinds([ItemKind::Invoice, ItemKind::Proposal])
+                .for_client_tags(["vip", "gold"]),
+        )
+        .with_rule(rule("thanks", Anchor::Paid, 0).for_kinds([ItemKind::Invoice]));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let proposal = |id: &str| {
+        Item::action(
+            id.parse().unwrap(),
+            "acme".parse().unwrap(),
+            ItemKind::Proposal,
+            d(2025, 6, 1),
+        )
+    };
+    let signed = proposal("P-2").with_status(ItemStatus::Completed);
+    let items = [
+        proposal("P-1"),
+        signed,
+        invoice("F-1", "acme", d(2026, 3, 1), d(2026, 3, 31), money("10", "USD")),
+    ];
+    let now = utc(2026, 3, 5, 12, 0);
+    let plan = planner
+        .plan(&clients, &items, &[], now, Horizon::days(3))
+        .unwrap();
+    let said = by_item_and_rule(&plan);
+    let of = |item: &str, rule: &str| {
+        said.get(&(item.to_owned(), rule.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        of("P-1", "overdue"),
+        vec![(
+            d(2026, 3, 5),
+            SuppressReason::ExcludedKind {
+                kinds: vec![ItemKind::Invoice]
+            }
+        )],
+        "{said:#?}"
+    );
+    assert_eq!(
+        of("P-1", "vip-issued"),
+        vec![(
+            d(2026, 3, 5),
+            SuppressReason::NotForClientTags {
+                tags: vec!["vip".into(), "gold".into()]
+            }
+        )],
+        "{said:#?}"
+    );
+    // A thank-you is not a reminder: not said of an open item.
+    assert!(of("P-1", "thanks").is_empty(), "{said:#?}");
+    let sentence = plan
+        .suppressed()
+        .iter()
+        .find(|s| s.item_str() == "P-1" && s.rule.as_str() == "overdue")
+        .map(Suppressed::explain)
+        .unwrap();
+    assert!(
+        sentence.contains("rule overdue is for invoice only, and no rule reminds about it"),
+        "{sentence}"
+    );
+    assert!(of("P-2", "overdue").is_empty(), "{said:#?}");
+    assert!(of("F-1", "vip-issued").is_empty(), "{said:#?}");
+    // Once a rule is for the proposal, the others say nothing of it.
+    let covered = policy.clone().with_rule(rule("pending", Anchor::Sent, 7));
+    let plan = Planner::new(&covered)
+        .unwrap()
+        .plan(&clients, &items, &[], now, Horizon::days(3))
+        .unwrap();
+    let kinds: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.reason.kind(),
+                SuppressReasonKind::ExcludedKind | SuppressReasonKind::NotForClientTags
+            )
+        })
+        .map(|s| (s.item_str().to_owned(), s.rule.to_string()))
+        .collect();
+    assert!(kinds.is_empty(), "{kinds:?}");
+    assert!(
+        plan.events().any(|e| e.rule.as_str() == "pending"),
+        "{:#?}",
+        lines(&plan)
+    );
+}

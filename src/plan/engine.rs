@@ -114,9 +114,19 @@ impl CompiledRule {
     /// (`eff`): on (or off for the client only, to say so), of the item's kind, and for the
     /// client's tags.
     fn applies(&self, eff: &EffRule, item: &Item, client: &Client) -> bool {
-        (eff.enabled || eff.client_off)
-            && (self.kinds_mask == 0 || self.kinds_mask & item.kind.bit() != 0)
-            && (self.client_tags.is_empty() || self.client_tags.iter().any(|t| client.tags.contains(t)))
+        (eff.enabled || eff.client_off) && self.out_of_scope(item, client).is_none()
+    }
+
+    /// Why the rule is not for `item` of `client`, whatever its settings: the item's kind,
+    /// else the client's tags.
+    fn out_of_scope(&self, item: &Item, client: &Client) -> Option<Reason> {
+        if self.kinds_mask != 0 && self.kinds_mask & item.kind.bit() == 0 {
+            Some(Reason::ExcludedKind)
+        } else if !self.client_tags.is_empty() && !self.client_tags.iter().any(|t| client.tags.contains(t)) {
+            Some(Reason::NotForClientTags)
+        } else {
+            None
+        }
     }
 }
 
@@ -803,6 +813,23 @@ impl Planner {
     }
 
     /// The `index`-th minimum balance of an item rule.
+    /// The kinds of item rule `rule` is for (empty: all).
+    pub(crate) fn rule_kinds(&self, rule: u16) -> Vec<crate::model::item::ItemKind> {
+        self.policy
+            .rules
+            .get(usize::from(rule))
+            .map(|r| r.when.kinds.clone())
+            .unwrap_or_default()
+    }
+
+    /// The client tags rule `rule` is for (empty: all).
+    pub(crate) fn rule_tags(&self, rule: u16) -> Vec<String> {
+        self.rules
+            .get(usize::from(rule))
+            .map(|r| r.client_tags.clone())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn minimum(&self, rule: u16, index: u32) -> Money {
         // Records only name minimums of their rule.
         self.rules[usize::from(rule)].min_balance[index as usize]
@@ -1841,11 +1868,14 @@ impl Planner {
                 due,
                 slots: 0..0,
             };
+            // Whether a rule reminds about the item (settlement aside).
+            let mut reminded = false;
             for (ri, rule) in self.rules.iter().enumerate() {
                 let eff = scratch.eff[ri];
                 if !rule.applies(&eff, item, client) {
                     continue;
                 }
+                reminded |= rule.anchor != Anchor::Paid;
                 let Some(StageDays {
                     anchor_on,
                     offset,
@@ -1915,6 +1945,20 @@ impl Planner {
                         }
                     }
                     (_, None) => scratch.slots.truncate(idx),
+                }
+            }
+            if !reminded && status.is_pending() {
+                // No rule reminds about this open item: each rule it is not for says why, as
+                // of now, so that an item that never gets a reminder is explained.
+                for (ri, rule) in self.rules.iter().enumerate() {
+                    let eff = scratch.eff[ri];
+                    if let (true, Some(reason)) = (
+                        eff.enabled && rule.anchor != Anchor::Paid,
+                        rule.out_of_scope(item, client),
+                    ) {
+                        plan.suppressed
+                            .push(suppressed(&cx, &ictx, ri, 1, cx.today, reason));
+                    }
                 }
             }
             ctxs.push(ItemCtx {

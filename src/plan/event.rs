@@ -462,6 +462,19 @@ pub enum SuppressReason {
     /// Its day, or the working day it would move to, is past the end of the calendar
     /// (`NaiveDate::MIN` or `MAX`): it has no day to go on.
     NoDayToSend,
+    /// The rule is for other kinds of item, and no rule of the policy reminds about this
+    /// open item: said in every plan, as of that day, once per rule, so that an item that
+    /// never gets a reminder says why.
+    ExcludedKind {
+        /// The kinds the rule is for.
+        kinds: Vec<crate::model::item::ItemKind>,
+    },
+    /// The rule is for clients with one of its tags, this item's client has none, and no
+    /// rule of the policy reminds about this open item: said as [`Self::ExcludedKind`] is.
+    NotForClientTags {
+        /// The tags the rule is for.
+        tags: Vec<String>,
+    },
 }
 
 impl Suppressed {
@@ -684,6 +697,8 @@ crate::names::kinds!(SuppressReason =>
     OutcomeUnknown => "outcome_unknown",
     NoDayToSend => "no_day_to_send",
     AfterAnotherReminder => "after_another_reminder",
+    ExcludedKind => "excluded_kind",
+    NotForClientTags => "not_for_client_tags",
 });
 
 crate::names::kinds!(Adjustment =>

@@ -274,6 +274,17 @@ fn adjustments_text(t: &mut String, ev: &Event) {
     }
 }
 
+/// `names` as `a`, `a or b`, `a, b or c`.
+fn names<'a>(t: &mut String, names: impl ExactSizeIterator<Item = &'a str>) {
+    let n = names.len();
+    for (i, name) in names.enumerate() {
+        if i > 0 {
+            t.push_str(if i + 1 == n { " or " } else { ", " });
+        }
+        t.push_str(name);
+    }
+}
+
 /// Why an event is not sent, in a sentence, from the entry itself.
 pub(crate) fn suppress_text(sp: &Suppressed) -> String {
     let mut s = String::with_capacity(96);
@@ -459,6 +470,18 @@ pub(crate) fn suppress_text(sp: &Suppressed) -> String {
                 at.to_rfc3339(),
                 " (outcome unknown): not sent again unless released"
             );
+        }
+        SuppressReason::ExcludedKind { kinds } => {
+            what(t, kind, number);
+            cat!(t, ": rule ", *r, " is for ");
+            names(t, kinds.iter().map(|k| k.as_str()));
+            t.push_str(" only, and no rule reminds about it");
+        }
+        SuppressReason::NotForClientTags { tags } => {
+            what(t, kind, number);
+            cat!(t, ": rule ", *r, " is for clients tagged ");
+            names(t, tags.iter().map(String::as_str));
+            t.push_str(" only, and no rule reminds about it");
         }
         SuppressReason::NoDayToSend => {
             cat!(t, "rule ", *r, " for ");

@@ -153,6 +153,10 @@ pub(crate) enum Reason {
     NothingToList,
     Expired(u32),
     NoDayToSend,
+    /// The rule is for other kinds of item (and none reminds about it).
+    ExcludedKind,
+    /// The rule is for clients with tags this one lacks (and none reminds about the item).
+    NotForClientTags,
     /// The history entry of a send that failed for good or whose outcome is unknown.
     Undelivered(u32),
 }
@@ -486,6 +490,12 @@ impl<'a> Inputs<'a> {
             Reason::NothingToList => SuppressReason::NothingToList,
             Reason::Expired(days) => SuppressReason::Expired { days },
             Reason::NoDayToSend => SuppressReason::NoDayToSend,
+            Reason::ExcludedKind => SuppressReason::ExcludedKind {
+                kinds: self.planner.rule_kinds(r.rule),
+            },
+            Reason::NotForClientTags => SuppressReason::NotForClientTags {
+                tags: self.planner.rule_tags(r.rule),
+            },
             Reason::Undelivered(e) => match self.history.get(e as usize) {
                 Some(h) => match &h.outcome {
                     crate::model::history::HistoryOutcome::Failed { error } => {
