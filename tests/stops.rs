@@ -539,3 +539,55 @@ fn an_item_no_rule_is_for_says_why_as_of_now() {
         lines(&plan)
     );
 }
+
+/// A standing notice (or statement) that failed for good stays explained as of now while
+/// the client has an open item and nothing later of that rule was tried: it was explained
+/// only the week the failure was in the window, then the plan said nothing of it.
+#[test]
+fn a_failed_account_notice_is_explained_as_of_now_while_the_client_owes() {
+    let planner = Planner::new(&Policy::new(tz("UTC")).with_standing(StandingRule::new(30, 60))).unwrap();
+    let clients = [client("acme", "UTC")];
+    let mut items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 2, 1),
+        d(2026, 3, 1),
+        money("10", "USD"),
+    )];
+    let history = vec![HistoryEntry {
+        key: "closing-soon/acme/2026-03-31".into(),
+        rule: Some("closing-soon".parse().unwrap()),
+        client: "acme".parse().unwrap(),
+        items: vec![HistoryItem {
+            item: "F-1".parse().unwrap(),
+            occurrence: 1,
+        }],
+        sent_at: utc(2026, 3, 31, 12, 0),
+        outcome: HistoryOutcome::Failed {
+            error: "550 no such user".into(),
+        },
+    }];
+    for day in [2, 20] {
+        let now = utc(2026, 4, day, 12, 0);
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        let got: Vec<(NaiveDate, String)> = plan
+            .suppressed()
+            .iter()
+            .filter(|s| s.key.as_str() == "closing-soon/acme/2026-03-31")
+            .map(|s| (s.on, s.reason.kind().as_str().to_owned()))
+            .collect();
+        let expected_on = if day == 2 { d(2026, 3, 31) } else { d(2026, 4, day) };
+        assert_eq!(
+            got,
+            [(expected_on, "delivery_failed".to_owned())],
+            "planned on {now}"
+        );
+    }
+    items[0] = items[0].clone().paid(money("10", "USD"), d(2026, 4, 25));
+    let plan = planner
+        .plan(&clients, &items, &history, utc(2026, 4, 30, 12, 0), Horizon::NONE)
+        .unwrap();
+    assert!(plan.suppressed().is_empty(), "{:?}", plan.suppressed());
+}

@@ -2004,13 +2004,28 @@ impl Planner {
                 .filter(|_| !account);
             if !cx.in_window(on) {
                 // Gone from the window: still explained, as of now, while its item is open
-                // and it is the last that rule tried for the item (a lasting stop).
-                let Some(li) = at else { continue };
-                let last = hist
-                    .for_item(first + li)
-                    .iter()
-                    .all(|r| r.rule() != HistRule::Rule(rule) || r.sent_at() <= h.sent_at.timestamp());
-                if !ctxs[li].status.is_pending() || !last {
+                // and it is the last that rule tried for the item (a lasting stop); a
+                // statement or standing notice, while the client has an open item and it is
+                // the last of its rule tried for the client.
+                let lasting = match at {
+                    Some(li) => {
+                        ctxs[li].status.is_pending()
+                            && hist.for_item(first + li).iter().all(|r| {
+                                r.rule() != HistRule::Rule(rule) || r.sent_at() <= h.sent_at.timestamp()
+                            })
+                    }
+                    None if account => {
+                        ctxs.iter().any(|c| c.status.is_pending())
+                            && hist
+                                .client_events
+                                .get(client.id.as_str())
+                                .map_or(&[][..], Vec::as_slice)
+                                .iter()
+                                .all(|s| s.rule != id.as_str() || s.sent_at <= h.sent_at)
+                    }
+                    None => false,
+                };
+                if !lasting {
                     continue;
                 }
                 on = cx.today;
