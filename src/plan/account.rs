@@ -348,6 +348,8 @@ impl Planner {
             moves.extend_from(adjustments);
             moves.extend_from(later);
             self.name_past_holds(cx, &[], scheduled, at, &mut moves);
+        } else if moves.is_empty() {
+            return Ok(placed);
         } else {
             moves.extend_from(placed.adjustments.iter().cloned());
         }

@@ -113,12 +113,17 @@ impl CompiledRule {
     /// Whether the rule plans reminders about `item` of `client`, as it applies to the client
     /// (`eff`): on (or off for the client only, to say so), of the item's kind, and for the
     /// client's tags.
+    #[inline]
     fn applies(&self, eff: &EffRule, item: &Item, client: &Client) -> bool {
-        (eff.enabled || eff.client_off) && self.out_of_scope(item, client).is_none()
+        (eff.enabled || eff.client_off)
+            && (self.kinds_mask == 0 || self.kinds_mask & item.kind.bit() != 0)
+            && (self.client_tags.is_empty() || self.client_tags.iter().any(|t| client.tags.contains(t)))
     }
 
     /// Why the rule is not for `item` of `client`, whatever its settings: the item's kind,
-    /// else the client's tags.
+    /// else the client's tags. (The converse of [`Self::applies`]'s scope, for the rare
+    /// item no rule is for.)
+    #[cold]
     fn out_of_scope(&self, item: &Item, client: &Client) -> Option<Reason> {
         if self.kinds_mask != 0 && self.kinds_mask & item.kind.bit() == 0 {
             Some(Reason::ExcludedKind)
@@ -813,6 +818,34 @@ impl Planner {
     }
 
     /// The `index`-th minimum balance of an item rule.
+    /// An open item with nothing planned: if no rule reminds about it, each rule it is not
+    /// for says why, as of now, so that an item that never gets a reminder is explained.
+    #[cold]
+    fn explain_out_of_scope(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        eff: &[EffRule],
+        out: &mut Records<SupRec>,
+    ) {
+        let reminded = self
+            .rules
+            .iter()
+            .zip(eff)
+            .any(|(rule, eff)| rule.anchor != Anchor::Paid && rule.applies(eff, it.item, cx.client));
+        if reminded {
+            return;
+        }
+        for (ri, (rule, eff)) in self.rules.iter().zip(eff).enumerate() {
+            if !eff.enabled || rule.anchor == Anchor::Paid {
+                continue;
+            }
+            if let Some(reason) = rule.out_of_scope(it.item, cx.client) {
+                out.push(suppressed(cx, it, ri, 1, cx.today, reason));
+            }
+        }
+    }
+
     /// The kinds of item rule `rule` is for (empty: all).
     pub(crate) fn rule_kinds(&self, rule: u16) -> Vec<crate::model::item::ItemKind> {
         self.policy
@@ -1868,14 +1901,11 @@ impl Planner {
                 due,
                 slots: 0..0,
             };
-            // Whether a rule reminds about the item (settlement aside).
-            let mut reminded = false;
             for (ri, rule) in self.rules.iter().enumerate() {
                 let eff = scratch.eff[ri];
                 if !rule.applies(&eff, item, client) {
                     continue;
                 }
-                reminded |= rule.anchor != Anchor::Paid;
                 let Some(StageDays {
                     anchor_on,
                     offset,
@@ -1947,19 +1977,8 @@ impl Planner {
                     (_, None) => scratch.slots.truncate(idx),
                 }
             }
-            if !reminded && status.is_pending() {
-                // No rule reminds about this open item: each rule it is not for says why, as
-                // of now, so that an item that never gets a reminder is explained.
-                for (ri, rule) in self.rules.iter().enumerate() {
-                    let eff = scratch.eff[ri];
-                    if let (true, Some(reason)) = (
-                        eff.enabled && rule.anchor != Anchor::Paid,
-                        rule.out_of_scope(item, client),
-                    ) {
-                        plan.suppressed
-                            .push(suppressed(&cx, &ictx, ri, 1, cx.today, reason));
-                    }
-                }
+            if scratch.slots.len() == slot_start && status.is_pending() {
+                self.explain_out_of_scope(&cx, &ictx, &scratch.eff, &mut plan.suppressed);
             }
             ctxs.push(ItemCtx {
                 slots: slot_start..scratch.slots.len(),
