@@ -1076,8 +1076,11 @@ fn a_catch_up_held_by_a_promise_is_forecast_as_the_ticks_send_it() {
     );
     let sent: Vec<_> = history.iter().map(|h| h.key.to_string()).collect();
     assert_eq!(sent, ["soon3/F/1"]);
-    // At the first tick at or after Monday's 23:00 (02:00 UTC on Tuesday): 03:45 UTC.
-    assert_eq!(history[0].sent_at, utc(2026, 9, 29, 3, 45));
+    // Its send instant passed during the promise: it goes at the first tick of Monday, the
+    // first working day after it (00:00 local is 03:00 UTC): 03:45 UTC. (It went at the
+    // first tick after Monday's 23:00, while the "issued" catch-up it beat was due since
+    // the day's start: what was due waited for a stage still to come.)
+    assert_eq!(history[0].sent_at, utc(2026, 9, 28, 3, 45));
 }
 
 /// A stage superseded by a catch-up of an earlier stage is not said to be superseded by "the

@@ -1571,3 +1571,95 @@ fn a_reminder_the_gap_holds_long_is_explained_as_of_now() {
         }
     }
 }
+
+/// Operation through a dispute: "invoice issued" missed the day it was due (the host was
+/// down), a dispute held the item until the Thursday, and "due soon" fell inside it. Their
+/// send instants passed during the pause, so both are missed sends the day after it: the
+/// latest stage ("due soon") goes at the first tick of that day, as forecast, and "issued"
+/// is superseded by it. Found by the attack review: the held "due soon" was given that day's
+/// send time (23:00) yet beat the catch-up due since midnight, so what was due waited for a
+/// stage still to come; a host ticking daily at 10:00 then lost it, and sent "invoice issued"
+/// on the due date instead of "due today".
+#[test]
+fn reminders_a_pause_held_go_at_the_first_tick_after_it_the_latest_stage_first() {
+    let policy = Policy::new(tz("UTC"))
+        .with_send_time(chrono::NaiveTime::from_hms_opt(23, 0, 0).unwrap())
+        .with_calendar(BusinessCalendar::new(
+            [chrono::Weekday::Sat, chrono::Weekday::Sun],
+            [],
+        ))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("soon5", Anchor::Due, -5))
+        .with_rule(rule("today", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    // Issued Monday 03-02, disputed Tuesday 03-03 to Thursday 03-12, due Monday 03-16: "due
+    // soon" (03-11) falls in the dispute.
+    let items = [
+        invoice("F-1", "acme", d(2026, 3, 2), d(2026, 3, 16), money("10", "USD")).with_pause(
+            Pause::new(PauseKind::Dispute, "disputed")
+                .starting(d(2026, 3, 3))
+                .until(d(2026, 3, 12)),
+        ),
+    ];
+    // The forecast during the dispute.
+    let during = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 5, 12, 0), Horizon::days(14))
+        .unwrap();
+    let forecast: Vec<(String, chrono::DateTime<chrono::Utc>)> = during
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_at))
+        .collect();
+    assert_eq!(
+        forecast,
+        [
+            ("soon5/F-1/1".to_owned(), utc(2026, 3, 13, 0, 0)),
+            ("today/F-1/1".to_owned(), utc(2026, 3, 16, 23, 0)),
+        ],
+        "{:#?}",
+        lines(&during)
+    );
+    let explained = during.suppressed().iter().any(|s| {
+        s.key.as_str() == "issued/F-1/1"
+            && matches!(&s.reason, SuppressReason::Superseded { by } if by.as_str() == "soon5/F-1/1")
+    });
+    assert!(explained, "{:#?}", lines(&during));
+    // Hourly ticks from after the missed "issued": what goes is what was forecast.
+    let hourly = simulate(
+        &planner,
+        &clients,
+        &items,
+        utc(2026, 3, 3, 0, 30),
+        utc(2026, 3, 20, 0, 0),
+        chrono::Duration::hours(1),
+    );
+    let sent: Vec<(String, chrono::DateTime<chrono::Utc>)> =
+        hourly.iter().map(|h| (h.key.to_string(), h.sent_at)).collect();
+    assert_eq!(
+        sent,
+        [
+            ("soon5/F-1/1".to_owned(), utc(2026, 3, 13, 0, 30)),
+            ("today/F-1/1".to_owned(), utc(2026, 3, 16, 23, 30)),
+        ]
+    );
+    // Ticking daily at 10:00 (before the 23:00 send time): "due soon" goes the day after the
+    // dispute, "due today" a day late, and "issued" never goes on the due date.
+    let daily = simulate(
+        &planner,
+        &clients,
+        &items,
+        utc(2026, 3, 2, 10, 0),
+        utc(2026, 3, 20, 0, 0),
+        chrono::Duration::days(1),
+    );
+    let sent: Vec<(String, chrono::DateTime<chrono::Utc>)> =
+        daily.iter().map(|h| (h.key.to_string(), h.sent_at)).collect();
+    assert_eq!(
+        sent,
+        [
+            ("soon5/F-1/1".to_owned(), utc(2026, 3, 13, 10, 0)),
+            ("today/F-1/1".to_owned(), utc(2026, 3, 17, 10, 0)),
+        ]
+    );
+}

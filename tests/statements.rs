@@ -1063,9 +1063,9 @@ fn sends_of(history: &[HistoryEntry]) -> Vec<(String, String)> {
 }
 
 /// A client pause with an end holds a statement back until after it, as it does reminders:
-/// the statement is forecast at the send time of the first working day after the pause,
-/// explained "until", and goes then (it was explained as a pause "with no end date" and
-/// never sent).
+/// the statement is forecast at the start of the first working day after the pause (its
+/// send instant passed during it: a missed send), explained "until", and goes at the first
+/// tick then (it was explained as a pause "with no end date" and never sent).
 #[test]
 fn a_statement_a_pause_with_an_end_holds_goes_after_it_as_forecast() {
     let planner = weekly_planner();
@@ -1085,6 +1085,7 @@ fn a_statement_a_pause_with_an_end_holds_goes_after_it_as_forecast() {
         .collect();
     assert_eq!(held.len(), 1, "{:#?}", lines(&plan));
     assert_eq!(held[0].send_on, d(2026, 9, 25), "{:#?}", lines(&plan));
+    assert_eq!(held[0].send_at, utc(2026, 9, 25, 0, 0), "{:#?}", lines(&plan));
     assert!(
         held[0].explain().contains("held back by a hold until 2026-09-24"),
         "{}",

@@ -323,7 +323,8 @@ impl Planner {
     /// When a client-level event scheduled on `scheduled` goes ([`Self::client_send_day`]),
     /// a catch-up also past the pauses that hold the day it would go, naming the pauses
     /// with an end that held it back since it was scheduled. `moves` are those that brought
-    /// it to `scheduled`. `Err` with the day and reason when a pause without end holds it.
+    /// it to `scheduled` (one a pause brought there goes at the start of that day). `Err`
+    /// with the day and reason when a pause without end holds it.
     fn notice_placed(
         &self,
         cx: &ClientCtx<'_>,
@@ -339,6 +340,9 @@ impl Planner {
             if goes_on != placed.goes_on {
                 placed.goes_on = goes_on;
                 placed.send = SendAt::DayStart;
+            } else if placed.send == SendAt::Missed && !moves.is_empty() {
+                // A pause held it onto `scheduled`: it was to go at the start of that day.
+                placed.send = SendAt::MissedFromDayStart;
             }
             // The catch-up, then the pauses that held it on its way to today, then its
             // moves from today.
@@ -351,6 +355,9 @@ impl Planner {
         } else if moves.is_empty() {
             return Ok(placed);
         } else {
+            // Held back by a pause onto its day: its send instant passed during the pause, so
+            // it goes at the start of that day, as a missed send does.
+            placed.send = SendAt::DayStart;
             moves.extend_from(placed.adjustments.iter().cloned());
         }
         placed.adjustments = moves;
@@ -442,8 +449,9 @@ impl Planner {
                 // Its send instant has come (today's only once its send time has passed: one
                 // still to come today does not supersede yesterday's, missed by an early tick).
                 let past = cx.send_time_gone(scheduled);
-                // Gone, and not after the last one sent: nothing to say (and no key to make).
-                if past && last_sent.is_some_and(|l| l >= d) {
+                // Not after the last one sent (gone, or held by a pause onto a day a later one
+                // went on): nothing to say (and no key to make).
+                if last_sent.is_some_and(|l| l >= d) {
                     continue;
                 }
                 if mine().any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d))) {

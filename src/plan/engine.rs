@@ -355,9 +355,31 @@ enum SendAt {
     /// Its send instant (on `scheduled`) is gone and today is a working day: now. The event
     /// keeps that instant and day.
     Missed,
-    /// Its send instant is gone and today is not a working day: at the first plan of the
-    /// next working day, whatever the hour (from the start of that day).
+    /// As [`SendAt::Missed`], for one a pause held back onto `scheduled`: its instant was the
+    /// start of that day.
+    MissedFromDayStart,
+    /// Its send instant is gone and today is not a working day, or a pause held it back
+    /// past it: at the first plan of the first working day it may go, whatever the hour
+    /// (from the start of that day).
     DayStart,
+}
+
+/// Whether a pause, rather than the gap or another reminder, put a reminder on its day (the
+/// last move that held it back was the pause): its send instant passed during the pause, so
+/// it goes at the start of the day after it, as a missed send does.
+fn paused_onto_its_day(moves: &[Adjustment]) -> bool {
+    moves
+        .iter()
+        .rev()
+        .find(|a| {
+            matches!(
+                a,
+                Adjustment::Paused { .. }
+                    | Adjustment::Deferred { .. }
+                    | Adjustment::AfterAnotherReminder { .. }
+            )
+        })
+        .is_some_and(|a| matches!(a, Adjustment::Paused { .. }))
 }
 
 impl Cand {
@@ -475,6 +497,7 @@ impl ClientCtx<'_> {
         match send {
             SendAt::SendTime => (goes_on, self.instant(goes_on)),
             SendAt::Missed => (scheduled, self.instant(scheduled)),
+            SendAt::MissedFromDayStart => (scheduled, local_instant(self.tz, scheduled, NaiveTime::MIN)),
             SendAt::DayStart => (goes_on, local_instant(self.tz, goes_on, NaiveTime::MIN)),
         }
     }
@@ -489,23 +512,20 @@ impl ClientCtx<'_> {
     }
 
     /// Whether a candidate's turn has come on its day: due now, a catch-up at the start of
-    /// the next working day, a stage whose send time is the day's first instant (00:00), or
-    /// one a pause held back (its turn came while the pause held it). Of an item's stages on
-    /// one day, those whose turn has come win (the latest of them), so what is due is never
-    /// held back by a stage still to come, and a stage a pause held back is never beaten by
-    /// an older one caught up that day.
+    /// the next working day or one a pause held back (its turn came while the pause held it:
+    /// it goes at the start of the day after), or a stage whose send time is the day's first
+    /// instant (00:00). Of an item's stages on one day, those whose turn has come win (the
+    /// latest of them), so what is due is never held back by a stage still to come, and a
+    /// stage a pause held back is never beaten by an older one caught up that day.
     fn goes_first(&self, c: &Cand) -> bool {
-        c.send == SendAt::DayStart
-            || self.send_time == NaiveTime::MIN
-            || self.is_due(c)
-            || c.moves.iter().any(|a| matches!(a, Adjustment::Paused { .. }))
+        c.send == SendAt::DayStart || self.send_time == NaiveTime::MIN || self.is_due(c)
     }
 
     /// Whether a candidate that goes today or later is due now.
     fn is_due(&self, c: &Cand) -> bool {
         match c.send {
             SendAt::SendTime => self.send_time_gone(c.date),
-            SendAt::Missed => true,
+            SendAt::Missed | SendAt::MissedFromDayStart => true,
             SendAt::DayStart => false,
         }
     }
@@ -2745,9 +2765,18 @@ impl Planner {
                 // A catch-up a pause or the gap held back is a missed send still on the day
                 // it may go: it goes at that day's first tick.
                 send: if caught_up.is_none() {
-                    SendAt::SendTime
+                    if paused_onto_its_day(&moves) {
+                        SendAt::DayStart
+                    } else {
+                        SendAt::SendTime
+                    }
                 } else if date == cx.today && !held {
-                    SendAt::Missed
+                    let before = caught_up.map_or(0, usize::from).min(moves.len());
+                    if moves.get(..before).is_some_and(paused_onto_its_day) {
+                        SendAt::MissedFromDayStart
+                    } else {
+                        SendAt::Missed
+                    }
                 } else {
                     SendAt::DayStart
                 },

@@ -556,6 +556,9 @@ fn plan_item(
             }
         };
         let mut paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+        // Whether a pause was the last to hold it back (its send instant passed during the
+        // pause: it goes at the start of the day after, as a missed send does).
+        let mut paused_last = !paused_from.is_empty();
         if let Some((day, planned)) = superseded_by {
             // Dated the day of a send planned now that supersedes it on its own day (a batch
             // of one day), else its nominal day (so one superseded long ago is not explained
@@ -595,7 +598,9 @@ fn plan_item(
             let next = cal.shift(add(on, 1), Shift::Later).unwrap();
             after_other.push(on);
             on = next;
+            let held = paused_from.len();
             paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+            paused_last = paused_from.len() > held;
         }
         if paused_for_good {
             return Step::Stop {
@@ -640,7 +645,7 @@ fn plan_item(
             nominal,
             moved,
             on,
-            at: local_instant(zone, on, send_time),
+            at: local_instant(zone, on, if paused_last { NaiveTime::MIN } else { send_time }),
             paused_from,
             after_other,
         }
@@ -950,9 +955,10 @@ fn plan_item(
             let st = &state[&e.index];
             !st.done
                 && !ready.iter().any(|r| r.index == e.index)
-                && matches!(step(e, st, &item_sends, true), Step::Go { on, nominal, paused_from, .. }
+                && matches!(step(e, st, &item_sends, true), Step::Go { on, nominal, at, .. }
                     if on == next
-                        && ((at_start && !working_today && next <= last_day) || !paused_from.is_empty())
+                        && ((at_start && !working_today && next <= last_day)
+                            || at == local_instant(zone, next, NaiveTime::MIN))
                         && (nominal, e.index) > (w.nominal, w.index))
         });
         if beaten {
@@ -1077,7 +1083,11 @@ fn plan_item(
                 }
             }
         }
-        if day > last_day && !ready.iter().any(|r| r.caught) && beaten_on != Some(day) {
+        // (A stage a pause held back goes at the start of the day after it, as a catch-up.)
+        let at_start = |r: &Ready| {
+            r.caught || (!r.paused_from.is_empty() && r.at == local_instant(zone, day, NaiveTime::MIN))
+        };
+        if day > last_day && !ready.iter().any(at_start) && beaten_on != Some(day) {
             // Past the window's last day only a catch-up at the start of the day goes (its
             // start is within the horizon); without one, the stages of its send time are not
             // decided by this plan, and say what held them back. (With one, it beats them as
@@ -1104,11 +1114,10 @@ fn plan_item(
         // missed send then), so first: the latest of those that go first wins (README "Missed
         // sends": what is due never waits for a stage still to come).
         // (So does a stage whose send time is the day's first instant, 00:00, and one a pause
-        // held back: its turn came during the pause, and an older stage caught up that day
-        // does not beat it: "only the latest stage goes".)
-        let first = |r: &Ready| {
-            r.caught || r.at == local_instant(zone, day, NaiveTime::MIN) || !r.paused_from.is_empty()
-        };
+        // held back, which goes at the start of the day after it: its turn came during the
+        // pause, and an older stage caught up that day does not beat it: "only the latest
+        // stage goes".)
+        let first = |r: &Ready| r.caught || r.at == local_instant(zone, day, NaiveTime::MIN);
         if let Some(w) = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index)) {
             let winner = rule_of(w.index);
             let (send_on, send_at) = if w.caught {
