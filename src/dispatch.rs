@@ -1293,7 +1293,8 @@ impl Dispatcher {
     /// item's reminder, a grouped notice, a statement or a standing notice, planned or sent
     /// before, written from the current data (what is owed now). Recorded as a manual send,
     /// under one key that the message, the history entry and the log line share
-    /// (`manual/<item or client>/<instant>`): it spaces the next automatic reminder of its
+    /// (`manual/<item or client>/<instant>`, with `~2`, `~3`... after it for a second or third
+    /// resend recorded at the same instant): it spaces the next automatic reminder of its
     /// items and does not use up any rule's count.
     ///
     /// The event is the one the plan holds now or within the largest horizon under that key,
@@ -1333,6 +1334,20 @@ impl Dispatcher {
                 outcome: HistoryOutcome::Sent,
             },
         };
+        // Unique among the keys recorded: a second resend in the same instant (a clock that
+        // reads whole seconds, a double click) is told apart by a counter.
+        let base = entry.key.as_str().to_owned();
+        let taken: std::collections::HashSet<&str> = snapshot
+            .history
+            .iter()
+            .map(|h| h.key.as_str())
+            .filter(|k| k.starts_with(base.as_str()))
+            .collect();
+        let mut n = 1u64;
+        while taken.contains(entry.key.as_str()) {
+            n += 1;
+            entry.key = EventKey::from(format!("{base}~{n}"));
+        }
         if !account {
             entry.items = event
                 .items

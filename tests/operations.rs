@@ -510,3 +510,58 @@ async fn one_refused_client_does_not_stop_the_others() {
     let sent: Vec<String> = mailer.sent().iter().map(|m| m.key.to_string()).collect();
     assert_eq!(sent, ["overdue/F-1/1"]);
 }
+
+/// Two resends recorded at the same instant (a clock read to the second, an operator's
+/// double click) have keys of their own, each shared by its message, history entry and log
+/// line (they shared one key: `manual/F-1/2026-04-01T13:00:00Z` twice in history, under a
+/// key that is meant to be unique).
+#[tokio::test]
+async fn two_resends_at_one_instant_have_keys_of_their_own() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_statement(StatementRule::new(
+            "monthly".parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+            d(2026, 1, 1),
+        ));
+    let clients = vec![client("acme", "UTC")];
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("100", "USD"),
+    )];
+    let memory = Arc::new(MemoryStore::new(clients, items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let clock = Arc::new(ManualClock::new(utc(2026, 4, 1, 13, 0)));
+    let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(clock.clone());
+    dispatcher.tick_now().await.unwrap();
+    for key in ["overdue/F-1/1", "monthly/acme/2026-04-01"] {
+        let before = mailer.sent().len();
+        for _ in 0..3 {
+            dispatcher.resend(&key.into()).await.unwrap();
+        }
+        let keys: Vec<String> = mailer.sent()[before..]
+            .iter()
+            .map(|m| m.key.to_string())
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(unique.len(), 3, "{keys:?}");
+        assert!(keys[1].ends_with("~2") && keys[2].ends_with("~3"), "{keys:?}");
+        let history = memory.snapshot().history;
+        for k in &keys {
+            assert_eq!(history.iter().filter(|h| h.key.as_str() == k).count(), 1, "{k}");
+            let log = memory.read_log(&LogFilter::key(k.clone())).await.unwrap();
+            assert_eq!(log.len(), 1, "{k}: {log:?}");
+        }
+    }
+    // History with them plans as before.
+    let s = memory.snapshot();
+    dispatcher
+        .planner()
+        .plan(&s.clients, &s.items, &s.history, clock.now(), Horizon::days(30))
+        .unwrap();
+}
