@@ -1663,3 +1663,63 @@ fn reminders_a_pause_held_go_at_the_first_tick_after_it_the_latest_stage_first()
         ]
     );
 }
+
+/// After an outage longer than the lookback, the stages missed in it are each explained:
+/// the latest goes, the one of the due date is superseded by it, and the "due soon", too late
+/// now, says so as of today (its day had left the window, and the plan said nothing of it).
+#[test]
+fn after_an_outage_longer_than_the_lookback_every_missed_stage_is_explained() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("soon5", Anchor::Due, -5))
+        .with_rule(rule("today", Anchor::Due, 0))
+        .with_rule(rule("overdue", Anchor::Due, 3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 3, 18),
+        money("10", "USD"),
+    )];
+    // Down from 03-10 to 03-23; the "due soon" of 03-13 is 11 days old, past the 7-day lookback.
+    let now = utc(2026, 3, 24, 13, 0);
+    let plan = planner
+        .plan(&clients, &items, &[], now, Horizon::days(14))
+        .unwrap();
+    let due: Vec<String> = plan.due().iter().map(|e| e.key.to_string()).collect();
+    assert_eq!(due, ["overdue/F-1/1"], "{:#?}", lines(&plan));
+    let said = |key: &str| -> Vec<(chrono::NaiveDate, SuppressReasonKind)> {
+        plan.suppressed()
+            .iter()
+            .filter(|s| s.key.as_str() == key)
+            .map(|s| (s.on, s.reason.kind()))
+            .collect()
+    };
+    assert_eq!(
+        said("soon5/F-1/1"),
+        [(d(2026, 3, 24), SuppressReasonKind::DueSoonAfterDue)],
+        "{:#?}",
+        lines(&plan)
+    );
+    assert_eq!(said("today/F-1/1").len(), 1, "{:#?}", lines(&plan));
+    assert_eq!(said("today/F-1/1")[0].1, SuppressReasonKind::Superseded);
+    // Once the catch-up went, the older stages are superseded by it, on their own days, which
+    // have left the window: nothing is said of them every day.
+    let history: Vec<HistoryEntry> = plan.due().iter().map(|e| e.to_history(now)).collect();
+    let later = planner
+        .plan(
+            &clients,
+            &items,
+            &history,
+            utc(2026, 4, 10, 13, 0),
+            Horizon::days(14),
+        )
+        .unwrap();
+    assert!(
+        !later.suppressed().iter().any(|s| s.key.as_str() == "soon5/F-1/1"),
+        "{:#?}",
+        lines(&later)
+    );
+    assert!(later.events().next().is_none(), "{:#?}", lines(&later));
+}

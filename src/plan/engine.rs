@@ -2690,12 +2690,14 @@ impl Planner {
                 // one, unless it is a "due soon" now too late or it expired.
                 if let (true, Some(due)) = (before_due, it.due) {
                     if cx.today >= due {
+                        // Said on its day, or as of now once that has left the window (an
+                        // outage longer than the lookback): the catch-up would send it now.
                         note_in_window(
                             out.as_deref_mut(),
                             cx,
                             it,
                             slot,
-                            scheduled,
+                            cx.now_or(scheduled),
                             Reason::DueSoonAfterDue(due),
                         );
                         slot.next_occ += 1;

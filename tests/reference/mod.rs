@@ -632,10 +632,11 @@ fn plan_item(
                     };
                 }
             }
+            // (A day gone from the window: as of now, as the catch-up would send it now.)
             return Step::Skip {
                 k,
                 kind: "due_soon_after_due",
-                on,
+                on: if on < window_start { today } else { on },
                 sent: None,
                 notes: Vec::new(),
             };
@@ -834,8 +835,10 @@ fn plan_item(
                         if before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due) {
                             // Dated its day when it was already too late today, else the
                             // working day it would have moved to.
+                            // (Its day once out of the window: as of now, as the catch-up
+                            // would send it now.)
                             let on = if due.is_some_and(|due| today >= due) {
-                                on
+                                if in_window(on) { on } else { today }
                             } else {
                                 go_day
                             };
