@@ -1723,3 +1723,75 @@ fn after_an_outage_longer_than_the_lookback_every_missed_stage_is_explained() {
     );
     assert!(later.events().next().is_none(), "{:#?}", lines(&later));
 }
+
+/// Under a minimum gap, a reminder a dispute held back (due since the start of the day after
+/// it) goes before a reminder whose send time comes later that day, at every tick of that
+/// day, as forecast (the attack review's simulation saw it forecast three days out at the
+/// morning's ticks, then sent in the evening once the other's send time had passed, late by
+/// its own instant).
+#[test]
+fn under_a_gap_the_reminder_a_pause_held_goes_first_at_every_tick() {
+    let policy = Policy::new(tz("UTC"))
+        .with_send_time(chrono::NaiveTime::from_hms_opt(17, 45, 0).unwrap())
+        .with_min_gap(3)
+        .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [
+        // Overdue on 09-24, inside the dispute: held onto 09-28. (Its id sorts after B's: the
+        // order of the ids decided which went first.)
+        invoice("H", "acme", d(2026, 9, 1), d(2026, 9, 21), money("10", "USD")).with_pause(
+            Pause::new(PauseKind::Dispute, "disputed")
+                .starting(d(2026, 9, 21))
+                .until(d(2026, 9, 27)),
+        ),
+        // Its first overdue reminder went on 09-21; the second is due on 09-28 at 17:45.
+        invoice("B", "acme", d(2026, 9, 1), d(2026, 9, 18), money("10", "USD")),
+        invoice("C", "acme", d(2026, 9, 1), d(2026, 9, 21), money("10", "USD"))
+            .paid(money("10", "USD"), d(2026, 9, 25)),
+    ];
+    // The client's last message went on 09-24: the gap holds until 09-27.
+    let history = vec![
+        sent_entry("overdue", "B", "acme", 1, utc(2026, 9, 21, 17, 45)),
+        sent_entry("overdue", "C", "acme", 1, utc(2026, 9, 24, 17, 45)),
+    ];
+    let start = utc(2026, 9, 26, 0, 7);
+    let forecast = planner
+        .plan(&clients, &items, &history, start, Horizon::days(10))
+        .unwrap();
+    let planned: Vec<(String, chrono::DateTime<chrono::Utc>)> = forecast
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_at))
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            ("overdue/H/1".to_owned(), utc(2026, 9, 28, 0, 0)),
+            ("overdue/B/2".to_owned(), utc(2026, 10, 1, 17, 45)),
+            ("overdue/H/2".to_owned(), utc(2026, 10, 5, 17, 45)),
+        ],
+        "{:#?}",
+        lines(&forecast)
+    );
+    let mut history = history;
+    let mut now = start;
+    while now < utc(2026, 10, 2, 0, 0) {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+        now += chrono::Duration::hours(1);
+    }
+    let sent: Vec<(String, chrono::DateTime<chrono::Utc>)> = history[2..]
+        .iter()
+        .map(|h| (h.key.to_string(), h.sent_at))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("overdue/H/1".to_owned(), utc(2026, 9, 28, 0, 7)),
+            ("overdue/B/2".to_owned(), utc(2026, 10, 1, 18, 7)),
+        ]
+    );
+}

@@ -383,15 +383,16 @@ fn paused_onto_its_day(moves: &[Adjustment]) -> bool {
 }
 
 impl Cand {
-    /// The first day it was to go: the day the gap deferred it from, else its scheduled day.
+    /// The first day it was to go: the day a pause or the gap first held it back from, else
+    /// its scheduled day.
     fn waiting_since(&self) -> NaiveDate {
         self.moves
             .iter()
             .find_map(|a| match a {
-                Adjustment::Deferred { from, .. } => Some(*from),
+                Adjustment::Deferred { from, .. } | Adjustment::Paused { from, .. } => Some(*from),
                 _ => None,
             })
-            .unwrap_or(self.scheduled)
+            .map_or(self.scheduled, |from| from.min(self.scheduled))
     }
 
     /// Every adjustment, in the order they were made, added to `list`.
@@ -2389,7 +2390,9 @@ impl Planner {
         day: NaiveDate,
     ) {
         let waiting = |s: usize| slots[s].cand.as_ref().map_or(day, Cand::waiting_since);
-        let Some(m) = (0..winners.len()).min_by_key(|&i| (waiting(winners[i]), i)) else {
+        // Of those that waited as long, one due now before one whose send time is to come.
+        let later = |s: usize| !slots[s].cand.as_ref().is_some_and(|c| cx.is_due(c));
+        let Some(m) = (0..winners.len()).min_by_key(|&i| (waiting(winners[i]), later(winners[i]), i)) else {
             return;
         };
         // Winners come sorted by rule, currency and time: a grouped notice is the run of
