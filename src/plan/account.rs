@@ -142,17 +142,17 @@ fn chased<'a>(
     owing(ctxs, policy).filter(move |c| c.item.reminders && !c.item.pauses.iter().any(|p| p.is_active(on)))
 }
 
-/// Says the occurrences `held_over` (date, day to explain it on) superseded by the one of
-/// `date`, and forgets them.
+/// Says the occurrences `superseded` (date, day to explain it on) superseded by the one of
+/// `date`.
 fn supersede(
     cx: &ClientCtx<'_>,
     rule: u16,
-    held_over: &mut Vec<(NaiveDate, NaiveDate)>,
+    superseded: impl IntoIterator<Item = (NaiveDate, NaiveDate)>,
     date: NaiveDate,
     plan: &mut Schedule<'_>,
 ) {
     let by = notice_key(cx, rule, date);
-    for (d, on) in held_over.drain(..) {
+    for (d, on) in superseded {
         if cx.in_window(on) {
             plan.suppressed.push(client_suppressed(
                 cx,
@@ -364,6 +364,21 @@ impl Planner {
         Ok(placed)
     }
 
+    /// The day a client-level event is scheduled on ([`Self::notice_day`]'s, whether a pause
+    /// without end holds it or not) and where it goes ([`Self::notice_placed`]).
+    fn notice_placement(
+        &self,
+        cx: &ClientCtx<'_>,
+        day: NoticeDay,
+        moves: SmallList<Adjustment>,
+    ) -> (NaiveDate, Result<Placed, (NaiveDate, Reason)>) {
+        let scheduled = day.unwrap_or_else(|(s, _)| s);
+        (
+            scheduled,
+            day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves)),
+        )
+    }
+
     /// Explains the pauses that held back a client-level event, as items' moves are.
     fn note_pauses(
         cx: &ClientCtx<'_>,
@@ -471,13 +486,13 @@ impl Planner {
                         held_over.push((p, cx.now_or(self.calendar.shift(p, Shift::Later).unwrap_or(p))));
                     } else {
                         self.statement_to_come(cx, ctxs, &statement, p, p_day, p_moves, plan);
-                        supersede(cx, rule, &mut held_over, p, plan);
+                        supersede(cx, rule, held_over.drain(..), p, plan);
                     }
                 }
                 if scheduled > cx.end_date {
                     // Past the horizon: what held it back is still said.
                     Self::note_pauses(cx, rule, notice_key(cx, rule, d), &moves, plan);
-                    supersede(cx, rule, &mut held_over, d, plan);
+                    supersede(cx, rule, held_over.drain(..), d, plan);
                     break;
                 }
                 to_come = Some((d, day, moves));
@@ -487,7 +502,7 @@ impl Planner {
             }
             if let Some((p, p_day, p_moves)) = to_come {
                 self.statement_to_come(cx, ctxs, &statement, p, p_day, p_moves, plan);
-                supersede(cx, rule, &mut held_over, p, plan);
+                supersede(cx, rule, held_over.drain(..), p, plan);
             }
             occurrences.unsent = unsent_past;
         }
@@ -517,8 +532,7 @@ impl Planner {
         let key = notice_key(cx, rule, latest);
         let mut moves = SmallList::new();
         let day = self.notice_day(cx, latest, &mut moves);
-        let scheduled = day.unwrap_or_else(|(s, _)| s);
-        let placement = day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves));
+        let (scheduled, placement) = self.notice_placement(cx, day, moves);
         if let (Ok(placed), Some((_, next_on))) = (&placement, next) {
             if placed.goes_on >= next_on && self.paused_onto(placed) {
                 // A pause held it onto the day the next one goes: that one goes instead.
@@ -527,17 +541,7 @@ impl Planner {
                 return;
             }
         }
-        for &d in older {
-            if cx.in_window(d) {
-                plan.suppressed.push(client_suppressed(
-                    cx,
-                    rule,
-                    notice_key(cx, rule, d),
-                    d,
-                    Reason::Superseded(key),
-                ));
-            }
-        }
+        supersede(cx, rule, older.iter().map(|&d| (d, d)), latest, plan);
         let expired = s.st.expires_after_days.is_some_and(|x| {
             scheduled
                 .checked_add_days(Days::new(x.into()))
@@ -577,8 +581,7 @@ impl Planner {
         moves: SmallList<Adjustment>,
         plan: &mut Schedule<'h>,
     ) {
-        let scheduled = day.unwrap_or_else(|(s, _)| s);
-        let placement = day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves));
+        let (scheduled, placement) = self.notice_placement(cx, day, moves);
         self.statement_notice(cx, ctxs, s, date, scheduled, placement, plan);
     }
 
@@ -741,7 +744,7 @@ impl Planner {
                 }
                 continue;
             }
-            let placement = day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves));
+            let (_, placement) = self.notice_placement(cx, day, moves);
             let mask = ContactRole::mask(resolved.roles.value);
             let block = if !Resolved::new(&self.policy, client).reminders().value {
                 Some(Reason::ClientRemindersOff)

@@ -115,9 +115,19 @@ impl CompiledRule {
     /// client's tags.
     #[inline]
     fn applies(&self, eff: &EffRule, item: &Item, client: &Client) -> bool {
-        (eff.enabled || eff.client_off)
-            && (self.kinds_mask == 0 || self.kinds_mask & item.kind.bit() != 0)
-            && (self.client_tags.is_empty() || self.client_tags.iter().any(|t| client.tags.contains(t)))
+        (eff.enabled || eff.client_off) && !self.excludes_kind(item) && !self.excludes_client(client)
+    }
+
+    /// Whether the rule is for other kinds of item than `item`'s.
+    #[inline]
+    fn excludes_kind(&self, item: &Item) -> bool {
+        self.kinds_mask != 0 && self.kinds_mask & item.kind.bit() == 0
+    }
+
+    /// Whether the rule is for clients with tags `client` lacks.
+    #[inline]
+    fn excludes_client(&self, client: &Client) -> bool {
+        !self.client_tags.is_empty() && !self.client_tags.iter().any(|t| client.tags.contains(t))
     }
 
     /// Why the rule is not for `item` of `client`, whatever its settings: the item's kind,
@@ -125,9 +135,9 @@ impl CompiledRule {
     /// item no rule is for.)
     #[cold]
     fn out_of_scope(&self, item: &Item, client: &Client) -> Option<Reason> {
-        if self.kinds_mask != 0 && self.kinds_mask & item.kind.bit() == 0 {
+        if self.excludes_kind(item) {
             Some(Reason::ExcludedKind)
-        } else if !self.client_tags.is_empty() && !self.client_tags.iter().any(|t| client.tags.contains(t)) {
+        } else if self.excludes_client(client) {
             Some(Reason::NotForClientTags)
         } else {
             None
@@ -878,9 +888,10 @@ impl Planner {
 
     /// The client tags rule `rule` is for (empty: all).
     pub(crate) fn rule_tags(&self, rule: u16) -> Vec<String> {
-        self.rules
+        self.policy
+            .rules
             .get(usize::from(rule))
-            .map(|r| r.client_tags.clone())
+            .map(|r| r.when.client_tags.clone())
             .unwrap_or_default()
     }
 
@@ -2866,7 +2877,6 @@ impl Planner {
         let mut held = false;
         // No day to go on: explained on the last day it had.
         // A stop that holds now is explained as of now, not on a day gone by.
-        let now_or = |date: NaiveDate| cx.now_or(date);
         let nowhere = |date: NaiveDate, out: Option<&mut Records<SupRec>>| {
             note_in_window(out, cx, it, slot, date, Reason::NoDayToSend);
             None
@@ -2891,7 +2901,7 @@ impl Planner {
                 if let Some((at, p)) = paused {
                     match p.until {
                         None => {
-                            note_in_window(out, cx, it, slot, now_or(date), Reason::Paused(at));
+                            note_in_window(out, cx, it, slot, cx.now_or(date), Reason::Paused(at));
                             return None;
                         }
                         Some(until) => {
@@ -2903,7 +2913,7 @@ impl Planner {
                             // A pause to the calendar's last day holds for good: said as
                             // of now, as a pause without end is.
                             let Some(next) = add_days(until, 1) else {
-                                note_in_window(out, cx, it, slot, now_or(date), Reason::Paused(at));
+                                note_in_window(out, cx, it, slot, cx.now_or(date), Reason::Paused(at));
                                 return None;
                             };
                             date = next;
