@@ -165,7 +165,20 @@ impl Money {
         Self::from_minor(0, currency)
     }
 
-    /// Parses a plain decimal amount (`"1234.56"`, `"-3"`, `"0.5"`) in `currency`.
+    /// Parses a plain decimal amount (`"1234.56"`, `"-3"`, `"0.5"`) in `currency`: digits,
+    /// at most one decimal point, a leading `-` for a negative amount, and nothing else (no
+    /// `+`, spaces, exponents or thousands separators).
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{Currency, Money};
+    /// let usd = Currency::from_code("USD")?;
+    /// assert_eq!(Money::parse("1234.5", usd)?.minor(), 123_450);
+    /// for bad in ["+5", " 5", "1e3", "1,000", "12.345", ""] {
+    ///     assert!(Money::parse(bad, usd).is_err(), "{bad:?}");
+    /// }
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
     ///
     /// # Errors
     /// [`ValidationError::InvalidAmount`] when the text is not a plain decimal number, has more
@@ -176,10 +189,10 @@ impl Money {
             currency: currency.code().to_owned(),
             reason,
         };
-        let t = text.trim();
-        let (negative, digits) = match t.strip_prefix('-') {
+        // One way to write an amount: no sign but a minus, no spaces, no exponent.
+        let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, t.strip_prefix('+').unwrap_or(t)),
+            None => (false, text),
         };
         let (whole, frac) = match digits.split_once('.') {
             Some((w, f)) => (w, f),
@@ -284,23 +297,65 @@ impl fmt::Debug for Money {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct MoneyRepr {
     currency: Currency,
     amount: AmountRepr,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum AmountRepr {
-    Text(String),
-    Whole(i64),
+/// An amount as written: a decimal string, or a whole number (exact in JSON and TOML). A
+/// number with a fraction is refused: it went through binary floating point on its way.
+struct AmountRepr(String);
+
+impl Serialize for AmountRepr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AmountRepr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Amount;
+        impl serde::de::Visitor<'_> for Amount {
+            type Value = AmountRepr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an amount: a decimal string such as \"1234.56\", or a whole number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AmountRepr, E> {
+                Ok(AmountRepr(v.to_owned()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AmountRepr, E> {
+                Ok(AmountRepr(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AmountRepr, E> {
+                Ok(AmountRepr(v.to_string()))
+            }
+            fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<AmountRepr, E> {
+                Ok(AmountRepr(v.to_string()))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<AmountRepr, E> {
+                Ok(AmountRepr(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AmountRepr, E> {
+                let what = if v.fract() == 0.0 {
+                    "too large to read exactly"
+                } else {
+                    "a number with a fraction, which is not exact"
+                };
+                Err(E::custom(format_args!(
+                    "the amount {v} is {what}: write it as a string, such as \"{v}\""
+                )))
+            }
+        }
+        d.deserialize_any(Amount)
+    }
 }
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         MoneyRepr {
             currency: self.currency,
-            amount: AmountRepr::Text(self.decimal()),
+            amount: AmountRepr(self.decimal()),
         }
         .serialize(s)
     }
@@ -309,11 +364,7 @@ impl Serialize for Money {
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let repr = MoneyRepr::deserialize(d)?;
-        let text = match repr.amount {
-            AmountRepr::Text(t) => t,
-            AmountRepr::Whole(n) => n.to_string(),
-        };
-        Money::parse(&text, repr.currency).map_err(crate::error::de_error)
+        Money::parse(&repr.amount.0, repr.currency).map_err(crate::error::de_error)
     }
 }
 

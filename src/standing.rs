@@ -24,8 +24,17 @@ pub enum StandingState {
 
 /// The policy's standing thresholds and the ids of their notices.
 ///
-/// A notice fires once on entering each state; the state clears when the client pays the
-/// items that put it there, and a later relapse fires again. Thresholds can be overridden per
+/// A notice fires once on entering each state, keyed by the day the client entered it; the
+/// state clears when the client pays the items that put it there, and a later relapse fires
+/// again. The client stays in a state while one item or another keeps it there: paying the
+/// oldest item while a newer one is as late is no new entry, and sends nothing more. The
+/// planner sees that from the paid items it is given (with their payment dates), so keep a
+/// paid item in the portfolio for a while after its payment (as long as the "closed"
+/// threshold is enough).
+///
+/// An item under a pause without end (a dispute) does not count. While every item that puts
+/// the client in a state is under a pause with an end (a payment promise), the notice waits
+/// until the first of those pauses ends, and says so. Thresholds can be overridden per
 /// client ([`ClientOverrides`](crate::ClientOverrides)).
 ///
 /// # Example

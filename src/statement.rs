@@ -124,6 +124,24 @@ impl StatementRule {
         self
     }
 
+    /// The same rule dropping an occurrence not sent within `days` days of its day (a
+    /// weekly statement worth sending only that week, say).
+    ///
+    /// # Example
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use dunning::StatementRule;
+    /// let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    /// let weekly = StatementRule::new("weekly".parse()?, "FREQ=WEEKLY;BYDAY=FR", start).expires_after(2);
+    /// assert_eq!(weekly.expires_after_days, Some(2));
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn expires_after(mut self, days: u32) -> Self {
+        self.expires_after_days = Some(days);
+        self
+    }
+
     /// The local dates of the rule from `from` to `to`, inclusive, in order, each once.
     ///
     /// The work is linear in the days from `from` to `to`, never in the days since the start

@@ -705,3 +705,245 @@ fn a_statement_sent_neither_supersedes_nor_spaces_item_reminders() {
         plan.suppressed()
     );
 }
+
+/// Ticks daily at `hour`:00 UTC from `from` to `to`, applying `change` to the items before
+/// each tick, and returns what was sent (key, day sent).
+fn tick_daily(
+    planner: &Planner,
+    clients: &[Client],
+    items: &mut Vec<Item>,
+    (from, to, hour): (chrono::NaiveDate, chrono::NaiveDate, u32),
+    mut change: impl FnMut(chrono::NaiveDate, &mut Vec<Item>, &Plan),
+) -> Vec<(String, chrono::NaiveDate)> {
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut day = from;
+    let mut last: Option<Plan> = None;
+    while day <= to {
+        if let Some(plan) = &last {
+            change(day, items, plan);
+        }
+        let now = day.and_hms_opt(hour, 0, 0).unwrap().and_utc();
+        let plan = planner
+            .plan(clients, items, &history, now, Horizon::NONE)
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+        last = Some(plan);
+        day += Duration::days(1);
+    }
+    history
+        .iter()
+        .map(|h| (h.key.to_string(), h.sent_at.date_naive()))
+        .collect()
+}
+
+/// The oldest item paid while another keeps the client closed: the client never left the
+/// state, so no second "closed" goes, and the state's start stays put (a second
+/// `closed/acme/2026-03-14` went, as a catch-up of a date never planned, and
+/// `standings().since` moved to it).
+#[test]
+fn paying_the_oldest_item_while_another_keeps_the_state_sends_nothing_more() {
+    let policy = Policy::new(TimeZone::UTC).with_standing(StandingRule::new(5, 10));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let mut items = vec![
+        invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("100", "USD")),
+        invoice("F-2", "acme", d(2026, 2, 3), d(2026, 3, 4), money("100", "USD")),
+    ];
+    let mut since = Vec::new();
+    let sent = tick_daily(
+        &planner,
+        &clients,
+        &mut items,
+        (d(2026, 3, 1), d(2026, 4, 30), 12),
+        |day, items, plan| {
+            if day == d(2026, 3, 20) {
+                let b = items[0].balance().unwrap().unwrap();
+                items[0] = items[0].clone().paid(b, day);
+            }
+            since.extend(plan.standings().iter().map(|s| (s.state, s.since)));
+        },
+    );
+    assert_eq!(
+        sent,
+        [
+            ("closing-soon/acme/2026-03-07".to_owned(), d(2026, 3, 7)),
+            ("closed/acme/2026-03-12".to_owned(), d(2026, 3, 12)),
+        ]
+    );
+    assert!(since.len() > 40, "{since:?}");
+    let closed: Vec<_> = since.iter().filter(|s| s.0 == StandingState::Closed).collect();
+    assert!(closed.len() > 40, "{since:?}");
+    assert!(
+        closed.iter().all(|s| s.1 == d(2026, 3, 12)),
+        "the state began on 2026-03-12 and never ended: {since:?}"
+    );
+}
+
+/// A dispute with an end on the oldest item while another keeps the client closing soon:
+/// one "closing soon", not a second when the other item got there.
+#[test]
+fn a_dispute_on_the_oldest_item_while_another_keeps_the_state_sends_nothing_more() {
+    let policy = Policy::new(TimeZone::UTC).with_standing(StandingRule::new(5, 40));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let dispute = Pause::new(PauseKind::Dispute, "wrong amount")
+        .starting(d(2026, 3, 12))
+        .until(d(2026, 3, 31));
+    let mut items = vec![
+        invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("100", "USD")).with_pause(dispute),
+        invoice("F-2", "acme", d(2026, 2, 3), d(2026, 3, 4), money("100", "USD")),
+    ];
+    let sent = tick_daily(
+        &planner,
+        &clients,
+        &mut items,
+        (d(2026, 3, 1), d(2026, 4, 30), 12),
+        |_, _, _| {},
+    );
+    assert_eq!(
+        sent,
+        [
+            ("closing-soon/acme/2026-03-07".to_owned(), d(2026, 3, 7)),
+            ("closed/acme/2026-04-11".to_owned(), d(2026, 4, 11)),
+        ]
+    );
+}
+
+/// A standing notice the oldest item's payment promise holds back is held as a client's
+/// pause holds it: forecast after the promise, explained with its end, sent once then (it
+/// was explained as a pause "with no end date" and went as a catch-up not naming it).
+#[test]
+fn a_standing_notice_an_item_promise_holds_goes_after_it() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(30, 60))).unwrap();
+    let promise = Pause::new(PauseKind::Promise, "pays on the 10th")
+        .starting(d(2026, 3, 1))
+        .until(d(2026, 3, 10));
+    let clients = [client("acme", "UTC")];
+    // Due 2026-02-01: 30 days overdue on 2026-03-03, inside the promise.
+    let mut items =
+        vec![invoice("A", "acme", d(2026, 1, 2), d(2026, 2, 1), money("100", "USD")).with_pause(promise)];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 2, 12, 0), Horizon::days(14))
+        .unwrap();
+    let up: Vec<_> = plan
+        .upcoming()
+        .iter()
+        .filter(|e| e.stage == Stage::ClosingSoon)
+        .collect();
+    assert_eq!(up.len(), 1, "{:#?}", lines(&plan));
+    assert_eq!(up[0].send_on, d(2026, 3, 11), "{:#?}", lines(&plan));
+    assert!(
+        up[0]
+            .explain()
+            .contains("held back by a payment promise until 2026-03-10"),
+        "{}",
+        up[0].explain()
+    );
+    let said: Vec<_> = plan.suppressed().iter().filter(|s| s.key == up[0].key).collect();
+    assert_eq!(said.len(), 1, "{:#?}", lines(&plan));
+    assert_eq!(said[0].on, d(2026, 3, 3));
+    assert_eq!(said[0].item.as_ref().map(ItemId::as_str), Some("A"));
+    assert!(
+        said[0].explain().contains("until 2026-03-10 (pays on the 10th)"),
+        "{}",
+        said[0].explain()
+    );
+    // Planned first after the promise, it goes now and names it.
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 12, 12, 0), Horizon::NONE)
+        .unwrap();
+    let due: Vec<_> = plan
+        .due()
+        .iter()
+        .filter(|e| e.stage == Stage::ClosingSoon)
+        .collect();
+    assert_eq!(due.len(), 1, "{:#?}", lines(&plan));
+    assert!(
+        due[0]
+            .explain()
+            .contains("held back by a payment promise until 2026-03-10"),
+        "{}",
+        due[0].explain()
+    );
+    let sent = tick_daily(
+        &planner,
+        &clients,
+        &mut items,
+        (d(2026, 3, 2), d(2026, 3, 31), 12),
+        |_, _, _| {},
+    );
+    assert_eq!(
+        sent,
+        [("closing-soon/acme/2026-03-03".to_owned(), d(2026, 3, 11))]
+    );
+}
+
+/// Every overdue item under a payment promise: the standing notice is still forecast after
+/// the first promise ends, and the plan says what holds it (it vanished from the plan).
+#[test]
+fn a_standing_notice_with_every_item_paused_is_forecast_and_explained() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(30, 60))).unwrap();
+    let promise = |until| {
+        Pause::new(PauseKind::Promise, "pays soon")
+            .starting(d(2026, 3, 1))
+            .until(until)
+    };
+    let clients = [client("acme", "UTC")];
+    let items = [
+        invoice("A", "acme", d(2026, 1, 2), d(2026, 2, 1), money("100", "USD"))
+            .with_pause(promise(d(2026, 3, 10))),
+        invoice("B", "acme", d(2026, 1, 2), d(2026, 2, 1), money("100", "USD"))
+            .with_pause(promise(d(2026, 3, 16))),
+    ];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 5, 12, 0), Horizon::days(14))
+        .unwrap();
+    let up: Vec<_> = plan.events().filter(|e| e.stage == Stage::ClosingSoon).collect();
+    assert_eq!(up.len(), 1, "{:#?}", lines(&plan));
+    // A is free on 2026-03-11; B still under its promise is not listed then.
+    assert_eq!(up[0].send_on, d(2026, 3, 11), "{:#?}", lines(&plan));
+    let listed: Vec<_> = up[0].items.iter().map(|i| i.item.as_str()).collect();
+    assert_eq!(listed, ["A"]);
+    let said: Vec<_> = plan.suppressed().iter().filter(|s| s.key == up[0].key).collect();
+    assert_eq!(said.len(), 1, "{:#?}", lines(&plan));
+    assert!(matches!(said[0].reason, SuppressReason::PausedUntil { until, .. } if until == d(2026, 3, 10)));
+}
+
+/// An item under a dispute without end does not count toward the standing; when it alone
+/// would put the client there, the plan says so.
+#[test]
+fn a_dispute_without_end_keeps_the_item_out_of_the_standing_and_says_so() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(30, 60))).unwrap();
+    let items = [
+        invoice("D", "acme", d(2026, 1, 1), d(2026, 1, 31), money("100", "USD"))
+            .with_pause(Pause::new(PauseKind::Dispute, "wrong amount")),
+    ];
+    let plan = planner
+        .plan(
+            &[client("acme", "UTC")],
+            &items,
+            &[],
+            utc(2026, 5, 6, 12, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    assert!(plan.standings().is_empty());
+    assert!(plan.events().next().is_none(), "{:#?}", lines(&plan));
+    let said: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .map(|s| {
+            (
+                s.rule.as_str(),
+                s.on,
+                s.item.as_ref().map(ItemId::as_str),
+                s.explain(),
+            )
+        })
+        .collect();
+    assert_eq!(said.len(), 2, "{said:#?}");
+    for (rule, (r, on, item, text)) in ["closed", "closing-soon"].iter().zip(&said) {
+        assert_eq!((*r, *on, *item), (*rule, d(2026, 5, 6), Some("D")), "{said:#?}");
+        assert!(text.contains("dispute (wrong amount) with no end date"), "{text}");
+    }
+}

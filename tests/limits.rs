@@ -506,7 +506,7 @@ fn reminders_behind_long_closed_runs_are_placed_or_explained() {
     assert_eq!(
         s.explain(),
         format!(
-            "rule issued for invoice F-2 has no working day to go on after {last} before the end of \
+            "rule issued for invoice F-2 has no working day to go on from {last} before the end of \
              the calendar: not sent"
         )
     );
@@ -837,4 +837,39 @@ fn rule_ids_of_preview_and_manual_keys_are_reserved() {
         Policy::from_json(r#"{"rules": [{"id": "a", "anchor": "due"}, {"id": "manual", "anchor": "due"}]}"#)
             .unwrap_err();
     assert_eq!(err.path(), "rules[1].id");
+}
+
+/// A "due soon" whose day would fall before the calendar's first day is long too late: it
+/// says so as of now, not that no working day is left before the calendar's end (it said
+/// "no working day to go on after <today> before the end of the calendar").
+#[test]
+fn a_due_soon_before_the_calendars_first_day_is_too_late_not_out_of_days() {
+    let policy = Policy::new(TimeZone::UTC).with_rule(rule("soon", Anchor::Due, -36_600));
+    let planner = Planner::new(&policy).unwrap();
+    let items = [invoice(
+        "F-1",
+        "acme",
+        NaiveDate::MIN,
+        NaiveDate::MIN,
+        money("1", "USD"),
+    )];
+    let plan = planner
+        .plan(
+            &[client("acme", "UTC")],
+            &items,
+            &[],
+            utc(2026, 3, 1, 12, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    assert!(plan.events().next().is_none());
+    let said: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .map(|s| (s.on, s.reason.clone(), s.explain()))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert_eq!(said[0].0, d(2026, 3, 1));
+    assert_eq!(said[0].1, SuppressReason::DueSoonAfterDue { due: NaiveDate::MIN });
+    assert!(!said[0].2.contains("end of the calendar"), "{}", said[0].2);
 }

@@ -631,3 +631,56 @@ fn toml_dates_and_times_read_as_written_unquoted() {
     assert_eq!(err.path(), "items[0].issued_on", "{err}");
     assert_eq!(err.line(), Some(4), "{err}");
 }
+
+/// An amount is written one way: a decimal string or a whole number. A number with a
+/// fraction says to write it as a string (it said "data did not match any variant of
+/// untagged enum AmountRepr"), and a sign or spaces are refused as "1e3" is (they were
+/// accepted).
+#[test]
+fn an_amount_is_a_plain_decimal_and_a_float_is_told_to_be_a_string() {
+    let err = load::items_from_json(&four_items(r#"{"currency": "USD", "amount": 12.5}"#)).unwrap_err();
+    assert_eq!(err.path(), "items[3].total.amount");
+    let text = one_line(&err);
+    assert!(text.contains("not exact: write it as a string"), "{text}");
+    assert!(!text.contains("untagged"), "{text}");
+    let err = load::items_from_json(&four_items(
+        r#"{"currency": "USD", "amount": 99999999999999999999999}"#,
+    ))
+    .unwrap_err();
+    assert_eq!(err.path(), "items[3].total.amount");
+    assert!(one_line(&err).contains("too large"), "{err}");
+    let err = load::items_from_json(&four_items(
+        r#"{"currency": "USD", "amount": 18446744073709551615}"#,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        (err.path(), err.value()),
+        ("items[3].total.amount", Some("18446744073709551615"))
+    );
+    for bad in ["+5", " 5", "5 ", "1e3", "1,000", "0x10", "\u{0661}"] {
+        let json = four_items(&format!(
+            r#"{{"currency": "USD", "amount": {}}}"#,
+            serde_json::json!(bad)
+        ));
+        match load::items_from_json(&json) {
+            Ok(items) => panic!("{bad:?} read as {:?}", items[3].total),
+            Err(err) => {
+                assert_eq!(
+                    (err.path(), err.value()),
+                    ("items[3].total.amount", Some(bad)),
+                    "{err}"
+                );
+                assert!(
+                    matches!(err.validation(), Some(ValidationError::InvalidAmount { .. })),
+                    "{err}"
+                );
+            }
+        }
+    }
+    let ok = load::items_from_json(&four_items(r#"{"currency": "USD", "amount": 7}"#)).unwrap();
+    assert_eq!(ok[3].total.unwrap().minor(), 700);
+    let toml = "[[items]]\nid = \"F-1\"\nclient = \"acme\"\nissued_on = \"2026-03-02\"\ntotal = { currency = \"USD\", amount = 2.5 }\n";
+    let err = load::items_from_toml(toml).unwrap_err();
+    assert_eq!(err.path(), "items[0].total.amount");
+    assert!(one_line(&err).contains("write it as a string"), "{err}");
+}

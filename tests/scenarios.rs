@@ -1795,3 +1795,56 @@ fn under_a_gap_the_reminder_a_pause_held_goes_first_at_every_tick() {
         ]
     );
 }
+
+/// A rule that expires in fewer days than a weekend lasts: a Friday send missed by an early
+/// tick is dropped as expired from Saturday's plan on, not forecast for Monday and then
+/// dropped on Monday (it was forecast for Monday's start, explained as moved off Saturday).
+#[test]
+fn a_send_missed_on_friday_that_expires_before_monday_is_dropped_from_the_forecast() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new(
+            [chrono::Weekday::Sat, chrono::Weekday::Sun],
+            [],
+        ))
+        .with_rule(rule("issued", Anchor::Issued, 0).expires_after(2))
+        .with_statement(
+            StatementRule::new("estado".parse().unwrap(), "FREQ=WEEKLY;BYDAY=FR", d(2026, 1, 1))
+                .expires_after(2),
+        );
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    // Issued Friday 2026-03-06; the send time is 09:00 and the host ticks daily at 08:00.
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 6),
+        d(2026, 4, 5),
+        money("100", "USD"),
+    )];
+    let mut history = Vec::new();
+    for day in 6..=10 {
+        let now = utc(2026, 3, day, 8, 0);
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::days(7))
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+        if day == 6 {
+            continue;
+        }
+        for key in ["issued/F-1/1", "estado/acme/2026-03-06"] {
+            let forecast: Vec<_> = plan.events().filter(|e| e.key.as_str() == key).collect();
+            assert!(forecast.is_empty(), "{day}: {:#?}", lines(&plan));
+            if day < 9 {
+                let said: Vec<_> = plan
+                    .suppressed()
+                    .iter()
+                    .filter(|s| s.key.as_str() == key)
+                    .collect();
+                assert_eq!(said.len(), 1, "{day}: {:#?}", lines(&plan));
+                assert_eq!(said[0].reason, SuppressReason::Expired { days: 2 }, "{day}");
+                assert_eq!(said[0].on, d(2026, 3, 6), "{day}");
+            }
+        }
+    }
+    assert!(history.is_empty(), "{history:#?}");
+}

@@ -392,11 +392,13 @@ fn a_standing_notice_held_by_its_oldest_items_pause_is_explained() {
     assert_eq!(held.len(), 1, "{:?}", plan.suppressed());
     assert_eq!(held[0].on, d(2026, 3, 3));
     assert!(
-        matches!(&held[0].reason, SuppressReason::Paused { pause: PauseKind::Promise, reason } if reason == "paga el 20"),
+        matches!(&held[0].reason, SuppressReason::PausedUntil { pause: PauseKind::Promise, reason, until }
+            if reason == "paga el 20" && *until == d(2026, 3, 20)),
         "{:?}",
         held[0].reason
     );
     assert!(held[0].explain().contains("paga el 20"), "{}", held[0].explain());
+    assert_eq!(held[0].item.as_ref().map(ItemId::as_str), Some("F-1"));
     // The promise over, the notice goes.
     let plan = planner
         .plan(&clients, &items, &[], utc(2026, 3, 21, 12, 0), Horizon::NONE)

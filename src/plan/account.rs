@@ -174,9 +174,32 @@ struct Placed {
     adjustments: SmallList<Adjustment>,
 }
 
-/// The day a client-level event is scheduled on, or the day it was for and the reason a
-/// pause without end holds it.
-type NoticeDay = Result<NaiveDate, (NaiveDate, Reason)>;
+/// What a client-level event cannot get past: the day it stops on, why, and the item whose
+/// pause stops it ([`NO_ITEM`]: none).
+#[derive(Debug, Clone, Copy)]
+struct Stop {
+    on: NaiveDate,
+    reason: Reason,
+    item: u32,
+}
+
+/// The day a client-level event is scheduled on, or what stops it.
+type NoticeDay = Result<NaiveDate, Stop>;
+
+/// Whether the items a client-level event is about hold it back on a day.
+enum Hold<'a> {
+    /// No: something it is about is not paused that day.
+    Free,
+    /// Each is under a pause: this pause of this item (its position in its list) ends first.
+    Paused {
+        item: u32,
+        index: usize,
+        pause: &'a Pause,
+    },
+}
+
+/// What holds a client-level event back beyond the client's pauses, if anything.
+type Holds<'f, 'a> = Option<&'f dyn Fn(NaiveDate) -> Hold<'a>>;
 
 /// A statement rule as planned for one client.
 struct Statement<'p> {
@@ -268,75 +291,93 @@ impl Planner {
         }
     }
 
-    /// `day`, a working day, past the client's pauses with an end (each added to `moves`):
-    /// the first working day after them. `Err` with the reason when a pause without end (or
-    /// one to the calendar's last day) holds it.
-    fn past_client_pauses(
+    /// `day`, a working day, moved past what holds a client-level event back: the client's
+    /// pauses with an end, and `holds` (the items the event is about, each under a pause),
+    /// each move added to `moves`: the first working day nothing holds it. `Err` with the
+    /// reason (and the item whose pause it is) when a pause without end, or the calendar's
+    /// end, stops it.
+    fn past_pauses(
         &self,
         cx: &ClientCtx<'_>,
         mut day: NaiveDate,
         moves: &mut SmallList<Adjustment>,
-    ) -> Result<NaiveDate, Reason> {
-        let pauses = &cx.client.pauses;
-        // Days only move later, so each pause is passed at most once.
-        for _ in 0..=pauses.len() {
-            let Some(i) = pauses.iter().position(|p| p.is_active(day)) else {
-                return Ok(day);
+        holds: Holds<'_, '_>,
+    ) -> Result<NaiveDate, Stop> {
+        let calendar_end = |on| Stop {
+            on,
+            reason: Reason::NoDayToSend,
+            item: NO_ITEM,
+        };
+        // Each turn moves the day later, past a pause: each is passed at most once.
+        loop {
+            let (pause, item, index) = if let Some(i) = cx.client.pauses.iter().position(|p| p.is_active(day))
+            {
+                (&cx.client.pauses[i], NO_ITEM, i)
+            } else {
+                match holds.map_or(Hold::Free, |h| h(day)) {
+                    Hold::Free => return Ok(day),
+                    Hold::Paused { item, index, pause } => (pause, item, index),
+                }
             };
-            let p = &pauses[i];
-            let (Some(until), Some(next)) = (p.until, p.until.and_then(|u| u.succ_opt())) else {
-                return Err(Reason::Paused(PauseRef {
-                    on_item: false,
-                    index: u32::try_from(i).unwrap_or(u32::MAX),
-                }));
+            let (Some(until), Some(next)) = (pause.until, pause.until.and_then(|u| u.succ_opt())) else {
+                return Err(Stop {
+                    on: day,
+                    reason: Reason::Paused(PauseRef {
+                        on_item: item != NO_ITEM,
+                        index: u32::try_from(index).unwrap_or(u32::MAX),
+                    }),
+                    item,
+                });
             };
             moves.push(Adjustment::Paused {
-                pause: p.kind,
+                pause: pause.kind,
                 until,
                 from: day,
             });
-            day = self
-                .calendar
-                .shift(next, Shift::Later)
-                .ok_or(Reason::NoDayToSend)?;
+            day = self.calendar.shift(next, Shift::Later).ok_or(calendar_end(day))?;
         }
-        Ok(day)
     }
 
     /// The day a client-level event meant for `nominal` is scheduled on: moved off
-    /// non-working days and past the client's pauses with an end (the moves added to
-    /// `moves`). `Err` with the day it was for and the reason when a pause without end holds it.
+    /// non-working days and past what holds it back ([`Self::past_pauses`]; the moves added
+    /// to `moves`). `Err` with the day it was for and the reason when a pause without end
+    /// holds it.
     fn notice_day(
         &self,
         cx: &ClientCtx<'_>,
         nominal: NaiveDate,
         moves: &mut SmallList<Adjustment>,
+        holds: Holds<'_, '_>,
     ) -> NoticeDay {
         let shifted = self.calendar.shift(nominal, Shift::Later).unwrap_or(nominal);
-        if cx.client.pauses.is_empty() {
+        if cx.client.pauses.is_empty() && holds.is_none() {
             return Ok(shifted);
         }
-        self.past_client_pauses(cx, shifted, moves)
-            .map_err(|r| (shifted, r))
+        self.past_pauses(cx, shifted, moves, holds)
+            .map_err(|s| Stop { on: shifted, ..s })
     }
 
     /// When a client-level event scheduled on `scheduled` goes ([`Self::client_send_day`]),
-    /// a catch-up also past the pauses that hold the day it would go, naming the pauses
-    /// with an end that held it back since it was scheduled. `moves` are those that brought
-    /// it to `scheduled` (one a pause brought there goes at the start of that day). `Err`
-    /// with the day and reason when a pause without end holds it.
+    /// a catch-up also past what holds the day it would go, naming the pauses with an end
+    /// that held it back since it was scheduled. `moves` are those that brought it to
+    /// `scheduled` (one a pause brought there goes at the start of that day). `Err` with the
+    /// day and reason when a pause without end holds it.
     fn notice_placed(
         &self,
         cx: &ClientCtx<'_>,
         scheduled: NaiveDate,
         mut moves: SmallList<Adjustment>,
-    ) -> Result<Placed, (NaiveDate, Reason)> {
+        holds: Holds<'_, '_>,
+    ) -> Result<Placed, Stop> {
         let mut placed = self.client_send_day(cx, scheduled);
-        if scheduled < cx.today && !cx.client.pauses.is_empty() {
+        if scheduled < cx.today && (!cx.client.pauses.is_empty() || holds.is_some()) {
             let mut later = SmallList::new();
             let goes_on = self
-                .past_client_pauses(cx, placed.goes_on, &mut later)
-                .map_err(|r| (placed.goes_on, r))?;
+                .past_pauses(cx, placed.goes_on, &mut later, holds)
+                .map_err(|s| Stop {
+                    on: placed.goes_on,
+                    ..s
+                })?;
             if goes_on != placed.goes_on {
                 placed.goes_on = goes_on;
                 placed.send = SendAt::DayStart;
@@ -371,28 +412,46 @@ impl Planner {
         cx: &ClientCtx<'_>,
         day: NoticeDay,
         moves: SmallList<Adjustment>,
-    ) -> (NaiveDate, Result<Placed, (NaiveDate, Reason)>) {
-        let scheduled = day.unwrap_or_else(|(s, _)| s);
+        holds: Holds<'_, '_>,
+    ) -> (NaiveDate, Result<Placed, Stop>) {
+        let scheduled = day.unwrap_or_else(|s| s.on);
         (
             scheduled,
-            day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves)),
+            day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves, holds)),
         )
     }
 
-    /// Explains the pauses that held back a client-level event, as items' moves are.
+    /// Explains the pauses that held back a client-level event, as items' moves are: each
+    /// the client's, or else that of one of `items` (the items it is about).
     fn note_pauses(
         cx: &ClientCtx<'_>,
         rule: u16,
         key: KeyRef,
         moves: &[Adjustment],
+        items: &[ItemCtx<'_>],
         plan: &mut Schedule<'_>,
     ) {
         for a in moves {
-            if let (Adjustment::Paused { .. }, Some((on, reason))) = (a, adjustment_note(cx, a)) {
-                if cx.in_window(on) {
-                    plan.suppressed.push(client_suppressed(cx, rule, key, on, reason));
-                }
+            let (Adjustment::Paused { pause, until, .. }, Some((on, reason))) = (a, adjustment_note(cx, a))
+            else {
+                continue;
+            };
+            if !cx.in_window(on) {
+                continue;
             }
+            let is = |p: &Pause| p.kind == *pause && p.until == Some(*until);
+            let item = if cx.client.pauses.iter().any(is) {
+                NO_ITEM
+            } else {
+                items
+                    .iter()
+                    .find(|c| c.item.pauses.iter().any(is))
+                    .map_or(NO_ITEM, |c| c.index)
+            };
+            plan.suppressed.push(SupRec {
+                item,
+                ..client_suppressed(cx, rule, key, on, reason)
+            });
         }
     }
 
@@ -459,8 +518,8 @@ impl Planner {
             let mut to_come: Option<(NaiveDate, NoticeDay, SmallList<Adjustment>)> = None;
             for &d in dates.iter() {
                 let mut moves = SmallList::new();
-                let day = self.notice_day(cx, d, &mut moves);
-                let scheduled = day.unwrap_or_else(|(s, _)| s);
+                let day = self.notice_day(cx, d, &mut moves, None);
+                let scheduled = day.unwrap_or_else(|s| s.on);
                 // Its send instant has come (today's only once its send time has passed: one
                 // still to come today does not supersede yesterday's, missed by an early tick).
                 let past = cx.send_time_gone(scheduled);
@@ -491,7 +550,7 @@ impl Planner {
                 }
                 if scheduled > cx.end_date {
                     // Past the horizon: what held it back is still said.
-                    Self::note_pauses(cx, rule, notice_key(cx, rule, d), &moves, plan);
+                    Self::note_pauses(cx, rule, notice_key(cx, rule, d), &moves, &[], plan);
                     supersede(cx, rule, held_over.drain(..), d, plan);
                     break;
                 }
@@ -531,8 +590,8 @@ impl Planner {
         let rule = s.rule;
         let key = notice_key(cx, rule, latest);
         let mut moves = SmallList::new();
-        let day = self.notice_day(cx, latest, &mut moves);
-        let (scheduled, placement) = self.notice_placement(cx, day, moves);
+        let day = self.notice_day(cx, latest, &mut moves, None);
+        let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
         if let (Ok(placed), Some((_, next_on))) = (&placement, next) {
             if placed.goes_on >= next_on && self.paused_onto(placed) {
                 // A pause held it onto the day the next one goes: that one goes instead.
@@ -542,10 +601,12 @@ impl Planner {
             }
         }
         supersede(cx, rule, older.iter().map(|&d| (d, d)), latest, plan);
+        // Expired if it would go too late: a working day is what it waits for.
+        let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
         let expired = s.st.expires_after_days.is_some_and(|x| {
             scheduled
                 .checked_add_days(Days::new(x.into()))
-                .is_some_and(|l| cx.today > l)
+                .is_some_and(|l| goes > l)
         });
         if expired {
             if cx.in_window(scheduled) {
@@ -581,7 +642,7 @@ impl Planner {
         moves: SmallList<Adjustment>,
         plan: &mut Schedule<'h>,
     ) {
-        let (scheduled, placement) = self.notice_placement(cx, day, moves);
+        let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
         self.statement_notice(cx, ctxs, s, date, scheduled, placement, plan);
     }
 
@@ -593,14 +654,14 @@ impl Planner {
         s: &Statement<'_>,
         date: NaiveDate,
         scheduled: NaiveDate,
-        placement: Result<Placed, (NaiveDate, Reason)>,
+        placement: Result<Placed, Stop>,
         plan: &mut Schedule<'h>,
     ) {
         let (st, rule) = (s.st, s.rule);
         let key = notice_key(cx, rule, date);
         let send_on = match &placement {
             Ok(placed) => placed.goes_on,
-            Err((on, _)) => *on,
+            Err(stop) => stop.on,
         };
         // The items of its period: issued by its date (a statement caught up later lists
         // no item issued since; one with nothing to list then has nothing to list later).
@@ -610,7 +671,7 @@ impl Planner {
             .peekable();
         let placed = match (s.block, placement) {
             (None, Ok(placed)) => placed,
-            (Some(reason), _) | (None, Err((_, reason))) => {
+            (Some(reason), _) | (None, Err(Stop { reason, .. })) => {
                 // Explained on the day it was due; once that has left the window, as of the
                 // day it would go (today, for the catch-up of the latest one), if it would
                 // list something: a lasting stop is explained in every plan, once per
@@ -626,7 +687,7 @@ impl Planner {
                 return;
             }
         };
-        Self::note_pauses(cx, rule, key, &placed.adjustments, plan);
+        Self::note_pauses(cx, rule, key, &placed.adjustments, &[], plan);
         if owed.peek().is_none() {
             if cx.in_window(send_on) {
                 plan.suppressed
@@ -656,6 +717,8 @@ impl Planner {
         );
     }
 
+    /// The client's standing today, and its notices: one on entering each state, keyed by
+    /// the first day of the run of days the client has been (or will be) in it.
     pub(super) fn plan_standing<'h>(
         &self,
         cx: &ClientCtx<'h>,
@@ -669,82 +732,138 @@ impl Planner {
             return;
         };
         let (closing_soon, closed) = (closing_soon.value, closed.value);
-        let Some((oldest_due, oldest)) = chased(ctxs, &self.policy, cx.today)
+        let start = self.policy.collection.past_items;
+        let spans = move |threshold: u32| {
+            ctxs.iter()
+                .filter_map(move |c| owed_span(c, threshold, start).map(|(from, to)| (from, to, c)))
+        };
+        let run = |threshold: u32| run_start(spans(threshold).map(|(f, t, _)| (f, t)), cx.today);
+        // Today's state: from the oldest item owed and not paused today.
+        let oldest_today = chased(ctxs, &self.policy, cx.today)
             .filter_map(|c| c.due.map(|d| (d, c)))
-            .min_by(|a, b| (a.0, &a.1.item.id).cmp(&(b.0, &b.1.item.id)))
-        else {
-            return;
-        };
-        let days_today = (cx.today - oldest_due).num_days();
-        let entry = |threshold: u32| oldest_due.checked_add_days(Days::new(threshold.into()));
-        let state_today = if days_today >= i64::from(closed) {
-            StandingState::Closed
-        } else if days_today >= i64::from(closing_soon) {
-            StandingState::ClosingSoon
-        } else {
-            StandingState::Good
-        };
-        if state_today != StandingState::Good {
-            let threshold = if state_today == StandingState::Closed {
-                closed
-            } else {
-                closing_soon
-            };
-            plan.standings.push(ClientStanding {
-                client: client.id.clone(),
-                state: state_today,
-                days_overdue: days_today,
-                oldest_item: oldest.item.id.clone(),
-                since: entry(threshold).unwrap_or(oldest_due),
-            });
+            .min_by(|a, b| (a.0, &a.1.item.id).cmp(&(b.0, &b.1.item.id)));
+        if let Some((oldest_due, oldest)) = oldest_today {
+            let days_today = (cx.today - oldest_due).num_days();
+            let reached = [
+                (StandingState::Closed, closed),
+                (StandingState::ClosingSoon, closing_soon),
+            ]
+            .into_iter()
+            .find(|&(_, t)| days_today >= i64::from(t));
+            if let Some((state, threshold)) = reached {
+                let entered = oldest_due.checked_add_days(Days::new(threshold.into()));
+                plan.standings.push(ClientStanding {
+                    client: client.id.clone(),
+                    state,
+                    days_overdue: days_today,
+                    oldest_item: oldest.item.id.clone(),
+                    since: run(threshold).or(entered).unwrap_or(oldest_due),
+                });
+            }
         }
         let sends = hist
             .client_events
             .get(client.id.as_str())
             .map_or(&[][..], Vec::as_slice);
-        let closed_entry = entry(closed).map(|e| self.calendar.shift(e, Shift::Later).unwrap_or(e));
+        // Whether a notice of `id` went on or after `since` (a run's first day): one a run.
+        let sent_since = |id: &str, since: NaiveDate| {
+            sends.iter().any(|s| {
+                s.rule == id
+                    && (cx.tz.local_date(s.sent_at) >= since
+                        || s.key
+                            .as_str()
+                            .rsplit('/')
+                            .next()
+                            .and_then(|d| d.parse::<NaiveDate>().ok())
+                            .is_some_and(|d| d >= since))
+            })
+        };
+        // The items owed at `threshold` on a day hold the notice back while each is paused,
+        // until the first of their pauses ends (a promise on the oldest holds it even if a
+        // newer item gets there meanwhile).
+        let holds = |threshold: u32, day: NaiveDate| -> Hold<'h> {
+            let mut first: Option<(NaiveDate, Hold<'h>)> = None;
+            for (_, _, c) in spans(threshold).filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t)) {
+                let Some(index) = c.item.pauses.iter().position(|p| p.is_active(day)) else {
+                    return Hold::Free;
+                };
+                let pause = &c.item.pauses[index];
+                let ends = pause.until.unwrap_or(NaiveDate::MAX);
+                if first.as_ref().is_none_or(|(e, _)| ends < *e) {
+                    let item = c.index;
+                    first = Some((ends, Hold::Paused { item, index, pause }));
+                }
+            }
+            first.map_or(Hold::Free, |(_, hold)| hold)
+        };
+        let closed_holds = |day| holds(closed, day);
+        let closing_soon_holds = |day| holds(closing_soon, day);
         let (closing_soon_ref, closed_ref) = self.standing_refs();
-        for (state, threshold, id, rule) in [
+        // "Closed": the run it is in, and the day its notice is (or was) scheduled on.
+        let closed_run = run(closed);
+        let closed_day = closed_run.map(|since| {
+            let mut moves = SmallList::new();
+            let day = self.notice_day(cx, since, &mut moves, Some(&closed_holds));
+            (
+                sent_since(sr.closed_id.as_str(), since),
+                day.unwrap_or_else(|s| s.on),
+            )
+        });
+        for (state, threshold, id, rule, state_holds) in [
             (
                 StandingState::ClosingSoon,
                 closing_soon,
                 &sr.closing_soon_id,
                 closing_soon_ref,
+                &closing_soon_holds as &dyn Fn(NaiveDate) -> Hold<'h>,
             ),
-            (StandingState::Closed, closed, &sr.closed_id, closed_ref),
+            (
+                StandingState::Closed,
+                closed,
+                &sr.closed_id,
+                closed_ref,
+                &closed_holds as &dyn Fn(NaiveDate) -> Hold<'h>,
+            ),
         ] {
-            let Some(entered) = entry(threshold) else { continue };
-            if sends
-                .iter()
-                .any(|s| key_is(s.key.as_str(), |k| write_client_key(k, id, client, entered)))
-            {
+            let Some(since) = run(threshold) else {
+                self.standing_paused_for_good(cx, ctxs, rule, id.as_str(), threshold, &sent_since, plan);
+                continue;
+            };
+            if sent_since(id.as_str(), since) {
                 continue;
             }
-            let key = notice_key(cx, rule, entered);
+            let key = notice_key(cx, rule, since);
             let mut moves = SmallList::new();
-            let day = self.notice_day(cx, entered, &mut moves);
-            let scheduled = day.unwrap_or_else(|(s, _)| s);
+            let day = self.notice_day(cx, since, &mut moves, Some(state_holds));
+            let scheduled = day.unwrap_or_else(|s| s.on);
             if scheduled > cx.end_date {
                 // Past the horizon: what held it back is still said.
-                Self::note_pauses(cx, rule, key, &moves, plan);
+                Self::note_pauses(cx, rule, key, &moves, ctxs, plan);
                 continue;
+            }
+            let (_, placement) = self.notice_placement(cx, day, moves, Some(state_holds));
+            if state == StandingState::ClosingSoon {
+                let goes_on = placement.as_ref().map_or_else(|s| s.on, |p| p.goes_on);
+                // "Closed" went in this run, or goes no later: "closing soon" would come too
+                // late, so only "closed" is sent.
+                if let (Some(closed_since), Some((closed_sent, closed_on))) = (closed_run, closed_day) {
+                    if closed_since >= since && (closed_sent || closed_on <= goes_on) {
+                        let on = cx.now_or(scheduled);
+                        if cx.in_window(on) {
+                            let by = notice_key(cx, closed_ref, closed_since);
+                            plan.suppressed.push(client_suppressed(
+                                cx,
+                                rule,
+                                key,
+                                on,
+                                Reason::Superseded(by),
+                            ));
+                        }
+                        continue;
+                    }
+                }
             }
             let resolved = Resolved::new(&self.policy, client).notice(id, true, &sr.roles);
-            if state == StandingState::ClosingSoon && closed_entry.is_some_and(|c| cx.send_time_gone(c)) {
-                // Both states were entered while nothing went out: only "closed" is sent.
-                if cx.in_window(scheduled) {
-                    let by = notice_key(cx, closed_ref, entry(closed).unwrap_or(entered));
-                    plan.suppressed.push(client_suppressed(
-                        cx,
-                        rule,
-                        key,
-                        scheduled,
-                        Reason::Superseded(by),
-                    ));
-                }
-                continue;
-            }
-            let (_, placement) = self.notice_placement(cx, day, moves);
             let mask = ContactRole::mask(resolved.roles.value);
             let block = if !Resolved::new(&self.policy, client).reminders().value {
                 Some(Reason::ClientRemindersOff)
@@ -757,37 +876,35 @@ impl Planner {
             };
             let placed = match (block, placement) {
                 (None, Ok(placed)) => placed,
-                (Some(reason), Ok(Placed { goes_on: on, .. }) | Err((on, _))) | (None, Err((on, reason))) => {
+                (Some(reason), Ok(Placed { goes_on: on, .. }) | Err(Stop { on, .. })) => {
                     let on = cx.now_or(on);
                     if cx.in_window(on) {
                         plan.suppressed.push(client_suppressed(cx, rule, key, on, reason));
                     }
                     continue;
                 }
-            };
-            Self::note_pauses(cx, rule, key, &placed.adjustments, plan);
-            let send_on = placed.goes_on;
-            let days_overdue = (send_on - oldest_due).num_days();
-            let overdue = chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on));
-            if !overdue.clone().any(|c| c.index == oldest.index) {
-                // The item that puts the client there is paused that day: the notice waits,
-                // and the plan says why.
-                let pause = oldest.item.pauses.iter().position(|p| p.is_active(send_on));
-                if let (Some(i), true) = (pause, cx.in_window(send_on)) {
-                    plan.suppressed.push(SupRec {
-                        key,
-                        reason: Reason::Paused(PauseRef {
-                            on_item: true,
-                            index: u32::try_from(i).unwrap_or(u32::MAX),
-                        }),
-                        client: cx.index,
-                        item: oldest.index,
-                        on: send_on,
-                        rule,
-                    });
+                (None, Err(stop)) => {
+                    let on = cx.now_or(stop.on);
+                    if cx.in_window(on) {
+                        plan.suppressed.push(SupRec {
+                            item: stop.item,
+                            ..client_suppressed(cx, rule, key, on, stop.reason)
+                        });
+                    }
+                    continue;
                 }
+            };
+            Self::note_pauses(cx, rule, key, &placed.adjustments, ctxs, plan);
+            let send_on = placed.goes_on;
+            let overdue = chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on));
+            let Some((oldest_due, oldest)) = overdue
+                .clone()
+                .filter_map(|c| c.due.map(|d| (d, c)))
+                .min_by(|a, b| (a.0, &a.1.item.id).cmp(&(b.0, &b.1.item.id)))
+            else {
+                // Nothing it is about is owed and not paused that day: nothing to send.
                 continue;
-            }
+            };
             let items = listed(&mut plan.tables, overdue);
             self.emit(
                 cx,
@@ -798,14 +915,14 @@ impl Planner {
                     } else {
                         Stage::ClosingSoon
                     },
-                    nominal: entered,
+                    nominal: since,
                     scheduled,
                     placed,
                     items,
                     mask,
                     info: AccountInfo::Standing {
                         state,
-                        days_overdue,
+                        days_overdue: (send_on - oldest_due).num_days(),
                         oldest: oldest.index,
                         closing_soon_after_days: closing_soon,
                         closed_after_days: closed,
@@ -815,4 +932,127 @@ impl Planner {
             );
         }
     }
+
+    /// No run of `threshold` holds today or comes: if an item under a pause without end
+    /// would have put the client there, the plan says so (once, until a notice goes).
+    #[cold]
+    #[allow(clippy::too_many_arguments)]
+    fn standing_paused_for_good<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        rule: u16,
+        id: &str,
+        threshold: u32,
+        sent_since: &dyn Fn(&str, NaiveDate) -> bool,
+        plan: &mut Schedule<'h>,
+    ) {
+        let start = self.policy.collection.past_items;
+        let paused = ctxs
+            .iter()
+            .filter_map(|c| {
+                let (from, to) = owed_from(c, threshold, start)?;
+                let on = from.max(cx.today);
+                let index = c
+                    .item
+                    .pauses
+                    .iter()
+                    .position(|p| p.until.is_none() && p.is_active(on))?;
+                (to.is_none() && from <= cx.end_date).then_some((from, c, index))
+            })
+            .min_by(|a, b| (a.0, &a.1.item.id).cmp(&(b.0, &b.1.item.id)));
+        let Some((from, c, index)) = paused else { return };
+        let on = cx.now_or(from);
+        if sent_since(id, from) || !cx.in_window(on) {
+            return;
+        }
+        plan.suppressed.push(SupRec {
+            item: c.index,
+            ..client_suppressed(
+                cx,
+                rule,
+                notice_key(cx, rule, from),
+                on,
+                Reason::Paused(PauseRef {
+                    on_item: true,
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                }),
+            )
+        });
+    }
+}
+
+/// The days an item keeps its client `threshold` days overdue or more: from its due date
+/// plus the threshold until it is paid (for good while it is owed). `None` when it never
+/// does: not an invoice owed (or paid) with a due date, reminders off, or older than the
+/// collection start `start`.
+fn owed_from(
+    c: &ItemCtx<'_>,
+    threshold: u32,
+    start: Option<NaiveDate>,
+) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    let due = c.due?;
+    if !c.item.reminders || start.is_some_and(|s| due < s) {
+        return None;
+    }
+    let from = due.checked_add_days(Days::new(threshold.into()))?;
+    let to = if c.status.is_pending() && c.balance.is_some_and(|b| b.is_positive()) {
+        None
+    } else if c.status == ItemStatus::Paid {
+        Some(c.item.settled_date()?)
+    } else {
+        return None;
+    };
+    to.is_none_or(|t| from < t).then_some((from, to))
+}
+
+/// [`owed_from`], cut where a pause without end begins: an item under one does not count.
+fn owed_span(
+    c: &ItemCtx<'_>,
+    threshold: u32,
+    start: Option<NaiveDate>,
+) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    let (from, to) = owed_from(c, threshold, start)?;
+    let cut = c
+        .item
+        .pauses
+        .iter()
+        .filter(|p| p.until.is_none())
+        .map(|p| p.from.unwrap_or(NaiveDate::MIN))
+        .min();
+    let to = match (to, cut) {
+        (Some(t), Some(c)) => Some(t.min(c)),
+        (t, c) => t.or(c),
+    };
+    to.is_none_or(|t| from < t).then_some((from, to))
+}
+
+/// The first day of the run of days, each within one of `spans` (from, until before), that
+/// holds `today`; if none does, of the first run after it.
+fn run_start(
+    spans: impl Iterator<Item = (NaiveDate, Option<NaiveDate>)> + Clone,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let covers = |(from, to): (NaiveDate, Option<NaiveDate>), day: NaiveDate| {
+        from <= day && to.is_none_or(|t| day < t)
+    };
+    let mut first = spans
+        .clone()
+        .filter(|&s| covers(s, today))
+        .map(|s| s.0)
+        .min()
+        .or_else(|| spans.clone().map(|s| s.0).filter(|&f| f > today).min())?;
+    // Back over the spans that end where the run begins: each turn goes earlier.
+    while let Some(before) = first.pred_opt() {
+        match spans
+            .clone()
+            .filter(|&s| s.0 < first && covers(s, before))
+            .map(|s| s.0)
+            .min()
+        {
+            Some(from) => first = from,
+            None => break,
+        }
+    }
+    Some(first)
 }

@@ -2603,6 +2603,17 @@ impl Planner {
                 None
             };
             let Some(nominal) = occurrence_day(slot.anchor_on, slot.offset, slot.every, slot.next_occ) else {
+                // Before the calendar's first day, a "due soon" is long too late.
+                let steps =
+                    i64::from(slot.next_occ.max(1) - 1).saturating_mul(i64::from(slot.every.unwrap_or(0)));
+                if let (Anchor::Due, Some(due), true) = (
+                    self.rules[slot.rule].anchor,
+                    it.due,
+                    i64::from(slot.offset).saturating_add(steps) < 0,
+                ) {
+                    note_in_window(out, cx, it, slot, cx.today, Reason::DueSoonAfterDue(due));
+                    return None;
+                }
                 return never(out);
             };
             // A send of another rule on or after this day, or of a later stage, supersedes
@@ -2719,7 +2730,9 @@ impl Planner {
                     }
                 }
                 if let Some(days) = rule.expires_after {
-                    if add_days(scheduled, i64::from(days)).is_some_and(|last| cx.today > last) {
+                    // Expired if it would go too late: a working day is what it waits for.
+                    let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
+                    if add_days(scheduled, i64::from(days)).is_some_and(|last| goes > last) {
                         note_in_window(out.as_deref_mut(), cx, it, slot, scheduled, Reason::Expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(scheduled));

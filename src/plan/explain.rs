@@ -488,7 +488,7 @@ pub(crate) fn suppress_text(sp: &Suppressed) -> String {
             what(t, kind, number);
             cat!(
                 t,
-                " has no working day to go on after ",
+                " has no working day to go on from ",
                 on,
                 " before the end of the calendar: not sent"
             );
