@@ -29,6 +29,19 @@ pub(super) struct Occurrences {
     overrides: HashMap<(usize, String), Arc<[NaiveDate]>>,
     /// A client's occurrences gone and not sent, reused from client to client.
     unsent: Vec<NaiveDate>,
+    /// A client's debts as its standing counts them, reused from client to client.
+    debts: Vec<Debt>,
+}
+
+/// An item's debt as the client's standing counts it: the days from which it keeps the
+/// client at or past each threshold ("closing soon", "closed"; none: never), until the day
+/// it was paid or a pause without end began (none: for good).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Debt {
+    from: [Option<NaiveDate>; 2],
+    to: Option<NaiveDate>,
+    /// Its position among the client's items.
+    at: usize,
 }
 
 impl Occurrences {
@@ -58,6 +71,7 @@ impl Occurrences {
             policy,
             overrides: HashMap::default(),
             unsent: Vec::new(),
+            debts: Vec::new(),
         }
     }
 
@@ -724,20 +738,53 @@ impl Planner {
         cx: &ClientCtx<'h>,
         ctxs: &[ItemCtx<'h>],
         hist: &HistoryIndex<'h>,
+        occurrences: &mut Occurrences,
         plan: &mut Schedule<'h>,
     ) {
-        let Some(sr) = &self.policy.standing else { return };
-        let client = cx.client;
-        let Some((closing_soon, closed)) = Resolved::new(&self.policy, client).standing_thresholds() else {
+        if self.policy.standing.is_none() {
+            return;
+        }
+        let Some((closing_soon, closed)) = Resolved::new(&self.policy, cx.client).standing_thresholds()
+        else {
             return;
         };
         let (closing_soon, closed) = (closing_soon.value, closed.value);
         let start = self.policy.collection.past_items;
-        let spans = move |threshold: u32| {
-            ctxs.iter()
-                .filter_map(move |c| owed_span(c, threshold, start).map(|(from, to)| (from, to, c)))
+        let mut debts = std::mem::take(&mut occurrences.debts);
+        debts.clear();
+        debts.extend(ctxs.iter().enumerate().filter_map(|(at, c)| {
+            let (due, to) = owed_span(c, start)?;
+            let from = [closing_soon, closed].map(|t| due.checked_add_days(Days::new(t.into())));
+            Some(Debt { from, to, at })
+        }));
+        let debts_paused = debts.iter().any(|d| !ctxs[d.at].item.pauses.is_empty());
+        self.standing_notices(cx, ctxs, hist, &debts, debts_paused, (closing_soon, closed), plan);
+        occurrences.debts = debts;
+    }
+
+    /// The client's standing today, and its notices, from its `debts`.
+    #[allow(clippy::too_many_arguments)]
+    fn standing_notices<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        ctxs: &[ItemCtx<'h>],
+        hist: &HistoryIndex<'h>,
+        debts: &[Debt],
+        debts_paused: bool,
+        (closing_soon, closed): (u32, u32),
+        plan: &mut Schedule<'h>,
+    ) {
+        let Some(sr) = &self.policy.standing else { return };
+        let client = cx.client;
+        // The days each debt keeps the client in state `k` (0: closing soon, 1: closed).
+        let spans = move |k: usize| {
+            debts.iter().filter_map(move |d| {
+                let from = d.from[k]?;
+                d.to.is_none_or(|t| from < t).then_some((from, d.to, &ctxs[d.at]))
+            })
         };
-        let run = |threshold: u32| run_start(spans(threshold).map(|(f, t, _)| (f, t)), cx.today);
+        let runs = [0, 1].map(|k| run_start(spans(k).map(|(f, t, _)| (f, t)), cx.today));
+        let run = |k: usize| runs[k];
         // Today's state: from the oldest item owed and not paused today.
         let oldest_today = chased(ctxs, &self.policy, cx.today)
             .filter_map(|c| c.due.map(|d| (d, c)))
@@ -751,13 +798,14 @@ impl Planner {
             .into_iter()
             .find(|&(_, t)| days_today >= i64::from(t));
             if let Some((state, threshold)) = reached {
+                let k = usize::from(state == StandingState::Closed);
                 let entered = oldest_due.checked_add_days(Days::new(threshold.into()));
                 plan.standings.push(ClientStanding {
                     client: client.id.clone(),
                     state,
                     days_overdue: days_today,
                     oldest_item: oldest.item.id.clone(),
-                    since: run(threshold).or(entered).unwrap_or(oldest_due),
+                    since: run(k).or(entered).unwrap_or(oldest_due),
                 });
             }
         }
@@ -781,9 +829,9 @@ impl Planner {
         // The items owed at `threshold` on a day hold the notice back while each is paused,
         // until the first of their pauses ends (a promise on the oldest holds it even if a
         // newer item gets there meanwhile).
-        let holds = |threshold: u32, day: NaiveDate| -> Hold<'h> {
+        let holds = |k: usize, day: NaiveDate| -> Hold<'h> {
             let mut first: Option<(NaiveDate, Hold<'h>)> = None;
-            for (_, _, c) in spans(threshold).filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t)) {
+            for (_, _, c) in spans(k).filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t)) {
                 let Some(index) = c.item.pauses.iter().position(|p| p.is_active(day)) else {
                     return Hold::Free;
                 };
@@ -796,36 +844,44 @@ impl Planner {
             }
             first.map_or(Hold::Free, |(_, hold)| hold)
         };
-        let closed_holds = |day| holds(closed, day);
-        let closing_soon_holds = |day| holds(closing_soon, day);
+        let closed_holds = |day| holds(1, day);
+        let closing_soon_holds = |day| holds(0, day);
+        // Without a pause on any item, nothing but the client's pauses holds a notice.
+        let (closed_holds, closing_soon_holds): (Holds<'_, 'h>, Holds<'_, 'h>) = if debts_paused {
+            (Some(&closed_holds), Some(&closing_soon_holds))
+        } else {
+            (None, None)
+        };
         let (closing_soon_ref, closed_ref) = self.standing_refs();
         // "Closed": the run it is in, and the day its notice is (or was) scheduled on.
-        let closed_run = run(closed);
+        let closed_run = run(1);
         let closed_day = closed_run.map(|since| {
             let mut moves = SmallList::new();
-            let day = self.notice_day(cx, since, &mut moves, Some(&closed_holds));
+            let day = self.notice_day(cx, since, &mut moves, closed_holds);
             (
                 sent_since(sr.closed_id.as_str(), since),
                 day.unwrap_or_else(|s| s.on),
             )
         });
-        for (state, threshold, id, rule, state_holds) in [
+        for (k, state, threshold, id, rule, state_holds) in [
             (
+                0,
                 StandingState::ClosingSoon,
                 closing_soon,
                 &sr.closing_soon_id,
                 closing_soon_ref,
-                &closing_soon_holds as &dyn Fn(NaiveDate) -> Hold<'h>,
+                closing_soon_holds,
             ),
             (
+                1,
                 StandingState::Closed,
                 closed,
                 &sr.closed_id,
                 closed_ref,
-                &closed_holds as &dyn Fn(NaiveDate) -> Hold<'h>,
+                closed_holds,
             ),
         ] {
-            let Some(since) = run(threshold) else {
+            let Some(since) = run(k) else {
                 self.standing_paused_for_good(cx, ctxs, rule, id.as_str(), threshold, &sent_since, plan);
                 continue;
             };
@@ -834,14 +890,14 @@ impl Planner {
             }
             let key = notice_key(cx, rule, since);
             let mut moves = SmallList::new();
-            let day = self.notice_day(cx, since, &mut moves, Some(state_holds));
+            let day = self.notice_day(cx, since, &mut moves, state_holds);
             let scheduled = day.unwrap_or_else(|s| s.on);
             if scheduled > cx.end_date {
                 // Past the horizon: what held it back is still said.
                 Self::note_pauses(cx, rule, key, &moves, ctxs, plan);
                 continue;
             }
-            let (_, placement) = self.notice_placement(cx, day, moves, Some(state_holds));
+            let (_, placement) = self.notice_placement(cx, day, moves, state_holds);
             if state == StandingState::ClosingSoon {
                 let goes_on = placement.as_ref().map_or_else(|s| s.on, |p| p.goes_on);
                 // "Closed" went in this run, or goes no later: "closing soon" would come too
@@ -1006,13 +1062,22 @@ fn owed_from(
     to.is_none_or(|t| from < t).then_some((from, to))
 }
 
-/// [`owed_from`], cut where a pause without end begins: an item under one does not count.
-fn owed_span(
-    c: &ItemCtx<'_>,
-    threshold: u32,
-    start: Option<NaiveDate>,
-) -> Option<(NaiveDate, Option<NaiveDate>)> {
-    let (from, to) = owed_from(c, threshold, start)?;
+/// An item's debt for the standing: its due date, and the day it stops counting (paid, or a
+/// pause without end began: an item under one does not count; none: for good). `None` when
+/// it never counts: not an invoice owed (or paid) with a due date, reminders off, or older
+/// than the collection start `start`.
+fn owed_span(c: &ItemCtx<'_>, start: Option<NaiveDate>) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    let due = c.due?;
+    if !c.item.reminders || start.is_some_and(|s| due < s) {
+        return None;
+    }
+    let to = if c.status.is_pending() && c.balance.is_some_and(|b| b.is_positive()) {
+        None
+    } else if c.status == ItemStatus::Paid {
+        Some(c.item.settled_date()?)
+    } else {
+        return None;
+    };
     let cut = c
         .item
         .pauses
@@ -1024,7 +1089,7 @@ fn owed_span(
         (Some(t), Some(c)) => Some(t.min(c)),
         (t, c) => t.or(c),
     };
-    to.is_none_or(|t| from < t).then_some((from, to))
+    Some((due, to))
 }
 
 /// The first day of the run of days, each within one of `spans` (from, until before), that
@@ -1036,6 +1101,16 @@ fn run_start(
     let covers = |(from, to): (NaiveDate, Option<NaiveDate>), day: NaiveDate| {
         from <= day && to.is_none_or(|t| day < t)
     };
+    // Most debts are still owed: with no span that ends, the run is the earliest's.
+    let mut earliest: Option<NaiveDate> = None;
+    let mut ends = false;
+    for (from, to) in spans.clone() {
+        earliest = Some(earliest.map_or(from, |e| e.min(from)));
+        ends |= to.is_some();
+    }
+    if !ends {
+        return earliest;
+    }
     let mut first = spans
         .clone()
         .filter(|&s| covers(s, today))

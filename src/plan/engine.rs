@@ -2092,7 +2092,7 @@ impl Planner {
             });
         }
         self.plan_statements(&cx, &ctxs, hist, occurrences, plan)?;
-        self.plan_standing(&cx, &ctxs, hist, plan);
+        self.plan_standing(&cx, &ctxs, hist, occurrences, plan);
         scratch.contacts = cx.contacts;
         scratch.ctxs = ctxs;
         scratch.sums = sums;
