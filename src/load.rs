@@ -517,15 +517,39 @@ impl Source<'_> {
                 (Some(line), Some(column))
             })
         };
-        let mut root = toml::de::DeTable::parse(self.text).map_err(|e| {
-            self.refused(
-                LoadErrorKind::Syntax,
-                Vec::new(),
-                e.message().to_owned(),
-                None,
-                position(e.span()),
-            )
-        })?;
+        let mut root = match toml::de::DeTable::parse(self.text) {
+            Ok(root) => root,
+            Err(e) => {
+                let syntax = self.refused(
+                    LoadErrorKind::Syntax,
+                    Vec::new(),
+                    e.message().to_owned(),
+                    None,
+                    position(e.span()),
+                );
+                // A date or time that is none (`2026-02-30`) is refused by the TOML parser
+                // without its field: read quoted, it is named by its path, as a quoted one is.
+                return Err(e
+                    .span()
+                    .and_then(|span| date_quoted(self.text, span.start))
+                    .and_then(|quoted| {
+                        let again = Source {
+                            text: &quoted,
+                            ..*self
+                        };
+                        let named = again.read_toml::<T>().err()?;
+                        (!named.path().is_empty()).then(|| LoadError {
+                            details: Box::new(Details {
+                                line: syntax.line(),
+                                column: syntax.column(),
+                                ..*named.details
+                            }),
+                            ..named
+                        })
+                    })
+                    .unwrap_or(syntax));
+            }
+        };
         // TOML's own dates and times (`issued_on = 2026-03-01`) read as the same text quoted.
         for (_, value) in root.get_mut().iter_mut() {
             dates_as_text(value.get_mut());
@@ -543,6 +567,23 @@ impl Source<'_> {
             )
         })
     }
+}
+
+/// `text` with the TOML date or time literal at byte `at` quoted, if one is there: digits,
+/// dashes and colons (and `T`, `Z`, `.`, `+` between them) up to the end of the value.
+#[cfg(feature = "toml")]
+fn date_quoted(text: &str, at: usize) -> Option<String> {
+    let rest = text.get(at..)?;
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+')))
+        .unwrap_or(rest.len());
+    let literal = &rest[..len];
+    let looks_like_one = literal.starts_with(|c: char| c.is_ascii_digit())
+        && literal.contains(['-', ':'])
+        && literal
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"-:.+TZtz".contains(&b));
+    looks_like_one.then(|| format!("{}\"{literal}\"{}", &text[..at], &rest[len..]))
 }
 
 /// Every TOML date, time or date-time in `value` as its text (RFC 3339, as TOML writes it),

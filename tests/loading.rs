@@ -684,3 +684,29 @@ fn an_amount_is_a_plain_decimal_and_a_float_is_told_to_be_a_string() {
     assert_eq!(err.path(), "items[0].total.amount");
     assert!(one_line(&err).contains("write it as a string"), "{err}");
 }
+
+/// A TOML date that is no date, written unquoted, names its path and value as a quoted one
+/// does (the TOML parser refused it as a syntax error, without the field).
+#[test]
+fn an_unquoted_toml_date_that_is_no_date_names_its_path() {
+    for (written, value) in [
+        ("2026-02-30", "2026-02-30"),
+        ("2026-13-01", "2026-13-01"),
+        ("2026-02-30T09:00:00Z", "2026-02-30T09:00:00Z"),
+    ] {
+        let toml = format!(
+            "[[items]]\nid = \"F-1\"\nclient = \"acme\"\nissued_on = \"2026-03-02\"\ntotal = {{ currency = \"USD\", amount = \"1\" }}\n\n[[items]]\nid = \"F-2\"\nclient = \"acme\"\nissued_on = {written}\ntotal = {{ currency = \"USD\", amount = \"1\" }}\n"
+        );
+        let err = load::items_from_toml(&toml).unwrap_err();
+        assert_eq!(
+            (err.path(), err.value()),
+            ("items[1].issued_on", Some(value)),
+            "{err}"
+        );
+        assert_eq!(err.line(), Some(10), "{err}");
+    }
+    // Not a date at all: still a syntax error, with its line.
+    let err = load::items_from_toml("[[items]]\nid = \"F-1\"\nissued_on = 2026-03-0x\n").unwrap_err();
+    assert!(matches!(err.kind(), LoadErrorKind::Syntax), "{err}");
+    assert_eq!(err.line(), Some(3), "{err}");
+}
