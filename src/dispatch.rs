@@ -207,6 +207,16 @@ pub enum SendOutcome {
         /// What made it unknown.
         error: String,
     },
+    /// A store or planning error stopped its delivery (taking its claim, re-reading its
+    /// client, recording its outcome). It is not known to have gone only if the error came
+    /// after the send: its claim is then taken for abandoned once two send timeouts have
+    /// passed (at-most-once: recorded as outcome unknown; at-least-once: sent again after its
+    /// lease). An error before the send leaves it to the next tick. The other events of the
+    /// tick go on.
+    Interrupted {
+        /// The error.
+        error: String,
+    },
 }
 
 crate::names::kinds!(SendOutcome =>
@@ -226,6 +236,7 @@ crate::names::kinds!(SendOutcome =>
     Retrying => "retrying",
     Failed => "failed",
     Unknown => "unknown",
+    Interrupted => "interrupted",
 });
 
 impl SendOutcome {
@@ -245,10 +256,30 @@ impl SendOutcome {
         match self {
             SendOutcome::Retrying { error, .. }
             | SendOutcome::Failed { error }
-            | SendOutcome::Unknown { error } => Some(error),
+            | SendOutcome::Unknown { error }
+            | SendOutcome::Interrupted { error } => Some(error),
             SendOutcome::Sent { .. } | SendOutcome::Skipped { .. } => None,
         }
     }
+}
+
+/// The `send` span of one event, its outcome recorded by [`SendReport::trace`].
+fn send_span(key: &EventKey, client: &ClientId, rule: &RuleId, stage: Option<Stage>) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: "dunning::dispatch",
+        "send",
+        key = %key,
+        client = %client,
+        rule = %rule,
+        stage = tracing::field::Empty,
+        attempt = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    if let Some(stage) = stage {
+        span.record("stage", tracing::field::display(stage));
+    }
+    span
 }
 
 /// One due event a tick dealt with: what it was, and what happened to it.
@@ -270,6 +301,27 @@ pub struct SendReport {
     pub duration_ms: u64,
     /// What happened.
     pub outcome: SendOutcome,
+}
+
+impl SendReport {
+    /// Records the outcome in its `send` span, with an event there when it did not go.
+    fn trace(&self, span: &tracing::Span) {
+        span.record("attempt", self.attempt);
+        span.record("outcome", self.outcome.kind().as_str());
+        span.record("duration_ms", self.duration_ms);
+        let key = &self.key;
+        match &self.outcome {
+            SendOutcome::Failed { error }
+            | SendOutcome::Unknown { error }
+            | SendOutcome::Interrupted { error } => {
+                tracing::warn!(target: "dunning::dispatch", parent: span, key = %key, outcome = self.outcome.kind().as_str(), error = %error, "not delivered");
+            }
+            SendOutcome::Retrying { error, .. } => {
+                tracing::info!(target: "dunning::dispatch", parent: span, key = %key, error = %error, "will retry");
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What one tick did: when it ran, how much the plan held, and each due event's fate, in key
@@ -339,6 +391,11 @@ impl TickReport {
     /// The events whose outcome is unknown (the message may have gone; the host decides).
     pub fn unknown(&self) -> impl Iterator<Item = &SendReport> {
         self.with(|o| matches!(o, SendOutcome::Unknown { .. }))
+    }
+
+    /// The events a store or planning error stopped ([`SendOutcome::Interrupted`]).
+    pub fn interrupted(&self) -> impl Iterator<Item = &SendReport> {
+        self.with(|o| matches!(o, SendOutcome::Interrupted { .. }))
     }
 
     /// The skip of `key`, if it was skipped.
@@ -568,13 +625,15 @@ impl Dispatcher {
     /// dispatcher never overlap: a second call waits for the first to finish.
     ///
     /// Traced under the target `dunning::dispatch`: a `tick` span (`now`, `planned`, `due`,
-    /// `sent`, `failed`), a debug event `planned` (the input's sizes and the planning time
-    /// in milliseconds), and a `send` span per due event (`key`, `client`, `rule`, `stage`,
-    /// `attempt`, `outcome`, `duration_ms`).
+    /// `sent`, `failed`, `interrupted`), a debug event `planned` (the input's sizes and the
+    /// planning time in milliseconds), and a `send` span per due event and per abandoned
+    /// claim recorded (`key`, `client`, `rule`, `stage`, `attempt`, `outcome`,
+    /// `duration_ms`), also for one over the per-tick limit.
     ///
     /// # Errors
     /// When the store cannot load or the inputs are invalid. Failures of single sends are in
-    /// the report, not errors.
+    /// the report, not errors, and so are store errors met while delivering one
+    /// ([`SendOutcome::Interrupted`]): the other events go on.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
         use tracing::Instrument as _;
         let _one_at_a_time = self.ticking.lock().await;
@@ -586,12 +645,14 @@ impl Dispatcher {
             due = tracing::field::Empty,
             sent = tracing::field::Empty,
             failed = tracing::field::Empty,
+            interrupted = tracing::field::Empty,
         );
         let report = self.tick_in(now).instrument(span.clone()).await?;
         span.record("planned", report.planned);
         span.record("due", report.due);
         span.record("sent", report.sent().count());
         span.record("failed", report.failed().count());
+        span.record("interrupted", report.interrupted().count());
         Ok(report)
     }
 
@@ -641,7 +702,7 @@ impl Dispatcher {
         };
         let limit = self.options.per_tick_limit;
         for e in schedule.due().skip(limit) {
-            report.sends.push(SendReport {
+            let sent = SendReport {
                 key: e.key(),
                 client: e.client().id.clone(),
                 rule: e.rule().clone(),
@@ -651,19 +712,19 @@ impl Dispatcher {
                 outcome: SendOutcome::Skipped {
                     skip: Skip::OverLimit,
                 },
-            });
+            };
+            sent.trace(&send_span(&sent.key, &sent.client, &sent.rule, sent.stage));
+            report.sends.push(sent);
         }
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         // The futures are built first, then driven a few at a time (building them inside the
         // stream's closure would make the tick's future not `Send`).
         let deliveries: Vec<_> = due.iter().map(|e| self.traced_deliver(e, now, started)).collect();
-        let outcomes: Vec<Result<SendReport, DispatchError>> = stream::iter(deliveries)
+        let outcomes: Vec<SendReport> = stream::iter(deliveries)
             .buffer_unordered(self.options.concurrency.max(1))
             .collect()
             .await;
-        for o in outcomes {
-            report.sends.push(o?);
-        }
+        report.sends.extend(outcomes);
         // Claims abandoned by a crash that no plan brings back (a later stage superseded the
         // event, its item was paid, its notice regrouped): under at-most-once the message may
         // have gone, so each is recorded as outcome unknown and reported, once.
@@ -674,7 +735,13 @@ impl Dispatcher {
                 .unwrap_or(DateTime::<Utc>::MIN_UTC);
             let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
             let mut found = Vec::new();
-            for (key, state) in self.store.abandoned_claims(before).await? {
+            // A store error here is no reason to lose the report of what went: the claims are
+            // found again at the next tick.
+            let abandoned = self.store.abandoned_claims(before).await.unwrap_or_else(|e| {
+                tracing::error!(target: "dunning::dispatch", error = %e, "abandoned claims not read");
+                Vec::new()
+            });
+            for (key, state) in abandoned {
                 let Delivery::Claimed { at, attempt } = state else {
                     continue;
                 };
@@ -684,8 +751,12 @@ impl Dispatcher {
                 found.push((key, attempt));
             }
             for (key, attempt) in found {
-                if let Some(s) = self.abandoned_report(snapshot, &key, now, attempt).await? {
-                    report.sends.push(s);
+                match self.abandoned_report(snapshot, &key, now, attempt).await {
+                    Ok(Some(s)) => report.sends.push(s),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(target: "dunning::dispatch", key = %key, error = %e, "abandoned claim not recorded");
+                    }
                 }
             }
         }
@@ -843,8 +914,7 @@ impl Dispatcher {
         };
         self.record_abandoned(key, &client, Some(&rule), occurrence, now, attempt)
             .await?;
-        tracing::warn!(target: "dunning::dispatch", key = %key, outcome = "unknown", "an abandoned claim: the message may have gone");
-        Ok(Some(SendReport {
+        let sent = SendReport {
             key: key.clone(),
             client,
             rule,
@@ -854,42 +924,26 @@ impl Dispatcher {
             outcome: SendOutcome::Unknown {
                 error: "claimed and never recorded (a crash)".into(),
             },
-        }))
+        };
+        sent.trace(&send_span(&sent.key, &sent.client, &sent.rule, None));
+        Ok(Some(sent))
     }
 
-    /// [`Dispatcher::deliver`] in a `send` span, reported.
-    async fn traced_deliver(
-        &self,
-        event: &Event,
-        now: DateTime<Utc>,
-        origin: DateTime<Utc>,
-    ) -> Result<SendReport, DispatchError> {
+    /// [`Dispatcher::deliver`] in a `send` span, reported; an error that stopped it is its
+    /// outcome ([`SendOutcome::Interrupted`]).
+    async fn traced_deliver(&self, event: &Event, now: DateTime<Utc>, origin: DateTime<Utc>) -> SendReport {
         use tracing::Instrument as _;
-        let span = tracing::info_span!(
-            target: "dunning::dispatch",
-            "send",
-            key = %event.key,
-            client = %event.client,
-            rule = %event.rule,
-            stage = %event.stage,
-            attempt = tracing::field::Empty,
-            outcome = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
-        let d = self.deliver(event, now, origin).instrument(span.clone()).await?;
-        span.record("attempt", d.attempt);
-        span.record("outcome", d.outcome.kind().as_str());
-        span.record("duration_ms", d.duration_ms);
-        match &d.outcome {
-            SendOutcome::Failed { error } | SendOutcome::Unknown { error } => {
-                tracing::warn!(target: "dunning::dispatch", parent: &span, key = %event.key, outcome = d.outcome.kind().as_str(), error = %error, "not delivered");
-            }
-            SendOutcome::Retrying { error, .. } => {
-                tracing::info!(target: "dunning::dispatch", parent: &span, key = %event.key, error = %error, "will retry");
-            }
-            _ => {}
-        }
-        Ok(SendReport {
+        let span = send_span(&event.key, &event.client, &event.rule, Some(event.stage));
+        let d = self
+            .deliver(event, now, origin)
+            .instrument(span.clone())
+            .await
+            .unwrap_or_else(|e| Delivered {
+                attempt: 0,
+                duration_ms: 0,
+                outcome: SendOutcome::Interrupted { error: e.to_string() },
+            });
+        let sent = SendReport {
             key: event.key.clone(),
             client: event.client.clone(),
             rule: event.rule.clone(),
@@ -897,7 +951,9 @@ impl Dispatcher {
             attempt: d.attempt,
             duration_ms: d.duration_ms,
             outcome: d.outcome,
-        })
+        };
+        sent.trace(&span);
+        sent
     }
 
     fn log_entry(event: &Event, at: DateTime<Utc>, action: Action) -> LogEntry {

@@ -389,6 +389,15 @@ pub enum ValidationError {
         /// The value.
         value: String,
     },
+    /// A send time with a leap second (`09:00:60`): no day has it in a time zone's local
+    /// time, so it would give an instant that reads as no time of day.
+    #[error("{field}: {value} is a leap second; a send time is from 00:00:00 to 23:59:59")]
+    LeapSecond {
+        /// Whose field (`policy: send_time`, `client acme: overrides.send_time`).
+        field: String,
+        /// The time as written.
+        value: String,
+    },
     /// A time value that cannot be used (a horizon out of range, a date past the calendar).
     #[error("{field}: value {value} is out of range")]
     OutOfRange {

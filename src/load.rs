@@ -785,6 +785,7 @@ fn client_field(client: &Client, err: &ValidationError) -> Option<Vec<Seg>> {
         | E::InvalidAddress { field, .. }
         | E::LineBreak { field, .. }
         | E::ControlCharacter { field, .. }
+        | E::LeapSecond { field, .. }
         | E::PaymentTermOutOfRange { field, .. } => named(field),
         _ => None,
     }
@@ -1058,6 +1059,7 @@ fn policy_field(policy: &Policy, err: &ValidationError) -> Option<String> {
         E::StandingThresholds { .. } => "standing".to_owned(),
         E::OverLimit { field, .. }
         | E::NegativeSetting { field, .. }
+        | E::LeapSecond { field, .. }
         | E::InvalidAddress { field, .. }
         | E::LineBreak { field, .. }
         | E::ControlCharacter { field, .. } => {

@@ -267,7 +267,10 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
         .with_options(opts.clone())
         .unwrap();
     let now = utc(2026, 4, 21, 14, 0);
-    assert!(first.tick(now).await.is_err(), "the crash surfaces");
+    assert!(
+        first.tick(now).await.unwrap().interrupted().count() == 1,
+        "the crash surfaces"
+    );
     assert_eq!(mailer.sent().len(), 1, "the message went out before the crash");
     let lost = mailer.sent()[0].key.clone();
 
@@ -310,7 +313,7 @@ async fn a_crash_between_send_and_record_never_sends_twice_and_reports_the_unkno
         .unwrap()
         .with_options(at_least_once.clone())
         .unwrap();
-    assert!(first.tick(now).await.is_err());
+    assert!(first.tick(now).await.unwrap().interrupted().count() == 1);
     let lost = mailer.sent()[0].key.clone();
     let third = Dispatcher::new(memory.clone(), mailer.clone(), &policy())
         .unwrap()
@@ -1045,7 +1048,13 @@ async fn an_abandoned_claim_no_plan_brings_back_is_reported_unknown_once() {
     )
     .unwrap();
     assert!(
-        crashing.tick(utc(2026, 4, 1, 12, 0)).await.is_err(),
+        crashing
+            .tick(utc(2026, 4, 1, 12, 0))
+            .await
+            .unwrap()
+            .interrupted()
+            .count()
+            == 1,
         "the crash surfaces"
     );
     assert_eq!(mailer.sent()[0].key.as_str(), "due-soon/F-1/1");
@@ -1098,7 +1107,15 @@ async fn a_crashed_grouped_notice_whose_items_change_is_not_stuck() {
         &policy,
     )
     .unwrap();
-    assert!(crashing.tick(utc(2026, 4, 1, 12, 0)).await.is_err());
+    assert!(
+        crashing
+            .tick(utc(2026, 4, 1, 12, 0))
+            .await
+            .unwrap()
+            .interrupted()
+            .count()
+            == 1
+    );
     memory.update_items(|items| {
         let b = items[0].balance().unwrap().unwrap();
         items[0] = items[0].clone().paid(b, d(2026, 4, 1));

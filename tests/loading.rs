@@ -710,3 +710,35 @@ fn an_unquoted_toml_date_that_is_no_date_names_its_path() {
     assert!(matches!(err.kind(), LoadErrorKind::Syntax), "{err}");
     assert_eq!(err.line(), Some(3), "{err}");
 }
+
+/// A send time with a leap second is refused, naming its field (it was accepted, and gave
+/// send instants such as 03:59:60 UTC).
+#[test]
+fn a_send_time_with_a_leap_second_is_refused() {
+    for doc in [
+        r#"{"time_zone": "UTC", "send_time": "09:00:60"}"#,
+        r#"{"time_zone": "America/New_York", "send_time": "23:59:60"}"#,
+    ] {
+        let err = Policy::from_json(doc).unwrap_err();
+        assert_eq!(err.path(), "send_time", "{err}");
+        assert!(
+            matches!(err.validation(), Some(ValidationError::LeapSecond { .. })),
+            "{err}"
+        );
+    }
+    let leap = chrono::NaiveTime::from_hms_milli_opt(9, 0, 59, 1_000).unwrap();
+    let err = dunning::Planner::new(&Policy::new(TimeZone::UTC).with_send_time(leap)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "policy: send_time: 09:00:60 is a leap second; a send time is from 00:00:00 to 23:59:59"
+    );
+    let err = load::clients_from_json(
+        r#"[{"id": "acme", "name": "ACME", "overrides": {"send_time": "08:59:60"}}]"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.path(), err.value()),
+        ("clients[0].overrides.send_time", Some("08:59:60")),
+        "{err}"
+    );
+}

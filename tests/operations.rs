@@ -565,3 +565,118 @@ async fn two_resends_at_one_instant_have_keys_of_their_own() {
         .plan(&s.clients, &s.items, &s.history, clock.now(), Horizon::days(30))
         .unwrap();
 }
+
+/// Fails `load_client` for one client: the re-read before a send.
+struct RereadFails(&'static str);
+
+#[async_trait]
+impl Hooks for RereadFails {
+    async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
+        if client.as_str() == self.0 {
+            return Err(StoreError::Backend("re-read down".into()));
+        }
+        inner.load_client(client).await
+    }
+}
+
+/// A store error while delivering one client's event stops that event only: the tick
+/// reports what went and the error as that event's outcome, and the event goes at a later
+/// tick (the tick returned the error, its report of the other client's sends lost).
+#[tokio::test]
+async fn a_store_error_on_one_send_is_that_sends_outcome_not_the_ticks() {
+    let memory = store();
+    let hooked = Hooked::new(memory.clone(), RereadFails("zeta"));
+    let mailer = Arc::new(RecordingMailer::new());
+    let dispatcher = Dispatcher::new(hooked, mailer.clone(), &policy()).unwrap();
+    let now = utc(2026, 4, 5, 12, 0);
+    let report = dispatcher.tick(now).await.expect("the tick reports");
+    assert_eq!(report.due, 2);
+    let sent: Vec<_> = report.sent().map(|s| s.key.as_str()).collect();
+    assert_eq!(sent, ["overdue/F-1/1"]);
+    let stopped: Vec<_> = report
+        .interrupted()
+        .map(|s| (s.key.as_str(), s.outcome.error().unwrap_or_default().to_owned()))
+        .collect();
+    assert_eq!(stopped.len(), 1, "{report:#?}");
+    assert_eq!(stopped[0].0, "overdue/F-2/1");
+    assert!(stopped[0].1.contains("re-read down"), "{stopped:?}");
+    assert_eq!(mailer.sent().len(), 1);
+    // With the store back, the event goes at the next tick, once.
+    let dispatcher = Dispatcher::new(memory, mailer.clone(), &policy()).unwrap();
+    let report = dispatcher.tick(now + Duration::hours(1)).await.unwrap();
+    let sent: Vec<_> = report.sent().map(|s| s.key.as_str()).collect();
+    assert_eq!(sent, ["overdue/F-2/1"]);
+    assert_eq!(mailer.sent().len(), 2);
+}
+
+/// Every due event has its `send` span, also one over the per-tick limit (only the events
+/// sent had one), and a tick's store error on one send is the span's outcome.
+#[test]
+fn every_due_event_has_a_send_span_also_over_the_limit() {
+    let seen = Arc::new(Seen::default());
+    let dispatcher = Dispatcher::new(
+        Hooked::new(store(), RereadFails("zeta")),
+        Arc::new(RecordingMailer::new()),
+        &policy(),
+    )
+    .unwrap()
+    .with_options(DispatchOptions::default().with_per_tick_limit(1))
+    .unwrap();
+    let now = utc(2026, 4, 5, 12, 0);
+    let report = tracing::subscriber::with_default(Capture(seen.clone()), || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(dispatcher.tick(now))
+            .unwrap()
+    });
+    assert_eq!(report.sends.len(), 2);
+    let spans = seen.spans.lock().unwrap();
+    let mut sends: Vec<_> = spans
+        .iter()
+        .filter(|(target, name, _)| name == "send" && target == "dunning::dispatch")
+        .map(|(_, _, f)| (f["key"].clone(), f["stage"].clone(), f["outcome"].clone()))
+        .collect();
+    sends.sort();
+    assert_eq!(
+        sends,
+        [
+            (
+                "overdue/F-1/1".to_owned(),
+                "overdue".to_owned(),
+                "sent".to_owned()
+            ),
+            (
+                "overdue/F-2/1".to_owned(),
+                "overdue".to_owned(),
+                "skipped".to_owned()
+            ),
+        ]
+    );
+    // With the limit off, the re-read error is the span's outcome.
+    drop(spans);
+    let seen = Arc::new(Seen::default());
+    let dispatcher = Dispatcher::new(
+        Hooked::new(store(), RereadFails("zeta")),
+        Arc::new(RecordingMailer::new()),
+        &policy(),
+    )
+    .unwrap();
+    tracing::subscriber::with_default(Capture(seen.clone()), || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(dispatcher.tick(now))
+            .unwrap()
+    });
+    let spans = seen.spans.lock().unwrap();
+    let tick = &spans.iter().find(|(_, name, _)| name == "tick").unwrap().2;
+    assert_eq!((tick["sent"].as_str(), tick["interrupted"].as_str()), ("1", "1"));
+    let zeta = spans
+        .iter()
+        .find(|(_, name, f)| name == "send" && f["key"] == "overdue/F-2/1")
+        .unwrap();
+    assert_eq!(zeta.2["outcome"], "interrupted");
+}

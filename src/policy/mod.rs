@@ -301,6 +301,7 @@ impl Policy {
     /// The first problem, naming the rule or field and the value.
     pub fn validate(&self) -> Result<(), ValidationError> {
         check_term("policy.payment_term_days", self.payment_term_days)?;
+        check_send_time(|| "policy: send_time".to_owned(), self.send_time)?;
         self.calendar.validate()?;
         limits::check(
             &"policy",
@@ -414,6 +415,21 @@ impl Policy {
 /// Rule ids that keys of other events start with: previews (`preview/RULE/ITEM`) and manual
 /// sends (`manual/ITEM/INSTANT`).
 pub(crate) const RESERVED_RULE_IDS: [&str; 2] = ["preview", "manual"];
+
+/// Refuses a send time with a leap second (chrono reads `09:00:60` as one).
+pub(crate) fn check_send_time(
+    field: impl FnOnce() -> String,
+    time: NaiveTime,
+) -> Result<(), ValidationError> {
+    use chrono::Timelike as _;
+    if time.nanosecond() >= 1_000_000_000 {
+        return Err(ValidationError::LeapSecond {
+            field: field(),
+            value: time.to_string(),
+        });
+    }
+    Ok(())
+}
 
 pub(crate) fn check_term(field: &str, days: u32) -> Result<(), ValidationError> {
     if !(1..=30).contains(&days) {

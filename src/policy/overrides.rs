@@ -189,6 +189,9 @@ impl ClientOverrides {
         if let Some(term) = self.payment_term_days.filter(|t| !(1..=30).contains(t)) {
             crate::policy::check_term(&format!("{owner}: overrides.payment_term_days"), term)?;
         }
+        if let Some(time) = self.send_time {
+            crate::policy::check_send_time(|| format!("{owner}: overrides.send_time"), time)?;
+        }
         check_opt(&owner, "overrides.min_gap_days", self.min_gap_days, MAX_DAYS)?;
         let closing = self.closing_soon_after_days;
         check_opt(&owner, "overrides.closing_soon_after_days", closing, MAX_DAYS)?;
