@@ -208,11 +208,11 @@ pub enum SendOutcome {
         error: String,
     },
     /// A store or planning error stopped its delivery (taking its claim, re-reading its
-    /// client, recording its outcome). It is not known to have gone only if the error came
-    /// after the send: its claim is then taken for abandoned once two send timeouts have
-    /// passed (at-most-once: recorded as outcome unknown; at-least-once: sent again after its
-    /// lease). An error before the send leaves it to the next tick. The other events of the
-    /// tick go on.
+    /// client, recording its outcome). An error before the send leaves it to a later tick:
+    /// the claims it took are let go of (by the next tick, if the store refuses that too).
+    /// After the send it is not known to have gone: its claim is taken for abandoned once two
+    /// send timeouts have passed (at-most-once: recorded as outcome unknown; at-least-once:
+    /// sent again after its lease). The other events of the tick go on.
     Interrupted {
         /// The error.
         error: String,
@@ -467,6 +467,17 @@ pub struct Dispatcher {
     options: DispatchOptions,
     /// Held while a tick runs: never two ticks of one dispatcher at once.
     ticking: futures_util::lock::Mutex<()>,
+    /// Claims (key, attempt) this dispatcher took and knows nothing went out for, that a
+    /// store error kept it from letting go of: let go at the next tick.
+    unreleased: std::sync::Mutex<Vec<(EventKey, u32)>>,
+}
+
+/// How far one delivery got: the claims it took (key, attempt), and whether the message was
+/// handed to the mailer.
+#[derive(Default)]
+struct Progress {
+    taken: Vec<(EventKey, u32)>,
+    sending: bool,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -512,6 +523,7 @@ impl Dispatcher {
             clock: Arc::new(crate::clock::SystemClock),
             options: DispatchOptions::default(),
             ticking: futures_util::lock::Mutex::new(()),
+            unreleased: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -657,6 +669,9 @@ impl Dispatcher {
     }
 
     async fn tick_in(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
+        // Claims an earlier tick could not let go of (nothing went out for them).
+        let unreleased = std::mem::take(&mut *self.unreleased.lock().unwrap_or_else(|e| e.into_inner()));
+        self.let_go(&unreleased, now, "an earlier tick").await;
         let loaded = self.store.load().await?;
         let started = self.clock.now();
         // Planned in place; only the events sent now are made owned. One client the planner
@@ -934,15 +949,27 @@ impl Dispatcher {
     async fn traced_deliver(&self, event: &Event, now: DateTime<Utc>, origin: DateTime<Utc>) -> SendReport {
         use tracing::Instrument as _;
         let span = send_span(&event.key, &event.client, &event.rule, Some(event.stage));
-        let d = self
-            .deliver(event, now, origin)
+        let mut progress = Progress::default();
+        let delivered = self
+            .deliver(event, now, origin, &mut progress)
             .instrument(span.clone())
-            .await
-            .unwrap_or_else(|e| Delivered {
-                attempt: 0,
-                duration_ms: 0,
-                outcome: SendOutcome::Interrupted { error: e.to_string() },
-            });
+            .await;
+        let d = match delivered {
+            Ok(d) => d,
+            Err(e) => {
+                let error = e.to_string();
+                // Nothing went out: the claims taken are let go of, so it goes at a later tick
+                // (after the send, they stay, and are taken for abandoned in time).
+                if !progress.sending {
+                    self.let_go(&progress.taken, now, &error).await;
+                }
+                Delivered {
+                    attempt: progress.taken.first().map_or(0, |t| t.1),
+                    duration_ms: 0,
+                    outcome: SendOutcome::Interrupted { error },
+                }
+            }
+        };
         let sent = SendReport {
             key: event.key.clone(),
             client: event.client.clone(),
@@ -966,12 +993,48 @@ impl Dispatcher {
         }
     }
 
-    /// Claims, re-checks, renders, sends and records one due event.
+    /// Lets go of claims (key, attempt) this dispatcher took for nothing that went out, after
+    /// a store error: each still its own is made claimable again (one another dispatcher
+    /// recorded as outcome unknown meanwhile is released). Those the store refuses now are
+    /// kept for the next tick.
+    async fn let_go(&self, claims: &[(EventKey, u32)], now: DateTime<Utc>, why: &str) {
+        let mut kept = Vec::new();
+        for (key, attempt) in claims {
+            let done = match self.store.delivery(key).await {
+                Ok(Some(Delivery::Claimed { attempt: a, .. })) if a == *attempt => {
+                    let state = Delivery::Skipped {
+                        at: now,
+                        reason: format!("interrupted before the send ({why})"),
+                    };
+                    self.store.finish(key, state, None, None).await.is_ok()
+                }
+                Ok(Some(Delivery::Unknown { attempt: a, .. })) if a == *attempt => {
+                    self.release(key).await.is_ok()
+                }
+                Ok(_) => true,
+                Err(_) => false,
+            };
+            if !done {
+                kept.push((key.clone(), *attempt));
+            }
+        }
+        if !kept.is_empty() {
+            tracing::warn!(target: "dunning::dispatch", claims = kept.len(), "claims kept for the next tick to let go of");
+            self.unreleased
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(kept);
+        }
+    }
+
+    /// Claims, re-checks, renders, sends and records one due event; `progress` says how far
+    /// it got.
     async fn deliver(
         &self,
         event: &Event,
         now: DateTime<Utc>,
         origin: DateTime<Utc>,
+        progress: &mut Progress,
     ) -> Result<Delivered, DispatchError> {
         let key = event.key.clone();
         // When the claim is taken: the tick's `now`, plus what the tick has taken so far by
@@ -988,7 +1051,10 @@ impl Dispatcher {
                 .and_then(chrono::Duration::try_seconds),
         };
         let attempt = match self.store.claim(&key, claimed_at, lease).await? {
-            Claim::Granted { attempt } => attempt,
+            Claim::Granted { attempt } => {
+                progress.taken.push((key.clone(), attempt));
+                attempt
+            }
             Claim::Refused(state) => {
                 return Ok(match state {
                     Delivery::Sent { .. } => Delivered::skipped(Skip::AlreadySent),
@@ -1028,7 +1094,11 @@ impl Dispatcher {
         // them too. If one is taken, nothing is sent: the next tick groups what is left.
         let members = event.covered_keys();
         for (i, m) in members.iter().enumerate().filter(|(_, m)| **m != key) {
-            if let Claim::Refused(_) = self.store.claim(m, claimed_at, lease).await? {
+            let claim = self.store.claim(m, claimed_at, lease).await?;
+            if let Claim::Granted { attempt } = claim {
+                progress.taken.push((m.clone(), attempt));
+            }
+            if let Claim::Refused(_) = claim {
                 // One abandoned by a crash is recorded unknown by this tick's sweep (below),
                 // so the next tick leaves it out.
                 let released = Delivery::Skipped {
@@ -1103,6 +1173,7 @@ impl Dispatcher {
             return Ok(skipped(Skip::Claimed));
         }
         let started = self.clock.now();
+        progress.sending = true;
         let send = self.mailer.send(&message);
         let timeout = self.clock.sleep(self.options.send_timeout);
         let result = match select(send, timeout).await {

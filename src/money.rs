@@ -174,7 +174,7 @@ impl Money {
     /// use dunning::{Currency, Money};
     /// let usd = Currency::from_code("USD")?;
     /// assert_eq!(Money::parse("1234.5", usd)?.minor(), 123_450);
-    /// for bad in ["+5", " 5", "1e3", "1,000", "12.345", ""] {
+    /// for bad in ["+5", " 5", "1e3", "1,000", "12.345", "", ".5", "5."] {
     ///     assert!(Money::parse(bad, usd).is_err(), "{bad:?}");
     /// }
     /// # Ok::<(), dunning::ValidationError>(())
@@ -200,6 +200,9 @@ impl Money {
         };
         if whole.is_empty() && frac.is_empty() {
             return Err(bad("not a number"));
+        }
+        if whole.is_empty() {
+            return Err(bad("no digits before the decimal point"));
         }
         if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad("not a plain decimal number"));
@@ -337,7 +340,13 @@ impl<'de> Deserialize<'de> for AmountRepr {
                 Ok(AmountRepr(v.to_string()))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AmountRepr, E> {
-                let what = if v.fract() == 0.0 {
+                // A whole number written with a point or an exponent (`12.0`, `1e2`) is that
+                // number, if a double holds it exactly.
+                const EXACT: f64 = 9_007_199_254_740_992.0;
+                if v.fract() == 0.0 && v.abs() <= EXACT {
+                    return Ok(AmountRepr(format!("{v:.0}")));
+                }
+                let what = if v.fract() == 0.0 || !v.is_finite() {
                     "too large to read exactly"
                 } else {
                     "a number with a fraction, which is not exact"

@@ -32,9 +32,11 @@ pub enum StandingState {
 /// paid item in the portfolio for a while after its payment (as long as the "closed"
 /// threshold is enough).
 ///
-/// An item under a pause without end (a dispute) does not count. While every item that puts
-/// the client in a state is under a pause with an end (a payment promise), the notice waits
-/// until the first of those pauses ends, and says so. Thresholds can be overridden per
+/// An item under a pause without end (a dispute) does not count toward the state, though its
+/// debt still does not end the state. While every item that puts the client in a state is
+/// under a pause with an end (a payment promise), the notice waits until the first of those
+/// pauses ends, and says so, or until another item gets the client there, which it is then
+/// about. Thresholds can be overridden per
 /// client ([`ClientOverrides`](crate::ClientOverrides)).
 ///
 /// # Example

@@ -947,3 +947,65 @@ fn a_dispute_without_end_keeps_the_item_out_of_the_standing_and_says_so() {
         assert!(text.contains("dispute (wrong amount) with no end date"), "{text}");
     }
 }
+
+/// A dispute without start or end put on the oldest item after its "closing soon" went, while
+/// a newer item keeps the client there: nothing more goes and the state's start stays (its
+/// whole debt was taken out, and a second "closing soon" went for the newer item's day).
+#[test]
+fn a_dispute_without_dates_on_the_oldest_item_after_its_notice_sends_nothing_more() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(30, 60))).unwrap();
+    let clients = [client("acme", "UTC")];
+    let mut items = vec![
+        invoice("A", "acme", d(2025, 12, 1), d(2026, 1, 1), money("100", "USD")),
+        invoice("B", "acme", d(2025, 12, 11), d(2026, 1, 11), money("100", "USD")),
+    ];
+    let mut since = Vec::new();
+    let sent = tick_daily(
+        &planner,
+        &clients,
+        &mut items,
+        (d(2026, 1, 20), d(2026, 2, 28), 12),
+        |day, items, plan| {
+            if day == d(2026, 2, 15) {
+                items[0] = items[0]
+                    .clone()
+                    .with_pause(Pause::new(PauseKind::Dispute, "wrong amount"));
+            }
+            since.extend(plan.standings().iter().map(|s| (s.state, s.since)));
+        },
+    );
+    assert_eq!(
+        sent,
+        [("closing-soon/acme/2026-01-31".to_owned(), d(2026, 1, 31))]
+    );
+    assert!(since.len() > 20, "{since:?}");
+    assert!(
+        since
+            .iter()
+            .all(|s| *s == (StandingState::ClosingSoon, d(2026, 1, 31))),
+        "{since:?}"
+    );
+}
+
+/// While the oldest item is under a payment promise, a newer item that gets the client there
+/// sends the notice that day, about it (the notice waited for the promise's end).
+#[test]
+fn a_newer_item_getting_there_during_a_promise_on_the_oldest_sends_the_notice() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(30, 60))).unwrap();
+    let clients = [client("acme", "UTC")];
+    let promise = Pause::new(PauseKind::Promise, "pays on the 10th")
+        .starting(d(2026, 1, 28))
+        .until(d(2026, 2, 10));
+    let mut items = vec![
+        invoice("A", "acme", d(2025, 12, 1), d(2026, 1, 1), money("100", "USD")).with_pause(promise),
+        invoice("B", "acme", d(2025, 12, 5), d(2026, 1, 5), money("100", "USD")),
+    ];
+    let sent = tick_daily(
+        &planner,
+        &clients,
+        &mut items,
+        (d(2026, 1, 20), d(2026, 2, 28), 12),
+        |_, _, _| {},
+    );
+    assert_eq!(sent, [("closing-soon/acme/2026-01-31".to_owned(), d(2026, 2, 4))]);
+}

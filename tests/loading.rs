@@ -657,7 +657,9 @@ fn an_amount_is_a_plain_decimal_and_a_float_is_told_to_be_a_string() {
         (err.path(), err.value()),
         ("items[3].total.amount", Some("18446744073709551615"))
     );
-    for bad in ["+5", " 5", "5 ", "1e3", "1,000", "0x10", "\u{0661}"] {
+    for bad in [
+        "+5", " 5", "5 ", "1e3", "1,000", "0x10", "\u{0661}", ".5", "-.5", "5.",
+    ] {
         let json = four_items(&format!(
             r#"{{"currency": "USD", "amount": {}}}"#,
             serde_json::json!(bad)
@@ -679,6 +681,13 @@ fn an_amount_is_a_plain_decimal_and_a_float_is_told_to_be_a_string() {
     }
     let ok = load::items_from_json(&four_items(r#"{"currency": "USD", "amount": 7}"#)).unwrap();
     assert_eq!(ok[3].total.unwrap().minor(), 700);
+    // A whole number written with a point or an exponent is that number (it was said to be
+    // "too large to read exactly").
+    for written in ["12.0", "1.2e1"] {
+        let json = four_items(&format!(r#"{{"currency": "USD", "amount": {written}}}"#));
+        let ok = load::items_from_json(&json).unwrap();
+        assert_eq!(ok[3].total.unwrap().minor(), 1200, "{written}");
+    }
     let toml = "[[items]]\nid = \"F-1\"\nclient = \"acme\"\nissued_on = \"2026-03-02\"\ntotal = { currency = \"USD\", amount = 2.5 }\n";
     let err = load::items_from_toml(toml).unwrap_err();
     assert_eq!(err.path(), "items[0].total.amount");

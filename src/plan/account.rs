@@ -39,7 +39,11 @@ pub(super) struct Occurrences {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Debt {
     from: [Option<NaiveDate>; 2],
+    /// The day it was paid (none: still owed).
     to: Option<NaiveDate>,
+    /// The day a pause without end began: from then it does not count toward the standing
+    /// (the run of days the client is in a state is the debt's, which the pause leaves).
+    cut: Option<NaiveDate>,
     /// Its position among the client's items.
     at: usize,
 }
@@ -210,6 +214,9 @@ enum Hold<'a> {
         index: usize,
         pause: &'a Pause,
     },
+    /// Each is under a pause until after this day, or none counts, until this day, when
+    /// another item gets there.
+    Until(NaiveDate),
 }
 
 /// What holds a client-level event back beyond the client's pauses, if anything.
@@ -228,6 +235,9 @@ struct Notice {
     rule: u16,
     stage: Stage,
     nominal: NaiveDate,
+    /// The day it is about (a statement's date; the day the oldest item it lists put the
+    /// client in the state).
+    anchor: NaiveDate,
     /// The day it was to go.
     scheduled: NaiveDate,
     placed: Placed,
@@ -255,7 +265,7 @@ impl Planner {
             key: notice_key(cx, n.rule, n.nominal),
             send_at,
             send_on,
-            anchor_on: n.nominal,
+            anchor_on: n.anchor,
             nominal_on: n.nominal,
             client: cx.index,
             occurrence: 1,
@@ -322,7 +332,8 @@ impl Planner {
             reason: Reason::NoDayToSend,
             item: NO_ITEM,
         };
-        // Each turn moves the day later, past a pause: each is passed at most once.
+        // Each turn moves the day later, past a pause or to the day an item gets there: each
+        // is passed at most once.
         loop {
             let (pause, item, index) = if let Some(i) = cx.client.pauses.iter().position(|p| p.is_active(day))
             {
@@ -330,6 +341,10 @@ impl Planner {
             } else {
                 match holds.map_or(Hold::Free, |h| h(day)) {
                     Hold::Free => return Ok(day),
+                    Hold::Until(next) => {
+                        day = self.calendar.shift(next, Shift::Later).ok_or(calendar_end(day))?;
+                        continue;
+                    }
                     Hold::Paused { item, index, pause } => (pause, item, index),
                 }
             };
@@ -725,6 +740,7 @@ impl Planner {
                 placed,
                 items,
                 mask: s.mask,
+                anchor: date,
                 info: AccountInfo::Statement(date, st.overdue_only),
             },
             plan,
@@ -753,9 +769,9 @@ impl Planner {
         let mut debts = std::mem::take(&mut occurrences.debts);
         debts.clear();
         debts.extend(ctxs.iter().enumerate().filter_map(|(at, c)| {
-            let (due, to) = owed_span(c, start)?;
+            let (due, to, cut) = owed_span(c, start)?;
             let from = [closing_soon, closed].map(|t| due.checked_add_days(Days::new(t.into())));
-            Some(Debt { from, to, at })
+            Some(Debt { from, to, cut, at })
         }));
         let debts_paused = debts.iter().any(|d| !ctxs[d.at].item.pauses.is_empty());
         self.standing_notices(cx, ctxs, hist, &debts, debts_paused, (closing_soon, closed), plan);
@@ -776,14 +792,20 @@ impl Planner {
     ) {
         let Some(sr) = &self.policy.standing else { return };
         let client = cx.client;
-        // The days each debt keeps the client in state `k` (0: closing soon, 1: closed).
-        let spans = move |k: usize| {
+        // The days each debt keeps the client in state `k` (0: closing soon, 1: closed): until
+        // paid, or (`counted`) until a pause without end takes it out.
+        let spans = move |k: usize, counted: bool| {
             debts.iter().filter_map(move |d| {
                 let from = d.from[k]?;
-                d.to.is_none_or(|t| from < t).then_some((from, d.to, &ctxs[d.at]))
+                let to = match (d.to, d.cut.filter(|_| counted)) {
+                    (Some(t), Some(c)) => Some(t.min(c)),
+                    (t, c) => t.or(c),
+                };
+                to.is_none_or(|t| from < t).then_some((from, to, &ctxs[d.at]))
             })
         };
-        let runs = [0, 1].map(|k| run_start(spans(k).map(|(f, t, _)| (f, t)), cx.today));
+        // A state's run is the debt's: a dispute on the oldest item does not end it.
+        let runs = [0, 1].map(|k| run_start(spans(k, false).map(|(f, t, _)| (f, t)), cx.today));
         let run = |k: usize| runs[k];
         // Today's state: from the oldest item owed and not paused today.
         let oldest_today = chased(ctxs, &self.policy, cx.today)
@@ -826,12 +848,11 @@ impl Planner {
                             .is_some_and(|d| d >= since))
             })
         };
-        // The items owed at `threshold` on a day hold the notice back while each is paused,
-        // until the first of their pauses ends (a promise on the oldest holds it even if a
-        // newer item gets there meanwhile).
+        // The items that put the client in state `k` on a day hold its notice back while each
+        // is under a pause, until the first of their pauses ends or another item gets there.
         let holds = |k: usize, day: NaiveDate| -> Hold<'h> {
             let mut first: Option<(NaiveDate, Hold<'h>)> = None;
-            for (_, _, c) in spans(k).filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t)) {
+            for (_, _, c) in spans(k, true).filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t)) {
                 let Some(index) = c.item.pauses.iter().position(|p| p.is_active(day)) else {
                     return Hold::Free;
                 };
@@ -842,7 +863,31 @@ impl Planner {
                     first = Some((ends, Hold::Paused { item, index, pause }));
                 }
             }
-            first.map_or(Hold::Free, |(_, hold)| hold)
+            let next = spans(k, true).map(|(f, _, _)| f).filter(|&f| f > day).min();
+            match (first, next) {
+                // Another item gets there first.
+                (Some((ends, _)), Some(next)) if next <= ends => Hold::Until(next),
+                (Some((_, hold)), _) => hold,
+                (None, Some(next)) => Hold::Until(next),
+                // Only items under a pause without end put the client there: held for good,
+                // by the first's.
+                (None, None) => spans(k, false)
+                    .filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t))
+                    .find_map(|(_, _, c)| {
+                        let index = c
+                            .item
+                            .pauses
+                            .iter()
+                            .position(|p| p.until.is_none() && p.is_active(day))?;
+                        let pause = &c.item.pauses[index];
+                        Some(Hold::Paused {
+                            item: c.index,
+                            index,
+                            pause,
+                        })
+                    })
+                    .unwrap_or(Hold::Free),
+            }
         };
         let closed_holds = |day| holds(1, day);
         let closing_soon_holds = |day| holds(0, day);
@@ -881,10 +926,7 @@ impl Planner {
                 closed_holds,
             ),
         ] {
-            let Some(since) = run(k) else {
-                self.standing_paused_for_good(cx, ctxs, rule, id.as_str(), threshold, &sent_since, plan);
-                continue;
-            };
+            let Some(since) = run(k) else { continue };
             if sent_since(id.as_str(), since) {
                 continue;
             }
@@ -972,6 +1014,11 @@ impl Planner {
                         Stage::ClosingSoon
                     },
                     nominal: since,
+                    // The run began with an item paid or disputed since: the day the oldest it
+                    // lists got there.
+                    anchor: oldest_due
+                        .checked_add_days(Days::new(threshold.into()))
+                        .map_or(since, |d| d.max(since)),
                     scheduled,
                     placed,
                     items,
@@ -988,85 +1035,16 @@ impl Planner {
             );
         }
     }
-
-    /// No run of `threshold` holds today or comes: if an item under a pause without end
-    /// would have put the client there, the plan says so (once, until a notice goes).
-    #[cold]
-    #[allow(clippy::too_many_arguments)]
-    fn standing_paused_for_good<'h>(
-        &self,
-        cx: &ClientCtx<'h>,
-        ctxs: &[ItemCtx<'h>],
-        rule: u16,
-        id: &str,
-        threshold: u32,
-        sent_since: &dyn Fn(&str, NaiveDate) -> bool,
-        plan: &mut Schedule<'h>,
-    ) {
-        let start = self.policy.collection.past_items;
-        let paused = ctxs
-            .iter()
-            .filter_map(|c| {
-                let (from, to) = owed_from(c, threshold, start)?;
-                let on = from.max(cx.today);
-                let index = c
-                    .item
-                    .pauses
-                    .iter()
-                    .position(|p| p.until.is_none() && p.is_active(on))?;
-                (to.is_none() && from <= cx.end_date).then_some((from, c, index))
-            })
-            .min_by(|a, b| (a.0, &a.1.item.id).cmp(&(b.0, &b.1.item.id)));
-        let Some((from, c, index)) = paused else { return };
-        let on = cx.now_or(from);
-        if sent_since(id, from) || !cx.in_window(on) {
-            return;
-        }
-        plan.suppressed.push(SupRec {
-            item: c.index,
-            ..client_suppressed(
-                cx,
-                rule,
-                notice_key(cx, rule, from),
-                on,
-                Reason::Paused(PauseRef {
-                    on_item: true,
-                    index: u32::try_from(index).unwrap_or(u32::MAX),
-                }),
-            )
-        });
-    }
 }
 
-/// The days an item keeps its client `threshold` days overdue or more: from its due date
-/// plus the threshold until it is paid (for good while it is owed). `None` when it never
-/// does: not an invoice owed (or paid) with a due date, reminders off, or older than the
-/// collection start `start`.
-fn owed_from(
+/// An item's debt for the standing: its due date, the day it was paid (none: still owed),
+/// and the day a pause without end began (an item under one does not count from then).
+/// `None` when it never counts: not an invoice owed (or paid) with a due date, reminders
+/// off, or older than the collection start `start`.
+fn owed_span(
     c: &ItemCtx<'_>,
-    threshold: u32,
     start: Option<NaiveDate>,
-) -> Option<(NaiveDate, Option<NaiveDate>)> {
-    let due = c.due?;
-    if !c.item.reminders || start.is_some_and(|s| due < s) {
-        return None;
-    }
-    let from = due.checked_add_days(Days::new(threshold.into()))?;
-    let to = if c.status.is_pending() && c.balance.is_some_and(|b| b.is_positive()) {
-        None
-    } else if c.status == ItemStatus::Paid {
-        Some(c.item.settled_date()?)
-    } else {
-        return None;
-    };
-    to.is_none_or(|t| from < t).then_some((from, to))
-}
-
-/// An item's debt for the standing: its due date, and the day it stops counting (paid, or a
-/// pause without end began: an item under one does not count; none: for good). `None` when
-/// it never counts: not an invoice owed (or paid) with a due date, reminders off, or older
-/// than the collection start `start`.
-fn owed_span(c: &ItemCtx<'_>, start: Option<NaiveDate>) -> Option<(NaiveDate, Option<NaiveDate>)> {
+) -> Option<(NaiveDate, Option<NaiveDate>, Option<NaiveDate>)> {
     let due = c.due?;
     if !c.item.reminders || start.is_some_and(|s| due < s) {
         return None;
@@ -1085,11 +1063,7 @@ fn owed_span(c: &ItemCtx<'_>, start: Option<NaiveDate>) -> Option<(NaiveDate, Op
         .filter(|p| p.until.is_none())
         .map(|p| p.from.unwrap_or(NaiveDate::MIN))
         .min();
-    let to = match (to, cut) {
-        (Some(t), Some(c)) => Some(t.min(c)),
-        (t, c) => t.or(c),
-    };
-    Some((due, to))
+    Some((due, to, cut))
 }
 
 /// The first day of the run of days, each within one of `spans` (from, until before), that

@@ -36,6 +36,9 @@ pub trait Hooks: Send + Sync + 'static {
     ) -> Result<(), StoreError> {
         inner.finish(key, outcome, sent, log).await
     }
+    async fn delivery(&self, inner: &MemoryStore, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+        inner.delivery(key).await
+    }
 }
 
 /// A memory store whose loads, claims and outcomes go through `hooks`.
@@ -76,7 +79,7 @@ impl<H: Hooks> Store for Hooked<H> {
         self.hooks.finish(&self.inner, key, outcome, sent, log).await
     }
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
-        self.inner.delivery(key).await
+        self.hooks.delivery(&self.inner, key).await
     }
     async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
         self.inner.abandoned_claims(before).await
