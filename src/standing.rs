@@ -27,10 +27,11 @@ pub enum StandingState {
 /// A notice fires once on entering each state, keyed by the day the client entered it; the
 /// state clears when the client pays the items that put it there, and a later relapse fires
 /// again. The client stays in a state while one item or another keeps it there: paying the
-/// oldest item while a newer one is as late is no new entry, and sends nothing more. The
-/// planner sees that from the paid items it is given (with their payment dates), so keep a
-/// paid item in the portfolio for a while after its payment (as long as the "closed"
-/// threshold is enough).
+/// oldest item while a newer one is as late is no new entry, and sends nothing more; neither
+/// is cancelling it, nor recording its payment late with an earlier date: a notice counts for
+/// the state as long as the client stayed at least "closing soon" since it went. Dropping
+/// back from "closed" to "closing soon" is not leaving either: only clearing the debt that
+/// keeps it "closing soon" is.
 ///
 /// An item under a pause without end (a dispute) does not count toward the state, though its
 /// debt still does not end the state. While every item that puts the client in a state is

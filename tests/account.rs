@@ -1009,3 +1009,48 @@ fn a_newer_item_getting_there_during_a_promise_on_the_oldest_sends_the_notice() 
     );
     assert_eq!(sent, [("closing-soon/acme/2026-01-31".to_owned(), d(2026, 2, 4))]);
 }
+
+/// The oldest invoice cancelled, or its payment recorded late with its earlier date, after its
+/// "closing soon" went while a newer one keeps the client there: nothing more goes and the
+/// state's start stays (a second "closing soon" went, keyed by the newer invoice's day).
+#[test]
+fn cancelling_or_backdating_the_payment_of_the_oldest_item_sends_nothing_more() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(10, 20))).unwrap();
+    for (case, zone) in [
+        ("cancelled", "UTC"),
+        ("paid earlier", "UTC"),
+        ("paid earlier", "Pacific/Auckland"),
+    ] {
+        let clients = [client("acme", zone)];
+        let mut items = vec![
+            invoice("I1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("100", "USD")),
+            invoice("I2", "acme", d(2026, 2, 2), d(2026, 3, 3), money("100", "USD")),
+        ];
+        let mut since = Vec::new();
+        let sent = tick_daily(
+            &planner,
+            &clients,
+            &mut items,
+            (d(2026, 3, 1), d(2026, 3, 21), 12),
+            |day, items, plan| {
+                if day == d(2026, 3, 14) {
+                    items[0] = if case == "cancelled" {
+                        items[0].clone().with_status(ItemStatus::Cancelled)
+                    } else {
+                        let b = items[0].balance().unwrap().unwrap();
+                        items[0].clone().paid(b, d(2026, 3, 9))
+                    };
+                }
+                since.extend(plan.standings().iter().map(|s| (s.state, s.since)));
+            },
+        );
+        assert_eq!(sent.len(), 1, "{case} in {zone}: {sent:?}");
+        assert!(
+            sent[0].0.starts_with("closing-soon/acme/2026-03-1"),
+            "{case}: {sent:?}"
+        );
+        let first = since.first().copied().unwrap();
+        assert!(since.len() > 5, "{case}: {since:?}");
+        assert!(since.iter().all(|s| *s == first), "{case} in {zone}: {since:?}");
+    }
+}

@@ -807,6 +807,38 @@ impl Planner {
         // A state's run is the debt's: a dispute on the oldest item does not end it.
         let runs = [0, 1].map(|k| run_start(spans(k, false).map(|(f, t, _)| (f, t)), cx.today));
         let run = |k: usize| runs[k];
+        let sends = hist
+            .client_events
+            .get(client.id.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let ids = [sr.closing_soon_id.as_str(), sr.closed_id.as_str()];
+        // The day of a notice of state `k` that counts for its run beginning `run`: one sent
+        // since, or one sent before while the client stayed at least closing soon from the
+        // day after it to the run (an item cancelled or dropped since, or paid on an earlier
+        // day than known then, does not make the run a new entry). One notice a run.
+        let notice_of = |k: usize, run: NaiveDate| -> Option<NaiveDate> {
+            let stayed_from = run
+                .pred_opt()
+                .and_then(|before| run_start(spans(0, false).map(|(f, t, _)| (f, t)), before));
+            sends
+                .iter()
+                .filter(|s| s.rule == ids[k])
+                .filter_map(|s| {
+                    let sent_on = cx.tz.local_date(s.sent_at);
+                    let key_on = s
+                        .key
+                        .as_str()
+                        .rsplit('/')
+                        .next()
+                        .and_then(|d| d.parse::<NaiveDate>().ok());
+                    let after = sent_on.succ_opt().unwrap_or(sent_on);
+                    let counts = after >= run
+                        || key_on.is_some_and(|d| d >= run)
+                        || stayed_from.is_some_and(|from| from <= after);
+                    counts.then_some(key_on.map_or(sent_on, |d| d.min(sent_on)))
+                })
+                .min()
+        };
         // Today's state: from the oldest item owed and not paused today.
         let oldest_today = chased(ctxs, &self.policy, cx.today)
             .filter_map(|c| c.due.map(|d| (d, c)))
@@ -827,27 +859,13 @@ impl Planner {
                     state,
                     days_overdue: days_today,
                     oldest_item: oldest.item.id.clone(),
-                    since: run(k).or(entered).unwrap_or(oldest_due),
+                    since: run(k)
+                        .map(|r| notice_of(k, r).map_or(r, |n| n.min(r)))
+                        .or(entered)
+                        .unwrap_or(oldest_due),
                 });
             }
         }
-        let sends = hist
-            .client_events
-            .get(client.id.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        // Whether a notice of `id` went on or after `since` (a run's first day): one a run.
-        let sent_since = |id: &str, since: NaiveDate| {
-            sends.iter().any(|s| {
-                s.rule == id
-                    && (cx.tz.local_date(s.sent_at) >= since
-                        || s.key
-                            .as_str()
-                            .rsplit('/')
-                            .next()
-                            .and_then(|d| d.parse::<NaiveDate>().ok())
-                            .is_some_and(|d| d >= since))
-            })
-        };
         // The items that put the client in state `k` on a day hold its notice back while each
         // is under a pause, until the first of their pauses ends or another item gets there.
         let holds = |k: usize, day: NaiveDate| -> Hold<'h> {
@@ -903,10 +921,7 @@ impl Planner {
         let closed_day = closed_run.map(|since| {
             let mut moves = SmallList::new();
             let day = self.notice_day(cx, since, &mut moves, closed_holds);
-            (
-                sent_since(sr.closed_id.as_str(), since),
-                day.unwrap_or_else(|s| s.on),
-            )
+            (notice_of(1, since).is_some(), day.unwrap_or_else(|s| s.on))
         });
         for (k, state, threshold, id, rule, state_holds) in [
             (
@@ -927,7 +942,7 @@ impl Planner {
             ),
         ] {
             let Some(since) = run(k) else { continue };
-            if sent_since(id.as_str(), since) {
+            if notice_of(k, since).is_some() {
                 continue;
             }
             let key = notice_key(cx, rule, since);
