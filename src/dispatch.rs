@@ -470,6 +470,9 @@ pub struct Dispatcher {
     /// Claims (key, attempt) this dispatcher took and knows nothing went out for, that a
     /// store error kept it from letting go of: let go at the next tick.
     unreleased: std::sync::Mutex<Vec<(EventKey, u32)>>,
+    /// Outcomes of a grouped notice's item occurrences (the notice's own recorded) that a
+    /// store error kept from being recorded: recorded at the next tick.
+    unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
 }
 
 /// How far one delivery got: the claims it took (key, attempt), and whether the message was
@@ -524,6 +527,7 @@ impl Dispatcher {
             options: DispatchOptions::default(),
             ticking: futures_util::lock::Mutex::new(()),
             unreleased: std::sync::Mutex::new(Vec::new()),
+            unrecorded: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -672,7 +676,23 @@ impl Dispatcher {
         // Claims an earlier tick could not let go of (nothing went out for them).
         let unreleased = std::mem::take(&mut *self.unreleased.lock().unwrap_or_else(|e| e.into_inner()));
         self.let_go(&unreleased, now, "an earlier tick").await;
-        let loaded = self.store.load().await?;
+        let unrecorded = std::mem::take(&mut *self.unrecorded.lock().unwrap_or_else(|e| e.into_inner()));
+        for (key, outcome) in unrecorded {
+            if let Err(e) = self.store.finish(&key, outcome.clone(), None, None).await {
+                tracing::warn!(target: "dunning::dispatch", key = %key, error = %e, "an outcome kept for the next tick");
+                self.unrecorded
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((key, outcome));
+            }
+        }
+        let mut loaded = self.store.load().await?;
+        // Claims abandoned by a crash, recorded before planning: what they covered is then
+        // left out of the plan (a notice regrouped around them goes now, not at the next tick).
+        let swept = self.sweep_abandoned(&loaded, now).await;
+        if !swept.is_empty() {
+            loaded = self.store.load().await?;
+        }
         let started = self.clock.now();
         // Planned in place; only the events sent now are made owned. One client the planner
         // refuses (an invalid contact, balances past the largest amount) must not stop every
@@ -740,41 +760,9 @@ impl Dispatcher {
             .collect()
             .await;
         report.sends.extend(outcomes);
-        // Claims abandoned by a crash that no plan brings back (a later stage superseded the
-        // event, its item was paid, its notice regrouped): under at-most-once the message may
-        // have gone, so each is recorded as outcome unknown and reported, once.
-        if self.options.guarantee == Guarantee::AtMostOnce {
-            let in_flight = self.in_flight();
-            let before = now
-                .checked_sub_signed(in_flight)
-                .unwrap_or(DateTime::<Utc>::MIN_UTC);
-            let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
-            let mut found = Vec::new();
-            // A store error here is no reason to lose the report of what went: the claims are
-            // found again at the next tick.
-            let abandoned = self.store.abandoned_claims(before).await.unwrap_or_else(|e| {
-                tracing::error!(target: "dunning::dispatch", error = %e, "abandoned claims not read");
-                Vec::new()
-            });
-            for (key, state) in abandoned {
-                let Delivery::Claimed { at, attempt } = state else {
-                    continue;
-                };
-                if handled.contains(&key) || !self.abandoned(at, now) {
-                    continue;
-                }
-                found.push((key, attempt));
-            }
-            for (key, attempt) in found {
-                match self.abandoned_report(snapshot, &key, now, attempt).await {
-                    Ok(Some(s)) => report.sends.push(s),
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::error!(target: "dunning::dispatch", key = %key, error = %e, "abandoned claim not recorded");
-                    }
-                }
-            }
-        }
+        let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
+        let swept: Vec<SendReport> = swept.into_iter().filter(|s| !handled.contains(&s.key)).collect();
+        report.sends.extend(swept);
         report.sends.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(report)
     }
@@ -852,8 +840,10 @@ impl Dispatcher {
         self.options.guarantee == Guarantee::AtMostOnce && now - at > self.in_flight()
     }
 
-    /// Records an abandoned claim of `key` as outcome unknown, with a history entry (its
-    /// item occurrence, when it is an item's) and a log line.
+    /// Records an abandoned claim of `key`, taken at `claimed_at`, as outcome unknown, with a
+    /// history entry dated then, when it may have gone (its item occurrence, when it is an
+    /// item's), and a log line.
+    #[allow(clippy::too_many_arguments)]
     async fn record_abandoned(
         &self,
         key: &EventKey,
@@ -861,6 +851,7 @@ impl Dispatcher {
         rule: Option<&RuleId>,
         occurrence: Option<(crate::model::id::ItemId, u32)>,
         now: DateTime<Utc>,
+        claimed_at: DateTime<Utc>,
         attempt: u32,
     ) -> Result<(), DispatchError> {
         let error = "claimed and never recorded (a crash)".to_owned();
@@ -875,7 +866,7 @@ impl Dispatcher {
                     occurrence: *occurrence,
                 })
                 .collect(),
-            sent_at: now,
+            sent_at: claimed_at.min(now),
             outcome: HistoryOutcome::OutcomeUnknown,
         };
         let log = LogEntry {
@@ -908,7 +899,7 @@ impl Dispatcher {
         snapshot: &Snapshot,
         key: &EventKey,
         now: DateTime<Utc>,
-        attempt: u32,
+        (claimed_at, attempt): (DateTime<Utc>, u32),
     ) -> Result<Option<SendReport>, DispatchError> {
         let mut parts = key.as_str().split('/');
         let (Some(rule), Some(owner), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
@@ -927,7 +918,28 @@ impl Dispatcher {
                 None => return Ok(None),
             },
         };
-        self.record_abandoned(key, &client, Some(&rule), occurrence, now, attempt)
+        // An item occurrence a notice recorded as sent covers went with it: it takes its outcome.
+        if let Some((item, occurrence)) = &occurrence {
+            let covering = snapshot.history.iter().find(|h| {
+                h.outcome.is_sent()
+                    && &h.key != key
+                    && h.items
+                        .iter()
+                        .any(|i| &i.item == item && i.occurrence == *occurrence)
+            });
+            if let Some(h) = covering {
+                let outcome = match self.store.delivery(&h.key).await? {
+                    Some(sent @ Delivery::Sent { .. }) => sent,
+                    _ => Delivery::Sent {
+                        at: h.sent_at,
+                        message_id: String::new(),
+                    },
+                };
+                self.store.finish(key, outcome, None, None).await?;
+                return Ok(None);
+            }
+        }
+        self.record_abandoned(key, &client, Some(&rule), occurrence, now, claimed_at, attempt)
             .await?;
         let sent = SendReport {
             key: key.clone(),
@@ -993,6 +1005,121 @@ impl Dispatcher {
         }
     }
 
+    /// A claim of `key`, and if the store answers with an error, whether it took it anyway
+    /// (a claim stamped `at` is this one's): then it is in `progress`, to be let go of.
+    async fn claim_checked(
+        &self,
+        key: &EventKey,
+        at: DateTime<Utc>,
+        lease: Option<chrono::Duration>,
+        progress: &mut Progress,
+    ) -> Result<Claim, DispatchError> {
+        match self.store.claim(key, at, lease).await {
+            Ok(claim) => {
+                if let Claim::Granted { attempt } = claim {
+                    progress.taken.push((key.clone(), attempt));
+                }
+                Ok(claim)
+            }
+            Err(e) => {
+                if let Ok(Some(Delivery::Claimed { at: a, attempt })) = self.store.delivery(key).await {
+                    if a == at {
+                        progress.taken.push((key.clone(), attempt));
+                    }
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Whether `key`, claimed (`attempt`), is a claim this dispatcher kept for nothing that
+    /// went out; if so it is let go of now (the store showed it held).
+    async fn take_back(&self, key: &EventKey, attempt: u32, now: DateTime<Utc>) -> bool {
+        let mine = {
+            let mut kept = self.unreleased.lock().unwrap_or_else(|e| e.into_inner());
+            let at = kept.iter().position(|(k, a)| k == key && *a == attempt);
+            at.map(|i| kept.remove(i))
+        };
+        let Some(claim) = mine else { return false };
+        let state = Delivery::Skipped {
+            at: now,
+            reason: "interrupted before the send (an earlier tick)".into(),
+        };
+        if self.store.finish(key, state, None, None).await.is_err() {
+            self.unreleased
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(claim);
+        }
+        true
+    }
+
+    /// Records each claim a crash abandoned as outcome unknown (under at-most-once the message
+    /// may have gone), reported once; a grouped notice and the item occurrences claimed with
+    /// it are one report, the notice's. Item occurrences a recorded send covers take its
+    /// outcome, unreported, and claims this dispatcher kept for nothing sent are let go of.
+    /// A store error is logged: the claims are found again at the next tick.
+    async fn sweep_abandoned(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<SendReport> {
+        let mut reports = Vec::new();
+        if self.options.guarantee != Guarantee::AtMostOnce {
+            return reports;
+        }
+        let before = now
+            .checked_sub_signed(self.in_flight())
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let abandoned = self.store.abandoned_claims(before).await.unwrap_or_else(|e| {
+            tracing::error!(target: "dunning::dispatch", error = %e, "abandoned claims not read");
+            Vec::new()
+        });
+        let mut found: Vec<(EventKey, DateTime<Utc>, u32)> = Vec::new();
+        for (key, state) in abandoned {
+            let Delivery::Claimed { at, attempt } = state else {
+                continue;
+            };
+            if !self.abandoned(at, now) || self.take_back(&key, attempt, now).await {
+                continue;
+            }
+            found.push((key, at, attempt));
+        }
+        // A grouped notice (`rule/client/currency/digest`) and its item occurrences
+        // (`rule/item/occurrence`, of an item of that client) are claimed at one instant.
+        let notices: std::collections::HashSet<(DateTime<Utc>, &str, &str)> = found
+            .iter()
+            .filter_map(|(k, at, _)| {
+                let mut parts = k.as_str().split('/');
+                let (rule, client) = (parts.next()?, parts.next()?);
+                (parts.count() == 2).then_some((*at, rule, client))
+            })
+            .collect();
+        let member_of_notice = |key: &EventKey, at: DateTime<Utc>| {
+            let mut parts = key.as_str().split('/');
+            let (Some(rule), Some(item), Some(_), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return false;
+            };
+            snapshot
+                .items
+                .iter()
+                .find(|i| i.id.as_str() == item)
+                .is_some_and(|i| notices.contains(&(at, rule, i.client.as_str())))
+        };
+        let found: Vec<_> = found
+            .iter()
+            .map(|(key, at, attempt)| (key.clone(), member_of_notice(key, *at), (*at, *attempt)))
+            .collect();
+        for (key, with_notice, attempt) in found {
+            match self.abandoned_report(snapshot, &key, now, attempt).await {
+                Ok(Some(s)) if !with_notice => reports.push(s),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(target: "dunning::dispatch", key = %key, error = %e, "abandoned claim not recorded");
+                }
+            }
+        }
+        reports
+    }
+
     /// Lets go of claims (key, attempt) this dispatcher took for nothing that went out, after
     /// a store error: each still its own is made claimable again (one another dispatcher
     /// recorded as outcome unknown meanwhile is released). Those the store refuses now are
@@ -1050,11 +1177,9 @@ impl Dispatcher {
                 .ok()
                 .and_then(chrono::Duration::try_seconds),
         };
-        let attempt = match self.store.claim(&key, claimed_at, lease).await? {
-            Claim::Granted { attempt } => {
-                progress.taken.push((key.clone(), attempt));
-                attempt
-            }
+        let claim = self.claim_checked(&key, claimed_at, lease, progress).await?;
+        let attempt = match claim {
+            Claim::Granted { attempt } => attempt,
             Claim::Refused(state) => {
                 return Ok(match state {
                     Delivery::Sent { .. } => Delivered::skipped(Skip::AlreadySent),
@@ -1068,7 +1193,10 @@ impl Dispatcher {
                         // a claim older than two send timeouts has no one working on it.
                         // Under at-most-once the message may have gone: recorded as outcome
                         // unknown, once (at-least-once takes it again after its lease).
-                        if self.abandoned(at, claimed_at) {
+                        if self.take_back(&key, attempt, now).await {
+                            // Its own, and nothing went: let go of now, it goes at a later tick.
+                            Delivered::skipped(Skip::Claimed)
+                        } else if self.abandoned(at, claimed_at) {
                             let error = format!("claimed at {at} and never recorded");
                             self.unknown(event, now, attempt, error.clone()).await?;
                             Delivered {
@@ -1094,10 +1222,7 @@ impl Dispatcher {
         // them too. If one is taken, nothing is sent: the next tick groups what is left.
         let members = event.covered_keys();
         for (i, m) in members.iter().enumerate().filter(|(_, m)| **m != key) {
-            let claim = self.store.claim(m, claimed_at, lease).await?;
-            if let Claim::Granted { attempt } = claim {
-                progress.taken.push((m.clone(), attempt));
-            }
+            let claim = self.claim_checked(m, claimed_at, lease, progress).await?;
             if let Claim::Refused(_) = claim {
                 // One abandoned by a crash is recorded unknown by this tick's sweep (below),
                 // so the next tick leaves it out.
@@ -1292,7 +1417,14 @@ impl Dispatcher {
         for m in event.covered_keys().iter().filter(|m| **m != event.key) {
             match self.store.finish(m, outcome.clone(), None, None).await {
                 Ok(()) | Err(StoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
+                // The notice's outcome is recorded: its items' follow at the next tick.
+                Err(e) => {
+                    tracing::warn!(target: "dunning::dispatch", key = %m, error = %e, "an outcome kept for the next tick");
+                    self.unrecorded
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((m.clone(), outcome.clone()));
+                }
             }
         }
         Ok(())

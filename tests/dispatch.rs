@@ -1089,8 +1089,9 @@ async fn an_abandoned_claim_no_plan_brings_back_is_reported_unknown_once() {
 
 /// A grouped notice goes, the process dies before recording it, then one of its items is
 /// paid: the notice of the other item has another key, but the abandoned claims of the old
-/// notice and of its item occurrences are found, recorded unknown and explained, and the
-/// other item's reminder is not skipped as claimed at every tick.
+/// notice and of its item occurrences are found, recorded unknown and explained, reported
+/// once as the one message they were, and the other item's reminder is not skipped as
+/// claimed at every tick.
 #[tokio::test]
 async fn a_crashed_grouped_notice_whose_items_change_is_not_stuck() {
     let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(3, 3).grouped());
@@ -1126,9 +1127,26 @@ async fn a_crashed_grouped_notice_whose_items_change_is_not_stuck() {
         reports.push(dispatcher.tick(utc(2026, 4, day, 12, 0)).await.unwrap());
     }
     let unknown: Vec<EventKey> = reports.iter().flat_map(Lists::unknown_keys).collect();
-    assert!(
-        unknown.iter().any(|k| k.as_str() == "overdue/F-2/1"),
+    // One message, one report: the notice's (its item occurrences are recorded with it).
+    assert_eq!(
+        unknown
+            .iter()
+            .filter(|k| k.as_str().starts_with("overdue/acme/"))
+            .count(),
+        1,
         "{reports:#?}"
+    );
+    assert!(
+        !unknown.iter().any(|k| k.as_str() == "overdue/F-2/1"),
+        "{reports:#?}"
+    );
+    assert!(
+        memory
+            .snapshot()
+            .history
+            .iter()
+            .any(|h| h.key.as_str() == "overdue/F-2/1" && h.outcome == HistoryOutcome::OutcomeUnknown),
+        "the occurrence is recorded unknown"
     );
     let unique: HashSet<&EventKey> = unknown.iter().collect();
     assert_eq!(unique.len(), unknown.len(), "each reported once: {unknown:?}");

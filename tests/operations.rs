@@ -681,13 +681,17 @@ fn every_due_event_has_a_send_span_also_over_the_limit() {
     assert_eq!(zeta.2["outcome"], "interrupted");
 }
 
-/// Fails the first `n` calls of each store method it is told to (claims only of `claim_key`).
+/// Fails the first `n` calls of each store method it is told to (claims only of `claim_key`;
+/// `claim_after`: the claim is stored, then the answer lost; finishes only of keys starting
+/// with `finish_key`).
 #[derive(Default)]
 struct Faults {
     load_client: AtomicUsize,
     finish: AtomicUsize,
+    finish_key: &'static str,
     delivery: AtomicUsize,
     claim: AtomicUsize,
+    claim_after: AtomicUsize,
     claim_key: &'static str,
 }
 
@@ -716,6 +720,9 @@ impl Hooks for Faults {
     ) -> Result<Claim, StoreError> {
         if key.as_str() == self.claim_key {
             fault(&self.claim, "claim")?;
+            let claim = inner.claim(key, now, lease).await?;
+            fault(&self.claim_after, "claim's answer")?;
+            return Ok(claim);
         }
         inner.claim(key, now, lease).await
     }
@@ -727,7 +734,9 @@ impl Hooks for Faults {
         sent: Option<HistoryEntry>,
         log: Option<LogEntry>,
     ) -> Result<(), StoreError> {
-        fault(&self.finish, "record")?;
+        if key.as_str().starts_with(self.finish_key) {
+            fault(&self.finish, "record")?;
+        }
         inner.finish(key, outcome, sent, log).await
     }
     async fn delivery(&self, inner: &MemoryStore, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
@@ -820,4 +829,121 @@ async fn a_store_error_before_the_send_leaves_the_event_to_the_next_tick() {
             );
         }
     }
+}
+
+/// Store faults a dispatcher recovers from without a false "outcome unknown": a claim check
+/// that fails two ticks running (the claim it kept was taken for abandoned and recorded
+/// unknown, then sent), a claim stored but its answer lost (never sent), a grouped notice's
+/// item outcome not recorded after the notice's was (reported unknown though sent).
+#[tokio::test]
+async fn store_faults_around_claims_never_make_a_false_unknown() {
+    let grouped = || Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let cases: [(&str, Faults, Policy); 3] = [
+        (
+            "claim checks down across two ticks",
+            Faults {
+                delivery: AtomicUsize::new(6),
+                ..Faults::default()
+            },
+            policy(),
+        ),
+        (
+            "a claim stored, its answer lost",
+            Faults {
+                claim_after: AtomicUsize::new(1),
+                claim_key: "overdue/F-1/1",
+                ..Faults::default()
+            },
+            policy(),
+        ),
+        (
+            "a grouped notice's item outcome not recorded",
+            Faults {
+                finish: AtomicUsize::new(1),
+                finish_key: "overdue/F-3/1",
+                ..Faults::default()
+            },
+            grouped(),
+        ),
+    ];
+    for (case, faults, policy) in cases {
+        let memory = store();
+        memory.update_items(|items| {
+            items.push(invoice(
+                "F-3",
+                "acme",
+                d(2026, 4, 1),
+                d(2026, 4, 3),
+                money("50", "USD"),
+            ));
+        });
+        let mailer = Arc::new(RecordingMailer::new());
+        let dispatcher =
+            Dispatcher::new(Hooked::new(memory.clone(), faults), mailer.clone(), &policy).unwrap();
+        let unknown = daily(&dispatcher, utc(2026, 4, 5, 12, 0), 4).await;
+        assert!(unknown.is_empty(), "{case}: {unknown:?}");
+        let history = memory.snapshot().history;
+        assert!(
+            !history
+                .iter()
+                .any(|h| h.outcome == HistoryOutcome::OutcomeUnknown),
+            "{case}: {history:#?}"
+        );
+        let mut sent: Vec<String> = mailer.sent().iter().map(|m| m.key.to_string()).collect();
+        sent.sort();
+        let unique: std::collections::HashSet<&String> = sent.iter().collect();
+        assert_eq!(unique.len(), sent.len(), "{case}: {sent:?}");
+        let owners: Vec<&str> = sent.iter().filter_map(|k| k.split('/').nth(1)).collect();
+        let want: &[&str] = if case.contains("grouped") {
+            &["acme", "zeta"]
+        } else {
+            &["F-1", "F-2", "F-3"]
+        };
+        assert_eq!(owners, want, "{case}: {sent:?}");
+    }
+}
+
+/// A grouped notice sent and never recorded (a crash), its items then joined by another due
+/// the day after: the crashed notice is reported unknown once, as the one message it was,
+/// and the new item's notice goes that day (three unknowns were reported, and the new
+/// item's notice was skipped as claimed for a day).
+#[tokio::test]
+async fn a_crashed_grouped_notice_is_one_unknown_and_a_newly_due_item_goes_on_its_day() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let memory = Arc::new(MemoryStore::new(
+        vec![client("acme", "UTC")],
+        vec![
+            invoice("A-1", "acme", d(2026, 4, 1), d(2026, 4, 5), money("10", "USD")),
+            invoice("A-2", "acme", d(2026, 4, 1), d(2026, 4, 5), money("20", "USD")),
+            invoice("A-3", "acme", d(2026, 4, 1), d(2026, 4, 6), money("30", "USD")),
+        ],
+    ));
+    let mailer = Arc::new(RecordingMailer::new());
+    let crashing = Dispatcher::new(
+        Hooked::new(
+            memory.clone(),
+            Faults {
+                finish: AtomicUsize::new(1),
+                finish_key: "overdue/acme/",
+                ..Faults::default()
+            },
+        ),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    let first = crashing.tick(utc(2026, 4, 5, 12, 0)).await.unwrap();
+    assert_eq!(first.interrupted().count(), 1, "{first:#?}");
+    assert_eq!(mailer.sent().len(), 1);
+    // Restarted the next day.
+    let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    let next = dispatcher.tick(utc(2026, 4, 6, 12, 0)).await.unwrap();
+    let unknown: Vec<&str> = next.unknown().map(|s| s.key.as_str()).collect();
+    assert_eq!(unknown.len(), 1, "{next:#?}");
+    assert!(unknown[0].starts_with("overdue/acme/"), "{unknown:?}");
+    let sent: Vec<_> = next.sent().collect();
+    assert_eq!(sent.len(), 1, "A-3's notice goes on its day: {next:#?}");
+    assert_eq!(mailer.sent().len(), 2);
+    let later = dispatcher.tick(utc(2026, 4, 7, 12, 0)).await.unwrap();
+    assert!(later.unknown().next().is_none(), "{later:#?}");
 }
