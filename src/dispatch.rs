@@ -922,6 +922,7 @@ impl Dispatcher {
         if let Some((item, occurrence)) = &occurrence {
             let covering = snapshot.history.iter().find(|h| {
                 h.outcome.is_sent()
+                    && h.rule.as_ref() == Some(&rule)
                     && &h.key != key
                     && h.items
                         .iter()

@@ -909,7 +909,9 @@ async fn store_faults_around_claims_never_make_a_false_unknown() {
 /// item's notice was skipped as claimed for a day).
 #[tokio::test]
 async fn a_crashed_grouped_notice_is_one_unknown_and_a_newly_due_item_goes_on_its_day() {
-    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("overdue", Anchor::Due, 0).grouped());
     let memory = Arc::new(MemoryStore::new(
         vec![client("acme", "UTC")],
         vec![
@@ -919,6 +921,10 @@ async fn a_crashed_grouped_notice_is_one_unknown_and_a_newly_due_item_goes_on_it
         ],
     ));
     let mailer = Arc::new(RecordingMailer::new());
+    // The invoices' "issued" go first (occurrence 1 of another rule, recorded sent).
+    let issued = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    let first = issued.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
+    assert_eq!(first.sent().count(), 3, "{first:#?}");
     let crashing = Dispatcher::new(
         Hooked::new(
             memory.clone(),
@@ -934,7 +940,7 @@ async fn a_crashed_grouped_notice_is_one_unknown_and_a_newly_due_item_goes_on_it
     .unwrap();
     let first = crashing.tick(utc(2026, 4, 5, 12, 0)).await.unwrap();
     assert_eq!(first.interrupted().count(), 1, "{first:#?}");
-    assert_eq!(mailer.sent().len(), 1);
+    assert_eq!(mailer.sent().len(), 4);
     // Restarted the next day.
     let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
     let next = dispatcher.tick(utc(2026, 4, 6, 12, 0)).await.unwrap();
@@ -943,7 +949,20 @@ async fn a_crashed_grouped_notice_is_one_unknown_and_a_newly_due_item_goes_on_it
     assert!(unknown[0].starts_with("overdue/acme/"), "{unknown:?}");
     let sent: Vec<_> = next.sent().collect();
     assert_eq!(sent.len(), 1, "A-3's notice goes on its day: {next:#?}");
-    assert_eq!(mailer.sent().len(), 2);
+    assert_eq!(mailer.sent().len(), 5);
+    // The crashed notice's items are recorded unknown under its rule (not taken for sent by
+    // their "issued", occurrence 1 of another rule: a notice with them was then skipped as
+    // claimed at every tick).
+    let history = memory.snapshot().history;
+    for item in ["overdue/A-1/1", "overdue/A-2/1"] {
+        assert!(
+            history
+                .iter()
+                .any(|h| h.key.as_str() == item && h.outcome == HistoryOutcome::OutcomeUnknown),
+            "{item}: {history:#?}"
+        );
+    }
     let later = dispatcher.tick(utc(2026, 4, 7, 12, 0)).await.unwrap();
     assert!(later.unknown().next().is_none(), "{later:#?}");
+    assert!(later.skipped().next().is_none(), "{later:#?}");
 }
