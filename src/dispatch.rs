@@ -1099,11 +1099,24 @@ impl Dispatcher {
             else {
                 return false;
             };
-            snapshot
+            let Some(client) = snapshot
                 .items
                 .iter()
                 .find(|i| i.id.as_str() == item)
-                .is_some_and(|i| notices.contains(&(at, rule, i.client.as_str())))
+                .map(|i| &i.client)
+            else {
+                return false;
+            };
+            // Its notice in this sweep, or recorded unknown by an earlier one (dated when it
+            // was claimed, with its items).
+            notices.contains(&(at, rule, client.as_str()))
+                || snapshot.history.iter().any(|h| {
+                    h.outcome == HistoryOutcome::OutcomeUnknown
+                        && h.sent_at == at
+                        && &h.client == client
+                        && h.rule.as_ref().is_some_and(|r| r.as_str() == rule)
+                        && h.key.as_str().split('/').count() > 3
+                })
         };
         let found: Vec<_> = found
             .iter()

@@ -689,6 +689,9 @@ struct Faults {
     load_client: AtomicUsize,
     finish: AtomicUsize,
     finish_key: &'static str,
+    /// Fails finishes of keys starting with `finish_key2` too (its own count).
+    finish2: AtomicUsize,
+    finish_key2: &'static str,
     delivery: AtomicUsize,
     claim: AtomicUsize,
     claim_after: AtomicUsize,
@@ -736,6 +739,9 @@ impl Hooks for Faults {
     ) -> Result<(), StoreError> {
         if key.as_str().starts_with(self.finish_key) {
             fault(&self.finish, "record")?;
+        }
+        if !self.finish_key2.is_empty() && key.as_str().starts_with(self.finish_key2) {
+            fault(&self.finish2, "record")?;
         }
         inner.finish(key, outcome, sent, log).await
     }
@@ -965,4 +971,67 @@ async fn a_crashed_grouped_notice_is_one_unknown_and_a_newly_due_item_goes_on_it
     let later = dispatcher.tick(utc(2026, 4, 7, 12, 0)).await.unwrap();
     assert!(later.unknown().next().is_none(), "{later:#?}");
     assert!(later.skipped().next().is_none(), "{later:#?}");
+}
+
+/// A crashed grouped notice whose item occurrence the store refused to record as unknown at
+/// first is still one report: the occurrence recorded alone at a later tick is not reported
+/// again (it was, as an unknown message of its own).
+#[tokio::test]
+async fn a_crashed_grouped_notices_item_recorded_late_is_not_reported_again() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let memory = Arc::new(MemoryStore::new(
+        vec![client("acme", "UTC")],
+        vec![
+            invoice("A-1", "acme", d(2026, 4, 1), d(2026, 4, 5), money("10", "USD")),
+            invoice("A-2", "acme", d(2026, 4, 1), d(2026, 4, 5), money("20", "USD")),
+        ],
+    ));
+    let mailer = Arc::new(RecordingMailer::new());
+    let crashing = Dispatcher::new(
+        Hooked::new(
+            memory.clone(),
+            Faults {
+                finish: AtomicUsize::new(1),
+                finish_key: "overdue/acme/",
+                ..Faults::default()
+            },
+        ),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    assert_eq!(
+        crashing
+            .tick(utc(2026, 4, 5, 12, 0))
+            .await
+            .unwrap()
+            .interrupted()
+            .count(),
+        1
+    );
+    let restarted = Dispatcher::new(
+        Hooked::new(
+            memory.clone(),
+            Faults {
+                finish2: AtomicUsize::new(1),
+                finish_key2: "overdue/A-1/1",
+                finish_key: "-",
+                ..Faults::default()
+            },
+        ),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    let unknown = daily(&restarted, utc(2026, 4, 6, 12, 0), 3).await;
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(unknown[0].starts_with("overdue/acme/"), "{unknown:?}");
+    assert!(
+        memory
+            .snapshot()
+            .history
+            .iter()
+            .any(|h| h.key.as_str() == "overdue/A-1/1" && h.outcome == HistoryOutcome::OutcomeUnknown)
+    );
+    assert_eq!(mailer.sent().len(), 1);
 }
