@@ -473,6 +473,9 @@ pub struct Dispatcher {
     /// Outcomes of a grouped notice's item occurrences (the notice's own recorded) that a
     /// store error kept from being recorded: recorded at the next tick.
     unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
+    /// Keys whose claim, stamped with this instant, failed with an answer lost and could not
+    /// be checked: taken by this dispatcher if held with that stamp, let go of then.
+    unconfirmed: std::sync::Mutex<Vec<(EventKey, DateTime<Utc>)>>,
 }
 
 /// How far one delivery got: the claims it took (key, attempt), and whether the message was
@@ -528,6 +531,7 @@ impl Dispatcher {
             ticking: futures_util::lock::Mutex::new(()),
             unreleased: std::sync::Mutex::new(Vec::new()),
             unrecorded: std::sync::Mutex::new(Vec::new()),
+            unconfirmed: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -674,7 +678,19 @@ impl Dispatcher {
 
     async fn tick_in(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
         // Claims an earlier tick could not let go of (nothing went out for them).
-        let unreleased = std::mem::take(&mut *self.unreleased.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut unreleased = std::mem::take(&mut *self.unreleased.lock().unwrap_or_else(|e| e.into_inner()));
+        let unconfirmed = std::mem::take(&mut *self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner()));
+        for (key, stamp) in unconfirmed {
+            match self.store.delivery(&key).await {
+                Ok(Some(Delivery::Claimed { at, attempt })) if at == stamp => unreleased.push((key, attempt)),
+                Ok(_) => {}
+                Err(_) => self
+                    .unconfirmed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((key, stamp)),
+            }
+        }
         self.let_go(&unreleased, now, "an earlier tick").await;
         let unrecorded = std::mem::take(&mut *self.unrecorded.lock().unwrap_or_else(|e| e.into_inner()));
         for (key, outcome) in unrecorded {
@@ -1023,10 +1039,18 @@ impl Dispatcher {
                 Ok(claim)
             }
             Err(e) => {
-                if let Ok(Some(Delivery::Claimed { at: a, attempt })) = self.store.delivery(key).await {
-                    if a == at {
+                match self.store.delivery(key).await {
+                    Ok(Some(Delivery::Claimed { at: a, attempt })) if a == at => {
                         progress.taken.push((key.clone(), attempt));
                     }
+                    Ok(_) => {}
+                    // Not known: checked again at the next tick, before anything takes it for
+                    // abandoned.
+                    Err(_) => self
+                        .unconfirmed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((key.clone(), at)),
                 }
                 Err(e.into())
             }
@@ -1035,12 +1059,23 @@ impl Dispatcher {
 
     /// Whether `key`, claimed (`attempt`), is a claim this dispatcher kept for nothing that
     /// went out; if so it is let go of now (the store showed it held).
-    async fn take_back(&self, key: &EventKey, attempt: u32, now: DateTime<Utc>) -> bool {
+    async fn take_back(
+        &self,
+        key: &EventKey,
+        (stamp, attempt): (DateTime<Utc>, u32),
+        now: DateTime<Utc>,
+    ) -> bool {
         let mine = {
             let mut kept = self.unreleased.lock().unwrap_or_else(|e| e.into_inner());
             let at = kept.iter().position(|(k, a)| k == key && *a == attempt);
             at.map(|i| kept.remove(i))
         };
+        // Or one whose claim's answer was lost, stamped with this claim's instant.
+        let mine = mine.or_else(|| {
+            let mut unsure = self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner());
+            let at = unsure.iter().position(|(k, s)| k == key && *s == stamp);
+            at.map(|i| (unsure.remove(i).0, attempt))
+        });
         let Some(claim) = mine else { return false };
         let state = Delivery::Skipped {
             at: now,
@@ -1077,7 +1112,7 @@ impl Dispatcher {
             let Delivery::Claimed { at, attempt } = state else {
                 continue;
             };
-            if !self.abandoned(at, now) || self.take_back(&key, attempt, now).await {
+            if !self.abandoned(at, now) || self.take_back(&key, (at, attempt), now).await {
                 continue;
             }
             found.push((key, at, attempt));
@@ -1207,7 +1242,7 @@ impl Dispatcher {
                         // a claim older than two send timeouts has no one working on it.
                         // Under at-most-once the message may have gone: recorded as outcome
                         // unknown, once (at-least-once takes it again after its lease).
-                        if self.take_back(&key, attempt, now).await {
+                        if self.take_back(&key, (at, attempt), now).await {
                             // Its own, and nothing went: let go of now, it goes at a later tick.
                             Delivered::skipped(Skip::Claimed)
                         } else if self.abandoned(at, claimed_at) {

@@ -29,9 +29,9 @@ pub enum StandingState {
 /// again. The client stays in a state while one item or another keeps it there: paying the
 /// oldest item while a newer one is as late is no new entry, and sends nothing more; neither
 /// is cancelling it, nor recording its payment late with an earlier date: a notice counts for
-/// the state as long as the client stayed at least "closing soon" since it went. Dropping
-/// back from "closed" to "closing soon" is not leaving either: only clearing the debt that
-/// keeps it "closing soon" is.
+/// the state as long as the client stayed overdue since it went (some invoice past due and
+/// unpaid). Dropping back from "closed" to "closing soon" is not leaving either: the state
+/// clears when the overdue debt does, and a later entry then sends again.
 ///
 /// An item under a pause without end (a dispute) does not count toward the state, though its
 /// debt still does not end the state. While every item that puts the client in a state is

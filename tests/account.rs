@@ -1054,3 +1054,44 @@ fn cancelling_or_backdating_the_payment_of_the_oldest_item_sends_nothing_more() 
         assert!(since.iter().all(|s| *s == first), "{case} in {zone}: {since:?}");
     }
 }
+
+/// The oldest item's payment recorded late, dated before the newer item got the client there:
+/// the client stayed overdue all along, so the notice that went counts and nothing more goes
+/// (a second "closing soon" went for the newer item's day, and `since` moved to it).
+#[test]
+fn a_payment_backdated_before_the_newer_item_got_there_sends_nothing_more() {
+    let planner = Planner::new(&Policy::new(TimeZone::UTC).with_standing(StandingRule::new(10, 20))).unwrap();
+    let clients = [client("acme", "UTC")];
+    let mut items = vec![
+        invoice("A", "acme", d(2025, 12, 1), d(2026, 1, 1), money("100", "USD")),
+        invoice("B", "acme", d(2025, 12, 3), d(2026, 1, 3), money("100", "USD")),
+    ];
+    let mut since = Vec::new();
+    let sent = tick_daily(
+        &planner,
+        &clients,
+        &mut items,
+        (d(2026, 1, 5), d(2026, 1, 31), 12),
+        |day, items, plan| {
+            if day == d(2026, 1, 16) {
+                let b = items[0].balance().unwrap().unwrap();
+                items[0] = items[0].clone().paid(b, d(2026, 1, 5));
+            }
+            since.extend(
+                plan.standings()
+                    .iter()
+                    .filter(|s| s.state == StandingState::ClosingSoon)
+                    .map(|s| s.since),
+            );
+        },
+    );
+    assert_eq!(
+        sent,
+        [
+            ("closing-soon/acme/2026-01-11".to_owned(), d(2026, 1, 11)),
+            ("closed/acme/2026-01-23".to_owned(), d(2026, 1, 23)),
+        ]
+    );
+    assert!(since.len() > 5, "{since:?}");
+    assert!(since.iter().all(|s| *s == d(2026, 1, 11)), "{since:?}");
+}

@@ -844,7 +844,17 @@ async fn a_store_error_before_the_send_leaves_the_event_to_the_next_tick() {
 #[tokio::test]
 async fn store_faults_around_claims_never_make_a_false_unknown() {
     let grouped = || Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
-    let cases: [(&str, Faults, Policy); 3] = [
+    let cases: [(&str, Faults, Policy); 4] = [
+        (
+            "a claim stored, its answer lost, and its check failing too",
+            Faults {
+                claim_after: AtomicUsize::new(1),
+                claim_key: "overdue/F-1/1",
+                delivery: AtomicUsize::new(1),
+                ..Faults::default()
+            },
+            policy(),
+        ),
         (
             "claim checks down across two ticks",
             Faults {

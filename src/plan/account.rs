@@ -38,6 +38,8 @@ pub(super) struct Occurrences {
 /// it was paid or a pause without end began (none: for good).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Debt {
+    /// The first day it is overdue.
+    overdue: Option<NaiveDate>,
     from: [Option<NaiveDate>; 2],
     /// The day it was paid (none: still owed).
     to: Option<NaiveDate>,
@@ -771,7 +773,13 @@ impl Planner {
         debts.extend(ctxs.iter().enumerate().filter_map(|(at, c)| {
             let (due, to, cut) = owed_span(c, start)?;
             let from = [closing_soon, closed].map(|t| due.checked_add_days(Days::new(t.into())));
-            Some(Debt { from, to, cut, at })
+            Some(Debt {
+                overdue: due.succ_opt(),
+                from,
+                to,
+                cut,
+                at,
+            })
         }));
         let debts_paused = debts.iter().any(|d| !ctxs[d.at].item.pauses.is_empty());
         self.standing_notices(cx, ctxs, hist, &debts, debts_paused, (closing_soon, closed), plan);
@@ -812,14 +820,20 @@ impl Planner {
             .get(client.id.as_str())
             .map_or(&[][..], Vec::as_slice);
         let ids = [sr.closing_soon_id.as_str(), sr.closed_id.as_str()];
+        // The days the client owes something overdue: the state clears only when that debt
+        // does.
+        let overdue = move || {
+            debts.iter().filter_map(|d| {
+                let from = d.overdue?;
+                d.to.is_none_or(|t| from < t).then_some((from, d.to))
+            })
+        };
         // The day of a notice of state `k` that counts for its run beginning `run`: one sent
-        // since, or one sent before while the client stayed at least closing soon from the
-        // day after it to the run (an item cancelled or dropped since, or paid on an earlier
-        // day than known then, does not make the run a new entry). One notice a run.
+        // since, or one sent before while the client stayed overdue from the day after it to
+        // the run (an item paid, cancelled or dropped since, or paid on an earlier day than
+        // known then, does not make the run a new entry). One notice a run.
         let notice_of = |k: usize, run: NaiveDate| -> Option<NaiveDate> {
-            let stayed_from = run
-                .pred_opt()
-                .and_then(|before| run_start(spans(0, false).map(|(f, t, _)| (f, t)), before));
+            let stayed_from = run.pred_opt().and_then(|before| run_start(overdue(), before));
             sends
                 .iter()
                 .filter(|s| s.rule == ids[k])
