@@ -473,9 +473,6 @@ pub struct Dispatcher {
     /// Outcomes of a grouped notice's item occurrences (the notice's own recorded) that a
     /// store error kept from being recorded: recorded at the next tick.
     unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
-    /// Keys whose claim, stamped with this instant, failed with an answer lost and could not
-    /// be checked: taken by this dispatcher if held with that stamp, let go of then.
-    unconfirmed: std::sync::Mutex<Vec<(EventKey, DateTime<Utc>)>>,
 }
 
 /// How far one delivery got: the claims it took (key, attempt), and whether the message was
@@ -531,7 +528,6 @@ impl Dispatcher {
             ticking: futures_util::lock::Mutex::new(()),
             unreleased: std::sync::Mutex::new(Vec::new()),
             unrecorded: std::sync::Mutex::new(Vec::new()),
-            unconfirmed: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -678,19 +674,7 @@ impl Dispatcher {
 
     async fn tick_in(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
         // Claims an earlier tick could not let go of (nothing went out for them).
-        let mut unreleased = std::mem::take(&mut *self.unreleased.lock().unwrap_or_else(|e| e.into_inner()));
-        let unconfirmed = std::mem::take(&mut *self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner()));
-        for (key, stamp) in unconfirmed {
-            match self.store.delivery(&key).await {
-                Ok(Some(Delivery::Claimed { at, attempt })) if at == stamp => unreleased.push((key, attempt)),
-                Ok(_) => {}
-                Err(_) => self
-                    .unconfirmed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((key, stamp)),
-            }
-        }
+        let unreleased = std::mem::take(&mut *self.unreleased.lock().unwrap_or_else(|e| e.into_inner()));
         self.let_go(&unreleased, now, "an earlier tick").await;
         let unrecorded = std::mem::take(&mut *self.unrecorded.lock().unwrap_or_else(|e| e.into_inner()));
         for (key, outcome) in unrecorded {
@@ -1022,8 +1006,8 @@ impl Dispatcher {
         }
     }
 
-    /// A claim of `key`, and if the store answers with an error, whether it took it anyway
-    /// (a claim stamped `at` is this one's): then it is in `progress`, to be let go of.
+    /// A claim of `key`; one granted is in `progress`, to be let go of if the send never
+    /// starts.
     async fn claim_checked(
         &self,
         key: &EventKey,
@@ -1038,22 +1022,10 @@ impl Dispatcher {
                 }
                 Ok(claim)
             }
-            Err(e) => {
-                match self.store.delivery(key).await {
-                    Ok(Some(Delivery::Claimed { at: a, attempt })) if a == at => {
-                        progress.taken.push((key.clone(), attempt));
-                    }
-                    Ok(_) => {}
-                    // Not known: checked again at the next tick, before anything takes it for
-                    // abandoned.
-                    Err(_) => self
-                        .unconfirmed
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((key.clone(), at)),
-                }
-                Err(e.into())
-            }
+            // Whether the store took it anyway is not known: another dispatcher's claim may
+            // carry the same instant, so none is let go of on a guess. One the store did take
+            // is taken for abandoned in time.
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -1062,7 +1034,7 @@ impl Dispatcher {
     async fn take_back(
         &self,
         key: &EventKey,
-        (stamp, attempt): (DateTime<Utc>, u32),
+        (_, attempt): (DateTime<Utc>, u32),
         now: DateTime<Utc>,
     ) -> bool {
         let mine = {
@@ -1070,12 +1042,6 @@ impl Dispatcher {
             let at = kept.iter().position(|(k, a)| k == key && *a == attempt);
             at.map(|i| kept.remove(i))
         };
-        // Or one whose claim's answer was lost, stamped with this claim's instant.
-        let mine = mine.or_else(|| {
-            let mut unsure = self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner());
-            let at = unsure.iter().position(|(k, s)| k == key && *s == stamp);
-            at.map(|i| (unsure.remove(i).0, attempt))
-        });
         let Some(claim) = mine else { return false };
         let state = Delivery::Skipped {
             at: now,

@@ -839,35 +839,17 @@ async fn a_store_error_before_the_send_leaves_the_event_to_the_next_tick() {
 
 /// Store faults a dispatcher recovers from without a false "outcome unknown": a claim check
 /// that fails two ticks running (the claim it kept was taken for abandoned and recorded
-/// unknown, then sent), a claim stored but its answer lost (never sent), a grouped notice's
-/// item outcome not recorded after the notice's was (reported unknown though sent).
+/// unknown, then sent), a grouped notice's item outcome not recorded after the notice's was
+/// (reported unknown though sent). (A claim the store took but answered with an error is
+/// not guessed to be this dispatcher's: another's may carry the same instant.)
 #[tokio::test]
 async fn store_faults_around_claims_never_make_a_false_unknown() {
     let grouped = || Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
-    let cases: [(&str, Faults, Policy); 4] = [
-        (
-            "a claim stored, its answer lost, and its check failing too",
-            Faults {
-                claim_after: AtomicUsize::new(1),
-                claim_key: "overdue/F-1/1",
-                delivery: AtomicUsize::new(1),
-                ..Faults::default()
-            },
-            policy(),
-        ),
+    let cases: [(&str, Faults, Policy); 2] = [
         (
             "claim checks down across two ticks",
             Faults {
                 delivery: AtomicUsize::new(6),
-                ..Faults::default()
-            },
-            policy(),
-        ),
-        (
-            "a claim stored, its answer lost",
-            Faults {
-                claim_after: AtomicUsize::new(1),
-                claim_key: "overdue/F-1/1",
                 ..Faults::default()
             },
             policy(),
