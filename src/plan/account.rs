@@ -833,7 +833,11 @@ impl Planner {
         // the run (an item paid, cancelled or dropped since, or paid on an earlier day than
         // known then, does not make the run a new entry). One notice a run.
         let notice_of = |k: usize, run: NaiveDate| -> Option<NaiveDate> {
-            let stayed_from = run.pred_opt().and_then(|before| run_start(overdue(), before));
+            // Worked out only for a client with a notice of the rule in history.
+            let stayed_from = std::cell::OnceCell::new();
+            let stayed_from = || {
+                *stayed_from.get_or_init(|| run.pred_opt().and_then(|before| run_start(overdue(), before)))
+            };
             sends
                 .iter()
                 .filter(|s| s.rule == ids[k])
@@ -848,7 +852,7 @@ impl Planner {
                     let after = sent_on.succ_opt().unwrap_or(sent_on);
                     let counts = after >= run
                         || key_on.is_some_and(|d| d >= run)
-                        || stayed_from.is_some_and(|from| from <= after);
+                        || stayed_from().is_some_and(|from| from <= after);
                     counts.then_some(key_on.map_or(sent_on, |d| d.min(sent_on)))
                 })
                 .min()
