@@ -74,10 +74,15 @@ fn two_dispatchers_in_separate_threads_on_one_file_never_send_a_key_twice() {
     seed.put_items(&items).unwrap();
     drop(seed);
     let mailer = Arc::new(RecordingMailer::new());
+    // Two workers share one wall clock: neither starts a day's tick before the other
+    // has finished the day before. Without this, one thread could run days ahead and
+    // rightly take the other's live claim (days old by its clock) for abandoned.
+    let day_done = Arc::new(std::sync::Barrier::new(2));
     let threads: Vec<_> = (0..2)
         .map(|_| {
             let path = path.clone();
             let mailer = mailer.clone();
+            let day_done = day_done.clone();
             std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -91,6 +96,7 @@ fn two_dispatchers_in_separate_threads_on_one_file_never_send_a_key_twice() {
                     for day in 0..20 {
                         let now = utc(2026, 4, 1, 14, 0) + chrono::Duration::days(day);
                         sent += dispatcher.tick(now).await.unwrap().sent().count();
+                        day_done.wait();
                     }
                     sent
                 })
