@@ -15,7 +15,7 @@ use crate::message::{MessageError, Messages, RenderOptions};
 use crate::model::client::Client;
 use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{ClientId, EventKey, RuleId};
-use crate::model::item::Item;
+use crate::model::item::{Item, ItemStatus};
 use crate::plan::{Event, Horizon, Planner, Stage, SuppressReason, Suppressed};
 use crate::policy::Policy;
 use crate::store::{Action, Claim, Delivery, LogEntry, Snapshot, Store, StoreError};
@@ -1572,8 +1572,12 @@ impl Dispatcher {
     /// items and does not use up any rule's count.
     ///
     /// The event is the one the plan holds now or within the largest horizon under that key,
-    /// or else the one the plan held when the key was sent (history). One that nothing plans
-    /// any more (an item paid, say) is not resent.
+    /// or else the one the plan held when the key was sent (history). A grouped notice some of
+    /// whose items were settled since is resent about those still owed. One that nothing plans
+    /// any more (an item paid, say, or every item of a grouped notice) is not resent, and the
+    /// error says why. The key's second part is an item's id (an item's reminder,
+    /// `rule/item/occurrence`) or a client's id (the others): both are tried, since client
+    /// and item ids are apart and one may equal the other.
     ///
     /// # Errors
     /// [`DispatchError::NothingToResend`] (with why), a message that cannot be built, the
@@ -1669,46 +1673,79 @@ impl Dispatcher {
             .iter()
             .filter(|h| &h.key == key)
             .min_by_key(|h| h.sent_at);
-        // Whose event: the history's, or the key's second part (an item's or a client's id).
+        // Whose event: the history's; or else, by the key's second part, the client of an
+        // item of that id (an item's reminder, `rule/item/occurrence`) or the client of that
+        // id (a statement, a standing notice, a grouped notice). Client and item ids are apart:
+        // both are tried, the item's client first.
         let part = key.as_str().split('/').nth(1).unwrap_or_default();
-        let client = sent.map(|h| h.client.clone()).or_else(|| {
-            snapshot
+        let mut whose: Vec<ClientId> = Vec::new();
+        if let Some(h) = sent {
+            whose.push(h.client.clone());
+        } else {
+            let item_key = key.as_str().split('/').count() == 3;
+            let candidates = snapshot
                 .items
                 .iter()
-                .find(|i| i.id.as_str() == part)
-                .map(|i| i.client.clone())
-                .or_else(|| {
+                .filter(|i| item_key && i.id.as_str() == part)
+                .map(|i| &i.client)
+                .chain(
                     snapshot
                         .clients
                         .iter()
-                        .find(|c| c.id.as_str() == part)
-                        .map(|c| c.id.clone())
-                })
-        });
+                        .map(|c| &c.id)
+                        .filter(|c| c.as_str() == part),
+                );
+            for c in candidates {
+                if !whose.contains(c) {
+                    whose.push(c.clone());
+                }
+            }
+        }
         let nothing = |why: String| DispatchError::NothingToResend {
             key: key.clone(),
             why,
         };
-        let Some(client) = client else {
+        if whose.is_empty() {
             return Err(nothing("no client or item of the key is known".into()));
-        };
+        }
+        let mut why = None;
+        for client in &whose {
+            match self.event_of_client(snapshot, key, sent, client, now)? {
+                Ok(event) => return Ok(event),
+                Err(reason) => {
+                    why.get_or_insert(reason);
+                }
+            }
+        }
+        Err(nothing(why.unwrap_or_default()))
+    }
+
+    /// The event of `key` among `client`'s, for [`Dispatcher::resend`]; or why there is none.
+    fn event_of_client(
+        &self,
+        snapshot: &Snapshot,
+        key: &EventKey,
+        sent: Option<&HistoryEntry>,
+        client: &ClientId,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Event, String>, DispatchError> {
         let clients: Vec<Client> = snapshot
             .clients
             .iter()
-            .filter(|c| c.id == client)
+            .filter(|c| &c.id == client)
             .cloned()
             .collect();
         let items: Vec<Item> = snapshot
             .items
             .iter()
-            .filter(|i| i.client == client)
+            .filter(|i| &i.client == client)
             .cloned()
             .collect();
         let history = |before: Option<DateTime<Utc>>| -> Vec<HistoryEntry> {
             snapshot
                 .history
                 .iter()
-                .filter(|h| h.client == client && &h.key != key && before.is_none_or(|b| h.sent_at < b))
+                .filter(|h| &h.client == client && &h.key != key && before.is_none_or(|b| h.sent_at < b))
                 .cloned()
                 .collect()
         };
@@ -1717,26 +1754,67 @@ impl Dispatcher {
             .planner
             .plan(&clients, &items, &history(None), now, horizon)?;
         if let Some(e) = plan.events().find(|e| &e.key == key) {
-            return Ok(e.clone());
+            return Ok(Ok(e.clone()));
         }
-        if let Some(h) = sent {
-            let then = self.planner.plan(
-                &clients,
-                &items,
-                &history(Some(h.sent_at)),
-                h.sent_at,
-                Horizon::NONE,
-            )?;
-            if let Some(e) = then.due().iter().find(|e| &e.key == key) {
-                return Ok(e.clone());
+        let Some(h) = sent else {
+            return Ok(Err(plan
+                .suppressed()
+                .iter()
+                .find(|s| &s.key == key)
+                .map_or_else(|| "nothing plans it now".to_owned(), Suppressed::explain)));
+        };
+        let then = self.planner.plan(
+            &clients,
+            &items,
+            &history(Some(h.sent_at)),
+            h.sent_at,
+            Horizon::NONE,
+        )?;
+        if let Some(e) = then.due().iter().find(|e| &e.key == key) {
+            return Ok(Ok(e.clone()));
+        }
+        // A grouped notice some of whose items were settled since: the notice the same rule
+        // would send about those still owed, as of when it went, under its key.
+        let parts: Vec<&str> = key.as_str().split('/').collect();
+        if let [rule, _, currency, _] = parts[..] {
+            let of_sent = |e: &&Event| {
+                e.rule.as_str() == rule
+                    && e.statement.is_none()
+                    && e.standing.is_none()
+                    && e.key.as_str().split('/').nth(2) == Some(currency)
+                    && !e.items.is_empty()
+                    && e.items.iter().all(|i| h.items.iter().any(|s| s.item == i.item))
+            };
+            if let Some(e) = then
+                .due()
+                .iter()
+                .find(of_sent)
+                .or_else(|| plan.events().find(of_sent))
+            {
+                let mut e = e.clone();
+                e.key = key.clone();
+                return Ok(Ok(e));
             }
         }
-        Err(nothing(
+        let settled = !h.items.is_empty()
+            && h.items.iter().all(|s| {
+                items.iter().find(|i| i.id == s.item).is_none_or(|i| {
+                    !matches!(i.status, ItemStatus::Open | ItemStatus::PartiallyPaid)
+                        || matches!(i.balance(), Ok(Some(b)) if b.minor() <= 0)
+                })
+            });
+        Ok(Err(if settled {
+            "every item it was about is settled or gone".to_owned()
+        } else {
             plan.suppressed().iter().find(|s| &s.key == key).map_or_else(
-                || "nothing plans it now, nor did when it was sent".to_owned(),
+                || {
+                    "nothing plans it now, and the current data no longer gives it as of when it was \
+                     sent (an item or a setting changed since)"
+                        .to_owned()
+                },
                 Suppressed::explain,
-            ),
-        ))
+            )
+        }))
     }
 }
 

@@ -386,11 +386,15 @@ impl Source<'_> {
     ) -> LoadError {
         // The typed error, if it is the one the format reports.
         let typed = raised.filter(|v| v.to_string() == message);
+        let amount = Seg::Key("amount".to_owned());
         if matches!(typed, Some(ValidationError::InvalidAmount { .. }))
-            && path.last() != Some(&Seg::Key("amount".to_owned()))
+            && (path.last() != Some(&amount)
+                || self
+                    .value_at(&[path.as_slice(), std::slice::from_ref(&amount)].concat())
+                    .is_some())
         {
             // Refused by `Money`, which reads its currency first: the amount is the field.
-            path.push(Seg::Key("amount".to_owned()));
+            path.push(amount);
         }
         let shown_path = render(&path);
         let typed = typed.map(|v| {

@@ -398,6 +398,105 @@ async fn a_resend_works_by_key_for_every_kind_of_event() {
     assert!(matches!(err, DispatchError::NothingToResend { .. }), "{err}");
 }
 
+/// A resend by key finds the client's notices when another client's item has the client's
+/// id (client and item ids are apart: they were looked up among items first, and every
+/// account notice and grouped notice of the client was "nothing plans it"); a grouped notice
+/// one of whose items was paid since is resent about what is still owed, and once every
+/// item is settled it is refused saying so (it was refused, saying "nor did when it was
+/// sent" of a key recorded as sent).
+#[tokio::test]
+async fn a_resend_by_key_finds_its_client_and_what_is_still_owed() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 0).grouped())
+        .with_statement(StatementRule::new(
+            "monthly".parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=-1",
+            d(2025, 1, 1),
+        ))
+        .with_standing(StandingRule::new(10, 20));
+    let clients = vec![client("acme", "UTC"), client("beta", "UTC")];
+    let items = vec![
+        invoice("A-1", "acme", d(2025, 12, 1), d(2026, 1, 10), money("100", "USD")),
+        invoice("A-2", "acme", d(2025, 12, 1), d(2026, 1, 10), money("30", "USD")),
+        // Another client's item whose id is the client's.
+        invoice("acme", "beta", d(2025, 12, 1), d(2026, 3, 1), money("50", "USD")),
+    ];
+    let memory = Arc::new(MemoryStore::new(clients.clone(), items.clone()));
+    let mailer = Arc::new(RecordingMailer::new());
+    let clock = Arc::new(ManualClock::new(utc(2026, 1, 5, 12, 0)));
+    let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(clock.clone());
+    // Planned, not sent: a statement, the standing notices and the grouped notice of acme.
+    let plan = dispatcher
+        .planner()
+        .plan(&clients, &items, &[], clock.now(), Horizon::days(60))
+        .unwrap();
+    let planned: Vec<EventKey> = plan
+        .events()
+        .filter(|e| e.client.as_str() == "acme")
+        .map(|e| e.key.clone())
+        .collect();
+    for prefix in [
+        "monthly/acme/",
+        "closing-soon/acme/",
+        "closed/acme/",
+        "overdue/acme/USD/g",
+    ] {
+        assert!(
+            planned.iter().any(|k| k.as_str().starts_with(prefix)),
+            "{prefix} planned: {planned:?}"
+        );
+    }
+    for key in &planned {
+        let before = mailer.sent().len();
+        dispatcher
+            .resend(key)
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+        let sent = mailer.sent();
+        assert_eq!(sent.len(), before + 1, "{key}");
+        assert_eq!(sent.last().unwrap().to[0].email, "billing@acme.example", "{key}");
+    }
+
+    // The grouped notice goes on its day; A-1 is paid after it.
+    clock.set(utc(2026, 1, 12, 12, 0));
+    let report = dispatcher.tick_now().await.unwrap();
+    let notice = report
+        .sent()
+        .find(|r| r.key.as_str().starts_with("overdue/acme/USD/g"))
+        .expect("the grouped notice went")
+        .key
+        .clone();
+    memory.update_items(|items| {
+        items[0] = items[0].clone().paid(money("100", "USD"), d(2026, 1, 13));
+    });
+    clock.set(utc(2026, 1, 14, 12, 0));
+    let before = mailer.sent().len();
+    dispatcher
+        .resend(&notice)
+        .await
+        .unwrap_or_else(|e| panic!("A-2 is still owed: {e}"));
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), before + 1);
+    let m = sent.last().unwrap();
+    assert!(m.text.contains("A-2"), "{}", m.text);
+    assert!(!m.text.contains("A-1"), "asks again for paid A-1:\n{}", m.text);
+
+    // Every item of it settled: refused, saying so.
+    memory.update_items(|items| {
+        items[1] = items[1].clone().paid(money("30", "USD"), d(2026, 1, 14));
+    });
+    clock.advance(Duration::minutes(1));
+    match dispatcher.resend(&notice).await {
+        Err(DispatchError::NothingToResend { why, .. }) => {
+            assert!(why.contains("settled"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(mailer.sent().len(), before + 1);
+}
+
 /// Advances the dispatcher's manual clock by two hours at each load: every tick takes longer
 /// than the run loop's period.
 struct SlowLoad {
