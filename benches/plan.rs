@@ -26,9 +26,9 @@ fn bare_scan(items: &[Item]) -> i64 {
 fn records_only(plan: &Plan) -> usize {
     let fresh = |e: &Event| Event {
         key: EventKey::from(e.key.as_str()),
-        items: e.items.iter().cloned().collect(),
+        items: e.items.to_vec(),
         why: Why {
-            adjustments: e.why.adjustments.iter().cloned().collect(),
+            adjustments: e.why.adjustments.to_vec(),
             ..e.why.clone()
         },
         ..e.clone()

@@ -30,6 +30,4 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub use crate::plan::{
-    EventRef, Events, Listing, ListingIter, Portfolio, Schedule, SuppressedRef, Suppressions,
-};
+pub use crate::plan::{EventRef, Events, Portfolio, Schedule, SuppressedRef, Suppressions};

@@ -154,7 +154,7 @@ pub use time::{BusinessCalendar, TimeZone, local_instant};
 // Everything else lives in the module named for it; these paths from the crate root are kept
 // for code written against earlier versions.
 #[doc(hidden)]
-pub use bulk::{EventRef, Events, Listing, ListingIter, Portfolio, Schedule, SuppressedRef, Suppressions};
+pub use bulk::{EventRef, Events, Portfolio, Schedule, SuppressedRef, Suppressions};
 #[doc(hidden)]
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 #[doc(hidden)]
@@ -176,8 +176,8 @@ pub use model::{
 };
 #[doc(hidden)]
 pub use plan::{
-    AdjustmentKind, Change, EventItem, PlanDiff, Recipient, SmallList, StandingInfo, StatementInfo,
-    SuppressReasonKind, Why,
+    AdjustmentKind, Change, EventItem, PlanDiff, Recipient, StandingInfo, StatementInfo, SuppressReasonKind,
+    Why,
 };
 #[doc(hidden)]
 pub use policy::{

@@ -1296,7 +1296,7 @@ fn effective_settings_show_what_the_planner_and_messages_use() {
         .unwrap();
     let event = plan
         .due()
-        .into_iter()
+        .iter()
         .find(|e| e.rule.as_str() == "overdue")
         .expect("overdue due");
     let to: Vec<&str> = event.recipients.iter().map(|r| r.email.as_str()).collect();

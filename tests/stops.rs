@@ -405,7 +405,7 @@ fn a_standing_notice_held_by_its_oldest_items_pause_is_explained() {
         .plan(&clients, &items, &[], utc(2026, 3, 21, 12, 0), Horizon::NONE)
         .unwrap();
     assert_eq!(
-        plan.due().into_iter().map(|e| e.rule.clone()).collect::<Vec<_>>(),
+        plan.due().iter().map(|e| e.rule.clone()).collect::<Vec<_>>(),
         vec![closing],
         "{:?}",
         common::lines(&plan)

@@ -983,12 +983,10 @@ mod tests {
             .unwrap()
             .preview(&rule.parse().unwrap(), &clean_client, &clean_item, now)
             .unwrap();
-        let mut members = std::mem::take(&mut event.items).into_vec();
-        for member in &mut members {
+        for member in &mut event.items {
             member.number = item.number.clone();
             member.attachments = item.attachments.clone().into_boxed_slice();
         }
-        event.items = members.into();
         event.recipients = client
             .contacts
             .iter()

@@ -29,7 +29,7 @@ use crate::plan::records::{Records, RunOf};
 use crate::plan::schedule::{
     EvRec, Inputs, KeyRef, Members, NO_ITEM, PauseRef, Reason, Schedule, SupRec, Tables,
 };
-use crate::plan::{Horizon, Plan};
+use crate::plan::{Horizon, Plan, PlanLists};
 use crate::policy::{
     Anchor, EffectiveNotice, EffectiveRule, EffectiveSettings, LintWarning, Policy, Resolved, Rule, Setting,
     check_rule_shape, lint,
@@ -1186,7 +1186,7 @@ impl Planner {
             rule: rule.clone(),
             stage,
             client: client.id.clone(),
-            items: SmallList::one(EventItem {
+            items: vec![EventItem {
                 item: item.id.clone(),
                 number: item.shared_number(),
                 kind: item.kind,
@@ -1197,7 +1197,7 @@ impl Planner {
                 balance,
                 late_fee,
                 attachments: item.attachments.clone().into_boxed_slice(),
-            }),
+            }],
             recipients,
             send_on: today,
             send_at: local_instant(tz, today, send_time),
@@ -1214,7 +1214,7 @@ impl Planner {
                 anchor_on,
                 offset_days: eff.offset,
                 nominal_on: today,
-                adjustments: SmallList::new(),
+                adjustments: Vec::new(),
                 preview: true,
             },
         })
@@ -1311,15 +1311,10 @@ impl Planner {
 
     /// The owned plan of `job`.
     fn plan_job(&self, job: Job<'_, '_>) -> Result<Plan, ValidationError> {
-        let mut owned = Plan {
-            now: job.now,
-            horizon: job.horizon,
-            due: Records::new(),
-            upcoming: Records::new(),
-            suppressed: Records::new(),
-            standings: Vec::new(),
-        };
-        let schedule = self.run(job, Some(&mut owned))?;
+        let (now, horizon) = (job.now, job.horizon);
+        let mut lists = PlanLists::default();
+        let schedule = self.run(job, Some(&mut lists))?;
+        let mut owned = lists.into_plan(now, horizon);
         owned.standings = schedule.standings;
         Ok(owned)
     }
@@ -1361,7 +1356,7 @@ impl Planner {
     fn run<'a>(
         &'a self,
         job: Job<'a, '_>,
-        mut owned: Option<&mut Plan>,
+        mut owned: Option<&mut PlanLists>,
     ) -> Result<Schedule<'a>, ValidationError> {
         let Job {
             inputs,

@@ -10,7 +10,6 @@ use crate::model::history::{HistoryEntry, HistoryItem};
 use crate::model::id::{ClientId, EventKey, ItemId, RuleId};
 use crate::model::item::ItemKind;
 use crate::money::Money;
-use crate::plan::SmallList;
 use crate::policy::Anchor;
 use crate::time::TimeZone;
 
@@ -172,8 +171,8 @@ pub struct Why {
     /// The day the rule gives before any adjustment.
     pub nominal_on: NaiveDate,
     /// What moved it from there.
-    #[serde(default, skip_serializing_if = "SmallList::is_empty")]
-    pub adjustments: SmallList<Adjustment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<Adjustment>,
     /// Whether the event is a preview ([`Planner::preview`](crate::Planner::preview)), not a
     /// planned send.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -215,7 +214,7 @@ pub struct Event {
     /// The client.
     pub client: ClientId,
     /// The items it is about (several for a grouped notice).
-    pub items: SmallList<EventItem>,
+    pub items: Vec<EventItem>,
     /// Who receives it (shared among the client's events).
     pub recipients: Arc<[Recipient]>,
     /// Local send date.

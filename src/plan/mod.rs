@@ -24,14 +24,34 @@ pub use event::{
     Adjustment, AdjustmentKind, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo,
     SuppressReason, SuppressReasonKind, Suppressed, Why,
 };
-// At home in `crate::bulk`.
-#[doc(hidden)]
-pub use records::{Listing, ListingIter};
 #[doc(hidden)]
 pub use schedule::{EventRef, Events, Schedule, SuppressedRef, Suppressions};
-pub use small_list::SmallList;
+pub(crate) use small_list::SmallList;
 
 use records::Records;
+
+/// A plan's lists as the planner makes them, client by client, before they are moved into
+/// the plan's order.
+#[derive(Default)]
+pub(crate) struct PlanLists {
+    pub(crate) due: Records<Event>,
+    pub(crate) upcoming: Records<Event>,
+    pub(crate) suppressed: Records<Suppressed>,
+}
+
+impl PlanLists {
+    /// The plan of these lists, in the plan's order.
+    pub(crate) fn into_plan(self, now: DateTime<Utc>, horizon: Horizon) -> Plan {
+        Plan {
+            now,
+            horizon,
+            due: self.due.into_vec(),
+            upcoming: self.upcoming.into_vec(),
+            suppressed: self.suppressed.into_vec(),
+            standings: Vec::new(),
+        }
+    }
+}
 
 /// How far ahead a plan forecasts: at most
 /// [`limits::MAX_HORIZON_DAYS`](crate::limits::MAX_HORIZON_DAYS) days.
@@ -81,18 +101,17 @@ impl Horizon {
 /// records that refer to the inputs, by [`Schedule::to_plan`]). Events are sorted by send
 /// instant, then client, then key;
 /// suppressed entries by date, client, item and rule: the serialized plan is the same bytes
-/// for the same inputs, whatever order the input collections come in. Each list is read
-/// through a [`Listing`], which reads like a slice: the planner leaves its records where it
-/// made them and reads them in that order, rather than moving millions of them into it.
+/// for the same inputs, whatever order the input collections come in. Each list is a slice,
+/// to index, iterate, or copy and sort another way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// The instant planned for.
     pub now: DateTime<Utc>,
     /// The forecast's length.
     pub horizon: Horizon,
-    pub(crate) due: Records<Event>,
-    pub(crate) upcoming: Records<Event>,
-    pub(crate) suppressed: Records<Suppressed>,
+    pub(crate) due: Vec<Event>,
+    pub(crate) upcoming: Vec<Event>,
+    pub(crate) suppressed: Vec<Suppressed>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) standings: Vec<crate::standing::ClientStanding>,
 }
@@ -100,23 +119,46 @@ pub struct Plan {
 impl Plan {
     /// Events to send now: their send instant has come (and, for one that passed unsent,
     /// today is a working day in the client's zone).
+    ///
+    /// # Example
+    /// ```
+    /// # use dunning::*;
+    /// # use chrono::{NaiveDate, TimeZone as _, Utc};
+    /// let policy = Policy::new(TimeZone::UTC).with_rule(Rule::new("overdue".parse()?, Anchor::Due, 3));
+    /// let planner = Planner::new(&policy)?;
+    /// let client = Client::new("acme".parse()?, "ACME").with_contact(Contact::new("Ana", "ana@acme.test"));
+    /// let clp = Currency::from_code("CLP")?;
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    /// let items = [
+    ///     Item::invoice("F-1".parse()?, client.id.clone(), day(2), Money::from_minor(1000, clp)).due(day(10)),
+    ///     Item::invoice("F-2".parse()?, client.id.clone(), day(2), Money::from_minor(5000, clp)).due(day(12)),
+    /// ];
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 20, 12, 0, 0).unwrap();
+    /// let plan = planner.plan(&[client], &items, &[], now, Horizon::NONE)?;
+    /// // A slice: index it, or copy it and sort it another way.
+    /// assert_eq!(plan.due()[0].key.as_str(), "overdue/F-1/1");
+    /// let mut largest_first = plan.due().to_vec();
+    /// largest_first.sort_by_key(|e| std::cmp::Reverse(e.amount_due.map(|m| m.minor())));
+    /// assert_eq!(largest_first[0].key.as_str(), "overdue/F-2/1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
-    pub fn due(&self) -> Listing<'_, Event> {
-        Listing::new(&self.due)
+    pub fn due(&self) -> &[Event] {
+        &self.due
     }
 
     /// Events after `now` up to `now + horizon`, assuming nothing changes and every event is
     /// sent when planned.
     #[must_use]
-    pub fn upcoming(&self) -> Listing<'_, Event> {
-        Listing::new(&self.upcoming)
+    pub fn upcoming(&self) -> &[Event] {
+        &self.upcoming
     }
 
     /// Events not sent (or not on their day), with reasons, between the planner's lookback
     /// before `now` and the horizon.
     #[must_use]
-    pub fn suppressed(&self) -> Listing<'_, Suppressed> {
-        Listing::new(&self.suppressed)
+    pub fn suppressed(&self) -> &[Suppressed] {
+        &self.suppressed
     }
 
     /// Clients that are closing soon or closed at `now`, in client order, so the host can

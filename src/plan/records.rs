@@ -1,9 +1,6 @@
 //! A plan's records: kept where they were made, read in the plan's order.
 
 use std::fmt;
-use std::ops::Index;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Records as the planner makes them (client by client) and the runs that read them in the
 /// plan's order (by date, then client, then within a client). The plan is never physically
@@ -72,20 +69,6 @@ impl<T> Records<T> {
             items: Vec::new(),
             runs: Vec::new(),
         }
-    }
-
-    /// Records already in order.
-    pub(crate) fn from_vec(items: Vec<T>) -> Self {
-        let runs = if items.is_empty() {
-            Vec::new()
-        } else {
-            vec![Run {
-                at: 0,
-                start: 0,
-                len: items.len(),
-            }]
-        };
-        Records { items, runs }
     }
 
     /// Room for `n` more records: address space only until they are made.
@@ -168,12 +151,6 @@ impl<T> Records<T> {
         }
     }
 
-    pub(crate) fn get(&self, i: usize) -> Option<&T> {
-        let run = self.runs.partition_point(|r| r.at + r.len <= i);
-        let r = self.runs.get(run)?;
-        self.items.get(r.start + (i.checked_sub(r.at)?))
-    }
-
     pub(crate) fn iter(&self) -> ListingIter<'_, T> {
         ListingIter {
             items: &self.items,
@@ -181,6 +158,23 @@ impl<T> Records<T> {
             current: [].iter(),
             left: self.len(),
         }
+    }
+
+    /// The records moved into the order they are read in.
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        if self.runs.len() <= 1 && self.len() == self.items.len() {
+            return self.items;
+        }
+        let mut slots: Vec<Option<T>> = self.items.into_iter().map(Some).collect();
+        let mut out = Vec::with_capacity(slots.len());
+        for r in &self.runs {
+            out.extend(
+                slots[r.start..r.start + r.len]
+                    .iter_mut()
+                    .filter_map(Option::take),
+            );
+        }
+        out
     }
 }
 
@@ -204,167 +198,8 @@ impl<T: fmt::Debug> fmt::Debug for Records<T> {
     }
 }
 
-impl<T: Serialize> Serialize for Records<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Records<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Vec::deserialize(d).map(Records::from_vec)
-    }
-}
-
-/// A plan's events or suppressed entries, in the plan's order: what
-/// [`Plan::due`](crate::Plan::due), [`Plan::upcoming`](crate::Plan::upcoming) and
-/// [`Plan::suppressed`](crate::Plan::suppressed) return.
-///
-/// It reads like a slice: [`len`](Listing::len), indexing, [`get`](Listing::get),
-/// [`iter`](Listing::iter), `for` loops, [`to_vec`](Listing::to_vec). (The planner does not
-/// move its records into that order; the listing reads them in it. Indexing finds its record
-/// in logarithmic time; iterating is sequential.)
-///
-/// # Example
-/// ```
-/// # use dunning::*;
-/// # use chrono::{NaiveDate, TimeZone as _, Utc};
-/// let policy = Policy::new(TimeZone::UTC).with_rule(Rule::new("overdue".parse()?, Anchor::Due, 3));
-/// let planner = Planner::new(&policy)?;
-/// let client = Client::new("acme".parse()?, "ACME").with_contact(Contact::new("Ana", "ana@acme.test"));
-/// let clp = Currency::from_code("CLP")?;
-/// let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-/// let item = Item::invoice("F-1".parse()?, client.id.clone(), issued, Money::from_minor(1000, clp))
-///     .due(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
-/// let now = Utc.with_ymd_and_hms(2026, 4, 6, 12, 0, 0).unwrap();
-/// let plan = planner.plan(&[client], &[item], &[], now, Horizon::NONE)?;
-/// let due = plan.due();
-/// assert_eq!(due.len(), 1);
-/// assert_eq!(due[0].key.as_str(), "overdue/F-1/1");
-/// for event in due {
-///     assert_eq!(event.rule.as_str(), "overdue");
-/// }
-/// assert!(due.get(1).is_none());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct Listing<'a, T> {
-    records: &'a Records<T>,
-}
-
-impl<T> Clone for Listing<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for Listing<'_, T> {}
-
-impl<'a, T> Listing<'a, T> {
-    pub(crate) fn new(records: &'a Records<T>) -> Self {
-        Listing { records }
-    }
-
-    /// How many there are.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.records.len()
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The `i`-th, if there is one.
-    #[must_use]
-    pub fn get(&self, i: usize) -> Option<&'a T> {
-        self.records.get(i)
-    }
-
-    /// The first, if any.
-    #[must_use]
-    pub fn first(&self) -> Option<&'a T> {
-        self.get(0)
-    }
-
-    /// The last, if any.
-    #[must_use]
-    pub fn last(&self) -> Option<&'a T> {
-        self.len().checked_sub(1).and_then(|i| self.get(i))
-    }
-
-    /// All of them, in order.
-    #[must_use]
-    pub fn iter(&self) -> ListingIter<'a, T> {
-        self.records.iter()
-    }
-
-    /// Clones of all of them, in order.
-    #[must_use]
-    pub fn to_vec(&self) -> Vec<T>
-    where
-        T: Clone,
-    {
-        self.iter().cloned().collect()
-    }
-}
-
-impl<T> Index<usize> for Listing<'_, T> {
-    type Output = T;
-
-    /// # Panics
-    /// If `i` is out of bounds, as a slice does.
-    fn index(&self, i: usize) -> &T {
-        match self.records.get(i) {
-            Some(r) => r,
-            None => panic!("index {i} out of bounds for a listing of {}", self.len()),
-        }
-    }
-}
-
-impl<'a, T> IntoIterator for Listing<'a, T> {
-    type Item = &'a T;
-    type IntoIter = ListingIter<'a, T>;
-    fn into_iter(self) -> ListingIter<'a, T> {
-        self.iter()
-    }
-}
-
-impl<'a, T> IntoIterator for &Listing<'a, T> {
-    type Item = &'a T;
-    type IntoIter = ListingIter<'a, T>;
-    fn into_iter(self) -> ListingIter<'a, T> {
-        self.iter()
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for Listing<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.records.fmt(f)
-    }
-}
-
-impl<T: PartialEq> PartialEq for Listing<'_, T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.records == other.records
-    }
-}
-
-impl<T: PartialEq> PartialEq<[T]> for Listing<'_, T> {
-    fn eq(&self, other: &[T]) -> bool {
-        self.len() == other.len() && self.iter().eq(other)
-    }
-}
-
-impl<T: Serialize> Serialize for Listing<'_, T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.records.serialize(s)
-    }
-}
-
-/// The iterator of a [`Listing`].
-pub struct ListingIter<'a, T> {
+/// Reads [`Records`] in their order.
+pub(crate) struct ListingIter<'a, T> {
     items: &'a [T],
     runs: std::slice::Iter<'a, Run>,
     current: std::slice::Iter<'a, T>,
@@ -444,28 +279,14 @@ mod tests {
             &[(2, 0), (1, 0)],
             &[(3, 5), (3, 4)],
         ]);
-        let listing = Listing::new(&records);
-        assert_eq!(listing.len(), expected.len());
-        assert_eq!(listing.to_vec(), expected);
-        assert_eq!(listing.iter().len(), expected.len());
-        for (i, e) in expected.iter().enumerate() {
-            assert_eq!(listing.get(i), Some(e));
-            assert_eq!(&listing[i], e);
-        }
-        assert_eq!(listing.get(expected.len()), None);
-        assert_eq!(listing.first(), expected.first());
-        assert_eq!(listing.last(), expected.last());
-        assert!(listing == *expected.as_slice());
+        assert_eq!(records.len(), expected.len());
+        assert_eq!(records.iter().cloned().collect::<Vec<_>>(), expected);
+        assert_eq!(records.iter().len(), expected.len());
+        assert_eq!(records.clone().into_vec(), expected);
         // Made in client order, the records stay there.
         assert_eq!(records.items[0], (1, 0, 0));
         assert_eq!(records.items[3], (1, 2, 0));
-        assert_eq!(
-            serde_json::to_string(&records).unwrap(),
-            serde_json::to_string(&expected).unwrap()
-        );
-        let back: Records<Rec> = serde_json::from_str(&serde_json::to_string(&records).unwrap()).unwrap();
-        assert_eq!(back, records);
-        assert_eq!(format!("{listing:?}"), format!("{expected:?}"));
+        assert_eq!(format!("{records:?}"), format!("{expected:?}"));
     }
 
     proptest::proptest! {
@@ -498,29 +319,27 @@ mod tests {
         }
         // Ranks out of order: (date, rank) decides.
         records.order(vec![(2, 1, 0, 1), (1, 2, 1, 1), (1, 0, 2, 1)]);
-        assert_eq!(Listing::new(&records).to_vec(), [7, 6, 5]);
+        assert_eq!(records.clone().into_vec(), [7, 6, 5]);
     }
 
     #[test]
     fn runs_in_both_orders_read_as_one_and_empty_reads_empty() {
         // Made in plan order already: one run.
         let (records, expected) = made(&[&[(1, 0)], &[(1, 0), (2, 0)], &[(2, 0)]]);
-        assert_eq!(Listing::new(&records).to_vec(), expected);
+        assert_eq!(records.clone().into_vec(), expected);
         assert_eq!(records.runs.len(), 1);
         // The second client's record comes first: two runs.
         let (records, expected) = made(&[&[(2, 0)], &[(1, 0)]]);
-        assert_eq!(Listing::new(&records).to_vec(), expected);
+        assert_eq!(records.clone().into_vec(), expected);
         assert_eq!(records.runs.len(), 2);
         let empty: Records<u8> = Records::new();
-        assert!(Listing::new(&empty).is_empty());
-        assert_eq!(Listing::new(&empty).iter().next(), None);
-        assert_eq!(Listing::new(&empty).last(), None);
-        assert_eq!(Records::from_vec(vec![1, 2]), {
-            let mut r = Records::new();
-            r.push(1);
-            r.push(2);
-            r.order(vec![((), 0, 0, 2)]);
-            r
-        });
+        assert_eq!(empty.len(), 0);
+        assert_eq!(empty.iter().next(), None);
+        assert!(empty.into_vec().is_empty());
+        let mut one = Records::new();
+        one.push(1);
+        one.push(2);
+        one.order(vec![((), 0, 0, 2)]);
+        assert_eq!(one.into_vec(), [1, 2]);
     }
 }

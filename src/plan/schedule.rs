@@ -18,7 +18,7 @@ use crate::plan::event::{
     Why,
 };
 use crate::plan::records::{ListingIter, Records};
-use crate::plan::{Horizon, Plan, SmallList};
+use crate::plan::{Horizon, Plan};
 use crate::standing::{ClientStanding, StandingState};
 use crate::time::TimeZone;
 
@@ -558,13 +558,13 @@ impl<'a> Inputs<'a> {
                 },
             })
         };
-        let items: SmallList<EventItem> = match r.members.single() {
+        let items: Vec<EventItem> = match r.members.single() {
             Some(item) => member((item, r.occurrence)).into_iter().collect(),
             None => {
                 let run = r.members.of(tables);
                 let mut list = Vec::with_capacity(run.len());
                 list.extend(run.iter().filter_map(|&m| member(m)));
-                list.into()
+                list
             }
         };
         let (statement, standing) = match tables.infos.get(r.info as usize) {
@@ -617,7 +617,7 @@ impl<'a> Inputs<'a> {
                 anchor_on: r.anchor_on,
                 offset_days: r.offset_days,
                 nominal_on: r.nominal_on,
-                adjustments: tables.adjustments_of(r.adjustments).iter().cloned().collect(),
+                adjustments: tables.adjustments_of(r.adjustments).to_vec(),
                 preview: false,
             },
         }
@@ -777,8 +777,8 @@ impl<'a> Schedule<'a> {
             // client's events share is read once.
             records.map(|r| self.inputs.event(&self.tables, r, cx))
         };
-        let due = events(&self.due, &mut cx);
-        let upcoming = events(&self.upcoming, &mut cx);
+        let due = events(&self.due, &mut cx).into_vec();
+        let upcoming = events(&self.upcoming, &mut cx).into_vec();
         Plan {
             now: self.now,
             horizon: self.horizon,
@@ -786,7 +786,8 @@ impl<'a> Schedule<'a> {
             upcoming,
             suppressed: self
                 .suppressed
-                .map(|r| self.inputs.suppressed(&self.tables.keys, r)),
+                .map(|r| self.inputs.suppressed(&self.tables.keys, r))
+                .into_vec(),
             standings: self.standings.clone(),
         }
     }

@@ -3,29 +3,11 @@
 use std::fmt;
 use std::ops::Deref;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-/// A list that keeps a single element inline and allocates only for two or more.
-///
-/// Most planned events are about one item and carry at most one adjustment, so a plan of
-/// millions of events holds their [`EventItem`](crate::EventItem)s and
-/// [`Adjustment`](crate::Adjustment)s without a heap allocation each. It reads as a slice
-/// (`Deref<Target = [T]>`) and serializes as a sequence, like the `Vec` it stands for.
-///
-/// # Example
-/// ```
-/// use dunning::SmallList;
-/// let mut list: SmallList<u32> = SmallList::new();
-/// assert!(list.is_empty());
-/// list.push(7);
-/// list.push(8);
-/// assert_eq!(&*list, &[7, 8]);
-/// assert_eq!(list, SmallList::from(vec![7, 8]));
-/// assert_eq!(serde_json::to_string(&list)?, "[7,8]");
-/// # Ok::<(), serde_json::Error>(())
-/// ```
+/// A list that keeps a single element inline and allocates only for two or more: the
+/// planner's adjustments of a candidate send, which are most often none or one. It reads as
+/// a slice (`Deref<Target = [T]>`).
 #[derive(Clone)]
-pub struct SmallList<T>(Repr<T>);
+pub(crate) struct SmallList<T>(Repr<T>);
 
 #[derive(Clone)]
 enum Repr<T> {
@@ -37,18 +19,18 @@ enum Repr<T> {
 impl<T> SmallList<T> {
     /// An empty list (no allocation).
     #[must_use]
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         SmallList(Repr::Many(Vec::new()))
     }
 
     /// A list of one element (no allocation).
     #[must_use]
-    pub const fn one(value: T) -> Self {
+    pub(crate) const fn one(value: T) -> Self {
         SmallList(Repr::One(value))
     }
 
     /// Appends an element.
-    pub fn push(&mut self, value: T) {
+    pub(crate) fn push(&mut self, value: T) {
         match &mut self.0 {
             Repr::Many(v) if v.is_empty() && v.capacity() == 0 => self.0 = Repr::One(value),
             Repr::Many(v) => v.push(value),
@@ -61,7 +43,7 @@ impl<T> SmallList<T> {
     }
 
     /// Appends the elements of `values`.
-    pub fn extend_from(&mut self, values: impl IntoIterator<Item = T>) {
+    pub(crate) fn extend_from(&mut self, values: impl IntoIterator<Item = T>) {
         for v in values {
             self.push(v);
         }
@@ -69,13 +51,13 @@ impl<T> SmallList<T> {
 
     /// Whether the list is empty.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.as_slice().is_empty()
     }
 
     /// The elements as a slice.
     #[must_use]
-    pub fn as_slice(&self) -> &[T] {
+    pub(crate) fn as_slice(&self) -> &[T] {
         match &self.0 {
             Repr::One(v) => std::slice::from_ref(v),
             Repr::Many(v) => v,
@@ -84,7 +66,7 @@ impl<T> SmallList<T> {
 
     /// The elements as a `Vec`.
     #[must_use]
-    pub fn into_vec(self) -> Vec<T> {
+    pub(crate) fn into_vec(self) -> Vec<T> {
         match self.0 {
             Repr::One(v) => vec![v],
             Repr::Many(v) => v,
@@ -163,18 +145,6 @@ impl<T: fmt::Debug> fmt::Debug for SmallList<T> {
     }
 }
 
-impl<T: Serialize> Serialize for SmallList<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.as_slice().serialize(s)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for SmallList<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Vec::deserialize(d).map(SmallList::from)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,16 +165,9 @@ mod tests {
                 assert_eq!(list.is_empty(), v.is_empty());
                 assert_eq!(matches!(list.0, Repr::One(_)), n == 1, "{n}");
                 assert_eq!(list.clone().into_vec(), v);
-                assert_eq!(
-                    serde_json::to_string(list).unwrap(),
-                    serde_json::to_string(&v).unwrap()
-                );
                 assert_eq!(format!("{list:?}"), format!("{v:?}"));
             }
             assert_eq!(collected, pushed);
-            let back: SmallList<u32> = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
-            assert_eq!(back, converted);
-            assert_eq!(matches!(back.0, Repr::One(_)), n == 1);
             assert_eq!(converted.into_iter().collect::<Vec<_>>(), v);
         }
     }

@@ -216,11 +216,9 @@ fn item_numbers_holding_boundary_lines_open_no_mime_part() {
     // planner refused such numbers).
     let render = |e: &Event| {
         let mut e = e.clone();
-        let mut members = std::mem::take(&mut e.items).into_vec();
-        for m in &mut members {
+        for m in &mut e.items {
             m.number = BOUNDARY_ATTACK.into();
         }
-        e.items = members.into();
         messages.render(&e, &client, &RenderOptions::default()).unwrap()
     };
     let hostile = invoice("F-9", "acme", d(2026, 3, 2), d(2026, 4, 1), money("1000", "CLP"))
