@@ -747,11 +747,16 @@ impl Spec {
         };
         let within: Vec<i64> = match self.freq {
             "HOURLY" => {
-                let ms: Vec<i64> = if self.minutes.is_empty() {
+                // The instances within an hour are a set, in time order: BYMINUTE=1,1 is one
+                // instance, so BYSETPOS=2 picks none (RFC 5545 "the set of recurrence
+                // instances").
+                let mut ms: Vec<i64> = if self.minutes.is_empty() {
                     vec![0]
                 } else {
                     self.minutes.iter().map(|&m| m.into()).collect()
                 };
+                ms.sort_unstable();
+                ms.dedup();
                 ms.iter().map(|m| m * 60).collect()
             }
             _ => vec![0],
