@@ -1,14 +1,12 @@
 //! The planner: inputs plus `now` in, a plan of reminder events out.
 
+mod decide;
 mod diff;
 #[macro_use]
 mod explain;
 mod engine;
 mod event;
-mod places;
-mod records;
 mod schedule;
-mod small_list;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,9 +24,8 @@ pub use event::{
 };
 #[doc(hidden)]
 pub use schedule::{EventRef, Events, Schedule, SuppressedRef, Suppressions};
-pub(crate) use small_list::SmallList;
 
-use records::Records;
+use engine::records::Records;
 
 /// A plan's lists as the planner makes them, client by client, before they are moved into
 /// the plan's order.

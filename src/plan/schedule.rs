@@ -12,12 +12,12 @@ use crate::model::client::{Client, Contact, PauseKind};
 use crate::model::history::HistoryEntry;
 use crate::model::id::{EventKey, RuleId};
 use crate::model::item::Item;
+use crate::plan::engine::records::{ListingIter, Records};
 use crate::plan::engine::{Planner, notify_contacts, pause_reason, recipients_of, sum};
 use crate::plan::event::{
     Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
     Why,
 };
-use crate::plan::records::{ListingIter, Records};
 use crate::plan::{Horizon, Plan};
 use crate::standing::{ClientStanding, StandingState};
 use crate::time::TimeZone;

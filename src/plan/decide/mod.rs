@@ -1,0 +1,7 @@
+//! The domain rules of planning, pure and small: a rule as it applies to a client and an
+//! item, where its occurrences fall, and which pause holds an item back. No index, heap or
+//! record layout here: the engine (`plan::engine`) stores and orders what these decide.
+
+pub(crate) mod occurrences;
+pub(crate) mod pauses;
+pub(crate) mod rule;

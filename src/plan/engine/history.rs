@@ -1,0 +1,396 @@
+//! History indexed for planning: each entry's view per item, packed in a word or two, in
+//! the order items are planned, and what clients' notices and undelivered sends need.
+
+use super::*;
+
+/// One history entry's view for one item: what the planner reads, kept together so the
+/// entries themselves are not visited.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HistRef {
+    /// When it was sent (seconds since 1970, of which the local date is read) and its rule,
+    /// in one word.
+    pub(super) stamp: u64,
+    pub(super) occurrence: u32,
+    /// Its entry's position in the history.
+    pub(super) entry: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<HistRef>() <= 16);
+
+/// Seconds of every instant chrono holds (within ±2^43) made non-negative.
+const STAMP_EPOCH: i64 = 1 << 43;
+
+impl HistRef {
+    pub(super) fn new(rule: HistRule, occurrence: u32, sent_at: DateTime<Utc>, entry: u32) -> Self {
+        let rule = match rule {
+            HistRule::Rule(r) => r.min(u16::MAX - 2),
+            HistRule::Manual => u16::MAX - 1,
+            HistRule::Unknown => u16::MAX,
+        };
+        let secs = u64::try_from(sent_at.timestamp().saturating_add(STAMP_EPOCH)).unwrap_or(0);
+        HistRef {
+            stamp: (secs << 16) | u64::from(rule),
+            occurrence,
+            entry,
+        }
+    }
+
+    pub(super) fn rule(&self) -> HistRule {
+        match self.stamp as u16 {
+            u16::MAX => HistRule::Unknown,
+            r if r == u16::MAX - 1 => HistRule::Manual,
+            r => HistRule::Rule(r),
+        }
+    }
+
+    /// The second it was sent, since 1970 (its fraction dropped: no date depends on it).
+    pub(super) fn sent_at(&self) -> i64 {
+        i64::try_from(self.stamp >> 16).unwrap_or(0) - STAMP_EPOCH
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum HistRule {
+    Rule(u16),
+    Manual,
+    Unknown,
+}
+
+/// History indexed by item without an allocation per item: the entries of the item planned
+/// `k`-th are `refs[start[k]..start[k + 1]]`, so the planner reads history in the order it
+/// plans, one run after another, whatever order the history came in.
+pub(super) struct HistoryIndex<'h> {
+    pub(super) start: Vec<u32>,
+    pub(super) refs: Vec<HistRef>,
+    /// The last send to each client, kept only where some client has a minimum gap.
+    pub(super) client_last: HashMap<&'h str, DateTime<Utc>>,
+    /// Keys of grouped notices (`rule/client/currency/g…`): a notice of the same items and
+    /// occurrences is already recorded.
+    pub(super) group_keys: HashSet<&'h str>,
+    /// Statements and standing notices sent, per client.
+    pub(super) client_events: HashMap<&'h str, Vec<account::ClientSend<'h>>>,
+    /// Entries of sends that failed for good or whose outcome is unknown (and were not
+    /// released since), per client: each is explained while it is within a plan's window.
+    pub(super) undelivered: HashMap<&'h str, Vec<u32>>,
+}
+
+impl<'h> HistoryIndex<'h> {
+    /// The entries of the item planned `k`-th.
+    pub(super) fn for_item(&self, k: usize) -> &[HistRef] {
+        let at = |k: usize| self.start.get(k).map_or(0, |&s| s as usize);
+        self.refs.get(at(k)..at(k + 1)).unwrap_or_default()
+    }
+}
+
+impl Planner {
+    /// Indexes `history` by the order items are planned in (`find` pushes the places in it
+    /// of the items of some ids, `u32::MAX` for an item not planned now; `items` is their
+    /// number).
+    pub(super) fn index_history<'h>(
+        &self,
+        history: &'h [HistoryEntry],
+        mut find: impl FnMut(&[&'h str], &mut Vec<u32>),
+        items: usize,
+        gaps: bool,
+    ) -> HistoryIndex<'h> {
+        let rule_ids: HashMap<&str, u16> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.id.as_str(), u16::try_from(i).ok()?)))
+            .collect();
+        let mut index = HistoryIndex {
+            start: Vec::new(),
+            refs: Vec::new(),
+            client_last: HashMap::default(),
+            group_keys: HashSet::default(),
+            client_events: HashMap::default(),
+            undelivered: HashMap::default(),
+        };
+        // Sends that failed for good or whose outcome is unknown, and the latest release of
+        // each key released (read in the same pass).
+        let mut undelivered: Vec<u32> = Vec::new();
+        let mut released: HashMap<&str, DateTime<Utc>> = HashMap::default();
+        let grouped = self.any_group;
+        // Per item of an entry (of a stage of its reminders), its view and where its item is
+        // planned (`u32::MAX`: not planned now; history of items paid and gone, deleted, is
+        // not needed), its item's id looked up with the next few (which overlaps the reads
+        // of the lookups; each id is read there first).
+        let mut views: Vec<HistRef> = Vec::with_capacity(history.len());
+        let mut seqs: Vec<u32> = Vec::with_capacity(history.len());
+        let mut batch: Vec<&str> = Vec::with_capacity(places::BATCH);
+        // Hosts often list history client by client: a run of one client needs one lookup.
+        let mut run: Option<(&str, DateTime<Utc>)> = None;
+        let mut last_rule: Option<(&str, HistRule)> = None;
+        for (e, h) in history.iter().enumerate() {
+            match h.outcome {
+                HistoryOutcome::Sent => {}
+                HistoryOutcome::Released => {
+                    let at = released.entry(h.key.as_str()).or_insert(h.sent_at);
+                    *at = (*at).max(h.sent_at);
+                    continue;
+                }
+                // Fits: `check_count` refused more history entries than 32 bits count.
+                _ => undelivered.push(e as u32),
+            }
+            if grouped && h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
+                index.group_keys.insert(h.key.as_str());
+            }
+            let rule = match &h.rule {
+                None => HistRule::Manual,
+                // Entries of one rule often follow each other: the last rule read is tried
+                // first.
+                Some(id) => match last_rule {
+                    Some((last, r)) if last == id.as_str() => r,
+                    _ => {
+                        let r = rule_ids
+                            .get(id.as_str())
+                            .map_or(HistRule::Unknown, |&i| HistRule::Rule(i));
+                        last_rule = Some((id.as_str(), r));
+                        r
+                    }
+                },
+            };
+            // The gap is between reminders about items: statements and standing notices go
+            // on their own dates and do not count.
+            let of_account =
+                matches!((rule, &h.rule), (HistRule::Unknown, Some(id)) if self.is_account_rule(id.as_str()));
+            match &mut run {
+                _ if !gaps || of_account => {}
+                Some((client, last)) if *client == h.client.as_str() => *last = (*last).max(h.sent_at),
+                _ => {
+                    if let Some((client, last)) = run.take() {
+                        let e = index.client_last.entry(client).or_insert(last);
+                        *e = (*e).max(last);
+                    }
+                    run = Some((h.client.as_str(), h.sent_at));
+                }
+            }
+            if let (HistRule::Unknown, Some(id)) = (rule, &h.rule) {
+                if of_account {
+                    index
+                        .client_events
+                        .entry(h.client.as_str())
+                        .or_default()
+                        .push(account::ClientSend {
+                            rule: id.as_str(),
+                            sent_at: h.sent_at,
+                            key: &h.key,
+                        });
+                    // A statement or standing notice lists items but is no stage of their
+                    // reminders: it neither supersedes nor spaces them.
+                    continue;
+                }
+            }
+            // Fits: `check_count` refused more history entries than 32 bits count.
+            let entry = e as u32;
+            for hi in &h.items {
+                views.push(HistRef::new(rule, hi.occurrence, h.sent_at, entry));
+                batch.push(hi.item.as_str());
+                if batch.len() == places::BATCH {
+                    find(&batch, &mut seqs);
+                    batch.clear();
+                }
+            }
+        }
+        find(&batch, &mut seqs);
+        // A failed or unknown send released at or after it is as if never made: the key is
+        // planned again.
+        let is_released = |e: u32| {
+            released
+                .get(history[e as usize].key.as_str())
+                .is_some_and(|at| *at >= history[e as usize].sent_at)
+        };
+        if !released.is_empty() {
+            let gone: HashSet<u32> = undelivered.iter().copied().filter(|&e| is_released(e)).collect();
+            for &e in &gone {
+                let h = &history[e as usize];
+                index.group_keys.remove(h.key.as_str());
+                if let Some(sends) = index.client_events.get_mut(h.client.as_str()) {
+                    sends.retain(|s| !(std::ptr::eq(s.key, &h.key)));
+                }
+            }
+            if !gone.is_empty() {
+                // Views and their places are side by side: both lose the same ones.
+                let keep: Vec<bool> = views.iter().map(|v| !gone.contains(&v.entry)).collect();
+                let mut at = keep.iter();
+                views.retain(|_| at.next().copied().unwrap_or(true));
+                let mut at = keep.iter();
+                seqs.retain(|_| at.next().copied().unwrap_or(true));
+            }
+        }
+        for e in undelivered.into_iter().filter(|&e| !is_released(e)) {
+            index
+                .undelivered
+                .entry(history[e as usize].client.as_str())
+                .or_default()
+                .push(e);
+        }
+        if let Some((client, last)) = run {
+            let e = index.client_last.entry(client).or_insert(last);
+            *e = (*e).max(last);
+        }
+        let mut counts = vec![0u32; items + 1];
+        for &k in &seqs {
+            if let Some(n) = counts.get_mut(k as usize + 1) {
+                *n += 1;
+            }
+        }
+        // Each item's entries where its run starts, in the order they came.
+        for k in 0..items {
+            counts[k + 1] += counts[k];
+        }
+        index.refs = by_place(&views, &seqs, &counts);
+        index.start = counts;
+        index
+    }
+}
+
+/// `views` put in the order of their places (`seqs`, one each; `u32::MAX`: left out), each
+/// place's in the order they came, where `counts` says each place's run starts (and, last,
+/// where they end).
+pub(super) fn by_place(views: &[HistRef], seqs: &[u32], counts: &[u32]) -> Vec<HistRef> {
+    let blank = HistRef::new(HistRule::Unknown, 0, DateTime::<Utc>::MIN_UTC, 0);
+    let mut out = vec![blank; counts.last().map_or(0, |&n| n as usize)];
+    let mut fill: Vec<u32> = counts.to_vec();
+    for (&view, &seq) in views.iter().zip(seqs) {
+        if let Some(at) = fill.get_mut(seq as usize) {
+            if let Some(r) = out.get_mut(*at as usize) {
+                *r = view;
+            }
+            *at += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_is_indexed_by_planning_order_each_items_entries_as_they_came() {
+        use crate::model::history::HistoryItem;
+        use chrono::TimeZone as _;
+        let policy = Policy::new(crate::time::TimeZone::UTC)
+            .with_rule(crate::policy::Rule::new("due".parse().unwrap(), Anchor::Due, 0))
+            .with_statement(crate::statement::StatementRule::new(
+                "statement".parse().unwrap(),
+                "FREQ=MONTHLY;BYMONTHDAY=1",
+                NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            ));
+        let planner = Planner::new(&policy).unwrap();
+        let clp = crate::money::Currency::from_code("CLP").unwrap();
+        let issued = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        // Clients listed backwards, items scattered: planned client by client, each
+        // client's items by id.
+        let clients: Vec<Client> = (0..4)
+            .rev()
+            .map(|c| Client::new(format!("c{c}").parse().unwrap(), "C"))
+            .collect();
+        let mut items: Vec<Item> = (0..40)
+            .map(|i| {
+                let id = format!("i{:02}", (i * 7) % 40);
+                let client = format!("c{}", i % 4);
+                Item::invoice(
+                    id.parse().unwrap(),
+                    client.parse().unwrap(),
+                    issued,
+                    Money::from_minor(1, clp),
+                )
+            })
+            .collect();
+        items.swap(3, 30);
+        let indexed = planner.index_inputs(&clients, &items).unwrap();
+        let planned: Vec<&str> = indexed
+            .bucket
+            .iter()
+            .map(|&i| items[i as usize].id.as_str())
+            .collect();
+        // More entries than one batch of lookups, of items unknown too; a manual send, a
+        // rule unknown to the policy, an account statement (no stage of its items).
+        let mut history = Vec::new();
+        for n in 0..100u32 {
+            let item = if n % 9 == 4 {
+                format!("gone{n}")
+            } else {
+                format!("i{:02}", (n * 13) % 40)
+            };
+            let rule = match n % 10 {
+                0 => None,
+                3 => Some("retired"),
+                7 => Some("statement"),
+                _ => Some("due"),
+            };
+            let at =
+                Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap() + chrono::Duration::hours(i64::from(n));
+            let client: ClientId = "c0".parse().unwrap();
+            history.push(HistoryEntry {
+                key: EventKey::from(format!("k{n}")),
+                rule: rule.map(|r| r.parse().unwrap()),
+                client,
+                items: vec![HistoryItem {
+                    item: item.parse().unwrap(),
+                    occurrence: n,
+                }],
+                sent_at: at,
+                outcome: crate::model::history::HistoryOutcome::Sent,
+            });
+        }
+        let hist = planner.history_of(&clients, &items, &indexed, &history);
+        let mut indexed_refs = 0;
+        for (k, id) in planned.iter().enumerate() {
+            let got: Vec<(u32, HistRule, u32)> = hist
+                .for_item(k)
+                .iter()
+                .map(|r| (r.entry, r.rule(), r.occurrence))
+                .collect();
+            let expected: Vec<(u32, HistRule, u32)> = history
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| {
+                    h.items[0].item.as_str() == *id
+                        && h.rule.as_ref().is_none_or(|r| r.as_str() != "statement")
+                })
+                .map(|(e, h)| {
+                    let rule = match h.rule.as_ref().map(RuleId::as_str) {
+                        None => HistRule::Manual,
+                        Some("due") => HistRule::Rule(0),
+                        Some(_) => HistRule::Unknown,
+                    };
+                    (e as u32, rule, h.items[0].occurrence)
+                })
+                .collect();
+            assert_eq!(got, expected, "item {id}, planned {k}-th");
+            indexed_refs += got.len();
+        }
+        // Of the 100: 10 statements, 10 more of items not planned.
+        assert_eq!((indexed_refs, hist.refs.len()), (80, 80));
+        assert_eq!(hist.client_events.get("c0").map(Vec::len), Some(10));
+    }
+
+    #[test]
+    fn history_refs_keep_their_rule_and_second() {
+        use chrono::TimeZone as _;
+        let instants = [
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap(),
+        ];
+        let rules = [
+            HistRule::Rule(0),
+            HistRule::Rule(u16::MAX - 3),
+            HistRule::Manual,
+            HistRule::Unknown,
+        ];
+        for at in instants {
+            for rule in rules {
+                let r = HistRef::new(rule, u32::MAX, at, 7);
+                assert_eq!(r.rule(), rule);
+                assert_eq!(r.sent_at(), at.timestamp(), "{at}");
+                assert_eq!((r.occurrence, r.entry), (u32::MAX, 7));
+            }
+        }
+    }
+}
