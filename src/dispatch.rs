@@ -619,9 +619,9 @@ impl Dispatcher {
             }
             let started = self.clock.now();
             summary.ticks += 1;
-            if let Err(e) = self.tick(started).await {
+            if self.tick(started).await.is_err() {
+                // Logged by the tick.
                 summary.failed += 1;
-                tracing::error!(target: "dunning::dispatch", now = %started, error = %e, "tick failed");
             }
             let next = started
                 .checked_add_signed(period)
@@ -644,7 +644,8 @@ impl Dispatcher {
     /// `sent`, `failed`, `interrupted`), a debug event `planned` (the input's sizes and the
     /// planning time in milliseconds), and a `send` span per due event and per abandoned
     /// claim recorded (`key`, `client`, `rule`, `stage`, `attempt`, `outcome`,
-    /// `duration_ms`), also for one over the per-tick limit.
+    /// `duration_ms`), also for one over the per-tick limit. A tick that fails logs an error
+    /// event `tick failed` (`now`, `error`) in its span, whoever called it.
     ///
     /// # Errors
     /// When the store cannot load or the inputs are invalid. Failures of single sends are in
@@ -663,7 +664,15 @@ impl Dispatcher {
             failed = tracing::field::Empty,
             interrupted = tracing::field::Empty,
         );
-        let report = self.tick_in(now).instrument(span.clone()).await?;
+        let report = match self.tick_in(now).instrument(span.clone()).await {
+            Ok(report) => report,
+            Err(e) => {
+                span.in_scope(|| {
+                    tracing::error!(target: "dunning::dispatch", now = %now, error = %e, "tick failed");
+                });
+                return Err(e);
+            }
+        };
         span.record("planned", report.planned);
         span.record("due", report.due);
         span.record("sent", report.sent().count());
@@ -1572,8 +1581,9 @@ impl Dispatcher {
     /// items and does not use up any rule's count.
     ///
     /// The event is the one the plan holds now or within the largest horizon under that key,
-    /// or else the one the plan held when the key was sent (history). A grouped notice some of
-    /// whose items were settled since is resent about those still owed. One that nothing plans
+    /// or else the one the plan held when the key was sent (history). A grouped notice that
+    /// was sent, some of whose items were settled since, is resent about those still owed (one
+    /// still to come is planned anew about those, under a key of its own). One that nothing plans
     /// any more (an item paid, say, or every item of a grouped notice) is not resent, and the
     /// error says why. The key's second part is an item's id (an item's reminder,
     /// `rule/item/occurrence`) or a client's id (the others): both are tried, since client
@@ -1612,8 +1622,9 @@ impl Dispatcher {
                 outcome: HistoryOutcome::Sent,
             },
         };
-        // Unique among the keys recorded: a second resend in the same instant (a clock that
-        // reads whole seconds, a double click) is told apart by a counter.
+        // Unique among the keys recorded, and reserved by a claim: a second resend in the
+        // same instant (a clock that reads whole seconds, a double click, two operators) is
+        // told apart by a counter, whether the first was recorded or is still under way.
         let base = entry.key.as_str().to_owned();
         let taken: std::collections::HashSet<&str> = snapshot
             .history
@@ -1622,8 +1633,19 @@ impl Dispatcher {
             .filter(|k| k.starts_with(base.as_str()))
             .collect();
         let mut n = 1u64;
-        while taken.contains(entry.key.as_str()) {
+        loop {
+            if !taken.contains(entry.key.as_str()) {
+                if let Claim::Granted { .. } = self.store.claim(&entry.key, now, None).await? {
+                    break;
+                }
+            }
             n += 1;
+            if n > MAX_RESENDS_AT_ONE_INSTANT {
+                return Err(DispatchError::NothingToResend {
+                    key: key.clone(),
+                    why: format!("{MAX_RESENDS_AT_ONE_INSTANT} resends were made at {base} already"),
+                });
+            }
             entry.key = EventKey::from(format!("{base}~{n}"));
         }
         if !account {
@@ -1641,21 +1663,44 @@ impl Dispatcher {
             ..event
         };
         let options = RenderOptions::default().with_sent_on(event.time_zone.local_date(now));
-        let message = self.messages.render(&event, client, &options)?;
-        let receipt = self.mailer.send(&message).await?;
-        self.store.append_history(entry).await?;
+        let sent = match self.messages.render(&event, client, &options) {
+            Ok(message) => match self.mailer.send(&message).await {
+                Ok(receipt) => Ok((message, receipt)),
+                Err(e) => Err(DispatchError::from(e)),
+            },
+            Err(e) => Err(DispatchError::from(e)),
+        };
+        let (message, receipt) = match sent {
+            Ok(sent) => sent,
+            Err(e) => {
+                // Not sent: the reserved key is let go of, and nothing is recorded.
+                let skipped = Delivery::Skipped {
+                    at: now,
+                    reason: format!("the manual resend was not sent: {e}"),
+                };
+                if let Err(store) = self.store.finish(&event.key, skipped, None, None).await {
+                    tracing::error!(target: "dunning::dispatch", key = %event.key, error = %store, "manual resend's claim not let go of");
+                }
+                return Err(e);
+            }
+        };
+        let log = LogEntry {
+            at: now,
+            client: client.id.clone(),
+            item: first,
+            key: Some(event.key.to_string()),
+            action: Action::Sent {
+                rule: None,
+                to: message.to.iter().map(|m| m.email.clone()).collect(),
+                message_id: receipt.message_id.clone(),
+            },
+        };
+        let delivered = Delivery::Sent {
+            at: now,
+            message_id: receipt.message_id.clone(),
+        };
         self.store
-            .log(LogEntry {
-                at: now,
-                client: client.id.clone(),
-                item: first,
-                key: Some(event.key.to_string()),
-                action: Action::Sent {
-                    rule: None,
-                    to: message.to.iter().map(|m| m.email.clone()).collect(),
-                    message_id: receipt.message_id.clone(),
-                },
-            })
+            .finish(&event.key, delivered, Some(entry), Some(log))
             .await?;
         Ok(receipt.message_id)
     }
@@ -1708,16 +1753,26 @@ impl Dispatcher {
         if whose.is_empty() {
             return Err(nothing("no client or item of the key is known".into()));
         }
-        let mut why = None;
+        // A client the planner refuses (an item of an unknown client named like the client,
+        // say) does not stop the other's resend: its error is returned only when no client
+        // says anything else.
+        let (mut why, mut refused) = (None, None);
         for client in &whose {
-            match self.event_of_client(snapshot, key, sent, client, now)? {
-                Ok(event) => return Ok(event),
-                Err(reason) => {
+            match self.event_of_client(snapshot, key, sent, client, now) {
+                Ok(Ok(event)) => return Ok(event),
+                Ok(Err(reason)) => {
                     why.get_or_insert(reason);
+                }
+                Err(e) => {
+                    refused.get_or_insert(e);
                 }
             }
         }
-        Err(nothing(why.unwrap_or_default()))
+        match (why, refused) {
+            (Some(why), _) => Err(nothing(why)),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(nothing(String::new())),
+        }
     }
 
     /// The event of `key` among `client`'s, for [`Dispatcher::resend`]; or why there is none.
@@ -1854,6 +1909,9 @@ crate::names::kinds!(Guarantee =>
     AtMostOnce => "at_most_once",
     AtLeastOnce => "at_least_once",
 });
+
+/// How many manual resends one instant can tell apart (`~2` ... `~1000`).
+const MAX_RESENDS_AT_ONE_INSTANT: u64 = 1000;
 
 /// A duration in whole milliseconds (0 when negative: a clock set back).
 fn millis(d: chrono::Duration) -> u64 {

@@ -665,6 +665,162 @@ async fn two_resends_at_one_instant_have_keys_of_their_own() {
         .unwrap();
 }
 
+/// A mailer that takes a while, so that two resends clicked at once overlap.
+struct SlowMailer(RecordingMailer);
+
+#[async_trait]
+impl Mailer for SlowMailer {
+    async fn send(&self, message: &Message) -> Result<Receipt, MailError> {
+        tokio::time::sleep(StdDuration::from_millis(30)).await;
+        self.0.send(message).await
+    }
+}
+
+/// Two resends of one key at once (a double click, two operators) get keys of their own,
+/// each sent and recorded once, and neither is later taken for a crash's abandoned claim (both
+/// went out as `manual/F-1/2026-04-01T13:00:00Z`, with two history entries of that key: the
+/// counter was worked out from a snapshot read before either was recorded). A refused send
+/// lets its reserved key go and records nothing.
+#[tokio::test]
+async fn resends_at_once_reserve_keys_of_their_own() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("100", "USD"),
+    )];
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
+    let recorded = RecordingMailer::new();
+    let clock = Arc::new(ManualClock::new(utc(2026, 4, 1, 13, 0)));
+    let dispatcher = Dispatcher::new(memory.clone(), Arc::new(SlowMailer(recorded.clone())), &policy)
+        .unwrap()
+        .with_clock(clock.clone());
+    dispatcher.tick_now().await.unwrap();
+    let key: EventKey = "overdue/F-1/1".into();
+    let (a, b, c) = tokio::join!(
+        dispatcher.resend(&key),
+        dispatcher.resend(&key),
+        dispatcher.resend(&key)
+    );
+    for r in [a, b, c] {
+        r.unwrap();
+    }
+    let keys: Vec<String> = recorded.sent()[1..].iter().map(|m| m.key.to_string()).collect();
+    let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+    assert_eq!((keys.len(), unique.len()), (3, 3), "{keys:?}");
+    let history = memory.snapshot().history;
+    for k in &keys {
+        assert_eq!(history.iter().filter(|h| h.key.as_str() == k).count(), 1, "{k}");
+        assert!(
+            matches!(
+                memory.delivery(&k.as_str().into()).await.unwrap(),
+                Some(Delivery::Sent { .. })
+            ),
+            "{k}"
+        );
+    }
+    // A day later, no claim of theirs is taken for abandoned.
+    clock.advance(Duration::days(1));
+    let report = dispatcher.tick_now().await.unwrap();
+    assert_eq!(report.unknown().count(), 0, "{:?}", report.sends);
+    assert_eq!(
+        memory.snapshot().history.len(),
+        history.len() + report.sent().count()
+    );
+
+    // The mailer refuses: the error is returned, nothing is recorded, the key is free again.
+    let refusing = Arc::new(RecordingMailer::new().always(Behaviour::FailPermanent));
+    let dispatcher = Dispatcher::new(memory.clone(), refusing, &policy)
+        .unwrap()
+        .with_clock(clock.clone());
+    let before = memory.snapshot().history.len();
+    assert!(matches!(
+        dispatcher.resend(&key).await,
+        Err(DispatchError::Mail(_))
+    ));
+    assert_eq!(memory.snapshot().history.len(), before);
+    let manual = format!(
+        "manual/F-1/{}",
+        clock.now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    );
+    assert!(
+        !matches!(
+            memory.delivery(&manual.as_str().into()).await.unwrap(),
+            Some(Delivery::Claimed { .. })
+        ),
+        "{manual} left claimed"
+    );
+    clock.advance(Duration::days(1));
+    let report = dispatcher.tick_now().await.unwrap();
+    assert_eq!(report.unknown().count(), 0, "{:?}", report.sends);
+}
+
+/// An item of an unknown client whose id is a client's does not stop that client's resend
+/// (it was refused with the planner's error about the item's client, and the client itself
+/// was never tried).
+#[tokio::test]
+async fn a_resend_is_not_stopped_by_an_item_of_an_unknown_client_named_like_the_client() {
+    let policy = Policy::new(tz("UTC")).with_statement(StatementRule::new(
+        "monthly".parse().unwrap(),
+        "FREQ=MONTHLY;BYMONTHDAY=-1",
+        d(2025, 1, 1),
+    ));
+    let items = vec![
+        invoice("A-1", "acme", d(2025, 12, 1), d(2026, 1, 10), money("100", "USD")),
+        invoice("acme", "ghost", d(2025, 12, 1), d(2026, 3, 1), money("50", "USD")),
+    ];
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let clock = Arc::new(ManualClock::new(utc(2026, 1, 5, 12, 0)));
+    let dispatcher = Dispatcher::new(memory, mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(clock);
+    dispatcher
+        .resend(&"monthly/acme/2026-01-31".into())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(mailer.sent().len(), 1);
+    // With no other client to try, the planner's error is the answer.
+    let err = dispatcher.resend(&"overdue/acme/1".into()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DispatchError::NothingToResend { .. } | DispatchError::Input(_)
+        ),
+        "{err}"
+    );
+}
+
+/// A tick that fails logs an error, also when the host ticks from its own scheduler with
+/// `tick_now` (only the run loop logged one).
+#[test]
+fn a_failed_tick_logs_an_error_whoever_calls_it() {
+    let seen = Arc::new(Seen::default());
+    let dispatcher = Dispatcher::new(
+        watched(store(), vec![0], false),
+        Arc::new(RecordingMailer::new()),
+        &policy(),
+    )
+    .unwrap()
+    .with_clock(Arc::new(ManualClock::new(utc(2026, 4, 1, 13, 0))));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = tracing::subscriber::with_default(Capture(seen.clone()), || rt.block_on(dispatcher.tick_now()));
+    assert!(r.is_err());
+    let events = seen.events.lock().unwrap();
+    let errors: Vec<_> = events
+        .iter()
+        .filter(|(target, level, _)| target == "dunning::dispatch" && level == "ERROR")
+        .collect();
+    assert_eq!(errors.len(), 1, "{events:?}");
+    assert!(errors[0].2["error"].contains("load 0 failed"), "{errors:?}");
+    assert!(errors[0].2.contains_key("now"), "{errors:?}");
+}
+
 /// Fails `load_client` for one client: the re-read before a send.
 struct RereadFails(&'static str);
 
