@@ -103,7 +103,7 @@ pub(crate) enum AccountInfo {
 
 /// A planned event, as the planner keeps it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct EvRec {
+pub(crate) struct EventRecord {
     pub(crate) key: KeyRef,
     pub(crate) send_at: DateTime<Utc>,
     pub(crate) send_on: NaiveDate,
@@ -163,7 +163,7 @@ pub(crate) enum Reason {
 
 /// A suppressed entry, as the planner keeps it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct SupRec {
+pub(crate) struct SuppressedRecord {
     pub(crate) key: KeyRef,
     pub(crate) reason: Reason,
     pub(crate) client: u32,
@@ -175,23 +175,23 @@ pub(crate) struct SupRec {
 
 /// The last part of a key written from its record.
 #[derive(Clone, Copy)]
-enum Tail {
+enum KeyTail {
     Occurrence(u32),
     Date(Digits),
 }
 
-impl Tail {
-    fn same_kind(&self, other: &Tail) -> bool {
+impl KeyTail {
+    fn same_kind(&self, other: &KeyTail) -> bool {
         matches!(
             (self, other),
-            (Tail::Occurrence(_), Tail::Occurrence(_)) | (Tail::Date(_), Tail::Date(_))
+            (KeyTail::Occurrence(_), KeyTail::Occurrence(_)) | (KeyTail::Date(_), KeyTail::Date(_))
         )
     }
 
     fn digits(&self) -> Digits {
         match *self {
-            Tail::Occurrence(n) => Digits::number(n),
-            Tail::Date(d) => d,
+            KeyTail::Occurrence(n) => Digits::number(n),
+            KeyTail::Date(d) => d,
         }
     }
 }
@@ -258,8 +258,8 @@ pub(crate) fn part_cmp(x: &str, y: &str) -> std::cmp::Ordering {
 }
 
 // A decision costs a few dozen bytes, whatever the items and keys it is about.
-const _: () = assert!(std::mem::size_of::<EvRec>() <= 76);
-const _: () = assert!(std::mem::size_of::<SupRec>() <= 40);
+const _: () = assert!(std::mem::size_of::<EventRecord>() <= 76);
+const _: () = assert!(std::mem::size_of::<SuppressedRecord>() <= 40);
 
 /// What a schedule was planned from.
 #[derive(Clone, Copy)]
@@ -342,19 +342,23 @@ impl<'a> Inputs<'a> {
     }
 
     /// The three parts a key is written from (`rule/id/tail`), when the record holds them.
-    fn parts(&self, k: &KeyRef) -> Option<(u16, &'a str, Tail)> {
+    fn parts(&self, k: &KeyRef) -> Option<(u16, &'a str, KeyTail)> {
         match *k {
             KeyRef::Item {
                 rule,
                 item,
                 occurrence,
-            } => Some((rule, self.item(item)?.id.as_str(), Tail::Occurrence(occurrence))),
+            } => Some((
+                rule,
+                self.item(item)?.id.as_str(),
+                KeyTail::Occurrence(occurrence),
+            )),
             KeyRef::Client { rule, client, date } => {
                 let date = Digits::date(date)?;
                 Some((
                     rule,
                     self.clients.get(client as usize)?.id.as_str(),
-                    Tail::Date(date),
+                    KeyTail::Date(date),
                 ))
             }
             KeyRef::Owned(_) | KeyRef::History(_) => None,
@@ -451,7 +455,7 @@ impl<'a> Inputs<'a> {
         pause.map_or((PauseKind::Snooze, String::new()), |p| (p.kind, p.reason.clone()))
     }
 
-    pub(crate) fn reason(&self, keys: &[EventKey], r: &SupRec) -> SuppressReason {
+    pub(crate) fn reason(&self, keys: &[EventKey], r: &SuppressedRecord) -> SuppressReason {
         let item = self.item(r.item);
         let client = self.client(r.client);
         match r.reason {
@@ -514,7 +518,7 @@ impl<'a> Inputs<'a> {
     }
 
     /// The owned entry of a record.
-    pub(crate) fn suppressed(&self, keys: &[EventKey], r: &SupRec) -> Suppressed {
+    pub(crate) fn suppressed(&self, keys: &[EventKey], r: &SuppressedRecord) -> Suppressed {
         let item = self.item(r.item);
         Suppressed {
             key: self.key(keys, &r.key),
@@ -529,7 +533,7 @@ impl<'a> Inputs<'a> {
     }
 
     /// The owned event of a record; `cx` keeps what the client's events share.
-    pub(crate) fn event(&self, tables: &Tables, r: &EvRec, cx: &mut ClientCache<'a>) -> Event {
+    pub(crate) fn event(&self, tables: &Tables, r: &EventRecord, cx: &mut ClientCache<'a>) -> Event {
         let client = self.client(r.client);
         cx.set(*self, r.client);
         let compiled = self.planner.item_rule(r.rule);
@@ -715,9 +719,9 @@ pub struct Schedule<'a> {
     pub(crate) inputs: Inputs<'a>,
     pub(crate) now: DateTime<Utc>,
     pub(crate) horizon: Horizon,
-    pub(crate) due: Records<EvRec>,
-    pub(crate) upcoming: Records<EvRec>,
-    pub(crate) suppressed: Records<SupRec>,
+    pub(crate) due: Records<EventRecord>,
+    pub(crate) upcoming: Records<EventRecord>,
+    pub(crate) suppressed: Records<SuppressedRecord>,
     pub(crate) tables: Tables,
     pub(crate) standings: Vec<ClientStanding>,
 }
@@ -772,7 +776,7 @@ impl<'a> Schedule<'a> {
     #[must_use]
     pub fn to_plan(&self) -> Plan {
         let mut cx = ClientCache::new();
-        let events = |records: &Records<EvRec>, cx: &mut ClientCache<'a>| {
+        let events = |records: &Records<EventRecord>, cx: &mut ClientCache<'a>| {
             // Made in the order the planner made them (client by client), so what a
             // client's events share is read once.
             records.map(|r| self.inputs.event(&self.tables, r, cx))
@@ -836,7 +840,7 @@ impl Serialize for Schedule<'_> {
 #[derive(Clone, Copy)]
 pub struct EventRef<'s, 'a> {
     schedule: &'s Schedule<'a>,
-    rec: &'s EvRec,
+    rec: &'s EventRecord,
 }
 
 impl<'a> EventRef<'_, 'a> {
@@ -913,7 +917,7 @@ impl fmt::Debug for EventRef<'_, '_> {
 #[derive(Clone, Copy)]
 pub struct SuppressedRef<'s, 'a> {
     schedule: &'s Schedule<'a>,
-    rec: &'s SupRec,
+    rec: &'s SuppressedRecord,
 }
 
 impl<'a> SuppressedRef<'_, 'a> {
@@ -1019,7 +1023,7 @@ views!(
     /// The events of a [`Schedule`] in the plan's order ([`Schedule::due`],
     /// [`Schedule::upcoming`]).
     Events,
-    EvRec,
+    EventRecord,
     EventRef,
     to_event
 );
@@ -1028,7 +1032,7 @@ views!(
     /// The suppressed entries of a [`Schedule`] in the plan's order
     /// ([`Schedule::suppressed`]).
     Suppressions,
-    SupRec,
+    SuppressedRecord,
     SuppressedRef,
     to_suppressed
 );

@@ -120,8 +120,14 @@ fn notice_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef {
 }
 
 /// A client-level suppressed entry.
-fn client_suppressed(cx: &ClientCtx<'_>, rule: u16, key: KeyRef, on: NaiveDate, reason: Reason) -> SupRec {
-    SupRec {
+fn client_suppressed(
+    cx: &ClientCtx<'_>,
+    rule: u16,
+    key: KeyRef,
+    on: NaiveDate,
+    reason: Reason,
+) -> SuppressedRecord {
+    SuppressedRecord {
         key,
         reason,
         client: cx.index,
@@ -263,7 +269,7 @@ impl Planner {
         let info = u32::try_from(plan.tables.infos.len()).unwrap_or(u32::MAX);
         plan.tables.infos.push(n.info);
         let (send_on, send_at) = cx.placed(n.placed.goes_on, n.scheduled, n.placed.send);
-        let event = EvRec {
+        let event = EventRecord {
             key: notice_key(cx, n.rule, n.nominal),
             send_at,
             send_on,
@@ -479,7 +485,7 @@ impl Planner {
                     .find(|c| c.item.pauses.iter().any(is))
                     .map_or(NO_ITEM, |c| c.index)
             };
-            plan.suppressed.push(SupRec {
+            plan.suppressed.push(SuppressedRecord {
                 item,
                 ..client_suppressed(cx, rule, key, on, reason)
             });
@@ -1017,7 +1023,7 @@ impl Planner {
                 (None, Err(stop)) => {
                     let on = cx.now_or(stop.on);
                     if cx.in_window(on) {
-                        plan.suppressed.push(SupRec {
+                        plan.suppressed.push(SuppressedRecord {
                             item: stop.item,
                             ..client_suppressed(cx, rule, key, on, stop.reason)
                         });

@@ -9,7 +9,7 @@ impl Planner {
         &self,
         clients: &'a [Client],
         items: &'a [Item],
-    ) -> Result<Indexed<'a>, ValidationError> {
+    ) -> Result<InputIndex<'a>, ValidationError> {
         check_count("clients", clients.len())?;
         check_count("items", items.len())?;
         // Clients in id order, checked. Hosts often list them in id order already: then one
@@ -51,7 +51,7 @@ impl Planner {
         // known to be unique, as it would be after a check of ids alone.
         let mut bucket = Vec::with_capacity(items.len());
         let mut starts = Vec::with_capacity(clients.len() + 1);
-        let mut seen = Noted::new(items.len());
+        let mut seen = NotedItems::new(items.len());
         // Hosts often list items client by client, in id order, clients in id order too:
         // then items are planned in the order they came, noted in the one pass that finds
         // their clients.
@@ -76,7 +76,7 @@ impl Planner {
             }
             (bucket, starts)
         };
-        let Noted {
+        let NotedItems {
             mut item_seq,
             ids,
             places,
@@ -102,7 +102,7 @@ impl Planner {
         if let Some(e) = invalid {
             return Err(e);
         }
-        Ok(Indexed {
+        Ok(InputIndex {
             order,
             bucket,
             starts,
@@ -177,7 +177,7 @@ impl Sums {
 }
 
 /// Clients and items checked and indexed for planning.
-pub(super) struct Indexed<'a> {
+pub(super) struct InputIndex<'a> {
     /// Client positions in id order (a client's rank is its place here).
     pub(super) order: Vec<usize>,
     /// Item positions client by client, in rank order, each client's in id order.
@@ -194,7 +194,7 @@ pub(super) struct Indexed<'a> {
 
 /// Items noted in the order they are planned: each id in the id table, the ids in that
 /// order, each item's place in it, and the first invalid item.
-pub(super) struct Noted<'a> {
+pub(super) struct NotedItems<'a> {
     pub(super) item_seq: Places,
     /// The ids in planning order, so a place's id is one read away.
     pub(super) ids: Vec<&'a str>,
@@ -205,9 +205,9 @@ pub(super) struct Noted<'a> {
     pub(super) invalid: Option<ValidationError>,
 }
 
-impl<'a> Noted<'a> {
+impl<'a> NotedItems<'a> {
     pub(super) fn new(n: usize) -> Self {
-        Noted {
+        NotedItems {
             item_seq: Places::with_capacity(n),
             ids: Vec::with_capacity(n),
             places: vec![0u32; n],
@@ -327,7 +327,7 @@ pub(super) fn in_planning_order<'a>(
     mut ranks: ClientCursor<'_>,
     bucket: &mut Vec<u32>,
     starts: &mut Vec<usize>,
-    seen: &mut Noted<'a>,
+    seen: &mut NotedItems<'a>,
 ) -> bool {
     let mut last: Option<&Item> = None;
     for (i, it) in items.iter().enumerate() {

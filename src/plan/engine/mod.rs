@@ -29,7 +29,7 @@ pub(crate) use crate::plan::decide::rule::CompiledRule;
 use crate::plan::decide::rule::{EffRule, compile_rule, resolve_rules};
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
 use crate::plan::schedule::{
-    EvRec, Inputs, KeyRef, Members, NO_ITEM, PauseRef, Reason, Schedule, SupRec, Tables,
+    EventRecord, Inputs, KeyRef, Members, NO_ITEM, PauseRef, Reason, Schedule, SuppressedRecord, Tables,
 };
 use crate::plan::{Horizon, Plan, PlanLists};
 use crate::policy::{
@@ -48,7 +48,7 @@ pub(crate) mod records;
 mod small_list;
 
 use history::{HistRule, HistoryIndex};
-use index::{Indexed, Sums, check_count};
+use index::{InputIndex, Sums, check_count};
 use memo::{ClientDays, Scratch, SendInstants, SweepBufs};
 use places::Places;
 use records::{Records, RunOf};
@@ -294,7 +294,7 @@ impl ItemSends {
 }
 
 #[derive(Debug, Clone)]
-struct Cand {
+struct Candidate {
     nominal: NaiveDate,
     /// The local day it goes (never before today).
     date: NaiveDate,
@@ -347,7 +347,7 @@ fn paused_onto_its_day(moves: &[Adjustment]) -> bool {
         .is_some_and(|a| matches!(a, Adjustment::Paused { .. }))
 }
 
-impl Cand {
+impl Candidate {
     /// The first day it was to go: the day a pause or the gap first held it back from, else
     /// its scheduled day.
     fn waiting_since(&self) -> NaiveDate {
@@ -396,7 +396,7 @@ struct Slot {
     /// it (a pause is not a reason to say nothing of a stop that holds anyway).
     past_pauses: bool,
     version: u32,
-    cand: Option<Cand>,
+    cand: Option<Candidate>,
     /// The key of the message it went in, on the day it won its item's batch.
     won: Option<KeyRef>,
 }
@@ -453,7 +453,7 @@ impl ClientCtx<'_> {
 
     /// Whether the sweep makes the candidate's event: on a day up to the horizon's last, or
     /// a catch-up at the start of the next working day within the horizon.
-    fn sweeps(&self, c: &Cand) -> bool {
+    fn sweeps(&self, c: &Candidate) -> bool {
         c.date <= self.end_date || (c.send == SendAt::DayStart && c.date <= self.sweep_end)
     }
 
@@ -469,7 +469,7 @@ impl ClientCtx<'_> {
     }
 
     /// Lists an event as due (its instant has come), or as upcoming within the horizon.
-    fn list(&self, event: EvRec, due: &mut Records<EvRec>, upcoming: &mut Records<EvRec>) {
+    fn list(&self, event: EventRecord, due: &mut Records<EventRecord>, upcoming: &mut Records<EventRecord>) {
         if event.send_at <= self.now {
             due.push(event);
         } else if event.send_at <= self.end {
@@ -483,12 +483,12 @@ impl ClientCtx<'_> {
     /// instant (00:00). Of an item's stages on one day, those whose turn has come win (the
     /// latest of them), so what is due is never held back by a stage still to come, and a
     /// stage a pause held back is never beaten by an older one caught up that day.
-    fn goes_first(&self, c: &Cand) -> bool {
+    fn goes_first(&self, c: &Candidate) -> bool {
         c.send == SendAt::DayStart || self.send_time == NaiveTime::MIN || self.is_due(c)
     }
 
     /// Whether a candidate that goes today or later is due now.
-    fn is_due(&self, c: &Cand) -> bool {
+    fn is_due(&self, c: &Candidate) -> bool {
         match c.send {
             SendAt::SendTime => self.send_time_gone(c.date),
             SendAt::Missed | SendAt::MissedFromDayStart => true,
@@ -609,7 +609,7 @@ impl Planner {
         cx: &ClientCtx<'_>,
         it: &ItemCtx<'_>,
         eff: &[EffRule],
-        out: &mut Records<SupRec>,
+        out: &mut Records<SuppressedRecord>,
     ) {
         let reminded = self
             .rules
@@ -1040,20 +1040,20 @@ impl Planner {
         history: &'a [HistoryEntry],
         now: DateTime<Utc>,
         horizon: Horizon,
-    ) -> Result<Job<'a, 'a>, ValidationError> {
+    ) -> Result<PlanJob<'a, 'a>, ValidationError> {
         let end = self.check_run(history, now, horizon)?;
         let mut indexed = self.index_inputs(clients, items)?;
         let hist = self.history_of(clients, items, &indexed, history);
         indexed.item_seq = Places::with_capacity(0);
         indexed.ids = Vec::new();
-        Ok(Job {
+        Ok(PlanJob {
             inputs: Inputs {
                 planner: self,
                 clients,
                 items,
                 history,
             },
-            indexed: Held::Owned(indexed),
+            indexed: InputIndexRef::Owned(indexed),
             hist,
             now,
             horizon,
@@ -1062,7 +1062,7 @@ impl Planner {
     }
 
     /// The owned plan of `job`.
-    fn plan_job(&self, job: Job<'_, '_>) -> Result<Plan, ValidationError> {
+    fn plan_job(&self, job: PlanJob<'_, '_>) -> Result<Plan, ValidationError> {
         let (now, horizon) = (job.now, job.horizon);
         let mut lists = PlanLists::default();
         let schedule = self.run(job, Some(&mut lists))?;
@@ -1088,7 +1088,7 @@ impl Planner {
         &self,
         clients: &[Client],
         items: &[Item],
-        indexed: &Indexed<'_>,
+        indexed: &InputIndex<'_>,
         history: &'h [HistoryEntry],
     ) -> HistoryIndex<'h> {
         // The last send to each client matters only where a minimum gap between messages does.
@@ -1107,10 +1107,10 @@ impl Planner {
     /// the compact and the owned records of a whole portfolio never exist at once.
     fn run<'a>(
         &'a self,
-        job: Job<'a, '_>,
+        job: PlanJob<'a, '_>,
         mut owned: Option<&mut PlanLists>,
     ) -> Result<Schedule<'a>, ValidationError> {
-        let Job {
+        let PlanJob {
             inputs,
             indexed,
             hist,
@@ -1118,7 +1118,7 @@ impl Planner {
             horizon,
             end,
         } = job;
-        let Indexed {
+        let InputIndex {
             order,
             bucket,
             starts,
@@ -1168,7 +1168,7 @@ impl Planner {
                 &mut plan,
             )?;
             let keys = &plan.tables.keys;
-            let by_instant = |a: &EvRec, b: &EvRec| {
+            let by_instant = |a: &EventRecord, b: &EventRecord| {
                 a.send_at
                     .cmp(&b.send_at)
                     .then_with(|| inputs.cmp_keys(keys, &a.key, &b.key))
@@ -1178,8 +1178,8 @@ impl Planner {
             plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
                 // A client's items are planned in id order: their places order as their ids
                 // (and no item first).
-                let item = |s: &SupRec| places.get(s.item as usize);
-                let rule = |s: &SupRec| self.rule_orders.get(usize::from(s.rule));
+                let item = |s: &SuppressedRecord| places.get(s.item as usize);
+                let rule = |s: &SuppressedRecord| self.rule_orders.get(usize::from(s.rule));
                 a.on.cmp(&b.on)
                     .then_with(|| item(a).cmp(&item(b)))
                     .then_with(|| rule(a).cmp(&rule(b)))
@@ -1559,7 +1559,7 @@ impl Planner {
                 on = cx.today;
             }
             let item = at.map_or(NO_ITEM, |li| ctxs[li].index);
-            plan.suppressed.push(SupRec {
+            plan.suppressed.push(SuppressedRecord {
                 key: KeyRef::History(e),
                 reason: Reason::Undelivered(e),
                 client: cx.index,
@@ -1877,7 +1877,7 @@ impl Planner {
         winners: &mut [usize],
         day: NaiveDate,
     ) {
-        let waiting = |s: usize| slots[s].cand.as_ref().map_or(day, Cand::waiting_since);
+        let waiting = |s: usize| slots[s].cand.as_ref().map_or(day, Candidate::waiting_since);
         // Of those that waited as long, one due now before one whose send time is to come.
         let later = |s: usize| !slots[s].cand.as_ref().is_some_and(|c| cx.is_due(c));
         let Some(m) = (0..winners.len()).min_by_key(|&i| (waiting(winners[i]), later(winners[i]), i)) else {
@@ -1916,7 +1916,7 @@ impl Planner {
         s: usize,
         day: NaiveDate,
         keys: &[EventKey],
-        out: &mut Records<SupRec>,
+        out: &mut Records<SuppressedRecord>,
     ) {
         let li = scratch.slots[s].item;
         let ictx = &ctxs[li];
@@ -2019,7 +2019,7 @@ impl Planner {
         slot: &mut Slot,
         sends: &ItemSends,
         keys: &[EventKey],
-        out: Option<&mut Records<SupRec>>,
+        out: Option<&mut Records<SuppressedRecord>>,
     ) {
         slot.cand = self.next_cand(cx, it, slot, sends, keys, out);
     }
@@ -2034,8 +2034,8 @@ impl Planner {
         slot: &mut Slot,
         sends: &ItemSends,
         keys: &[EventKey],
-        mut out: Option<&mut Records<SupRec>>,
-    ) -> Option<Cand> {
+        mut out: Option<&mut Records<SuppressedRecord>>,
+    ) -> Option<Candidate> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
         let mut guard = 0u32;
@@ -2066,7 +2066,7 @@ impl Planner {
                 return None;
             }
             // A day past the end of the calendar: never, said as of now.
-            let never = |out: Option<&mut Records<SupRec>>| {
+            let never = |out: Option<&mut Records<SuppressedRecord>>| {
                 if let Some(out) = out {
                     out.push(suppressed(
                         cx,
@@ -2136,7 +2136,7 @@ impl Planner {
                 // Past the horizon's last day, and only ever moved later: not sent in this
                 // plan, and every move from here (off non-working days, past pauses) would
                 // start past the days a plan explains. Left unresolved.
-                return Some(Cand {
+                return Some(Candidate {
                     nominal,
                     date,
                     scheduled: date,
@@ -2263,7 +2263,7 @@ impl Planner {
                 slot.next_occ += 1;
                 continue;
             }
-            return Some(Cand {
+            return Some(Candidate {
                 nominal,
                 date,
                 scheduled,
@@ -2360,14 +2360,14 @@ impl Planner {
         mut date: NaiveDate,
         mut dir: Shift,
         moves: &mut SmallList<Adjustment>,
-        out: Option<&mut Records<SupRec>>,
+        out: Option<&mut Records<SuppressedRecord>>,
     ) -> Option<(NaiveDate, bool)> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
         let mut held = false;
         // No day to go on: explained on the last day it had.
         // A stop that holds now is explained as of now, not on a day gone by.
-        let nowhere = |date: NaiveDate, out: Option<&mut Records<SupRec>>| {
+        let nowhere = |date: NaiveDate, out: Option<&mut Records<SuppressedRecord>>| {
             note_in_window(out, cx, it, slot, date, Reason::NoDayToSend);
             None
         };
@@ -2478,7 +2478,7 @@ impl Planner {
         members: &[usize],
         key: KeyRef,
         tables: &mut Tables,
-    ) -> EvRec {
+    ) -> EventRecord {
         let first = &slots[members[0]];
         let rule = &self.rules[first.rule];
         let fc = first.cand.as_ref();
@@ -2500,7 +2500,7 @@ impl Planner {
             Members::run(start, members.len())
         };
         let first_ctx = &ctxs[first.item];
-        EvRec {
+        EventRecord {
             key,
             send_at,
             send_on,
@@ -2526,9 +2526,9 @@ impl Planner {
 }
 
 /// One plan's inputs, checked and indexed.
-struct Job<'a, 'i> {
+struct PlanJob<'a, 'i> {
     inputs: Inputs<'a>,
-    indexed: Held<'i, 'a>,
+    indexed: InputIndexRef<'i, 'a>,
     hist: HistoryIndex<'a>,
     now: DateTime<Utc>,
     horizon: Horizon,
@@ -2538,18 +2538,18 @@ struct Job<'a, 'i> {
 
 /// The index a plan runs on: made for it (and freed as soon as it is done with), or a
 /// portfolio's.
-enum Held<'i, 'a> {
-    Owned(Indexed<'a>),
-    Shared(&'i Indexed<'a>),
+enum InputIndexRef<'i, 'a> {
+    Owned(InputIndex<'a>),
+    Shared(&'i InputIndex<'a>),
 }
 
-impl<'a> std::ops::Deref for Held<'_, 'a> {
-    type Target = Indexed<'a>;
+impl<'a> std::ops::Deref for InputIndexRef<'_, 'a> {
+    type Target = InputIndex<'a>;
 
-    fn deref(&self) -> &Indexed<'a> {
+    fn deref(&self) -> &InputIndex<'a> {
         match self {
-            Held::Owned(i) => i,
-            Held::Shared(i) => i,
+            InputIndexRef::Owned(i) => i,
+            InputIndexRef::Shared(i) => i,
         }
     }
 }
@@ -2645,14 +2645,14 @@ fn suppressed(
     occurrence: u32,
     on: NaiveDate,
     reason: Reason,
-) -> SupRec {
+) -> SuppressedRecord {
     suppressed_as(cx, it, rule, item_key(it, rule, occurrence), on, reason)
 }
 
 /// Records the slot's next occurrence as suppressed on `on` for `reason`, when the caller
 /// collects suppressions and `on` is within the plan's window.
 fn note_in_window(
-    out: Option<&mut Records<SupRec>>,
+    out: Option<&mut Records<SuppressedRecord>>,
     cx: &ClientCtx<'_>,
     it: &ItemCtx<'_>,
     slot: &Slot,
@@ -2674,8 +2674,8 @@ fn suppressed_as(
     key: KeyRef,
     on: NaiveDate,
     reason: Reason,
-) -> SupRec {
-    SupRec {
+) -> SuppressedRecord {
+    SuppressedRecord {
         key,
         reason,
         client: cx.index,
@@ -2691,8 +2691,8 @@ fn report_adjustments(
     it: &ItemCtx<'_>,
     rule: usize,
     key: KeyRef,
-    c: &Cand,
-    out: &mut Records<SupRec>,
+    c: &Candidate,
+    out: &mut Records<SuppressedRecord>,
 ) {
     for a in &c.moves {
         if let Some((from, reason)) = adjustment_note(cx, a) {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{Held, Indexed, Job, Planner};
+use super::{InputIndex, InputIndexRef, PlanJob, Planner};
 use crate::error::ValidationError;
 use crate::model::client::Client;
 use crate::model::history::HistoryEntry;
@@ -56,7 +56,7 @@ pub struct Portfolio<'a> {
     planner: &'a Planner,
     clients: &'a [Client],
     items: &'a [Item],
-    indexed: Indexed<'a>,
+    indexed: InputIndex<'a>,
 }
 
 impl Planner {
@@ -113,12 +113,12 @@ impl<'a> Portfolio<'a> {
         history: &'x [HistoryEntry],
         now: DateTime<Utc>,
         horizon: Horizon,
-    ) -> Result<Job<'x, 'h>, ValidationError>
+    ) -> Result<PlanJob<'x, 'h>, ValidationError>
     where
         'a: 'x,
     {
         let planner = self.planner;
-        Ok(Job {
+        Ok(PlanJob {
             end: planner.check_run(history, now, horizon)?,
             inputs: Inputs {
                 planner,
@@ -126,7 +126,7 @@ impl<'a> Portfolio<'a> {
                 items: self.items,
                 history,
             },
-            indexed: Held::Shared(&self.indexed),
+            indexed: InputIndexRef::Shared(&self.indexed),
             hist: planner.history_of(self.clients, self.items, &self.indexed, history),
             now,
             horizon,
