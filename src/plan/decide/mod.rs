@@ -5,3 +5,4 @@
 pub(crate) mod occurrences;
 pub(crate) mod pauses;
 pub(crate) mod rule;
+pub(crate) mod stops;

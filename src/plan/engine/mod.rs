@@ -27,6 +27,7 @@ use crate::plan::decide::pauses::active_pause;
 pub(crate) use crate::plan::decide::pauses::pause_reason;
 pub(crate) use crate::plan::decide::rule::CompiledRule;
 use crate::plan::decide::rule::{EffRule, compile_rule, resolve_rules};
+use crate::plan::decide::stops::{Stops, lasting_stop};
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
 use crate::plan::schedule::{
     EventRecord, Inputs, KeyRef, Members, NO_ITEM, PauseRef, Reason, Schedule, SuppressedRecord, Tables,
@@ -1442,7 +1443,20 @@ impl Planner {
                     cand: None,
                     won: None,
                 };
-                let block = self.block_for(&cx, item, status, balance, due, rule, &eff, &slot, client_off);
+                let mask = slot.roles_mask;
+                let block = lasting_stop(
+                    &Stops {
+                        item,
+                        status,
+                        balance,
+                        due,
+                        rule,
+                        eff: &eff,
+                        collection: &self.policy.collection,
+                        client_off,
+                    },
+                    || cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0),
+                );
                 slot.past_pauses = block.is_some();
                 if block.is_none() {
                     slot.not_before = gap_until;
@@ -1942,71 +1956,6 @@ impl Planner {
                 )));
             }
         }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn block_for(
-        &self,
-        cx: &ClientCtx<'_>,
-        item: &Item,
-        status: ItemStatus,
-        balance: Option<Money>,
-        due: Option<NaiveDate>,
-        rule: &CompiledRule,
-        eff: &EffRule,
-        slot: &Slot,
-        client_off: bool,
-    ) -> Option<Reason> {
-        if rule.anchor == Anchor::Paid {
-            if !status.is_settled() {
-                return Some(Reason::NotSettled);
-            }
-        } else {
-            match status {
-                ItemStatus::Paid => return Some(Reason::Paid),
-                ItemStatus::Cancelled => return Some(Reason::Cancelled),
-                ItemStatus::Void => return Some(Reason::Void),
-                ItemStatus::Draft => return Some(Reason::Draft),
-                ItemStatus::Completed => return Some(Reason::Completed),
-                _ => {}
-            }
-        }
-        if client_off {
-            return Some(Reason::ClientRemindersOff);
-        }
-        if eff.client_off {
-            return Some(Reason::ExcludedForClient);
-        }
-        if !item.reminders {
-            return Some(Reason::ItemRemindersOff);
-        }
-        let c = &self.policy.collection;
-        if let Some(start) = c.past_items {
-            if due.unwrap_or(item.issued_on) < start {
-                return Some(Reason::BeforeCollectionStart(start));
-            }
-        }
-        if rule.anchor == Anchor::Issued {
-            if let Some(start) = c.new_items {
-                if item.issued_on < start {
-                    return Some(Reason::BeforeCollectionStart(start));
-                }
-            }
-        }
-        if rule.anchor != Anchor::Paid {
-            if let Some(b) = balance {
-                if let Some(i) = rule.min_balance.iter().position(|m| m.currency() == b.currency()) {
-                    if b.minor() < rule.min_balance[i].minor() {
-                        return Some(Reason::BelowMinimumBalance(u32::try_from(i).unwrap_or(0)));
-                    }
-                }
-            }
-        }
-        let mask = slot.roles_mask;
-        if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
-            return Some(Reason::NoRecipients);
-        }
-        None
     }
 
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
