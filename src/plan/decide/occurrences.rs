@@ -20,6 +20,7 @@ pub(crate) struct StageDays {
 impl StageDays {
     /// The rule's days for `item` as it applies to the client (`eff`), or `None` when the
     /// item has no day to anchor it (no due date, not settled).
+    #[inline]
     pub(crate) fn of(
         rule: &CompiledRule,
         eff: &EffRule,
@@ -53,6 +54,7 @@ impl StageDays {
 
     /// The day of occurrence `occurrence` (from 1), before any move; `None` past the end of
     /// the calendar.
+    #[inline]
     pub(crate) fn nominal(&self, occurrence: u32) -> Option<NaiveDate> {
         occurrence_day(self.anchor_on, self.offset, self.every, occurrence)
     }
@@ -73,6 +75,7 @@ pub(crate) fn occurrence_day(
         .and_then(|days| add_days(anchor_on, days))
 }
 
+#[inline]
 pub(crate) fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
     if days >= 0 {
         d.checked_add_days(Days::new(days.unsigned_abs()))
@@ -81,6 +84,7 @@ pub(crate) fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
     }
 }
 
+#[inline]
 pub(crate) fn stage_of(anchor: Anchor, send_on: NaiveDate, due: Option<NaiveDate>) -> Stage {
     match anchor {
         Anchor::Issued => Stage::Issued,

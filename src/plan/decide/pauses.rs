@@ -8,6 +8,7 @@ use crate::plan::schedule::PauseRef;
 
 /// The pause in force on `date` (the item's or the client's; one without end first, then the
 /// latest end), and which one it is.
+#[inline]
 pub(crate) fn active_pause<'a>(
     item: &'a Item,
     client: &'a Client,

@@ -32,6 +32,7 @@ pub(crate) struct Stops<'a> {
 /// the client, the rule off for the client, reminders off for the item, the collection start
 /// dates, the rule's minimum balance, and no contact to send to (`has_recipient`, asked
 /// last, as it reads the client's contacts).
+#[inline]
 pub(crate) fn lasting_stop(s: &Stops<'_>, has_recipient: impl FnOnce() -> bool) -> Option<Reason> {
     let Stops {
         item,
