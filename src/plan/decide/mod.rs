@@ -2,6 +2,7 @@
 //! item, where its occurrences fall, and which pause holds an item back. No index, heap or
 //! record layout here: the engine (`plan::engine`) stores and orders what these decide.
 
+pub(crate) mod item;
 pub(crate) mod occurrences;
 pub(crate) mod pauses;
 pub(crate) mod rule;

@@ -10,10 +10,10 @@ use crate::standing::{ClientStanding, StandingState};
 
 /// A statement or standing notice in history.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct ClientSend<'h> {
-    pub(super) rule: &'h str,
-    pub(super) sent_at: DateTime<Utc>,
-    pub(super) key: &'h EventKey,
+pub(crate) struct ClientSend<'h> {
+    pub(crate) rule: &'h str,
+    pub(crate) sent_at: DateTime<Utc>,
+    pub(crate) key: &'h EventKey,
 }
 
 /// How far back statements are looked for on catch-up.
@@ -22,7 +22,7 @@ const STATEMENT_REACH_DAYS: u64 = 400;
 /// The dates of each statement rule, expanded once per plan over every client's window
 /// (dates are local, so one expansion serves every time zone) and only over it, whenever
 /// the rule started; client overrides of the RRULE are expanded once per distinct rule text.
-pub(super) struct Occurrences {
+pub(crate) struct Occurrences {
     from: NaiveDate,
     to: NaiveDate,
     policy: Vec<Result<Arc<[NaiveDate]>, ValidationError>>,
@@ -37,7 +37,7 @@ pub(super) struct Occurrences {
 /// client at or past each threshold ("closing soon", "closed"; none: never), until the day
 /// it was paid or a pause without end began (none: for good).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Debt {
+pub(crate) struct Debt {
     /// The first day it is overdue.
     overdue: Option<NaiveDate>,
     from: [Option<NaiveDate>; 2],
@@ -51,7 +51,7 @@ pub(super) struct Debt {
 }
 
 impl Occurrences {
-    pub(super) fn new(planner: &Planner, now: DateTime<Utc>, horizon: Horizon) -> Self {
+    pub(crate) fn new(planner: &Planner, now: DateTime<Utc>, horizon: Horizon) -> Self {
         let today = now.date_naive();
         // The lookback reaches back at most `limits::MAX_DAYS`, so that a daily rule lists
         // at most a century of dates however long the planner's lookback.
@@ -256,7 +256,7 @@ struct Notice {
 
 impl Planner {
     /// Whether `id` is a statement rule or a standing notice.
-    pub(super) fn is_account_rule(&self, id: &str) -> bool {
+    pub(crate) fn is_account_rule(&self, id: &str) -> bool {
         self.policy.statements.iter().any(|s| s.id.as_str() == id)
             || self
                 .policy
@@ -492,7 +492,7 @@ impl Planner {
         }
     }
 
-    pub(super) fn plan_statements<'h>(
+    pub(crate) fn plan_statements<'h>(
         &self,
         cx: &ClientCtx<'h>,
         ctxs: &[ItemCtx<'h>],
@@ -757,7 +757,7 @@ impl Planner {
 
     /// The client's standing today, and its notices: one on entering each state, keyed by
     /// the first day of the run of days the client has been (or will be) in it.
-    pub(super) fn plan_standing<'h>(
+    pub(crate) fn plan_standing<'h>(
         &self,
         cx: &ClientCtx<'h>,
         ctxs: &[ItemCtx<'h>],

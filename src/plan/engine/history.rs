@@ -6,13 +6,13 @@ use super::*;
 /// One history entry's view for one item: what the planner reads, kept together so the
 /// entries themselves are not visited.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct HistRef {
+pub(crate) struct HistRef {
     /// When it was sent (seconds since 1970, of which the local date is read) and its rule,
     /// in one word.
-    pub(super) stamp: u64,
-    pub(super) occurrence: u32,
+    pub(crate) stamp: u64,
+    pub(crate) occurrence: u32,
     /// Its entry's position in the history.
-    pub(super) entry: u32,
+    pub(crate) entry: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<HistRef>() <= 16);
@@ -21,7 +21,7 @@ const _: () = assert!(std::mem::size_of::<HistRef>() <= 16);
 const STAMP_EPOCH: i64 = 1 << 43;
 
 impl HistRef {
-    pub(super) fn new(rule: HistRule, occurrence: u32, sent_at: DateTime<Utc>, entry: u32) -> Self {
+    pub(crate) fn new(rule: HistRule, occurrence: u32, sent_at: DateTime<Utc>, entry: u32) -> Self {
         let rule = match rule {
             HistRule::Rule(r) => r.min(u16::MAX - 2),
             HistRule::Manual => u16::MAX - 1,
@@ -35,7 +35,7 @@ impl HistRef {
         }
     }
 
-    pub(super) fn rule(&self) -> HistRule {
+    pub(crate) fn rule(&self) -> HistRule {
         match self.stamp as u16 {
             u16::MAX => HistRule::Unknown,
             r if r == u16::MAX - 1 => HistRule::Manual,
@@ -44,13 +44,13 @@ impl HistRef {
     }
 
     /// The second it was sent, since 1970 (its fraction dropped: no date depends on it).
-    pub(super) fn sent_at(&self) -> i64 {
+    pub(crate) fn sent_at(&self) -> i64 {
         i64::try_from(self.stamp >> 16).unwrap_or(0) - STAMP_EPOCH
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum HistRule {
+pub(crate) enum HistRule {
     Rule(u16),
     Manual,
     Unknown,
@@ -59,24 +59,24 @@ pub(super) enum HistRule {
 /// History indexed by item without an allocation per item: the entries of the item planned
 /// `k`-th are `refs[start[k]..start[k + 1]]`, so the planner reads history in the order it
 /// plans, one run after another, whatever order the history came in.
-pub(super) struct HistoryIndex<'h> {
-    pub(super) start: Vec<u32>,
-    pub(super) refs: Vec<HistRef>,
+pub(crate) struct HistoryIndex<'h> {
+    pub(crate) start: Vec<u32>,
+    pub(crate) refs: Vec<HistRef>,
     /// The last send to each client, kept only where some client has a minimum gap.
-    pub(super) client_last: HashMap<&'h str, DateTime<Utc>>,
+    pub(crate) client_last: HashMap<&'h str, DateTime<Utc>>,
     /// Keys of grouped notices (`rule/client/currency/g…`): a notice of the same items and
     /// occurrences is already recorded.
-    pub(super) group_keys: HashSet<&'h str>,
+    pub(crate) group_keys: HashSet<&'h str>,
     /// Statements and standing notices sent, per client.
-    pub(super) client_events: HashMap<&'h str, Vec<account::ClientSend<'h>>>,
+    pub(crate) client_events: HashMap<&'h str, Vec<account::ClientSend<'h>>>,
     /// Entries of sends that failed for good or whose outcome is unknown (and were not
     /// released since), per client: each is explained while it is within a plan's window.
-    pub(super) undelivered: HashMap<&'h str, Vec<u32>>,
+    pub(crate) undelivered: HashMap<&'h str, Vec<u32>>,
 }
 
 impl<'h> HistoryIndex<'h> {
     /// The entries of the item planned `k`-th.
-    pub(super) fn for_item(&self, k: usize) -> &[HistRef] {
+    pub(crate) fn for_item(&self, k: usize) -> &[HistRef] {
         let at = |k: usize| self.start.get(k).map_or(0, |&s| s as usize);
         self.refs.get(at(k)..at(k + 1)).unwrap_or_default()
     }
@@ -86,7 +86,7 @@ impl Planner {
     /// Indexes `history` by the order items are planned in (`find` pushes the places in it
     /// of the items of some ids, `u32::MAX` for an item not planned now; `items` is their
     /// number).
-    pub(super) fn index_history<'h>(
+    pub(crate) fn index_history<'h>(
         &self,
         history: &'h [HistoryEntry],
         mut find: impl FnMut(&[&'h str], &mut Vec<u32>),
@@ -249,7 +249,7 @@ impl Planner {
 /// `views` put in the order of their places (`seqs`, one each; `u32::MAX`: left out), each
 /// place's in the order they came, where `counts` says each place's run starts (and, last,
 /// where they end).
-pub(super) fn by_place(views: &[HistRef], seqs: &[u32], counts: &[u32]) -> Vec<HistRef> {
+pub(crate) fn by_place(views: &[HistRef], seqs: &[u32], counts: &[u32]) -> Vec<HistRef> {
     let blank = HistRef::new(HistRule::Unknown, 0, DateTime::<Utc>::MIN_UTC, 0);
     let mut out = vec![blank; counts.last().map_or(0, |&n| n as usize)];
     let mut fill: Vec<u32> = counts.to_vec();

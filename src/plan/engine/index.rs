@@ -5,7 +5,7 @@ use super::*;
 
 impl Planner {
     /// The inputs checked and indexed for planning.
-    pub(super) fn index_inputs<'a>(
+    pub(crate) fn index_inputs<'a>(
         &self,
         clients: &'a [Client],
         items: &'a [Item],
@@ -117,22 +117,22 @@ impl Planner {
 /// a message makes of them (an event's amount due and late fee, a statement's totals) then
 /// fits an amount, or the plan is refused naming the client.
 #[derive(Default)]
-pub(super) struct Sums {
+pub(crate) struct Sums {
     /// Per currency, the sum of the balances' sizes.
-    pub(super) balances: Vec<(crate::money::Currency, i128)>,
+    pub(crate) balances: Vec<(crate::money::Currency, i128)>,
     /// Per rule with a late fee and currency, the sum of the fees.
-    pub(super) fees: Vec<(usize, crate::money::Currency, i128)>,
+    pub(crate) fees: Vec<(usize, crate::money::Currency, i128)>,
 }
 
 impl Sums {
     /// Starts over for another client.
-    pub(super) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.balances.clear();
         self.fees.clear();
     }
 
     /// Adds an item's balance, and the late fee each rule with one proposes for it.
-    pub(super) fn add(
+    pub(crate) fn add(
         &mut self,
         planner: &Planner,
         client: &Client,
@@ -177,36 +177,36 @@ impl Sums {
 }
 
 /// Clients and items checked and indexed for planning.
-pub(super) struct InputIndex<'a> {
+pub(crate) struct InputIndex<'a> {
     /// Client positions in id order (a client's rank is its place here).
-    pub(super) order: Vec<usize>,
+    pub(crate) order: Vec<usize>,
     /// Item positions client by client, in rank order, each client's in id order.
-    pub(super) bucket: Vec<u32>,
+    pub(crate) bucket: Vec<u32>,
     /// Where each client's items start in `bucket` (and, last, where they end).
-    pub(super) starts: Vec<usize>,
+    pub(crate) starts: Vec<usize>,
     /// Where each item is in `bucket` (the order items are planned in), by id.
-    pub(super) item_seq: Places,
+    pub(crate) item_seq: Places,
     /// Where each item is in `bucket`, by its position in the input.
-    pub(super) places: Vec<u32>,
+    pub(crate) places: Vec<u32>,
     /// The items' ids in `bucket` order.
-    pub(super) ids: Vec<&'a str>,
+    pub(crate) ids: Vec<&'a str>,
 }
 
 /// Items noted in the order they are planned: each id in the id table, the ids in that
 /// order, each item's place in it, and the first invalid item.
-pub(super) struct NotedItems<'a> {
-    pub(super) item_seq: Places,
+pub(crate) struct NotedItems<'a> {
+    pub(crate) item_seq: Places,
     /// The ids in planning order, so a place's id is one read away.
-    pub(super) ids: Vec<&'a str>,
+    pub(crate) ids: Vec<&'a str>,
     /// Each item's place, by its position in the input.
-    pub(super) places: Vec<u32>,
-    pub(super) noted: Vec<u64>,
-    pub(super) tags: Vec<u32>,
-    pub(super) invalid: Option<ValidationError>,
+    pub(crate) places: Vec<u32>,
+    pub(crate) noted: Vec<u64>,
+    pub(crate) tags: Vec<u32>,
+    pub(crate) invalid: Option<ValidationError>,
 }
 
 impl<'a> NotedItems<'a> {
-    pub(super) fn new(n: usize) -> Self {
+    pub(crate) fn new(n: usize) -> Self {
         NotedItems {
             item_seq: Places::with_capacity(n),
             ids: Vec::with_capacity(n),
@@ -218,14 +218,14 @@ impl<'a> NotedItems<'a> {
     }
 
     /// Back to none noted (every item's place and tag is written again).
-    pub(super) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.ids.clear();
         self.noted.clear();
         self.invalid = None;
     }
 
     /// Notes `item`, at `index` in the input, as the next one planned.
-    pub(super) fn add(&mut self, item: &'a Item, index: u32) {
+    pub(crate) fn add(&mut self, item: &'a Item, index: u32) {
         let seq = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
         if let Some(p) = self.places.get_mut(index as usize) {
             *p = seq;
@@ -242,18 +242,18 @@ impl<'a> NotedItems<'a> {
 /// Client ranks found by id, where hosts often list items client by client: a run of one
 /// client needs one lookup (ids compare first by where their text is: clones of one id are
 /// equal at once).
-pub(super) struct ClientRanks<'m, 'a> {
-    pub(super) by_id: &'m HashMap<&'a str, usize>,
-    pub(super) run: Option<(&'a ClientId, usize)>,
+pub(crate) struct ClientRanks<'m, 'a> {
+    pub(crate) by_id: &'m HashMap<&'a str, usize>,
+    pub(crate) run: Option<(&'a ClientId, usize)>,
 }
 
 impl<'m, 'a> ClientRanks<'m, 'a> {
-    pub(super) fn new(by_id: &'m HashMap<&'a str, usize>) -> Self {
+    pub(crate) fn new(by_id: &'m HashMap<&'a str, usize>) -> Self {
         ClientRanks { by_id, run: None }
     }
 
     /// The rank of `client`, if it is known.
-    pub(super) fn of(&mut self, client: &'a ClientId) -> Option<usize> {
+    pub(crate) fn of(&mut self, client: &'a ClientId) -> Option<usize> {
         let r = match self.run {
             Some((c, r)) if c == client => r,
             _ => *self.by_id.get(client.as_str())?,
@@ -266,16 +266,16 @@ impl<'m, 'a> ClientRanks<'m, 'a> {
 /// Client ranks found for items listed in planning order, without a map: an item's client
 /// is the last item's or a later one, so it is looked for from there on (the next client
 /// first, as most clients have items, else by binary search over the rest).
-pub(super) struct ClientCursor<'a> {
-    pub(super) clients: &'a [Client],
+pub(crate) struct ClientCursor<'a> {
+    pub(crate) clients: &'a [Client],
     /// Client positions in id order.
-    pub(super) order: &'a [usize],
+    pub(crate) order: &'a [usize],
     /// The rank of the client of the item read last.
-    pub(super) at: Option<usize>,
+    pub(crate) at: Option<usize>,
 }
 
 impl<'a> ClientCursor<'a> {
-    pub(super) fn new(clients: &'a [Client], order: &'a [usize]) -> Self {
+    pub(crate) fn new(clients: &'a [Client], order: &'a [usize]) -> Self {
         ClientCursor {
             clients,
             order,
@@ -283,14 +283,14 @@ impl<'a> ClientCursor<'a> {
         }
     }
 
-    pub(super) fn id(&self, rank: usize) -> Option<&'a ClientId> {
+    pub(crate) fn id(&self, rank: usize) -> Option<&'a ClientId> {
         let i = *self.order.get(rank)?;
         self.clients.get(i).map(|c| &c.id)
     }
 
     /// The rank of `client` if it is the last item's client or a later one (then it becomes
     /// the current one); `None` if it is unknown or an earlier one.
-    pub(super) fn of(&mut self, client: &ClientId) -> Option<usize> {
+    pub(crate) fn of(&mut self, client: &ClientId) -> Option<usize> {
         let from = match self.at {
             Some(r) if self.id(r) == Some(client) => return Some(r),
             Some(r) => r + 1,
@@ -312,7 +312,7 @@ impl<'a> ClientCursor<'a> {
     }
 
     /// The rank of the client of the item read last.
-    pub(super) fn current(&self) -> Option<usize> {
+    pub(crate) fn current(&self) -> Option<usize> {
         self.at
     }
 }
@@ -322,7 +322,7 @@ impl<'a> ClientCursor<'a> {
 /// input's order) into `bucket` and where each client's start (up to the last client with
 /// items) into `starts`, and returns `true`; else `false`, with all three partly filled.
 /// Items of unknown clients are left to [`bucket_by_client`], which reports them.
-pub(super) fn in_planning_order<'a>(
+pub(crate) fn in_planning_order<'a>(
     items: &'a [Item],
     mut ranks: ClientCursor<'_>,
     bucket: &mut Vec<u32>,
@@ -357,7 +357,7 @@ pub(super) fn in_planning_order<'a>(
 /// Item positions bucketed by their client's rank (its place in `order`, the clients'
 /// positions in id order; in input order within a bucket), and where each client's bucket
 /// starts (and, last, where they end).
-pub(super) fn bucket_by_client(
+pub(crate) fn bucket_by_client(
     clients: &[Client],
     order: &[usize],
     items: &[Item],
@@ -408,7 +408,7 @@ pub(super) fn bucket_by_client(
 }
 
 /// Records name clients, items and history entries by a 32-bit position.
-pub(super) fn check_count(field: &'static str, len: usize) -> Result<(), ValidationError> {
+pub(crate) fn check_count(field: &'static str, len: usize) -> Result<(), ValidationError> {
     match u32::try_from(len) {
         Ok(n) if n < u32::MAX => Ok(()),
         _ => Err(ValidationError::OutOfRange {

@@ -7,24 +7,24 @@ use super::*;
 /// Send instants of one plan, by zone, send time and local date: the clients of a plan share
 /// a few zones and send times and their events a few hundred days, where working an instant
 /// out searches the zone's transitions. A table of slots, each keeping the last it held.
-pub(super) struct SendInstants {
-    pub(super) slots: Vec<Option<SendInstant>>,
+pub(crate) struct SendInstants {
+    pub(crate) slots: Vec<Option<SendInstant>>,
 }
 
 /// A zone, a send time, a local date and the instant they make.
-pub(super) type SendInstant = (TimeZone, NaiveTime, NaiveDate, DateTime<Utc>);
+pub(crate) type SendInstant = (TimeZone, NaiveTime, NaiveDate, DateTime<Utc>);
 
 impl SendInstants {
     const BITS: u32 = 12;
 
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             slots: vec![None; 1 << Self::BITS],
         }
     }
 
     /// [`local_instant`] of `date` at `time` in `tz`.
-    pub(super) fn of(&mut self, tz: TimeZone, time: NaiveTime, date: NaiveDate) -> DateTime<Utc> {
+    pub(crate) fn of(&mut self, tz: TimeZone, time: NaiveTime, date: NaiveDate) -> DateTime<Utc> {
         use std::hash::BuildHasher as _;
         let hash = rustc_hash::FxBuildHasher.hash_one((tz, time, date));
         let at = usize::try_from(hash >> (64 - Self::BITS)).unwrap_or(0);
@@ -43,28 +43,28 @@ impl SendInstants {
 
 /// The days a plan runs over in one zone at one send time: most clients share a handful.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct ClientDays {
-    pub(super) tz: TimeZone,
-    pub(super) send_time: NaiveTime,
-    pub(super) today: NaiveDate,
+pub(crate) struct ClientDays {
+    pub(crate) tz: TimeZone,
+    pub(crate) send_time: NaiveTime,
+    pub(crate) today: NaiveDate,
     /// Today's send instant.
-    pub(super) today_at: DateTime<Utc>,
+    pub(crate) today_at: DateTime<Utc>,
     /// Whether today's send instant is not after `now` (it is due).
-    pub(super) today_due: bool,
+    pub(crate) today_due: bool,
     /// The last day whose send instant is within the horizon, or today.
-    pub(super) end_date: NaiveDate,
+    pub(crate) end_date: NaiveDate,
     /// The last day the sweep makes events on: `end_date`, or the day after it when its start
     /// is within the horizon (a catch-up goes then, after a non-working today or a pause,
     /// though the day's send time may be past the horizon).
-    pub(super) sweep_end: NaiveDate,
+    pub(crate) sweep_end: NaiveDate,
 }
 
 /// [`ClientDays`] worked out once per zone and send time of one plan.
 #[derive(Default)]
-pub(super) struct DaysMemo(Vec<ClientDays>);
+pub(crate) struct DaysMemo(Vec<ClientDays>);
 
 impl DaysMemo {
-    pub(super) fn of(
+    pub(crate) fn of(
         &mut self,
         tz: TimeZone,
         send_time: NaiveTime,
@@ -110,31 +110,31 @@ impl DaysMemo {
 }
 
 #[derive(Default)]
-pub(super) struct Scratch<'h> {
-    pub(super) days: DaysMemo,
+pub(crate) struct Scratch<'h> {
+    pub(crate) days: DaysMemo,
     /// Per rule, for the item being read: the highest occurrence sent and when it went.
-    pub(super) sent: Vec<(u32, Option<NaiveDate>)>,
-    pub(super) client_cache: crate::plan::schedule::ClientCache<'h>,
-    pub(super) dates: LocalDates,
-    pub(super) contacts: Vec<&'h Contact>,
-    pub(super) ctxs: Vec<ItemCtx<'h>>,
-    pub(super) sweep: SweepBufs,
-    pub(super) eff: Vec<EffRule>,
-    pub(super) slots: Vec<Slot>,
+    pub(crate) sent: Vec<(u32, Option<NaiveDate>)>,
+    pub(crate) client_cache: crate::plan::schedule::ClientCache<'h>,
+    pub(crate) dates: LocalDates,
+    pub(crate) contacts: Vec<&'h Contact>,
+    pub(crate) ctxs: Vec<ItemCtx<'h>>,
+    pub(crate) sweep: SweepBufs,
+    pub(crate) eff: Vec<EffRule>,
+    pub(crate) slots: Vec<Slot>,
     /// The sweep's candidates: the heap's, or when one item is swept on its own, those of
     /// its slots here.
-    pub(super) heap: BinaryHeap<HeapEntry>,
-    pub(super) by_slots: Option<std::ops::Range<usize>>,
-    pub(super) sends: Vec<ItemSends>,
-    pub(super) sums: Sums,
+    pub(crate) heap: BinaryHeap<HeapEntry>,
+    pub(crate) by_slots: Option<std::ops::Range<usize>>,
+    pub(crate) sends: Vec<ItemSends>,
+    pub(crate) sums: Sums,
 }
 
 /// Buffers of the day-by-day sweep, reused from client to client.
 #[derive(Default)]
-pub(super) struct SweepBufs {
-    pub(super) batch: Vec<usize>,
-    pub(super) winners: Vec<usize>,
+pub(crate) struct SweepBufs {
+    pub(crate) batch: Vec<usize>,
+    pub(crate) winners: Vec<usize>,
     /// (loser, winner, whether the loser is a later stage of a day still to come).
-    pub(super) losers: Vec<(usize, usize, bool)>,
-    pub(super) members: Vec<usize>,
+    pub(crate) losers: Vec<(usize, usize, bool)>,
+    pub(crate) members: Vec<usize>,
 }

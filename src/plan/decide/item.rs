@@ -1,0 +1,746 @@
+//! A rule's next step for one item: the item and its sends, the rule's state for it (a
+//! slot), and its next candidate send with the moves that placed it (weekends and holidays,
+//! pauses, one reminder a day, expiry) or the reason it stops.
+
+use crate::model::client::Pause;
+use crate::model::id::EventKey;
+use crate::model::item::{Item, ItemStatus};
+use crate::money::Money;
+use crate::plan::decide::occurrences::{add_days, occurrence_day};
+use crate::plan::decide::pauses::active_pause;
+use crate::plan::engine::records::Records;
+use crate::plan::engine::small_list::SmallList;
+use crate::plan::engine::{ClientCtx, Planner, adjustment_note, note_in_window, rule_ref, suppressed};
+use crate::plan::event::Adjustment;
+use crate::plan::schedule::{KeyRef, Reason, SuppressedRecord};
+use crate::policy::Anchor;
+use crate::time::Shift;
+use chrono::NaiveDate;
+
+/// A send about an item: from history or planned earlier in this sweep.
+#[derive(Debug, Clone)]
+pub(crate) struct Send {
+    pub(crate) rule: Option<usize>,
+    pub(crate) date: NaiveDate,
+    /// From history, or of a send planned now.
+    pub(crate) key: KeyRef,
+}
+
+/// The sends about one item, kept so that each question the planner asks of them costs a
+/// search, not a pass, once there are many (a rule firing daily for years asks them once a
+/// day); the few sends most items have are scanned.
+#[derive(Debug, Default)]
+pub(crate) struct ItemSends {
+    /// Every send, in the order made.
+    pub(crate) all: Vec<Send>,
+    /// Once there are more than [`ItemSends::SCAN`] sends: the sends by rule, each rule's in
+    /// date order (the last list: sends of rules the policy no longer has).
+    pub(crate) by_rule: Vec<Vec<Send>>,
+    pub(crate) rules: usize,
+    /// The item's place in the input.
+    pub(crate) item: u32,
+    /// History entries read for the item: (rule, occurrence, entry).
+    pub(crate) history: Vec<(Option<usize>, u32, u32)>,
+    /// The sends that went before their stage's day (a "due soon" moved back off a
+    /// non-working day), with that day: a stage they are later than is superseded by them
+    /// though they went before its day. Few: most sends go on or after their stage's day.
+    pub(crate) early: Vec<(NaiveDate, Send)>,
+    /// The history entries whose key is not the one their rule and occurrence write
+    /// (grouped notices, unknown rules, odd records): the only ones a planned item key can
+    /// equal. Worked out when first asked.
+    pub(crate) odd: Option<Vec<u32>>,
+}
+
+impl ItemSends {
+    /// Up to this many sends, questions scan them all.
+    const SCAN: usize = 16;
+
+    pub(crate) fn clear(&mut self, rules: usize, item: u32) {
+        self.item = item;
+        self.rules = rules;
+        self.all.clear();
+        if !self.by_rule.is_empty() {
+            self.by_rule.clear();
+        }
+        self.history.clear();
+        self.early.clear();
+        self.odd = None;
+    }
+
+    /// Adds a send (planned sends come in date order), with the day of its stage (its
+    /// rule's occurrence, before any move) when known.
+    pub(crate) fn push(&mut self, send: Send, stage_on: Option<NaiveDate>) {
+        if let Some(on) = stage_on.filter(|&on| on > send.date && send.rule.is_some()) {
+            self.push_early(on, &send);
+        }
+        if !self.by_rule.is_empty() {
+            Self::insert(&mut self.by_rule, self.rules, send.clone());
+        } else if self.all.len() == Self::SCAN {
+            self.by_rule.resize_with(self.rules + 1, Vec::new);
+            for s in &self.all {
+                Self::insert(&mut self.by_rule, self.rules, s.clone());
+            }
+            Self::insert(&mut self.by_rule, self.rules, send.clone());
+        }
+        self.all.push(send);
+    }
+
+    #[cold]
+    pub(crate) fn push_early(&mut self, on: NaiveDate, send: &Send) {
+        self.early.push((on, send.clone()));
+    }
+
+    /// Puts a send in its rule's list, in date order.
+    pub(crate) fn insert(by_rule: &mut [Vec<Send>], rules: usize, send: Send) {
+        let Some(list) = by_rule.get_mut(send.rule.unwrap_or(rules).min(rules)) else {
+            return;
+        };
+        if list.last().is_none_or(|l| l.date <= send.date) {
+            list.push(send);
+        } else {
+            let i = list.partition_point(|x| x.date <= send.date);
+            list.insert(i, send);
+        }
+    }
+
+    /// The send that supersedes occurrence `nominal` of `rule`: the earliest (by date, then
+    /// key) of another rule's sends on or after `nominal`, or that went before it but is of
+    /// a later stage (a later stage day, or the same day and a later rule). A send of a rule
+    /// the policy no longer has is no stage, and supersedes nothing.
+    pub(crate) fn superseding(
+        &self,
+        rule: usize,
+        nominal: NaiveDate,
+        cmp: impl Fn(&KeyRef, &KeyRef) -> std::cmp::Ordering,
+    ) -> Option<&Send> {
+        let earlier = |x: &Send, b: &Send| x.date.cmp(&b.date).then_with(|| cmp(&x.key, &b.key)).is_lt();
+        let mut best: Option<&Send> = None;
+        if self.all.is_empty() {
+            return None;
+        }
+        for (on, x) in &self.early {
+            let later = x.rule.is_some_and(|r| r != rule && (*on, r) > (nominal, rule));
+            if later && best.is_none_or(|b| earlier(x, b)) {
+                best = Some(x);
+            }
+        }
+        if self.by_rule.is_empty() {
+            for x in self
+                .all
+                .iter()
+                .filter(|x| x.rule.is_some_and(|r| r != rule) && x.date >= nominal)
+            {
+                if best.is_none_or(|b| earlier(x, b)) {
+                    best = Some(x);
+                }
+            }
+            return best;
+        }
+        // (The last list, of rules the policy no longer has, holds no stage.)
+        for (r, list) in self.by_rule.iter().enumerate().take(self.rules) {
+            if r == rule {
+                continue;
+            }
+            let i = list.partition_point(|x| x.date < nominal);
+            let Some(first) = list.get(i) else { continue };
+            // Sends of one rule on one day (odd histories): the least key among them.
+            for x in list[i..].iter().take_while(|x| x.date == first.date) {
+                if best.is_none_or(|b| earlier(x, b)) {
+                    best = Some(x);
+                }
+            }
+        }
+        best
+    }
+
+    /// Whether a send of a rule other than `rule` went (or goes) on `day`.
+    #[inline]
+    pub(crate) fn other_on(&self, rule: usize, day: NaiveDate) -> bool {
+        if self.all.is_empty() {
+            return false;
+        }
+        self.other_on_any(rule, day)
+    }
+
+    #[inline(never)]
+    pub(crate) fn other_on_any(&self, rule: usize, day: NaiveDate) -> bool {
+        if self.by_rule.is_empty() {
+            return self.all.iter().any(|x| x.rule != Some(rule) && x.date == day);
+        }
+        self.by_rule.iter().enumerate().any(|(r, list)| {
+            r != rule && {
+                let i = list.partition_point(|x| x.date < day);
+                list.get(i).is_some_and(|x| x.date == day)
+            }
+        })
+    }
+
+    /// Whether history already holds `key`, the key of an item's event of `rule`: only an
+    /// entry whose key is not its own rule's and occurrence's can (a planned occurrence is
+    /// past every one recorded for its rule).
+    pub(crate) fn in_history(&mut self, key: &KeyRef, same: impl Fn(&KeyRef, &KeyRef) -> bool) -> bool {
+        let (history, item) = (&self.history, self.item);
+        let odd = self.odd.get_or_insert_with(|| {
+            history
+                .iter()
+                .filter(|(rule, occurrence, entry)| {
+                    rule.is_none_or(|rule| {
+                        let written = KeyRef::Item {
+                            rule: rule_ref(rule),
+                            item,
+                            occurrence: *occurrence,
+                        };
+                        !same(&KeyRef::History(*entry), &written)
+                    })
+                })
+                .map(|(.., entry)| *entry)
+                .collect()
+        });
+        odd.iter().any(|&e| same(&KeyRef::History(e), key))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub(crate) nominal: NaiveDate,
+    /// The local day it goes (never before today).
+    pub(crate) date: NaiveDate,
+    /// The day it was to go had every plan run at its send time: `date`, or an earlier day
+    /// whose send instant is gone (a catch-up).
+    pub(crate) scheduled: NaiveDate,
+    /// Spaced after a manual send on that day (the first adjustment).
+    pub(crate) spaced_after: Option<NaiveDate>,
+    /// At which instant of `date` it goes.
+    pub(crate) send: SendAt,
+    /// The moves after spacing: off non-working days, past pauses, deferrals.
+    pub(crate) moves: SmallList<Adjustment>,
+    /// For a catch-up: how many of `moves` came before it (a catch-up from `scheduled`
+    /// comes between the moves to its day and those from today).
+    pub(crate) caught_up_after: Option<u8>,
+}
+
+/// The instant of its day an event goes at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendAt {
+    /// At the send time of its day.
+    SendTime,
+    /// Its send instant (on `scheduled`) is gone and today is a working day: now. The event
+    /// keeps that instant and day.
+    Missed,
+    /// As [`SendAt::Missed`], for one a pause held back onto `scheduled`: its instant was the
+    /// start of that day.
+    MissedFromDayStart,
+    /// Its send instant is gone and today is not a working day, or a pause held it back
+    /// past it: at the first plan of the first working day it may go, whatever the hour
+    /// (from the start of that day).
+    DayStart,
+}
+
+/// Whether a pause, rather than the gap or another reminder, put a reminder on its day (the
+/// last move that held it back was the pause): its send instant passed during the pause, so
+/// it goes at the start of the day after it, as a missed send does.
+pub(crate) fn paused_onto_its_day(moves: &[Adjustment]) -> bool {
+    moves
+        .iter()
+        .rev()
+        .find(|a| {
+            matches!(
+                a,
+                Adjustment::Paused { .. }
+                    | Adjustment::Deferred { .. }
+                    | Adjustment::AfterAnotherReminder { .. }
+            )
+        })
+        .is_some_and(|a| matches!(a, Adjustment::Paused { .. }))
+}
+
+impl Candidate {
+    /// The first day it was to go: the day a pause or the gap first held it back from, else
+    /// its scheduled day.
+    pub(crate) fn waiting_since(&self) -> NaiveDate {
+        self.moves
+            .iter()
+            .find_map(|a| match a {
+                Adjustment::Deferred { from, .. } | Adjustment::Paused { from, .. } => Some(*from),
+                _ => None,
+            })
+            .map_or(self.scheduled, |from| from.min(self.scheduled))
+    }
+
+    /// Every adjustment, in the order they were made, added to `list`.
+    pub(crate) fn adjustments_into(&self, list: &mut Vec<Adjustment>) {
+        if let Some(manual_on) = self.spaced_after {
+            list.push(Adjustment::SpacedAfterManualSend { manual_on });
+        }
+        match self.caught_up_after {
+            Some(at) => {
+                let (before, after) = self.moves.split_at(usize::from(at).min(self.moves.len()));
+                list.extend_from_slice(before);
+                list.push(Adjustment::CatchUp {
+                    scheduled_on: self.scheduled,
+                });
+                list.extend_from_slice(after);
+            }
+            None => list.extend_from_slice(&self.moves),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub(crate) item: usize,
+    pub(crate) rule: usize,
+    pub(crate) anchor_on: NaiveDate,
+    pub(crate) offset: i32,
+    pub(crate) every: Option<u32>,
+    pub(crate) count: u32,
+    pub(crate) roles_mask: u8,
+    pub(crate) next_occ: u32,
+    pub(crate) last_rule: Option<NaiveDate>,
+    pub(crate) last_manual: Option<NaiveDate>,
+    pub(crate) not_before: Option<NaiveDate>,
+    /// Held back by a lasting stop: worked out without pauses, to say where the stop holds
+    /// it (a pause is not a reason to say nothing of a stop that holds anyway).
+    pub(crate) past_pauses: bool,
+    pub(crate) version: u32,
+    pub(crate) cand: Option<Candidate>,
+    /// The key of the message it went in, on the day it won its item's batch.
+    pub(crate) won: Option<KeyRef>,
+}
+
+pub(crate) struct ItemCtx<'a> {
+    pub(crate) item: &'a Item,
+    /// Its position in the input.
+    pub(crate) index: u32,
+    pub(crate) status: ItemStatus,
+    pub(crate) balance: Option<Money>,
+    pub(crate) due: Option<NaiveDate>,
+    pub(crate) slots: std::ops::Range<usize>,
+}
+
+impl Planner {
+    /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
+    /// candidate made and then copied into the slot is read back before the copy's stores
+    /// are done, which stalls.
+    pub(crate) fn compute<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        it: &ItemCtx<'h>,
+        slot: &mut Slot,
+        sends: &ItemSends,
+        keys: &[EventKey],
+        out: Option<&mut Records<SuppressedRecord>>,
+    ) {
+        slot.cand = self.next_cand(cx, it, slot, sends, keys, out);
+    }
+
+    /// The slot's next candidate: the next occurrence not superseded, spaced, shifted off
+    /// non-working days, past pauses and the client's gap. Reports what it skips to `out`.
+    #[inline(always)]
+    pub(crate) fn next_cand<'h>(
+        &self,
+        cx: &ClientCtx<'h>,
+        it: &ItemCtx<'h>,
+        slot: &mut Slot,
+        sends: &ItemSends,
+        keys: &[EventKey],
+        mut out: Option<&mut Records<SuppressedRecord>>,
+    ) -> Option<Candidate> {
+        let rule = &self.rules[slot.rule];
+        let item = it.item;
+        let mut guard = 0u32;
+        loop {
+            guard += 1;
+            if guard > slot.count.saturating_add(2) {
+                return None;
+            }
+            if slot.next_occ > slot.count {
+                // History may record occurrences past the count (the count was lowered, or
+                // odd records): the count is reached all the same, and said under the first
+                // occurrence past it (never under a key that went).
+                let past_count = slot.next_occ > slot.count.saturating_add(1);
+                slot.next_occ = slot.count.saturating_add(1);
+                match (slot.every, slot.last_rule) {
+                    (Some(every), Some(last)) if out.is_some() => {
+                        // The next repeat it would make, explained as of now if it is gone.
+                        let next = add_days(last, i64::from(every))?.max(cx.today);
+                        note_in_window(out, cx, it, slot, next, Reason::CountReached(slot.count));
+                    }
+                    // A rule without repeats has nothing more to say once it went, unless
+                    // history went past its count: then that is said, as of now.
+                    (None, Some(_)) if past_count => {
+                        note_in_window(out, cx, it, slot, cx.today, Reason::CountReached(slot.count));
+                    }
+                    _ => {}
+                }
+                return None;
+            }
+            // A day past the end of the calendar: never, said as of now.
+            let never = |out: Option<&mut Records<SuppressedRecord>>| {
+                if let Some(out) = out {
+                    out.push(suppressed(
+                        cx,
+                        it,
+                        slot.rule,
+                        slot.next_occ,
+                        cx.today,
+                        Reason::NoDayToSend,
+                    ));
+                }
+                None
+            };
+            let Some(nominal) = occurrence_day(slot.anchor_on, slot.offset, slot.every, slot.next_occ) else {
+                // Before the calendar's first day, a "due soon" is long too late.
+                let steps =
+                    i64::from(slot.next_occ.max(1) - 1).saturating_mul(i64::from(slot.every.unwrap_or(0)));
+                if let (Anchor::Due, Some(due), true) = (
+                    self.rules[slot.rule].anchor,
+                    it.due,
+                    i64::from(slot.offset).saturating_add(steps) < 0,
+                ) {
+                    note_in_window(out, cx, it, slot, cx.today, Reason::DueSoonAfterDue(due));
+                    return None;
+                }
+                return never(out);
+            };
+            // A send of another rule on or after this day, or of a later stage, supersedes
+            // this occurrence.
+            if let Some(s) = sends.superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b)) {
+                note_in_window(
+                    out.as_deref_mut(),
+                    cx,
+                    it,
+                    slot,
+                    nominal,
+                    Reason::Superseded(s.key),
+                );
+                slot.next_occ += 1;
+                slot.last_rule = slot.last_rule.max(Some(s.date));
+                continue;
+            }
+            let mut spaced_after = None;
+            let mut date = nominal;
+            // The first day the spacing after the rule's last send (or a manual send) allows.
+            let mut spacing_ends = None;
+            if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
+                let Some(spaced) = add_days(last, i64::from(every)) else {
+                    return never(out);
+                };
+                date = date.max(spaced);
+                spacing_ends = Some(spaced);
+            }
+            if let Some(m) = slot.last_manual {
+                let spacing = slot.every.unwrap_or(cx.gap.max(1));
+                let Some(after) = add_days(m, i64::from(spacing)) else {
+                    return never(out);
+                };
+                spacing_ends = spacing_ends.max(Some(after));
+                if after > date {
+                    date = after;
+                    spaced_after = Some(m);
+                }
+            }
+            date = date.max(item.issued_on);
+            let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
+            if !before_due && date > cx.end_date {
+                // Past the horizon's last day, and only ever moved later: not sent in this
+                // plan, and every move from here (off non-working days, past pauses) would
+                // start past the days a plan explains. Left unresolved.
+                return Some(Candidate {
+                    nominal,
+                    date,
+                    scheduled: date,
+                    spaced_after,
+                    send: SendAt::SendTime,
+                    moves: SmallList::new(),
+                    caught_up_after: None,
+                });
+            }
+            let dir = if before_due { Shift::Earlier } else { Shift::Later };
+            // The day it goes had every plan run at its send time: off non-working days,
+            // past pauses and the client's gap.
+            // A "due soon" that a move earlier off a non-working day would put back inside
+            // its spacing: the spacing holds, and the calendar moves it later instead (on or
+            // after the due date, it is then not sent). So does one it would put before the
+            // item was issued.
+            let inside_spacing = |ends: NaiveDate| {
+                dir == Shift::Earlier && self.calendar.shift(date, dir).is_none_or(|to| to < ends)
+            };
+            let dir = if spacing_ends.max(Some(item.issued_on)).is_some_and(inside_spacing) {
+                Shift::Later
+            } else {
+                dir
+            };
+            let mut moves = SmallList::new();
+            let (mut scheduled, _) =
+                self.resolve_day(cx, it, slot, date, dir, &mut moves, out.as_deref_mut())?;
+            // One reminder a day about an item: on a day another reminder about it went (or
+            // goes), of an earlier stage (a later one supersedes it), it moves to the next
+            // working day.
+            for _ in 0..4 {
+                if !sends.other_on(slot.rule, scheduled) {
+                    break;
+                }
+                let Some(next) = add_days(scheduled, 1).and_then(|d| self.calendar.shift(d, Shift::Later))
+                else {
+                    note_in_window(out, cx, it, slot, scheduled, Reason::NoDayToSend);
+                    return None;
+                };
+                moves.push(Adjustment::AfterAnotherReminder {
+                    from: scheduled,
+                    to: next,
+                });
+                (scheduled, _) =
+                    self.resolve_day(cx, it, slot, next, Shift::Later, &mut moves, out.as_deref_mut())?;
+            }
+            let mut date = scheduled;
+            let mut caught_up: Option<u8> = None;
+            let mut held = false;
+            if scheduled < cx.today {
+                // Its send instant is gone and it was not sent (an outage, or a tick before the
+                // send time): it goes at the first plan on a working day, today's if today is
+                // one, unless it is a "due soon" now too late or it expired.
+                if let (true, Some(due)) = (before_due, it.due) {
+                    if cx.today >= due {
+                        // Said on its day, or as of now once that has left the window (an
+                        // outage longer than the lookback): the catch-up would send it now.
+                        note_in_window(
+                            out.as_deref_mut(),
+                            cx,
+                            it,
+                            slot,
+                            cx.now_or(scheduled),
+                            Reason::DueSoonAfterDue(due),
+                        );
+                        slot.next_occ += 1;
+                        continue;
+                    }
+                }
+                if let Some(days) = rule.expires_after {
+                    // Expired if it would go too late: a working day is what it waits for.
+                    let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
+                    if add_days(scheduled, i64::from(days)).is_some_and(|last| goes > last) {
+                        note_in_window(out.as_deref_mut(), cx, it, slot, scheduled, Reason::Expired(days));
+                        slot.next_occ += 1;
+                        slot.last_rule = slot.last_rule.max(Some(scheduled));
+                        continue;
+                    }
+                }
+                // A "due soon" whose catch-up would go on or after the due date is not sent,
+                // whatever pause would also hold it then.
+                if let (true, Some(due), Some(goes)) =
+                    (before_due, it.due, self.calendar.shift(cx.today, Shift::Later))
+                {
+                    if goes >= due {
+                        note_in_window(
+                            out.as_deref_mut(),
+                            cx,
+                            it,
+                            slot,
+                            goes,
+                            Reason::DueSoonAfterDue(due),
+                        );
+                        slot.next_occ += 1;
+                        continue;
+                    }
+                }
+                let at = moves.len();
+                caught_up = Some(u8::try_from(at).unwrap_or(u8::MAX));
+                (date, held) = self.resolve_day(
+                    cx,
+                    it,
+                    slot,
+                    cx.today,
+                    Shift::Later,
+                    &mut moves,
+                    out.as_deref_mut(),
+                )?;
+                let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
+                if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
+                    self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
+                }
+            }
+            if let Some(due) = it.due.filter(|&d| before_due && date >= d) {
+                // Held past the due date by a pause, on a day past the window: the pause says
+                // why, as of the day it held it back.
+                let held_by_pause = moves
+                    .iter()
+                    .find(|a| matches!(a, Adjustment::Paused { .. }))
+                    .and_then(|a| adjustment_note(cx, a))
+                    .filter(|_| !cx.in_window(date));
+                let (on, reason) = held_by_pause.unwrap_or((date, Reason::DueSoonAfterDue(due)));
+                note_in_window(out.as_deref_mut(), cx, it, slot, on, reason);
+                slot.next_occ += 1;
+                continue;
+            }
+            return Some(Candidate {
+                nominal,
+                date,
+                scheduled,
+                spaced_after,
+                // A catch-up a pause or the gap held back is a missed send still on the day
+                // it may go: it goes at that day's first tick.
+                send: if caught_up.is_none() {
+                    if paused_onto_its_day(&moves) {
+                        SendAt::DayStart
+                    } else {
+                        SendAt::SendTime
+                    }
+                } else if date == cx.today && !held {
+                    let before = caught_up.map_or(0, usize::from).min(moves.len());
+                    if moves.get(..before).is_some_and(paused_onto_its_day) {
+                        SendAt::MissedFromDayStart
+                    } else {
+                        SendAt::Missed
+                    }
+                } else {
+                    SendAt::DayStart
+                },
+                moves,
+                caught_up_after: caught_up,
+            });
+        }
+    }
+
+    /// A catch-up names the pauses that held it back on its way to today: each pause with an
+    /// end that covered a working day after `scheduled` and before today (when a tick would
+    /// have sent it), as held from the first such day; those the moves from today (after
+    /// `at`) name already are left to them.
+    #[cold]
+    pub(crate) fn name_past_holds(
+        &self,
+        cx: &ClientCtx<'_>,
+        item_pauses: &[Pause],
+        scheduled: NaiveDate,
+        at: usize,
+        moves: &mut SmallList<Adjustment>,
+    ) {
+        let (Some(first), Some(last)) = (add_days(scheduled, 1), add_days(cx.today, -1)) else {
+            return;
+        };
+        let (before, after) = moves.split_at(at.min(moves.len()));
+        // The ends of the pauses the moves from today name.
+        let named: SmallList<NaiveDate> = after
+            .iter()
+            .filter_map(|a| match a {
+                Adjustment::Paused { until, .. } => Some(*until),
+                _ => None,
+            })
+            .collect();
+        let mut held: Vec<Adjustment> = item_pauses
+            .iter()
+            .chain(&cx.client.pauses)
+            .filter_map(|p| {
+                let until = p.until?;
+                let from = p.from.map_or(first, |f| f.max(first));
+                let day = self.calendar.shift(from, Shift::Later)?;
+                (day <= until.min(last) && !named.contains(&until)).then_some(Adjustment::Paused {
+                    pause: p.kind,
+                    until,
+                    from: day,
+                })
+            })
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        held.sort_by_key(|a| match a {
+            Adjustment::Paused { from, until, .. } => (*from, *until),
+            _ => (NaiveDate::MIN, NaiveDate::MIN),
+        });
+        *moves = before
+            .iter()
+            .cloned()
+            .chain(held)
+            .chain(after.iter().cloned())
+            .collect();
+    }
+
+    /// The day a reminder meant for `date` goes: moved off non-working days (in direction
+    /// `dir`), past the client's gap and past pauses with an end, each move added to `moves`;
+    /// and whether a pause or the gap moved it (then it goes at the send time of that day).
+    /// `None` when a pause without end holds it (reported to `out`) or no day is found.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn resolve_day(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        mut date: NaiveDate,
+        mut dir: Shift,
+        moves: &mut SmallList<Adjustment>,
+        out: Option<&mut Records<SuppressedRecord>>,
+    ) -> Option<(NaiveDate, bool)> {
+        let rule = &self.rules[slot.rule];
+        let item = it.item;
+        let mut held = false;
+        // No day to go on: explained on the last day it had.
+        // A stop that holds now is explained as of now, not on a day gone by.
+        let nowhere = |date: NaiveDate, out: Option<&mut Records<SuppressedRecord>>| {
+            note_in_window(out, cx, it, slot, date, Reason::NoDayToSend);
+            None
+        };
+        for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
+            let Some(shifted) = self.calendar.shift(date, dir) else {
+                return nowhere(date, out);
+            };
+            if shifted != date {
+                moves.push(Adjustment::MovedOffNonWorkingDay {
+                    from: date,
+                    to: shifted,
+                });
+                date = shifted;
+            }
+            if rule.anchor != Anchor::Paid && !slot.past_pauses {
+                let paused = if item.pauses.is_empty() && cx.client.pauses.is_empty() {
+                    None
+                } else {
+                    active_pause(item, cx.client, date)
+                };
+                if let Some((at, p)) = paused {
+                    match p.until {
+                        None => {
+                            note_in_window(out, cx, it, slot, cx.now_or(date), Reason::Paused(at));
+                            return None;
+                        }
+                        Some(until) => {
+                            moves.push(Adjustment::Paused {
+                                pause: p.kind,
+                                until,
+                                from: date,
+                            });
+                            // A pause to the calendar's last day holds for good: said as
+                            // of now, as a pause without end is.
+                            let Some(next) = add_days(until, 1) else {
+                                note_in_window(out, cx, it, slot, cx.now_or(date), Reason::Paused(at));
+                                return None;
+                            };
+                            date = next;
+                            dir = Shift::Later;
+                            held = true;
+                            continue;
+                        }
+                    }
+                }
+            }
+            // The gap after the client's last message, once pauses no longer hold it (so
+            // it is deferred from the day it would have gone, and a pause that held it is
+            // named).
+            if let Some(nb) = slot.not_before {
+                if date < nb {
+                    moves.push(Adjustment::Deferred {
+                        gap_days: cx.gap,
+                        from: date,
+                    });
+                    date = nb;
+                    dir = Shift::Later;
+                    held = true;
+                    continue;
+                }
+            }
+            return Some((date, held));
+        }
+        None
+    }
+}
