@@ -15,7 +15,7 @@ use crate::message::{MessageError, Messages, RenderOptions};
 use crate::model::client::Client;
 use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{ClientId, EventKey, RuleId};
-use crate::model::item::{Item, ItemStatus};
+use crate::model::item::Item;
 use crate::plan::{Event, Horizon, Planner, Stage, SuppressReason, Suppressed};
 use crate::policy::Policy;
 use crate::store::{Action, Claim, Delivery, LogEntry, Snapshot, Store, StoreError};
@@ -1854,8 +1854,7 @@ impl Dispatcher {
         let settled = !h.items.is_empty()
             && h.items.iter().all(|s| {
                 items.iter().find(|i| i.id == s.item).is_none_or(|i| {
-                    !matches!(i.status, ItemStatus::Open | ItemStatus::PartiallyPaid)
-                        || matches!(i.balance(), Ok(Some(b)) if b.minor() <= 0)
+                    !i.status.is_pending() || matches!(i.balance(), Ok(Some(b)) if b.minor() <= 0)
                 })
             });
         Ok(Err(if settled {
