@@ -12,6 +12,8 @@ use crate::model::client::{Client, Contact, PauseKind};
 use crate::model::history::HistoryEntry;
 use crate::model::id::{EventKey, RuleId};
 use crate::model::item::Item;
+use crate::plan::SuppressReasonKind as Kind;
+pub(crate) use crate::plan::decide::reason::Reason;
 use crate::plan::engine::records::{ListingIter, Records};
 use crate::plan::engine::{Planner, notify_contacts, pause_reason, recipients_of, sum};
 use crate::plan::event::{
@@ -121,44 +123,6 @@ pub(crate) struct EventRecord {
     pub(crate) adjustments: Adjusted,
     /// Its [`AccountInfo`] in the schedule's table, or `u32::MAX`.
     pub(crate) info: u32,
-}
-
-/// Why a record is not sent, as the planner keeps it: [`SuppressReason`] with references
-/// instead of copies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reason {
-    Paid,
-    Cancelled,
-    Void,
-    Draft,
-    Completed,
-    NotSettled,
-    ItemRemindersOff,
-    ClientRemindersOff,
-    ExcludedForClient,
-    Paused(PauseRef),
-    BeforeCollectionStart(NaiveDate),
-    /// Which of the rule's minimums.
-    BelowMinimumBalance(u32),
-    CountReached(u32),
-    Superseded(KeyRef),
-    DueSoonAfterDue(NaiveDate),
-    NoRecipients,
-    MovedOffNonWorkingDay(NaiveDate),
-    PausedUntil(PauseKind, NaiveDate),
-    Deferred(u32),
-    /// Moved to this day: another reminder about the item went that day.
-    AfterAnotherReminder(NaiveDate),
-    AlreadySent,
-    NothingToList,
-    Expired(u32),
-    NoDayToSend,
-    /// The rule is for other kinds of item (and none reminds about it).
-    ExcludedKind,
-    /// The rule is for clients with tags this one lacks (and none reminds about the item).
-    NotForClientTags,
-    /// The history entry of a send that failed for good or whose outcome is unknown.
-    Undelivered(u32),
 }
 
 /// A suppressed entry, as the planner keeps it.
@@ -446,74 +410,90 @@ impl<'a> Inputs<'a> {
         self.key(keys, a).cmp(&self.key(keys, b))
     }
 
-    fn pause(&self, item: Option<&Item>, client: &Client, p: PauseRef) -> (PauseKind, String) {
-        let pause = if p.on_item {
-            item.and_then(|i| i.pauses.get(p.index as usize))
-        } else {
-            client.pauses.get(p.index as usize)
-        };
+    fn pause(&self, item: Option<&Item>, client: &Client, p: Option<PauseRef>) -> (PauseKind, String) {
+        let pause = p.and_then(|p| {
+            if p.on_item {
+                item.and_then(|i| i.pauses.get(p.index as usize))
+            } else {
+                client.pauses.get(p.index as usize)
+            }
+        });
         pause.map_or((PauseKind::Snooze, String::new()), |p| (p.kind, p.reason.clone()))
     }
 
     pub(crate) fn reason(&self, keys: &[EventKey], r: &SuppressedRecord) -> SuppressReason {
         let item = self.item(r.item);
         let client = self.client(r.client);
-        match r.reason {
-            Reason::Paid => SuppressReason::Paid,
-            Reason::Cancelled => SuppressReason::Cancelled,
-            Reason::Void => SuppressReason::Void,
-            Reason::Draft => SuppressReason::Draft,
-            Reason::Completed => SuppressReason::Completed,
-            Reason::NotSettled => SuppressReason::NotSettled,
-            Reason::ItemRemindersOff => SuppressReason::ItemRemindersOff,
-            Reason::ClientRemindersOff => SuppressReason::ClientRemindersOff,
-            Reason::ExcludedForClient => SuppressReason::ExcludedForClient,
-            Reason::Paused(p) => {
-                let (pause, reason) = self.pause(item, client, p);
+        match r.reason.kind() {
+            Kind::Paid => SuppressReason::Paid,
+            Kind::Cancelled => SuppressReason::Cancelled,
+            Kind::Void => SuppressReason::Void,
+            Kind::Draft => SuppressReason::Draft,
+            Kind::Completed => SuppressReason::Completed,
+            Kind::NotSettled => SuppressReason::NotSettled,
+            Kind::ItemRemindersOff => SuppressReason::ItemRemindersOff,
+            Kind::ClientRemindersOff => SuppressReason::ClientRemindersOff,
+            Kind::ExcludedForClient => SuppressReason::ExcludedForClient,
+            Kind::Paused => {
+                let (pause, reason) = self.pause(item, client, r.reason.pause());
                 SuppressReason::Paused { pause, reason }
             }
-            Reason::BeforeCollectionStart(start) => SuppressReason::BeforeCollectionStart { start },
-            Reason::BelowMinimumBalance(i) => SuppressReason::BelowMinimumBalance {
-                minimum: self.planner.minimum(r.rule, i),
+            Kind::BeforeCollectionStart => SuppressReason::BeforeCollectionStart {
+                start: r.reason.date(),
             },
-            Reason::CountReached(count) => SuppressReason::CountReached { count },
-            Reason::Superseded(by) => SuppressReason::Superseded {
-                by: self.key(keys, &by),
+            Kind::BelowMinimumBalance => SuppressReason::BelowMinimumBalance {
+                minimum: self.planner.minimum(r.rule, r.reason.number()),
             },
-            Reason::DueSoonAfterDue(due) => SuppressReason::DueSoonAfterDue { due },
-            Reason::NoRecipients => SuppressReason::NoRecipients,
-            Reason::MovedOffNonWorkingDay(to) => SuppressReason::MovedOffNonWorkingDay { to },
-            Reason::PausedUntil(pause, until) => SuppressReason::PausedUntil {
-                pause,
-                reason: pause_reason(item, client, pause, until),
-                until,
+            Kind::CountReached => SuppressReason::CountReached {
+                count: r.reason.number(),
             },
-            Reason::Deferred(gap_days) => SuppressReason::Deferred { gap_days },
-            Reason::AfterAnotherReminder(to) => SuppressReason::AfterAnotherReminder { to },
-            Reason::AlreadySent => SuppressReason::AlreadySent,
-            Reason::NothingToList => SuppressReason::NothingToList,
-            Reason::Expired(days) => SuppressReason::Expired { days },
-            Reason::NoDayToSend => SuppressReason::NoDayToSend,
-            Reason::ExcludedKind => SuppressReason::ExcludedKind {
+            Kind::Superseded => SuppressReason::Superseded {
+                by: self.key(keys, &r.reason.key()),
+            },
+            Kind::DueSoonAfterDue => SuppressReason::DueSoonAfterDue { due: r.reason.date() },
+            Kind::NoRecipients => SuppressReason::NoRecipients,
+            Kind::MovedOffNonWorkingDay => SuppressReason::MovedOffNonWorkingDay { to: r.reason.date() },
+            Kind::PausedUntil => {
+                let (pause, until) = (r.reason.pause_kind(), r.reason.date());
+                SuppressReason::PausedUntil {
+                    pause,
+                    reason: pause_reason(item, client, pause, until),
+                    until,
+                }
+            }
+            Kind::Deferred => SuppressReason::Deferred {
+                gap_days: r.reason.number(),
+            },
+            Kind::AfterAnotherReminder => SuppressReason::AfterAnotherReminder { to: r.reason.date() },
+            Kind::AlreadySent => SuppressReason::AlreadySent,
+            Kind::NothingToList => SuppressReason::NothingToList,
+            Kind::Expired => SuppressReason::Expired {
+                days: r.reason.number(),
+            },
+            Kind::NoDayToSend => SuppressReason::NoDayToSend,
+            Kind::ExcludedKind => SuppressReason::ExcludedKind {
                 kinds: self.planner.rule_kinds(r.rule),
             },
-            Reason::NotForClientTags => SuppressReason::NotForClientTags {
+            Kind::NotForClientTags => SuppressReason::NotForClientTags {
                 tags: self.planner.rule_tags(r.rule),
             },
-            Reason::Undelivered(e) => match self.history.get(e as usize) {
-                Some(h) => match &h.outcome {
-                    crate::model::history::HistoryOutcome::Failed { error } => {
-                        SuppressReason::DeliveryFailed {
-                            at: h.sent_at,
-                            error: error.clone(),
+            Kind::DeliveryFailed | Kind::OutcomeUnknown => {
+                let entry = self.history.get(r.reason.number() as usize);
+                match entry {
+                    Some(h) => match &h.outcome {
+                        crate::model::history::HistoryOutcome::Failed { error } => {
+                            SuppressReason::DeliveryFailed {
+                                at: h.sent_at,
+                                error: error.clone(),
+                            }
                         }
-                    }
-                    _ => SuppressReason::OutcomeUnknown { at: h.sent_at },
-                },
-                None => SuppressReason::OutcomeUnknown {
-                    at: DateTime::<Utc>::MIN_UTC,
-                },
-            },
+                        _ => SuppressReason::OutcomeUnknown { at: h.sent_at },
+                    },
+                    None => SuppressReason::OutcomeUnknown {
+                        at: DateTime::<Utc>::MIN_UTC,
+                    },
+                }
+            }
         }
     }
 

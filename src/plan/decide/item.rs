@@ -6,13 +6,15 @@ use crate::model::client::Pause;
 use crate::model::id::EventKey;
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
+use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::occurrences::{add_days, occurrence_day};
 use crate::plan::decide::pauses::active_pause;
+use crate::plan::decide::reason::Reason;
 use crate::plan::engine::records::Records;
 use crate::plan::engine::small_list::SmallList;
 use crate::plan::engine::{ClientCtx, Planner, adjustment_note, note_in_window, rule_ref, suppressed};
 use crate::plan::event::Adjustment;
-use crate::plan::schedule::{KeyRef, Reason, SuppressedRecord};
+use crate::plan::schedule::{KeyRef, SuppressedRecord};
 use crate::policy::Anchor;
 use crate::time::Shift;
 use chrono::NaiveDate;
@@ -364,12 +366,12 @@ impl Planner {
                     (Some(every), Some(last)) if out.is_some() => {
                         // The next repeat it would make, explained as of now if it is gone.
                         let next = add_days(last, i64::from(every))?.max(cx.today);
-                        note_in_window(out, cx, it, slot, next, Reason::CountReached(slot.count));
+                        note_in_window(out, cx, it, slot, next, Reason::count_reached(slot.count));
                     }
                     // A rule without repeats has nothing more to say once it went, unless
                     // history went past its count: then that is said, as of now.
                     (None, Some(_)) if past_count => {
-                        note_in_window(out, cx, it, slot, cx.today, Reason::CountReached(slot.count));
+                        note_in_window(out, cx, it, slot, cx.today, Reason::count_reached(slot.count));
                     }
                     _ => {}
                 }
@@ -384,7 +386,7 @@ impl Planner {
                         slot.rule,
                         slot.next_occ,
                         cx.today,
-                        Reason::NoDayToSend,
+                        Reason::plain(Kind::NoDayToSend),
                     ));
                 }
                 None
@@ -398,7 +400,7 @@ impl Planner {
                     it.due,
                     i64::from(slot.offset).saturating_add(steps) < 0,
                 ) {
-                    note_in_window(out, cx, it, slot, cx.today, Reason::DueSoonAfterDue(due));
+                    note_in_window(out, cx, it, slot, cx.today, Reason::due_soon_after_due(due));
                     return None;
                 }
                 return never(out);
@@ -412,7 +414,7 @@ impl Planner {
                     it,
                     slot,
                     nominal,
-                    Reason::Superseded(s.key),
+                    Reason::superseded(s.key),
                 );
                 slot.next_occ += 1;
                 slot.last_rule = slot.last_rule.max(Some(s.date));
@@ -483,7 +485,7 @@ impl Planner {
                 }
                 let Some(next) = add_days(scheduled, 1).and_then(|d| self.calendar.shift(d, Shift::Later))
                 else {
-                    note_in_window(out, cx, it, slot, scheduled, Reason::NoDayToSend);
+                    note_in_window(out, cx, it, slot, scheduled, Reason::plain(Kind::NoDayToSend));
                     return None;
                 };
                 moves.push(Adjustment::AfterAnotherReminder {
@@ -510,7 +512,7 @@ impl Planner {
                             it,
                             slot,
                             cx.now_or(scheduled),
-                            Reason::DueSoonAfterDue(due),
+                            Reason::due_soon_after_due(due),
                         );
                         slot.next_occ += 1;
                         continue;
@@ -520,7 +522,7 @@ impl Planner {
                     // Expired if it would go too late: a working day is what it waits for.
                     let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
                     if add_days(scheduled, i64::from(days)).is_some_and(|last| goes > last) {
-                        note_in_window(out.as_deref_mut(), cx, it, slot, scheduled, Reason::Expired(days));
+                        note_in_window(out.as_deref_mut(), cx, it, slot, scheduled, Reason::expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(scheduled));
                         continue;
@@ -538,7 +540,7 @@ impl Planner {
                             it,
                             slot,
                             goes,
-                            Reason::DueSoonAfterDue(due),
+                            Reason::due_soon_after_due(due),
                         );
                         slot.next_occ += 1;
                         continue;
@@ -568,7 +570,7 @@ impl Planner {
                     .find(|a| matches!(a, Adjustment::Paused { .. }))
                     .and_then(|a| adjustment_note(cx, a))
                     .filter(|_| !cx.in_window(date));
-                let (on, reason) = held_by_pause.unwrap_or((date, Reason::DueSoonAfterDue(due)));
+                let (on, reason) = held_by_pause.unwrap_or((date, Reason::due_soon_after_due(due)));
                 note_in_window(out.as_deref_mut(), cx, it, slot, on, reason);
                 slot.next_occ += 1;
                 continue;
@@ -678,7 +680,7 @@ impl Planner {
         // No day to go on: explained on the last day it had.
         // A stop that holds now is explained as of now, not on a day gone by.
         let nowhere = |date: NaiveDate, out: Option<&mut Records<SuppressedRecord>>| {
-            note_in_window(out, cx, it, slot, date, Reason::NoDayToSend);
+            note_in_window(out, cx, it, slot, date, Reason::plain(Kind::NoDayToSend));
             None
         };
         for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
@@ -701,7 +703,7 @@ impl Planner {
                 if let Some((at, p)) = paused {
                     match p.until {
                         None => {
-                            note_in_window(out, cx, it, slot, cx.now_or(date), Reason::Paused(at));
+                            note_in_window(out, cx, it, slot, cx.now_or(date), Reason::paused(at));
                             return None;
                         }
                         Some(until) => {
@@ -713,7 +715,7 @@ impl Planner {
                             // A pause to the calendar's last day holds for good: said as
                             // of now, as a pause without end is.
                             let Some(next) = add_days(until, 1) else {
-                                note_in_window(out, cx, it, slot, cx.now_or(date), Reason::Paused(at));
+                                note_in_window(out, cx, it, slot, cx.now_or(date), Reason::paused(at));
                                 return None;
                             };
                             date = next;

@@ -5,7 +5,8 @@ use crate::model::client::{Client, ContactRole};
 use crate::model::id::RuleId;
 use crate::model::item::Item;
 use crate::money::Money;
-use crate::plan::schedule::Reason;
+use crate::plan::SuppressReasonKind as Kind;
+use crate::plan::decide::reason::Reason;
 use crate::policy::{Anchor, Policy, Resolved, Rule};
 
 /// A policy's item rule, compiled once per planner: what decides whether it is for an item
@@ -49,9 +50,9 @@ impl CompiledRule {
     #[cold]
     pub(crate) fn out_of_scope(&self, item: &Item, client: &Client) -> Option<Reason> {
         if self.excludes_kind(item) {
-            Some(Reason::ExcludedKind)
+            Some(Reason::plain(Kind::ExcludedKind))
         } else if self.excludes_client(client) {
-            Some(Reason::NotForClientTags)
+            Some(Reason::plain(Kind::NotForClientTags))
         } else {
             None
         }

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use super::rule::{CompiledRule, EffRule};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
-use crate::plan::schedule::Reason;
+use crate::plan::SuppressReasonKind as Kind;
+use crate::plan::decide::reason::Reason;
 use crate::policy::{Anchor, CollectionStart};
 
 /// What [`lasting_stop`] reads about one item and one rule.
@@ -46,36 +47,36 @@ pub(crate) fn lasting_stop(s: &Stops<'_>, has_recipient: impl FnOnce() -> bool) 
     } = *s;
     if rule.anchor == Anchor::Paid {
         if !status.is_settled() {
-            return Some(Reason::NotSettled);
+            return Some(Reason::plain(Kind::NotSettled));
         }
     } else {
         match status {
-            ItemStatus::Paid => return Some(Reason::Paid),
-            ItemStatus::Cancelled => return Some(Reason::Cancelled),
-            ItemStatus::Void => return Some(Reason::Void),
-            ItemStatus::Draft => return Some(Reason::Draft),
-            ItemStatus::Completed => return Some(Reason::Completed),
+            ItemStatus::Paid => return Some(Reason::plain(Kind::Paid)),
+            ItemStatus::Cancelled => return Some(Reason::plain(Kind::Cancelled)),
+            ItemStatus::Void => return Some(Reason::plain(Kind::Void)),
+            ItemStatus::Draft => return Some(Reason::plain(Kind::Draft)),
+            ItemStatus::Completed => return Some(Reason::plain(Kind::Completed)),
             _ => {}
         }
     }
     if client_off {
-        return Some(Reason::ClientRemindersOff);
+        return Some(Reason::plain(Kind::ClientRemindersOff));
     }
     if eff.client_off {
-        return Some(Reason::ExcludedForClient);
+        return Some(Reason::plain(Kind::ExcludedForClient));
     }
     if !item.reminders {
-        return Some(Reason::ItemRemindersOff);
+        return Some(Reason::plain(Kind::ItemRemindersOff));
     }
     if let Some(start) = collection.past_items {
         if due.unwrap_or(item.issued_on) < start {
-            return Some(Reason::BeforeCollectionStart(start));
+            return Some(Reason::before_collection_start(start));
         }
     }
     if rule.anchor == Anchor::Issued {
         if let Some(start) = collection.new_items {
             if item.issued_on < start {
-                return Some(Reason::BeforeCollectionStart(start));
+                return Some(Reason::before_collection_start(start));
             }
         }
     }
@@ -83,13 +84,13 @@ pub(crate) fn lasting_stop(s: &Stops<'_>, has_recipient: impl FnOnce() -> bool) 
         if let Some(b) = balance {
             if let Some(i) = rule.min_balance.iter().position(|m| m.currency() == b.currency()) {
                 if b.minor() < rule.min_balance[i].minor() {
-                    return Some(Reason::BelowMinimumBalance(u32::try_from(i).unwrap_or(0)));
+                    return Some(Reason::below_minimum_balance(u32::try_from(i).unwrap_or(0)));
                 }
             }
         }
     }
     if !has_recipient() {
-        return Some(Reason::NoRecipients);
+        return Some(Reason::plain(Kind::NoRecipients));
     }
     None
 }

@@ -4,6 +4,7 @@
 //! events, and writes to the same plan.
 
 use super::*;
+use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::explain::{key_is, write_client_key};
 use crate::plan::schedule::AccountInfo;
 use crate::standing::{ClientStanding, StandingState};
@@ -185,7 +186,7 @@ fn supersede(
                 rule,
                 notice_key(cx, rule, d),
                 on,
-                Reason::Superseded(by),
+                Reason::superseded(by),
             ));
         }
     }
@@ -337,7 +338,7 @@ impl Planner {
     ) -> Result<NaiveDate, Stop> {
         let calendar_end = |on| Stop {
             on,
-            reason: Reason::NoDayToSend,
+            reason: Reason::plain(Kind::NoDayToSend),
             item: NO_ITEM,
         };
         // Each turn moves the day later, past a pause or to the day an item gets there: each
@@ -359,7 +360,7 @@ impl Planner {
             let (Some(until), Some(next)) = (pause.until, pause.until.and_then(|u| u.succ_opt())) else {
                 return Err(Stop {
                     on: day,
-                    reason: Reason::Paused(PauseRef {
+                    reason: Reason::paused(PauseRef {
                         on_item: item != NO_ITEM,
                         index: u32::try_from(index).unwrap_or(u32::MAX),
                     }),
@@ -514,11 +515,11 @@ impl Planner {
             }
             let mask = ContactRole::mask(resolved.roles.value);
             let block = if !Resolved::new(&self.policy, client).reminders().value {
-                Some(Reason::ClientRemindersOff)
+                Some(Reason::plain(Kind::ClientRemindersOff))
             } else if switched_off {
-                Some(Reason::ExcludedForClient)
+                Some(Reason::plain(Kind::ExcludedForClient))
             } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
-                Some(Reason::NoRecipients)
+                Some(Reason::plain(Kind::NoRecipients))
             } else {
                 None
             };
@@ -647,7 +648,7 @@ impl Planner {
         });
         if expired {
             if cx.in_window(scheduled) {
-                let reason = Reason::Expired(s.st.expires_after_days.unwrap_or(0));
+                let reason = Reason::expired(s.st.expires_after_days.unwrap_or(0));
                 plan.suppressed
                     .push(client_suppressed(cx, rule, key, scheduled, reason));
             }
@@ -727,8 +728,13 @@ impl Planner {
         Self::note_pauses(cx, rule, key, &placed.adjustments, &[], plan);
         if owed.peek().is_none() {
             if cx.in_window(send_on) {
-                plan.suppressed
-                    .push(client_suppressed(cx, rule, key, send_on, Reason::NothingToList));
+                plan.suppressed.push(client_suppressed(
+                    cx,
+                    rule,
+                    key,
+                    send_on,
+                    Reason::plain(Kind::NothingToList),
+                ));
             }
             return;
         }
@@ -993,7 +999,7 @@ impl Planner {
                                 rule,
                                 key,
                                 on,
-                                Reason::Superseded(by),
+                                Reason::superseded(by),
                             ));
                         }
                         continue;
@@ -1003,11 +1009,11 @@ impl Planner {
             let resolved = Resolved::new(&self.policy, client).notice(id, true, &sr.roles);
             let mask = ContactRole::mask(resolved.roles.value);
             let block = if !Resolved::new(&self.policy, client).reminders().value {
-                Some(Reason::ClientRemindersOff)
+                Some(Reason::plain(Kind::ClientRemindersOff))
             } else if resolved.switched_off() {
-                Some(Reason::ExcludedForClient)
+                Some(Reason::plain(Kind::ExcludedForClient))
             } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
-                Some(Reason::NoRecipients)
+                Some(Reason::plain(Kind::NoRecipients))
             } else {
                 None
             };

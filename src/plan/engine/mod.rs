@@ -22,6 +22,7 @@ use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{ClientId, EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
+use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::item::{Candidate, ItemCtx, ItemSends, Send, SendAt, Slot};
 use crate::plan::decide::occurrences::{StageDays, add_days, stage_of};
 pub(crate) use crate::plan::decide::pauses::pause_reason;
@@ -1284,7 +1285,7 @@ impl Planner {
             let item = at.map_or(NO_ITEM, |li| ctxs[li].index);
             plan.suppressed.push(SuppressedRecord {
                 key: KeyRef::History(e),
-                reason: Reason::Undelivered(e),
+                reason: Reason::undelivered(e, matches!(h.outcome, HistoryOutcome::Failed { .. })),
                 client: cx.index,
                 item,
                 on,
@@ -1507,7 +1508,7 @@ impl Planner {
                             sl.rule,
                             key,
                             day,
-                            Reason::AlreadySent,
+                            Reason::plain(Kind::AlreadySent),
                         ));
                     }
                 } else {
@@ -1571,7 +1572,7 @@ impl Planner {
                             sl.rule,
                             sl.next_occ,
                             c.date,
-                            Reason::Superseded(by),
+                            Reason::superseded(by),
                         ));
                     } else {
                         // Past the window (a catch-up at the start of the day after it): what
@@ -1940,18 +1941,18 @@ pub(crate) fn report_adjustments(
 /// no day of their own.
 pub(crate) fn adjustment_note(cx: &ClientCtx<'_>, a: &Adjustment) -> Option<(NaiveDate, Reason)> {
     Some(match a {
-        Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::MovedOffNonWorkingDay(*to)),
+        Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::moved_off_non_working_day(*to)),
         // A pause that began before the window and still holds is explained as of now.
         Adjustment::Paused { pause, until, from } if *from < cx.window_start && *until >= cx.today => {
-            (cx.today, Reason::PausedUntil(*pause, *until))
+            (cx.today, Reason::paused_until(*pause, *until))
         }
-        Adjustment::Paused { pause, until, from } => (*from, Reason::PausedUntil(*pause, *until)),
+        Adjustment::Paused { pause, until, from } => (*from, Reason::paused_until(*pause, *until)),
         // So does a deferral by the gap that began before the window (it still holds).
         Adjustment::Deferred { gap_days, from } if *from < cx.window_start => {
-            (cx.today, Reason::Deferred(*gap_days))
+            (cx.today, Reason::deferred(*gap_days))
         }
-        Adjustment::Deferred { gap_days, from } => (*from, Reason::Deferred(*gap_days)),
-        Adjustment::AfterAnotherReminder { from, to } => (*from, Reason::AfterAnotherReminder(*to)),
+        Adjustment::Deferred { gap_days, from } => (*from, Reason::deferred(*gap_days)),
+        Adjustment::AfterAnotherReminder { from, to } => (*from, Reason::after_another_reminder(*to)),
         _ => return None,
     })
 }
