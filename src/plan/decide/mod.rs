@@ -3,6 +3,7 @@
 //! is not sent (one list of reasons, the public `SuppressReasonKind`). No index, heap or
 //! record layout here: the engine (`plan::engine`) stores and orders what these decide.
 
+pub(crate) mod day;
 pub(crate) mod item;
 pub(crate) mod occurrences;
 pub(crate) mod pauses;

@@ -23,6 +23,9 @@ use crate::model::id::{ClientId, EventKey, RuleId};
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
+use crate::plan::decide::day::{
+    MessageKey, StageRank, gap_holds, longest_waiting_first, message_order, same_day_winner,
+};
 use crate::plan::decide::item::{Candidate, ItemCtx, ItemSends, Send, SendAt, Slot};
 use crate::plan::decide::occurrences::{StageDays, add_days, stage_of};
 pub(crate) use crate::plan::decide::pauses::pause_reason;
@@ -1323,6 +1326,12 @@ impl Planner {
         } = bufs;
         let grouped = self.any_group;
         let inputs = cx.inputs;
+        let currency = |sl: &Slot| ctxs[sl.item].balance.map(|b| b.currency());
+        // What the stages of one grouped notice share.
+        let message_key = |sl: &Slot| -> MessageKey {
+            let due = sl.cand.as_ref().is_some_and(|c| cx.is_due(c));
+            (sl.rule, currency(sl), due)
+        };
         let out = &mut plan.suppressed;
         let tables = &mut plan.tables;
         loop {
@@ -1398,31 +1407,16 @@ impl Planner {
                     .iter()
                     .take_while(|&&n| scratch.slots[n].item == item)
                     .count();
-                // Latest stage per item wins: of those that go first if any (due now, or a
-                // catch-up at the start of the day; a stage whose send time is still to come
-                // does not hold back one that is due), the highest nominal date, then the
-                // later rule.
-                let winner = batch[i..j]
-                    .iter()
-                    .copied()
-                    .max_by_key(|&s| {
-                        let sl = &scratch.slots[s];
-                        let c = sl.cand.as_ref();
-                        (c.map(|c| cx.goes_first(c)), c.map(|c| c.nominal), sl.rule)
-                    })
-                    .unwrap_or(batch[i]);
-                // A stage of a day still to come that a catch-up of an earlier stage beat to
-                // this day (it was moved back here off a non-working day) is not superseded by
-                // it: it moves to the next working day, as any stage on a day another reminder
-                // about its item went.
-                let stage = |s: usize| {
+                // Latest stage per item wins (decide::day).
+                let rank = |s: usize| {
                     let sl = &scratch.slots[s];
-                    (sl.cand.as_ref().map(|c| c.nominal), sl.rule)
+                    StageRank::of(cx, sl.cand.as_ref(), sl.rule)
                 };
+                let winner = same_day_winner(batch[i..j].iter().map(|&s| (s, rank(s)))).unwrap_or(batch[i]);
                 if j - i > 1 {
+                    let won = rank(winner);
                     for &s in batch[i..j].iter().filter(|&&s| s != winner) {
-                        let later = stage(s) > stage(winner) && stage(s).0.is_some_and(|n| n > day);
-                        losers.push((s, winner, later));
+                        losers.push((s, winner, rank(s).moves_past(&won, day)));
                     }
                 }
                 scratch.slots[winner].won = None;
@@ -1434,19 +1428,23 @@ impl Planner {
             if grouped || cx.gap > 0 {
                 winners.sort_by_key(|&s| {
                     let sl = &scratch.slots[s];
-                    // A currency's code in a number that orders as the text does.
-                    let code = ctxs[sl.item].balance.map_or(0, |b| {
-                        let code = b.currency().code().as_bytes();
-                        let byte = |i: usize| code.get(i).map_or(0, |&c| u32::from(c));
-                        (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)
-                    });
-                    // Those due now apart from those whose send time is still to come today.
                     let due = sl.cand.as_ref().is_some_and(|c| cx.is_due(c));
-                    (sl.rule, code, due, sl.item)
+                    message_order(sl.rule, currency(sl), due, sl.item)
                 });
             }
             if cx.gap > 0 && winners.len() > 1 {
-                self.longest_waiting_first(cx, ctxs, &scratch.slots, winners, day);
+                let slots = &scratch.slots;
+                longest_waiting_first(
+                    winners,
+                    |s| {
+                        let c = slots[s].cand.as_ref();
+                        (
+                            c.map_or(day, Candidate::waiting_since),
+                            !c.is_some_and(|c| cx.is_due(c)),
+                        )
+                    },
+                    |s| self.rules[slots[s].rule].group.then(|| message_key(&slots[s])),
+                );
             }
             // Messages: runs of grouped winners with one rule, currency and time (due now, or
             // at today's send time), else singles.
@@ -1454,37 +1452,22 @@ impl Planner {
             while i < winners.len() {
                 let first = &scratch.slots[winners[i]];
                 let rule = &self.rules[first.rule];
-                let cur = ctxs[first.item].balance.map(|b| b.currency());
                 let mut j = i + 1;
                 if rule.group {
-                    let due = |sl: &Slot| sl.cand.as_ref().is_some_and(|c| cx.is_due(c));
-                    let first_due = due(first);
-                    while j < winners.len() {
-                        let sl = &scratch.slots[winners[j]];
-                        if sl.rule != first.rule
-                            || ctxs[sl.item].balance.map(|b| b.currency()) != cur
-                            || due(sl) != first_due
-                        {
-                            break;
-                        }
+                    let notice = message_key(first);
+                    while j < winners.len() && message_key(&scratch.slots[winners[j]]) == notice {
                         j += 1;
                     }
                 }
                 members.clear();
                 members.extend_from_slice(&winners[i..j]);
                 i = j;
-                if cx.gap > 0 {
-                    if let Some(l) = *last_client_send {
-                        // Past the end of the calendar: never again.
-                        let until = add_days(l, i64::from(cx.gap)).unwrap_or(NaiveDate::MAX);
-                        if day < until {
-                            for &s in members.iter() {
-                                scratch.slots[s].not_before = Some(until);
-                                self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
-                            }
-                            continue;
-                        }
+                if let Some(until) = gap_holds(*last_client_send, cx.gap, day) {
+                    for &s in members.iter() {
+                        scratch.slots[s].not_before = Some(until);
+                        self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
                     }
+                    continue;
                 }
                 let key = self.message_key(cx, rule, ctxs, &scratch.slots, members, tables);
                 for &s in members.iter() {
@@ -1588,46 +1571,6 @@ impl Planner {
                 self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
             }
         }
-    }
-
-    /// Under a minimum gap one message a day goes: the one whose reminders waited longest
-    /// (deferred, or missed, from the earliest day) is moved to the front of `winners`, with
-    /// the notices grouped into it, so the oldest is never starved by newer ones.
-    pub(crate) fn longest_waiting_first(
-        &self,
-        cx: &ClientCtx<'_>,
-        ctxs: &[ItemCtx<'_>],
-        slots: &[Slot],
-        winners: &mut [usize],
-        day: NaiveDate,
-    ) {
-        let waiting = |s: usize| slots[s].cand.as_ref().map_or(day, Candidate::waiting_since);
-        // Of those that waited as long, one due now before one whose send time is to come.
-        let later = |s: usize| !slots[s].cand.as_ref().is_some_and(|c| cx.is_due(c));
-        let Some(m) = (0..winners.len()).min_by_key(|&i| (waiting(winners[i]), later(winners[i]), i)) else {
-            return;
-        };
-        // Winners come sorted by rule, currency and time: a grouped notice is the run of
-        // those equal to it in all three.
-        let run_key = |s: usize| {
-            let sl = &slots[s];
-            (
-                sl.rule,
-                ctxs[sl.item].balance.map(|b| b.currency()),
-                sl.cand.as_ref().is_some_and(|c| cx.is_due(c)),
-            )
-        };
-        let (mut a, mut b) = (m, m + 1);
-        if self.rules[slots[winners[m]].rule].group {
-            let k = run_key(winners[m]);
-            while a > 0 && run_key(winners[a - 1]) == k {
-                a -= 1;
-            }
-            while b < winners.len() && run_key(winners[b]) == k {
-                b += 1;
-            }
-        }
-        winners[..b].rotate_right(b - a);
     }
 
     /// Recomputes a slot's candidate after its state or its item's sends changed.
