@@ -15,6 +15,7 @@ use crate::model::item::Item;
 use crate::plan::SuppressReasonKind as Kind;
 pub(crate) use crate::plan::decide::reason::Reason;
 use crate::plan::engine::records::{ListingIter, Records};
+use crate::plan::engine::{ClientIx, ItemIx, RuleIx};
 use crate::plan::engine::{Planner, notify_contacts, pause_reason, recipients_of, sum};
 use crate::plan::event::{
     Adjustment, Event, EventItem, Recipient, Stage, StandingInfo, StatementInfo, SuppressReason, Suppressed,
@@ -24,16 +25,21 @@ use crate::plan::{Horizon, Plan};
 use crate::standing::{ClientStanding, StandingState};
 use crate::time::TimeZone;
 
-/// The position of a missing item in a record (client-level events).
-pub(crate) const NO_ITEM: u32 = u32::MAX;
-
 /// Where a record's key comes from: written from the record's parts only when read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyRef {
     /// `rule/item/occurrence`.
-    Item { rule: u16, item: u32, occurrence: u32 },
+    Item {
+        rule: RuleIx,
+        item: ItemIx,
+        occurrence: u32,
+    },
     /// `rule/client/date` (statements and standing notices).
-    Client { rule: u16, client: u32, date: NaiveDate },
+    Client {
+        rule: RuleIx,
+        client: ClientIx,
+        date: NaiveDate,
+    },
     /// A key made while planning (grouped notices), kept in the schedule's key table.
     Owned(u32),
     /// The key of a history entry (its position in the history).
@@ -49,8 +55,11 @@ pub(crate) struct Members {
 }
 
 impl Members {
-    pub(crate) fn one(item: u32) -> Self {
-        Members { first: item, len: 0 }
+    pub(crate) fn one(item: ItemIx) -> Self {
+        Members {
+            first: item.raw(),
+            len: 0,
+        }
     }
 
     pub(crate) fn run(start: usize, len: usize) -> Self {
@@ -61,12 +70,12 @@ impl Members {
     }
 
     /// The one item, if the event is about one outside the member table.
-    fn single(self) -> Option<u32> {
-        (self.len == 0).then_some(self.first)
+    fn single(self) -> Option<ItemIx> {
+        (self.len == 0).then_some(ItemIx::from_raw(self.first))
     }
 
     /// The run of the member table (empty for a single item).
-    fn of(self, tables: &Tables) -> &[(u32, u32)] {
+    fn of(self, tables: &Tables) -> &[(ItemIx, u32)] {
         let start = self.first as usize;
         tables
             .members
@@ -97,7 +106,7 @@ pub(crate) enum AccountInfo {
     Standing {
         state: StandingState,
         days_overdue: i64,
-        oldest: u32,
+        oldest: ItemIx,
         closing_soon_after_days: u32,
         closed_after_days: u32,
     },
@@ -111,11 +120,11 @@ pub(crate) struct EventRecord {
     pub(crate) send_on: NaiveDate,
     pub(crate) anchor_on: NaiveDate,
     pub(crate) nominal_on: NaiveDate,
-    pub(crate) client: u32,
+    pub(crate) client: ClientIx,
     pub(crate) occurrence: u32,
     pub(crate) count: u32,
     pub(crate) offset_days: i32,
-    pub(crate) rule: u16,
+    pub(crate) rule: RuleIx,
     pub(crate) stage: Stage,
     /// The roles its recipients are chosen by (0: any).
     pub(crate) mask: u8,
@@ -130,11 +139,11 @@ pub(crate) struct EventRecord {
 pub(crate) struct SuppressedRecord {
     pub(crate) key: KeyRef,
     pub(crate) reason: Reason,
-    pub(crate) client: u32,
-    /// [`NO_ITEM`] for client-level entries.
-    pub(crate) item: u32,
+    pub(crate) client: ClientIx,
+    /// [`ItemIx::NONE`] for client-level entries.
+    pub(crate) item: ItemIx,
     pub(crate) on: NaiveDate,
-    pub(crate) rule: u16,
+    pub(crate) rule: RuleIx,
 }
 
 /// The last part of a key written from its record.
@@ -238,7 +247,7 @@ pub(crate) struct Inputs<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
     pub(crate) keys: Vec<EventKey>,
-    pub(crate) members: Vec<(u32, u32)>,
+    pub(crate) members: Vec<(ItemIx, u32)>,
     pub(crate) infos: Vec<AccountInfo>,
     pub(crate) adjustments: Vec<Adjustment>,
 }
@@ -270,13 +279,13 @@ impl Tables {
 }
 
 impl<'a> Inputs<'a> {
-    fn item(&self, i: u32) -> Option<&'a Item> {
-        self.items.get(i as usize)
+    fn item(&self, i: ItemIx) -> Option<&'a Item> {
+        self.items.get(i.get())
     }
 
-    fn client(&self, i: u32) -> &'a Client {
+    fn client(&self, i: ClientIx) -> &'a Client {
         // Records only name clients they were planned for.
-        &self.clients[i as usize]
+        &self.clients[i.get()]
     }
 
     /// The text of a key.
@@ -306,7 +315,7 @@ impl<'a> Inputs<'a> {
     }
 
     /// The three parts a key is written from (`rule/id/tail`), when the record holds them.
-    fn parts(&self, k: &KeyRef) -> Option<(u16, &'a str, KeyTail)> {
+    fn parts(&self, k: &KeyRef) -> Option<(RuleIx, &'a str, KeyTail)> {
         match *k {
             KeyRef::Item {
                 rule,
@@ -321,7 +330,7 @@ impl<'a> Inputs<'a> {
                 let date = Digits::date(date)?;
                 Some((
                     rule,
-                    self.clients.get(client as usize)?.id.as_str(),
+                    self.clients.get(client.get())?.id.as_str(),
                     KeyTail::Date(date),
                 ))
             }
@@ -517,7 +526,7 @@ impl<'a> Inputs<'a> {
         let client = self.client(r.client);
         cx.set(*self, r.client);
         let compiled = self.planner.item_rule(r.rule);
-        let member = |(item, occurrence): (u32, u32)| -> Option<EventItem> {
+        let member = |(item, occurrence): (ItemIx, u32)| -> Option<EventItem> {
             let it = self.item(item)?;
             let balance = it.balance().ok().flatten();
             Some(EventItem {
@@ -610,7 +619,7 @@ impl<'a> Inputs<'a> {
 
 /// What one client's events share when they are made owned: read once per client.
 pub(crate) struct ClientCache<'a> {
-    client: u32,
+    client: ClientIx,
     tz: TimeZone,
     term: u32,
     locale: Arc<str>,
@@ -627,7 +636,7 @@ impl Default for ClientCache<'_> {
 impl<'a> ClientCache<'a> {
     pub(crate) fn new() -> Self {
         ClientCache {
-            client: u32::MAX,
+            client: ClientIx::at(usize::MAX),
             tz: TimeZone::UTC,
             term: 0,
             locale: Arc::from(""),
@@ -636,7 +645,7 @@ impl<'a> ClientCache<'a> {
         }
     }
 
-    fn set(&mut self, inputs: Inputs<'a>, client: u32) {
+    fn set(&mut self, inputs: Inputs<'a>, client: ClientIx) {
         if self.client == client {
             return;
         }
@@ -1092,19 +1101,19 @@ mod tests {
             EventKey::from("due/i1-x/CLP/2026-03-01"),
         ];
         let mut all: Vec<KeyRef> = Vec::new();
-        for rule in 0..rules {
-            for i in 0..u32::try_from(ids.len()).unwrap_or(0) {
+        for rule in (0..rules).map(RuleIx::at) {
+            for i in 0..ids.len() {
                 for occurrence in [1, 2, 10, 19, 100, u32::MAX] {
                     all.push(KeyRef::Item {
                         rule,
-                        item: i,
+                        item: ItemIx::at(i),
                         occurrence,
                     });
                 }
                 for d in [1, 2, 10] {
                     all.push(KeyRef::Client {
                         rule,
-                        client: i,
+                        client: ClientIx::at(i),
                         date: day(d),
                     });
                 }

@@ -12,7 +12,7 @@ use crate::plan::decide::pauses::active_pause;
 use crate::plan::decide::reason::Reason;
 use crate::plan::engine::records::Records;
 use crate::plan::engine::small_list::SmallList;
-use crate::plan::engine::{ClientCtx, Planner, adjustment_note, note_in_window, rule_ref, suppressed};
+use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx, adjustment_note, note_in_window, suppressed};
 use crate::plan::event::Adjustment;
 use crate::plan::schedule::{KeyRef, SuppressedRecord};
 use crate::policy::Anchor;
@@ -40,7 +40,7 @@ pub(crate) struct ItemSends {
     pub(crate) by_rule: Vec<Vec<Send>>,
     pub(crate) rules: usize,
     /// The item's place in the input.
-    pub(crate) item: u32,
+    pub(crate) item: ItemIx,
     /// History entries read for the item: (rule, occurrence, entry).
     pub(crate) history: Vec<(Option<usize>, u32, u32)>,
     /// The sends that went before their stage's day (a "due soon" moved back off a
@@ -57,7 +57,7 @@ impl ItemSends {
     /// Up to this many sends, questions scan them all.
     const SCAN: usize = 16;
 
-    pub(crate) fn clear(&mut self, rules: usize, item: u32) {
+    pub(crate) fn clear(&mut self, rules: usize, item: ItemIx) {
         self.item = item;
         self.rules = rules;
         self.all.clear();
@@ -188,7 +188,7 @@ impl ItemSends {
                 .filter(|(rule, occurrence, entry)| {
                     rule.is_none_or(|rule| {
                         let written = KeyRef::Item {
-                            rule: rule_ref(rule),
+                            rule: RuleIx::at(rule),
                             item,
                             occurrence: *occurrence,
                         };
@@ -313,7 +313,7 @@ pub(crate) struct Slot {
 pub(crate) struct ItemCtx<'a> {
     pub(crate) item: &'a Item,
     /// Its position in the input.
-    pub(crate) index: u32,
+    pub(crate) index: ItemIx,
     pub(crate) status: ItemStatus,
     pub(crate) balance: Option<Money>,
     pub(crate) due: Option<NaiveDate>,

@@ -112,7 +112,7 @@ impl Occurrences {
 }
 
 /// The key of a client-level event: `rule/client/date`.
-fn notice_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef {
+fn notice_key(cx: &ClientCtx<'_>, rule: RuleIx, date: NaiveDate) -> KeyRef {
     KeyRef::Client {
         rule,
         client: cx.index,
@@ -123,7 +123,7 @@ fn notice_key(cx: &ClientCtx<'_>, rule: u16, date: NaiveDate) -> KeyRef {
 /// A client-level suppressed entry.
 fn client_suppressed(
     cx: &ClientCtx<'_>,
-    rule: u16,
+    rule: RuleIx,
     key: KeyRef,
     on: NaiveDate,
     reason: Reason,
@@ -132,7 +132,7 @@ fn client_suppressed(
         key,
         reason,
         client: cx.index,
-        item: NO_ITEM,
+        item: ItemIx::NONE,
         on,
         rule,
     }
@@ -173,7 +173,7 @@ fn chased<'a>(
 /// `date`.
 fn supersede(
     cx: &ClientCtx<'_>,
-    rule: u16,
+    rule: RuleIx,
     superseded: impl IntoIterator<Item = (NaiveDate, NaiveDate)>,
     date: NaiveDate,
     plan: &mut Schedule<'_>,
@@ -202,12 +202,12 @@ struct Placed {
 }
 
 /// What a client-level event cannot get past: the day it stops on, why, and the item whose
-/// pause stops it ([`NO_ITEM`]: none).
+/// pause stops it ([`ItemIx::NONE`]: none).
 #[derive(Debug, Clone, Copy)]
 struct Stop {
     on: NaiveDate,
     reason: Reason,
-    item: u32,
+    item: ItemIx,
 }
 
 /// The day a client-level event is scheduled on, or what stops it.
@@ -219,7 +219,7 @@ enum Hold<'a> {
     Free,
     /// Each is under a pause: this pause of this item (its position in its list) ends first.
     Paused {
-        item: u32,
+        item: ItemIx,
         index: usize,
         pause: &'a Pause,
     },
@@ -234,14 +234,14 @@ type Holds<'f, 'a> = Option<&'f dyn Fn(NaiveDate) -> Hold<'a>>;
 /// A statement rule as planned for one client.
 struct Statement<'p> {
     st: &'p crate::statement::StatementRule,
-    rule: u16,
+    rule: RuleIx,
     /// What stops it for the client, if anything.
     block: Option<Reason>,
     mask: u8,
 }
 
 struct Notice {
-    rule: u16,
+    rule: RuleIx,
     stage: Stage,
     nominal: NaiveDate,
     /// The day it is about (a statement's date; the day the oldest item it lists put the
@@ -339,14 +339,14 @@ impl Planner {
         let calendar_end = |on| Stop {
             on,
             reason: Reason::plain(Kind::NoDayToSend),
-            item: NO_ITEM,
+            item: ItemIx::NONE,
         };
         // Each turn moves the day later, past a pause or to the day an item gets there: each
         // is passed at most once.
         loop {
             let (pause, item, index) = if let Some(i) = cx.client.pauses.iter().position(|p| p.is_active(day))
             {
-                (&cx.client.pauses[i], NO_ITEM, i)
+                (&cx.client.pauses[i], ItemIx::NONE, i)
             } else {
                 match holds.map_or(Hold::Free, |h| h(day)) {
                     Hold::Free => return Ok(day),
@@ -361,7 +361,7 @@ impl Planner {
                 return Err(Stop {
                     on: day,
                     reason: Reason::paused(PauseRef {
-                        on_item: item != NO_ITEM,
+                        on_item: item.is_some(),
                         index: u32::try_from(index).unwrap_or(u32::MAX),
                     }),
                     item,
@@ -463,7 +463,7 @@ impl Planner {
     /// the client's, or else that of one of `items` (the items it is about).
     fn note_pauses(
         cx: &ClientCtx<'_>,
-        rule: u16,
+        rule: RuleIx,
         key: KeyRef,
         moves: &[Adjustment],
         items: &[ItemCtx<'_>],
@@ -479,12 +479,12 @@ impl Planner {
             }
             let is = |p: &Pause| p.kind == *pause && p.until == Some(*until);
             let item = if cx.client.pauses.iter().any(is) {
-                NO_ITEM
+                ItemIx::NONE
             } else {
                 items
                     .iter()
                     .find(|c| c.item.pauses.iter().any(is))
-                    .map_or(NO_ITEM, |c| c.index)
+                    .map_or(ItemIx::NONE, |c| c.index)
             };
             plan.suppressed.push(SuppressedRecord {
                 item,

@@ -23,7 +23,7 @@ const STAMP_EPOCH: i64 = 1 << 43;
 impl HistRef {
     pub(crate) fn new(rule: HistRule, occurrence: u32, sent_at: DateTime<Utc>, entry: u32) -> Self {
         let rule = match rule {
-            HistRule::Rule(r) => r.min(u16::MAX - 2),
+            HistRule::Rule(r) => r.raw().min(u16::MAX - 2),
             HistRule::Manual => u16::MAX - 1,
             HistRule::Unknown => u16::MAX,
         };
@@ -39,7 +39,7 @@ impl HistRef {
         match self.stamp as u16 {
             u16::MAX => HistRule::Unknown,
             r if r == u16::MAX - 1 => HistRule::Manual,
-            r => HistRule::Rule(r),
+            r => HistRule::Rule(RuleIx::from_raw(r)),
         }
     }
 
@@ -51,7 +51,7 @@ impl HistRef {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HistRule {
-    Rule(u16),
+    Rule(RuleIx),
     Manual,
     Unknown,
 }
@@ -93,11 +93,11 @@ impl Planner {
         items: usize,
         gaps: bool,
     ) -> HistoryIndex<'h> {
-        let rule_ids: HashMap<&str, u16> = self
+        let rule_ids: HashMap<&str, RuleIx> = self
             .rules
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| Some((r.id.as_str(), u16::try_from(i).ok()?)))
+            .map(|(i, r)| (r.id.as_str(), RuleIx::at(i)))
             .collect();
         let mut index = HistoryIndex {
             start: Vec::new(),
@@ -355,7 +355,7 @@ mod tests {
                 .map(|(e, h)| {
                     let rule = match h.rule.as_ref().map(RuleId::as_str) {
                         None => HistRule::Manual,
-                        Some("due") => HistRule::Rule(0),
+                        Some("due") => HistRule::Rule(RuleIx::at(0)),
                         Some(_) => HistRule::Unknown,
                     };
                     (e as u32, rule, h.items[0].occurrence)
@@ -379,8 +379,8 @@ mod tests {
             Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap(),
         ];
         let rules = [
-            HistRule::Rule(0),
-            HistRule::Rule(u16::MAX - 3),
+            HistRule::Rule(RuleIx::at(0)),
+            HistRule::Rule(RuleIx::at(usize::from(u16::MAX - 3))),
             HistRule::Manual,
             HistRule::Unknown,
         ];

@@ -34,7 +34,7 @@ use crate::plan::decide::rule::{EffRule, compile_rule, resolve_rules};
 use crate::plan::decide::stops::{Stops, lasting_stop};
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
 use crate::plan::schedule::{
-    EventRecord, Inputs, KeyRef, Members, NO_ITEM, PauseRef, Reason, Schedule, SuppressedRecord, Tables,
+    EventRecord, Inputs, KeyRef, Members, PauseRef, Reason, Schedule, SuppressedRecord, Tables,
 };
 use crate::plan::{Horizon, Plan, PlanLists};
 use crate::policy::{
@@ -49,8 +49,11 @@ pub(crate) mod index;
 pub(crate) mod memo;
 pub(crate) mod places;
 pub(crate) mod portfolio;
+pub(crate) mod positions;
 pub(crate) mod records;
 pub(crate) mod small_list;
+
+pub(crate) use positions::{ClientIx, ItemIx, RuleIx};
 
 use history::{HistRule, HistoryIndex};
 use index::{InputIndex, Sums, check_count};
@@ -118,7 +121,7 @@ pub struct Planner {
 pub(crate) struct ClientCtx<'a> {
     pub(crate) client: &'a Client,
     /// Its position in the input.
-    pub(crate) index: u32,
+    pub(crate) index: ClientIx,
     pub(crate) inputs: Inputs<'a>,
     pub(crate) tz: TimeZone,
     pub(crate) send_time: NaiveTime,
@@ -296,22 +299,19 @@ impl Planner {
     }
 
     /// The id of a rule a record names (see `rule_ids`).
-    pub(crate) fn rule_id(&self, rule: u16) -> &RuleId {
+    pub(crate) fn rule_id(&self, rule: RuleIx) -> &RuleId {
         // Records only name rules of this planner.
-        &self.rule_ids[usize::from(rule)]
+        &self.rule_ids[rule.get()]
     }
 
     /// Where keys starting with a rule's id go among keys starting with the others'.
-    pub(crate) fn rule_rank(&self, rule: u16) -> u16 {
-        self.rule_ranks
-            .get(usize::from(rule))
-            .copied()
-            .unwrap_or(u16::MAX)
+    pub(crate) fn rule_rank(&self, rule: RuleIx) -> u16 {
+        self.rule_ranks.get(rule.get()).copied().unwrap_or(u16::MAX)
     }
 
     /// The item rule a record names, if it names one (not a statement or standing notice).
-    pub(crate) fn item_rule(&self, rule: u16) -> Option<&CompiledRule> {
-        self.rules.get(usize::from(rule))
+    pub(crate) fn item_rule(&self, rule: RuleIx) -> Option<&CompiledRule> {
+        self.rules.get(rule.get())
     }
 
     /// The `index`-th minimum balance of an item rule.
@@ -344,26 +344,26 @@ impl Planner {
     }
 
     /// The kinds of item rule `rule` is for (empty: all).
-    pub(crate) fn rule_kinds(&self, rule: u16) -> Vec<crate::model::item::ItemKind> {
+    pub(crate) fn rule_kinds(&self, rule: RuleIx) -> Vec<crate::model::item::ItemKind> {
         self.policy
             .rules
-            .get(usize::from(rule))
+            .get(rule.get())
             .map(|r| r.when.kinds.clone())
             .unwrap_or_default()
     }
 
     /// The client tags rule `rule` is for (empty: all).
-    pub(crate) fn rule_tags(&self, rule: u16) -> Vec<String> {
+    pub(crate) fn rule_tags(&self, rule: RuleIx) -> Vec<String> {
         self.policy
             .rules
-            .get(usize::from(rule))
+            .get(rule.get())
             .map(|r| r.when.client_tags.clone())
             .unwrap_or_default()
     }
 
-    pub(crate) fn minimum(&self, rule: u16, index: u32) -> Money {
+    pub(crate) fn minimum(&self, rule: RuleIx, index: u32) -> Money {
         // Records only name minimums of their rule.
-        self.rules[usize::from(rule)].min_balance[index as usize]
+        self.rules[rule.get()].min_balance[index as usize]
     }
 
     /// The time zone in force for `client`: its own, else the policy's.
@@ -389,17 +389,14 @@ impl Planner {
     }
 
     /// The record name of the `index`-th statement rule.
-    pub(super) fn statement_ref(&self, index: usize) -> u16 {
-        u16::try_from(self.rules.len() + index).unwrap_or(u16::MAX)
+    pub(super) fn statement_ref(&self, index: usize) -> RuleIx {
+        RuleIx::at(self.rules.len() + index)
     }
 
     /// The record names of the standing notices (closing soon, closed).
-    pub(super) fn standing_refs(&self) -> (u16, u16) {
+    pub(super) fn standing_refs(&self) -> (RuleIx, RuleIx) {
         let first = self.rules.len() + self.policy.statements.len();
-        (
-            u16::try_from(first).unwrap_or(u16::MAX),
-            u16::try_from(first + 1).unwrap_or(u16::MAX),
-        )
+        (RuleIx::at(first), RuleIx::at(first + 1))
     }
 
     /// The lint warnings of the policy's rules.
@@ -892,8 +889,8 @@ impl Planner {
             plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
                 // A client's items are planned in id order: their places order as their ids
                 // (and no item first).
-                let item = |s: &SuppressedRecord| places.get(s.item as usize);
-                let rule = |s: &SuppressedRecord| self.rule_orders.get(usize::from(s.rule));
+                let item = |s: &SuppressedRecord| places.get(s.item.get());
+                let rule = |s: &SuppressedRecord| self.rule_orders.get(s.rule.get());
                 a.on.cmp(&b.on)
                     .then_with(|| item(a).cmp(&item(b)))
                     .then_with(|| rule(a).cmp(&rule(b)))
@@ -1022,7 +1019,7 @@ impl Planner {
         notify_contacts(client, &mut contacts);
         let cx = ClientCtx {
             client,
-            index: u32::try_from(ci).unwrap_or(u32::MAX),
+            index: ClientIx::at(ci),
             inputs,
             tz,
             send_time,
@@ -1071,7 +1068,7 @@ impl Planner {
         for (li, &ii) in client_items.iter().enumerate() {
             let ii = ii as usize;
             let item = &items[ii];
-            let index = u32::try_from(ii).unwrap_or(NO_ITEM);
+            let index = ItemIx::at(ii);
             let balance = item.balance()?;
             sums.add(self, client, balance)?;
             let status = item.status_with(balance);
@@ -1090,7 +1087,7 @@ impl Planner {
                         last_manual = last_manual.max(Some(date));
                         continue;
                     }
-                    HistRule::Rule(r) => Some(usize::from(r)),
+                    HistRule::Rule(r) => Some(r.get()),
                     HistRule::Unknown => None,
                 };
                 if let Some((occ, last)) = rule.and_then(|r| sent.get_mut(r)) {
@@ -1248,7 +1245,7 @@ impl Planner {
             };
             let mut on = tz.local_date(h.sent_at);
             let Some(id) = h.rule.as_ref() else { continue };
-            let Some(rule) = self.rule_ids.iter().position(|r| r == id).map(rule_ref) else {
+            let Some(rule) = self.rule_ids.iter().position(|r| r == id).map(RuleIx::at) else {
                 continue;
             };
             let account = self.is_account_rule(id.as_str());
@@ -1285,7 +1282,7 @@ impl Planner {
                 }
                 on = cx.today;
             }
-            let item = at.map_or(NO_ITEM, |li| ctxs[li].index);
+            let item = at.map_or(ItemIx::NONE, |li| ctxs[li].index);
             plan.suppressed.push(SuppressedRecord {
                 key: KeyRef::History(e),
                 reason: Reason::undelivered(e, matches!(h.outcome, HistoryOutcome::Failed { .. })),
@@ -1687,7 +1684,7 @@ impl Planner {
             occurrence: members.iter().map(|&s| slots[s].next_occ).max().unwrap_or(1),
             count: first.count,
             offset_days: first.offset,
-            rule: rule_ref(first.rule),
+            rule: RuleIx::at(first.rule),
             stage: stage_of(rule.anchor, day, first_ctx.due),
             mask: first.roles_mask,
             members: members_ref,
@@ -1799,16 +1796,10 @@ pub(crate) fn group_digest<'a>(covered: impl IntoIterator<Item = (&'a str, u32)>
     hash
 }
 
-/// The record name of an item rule.
-pub(crate) fn rule_ref(rule: usize) -> u16 {
-    // `Planner::new` refuses policies with more rules than records can name.
-    u16::try_from(rule).unwrap_or(u16::MAX)
-}
-
 /// The key `rule/item/occurrence` of an item's event.
 pub(crate) fn item_key(it: &ItemCtx<'_>, rule: usize, occurrence: u32) -> KeyRef {
     KeyRef::Item {
-        rule: rule_ref(rule),
+        rule: RuleIx::at(rule),
         item: it.index,
         occurrence,
     }
@@ -1858,7 +1849,7 @@ pub(crate) fn suppressed_as(
         client: cx.index,
         item: it.index,
         on,
-        rule: rule_ref(rule),
+        rule: RuleIx::at(rule),
     }
 }
 
