@@ -1,12 +1,26 @@
-//! The domain rules of planning, pure and small: a rule as it applies to a client and an
-//! item, where its occurrences fall, which pause holds an item back, and why an occurrence
-//! is not sent (one list of reasons, the public `SuppressReasonKind`). No index, heap or
-//! record layout here: the engine (`plan::engine`) stores and orders what these decide.
+//! The domain rules of planning, pure and small:
+//!
+//! - `rule`: a rule as it applies to a client (overrides resolved);
+//! - `occurrences`: where a rule's occurrences fall for an item;
+//! - `stops`: what stops a rule for an item for good (one function, one reason);
+//! - `pauses`: which pause holds an item back;
+//! - `item`: a rule's next step for one item (the candidate send and the moves that place
+//!   it, or why it is not sent);
+//! - `day`: one client's day (which stage of an item goes, grouped notices, the gap);
+//! - `notice`: where a client-level notice (statement, standing notice) goes;
+//! - `standing`: which debts count for a client's standing, and since when it owes;
+//! - `reason`: why an occurrence is not sent (one list of reasons, the public
+//!   `SuppressReasonKind`).
+//!
+//! No index, heap or record layout here: the engine (`plan::engine`) stores and orders what
+//! these decide.
 
 pub(crate) mod day;
 pub(crate) mod item;
+pub(crate) mod notice;
 pub(crate) mod occurrences;
 pub(crate) mod pauses;
 pub(crate) mod reason;
 pub(crate) mod rule;
+pub(crate) mod standing;
 pub(crate) mod stops;

@@ -20,7 +20,7 @@ use crate::error::ValidationError;
 use crate::model::client::{Client, Contact, ContactRole, Pause};
 use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{ClientId, EventKey, RuleId};
-use crate::model::item::{Item, ItemStatus};
+use crate::model::item::Item;
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::day::{
@@ -34,7 +34,7 @@ use crate::plan::decide::rule::{EffRule, compile_rule, resolve_rules};
 use crate::plan::decide::stops::{Stops, lasting_stop};
 use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
 use crate::plan::schedule::{
-    EventRecord, Inputs, KeyRef, Members, PauseRef, Reason, Schedule, SuppressedRecord, Tables,
+    EventRecord, Inputs, KeyRef, Members, Reason, Schedule, SuppressedRecord, Tables,
 };
 use crate::plan::{Horizon, Plan, PlanLists};
 use crate::policy::{
