@@ -1,4 +1,22 @@
-//! The policy: company settings, the business calendar, collection start dates and rules.
+//! The policy: company settings, the business calendar, collection start dates and rules,
+//! statement rules and standing notices.
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use dunning::policy::{Policy, StandingRule, StatementRule};
+//! use dunning::TimeZone;
+//!
+//! let policy = Policy::new(TimeZone::UTC)
+//!     .with_statement(StatementRule::new(
+//!         "monthly".parse()?,
+//!         "FREQ=MONTHLY;BYMONTHDAY=1",
+//!         NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+//!     ))
+//!     .with_standing(StandingRule::new(30, 60));
+//! assert_eq!(policy.statements.len(), 1);
+//! assert!(policy.standing.is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod lint;
 mod messaging;
@@ -15,8 +33,8 @@ use crate::error::ValidationError;
 use crate::limits;
 use crate::load::LoadError;
 use crate::money::Money;
-use crate::standing::{StandingRule, check_thresholds};
-use crate::statement::{StatementRule, compile as compile_rrule};
+use crate::standing::check_thresholds;
+use crate::statement::compile as compile_rrule;
 use crate::time::{BusinessCalendar, TimeZone};
 
 pub use lint::LintWarning;
@@ -28,6 +46,12 @@ pub use overrides::{
 };
 pub(crate) use resolve::Resolved;
 pub use rule::{Anchor, Conditions, LateFee, Rule};
+// A policy's statement rules and standing notices are policy data, found here with the rest
+// of it; they are defined beside what they compute (`statement`, `standing`).
+#[doc(no_inline)]
+pub use crate::standing::StandingRule;
+#[doc(no_inline)]
+pub use crate::statement::StatementRule;
 
 /// Collection start dates: items older than these are never reminded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
