@@ -25,31 +25,6 @@ pub use event::{
 #[doc(hidden)]
 pub use schedule::{EventRef, Events, Schedule, SuppressedRef, Suppressions};
 
-use engine::records::Records;
-
-/// A plan's lists as the planner makes them, client by client, before they are moved into
-/// the plan's order.
-#[derive(Default)]
-pub(crate) struct PlanLists {
-    pub(crate) due: Records<Event>,
-    pub(crate) upcoming: Records<Event>,
-    pub(crate) suppressed: Records<Suppressed>,
-}
-
-impl PlanLists {
-    /// The plan of these lists, in the plan's order.
-    pub(crate) fn into_plan(self, now: DateTime<Utc>, horizon: Horizon) -> Plan {
-        Plan {
-            now,
-            horizon,
-            due: self.due.into_vec(),
-            upcoming: self.upcoming.into_vec(),
-            suppressed: self.suppressed.into_vec(),
-            standings: Vec::new(),
-        }
-    }
-}
-
 /// How far ahead a plan forecasts: at most
 /// [`limits::MAX_HORIZON_DAYS`](crate::limits::MAX_HORIZON_DAYS) days.
 ///

@@ -253,13 +253,6 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
-    pub(crate) fn clear(&mut self) {
-        self.keys.clear();
-        self.members.clear();
-        self.infos.clear();
-        self.adjustments.clear();
-    }
-
     /// Keeps an event's adjustments.
     pub(crate) fn adjusted(&mut self, list: impl FnOnce(&mut Vec<Adjustment>)) -> Adjusted {
         let start = self.adjustments.len();
@@ -764,14 +757,27 @@ impl<'a> Schedule<'a> {
     /// The owned plan of the same events and entries, in the same order.
     #[must_use]
     pub fn to_plan(&self) -> Plan {
-        let mut cx = ClientCache::new();
-        let events = |records: &Records<EventRecord>, cx: &mut ClientCache<'a>| {
-            // Made in the order the planner made them (client by client), so what a
-            // client's events share is read once.
-            records.map(|r| self.inputs.event(&self.tables, r, cx))
+        // Made in the order they are read, so that nothing moves once made; what a client's
+        // events share is worked out once per client, whatever the days between them.
+        let mut caches: Vec<Option<ClientCache<'a>>> = Vec::new();
+        caches.resize_with(self.inputs.clients.len(), || None);
+        let mut events = |records: &Records<EventRecord>| -> Vec<Event> {
+            records
+                .iter()
+                .map(|r| {
+                    let cx = caches
+                        .get_mut(r.client.get())
+                        .map(|c| c.get_or_insert_with(ClientCache::new));
+                    match cx {
+                        Some(cx) => self.inputs.event(&self.tables, r, cx),
+                        // Records only name clients they were planned for.
+                        None => self.inputs.event(&self.tables, r, &mut ClientCache::new()),
+                    }
+                })
+                .collect()
         };
-        let due = events(&self.due, &mut cx).into_vec();
-        let upcoming = events(&self.upcoming, &mut cx).into_vec();
+        let due = events(&self.due);
+        let upcoming = events(&self.upcoming);
         Plan {
             now: self.now,
             horizon: self.horizon,
@@ -779,8 +785,9 @@ impl<'a> Schedule<'a> {
             upcoming,
             suppressed: self
                 .suppressed
+                .iter()
                 .map(|r| self.inputs.suppressed(&self.tables.keys, r))
-                .into_vec(),
+                .collect(),
             standings: self.standings.clone(),
         }
     }

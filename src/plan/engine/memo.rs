@@ -114,7 +114,6 @@ pub(crate) struct Scratch<'h> {
     pub(crate) days: DaysMemo,
     /// Per rule, for the item being read: the highest occurrence sent and when it went.
     pub(crate) sent: Vec<(u32, Option<NaiveDate>)>,
-    pub(crate) client_cache: crate::plan::schedule::ClientCache<'h>,
     pub(crate) dates: LocalDates,
     pub(crate) contacts: Vec<&'h Contact>,
     pub(crate) ctxs: Vec<ItemCtx<'h>>,

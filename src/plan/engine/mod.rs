@@ -36,7 +36,7 @@ use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
 use crate::plan::schedule::{
     EventRecord, Inputs, KeyRef, Members, Reason, Schedule, SuppressedRecord, Tables,
 };
-use crate::plan::{Horizon, Plan, PlanLists};
+use crate::plan::{Horizon, Plan};
 use crate::policy::{
     Anchor, EffectiveNotice, EffectiveRule, EffectiveSettings, LintWarning, Policy, Resolved, Setting,
     check_rule_shape, lint,
@@ -738,7 +738,7 @@ impl Planner {
         horizon: Horizon,
     ) -> Result<Schedule<'a>, ValidationError> {
         let job = self.prepare(clients, items, history, now, horizon)?;
-        self.run(job, None)
+        self.run(job)
     }
 
     /// What a plan of fresh inputs does first: the inputs checked and indexed, and the
@@ -772,14 +772,9 @@ impl Planner {
         })
     }
 
-    /// The owned plan of `job`.
+    /// The owned plan of `job`: its schedule, made owned in the plan's order.
     pub(crate) fn plan_job(&self, job: PlanJob<'_, '_>) -> Result<Plan, ValidationError> {
-        let (now, horizon) = (job.now, job.horizon);
-        let mut lists = PlanLists::default();
-        let schedule = self.run(job, Some(&mut lists))?;
-        let mut owned = lists.into_plan(now, horizon);
-        owned.standings = schedule.standings;
-        Ok(owned)
+        Ok(self.run(job)?.to_plan())
     }
 
     /// The horizon's end, once the history's size is checked.
@@ -813,14 +808,9 @@ impl Planner {
         self.index_history(history, find, items.len(), gaps)
     }
 
-    /// Plans into a schedule; or, given `owned`, into that plan, each client's records made
-    /// owned as soon as they are planned (and the schedule left empty but for standings), so
-    /// the compact and the owned records of a whole portfolio never exist at once.
-    pub(crate) fn run<'a>(
-        &'a self,
-        job: PlanJob<'a, '_>,
-        mut owned: Option<&mut PlanLists>,
-    ) -> Result<Schedule<'a>, ValidationError> {
+    /// Plans into a schedule: compact records, client by client, read in the plan's order.
+    /// The owned plan is made from it ([`Schedule::to_plan`]).
+    pub(crate) fn run<'a>(&'a self, job: PlanJob<'a, '_>) -> Result<Schedule<'a>, ValidationError> {
         let PlanJob {
             inputs,
             indexed,
@@ -847,12 +837,10 @@ impl Planner {
             tables: Tables::default(),
             standings: Vec::new(),
         };
-        if owned.is_none() {
-            // About one event and one suppressed entry an item: room made at once, so the
-            // records are not copied as they grow (pages are only used as records are made).
-            plan.due.reserve(items.len());
-            plan.suppressed.reserve(items.len());
-        }
+        // About one event and one suppressed entry an item: room made at once, so the
+        // records are not copied as they grow (pages are only used as records are made).
+        plan.due.reserve(items.len());
+        plan.suppressed.reserve(items.len());
         let mut scratch = Scratch::default();
         let instants = std::rc::Rc::new(std::cell::RefCell::new(SendInstants::new()));
         let mut occurrences = account::Occurrences::new(self, now, horizon);
@@ -905,47 +893,16 @@ impl Planner {
                         }
                     })
             });
-            if let Some(out) = owned.as_deref_mut() {
-                let cache = &mut scratch.client_cache;
-                let owned_marks = [out.due.made(), out.upcoming.made(), out.suppressed.made()];
-                for e in plan.due.made_since(marks[0]).iter() {
-                    out.due.push(inputs.event(&plan.tables, e, cache));
-                }
-                for e in plan.upcoming.made_since(marks[1]).iter() {
-                    out.upcoming.push(inputs.event(&plan.tables, e, cache));
-                }
-                for s in plan.suppressed.made_since(marks[2]).iter() {
-                    out.suppressed.push(inputs.suppressed(&plan.tables.keys, s));
-                }
-                out.due
-                    .runs_since(owned_marks[0], r, |e| e.send_at, &mut due_runs);
-                out.upcoming
-                    .runs_since(owned_marks[1], r, |e| e.send_at, &mut upcoming_runs);
-                out.suppressed
-                    .runs_since(owned_marks[2], r, |s| s.on, &mut suppressed_runs);
-                // Made owned: the client's records and what they refer to go.
-                plan.due.truncate(marks[0]);
-                plan.upcoming.truncate(marks[1]);
-                plan.suppressed.truncate(marks[2]);
-                plan.tables.clear();
-            } else {
-                plan.due.runs_since(marks[0], r, |e| e.send_at, &mut due_runs);
-                plan.upcoming
-                    .runs_since(marks[1], r, |e| e.send_at, &mut upcoming_runs);
-                plan.suppressed
-                    .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
-            }
+            plan.due.runs_since(marks[0], r, |e| e.send_at, &mut due_runs);
+            plan.upcoming
+                .runs_since(marks[1], r, |e| e.send_at, &mut upcoming_runs);
+            plan.suppressed
+                .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
         }
         drop((scratch, occurrences, hist, indexed));
-        if let Some(out) = owned {
-            out.due.order(due_runs);
-            out.upcoming.order(upcoming_runs);
-            out.suppressed.order(suppressed_runs);
-        } else {
-            plan.due.order(due_runs);
-            plan.upcoming.order(upcoming_runs);
-            plan.suppressed.order(suppressed_runs);
-        }
+        plan.due.order(due_runs);
+        plan.upcoming.order(upcoming_runs);
+        plan.suppressed.order(suppressed_runs);
         Ok(plan)
     }
 

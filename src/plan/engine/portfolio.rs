@@ -104,7 +104,7 @@ impl<'a> Portfolio<'a> {
         now: DateTime<Utc>,
         horizon: Horizon,
     ) -> Result<Schedule<'a>, ValidationError> {
-        self.planner.run(self.job(history, now, horizon)?, None)
+        self.planner.run(self.job(history, now, horizon)?)
     }
 
     /// A plan's job on this index.

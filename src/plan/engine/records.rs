@@ -81,11 +81,6 @@ impl<T> Records<T> {
         self.items.push(record);
     }
 
-    /// Drops the records made since `mark` (before any order is set).
-    pub(crate) fn truncate(&mut self, mark: usize) {
-        self.items.truncate(mark);
-    }
-
     /// How many records were made so far.
     pub(crate) fn made(&self) -> usize {
         self.items.len()
@@ -142,15 +137,6 @@ impl<T> Records<T> {
         self.runs.last().map_or(0, |r| r.at + r.len)
     }
 
-    /// The same records, each made into another by `f` in the order they were made, read
-    /// in the same order.
-    pub(crate) fn map<U>(&self, f: impl FnMut(&T) -> U) -> Records<U> {
-        Records {
-            items: self.items.iter().map(f).collect(),
-            runs: self.runs.clone(),
-        }
-    }
-
     pub(crate) fn iter(&self) -> ListingIter<'_, T> {
         ListingIter {
             items: &self.items,
@@ -158,23 +144,6 @@ impl<T> Records<T> {
             current: [].iter(),
             left: self.len(),
         }
-    }
-
-    /// The records moved into the order they are read in.
-    pub(crate) fn into_vec(self) -> Vec<T> {
-        if self.runs.len() <= 1 && self.len() == self.items.len() {
-            return self.items;
-        }
-        let mut slots: Vec<Option<T>> = self.items.into_iter().map(Some).collect();
-        let mut out = Vec::with_capacity(slots.len());
-        for r in &self.runs {
-            out.extend(
-                slots[r.start..r.start + r.len]
-                    .iter_mut()
-                    .filter_map(Option::take),
-            );
-        }
-        out
     }
 }
 
@@ -282,7 +251,7 @@ mod tests {
         assert_eq!(records.len(), expected.len());
         assert_eq!(records.iter().cloned().collect::<Vec<_>>(), expected);
         assert_eq!(records.iter().len(), expected.len());
-        assert_eq!(records.clone().into_vec(), expected);
+        assert_eq!(records.iter().cloned().collect::<Vec<_>>(), expected);
         // Made in client order, the records stay there.
         assert_eq!(records.items[0], (1, 0, 0));
         assert_eq!(records.items[3], (1, 2, 0));
@@ -319,27 +288,27 @@ mod tests {
         }
         // Ranks out of order: (date, rank) decides.
         records.order(vec![(2, 1, 0, 1), (1, 2, 1, 1), (1, 0, 2, 1)]);
-        assert_eq!(records.clone().into_vec(), [7, 6, 5]);
+        assert_eq!(records.iter().cloned().collect::<Vec<_>>(), [7, 6, 5]);
     }
 
     #[test]
     fn runs_in_both_orders_read_as_one_and_empty_reads_empty() {
         // Made in plan order already: one run.
         let (records, expected) = made(&[&[(1, 0)], &[(1, 0), (2, 0)], &[(2, 0)]]);
-        assert_eq!(records.clone().into_vec(), expected);
+        assert_eq!(records.iter().cloned().collect::<Vec<_>>(), expected);
         assert_eq!(records.runs.len(), 1);
         // The second client's record comes first: two runs.
         let (records, expected) = made(&[&[(2, 0)], &[(1, 0)]]);
-        assert_eq!(records.clone().into_vec(), expected);
+        assert_eq!(records.iter().cloned().collect::<Vec<_>>(), expected);
         assert_eq!(records.runs.len(), 2);
         let empty: Records<u8> = Records::new();
         assert_eq!(empty.len(), 0);
         assert_eq!(empty.iter().next(), None);
-        assert!(empty.into_vec().is_empty());
+        assert!(empty.iter().cloned().collect::<Vec<_>>().is_empty());
         let mut one = Records::new();
         one.push(1);
         one.push(2);
         one.order(vec![((), 0, 0, 2)]);
-        assert_eq!(one.into_vec(), [1, 2]);
+        assert_eq!(one.iter().cloned().collect::<Vec<_>>(), [1, 2]);
     }
 }
