@@ -2,15 +2,15 @@
 //! documented behaviours only), over random small portfolios; and `Planner::schedule` and
 //! `Portfolio` against `Planner::plan`.
 //!
-//! The generator covers what the reference covers (stage A, see `reference/mod.rs`): invoices
+//! The generator covers what the reference covers (stages A and B, see `reference/mod.rs`): invoices
 //! with or without a due date, rules anchored on the issue or the due date with offsets and
 //! repeats, clients in zones on both sides of UTC, send times (including times inside
 //! daylight-saving gaps and overlaps), weekends and holidays, collection start dates,
 //! payments, cancelled and void invoices, item and client pauses, per-client overrides,
-//! history of sent and manual entries, and `now` at random instants (daylight-saving nights
-//! and weekends among them) with horizons of 0 to 60 days. It leaves out grouping, the
-//! minimum gap, statements, standing notices, failed or unknown history outcomes, pending
-//! actions, rules anchored on the sent or paid date, conditions, roles and expiry.
+//! history of sent, manual, failed, unknown and released entries, and `now` at random
+//! instants (daylight-saving nights and weekends among them) with horizons of 0 to 60 days.
+//! It leaves out grouping, the minimum gap, statements, standing notices, pending actions,
+//! rules anchored on the sent or paid date, conditions, roles and expiry.
 
 mod common;
 mod reference;
@@ -117,7 +117,7 @@ impl std::fmt::Debug for World {
             )?;
         }
         for h in &self.history {
-            writeln!(f, "history {} at {}", h.key, h.sent_at)?;
+            writeln!(f, "history {} at {} {}", h.key, h.sent_at, h.outcome)?;
         }
         Ok(())
     }
@@ -315,13 +315,15 @@ fn item_strategy(i: usize, clients: usize) -> impl Strategy<Value = Item> {
         )
 }
 
-/// Sends drawn as (item, rule, occurrence, day, hour) and manual sends as (item, day).
-type HistoryDraw = (Vec<(usize, usize, u32, i64, u32)>, Vec<(usize, i64)>);
+/// Sends drawn as (item, rule, occurrence, day, hour, outcome) and manual sends as (item, day).
+type HistoryDraw = (Vec<(usize, usize, u32, i64, u32, u8)>, Vec<(usize, i64)>);
 
-/// History: (item, rule, occurrence, day, hour) sends and (item, day) manual sends.
+/// History: (item, rule, occurrence, day, hour, outcome) sends and (item, day) manual sends.
+/// The outcome: 0 failed for good, 1 unknown, 2 failed and released a day later, 3 unknown
+/// and released a day later, else sent.
 fn history_strategy(items: usize) -> impl Strategy<Value = HistoryDraw> {
     (
-        proptest::collection::vec((0..items, 0usize..4, 1u32..=2, 0i64..90, 0u32..24), 0..4),
+        proptest::collection::vec((0..items, 0usize..4, 1u32..=2, 0i64..90, 0u32..24, 0u8..10), 0..4),
         proptest::collection::vec((0..items, 0i64..90), 0..2),
     )
 }
@@ -382,7 +384,7 @@ fn world_strategy() -> impl Strategy<Value = World> {
                 })
                 .collect();
             let mut history = Vec::new();
-            for (item, rule, occurrence, day, hour) in sends {
+            for (item, rule, occurrence, day, hour, outcome) in sends {
                 let item = &items[item];
                 let rule = &policy.rules[rule % n_rules];
                 let sent_at = (base() + Duration::days(day - 40))
@@ -396,7 +398,7 @@ fn world_strategy() -> impl Strategy<Value = World> {
                 if history.iter().any(|h: &HistoryEntry| h.key.as_str() == key) {
                     continue;
                 }
-                history.push(HistoryEntry {
+                let entry = HistoryEntry {
                     key: key.into(),
                     rule: Some(rule.id.clone()),
                     client: item.client.clone(),
@@ -406,7 +408,22 @@ fn world_strategy() -> impl Strategy<Value = World> {
                     }],
                     sent_at,
                     outcome: HistoryOutcome::Sent,
-                });
+                };
+                let failed = HistoryOutcome::Failed {
+                    error: "550 no such user".into(),
+                };
+                match outcome {
+                    0 | 2 => history.push(entry.clone().with_outcome(failed)),
+                    1 | 3 => history.push(entry.clone().with_outcome(HistoryOutcome::OutcomeUnknown)),
+                    _ => history.push(entry.clone()),
+                }
+                let released = sent_at + Duration::days(1);
+                if matches!(outcome, 2 | 3) && released <= now {
+                    history.push(HistoryEntry {
+                        sent_at: released,
+                        ..entry.with_outcome(HistoryOutcome::Released)
+                    });
+                }
             }
             for (item, day) in manuals {
                 let item = &items[item];

@@ -2,14 +2,16 @@
 //! written from the documented behaviours (DESIGN.md "Behaviour users rely on", the README's
 //! guarantees and "Operating it", and the public rustdoc), not from the planner's code.
 //!
-//! Stage A only: item rules anchored on the issue or due date, offsets, repeats, the default
+//! Stage A: item rules anchored on the issue or due date, offsets, repeats, the default
 //! payment term, time zones and send times (`local_instant`), the business calendar,
 //! collection start, paid / cancelled / void / partly paid items, item and client pauses,
 //! per-client overrides (reminders off, rule on/off, offset/every/count, send time), history
 //! of sent and manual entries, catch-up, lasting stops as of now, and the horizon and window.
+//! Stage B: history entries that failed for good or whose outcome is unknown, and their
+//! release.
 //! Not covered (the generator leaves them out): grouping, the minimum gap, statements,
-//! standing notices, failed / unknown / released history outcomes, rules anchored on the
-//! sent or paid date, pending actions, conditions, roles, expiry, late fees.
+//! standing notices, rules anchored on the sent or paid date, pending actions, conditions,
+//! roles, expiry, late fees.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -301,8 +303,37 @@ fn plan_item(
     // (rule, local day, occurrence)
     let mut sends: Vec<(String, NaiveDate, u32)> = Vec::new();
     let mut manual: Option<NaiveDate> = None;
+    // Sends that failed for good or whose outcome is unknown, not released since: (rule,
+    // occurrence, local day, kind, key).
+    let mut undelivered: Vec<(String, DateTime<Utc>, NaiveDate, &'static str, String)> = Vec::new();
+    // The attempts of each rule about the item (sent or not), by instant.
+    let mut attempts: Vec<(String, DateTime<Utc>)> = Vec::new();
     for h in history {
         if !h.outcome.is_sent() {
+            // HistoryOutcome docs: either "still counts as an attempt of its rule's
+            // occurrence"; a `Released` entry of the same key recorded after it undoes it ("the
+            // key is planned again").
+            let kind = match h.outcome {
+                HistoryOutcome::Failed { .. } => "delivery_failed",
+                HistoryOutcome::OutcomeUnknown => "outcome_unknown",
+                _ => continue,
+            };
+            let released = history
+                .iter()
+                .any(|x| x.key == h.key && x.outcome == HistoryOutcome::Released && x.sent_at >= h.sent_at);
+            let Some(r) = h.rule.as_ref().filter(|_| !released) else {
+                continue;
+            };
+            // As an attempt it is taken for a send: it supersedes earlier stages and spaces
+            // the next (the docs are silent; the planner's reading).
+            for hi in h.items.iter().filter(|hi| hi.item == item.id) {
+                let m = max_occ.entry(r.to_string()).or_default();
+                *m = (*m).max(hi.occurrence);
+                let day = zone.local_date(h.sent_at);
+                sends.push((r.to_string(), day, hi.occurrence));
+                attempts.push((r.to_string(), h.sent_at));
+                undelivered.push((r.to_string(), h.sent_at, day, kind, h.key.to_string()));
+            }
             continue;
         }
         for hi in h.items.iter().filter(|hi| hi.item == item.id) {
@@ -313,6 +344,7 @@ fn plan_item(
                     let m = max_occ.entry(r.to_string()).or_default();
                     *m = (*m).max(hi.occurrence);
                     sends.push((r.to_string(), day, hi.occurrence));
+                    attempts.push((r.to_string(), h.sent_at));
                 }
                 None => manual = manual.max(Some(day)),
             }
@@ -1176,6 +1208,27 @@ fn plan_item(
             }
         }
         day = day.succ_opt().unwrap();
+    }
+    // Sends that failed for good or whose outcome is unknown: explained instead of planned
+    // (README "Failures and retry"), on the day recorded while that is in the window, else as
+    // of now while the item is open and the rule tried nothing about it later (the planner's
+    // reading, as of tests/stops.rs: the docs say only that the plan explains it).
+    for (rule, at, day, kind, key) in &undelivered {
+        let later = attempts.iter().any(|(r, a)| r == rule && a > at);
+        let on = if *day >= window_start {
+            *day
+        } else if !later && item_stop.is_none() {
+            today
+        } else {
+            continue;
+        };
+        out.suppressed.push(RefSuppressed {
+            key: key.clone(),
+            item: item_id.clone(),
+            rule: rule.clone(),
+            kind: (*kind).to_owned(),
+            on,
+        });
     }
     // After the horizon: what each rule would do next, explained when it falls in the window
     // (superseded by a send planned above, a stop) or lasts (held past the horizon).
