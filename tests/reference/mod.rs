@@ -8,10 +8,12 @@
 //! per-client overrides (reminders off, rule on/off, offset/every/count, send time), history
 //! of sent and manual entries, catch-up, lasting stops as of now, and the horizon and window.
 //! Stage B: history entries that failed for good or whose outcome is unknown, and their
-//! release.
-//! Not covered (the generator leaves them out): grouping, the minimum gap, statements,
-//! standing notices, rules anchored on the sent or paid date, pending actions, conditions,
-//! roles, expiry, late fees.
+//! release; the minimum gap between messages to a client (policy and client override):
+//! after the client's last message in history, and between the events planned, one client at
+//! a time (`plan_client`: each item planned on its own, then the first event that comes
+//! sooner than the gap after the last is held back and the items planned again).
+//! Not covered (the generator leaves them out): grouping, statements, standing notices, rules
+//! anchored on the sent or paid date, pending actions, conditions, roles, expiry, late fees.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -129,11 +131,13 @@ struct State {
     done: bool,
     /// Not before this day (a catch-up held back by a pause on the day it would go).
     floor: Option<NaiveDate>,
-    /// The pauses that held a held catch-up back, in the order met (day held, the pause's
-    /// end): those on the way to its own day, then the one on the day it would have gone.
-    held: Vec<(NaiveDate, NaiveDate)>,
+    /// The pauses that held a held catch-up back, in the order met: those on the way to its
+    /// own day, then the one on the day it would have gone.
+    held: Vec<Hold>,
     /// The next occurrence is a catch-up held back by a pause.
     caught: bool,
+    /// The day a held catch-up was meant for.
+    meant: Option<NaiveDate>,
     /// The non-working days a held catch-up moved off before the pause held it.
     held_moves: Vec<NaiveDate>,
 }
@@ -149,6 +153,7 @@ impl State {
         self.held.clear();
         self.caught = false;
         self.held_moves.clear();
+        self.meant = None;
     }
 
     /// Occurrence `k` went (or was superseded by a send) on `day`.
@@ -159,8 +164,13 @@ impl State {
         self.held.clear();
         self.caught = false;
         self.held_moves.clear();
+        self.meant = None;
     }
 }
+
+/// What held an occurrence back: (the day it would have gone, the last day held, the
+/// suppression said on that day: `paused_until` for a pause, `deferred` for the minimum gap).
+type Hold = (NaiveDate, NaiveDate, &'static str);
 
 /// A send about an item: (rule, local day, planned in this plan rather than read from
 /// history, its stage (day before any move, rule index) when its rule is known).
@@ -173,13 +183,15 @@ struct Ready {
     k: u32,
     nominal: NaiveDate,
     moved: Vec<NaiveDate>,
-    /// (the day it would have gone, the last day of the pause that held it)
-    paused_from: Vec<(NaiveDate, NaiveDate)>,
+    /// What held it back (pauses, the minimum gap).
+    paused_from: Vec<Hold>,
     /// The days another reminder about the item went, that it moved off.
     after_other: Vec<NaiveDate>,
     on: NaiveDate,
     at: DateTime<Utc>,
     caught: bool,
+    /// The day a held catch-up was meant for.
+    meant: Option<NaiveDate>,
 }
 
 /// A candidate occurrence of a rule: where it would go.
@@ -193,8 +205,8 @@ enum Step {
         at: DateTime<Utc>,
         /// The days the calendar moved it off.
         moved: Vec<NaiveDate>,
-        /// The day it would have gone, when a pause with an end held it back.
-        paused_from: Vec<(NaiveDate, NaiveDate)>,
+        /// What held it back: pauses with an end, the minimum gap.
+        paused_from: Vec<Hold>,
         /// The days another reminder about the item went, that it moved off.
         after_other: Vec<NaiveDate>,
     },
@@ -230,16 +242,98 @@ pub fn plan(
     let clients: BTreeMap<String, &Client> = clients.iter().map(|c| (c.id.to_string(), c)).collect();
     let items: BTreeMap<String, &Item> = items.iter().map(|i| (i.id.to_string(), i)).collect();
     let mut out = RefPlan::default();
-    for item in items.values() {
-        let client = clients[item.client.as_str()];
-        plan_item(policy, client, item, history, now, end, &mut out);
+    for client in clients.values() {
+        let items: Vec<&Item> = items
+            .values()
+            .copied()
+            .filter(|i| i.client == client.id)
+            .collect();
+        plan_client(policy, client, &items, history, now, end, &mut out);
     }
     out.events.sort();
     out.suppressed.sort();
     out
 }
 
-#[allow(clippy::too_many_lines)]
+/// An event as the minimum gap sees it: (the day it goes, the day it first waited since,
+/// whether it is due now, its key).
+type Went = (NaiveDate, NaiveDate, bool, String);
+
+/// Plans one client's items: each on its own, then the minimum gap between messages to the
+/// client (README "Minimum gap"; `Policy::min_gap_days`): the first event in the order they
+/// go that comes sooner than the gap after the client's last message (in history, or planned)
+/// is held back to the first day the gap allows, and the items are planned again.
+fn plan_client(
+    policy: &Policy,
+    client: &Client,
+    items: &[&Item],
+    history: &[HistoryEntry],
+    now: DateTime<Utc>,
+    end: DateTime<Utc>,
+    out: &mut RefPlan,
+) {
+    let gap = client.overrides.min_gap_days.unwrap_or(policy.min_gap_days);
+    let zone = client.time_zone.unwrap_or(policy.time_zone);
+    // The client's last message in history: a reminder about items, automatic or manual; one
+    // that failed or whose outcome is unknown counts too (released or not), a release does
+    // not (the docs are silent; the planner's reading).
+    let last_sent = history
+        .iter()
+        .filter(|h| h.client == client.id && h.outcome != HistoryOutcome::Released)
+        .map(|h| zone.local_date(h.sent_at))
+        .max();
+    let gap_floor = last_sent.filter(|_| gap > 0).map(|l| (l, add(l, i64::from(gap))));
+    // The gap after the client's last message in history holds back every reminder about
+    // another item until the first day it allows; one about the item itself is spaced by it
+    // instead (`plan_item`).
+    let mut holds: BTreeMap<usize, Vec<Hold>> = BTreeMap::new();
+    if let Some((_, g)) = gap_floor {
+        for i in 0..items.len() {
+            holds.insert(i, vec![(NaiveDate::MIN, add(g, -1), "deferred")]);
+        }
+    }
+    loop {
+        let mut plans: Vec<(RefPlan, Vec<Went>)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let mut plan = RefPlan::default();
+            let holds = holds.get(&i).map_or(&[][..], Vec::as_slice);
+            let went = plan_item(policy, client, item, history, now, end, holds, &mut plan);
+            plans.push((plan, went));
+        }
+        // The events in the order they go: by day; on one day, the one that has waited longest
+        // first (since the day it was meant for), then one due now (then in the order of the
+        // keys: the planner's reading).
+        let mut order: Vec<(Went, usize)> = plans
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, went))| went.iter().map(move |w| (w.clone(), i)))
+            .collect();
+        order.sort_by(|(a, _), (b, _)| (a.0, a.1, !a.2, &a.3).cmp(&(b.0, b.1, !b.2, &b.3)));
+        let mut last = last_sent;
+        let mut held = None;
+        if gap > 0 {
+            for ((day, ..), i) in order {
+                if let Some(l) = last.filter(|l| day < add(*l, i64::from(gap))) {
+                    held = Some((i, (day, add(l, i64::from(gap) - 1), "deferred")));
+                    break;
+                }
+                last = Some(day);
+            }
+        }
+        match held {
+            Some((i, hold)) => holds.entry(i).or_default().push(hold),
+            None => {
+                for (plan, _) in plans {
+                    out.events.extend(plan.events);
+                    out.suppressed.extend(plan.suppressed);
+                }
+                return;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
 fn plan_item(
     policy: &Policy,
     client: &Client,
@@ -247,9 +341,12 @@ fn plan_item(
     history: &[HistoryEntry],
     now: DateTime<Utc>,
     end: DateTime<Utc>,
+    holds: &[Hold],
     out: &mut RefPlan,
-) {
+) -> Vec<Went> {
+    let mut went: Vec<Went> = Vec::new();
     let zone = client.time_zone.unwrap_or(policy.time_zone);
+    let gap = i64::from(client.overrides.min_gap_days.unwrap_or(policy.min_gap_days));
     let send_time = client.overrides.send_time.unwrap_or(policy.send_time);
     let term = client
         .overrides
@@ -407,6 +504,7 @@ fn plan_item(
                     held: Vec::new(),
                     caught: false,
                     held_moves: Vec::new(),
+                    meant: None,
                 },
             )
         })
@@ -503,10 +601,17 @@ fn plan_item(
         // one is spaced a day (never the same day). The docs name no spacing for a rule
         // without `every_days` (the glossary's "default 3 days" is the seed's form, and
         // `Rule::pending_action` sets its 3 days explicitly): the planner's reading.
+        // With a minimum gap, a rule without spacing is spaced by the gap instead (spacing,
+        // not a deferral; a lasting stop is dated after it too: the planner's reading).
         if let Some(m) = manual {
-            bound = bound.max(Some(add(m, i64::from(e.every.unwrap_or(1)))));
-            date = date.max(add(m, i64::from(e.every.unwrap_or(1))));
+            let spacing = e.every.map_or(gap.max(1), i64::from);
+            bound = bound.max(Some(add(m, spacing)));
+            date = date.max(add(m, spacing));
         }
+        // The minimum gap after the client's last message in history: never before the first
+        // day it allows, as a manual send spaces it (the planner's reading of a reminder due
+        // before that message and still unsent: had the ticks run, the gap held it then).
+        // (The gap after the client's last message in history is one of `holds`.)
         // (The day it goes had every plan run at its send time: a held catch-up's floor aside.)
         let unheld = date.max(item.issued_on);
         // A held catch-up goes the day after the pause, or the next working day after it
@@ -555,6 +660,19 @@ fn plan_item(
         let mut on = cal.shift(date, shift).unwrap();
         // (Nor before the item is issued: the same, the planner's reading of "never a reminder
         // about an item before it exists".)
+        // (Nor back inside the minimum gap after the last message about the item or the
+        // client's last in history: the planner's reading.)
+        let history_gap = holds
+            .iter()
+            .filter(|h| h.0 == NaiveDate::MIN)
+            .map(|h| add(h.1, 1))
+            .max();
+        let gap_bound = item_sends.iter().map(|s| add(s.1, gap)).max().filter(|_| gap > 0);
+        let bound = if pauses {
+            bound.max(gap_bound).max(history_gap)
+        } else {
+            bound
+        };
         if bound.is_some_and(|b| on < b) || on < item.issued_on {
             // Spaced after a send, then moved earlier off a non-working day: back inside the
             // spacing. The spacing holds (a reminder never goes inside it), so the calendar
@@ -563,7 +681,7 @@ fn plan_item(
         }
         // `from != on` says it moved off a non-working day.
         let mut moved = if on == date { vec![] } else { vec![date] };
-        let mut paused_from = Vec::new();
+        let mut paused_from: Vec<Hold> = Vec::new();
         // Past the pauses that cover `on`: whether one without end holds it.
         let past_pauses = |on: &mut NaiveDate, moved: &mut Vec<NaiveDate>, paused_from: &mut Vec<_>| loop {
             let active = item
@@ -572,12 +690,28 @@ fn plan_item(
                 .chain(&client.pauses)
                 .filter(|p| pauses && p.is_active(*on))
                 .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u));
-            match active {
-                None => return false,
-                Some(p) => match p.until {
+            // The minimum gap after the client's last message in history holds it back like a
+            // pause with an end (after the pauses). (A send planned now holds back the stage
+            // that wins the item's day instead, below.)
+            let gap = holds
+                .iter()
+                .filter(|h| pauses && h.0 == NaiveDate::MIN && *on <= h.1)
+                .map(|h| h.1)
+                .max();
+            match (active, gap) {
+                (None, None) => return false,
+                (None, Some(u)) => {
+                    paused_from.push((*on, u, "deferred"));
+                    let after = add(u, 1);
+                    *on = cal.shift(after, Shift::Later).unwrap();
+                    if *on != after {
+                        moved.push(after);
+                    }
+                }
+                (Some(p), _) => match p.until {
                     None => return true,
                     Some(u) => {
-                        paused_from.push((*on, u));
+                        paused_from.push((*on, u, "paused_until"));
                         let after = add(u, 1);
                         *on = cal.shift(after, Shift::Later).unwrap();
                         if *on != after {
@@ -590,7 +724,9 @@ fn plan_item(
         let mut paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
         // Whether a pause was the last to hold it back (its send instant passed during the
         // pause: it goes at the start of the day after, as a missed send does).
-        let mut paused_last = !paused_from.is_empty();
+        // (Not the gap: a deferred reminder goes at the send time.)
+        let pause_last = |paused_from: &[Hold]| paused_from.last().is_some_and(|h| h.2 == "paused_until");
+        let mut paused_last = pause_last(&paused_from);
         if let Some((day, planned)) = superseded_by {
             // Dated the day of a send planned now that supersedes it on its own day (a batch
             // of one day), else its nominal day (so one superseded long ago is not explained
@@ -598,7 +734,7 @@ fn plan_item(
             let on = if planned && day == on { on } else { nominal };
             let mut notes = Vec::new();
             if planned && day == on && !in_window(on) {
-                for &(from, until) in st.held.iter().chain(&paused_from) {
+                for &(from, until, kind) in st.held.iter().chain(&paused_from) {
                     let at = if from >= window_start {
                         from
                     } else if until >= today {
@@ -606,7 +742,7 @@ fn plan_item(
                     } else {
                         continue;
                     };
-                    notes.push(("paused_until", at));
+                    notes.push((kind, at));
                 }
                 for &from in st.held_moves.iter().chain(&moved) {
                     notes.push(("moved_off_non_working_day", from));
@@ -632,7 +768,7 @@ fn plan_item(
             on = next;
             let held = paused_from.len();
             paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
-            paused_last = paused_from.len() > held;
+            paused_last = paused_from.len() > held && pause_last(&paused_from);
         }
         if paused_for_good {
             return Step::Stop {
@@ -645,8 +781,14 @@ fn plan_item(
             // Held past the due date by a pause, on a day past the window: the pause says
             // why, on the day it held it back (today if that was before the window).
             // (A catch-up the pause held back first: the day it held it.)
-            let first_hold = st.held.first().or(paused_from.first()).copied();
-            if let Some((from, until)) = first_hold.filter(|_| !in_window(on)) {
+            // (Held back by the gap first: said as too late, the planner's reading.)
+            let first_hold = st
+                .held
+                .first()
+                .or(paused_from.first())
+                .copied()
+                .filter(|h| h.2 != "deferred");
+            if let Some((from, until, kind)) = first_hold.filter(|_| !in_window(on)) {
                 let held = if from >= window_start {
                     Some(from)
                 } else if until >= today {
@@ -657,7 +799,7 @@ fn plan_item(
                 if let Some(held) = held {
                     return Step::Skip {
                         k,
-                        kind: "paused_until",
+                        kind,
                         on: held,
                         sent: None,
                         notes: Vec::new(),
@@ -741,8 +883,8 @@ fn plan_item(
     // The pauses that held back a catch-up of `on` on its way to today (docs: a catch-up a
     // pause held back names it): each pause with an end that covered a working day after
     // `on` and before today, as (the first such day, its end).
-    let past_holds = |on: NaiveDate| -> Vec<(NaiveDate, NaiveDate)> {
-        let mut held: Vec<(NaiveDate, NaiveDate)> = item
+    let past_holds = |on: NaiveDate| -> Vec<Hold> {
+        let mut held: Vec<Hold> = item
             .pauses
             .iter()
             .chain(&client.pauses)
@@ -751,7 +893,7 @@ fn plan_item(
                 let first = on.succ_opt()?;
                 let last = today.pred_opt()?;
                 let day = cal.shift(p.from.map_or(first, |f| f.max(first)), Shift::Later)?;
-                (day <= until.min(last)).then_some((day, until))
+                (day <= until.min(last)).then_some((day, until, "paused_until"))
             })
             .collect();
         held.sort();
@@ -811,19 +953,89 @@ fn plan_item(
     // The winner's explanations: the pause that held it, the non-working days it moved off,
     // the days another reminder about the item went.
     let explain_moves = |out: &mut RefPlan, e: &Eff, r: &Ready, _lasting: bool| {
-        let pauses = r.paused_from.iter().filter_map(|&(from, until)| {
+        if r.meant.is_some() && r.paused_from.iter().any(|h| h.2 == "deferred") {
+            // A catch-up held back by the gap: said once, deferred since it first waited (as of now when
+            // that is before the window), and the pauses that held it before are not said.
+            // The planner's reading; the README's "Pauses" says each names the pause
+            // (`SuppressReason::PausedUntil` on the day it held it back): see the ignored
+            // `a_reminder_a_pause_then_the_gap_held_back_names_the_pause`.
+            // (Dated the day it was meant for, or the gap first held it back; not the day a
+            // pause first held it back.)
+            let since = r
+                .paused_from
+                .iter()
+                .filter(|h| h.2 == "deferred")
+                .map(|h| h.0)
+                .chain(r.meant)
+                .fold(r.on, NaiveDate::min);
+            let on = if since < window_start { today } else { since };
+            if in_window(on) {
+                suppress(out, &e.id, r.k, "deferred", on);
+            }
+            // (A pause after the gap last held it is said, and one that held it on its way to
+            // the day it was meant for.)
+            let last = r.paused_from.iter().rposition(|h| h.2 == "deferred").unwrap_or(0);
+            for (i, &(from, until, kind)) in r.paused_from.iter().enumerate() {
+                if i < last && r.meant.is_none_or(|m| from >= m) {
+                    continue;
+                }
+                let on = if from >= window_start {
+                    from
+                } else if until >= today {
+                    today
+                } else {
+                    continue;
+                };
+                if kind != "deferred" && in_window(on) {
+                    suppress(out, &e.id, r.k, kind, on);
+                }
+            }
+            // (Nor a move off a non-working day before the gap last held it.)
+            let last_from = r
+                .paused_from
+                .iter()
+                .rev()
+                .find(|h| h.2 == "deferred")
+                .map(|h| h.0);
+            let moves = r
+                .moved
+                .iter()
+                .filter(|&&m| r.meant.is_some_and(|meant| m < meant) || last_from.is_none_or(|l| m >= l))
+                .map(|&from| ("moved_off_non_working_day", from));
+            let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
+            for (kind, on) in moves.chain(others) {
+                if in_window(on) {
+                    suppress(out, &e.id, r.k, kind, on);
+                }
+            }
+            return;
+        }
+        // (Deferred by the gap long ago: as of now, the planner's reading.)
+        let pauses = r.paused_from.iter().filter_map(|&(from, until, kind)| {
+            if kind != "deferred" && between_deferrals(r, from) {
+                return None;
+            }
             let on = if from >= window_start {
                 from
-            } else if until >= today {
+            } else if until >= today || kind == "deferred" {
                 today
             } else {
                 return None;
             };
-            Some(("paused_until", on))
+            Some((kind, on))
         });
-        let moves = r.moved.iter().map(|&from| ("moved_off_non_working_day", from));
+        let moves = r
+            .moved
+            .iter()
+            .filter(|&&m| !between_deferrals(r, m))
+            .map(|&from| ("moved_off_non_working_day", from));
         let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
+        // (Held back by the gap again, it is said deferred once: the planner's reading.)
+        let mut deferred = false;
         for (kind, on) in pauses.chain(moves).chain(others) {
+            if kind == "deferred" && std::mem::replace(&mut deferred, true) {
+                continue;
+            }
             if in_window(on) {
                 suppress(out, &e.id, r.k, kind, on);
             }
@@ -904,9 +1116,10 @@ fn plan_item(
                                     if st.held.is_empty() {
                                         st.held = paused_from;
                                         st.held.extend(past_holds(on).into_iter().filter(|h| h.1 != u));
-                                        st.held.push((go_day, u));
+                                        st.held.push((go_day, u, "paused_until"));
                                     }
                                     st.caught = true;
+                                    st.meant = st.meant.or(Some(on));
                                     continue;
                                 }
                             }
@@ -927,6 +1140,7 @@ fn plan_item(
                             on,
                             at,
                             caught: true,
+                            meant: st.meant,
                         });
                     }
                     break;
@@ -1014,6 +1228,47 @@ fn plan_item(
             beaten_on = Some(next);
         }
     }
+    let winner_at = ready.iter().max_by_key(|r| (r.nominal, r.index)).map(|w| w.index);
+    // The minimum gap holds the catch-up back to the first day it allows, at the send time
+    // (README "Minimum gap": "as forecast"); the stages it superseded stay superseded by it,
+    // those due later that day too (the planner's reading, against the docs: see the ignored
+    // `a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
+    let gap_on = |day: NaiveDate| {
+        holds
+            .iter()
+            .filter(|h| h.0 != NaiveDate::MIN && h.0 <= day && day <= h.1)
+            .map(|h| h.1)
+            .max()
+    };
+    if let Some(w) = winner_at
+        .and_then(|i| ready.iter().find(|r| r.index == i))
+        .cloned()
+    {
+        let day = if working_today { today } else { go_on };
+        if let (Some(u), true) = (
+            gap_on(day),
+            working_today || local_instant(zone, day, NaiveTime::MIN) <= end,
+        ) {
+            for r in &ready {
+                if r.index != w.index {
+                    if in_window(day) {
+                        suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
+                    }
+                    state.get_mut(&r.index).unwrap().sent(r.k, day);
+                }
+            }
+            let st = state.get_mut(&w.index).unwrap();
+            st.held_moves = w.moved.clone();
+            st.floor = Some(add(u, 1));
+            st.held = w.paused_from.clone();
+            // (Said from the day it was meant for.)
+            st.held.push((w.on, u, "deferred"));
+            st.caught = false;
+            st.meant = st.meant.or(Some(w.on));
+            catch_up_day = Some(day);
+            ready.clear();
+        }
+    }
     if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
         let winner = rule_of(w.index);
         let (send_on, send_at, due_now) = if working_today {
@@ -1048,6 +1303,7 @@ fn plan_item(
                 catch_up: w.on < today || !working_today,
                 due_now,
             });
+            went.push((sent_day, since(w), due_now, key(&winner.id, w.k)));
         }
         if due_now || send_at <= end {
             settle(out, &mut state, &mut item_sends, &ready, w, sent_day);
@@ -1087,6 +1343,9 @@ fn plan_item(
                         after_other,
                     } => {
                         if on == day {
+                            // A held catch-up the gap then holds back goes at the send time
+                            // of the day the gap allows, as forecast: no longer a catch-up.
+                            let deferred = paused_from.iter().any(|h| h.2 == "deferred");
                             ready.push(Ready {
                                 index: e.index,
                                 k,
@@ -1096,7 +1355,8 @@ fn plan_item(
                                 after_other,
                                 on,
                                 at,
-                                caught: st.caught,
+                                caught: st.caught && !deferred,
+                                meant: st.meant,
                             });
                         }
                         break;
@@ -1153,6 +1413,31 @@ fn plan_item(
         // pause, and an older stage caught up that day does not beat it: "only the latest
         // stage goes".)
         let first = |r: &Ready| r.caught || r.at == local_instant(zone, day, NaiveTime::MIN);
+        // A send planned before it holds back the stage that wins the item's day, to the first
+        // day the gap allows, at the send time; the stages it beat stay superseded by it (the
+        // planner's reading, against the docs: see the ignored
+        // `a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
+        let winner_at = ready
+            .iter()
+            .max_by_key(|r| (first(r), r.nominal, r.index))
+            .cloned();
+        if let (Some(w), Some(u)) = (winner_at, gap_on(day)) {
+            for r in &ready {
+                if r.index != w.index {
+                    if in_window(day) {
+                        suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
+                    }
+                    state.get_mut(&r.index).unwrap().sent(r.k, day);
+                }
+            }
+            let st = state.get_mut(&w.index).unwrap();
+            st.held_moves = w.moved.clone();
+            st.floor = Some(add(u, 1));
+            st.held = w.paused_from.clone();
+            st.held.push((w.on, u, "deferred"));
+            st.caught = false;
+            ready.clear();
+        }
         if let Some(w) = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index)) {
             let winner = rule_of(w.index);
             let (send_on, send_at) = if w.caught {
@@ -1172,6 +1457,7 @@ fn plan_item(
                     catch_up: w.caught,
                     due_now: false,
                 });
+                went.push((day, since(w), false, key(&winner.id, w.k)));
             }
             if send_at > end {
                 // Past the horizon: not listed, but it goes that day all the same (the plan
@@ -1258,6 +1544,7 @@ fn plan_item(
                         on,
                         at,
                         caught: st.caught,
+                        meant: st.meant,
                     };
                     explain_moves(out, e, &r, true);
                     st.done = true;
@@ -1278,6 +1565,28 @@ fn plan_item(
             }
         }
     }
+    went
+}
+
+/// Whether a move off a non-working day or a pause on `m` came between two deferrals by the gap
+/// (not said: held back again, the day it moved to is no longer the day it goes; the
+/// planner's reading).
+fn between_deferrals(r: &Ready, m: NaiveDate) -> bool {
+    let mut deferred = r.paused_from.iter().filter(|h| h.2 == "deferred").map(|h| h.0);
+    match (deferred.next(), deferred.next_back()) {
+        (Some(first), Some(last)) => first < m && m < last,
+        _ => false,
+    }
+}
+
+/// The day `r` first waited since: the day it was meant for, or the first day a pause or the
+/// gap held it back.
+fn since(r: &Ready) -> NaiveDate {
+    r.paused_from
+        .iter()
+        .map(|h| h.0)
+        .chain(r.meant)
+        .fold(r.on, NaiveDate::min)
 }
 
 fn before_due_of(e: &Eff, due: Option<NaiveDate>, nominal: NaiveDate) -> bool {
