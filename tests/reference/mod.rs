@@ -140,6 +140,8 @@ struct State {
     meant: Option<NaiveDate>,
     /// The non-working days a held catch-up moved off before the pause held it.
     held_moves: Vec<NaiveDate>,
+    /// The first day the gap allowed after it last held the rule back (kept past a skip).
+    gap_floor: Option<NaiveDate>,
 }
 
 impl State {
@@ -165,6 +167,7 @@ impl State {
         self.caught = false;
         self.held_moves.clear();
         self.meant = None;
+        self.gap_floor = None;
     }
 }
 
@@ -505,6 +508,7 @@ fn plan_item(
                     caught: false,
                     held_moves: Vec::new(),
                     meant: None,
+                    gap_floor: None,
                 },
             )
         })
@@ -660,19 +664,9 @@ fn plan_item(
         let mut on = cal.shift(date, shift).unwrap();
         // (Nor before the item is issued: the same, the planner's reading of "never a reminder
         // about an item before it exists".)
-        // (Nor back inside the minimum gap after the last message about the item or the
-        // client's last in history: the planner's reading.)
-        let history_gap = holds
-            .iter()
-            .filter(|h| h.0 == NaiveDate::MIN)
-            .map(|h| add(h.1, 1))
-            .max();
-        let gap_bound = item_sends.iter().map(|s| add(s.1, gap)).max().filter(|_| gap > 0);
-        let bound = if pauses {
-            bound.max(gap_bound).max(history_gap)
-        } else {
-            bound
-        };
+        // (Nor back before the day the gap last allowed the rule, when it held the previous
+        // occurrence back until that was too late: the planner's reading.)
+        let bound = bound.max(st.gap_floor);
         if bound.is_some_and(|b| on < b) || on < item.issued_on {
             // Spaced after a send, then moved earlier off a non-working day: back inside the
             // spacing. The spacing holds (a reminder never goes inside it), so the calendar
@@ -1436,6 +1430,7 @@ fn plan_item(
             st.held = w.paused_from.clone();
             st.held.push((w.on, u, "deferred"));
             st.caught = false;
+            st.gap_floor = Some(add(u, 1));
             ready.clear();
         }
         if let Some(w) = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index)) {
