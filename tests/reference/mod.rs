@@ -620,9 +620,18 @@ fn plan_item(
         let unheld = date.max(item.issued_on);
         // A held catch-up goes the day after the pause, or the next working day after it
         // (never earlier: back inside the pause).
-        let floored = st.floor.is_some_and(|floor| floor > date.max(item.issued_on));
+        // Held back by the gap, it goes on the first day the gap allows (moved off it if that
+        // is a non-working day), even when its own day comes later (a "due soon" moved back).
+        let deferred = st.held.last().is_some_and(|h| h.2 == "deferred");
+        let floored = st
+            .floor
+            .is_some_and(|floor| floor > date.max(item.issued_on) || deferred);
         if let Some(floor) = st.floor {
-            date = date.max(floor);
+            date = if deferred {
+                floor.max(bound.unwrap_or(floor))
+            } else {
+                date.max(floor)
+            };
         }
         // Never before the item is issued (as the cadence oracle of tests/cadence.rs reads
         // the docs).
@@ -1234,23 +1243,33 @@ fn plan_item(
             .map(|h| h.1)
             .max()
     };
-    if let Some(w) = winner_at
-        .and_then(|i| ready.iter().find(|r| r.index == i))
-        .cloned()
-    {
-        let day = if working_today { today } else { go_on };
-        if let (Some(u), true) = (
-            gap_on(day),
-            working_today || local_instant(zone, day, NaiveTime::MIN) <= end,
-        ) {
-            for r in &ready {
-                if r.index != w.index {
-                    if in_window(day) {
-                        suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
-                    }
-                    state.get_mut(&r.index).unwrap().sent(r.k, day);
+    let day = if working_today { today } else { go_on };
+    let decided = working_today || local_instant(zone, day, NaiveTime::MIN) <= end;
+    if let (Some(u), true, Some(w)) = (
+        gap_on(day),
+        decided,
+        winner_at
+            .and_then(|i| ready.iter().find(|r| r.index == i))
+            .cloned(),
+    ) {
+        for r in &ready {
+            if r.index != w.index {
+                if in_window(day) {
+                    suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
                 }
+                state.get_mut(&r.index).unwrap().sent(r.k, day);
             }
+        }
+        // A "due soon" the gap would hold back to its due date or later is too late, said on
+        // the day it would go; the stages it beat stay superseded, those due later that day
+        // do not (the planner's reading).
+        let to = cal.shift(add(u, 1), Shift::Later).unwrap();
+        if before_due_of(rule_of(w.index), due, w.nominal) && due.is_some_and(|due| to >= due) {
+            if in_window(to) {
+                suppress(out, &rule_of(w.index).id, w.k, "due_soon_after_due", to);
+            }
+            state.get_mut(&w.index).unwrap().skip(w.k, None);
+        } else {
             let st = state.get_mut(&w.index).unwrap();
             st.held_moves = w.moved.clone();
             st.floor = Some(add(u, 1));
@@ -1260,8 +1279,8 @@ fn plan_item(
             st.caught = false;
             st.meant = st.meant.or(Some(w.on));
             catch_up_day = Some(day);
-            ready.clear();
         }
+        ready.clear();
     }
     if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
         let winner = rule_of(w.index);
