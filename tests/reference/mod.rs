@@ -993,17 +993,20 @@ fn plan_item(
                     suppress(out, &e.id, r.k, kind, on);
                 }
             }
-            // (Nor a move off a non-working day before the gap last held it.)
-            let last_from = r
-                .paused_from
-                .iter()
-                .rev()
-                .find(|h| h.2 == "deferred")
-                .map(|h| h.0);
             let moves = r
                 .moved
                 .iter()
-                .filter(|&&m| r.meant.is_some_and(|meant| m < meant) || last_from.is_none_or(|l| m >= l))
+                .filter(|&&m| {
+                    // (Nor one after the day it was meant for and before the gap last held it.)
+                    let last = r
+                        .paused_from
+                        .iter()
+                        .rev()
+                        .find(|h| h.2 == "deferred")
+                        .map(|h| h.0);
+                    !between_deferrals(r, m)
+                        && !(r.meant.is_some_and(|meant| meant <= m) && last.is_some_and(|l| m < l))
+                })
                 .map(|&from| ("moved_off_non_working_day", from));
             let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
             for (kind, on) in moves.chain(others) {
@@ -1256,6 +1259,8 @@ fn plan_item(
             if r.index != w.index {
                 if in_window(day) {
                     suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
+                } else if !working_today {
+                    suppress(out, &rule_of(r.index).id, r.k, "moved_off_non_working_day", today);
                 }
                 state.get_mut(&r.index).unwrap().sent(r.k, day);
             }
@@ -1477,7 +1482,9 @@ fn plan_item(
                 // Past the horizon: not listed, but it goes that day all the same (the plan
                 // decides the day): the stages it supersedes say so when that is within the
                 // window, else each explains itself as one held past the horizon, and what
-                // comes after them is decided as after a send (the planner's reading).
+                // comes after them is decided as after a send (the planner's reading). (The
+                // gap holds it back all the same.)
+                went.push((day, since(w), false, key(&winner.id, w.k)));
                 explain_moves(out, winner, w, true);
                 for r in &ready {
                     let e = rule_of(r.index);
