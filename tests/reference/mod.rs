@@ -1004,8 +1004,8 @@ fn plan_item(
                         .rev()
                         .find(|h| h.2 == "deferred")
                         .map(|h| h.0);
-                    !between_deferrals(r, m)
-                        && !(r.meant.is_some_and(|meant| meant <= m) && last.is_some_and(|l| m < l))
+                    let after_meant = r.meant.is_some_and(|meant| meant <= m) && last.is_some_and(|l| m < l);
+                    !(between_deferrals(r, m) || after_meant)
                 })
                 .map(|&from| ("moved_off_non_working_day", from));
             let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
