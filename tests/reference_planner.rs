@@ -8,10 +8,10 @@
 //! daylight-saving gaps and overlaps), weekends and holidays, collection start dates,
 //! payments, cancelled and void invoices, item and client pauses, per-client overrides,
 //! history of sent, manual, failed, unknown and released entries, the minimum gap between
-//! messages to a client (policy and per-client), and `now` at random instants
+//! messages to a client (policy and per-client), grouped rules, and `now` at random instants
 //! (daylight-saving nights and weekends among them) with horizons of 0 to 60 days. It leaves
-//! out grouping, statements, standing notices, pending actions, rules anchored on the sent or
-//! paid date, conditions, roles and expiry.
+//! out statements, standing notices, pending actions, rules anchored on the sent or paid
+//! date, conditions, roles, expiry and currencies other than USD.
 
 mod common;
 mod reference;
@@ -76,8 +76,8 @@ impl std::fmt::Debug for World {
         for r in &p.rules {
             writeln!(
                 f,
-                "  rule {} {} {:+} every {:?} count {} enabled {}",
-                r.id, r.anchor, r.offset_days, r.every_days, r.count, r.enabled
+                "  rule {} {} {:+} every {:?} count {} enabled {} grouped {}",
+                r.id, r.anchor, r.offset_days, r.every_days, r.count, r.enabled, r.group
             )?;
         }
         for c in &self.clients {
@@ -132,6 +132,7 @@ struct RuleSpec {
     offset: i32,
     repeat: Option<(u32, u32)>,
     enabled: bool,
+    grouped: bool,
 }
 
 fn rule_strategy() -> impl Strategy<Value = RuleSpec> {
@@ -140,12 +141,14 @@ fn rule_strategy() -> impl Strategy<Value = RuleSpec> {
         -10i32..=10,
         proptest::option::of((1u32..=10, 1u32..=4)),
         prop::bool::weighted(0.9),
+        prop::bool::weighted(0.3),
     )
-        .prop_map(|(anchor_due, offset, repeat, enabled)| RuleSpec {
+        .prop_map(|(anchor_due, offset, repeat, enabled, grouped)| RuleSpec {
             anchor_due,
             offset: if anchor_due { offset } else { offset.abs() / 2 },
             repeat,
             enabled,
+            grouped,
         })
 }
 
@@ -184,6 +187,9 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
                     let mut rule = rule(&format!("r{i}"), anchor, r.offset).enabled(r.enabled);
                     if let Some((every, count)) = r.repeat {
                         rule = rule.repeat(every, count);
+                    }
+                    if r.grouped {
+                        rule = rule.grouped();
                     }
                     p = p.with_rule(rule);
                 }

@@ -11,9 +11,13 @@
 //! release; the minimum gap between messages to a client (policy and client override):
 //! after the client's last message in history, and between the events planned, one client at
 //! a time (`plan_client`: each item planned on its own, then the first event that comes
-//! sooner than the gap after the last is held back and the items planned again).
-//! Not covered (the generator leaves them out): grouping, statements, standing notices, rules
-//! anchored on the sent or paid date, pending actions, conditions, roles, expiry, late fees.
+//! sooner than the gap after the last is held back and the items planned again); grouped
+//! rules (`group`: one notice per client, currency and day, keyed by its items).
+//! Where the docs are silent the reference follows the planner and says so; where they
+//! disagree with it, an ignored test in `reference_planner.rs` says what they promise.
+//! Not covered (the generator leaves them out): statements, standing notices, rules anchored
+//! on the sent or paid date, pending actions, conditions, roles, expiry, late fees, items in
+//! several currencies.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -259,8 +263,85 @@ pub fn plan(
 }
 
 /// An event as the minimum gap sees it: (the day it goes, the day it first waited since,
-/// whether it is due now, its key).
-type Went = (NaiveDate, NaiveDate, bool, String);
+/// whether it is due now, its key, its send instant).
+type Went = (NaiveDate, NaiveDate, bool, String, DateTime<Utc>);
+
+/// Whether rule `id` groups its reminders about a client's items into one notice.
+fn grouped(policy: &Policy, id: &str) -> bool {
+    policy.rules.iter().any(|r| r.id.as_str() == id && r.group)
+}
+
+/// An item's currency, as text ("" without an amount).
+fn currency(item: &Item) -> String {
+    item.total.map(|m| m.currency().to_string()).unwrap_or_default()
+}
+
+/// The key of a notice grouped across items (`EventKey` docs): the 64-bit FNV-1a hash of its
+/// items and occurrences in item id order (for each: the id's bytes, U+001F, the occurrence in
+/// decimal, U+001E).
+fn group_key(rule: &str, client: &str, currency: &str, items: &[(String, u32)]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (item, occurrence) in items {
+        for b in item
+            .bytes()
+            .chain([0x1f])
+            .chain(occurrence.to_string().bytes())
+            .chain([0x1e])
+        {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{rule}/{client}/{currency}/g{hash:016x}")
+}
+
+/// One notice per client, currency and day for the items a grouped rule reminds about that
+/// day (`Rule::group`: "one notice per client and currency for all items that fire the same
+/// day"), keyed by its items and occurrences (a notice of one item too: the planner's
+/// reading, the `EventKey` docs say "for a notice grouped across items").
+fn group(
+    policy: &Policy,
+    client: &Client,
+    items: &[&Item],
+    events: Vec<(RefEvent, usize)>,
+    suppressed: &mut [RefSuppressed],
+) -> Vec<RefEvent> {
+    let mut out = Vec::new();
+    // Those due now go together; the others by the day they go (the planner's reading: an
+    // item whose send time is still to come does not go in a notice due now).
+    let mut notices: BTreeMap<(String, String, Option<NaiveDate>), Vec<RefEvent>> = BTreeMap::new();
+    for (e, i) in events {
+        if grouped(policy, &e.rule) {
+            let on = (!e.due_now).then_some(e.send_on);
+            notices
+                .entry((e.rule.clone(), currency(items[i]), on))
+                .or_default()
+                .push(e);
+        } else {
+            out.push(e);
+        }
+    }
+    for ((rule, currency, _), mut of) in notices {
+        of.sort_by(|a, b| a.items.cmp(&b.items));
+        let covered: Vec<(String, u32)> = of.iter().flat_map(|e| e.items.clone()).collect();
+        // (Its stage, day, instant and whether it is a catch-up: its first item's, as its
+        // anchor is (`Why::anchor_on`).)
+        let first = of[0].clone();
+        let key = group_key(&rule, client.id.as_str(), &currency, &covered);
+        // What moved each item's reminder is said under the notice's key.
+        for e in &of {
+            for s in suppressed.iter_mut().filter(|s| s.key == e.key) {
+                s.key.clone_from(&key);
+            }
+        }
+        out.push(RefEvent {
+            key,
+            items: covered,
+            ..first
+        });
+    }
+    out
+}
 
 /// Plans one client's items: each on its own, then the minimum gap between messages to the
 /// client (README "Minimum gap"; `Policy::min_gap_days`): the first event in the order they
@@ -314,22 +395,37 @@ fn plan_client(
         order.sort_by(|(a, _), (b, _)| (a.0, a.1, !a.2, &a.3).cmp(&(b.0, b.1, !b.2, &b.3)));
         let mut last = last_sent;
         let mut held = None;
+        // The grouped notices that went: (rule, currency, day). Another item of such a notice
+        // goes in it, no new message.
+        let mut notices: BTreeSet<(String, String, Option<NaiveDate>)> = BTreeSet::new();
         if gap > 0 {
-            for ((day, ..), i) in order {
+            for ((day, _, due_now, key, _), i) in order {
+                let rule = key.split('/').next().unwrap_or_default().to_owned();
+                let on = (!due_now).then_some(day);
+                let notice = grouped(policy, &rule).then(|| (rule, currency(items[i]), on));
+                if notice.as_ref().is_some_and(|n| notices.contains(n)) {
+                    continue;
+                }
                 if let Some(l) = last.filter(|l| day < add(*l, i64::from(gap))) {
                     held = Some((i, (day, add(l, i64::from(gap) - 1), "deferred")));
                     break;
                 }
+                notices.extend(notice);
                 last = Some(day);
             }
         }
         match held {
             Some((i, hold)) => holds.entry(i).or_default().push(hold),
             None => {
-                for (plan, _) in plans {
-                    out.events.extend(plan.events);
-                    out.suppressed.extend(plan.suppressed);
+                let mut events = Vec::new();
+                let mut suppressed = Vec::new();
+                for (i, (plan, _)) in plans.into_iter().enumerate() {
+                    events.extend(plan.events.into_iter().map(|e| (e, i)));
+                    suppressed.extend(plan.suppressed);
                 }
+                out.events
+                    .extend(group(policy, client, items, events, &mut suppressed));
+                out.suppressed.extend(suppressed);
                 return;
             }
         }
@@ -1321,7 +1417,7 @@ fn plan_item(
                 catch_up: w.on < today || !working_today,
                 due_now,
             });
-            went.push((sent_day, since(w), due_now, key(&winner.id, w.k)));
+            went.push((sent_day, since(w), due_now, key(&winner.id, w.k), send_at));
         }
         if due_now || send_at <= end {
             settle(out, &mut state, &mut item_sends, &ready, w, sent_day);
@@ -1476,7 +1572,7 @@ fn plan_item(
                     catch_up: w.caught,
                     due_now: false,
                 });
-                went.push((day, since(w), false, key(&winner.id, w.k)));
+                went.push((day, since(w), false, key(&winner.id, w.k), send_at));
             }
             if send_at > end {
                 // Past the horizon: not listed, but it goes that day all the same (the plan
@@ -1484,7 +1580,7 @@ fn plan_item(
                 // window, else each explains itself as one held past the horizon, and what
                 // comes after them is decided as after a send (the planner's reading). (The
                 // gap holds it back all the same.)
-                went.push((day, since(w), false, key(&winner.id, w.k)));
+                went.push((day, since(w), false, key(&winner.id, w.k), send_at));
                 explain_moves(out, winner, w, true);
                 for r in &ready {
                     let e = rule_of(r.index);
