@@ -769,14 +769,16 @@ fn plan_item(
         let mut on = cal.shift(date, shift).unwrap();
         // (Nor before the item is issued: the same, the planner's reading of "never a reminder
         // about an item before it exists".)
-        // (Nor back before the day the gap last allowed the rule, when it held the previous
-        // occurrence back until that was too late: the planner's reading.)
-        let bound = bound.max(st.gap_floor);
         if bound.is_some_and(|b| on < b) || on < item.issued_on {
             // Spaced after a send, then moved earlier off a non-working day: back inside the
             // spacing. The spacing holds (a reminder never goes inside it), so the calendar
             // moves it later instead; on or after the due date it is a "due soon" too late.
             on = cal.shift(date, Shift::Later).unwrap();
+        }
+        // Nor before the day the gap last allowed the rule, when it held the previous
+        // occurrence back until that was too late (the planner's reading).
+        if let Some(f) = st.gap_floor.filter(|f| on < *f) {
+            on = cal.shift(f, Shift::Later).unwrap();
         }
         // `from != on` says it moved off a non-working day.
         let mut moved = if on == date { vec![] } else { vec![date] };
