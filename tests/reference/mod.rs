@@ -775,14 +775,18 @@ fn plan_item(
             // moves it later instead; on or after the due date it is a "due soon" too late.
             on = cal.shift(date, Shift::Later).unwrap();
         }
-        // Nor before the day the gap last allowed the rule, when it held the previous
-        // occurrence back until that was too late (the planner's reading).
-        if let Some(f) = st.gap_floor.filter(|f| on < *f) {
-            on = cal.shift(f, Shift::Later).unwrap();
-        }
         // `from != on` says it moved off a non-working day.
         let mut moved = if on == date { vec![] } else { vec![date] };
         let mut paused_from: Vec<Hold> = Vec::new();
+        // Nor before the day the gap last allowed the rule, when it held the previous
+        // occurrence back until that was too late: deferred (the planner's reading).
+        if let Some(f) = st.gap_floor.filter(|f| on < *f) {
+            paused_from.push((on, add(f, -1), "deferred"));
+            on = cal.shift(f, Shift::Later).unwrap();
+            if on != f {
+                moved.push(f);
+            }
+        }
         // Past the pauses that cover `on`: whether one without end holds it.
         let past_pauses = |on: &mut NaiveDate, moved: &mut Vec<NaiveDate>, paused_from: &mut Vec<_>| loop {
             let active = item
