@@ -1099,15 +1099,18 @@ fn plan_item(
                 .moved
                 .iter()
                 .filter(|&&m| {
-                    // (Nor one after the day it was meant for and before the gap last held it.)
+                    // (Nor one after the day it was meant for and before the gap last held it,
+                    // but for the move of a "due soon" back onto that day.)
                     let last = r
                         .paused_from
                         .iter()
                         .rev()
                         .find(|h| h.2 == "deferred")
                         .map(|h| h.0);
-                    let after_meant = r.meant.is_some_and(|meant| meant <= m) && last.is_some_and(|l| m < l);
-                    !(between_deferrals(r, m) || after_meant)
+                    let after_meant = r.meant.is_some_and(|meant| {
+                        meant <= m && cal.shift(m, Shift::Earlier).is_some_and(|b| b > meant)
+                    }) && last.is_some_and(|l| m < l);
+                    !(moved_between_deferrals(r, m) || after_meant)
                 })
                 .map(|&from| ("moved_off_non_working_day", from));
             let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
@@ -1135,7 +1138,7 @@ fn plan_item(
         let moves = r
             .moved
             .iter()
-            .filter(|&&m| !between_deferrals(r, m))
+            .filter(|&&m| !moved_between_deferrals(r, m))
             .map(|&from| ("moved_off_non_working_day", from));
         let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
         // (Held back by the gap again, it is said deferred once: the planner's reading.)
@@ -1698,6 +1701,16 @@ fn between_deferrals(r: &Ready, m: NaiveDate) -> bool {
     let mut deferred = r.paused_from.iter().filter(|h| h.2 == "deferred").map(|h| h.0);
     match (deferred.next(), deferred.next_back()) {
         (Some(first), Some(last)) => first < m && m < last,
+        _ => false,
+    }
+}
+
+/// Whether a move off a non-working day on `m` came after the gap first held `r` back and
+/// before it last did (not said, as `between_deferrals`).
+fn moved_between_deferrals(r: &Ready, m: NaiveDate) -> bool {
+    let mut deferred = r.paused_from.iter().filter(|h| h.2 == "deferred");
+    match (deferred.next(), deferred.next_back()) {
+        (Some(first), Some(last)) => add(first.1, 1) <= m && m < last.0,
         _ => false,
     }
 }
