@@ -1341,9 +1341,9 @@ fn plan_item(
     }
     let winner_at = ready.iter().max_by_key(|r| (r.nominal, r.index)).map(|w| w.index);
     // The minimum gap holds the catch-up back to the first day it allows, at the send time
-    // (README "Minimum gap": "as forecast"); the stages it superseded stay superseded by it,
-    // those due later that day too (the planner's reading, against the docs: see the ignored
-    // `a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
+    // (README "Minimum gap": "as forecast"); the stages it beat wait with it (none went
+    // instead), those due later that day too, and the day the gap allows decides again
+    // (`a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
     let gap_on = |day: NaiveDate| {
         holds
             .iter()
@@ -1353,42 +1353,34 @@ fn plan_item(
     };
     let day = if working_today { today } else { go_on };
     let decided = working_today || local_instant(zone, day, NaiveTime::MIN) <= end;
-    if let (Some(u), true, Some(w)) = (
+    if let (Some(u), true, Some(_)) = (
         gap_on(day),
         decided,
         winner_at
             .and_then(|i| ready.iter().find(|r| r.index == i))
             .cloned(),
     ) {
-        for r in &ready {
-            if r.index != w.index {
-                if in_window(day) {
-                    suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
-                } else if !working_today {
-                    suppress(out, &rule_of(r.index).id, r.k, "moved_off_non_working_day", today);
-                }
-                state.get_mut(&r.index).unwrap().sent(r.k, day);
-            }
-        }
-        // A "due soon" the gap would hold back to its due date or later is too late, said on
-        // the day it would go; the stages it beat stay superseded, those due later that day
-        // do not (the planner's reading).
+        // None went instead: the stages it beat wait with it, and the day the gap allows
+        // decides again which of them goes.
         let to = cal.shift(add(u, 1), Shift::Later).unwrap();
-        if before_due_of(rule_of(w.index), due, w.nominal) && due.is_some_and(|due| to >= due) {
-            if in_window(to) {
-                suppress(out, &rule_of(w.index).id, w.k, "due_soon_after_due", to);
+        for r in &ready {
+            // A "due soon" the gap would hold back to its due date or later is too late, said
+            // on the day it would go.
+            if before_due_of(rule_of(r.index), due, r.nominal) && due.is_some_and(|due| to >= due) {
+                if in_window(to) {
+                    suppress(out, &rule_of(r.index).id, r.k, "due_soon_after_due", to);
+                }
+                state.get_mut(&r.index).unwrap().skip(r.k, None);
+            } else {
+                let st = state.get_mut(&r.index).unwrap();
+                st.held_moves = r.moved.clone();
+                st.floor = Some(add(u, 1));
+                st.held = r.paused_from.clone();
+                // (Said from the day it was meant for.)
+                st.held.push((r.on, u, "deferred"));
+                st.caught = false;
+                st.meant = st.meant.or(Some(r.on));
             }
-            state.get_mut(&w.index).unwrap().skip(w.k, None);
-        } else {
-            let st = state.get_mut(&w.index).unwrap();
-            st.held_moves = w.moved.clone();
-            st.floor = Some(add(u, 1));
-            st.held = w.paused_from.clone();
-            // (Said from the day it was meant for.)
-            st.held.push((w.on, u, "deferred"));
-            st.caught = false;
-            st.meant = st.meant.or(Some(w.on));
-            catch_up_day = Some(day);
         }
         ready.clear();
     }
@@ -1537,29 +1529,23 @@ fn plan_item(
         // stage goes".)
         let first = |r: &Ready| r.caught || r.at == local_instant(zone, day, NaiveTime::MIN);
         // A send planned before it holds back the stage that wins the item's day, to the first
-        // day the gap allows, at the send time; the stages it beat stay superseded by it (the
-        // planner's reading, against the docs: see the ignored
-        // `a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
+        // day the gap allows, at the send time; the stages it beat wait with it
+        // (`a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
         let winner_at = ready
             .iter()
             .max_by_key(|r| (first(r), r.nominal, r.index))
             .cloned();
-        if let (Some(w), Some(u)) = (winner_at, gap_on(day)) {
+        if let (Some(_), Some(u)) = (winner_at, gap_on(day)) {
+            // None went instead: the stages it beat wait with it.
             for r in &ready {
-                if r.index != w.index {
-                    if in_window(day) {
-                        suppress(out, &rule_of(r.index).id, r.k, "superseded", day);
-                    }
-                    state.get_mut(&r.index).unwrap().sent(r.k, day);
-                }
+                let st = state.get_mut(&r.index).unwrap();
+                st.held_moves = r.moved.clone();
+                st.floor = Some(add(u, 1));
+                st.held = r.paused_from.clone();
+                st.held.push((r.on, u, "deferred"));
+                st.caught = false;
+                st.gap_floor = Some(add(u, 1));
             }
-            let st = state.get_mut(&w.index).unwrap();
-            st.held_moves = w.moved.clone();
-            st.floor = Some(add(u, 1));
-            st.held = w.paused_from.clone();
-            st.held.push((w.on, u, "deferred"));
-            st.caught = false;
-            st.gap_floor = Some(add(u, 1));
             ready.clear();
         }
         if let Some(w) = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index)) {

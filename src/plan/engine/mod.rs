@@ -1491,15 +1491,23 @@ impl Planner {
             }
             for &(s, w, later) in losers.iter() {
                 let won = scratch.slots[w].won;
-                if later && won.is_some() {
+                if won.is_none() {
+                    // The winner did not go: the minimum gap held it back. None went instead,
+                    // so the stages it beat wait with it, and the day the gap allows decides
+                    // again which of them goes.
+                    if let Some(until) = scratch.slots[w].not_before {
+                        let sl = &mut scratch.slots[s];
+                        sl.not_before = sl.not_before.max(Some(until));
+                    }
+                    self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
+                    continue;
+                }
+                if later {
                     // The winner went: this stage moves past its day.
                     self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
                     continue;
                 }
-                let by = won.unwrap_or_else(|| {
-                    let sl = &scratch.slots[w];
-                    item_key(&ctxs[sl.item], sl.rule, sl.next_occ)
-                });
+                let Some(by) = won else { continue };
                 let sl = &scratch.slots[s];
                 if let Some(c) = &sl.cand {
                     if cx.in_window(c.date) {
