@@ -1472,7 +1472,7 @@ fn a_stage_a_promise_held_back_is_not_beaten_by_an_older_catch_up() {
 /// planner says only `Deferred`, dated the day the pause held it back, and its event names no
 /// pause.
 #[test]
-#[ignore = "planner disagrees: a catch-up held by a pause and then by the gap does not name the pause"]
+
 fn a_reminder_a_pause_then_the_gap_held_back_names_the_pause() {
     let policy = Policy::new(tz("UTC"))
         .with_min_gap(4)

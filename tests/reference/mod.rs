@@ -1060,10 +1060,10 @@ fn plan_item(
     let explain_moves = |out: &mut RefPlan, e: &Eff, r: &Ready, _lasting: bool| {
         if r.meant.is_some() && r.paused_from.iter().any(|h| h.2 == "deferred") {
             // A catch-up held back by the gap: said once, deferred since it first waited (as of now when
-            // that is before the window), and the pauses that held it before are not said.
-            // The planner's reading; the README's "Pauses" says each names the pause
-            // (`SuppressReason::PausedUntil` on the day it held it back): see the ignored
-            // `a_reminder_a_pause_then_the_gap_held_back_names_the_pause`.
+            // that is before the window); the pauses that held it from today on, before the gap
+            // did, are named (README "Pauses": each names the pause;
+            // `a_reminder_a_pause_then_the_gap_held_back_names_the_pause`), those that held it
+            // between the day it was meant for and today are not (the planner's reading).
             // (Dated the day it was meant for, or the gap first held it back; not the day a
             // pause first held it back.)
             let since = r
@@ -1081,7 +1081,7 @@ fn plan_item(
             // the day it was meant for.)
             let last = r.paused_from.iter().rposition(|h| h.2 == "deferred").unwrap_or(0);
             for (i, &(from, until, kind)) in r.paused_from.iter().enumerate() {
-                if i < last && r.meant.is_none_or(|m| from >= m) {
+                if i < last && r.meant.is_none_or(|m| from >= m) && from < today {
                     continue;
                 }
                 let on = if from >= window_start {

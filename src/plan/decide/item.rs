@@ -658,6 +658,38 @@ impl Planner {
             .collect();
     }
 
+    /// A missed send the gap holds back to `gap_ends` would have gone from today: each pause
+    /// with an end that held it from then on, before that day, is added to `moves` as held
+    /// from the first working day it covered.
+    #[cold]
+    fn name_holds_before_gap(
+        &self,
+        cx: &ClientCtx<'_>,
+        item: &Item,
+        gap_ends: NaiveDate,
+        moves: &mut SmallList<Adjustment>,
+    ) {
+        let mut day = self.calendar.shift(cx.today, Shift::Later);
+        // Each turn passes one pause: at most as many turns as pauses.
+        for _ in 0..(item.pauses.len() + cx.client.pauses.len()) {
+            let Some(d) = day.filter(|&d| d < gap_ends) else {
+                return;
+            };
+            let Some((_, p)) = active_pause(item, cx.client, d) else {
+                return;
+            };
+            let Some(until) = p.until.filter(|&u| u < gap_ends) else {
+                return;
+            };
+            moves.push(Adjustment::Paused {
+                pause: p.kind,
+                until,
+                from: d,
+            });
+            day = add_days(until, 1).and_then(|n| self.calendar.shift(n, Shift::Later));
+        }
+    }
+
     /// The day a reminder meant for `date` goes: moved off non-working days (in direction
     /// `dir`), past the client's gap and past pauses with an end, each move added to `moves`;
     /// and whether a pause or the gap moved it (then it goes at the send time of that day).
@@ -731,6 +763,12 @@ impl Planner {
             // named).
             if let Some(nb) = slot.not_before {
                 if date < nb {
+                    // A missed send would have gone from today: the pauses that held it from
+                    // then on, before the gap did, are named too (the gap's day is past them).
+                    let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
+                    if pauses && date < cx.today && rule.anchor != Anchor::Paid && !slot.past_pauses {
+                        self.name_holds_before_gap(cx, item, nb, moves);
+                    }
                     moves.push(Adjustment::Deferred {
                         gap_days: cx.gap,
                         from: date,
