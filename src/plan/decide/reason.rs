@@ -3,6 +3,9 @@
 //! written from when a host reads it (a date, a number, or a reference to a pause, a key or a
 //! history entry, instead of copies of their text).
 //!
+//! Each move that placed a reminder (off a non-working day, past a pause, past the gap, after
+//! another reminder) also says why on a day: [`adjustment_note`].
+//!
 //! There is one list of reasons, [`SuppressReasonKind`]: a new stop adds its variant to
 //! [`SuppressReason`] and its kind, and one arm where a record is read
 //! (`Inputs::reason` in `plan::schedule`), which the compiler asks for.
@@ -13,6 +16,8 @@ use chrono::NaiveDate;
 
 use crate::model::PauseKind;
 use crate::plan::SuppressReasonKind as Kind;
+use crate::plan::engine::ClientCtx;
+use crate::plan::event::Adjustment;
 use crate::plan::schedule::{KeyRef, PauseRef};
 
 /// A reason, as the planner keeps it: its kind and its data, in 12 bytes. Built only by
@@ -167,6 +172,26 @@ impl Reason {
         debug_assert!(false, "{:?} read as other data", self);
         value
     }
+}
+
+/// The day and reason an adjustment explains a reminder on. Spacing and catch-ups explain
+/// no day of their own.
+pub(crate) fn adjustment_note(cx: &ClientCtx<'_>, a: &Adjustment) -> Option<(NaiveDate, Reason)> {
+    Some(match a {
+        Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::moved_off_non_working_day(*to)),
+        // A pause that began before the window and still holds is explained as of now.
+        Adjustment::Paused { pause, until, from } if *from < cx.window_start && *until >= cx.today => {
+            (cx.today, Reason::paused_until(*pause, *until))
+        }
+        Adjustment::Paused { pause, until, from } => (*from, Reason::paused_until(*pause, *until)),
+        // So does a deferral by the gap that began before the window (it still holds).
+        Adjustment::Deferred { gap_days, from } if *from < cx.window_start => {
+            (cx.today, Reason::deferred(*gap_days))
+        }
+        Adjustment::Deferred { gap_days, from } => (*from, Reason::deferred(*gap_days)),
+        Adjustment::AfterAnotherReminder { from, to } => (*from, Reason::after_another_reminder(*to)),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

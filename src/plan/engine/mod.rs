@@ -29,6 +29,7 @@ use crate::plan::decide::day::{
 use crate::plan::decide::item::{Candidate, ItemCtx, ItemSends, Send, SendAt, Slot};
 use crate::plan::decide::occurrences::{StageDays, add_days, stage_of};
 pub(crate) use crate::plan::decide::pauses::pause_reason;
+pub(crate) use crate::plan::decide::reason::adjustment_note;
 pub(crate) use crate::plan::decide::rule::CompiledRule;
 use crate::plan::decide::rule::{EffRule, compile_rule, resolve_rules};
 use crate::plan::decide::stops::{Stops, lasting_stop};
@@ -1834,24 +1835,4 @@ pub(crate) fn report_adjustments(
             }
         }
     }
-}
-
-/// The day and reason an adjustment explains a reminder on. Spacing and catch-ups explain
-/// no day of their own.
-pub(crate) fn adjustment_note(cx: &ClientCtx<'_>, a: &Adjustment) -> Option<(NaiveDate, Reason)> {
-    Some(match a {
-        Adjustment::MovedOffNonWorkingDay { from, to } => (*from, Reason::moved_off_non_working_day(*to)),
-        // A pause that began before the window and still holds is explained as of now.
-        Adjustment::Paused { pause, until, from } if *from < cx.window_start && *until >= cx.today => {
-            (cx.today, Reason::paused_until(*pause, *until))
-        }
-        Adjustment::Paused { pause, until, from } => (*from, Reason::paused_until(*pause, *until)),
-        // So does a deferral by the gap that began before the window (it still holds).
-        Adjustment::Deferred { gap_days, from } if *from < cx.window_start => {
-            (cx.today, Reason::deferred(*gap_days))
-        }
-        Adjustment::Deferred { gap_days, from } => (*from, Reason::deferred(*gap_days)),
-        Adjustment::AfterAnotherReminder { from, to } => (*from, Reason::after_another_reminder(*to)),
-        _ => return None,
-    })
 }
