@@ -1244,3 +1244,62 @@ fn a_statement_caught_up_after_a_pause_names_it() {
         "a catch-up goes at the first tick of the day"
     );
 }
+
+/// A weekly statement for a client whose only invoice is issued later: on Monday 2026-03-02
+/// (after the send time) last Monday's statement and today's were both missed, and today's
+/// has nothing to list. `SuppressReason::Superseded` names the event that goes instead, and
+/// none does: both have nothing to list, each said on its own day.
+#[test]
+fn a_missed_statement_is_not_superseded_by_one_with_nothing_to_list() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_rule(rule("late", Anchor::Due, 2))
+        .with_statement(StatementRule::new(
+            "weekly".parse().unwrap(),
+            "FREQ=WEEKLY;BYDAY=MO",
+            d(2026, 1, 1),
+        ));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", "UTC")];
+    let items = [invoice(
+        "F",
+        "c1",
+        d(2026, 3, 16),
+        d(2026, 3, 19),
+        money("3.38", "USD"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 3, 2, 12, 0), Horizon::days(7))
+        .unwrap();
+    let said: Vec<(String, NaiveDate, String)> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| s.rule.as_str() == "weekly")
+        .map(|s| (s.key.to_string(), s.on, s.reason.kind().to_string()))
+        .collect();
+    let keys: Vec<String> = plan.events().map(|e| e.key.to_string()).collect();
+    for s in plan.suppressed() {
+        if let SuppressReason::Superseded { by } = &s.reason {
+            assert!(
+                keys.iter().any(|k| k == by.as_str()),
+                "{} superseded by {by}: {said:?}",
+                s.key
+            );
+        }
+    }
+    assert!(
+        said.contains(&(
+            "weekly/c1/2026-02-23".to_owned(),
+            d(2026, 2, 23),
+            "nothing_to_list".to_owned()
+        )),
+        "{said:?}"
+    );
+    assert!(
+        said.contains(&(
+            "weekly/c1/2026-03-02".to_owned(),
+            d(2026, 3, 2),
+            "nothing_to_list".to_owned()
+        )),
+        "{said:?}"
+    );
+}

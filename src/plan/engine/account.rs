@@ -161,6 +161,21 @@ fn owing<'a>(
     })
 }
 
+/// The items a statement of `date` going on `send_on` lists: owed, issued by its date (a
+/// statement caught up later lists no item issued since), overdue by then if it lists only
+/// those. An older statement of the rule lists no more than a later one going the same day.
+fn statement_items<'a>(
+    ctxs: &'a [ItemCtx<'a>],
+    policy: &'a Policy,
+    st: &'a crate::statement::StatementRule,
+    date: NaiveDate,
+    send_on: NaiveDate,
+) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
+    owing(ctxs, policy)
+        .filter(move |c| c.item.issued_on <= date)
+        .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
+}
+
 /// Owed items that may be chased on `on`: reminders on and no pause of the item then. What
 /// counts toward the client's standing.
 fn chased<'a>(
@@ -434,7 +449,32 @@ impl Planner {
                 return;
             }
         }
-        supersede(cx, rule, older.iter().map(|&d| (d, d)), latest, plan);
+        let send_on = match &placement {
+            Ok(placed) => placed.goes_on,
+            Err(stop) => stop.on,
+        };
+        if s.block.is_none()
+            && placement.is_ok()
+            && statement_items(ctxs, &self.policy, s.st, latest, send_on)
+                .next()
+                .is_none()
+        {
+            // The latest has nothing to list, so it does not go and supersedes nothing: the
+            // older ones, which would list no more, have nothing to list either.
+            for &d in older {
+                if cx.in_window(d) {
+                    plan.suppressed.push(client_suppressed(
+                        cx,
+                        rule,
+                        notice_key(cx, rule, d),
+                        d,
+                        Reason::plain(Kind::NothingToList),
+                    ));
+                }
+            }
+        } else {
+            supersede(cx, rule, older.iter().map(|&d| (d, d)), latest, plan);
+        }
         // Expired if it would go too late: a working day is what it waits for.
         let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
         let expired = s.st.expires_after_days.is_some_and(|x| {
@@ -499,10 +539,7 @@ impl Planner {
         };
         // The items of its period: issued by its date (a statement caught up later lists
         // no item issued since; one with nothing to list then has nothing to list later).
-        let mut owed = owing(ctxs, &self.policy)
-            .filter(|c| c.item.issued_on <= date)
-            .filter(|c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
-            .peekable();
+        let mut owed = statement_items(ctxs, &self.policy, st, date, send_on).peekable();
         let placed = match (s.block, placement) {
             (None, Ok(placed)) => placed,
             (Some(reason), _) | (None, Err(Stop { reason, .. })) => {
