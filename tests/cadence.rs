@@ -612,3 +612,57 @@ fn a_grouped_notice_sends_each_member_at_its_first_tick() {
         );
     }
 }
+
+/// A grouped rule, planned on Sunday 2026-03-01 (weekends off): invoice A's reminder, missed
+/// on Thursday, is caught up at the start of Monday; invoice B's falls on Saturday and moves
+/// to Monday at the send time (09:00). `Plan::upcoming` forecasts what goes "assuming nothing
+/// changes and every event is sent when planned", and a notice never goes before the send
+/// instant of an item it lists: the forecast is two notices (A at 00:00, B at 09:00), exactly
+/// what hourly ticks then send. Before, it forecast one notice about both at 00:00.
+#[test]
+fn a_grouped_forecast_is_what_hourly_ticks_send() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new([Weekday::Sat, Weekday::Sun], []))
+        .with_rule(rule("late", Anchor::Due, 2).grouped());
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c1", "UTC")];
+    let usd = money("10.00", "USD");
+    let items = [
+        invoice("A", "c1", d(2026, 2, 10), d(2026, 2, 17), usd),
+        invoice("B", "c1", d(2026, 2, 10), d(2026, 2, 26), usd),
+    ];
+    let sunday = utc(2026, 3, 1, 12, 0);
+    let show = |e: &Event| {
+        let items: Vec<String> = e.items.iter().map(|i| i.item.to_string()).collect();
+        (e.key.to_string(), e.send_at, items)
+    };
+    let forecast: Vec<_> = planner
+        .plan(&clients, &items, &[], sunday, Horizon::days(7))
+        .unwrap()
+        .events()
+        .filter(|e| e.send_on <= d(2026, 3, 2))
+        .map(show)
+        .collect();
+    let mut history = Vec::new();
+    let mut sent = Vec::new();
+    let mut now = sunday;
+    while now <= utc(2026, 3, 2, 23, 0) {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due() {
+            sent.push(show(e));
+            history.push(e.to_history(now));
+        }
+        now += chrono::Duration::hours(1);
+    }
+    // A missed send keeps its nominal instant once due (`Adjustment::CatchUp`): compared by
+    // key and items; the forecast's instants are when each goes.
+    let keys = |v: &[(String, DateTime<Utc>, Vec<String>)]| -> Vec<(String, Vec<String>)> {
+        v.iter().map(|(k, _, i)| (k.clone(), i.clone())).collect()
+    };
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert_eq!(keys(&forecast), keys(&sent), "forecast {forecast:#?}");
+    let at: Vec<DateTime<Utc>> = forecast.iter().map(|f| f.1).collect();
+    assert_eq!(at, [utc(2026, 3, 2, 0, 0), utc(2026, 3, 2, 9, 0)]);
+}

@@ -12,7 +12,8 @@
 //! after the client's last message in history, and between the events planned, one client at
 //! a time (`plan_client`: each item planned on its own, then the first event that comes
 //! sooner than the gap after the last is held back and the items planned again); grouped
-//! rules (`group`: one notice per client, currency and day, keyed by its items).
+//! rules (`group`: one notice per client, currency and day, keyed by its items; due now
+//! together, the others by their send instant).
 //! Where the docs are silent the reference follows the planner and says so; where they
 //! disagree with it, an ignored test in `reference_planner.rs` says what they promise.
 //! Not covered (the generator leaves them out): statements, standing notices, rules anchored
@@ -295,6 +296,9 @@ fn group_key(rule: &str, client: &str, currency: &str, items: &[(String, u32)]) 
     format!("{rule}/{client}/{currency}/g{hash:016x}")
 }
 
+/// What the items of one grouped notice share: rule, currency, and when it goes (`None`: now).
+type NoticeOf = (String, String, Option<DateTime<Utc>>);
+
 /// One notice per client, currency and day for the items a grouped rule reminds about that
 /// day (`Rule::group`: "one notice per client and currency for all items that fire the same
 /// day"), keyed by its items and occurrences (a notice of one item too: the planner's
@@ -307,12 +311,13 @@ fn group(
     suppressed: &mut [RefSuppressed],
 ) -> Vec<RefEvent> {
     let mut out = Vec::new();
-    // Those due now go together; the others by the day they go (the planner's reading: an
-    // item whose send time is still to come does not go in a notice due now).
-    let mut notices: BTreeMap<(String, String, Option<NaiveDate>), Vec<RefEvent>> = BTreeMap::new();
+    // Those due now go together; the others by the instant they go: an item whose send time
+    // is still to come does not go in a notice due now, nor in one that goes before it (a
+    // catch-up at the start of the day with an item of that day's send time).
+    let mut notices: BTreeMap<NoticeOf, Vec<RefEvent>> = BTreeMap::new();
     for (e, i) in events {
         if grouped(policy, &e.rule) {
-            let on = (!e.due_now).then_some(e.send_on);
+            let on = (!e.due_now).then_some(e.send_at);
             notices
                 .entry((e.rule.clone(), currency(items[i]), on))
                 .or_default()

@@ -5,7 +5,7 @@
 //! The engine's sweep walks the days and asks these; nothing here knows how candidates are
 //! stored or ordered.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::money::Currency;
 use crate::plan::decide::item::Candidate;
@@ -49,12 +49,12 @@ pub(crate) fn same_day_winner<T: Copy>(stages: impl Iterator<Item = (T, StageRan
 }
 
 /// The order of a day's winning stages (one per item), where it matters: grouped notices
-/// and the gap between a client's messages. By rule, currency, whether it is due now (those
-/// due now apart from those whose send time is still to come today), then item.
+/// and the gap between a client's messages. By rule, currency, when it goes (those due now,
+/// `None`, apart from each send instant still to come), then item.
 pub(crate) fn message_order(
     rule: usize,
     currency: Option<Currency>,
-    due_now: bool,
+    goes_at: Option<DateTime<Utc>>,
     item: usize,
 ) -> MessageOrder {
     // A currency's code in a number that orders as the text does.
@@ -63,14 +63,16 @@ pub(crate) fn message_order(
         let byte = |i: usize| code.get(i).map_or(0, |&b| u32::from(b));
         (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)
     });
-    (rule, code, due_now, item)
+    (rule, code, goes_at.is_none(), goes_at, item)
 }
 
 /// See [`message_order`].
-pub(crate) type MessageOrder = (usize, u32, bool, usize);
+pub(crate) type MessageOrder = (usize, u32, bool, Option<DateTime<Utc>>, usize);
 
-/// What stages of one grouped notice share: rule, currency, due now.
-pub(crate) type MessageKey = (usize, Option<Currency>, bool);
+/// What the stages of one grouped notice share: rule, currency, and when it goes (now, when
+/// due: `None`; else the send instant), so that a notice never goes before the send instant
+/// of an item it lists.
+pub(crate) type MessageKey = (usize, Option<Currency>, Option<DateTime<Utc>>);
 
 /// Under a minimum gap of `gap_days` between messages to the client, the first day a
 /// message may go after the last on `last`, when that is after `day` (the message waits
@@ -153,7 +155,7 @@ mod tests {
     fn the_longest_waiting_goes_first_with_its_notice() {
         // (item, waiting since, grouped key)
         let since = [day(5), day(2), day(2), day(1), day(7)];
-        let group = |i: usize| (i == 2 || i == 3).then_some((1, None, true));
+        let group = |i: usize| (i == 2 || i == 3).then_some((1, None, None));
         let mut winners = [0, 1, 2, 3, 4];
         longest_waiting_first(&mut winners, |i| (since[i], false), group);
         assert_eq!(winners, [2, 3, 0, 1, 4]);

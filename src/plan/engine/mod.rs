@@ -1283,10 +1283,12 @@ impl Planner {
         let inputs = cx.inputs;
         let currency = |sl: &Slot| ctxs[sl.item].balance.map(|b| b.currency());
         // What the stages of one grouped notice share.
-        let message_key = |sl: &Slot| -> MessageKey {
-            let due = sl.cand.as_ref().is_some_and(|c| cx.is_due(c));
-            (sl.rule, currency(sl), due)
+        // When a stage goes: now if it is due, else its send instant.
+        let goes_at = |sl: &Slot| -> Option<DateTime<Utc>> {
+            let c = sl.cand.as_ref()?;
+            (!cx.is_due(c)).then(|| cx.placed(c.date, c.scheduled, c.send).1)
         };
+        let message_key = |sl: &Slot| -> MessageKey { (sl.rule, currency(sl), goes_at(sl)) };
         let out = &mut plan.suppressed;
         let tables = &mut plan.tables;
         loop {
@@ -1383,8 +1385,7 @@ impl Planner {
             if grouped || cx.gap > 0 {
                 winners.sort_by_key(|&s| {
                     let sl = &scratch.slots[s];
-                    let due = sl.cand.as_ref().is_some_and(|c| cx.is_due(c));
-                    message_order(sl.rule, currency(sl), due, sl.item)
+                    message_order(sl.rule, currency(sl), goes_at(sl), sl.item)
                 });
             }
             if cx.gap > 0 && winners.len() > 1 {
