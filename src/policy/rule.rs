@@ -83,7 +83,9 @@ pub struct Rule {
     /// Contact roles it goes to (empty: every contact with notify on).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<ContactRole>,
-    /// Send one notice per client and currency for all items that fire the same day.
+    /// Send one notice per client and currency for all items that fire the same day at the
+    /// same instant: those due now go together; one whose send time is still to come goes in
+    /// a notice at that time, never in an earlier one (a catch-up at the start of the day).
     #[serde(default)]
     pub group: bool,
     /// Whether the rule is on.
