@@ -1,0 +1,135 @@
+//! A forecast made when nothing changes afterwards is what goes (`Plan::upcoming`: "assuming
+//! nothing changes and every event is sent when planned"), checked by replaying the days with
+//! ticks that feed what went back as history.
+//!
+//! Known disagreements, kept as ignored tests until the planner is fixed: a repeat's spacing
+//! after a stage superseded by another rule's send differs between the forecast (the stage is
+//! decided before that send is planned) and the plans after the send is history.
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use dunning::*;
+
+fn sends(
+    planner: &Planner,
+    clients: &[Client],
+    items: &[Item],
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> (Vec<HistoryEntry>, Vec<String>) {
+    let mut history = vec![];
+    let mut sent = vec![];
+    let mut now = from;
+    while now <= to {
+        let plan = planner
+            .plan(clients, items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due() {
+            sent.push(format!("{} {}", e.send_on, e.key));
+            history.push(e.to_history(now));
+        }
+        now += Duration::hours(1);
+    }
+    (history, sent)
+}
+
+/// Two invoices, gap 3, an "issued" rule repeating every 5 days and a "due soon" repeating
+/// every 7. Ticking hourly, on 03-16 the plan forecasts soon/B/2 for 03-23 (issued/B/2
+/// superseded by it); the next day, issued/B/1 goes exactly as forecast, and the plan
+/// now sends issued/B/2 on 03-23 and says soon/B/2 is superseded by it.
+#[test]
+#[ignore = "planner disagrees: under the gap, a repeat is spaced from the held-back send only once it is history"]
+fn a_gap_forecast_is_what_goes_when_everything_goes_as_planned() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_min_gap(3)
+        .with_rule(rule("issued", Anchor::Issued, 3).repeat(5, 3))
+        .with_rule(rule("soon", Anchor::Due, -3).repeat(7, 2));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = vec![client("c0", "UTC")];
+    let eur = money("10.00", "EUR");
+    let items = vec![
+        invoice("A", "c0", d(2026, 3, 11), d(2026, 3, 13), eur),
+        invoice("B", "c0", d(2026, 3, 9), d(2026, 3, 17), eur),
+    ];
+    let start = utc(2026, 3, 1, 0, 30);
+    let fc_at = utc(2026, 3, 16, 12, 30);
+    let (hist, _) = sends(&planner, &clients, &items, start, fc_at - Duration::hours(1));
+    let forecast = planner
+        .plan(&clients, &items, &hist, fc_at, Horizon::days(14))
+        .unwrap();
+    let expected: Vec<String> = forecast
+        .events()
+        .filter(|e| e.send_at <= utc(2026, 3, 28, 0, 0))
+        .map(|e| format!("{} {}", e.send_on, e.key))
+        .collect();
+    let (all, _) = sends(&planner, &clients, &items, start, utc(2026, 3, 28, 0, 0));
+    let went: Vec<String> = all[hist.len()..]
+        .iter()
+        .map(|h| format!("{} {}", h.sent_at.date_naive(), h.key))
+        .collect();
+    assert_eq!(went, expected, "forecast at {fc_at} against what went");
+}
+
+fn sends_half_hourly(
+    planner: &Planner,
+    clients: &[Client],
+    items: &[Item],
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Vec<HistoryEntry> {
+    let mut history = vec![];
+    let mut now = from;
+    while now <= to {
+        let plan = planner
+            .plan(clients, items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due() {
+            history.push(e.to_history(now));
+        }
+        now += Duration::minutes(30);
+    }
+    history
+}
+
+/// No gap at all. An invoice issued on its due date (Mon 2026-03-09): "issued" the next
+/// day, and a "due soon" one day before due repeating every 3 days (its first occurrence
+/// is too late). Planned on 03-09 at noon, soon/F/2 is forecast for 03-11; once issued/F/1
+/// has gone as forecast, the plan moves soon/F/2 to 03-13 (a holiday, so 03-16).
+#[test]
+#[ignore = "planner disagrees: a stage superseded by a send already made spaces its repeats from it; the forecast did not"]
+fn a_repeat_after_a_superseded_stage_goes_as_forecast() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(0, 0))
+        .with_calendar(BusinessCalendar::new(
+            [chrono::Weekday::Sat, chrono::Weekday::Sun],
+            [d(2026, 3, 13)],
+        ))
+        .with_rule(rule("issued", Anchor::Issued, 1))
+        .with_rule(rule("soon", Anchor::Due, -1).repeat(3, 4));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = vec![client("c1", "UTC")];
+    let items = vec![invoice(
+        "F",
+        "c1",
+        d(2026, 3, 9),
+        d(2026, 3, 9),
+        money("83.37", "USD"),
+    )];
+    let fc_at = utc(2026, 3, 9, 12, 0);
+    let forecast = planner
+        .plan(&clients, &items, &[], fc_at, Horizon::days(10))
+        .unwrap();
+    let expected: Vec<String> = forecast
+        .events()
+        .filter(|e| e.send_at <= utc(2026, 3, 19, 0, 0))
+        .map(|e| format!("{} {}", e.send_at, e.key))
+        .collect();
+    let all = sends_half_hourly(&planner, &clients, &items, fc_at, utc(2026, 3, 19, 0, 0));
+    let went: Vec<String> = all.iter().map(|h| format!("{} {}", h.sent_at, h.key)).collect();
+    assert_eq!(
+        went, expected,
+        "what went (left) against the forecast at {fc_at} (right)"
+    );
+}
