@@ -689,13 +689,19 @@ fn plan_item(
         // that same day is superseded by the one that went"), and so does one of a later stage
         // that went before it ("only the latest stage ... goes"; a "due soon" moved back off a
         // non-working day: stages in the order of their days, then of the rules).
+        // (A "due soon" that could never go before the due date, the item issued on it or
+        // later, is too late whatever went since: not superseded. The plans before that send
+        // said so, and a forecast holds once it went.)
+        let never_in_time =
+            e.anchor == Anchor::Due && due.is_some_and(|due| nominal < due && item.issued_on >= due);
         let superseded_by = item_sends
             .iter()
             .filter(|(r, d, _, stage)| {
                 *r != e.id && known(r) && (*d >= nominal || stage.is_some_and(|s| s > (nominal, e.index)))
             })
             .map(|(_, d, planned, _)| (*d, *planned))
-            .min();
+            .min()
+            .filter(|_| !never_in_time);
         let mut date = nominal;
         let mut bound = None;
         if let (Some(every), Some(last)) = (e.every, st.last) {

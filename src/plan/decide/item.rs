@@ -407,8 +407,15 @@ impl Planner {
                 return never(out);
             };
             // A send of another rule on or after this day, or of a later stage, supersedes
-            // this occurrence.
-            if let Some(s) = sends.superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b)) {
+            // this occurrence; not a "due soon" that could never go before the due date (the
+            // item was issued on it or later): that one is too late, whatever went since, as
+            // the plans before that send said.
+            let never_in_time = rule.anchor == Anchor::Due
+                && it.due.is_some_and(|due| nominal < due && item.issued_on >= due);
+            if let Some(s) = sends
+                .superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b))
+                .filter(|_| !never_in_time)
+            {
                 note_in_window(
                     out.as_deref_mut(),
                     cx,
