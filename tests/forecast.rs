@@ -12,7 +12,10 @@ use chrono::Duration;
 use common::*;
 use dunning::*;
 
-fn sends(
+/// What ticks every `step` from `from` to `to` send, fed back as history: the history, and
+/// each send as "day key".
+fn sends_every(
+    step: Duration,
     planner: &Planner,
     clients: &[Client],
     items: &[Item],
@@ -30,7 +33,7 @@ fn sends(
             sent.push(format!("{} {}", e.send_on, e.key));
             history.push(e.to_history(now));
         }
-        now += Duration::hours(1);
+        now += step;
     }
     (history, sent)
 }
@@ -55,7 +58,14 @@ fn a_gap_forecast_is_what_goes_when_everything_goes_as_planned() {
     ];
     let start = utc(2026, 3, 1, 0, 30);
     let fc_at = utc(2026, 3, 16, 12, 30);
-    let (hist, _) = sends(&planner, &clients, &items, start, fc_at - Duration::hours(1));
+    let (hist, _) = sends_every(
+        Duration::hours(1),
+        &planner,
+        &clients,
+        &items,
+        start,
+        fc_at - Duration::hours(1),
+    );
     let forecast = planner
         .plan(&clients, &items, &hist, fc_at, Horizon::days(14))
         .unwrap();
@@ -64,33 +74,19 @@ fn a_gap_forecast_is_what_goes_when_everything_goes_as_planned() {
         .filter(|e| e.send_at <= utc(2026, 3, 28, 0, 0))
         .map(|e| format!("{} {}", e.send_on, e.key))
         .collect();
-    let (all, _) = sends(&planner, &clients, &items, start, utc(2026, 3, 28, 0, 0));
+    let (all, _) = sends_every(
+        Duration::hours(1),
+        &planner,
+        &clients,
+        &items,
+        start,
+        utc(2026, 3, 28, 0, 0),
+    );
     let went: Vec<String> = all[hist.len()..]
         .iter()
         .map(|h| format!("{} {}", h.sent_at.date_naive(), h.key))
         .collect();
     assert_eq!(went, expected, "forecast at {fc_at} against what went");
-}
-
-fn sends_half_hourly(
-    planner: &Planner,
-    clients: &[Client],
-    items: &[Item],
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> Vec<HistoryEntry> {
-    let mut history = vec![];
-    let mut now = from;
-    while now <= to {
-        let plan = planner
-            .plan(clients, items, &history, now, Horizon::NONE)
-            .unwrap();
-        for e in plan.due() {
-            history.push(e.to_history(now));
-        }
-        now += Duration::minutes(30);
-    }
-    history
 }
 
 /// No gap at all. An invoice issued on its due date (Mon 2026-03-09): "issued" the next
@@ -126,7 +122,14 @@ fn a_repeat_after_a_superseded_stage_goes_as_forecast() {
         .filter(|e| e.send_at <= utc(2026, 3, 19, 0, 0))
         .map(|e| format!("{} {}", e.send_at, e.key))
         .collect();
-    let all = sends_half_hourly(&planner, &clients, &items, fc_at, utc(2026, 3, 19, 0, 0));
+    let (all, _) = sends_every(
+        Duration::minutes(30),
+        &planner,
+        &clients,
+        &items,
+        fc_at,
+        utc(2026, 3, 19, 0, 0),
+    );
     let went: Vec<String> = all.iter().map(|h| format!("{} {}", h.sent_at, h.key)).collect();
     assert_eq!(
         went, expected,

@@ -163,6 +163,16 @@ impl State {
         self.meant = None;
     }
 
+    /// The ready occurrence `r` was held back by the minimum gap until `until`: it goes no
+    /// sooner than the day after, keeping what moved and held it on the way.
+    fn held_by_gap(&mut self, r: &Ready, until: NaiveDate) {
+        self.held_moves = r.moved.clone();
+        self.floor = Some(add(until, 1));
+        self.held = r.paused_from.clone();
+        self.held.push((r.on, until, "deferred"));
+        self.caught = false;
+    }
+
     /// Occurrence `k` went (or was superseded by a send) on `day`.
     fn sent(&mut self, k: u32, day: NaiveDate) {
         self.next = k + 1;
@@ -1384,12 +1394,8 @@ fn plan_item(
                 state.get_mut(&r.index).unwrap().skip(r.k, None);
             } else {
                 let st = state.get_mut(&r.index).unwrap();
-                st.held_moves = r.moved.clone();
-                st.floor = Some(add(u, 1));
-                st.held = r.paused_from.clone();
+                st.held_by_gap(r, u);
                 // (Said from the day it was meant for.)
-                st.held.push((r.on, u, "deferred"));
-                st.caught = false;
                 st.meant = st.meant.or(Some(r.on));
             }
         }
@@ -1550,11 +1556,7 @@ fn plan_item(
             // None went instead: the stages it beat wait with it.
             for r in &ready {
                 let st = state.get_mut(&r.index).unwrap();
-                st.held_moves = r.moved.clone();
-                st.floor = Some(add(u, 1));
-                st.held = r.paused_from.clone();
-                st.held.push((r.on, u, "deferred"));
-                st.caught = false;
+                st.held_by_gap(r, u);
                 st.gap_floor = Some(add(u, 1));
             }
             ready.clear();
