@@ -227,6 +227,8 @@ enum Step {
         paused_from: Vec<Hold>,
         /// The days another reminder about the item went, that it moved off.
         after_other: Vec<NaiveDate>,
+        /// The day a "due soon" too late is said on once its own day left the window.
+        late_as_of: NaiveDate,
     },
     /// Not sent, for this reason, on this day; the rule moves on to the next occurrence.
     Skip {
@@ -699,19 +701,26 @@ fn plan_item(
         // that same day is superseded by the one that went"), and so does one of a later stage
         // that went before it ("only the latest stage ... goes"; a "due soon" moved back off a
         // non-working day: stages in the order of their days, then of the rules).
-        // (A "due soon" that could never go before the due date, the item issued on it or
-        // later, is too late whatever went since: not superseded. The plans before that send
-        // said so, and a forecast holds once it went.)
-        let never_in_time =
-            e.anchor == Anchor::Due && due.is_some_and(|due| nominal < due && item.issued_on >= due);
+        // (A "due soon" whose first such send is on or after the due date was too late before
+        // it went, whatever went since: not superseded. The plans before that send said so,
+        // and a forecast holds once it went. Among them, one that could never go before the
+        // due date: the item issued on it or later.)
+        let too_late_by =
+            |d: NaiveDate| e.anchor == Anchor::Due && due.is_some_and(|due| nominal < due && d >= due);
         let superseded_by = item_sends
             .iter()
             .filter(|(r, d, _, stage)| {
                 *r != e.id && known(r) && (*d >= nominal || stage.is_some_and(|s| s > (nominal, e.index)))
             })
             .map(|(_, d, planned, _)| (*d, *planned))
-            .min()
-            .filter(|_| !never_in_time);
+            .min();
+        // As of now, a day gone from the window is said (the catch-up would send it now); not
+        // later than a send that found it too late (that plan said so).
+        let late_as_of = match superseded_by {
+            Some((d, _)) if too_late_by(d) => today.min(d),
+            _ => today,
+        };
+        let superseded_by = superseded_by.filter(|(d, _)| !too_late_by(*d));
         let mut date = nominal;
         let mut bound = None;
         if let (Some(every), Some(last)) = (e.every, st.last) {
@@ -780,6 +789,7 @@ fn plan_item(
                 moved: Vec::new(),
                 paused_from: Vec::new(),
                 after_other: Vec::new(),
+                late_as_of,
             };
         }
         let shift = if before_due && !floored {
@@ -936,7 +946,7 @@ fn plan_item(
             return Step::Skip {
                 k,
                 kind: "due_soon_after_due",
-                on: if on < window_start { today } else { on },
+                on: if on < window_start { late_as_of } else { on },
                 sent: None,
                 notes: Vec::new(),
             };
@@ -949,6 +959,7 @@ fn plan_item(
             at: local_instant(zone, on, if paused_last { NaiveTime::MIN } else { send_time }),
             paused_from,
             after_other,
+            late_as_of,
         }
     };
 
@@ -1205,6 +1216,7 @@ fn plan_item(
                     at,
                     paused_from,
                     after_other,
+                    late_as_of,
                 } => {
                     if at <= now {
                         // It would go on `go_day`: a "due soon" never on or after the due date.
@@ -1214,7 +1226,7 @@ fn plan_item(
                             // (Its day once out of the window: as of now, as the catch-up
                             // would send it now.)
                             let on = if due.is_some_and(|due| today >= due) {
-                                if in_window(on) { on } else { today }
+                                if in_window(on) { on } else { late_as_of }
                             } else {
                                 go_day
                             };
@@ -1473,6 +1485,7 @@ fn plan_item(
                         at,
                         paused_from,
                         after_other,
+                        ..
                     } => {
                         if on == day {
                             // A held catch-up the gap then holds back goes at the send time
@@ -1658,6 +1671,7 @@ fn plan_item(
                     at,
                     paused_from,
                     after_other,
+                    ..
                 } => {
                     let r = Ready {
                         index: e.index,

@@ -407,15 +407,17 @@ impl Planner {
                 return never(out);
             };
             // A send of another rule on or after this day, or of a later stage, supersedes
-            // this occurrence; not a "due soon" that could never go before the due date (the
-            // item was issued on it or later): that one is too late, whatever went since, as
-            // the plans before that send said.
-            let never_in_time = rule.anchor == Anchor::Due
-                && it.due.is_some_and(|due| nominal < due && item.issued_on >= due);
-            if let Some(s) = sends
-                .superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b))
-                .filter(|_| !never_in_time)
-            {
+            // this occurrence; not a "due soon" whose first superseding send is on or after
+            // the due date: unsent until then, it was too late already (the plans before that
+            // send said so), whatever went since. (Among them, one that could never go
+            // before the due date: the item was issued on it or later.)
+            let too_late_by = |s: &&Send| {
+                rule.anchor == Anchor::Due && it.due.is_some_and(|due| nominal < due && s.date >= due)
+            };
+            let superseding = sends.superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b));
+            // The day such a send found it too late already, if one did.
+            let too_late_on = superseding.filter(too_late_by).map(|s| s.date);
+            if let Some(s) = superseding.filter(|s| !too_late_by(s)) {
                 note_in_window(
                     out.as_deref_mut(),
                     cx,
@@ -514,12 +516,17 @@ impl Planner {
                     if cx.today >= due {
                         // Said on its day, or as of now once that has left the window (an
                         // outage longer than the lookback): the catch-up would send it now.
+                        // Not later than a send that found it too late: that plan said so.
+                        let on = match too_late_on {
+                            Some(sent) if !cx.in_window(scheduled) => cx.now_or(scheduled).min(sent),
+                            _ => cx.now_or(scheduled),
+                        };
                         note_in_window(
                             out.as_deref_mut(),
                             cx,
                             it,
                             slot,
-                            cx.now_or(scheduled),
+                            on,
                             Reason::due_soon_after_due(due),
                         );
                         slot.next_occ += 1;
