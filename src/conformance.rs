@@ -1,14 +1,25 @@
-//! A conformance suite for [`Store`] implementations (feature `conformance`).
+//! A conformance suite for store implementations (feature `conformance`).
 //!
 //! A host runs it against its own adapter in its tests; this crate runs it against
-//! [`MemoryStore`](crate::MemoryStore). Each check panics with a sentence saying what the
-//! store did wrong.
+//! [`MemoryStore`](crate::MemoryStore). Each check is a function named for the promise it
+//! checks, bounded by the one trait it needs ([`DispatchStore`], [`ActionLog`] or
+//! [`ReminderStore`]), so a store of one job runs only its checks, and a failing check is
+//! run alone. Each check takes a function making a fresh, empty store and panics with a
+//! sentence saying what the store did wrong. [`run`] runs them all;
+//! [`shards_partition_the_load`] takes a store the host has filled.
 //!
-//! ```ignore
-//! #[tokio::test]
-//! async fn my_store_conforms() {
-//!     dunning::conformance::run(|| MyStore::connect_to_a_fresh_database()).await;
-//! }
+//! # Example
+//! One test per check, as a host would write them for its own store:
+//! ```
+//! use dunning::{conformance, MemoryStore};
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! conformance::claims_are_exclusive_and_sent_stays_sent(MemoryStore::default).await;
+//! conformance::racing_claims_have_one_winner(MemoryStore::default).await;
+//! conformance::batch_claims_grant_each_key_once(MemoryStore::default).await;
+//! conformance::log_filters_and_keeps_order(MemoryStore::default).await;
+//! // ... or every check at once:
+//! conformance::run(MemoryStore::default).await;
+//! # });
 //! ```
 
 use chrono::{Duration, TimeZone, Utc};
@@ -17,10 +28,20 @@ use futures_util::future::join_all;
 use crate::model::history::{HistoryEntry, HistoryItem};
 use crate::model::id::{ClientId, EventKey, ItemId, RuleId};
 use crate::money::{Currency, Money};
-use crate::store::{Action, Claim, Delivery, LogEntry, LogFilter, Reminder, ReminderStatus, Store};
+use crate::shard::Shard;
+use crate::store::{
+    Action, ActionLog, Claim, Delivery, DispatchStore, LogEntry, LogFilter, Reminder, ReminderStatus,
+    ReminderStore, Store,
+};
 
 fn key(s: &str) -> EventKey {
     EventKey::from(s)
+}
+
+fn start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn entry(k: &str, item: &str, at: chrono::DateTime<Utc>) -> HistoryEntry {
@@ -37,16 +58,28 @@ fn entry(k: &str, item: &str, at: chrono::DateTime<Utc>) -> HistoryEntry {
     }
 }
 
-/// Runs every check, each on a fresh store from `make`.
+/// Runs every check, each on a fresh store from `make`: what a [`Store`] must do.
 ///
 /// # Panics
 /// On the first behaviour that breaks the [`Store`] contract.
 pub async fn run<S: Store>(make: impl Fn() -> S) {
-    let t = Utc
-        .with_ymd_and_hms(2026, 4, 1, 12, 0, 0)
-        .single()
-        .unwrap_or_default();
+    claims_are_exclusive_and_sent_stays_sent(&make).await;
+    retries_wait_until_due(&make).await;
+    settled_keys_stay_settled(&make).await;
+    abandoned_claims_are_those_before(&make).await;
+    racing_claims_have_one_winner(&make).await;
+    batch_claims_grant_each_key_once(&make).await;
+    appended_history_is_loaded(&make).await;
+    log_filters_and_keeps_order(&make).await;
+    reminders_are_saved_replaced_and_deleted(&make).await;
+}
 
+/// Checks that a claim is exclusive; a sent outcome is recorded with its history entry and log line, and a sent key is never granted again.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn claims_are_exclusive_and_sent_stays_sent<S: DispatchStore + ActionLog>(make: impl Fn() -> S) {
+    let t = start();
     // Claims are exclusive, and a sent key stays sent, with its history appended.
     let s = make();
     let k = key("overdue/i1/1");
@@ -106,7 +139,14 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         Some(Claim::Refused(sent)),
         "a sent key is never granted again"
     );
+}
 
+/// Checks that a retry is granted only once due, as the next attempt.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn retries_wait_until_due<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
     // A retry is granted only once due, with the next attempt number.
     let s = make();
     let k = key("overdue/i2/1");
@@ -129,7 +169,14 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         Some(Claim::Granted { attempt: 2 }),
         "a due retry is granted as the next attempt"
     );
+}
 
+/// Checks that failed and unknown outcomes are never granted again, a skipped key is, and an unrecorded claim is taken again only past a lease.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn settled_keys_stay_settled<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
     // A failed key stays failed; an unrecorded claim is taken again only past the lease.
     let s = make();
     let k = key("overdue/i3/1");
@@ -217,7 +264,14 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         .is_err(),
         "finishing an unclaimed key is an error"
     );
+}
 
+/// Checks that `abandoned_claims` lists exactly the claims taken before the instant asked.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn abandoned_claims_are_those_before<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
     // Abandoned claims: exactly the claims taken before the instant asked.
     let s = make();
     let (old, young, sent) = (
@@ -249,7 +303,14 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         [&old],
         "abandoned_claims lists the claims taken before the instant, and only those"
     );
+}
 
+/// Checks that of 32 racing claims of one key exactly one is granted.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn racing_claims_have_one_winner<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
     // Racing claims: exactly one winner.
     let s = make();
     let k = key("overdue/race/1");
@@ -259,8 +320,14 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         .filter(|r| matches!(r, Ok(Claim::Granted { .. })))
         .count();
     assert_eq!(granted, 1, "of racing claims exactly one is granted");
+}
 
-    // History, log and reminders.
+/// Checks that history appended directly (a manual send) is loaded.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn appended_history_is_loaded<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
     let s = make();
     let manual = HistoryEntry::manual(ClientId::known("c1"), ItemId::known("i9"), t);
     let _ = s.append_history(manual.clone()).await;
@@ -271,6 +338,15 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
             .unwrap_or(false),
         "appended history is loaded"
     );
+}
+
+/// Checks that the action log filters by item and keeps the order lines were written in.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn log_filters_and_keeps_order<S: ActionLog>(make: impl Fn() -> S) {
+    let t = start();
+    let s = make();
     for (i, item) in ["i1", "i2", "i1"].iter().enumerate() {
         let _ = s
             .log(LogEntry {
@@ -290,6 +366,15 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         .unwrap_or_default();
     let keys: Vec<_> = i1.iter().filter_map(|e| e.key.clone()).collect();
     assert_eq!(keys, ["k0", "k2"], "the log filters by item and keeps order");
+}
+
+/// Checks that saving a manual reminder creates or replaces it, and deleting one says whether it existed.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn reminders_are_saved_replaced_and_deleted<S: ReminderStore>(make: impl Fn() -> S) {
+    let t = start();
+    let s = make();
     let Ok(clp) = Currency::from_code("CLP") else {
         panic!("the CLP currency is missing from the ISO 4217 table")
     };
@@ -322,4 +407,116 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
         Some(false),
         "delete says it no longer exists"
     );
+}
+
+/// Checks that [`DispatchStore::claim_batch`] answers each key in order as a claim would: a
+/// new key granted, a key already claimed refused, and a key given twice in one batch granted
+/// once.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn batch_claims_grant_each_key_once<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
+    let s = make();
+    let (a, b, c) = (key("overdue/b1/1"), key("overdue/b2/1"), key("overdue/b3/1"));
+    let _ = s.claim(&b, t, None).await;
+    let answers = s
+        .claim_batch(&[a.clone(), b.clone(), c.clone(), a.clone()], t, None)
+        .await
+        .unwrap_or_else(|e| panic!("a batch claim failed: {e}"));
+    assert_eq!(
+        answers.len(),
+        4,
+        "a batch claim answers every key given, in order"
+    );
+    assert_eq!(
+        answers[0],
+        Claim::Granted { attempt: 1 },
+        "a new key in a batch is granted"
+    );
+    assert!(
+        matches!(answers[1], Claim::Refused(Delivery::Claimed { .. })),
+        "a key claimed before is refused in a batch"
+    );
+    assert_eq!(
+        answers[2],
+        Claim::Granted { attempt: 1 },
+        "every new key in a batch is granted"
+    );
+    assert!(
+        matches!(answers[3], Claim::Refused(Delivery::Claimed { .. })),
+        "a key given twice in one batch is granted once"
+    );
+    assert!(
+        matches!(
+            s.claim(&c, t, None).await,
+            Ok(Claim::Refused(Delivery::Claimed { .. }))
+        ),
+        "a key granted in a batch is claimed"
+    );
+}
+
+/// Checks, on a store the host has filled with clients, items and history, that
+/// [`DispatchStore::load_shard`] partitions [`DispatchStore::load`]: for 1, 2, 3 and 7
+/// shards, each shard's part holds exactly the clients it [contains](Shard::contains) and
+/// their items and history, and the parts together are the whole.
+///
+/// # Panics
+/// When the store breaks that promise, or cannot load, with a sentence saying how.
+pub async fn shards_partition_the_load<S: DispatchStore>(store: &S) {
+    let whole = store
+        .load()
+        .await
+        .unwrap_or_else(|e| panic!("the store cannot load: {e}"));
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let ids = |snap: &crate::store::Snapshot| {
+        (
+            sorted(snap.clients.iter().map(|c| c.id.to_string()).collect()),
+            sorted(
+                snap.items
+                    .iter()
+                    .map(|i| format!("{}/{}", i.client, i.id))
+                    .collect(),
+            ),
+            sorted(
+                snap.history
+                    .iter()
+                    .map(|h| format!("{}/{}/{}", h.client, h.key, h.sent_at))
+                    .collect(),
+            ),
+        )
+    };
+    let all = ids(&whole);
+    for count in [1, 2, 3, 7] {
+        let mut union = (Vec::new(), Vec::new(), Vec::new());
+        for shard in Shard::all(count) {
+            let part = store
+                .load_shard(shard)
+                .await
+                .unwrap_or_else(|e| panic!("shard {shard} cannot load: {e}"));
+            let outside = part
+                .clients
+                .iter()
+                .map(|c| &c.id)
+                .chain(part.items.iter().map(|i| &i.client));
+            for client in outside.chain(part.history.iter().map(|h| &h.client)) {
+                assert!(
+                    shard.contains(client),
+                    "shard {shard} loaded client {client}'s data, of another shard"
+                );
+            }
+            let (c, i, h) = ids(&part);
+            union.0.extend(c);
+            union.1.extend(i);
+            union.2.extend(h);
+        }
+        let union = (sorted(union.0), sorted(union.1), sorted(union.2));
+        assert_eq!(
+            union, all,
+            "the {count} shards' loads together are not the whole load"
+        );
+    }
 }

@@ -18,6 +18,7 @@ use crate::model::id::{ClientId, EventKey, RuleId};
 use crate::model::item::Item;
 use crate::plan::{Event, Horizon, Planner, Stage, SuppressReason, Suppressed};
 use crate::policy::Policy;
+use crate::shard::Shard;
 use crate::store::{Action, Claim, Delivery, LogEntry, Snapshot, Store, StoreError};
 
 /// What to do with a claim that has no recorded outcome (a crash between send and record).
@@ -59,6 +60,9 @@ pub struct DispatchOptions {
     pub backoff: Duration,
     /// At-most-once or at-least-once.
     pub guarantee: Guarantee,
+    /// The clients this dispatcher loads, plans, claims and sends for: [`Shard::ALL`], or
+    /// one shard of several when workers share a store.
+    pub shard: Shard,
 }
 
 impl Default for DispatchOptions {
@@ -70,6 +74,7 @@ impl Default for DispatchOptions {
             max_attempts: 5,
             backoff: Duration::from_secs(60),
             guarantee: Guarantee::AtMostOnce,
+            shard: Shard::ALL,
         }
     }
 }
@@ -135,6 +140,23 @@ impl DispatchOptions {
     #[must_use]
     pub fn with_guarantee(mut self, guarantee: Guarantee) -> Self {
         self.guarantee = guarantee;
+        self
+    }
+
+    /// Sets the shard: the dispatcher then loads ([`DispatchStore::load_shard`](crate::store::DispatchStore::load_shard)), plans,
+    /// claims and sends only the shard's clients. Workers sharing one store each take one
+    /// shard of the same count; together they send what one dispatcher would.
+    ///
+    /// # Example
+    /// ```
+    /// use dunning::{DispatchOptions, Shard};
+    /// let opts = DispatchOptions::default().with_shard(Shard::new(1, 4)?);
+    /// assert_eq!(opts.shard.to_string(), "1/4");
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
         self
     }
 }
@@ -695,12 +717,13 @@ impl Dispatcher {
                     .push((key, outcome));
             }
         }
-        let mut loaded = self.store.load().await?;
+        let shard = self.options.shard;
+        let mut loaded = self.store.load_shard(shard).await?;
         // Claims abandoned by a crash, recorded before planning: what they covered is then
         // left out of the plan (a notice regrouped around them goes now, not at the next tick).
         let swept = self.sweep_abandoned(&loaded, now).await;
         if !swept.is_empty() {
-            loaded = self.store.load().await?;
+            loaded = self.store.load_shard(shard).await?;
         }
         let started = self.clock.now();
         // Planned in place; only the events sent now are made owned. One client the planner
@@ -1038,6 +1061,32 @@ impl Dispatcher {
         }
     }
 
+    /// Claims of `keys` in one batch, one answer per key; those granted are in `progress`.
+    async fn claim_batch_checked(
+        &self,
+        keys: &[EventKey],
+        at: DateTime<Utc>,
+        lease: Option<chrono::Duration>,
+        progress: &mut Progress,
+    ) -> Result<Vec<Claim>, DispatchError> {
+        // (A store error: as for one claim, nothing is let go of on a guess.)
+        let answers = self.store.claim_batch(keys, at, lease).await?;
+        for (key, answer) in keys.iter().zip(&answers) {
+            if let Claim::Granted { attempt } = answer {
+                progress.taken.push((key.clone(), *attempt));
+            }
+        }
+        if answers.len() != keys.len() {
+            return Err(StoreError::Backend(format!(
+                "claim_batch answered {} claims for {} keys",
+                answers.len(),
+                keys.len()
+            ))
+            .into());
+        }
+        Ok(answers)
+    }
+
     /// Whether `key`, claimed (`attempt`), is a claim this dispatcher kept for nothing that
     /// went out; if so it is let go of now (the store showed it held).
     async fn take_back(
@@ -1244,17 +1293,28 @@ impl Dispatcher {
         // A notice grouped across items also takes each item occurrence it covers, so that
         // no other notice (grouped otherwise by a dispatcher that loaded earlier) sends one of
         // them too. If one is taken, nothing is sent: the next tick groups what is left.
-        let members = event.covered_keys();
-        for (i, m) in members.iter().enumerate().filter(|(_, m)| **m != key) {
-            let claim = self.claim_checked(m, claimed_at, lease, progress).await?;
-            if let Claim::Refused(_) = claim {
+        // Taken in one batch (`DispatchStore::claim_batch`).
+        let members: Vec<EventKey> = event.covered_keys().into_iter().filter(|m| *m != key).collect();
+        if !members.is_empty() {
+            let answers = self
+                .claim_batch_checked(&members, claimed_at, lease, progress)
+                .await?;
+            let taken = members
+                .iter()
+                .zip(&answers)
+                .find(|(_, a)| matches!(a, Claim::Refused(_)));
+            if let Some((m, _)) = taken {
                 // One abandoned by a crash is recorded unknown by this tick's sweep (below),
                 // so the next tick leaves it out.
                 let released = Delivery::Skipped {
                     at: now,
                     reason: format!("{m} is taken by another notice"),
                 };
-                for k in members[..i].iter().filter(|k| **k != key) {
+                for (k, _) in members
+                    .iter()
+                    .zip(&answers)
+                    .filter(|(_, a)| matches!(a, Claim::Granted { .. }))
+                {
                     self.store.finish(k, released.clone(), None, None).await?;
                 }
                 self.store.finish(&key, released, None, None).await?;

@@ -380,6 +380,12 @@ pub enum ValidationError {
         /// The shortest lease the send timeout allows.
         min_secs: u64,
     },
+    /// A shard that is not `index/count` with `count` at least 1 and `index` below it.
+    #[error("shard: {value:?} is not index/count with count at least 1 and index below count")]
+    InvalidShard {
+        /// The shard as given (`"4/4"`).
+        value: String,
+    },
     /// A setting that must be zero or more is negative (a rule's minimum balance, a late
     /// fee's fixed part or cap).
     #[error("{field}: {value} is negative; it must be zero or more")]

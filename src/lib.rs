@@ -132,6 +132,7 @@ mod names;
 pub mod plan;
 pub mod policy;
 pub mod reminders;
+pub mod shard;
 pub mod standing;
 pub mod statement;
 pub mod store;
@@ -148,6 +149,7 @@ pub use model::{
 pub use money::{Currency, Money};
 pub use plan::{Adjustment, Event, Horizon, Plan, Planner, Stage, SuppressReason, Suppressed};
 pub use policy::{Anchor, Policy, Rule};
+pub use shard::Shard;
 pub use store::Store;
 pub use time::{BusinessCalendar, TimeZone, local_instant};
 
@@ -193,8 +195,8 @@ pub use standing::{ClientStanding, StandingRule, StandingState};
 pub use statement::StatementRule;
 #[doc(hidden)]
 pub use store::{
-    Action, ActionKind, Claim, Delivery, DeliveryKind, LogEntry, LogFilter, Reminder, ReminderStatus,
-    Snapshot, StoreError,
+    Action, ActionKind, ActionLog, Claim, Delivery, DeliveryKind, DispatchStore, LogEntry, LogFilter,
+    Reminder, ReminderStatus, ReminderStore, Snapshot, StoreError,
 };
 #[doc(hidden)]
 pub use time::Shift;

@@ -1,4 +1,4 @@
-//! In-memory reference implementations: a [`Store`] and a [`Mailer`] for tests and hosts.
+//! In-memory reference implementations: a [`Store`](crate::Store) and a [`Mailer`] for tests and hosts.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -12,7 +12,10 @@ use crate::model::client::Client;
 use crate::model::history::HistoryEntry;
 use crate::model::id::EventKey;
 use crate::model::item::Item;
-use crate::store::{Claim, Delivery, LogEntry, LogFilter, Reminder, Snapshot, Store, StoreError};
+use crate::store::{
+    ActionLog, Claim, Delivery, DispatchStore, LogEntry, LogFilter, Reminder, ReminderStore, Snapshot,
+    StoreError,
+};
 
 #[derive(Debug, Default)]
 struct State {
@@ -22,7 +25,7 @@ struct State {
     reminders: BTreeMap<String, Reminder>,
 }
 
-/// A [`Store`] in memory, behind one lock (so claims are atomic).
+/// A [`Store`](crate::Store) in memory, behind one lock (so claims are atomic).
 ///
 /// # Example
 /// ```
@@ -83,7 +86,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl DispatchStore for MemoryStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
         Ok(self.snapshot())
     }
@@ -180,7 +183,10 @@ impl Store for MemoryStore {
         self.lock().snapshot.history.push(entry);
         Ok(())
     }
+}
 
+#[async_trait]
+impl ActionLog for MemoryStore {
     async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
         self.lock().log.push(entry);
         Ok(())
@@ -195,7 +201,10 @@ impl Store for MemoryStore {
             .cloned()
             .collect())
     }
+}
 
+#[async_trait]
+impl ReminderStore for MemoryStore {
     async fn save_reminder(&self, reminder: &Reminder) -> Result<(), StoreError> {
         self.lock()
             .reminders

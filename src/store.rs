@@ -1,7 +1,12 @@
-//! The storage the host provides: the planner's inputs, delivery claims and outcomes, the
-//! action log, and manual reminder records.
+//! The storage the host provides, one trait per job: the dispatch state ([`DispatchStore`]:
+//! the planner's inputs, delivery claims and outcomes, history), the action log
+//! ([`ActionLog`]) and manual reminder records ([`ReminderStore`]). [`Store`] is all three,
+//! what a [`Dispatcher`](crate::Dispatcher) runs on.
+//!
+//! The traits use [`async_trait`](macro@async_trait) (re-exported here, so a host needs no dependency of its
+//! own): write `#[async_trait]` on each `impl` block, as [`Store`]'s example does.
 
-use async_trait::async_trait;
+pub use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +15,7 @@ use crate::model::history::HistoryEntry;
 use crate::model::id::{ClientId, EventKey, ItemId, RuleId};
 use crate::model::item::Item;
 use crate::money::Money;
+use crate::shard::Shard;
 
 /// The planner's inputs as the store holds them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,24 +281,173 @@ pub enum StoreError {
     },
 }
 
-/// The storage a dispatcher works on. Implemented by hosts (SQL, key-value);
-/// [`MemoryStore`](crate::MemoryStore) is the in-crate reference, and the `conformance`
-/// feature's `conformance::run` checks an implementation.
+/// The storage a [`Dispatcher`](crate::Dispatcher) works on: the three jobs below, in one
+/// store. Implemented for every type that implements them ([`DispatchStore`],
+/// [`ActionLog`], [`ReminderStore`]); a host implements those.
 ///
-/// [`claim`](Store::claim) must be atomic: of two callers racing for one key, one gets
-/// [`Claim::Granted`]. [`finish`](Store::finish) with [`Delivery::Sent`] must append the
-/// history entry and the log line in the same step.
+/// [`MemoryStore`](crate::MemoryStore) is the in-crate reference, and the `conformance`
+/// feature's checks ([`crate::conformance`]) test an implementation, one job at a time.
+///
+/// The traits are asynchronous through [`async_trait`](crate::store::async_trait), re-exported
+/// here: put `#[async_trait]` on each `impl` block.
+///
+/// # Example
+/// A store made of three parts, one per job: the dispatch state in memory, and a log and
+/// manual reminders of the host's own.
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use dunning::store::{
+///     async_trait, ActionLog, Claim, Delivery, DispatchStore, LogEntry, LogFilter, Reminder,
+///     ReminderStore, Snapshot, StoreError,
+/// };
+/// use dunning::{EventKey, HistoryEntry, MemoryStore, Store};
+///
+/// #[derive(Default)]
+/// struct Log(Mutex<Vec<LogEntry>>);
+///
+/// #[async_trait]
+/// impl ActionLog for Log {
+///     async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
+///         self.0.lock().unwrap().push(entry);
+///         Ok(())
+///     }
+///     async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+///         Ok(self.0.lock().unwrap().iter().filter(|e| filter.matches(e)).cloned().collect())
+///     }
+/// }
+///
+/// struct NoReminders;
+///
+/// #[async_trait]
+/// impl ReminderStore for NoReminders {
+///     async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
+///         Err(StoreError::Backend(format!("manual reminders are kept elsewhere ({})", r.id)))
+///     }
+///     async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
+///         Ok(Vec::new())
+///     }
+///     async fn delete_reminder(&self, _id: &str) -> Result<bool, StoreError> {
+///         Ok(false)
+///     }
+/// }
+///
+/// // The dispatch state delegated to a memory store; its `finish` lines go to our log.
+/// struct Mine {
+///     state: MemoryStore,
+///     log: Log,
+///     reminders: NoReminders,
+/// }
+///
+/// #[async_trait]
+/// impl DispatchStore for Mine {
+///     async fn load(&self) -> Result<Snapshot, StoreError> {
+///         self.state.load().await
+///     }
+///     async fn claim(
+///         &self,
+///         key: &EventKey,
+///         now: chrono::DateTime<chrono::Utc>,
+///         reclaim_after: Option<chrono::Duration>,
+///     ) -> Result<Claim, StoreError> {
+///         self.state.claim(key, now, reclaim_after).await
+///     }
+///     async fn finish(
+///         &self,
+///         key: &EventKey,
+///         outcome: Delivery,
+///         sent: Option<HistoryEntry>,
+///         log: Option<LogEntry>,
+///     ) -> Result<(), StoreError> {
+///         // (A real store writes all three in one transaction.)
+///         self.state.finish(key, outcome, sent, None).await?;
+///         if let Some(line) = log {
+///             self.log.log(line).await?;
+///         }
+///         Ok(())
+///     }
+///     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+///         self.state.delivery(key).await
+///     }
+///     async fn abandoned_claims(
+///         &self,
+///         before: chrono::DateTime<chrono::Utc>,
+///     ) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
+///         self.state.abandoned_claims(before).await
+///     }
+///     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
+///         self.state.append_history(entry).await
+///     }
+/// }
+///
+/// #[async_trait]
+/// impl ActionLog for Mine {
+///     async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
+///         self.log.log(entry).await
+///     }
+///     async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+///         self.log.read_log(filter).await
+///     }
+/// }
+///
+/// #[async_trait]
+/// impl ReminderStore for Mine {
+///     async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
+///         self.reminders.save_reminder(r).await
+///     }
+///     async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
+///         self.reminders.reminders().await
+///     }
+///     async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
+///         self.reminders.delete_reminder(id).await
+///     }
+/// }
+///
+/// // `Mine` is a `Store` now: a dispatcher can run on it.
+/// let store: Arc<dyn Store> = Arc::new(Mine {
+///     state: MemoryStore::default(),
+///     log: Log::default(),
+///     reminders: NoReminders,
+/// });
+/// # let _ = store;
+/// ```
+pub trait Store: DispatchStore + ActionLog + ReminderStore {}
+
+impl<T: DispatchStore + ActionLog + ReminderStore + ?Sized> Store for T {}
+
+/// The dispatch state: the planner's inputs, delivery claims and outcomes, and the history
+/// of what was sent.
+///
+/// [`claim`](DispatchStore::claim) must be atomic: of two callers racing for one key, one
+/// gets [`Claim::Granted`], across processes too when workers share the store.
+/// [`finish`](DispatchStore::finish) must record the outcome, its history entry and its log
+/// line in one step (one transaction), the log line readable through the store's
+/// [`ActionLog`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait DispatchStore: Send + Sync + 'static {
     /// The planner's inputs.
     async fn load(&self) -> Result<Snapshot, StoreError>;
+
+    /// One shard's part of the planner's inputs: the clients [`Shard::contains`], their items
+    /// and their history. A dispatcher given a shard loads this instead of everything.
+    ///
+    /// The default reads everything ([`DispatchStore::load`]) and keeps the shard's part; a
+    /// store that can select a shard's rows (by a column holding [`Shard::bucket`]) should.
+    async fn load_shard(&self, shard: Shard) -> Result<Snapshot, StoreError> {
+        let mut all = self.load().await?;
+        if !shard.is_all() {
+            all.clients.retain(|c| shard.contains(&c.id));
+            all.items.retain(|i| shard.contains(&i.client));
+            all.history.retain(|h| shard.contains(&h.client));
+        }
+        Ok(all)
+    }
 
     /// One client's part of the planner's inputs, as the store holds it now: the client, its
     /// items and its history. The dispatcher reads it after each claim, to plan the claimed
     /// event again before sending it (a payment recorded since the tick loaded stops it).
     ///
-    /// The default reads everything ([`Store::load`]) and keeps the client's part; a store
-    /// that can read one client's rows should.
+    /// The default reads everything ([`DispatchStore::load`]) and keeps the client's part; a
+    /// store that can read one client's rows should.
     async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
         let mut all = self.load().await?;
         all.clients.retain(|c| &c.id == client);
@@ -309,6 +464,43 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         reclaim_after: Option<chrono::Duration>,
     ) -> Result<Claim, StoreError>;
+
+    /// Takes several keys at once, each as [`DispatchStore::claim`] would: one answer per
+    /// key, in order. A key given twice is granted at most once. All or nothing: on an error,
+    /// no key is left claimed by the batch.
+    ///
+    /// The default claims them one by one and, on an error, lets go of the keys it took
+    /// ([`Delivery::Skipped`]; a key it cannot let go of stays claimed, and is found
+    /// abandoned later). A store that can take a batch in one transaction should (it is what
+    /// a tick does with the keys a grouped notice covers).
+    async fn claim_batch(
+        &self,
+        keys: &[EventKey],
+        now: DateTime<Utc>,
+        reclaim_after: Option<chrono::Duration>,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let mut answers = Vec::with_capacity(keys.len());
+        for key in keys {
+            match self.claim(key, now, reclaim_after).await {
+                Ok(answer) => answers.push(answer),
+                Err(e) => {
+                    let taken = keys
+                        .iter()
+                        .zip(&answers)
+                        .filter(|(_, a)| matches!(a, Claim::Granted { .. }));
+                    for (key, _) in taken {
+                        let undone = Delivery::Skipped {
+                            at: now,
+                            reason: format!("its batch claim failed: {e}"),
+                        };
+                        let _ = self.finish(key, undone, None, None).await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(answers)
+    }
 
     /// Records the outcome of a claim in one step (one transaction): `sent`, when given, is
     /// appended to the history, and `log` (the action log's line for the outcome) to the log,
@@ -338,13 +530,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends history directly (manual sends).
     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError>;
+}
 
-    /// Appends to the action log.
+/// The action log: the audit trail of manual and automatic reminders, oldest first.
+#[async_trait]
+pub trait ActionLog: Send + Sync + 'static {
+    /// Appends a line.
     async fn log(&self, entry: LogEntry) -> Result<(), StoreError>;
 
-    /// The log lines that pass `filter`, oldest first.
+    /// The lines that pass `filter`, oldest first.
     async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError>;
+}
 
+/// Manual reminder records (the reminders list a person keeps by hand).
+#[async_trait]
+pub trait ReminderStore: Send + Sync + 'static {
     /// Creates or replaces a manual reminder.
     async fn save_reminder(&self, reminder: &Reminder) -> Result<(), StoreError>;
 

@@ -54,7 +54,7 @@ impl<H: Hooks> Hooked<H> {
 }
 
 #[async_trait]
-impl<H: Hooks> Store for Hooked<H> {
+impl<H: Hooks> DispatchStore for Hooked<H> {
     async fn load(&self) -> Result<Snapshot, StoreError> {
         self.hooks.load(&self.inner).await
     }
@@ -87,12 +87,20 @@ impl<H: Hooks> Store for Hooked<H> {
     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
         self.inner.append_history(entry).await
     }
+}
+
+#[async_trait]
+impl<H: Hooks> ActionLog for Hooked<H> {
     async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
         self.inner.log(entry).await
     }
     async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
         self.inner.read_log(filter).await
     }
+}
+
+#[async_trait]
+impl<H: Hooks> ReminderStore for Hooked<H> {
     async fn save_reminder(&self, r: &Reminder) -> Result<(), StoreError> {
         self.inner.save_reminder(r).await
     }

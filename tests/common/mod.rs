@@ -136,3 +136,33 @@ pub fn sent_entry(rule: &str, item: &str, client: &str, occurrence: u32, at: Dat
         outcome: HistoryOutcome::Sent,
     }
 }
+
+/// Clients, items of some of them, and history of some items: a store's contents to load in
+/// shards.
+pub fn filled_store() -> (Vec<Client>, Vec<Item>, Vec<HistoryEntry>) {
+    let clients: Vec<Client> = (0..40).map(|c| client(&format!("c{c}"), "UTC")).collect();
+    let items: Vec<Item> = (0..90)
+        .map(|n| {
+            invoice(
+                &format!("F-{n}"),
+                &format!("c{}", n % 31),
+                d(2026, 3, 1),
+                d(2026, 4, 1),
+                money("10", "EUR"),
+            )
+        })
+        .collect();
+    let history = (0..90)
+        .step_by(4)
+        .map(|n| {
+            sent_entry(
+                "overdue",
+                &format!("F-{n}"),
+                &format!("c{}", n % 31),
+                1,
+                utc(2026, 4, 2, 9, 0),
+            )
+        })
+        .collect();
+    (clients, items, history)
+}

@@ -8,12 +8,12 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use dunning::{
-    Claim, Client, Delivery, EventKey, HistoryEntry, Item, LogEntry, LogFilter, Reminder, Snapshot, Store,
-    StoreError,
+use dunning::store::{
+    ActionLog, Claim, Delivery, DispatchStore, LogEntry, LogFilter, Reminder, ReminderStore, Snapshot,
+    StoreError, async_trait,
 };
+use dunning::{Client, EventKey, HistoryEntry, Item};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this adapter writes.
@@ -278,7 +278,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl DispatchStore for SqliteStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
         Ok(Snapshot {
             clients: self.docs("client", "SELECT doc FROM clients ORDER BY id")?,
@@ -428,7 +428,10 @@ impl Store for SqliteStore {
             .map_err(|e| backend("appending history", e))?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl ActionLog for SqliteStore {
     async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
         insert_log(&self.conn(), &entry)
     }
@@ -437,7 +440,10 @@ impl Store for SqliteStore {
         let all: Vec<LogEntry> = self.docs("log entry", "SELECT doc FROM log ORDER BY seq")?;
         Ok(all.into_iter().filter(|e| filter.matches(e)).collect())
     }
+}
 
+#[async_trait]
+impl ReminderStore for SqliteStore {
     async fn save_reminder(&self, reminder: &Reminder) -> Result<(), StoreError> {
         self.conn()
             .execute(

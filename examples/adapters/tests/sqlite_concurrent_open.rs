@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use chrono::{TimeZone as _, Utc};
-use dunning::{Claim, EventKey, Store};
+use dunning::EventKey;
+use dunning::store::{Claim, DispatchStore};
 use dunning_adapters::sqlite_store::SqliteStore;
 
 /// Openers of each file.

@@ -297,3 +297,16 @@ async fn a_version_one_file_is_migrated_and_one_clients_rows_read_alone() {
         .unwrap();
     assert_eq!(version, dunning_adapters::sqlite_store::SCHEMA_VERSION);
 }
+
+#[tokio::test]
+async fn sqlite_store_loads_shards_that_partition_the_whole() {
+    let dir = TempDir::new("shards");
+    let store = SqliteStore::open(dir.file("shards.sqlite")).unwrap();
+    let (clients, items, history) = filled_store();
+    store.put_clients(&clients).unwrap();
+    store.put_items(&items).unwrap();
+    for h in history {
+        store.append_history(h).await.unwrap();
+    }
+    dunning::conformance::shards_partition_the_load(&store).await;
+}
