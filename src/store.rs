@@ -279,6 +279,40 @@ pub enum StoreError {
         /// Its id.
         id: String,
     },
+    /// The database refused a statement: its SQLSTATE code (`23505`, a unique violation;
+    /// `40001`, a serialization failure; `22P02`, bad text for a type), what the store was
+    /// doing, and the server's message.
+    ///
+    /// ```
+    /// use dunning::StoreError;
+    /// let e = StoreError::Database {
+    ///     context: "recording an outcome".into(),
+    ///     code: "23505".into(),
+    ///     message: "duplicate key value violates unique constraint".into(),
+    /// };
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "recording an outcome: database error 23505: duplicate key value violates unique constraint"
+    /// );
+    /// ```
+    #[error("{context}: database error {code}: {message}")]
+    Database {
+        /// What the store was doing.
+        context: String,
+        /// The SQLSTATE code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The database could not be reached, or the connection was lost during the call: the
+    /// call may be tried again. (A write that failed so may or may not have been committed.)
+    #[error("{context}: database unavailable: {message}")]
+    Unavailable {
+        /// What the store was doing.
+        context: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// The storage a [`Dispatcher`](crate::Dispatcher) works on: the three jobs below, in one

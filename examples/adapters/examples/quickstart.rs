@@ -7,6 +7,7 @@
 //! cargo run --example quickstart                      # today, 30-day forecast
 //! cargo run --example quickstart -- --today 2026-04-01 --horizon 14
 //! cargo run --example quickstart -- --db /tmp/demo.sqlite --outbox /tmp/outbox
+//! DATABASE_URL=postgres://user@localhost/dunning cargo run --example quickstart
 //! ```
 //!
 //! Runs on its embedded defaults: the policy below (TOML, as a host would load it) and
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use dunning::*;
-use dunning_adapters::{outbox, smtp, sqlite_store};
+use dunning_adapters::{outbox, pg_store, smtp, sqlite_store};
 
 const POLICY: &str = r#"
 time_zone = "America/Santiago"
@@ -213,18 +214,40 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     for w in Planner::new(&policy)?.warnings() {
         println!("policy warning: {w}");
     }
-    if let Some(dir) = args.db.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let store = Arc::new(sqlite_store::SqliteStore::open(&args.db)?);
-    if store.is_empty()? {
-        let (clients, items) = demo(args.today)?;
-        store.put_clients(&clients)?;
-        store.put_items(&items)?;
-        println!("created {} with the demo portfolio", args.db.display());
-    } else {
-        println!("reusing {}", args.db.display());
-    }
+    // PostgreSQL when DATABASE_URL is set (postgres://user@host:port/db), else a SQLite file.
+    let store: Arc<dyn Store> = match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = pg_store::PgStore::connect(&url).await?;
+            let shown = url.split('@').next_back().unwrap_or_default();
+            if store.is_empty().await? {
+                let (clients, items) = demo(args.today)?;
+                store.put_clients(&clients).await?;
+                store.put_items(&items).await?;
+                println!("created the demo portfolio in postgres {shown}");
+            } else {
+                println!("reusing postgres {shown}");
+            }
+            Arc::new(store)
+        }
+        Ok(url) if !url.is_empty() => {
+            return Err(format!("DATABASE_URL {url:?} is not a postgres:// URL").into());
+        }
+        _ => {
+            if let Some(dir) = args.db.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let store = sqlite_store::SqliteStore::open(&args.db)?;
+            if store.is_empty()? {
+                let (clients, items) = demo(args.today)?;
+                store.put_clients(&clients)?;
+                store.put_items(&items)?;
+                println!("created {} with the demo portfolio", args.db.display());
+            } else {
+                println!("reusing {}", args.db.display());
+            }
+            Arc::new(store)
+        }
+    };
     // SMTP when SMTP_URL is set (smtp://host:587?tls=required, smtps://host:465), else files.
     let (mailer, destination): (Arc<dyn Mailer>, String) = match std::env::var("SMTP_URL") {
         Ok(url) if !url.is_empty() => {

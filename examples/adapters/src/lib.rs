@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod outbox;
+pub mod pg_store;
 pub mod smtp;
 pub mod sqlite_store;
 

@@ -1,4 +1,4 @@
-//! A [`Store`] on SQLite, for hosts to copy: one database file, WAL mode, every claim and
+//! A [`Store`](dunning::Store) on SQLite, for hosts to copy: one database file, WAL mode, every claim and
 //! record in an immediate transaction, so two processes on one file never send the same key.
 //!
 //! rusqlite with the bundled SQLite was chosen over sqlx: a fraction of the crates and of

@@ -1,0 +1,745 @@
+//! A store on PostgreSQL, for hosts to copy: many dispatcher workers (processes, machines)
+//! share one database, each loading its shard of clients.
+//!
+//! - tokio-postgres behind a deadpool pool; no TLS here (a host adds its own connector).
+//! - Typed columns for what the store queries (ids, shard buckets, delivery states and
+//!   instants), JSONB documents for the records it hands back whole.
+//! - Versioned migrations (`migrations/postgres/V*.sql`, embedded at build time) applied by
+//!   refinery at [`PgStore::connect`], under an advisory lock so that workers starting
+//!   together migrate once.
+//! - A batch of claims is one `INSERT ... ON CONFLICT DO UPDATE ... WHERE` statement: the row
+//!   lock PostgreSQL takes per key makes each claim atomic across workers. An outcome, its
+//!   history entry and its log line are one transaction.
+//! - Server errors become [`StoreError::Database`] with the SQLSTATE code; a refused or lost
+//!   connection [`StoreError::Unavailable`]. Reads are tried once more on a fresh connection;
+//!   writes are not (one that failed so may have been committed: the dispatcher then finds
+//!   its claim abandoned, as after a crash).
+
+use chrono::{DateTime, Duration, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use dunning::store::{
+    ActionLog, Claim, Delivery, DispatchStore, LogEntry, LogFilter, Reminder, ReminderStore, Snapshot,
+    StoreError, async_trait,
+};
+use dunning::{Client, ClientId, EventKey, HistoryEntry, Item, Shard};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::{NoTls, Row};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+/// The advisory lock key held while migrating ("dunning" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0064_756e_6e69_6e67;
+
+/// Rows written per statement when loading clients and items.
+const CHUNK: usize = 5_000;
+
+/// A store in one PostgreSQL database.
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+/// A tokio-postgres error as a store error: the server's with its SQLSTATE, else a refused or
+/// lost connection.
+fn pg(context: &str, e: &tokio_postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(db) => StoreError::Database {
+            context: context.to_owned(),
+            code: db.code().code().to_owned(),
+            message: db.message().to_owned(),
+        },
+        None if e.is_closed() || e.code().is_none() && is_connection(e) => StoreError::Unavailable {
+            context: context.to_owned(),
+            message: e.to_string(),
+        },
+        None => StoreError::Backend(format!("postgres: {context}: {e}")),
+    }
+}
+
+/// Whether an error without a server answer is about the connection (an I/O error, a
+/// closed socket) rather than a value that could not be sent.
+fn is_connection(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    e.to_string().contains("connection")
+}
+
+fn pool_error(context: &str, e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => match pg(context, &e) {
+            StoreError::Backend(message) => StoreError::Unavailable {
+                context: context.to_owned(),
+                message,
+            },
+            other => other,
+        },
+        other => StoreError::Unavailable {
+            context: context.to_owned(),
+            message: other.to_string(),
+        },
+    }
+}
+
+fn to_doc<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(v).map_err(|e| StoreError::Backend(format!("postgres: encoding a record: {e}")))
+}
+
+fn from_doc<T: DeserializeOwned>(what: &str, row: &Row) -> Result<T, StoreError> {
+    let Json(v): Json<T> = row
+        .try_get(0)
+        .map_err(|e| StoreError::Backend(format!("postgres: decoding a stored {what}: {e}")))?;
+    Ok(v)
+}
+
+/// A delivery state as the `deliveries` row's columns: state, attempt (none: keep the
+/// stored one), at, not_before, error, message_id, reason.
+type Columns = (
+    &'static str,
+    Option<i32>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn attempt_column(attempt: u32) -> Result<i32, StoreError> {
+    i32::try_from(attempt).map_err(|_| {
+        StoreError::Backend(format!(
+            "postgres: attempt {attempt} does not fit the attempt column"
+        ))
+    })
+}
+
+/// The earliest instant PostgreSQL keeps: a retry allowed before it (a release) is stored as
+/// NULL, at once.
+fn storable_not_before(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (at.timestamp() > -210_866_803_200).then_some(at)
+}
+
+fn columns(d: &Delivery) -> Result<Columns, StoreError> {
+    Ok(match d {
+        Delivery::Claimed { at, attempt } => (
+            "claimed",
+            Some(attempt_column(*attempt)?),
+            Some(*at),
+            None,
+            None,
+            None,
+            None,
+        ),
+        Delivery::Retrying {
+            attempt,
+            not_before,
+            error,
+        } => (
+            "retrying",
+            Some(attempt_column(*attempt)?),
+            None,
+            storable_not_before(*not_before),
+            Some(error.clone()),
+            None,
+            None,
+        ),
+        Delivery::Sent { at, message_id } => (
+            "sent",
+            None,
+            Some(*at),
+            None,
+            None,
+            Some(message_id.clone()),
+            None,
+        ),
+        Delivery::Failed { at, attempt, error } => (
+            "failed",
+            Some(attempt_column(*attempt)?),
+            Some(*at),
+            None,
+            Some(error.clone()),
+            None,
+            None,
+        ),
+        Delivery::Unknown { at, attempt, error } => (
+            "unknown",
+            Some(attempt_column(*attempt)?),
+            Some(*at),
+            None,
+            Some(error.clone()),
+            None,
+            None,
+        ),
+        Delivery::Skipped { at, reason } => {
+            ("skipped", None, Some(*at), None, None, None, Some(reason.clone()))
+        }
+        other => {
+            return Err(StoreError::Backend(format!(
+                "postgres: delivery state {} has no columns in this adapter",
+                other.kind()
+            )));
+        }
+    })
+}
+
+/// A `deliveries` row (`key, state, attempt, at, not_before, error, message_id, reason`) as
+/// the delivery state it records.
+fn delivery(row: &Row) -> Result<Delivery, StoreError> {
+    let bad = |e: tokio_postgres::Error| StoreError::Backend(format!("postgres: reading a delivery: {e}"));
+    let state: String = row.try_get(1).map_err(bad)?;
+    let attempt: i32 = row.try_get(2).map_err(bad)?;
+    let attempt = u32::try_from(attempt)
+        .map_err(|_| StoreError::Backend(format!("postgres: a stored attempt is negative: {attempt}")))?;
+    let at: Option<DateTime<Utc>> = row.try_get(3).map_err(bad)?;
+    let not_before: Option<DateTime<Utc>> = row.try_get(4).map_err(bad)?;
+    let error: Option<String> = row.try_get(5).map_err(bad)?;
+    let message_id: Option<String> = row.try_get(6).map_err(bad)?;
+    let reason: Option<String> = row.try_get(7).map_err(bad)?;
+    let missing = |column: &str| StoreError::Backend(format!("postgres: a {state} delivery has no {column}"));
+    Ok(match state.as_str() {
+        "claimed" => Delivery::Claimed {
+            at: at.ok_or_else(|| missing("at"))?,
+            attempt,
+        },
+        "retrying" => Delivery::Retrying {
+            attempt,
+            not_before: not_before.unwrap_or(DateTime::<Utc>::MIN_UTC),
+            error: error.unwrap_or_default(),
+        },
+        "sent" => Delivery::Sent {
+            at: at.ok_or_else(|| missing("at"))?,
+            message_id: message_id.unwrap_or_default(),
+        },
+        "failed" => Delivery::Failed {
+            at: at.ok_or_else(|| missing("at"))?,
+            attempt,
+            error: error.unwrap_or_default(),
+        },
+        "unknown" => Delivery::Unknown {
+            at: at.ok_or_else(|| missing("at"))?,
+            attempt,
+            error: error.unwrap_or_default(),
+        },
+        "skipped" => Delivery::Skipped {
+            at: at.ok_or_else(|| missing("at"))?,
+            reason: reason.unwrap_or_default(),
+        },
+        other => {
+            return Err(StoreError::Backend(format!(
+                "postgres: unknown delivery state {other:?}"
+            )));
+        }
+    })
+}
+
+const DELIVERY_COLUMNS: &str = "key, state, attempt, at, not_before, error, message_id, reason";
+
+/// A lease in microseconds, for the claim statement; none when it does not fit (a lease
+/// longer than chrono's durations never runs out).
+fn lease_micros(lease: Option<Duration>) -> Option<i64> {
+    lease.and_then(|l| l.num_microseconds())
+}
+
+fn bucket(client: &ClientId) -> i64 {
+    i64::from(Shard::bucket(client.as_str()))
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`), with a pool of up
+    /// to 8 connections, and brings its schema to this adapter's version.
+    ///
+    /// # Errors
+    /// A URL that does not parse ([`StoreError::Backend`]), a server that cannot be reached
+    /// ([`StoreError::Unavailable`]), or a migration the server refuses.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("postgres: the database URL does not parse: {e}")))?;
+        Self::connect_with(config, 8).await
+    }
+
+    /// Connects with a parsed configuration and a pool of up to `pool_size` connections,
+    /// and brings the schema to this adapter's version.
+    ///
+    /// # Errors
+    /// As [`PgStore::connect`].
+    pub async fn connect_with(config: tokio_postgres::Config, pool_size: usize) -> Result<Self, StoreError> {
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("postgres: building the pool: {e}")))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not applied yet, one worker at a time.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let context = "migrating the schema";
+        let mut conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(|e| pg(context, &e))?;
+        let client: &mut tokio_postgres::Client = &mut conn;
+        let result = embedded::migrations::runner().run_async(client).await;
+        // Unlocked whatever happened (a session lock would else outlive the failure, on a
+        // pooled connection).
+        let unlocked = conn
+            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+            .await;
+        result.map_err(|e| StoreError::Backend(format!("postgres: {context}: {e}")))?;
+        unlocked.map_err(|e| pg(context, &e))?;
+        Ok(())
+    }
+
+    /// The rows of a read-only query, tried once more on a fresh connection when the
+    /// connection fails.
+    async fn read(
+        &self,
+        context: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let mut tried = false;
+        loop {
+            let result = match self.pool.get().await {
+                Ok(conn) => conn.query(sql, params).await.map_err(|e| pg(context, &e)),
+                Err(e) => Err(pool_error(context, e)),
+            };
+            match result {
+                Err(StoreError::Unavailable { .. }) if !tried => tried = true,
+                other => return other,
+            }
+        }
+    }
+
+    async fn docs<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = self.read(&format!("reading {what}s"), sql, params).await?;
+        rows.iter().map(|r| from_doc(what, r)).collect()
+    }
+
+    /// Inserts or replaces clients, a few thousand per statement.
+    ///
+    /// # Errors
+    /// The server's refusal, or a lost connection.
+    pub async fn put_clients(&self, clients: &[Client]) -> Result<(), StoreError> {
+        let context = "saving clients";
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        for chunk in clients.chunks(CHUNK) {
+            let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
+            let buckets: Vec<i64> = chunk.iter().map(|c| bucket(&c.id)).collect();
+            let docs = chunk.iter().map(to_doc).collect::<Result<Vec<_>, _>>()?;
+            conn.execute(
+                "INSERT INTO clients (id, bucket, doc) SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) \
+                 ON CONFLICT (id) DO UPDATE SET bucket = EXCLUDED.bucket, doc = EXCLUDED.doc",
+                &[&ids, &buckets, &docs],
+            )
+            .await
+            .map_err(|e| pg(context, &e))?;
+        }
+        Ok(())
+    }
+
+    /// Inserts or replaces items, a few thousand per statement.
+    ///
+    /// # Errors
+    /// The server's refusal, or a lost connection.
+    pub async fn put_items(&self, items: &[Item]) -> Result<(), StoreError> {
+        let context = "saving items";
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        for chunk in items.chunks(CHUNK) {
+            let ids: Vec<&str> = chunk.iter().map(|i| i.id.as_str()).collect();
+            let clients: Vec<&str> = chunk.iter().map(|i| i.client.as_str()).collect();
+            let buckets: Vec<i64> = chunk.iter().map(|i| bucket(&i.client)).collect();
+            let docs = chunk.iter().map(to_doc).collect::<Result<Vec<_>, _>>()?;
+            conn.execute(
+                "INSERT INTO items (id, client, bucket, doc) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[]) \
+                 ON CONFLICT (id) DO UPDATE SET client = EXCLUDED.client, bucket = EXCLUDED.bucket, doc = EXCLUDED.doc",
+                &[&ids, &clients, &buckets, &docs],
+            )
+            .await
+            .map_err(|e| pg(context, &e))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the database holds no client yet.
+    ///
+    /// # Errors
+    /// The server's refusal, or a lost connection.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let rows = self
+            .read("counting clients", "SELECT EXISTS (SELECT 1 FROM clients)", &[])
+            .await?;
+        let any: bool = rows.first().and_then(|r| r.try_get(0).ok()).unwrap_or(false);
+        Ok(!any)
+    }
+
+    async fn insert_history(
+        tx: &impl deadpool_postgres::GenericClient,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        tx.execute(
+            "INSERT INTO history (key, client, bucket, sent_at, outcome, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &entry.key.as_str(),
+                &entry.client.as_str(),
+                &bucket(&entry.client),
+                &entry.sent_at,
+                &entry.outcome.kind().to_string(),
+                &to_doc(entry)?,
+            ],
+        )
+        .await
+        .map_err(|e| pg("appending history", &e))?;
+        Ok(())
+    }
+
+    async fn insert_log(
+        conn: &impl deadpool_postgres::GenericClient,
+        entry: &LogEntry,
+    ) -> Result<(), StoreError> {
+        conn.execute(
+            "INSERT INTO log (at, client, item, key, action, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &entry.at,
+                &entry.client.as_str(),
+                &entry.item.as_ref().map(|i| i.as_str()),
+                &entry.key,
+                &entry.action.kind().to_string(),
+                &to_doc(entry)?,
+            ],
+        )
+        .await
+        .map_err(|e| pg("writing the log", &e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DispatchStore for PgStore {
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            clients: self
+                .docs("client", "SELECT doc FROM clients ORDER BY id", &[])
+                .await?,
+            items: self
+                .docs("item", "SELECT doc FROM items ORDER BY id", &[])
+                .await?,
+            history: self
+                .docs("history entry", "SELECT doc FROM history ORDER BY seq", &[])
+                .await?,
+        })
+    }
+
+    async fn load_shard(&self, shard: Shard) -> Result<Snapshot, StoreError> {
+        if shard.is_all() {
+            return self.load().await;
+        }
+        let (k, n) = (i64::from(shard.index()), i64::from(shard.count()));
+        Ok(Snapshot {
+            clients: self
+                .docs(
+                    "client",
+                    "SELECT doc FROM clients WHERE bucket % $2 = $1 ORDER BY id",
+                    &[&k, &n],
+                )
+                .await?,
+            items: self
+                .docs(
+                    "item",
+                    "SELECT doc FROM items WHERE bucket % $2 = $1 ORDER BY id",
+                    &[&k, &n],
+                )
+                .await?,
+            history: self
+                .docs(
+                    "history entry",
+                    "SELECT doc FROM history WHERE bucket % $2 = $1 ORDER BY seq",
+                    &[&k, &n],
+                )
+                .await?,
+        })
+    }
+
+    async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
+        let id = client.as_str();
+        Ok(Snapshot {
+            clients: self
+                .docs("client", "SELECT doc FROM clients WHERE id = $1", &[&id])
+                .await?,
+            items: self
+                .docs(
+                    "item",
+                    "SELECT doc FROM items WHERE client = $1 ORDER BY id",
+                    &[&id],
+                )
+                .await?,
+            history: self
+                .docs(
+                    "history entry",
+                    "SELECT doc FROM history WHERE client = $1 ORDER BY seq",
+                    &[&id],
+                )
+                .await?,
+        })
+    }
+
+    async fn claim(
+        &self,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        reclaim_after: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
+        let mut answers = self
+            .claim_batch(std::slice::from_ref(key), now, reclaim_after)
+            .await?;
+        answers
+            .pop()
+            .ok_or_else(|| StoreError::Backend("postgres: a claim got no answer".into()))
+    }
+
+    async fn claim_batch(
+        &self,
+        keys: &[EventKey],
+        now: DateTime<Utc>,
+        reclaim_after: Option<Duration>,
+    ) -> Result<Vec<Claim>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let context = "claiming";
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let texts: Vec<&str> = keys.iter().map(EventKey::as_str).collect();
+        let lease = lease_micros(reclaim_after);
+        // One statement: a new key is inserted claimed; a stored one is taken when skipped,
+        // when its retry is due, or when its claim is older than the lease. The row lock
+        // makes a racing claim wait and then find it claimed.
+        let granted = conn
+            .query(
+                "INSERT INTO deliveries AS d (key, state, attempt, at) \
+                 SELECT DISTINCT k, 'claimed', 1, $2::timestamptz FROM unnest($1::text[]) AS k \
+                 ON CONFLICT (key) DO UPDATE SET state = 'claimed', \
+                     attempt = CASE WHEN d.state = 'skipped' THEN 1 ELSE d.attempt + 1 END, \
+                     at = EXCLUDED.at, not_before = NULL, error = NULL, message_id = NULL, reason = NULL \
+                 WHERE d.state = 'skipped' \
+                    OR (d.state = 'retrying' AND (d.not_before IS NULL OR d.not_before <= EXCLUDED.at)) \
+                    OR (d.state = 'claimed' AND $3::bigint IS NOT NULL \
+                        AND d.at <= EXCLUDED.at - $3::bigint * INTERVAL '1 microsecond') \
+                 RETURNING key, attempt",
+                &[&texts, &now, &lease],
+            )
+            .await
+            .map_err(|e| pg(context, &e))?;
+        let granted: std::collections::HashMap<String, u32> = granted
+            .iter()
+            .map(|r| {
+                let key: String = r.try_get(0).map_err(|e| pg(context, &e))?;
+                let attempt: i32 = r.try_get(1).map_err(|e| pg(context, &e))?;
+                Ok((key, u32::try_from(attempt).unwrap_or(0)))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        // Where the others stand.
+        let refused: Vec<&str> = texts
+            .iter()
+            .copied()
+            .filter(|k| !granted.contains_key(*k))
+            .collect();
+        let mut states = std::collections::HashMap::new();
+        if !refused.is_empty() {
+            let rows = conn
+                .query(
+                    &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE key = ANY($1)"),
+                    &[&refused],
+                )
+                .await
+                .map_err(|e| pg("reading refused claims", &e))?;
+            for row in &rows {
+                let key: String = row.try_get(0).map_err(|e| pg(context, &e))?;
+                states.insert(key, delivery(row)?);
+            }
+        }
+        let mut answers = Vec::with_capacity(keys.len());
+        let mut given = std::collections::HashSet::new();
+        for key in texts {
+            let answer = match (granted.get(key), states.get(key)) {
+                // The key given twice: granted once, then held by this very claim.
+                (Some(&attempt), _) if !given.insert(key) => {
+                    Claim::Refused(Delivery::Claimed { at: now, attempt })
+                }
+                (Some(&attempt), _) => Claim::Granted { attempt },
+                (None, Some(state)) => Claim::Refused(state.clone()),
+                (None, None) => {
+                    return Err(StoreError::Backend(format!(
+                        "postgres: {key:?} was neither claimed nor found"
+                    )));
+                }
+            };
+            answers.push(answer);
+        }
+        Ok(answers)
+    }
+
+    async fn finish(
+        &self,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        let context = "recording an outcome";
+        let (state, attempt, at, not_before, error, message_id, reason) = columns(&outcome)?;
+        let mut conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let tx = conn.transaction().await.map_err(|e| pg(context, &e))?;
+        let updated = tx
+            .execute(
+                "UPDATE deliveries SET state = $2, attempt = COALESCE($3, attempt), at = $4, not_before = $5, \
+                 error = $6, message_id = $7, reason = $8 WHERE key = $1",
+                &[&key.as_str(), &state, &attempt, &at, &not_before, &error, &message_id, &reason],
+            )
+            .await
+            .map_err(|e| pg(context, &e))?;
+        if updated == 0 {
+            // Dropping the transaction rolls it back.
+            return Err(StoreError::NotFound {
+                kind: "claim",
+                id: key.to_string(),
+            });
+        }
+        if let Some(entry) = &sent {
+            Self::insert_history(&tx, entry).await?;
+        }
+        if let Some(entry) = &log {
+            Self::insert_log(&tx, entry).await?;
+        }
+        tx.commit().await.map_err(|e| pg("committing an outcome", &e))
+    }
+
+    async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+        let rows = self
+            .read(
+                "reading a delivery",
+                &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE key = $1"),
+                &[&key.as_str()],
+            )
+            .await?;
+        rows.first().map(delivery).transpose()
+    }
+
+    async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
+        let rows = self
+            .read(
+                "reading claims",
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE state = 'claimed' AND at < $1 ORDER BY key"
+                ),
+                &[&before],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let key: String = row.try_get(0).map_err(|e| pg("reading claims", &e))?;
+                Ok((EventKey::from(key), delivery(row)?))
+            })
+            .collect()
+    }
+
+    async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {
+        let context = "appending history";
+        let mut conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let tx = conn.transaction().await.map_err(|e| pg(context, &e))?;
+        Self::insert_history(&tx, &entry).await?;
+        tx.commit().await.map_err(|e| pg(context, &e))
+    }
+}
+
+#[async_trait]
+impl ActionLog for PgStore {
+    async fn log(&self, entry: LogEntry) -> Result<(), StoreError> {
+        let conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| pool_error("writing the log", e))?;
+        Self::insert_log(&conn, &entry).await
+    }
+
+    async fn read_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        let client = filter.client.as_ref().map(ClientId::as_str);
+        let item = filter.item.as_ref().map(|i| i.as_str());
+        let key = filter.key.as_deref();
+        self.docs(
+            "log entry",
+            "SELECT doc FROM log WHERE ($1::text IS NULL OR client = $1) AND ($2::text IS NULL OR item = $2) \
+             AND ($3::text IS NULL OR key = $3) ORDER BY seq",
+            &[&client, &item, &key],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl ReminderStore for PgStore {
+    async fn save_reminder(&self, reminder: &Reminder) -> Result<(), StoreError> {
+        let context = "saving a reminder";
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        conn.execute(
+            "INSERT INTO reminders (id, client, status, archived, doc) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET client = EXCLUDED.client, status = EXCLUDED.status, \
+             archived = EXCLUDED.archived, doc = EXCLUDED.doc",
+            &[
+                &reminder.id,
+                &reminder.client.as_str(),
+                &reminder.status.to_string(),
+                &reminder.archived,
+                &to_doc(reminder)?,
+            ],
+        )
+        .await
+        .map_err(|e| pg(context, &e))?;
+        Ok(())
+    }
+
+    async fn reminders(&self) -> Result<Vec<Reminder>, StoreError> {
+        self.docs("reminder", "SELECT doc FROM reminders ORDER BY id", &[])
+            .await
+    }
+
+    async fn delete_reminder(&self, id: &str) -> Result<bool, StoreError> {
+        let context = "deleting a reminder";
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let n = conn
+            .execute("DELETE FROM reminders WHERE id = $1", &[&id])
+            .await
+            .map_err(|e| pg(context, &e))?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,229 @@
+//! The PostgreSQL example adapter against a real server: the one `DUNNING_PG_URL` names
+//! (`.ci/postgres` starts a throwaway one). Each test works in fresh databases of its own.
+//! Without the variable the tests skip, saying so once; with `DUNNING_REQUIRE_PG` set
+//! (as in CI) they fail instead.
+
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use dunning::*;
+use dunning_adapters::pg_store::PgStore;
+
+/// The server's URL, or `None` (said once) when there is none and none is required.
+fn server() -> Option<String> {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    match std::env::var("DUNNING_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("DUNNING_REQUIRE_PG").is_none(),
+                "DUNNING_REQUIRE_PG is set but DUNNING_PG_URL is not: start a server with `. .ci/postgres`"
+            );
+            SAID.call_once(|| {
+                eprintln!(
+                    "skipped: the PostgreSQL tests need DUNNING_PG_URL (start a server with `. .ci/postgres`)"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// A fresh, empty database on the server, and its configuration.
+async fn fresh_database(url: &str) -> tokio_postgres::Config {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "dunning_test_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let (admin, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    let driver = tokio::spawn(connection);
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    drop(admin);
+    let _ = driver.await;
+    let mut config: tokio_postgres::Config = url.parse().unwrap();
+    config.dbname(&name);
+    config
+}
+
+async fn fresh_store(url: &str) -> PgStore {
+    PgStore::connect_with(fresh_database(url).await, 4).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_store_conforms() {
+    let Some(url) = server() else { return };
+    let handle = tokio::runtime::Handle::current();
+    dunning::conformance::run(|| tokio::task::block_in_place(|| handle.block_on(fresh_store(&url)))).await;
+}
+
+#[tokio::test]
+async fn pg_store_loads_shards_that_partition_the_whole() {
+    let Some(url) = server() else { return };
+    let store = fresh_store(&url).await;
+    let (clients, items, history) = filled_store();
+    store.put_clients(&clients).await.unwrap();
+    store.put_items(&items).await.unwrap();
+    for h in history {
+        store.append_history(h).await.unwrap();
+    }
+    assert!(!store.is_empty().await.unwrap());
+    dunning::conformance::shards_partition_the_load(&store).await;
+}
+
+/// Workers starting together on a fresh database migrate it once, and a second start finds
+/// it migrated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_starting_together_migrate_once() {
+    let Some(url) = server() else { return };
+    let config = fresh_database(&url).await;
+    let starts = (0..6).map(|_| PgStore::connect_with(config.clone(), 2));
+    for store in futures_util::future::join_all(starts).await {
+        let store = store.unwrap();
+        assert!(store.is_empty().await.unwrap());
+    }
+    PgStore::connect_with(config, 1).await.unwrap();
+}
+
+/// A server that is not there is `Unavailable`, not a panic; SQL the server refuses carries
+/// its SQLSTATE code.
+#[tokio::test]
+async fn errors_are_typed_with_the_sql_state() {
+    let Some(url) = server() else { return };
+    // A port nothing listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let err = PgStore::connect(&format!("postgres://dunning@127.0.0.1:{port}/postgres"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    let err = PgStore::connect("postgres://dunning@127.0.0.1:not-a-port/x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    // A database that does not exist: the server's 3D000.
+    let mut config: tokio_postgres::Config = url.parse().unwrap();
+    config.dbname("dunning_no_such_database");
+    let err = PgStore::connect_with(config, 1).await.unwrap_err();
+    match err {
+        StoreError::Database { code, .. } => assert_eq!(code, "3D000"),
+        other => panic!("{other:?}"),
+    }
+    // An attempt that the attempt column cannot hold is refused before the server sees it.
+    let store = fresh_store(&url).await;
+    let key = EventKey::from("overdue/F-1/1");
+    store.claim(&key, utc(2026, 4, 1, 9, 0), None).await.unwrap();
+    let err = store
+        .finish(
+            &key,
+            Delivery::Failed {
+                at: utc(2026, 4, 1, 9, 0),
+                attempt: u32::MAX,
+                error: "x".into(),
+            },
+            None,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("4294967295"), "{err}");
+    // The key is still claimed: nothing was recorded.
+    assert!(matches!(
+        store.delivery(&key).await.unwrap(),
+        Some(Delivery::Claimed { .. })
+    ));
+}
+
+/// Hostile text round-trips: quotes, backslashes, NULs refused by PostgreSQL text are not
+/// in ids (ids refuse control characters), but a log line's reason may hold anything else.
+#[tokio::test]
+async fn hostile_text_round_trips() {
+    let Some(url) = server() else { return };
+    let store = fresh_store(&url).await;
+    let reason = "'; DROP TABLE deliveries; -- \\ \"quoted\" \u{202e}rtl\u{202c} ✓ 💸";
+    let entry = LogEntry {
+        at: utc(2026, 4, 1, 9, 0),
+        client: ClientId::new("c'1").unwrap(),
+        item: Some(ItemId::new("F\"1").unwrap()),
+        key: Some("k'1".into()),
+        action: Action::Skipped {
+            reason: reason.into(),
+        },
+    };
+    store.log(entry.clone()).await.unwrap();
+    assert_eq!(store.read_log(&LogFilter::key("k'1")).await.unwrap(), [entry]);
+    assert!(store.read_log(&LogFilter::key("k")).await.unwrap().is_empty());
+}
+
+fn policy() -> Policy {
+    Policy::new(tz("America/Santiago"))
+        .with_rule(rule("due-today", Anchor::Due, 0))
+        .with_rule(rule("overdue", Anchor::Due, 3).repeat(7, 3))
+}
+
+/// Four dispatchers, each on its own connection pool to one database, ticking the same
+/// instants at once: every key goes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_dispatchers_on_one_database_never_send_a_key_twice() {
+    let Some(url) = server() else { return };
+    let config = fresh_database(&url).await;
+    let seed = PgStore::connect_with(config.clone(), 2).await.unwrap();
+    let clients: Vec<Client> = (0..5)
+        .map(|c| client(&format!("c{c}"), "America/Santiago"))
+        .collect();
+    let items: Vec<Item> = (0..60)
+        .map(|n| {
+            invoice(
+                &format!("F-{n}"),
+                &format!("c{}", n % 5),
+                d(2026, 3, 1),
+                d(2026, 4, 1),
+                money("1000", "CLP"),
+            )
+        })
+        .collect();
+    seed.put_clients(&clients).await.unwrap();
+    seed.put_items(&items).await.unwrap();
+    let mailer = Arc::new(RecordingMailer::new());
+    let mut dispatchers = Vec::new();
+    for _ in 0..4 {
+        let store = Arc::new(PgStore::connect_with(config.clone(), 4).await.unwrap());
+        dispatchers.push(Arc::new(
+            Dispatcher::new(store, mailer.clone(), &policy()).unwrap(),
+        ));
+    }
+    for day in 0..12 {
+        let now = utc(2026, 3, 30, 15, 0) + chrono::Duration::days(day);
+        let ticks = dispatchers.iter().map(|d| {
+            let d = d.clone();
+            tokio::spawn(async move { d.tick(now).await.unwrap() })
+        });
+        for t in futures_util::future::join_all(ticks).await {
+            t.unwrap();
+        }
+    }
+    let sent: Vec<String> = mailer.sent().iter().map(|m| m.key.to_string()).collect();
+    let unique: HashSet<&String> = sent.iter().collect();
+    assert_eq!(unique.len(), sent.len(), "a key went twice: {sent:?}");
+    assert!(
+        sent.len() >= 120,
+        "two stages of 60 invoices at least: {}",
+        sent.len()
+    );
+    let history = seed.load().await.unwrap().history;
+    assert_eq!(history.len(), sent.len(), "one history entry per send");
+}
