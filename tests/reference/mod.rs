@@ -412,13 +412,18 @@ fn plan_client(
         order.sort_by(|(a, _), (b, _)| (a.0, a.1, !a.2, &a.3).cmp(&(b.0, b.1, !b.2, &b.3)));
         let mut last = last_sent;
         let mut held = None;
-        // The grouped notices that went: (rule, currency, day). Another item of such a notice
-        // goes in it, no new message.
-        let mut notices: BTreeSet<(String, String, Option<NaiveDate>)> = BTreeSet::new();
+        // The grouped notices that went: (rule, currency, send instant; none: due now), as
+        // `group` makes them (`Rule::group`: "one notice per client and currency for all items
+        // that fire the same day at the same instant: those due now go together"). Another
+        // item of such a notice goes in it, no new message; a notice of the same rule at
+        // another instant of the day is another message, which the gap holds back
+        // (`Policy::min_gap_days`: "a reminder that would come sooner after the last one is
+        // deferred").
+        let mut notices: BTreeSet<NoticeOf> = BTreeSet::new();
         if gap > 0 {
-            for ((day, _, due_now, key, _), i) in order {
+            for ((day, _, due_now, key, at), i) in order {
                 let rule = key.split('/').next().unwrap_or_default().to_owned();
-                let on = (!due_now).then_some(day);
+                let on = (!due_now).then_some(at);
                 let notice = grouped(policy, &rule).then(|| (rule, currency(items[i]), on));
                 if notice.as_ref().is_some_and(|n| notices.contains(n)) {
                     continue;
