@@ -1405,10 +1405,25 @@ fn plan_item(
             // A "due soon" the gap would hold back to its due date or later is too late, said
             // on the day it would go.
             if before_due_of(rule_of(r.index), due, r.nominal) && due.is_some_and(|due| to >= due) {
+                let e = rule_of(r.index);
                 if in_window(to) {
-                    suppress(out, &rule_of(r.index).id, r.k, "due_soon_after_due", to);
+                    suppress(out, &e.id, r.k, "due_soon_after_due", to);
                 }
-                state.get_mut(&r.index).unwrap().skip(r.k, None);
+                let st = state.get_mut(&r.index).unwrap();
+                st.skip(r.k, None);
+                // So is each later occurrence of the rule missed too (its send instant gone):
+                // the gap would hold it back as long, and each is explained (README "Missed
+                // sends": older missed ones are "each explained"; the planner's reading of
+                // the day, that of the first).
+                while let Step::Go { k, nominal, at, .. } = step(e, st, &item_sends, true) {
+                    if at > now || !before_due_of(e, due, nominal) {
+                        break;
+                    }
+                    if in_window(to) {
+                        suppress(out, &e.id, k, "due_soon_after_due", to);
+                    }
+                    st.skip(k, None);
+                }
             } else {
                 let st = state.get_mut(&r.index).unwrap();
                 st.held_by_gap(r, u);
