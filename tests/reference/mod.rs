@@ -905,6 +905,29 @@ fn plan_item(
         let mut after_other = Vec::new();
         while !paused_for_good && item_sends.iter().any(|(r, d, ..)| *r != e.id && *d == on) {
             let next = cal.shift(add(on, 1), Shift::Later).unwrap();
+            // Under a minimum gap, a reminder about the item planned to go that day is a
+            // message to the client: the gap after it holds this one back from that day
+            // (deferred, not moved after another reminder: the planner's reading, which
+            // applies the gap before the one-a-day move). But a "due soon" the one-a-day move
+            // would make too late is too late on the day it moves to (the planner's reading
+            // too: that move is tried first).
+            let planned_that_day = item_sends
+                .iter()
+                .any(|(r, d, planned, _)| *r != e.id && *d == on && *planned);
+            let too_late_next = before_due && due.is_some_and(|due| next >= due);
+            if gap > 0 && planned_that_day && !too_late_next {
+                let until = add(on, gap - 1);
+                paused_from.push((on, until, "deferred"));
+                let after = add(until, 1);
+                on = cal.shift(after, Shift::Later).unwrap();
+                if on != after {
+                    moved.push(after);
+                }
+                let held = paused_from.len();
+                paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+                paused_last = paused_from.len() > held && pause_last(&paused_from);
+                continue;
+            }
             after_other.push(on);
             on = next;
             let held = paused_from.len();
