@@ -666,3 +666,38 @@ fn a_grouped_forecast_is_what_hourly_ticks_send() {
     let at: Vec<DateTime<Utc>> = forecast.iter().map(|f| f.1).collect();
     assert_eq!(at, [utc(2026, 3, 2, 0, 0), utc(2026, 3, 2, 9, 0)]);
 }
+
+/// A grouped rule, ticked once a day at 12:30: invoice A's reminder (due 2026-02-25) waited
+/// for a payment promise to 03-02, so it goes at the start of 03-03; invoice B's is due on
+/// 03-03 at the send time (09:00). At the 03-03 tick both are due now, and those due now go
+/// together (`Rule::group`): one notice about both. Before, the one a pause held back counted
+/// as still to come and went alone, beside a notice about B.
+#[test]
+fn a_grouped_notice_sends_what_a_pause_held_back_with_the_others_due_now() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let usd = money("10", "USD");
+    let promise = Pause::new(PauseKind::Promise, "pays on the 2nd")
+        .starting(d(2026, 2, 20))
+        .until(d(2026, 3, 2));
+    let items = [
+        invoice("A", "acme", d(2026, 2, 1), d(2026, 2, 25), usd).with_pause(promise),
+        invoice("B", "acme", d(2026, 2, 1), d(2026, 3, 3), usd),
+    ];
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        utc(2026, 3, 2, 12, 30),
+        utc(2026, 3, 4, 12, 30),
+        Duration::days(1),
+    );
+    let sent: Vec<(DateTime<Utc>, Vec<&str>)> = history
+        .iter()
+        .map(|h| (h.sent_at, h.items.iter().map(|i| i.item.as_str()).collect()))
+        .collect();
+    assert_eq!(sent, [(utc(2026, 3, 3, 12, 30), vec!["A", "B"])]);
+}

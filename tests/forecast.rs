@@ -131,3 +131,63 @@ fn a_repeat_after_a_superseded_stage_goes_as_forecast() {
         "what went (left) against the forecast at {fc_at} (right)"
     );
 }
+
+/// Gap 3, one "overdue" rule, every day a working day; the client promised to pay from
+/// 2026-04-10 to 04-23, and on 04-13 three reminders wait: C's (missed since 03-20), B's
+/// (missed since 03-30) and A's (due 04-08). C goes first, at the start of 04-24; then the one
+/// that has waited longest (README "Minimum gap"): B's, on 04-27, then A's on 04-30. Before,
+/// once held back by the gap on 04-24, B's and A's both counted as waiting since the pause
+/// held them (04-13), and the forecast sent A's first, by item order; the ticks, once C's had
+/// gone, sent B's first.
+#[test]
+fn after_a_pause_the_reminder_missed_longest_ago_goes_first_as_forecast() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new([], []))
+        .with_min_gap(3)
+        .with_rule(rule("overdue", Anchor::Due, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let promise = Pause::new(PauseKind::Promise, "pays on the 23rd")
+        .starting(d(2026, 4, 10))
+        .until(d(2026, 4, 23));
+    let clients = vec![client("c", "UTC").with_pause(promise)];
+    let usd = money("10", "USD");
+    let items = vec![
+        invoice("A", "c", d(2026, 3, 1), d(2026, 4, 8), usd),
+        invoice("B", "c", d(2026, 3, 1), d(2026, 3, 30), usd),
+        invoice("C", "c", d(2026, 3, 1), d(2026, 3, 20), usd),
+    ];
+    let fc_at = utc(2026, 4, 13, 12, 0);
+    let forecast = planner
+        .plan(&clients, &items, &[], fc_at, Horizon::days(30))
+        .unwrap();
+    let expected: Vec<String> = forecast
+        .events()
+        .map(|e| format!("{} {}", e.send_on, e.key))
+        .collect();
+    assert_eq!(
+        expected,
+        [
+            "2026-04-24 overdue/C/1",
+            "2026-04-27 overdue/B/1",
+            "2026-04-30 overdue/A/1"
+        ],
+        "{:#?}",
+        lines(&forecast)
+    );
+    let (all, _) = sends_every(
+        Duration::hours(1),
+        &planner,
+        &clients,
+        &items,
+        fc_at,
+        utc(2026, 5, 13, 0, 0),
+    );
+    let went: Vec<String> = all
+        .iter()
+        .map(|h| format!("{} {}", h.sent_at.date_naive(), h.key))
+        .collect();
+    assert_eq!(
+        went, expected,
+        "what went (left) against the forecast at {fc_at} (right)"
+    );
+}

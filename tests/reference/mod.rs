@@ -412,13 +412,18 @@ fn plan_client(
         order.sort_by(|(a, _), (b, _)| (a.0, a.1, !a.2, &a.3).cmp(&(b.0, b.1, !b.2, &b.3)));
         let mut last = last_sent;
         let mut held = None;
-        // The grouped notices that went: (rule, currency, day). Another item of such a notice
-        // goes in it, no new message.
-        let mut notices: BTreeSet<(String, String, Option<NaiveDate>)> = BTreeSet::new();
+        // The grouped notices that went: (rule, currency, send instant; none: due now), as
+        // `group` makes them (`Rule::group`: "one notice per client and currency for all items
+        // that fire the same day at the same instant: those due now go together"). Another
+        // item of such a notice goes in it, no new message; a notice of the same rule at
+        // another instant of the day is another message, which the gap holds back
+        // (`Policy::min_gap_days`: "a reminder that would come sooner after the last one is
+        // deferred").
+        let mut notices: BTreeSet<NoticeOf> = BTreeSet::new();
         if gap > 0 {
-            for ((day, _, due_now, key, _), i) in order {
+            for ((day, _, due_now, key, at), i) in order {
                 let rule = key.split('/').next().unwrap_or_default().to_owned();
-                let on = (!due_now).then_some(day);
+                let on = (!due_now).then_some(at);
                 let notice = grouped(policy, &rule).then(|| (rule, currency(items[i]), on));
                 if notice.as_ref().is_some_and(|n| notices.contains(n)) {
                     continue;
@@ -900,6 +905,29 @@ fn plan_item(
         let mut after_other = Vec::new();
         while !paused_for_good && item_sends.iter().any(|(r, d, ..)| *r != e.id && *d == on) {
             let next = cal.shift(add(on, 1), Shift::Later).unwrap();
+            // Under a minimum gap, a reminder about the item planned to go that day is a
+            // message to the client: the gap after it holds this one back from that day
+            // (deferred, not moved after another reminder: the planner's reading, which
+            // applies the gap before the one-a-day move). But a "due soon" the one-a-day move
+            // would make too late is too late on the day it moves to (the planner's reading
+            // too: that move is tried first).
+            let planned_that_day = item_sends
+                .iter()
+                .any(|(r, d, planned, _)| *r != e.id && *d == on && *planned);
+            let too_late_next = before_due && due.is_some_and(|due| next >= due);
+            if gap > 0 && planned_that_day && !too_late_next {
+                let until = add(on, gap - 1);
+                paused_from.push((on, until, "deferred"));
+                let after = add(until, 1);
+                on = cal.shift(after, Shift::Later).unwrap();
+                if on != after {
+                    moved.push(after);
+                }
+                let held = paused_from.len();
+                paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+                paused_last = paused_from.len() > held && pause_last(&paused_from);
+                continue;
+            }
             after_other.push(on);
             on = next;
             let held = paused_from.len();
@@ -1400,10 +1428,25 @@ fn plan_item(
             // A "due soon" the gap would hold back to its due date or later is too late, said
             // on the day it would go.
             if before_due_of(rule_of(r.index), due, r.nominal) && due.is_some_and(|due| to >= due) {
+                let e = rule_of(r.index);
                 if in_window(to) {
-                    suppress(out, &rule_of(r.index).id, r.k, "due_soon_after_due", to);
+                    suppress(out, &e.id, r.k, "due_soon_after_due", to);
                 }
-                state.get_mut(&r.index).unwrap().skip(r.k, None);
+                let st = state.get_mut(&r.index).unwrap();
+                st.skip(r.k, None);
+                // So is each later occurrence of the rule missed too (its send instant gone):
+                // the gap would hold it back as long, and each is explained (README "Missed
+                // sends": older missed ones are "each explained"; the planner's reading of
+                // the day, that of the first).
+                while let Step::Go { k, nominal, at, .. } = step(e, st, &item_sends, true) {
+                    if at > now || !before_due_of(e, due, nominal) {
+                        break;
+                    }
+                    if in_window(to) {
+                        suppress(out, &e.id, k, "due_soon_after_due", to);
+                    }
+                    st.skip(k, None);
+                }
             } else {
                 let st = state.get_mut(&r.index).unwrap();
                 st.held_by_gap(r, u);

@@ -258,16 +258,18 @@ pub(crate) fn paused_onto_its_day(moves: &[Adjustment]) -> bool {
 }
 
 impl Candidate {
-    /// The first day it was to go: the day a pause or the gap first held it back from, else
-    /// its scheduled day.
+    /// The first day it was to go: the earliest day a pause or the gap held it back from,
+    /// else its scheduled day. (Not the first such move listed: a missed send the gap holds
+    /// back lists the pauses that held it from today before the gap's deferral from the day
+    /// it was meant for.)
     pub(crate) fn waiting_since(&self) -> NaiveDate {
         self.moves
             .iter()
-            .find_map(|a| match a {
+            .filter_map(|a| match a {
                 Adjustment::Deferred { from, .. } | Adjustment::Paused { from, .. } => Some(*from),
                 _ => None,
             })
-            .map_or(self.scheduled, |from| from.min(self.scheduled))
+            .fold(self.scheduled, NaiveDate::min)
     }
 
     /// Every adjustment, in the order they were made, added to `list`.

@@ -205,12 +205,14 @@ impl ClientCtx<'_> {
         c.send == SendAt::DayStart || self.send_time == NaiveTime::MIN || self.is_due(c)
     }
 
-    /// Whether a candidate that goes today or later is due now.
+    /// Whether a candidate that goes today or later is due now (one that goes at the start
+    /// of its day is, on that day: a notice a pause held back to today goes with the others
+    /// due now).
     pub(crate) fn is_due(&self, c: &Candidate) -> bool {
         match c.send {
             SendAt::SendTime => self.send_time_gone(c.date),
             SendAt::Missed | SendAt::MissedFromDayStart => true,
-            SendAt::DayStart => false,
+            SendAt::DayStart => c.date <= self.today,
         }
     }
 
