@@ -1,0 +1,352 @@
+//! Proof under faults: worker processes (the `worker` example) share one store through a
+//! simulated month, each ticking its shard of the clients through each day on its own
+//! clock; their mailers fail a fifth of sends transiently, and on several days a random
+//! worker is killed with SIGKILL mid-run and started again. Payments land between days.
+//! Compared with one worker running the same month without faults:
+//! - no event key is sent twice, across all the workers' outboxes;
+//! - every key the single worker sent is sent exactly once, or its delivery is recorded as
+//!   outcome unknown (at-most-once: a kill between the send and its record), or failed
+//!   transiently at the month's last tick (its retry comes after the month);
+//! - nothing is sent about an invoice on or after the day it was paid.
+//!
+//! On PostgreSQL with four workers (the server `DUNNING_PG_URL` names; skipped without
+//! one unless `DUNNING_REQUIRE_PG` is set), and on one SQLite file with two.
+
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use common::*;
+use dunning::*;
+use dunning_adapters::pg_store::PgStore;
+use dunning_adapters::sqlite_store::SqliteStore;
+
+/// The `worker` example, built by `cargo test` beside the test binaries (built here if not).
+fn worker_exe() -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let dir = deps.parent().unwrap().parent().unwrap();
+    let exe = dir.join("examples").join("worker");
+    if !exe.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "dunning-adapters", "--example", "worker"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the worker example failed");
+    }
+    exe
+}
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dunning-workers-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A small deterministic generator (the kill schedule and delays).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+const ZONES: [&str; 3] = ["Europe/Madrid", "America/Santiago", "Pacific/Auckland"];
+
+/// The portfolio: 30 clients in three zones, 150 invoices issued from March 10 on, and the
+/// day each paid one is paid.
+fn portfolio() -> (Vec<Client>, Vec<Item>, BTreeMap<String, NaiveDate>) {
+    let clients: Vec<Client> = (0..30).map(|c| client(&format!("c{c}"), ZONES[c % 3])).collect();
+    let mut paid = BTreeMap::new();
+    let items: Vec<Item> = (0..150i64)
+        .map(|n| {
+            let issued = d(2026, 3, 10) + Duration::days(n % 45);
+            let id = format!("F-{n}");
+            if n % 5 == 2 {
+                paid.insert(id.clone(), issued + Duration::days(12 + n % 17));
+            }
+            invoice(
+                &id,
+                &format!("c{}", n % 30),
+                issued,
+                issued + Duration::days(20),
+                money("99.90", "EUR"),
+            )
+        })
+        .collect();
+    (clients, items, paid)
+}
+
+/// Where the workers' store lives.
+enum Db {
+    Postgres(Box<tokio_postgres::Config>, String),
+    Sqlite(PathBuf),
+}
+
+impl Db {
+    async fn store(&self) -> std::sync::Arc<dyn Store> {
+        match self {
+            Db::Postgres(config, _) => {
+                std::sync::Arc::new(PgStore::connect_with((**config).clone(), 2).await.unwrap())
+            }
+            Db::Sqlite(path) => std::sync::Arc::new(SqliteStore::open(path).unwrap()),
+        }
+    }
+
+    fn arg(&self) -> String {
+        match self {
+            Db::Postgres(_, url) => url.clone(),
+            Db::Sqlite(path) => path.display().to_string(),
+        }
+    }
+
+    async fn put(&self, clients: &[Client], items: &[Item]) {
+        match self {
+            Db::Postgres(config, _) => {
+                let s = PgStore::connect_with((**config).clone(), 1).await.unwrap();
+                s.put_clients(clients).await.unwrap();
+                s.put_items(items).await.unwrap();
+            }
+            Db::Sqlite(path) => {
+                let s = SqliteStore::open(path).unwrap();
+                s.put_clients(clients).unwrap();
+                s.put_items(items).unwrap();
+            }
+        }
+    }
+}
+
+/// What a month of workers sent: every outbox line (key, instant), and the store after.
+struct Month {
+    sent: Vec<(String, DateTime<Utc>)>,
+    kills: usize,
+}
+
+fn spawn(db: &Db, shard: Shard, day: NaiveDate, outbox: &Path, faults: bool) -> Child {
+    let mut cmd = Command::new(worker_exe());
+    cmd.args([
+        "--db",
+        &db.arg(),
+        "--shard",
+        &shard.to_string(),
+        "--day",
+        &day.to_string(),
+    ])
+    .arg("--outbox")
+    .arg(outbox)
+    .args(["--fail-permille", if faults { "200" } else { "0" }, "--seed", "7"]);
+    cmd.spawn().unwrap()
+}
+
+/// Runs April with `workers` workers on `db`, killing one on some days when `faults`.
+async fn month(db: &Db, dir: &Path, workers: u32, faults: bool) -> Month {
+    let (clients, items, paid) = portfolio();
+    let start = d(2026, 4, 1);
+    // Paid before the month: paid from the start.
+    let pay = |i: &Item, day: NaiveDate| i.clone().paid(i.total.unwrap(), day);
+    let initial: Vec<Item> = items
+        .iter()
+        .map(|i| match paid.get(i.id.as_str()) {
+            Some(&day) if day < start => pay(i, day),
+            _ => i.clone(),
+        })
+        .collect();
+    db.put(&clients, &initial).await;
+    let mut rng = Lcg(20_261_203);
+    let mut kills = 0;
+    let mut day = start;
+    while day <= d(2026, 4, 30) {
+        // Payments of the day are in before its ticks.
+        let landing: Vec<Item> = items
+            .iter()
+            .filter(|i| paid.get(i.id.as_str()) == Some(&day))
+            .map(|i| pay(i, day))
+            .collect();
+        if !landing.is_empty() {
+            db.put(&[], &landing).await;
+        }
+        let outbox = |k: u32| dir.join(format!("outbox-{k}.txt"));
+        let mut children: Vec<(Shard, Child)> = Shard::all(workers)
+            .map(|shard| (shard, spawn(db, shard, day, &outbox(shard.index()), faults)))
+            .collect();
+        if faults && rng.below(3) == 0 {
+            // Killed once its outbox has grown by a message or two this day (mid-tick,
+            // and maybe between a send and its record), or after a while.
+            let victim = usize::try_from(rng.below(u64::from(workers))).unwrap();
+            let file = outbox(children[victim].0.index());
+            let size = || std::fs::metadata(&file).map_or(0, |m| m.len());
+            let before = size();
+            let sends = rng.below(2) + 1;
+            for _ in 0..1500 {
+                let grown = size().saturating_sub(before);
+                if grown >= sends * 30 || children[victim].1.try_wait().unwrap().is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            let (shard, child) = &mut children[victim];
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+                let again = spawn(db, *shard, day, &outbox(shard.index()), faults);
+                children[victim].1 = again;
+            }
+        }
+        for (shard, mut child) in children {
+            let status = tokio::task::spawn_blocking(move || child.wait())
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(status.success(), "worker {shard} on {day} failed: {status}");
+        }
+        day += Duration::days(1);
+    }
+    let mut sent = Vec::new();
+    for k in 0..workers {
+        let Ok(text) = std::fs::read_to_string(dir.join(format!("outbox-{k}.txt"))) else {
+            continue;
+        };
+        for line in text.lines() {
+            let (key, at) = line.split_once('\t').unwrap();
+            sent.push((key.to_owned(), at.parse().unwrap()));
+        }
+    }
+    Month { sent, kills }
+}
+
+/// Checks the promises of the fault run against the single worker's month.
+async fn check(name: &str, faulty: &Month, store: &dyn Store, single: &Month) {
+    let (_, _, paid) = portfolio();
+    let mut seen = BTreeSet::new();
+    for (key, _) in &faulty.sent {
+        assert!(seen.insert(key.clone()), "{name}: {key} was sent twice");
+    }
+    let (mut unknown, mut pending) = (Vec::new(), Vec::new());
+    for (key, _) in &single.sent {
+        if seen.contains(key) {
+            continue;
+        }
+        match store.delivery(&EventKey::from(key.as_str())).await.unwrap() {
+            Some(Delivery::Unknown { .. }) => unknown.push(key.clone()),
+            // Failed at the month's last tick: its retry is after the month.
+            Some(Delivery::Retrying { not_before, .. }) if not_before > utc(2026, 4, 30, 21, 0) => {
+                pending.push(key.clone());
+            }
+            other => panic!("{name}: {key}, sent by the single worker, was never sent: {other:?}"),
+        }
+    }
+    let mut before_payment = 0;
+    for (key, at) in &faulty.sent {
+        let item = key.split('/').nth(1).unwrap();
+        if let Some(day) = paid.get(item) {
+            before_payment += 1;
+            assert!(
+                at.date_naive() < *day,
+                "{name}: {key} went at {at}, on or after {item} was paid on {day}"
+            );
+        }
+    }
+    let single_keys: BTreeSet<&String> = single.sent.iter().map(|(k, _)| k).collect();
+    let extra: Vec<&String> = seen.iter().filter(|k| !single_keys.contains(k)).collect();
+    eprintln!(
+        "{name}: {} sent by one worker; {} by the faulty workers ({} kills), {} outcome unknown, {} retrying after the month, {} not sent by the single worker: {extra:?}",
+        single.sent.len(),
+        faulty.sent.len(),
+        faulty.kills,
+        unknown.len(),
+        pending.len(),
+        extra.len()
+    );
+    assert!(
+        single.sent.len() > 200,
+        "{name}: the month sends enough: {}",
+        single.sent.len()
+    );
+    assert!(
+        before_payment > 20,
+        "{name}: reminders about invoices paid later went before the payment: {before_payment}"
+    );
+    assert!(faulty.kills >= 3, "{name}: workers were killed: {}", faulty.kills);
+}
+
+async fn fresh_pg(url: &str, name: &str) -> Db {
+    let (admin, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    let driver = tokio::spawn(connection);
+    let db = format!("dunning_workers_{name}_{}", std::process::id());
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
+    drop(admin);
+    let _ = driver.await;
+    let mut config: tokio_postgres::Config = url.parse().unwrap();
+    config.dbname(&db);
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    Db::Postgres(Box::new(config), format!("{base}/{db}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_workers_on_postgres_survive_kills_and_flaky_mail() {
+    let url = match std::env::var("DUNNING_PG_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var_os("DUNNING_REQUIRE_PG").is_none(),
+                "DUNNING_REQUIRE_PG is set but DUNNING_PG_URL is not"
+            );
+            eprintln!(
+                "skipped: the worker fault test needs DUNNING_PG_URL (start a server with `. .ci/postgres`)"
+            );
+            return;
+        }
+    };
+    let single_dir = TempDir::new("pg-single");
+    let single_db = fresh_pg(&url, "single").await;
+    let single = month(&single_db, &single_dir.0, 1, false).await;
+    let faulty_dir = TempDir::new("pg-faulty");
+    let faulty_db = fresh_pg(&url, "faulty").await;
+    let faulty = month(&faulty_db, &faulty_dir.0, 4, true).await;
+    check("postgres, 4 workers", &faulty, &*faulty_db.store().await, &single).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_sqlite_file_survive_kills_and_flaky_mail() {
+    let single_dir = TempDir::new("sqlite-single");
+    let single_db = Db::Sqlite(single_dir.0.join("single.sqlite"));
+    let single = month(&single_db, &single_dir.0, 1, false).await;
+    let faulty_dir = TempDir::new("sqlite-faulty");
+    let faulty_db = Db::Sqlite(faulty_dir.0.join("shared.sqlite"));
+    let faulty = month(&faulty_db, &faulty_dir.0, 2, true).await;
+    check("sqlite, 2 workers", &faulty, &*faulty_db.store().await, &single).await;
+}
