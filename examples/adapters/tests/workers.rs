@@ -3,7 +3,9 @@
 //! clock; their mailers fail a fifth of sends transiently, and on several days a random
 //! worker is killed with SIGKILL mid-run and started again. Payments land between days.
 //! Compared with one worker running the same month without faults:
-//! - no event key is sent twice, across all the workers' outboxes;
+//! - no event key is sent twice, across all the workers' outboxes (at-most-once); under
+//!   at-least-once, a key goes again only after its lease (a claim a kill left), and no
+//!   more keys than the sends a kill can leave in flight;
 //! - every key the single worker sent is sent exactly once, or its delivery is recorded as
 //!   outcome unknown (at-most-once: a kill between the send and its record), or failed
 //!   transiently at the month's last tick (its retry comes after the month);
@@ -148,7 +150,16 @@ struct Month {
     kills: usize,
 }
 
-fn spawn(db: &Db, shard: Shard, day: NaiveDate, outbox: &Path, faults: bool) -> Child {
+/// How a month is run: fault-free (one worker), or with faults under a guarantee.
+#[derive(Clone, Copy, PartialEq)]
+enum Run {
+    Clean,
+    AtMostOnce,
+    AtLeastOnce,
+}
+
+fn spawn(db: &Db, shard: Shard, day: NaiveDate, outbox: &Path, run: Run) -> Child {
+    let faults = run != Run::Clean;
     let mut cmd = Command::new(worker_exe());
     cmd.args([
         "--db",
@@ -161,11 +172,15 @@ fn spawn(db: &Db, shard: Shard, day: NaiveDate, outbox: &Path, faults: bool) -> 
     .arg("--outbox")
     .arg(outbox)
     .args(["--fail-permille", if faults { "200" } else { "0" }, "--seed", "7"]);
+    if run == Run::AtLeastOnce {
+        cmd.arg("--at-least-once");
+    }
     cmd.spawn().unwrap()
 }
 
 /// Runs April with `workers` workers on `db`, killing one on some days when `faults`.
-async fn month(db: &Db, dir: &Path, workers: u32, faults: bool) -> Month {
+async fn month(db: &Db, dir: &Path, workers: u32, run: Run) -> Month {
+    let faults = run != Run::Clean;
     let (clients, items, paid) = portfolio();
     let start = d(2026, 4, 1);
     // Paid before the month: paid from the start.
@@ -193,7 +208,7 @@ async fn month(db: &Db, dir: &Path, workers: u32, faults: bool) -> Month {
         }
         let outbox = |k: u32| dir.join(format!("outbox-{k}.txt"));
         let mut children: Vec<(Shard, Child)> = Shard::all(workers)
-            .map(|shard| (shard, spawn(db, shard, day, &outbox(shard.index()), faults)))
+            .map(|shard| (shard, spawn(db, shard, day, &outbox(shard.index()), run)))
             .collect();
         if faults && rng.below(3) == 0 {
             // Killed once its outbox has grown by a message or two this day (mid-tick,
@@ -215,7 +230,7 @@ async fn month(db: &Db, dir: &Path, workers: u32, faults: bool) -> Month {
                 child.kill().unwrap();
                 child.wait().unwrap();
                 kills += 1;
-                let again = spawn(db, *shard, day, &outbox(shard.index()), faults);
+                let again = spawn(db, *shard, day, &outbox(shard.index()), run);
                 children[victim].1 = again;
             }
         }
@@ -242,19 +257,41 @@ async fn month(db: &Db, dir: &Path, workers: u32, faults: bool) -> Month {
 }
 
 /// Checks the promises of the fault run against the single worker's month.
-async fn check(name: &str, faulty: &Month, store: &dyn Store, single: &Month) {
+/// The lease of the at-least-once workers (`worker --at-least-once`).
+const LEASE: Duration = Duration::minutes(10);
+
+async fn check(name: &str, run: Run, faulty: &Month, store: &dyn Store, single: &Month) {
     let (_, _, paid) = portfolio();
     let mut seen = BTreeSet::new();
-    for (key, _) in &faulty.sent {
-        assert!(seen.insert(key.clone()), "{name}: {key} was sent twice");
+    let mut first: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
+    let mut again = 0;
+    for (key, at) in &faulty.sent {
+        if seen.insert(key.clone()) {
+            first.insert(key, *at);
+            continue;
+        }
+        // Twice: only at-least-once, a claim a kill left, taken again after its lease.
+        assert!(run == Run::AtLeastOnce, "{name}: {key} was sent twice");
+        let was = first[key.as_str()];
+        assert!(
+            *at >= was + LEASE,
+            "{name}: {key} went at {was} and again at {at}, within its lease"
+        );
+        again += 1;
     }
+    // A kill leaves at most `concurrency` (4) sends in flight.
+    assert!(
+        again <= 4 * faulty.kills,
+        "{name}: {again} sent again after {} kills",
+        faulty.kills
+    );
     let (mut unknown, mut pending) = (Vec::new(), Vec::new());
     for (key, _) in &single.sent {
         if seen.contains(key) {
             continue;
         }
         match store.delivery(&EventKey::from(key.as_str())).await.unwrap() {
-            Some(Delivery::Unknown { .. }) => unknown.push(key.clone()),
+            Some(Delivery::Unknown { .. }) if run == Run::AtMostOnce => unknown.push(key.clone()),
             // Failed at the month's last tick: its retry is after the month.
             Some(Delivery::Retrying { not_before, .. }) if not_before > utc(2026, 4, 30, 21, 0) => {
                 pending.push(key.clone());
@@ -276,7 +313,7 @@ async fn check(name: &str, faulty: &Month, store: &dyn Store, single: &Month) {
     let single_keys: BTreeSet<&String> = single.sent.iter().map(|(k, _)| k).collect();
     let extra: Vec<&String> = seen.iter().filter(|k| !single_keys.contains(k)).collect();
     eprintln!(
-        "{name}: {} sent by one worker; {} by the faulty workers ({} kills), {} outcome unknown, {} retrying after the month, {} not sent by the single worker: {extra:?}",
+        "{name}: {} sent by one worker; {} by the faulty workers ({} kills, {again} sent again after the lease), {} outcome unknown, {} retrying after the month, {} not sent by the single worker: {extra:?}",
         single.sent.len(),
         faulty.sent.len(),
         faulty.kills,
@@ -317,7 +354,7 @@ async fn fresh_pg(url: &str, name: &str) -> Db {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_workers_on_postgres_survive_kills_and_flaky_mail() {
+async fn four_workers_on_postgres_survive_kills_and_flaky_mail_under_both_guarantees() {
     let url = match std::env::var("DUNNING_PG_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => {
@@ -333,20 +370,41 @@ async fn four_workers_on_postgres_survive_kills_and_flaky_mail() {
     };
     let single_dir = TempDir::new("pg-single");
     let single_db = fresh_pg(&url, "single").await;
-    let single = month(&single_db, &single_dir.0, 1, false).await;
-    let faulty_dir = TempDir::new("pg-faulty");
-    let faulty_db = fresh_pg(&url, "faulty").await;
-    let faulty = month(&faulty_db, &faulty_dir.0, 4, true).await;
-    check("postgres, 4 workers", &faulty, &*faulty_db.store().await, &single).await;
+    let single = month(&single_db, &single_dir.0, 1, Run::Clean).await;
+    for (run, name) in [
+        (Run::AtMostOnce, "at_most_once"),
+        (Run::AtLeastOnce, "at_least_once"),
+    ] {
+        let faulty_dir = TempDir::new(&format!("pg-{name}"));
+        let faulty_db = fresh_pg(&url, name).await;
+        let faulty = month(&faulty_db, &faulty_dir.0, 4, run).await;
+        let store = faulty_db.store().await;
+        check(
+            &format!("postgres, 4 workers, {name}"),
+            run,
+            &faulty,
+            &*store,
+            &single,
+        )
+        .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_on_one_sqlite_file_survive_kills_and_flaky_mail() {
     let single_dir = TempDir::new("sqlite-single");
     let single_db = Db::Sqlite(single_dir.0.join("single.sqlite"));
-    let single = month(&single_db, &single_dir.0, 1, false).await;
+    let single = month(&single_db, &single_dir.0, 1, Run::Clean).await;
     let faulty_dir = TempDir::new("sqlite-faulty");
     let faulty_db = Db::Sqlite(faulty_dir.0.join("shared.sqlite"));
-    let faulty = month(&faulty_db, &faulty_dir.0, 2, true).await;
-    check("sqlite, 2 workers", &faulty, &*faulty_db.store().await, &single).await;
+    let faulty = month(&faulty_db, &faulty_dir.0, 2, Run::AtMostOnce).await;
+    let store = faulty_db.store().await;
+    check(
+        "sqlite, 2 workers, at_most_once",
+        Run::AtMostOnce,
+        &faulty,
+        &*store,
+        &single,
+    )
+    .await;
 }
