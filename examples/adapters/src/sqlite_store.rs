@@ -310,38 +310,61 @@ impl DispatchStore for SqliteStore {
         now: DateTime<Utc>,
         reclaim_after: Option<Duration>,
     ) -> Result<Claim, StoreError> {
+        let mut answers = self
+            .claim_batch(std::slice::from_ref(key), now, reclaim_after)
+            .await?;
+        answers
+            .pop()
+            .ok_or_else(|| StoreError::Backend("sqlite: a claim got no answer".into()))
+    }
+
+    /// The whole batch in one immediate transaction: all granted or refused together with
+    /// one lock, and nothing claimed when it fails.
+    async fn claim_batch(
+        &self,
+        keys: &[EventKey],
+        now: DateTime<Utc>,
+        reclaim_after: Option<Duration>,
+    ) -> Result<Vec<Claim>, StoreError> {
         let mut conn = self.conn();
         // IMMEDIATE takes the write lock first: of two processes claiming, one waits.
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| backend("locking for a claim", e))?;
-        let current: Option<String> = tx
-            .query_row("SELECT doc FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| backend("reading a claim", e))?;
-        let current: Option<Delivery> = current.map(|d| from_json("delivery", &d)).transpose()?;
-        let attempt = match current {
-            None => 1,
-            Some(Delivery::Retrying {
-                attempt, not_before, ..
-            }) if now >= not_before => attempt + 1,
-            Some(Delivery::Claimed { at, attempt })
-                if reclaim_after.is_some_and(|lease| now - at >= lease) =>
-            {
-                attempt + 1
-            }
-            Some(Delivery::Skipped { .. }) => 1,
-            Some(other) => return Ok(Claim::Refused(other)),
-        };
-        tx.execute(
-            "INSERT OR REPLACE INTO deliveries (key, doc) VALUES (?1, ?2)",
-            params![key.as_str(), to_json(&Delivery::Claimed { at: now, attempt })?],
-        )
-        .map_err(|e| backend("writing a claim", e))?;
+        let mut answers = Vec::with_capacity(keys.len());
+        for key in keys {
+            let current: Option<String> = tx
+                .query_row("SELECT doc FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(|e| backend("reading a claim", e))?;
+            let current: Option<Delivery> = current.map(|d| from_json("delivery", &d)).transpose()?;
+            let attempt = match current {
+                None => 1,
+                Some(Delivery::Retrying {
+                    attempt, not_before, ..
+                }) if now >= not_before => attempt + 1,
+                Some(Delivery::Claimed { at, attempt })
+                    if reclaim_after.is_some_and(|lease| now - at >= lease) =>
+                {
+                    attempt + 1
+                }
+                Some(Delivery::Skipped { .. }) => 1,
+                Some(other) => {
+                    answers.push(Claim::Refused(other));
+                    continue;
+                }
+            };
+            tx.execute(
+                "INSERT OR REPLACE INTO deliveries (key, doc) VALUES (?1, ?2)",
+                params![key.as_str(), to_json(&Delivery::Claimed { at: now, attempt })?],
+            )
+            .map_err(|e| backend("writing a claim", e))?;
+            answers.push(Claim::Granted { attempt });
+        }
         tx.commit().map_err(|e| backend("committing a claim", e))?;
-        Ok(Claim::Granted { attempt })
+        Ok(answers)
     }
 
     async fn finish(
