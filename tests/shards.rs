@@ -285,3 +285,49 @@ async fn dispatchers_on_all_shards_send_exactly_what_one_dispatcher_sends() {
         }
     }
 }
+
+/// An abandoned claim of an item's reminder is recorded by the worker of the item's client's
+/// shard alone, once, under that client: not by the worker of a client whose id happens to
+/// equal the item's (ids of clients and items are apart).
+#[tokio::test]
+async fn an_abandoned_claim_is_recorded_by_its_own_shard_only() {
+    let count = 2;
+    let acme_shard = Shard::all(count).find(|s| s.holds("acme")).unwrap();
+    let other = (0..)
+        .map(|n| format!("zeta-{n}"))
+        .find(|id| !acme_shard.holds(id))
+        .unwrap();
+    let clients = vec![client("acme", "UTC"), client(&other, "UTC")];
+    // The item "acme" is the other client's.
+    let items = vec![invoice("acme", &other, d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR"))];
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let store = Arc::new(MemoryStore::new(clients, items));
+    let key = EventKey::from("overdue/acme/1");
+    // Claimed by a worker that then died.
+    store.claim(&key, utc(2026, 3, 20, 9, 0), None).await.unwrap();
+    let mailer = Arc::new(RecordingMailer::new());
+    let now = utc(2026, 3, 20, 12, 0);
+    let mut unknown = Vec::new();
+    // The shard of the client named like the item first.
+    let mut shards: Vec<Shard> = Shard::all(count).collect();
+    shards.sort_by_key(|s| *s != acme_shard);
+    for shard in shards {
+        let dispatcher = Dispatcher::new(store.clone(), mailer.clone(), &policy)
+            .unwrap()
+            .with_options(DispatchOptions::default().with_shard(shard))
+            .unwrap();
+        let report = dispatcher.tick(now).await.unwrap();
+        unknown.extend(report.unknown().map(|s| (shard, s.client.to_string())));
+    }
+    let owner = Shard::all(count).find(|s| s.holds(&other)).unwrap();
+    assert_eq!(unknown, [(owner, other.clone())]);
+    let entries: Vec<HistoryEntry> = store
+        .snapshot()
+        .history
+        .into_iter()
+        .filter(|h| h.key == key)
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].client.as_str(), other);
+    assert!(mailer.sent().is_empty());
+}

@@ -126,7 +126,9 @@ impl Mailer for FlakyOutbox {
                 .file
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            writeln!(file, "{}\t{}", message.key, now.to_rfc3339())
+            // One write of the whole line: a kill never leaves half of one.
+            let line = format!("{}\t{}\n", message.key, now.to_rfc3339());
+            file.write_all(line.as_bytes())
                 .and_then(|()| file.sync_data())
                 .map_err(|e| MailError::Permanent(format!("writing the outbox: {e}")))?;
         }

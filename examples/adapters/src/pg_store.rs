@@ -54,6 +54,17 @@ impl std::fmt::Debug for PgStore {
 /// lost connection.
 fn pg(context: &str, e: &tokio_postgres::Error) -> StoreError {
     match e.as_db_error() {
+        // The server going away or not taking connections: admin shutdown, crash shutdown,
+        // starting up, too many connections, and the connection exception class.
+        Some(db)
+            if matches!(db.code().code(), "57P01" | "57P02" | "57P03" | "53300")
+                || db.code().code().starts_with("08") =>
+        {
+            StoreError::Unavailable {
+                context: context.to_owned(),
+                message: format!("{} ({})", db.message(), db.code().code()),
+            }
+        }
         Some(db) => StoreError::Database {
             context: context.to_owned(),
             code: db.code().code().to_owned(),
@@ -537,16 +548,20 @@ impl DispatchStore for PgStore {
             return Ok(Vec::new());
         }
         let context = "claiming";
-        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let mut conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        // One transaction: the claims and the read of the refused keys' states commit
+        // together, or nothing is claimed.
+        let conn = conn.transaction().await.map_err(|e| pg(context, &e))?;
         let texts: Vec<&str> = keys.iter().map(EventKey::as_str).collect();
         let lease = lease_micros(reclaim_after);
         // One statement: a new key is inserted claimed; a stored one is taken when skipped,
         // when its retry is due, or when its claim is older than the lease. The row lock
-        // makes a racing claim wait and then find it claimed.
+        // makes a racing claim wait and then find it claimed; keys are taken in order, so
+        // two overlapping batches do not deadlock.
         let granted = conn
             .query(
                 "INSERT INTO deliveries AS d (key, state, attempt, at) \
-                 SELECT DISTINCT k, 'claimed', 1, $2::timestamptz FROM unnest($1::text[]) AS k \
+                 SELECT DISTINCT k, 'claimed', 1, $2::timestamptz FROM unnest($1::text[]) AS k ORDER BY k \
                  ON CONFLICT (key) DO UPDATE SET state = 'claimed', \
                      attempt = CASE WHEN d.state = 'skipped' THEN 1 ELSE d.attempt + 1 END, \
                      at = EXCLUDED.at, not_before = NULL, error = NULL, message_id = NULL, reason = NULL \
@@ -587,6 +602,7 @@ impl DispatchStore for PgStore {
                 states.insert(key, delivery(row)?);
             }
         }
+        conn.commit().await.map_err(|e| pg("committing claims", &e))?;
         let mut answers = Vec::with_capacity(keys.len());
         let mut given = std::collections::HashSet::new();
         for key in texts {

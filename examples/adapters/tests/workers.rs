@@ -248,8 +248,13 @@ async fn month(db: &Db, dir: &Path, workers: u32, run: Run) -> Month {
         let Ok(text) = std::fs::read_to_string(dir.join(format!("outbox-{k}.txt"))) else {
             continue;
         };
+        let shard = Shard::all(workers).nth(k as usize).unwrap();
         for line in text.lines() {
             let (key, at) = line.split_once('\t').unwrap();
+            // Each worker sent about its own shard's clients only.
+            let item = key.split('/').nth(1).unwrap();
+            let owner = &items.iter().find(|i| i.id.as_str() == item).unwrap().client;
+            assert!(shard.contains(owner), "worker {shard} sent {key}, of {owner}'s");
             sent.push((key.to_owned(), at.parse().unwrap()));
         }
     }
@@ -310,6 +315,13 @@ async fn check(name: &str, run: Run, faulty: &Month, store: &dyn Store, single: 
             );
         }
     }
+    // Only what kills left in flight is unknown (at most `concurrency`, 4, a kill).
+    assert!(
+        unknown.len() <= 4 * faulty.kills,
+        "{name}: {} outcome unknown after {} kills",
+        unknown.len(),
+        faulty.kills
+    );
     let single_keys: BTreeSet<&String> = single.sent.iter().map(|(k, _)| k).collect();
     let extra: Vec<&String> = seen.iter().filter(|k| !single_keys.contains(k)).collect();
     eprintln!(
