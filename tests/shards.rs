@@ -299,7 +299,13 @@ async fn an_abandoned_claim_is_recorded_by_its_own_shard_only() {
         .unwrap();
     let clients = vec![client("acme", "UTC"), client(&other, "UTC")];
     // The item "acme" is the other client's.
-    let items = vec![invoice("acme", &other, d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR"))];
+    let items = vec![invoice(
+        "acme",
+        &other,
+        d(2026, 3, 1),
+        d(2026, 3, 20),
+        money("10", "EUR"),
+    )];
     let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
     let store = Arc::new(MemoryStore::new(clients, items));
     let key = EventKey::from("overdue/acme/1");
