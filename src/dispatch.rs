@@ -941,14 +941,13 @@ impl Dispatcher {
             return Ok(None);
         };
         let item = snapshot.items.iter().find(|i| i.id.as_str() == owner);
-        let item_key = parts.next().is_none() && tail.parse::<u32>().is_ok();
-        let (client, occurrence) = match (item, tail.parse::<u32>()) {
-            (Some(item), Ok(occurrence)) if item_key => {
-                (item.client.clone(), Some((item.id.clone(), occurrence)))
-            }
+        // `rule/item/occurrence`: an item's key.
+        let occurrence = tail.parse::<u32>().ok().filter(|_| parts.next().is_none());
+        let (client, occurrence) = match (item, occurrence) {
+            (Some(item), Some(occurrence)) => (item.client.clone(), Some((item.id.clone(), occurrence))),
             // A sharded dispatcher loads its own clients' items: an item key it cannot
             // resolve is another shard's, left to that shard (not read as a client id).
-            (None, _) if item_key && !self.options.shard.is_all() => return Ok(None),
+            (None, Some(_)) if !self.options.shard.is_all() => return Ok(None),
             _ => match snapshot.clients.iter().find(|c| c.id.as_str() == owner) {
                 Some(c) => (c.id.clone(), None),
                 None => return Ok(None),

@@ -6,37 +6,16 @@
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 mod eml;
+mod support;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Duration;
 use common::*;
 use dunning::*;
 use dunning_adapters::outbox::OutboxMailer;
 use eml::*;
-
-/// A fresh directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dunning-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::TempDir;
 
 /// Writes `m` through the outbox and returns the file.
 fn eml(m: &Message) -> Vec<u8> {

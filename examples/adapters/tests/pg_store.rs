@@ -5,58 +5,19 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use dunning::*;
 use dunning_adapters::pg_store::PgStore;
-
-/// The server's URL, or `None` (said once) when there is none and none is required.
-fn server() -> Option<String> {
-    static SAID: std::sync::Once = std::sync::Once::new();
-    match std::env::var("DUNNING_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("DUNNING_REQUIRE_PG").is_none(),
-                "DUNNING_REQUIRE_PG is set but DUNNING_PG_URL is not: start a server with `. .ci/postgres`"
-            );
-            SAID.call_once(|| {
-                eprintln!(
-                    "skipped: the PostgreSQL tests need DUNNING_PG_URL (start a server with `. .ci/postgres`)"
-                );
-            });
-            None
-        }
-    }
-}
+use support::pg_server;
 
 /// A fresh, empty database on the server, and its configuration.
 async fn fresh_database(url: &str) -> tokio_postgres::Config {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "dunning_test_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let (admin, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-    let driver = tokio::spawn(connection);
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    drop(admin);
-    let _ = driver.await;
-    let mut config: tokio_postgres::Config = url.parse().unwrap();
-    config.dbname(&name);
-    config
+    support::fresh_pg_database(url, "test").await.0
 }
 
 async fn fresh_store(url: &str) -> PgStore {
@@ -65,14 +26,14 @@ async fn fresh_store(url: &str) -> PgStore {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pg_store_conforms() {
-    let Some(url) = server() else { return };
+    let Some(url) = pg_server() else { return };
     let handle = tokio::runtime::Handle::current();
     dunning::conformance::run(|| tokio::task::block_in_place(|| handle.block_on(fresh_store(&url)))).await;
 }
 
 #[tokio::test]
 async fn pg_store_loads_shards_that_partition_the_whole() {
-    let Some(url) = server() else { return };
+    let Some(url) = pg_server() else { return };
     let store = fresh_store(&url).await;
     let (clients, items, history) = filled_store();
     store.put_clients(&clients).await.unwrap();
@@ -88,7 +49,7 @@ async fn pg_store_loads_shards_that_partition_the_whole() {
 /// it migrated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_starting_together_migrate_once() {
-    let Some(url) = server() else { return };
+    let Some(url) = pg_server() else { return };
     let config = fresh_database(&url).await;
     let starts = (0..6).map(|_| PgStore::connect_with(config.clone(), 2));
     for store in futures_util::future::join_all(starts).await {
@@ -102,7 +63,7 @@ async fn workers_starting_together_migrate_once() {
 /// its SQLSTATE code.
 #[tokio::test]
 async fn errors_are_typed_with_the_sql_state() {
-    let Some(url) = server() else { return };
+    let Some(url) = pg_server() else { return };
     // A port nothing listens on.
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = free.local_addr().unwrap().port();
@@ -152,7 +113,7 @@ async fn errors_are_typed_with_the_sql_state() {
 /// in ids (ids refuse control characters), but a log line's reason may hold anything else.
 #[tokio::test]
 async fn hostile_text_round_trips() {
-    let Some(url) = server() else { return };
+    let Some(url) = pg_server() else { return };
     let store = fresh_store(&url).await;
     let reason = "'; DROP TABLE deliveries; -- \\ \"quoted\" \u{202e}rtl\u{202c} ✓ 💸";
     let entry = LogEntry {
@@ -179,7 +140,7 @@ fn policy() -> Policy {
 /// instants at once: every key goes once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_dispatchers_on_one_database_never_send_a_key_twice() {
-    let Some(url) = server() else { return };
+    let Some(url) = pg_server() else { return };
     let config = fresh_database(&url).await;
     let seed = PgStore::connect_with(config.clone(), 2).await.unwrap();
     let clients: Vec<Client> = (0..5)

@@ -2,15 +2,17 @@
 //! each, and as separate processes (this test binary started again with an environment
 //! variable that makes it an opener). Every open must succeed and leave a working store.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use chrono::{TimeZone as _, Utc};
 use dunning::EventKey;
 use dunning::store::{Claim, DispatchStore};
 use dunning_adapters::sqlite_store::SqliteStore;
+use support::TempDir;
 
 /// Openers of each file.
 const OPENERS: usize = 8;
@@ -18,28 +20,6 @@ const OPENERS: usize = 8;
 const ROUNDS: usize = 30;
 /// Set in the processes this test starts: `directory;opener`.
 const CHILD: &str = "DUNNING_SQLITE_CONCURRENT_OPENER";
-
-/// A fresh directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dunning-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn db(dir: &Path, round: usize) -> PathBuf {
     dir.join(format!("db{round}.sqlite"))

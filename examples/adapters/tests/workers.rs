@@ -16,17 +16,18 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::*;
 use dunning::*;
 use dunning_adapters::pg_store::PgStore;
 use dunning_adapters::sqlite_store::SqliteStore;
+use support::TempDir;
 
 /// The `worker` example, built by `cargo test` beside the test binaries (built here if not).
 fn worker_exe() -> PathBuf {
@@ -42,28 +43,6 @@ fn worker_exe() -> PathBuf {
         assert!(status.success(), "building the worker example failed");
     }
     exe
-}
-
-/// A fresh directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dunning-workers-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A small deterministic generator (the kill schedule and delays).
@@ -346,48 +325,21 @@ async fn check(name: &str, run: Run, faulty: &Month, store: &dyn Store, single: 
 }
 
 async fn fresh_pg(url: &str, name: &str) -> Db {
-    let (admin, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-    let driver = tokio::spawn(connection);
-    let db = format!("dunning_workers_{name}_{}", std::process::id());
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .await
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .await
-        .unwrap();
-    drop(admin);
-    let _ = driver.await;
-    let mut config: tokio_postgres::Config = url.parse().unwrap();
-    config.dbname(&db);
-    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
-    Db::Postgres(Box::new(config), format!("{base}/{db}"))
+    let (config, url) = support::fresh_pg_database(url, &format!("workers_{name}")).await;
+    Db::Postgres(Box::new(config), url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_workers_on_postgres_survive_kills_and_flaky_mail_under_both_guarantees() {
-    let url = match std::env::var("DUNNING_PG_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var_os("DUNNING_REQUIRE_PG").is_none(),
-                "DUNNING_REQUIRE_PG is set but DUNNING_PG_URL is not"
-            );
-            eprintln!(
-                "skipped: the worker fault test needs DUNNING_PG_URL (start a server with `. .ci/postgres`)"
-            );
-            return;
-        }
-    };
-    let single_dir = TempDir::new("pg-single");
+    let Some(url) = support::pg_server() else { return };
+    let single_dir = TempDir::new("workers-pg-single");
     let single_db = fresh_pg(&url, "single").await;
     let single = month(&single_db, &single_dir.0, 1, Run::Clean).await;
     for (run, name) in [
         (Run::AtMostOnce, "at_most_once"),
         (Run::AtLeastOnce, "at_least_once"),
     ] {
-        let faulty_dir = TempDir::new(&format!("pg-{name}"));
+        let faulty_dir = TempDir::new(&format!("workers-pg-{name}"));
         let faulty_db = fresh_pg(&url, name).await;
         let faulty = month(&faulty_db, &faulty_dir.0, 4, run).await;
         let store = faulty_db.store().await;
@@ -404,10 +356,10 @@ async fn four_workers_on_postgres_survive_kills_and_flaky_mail_under_both_guaran
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_on_one_sqlite_file_survive_kills_and_flaky_mail() {
-    let single_dir = TempDir::new("sqlite-single");
+    let single_dir = TempDir::new("workers-sqlite-single");
     let single_db = Db::Sqlite(single_dir.0.join("single.sqlite"));
     let single = month(&single_db, &single_dir.0, 1, Run::Clean).await;
-    let faulty_dir = TempDir::new("sqlite-faulty");
+    let faulty_dir = TempDir::new("workers-sqlite-faulty");
     let faulty_db = Db::Sqlite(faulty_dir.0.join("shared.sqlite"));
     let faulty = month(&faulty_db, &faulty_dir.0, 2, Run::AtMostOnce).await;
     let store = faulty_db.store().await;
