@@ -30,7 +30,7 @@ use crate::model::id::{ClientId, EventKey, ItemId, RuleId};
 use crate::money::{Currency, Money};
 use crate::shard::Shard;
 use crate::store::{
-    Action, ActionLog, Claim, Delivery, DispatchStore, LogEntry, LogFilter, Reminder, ReminderStatus,
+    Action, ActionLog, Claim, Delivery, DispatchStore, Finish, LogEntry, LogFilter, Reminder, ReminderStatus,
     ReminderStore, Store,
 };
 
@@ -69,6 +69,8 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
     abandoned_claims_are_those_before(&make).await;
     racing_claims_have_one_winner(&make).await;
     batch_claims_grant_each_key_once(&make).await;
+    batch_outcomes_are_recorded_each_with_its_entries(&make).await;
+    load_clients_reads_each_client_once(&make).await;
     appended_history_is_loaded(&make).await;
     log_filters_and_keeps_order(&make).await;
     reminders_are_saved_replaced_and_deleted(&make).await;
@@ -453,6 +455,138 @@ pub async fn batch_claims_grant_each_key_once<S: DispatchStore>(make: impl Fn() 
             Ok(Claim::Refused(Delivery::Claimed { .. }))
         ),
         "a key granted in a batch is claimed"
+    );
+}
+
+/// Checks that [`DispatchStore::finish_batch`] answers each outcome in order and records
+/// each with its history entry and log line, and that an outcome of a key never claimed is
+/// refused ([`StoreError::NotFound`](crate::store::StoreError::NotFound)) and leaves no
+/// history entry or log line behind, while the others are recorded.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn batch_outcomes_are_recorded_each_with_its_entries<S: DispatchStore + ActionLog>(
+    make: impl Fn() -> S,
+) {
+    let t = start();
+    let s = make();
+    let (a, never, b) = (key("overdue/f1/1"), key("overdue/f2/1"), key("overdue/f3/1"));
+    for k in [&a, &b] {
+        assert_eq!(
+            s.claim(k, t, None).await.ok(),
+            Some(Claim::Granted { attempt: 1 }),
+            "a new key is granted"
+        );
+    }
+    let sent = |id: &str| Delivery::Sent {
+        at: t,
+        message_id: format!("<{id}>"),
+    };
+    let line = |k: &EventKey, item: &'static str| LogEntry {
+        at: t,
+        client: ClientId::known("c1"),
+        item: Some(ItemId::known(item)),
+        key: Some(k.to_string()),
+        action: Action::Sent {
+            rule: None,
+            to: vec!["ana@example.com".into()],
+            message_id: format!("<{item}>"),
+        },
+    };
+    let skipped = Delivery::Skipped {
+        at: t,
+        reason: "paid meanwhile".into(),
+    };
+    let answers = s
+        .finish_batch(vec![
+            Finish::new(a.clone(), sent("f1"))
+                .with_history(entry("overdue/f1/1", "f1", t))
+                .with_log(line(&a, "f1")),
+            Finish::new(never.clone(), sent("f2"))
+                .with_history(entry("overdue/f2/1", "f2", t))
+                .with_log(line(&never, "f2")),
+            Finish::new(b.clone(), skipped.clone()),
+        ])
+        .await;
+    assert_eq!(
+        answers.len(),
+        3,
+        "a batch of outcomes answers every outcome, in order"
+    );
+    assert!(
+        answers[0].is_ok(),
+        "a claimed key's outcome is recorded in a batch: {:?}",
+        answers[0]
+    );
+    assert!(
+        matches!(answers[1], Err(crate::store::StoreError::NotFound { .. })),
+        "an outcome of a key never claimed is refused as not found: {:?}",
+        answers[1]
+    );
+    assert!(
+        answers[2].is_ok(),
+        "every claimed key's outcome in a batch is recorded: {:?}",
+        answers[2]
+    );
+    let states = s
+        .deliveries(&[a.clone(), never.clone(), b.clone()])
+        .await
+        .unwrap_or_else(|e| panic!("reading deliveries failed: {e}"));
+    assert_eq!(
+        states,
+        vec![Some(sent("f1")), None, Some(skipped)],
+        "deliveries answer each key in order, none for a key never claimed"
+    );
+    let history = s.load().await.map(|snap| snap.history).unwrap_or_default();
+    let keys: Vec<&str> = history.iter().map(|h| h.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["overdue/f1/1"],
+        "a batch records the history entries of the outcomes it records, and only those"
+    );
+    let log = s.read_log(&LogFilter::default()).await.unwrap_or_default();
+    assert_eq!(
+        log,
+        vec![line(&a, "f1")],
+        "a batch records the log lines of the outcomes it records, and only those"
+    );
+    assert_eq!(
+        s.claim(&a, t + Duration::days(1), None).await.ok(),
+        Some(Claim::Refused(sent("f1"))),
+        "a key sent in a batch is never granted again"
+    );
+}
+
+/// Checks that [`DispatchStore::load_clients`] reads each client given once, and only
+/// those: here the history appended for three clients, read for two of them, one given
+/// twice.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn load_clients_reads_each_client_once<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
+    let s = make();
+    let mut entries = Vec::new();
+    for (c, i) in [("c1", "i1"), ("c2", "i2"), ("c3", "i3"), ("c1", "i4")] {
+        let mut e = HistoryEntry::manual(ClientId::known(c), ItemId::known(i), t);
+        e.key = key(&format!("manual/{i}/1"));
+        let _ = s.append_history(e.clone()).await;
+        entries.push(e);
+    }
+    let read = s
+        .load_clients(&[
+            ClientId::known("c1"),
+            ClientId::known("c3"),
+            ClientId::known("c1"),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("reading clients failed: {e}"));
+    let mut keys: Vec<&str> = read.history.iter().map(|h| h.key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["manual/i1/1", "manual/i3/1", "manual/i4/1"],
+        "load_clients reads the history of each client given, once, and no other client's"
     );
 }
 

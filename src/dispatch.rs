@@ -1,5 +1,7 @@
 //! One tick of the shell: load, plan at `now`, claim what is due, render, send, record.
 
+mod batching;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +21,8 @@ use crate::model::item::Item;
 use crate::plan::{Event, Horizon, Planner, Stage, SuppressReason, Suppressed};
 use crate::policy::Policy;
 use crate::shard::Shard;
-use crate::store::{Action, Claim, Delivery, LogEntry, Snapshot, Store, StoreError};
+use crate::store::{Action, Claim, Delivery, Finish, LogEntry, Snapshot, Store, StoreError};
+use batching::Batcher;
 
 /// What to do with a claim that has no recorded outcome (a crash between send and record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -495,6 +498,12 @@ pub struct Dispatcher {
     /// Outcomes of a grouped notice's item occurrences (the notice's own recorded) that a
     /// store error kept from being recorded: recorded at the next tick.
     unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
+    /// The store calls of the sends in flight, made in batches: claims (key, instant),
+    /// clients re-read before a send, claims checked before a send, outcomes recorded.
+    claims: Batcher<(EventKey, DateTime<Utc>), Result<Claim, StoreError>>,
+    rereads: Batcher<ClientId, Result<Snapshot, StoreError>>,
+    checks: Batcher<EventKey, Result<Option<Delivery>, StoreError>>,
+    outcomes: Batcher<Finish, Result<(), StoreError>>,
 }
 
 /// How far one delivery got: the claims it took (key, attempt), and whether the message was
@@ -511,6 +520,38 @@ impl std::fmt::Debug for Dispatcher {
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
+}
+
+/// The error of a store call whose batch was dropped before it answered (its tick was
+/// cancelled): whether the store made it is not known.
+fn interrupted() -> StoreError {
+    StoreError::Backend("the batch carrying this store call was dropped (the tick was cancelled)".into())
+}
+
+/// A snapshot of several clients split into one per client, in the order given (a client
+/// given twice gets its part twice).
+fn split_by_client(clients: &[ClientId], all: Snapshot) -> Vec<Snapshot> {
+    let mut parts: std::collections::HashMap<ClientId, Snapshot> =
+        clients.iter().map(|c| (c.clone(), Snapshot::default())).collect();
+    for c in all.clients {
+        if let Some(p) = parts.get_mut(&c.id) {
+            p.clients.push(c);
+        }
+    }
+    for i in all.items {
+        if let Some(p) = parts.get_mut(&i.client) {
+            p.items.push(i);
+        }
+    }
+    for h in all.history {
+        if let Some(p) = parts.get_mut(&h.client) {
+            p.history.push(h);
+        }
+    }
+    clients
+        .iter()
+        .map(|c| parts.get(c).cloned().unwrap_or_default())
+        .collect()
 }
 
 /// What `deliver` reports: the attempt, the mailer's time and the outcome.
@@ -550,6 +591,10 @@ impl Dispatcher {
             ticking: futures_util::lock::Mutex::new(()),
             unreleased: std::sync::Mutex::new(Vec::new()),
             unrecorded: std::sync::Mutex::new(Vec::new()),
+            claims: Batcher::default(),
+            rereads: Batcher::default(),
+            checks: Batcher::default(),
+            outcomes: Batcher::default(),
         })
     }
 
@@ -804,7 +849,33 @@ impl Dispatcher {
     /// knows nothing went - releases it (recorded and logged), so it goes at the next tick
     /// instead of waiting for the host.
     async fn still_ours(&self, key: &EventKey, attempt: u32) -> Result<bool, DispatchError> {
-        match self.store.delivery(key).await? {
+        let state = self
+            .checks
+            .call(key.clone(), |keys| async move {
+                match self.store.deliveries(&keys).await {
+                    Ok(states) if states.len() == keys.len() => states.into_iter().map(Ok).collect(),
+                    Ok(states) => {
+                        let e = StoreError::Backend(format!(
+                            "deliveries answered {} states for {} keys",
+                            states.len(),
+                            keys.len()
+                        ));
+                        vec![Err(e); keys.len()]
+                    }
+                    Err(e) if keys.len() == 1 => vec![Err(e)],
+                    // One key's error must not stop the others' sends: each read alone.
+                    Err(_) => {
+                        let mut each = Vec::with_capacity(keys.len());
+                        for k in &keys {
+                            each.push(self.store.delivery(k).await);
+                        }
+                        each
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|| Err(interrupted()))?;
+        match state {
             Some(Delivery::Claimed { attempt: a, .. }) if a == attempt => Ok(true),
             Some(Delivery::Unknown { .. }) => {
                 self.release(key).await?;
@@ -1053,7 +1124,38 @@ impl Dispatcher {
         lease: Option<chrono::Duration>,
         progress: &mut Progress,
     ) -> Result<Claim, DispatchError> {
-        match self.store.claim(key, at, lease).await {
+        let claim = self
+            .claims
+            .call((key.clone(), at), |calls| async move {
+                // One instant for the batch: the latest (a claim stamped later is taken for
+                // abandoned later, never sooner).
+                let at = calls.iter().map(|c| c.1).max().unwrap_or(at);
+                let keys: Vec<EventKey> = calls.into_iter().map(|c| c.0).collect();
+                match self.store.claim_batch(&keys, at, lease).await {
+                    Ok(answers) if answers.len() == keys.len() => answers.into_iter().map(Ok).collect(),
+                    Ok(answers) => {
+                        let e = StoreError::Backend(format!(
+                            "claim_batch answered {} claims for {} keys",
+                            answers.len(),
+                            keys.len()
+                        ));
+                        vec![Err(e); keys.len()]
+                    }
+                    Err(e) if keys.len() == 1 => vec![Err(e)],
+                    // The batch took nothing (all or nothing): one key's error must not stop
+                    // the others' sends, so each is claimed alone.
+                    Err(_) => {
+                        let mut each = Vec::with_capacity(keys.len());
+                        for k in &keys {
+                            each.push(self.store.claim(k, at, lease).await);
+                        }
+                        each
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|| Err(interrupted()));
+        match claim {
             Ok(claim) => {
                 if let Claim::Granted { attempt } = claim {
                     progress.taken.push((key.clone(), attempt));
@@ -1448,7 +1550,24 @@ impl Dispatcher {
         event: &Event,
         now: DateTime<Utc>,
     ) -> Result<Result<(Event, Client), (Option<SuppressReason>, String)>, DispatchError> {
-        let fresh = self.store.load_client(&event.client).await?;
+        let fresh = self
+            .rereads
+            .call(event.client.clone(), |clients| async move {
+                match self.store.load_clients(&clients).await {
+                    Ok(all) => split_by_client(&clients, all).into_iter().map(Ok).collect(),
+                    Err(e) if clients.len() == 1 => vec![Err(e)],
+                    // One client's error must not stop the others' sends: each read alone.
+                    Err(_) => {
+                        let mut each = Vec::with_capacity(clients.len());
+                        for c in &clients {
+                            each.push(self.store.load_client(c).await);
+                        }
+                        each
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|| Err(interrupted()))?;
         let schedule =
             self.planner
                 .schedule(&fresh.clients, &fresh.items, &fresh.history, now, Horizon::NONE)?;
@@ -1501,9 +1620,24 @@ impl Dispatcher {
         history: Option<HistoryEntry>,
         log: Option<LogEntry>,
     ) -> Result<(), DispatchError> {
-        self.store
-            .finish(&event.key, outcome.clone(), history, log)
-            .await?;
+        let mut record = Finish::new(event.key.clone(), outcome.clone());
+        record.sent = history;
+        record.log = log;
+        self.outcomes
+            .call(record, |batch| async move {
+                let n = batch.len();
+                let mut answers = self.store.finish_batch(batch).await;
+                if answers.len() != n {
+                    let e = StoreError::Backend(format!(
+                        "finish_batch answered {} outcomes for {n}",
+                        answers.len()
+                    ));
+                    answers = vec![Err(e); n];
+                }
+                answers
+            })
+            .await
+            .unwrap_or_else(|| Err(interrupted()))?;
         for m in event.covered_keys().iter().filter(|m| **m != event.key) {
             match self.store.finish(m, outcome.clone(), None, None).await {
                 Ok(()) | Err(StoreError::NotFound { .. }) => {}

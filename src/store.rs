@@ -264,6 +264,59 @@ pub struct Reminder {
     pub archived: bool,
 }
 
+/// One outcome to record: the arguments of [`DispatchStore::finish`], for
+/// [`DispatchStore::finish_batch`].
+///
+/// # Example
+/// ```
+/// use dunning::store::{Delivery, Finish};
+///
+/// let f = Finish::new(
+///     "overdue/F-1/1".into(),
+///     Delivery::Skipped { at: chrono::Utc::now(), reason: "paid meanwhile".into() },
+/// );
+/// assert!(f.sent.is_none() && f.log.is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Finish {
+    /// The claimed key.
+    pub key: EventKey,
+    /// Where its delivery now stands.
+    pub outcome: Delivery,
+    /// The history entry recorded with it, if any.
+    pub sent: Option<HistoryEntry>,
+    /// The action log's line for it, if any.
+    pub log: Option<LogEntry>,
+}
+
+impl Finish {
+    /// An outcome with no history entry and no log line.
+    #[must_use]
+    pub fn new(key: EventKey, outcome: Delivery) -> Self {
+        Self {
+            key,
+            outcome,
+            sent: None,
+            log: None,
+        }
+    }
+
+    /// The same, recorded with a history entry.
+    #[must_use]
+    pub fn with_history(mut self, entry: HistoryEntry) -> Self {
+        self.sent = Some(entry);
+        self
+    }
+
+    /// The same, recorded with a log line.
+    #[must_use]
+    pub fn with_log(mut self, line: LogEntry) -> Self {
+        self.log = Some(line);
+        self
+    }
+}
+
 /// A storage failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -490,6 +543,25 @@ pub trait DispatchStore: Send + Sync + 'static {
         Ok(all)
     }
 
+    /// Several clients' parts of the planner's inputs at once, each as
+    /// [`DispatchStore::load_client`] reads one: the clients, their items and their history,
+    /// in one snapshot (a client given twice is read once). A dispatcher with many sends in
+    /// flight re-reads their clients together.
+    ///
+    /// The default reads them one by one; a store that can read many clients' rows in one
+    /// query should.
+    async fn load_clients(&self, clients: &[ClientId]) -> Result<Snapshot, StoreError> {
+        let mut all = Snapshot::default();
+        let mut seen = std::collections::HashSet::new();
+        for client in clients.iter().filter(|c| seen.insert(*c)) {
+            let one = self.load_client(client).await?;
+            all.clients.extend(one.clients);
+            all.items.extend(one.items);
+            all.history.extend(one.history);
+        }
+        Ok(all)
+    }
+
     /// Takes `key` for sending at `now`: granted when no one has it, when its retry is due,
     /// or when `reclaim_after` is set and its claim is older than that (at-least-once).
     async fn claim(
@@ -554,6 +626,32 @@ pub trait DispatchStore: Send + Sync + 'static {
 
     /// Where a key's delivery stands.
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError>;
+
+    /// Records several outcomes, each as [`DispatchStore::finish`] records one (its outcome,
+    /// history entry and log line together): one answer per entry, in order. A dispatcher
+    /// with many sends in flight records the outcomes that are ready together.
+    ///
+    /// The default records them one by one. A store that can record a batch in one
+    /// transaction should; an entry whose key was never claimed is then answered
+    /// [`StoreError::NotFound`] and leaves nothing behind, and the others are recorded.
+    async fn finish_batch(&self, batch: Vec<Finish>) -> Vec<Result<(), StoreError>> {
+        let mut answers = Vec::with_capacity(batch.len());
+        for f in batch {
+            answers.push(self.finish(&f.key, f.outcome, f.sent, f.log).await);
+        }
+        answers
+    }
+
+    /// Where several keys' deliveries stand, one answer per key, in order.
+    ///
+    /// The default reads them one by one; a store that can read many in one query should.
+    async fn deliveries(&self, keys: &[EventKey]) -> Result<Vec<Option<Delivery>>, StoreError> {
+        let mut states = Vec::with_capacity(keys.len());
+        for key in keys {
+            states.push(self.delivery(key).await?);
+        }
+        Ok(states)
+    }
 
     /// The keys still [`Delivery::Claimed`] by a claim taken before `before`, and their
     /// state: claims a crash may have abandoned. The dispatcher records those no plan

@@ -1017,7 +1017,8 @@ async fn daily(dispatcher: &Dispatcher, start: chrono::DateTime<chrono::Utc>, da
 }
 
 /// A store error before the send (the last check of the claim, the re-read, or the claim of
-/// a grouped notice's item) leaves nothing held: the event goes at the next tick, once (its
+/// a grouped notice's item) leaves nothing held (the re-read fails twice: the tick's batch
+/// read of its clients, then the read of that client alone): the event goes at the next tick, once (its
 /// claim was left held, taken for abandoned and recorded as outcome unknown: never sent).
 #[tokio::test]
 async fn a_store_error_before_the_send_leaves_the_event_to_the_next_tick() {
@@ -1032,7 +1033,7 @@ async fn a_store_error_before_the_send_leaves_the_event_to_the_next_tick() {
         (
             "re-read, then its record, then the letting go",
             Faults {
-                load_client: AtomicUsize::new(1),
+                load_client: AtomicUsize::new(2),
                 finish: AtomicUsize::new(2),
                 ..Faults::default()
             },
@@ -1040,7 +1041,7 @@ async fn a_store_error_before_the_send_leaves_the_event_to_the_next_tick() {
         (
             "re-read",
             Faults {
-                load_client: AtomicUsize::new(1),
+                load_client: AtomicUsize::new(2),
                 ..Faults::default()
             },
         ),

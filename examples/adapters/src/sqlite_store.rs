@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use dunning::store::{
-    ActionLog, Claim, Delivery, DispatchStore, LogEntry, LogFilter, Reminder, ReminderStore, Snapshot,
-    StoreError, async_trait,
+    ActionLog, Claim, Delivery, DispatchStore, Finish, LogEntry, LogFilter, Reminder, ReminderStore,
+    Snapshot, StoreError, async_trait,
 };
 use dunning::{Client, EventKey, HistoryEntry, Item};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
@@ -261,7 +261,7 @@ impl SqliteStore {
     ) -> Result<Vec<T>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(sql)
+            .prepare_cached(sql)
             .map_err(|e| backend(&format!("reading {what}"), e))?;
         let rows = stmt
             .query_map(params, |r| r.get::<_, String>(0))
@@ -275,6 +275,36 @@ impl SqliteStore {
         }
         Ok(out)
     }
+}
+
+/// Records one outcome, its history entry and its log line on `conn` (inside the caller's
+/// transaction); a key never claimed is [`StoreError::NotFound`].
+fn record(conn: &Connection, f: &Finish) -> Result<(), StoreError> {
+    let key = f.key.as_str();
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM deliveries WHERE key = ?1")
+        .and_then(|mut st| st.query_row([key], |r| r.get(0)).optional())
+        .map_err(|e| backend("reading a claim", e))?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound {
+            kind: "claim",
+            id: key.to_string(),
+        });
+    }
+    if let Some(entry) = &f.sent {
+        let doc = to_json(entry)?;
+        conn.prepare_cached("INSERT INTO history (key, doc) VALUES (?1, ?2)")
+            .and_then(|mut st| st.execute(params![entry.key.as_str(), doc]))
+            .map_err(|e| backend("appending history", e))?;
+    }
+    let doc = to_json(&f.outcome)?;
+    conn.prepare_cached("UPDATE deliveries SET doc = ?2 WHERE key = ?1")
+        .and_then(|mut st| st.execute(params![key, doc]))
+        .map_err(|e| backend("recording an outcome", e))?;
+    if let Some(entry) = &f.log {
+        insert_log(conn, entry)?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -300,6 +330,30 @@ impl DispatchStore for SqliteStore {
                 "history entry",
                 "SELECT doc FROM history WHERE json_extract(doc, '$.client') = ?1 ORDER BY seq",
                 [id],
+            )?,
+        })
+    }
+
+    /// One query a table for all the clients (their ids passed as one JSON array).
+    async fn load_clients(&self, clients: &[dunning::ClientId]) -> Result<Snapshot, StoreError> {
+        let ids: Vec<&str> = clients.iter().map(|c| c.as_str()).collect();
+        let ids = to_json(&ids)?;
+        let ids = ids.as_str();
+        Ok(Snapshot {
+            clients: self.docs_where(
+                "client",
+                "SELECT doc FROM clients WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+                [ids],
+            )?,
+            items: self.docs_where(
+                "item",
+                "SELECT doc FROM items WHERE client IN (SELECT value FROM json_each(?1)) ORDER BY id",
+                [ids],
+            )?,
+            history: self.docs_where(
+                "history entry",
+                "SELECT doc FROM history WHERE json_extract(doc, '$.client') IN (SELECT value FROM json_each(?1)) ORDER BY seq",
+                [ids],
             )?,
         })
     }
@@ -374,38 +428,64 @@ impl DispatchStore for SqliteStore {
         sent: Option<HistoryEntry>,
         log: Option<LogEntry>,
     ) -> Result<(), StoreError> {
+        let mut one = Finish::new(key.clone(), outcome);
+        one.sent = sent;
+        one.log = log;
+        self.finish_batch(vec![one])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Backend("sqlite: an outcome got no answer".into())))
+    }
+
+    /// The whole batch in one immediate transaction (one disk sync), each outcome in a
+    /// savepoint of its own: one that fails leaves nothing behind and the others are
+    /// recorded.
+    async fn finish_batch(&self, batch: Vec<Finish>) -> Vec<Result<(), StoreError>> {
         let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| backend("locking to record", e))?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT 1 FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
-                r.get(0)
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let e = backend("locking to record", e);
+                return vec![Err(e); batch.len()];
+            }
+        };
+        let mut answers = Vec::with_capacity(batch.len());
+        for f in &batch {
+            let answer = match tx.savepoint() {
+                Ok(mut sp) => match record(&sp, f) {
+                    Ok(()) => sp.commit().map_err(|e| backend("recording an outcome", e)),
+                    Err(e) => {
+                        let _ = sp.rollback();
+                        Err(e)
+                    }
+                },
+                Err(e) => Err(backend("recording an outcome", e)),
+            };
+            answers.push(answer);
+        }
+        match tx.commit() {
+            Ok(()) => answers,
+            Err(e) => {
+                let e = backend("committing outcomes", e);
+                vec![Err(e); batch.len()]
+            }
+        }
+    }
+
+    async fn deliveries(&self, keys: &[EventKey]) -> Result<Vec<Option<Delivery>>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT doc FROM deliveries WHERE key = ?1")
+            .map_err(|e| backend("reading deliveries", e))?;
+        keys.iter()
+            .map(|key| {
+                let doc: Option<String> = stmt
+                    .query_row([key.as_str()], |r| r.get(0))
+                    .optional()
+                    .map_err(|e| backend("reading a delivery", e))?;
+                doc.map(|d| from_json("delivery", &d)).transpose()
             })
-            .optional()
-            .map_err(|e| backend("reading a claim", e))?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound {
-                kind: "claim",
-                id: key.to_string(),
-            });
-        }
-        if let Some(entry) = &sent {
-            tx.execute(
-                "INSERT INTO history (key, doc) VALUES (?1, ?2)",
-                params![entry.key.as_str(), to_json(entry)?],
-            )
-            .map_err(|e| backend("appending history", e))?;
-        }
-        tx.execute(
-            "UPDATE deliveries SET doc = ?2 WHERE key = ?1",
-            params![key.as_str(), to_json(&outcome)?],
-        )
-        .map_err(|e| backend("recording an outcome", e))?;
-        if let Some(entry) = log {
-            insert_log(&tx, &entry)?;
-        }
-        tx.commit().map_err(|e| backend("committing an outcome", e))
+            .collect()
     }
 
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
