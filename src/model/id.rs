@@ -21,7 +21,10 @@ macro_rules! id_type {
             /// [`ValidationError::InvalidId`] naming the value.
             pub fn new(id: impl AsRef<str>) -> Result<Self, ValidationError> {
                 let id = id.as_ref();
-                if id.is_empty() || id.chars().any(|c| c == '/' || c.is_whitespace() || crate::model::client::is_header_control(c)) {
+                // Printable ASCII but '/' (most ids) is valid; anything else is checked char
+                // by char.
+                let plain = !id.is_empty() && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+                if !plain && (id.is_empty() || id.chars().any(|c| c == '/' || c.is_whitespace() || crate::model::client::is_header_control(c))) {
                     return Err(ValidationError::InvalidId { kind: $kind, value: id.to_owned() });
                 }
                 Ok(Self(Arc::from(id)))

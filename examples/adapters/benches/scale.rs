@@ -11,8 +11,10 @@
 //! ```
 //!
 //! `DUNNING_BENCH_EVENTS` (8000) sets the events a dispatch run sends,
-//! `DUNNING_BENCH_CONCURRENCY` (64) the sends each worker has in flight, and
-//! `DUNNING_BENCH_INVOICES` (1000000) the portfolio whose shard is loaded. Without
+//! `DUNNING_BENCH_CONCURRENCY` (64) the sends each worker has in flight,
+//! `DUNNING_BENCH_WORKERS` (1,2,4) the PostgreSQL worker counts, and
+//! `DUNNING_BENCH_INVOICES` (1000000) the portfolio whose shard is loaded
+//! (`DUNNING_BENCH_REUSE=1` keeps its database for the next run). Without
 //! `DUNNING_PG_URL` only the SQLite figure is measured. Workers are dispatchers in this
 //! process, each with its own connection pool, ticking at once on a two-thread runtime.
 
@@ -126,7 +128,11 @@ fn main() {
         "dispatch: {events} events due at one tick, recording mailer, concurrency {concurrency} a worker"
     );
     if let Some(url) = &pg {
-        for workers in [1usize, 2, 4] {
+        let counts: Vec<usize> = std::env::var("DUNNING_BENCH_WORKERS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|w| w.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 2, 4]);
+        for workers in counts {
             let (elapsed, sent) = rt.block_on(async {
                 let (config, _) = support::fresh_pg_database(url, "bench").await;
                 let mut stores: Vec<Arc<dyn Store>> = Vec::new();
@@ -169,16 +175,34 @@ fn main() {
     let planner = Planner::new(&common::policy()).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 5, 15, 14, 0, 0).unwrap();
     rt.block_on(async {
-        let (config, _) = support::fresh_pg_database(url, "bench_load").await;
+        // DUNNING_BENCH_REUSE=1 keeps the portfolio's database between runs
+        // (`dunning_bench_load_<invoices>`), written once.
+        let reuse = std::env::var_os("DUNNING_BENCH_REUSE").is_some();
+        let config = if reuse {
+            let mut config: tokio_postgres::Config = url.parse().unwrap();
+            let db = format!("dunning_bench_load_{invoices}");
+            let (admin, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            let driver = tokio::spawn(connection);
+            let _ = admin.batch_execute(&format!("CREATE DATABASE {db}")).await;
+            drop(admin);
+            let _ = driver.await;
+            config.dbname(&db);
+            config
+        } else {
+            support::fresh_pg_database(url, "bench_load").await.0
+        };
         let store = PgStore::connect_with(config, 8).await.unwrap();
         let started = Instant::now();
-        store.put_clients(&p.clients).await.unwrap();
-        store.put_items(&p.items).await.unwrap();
-        for h in &p.history {
-            store.append_history(h.clone()).await.unwrap();
-        }
+        let written = if reuse && !store.is_empty().await.unwrap() {
+            "reused"
+        } else {
+            store.put_clients(&p.clients).await.unwrap();
+            store.put_items(&p.items).await.unwrap();
+            store.put_history(&p.history).await.unwrap();
+            "written"
+        };
         println!(
-            "load vs plan: {invoices} invoices, {} clients, {} history entries (written in {:.1} s); shard {shard}",
+            "load vs plan: {invoices} invoices, {} clients, {} history entries ({written} in {:.1} s); shard {shard}",
             p.clients.len(),
             p.history.len(),
             started.elapsed().as_secs_f64()

@@ -30,6 +30,8 @@ use serde::de::DeserializeOwned;
 use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{NoTls, Row};
 
+mod rows;
+
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
 }
@@ -40,7 +42,8 @@ const MIGRATION_LOCK: i64 = 0x0064_756e_6e69_6e67;
 /// Rows written per statement when loading clients and items.
 const CHUNK: usize = 5_000;
 
-/// A store in one PostgreSQL database.
+/// A store in one PostgreSQL database. A clone shares its pool.
+#[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
 }
@@ -108,6 +111,11 @@ fn pool_error(context: &str, e: deadpool_postgres::PoolError) -> StoreError {
             message: other.to_string(),
         },
     }
+}
+
+/// The answer of a read run as a task of its own.
+fn joined<T>(task: Result<Result<T, StoreError>, tokio::task::JoinError>) -> Result<T, StoreError> {
+    task.map_err(|e| StoreError::Backend(format!("postgres: a read's task failed: {e}")))?
 }
 
 fn to_doc<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
@@ -391,21 +399,64 @@ impl PgStore {
     pub async fn put_items(&self, items: &[Item]) -> Result<(), StoreError> {
         let context = "saving items";
         let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
-        for chunk in items.chunks(CHUNK) {
-            let ids: Vec<&str> = chunk.iter().map(|i| i.id.as_str()).collect();
-            let clients: Vec<&str> = chunk.iter().map(|i| i.client.as_str()).collect();
-            let buckets: Vec<i64> = chunk.iter().map(|i| bucket(&i.client)).collect();
-            let docs = chunk.iter().map(to_doc).collect::<Result<Vec<_>, _>>()?;
-            conn.execute(
-                "INSERT INTO items (id, client, bucket, doc) \
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[]) \
-                 ON CONFLICT (id) DO UPDATE SET client = EXCLUDED.client, bucket = EXCLUDED.bucket, doc = EXCLUDED.doc",
-                &[&ids, &clients, &buckets, &docs],
-            )
+        let statement = conn
+            .prepare_cached(rows::UPSERT_ITEMS)
             .await
             .map_err(|e| pg(context, &e))?;
+        for chunk in items.chunks(CHUNK) {
+            let columns = rows::ItemColumns::new(chunk)?;
+            conn.execute(&statement, &columns.params())
+                .await
+                .map_err(|e| pg(context, &e))?;
         }
         Ok(())
+    }
+
+    /// Appends history entries, a few thousand per statement (importing a host's past
+    /// sends), in the order given.
+    ///
+    /// # Errors
+    /// The server's refusal, or a lost connection.
+    pub async fn put_history(&self, entries: &[HistoryEntry]) -> Result<(), StoreError> {
+        let context = "saving history";
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let statement = conn
+            .prepare_cached(&format!(
+                "{} FROM {} ORDER BY h.n",
+                rows::HISTORY_INSERT,
+                rows::unnest_history(1)
+            ))
+            .await
+            .map_err(|e| pg(context, &e))?;
+        for chunk in entries.chunks(CHUNK) {
+            let mut columns = rows::HistoryColumns::default();
+            for h in chunk {
+                columns.push(h)?;
+            }
+            conn.execute(&statement, &columns.params())
+                .await
+                .map_err(|e| pg(context, &e))?;
+        }
+        Ok(())
+    }
+
+    /// Items matching `filter` (a `WHERE` clause and what follows).
+    async fn items(&self, filter: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Item>, StoreError> {
+        let sql = format!("SELECT {} FROM items {filter}", rows::ITEM_COLUMNS);
+        let found = self.read("reading items", &sql, params).await?;
+        let mut currencies = rows::Currencies::default();
+        found.iter().map(|r| rows::item(r, &mut currencies)).collect()
+    }
+
+    /// History entries matching `filter` (a `WHERE` clause and what follows).
+    async fn history(
+        &self,
+        filter: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let sql = format!("SELECT {} FROM history {filter}", rows::HISTORY_COLUMNS);
+        let found = self.read("reading history", &sql, params).await?;
+        found.iter().map(rows::history).collect()
     }
 
     /// Whether the database holds no client yet.
@@ -434,8 +485,8 @@ impl PgStore {
         let mut d_error = Vec::with_capacity(batch.len());
         let mut d_message_id = Vec::with_capacity(batch.len());
         let mut d_reason = Vec::with_capacity(batch.len());
-        let (mut h_owner, mut h_key, mut h_client, mut h_bucket, mut h_at, mut h_outcome, mut h_doc) =
-            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut h_owner = Vec::new();
+        let mut history = rows::HistoryColumns::default();
         let (mut l_owner, mut l_at, mut l_client, mut l_item, mut l_key, mut l_action, mut l_doc) =
             (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
         for f in batch {
@@ -450,12 +501,7 @@ impl PgStore {
             d_reason.push(reason);
             if let Some(h) = &f.sent {
                 h_owner.push(f.key.as_str());
-                h_key.push(h.key.as_str());
-                h_client.push(h.client.as_str());
-                h_bucket.push(bucket(&h.client));
-                h_at.push(h.sent_at);
-                h_outcome.push(h.outcome.kind().to_string());
-                h_doc.push(to_doc(h)?);
+                history.push(h)?;
             }
             if let Some(l) = &f.log {
                 l_owner.push(f.key.as_str());
@@ -470,28 +516,26 @@ impl PgStore {
         let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
         // Data-modifying CTEs: one statement, one transaction. History and log rows are
         // inserted only for the outcomes whose delivery row was found, in the order given.
-        let statement = conn
-            .prepare_cached(
-                "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], \
-                     $5::timestamptz[], $6::text[], $7::text[], $8::text[]) \
-                     AS v(key, state, attempt, at, not_before, error, message_id, reason)), \
-                 u AS (UPDATE deliveries d SET state = v.state, attempt = COALESCE(v.attempt, d.attempt), \
-                     at = v.at, not_before = v.not_before, error = v.error, message_id = v.message_id, \
-                     reason = v.reason FROM v WHERE d.key = v.key RETURNING d.key), \
-                 h AS (INSERT INTO history (key, client, bucket, sent_at, outcome, doc) \
-                     SELECT key, client, bucket, sent_at, outcome, doc FROM unnest($9::text[], $10::text[], \
-                         $11::text[], $12::bigint[], $13::timestamptz[], $14::text[], $15::jsonb[]) \
-                         WITH ORDINALITY AS h(owner, key, client, bucket, sent_at, outcome, doc, n) \
-                     WHERE owner IN (SELECT key FROM u) ORDER BY n), \
-                 l AS (INSERT INTO log (at, client, item, key, action, doc) \
-                     SELECT at, client, item, key, action, doc FROM unnest($16::text[], $17::timestamptz[], \
-                         $18::text[], $19::text[], $20::text[], $21::text[], $22::jsonb[]) \
-                         WITH ORDINALITY AS l(owner, at, client, item, key, action, doc, n) \
-                     WHERE owner IN (SELECT key FROM u) ORDER BY n) \
-                 SELECT key FROM u",
-            )
-            .await
-            .map_err(|e| pg(context, &e))?;
+        let sql = format!(
+            "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], \
+                 $5::timestamptz[], $6::text[], $7::text[], $8::text[]) \
+                 AS v(key, state, attempt, at, not_before, error, message_id, reason)), \
+             u AS (UPDATE deliveries d SET state = v.state, attempt = COALESCE(v.attempt, d.attempt), \
+                 at = v.at, not_before = v.not_before, error = v.error, message_id = v.message_id, \
+                 reason = v.reason FROM v WHERE d.key = v.key RETURNING d.key), \
+             o AS (SELECT owner, n FROM unnest($9::text[]) WITH ORDINALITY AS o(owner, n)), \
+             h AS ({} FROM {} JOIN o USING (n) WHERE o.owner IN (SELECT key FROM u) ORDER BY n), \
+             l AS (INSERT INTO log (at, client, item, key, action, doc) \
+                 SELECT at, client, item, key, action, doc FROM unnest($18::text[], $19::timestamptz[], \
+                     $20::text[], $21::text[], $22::text[], $23::text[], $24::jsonb[]) \
+                     WITH ORDINALITY AS l(owner, at, client, item, key, action, doc, n) \
+                 WHERE owner IN (SELECT key FROM u) ORDER BY n) \
+             SELECT key FROM u",
+            rows::HISTORY_INSERT,
+            rows::unnest_history(10)
+        );
+        let statement = conn.prepare_cached(&sql).await.map_err(|e| pg(context, &e))?;
+        let h = history.params();
         let rows = conn
             .query(
                 &statement,
@@ -505,12 +549,14 @@ impl PgStore {
                     &d_message_id,
                     &d_reason,
                     &h_owner,
-                    &h_key,
-                    &h_client,
-                    &h_bucket,
-                    &h_at,
-                    &h_outcome,
-                    &h_doc,
+                    h[0],
+                    h[1],
+                    h[2],
+                    h[3],
+                    h[4],
+                    h[5],
+                    h[6],
+                    h[7],
                     &l_owner,
                     &l_at,
                     &l_client,
@@ -545,16 +591,11 @@ impl PgStore {
         tx: &impl deadpool_postgres::GenericClient,
         entry: &HistoryEntry,
     ) -> Result<(), StoreError> {
+        let mut columns = rows::HistoryColumns::default();
+        columns.push(entry)?;
         tx.execute(
-            "INSERT INTO history (key, client, bucket, sent_at, outcome, doc) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &entry.key.as_str(),
-                &entry.client.as_str(),
-                &bucket(&entry.client),
-                &entry.sent_at,
-                &entry.outcome.kind().to_string(),
-                &to_doc(entry)?,
-            ],
+            &format!("{} FROM {}", rows::HISTORY_INSERT, rows::unnest_history(1)),
+            &columns.params(),
         )
         .await
         .map_err(|e| pg("appending history", &e))?;
@@ -588,8 +629,8 @@ impl DispatchStore for PgStore {
         // The three reads at once, each on its own connection.
         let (clients, items, history) = tokio::try_join!(
             self.docs("client", "SELECT doc FROM clients ORDER BY id", &[]),
-            self.docs("item", "SELECT doc FROM items ORDER BY id", &[]),
-            self.docs("history entry", "SELECT doc FROM history ORDER BY seq", &[]),
+            self.items("ORDER BY id", &[]),
+            self.history("ORDER BY seq", &[]),
         )?;
         Ok(Snapshot {
             clients,
@@ -603,26 +644,41 @@ impl DispatchStore for PgStore {
             return self.load().await;
         }
         let (k, n) = (i64::from(shard.index()), i64::from(shard.count()));
-        let params: [&(dyn ToSql + Sync); 2] = [&k, &n];
-        // Unordered (the planner's answer does not depend on the order of its inputs) but
-        // the history, whose order is the order things happened.
-        let (clients, items, history) = tokio::try_join!(
-            self.docs(
-                "client",
-                "SELECT doc FROM clients WHERE bucket % $2 = $1",
-                &params,
-            ),
-            self.docs("item", "SELECT doc FROM items WHERE bucket % $2 = $1", &params,),
-            self.docs(
-                "history entry",
-                "SELECT doc FROM history WHERE bucket % $2 = $1 ORDER BY seq",
-                &params,
-            ),
-        )?;
+        // Each read on a connection and a task of its own, so that the rows are decoded on
+        // every thread the runtime has; the items, the most rows, in two halves (bucket % 2n
+        // is k or k + n). Unordered (the planner's answer does not depend on the order of its
+        // inputs) but the history, whose order is the order things happened.
+        let items = |half: i64| {
+            let store = self.clone();
+            tokio::spawn(async move {
+                let (part, parts) = (k + half * n, 2 * n);
+                store.items("WHERE bucket % $2 = $1", &[&part, &parts]).await
+            })
+        };
+        let (first, second) = (items(0), items(1));
+        let store = self.clone();
+        let clients = tokio::spawn(async move {
+            store
+                .docs(
+                    "client",
+                    "SELECT doc FROM clients WHERE bucket % $2 = $1",
+                    &[&k, &n],
+                )
+                .await
+        });
+        let store = self.clone();
+        let history = tokio::spawn(async move {
+            store
+                .history("WHERE bucket % $2 = $1 ORDER BY seq", &[&k, &n])
+                .await
+        });
+        let (first, second, clients, history) = tokio::join!(first, second, clients, history);
+        let mut items = joined(first)?;
+        items.extend(joined(second)?);
         Ok(Snapshot {
-            clients,
+            clients: joined(clients)?,
             items,
-            history,
+            history: joined(history)?,
         })
     }
 
@@ -639,16 +695,8 @@ impl DispatchStore for PgStore {
                 "SELECT doc FROM clients WHERE id = ANY($1) ORDER BY id",
                 &params,
             ),
-            self.docs(
-                "item",
-                "SELECT doc FROM items WHERE client = ANY($1) ORDER BY id",
-                &params,
-            ),
-            self.docs(
-                "history entry",
-                "SELECT doc FROM history WHERE client = ANY($1) ORDER BY seq",
-                &params,
-            ),
+            self.items("WHERE client = ANY($1) ORDER BY id", &params),
+            self.history("WHERE client = ANY($1) ORDER BY seq", &params),
         )?;
         Ok(Snapshot {
             clients,
