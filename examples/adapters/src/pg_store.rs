@@ -299,7 +299,20 @@ impl PgStore {
     ///
     /// # Errors
     /// As [`PgStore::connect`].
-    pub async fn connect_with(config: tokio_postgres::Config, pool_size: usize) -> Result<Self, StoreError> {
+    pub async fn connect_with(
+        mut config: tokio_postgres::Config,
+        pool_size: usize,
+    ) -> Result<Self, StoreError> {
+        // Statements are prepared once a connection, and PostgreSQL would plan them once for
+        // good after five runs ("generic plans"): a plan made while `history` or `deliveries`
+        // was nearly empty (a sequential scan) then stays as they grow, and each re-read of a
+        // tick scans the whole table. Planned at each run instead (a few tens of
+        // microseconds).
+        let options = match config.get_options() {
+            Some(o) if !o.is_empty() => format!("{o} -c plan_cache_mode=force_custom_plan"),
+            _ => "-c plan_cache_mode=force_custom_plan".to_owned(),
+        };
+        config.options(&options);
         let manager = Manager::from_config(
             config,
             NoTls,
