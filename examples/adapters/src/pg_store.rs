@@ -3,7 +3,10 @@
 //!
 //! - tokio-postgres behind a deadpool pool; no TLS here (a host adds its own connector).
 //! - Typed columns for what the store queries (ids, shard buckets, delivery states and
-//!   instants), JSONB documents for the records it hands back whole.
+//!   instants) and for items and history (the bulk of a shard's load, decoded without JSON;
+//!   see `rows`); JSONB documents for clients, log lines and reminders, handed back whole.
+//! - A shard's load reads its clients, history and items (in two halves) at once, each on a
+//!   connection and a task of its own.
 //! - Versioned migrations (`migrations/postgres/V*.sql`, embedded at build time) applied by
 //!   refinery at [`PgStore::connect`], under an advisory lock so that workers starting
 //!   together migrate once.
