@@ -500,7 +500,7 @@ pub struct Dispatcher {
     unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
     /// The store calls of the sends in flight, made in batches: claims (key, instant),
     /// clients re-read before a send, claims checked before a send, outcomes recorded.
-    claims: Batcher<(EventKey, DateTime<Utc>), Result<Claim, StoreError>>,
+    claims: Batcher<(EventKey, DateTime<Utc>), StampedClaim>,
     rereads: Batcher<ClientId, Result<Snapshot, StoreError>>,
     checks: Batcher<EventKey, Result<Option<Delivery>, StoreError>>,
     outcomes: Batcher<Finish, Result<(), StoreError>>,
@@ -521,6 +521,9 @@ impl std::fmt::Debug for Dispatcher {
             .finish_non_exhaustive()
     }
 }
+
+/// A claim's answer and the instant it was stamped with.
+type StampedClaim = Result<(Claim, DateTime<Utc>), StoreError>;
 
 /// The error of a store call whose batch was dropped before it answered (its tick was
 /// cancelled): whether the store made it is not known.
@@ -1115,15 +1118,16 @@ impl Dispatcher {
         }
     }
 
-    /// A claim of `key`; one granted is in `progress`, to be let go of if the send never
-    /// starts.
+    /// A claim of `key` at `at` or a little later (a batch takes its calls' latest instant),
+    /// and the instant it was stamped with; one granted is in `progress`, to be let go of if
+    /// the send never starts.
     async fn claim_checked(
         &self,
         key: &EventKey,
         at: DateTime<Utc>,
         lease: Option<chrono::Duration>,
         progress: &mut Progress,
-    ) -> Result<Claim, DispatchError> {
+    ) -> Result<(Claim, DateTime<Utc>), DispatchError> {
         let claim = self
             .claims
             .call((key.clone(), at), |calls| async move {
@@ -1132,7 +1136,9 @@ impl Dispatcher {
                 let at = calls.iter().map(|c| c.1).max().unwrap_or(at);
                 let keys: Vec<EventKey> = calls.into_iter().map(|c| c.0).collect();
                 match self.store.claim_batch(&keys, at, lease).await {
-                    Ok(answers) if answers.len() == keys.len() => answers.into_iter().map(Ok).collect(),
+                    Ok(answers) if answers.len() == keys.len() => {
+                        answers.into_iter().map(|a| Ok((a, at))).collect()
+                    }
                     Ok(answers) => {
                         let e = StoreError::Backend(format!(
                             "claim_batch answered {} claims for {} keys",
@@ -1147,7 +1153,7 @@ impl Dispatcher {
                     Err(_) => {
                         let mut each = Vec::with_capacity(keys.len());
                         for k in &keys {
-                            each.push(self.store.claim(k, at, lease).await);
+                            each.push(self.store.claim(k, at, lease).await.map(|a| (a, at)));
                         }
                         each
                     }
@@ -1156,11 +1162,11 @@ impl Dispatcher {
             .await
             .unwrap_or_else(|| Err(interrupted()));
         match claim {
-            Ok(claim) => {
+            Ok((claim, stamped)) => {
                 if let Claim::Granted { attempt } = claim {
                     progress.taken.push((key.clone(), attempt));
                 }
-                Ok(claim)
+                Ok((claim, stamped))
             }
             // Whether the store took it anyway is not known: another dispatcher's claim may
             // carry the same instant, so none is let go of on a guess. One the store did take
@@ -1358,7 +1364,9 @@ impl Dispatcher {
                 .ok()
                 .and_then(chrono::Duration::try_seconds),
         };
-        let claim = self.claim_checked(&key, claimed_at, lease, progress).await?;
+        // The instant the claim was stamped with: the notice's item occurrences below are
+        // claimed at the same one (a crash's sweep knows them as the notice's by it).
+        let (claim, claimed_at) = self.claim_checked(&key, claimed_at, lease, progress).await?;
         let attempt = match claim {
             Claim::Granted { attempt } => attempt,
             Claim::Refused(state) => {

@@ -1364,3 +1364,86 @@ async fn a_claim_whose_lease_ran_low_during_a_slow_reread_is_not_sent_twice() {
     sent.sort();
     assert_eq!(sent, due, "each due key sent once, by one of the two");
 }
+
+/// A clock a millisecond later at each reading.
+struct Creeping(std::sync::Mutex<DateTime<Utc>>);
+
+impl dunning::Clock for Creeping {
+    fn now(&self) -> DateTime<Utc> {
+        let mut t = self.0.lock().unwrap();
+        *t += Duration::milliseconds(1);
+        *t
+    }
+    fn sleep(&self, _: StdDuration) -> dunning::clock::Sleep {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// Fails every record: the process dies after each send, its claims left.
+struct DiesAfterEverySend;
+
+#[async_trait]
+impl Hooks for DiesAfterEverySend {
+    async fn finish(
+        &self,
+        _: &MemoryStore,
+        _: &EventKey,
+        _: Delivery,
+        _: Option<HistoryEntry>,
+        _: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("process killed".into()))
+    }
+}
+
+/// A grouped notice's item occurrences are claimed at the very instant its own claim was
+/// stamped with, also when its claim went in one batch with another client's taken a moment
+/// later (a batch stamps its latest instant): a crash's sweep knows them as the notice's by
+/// it, and reports the notice once. (Failed before: the notice stamped with the other
+/// client's later instant, its occurrences with its own.)
+#[tokio::test]
+async fn a_grouped_notice_and_its_items_are_claimed_at_one_instant_in_a_batch() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let memory = Arc::new(MemoryStore::new(
+        vec![client("acme", "UTC"), client("zeta", "UTC")],
+        vec![
+            invoice("F-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("1000", "CLP")),
+            invoice("F-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("2000", "CLP")),
+            invoice("Z-1", "zeta", d(2026, 3, 1), d(2026, 4, 1), money("3000", "CLP")),
+        ],
+    ));
+    let mailer = Arc::new(RecordingMailer::new());
+    let clock = Arc::new(Creeping(std::sync::Mutex::new(utc(2026, 4, 1, 12, 0))));
+    let dispatcher = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap()
+    .with_clock(clock);
+    let report = dispatcher.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 2, "{report:#?}");
+    let claims = memory.abandoned_claims(utc(2027, 1, 1, 0, 0)).await.unwrap();
+    let acme: Vec<(String, DateTime<Utc>)> = claims
+        .iter()
+        .filter(|(k, _)| k.as_str().contains("acme") || k.as_str().contains("F-"))
+        .map(|(k, d)| match d {
+            Delivery::Claimed { at, .. } => (k.to_string(), *at),
+            other => panic!("{k}: {other:?}"),
+        })
+        .collect();
+    assert_eq!(acme.len(), 3, "the notice and its two occurrences: {claims:?}");
+    assert!(
+        acme.iter().all(|(_, at)| *at == acme[0].1),
+        "one notice, one instant: {acme:?}"
+    );
+    // The next day's tick finds the notice abandoned and reports it once.
+    let dispatcher = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    let report = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    let unknown: Vec<&str> = report.unknown().map(|s| s.key.as_str()).collect();
+    assert_eq!(
+        unknown.len(),
+        2,
+        "the notice and zeta's reminder, once each: {unknown:?}"
+    );
+}

@@ -271,6 +271,80 @@ fn delivery(row: &Row) -> Result<Delivery, StoreError> {
     })
 }
 
+/// A pooled connection inside a transaction. Dropped before the transaction ended (its
+/// future cancelled, or COMMIT or ROLLBACK failed), the connection is closed instead of going
+/// back to the pool, and the server rolls the transaction back.
+struct InTransaction(Option<deadpool_postgres::Object>);
+
+impl InTransaction {
+    fn conn(&self) -> Result<&deadpool_postgres::Object, StoreError> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("postgres: a transaction's connection is gone".into()))
+    }
+
+    /// The transaction ended: the connection goes back to the pool.
+    fn ended(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for InTransaction {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(deadpool_postgres::Object::take(conn));
+        }
+    }
+}
+
+/// The answers of a claim batch: the keys granted (`granted`: key, attempt), and where the
+/// others stand (`stored`: every key's `deliveries` row after the claims).
+fn claim_answers(
+    texts: &[&str],
+    now: DateTime<Utc>,
+    granted: &[Row],
+    stored: &[Row],
+) -> Result<Vec<Claim>, StoreError> {
+    let context = "claiming";
+    let granted: std::collections::HashMap<String, u32> = granted
+        .iter()
+        .map(|r| {
+            let key: String = r.try_get(0).map_err(|e| pg(context, &e))?;
+            let attempt: i32 = r.try_get(1).map_err(|e| pg(context, &e))?;
+            let attempt = u32::try_from(attempt).map_err(|_| {
+                StoreError::Backend(format!("postgres: {key:?} was granted attempt {attempt}"))
+            })?;
+            Ok((key, attempt))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let mut states = std::collections::HashMap::new();
+    for row in stored {
+        let key: String = row.try_get(0).map_err(|e| pg(context, &e))?;
+        if !granted.contains_key(&key) {
+            states.insert(key, delivery(row)?);
+        }
+    }
+    let mut answers = Vec::with_capacity(texts.len());
+    let mut given = std::collections::HashSet::new();
+    for key in texts.iter().copied() {
+        let answer = match (granted.get(key), states.get(key)) {
+            // The key given twice: granted once, then held by this very claim.
+            (Some(&attempt), _) if !given.insert(key) => {
+                Claim::Refused(Delivery::Claimed { at: now, attempt })
+            }
+            (Some(&attempt), _) => Claim::Granted { attempt },
+            (None, Some(state)) => Claim::Refused(state.clone()),
+            (None, None) => {
+                return Err(StoreError::Backend(format!(
+                    "postgres: {key:?} was neither claimed nor found"
+                )));
+            }
+        };
+        answers.push(answer);
+    }
+    Ok(answers)
+}
+
 const DELIVERY_COLUMNS: &str = "key, state, attempt, at, not_before, error, message_id, reason";
 
 /// A lease in microseconds, for the claim statement; none when it does not fit (a lease
@@ -542,8 +616,8 @@ impl PgStore {
              o AS (SELECT owner, n FROM unnest($9::text[]) WITH ORDINALITY AS o(owner, n)), \
              h AS ({} FROM {} JOIN o USING (n) WHERE o.owner IN (SELECT key FROM u) ORDER BY n), \
              l AS (INSERT INTO log (at, client, item, key, action, doc) \
-                 SELECT at, client, item, key, action, doc FROM unnest($18::text[], $19::timestamptz[], \
-                     $20::text[], $21::text[], $22::text[], $23::text[], $24::jsonb[]) \
+                 SELECT at, client, item, key, action, doc FROM unnest($19::text[], $20::timestamptz[], \
+                     $21::text[], $22::text[], $23::text[], $24::text[], $25::jsonb[]) \
                      WITH ORDINALITY AS l(owner, at, client, item, key, action, doc, n) \
                  WHERE owner IN (SELECT key FROM u) ORDER BY n) \
              SELECT key FROM u",
@@ -573,6 +647,7 @@ impl PgStore {
                     h[5],
                     h[6],
                     h[7],
+                    h[8],
                     &l_owner,
                     &l_at,
                     &l_client,
@@ -769,55 +844,39 @@ impl DispatchStore for PgStore {
             conn.prepare_cached(&states_sql),
         )
         .map_err(|e| pg(context, &e))?;
-        // The claims and the read of where every key now stands in one transaction (committed
-        // together, or nothing is claimed), its four statements sent at once: one round trip.
-        // After a failed statement the server refuses the rest, and COMMIT rolls back.
+        // The claims and the read of where every key now stands in one transaction: the
+        // three statements sent at once (one round trip), the answers worked out, then
+        // COMMIT, or ROLLBACK when anything failed (a row that does not decode included), so
+        // that a failed batch has claimed nothing.
+        let tx = InTransaction(Some(conn));
+        let conn = tx.conn()?;
         let insert_params: [&(dyn ToSql + Sync); 3] = [&texts, &now, &lease];
         let states_params: [&(dyn ToSql + Sync); 1] = [&texts];
-        let (begun, granted, stored, committed) = tokio::join!(
+        let (begun, granted, stored) = tokio::join!(
             conn.batch_execute("BEGIN"),
             conn.query(&insert, &insert_params),
             conn.query(&states, &states_params),
-            conn.batch_execute("COMMIT"),
         );
-        begun.map_err(|e| pg(context, &e))?;
-        let granted = granted.map_err(|e| pg(context, &e))?;
-        let stored = stored.map_err(|e| pg("reading refused claims", &e))?;
-        committed.map_err(|e| pg("committing claims", &e))?;
-        let granted: std::collections::HashMap<String, u32> = granted
-            .iter()
-            .map(|r| {
-                let key: String = r.try_get(0).map_err(|e| pg(context, &e))?;
-                let attempt: i32 = r.try_get(1).map_err(|e| pg(context, &e))?;
-                Ok((key, u32::try_from(attempt).unwrap_or(0)))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        let mut states = std::collections::HashMap::new();
-        for row in &stored {
-            let key: String = row.try_get(0).map_err(|e| pg(context, &e))?;
-            if !granted.contains_key(&key) {
-                states.insert(key, delivery(row)?);
+        let answers = begun.map_err(|e| pg(context, &e)).and_then(|()| {
+            let granted = granted.map_err(|e| pg(context, &e))?;
+            let stored = stored.map_err(|e| pg("reading refused claims", &e))?;
+            claim_answers(&texts, now, &granted, &stored)
+        });
+        match answers {
+            Ok(answers) => {
+                conn.batch_execute("COMMIT")
+                    .await
+                    .map_err(|e| pg("committing claims", &e))?;
+                tx.ended();
+                Ok(answers)
+            }
+            Err(e) => {
+                if conn.batch_execute("ROLLBACK").await.is_ok() {
+                    tx.ended();
+                }
+                Err(e)
             }
         }
-        let mut answers = Vec::with_capacity(keys.len());
-        let mut given = std::collections::HashSet::new();
-        for key in texts {
-            let answer = match (granted.get(key), states.get(key)) {
-                // The key given twice: granted once, then held by this very claim.
-                (Some(&attempt), _) if !given.insert(key) => {
-                    Claim::Refused(Delivery::Claimed { at: now, attempt })
-                }
-                (Some(&attempt), _) => Claim::Granted { attempt },
-                (None, Some(state)) => Claim::Refused(state.clone()),
-                (None, None) => {
-                    return Err(StoreError::Backend(format!(
-                        "postgres: {key:?} was neither claimed nor found"
-                    )));
-                }
-            };
-            answers.push(answer);
-        }
-        Ok(answers)
     }
 
     async fn finish(
@@ -843,9 +902,13 @@ impl DispatchStore for PgStore {
             match self.finish_all(&batch).await {
                 Ok(answers) => return answers,
                 Err(e) if batch.len() == 1 => return vec![Err(e)],
-                // Nothing of the batch was recorded: each is recorded alone, so that one
-                // the server refuses does not stop the others.
-                Err(_) => {}
+                // The server refused the statement, so nothing of the batch was recorded:
+                // each is recorded alone, so that one the server refuses does not stop the
+                // others.
+                Err(StoreError::Database { .. }) => {}
+                // Whether it was committed is not known (the connection was lost): not
+                // written again (its history entries and log lines would be there twice).
+                Err(e) => return vec![Err(e); batch.len()],
             }
         }
         let mut answers = Vec::with_capacity(batch.len());

@@ -451,6 +451,13 @@ impl DispatchStore for SqliteStore {
         };
         let mut answers = Vec::with_capacity(batch.len());
         for f in &batch {
+            // An error that made SQLite roll back the whole transaction (a full disk, an I/O
+            // error) leaves no transaction: nothing is recorded, and the rest is not tried
+            // (it would be committed one by one, outside the transaction).
+            if tx.is_autocommit() {
+                let e = StoreError::Backend("sqlite: the transaction was rolled back".into());
+                return vec![Err(e); batch.len()];
+            }
             let answer = match tx.savepoint() {
                 Ok(mut sp) => match record(&sp, f) {
                     Ok(()) => sp.commit().map_err(|e| backend("recording an outcome", e)),
@@ -462,6 +469,10 @@ impl DispatchStore for SqliteStore {
                 Err(e) => Err(backend("recording an outcome", e)),
             };
             answers.push(answer);
+        }
+        if tx.is_autocommit() {
+            let e = StoreError::Backend("sqlite: the transaction was rolled back".into());
+            return vec![Err(e); batch.len()];
         }
         match tx.commit() {
             Ok(()) => answers,

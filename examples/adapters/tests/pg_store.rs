@@ -262,7 +262,8 @@ async fn items_and_history_round_trip_every_field() {
                 occurrence: 0,
             },
         ],
-        sent_at: utc(2026, 4, 1, 9, 0) + chrono::Duration::microseconds(1),
+        // Nanoseconds too, which a timestamptz column does not hold.
+        sent_at: utc(2026, 4, 1, 9, 0) + chrono::Duration::nanoseconds(123_456_789),
         outcome: HistoryOutcome::Sent,
     };
     let failed = HistoryEntry {
@@ -334,4 +335,43 @@ async fn items_and_history_round_trip_every_field() {
     assert_eq!(parts.history.len(), 3);
     let one = store.load_client(&ClientId::new("c'1").unwrap()).await.unwrap();
     assert_eq!((one.items, one.history), (vec![full], vec![sent]));
+}
+
+/// A claim batch that fails (here a refused key whose stored state does not decode) claims
+/// nothing: the other keys of the batch are free for the next claim. (Failed before: the
+/// batch was committed before the refused keys were decoded, and the other key stayed
+/// claimed with no one to send it.)
+#[tokio::test]
+async fn a_failed_claim_batch_claims_nothing() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "test").await;
+    let store = PgStore::connect_with(config.clone(), 2).await.unwrap();
+    let (a, b): (EventKey, EventKey) = ("overdue/A/1".into(), "overdue/B/1".into());
+    let t = utc(2026, 4, 1, 9, 0);
+    assert_eq!(
+        store.claim(&b, t, None).await.unwrap(),
+        Claim::Granted { attempt: 1 }
+    );
+    let (db, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    db.execute(
+        "UPDATE deliveries SET state = 'failed', at = NULL WHERE key = $1",
+        &[&b.as_str()],
+    )
+    .await
+    .unwrap();
+    let err = store
+        .claim_batch(&[a.clone(), b.clone()], t, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no at"), "{err}");
+    assert_eq!(
+        store.claim(&a, t, None).await.unwrap(),
+        Claim::Granted { attempt: 1 },
+        "the failed batch left the other key claimed"
+    );
+    // The connection that ran the failed batch went back to the pool usable.
+    for _ in 0..4 {
+        assert!(store.delivery(&a).await.is_ok());
+    }
 }

@@ -2,6 +2,8 @@
 -- shard's load reads without decoding JSON (a shard of 1M invoices loaded 7x slower than it
 -- was planned from JSONB documents). Rows written before keep their document (`doc`) and
 -- are read from it; rows written from now on have `doc` NULL and their columns filled.
+-- Workers of the version before cannot read the new rows: stop them all before starting
+-- workers of this version (the first to connect migrates).
 
 ALTER TABLE items ALTER COLUMN doc DROP NOT NULL;
 ALTER TABLE items
@@ -33,6 +35,8 @@ ALTER TABLE items
 ALTER TABLE history ALTER COLUMN doc DROP NOT NULL;
 ALTER TABLE history
     ADD COLUMN rule TEXT,
+    -- What `sent_at` (microseconds) cannot hold: the nanoseconds from it to the instant.
+    ADD COLUMN sent_at_ns INTEGER,
     -- The items it covered (item and occurrence), a short JSONB array.
     ADD COLUMN items JSONB,
     -- How it ended, as JSONB; NULL for a send.

@@ -226,7 +226,7 @@ pub(super) fn item(row: &Row, currencies: &mut Currencies) -> Result<Item, Store
 }
 
 /// The columns `history` reads, in its order.
-pub(super) const HISTORY_COLUMNS: &str = "doc, key, rule, client, items, sent_at, outcome_doc";
+pub(super) const HISTORY_COLUMNS: &str = "doc, key, rule, client, items, sent_at, outcome_doc, sent_at_ns";
 
 /// History entries as one array a column: `key, client, bucket, sent_at, outcome, rule,
 /// items, outcome_doc` ([`HistoryColumns::params`]).
@@ -240,6 +240,7 @@ pub(super) struct HistoryColumns<'a> {
     rule: Vec<Option<&'a str>>,
     items: Vec<serde_json::Value>,
     outcome_doc: Vec<Option<serde_json::Value>>,
+    sent_at_ns: Vec<i32>,
 }
 
 impl<'a> HistoryColumns<'a> {
@@ -256,6 +257,7 @@ impl<'a> HistoryColumns<'a> {
         self.client.push(client.as_str());
         self.bucket.push(bucket(client));
         self.sent_at.push(*sent_at);
+        self.sent_at_ns.push(beyond_micros(*sent_at)?);
         self.outcome.push(outcome.kind().to_string());
         self.rule.push(rule.as_ref().map(RuleId::as_str));
         self.items.push(serde_json::to_value(items).map_err(encode)?);
@@ -267,7 +269,7 @@ impl<'a> HistoryColumns<'a> {
         Ok(())
     }
 
-    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 8] {
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 9] {
         [
             &self.key,
             &self.client,
@@ -277,8 +279,29 @@ impl<'a> HistoryColumns<'a> {
             &self.rule,
             &self.items,
             &self.outcome_doc,
+            &self.sent_at_ns,
         ]
     }
+}
+
+/// The nanoseconds from `at` as a `timestamptz` holds it (whole microseconds from
+/// 2000-01-01, toward that instant) to `at` itself.
+fn beyond_micros(at: DateTime<Utc>) -> Result<i32, StoreError> {
+    let base = DateTime::<Utc>::from_naive_utc_and_offset(
+        NaiveDate::from_ymd_opt(2000, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .ok_or_else(|| encode("the year 2000"))?,
+        Utc,
+    );
+    let held = at
+        .signed_duration_since(base)
+        .num_microseconds()
+        .and_then(|us| base.checked_add_signed(chrono::Duration::microseconds(us)))
+        .ok_or_else(|| encode(format!("{at} is out of PostgreSQL's range")))?;
+    at.signed_duration_since(held)
+        .num_nanoseconds()
+        .and_then(|ns| i32::try_from(ns).ok())
+        .ok_or_else(|| encode(format!("{at}: nanoseconds beyond microseconds")))
 }
 
 /// The `unnest` of [`HistoryColumns::params`] from parameter `$first` on, as
@@ -293,6 +316,7 @@ pub(super) fn unnest_history(first: usize) -> String {
         "text",
         "jsonb",
         "jsonb",
+        "int",
     ];
     let args: Vec<String> = types
         .iter()
@@ -300,14 +324,14 @@ pub(super) fn unnest_history(first: usize) -> String {
         .map(|(i, t)| format!("${}::{t}[]", first + i))
         .collect();
     format!(
-        "unnest({}) WITH ORDINALITY AS h(key, client, bucket, sent_at, outcome, rule, items, outcome_doc, n)",
+        "unnest({}) WITH ORDINALITY AS h(key, client, bucket, sent_at, outcome, rule, items, outcome_doc, sent_at_ns, n)",
         args.join(", ")
     )
 }
 
 /// The `history` columns [`unnest_history`] fills.
-pub(super) const HISTORY_INSERT: &str = "INSERT INTO history (key, client, bucket, sent_at, outcome, rule, items, outcome_doc) \
-    SELECT h.key, h.client, h.bucket, h.sent_at, h.outcome, h.rule, h.items, h.outcome_doc";
+pub(super) const HISTORY_INSERT: &str = "INSERT INTO history (key, client, bucket, sent_at, outcome, rule, items, outcome_doc, \
+    sent_at_ns) SELECT h.key, h.client, h.bucket, h.sent_at, h.outcome, h.rule, h.items, h.outcome_doc, h.sent_at_ns";
 
 /// A `history` row ([`HISTORY_COLUMNS`]) as the entry it holds.
 pub(super) fn history(row: &Row) -> Result<HistoryEntry, StoreError> {
@@ -320,6 +344,11 @@ pub(super) fn history(row: &Row) -> Result<HistoryEntry, StoreError> {
     let client: &str = row.try_get(3).map_err(get)?;
     let Json(items) = row.try_get(4).map_err(get)?;
     let outcome: Option<Json<HistoryOutcome>> = row.try_get(6).map_err(get)?;
+    let micros: DateTime<Utc> = row.try_get(5).map_err(get)?;
+    let ns: Option<i32> = row.try_get(7).map_err(get)?;
+    let sent_at = micros
+        .checked_add_signed(chrono::Duration::nanoseconds(ns.map_or(0, i64::from)))
+        .ok_or_else(|| bad("history entry", format!("{micros} and {ns:?} ns")))?;
     Ok(HistoryEntry {
         key: EventKey::from(key),
         rule: rule
@@ -328,7 +357,7 @@ pub(super) fn history(row: &Row) -> Result<HistoryEntry, StoreError> {
             .map_err(|e| bad("history entry", e))?,
         client: ClientId::new(client).map_err(|e| bad("history entry", e))?,
         items,
-        sent_at: row.try_get(5).map_err(get)?,
+        sent_at,
         outcome: outcome.map(|Json(o)| o).unwrap_or_default(),
     })
 }
