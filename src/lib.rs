@@ -116,26 +116,23 @@
 #![deny(missing_docs)]
 
 pub mod bulk;
-pub mod clock;
+mod shell;
 #[cfg(feature = "conformance")]
-pub mod conformance;
-pub mod dispatch;
+#[doc(inline)]
+pub use shell::conformance;
+#[doc(inline)]
+pub use shell::{clock, dispatch, mailer, memory, reminders, shard, store};
 mod error;
 pub mod limits;
 pub mod load;
-pub mod mailer;
-pub mod memory;
 pub mod message;
 pub mod model;
 mod money;
 mod names;
 pub mod plan;
 pub mod policy;
-pub mod reminders;
-pub mod shard;
 pub mod standing;
 pub mod statement;
-pub mod store;
 pub mod time;
 
 // The main path: plan, explain, send.
