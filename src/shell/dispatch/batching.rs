@@ -364,4 +364,85 @@ mod tests {
             "nobody leads once every call is answered"
         );
     }
+
+    /// Pending for a number of polls, then ready: a store call that takes a while.
+    struct Polls(u32);
+
+    impl Future for Polls {
+        type Output = ();
+        fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                Poll::Ready(())
+            } else {
+                self.0 -= 1;
+                Poll::Pending
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Calls polled in any order, some dropped (a cancelled tick) at any point, batches
+        /// taking any number of polls: every call not dropped finishes, with its own answer
+        /// (or `None` only after a drop, its batch's leader gone), no batch is longer than
+        /// the most, and once every call is done nobody leads and nobody waits.
+        #[test]
+        fn every_call_not_dropped_finishes_with_its_own_answer(
+            calls in 1usize..40,
+            script in proptest::collection::vec((0usize..64, 0u8..100, 0u32..4), 1..400),
+        ) {
+            let b: Batcher<usize, usize> = Batcher::default();
+            let delays = Mutex::new(script.iter().map(|s| s.2).collect::<Vec<_>>());
+            let run = |reqs: Vec<usize>| {
+                assert!(reqs.len() <= MOST);
+                let d = lock(&delays).pop().unwrap_or(0);
+                async move {
+                    Polls(d).await;
+                    reqs
+                }
+            };
+            let mut live: Vec<Option<std::pin::Pin<Box<dyn Future<Output = Option<usize>> + '_>>>> =
+                (0..calls).map(|i| Some(Box::pin(b.call(i, run)) as _)).collect();
+            let mut answers: Vec<Option<Option<usize>>> = vec![None; calls];
+            let mut dropped = 0;
+            let mut cx = std::task::Context::from_waker(Waker::noop());
+            for (pick, action, _) in &script {
+                let i = pick % calls;
+                let Some(f) = live[i].as_mut() else { continue };
+                if *action < 8 {
+                    live[i] = None;
+                    dropped += 1;
+                } else if let Poll::Ready(a) = f.as_mut().poll(&mut cx) {
+                    answers[i] = Some(a);
+                    live[i] = None;
+                }
+            }
+            // Then everything left is polled in turn until done: none may hang.
+            for _ in 0..10_000 {
+                let mut left = 0;
+                for i in 0..calls {
+                    if let Some(f) = live[i].as_mut() {
+                        left += 1;
+                        if let Poll::Ready(a) = f.as_mut().poll(&mut cx) {
+                            answers[i] = Some(a);
+                            live[i] = None;
+                        }
+                    }
+                }
+                if left == 0 {
+                    break;
+                }
+            }
+            proptest::prop_assert!(live.iter().all(Option::is_none), "calls still waiting");
+            for (i, a) in answers.iter().enumerate() {
+                match a {
+                    Some(Some(v)) => proptest::prop_assert_eq!(*v, i),
+                    Some(None) => proptest::prop_assert!(dropped > 0, "call {} unanswered with no drop", i),
+                    None => {}
+                }
+            }
+            let q = lock(&b.queue);
+            proptest::prop_assert!(!q.leading, "someone still leads");
+            proptest::prop_assert!(q.waiting.is_empty(), "someone still waits");
+        }
+    }
 }
