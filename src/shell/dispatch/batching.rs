@@ -380,6 +380,8 @@ mod tests {
         }
     }
 
+    type Call<'a> = std::pin::Pin<Box<dyn Future<Output = Option<usize>> + 'a>>;
+
     proptest::proptest! {
         /// Calls polled in any order, some dropped (a cancelled tick) at any point, batches
         /// taking any number of polls: every call not dropped finishes, with its own answer
@@ -400,7 +402,7 @@ mod tests {
                     reqs
                 }
             };
-            let mut live: Vec<Option<std::pin::Pin<Box<dyn Future<Output = Option<usize>> + '_>>>> =
+            let mut live: Vec<Option<Call<'_>>> =
                 (0..calls).map(|i| Some(Box::pin(b.call(i, run)) as _)).collect();
             let mut answers: Vec<Option<Option<usize>>> = vec![None; calls];
             let mut dropped = 0;
