@@ -368,11 +368,11 @@ pub enum ValidationError {
         /// The fields it takes.
         takes: &'static str,
     },
-    /// An at-least-once lease shorter than a send may take (twice the send timeout): a
-    /// second dispatcher would take the key again, and send it twice, while the first is
-    /// still sending it.
+    /// An at-least-once lease shorter than a claim's send may take (three times the send
+    /// timeout): a second dispatcher would take the key again, and send it twice, while the
+    /// first is still sending it, or no send would start with enough of the lease left.
     #[error(
-        "at-least-once lease of {lease_secs} s is shorter than a send may take ({min_secs} s: twice the send timeout)"
+        "at-least-once lease of {lease_secs} s is shorter than a send may take ({min_secs} s: three times the send timeout)"
     )]
     LeaseTooShort {
         /// The lease given.

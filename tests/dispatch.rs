@@ -1247,9 +1247,13 @@ fn an_at_least_once_lease_shorter_than_a_send_is_refused() {
             .with_send_timeout(StdDuration::from_millis(timeout_ms))
             .with_guarantee(Guarantee::AtLeastOnce { lease_secs })
     };
-    for (timeout_ms, lease_secs, min_secs) in
-        [(30_000, 59, 60), (30_000, 1, 60), (1_500, 2, 3), (1_600, 3, 4)]
-    {
+    for (timeout_ms, lease_secs, min_secs) in [
+        (30_000, 89, 90),
+        (30_000, 60, 90),
+        (30_000, 1, 90),
+        (1_500, 4, 5),
+        (1_600, 3, 5),
+    ] {
         assert_eq!(
             opts(timeout_ms, lease_secs).validate(),
             Err(ValidationError::LeaseTooShort { lease_secs, min_secs })
@@ -1261,7 +1265,7 @@ fn an_at_least_once_lease_shorter_than_a_send_is_refused() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("lease of 59 s"), "{err}");
-    let fine = [(30_000, 60), (1_500, 3), (20, 1), (0, 0)];
+    let fine = [(30_000, 90), (1_500, 5), (20, 1), (0, 0)];
     for (timeout_ms, lease_secs) in fine {
         opts(timeout_ms, lease_secs).validate().unwrap();
     }
@@ -1309,20 +1313,20 @@ impl Mailer for InterleavingMailer {
 }
 
 /// Under at-least-once a claim's lease must still cover the send when the send starts, not
-/// only when the claim is taken: with a lease of two send timeouts (20 s) and a re-read of 19
-/// s, dispatcher A sent with 1 s of lease left, B took the key again at 21 s in the middle of
-/// A's send, and the client got it twice. A now leaves it (retried once the lease has run
-/// out) and B sends it once.
+/// only when the claim is taken: with a lease of three send timeouts (30 s) and a re-read of
+/// 19 s, dispatcher A would send with 11 s of lease left (a send and its record may take
+/// 20 s), and B, taking the key again at 31 s in the middle of A's send, would send it too.
+/// A leaves it (retried once the lease has run out) and B sends it once.
 #[tokio::test]
 async fn a_claim_whose_lease_ran_low_during_a_slow_reread_is_not_sent_twice() {
     let options = DispatchOptions::default()
         .with_send_timeout(StdDuration::from_secs(10))
-        .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 20 });
+        .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 30 });
     let policy = seed001_policy("UTC");
     let now = utc(2026, 3, 2, 10, 0);
     let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
     let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
-    let b_at = now + Duration::seconds(21);
+    let b_at = now + Duration::seconds(31);
     let b_mailer = Arc::new(RecordingMailer::new());
     let b = Arc::new(
         Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
@@ -1353,7 +1357,7 @@ async fn a_claim_whose_lease_ran_low_during_a_slow_reread_is_not_sent_twice() {
     assert!(!due.is_empty(), "nothing was due");
     for s in &report.sends {
         assert!(
-            matches!(&s.outcome, SendOutcome::Skipped { skip: Skip::RetryLater { not_before } } if *not_before == now + Duration::seconds(20)),
+            matches!(&s.outcome, SendOutcome::Skipped { skip: Skip::RetryLater { not_before } } if *not_before == now + Duration::seconds(30)),
             "{s:?}"
         );
     }
@@ -1446,4 +1450,50 @@ async fn a_grouped_notice_and_its_items_are_claimed_at_one_instant_in_a_batch() 
         2,
         "the notice and zeta's reminder, once each: {unknown:?}"
     );
+}
+
+/// The shortest at-least-once lease the options accept still leaves room to send: with a
+/// re-read that takes a millisecond, the event goes. (Failed before: the shortest lease was
+/// two send timeouts, exactly what a send and its record may take, so any time between the
+/// claim and the send left too little and nothing was ever sent, only retried.)
+#[tokio::test]
+async fn the_shortest_lease_accepted_leaves_room_to_send() {
+    let timeout = StdDuration::from_secs(10);
+    let lease_secs = (1..10_000)
+        .find(|&l| {
+            DispatchOptions::default()
+                .with_send_timeout(timeout)
+                .with_guarantee(Guarantee::AtLeastOnce { lease_secs: l })
+                .validate()
+                .is_ok()
+        })
+        .unwrap();
+    let options = DispatchOptions::default()
+        .with_send_timeout(timeout)
+        .with_guarantee(Guarantee::AtLeastOnce { lease_secs });
+    let now = utc(2026, 3, 2, 10, 0);
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let clock = ManualClock::new(now);
+    let store = Hooked::new(
+        inner,
+        ClockedReread {
+            clock: clock.clone(),
+            by: Duration::milliseconds(1),
+        },
+    );
+    let mailer = Arc::new(RecordingMailer::new());
+    let dispatcher = Dispatcher::new(store, mailer.clone(), &seed001_policy("UTC"))
+        .unwrap()
+        .with_clock(Arc::new(clock))
+        .with_options(options)
+        .unwrap();
+    let report = dispatcher.tick(now).await.unwrap();
+    assert!(report.due > 0, "nothing was due");
+    assert_eq!(
+        report.sent().count(),
+        report.due,
+        "lease {lease_secs} s: {report:#?}"
+    );
+    assert_eq!(mailer.sent().len(), report.due);
 }

@@ -83,9 +83,10 @@ impl Default for DispatchOptions {
 }
 
 impl DispatchOptions {
-    /// Checks that the options hold together: an at-least-once lease must outlast a send
-    /// (twice the send timeout), or a second dispatcher would take a key again, and send it
-    /// twice, while the first is still sending it.
+    /// Checks that the options hold together: an at-least-once lease must outlast a send and
+    /// what comes before it (three times the send timeout: the send, its record, and the
+    /// re-read between claim and send), or a second dispatcher would take a key again, and
+    /// send it twice, while the first is still sending it, or no send would ever start.
     ///
     /// # Errors
     /// [`ValidationError::LeaseTooShort`].
@@ -96,12 +97,14 @@ impl DispatchOptions {
     /// use dunning::{DispatchOptions, Guarantee};
     /// let opts = DispatchOptions::default().with_send_timeout(Duration::from_secs(30));
     /// assert!(opts.clone().with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 }).validate().is_ok());
-    /// assert!(opts.with_guarantee(Guarantee::AtLeastOnce { lease_secs: 45 }).validate().is_err());
+    /// assert!(opts.with_guarantee(Guarantee::AtLeastOnce { lease_secs: 60 }).validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
         if let Guarantee::AtLeastOnce { lease_secs } = self.guarantee {
-            // A send takes at most one timeout; recording it, at most another.
-            let min = self.send_timeout.saturating_mul(2);
+            // A send takes at most one timeout, recording it at most another, and what comes
+            // between the claim and the send (re-reading the client, checking the claim) at
+            // most a third: a lease of two timeouts would leave no room to send at all.
+            let min = self.send_timeout.saturating_mul(3);
             if Duration::from_secs(lease_secs) < min {
                 let min_secs = min.as_secs() + u64::from(min.subsec_nanos() > 0);
                 return Err(ValidationError::LeaseTooShort { lease_secs, min_secs });

@@ -10,7 +10,7 @@
 //! cargo bench -p dunning-adapters --bench scale
 //! ```
 //!
-//! `DUNNING_BENCH_EVENTS` (8000) sets the events a dispatch run sends,
+//! `DUNNING_BENCH_EVENTS` (20000) sets the events a dispatch run sends,
 //! `DUNNING_BENCH_CONCURRENCY` (64) the sends each worker has in flight,
 //! `DUNNING_BENCH_WORKERS` (1,2,4) the PostgreSQL worker counts, and
 //! `DUNNING_BENCH_INVOICES` (1000000) the portfolio whose shard is loaded
@@ -121,7 +121,7 @@ fn main() {
             "DUNNING_PG_URL is not set: only the SQLite figure is measured (`. .ci/postgres` starts a server)"
         );
     }
-    let events = env_usize("DUNNING_BENCH_EVENTS", 8000);
+    let events = env_usize("DUNNING_BENCH_EVENTS", 20_000);
     let concurrency = env_usize("DUNNING_BENCH_CONCURRENCY", 64);
     let (policy, clients, items) = dispatch_portfolio(events);
     println!(
