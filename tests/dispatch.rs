@@ -1497,3 +1497,90 @@ async fn the_shortest_lease_accepted_leaves_room_to_send() {
     );
     assert_eq!(mailer.sent().len(), report.due);
 }
+
+/// Fails the first re-read; then fails the record of that (nothing recorded), and loses the
+/// answer of the letting go that follows (recorded, then an error): the dispatcher keeps the
+/// claim to let go of at its next tick.
+struct LetGoAnswerLost {
+    reread: std::sync::atomic::AtomicBool,
+    skips: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl Hooks for LetGoAnswerLost {
+    async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
+        if self.reread.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Backend("re-read down".into()));
+        }
+        inner.load_client(client).await
+    }
+    async fn finish(
+        &self,
+        inner: &MemoryStore,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        if !matches!(outcome, Delivery::Skipped { .. }) {
+            return inner.finish(key, outcome, sent, log).await;
+        }
+        match self.skips.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => Err(StoreError::Backend("record down".into())),
+            1 => {
+                inner.finish(key, outcome, sent, log).await?;
+                Err(StoreError::Unavailable {
+                    context: "letting go".into(),
+                    message: "the answer was lost".into(),
+                })
+            }
+            _ => inner.finish(key, outcome, sent, log).await,
+        }
+    }
+}
+
+/// A claim this dispatcher let go of (the store recorded it, but the answer was lost, so it
+/// is kept to let go of again) and another dispatcher then took with the same attempt number
+/// is not let go of by the first at its next tick: the other's send goes once. (Failed
+/// before: the first took the other's claim, attempt 1 again, for its own, let it go in the
+/// middle of the other's send, claimed the key itself and sent it too.)
+#[tokio::test]
+async fn a_claim_let_go_and_taken_by_another_dispatcher_is_not_let_go_of_again() {
+    let policy = seed001_policy("UTC");
+    let now = utc(2026, 3, 2, 10, 0);
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let x_mailer = Arc::new(RecordingMailer::new());
+    let x = Arc::new(
+        Dispatcher::new(
+            Hooked::new(
+                inner.clone(),
+                LetGoAnswerLost {
+                    reread: true.into(),
+                    skips: 0.into(),
+                },
+            ),
+            x_mailer.clone(),
+            &policy,
+        )
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(now))),
+    );
+    let first = x.tick(now).await.unwrap();
+    assert_eq!(first.interrupted().count(), 1, "{first:#?}");
+    // Another dispatcher takes the key an hour later; in the middle of its send, the first
+    // ticks again.
+    let later = now + Duration::hours(1);
+    let y_mailer = Arc::new(InterleavingMailer {
+        sent: std::sync::Mutex::new(Vec::new()),
+        other: std::sync::Mutex::new(Some((x.clone(), later + Duration::seconds(5)))),
+    });
+    let y = Dispatcher::new(inner.clone(), y_mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(later)));
+    let report = y.tick(later).await.unwrap();
+    assert_eq!(report.sent().count(), 1, "{report:#?}");
+    let mut sent: Vec<String> = y_mailer.sent.lock().unwrap().clone();
+    sent.extend(x_mailer.sent().iter().map(|m| m.key.to_string()));
+    assert_eq!(sent.len(), 1, "sent twice: {sent:?}");
+}

@@ -497,7 +497,7 @@ pub struct Dispatcher {
     ticking: futures_util::lock::Mutex<()>,
     /// Claims (key, attempt) this dispatcher took and knows nothing went out for, that a
     /// store error kept it from letting go of: let go at the next tick.
-    unreleased: std::sync::Mutex<Vec<(EventKey, u32)>>,
+    unreleased: std::sync::Mutex<Vec<Held>>,
     /// Outcomes of a grouped notice's item occurrences (the notice's own recorded) that a
     /// store error kept from being recorded: recorded at the next tick.
     unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
@@ -513,7 +513,7 @@ pub struct Dispatcher {
 /// handed to the mailer.
 #[derive(Default)]
 struct Progress {
-    taken: Vec<(EventKey, u32)>,
+    taken: Vec<Held>,
     sending: bool,
 }
 
@@ -523,6 +523,16 @@ impl std::fmt::Debug for Dispatcher {
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
+}
+
+/// A claim this dispatcher took: its key, attempt and the instant it was stamped with. A
+/// key let go of and claimed again by another dispatcher may get the same attempt number;
+/// the instant tells the two claims apart.
+type Held = (EventKey, u32, DateTime<Utc>);
+
+/// Whether two claim instants are one (stores may keep microseconds only, as PostgreSQL).
+fn same_instant(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    (a - b).abs() < chrono::Duration::microseconds(1)
 }
 
 /// A claim's answer and the instant it was stamped with.
@@ -1167,7 +1177,7 @@ impl Dispatcher {
         match claim {
             Ok((claim, stamped)) => {
                 if let Claim::Granted { attempt } = claim {
-                    progress.taken.push((key.clone(), attempt));
+                    progress.taken.push((key.clone(), attempt, stamped));
                 }
                 Ok((claim, stamped))
             }
@@ -1190,7 +1200,7 @@ impl Dispatcher {
         let answers = self.store.claim_batch(keys, at, lease).await?;
         for (key, answer) in keys.iter().zip(&answers) {
             if let Claim::Granted { attempt } = answer {
-                progress.taken.push((key.clone(), *attempt));
+                progress.taken.push((key.clone(), *attempt, at));
             }
         }
         if answers.len() != keys.len() {
@@ -1209,12 +1219,14 @@ impl Dispatcher {
     async fn take_back(
         &self,
         key: &EventKey,
-        (_, attempt): (DateTime<Utc>, u32),
+        (claimed_at, attempt): (DateTime<Utc>, u32),
         now: DateTime<Utc>,
     ) -> bool {
         let mine = {
             let mut kept = self.unreleased.lock().unwrap_or_else(|e| e.into_inner());
-            let at = kept.iter().position(|(k, a)| k == key && *a == attempt);
+            let at = kept
+                .iter()
+                .position(|(k, a, t)| k == key && *a == attempt && same_instant(*t, claimed_at));
             at.map(|i| kept.remove(i))
         };
         let Some(claim) = mine else { return false };
@@ -1314,11 +1326,15 @@ impl Dispatcher {
     /// a store error: each still its own is made claimable again (one another dispatcher
     /// recorded as outcome unknown meanwhile is released). Those the store refuses now are
     /// kept for the next tick.
-    async fn let_go(&self, claims: &[(EventKey, u32)], now: DateTime<Utc>, why: &str) {
+    async fn let_go(&self, claims: &[Held], now: DateTime<Utc>, why: &str) {
         let mut kept = Vec::new();
-        for (key, attempt) in claims {
+        for (key, attempt, claimed_at) in claims {
             let done = match self.store.delivery(key).await {
-                Ok(Some(Delivery::Claimed { attempt: a, .. })) if a == *attempt => {
+                // Its own claim still (not another dispatcher's of the same attempt, taken
+                // after this one was let go of).
+                Ok(Some(Delivery::Claimed { attempt: a, at }))
+                    if a == *attempt && same_instant(at, *claimed_at) =>
+                {
                     let state = Delivery::Skipped {
                         at: now,
                         reason: format!("interrupted before the send ({why})"),
@@ -1332,7 +1348,7 @@ impl Dispatcher {
                 Err(_) => false,
             };
             if !done {
-                kept.push((key.clone(), *attempt));
+                kept.push((key.clone(), *attempt, *claimed_at));
             }
         }
         if !kept.is_empty() {
