@@ -390,6 +390,19 @@ impl PgStore {
             _ => "-c plan_cache_mode=force_custom_plan".to_owned(),
         };
         config.options(&options);
+        // A server that stops answering surfaces as an error, never a tick hung for hours: the
+        // socket's connect times out (10 s unless the host set its own), so does data the
+        // server leaves unacknowledged (60 s: a connection cut off mid-query ends), and so do
+        // waiting for a pooled connection and making one (three connect timeouts: the socket,
+        // the startup, the authentication).
+        let connect = *config
+            .get_connect_timeout()
+            .unwrap_or(&std::time::Duration::from_secs(10));
+        config.connect_timeout(connect);
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(std::time::Duration::from_secs(60));
+        }
+        let pool_timeout = connect.saturating_mul(3);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -399,6 +412,8 @@ impl PgStore {
         );
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))
+            .wait_timeout(Some(pool_timeout))
+            .create_timeout(Some(pool_timeout))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(format!("postgres: building the pool: {e}")))?;

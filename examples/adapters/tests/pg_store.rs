@@ -375,3 +375,35 @@ async fn a_failed_claim_batch_claims_nothing() {
         assert!(store.delivery(&a).await.is_ok());
     }
 }
+
+/// A server that accepts the connection and then never answers makes `connect` fail with
+/// `StoreError::Unavailable` once the pool's creation timeout (three connect timeouts) has
+/// passed, instead of hanging. (No PostgreSQL needed: the "server" is a silent socket.)
+#[tokio::test]
+async fn a_server_that_never_answers_is_unavailable_not_a_hang() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut sockets = Vec::new();
+        for s in listener.incoming().take(4) {
+            sockets.push(s);
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        drop(sockets);
+    });
+    let mut config: tokio_postgres::Config =
+        format!("postgres://dunning@127.0.0.1:{port}/x").parse().unwrap();
+    config.connect_timeout(std::time::Duration::from_millis(500));
+    let connected = tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        PgStore::connect_with(config, 2),
+    )
+    .await
+    .expect("connect hung on a silent server");
+    match connected {
+        Err(StoreError::Unavailable { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    drop(held);
+}
