@@ -337,3 +337,85 @@ async fn an_abandoned_claim_is_recorded_by_its_own_shard_only() {
     assert_eq!(entries[0].client.as_str(), other);
     assert!(mailer.sent().is_empty());
 }
+
+/// Counts the loads of everything; a shard's load reads the memory store's part directly.
+#[derive(Default)]
+struct CountWholeLoads(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl common::hooked::Hooks for CountWholeLoads {
+    async fn load(&self, inner: &MemoryStore) -> Result<Snapshot, StoreError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        inner.load().await
+    }
+    async fn load_shard(&self, inner: &MemoryStore, shard: Shard) -> Result<Snapshot, StoreError> {
+        inner.load_shard(shard).await
+    }
+}
+
+/// A sharded dispatcher releasing a key of its own shard (as it does by itself when another
+/// dispatcher recorded its claim unknown) reads its shard, not every shard; a key of another
+/// shard (a host's release) is still found and released. (Failed before: every release read
+/// the whole store.)
+#[tokio::test]
+async fn a_sharded_release_reads_its_own_shard() {
+    let count = 2;
+    let acme_shard = Shard::all(count).find(|s| s.holds("acme")).unwrap();
+    let other = (0..)
+        .map(|n| format!("zeta-{n}"))
+        .find(|id| !acme_shard.holds(id))
+        .unwrap();
+    let clients = vec![client("acme", "UTC"), client(&other, "UTC")];
+    let items = vec![
+        invoice("A-1", "acme", d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
+        invoice("Z-1", &other, d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
+    ];
+    let inner = Arc::new(MemoryStore::new(clients, items));
+    let at = utc(2026, 3, 20, 9, 0);
+    for (rule, item, owner) in [("overdue", "A-1", "acme"), ("overdue", "Z-1", other.as_str())] {
+        let key = EventKey::from(format!("{rule}/{item}/1"));
+        inner.claim(&key, at, None).await.unwrap();
+        let entry = sent_entry(rule, item, owner, 1, at).with_outcome(HistoryOutcome::OutcomeUnknown);
+        let unknown = Delivery::Unknown {
+            at,
+            attempt: 1,
+            error: "timeout".into(),
+        };
+        inner.finish(&key, unknown, Some(entry), None).await.unwrap();
+    }
+    let hooked = common::hooked::Hooked::new(inner.clone(), CountWholeLoads::default());
+    let dispatcher = Dispatcher::new(
+        hooked.clone(),
+        Arc::new(RecordingMailer::new()),
+        &Policy::new(tz("UTC")),
+    )
+    .unwrap()
+    .with_options(DispatchOptions::default().with_shard(acme_shard))
+    .unwrap();
+    let released = |item: &str| {
+        inner
+            .snapshot()
+            .history
+            .iter()
+            .any(|h| h.items[0].item.as_str() == item && h.outcome == HistoryOutcome::Released)
+    };
+    assert!(
+        dispatcher
+            .release(&EventKey::from("overdue/A-1/1"))
+            .await
+            .unwrap()
+    );
+    assert!(released("A-1"));
+    assert_eq!(
+        hooked.hooks.0.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "read every shard"
+    );
+    assert!(
+        dispatcher
+            .release(&EventKey::from("overdue/Z-1/1"))
+            .await
+            .unwrap()
+    );
+    assert!(released("Z-1"), "another shard's key is released too");
+}

@@ -1702,12 +1702,21 @@ impl Dispatcher {
             Some(Delivery::Failed { attempt, .. } | Delivery::Unknown { attempt, .. }) => attempt,
             _ => return Ok(false),
         };
-        let snapshot = self.store.load().await?;
-        let recorded = snapshot
-            .history
-            .iter()
-            .filter(|h| &h.key == key && !h.outcome.is_sent() && h.outcome != HistoryOutcome::Released)
-            .max_by_key(|h| h.sent_at);
+        // The entry that recorded it: in this dispatcher's shard (its own claims), else
+        // anywhere (a host releasing another shard's key).
+        let recorded_in = |snapshot: Snapshot| {
+            snapshot
+                .history
+                .into_iter()
+                .filter(|h| &h.key == key && !h.outcome.is_sent() && h.outcome != HistoryOutcome::Released)
+                .max_by_key(|h| h.sent_at)
+        };
+        let shard = self.options.shard;
+        let mut recorded = recorded_in(self.store.load_shard(shard).await?);
+        if recorded.is_none() && !shard.is_all() {
+            recorded = recorded_in(self.store.load().await?);
+        }
+        let recorded = recorded.as_ref();
         let entry = recorded.map(|h| HistoryEntry {
             sent_at: now.max(h.sent_at),
             outcome: HistoryOutcome::Released,

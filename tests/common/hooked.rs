@@ -14,6 +14,16 @@ pub trait Hooks: Send + Sync + 'static {
     async fn load(&self, inner: &MemoryStore) -> Result<Snapshot, StoreError> {
         inner.load().await
     }
+    /// One shard's part: by default the hooked `load`, filtered, as the trait's default.
+    async fn load_shard(&self, inner: &MemoryStore, shard: Shard) -> Result<Snapshot, StoreError> {
+        let mut all = self.load(inner).await?;
+        if !shard.is_all() {
+            all.clients.retain(|c| shard.contains(&c.id));
+            all.items.retain(|i| shard.contains(&i.client));
+            all.history.retain(|h| shard.contains(&h.client));
+        }
+        Ok(all)
+    }
     async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
         inner.load_client(client).await
     }
@@ -57,6 +67,9 @@ impl<H: Hooks> Hooked<H> {
 impl<H: Hooks> DispatchStore for Hooked<H> {
     async fn load(&self) -> Result<Snapshot, StoreError> {
         self.hooks.load(&self.inner).await
+    }
+    async fn load_shard(&self, shard: Shard) -> Result<Snapshot, StoreError> {
+        self.hooks.load_shard(&self.inner, shard).await
     }
     async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
         self.hooks.load_client(&self.inner, client).await
