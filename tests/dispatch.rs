@@ -1584,3 +1584,67 @@ async fn a_claim_let_go_and_taken_by_another_dispatcher_is_not_let_go_of_again()
     sent.extend(x_mailer.sent().iter().map(|m| m.key.to_string()));
     assert_eq!(sent.len(), 1, "sent twice: {sent:?}");
 }
+
+/// A store whose load is slow: it moves the dispatcher's clock on by `by`.
+struct ClockedLoad {
+    clock: ManualClock,
+    by: Duration,
+}
+
+#[async_trait]
+impl Hooks for ClockedLoad {
+    async fn load(&self, inner: &MemoryStore) -> Result<Snapshot, StoreError> {
+        self.clock.set(self.clock.now() + self.by);
+        inner.load().await
+    }
+}
+
+/// A claim is stamped with the time the tick has taken, its load included: after a 40 s
+/// load, dispatcher A's claim (lease 200 s) is stamped 40 s after the tick's instant, so B,
+/// ticking at 201 s in the middle of A's send, finds it held and the client gets it once.
+/// (Failed before: the claim was stamped as of the planning, after the load, at the tick's
+/// instant; B took it again at 201 s and sent it too.)
+#[tokio::test]
+async fn a_claim_after_a_slow_load_is_stamped_with_the_time_the_load_took() {
+    let options = DispatchOptions::default()
+        .with_send_timeout(StdDuration::from_secs(30))
+        .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 200 });
+    let policy = seed001_policy("UTC");
+    let now = utc(2026, 3, 2, 10, 0);
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let b_at = now + Duration::seconds(201);
+    let b_mailer = Arc::new(RecordingMailer::new());
+    let b = Arc::new(
+        Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
+            .unwrap()
+            .with_clock(Arc::new(ManualClock::new(b_at)))
+            .with_options(options.clone())
+            .unwrap(),
+    );
+    let a_clock = ManualClock::new(now);
+    let slow = Hooked::new(
+        inner.clone(),
+        ClockedLoad {
+            clock: a_clock.clone(),
+            by: Duration::seconds(40),
+        },
+    );
+    let a_mailer = Arc::new(InterleavingMailer {
+        sent: std::sync::Mutex::new(Vec::new()),
+        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
+    });
+    let a = Dispatcher::new(slow, a_mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(a_clock))
+        .with_options(options)
+        .unwrap();
+    let report = a.tick(now).await.unwrap();
+    assert!(report.sent().count() > 0, "{report:#?}");
+    let mut sent: Vec<String> = a_mailer.sent.lock().unwrap().clone();
+    sent.extend(b_mailer.sent().iter().map(|m| m.key.to_string()));
+    sent.sort();
+    let mut once = sent.clone();
+    once.dedup();
+    assert_eq!(sent, once, "sent twice");
+}

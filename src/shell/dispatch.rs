@@ -765,6 +765,10 @@ impl Dispatcher {
     }
 
     async fn tick_in(&self, now: DateTime<Utc>) -> Result<TickReport, DispatchError> {
+        // The tick's time is counted from here: a claim is stamped `now` plus what the tick
+        // has taken so far, its load included (stamped as of the planning, a claim after a
+        // long load would look older than it is, and be taken for abandoned too soon).
+        let origin = self.clock.now();
         // Claims an earlier tick could not let go of (nothing went out for them).
         let unreleased = std::mem::take(&mut *self.unreleased.lock().unwrap_or_else(|e| e.into_inner()));
         self.let_go(&unreleased, now, "an earlier tick").await;
@@ -847,7 +851,7 @@ impl Dispatcher {
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         // The futures are built first, then driven a few at a time (building them inside the
         // stream's closure would make the tick's future not `Send`).
-        let deliveries: Vec<_> = due.iter().map(|e| self.traced_deliver(e, now, started)).collect();
+        let deliveries: Vec<_> = due.iter().map(|e| self.traced_deliver(e, now, origin)).collect();
         let outcomes: Vec<SendReport> = stream::iter(deliveries)
             .buffer_unordered(self.options.concurrency.max(1))
             .collect()
