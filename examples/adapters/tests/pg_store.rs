@@ -407,3 +407,37 @@ async fn a_server_that_never_answers_is_unavailable_not_a_hang() {
     }
     drop(held);
 }
+
+/// Text PostgreSQL cannot hold (a NUL character) is refused with a typed error naming the
+/// SQL state, never a panic, and nothing of it is written.
+#[tokio::test]
+async fn text_postgresql_cannot_hold_is_a_typed_error() {
+    let Some(url) = pg_server() else { return };
+    let store = fresh_store(&url).await;
+    let entry = LogEntry {
+        at: utc(2026, 4, 1, 9, 0),
+        client: ClientId::new("c1").unwrap(),
+        item: None,
+        key: Some("k1".into()),
+        action: Action::Skipped {
+            reason: "before\0after".into(),
+        },
+    };
+    match store.log(entry).await {
+        Err(StoreError::Database { code, .. }) => assert!(code.starts_with("22"), "{code}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(store.read_log(&LogFilter::default()).await.unwrap().is_empty());
+    let mut item = Item::invoice(
+        "F-1".parse().unwrap(),
+        "c1".parse().unwrap(),
+        d(2026, 1, 1),
+        Money::from_minor(1, Currency::from_code("USD").unwrap()),
+    );
+    item.number = "F\0-1".into();
+    match store.put_items(&[item]).await {
+        Err(StoreError::Database { code, .. }) => assert!(code.starts_with("22"), "{code}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(store.load().await.unwrap().items.is_empty());
+}
