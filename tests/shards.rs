@@ -419,3 +419,52 @@ async fn a_sharded_release_reads_its_own_shard() {
     );
     assert!(released("Z-1"), "another shard's key is released too");
 }
+
+/// A sharded dispatcher resending a key of its own shard reads and plans its shard only; a
+/// key of another shard is still found and resent. (Failed before: every resend read, and
+/// planned, the whole store.)
+#[tokio::test]
+async fn a_sharded_resend_reads_its_own_shard() {
+    let count = 2;
+    let acme_shard = Shard::all(count).find(|s| s.holds("acme")).unwrap();
+    let other = (0..)
+        .map(|n| format!("zeta-{n}"))
+        .find(|id| !acme_shard.holds(id))
+        .unwrap();
+    let clients = vec![client("acme", "UTC"), client(&other, "UTC")];
+    let items = vec![
+        invoice("A-1", "acme", d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
+        invoice("Z-1", &other, d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
+    ];
+    let inner = Arc::new(MemoryStore::new(clients, items));
+    let at = utc(2026, 3, 20, 9, 0);
+    for (item, owner) in [("A-1", "acme"), ("Z-1", other.as_str())] {
+        inner
+            .append_history(sent_entry("overdue", item, owner, 1, at))
+            .await
+            .unwrap();
+    }
+    let hooked = common::hooked::Hooked::new(inner.clone(), CountWholeLoads::default());
+    let mailer = Arc::new(RecordingMailer::new());
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let dispatcher = Dispatcher::new(hooked.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(utc(2026, 3, 21, 9, 0))))
+        .with_options(DispatchOptions::default().with_shard(acme_shard))
+        .unwrap();
+    dispatcher
+        .resend(&EventKey::from("overdue/A-1/1"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(mailer.sent().len(), 1);
+    assert_eq!(
+        hooked.hooks.0.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "read every shard"
+    );
+    dispatcher
+        .resend(&EventKey::from("overdue/Z-1/1"))
+        .await
+        .unwrap_or_else(|e| panic!("another shard's key: {e}"));
+    assert_eq!(mailer.sent().len(), 2);
+}

@@ -1834,8 +1834,15 @@ impl Dispatcher {
     /// store's or the mailer's error.
     pub async fn resend(&self, key: &EventKey) -> Result<String, DispatchError> {
         let now = self.clock_now();
-        let snapshot = self.store.load().await?;
-        let event = self.event_to_resend(&snapshot, key, now)?;
+        // Found in this dispatcher's shard, else anywhere (another shard's key).
+        let shard = self.options.shard;
+        let mut snapshot = self.store.load_shard(shard).await?;
+        let mut found = self.event_to_resend(&snapshot, key, now);
+        if !shard.is_all() && matches!(found, Err(DispatchError::NothingToResend { .. })) {
+            snapshot = self.store.load().await?;
+            found = self.event_to_resend(&snapshot, key, now);
+        }
+        let event = found?;
         let client = snapshot
             .clients
             .iter()
