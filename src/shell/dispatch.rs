@@ -544,6 +544,41 @@ fn interrupted() -> StoreError {
     StoreError::Backend("the batch carrying this store call was dropped (the tick was cancelled)".into())
 }
 
+/// The answers of a batch store call for `calls`, one each: the batch's own, or, when the
+/// batch failed, each call made alone (one call's error must not stop the others' sends).
+/// A batch answering another count is an error for every call.
+async fn each_answered<'a, T, R, F, Fut>(
+    calls: &'a [T],
+    batch: Result<Vec<R>, StoreError>,
+    what: &str,
+    alone: F,
+) -> Vec<Result<R, StoreError>>
+where
+    R: Clone,
+    F: Fn(&'a T) -> Fut,
+    Fut: std::future::Future<Output = Result<R, StoreError>>,
+{
+    match batch {
+        Ok(answers) if answers.len() == calls.len() => answers.into_iter().map(Ok).collect(),
+        Ok(answers) => {
+            let e = StoreError::Backend(format!(
+                "{what} answered {} for {} calls",
+                answers.len(),
+                calls.len()
+            ));
+            vec![Err(e); calls.len()]
+        }
+        Err(e) if calls.len() == 1 => vec![Err(e)],
+        Err(_) => {
+            let mut each = Vec::with_capacity(calls.len());
+            for c in calls {
+                each.push(alone(c).await);
+            }
+            each
+        }
+    }
+}
+
 /// A snapshot of several clients split into one per client, in the order given (a client
 /// given twice gets its part twice).
 fn split_by_client(clients: &[ClientId], all: Snapshot) -> Vec<Snapshot> {
@@ -872,26 +907,8 @@ impl Dispatcher {
         let state = self
             .checks
             .call(key.clone(), |keys| async move {
-                match self.store.deliveries(&keys).await {
-                    Ok(states) if states.len() == keys.len() => states.into_iter().map(Ok).collect(),
-                    Ok(states) => {
-                        let e = StoreError::Backend(format!(
-                            "deliveries answered {} states for {} keys",
-                            states.len(),
-                            keys.len()
-                        ));
-                        vec![Err(e); keys.len()]
-                    }
-                    Err(e) if keys.len() == 1 => vec![Err(e)],
-                    // One key's error must not stop the others' sends: each read alone.
-                    Err(_) => {
-                        let mut each = Vec::with_capacity(keys.len());
-                        for k in &keys {
-                            each.push(self.store.delivery(k).await);
-                        }
-                        each
-                    }
-                }
+                let batch = self.store.deliveries(&keys).await;
+                each_answered(&keys, batch, "deliveries", |k| self.store.delivery(k)).await
             })
             .await
             .unwrap_or_else(|| Err(interrupted()))?;
@@ -1152,29 +1169,13 @@ impl Dispatcher {
                 // abandoned later, never sooner).
                 let at = calls.iter().map(|c| c.1).max().unwrap_or(at);
                 let keys: Vec<EventKey> = calls.into_iter().map(|c| c.0).collect();
-                match self.store.claim_batch(&keys, at, lease).await {
-                    Ok(answers) if answers.len() == keys.len() => {
-                        answers.into_iter().map(|a| Ok((a, at))).collect()
-                    }
-                    Ok(answers) => {
-                        let e = StoreError::Backend(format!(
-                            "claim_batch answered {} claims for {} keys",
-                            answers.len(),
-                            keys.len()
-                        ));
-                        vec![Err(e); keys.len()]
-                    }
-                    Err(e) if keys.len() == 1 => vec![Err(e)],
-                    // The batch took nothing (all or nothing): one key's error must not stop
-                    // the others' sends, so each is claimed alone.
-                    Err(_) => {
-                        let mut each = Vec::with_capacity(keys.len());
-                        for k in &keys {
-                            each.push(self.store.claim(k, at, lease).await.map(|a| (a, at)));
-                        }
-                        each
-                    }
-                }
+                // (A failed batch took nothing: all or nothing.)
+                let batch = self.store.claim_batch(&keys, at, lease).await;
+                let batch = batch.map(|answers| answers.into_iter().map(|a| (a, at)).collect());
+                each_answered(&keys, batch, "claim_batch", |k| async move {
+                    self.store.claim(k, at, lease).await.map(|a| (a, at))
+                })
+                .await
             })
             .await
             .unwrap_or_else(|| Err(interrupted()));
@@ -1584,18 +1585,9 @@ impl Dispatcher {
         let fresh = self
             .rereads
             .call(event.client.clone(), |clients| async move {
-                match self.store.load_clients(&clients).await {
-                    Ok(all) => split_by_client(&clients, all).into_iter().map(Ok).collect(),
-                    Err(e) if clients.len() == 1 => vec![Err(e)],
-                    // One client's error must not stop the others' sends: each read alone.
-                    Err(_) => {
-                        let mut each = Vec::with_capacity(clients.len());
-                        for c in &clients {
-                            each.push(self.store.load_client(c).await);
-                        }
-                        each
-                    }
-                }
+                let batch = self.store.load_clients(&clients).await;
+                let batch = batch.map(|all| split_by_client(&clients, all));
+                each_answered(&clients, batch, "load_clients", |c| self.store.load_client(c)).await
             })
             .await
             .unwrap_or_else(|| Err(interrupted()))?;
