@@ -1312,6 +1312,21 @@ impl Mailer for InterleavingMailer {
     }
 }
 
+/// The keys A's and B's mailers were given, sorted.
+fn sent_by_both(a: &InterleavingMailer, b: &RecordingMailer) -> Vec<String> {
+    let mut sent: Vec<String> = a.sent.lock().unwrap().clone();
+    sent.extend(b.sent().iter().map(|m| m.key.to_string()));
+    sent.sort();
+    sent
+}
+
+fn assert_none_sent_twice(a: &InterleavingMailer, b: &RecordingMailer) {
+    let sent = sent_by_both(a, b);
+    let mut once = sent.clone();
+    once.dedup();
+    assert_eq!(sent, once, "sent twice");
+}
+
 /// Under at-least-once a claim's lease must still cover the send when the send starts, not
 /// only when the claim is taken: with a lease of three send timeouts (30 s) and a re-read of
 /// 19 s, dispatcher A would send with 11 s of lease left (a send and its record may take
@@ -1363,10 +1378,11 @@ async fn a_claim_whose_lease_ran_low_during_a_slow_reread_is_not_sent_twice() {
     }
     // B ticks after the lease ran out (A's mailer did not get to call it).
     b.tick(b_at).await.unwrap();
-    let mut sent: Vec<String> = a_mailer.sent.lock().unwrap().clone();
-    sent.extend(b_mailer.sent().iter().map(|m| m.key.to_string()));
-    sent.sort();
-    assert_eq!(sent, due, "each due key sent once, by one of the two");
+    assert_eq!(
+        sent_by_both(&a_mailer, &b_mailer),
+        due,
+        "each due key sent once, by one of the two"
+    );
 }
 
 /// A clock a millisecond later at each reading.
@@ -1641,10 +1657,111 @@ async fn a_claim_after_a_slow_load_is_stamped_with_the_time_the_load_took() {
         .unwrap();
     let report = a.tick(now).await.unwrap();
     assert!(report.sent().count() > 0, "{report:#?}");
-    let mut sent: Vec<String> = a_mailer.sent.lock().unwrap().clone();
-    sent.extend(b_mailer.sent().iter().map(|m| m.key.to_string()));
-    sent.sort();
-    let mut once = sent.clone();
-    once.dedup();
-    assert_eq!(sent, once, "sent twice");
+    assert_none_sent_twice(&a_mailer, &b_mailer);
+}
+
+/// Two dispatchers whose clocks disagree: B's runs 150 s ahead of A's. A claims a key under
+/// at-least-once (lease 200 s) and, in the middle of its send, B ticks at 210 s by its own
+/// clock: 60 s by A's. Told the clocks may disagree by 150 s, B takes the claim for A's (the
+/// lease has not run out by A's clock) and does not send it too.
+#[tokio::test]
+async fn a_dispatcher_whose_clock_runs_ahead_does_not_take_a_claim_still_leased() {
+    let skew = StdDuration::from_secs(150);
+    let options = DispatchOptions::default()
+        .with_send_timeout(StdDuration::from_secs(30))
+        .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 200 })
+        .with_max_clock_skew(skew);
+    let policy = seed001_policy("UTC");
+    let now = utc(2026, 3, 2, 10, 0);
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let b_at = now + Duration::seconds(210);
+    let b_mailer = Arc::new(RecordingMailer::new());
+    let b = Arc::new(
+        Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
+            .unwrap()
+            .with_clock(Arc::new(ManualClock::new(b_at)))
+            .with_options(options.clone())
+            .unwrap(),
+    );
+    let a_mailer = Arc::new(InterleavingMailer {
+        sent: std::sync::Mutex::new(Vec::new()),
+        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
+    });
+    let a = Dispatcher::new(inner.clone(), a_mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(now)))
+        .with_options(options)
+        .unwrap();
+    let report = a.tick(now).await.unwrap();
+    assert!(report.sent().count() > 0, "{report:#?}");
+    assert!(
+        a_mailer.other.lock().unwrap().is_none(),
+        "B ticked during A's send"
+    );
+    assert_none_sent_twice(&a_mailer, &b_mailer);
+}
+
+/// The same under at-most-once: B, whose clock runs 150 s ahead, ticks in the middle of A's
+/// send at 160 s by its own clock (10 s by A's). Told the clocks may disagree by 150 s, it
+/// does not take A's claim for abandoned (older than two send timeouts by its clock only)
+/// and reports nothing as outcome unknown; A's send is recorded as sent.
+#[tokio::test]
+async fn a_dispatcher_whose_clock_runs_ahead_does_not_take_a_claim_in_flight_for_abandoned() {
+    let options = DispatchOptions::default()
+        .with_send_timeout(StdDuration::from_secs(30))
+        .with_max_clock_skew(StdDuration::from_secs(150));
+    let policy = seed001_policy("UTC");
+    let now = utc(2026, 3, 2, 10, 0);
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let b_at = now + Duration::seconds(160);
+    let b = Arc::new(
+        Dispatcher::new(inner.clone(), Arc::new(RecordingMailer::new()), &policy)
+            .unwrap()
+            .with_clock(Arc::new(ManualClock::new(b_at)))
+            .with_options(options.clone())
+            .unwrap(),
+    );
+    let b_reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let a_mailer = Arc::new(ReportingInterleaver {
+        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
+        reports: b_reports.clone(),
+    });
+    let a = Dispatcher::new(inner.clone(), a_mailer, &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(now)))
+        .with_options(options)
+        .unwrap();
+    let report = a.tick(now).await.unwrap();
+    let key = report.sent().next().expect("A sent").key.clone();
+    let b_reports = std::mem::take(&mut *b_reports.lock().unwrap());
+    assert_eq!(b_reports.len(), 1, "B ticked during A's send");
+    assert_eq!(b_reports[0].unknown().count(), 0, "{:#?}", b_reports[0]);
+    assert!(
+        matches!(inner.delivery(&key).await.unwrap(), Some(Delivery::Sent { .. })),
+        "{:?}",
+        inner.delivery(&key).await
+    );
+}
+
+/// A mailer that lets another dispatcher tick in the middle of its first send, keeping that
+/// tick's report.
+struct ReportingInterleaver {
+    other: std::sync::Mutex<Option<(Arc<Dispatcher>, DateTime<Utc>)>>,
+    reports: Arc<std::sync::Mutex<Vec<TickReport>>>,
+}
+
+#[async_trait]
+impl Mailer for ReportingInterleaver {
+    async fn send(&self, message: &Message) -> Result<Receipt, MailError> {
+        let other = self.other.lock().unwrap().take();
+        if let Some((b, at)) = other {
+            let report = b.tick(at).await.unwrap();
+            self.reports.lock().unwrap().push(report);
+        }
+        Ok(Receipt {
+            message_id: format!("<a.{}@x>", message.key),
+        })
+    }
 }

@@ -66,6 +66,13 @@ pub struct DispatchOptions {
     /// The clients this dispatcher loads, plans, claims and sends for: [`Shard::ALL`], or
     /// one shard of several when workers share a store.
     pub shard: Shard,
+    /// How far the clocks of the dispatchers sharing a store may disagree. Another
+    /// dispatcher's claim is taken for abandoned (at-most-once) or its lease for run out
+    /// (at-least-once) only this much later than this dispatcher's own clock says, so a
+    /// dispatcher whose clock runs ahead never takes a key another is still sending. Zero by
+    /// default (one dispatcher, or clocks kept in step by NTP to within milliseconds); set
+    /// it to the worst disagreement the hosts' clocks may reach.
+    pub max_clock_skew: Duration,
 }
 
 impl Default for DispatchOptions {
@@ -78,6 +85,7 @@ impl Default for DispatchOptions {
             backoff: Duration::from_secs(60),
             guarantee: Guarantee::AtMostOnce,
             shard: Shard::ALL,
+            max_clock_skew: Duration::ZERO,
         }
     }
 }
@@ -163,6 +171,22 @@ impl DispatchOptions {
     #[must_use]
     pub fn with_shard(mut self, shard: Shard) -> Self {
         self.shard = shard;
+        self
+    }
+
+    /// Sets how far the clocks of the dispatchers sharing a store may disagree
+    /// ([`DispatchOptions::max_clock_skew`]).
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use dunning::DispatchOptions;
+    /// let opts = DispatchOptions::default().with_max_clock_skew(Duration::from_secs(2));
+    /// assert_eq!(opts.max_clock_skew, Duration::from_secs(2));
+    /// ```
+    #[must_use]
+    pub fn with_max_clock_skew(mut self, skew: Duration) -> Self {
+        self.max_clock_skew = skew;
         self
     }
 }
@@ -974,10 +998,23 @@ impl Dispatcher {
             .unwrap_or(chrono::Duration::MAX)
     }
 
+    /// The most the clock of the dispatcher that stamped a claim may run behind this one's.
+    fn skew(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.options.max_clock_skew).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// How old, by this dispatcher's clock, a claim must be before nobody can still be
+    /// sending it: two send timeouts, and the clocks' disagreement.
+    fn abandoned_after(&self) -> chrono::Duration {
+        self.in_flight()
+            .checked_add(&self.skew())
+            .unwrap_or(chrono::Duration::MAX)
+    }
+
     /// Whether a claim taken at `at` is abandoned at `now` under at-most-once (nobody can
-    /// still be sending it: older than two send timeouts).
+    /// still be sending it: older than two send timeouts, and the clocks' disagreement).
     fn abandoned(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        self.options.guarantee == Guarantee::AtMostOnce && now - at > self.in_flight()
+        self.options.guarantee == Guarantee::AtMostOnce && now - at > self.abandoned_after()
     }
 
     /// Records an abandoned claim of `key`, taken at `claimed_at`, as outcome unknown, with a
@@ -1259,7 +1296,7 @@ impl Dispatcher {
             return reports;
         }
         let before = now
-            .checked_sub_signed(self.in_flight())
+            .checked_sub_signed(self.abandoned_after())
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let abandoned = self.store.abandoned_claims(before).await.unwrap_or_else(|e| {
             tracing::error!(target: "dunning::dispatch", error = %e, "abandoned claims not read");
@@ -1388,9 +1425,14 @@ impl Dispatcher {
                 .ok()
                 .and_then(chrono::Duration::try_seconds),
         };
+        // Another dispatcher's claim is taken again only once its lease has run out by the
+        // clock of the dispatcher that stamped it, however far behind this one's it may run.
+        let retake_after = lease.map(|l| l.checked_add(&self.skew()).unwrap_or(chrono::Duration::MAX));
         // The instant the claim was stamped with: the notice's item occurrences below are
         // claimed at the same one (a crash's sweep knows them as the notice's by it).
-        let (claim, claimed_at) = self.claim_checked(&key, claimed_at, lease, progress).await?;
+        let (claim, claimed_at) = self
+            .claim_checked(&key, claimed_at, retake_after, progress)
+            .await?;
         let attempt = match claim {
             Claim::Granted { attempt } => attempt,
             Claim::Refused(state) => {
@@ -1437,7 +1479,7 @@ impl Dispatcher {
         let members: Vec<EventKey> = event.covered_keys().into_iter().filter(|m| *m != key).collect();
         if !members.is_empty() {
             let answers = self
-                .claim_batch_checked(&members, claimed_at, lease, progress)
+                .claim_batch_checked(&members, claimed_at, retake_after, progress)
                 .await?;
             let taken = members
                 .iter()

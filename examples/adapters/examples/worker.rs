@@ -180,7 +180,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     });
     let mut options = DispatchOptions::default()
         .with_shard(args.shard)
-        .with_retries(30, std::time::Duration::from_secs(60));
+        .with_retries(30, std::time::Duration::from_secs(60))
+        // Workers on several hosts: how far their clocks may disagree (NTP keeps them closer).
+        .with_max_clock_skew(std::time::Duration::from_secs(2));
     if args.at_least_once {
         options = options.with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 });
     }
