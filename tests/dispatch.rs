@@ -1765,3 +1765,151 @@ impl Mailer for ReportingInterleaver {
         })
     }
 }
+
+/// At-least-once options: leases of ten minutes.
+fn at_least_once() -> DispatchOptions {
+    DispatchOptions::default()
+        .with_send_timeout(StdDuration::from_secs(30))
+        .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 })
+}
+
+/// acme's `items` in a store, and a dispatcher that sends what is due on 2026-04-01 at noon
+/// and dies before recording it (at-least-once).
+async fn crashed_on_april_1st(policy: &Policy, items: Vec<Item>) -> (Arc<MemoryStore>, Arc<RecordingMailer>) {
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let crashing = Dispatcher::new(
+        Hooked::new(memory.clone(), Crashing::once()),
+        mailer.clone(),
+        policy,
+    )
+    .unwrap()
+    .with_options(at_least_once())
+    .unwrap();
+    let report = crashing.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
+    assert_eq!(report.interrupted().count(), 1, "the crash surfaces: {report:#?}");
+    (memory, mailer)
+}
+
+/// The dispatcher started again (at-least-once).
+fn restarted(memory: &Arc<MemoryStore>, mailer: &Arc<RecordingMailer>, policy: &Policy) -> Dispatcher {
+    Dispatcher::new(memory.clone(), mailer.clone(), policy)
+        .unwrap()
+        .with_options(at_least_once())
+        .unwrap()
+}
+
+/// Under at-least-once, a reminder goes, the process dies before recording it, and the
+/// invoice is paid before the lease runs out: the reminder is never sent again (nothing goes
+/// after payment), and its claim is not left claimed for ever, unexplained. The next tick
+/// after the lease records it as outcome unknown (it may have gone), reports it once, and
+/// the plan explains it (it was left claimed, in no report and no history).
+#[tokio::test]
+async fn under_at_least_once_a_crash_left_claim_whose_invoice_is_then_paid_is_reported_unknown_once() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    memory.update_items(|items| {
+        let total = items[0].total.unwrap();
+        items[0] = items[0].clone().paid(total, d(2026, 4, 1));
+    });
+    let dispatcher = restarted(&memory, &mailer, &policy);
+    let key: EventKey = "overdue/F-1/1".into();
+    let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    assert_eq!(next.unknown_keys(), std::slice::from_ref(&key), "{next:#?}");
+    assert_eq!(mailer.sent().len(), 1, "nothing more sent");
+    assert!(matches!(
+        memory.delivery(&key).await.unwrap(),
+        Some(Delivery::Unknown { .. })
+    ));
+    let s = memory.snapshot();
+    assert!(
+        s.history.iter().any(|h| h.key == key
+            && h.outcome == HistoryOutcome::OutcomeUnknown
+            && (h.sent_at - utc(2026, 4, 1, 12, 0)).num_seconds() == 0),
+        "{:#?}",
+        s.history
+    );
+    let again = dispatcher.tick(utc(2026, 4, 3, 12, 0)).await.unwrap();
+    assert!(again.unknown_keys().is_empty(), "reported once: {again:#?}");
+    assert_eq!(mailer.sent().len(), 1);
+}
+
+/// Under at-least-once, a crash-left claim whose reminder a client's pause holds back when
+/// its lease runs out is left claimed (not taken for over): once the pause ends it goes
+/// again, as at-least-once promises.
+#[tokio::test]
+async fn under_at_least_once_a_crash_left_claim_held_by_a_pause_goes_again_after_it() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    memory.update_clients(|clients| {
+        clients[0] = clients[0]
+            .clone()
+            .with_pause(Pause::new(PauseKind::Promise, "pays on the 5th").until(d(2026, 4, 4)));
+    });
+    let dispatcher = restarted(&memory, &mailer, &policy);
+    let key: EventKey = "overdue/F-1/1".into();
+    let held = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    assert!(held.unknown_keys().is_empty(), "{held:#?}");
+    assert!(matches!(
+        memory.delivery(&key).await.unwrap(),
+        Some(Delivery::Claimed { .. })
+    ));
+    let after = dispatcher.tick(utc(2026, 4, 5, 12, 0)).await.unwrap();
+    assert_eq!(after.sent_pairs().len(), 1, "{after:#?}");
+    assert_eq!(after.sent_pairs()[0].0, key);
+    assert_eq!(mailer.sent().len(), 2, "sent again after the pause");
+}
+
+/// Under at-least-once, a grouped notice goes, the process dies before recording it, and
+/// both its invoices are paid: one report of outcome unknown, the notice's, and its item
+/// occurrences recorded unknown with it (none left claimed).
+#[tokio::test]
+async fn under_at_least_once_a_crash_left_grouped_notice_whose_invoices_are_paid_is_one_unknown() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let items = vec![
+        invoice("A-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("10", "USD")),
+        invoice("A-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("20", "USD")),
+    ];
+    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    memory.update_items(|items| {
+        for it in items.iter_mut() {
+            let total = it.total.unwrap();
+            *it = it.clone().paid(total, d(2026, 4, 1));
+        }
+    });
+    let dispatcher = restarted(&memory, &mailer, &policy);
+    let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    let unknown = next.unknown_keys();
+    assert_eq!(unknown.len(), 1, "{next:#?}");
+    assert!(unknown[0].as_str().starts_with("overdue/acme/"), "{unknown:?}");
+    let claimed: Vec<_> = memory
+        .deliveries()
+        .into_iter()
+        .filter(|(_, d)| matches!(d, Delivery::Claimed { .. }))
+        .collect();
+    assert!(claimed.is_empty(), "{claimed:#?}");
+    for item in ["overdue/A-1/1", "overdue/A-2/1"] {
+        assert!(
+            matches!(
+                memory.delivery(&item.into()).await.unwrap(),
+                Some(Delivery::Unknown { .. })
+            ),
+            "{item}"
+        );
+    }
+    assert_eq!(mailer.sent().len(), 1);
+}

@@ -33,6 +33,9 @@ pub enum Guarantee {
     #[default]
     AtMostOnce,
     /// Never lose a message: send again once the claim is older than the lease (seconds).
+    /// A claim a crash left whose reminder is stopped for good by the time its lease runs
+    /// out (the invoice paid, cancelled; a later stage gone instead) is not sent again: it is
+    /// recorded as outcome unknown (it may have gone) and reported once.
     AtLeastOnce {
         /// Seconds after which an unrecorded claim is taken again.
         lease_secs: u64,
@@ -849,6 +852,10 @@ impl Dispatcher {
         if !swept.is_empty() {
             loaded = self.store.load_shard(shard).await?;
         }
+        // Under at-least-once, claims a crash left whose lease has run out: those this tick's
+        // plan brings back are taken again by their sends; those it stops for good are
+        // recorded below.
+        let leased_out = self.leases_run_out(now).await;
         let started = self.clock.now();
         // Planned in place; only the events sent now are made owned. One client the planner
         // refuses (an invalid contact, balances past the largest amount) must not stop every
@@ -908,6 +915,17 @@ impl Dispatcher {
             report.sends.push(sent);
         }
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
+        let stopped = stopped_for_good(snapshot, &schedule, leased_out);
+        let mut swept = swept;
+        for (key, with_notice, claim) in stopped {
+            match self.abandoned_report(snapshot, &key, now, claim).await {
+                Ok(Some(s)) if !with_notice => swept.push(s),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(target: "dunning::dispatch", key = %key, error = %e, "claim whose lease ran out not recorded");
+                }
+            }
+        }
         // The futures are built first, then driven a few at a time (building them inside the
         // stream's closure would make the tick's future not `Send`).
         let deliveries: Vec<_> = due.iter().map(|e| self.traced_deliver(e, now, origin)).collect();
@@ -1362,6 +1380,40 @@ impl Dispatcher {
             }
         }
         reports
+    }
+
+    /// Under at-least-once, the claims a crash left whose lease has run out (by the clock of
+    /// the dispatcher that took them, however far behind this one's it may run), as (key,
+    /// instant, attempt); this dispatcher's own, kept for nothing sent, are let go of instead.
+    /// A store error is logged: they are read again at the next tick.
+    async fn leases_run_out(&self, now: DateTime<Utc>) -> Vec<(EventKey, DateTime<Utc>, u32)> {
+        let Guarantee::AtLeastOnce { lease_secs } = self.options.guarantee else {
+            return Vec::new();
+        };
+        // A lease longer than chrono's durations, or reaching before the start of time,
+        // never runs out.
+        let before = i64::try_from(lease_secs)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|lease| lease.checked_add(&self.skew()))
+            .and_then(|after| now.checked_sub_signed(after));
+        let Some(before) = before else {
+            return Vec::new();
+        };
+        let claims = self.store.abandoned_claims(before).await.unwrap_or_else(|e| {
+            tracing::error!(target: "dunning::dispatch", error = %e, "claims whose lease ran out not read");
+            Vec::new()
+        });
+        let mut found = Vec::new();
+        for (key, state) in claims {
+            let Delivery::Claimed { at, attempt } = state else {
+                continue;
+            };
+            if !self.take_back(&key, (at, attempt), now).await {
+                found.push((key, at, attempt));
+            }
+        }
+        found
     }
 
     /// Lets go of claims (key, attempt) this dispatcher took for nothing that went out, after
@@ -2194,6 +2246,109 @@ crate::names::kinds!(Guarantee =>
 const MAX_RESENDS_AT_ONE_INSTANT: u64 = 1000;
 
 /// A duration in whole milliseconds (0 when negative: a clock set back).
+/// Of the claims whose lease has run out, those `schedule` stops for good, as (key, whether
+/// it is an item occurrence of a grouped notice stopped with it, (instant, attempt)): an item
+/// occurrence neither due nor covered by a due notice, whose item is settled (paid, cancelled,
+/// void, completed) or whose occurrence the plan explains as over (superseded, already sent,
+/// too late, expired, past its count); a grouped notice not due whose item occurrences,
+/// claimed with it, are all stopped so. Anything else (held by a pause or the gap, reminders
+/// switched off, not planned at all) is left claimed: a later plan that brings it back takes
+/// it again.
+fn stopped_for_good(
+    snapshot: &Snapshot,
+    schedule: &crate::plan::Schedule<'_>,
+    claims: Vec<(EventKey, DateTime<Utc>, u32)>,
+) -> Vec<(EventKey, bool, (DateTime<Utc>, u32))> {
+    use std::collections::HashSet;
+    if claims.is_empty() {
+        return Vec::new();
+    }
+    let due: HashSet<EventKey> = schedule.due().flat_map(|e| e.to_event().covered_keys()).collect();
+    let mut over: HashSet<EventKey> = HashSet::new();
+    let mut settled: HashSet<(String, String)> = HashSet::new();
+    for s in schedule.suppressed() {
+        match s.reason() {
+            SuppressReason::Paid
+            | SuppressReason::Cancelled
+            | SuppressReason::Void
+            | SuppressReason::Completed => {
+                if let Some(item) = s.item() {
+                    settled.insert((s.rule().to_string(), item.id.to_string()));
+                }
+            }
+            SuppressReason::Superseded { .. }
+            | SuppressReason::AlreadySent
+            | SuppressReason::DueSoonAfterDue { .. }
+            | SuppressReason::Expired { .. }
+            | SuppressReason::CountReached { .. } => {
+                over.insert(s.key());
+            }
+            _ => {}
+        }
+    }
+    let stopped = |key: &EventKey| {
+        !due.contains(key)
+            && occurrence(key).is_some_and(|(rule, item)| {
+                over.contains(key) || settled.contains(&(rule.to_owned(), item.to_owned()))
+            })
+    };
+    let client_of = |item: &str| {
+        snapshot
+            .items
+            .iter()
+            .find(|i| i.id.as_str() == item)
+            .map(|i| i.client.as_str())
+    };
+    let mut out = Vec::new();
+    let mut with_notice: HashSet<EventKey> = HashSet::new();
+    for (key, at, attempt) in &claims {
+        if occurrence(key).is_some() {
+            if stopped(key) {
+                out.push((key.clone(), false, (*at, *attempt)));
+            }
+            continue;
+        }
+        // `rule/client/currency/digest`: a grouped notice, its item occurrences claimed at its
+        // instant.
+        let mut parts = key.as_str().split('/');
+        let (Some(rule), Some(client), Some(_), Some(_), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            continue;
+        };
+        let members: Vec<&EventKey> = claims
+            .iter()
+            .filter(|(k, t, _)| {
+                t == at && occurrence(k).is_some_and(|(r, item)| r == rule && client_of(item) == Some(client))
+            })
+            .map(|(k, ..)| k)
+            .collect();
+        if due.contains(key) || members.is_empty() || !members.iter().all(|k| stopped(k)) {
+            continue;
+        }
+        // The notice is reported; its item occurrences are recorded with it.
+        out.push((key.clone(), false, (*at, *attempt)));
+        with_notice.extend(members.into_iter().cloned());
+    }
+    for o in &mut out {
+        o.1 = with_notice.contains(&o.0);
+    }
+    out
+}
+
+/// An item occurrence's key, `rule/item/occurrence`: its rule and item.
+fn occurrence(key: &EventKey) -> Option<(&str, &str)> {
+    let mut parts = key.as_str().split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(rule), Some(item), Some(n), None) if n.parse::<u32>().is_ok() => Some((rule, item)),
+        _ => None,
+    }
+}
+
 fn millis(d: chrono::Duration) -> u64 {
     u64::try_from(d.num_milliseconds()).unwrap_or(0)
 }

@@ -655,7 +655,8 @@ pub trait DispatchStore: Send + Sync + 'static {
 
     /// The keys still [`Delivery::Claimed`] by a claim taken before `before`, and their
     /// state: claims a crash may have abandoned. The dispatcher records those no plan
-    /// brings back as outcome unknown (at-most-once), so a message that may have gone is
+    /// brings back as outcome unknown (at-most-once), and those whose lease has run out and
+    /// whose event is stopped for good (at-least-once), so a message that may have gone is
     /// reported even when its event is never planned again. (Required, so that a store, or
     /// a wrapper around one, cannot drop that promise by leaving it out.)
     async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError>;
