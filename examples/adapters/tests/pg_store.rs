@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use common::*;
+use dunning::store::Finish;
 use dunning::*;
 use dunning_adapters::pg_store::PgStore;
 use support::pg_server;
@@ -440,4 +441,184 @@ async fn text_postgresql_cannot_hold_is_a_typed_error() {
         other => panic!("{other:?}"),
     }
     assert!(store.load().await.unwrap().items.is_empty());
+}
+
+/// Runs `call` on the store while another session holds `table` locked, kills the session
+/// that waits for the lock (as a server restart or a lost network would), then lets go of
+/// the lock; returns what `call` answered.
+async fn with_its_connection_killed<T: Send + 'static>(
+    config: &tokio_postgres::Config,
+    table: &str,
+    call: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    let (admin, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    admin.batch_execute("BEGIN").await.unwrap();
+    admin
+        .batch_execute(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        .await
+        .unwrap();
+    let running = tokio::spawn(call);
+    let mut killed = false;
+    for _ in 0..500 {
+        let waiting = admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap();
+        if !waiting.is_empty() {
+            killed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(killed, "the call never waited for the lock on {table}");
+    admin.batch_execute("ROLLBACK").await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), running)
+        .await
+        .expect("the call hung after its connection was killed")
+        .unwrap()
+}
+
+/// A connection lost in the middle of a claim batch's transaction: the batch fails with a
+/// typed error (never a panic, never a hang), claims nothing, and the store goes on with a
+/// fresh connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_lost_in_a_claim_batch_claims_nothing() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "test").await;
+    let store = Arc::new(PgStore::connect_with(config.clone(), 2).await.unwrap());
+    let keys: Vec<EventKey> = vec!["overdue/A/1".into(), "overdue/B/1".into()];
+    let t = utc(2026, 4, 1, 9, 0);
+    let (s, k) = (store.clone(), keys.clone());
+    let answer =
+        with_its_connection_killed(
+            &config,
+            "deliveries",
+            async move { s.claim_batch(&k, t, None).await },
+        )
+        .await;
+    match answer {
+        Err(StoreError::Unavailable { .. } | StoreError::Database { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    for key in &keys {
+        assert_eq!(
+            store.delivery(key).await.unwrap(),
+            None,
+            "{key} claimed by the lost batch"
+        );
+    }
+    assert_eq!(
+        store.claim_batch(&keys, t, None).await.unwrap(),
+        vec![Claim::Granted { attempt: 1 }; 2]
+    );
+}
+
+/// A connection lost in the middle of recording a batch of outcomes: each outcome is
+/// recorded with its history entry and log line, or none of them is (never a send recorded
+/// without its history), and what was not recorded can be recorded again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_lost_while_outcomes_are_recorded_records_each_whole_or_not_at_all() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "test").await;
+    let store = Arc::new(PgStore::connect_with(config.clone(), 2).await.unwrap());
+    let keys: Vec<EventKey> = vec!["overdue/A/1".into(), "overdue/B/1".into()];
+    let t = utc(2026, 4, 1, 9, 0);
+    store.claim_batch(&keys, t, None).await.unwrap();
+    let finishes = |keys: &[EventKey]| -> Vec<Finish> {
+        keys.iter()
+            .map(|key| {
+                let sent = Delivery::Sent {
+                    at: t,
+                    message_id: format!("<{key}@x>"),
+                };
+                Finish::new(key.clone(), sent)
+                    .with_history(HistoryEntry {
+                        key: key.clone(),
+                        rule: Some("overdue".parse().unwrap()),
+                        client: "c1".parse().unwrap(),
+                        items: Vec::new(),
+                        sent_at: t,
+                        outcome: HistoryOutcome::Sent,
+                    })
+                    .with_log(LogEntry {
+                        at: t,
+                        client: "c1".parse().unwrap(),
+                        item: None,
+                        key: Some(key.to_string()),
+                        action: Action::Sent {
+                            rule: Some("overdue".parse().unwrap()),
+                            to: vec!["ana@example.com".into()],
+                            message_id: format!("<{key}@x>"),
+                        },
+                    })
+            })
+            .collect()
+    };
+    let (s, batch) = (store.clone(), finishes(&keys));
+    let answers =
+        with_its_connection_killed(&config, "history", async move { s.finish_batch(batch).await }).await;
+    assert_eq!(answers.len(), keys.len());
+    let check = |answers: &[Result<(), StoreError>],
+                 snapshot: &Snapshot,
+                 log: &[LogEntry],
+                 states: &[Option<Delivery>]| {
+        for ((key, answer), state) in keys.iter().zip(answers).zip(states) {
+            let in_history = snapshot.history.iter().filter(|h| &h.key == key).count();
+            let logged = log
+                .iter()
+                .filter(|l| l.key.as_deref() == Some(key.as_str()))
+                .count();
+            match state {
+                Some(Delivery::Sent { .. }) => {
+                    assert_eq!(
+                        (in_history, logged),
+                        (1, 1),
+                        "{key} sent without its history or log line"
+                    );
+                }
+                Some(Delivery::Claimed { .. }) => {
+                    assert!(answer.is_err(), "{key}: recorded Ok but still claimed");
+                    assert_eq!(
+                        (in_history, logged),
+                        (0, 0),
+                        "{key}: history or log without its outcome"
+                    );
+                }
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+    };
+    let states = store.deliveries(&keys).await.unwrap();
+    check(
+        &answers,
+        &store.load().await.unwrap(),
+        &store.read_log(&LogFilter::default()).await.unwrap(),
+        &states,
+    );
+    // What was not recorded is recorded now.
+    let left: Vec<EventKey> = keys
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| matches!(s, Some(Delivery::Claimed { .. })))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for answer in store.finish_batch(finishes(&left)).await {
+        answer.unwrap();
+    }
+    let states = store.deliveries(&keys).await.unwrap();
+    assert!(
+        states.iter().all(|s| matches!(s, Some(Delivery::Sent { .. }))),
+        "{states:?}"
+    );
+    check(
+        &[Ok(()), Ok(())],
+        &store.load().await.unwrap(),
+        &store.read_log(&LogFilter::default()).await.unwrap(),
+        &states,
+    );
 }
