@@ -5,12 +5,18 @@
 //!
 //! ```text
 //! cargo run --example worker -- --db postgres://user@host/db --shard 1/4 --day 2026-04-01 \
-//!     --outbox /tmp/outbox-1.txt [--fail-permille 200] [--seed 7] [--at-least-once]
+//!     --outbox /tmp/outbox-1.txt [--fail-permille 200] [--seed 7] [--at-least-once] \
+//!     [--hours 0,2,5] [--linger-ms 300]
 //! ```
 //!
-//! The day is ticked at 07:00, 09:00, 12:00, 15:00, 18:00 and 21:00 UTC, each tick on the
-//! worker's own clock (set to the tick's instant). A line of the outbox is `key<TAB>instant`, written and
-//! flushed to disk before the send is reported: a line is a message that went.
+//! The day is ticked at 07:00, 09:00, 12:00, 15:00, 18:00 and 21:00 UTC (hours 0, 2, 5, 8,
+//! 11 and 14 after 07:00; `--hours` ticks some of them), each tick on the worker's own clock
+//! (set to the tick's instant). A line of the outbox is `key<TAB>instant`, written and
+//! flushed to disk before the send is reported: a line is a message that went. With
+//! `--linger-ms`, the first message that goes waits that long before its send is reported,
+//! so a fault test can kill the worker between a send and its record. Under
+//! `--at-least-once` the lease is three hours: longer than the two hours between the first
+//! ticks, so a claim a kill left is taken again at a later tick, never the next one.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -55,6 +61,8 @@ struct Args {
     fail_permille: u64,
     seed: u64,
     at_least_once: bool,
+    hours: Vec<i64>,
+    linger_ms: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -66,6 +74,8 @@ fn parse_args() -> Result<Args, String> {
         fail_permille: 0,
         seed: 0,
         at_least_once: false,
+        hours: vec![0, 2, 5, 8, 11, 14],
+        linger_ms: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -85,6 +95,16 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--fail-permille {value:?}: {e}"))?;
             }
             "--seed" => args.seed = value.parse().map_err(|e| format!("--seed {value:?}: {e}"))?,
+            "--hours" => {
+                args.hours = value
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("--hours {value:?}: {e}"))?;
+            }
+            "--linger-ms" => {
+                args.linger_ms = value.parse().map_err(|e| format!("--linger-ms {value:?}: {e}"))?;
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -101,6 +121,8 @@ struct FlakyOutbox {
     clock: ManualClock,
     fail_permille: u64,
     seed: u64,
+    /// How long the first message that goes waits before its send is reported (taken once).
+    linger: Mutex<Option<std::time::Duration>>,
 }
 
 impl FlakyOutbox {
@@ -133,8 +155,13 @@ impl Mailer for FlakyOutbox {
                 .map_err(|e| MailError::Permanent(format!("writing the outbox: {e}")))?;
         }
         // A little time between the message going and its send being recorded, as a real
-        // transport takes: a kill may land there.
-        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        // transport takes: a kill may land there (and does, when told to linger).
+        let linger = self
+            .linger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        tokio::time::sleep(linger.unwrap_or(std::time::Duration::from_millis(3))).await;
         Ok(Receipt {
             message_id: format!("<{}@worker>", message.key),
         })
@@ -177,6 +204,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         clock: clock.clone(),
         fail_permille: args.fail_permille,
         seed: args.seed,
+        linger: Mutex::new((args.linger_ms > 0).then(|| std::time::Duration::from_millis(args.linger_ms))),
     });
     let mut options = DispatchOptions::default()
         .with_shard(args.shard)
@@ -184,12 +212,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         // Workers on several hosts: how far their clocks may disagree (NTP keeps them closer).
         .with_max_clock_skew(std::time::Duration::from_secs(2));
     if args.at_least_once {
-        options = options.with_guarantee(Guarantee::AtLeastOnce { lease_secs: 600 });
+        options = options.with_guarantee(Guarantee::AtLeastOnce { lease_secs: 3 * 3600 });
     }
     let dispatcher = Dispatcher::new(store, mailer, &policy)?
         .with_clock(Arc::new(clock.clone()))
         .with_options(options)?;
-    for hour in [0, 2, 5, 8, 11, 14] {
+    for &hour in &args.hours {
         let now = first + Duration::hours(hour);
         clock.set(now);
         let report = dispatcher.tick(now).await?;

@@ -1,7 +1,9 @@
 //! Proof under faults: worker processes (the `worker` example) share one store through a
 //! simulated month, each ticking its shard of the clients through each day on its own
-//! clock; their mailers fail a fifth of sends transiently, and on several days a random
-//! worker is killed with SIGKILL mid-run and started again. Payments land between days.
+//! clock (the morning's ticks, then the afternoon's); their mailers fail a fifth of sends
+//! transiently, and on several half-days a random worker is killed with SIGKILL and started
+//! again: mid-run, or held between a message going and its send being recorded. Payments
+//! land before a day's ticks and between its morning and afternoon.
 //! Compared with one worker running the same month without faults:
 //! - no event key is sent twice, across all the workers' outboxes (at-most-once); under
 //!   at-least-once, a key goes again only after its lease (a claim a kill left), and no
@@ -9,7 +11,10 @@
 //! - every key the single worker sent is sent exactly once, or its delivery is recorded as
 //!   outcome unknown (at-most-once: a kill between the send and its record), or failed
 //!   transiently at the month's last tick (its retry comes after the month);
-//! - nothing is sent about an invoice on or after the day it was paid.
+//! - a key whose worker was killed between its send and its record is recorded outcome
+//!   unknown (at-most-once) or goes again after its lease (at-least-once), unless the kill
+//!   was too late in the month for a later tick to find it;
+//! - nothing is sent about an invoice after its payment landed.
 //!
 //! On PostgreSQL with four workers (the server `DUNNING_PG_URL` names; skipped without
 //! one unless `DUNNING_REQUIRE_PG` is set), and on one SQLite file with two.
@@ -22,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Timelike as _, Utc};
 use common::*;
 use dunning::*;
 use dunning_adapters::pg_store::PgStore;
@@ -123,10 +128,13 @@ impl Db {
     }
 }
 
-/// What a month of workers sent: every outbox line (key, instant), and the store after.
+/// What a month of workers sent: every outbox line (key, instant); how many workers were
+/// killed; and the keys whose worker was killed between their send and its record (the
+/// last line of its outbox, and the day).
 struct Month {
     sent: Vec<(String, DateTime<Utc>)>,
     kills: usize,
+    between: Vec<(String, NaiveDate)>,
 }
 
 /// How a month is run: fault-free (one worker), or with faults under a guarantee.
@@ -137,27 +145,50 @@ enum Run {
     AtLeastOnce,
 }
 
-fn spawn(db: &Db, shard: Shard, day: NaiveDate, outbox: &Path, run: Run) -> Child {
-    let faults = run != Run::Clean;
-    let mut cmd = Command::new(worker_exe());
-    cmd.args([
-        "--db",
-        &db.arg(),
-        "--shard",
-        &shard.to_string(),
-        "--day",
-        &day.to_string(),
-    ])
-    .arg("--outbox")
-    .arg(outbox)
-    .args(["--fail-permille", if faults { "200" } else { "0" }, "--seed", "7"]);
-    if run == Run::AtLeastOnce {
-        cmd.arg("--at-least-once");
-    }
-    cmd.spawn().unwrap()
+/// A worker of `shard` ticking `hours` of `day` (with its first send held `linger_ms`).
+struct Spawn<'a> {
+    db: &'a Db,
+    day: NaiveDate,
+    hours: &'a str,
+    run: Run,
 }
 
-/// Runs April with `workers` workers on `db`, killing one on some days when `faults`.
+impl Spawn<'_> {
+    fn worker(&self, shard: Shard, outbox: &Path, linger_ms: u64) -> Child {
+        let faults = self.run != Run::Clean;
+        let mut cmd = Command::new(worker_exe());
+        cmd.args([
+            "--db",
+            &self.db.arg(),
+            "--shard",
+            &shard.to_string(),
+            "--day",
+            &self.day.to_string(),
+            "--hours",
+            self.hours,
+            "--linger-ms",
+            &linger_ms.to_string(),
+        ])
+        .arg("--outbox")
+        .arg(outbox)
+        .args(["--fail-permille", if faults { "200" } else { "0" }, "--seed", "7"]);
+        if self.run == Run::AtLeastOnce {
+            cmd.arg("--at-least-once");
+        }
+        cmd.spawn().unwrap()
+    }
+}
+
+/// The instant a payment lands: before the day's ticks (06:00 UTC) for some invoices,
+/// between the morning's last tick (12:00) and the afternoon's first (15:00) for others.
+fn lands(item: &str, day: NaiveDate) -> DateTime<Utc> {
+    let midday = item.trim_start_matches("F-").parse::<u32>().unwrap_or(0) % 2 == 1;
+    day.and_hms_opt(if midday { 13 } else { 6 }, 0, 0)
+        .unwrap()
+        .and_utc()
+}
+
+/// Runs April with `workers` workers on `db`, killing one on some half-days when `faults`.
 async fn month(db: &Db, dir: &Path, workers: u32, run: Run) -> Month {
     let faults = run != Run::Clean;
     let (clients, items, paid) = portfolio();
@@ -173,58 +204,88 @@ async fn month(db: &Db, dir: &Path, workers: u32, run: Run) -> Month {
         .collect();
     db.put(&clients, &initial).await;
     let mut rng = Lcg(20_261_203);
-    let mut kills = 0;
+    let mut month = Month {
+        sent: Vec::new(),
+        kills: 0,
+        between: Vec::new(),
+    };
+    let outbox = |k: u32| dir.join(format!("outbox-{k}.txt"));
     let mut day = start;
     while day <= d(2026, 4, 30) {
-        // Payments of the day are in before its ticks.
-        let landing: Vec<Item> = items
-            .iter()
-            .filter(|i| paid.get(i.id.as_str()) == Some(&day))
-            .map(|i| pay(i, day))
-            .collect();
-        if !landing.is_empty() {
-            db.put(&[], &landing).await;
-        }
-        let outbox = |k: u32| dir.join(format!("outbox-{k}.txt"));
-        let mut children: Vec<(Shard, Child)> = Shard::all(workers)
-            .map(|shard| (shard, spawn(db, shard, day, &outbox(shard.index()), run)))
-            .collect();
-        if faults && rng.below(3) == 0 {
-            // Killed once its outbox has grown by a message or two this day (mid-tick,
-            // and maybe between a send and its record), or after a while.
-            let victim = usize::try_from(rng.below(u64::from(workers))).unwrap();
-            let file = outbox(children[victim].0.index());
-            let size = || std::fs::metadata(&file).map_or(0, |m| m.len());
-            let before = size();
-            let sends = rng.below(2) + 1;
-            for _ in 0..1500 {
-                let grown = size().saturating_sub(before);
-                if grown >= sends * 30 || children[victim].1.try_wait().unwrap().is_some() {
-                    break;
+        for (hours, from, until) in [("0,2,5", 0, 7), ("8,11,14", 7, 24)] {
+            // The payments landing before these ticks, after the previous ones.
+            let landing: Vec<Item> = items
+                .iter()
+                .filter(|i| {
+                    paid.get(i.id.as_str()).is_some_and(|&d| {
+                        let at = lands(i.id.as_str(), d);
+                        d == day && (from..until).contains(&at.hour())
+                    })
+                })
+                .map(|i| pay(i, day))
+                .collect();
+            if !landing.is_empty() {
+                db.put(&[], &landing).await;
+            }
+            let spawn = Spawn { db, day, hours, run };
+            let victim = (faults && rng.below(5) < 2).then(|| {
+                let victim = u32::try_from(rng.below(u64::from(workers))).unwrap();
+                // Held between its first message and that send's record, or killed mid-run.
+                (victim, rng.below(2) == 0, rng.below(2) + 1)
+            });
+            let mut children: Vec<(Shard, Child)> = Shard::all(workers)
+                .map(|shard| {
+                    let linger = match victim {
+                        Some((v, true, _)) if v == shard.index() => 2_000,
+                        _ => 0,
+                    };
+                    (shard, spawn.worker(shard, &outbox(shard.index()), linger))
+                })
+                .collect();
+            if let Some((v, held, sends)) = victim {
+                let v = v as usize;
+                let file = outbox(children[v].0.index());
+                let size = || std::fs::metadata(&file).map_or(0, |m| m.len());
+                let before = size();
+                // Held: killed once its first message is in the outbox (its send not yet
+                // recorded). Mid-run: once its outbox has grown by a message or two.
+                let enough = if held { 1 } else { sends * 30 };
+                for _ in 0..3000 {
+                    if size() >= before + enough || children[v].1.try_wait().unwrap().is_some() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                let (shard, child) = &mut children[v];
+                if child.try_wait().unwrap().is_none() {
+                    let grown = size() > before;
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    month.kills += 1;
+                    if held && grown {
+                        let text = std::fs::read_to_string(&file).unwrap();
+                        let last = text.lines().last().unwrap();
+                        let key = last.split_once('\t').unwrap().0.to_owned();
+                        month.between.push((key, day));
+                    }
+                    children[v].1 = spawn.worker(*shard, &outbox(shard.index()), 0);
+                }
             }
-            let (shard, child) = &mut children[victim];
-            if child.try_wait().unwrap().is_none() {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                kills += 1;
-                let again = spawn(db, *shard, day, &outbox(shard.index()), run);
-                children[victim].1 = again;
+            for (shard, mut child) in children {
+                let status = tokio::task::spawn_blocking(move || child.wait())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    status.success(),
+                    "worker {shard} on {day} ({hours}) failed: {status}"
+                );
             }
-        }
-        for (shard, mut child) in children {
-            let status = tokio::task::spawn_blocking(move || child.wait())
-                .await
-                .unwrap()
-                .unwrap();
-            assert!(status.success(), "worker {shard} on {day} failed: {status}");
         }
         day += Duration::days(1);
     }
-    let mut sent = Vec::new();
     for k in 0..workers {
-        let Ok(text) = std::fs::read_to_string(dir.join(format!("outbox-{k}.txt"))) else {
+        let Ok(text) = std::fs::read_to_string(outbox(k)) else {
             continue;
         };
         let shard = Shard::all(workers).nth(k as usize).unwrap();
@@ -234,16 +295,17 @@ async fn month(db: &Db, dir: &Path, workers: u32, run: Run) -> Month {
             let item = key.split('/').nth(1).unwrap();
             let owner = &items.iter().find(|i| i.id.as_str() == item).unwrap().client;
             assert!(shard.contains(owner), "worker {shard} sent {key}, of {owner}'s");
-            sent.push((key.to_owned(), at.parse().unwrap()));
+            month.sent.push((key.to_owned(), at.parse().unwrap()));
         }
     }
-    Month { sent, kills }
+    month
 }
 
-/// Checks the promises of the fault run against the single worker's month.
-/// The lease of the at-least-once workers (`worker --at-least-once`).
-const LEASE: Duration = Duration::minutes(10);
+/// The lease of the at-least-once workers (`worker --at-least-once`): longer than the two
+/// hours between a day's first ticks, so a key sent again at the next tick is caught.
+const LEASE: Duration = Duration::hours(3);
 
+/// Checks the promises of the fault run against the single worker's month.
 async fn check(name: &str, run: Run, faulty: &Month, store: &dyn Store, single: &Month) {
     let (_, _, paid) = portfolio();
     let mut seen = BTreeSet::new();
@@ -286,13 +348,32 @@ async fn check(name: &str, run: Run, faulty: &Month, store: &dyn Store, single: 
     let mut before_payment = 0;
     for (key, at) in &faulty.sent {
         let item = key.split('/').nth(1).unwrap();
-        if let Some(day) = paid.get(item) {
+        if let Some(&day) = paid.get(item) {
             before_payment += 1;
+            let landed = lands(item, day);
             assert!(
-                at.date_naive() < *day,
-                "{name}: {key} went at {at}, on or after {item} was paid on {day}"
+                *at < landed,
+                "{name}: {key} went at {at}, after {item}'s payment landed at {landed}"
             );
         }
+    }
+    // A key whose worker was killed between its send and its record: recorded outcome
+    // unknown (at-most-once), or sent again after its lease (at-least-once), or recorded
+    // unknown because by then its invoice was paid; still claimed only when no later tick of
+    // the month could find it (killed on the last day).
+    for (key, day) in &faulty.between {
+        let again = faulty.sent.iter().filter(|(k, _)| k == key).count() > 1;
+        let state = store.delivery(&EventKey::from(key.as_str())).await.unwrap();
+        let found = match (run, &state) {
+            (_, Some(Delivery::Unknown { .. })) => true,
+            (Run::AtLeastOnce, Some(Delivery::Sent { .. })) => again,
+            (_, Some(Delivery::Claimed { .. })) => *day == d(2026, 4, 30),
+            _ => false,
+        };
+        assert!(
+            found,
+            "{name}: {key}, killed between its send and its record on {day}: {state:?}, sent again: {again}"
+        );
     }
     // Only what kills left in flight is unknown (at most `concurrency`, 4, a kill).
     assert!(
@@ -304,10 +385,11 @@ async fn check(name: &str, run: Run, faulty: &Month, store: &dyn Store, single: 
     let single_keys: BTreeSet<&String> = single.sent.iter().map(|(k, _)| k).collect();
     let extra: Vec<&String> = seen.iter().filter(|k| !single_keys.contains(k)).collect();
     eprintln!(
-        "{name}: {} sent by one worker; {} by the faulty workers ({} kills, {again} sent again after the lease), {} outcome unknown, {} retrying after the month, {} not sent by the single worker: {extra:?}",
+        "{name}: {} sent by one worker; {} by the faulty workers ({} kills, {} between a send and its record, {again} sent again after the lease), {} outcome unknown, {} retrying after the month, {} not sent by the single worker: {extra:?}",
         single.sent.len(),
         faulty.sent.len(),
         faulty.kills,
+        faulty.between.len(),
         unknown.len(),
         pending.len(),
         extra.len()
@@ -322,6 +404,11 @@ async fn check(name: &str, run: Run, faulty: &Month, store: &dyn Store, single: 
         "{name}: reminders about invoices paid later went before the payment: {before_payment}"
     );
     assert!(faulty.kills >= 3, "{name}: workers were killed: {}", faulty.kills);
+    assert!(
+        faulty.between.len() >= 2,
+        "{name}: kills landed between a send and its record: {:?}",
+        faulty.between
+    );
 }
 
 async fn fresh_pg(url: &str, name: &str) -> Db {
