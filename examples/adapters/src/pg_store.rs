@@ -5,8 +5,10 @@
 //! - Typed columns for what the store queries (ids, shard buckets, delivery states and
 //!   instants) and for items and history (the bulk of a shard's load, decoded without JSON;
 //!   see `rows`); JSONB documents for clients, log lines and reminders, handed back whole.
-//! - A shard's load reads its clients, history and items (in two halves) at once, each on a
-//!   connection and a task of its own.
+//! - Clients, items and history are partitioned by `bucket % 16` (schema version 3): a
+//!   shard k of n with n dividing 16 reads only its n-th of the partitions. A shard's load
+//!   reads its clients, history and items (in two halves) at once, each on a connection and
+//!   a task of its own, decoding each row as it arrives.
 //! - Versioned migrations (`migrations/postgres/V*.sql`, embedded at build time) applied by
 //!   refinery at [`PgStore::connect`], under an advisory lock so that workers starting
 //!   together migrate once.
@@ -357,6 +359,14 @@ fn bucket(client: &ClientId) -> i64 {
     i64::from(Shard::bucket(client.as_str()))
 }
 
+/// The partitions (`bucket % 16`) that can hold a bucket `b` with `b % modulus = rest`:
+/// those of that rest when the modulus divides 16, else all sixteen.
+fn parts_of(rest: i64, modulus: i64) -> Vec<i16> {
+    (0..16i16)
+        .filter(|&p| 16 % modulus != 0 || i64::from(p) % modulus == rest)
+        .collect()
+}
+
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host:port/db`), with a pool of up
     /// to 8 connections, and brings its schema to this adapter's version.
@@ -465,14 +475,49 @@ impl PgStore {
         }
     }
 
+    /// The rows of a read, each decoded by `decode` as it arrives (a row is dropped once
+    /// decoded: a shard's hundreds of thousands of rows are never all held at once). Tried
+    /// once more on a fresh connection when the first was lost.
+    async fn read_each<T>(
+        &self,
+        context: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        mut decode: impl FnMut(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        use futures_util::TryStreamExt as _;
+        let mut tried = false;
+        loop {
+            let result = async {
+                let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+                let statement = conn.prepare_cached(sql).await.map_err(|e| pg(context, &e))?;
+                let rows = conn
+                    .query_raw(&statement, params.iter().copied())
+                    .await
+                    .map_err(|e| pg(context, &e))?;
+                futures_util::pin_mut!(rows);
+                let mut found = Vec::new();
+                while let Some(row) = rows.try_next().await.map_err(|e| pg(context, &e))? {
+                    found.push(decode(&row)?);
+                }
+                Ok(found)
+            }
+            .await;
+            match result {
+                Err(StoreError::Unavailable { .. }) if !tried => tried = true,
+                other => return other,
+            }
+        }
+    }
+
     async fn docs<T: DeserializeOwned>(
         &self,
         what: &str,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<T>, StoreError> {
-        let rows = self.read(&format!("reading {what}s"), sql, params).await?;
-        rows.iter().map(|r| from_doc(what, r)).collect()
+        self.read_each(&format!("reading {what}s"), sql, params, |r| from_doc(what, r))
+            .await
     }
 
     /// Inserts or replaces clients, a few thousand per statement.
@@ -487,8 +532,10 @@ impl PgStore {
             let buckets: Vec<i64> = chunk.iter().map(|c| bucket(&c.id)).collect();
             let docs = chunk.iter().map(to_doc).collect::<Result<Vec<_>, _>>()?;
             conn.execute(
-                "INSERT INTO clients (id, bucket, doc) SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) \
-                 ON CONFLICT (id) DO UPDATE SET bucket = EXCLUDED.bucket, doc = EXCLUDED.doc",
+                "INSERT INTO clients (id, bucket, doc, part) \
+                 SELECT id, bucket, doc, (bucket % 16)::smallint FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) \
+                     AS c(id, bucket, doc) \
+                 ON CONFLICT (part, id) DO UPDATE SET bucket = EXCLUDED.bucket, doc = EXCLUDED.doc",
                 &[&ids, &buckets, &docs],
             )
             .await
@@ -548,9 +595,9 @@ impl PgStore {
     /// Items matching `filter` (a `WHERE` clause and what follows).
     async fn items(&self, filter: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Item>, StoreError> {
         let sql = format!("SELECT {} FROM items {filter}", rows::ITEM_COLUMNS);
-        let found = self.read("reading items", &sql, params).await?;
         let mut currencies = rows::Currencies::default();
-        found.iter().map(|r| rows::item(r, &mut currencies)).collect()
+        self.read_each("reading items", &sql, params, |r| rows::item(r, &mut currencies))
+            .await
     }
 
     /// History entries matching `filter` (a `WHERE` clause and what follows).
@@ -560,8 +607,8 @@ impl PgStore {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<HistoryEntry>, StoreError> {
         let sql = format!("SELECT {} FROM history {filter}", rows::HISTORY_COLUMNS);
-        let found = self.read("reading history", &sql, params).await?;
-        found.iter().map(rows::history).collect()
+        self.read_each("reading history", &sql, params, rows::history)
+            .await
     }
 
     /// Whether the database holds no client yet.
@@ -752,30 +799,41 @@ impl DispatchStore for PgStore {
         let (k, n) = (i64::from(shard.index()), i64::from(shard.count()));
         // Each read on a connection and a task of its own, so that the rows are decoded on
         // every thread the runtime has; the items, the most rows, in two halves (bucket % 2n
-        // is k or k + n). Unordered (the planner's answer does not depend on the order of its
-        // inputs) but the history, whose order is the order things happened.
+        // is k or k + n). Each reads only the partitions that can hold its rows. Unordered
+        // (the planner's answer does not depend on the order of its inputs) but the history,
+        // whose order is the order things happened.
         let items = |half: i64| {
             let store = self.clone();
             tokio::spawn(async move {
-                let (part, parts) = (k + half * n, 2 * n);
-                store.items("WHERE bucket % $2 = $1", &[&part, &parts]).await
+                let (rest, modulus) = (k + half * n, 2 * n);
+                let parts = parts_of(rest, modulus);
+                store
+                    .items(
+                        "WHERE part = ANY($3) AND bucket % $2 = $1",
+                        &[&rest, &modulus, &parts],
+                    )
+                    .await
             })
         };
         let (first, second) = (items(0), items(1));
-        let store = self.clone();
+        let parts = parts_of(k, n);
+        let (store, p) = (self.clone(), parts.clone());
         let clients = tokio::spawn(async move {
             store
                 .docs(
                     "client",
-                    "SELECT doc FROM clients WHERE bucket % $2 = $1",
-                    &[&k, &n],
+                    "SELECT doc FROM clients WHERE part = ANY($3) AND bucket % $2 = $1",
+                    &[&k, &n, &p],
                 )
                 .await
         });
         let store = self.clone();
         let history = tokio::spawn(async move {
             store
-                .history("WHERE bucket % $2 = $1 ORDER BY seq", &[&k, &n])
+                .history(
+                    "WHERE part = ANY($3) AND bucket % $2 = $1 ORDER BY seq",
+                    &[&k, &n, &parts],
+                )
                 .await
         });
         let (first, second, clients, history) = tokio::join!(first, second, clients, history);
@@ -794,15 +852,22 @@ impl DispatchStore for PgStore {
 
     async fn load_clients(&self, clients: &[ClientId]) -> Result<Snapshot, StoreError> {
         let ids: Vec<&str> = clients.iter().map(ClientId::as_str).collect();
-        let params: [&(dyn ToSql + Sync); 1] = [&ids];
+        // Only the partitions of these clients are read.
+        let mut parts: Vec<i16> = clients
+            .iter()
+            .filter_map(|c| i16::try_from(bucket(c) % 16).ok())
+            .collect();
+        parts.sort_unstable();
+        parts.dedup();
+        let params: [&(dyn ToSql + Sync); 2] = [&ids, &parts];
         let (clients, items, history) = tokio::try_join!(
             self.docs(
                 "client",
-                "SELECT doc FROM clients WHERE id = ANY($1) ORDER BY id",
+                "SELECT doc FROM clients WHERE part = ANY($2) AND id = ANY($1) ORDER BY id",
                 &params,
             ),
-            self.items("WHERE client = ANY($1) ORDER BY id", &params),
-            self.history("WHERE client = ANY($1) ORDER BY seq", &params),
+            self.items("WHERE part = ANY($2) AND client = ANY($1) ORDER BY id", &params),
+            self.history("WHERE part = ANY($2) AND client = ANY($1) ORDER BY seq", &params),
         )?;
         Ok(Snapshot {
             clients,

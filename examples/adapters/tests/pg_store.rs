@@ -295,7 +295,7 @@ async fn items_and_history_round_trip_every_field() {
     let (db, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     db.execute(
-        "INSERT INTO items (id, client, bucket, doc) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO items (id, client, bucket, doc, part) VALUES ($1, $2, $3, $4, ($3::bigint % 16)::smallint)",
         &[
             &"V1-1",
             &"c2",
@@ -306,7 +306,8 @@ async fn items_and_history_round_trip_every_field() {
     .await
     .unwrap();
     db.execute(
-        "INSERT INTO history (key, client, bucket, sent_at, outcome, doc) VALUES ($1, $2, $3, $4, 'sent', $5)",
+        "INSERT INTO history (key, client, bucket, sent_at, outcome, doc, part) \
+         VALUES ($1, $2, $3, $4, 'sent', $5, ($3::bigint % 16)::smallint)",
         &[
             &old_entry.key.as_str(),
             &"c2",
@@ -621,4 +622,171 @@ async fn a_connection_lost_while_outcomes_are_recorded_records_each_whole_or_not
         &store.read_log(&LogFilter::default()).await.unwrap(),
         &states,
     );
+}
+
+mod schema {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+/// Two client ids whose buckets fall in different partitions (`bucket % 16`).
+fn clients_of_two_parts() -> (ClientId, ClientId) {
+    let part = |id: &str| Shard::bucket(id) % 16;
+    let a = "c0".to_owned();
+    let b = (1..100)
+        .map(|n| format!("c{n}"))
+        .find(|id| part(id) != part(&a))
+        .unwrap();
+    (a.parse().unwrap(), b.parse().unwrap())
+}
+
+/// An item written again with a client of another partition moves there: it is loaded
+/// once, as its new client's, by that client's shard only (it stayed in its old partition
+/// before, and two shards loaded it, one of them with its old client).
+#[tokio::test]
+async fn an_item_whose_client_changes_moves_to_its_new_clients_shard() {
+    let Some(url) = pg_server() else { return };
+    let store = fresh_store(&url).await;
+    let (a, b) = clients_of_two_parts();
+    store
+        .put_clients(&[Client::new(a.clone(), "A"), Client::new(b.clone(), "B")])
+        .await
+        .unwrap();
+    let usd = Currency::from_code("USD").unwrap();
+    let item = |client: &ClientId| {
+        Item::invoice(
+            "F-1".parse().unwrap(),
+            client.clone(),
+            d(2026, 1, 1),
+            Money::from_minor(100, usd),
+        )
+    };
+    store.put_items(&[item(&a)]).await.unwrap();
+    store.put_items(&[item(&b)]).await.unwrap();
+    assert_eq!(store.load().await.unwrap().items, [item(&b)]);
+    let mut holders = Vec::new();
+    for shard in Shard::all(16) {
+        let loaded = store.load_shard(shard).await.unwrap();
+        if !loaded.items.is_empty() {
+            assert_eq!(loaded.items, [item(&b)], "shard {shard}");
+            holders.push(shard);
+        }
+    }
+    assert_eq!(holders.len(), 1, "{holders:?}");
+    assert!(holders[0].contains(&b));
+    let one = store.load_client(&a).await.unwrap();
+    assert!(one.items.is_empty(), "{:?}", one.items);
+}
+
+/// A database at schema version 2 (clients and items and history in single tables, rows of
+/// version 1 as documents beside typed rows) upgraded by the first store to connect: every
+/// row is still read, whole, by the whole load, by each shard's and by each client's.
+#[tokio::test]
+async fn an_upgrade_from_schema_version_2_keeps_every_row() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "test").await;
+    let (mut db, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    schema::migrations::runner()
+        .set_target(refinery::Target::Version(2))
+        .run_async(&mut db)
+        .await
+        .unwrap();
+    let (a, b) = clients_of_two_parts();
+    let usd = Currency::from_code("USD").unwrap();
+    let clients = [Client::new(a.clone(), "A"), Client::new(b.clone(), "B")];
+    for c in &clients {
+        db.execute(
+            "INSERT INTO clients (id, bucket, doc) VALUES ($1, $2, $3)",
+            &[
+                &c.id.as_str(),
+                &i64::from(Shard::bucket(c.id.as_str())),
+                &serde_json::to_value(c).unwrap(),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    // A typed row (version 2) of a's, and a document (version 1) of b's.
+    let typed = Item::invoice(
+        "T-1".parse().unwrap(),
+        a.clone(),
+        d(2026, 1, 1),
+        Money::from_minor(500, usd),
+    );
+    db.execute(
+        "INSERT INTO items (id, client, bucket, kind, number, issued_on, total_minor, currency, status, reminders) \
+         VALUES ($1, $2, $3, 'invoice', $4, $5, 500, 'USD', 'open', true)",
+        &[
+            &"T-1",
+            &a.as_str(),
+            &i64::from(Shard::bucket(a.as_str())),
+            &&*typed.number,
+            &typed.issued_on,
+        ],
+    )
+    .await
+    .unwrap();
+    let old = Item::invoice(
+        "V1-1".parse().unwrap(),
+        b.clone(),
+        d(2025, 12, 1),
+        Money::from_minor(5, usd),
+    );
+    db.execute(
+        "INSERT INTO items (id, client, bucket, doc) VALUES ($1, $2, $3, $4)",
+        &[
+            &"V1-1",
+            &b.as_str(),
+            &i64::from(Shard::bucket(b.as_str())),
+            &serde_json::to_value(&old).unwrap(),
+        ],
+    )
+    .await
+    .unwrap();
+    let entries: Vec<HistoryEntry> = [(&a, "T-1", 2), (&b, "V1-1", 3)]
+        .into_iter()
+        .map(|(c, item, day)| HistoryEntry::manual(c.clone(), item.parse().unwrap(), utc(2026, 1, day, 3, 4)))
+        .collect();
+    for h in &entries {
+        db.execute(
+            "INSERT INTO history (key, client, bucket, sent_at, outcome, doc) VALUES ($1, $2, $3, $4, 'sent', $5)",
+            &[
+                &h.key.as_str(),
+                &h.client.as_str(),
+                &i64::from(Shard::bucket(h.client.as_str())),
+                &h.sent_at,
+                &serde_json::to_value(h).unwrap(),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    let store = PgStore::connect_with(config, 2).await.unwrap();
+    let all = store.load().await.unwrap();
+    assert_eq!(all.clients, clients);
+    assert_eq!(all.items, [typed.clone(), old.clone()]);
+    assert_eq!(all.history, entries);
+    for n in [3, 4] {
+        let mut parts = Snapshot::default();
+        for shard in Shard::all(n) {
+            let part = store.load_shard(shard).await.unwrap();
+            parts.clients.extend(part.clients);
+            parts.items.extend(part.items);
+            parts.history.extend(part.history);
+        }
+        parts.items.sort_by(|x, y| x.id.cmp(&y.id));
+        parts.clients.sort_by(|x, y| x.id.cmp(&y.id));
+        parts.history.sort_by_key(|h| h.sent_at);
+        assert_eq!(
+            (parts.clients, parts.items, parts.history),
+            (all.clients.clone(), all.items.clone(), all.history.clone()),
+            "{n} shards"
+        );
+    }
+    let one = store.load_client(&b).await.unwrap();
+    assert_eq!((one.items, one.history), (vec![old], vec![entries[1].clone()]));
+    // Writing goes on after the upgrade: a new entry comes after the old ones.
+    let later = HistoryEntry::manual(a.clone(), "T-1".parse().unwrap(), utc(2026, 2, 1, 0, 0));
+    store.append_history(later.clone()).await.unwrap();
+    assert_eq!(store.load().await.unwrap().history.last(), Some(&later));
 }

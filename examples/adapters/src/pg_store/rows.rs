@@ -65,14 +65,20 @@ fn count(what: &str, v: Option<i64>) -> Result<Option<u32>, StoreError> {
 pub(super) const ITEM_COLUMNS: &str = "doc, id, client, kind, number, issued_on, sent_on, due_on, total_minor, \
     currency, status, settled_on, reminders, reminder_every_days, reminder_count, attachments, applied, pauses";
 
-/// Inserts or replaces items from one array a column (`ItemColumns::params`).
-pub(super) const UPSERT_ITEMS: &str = "INSERT INTO items (id, client, bucket, kind, number, issued_on, sent_on, \
-    due_on, total_minor, currency, status, settled_on, reminders, reminder_every_days, reminder_count, \
-    attachments, applied, pauses) \
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::date[], $7::date[], \
-        $8::date[], $9::bigint[], $10::text[], $11::text[], $12::date[], $13::bool[], $14::bigint[], \
-        $15::bigint[], $16::jsonb[], $17::jsonb[], $18::jsonb[]) \
-    ON CONFLICT (id) DO UPDATE SET client = EXCLUDED.client, bucket = EXCLUDED.bucket, doc = NULL, \
+/// Inserts or replaces items from one array a column (`ItemColumns::params`), each in the
+/// partition of its client's bucket (`bucket % 16`); an item whose client is now of another
+/// partition is deleted from the one it leaves, in the same statement.
+pub(super) const UPSERT_ITEMS: &str = "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], \
+        $4::text[], $5::text[], $6::date[], $7::date[], $8::date[], $9::bigint[], $10::text[], $11::text[], \
+        $12::date[], $13::bool[], $14::bigint[], $15::bigint[], $16::jsonb[], $17::jsonb[], $18::jsonb[]) \
+        AS n(id, client, bucket, kind, number, issued_on, sent_on, due_on, total_minor, currency, status, \
+        settled_on, reminders, reminder_every_days, reminder_count, attachments, applied, pauses)), \
+    moved AS (DELETE FROM items WHERE id = ANY($1::text[]) \
+        AND (id, part) NOT IN (SELECT id, (bucket % 16)::smallint FROM n)) \
+    INSERT INTO items (id, client, bucket, kind, number, issued_on, sent_on, due_on, total_minor, currency, \
+        status, settled_on, reminders, reminder_every_days, reminder_count, attachments, applied, pauses, part) \
+    SELECT n.*, (n.bucket % 16)::smallint FROM n \
+    ON CONFLICT (part, id) DO UPDATE SET client = EXCLUDED.client, bucket = EXCLUDED.bucket, doc = NULL, \
         kind = EXCLUDED.kind, number = EXCLUDED.number, issued_on = EXCLUDED.issued_on, \
         sent_on = EXCLUDED.sent_on, due_on = EXCLUDED.due_on, total_minor = EXCLUDED.total_minor, \
         currency = EXCLUDED.currency, status = EXCLUDED.status, settled_on = EXCLUDED.settled_on, \
@@ -329,9 +335,10 @@ pub(super) fn unnest_history(first: usize) -> String {
     )
 }
 
-/// The `history` columns [`unnest_history`] fills.
+/// The `history` columns [`unnest_history`] fills, in the partition of the client's bucket.
 pub(super) const HISTORY_INSERT: &str = "INSERT INTO history (key, client, bucket, sent_at, outcome, rule, items, outcome_doc, \
-    sent_at_ns) SELECT h.key, h.client, h.bucket, h.sent_at, h.outcome, h.rule, h.items, h.outcome_doc, h.sent_at_ns";
+    sent_at_ns, part) SELECT h.key, h.client, h.bucket, h.sent_at, h.outcome, h.rule, h.items, h.outcome_doc, h.sent_at_ns, \
+    (h.bucket % 16)::smallint";
 
 /// A `history` row ([`HISTORY_COLUMNS`]) as the entry it holds.
 pub(super) fn history(row: &Row) -> Result<HistoryEntry, StoreError> {
