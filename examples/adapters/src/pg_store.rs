@@ -550,16 +550,28 @@ impl PgStore {
     /// The server's refusal, or a lost connection.
     pub async fn put_items(&self, items: &[Item]) -> Result<(), StoreError> {
         let context = "saving items";
-        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
-        let statement = conn
-            .prepare_cached(rows::UPSERT_ITEMS)
-            .await
-            .map_err(|e| pg(context, &e))?;
+        let mut conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
         for chunk in items.chunks(CHUNK) {
             let columns = rows::ItemColumns::new(chunk)?;
-            conn.execute(&statement, &columns.params())
+            // The ids first, then the rows, in one transaction: a writer of the same ids
+            // meanwhile waits for this one to commit, and its rows' statement then sees
+            // these (an item moved by both is stored once, as the last put it).
+            let tx = conn.transaction().await.map_err(|e| pg(context, &e))?;
+            let lock = tx
+                .prepare_cached(rows::LOCK_ITEM_IDS)
                 .await
                 .map_err(|e| pg(context, &e))?;
+            let upsert = tx
+                .prepare_cached(rows::UPSERT_ITEMS)
+                .await
+                .map_err(|e| pg(context, &e))?;
+            tx.execute(&lock, &columns.params()[..1])
+                .await
+                .map_err(|e| pg(context, &e))?;
+            tx.execute(&upsert, &columns.params())
+                .await
+                .map_err(|e| pg(context, &e))?;
+            tx.commit().await.map_err(|e| pg(context, &e))?;
         }
         Ok(())
     }

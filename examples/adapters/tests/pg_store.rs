@@ -675,6 +675,12 @@ async fn an_item_whose_client_changes_moves_to_its_new_clients_shard() {
     assert!(holders[0].contains(&b));
     let one = store.load_client(&a).await.unwrap();
     assert!(one.items.is_empty(), "{:?}", one.items);
+    // One write listing the item twice, with either client: refused, nothing written.
+    match store.put_items(&[item(&a), item(&b)]).await {
+        Err(StoreError::Database { code, .. }) => assert_eq!(code, "21000"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.load().await.unwrap().items, [item(&b)]);
 }
 
 /// A database at schema version 2 (clients and items and history in single tables, rows of
@@ -789,4 +795,84 @@ async fn an_upgrade_from_schema_version_2_keeps_every_row() {
     let later = HistoryEntry::manual(a.clone(), "T-1".parse().unwrap(), utc(2026, 2, 1, 0, 0));
     store.append_history(later.clone()).await.unwrap();
     assert_eq!(store.load().await.unwrap().history.last(), Some(&later));
+}
+
+/// Two writers putting the same item at once, the first moving it to a client of another
+/// partition: the second waits for the first, then moves it back, and the item is stored
+/// once, as the second put it (it was stored in both partitions: the second's statement,
+/// begun before the first committed, did not see the row the first moved).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_written_at_once_with_two_clients_is_stored_once() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "test").await;
+    let store = PgStore::connect_with(config.clone(), 2).await.unwrap();
+    let (a, b) = clients_of_two_parts();
+    store
+        .put_clients(&[Client::new(a.clone(), "A"), Client::new(b.clone(), "B")])
+        .await
+        .unwrap();
+    let usd = Currency::from_code("USD").unwrap();
+    let item = |client: &ClientId| {
+        Item::invoice(
+            "F-1".parse().unwrap(),
+            client.clone(),
+            d(2026, 1, 1),
+            Money::from_minor(100, usd),
+        )
+    };
+    store.put_items(&[item(&a)]).await.unwrap();
+    // The first writer, as a store writes: the id taken, the row moved to b's partition;
+    // not committed yet.
+    let (first, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let bucket_b = i64::from(Shard::bucket(b.as_str()));
+    let part_b = i16::try_from(bucket_b % 16).unwrap();
+    first
+        .batch_execute(
+            "BEGIN; INSERT INTO item_ids (id) VALUES ('F-1') ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id",
+        )
+        .await
+        .unwrap();
+    first
+        .execute("DELETE FROM items WHERE id = 'F-1' AND part <> $1", &[&part_b])
+        .await
+        .unwrap();
+    first
+        .execute(
+            "INSERT INTO items (id, client, bucket, kind, number, issued_on, total_minor, currency, status, \
+             reminders, part) VALUES ('F-1', $1, $2, 'invoice', 'F-1', '2026-01-01', 100, 'USD', 'open', true, $3)",
+            &[&b.as_str(), &bucket_b, &part_b],
+        )
+        .await
+        .unwrap();
+    // The second, through the store, waits for it.
+    let second = {
+        let store = store.clone();
+        let moved_back = [item(&a)];
+        tokio::spawn(async move { store.put_items(&moved_back).await })
+    };
+    let mut waited = false;
+    for _ in 0..500 {
+        let waiting = first
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap();
+        if !waiting.is_empty() {
+            waited = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(waited, "the second writer never waited for the first");
+    first.batch_execute("COMMIT").await.unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(
+        store.load().await.unwrap().items,
+        [item(&a)],
+        "stored once, as the last writer put it"
+    );
 }

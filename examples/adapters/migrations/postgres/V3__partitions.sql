@@ -6,7 +6,9 @@
 --
 -- A partitioned table's keys must hold its partition key: they are (part, id) and
 -- (part, seq). An item whose client changes to one of another part moves: the store deletes
--- it from its old part as it writes it to the new one, in the same statement.
+-- it from its old part as it writes it to the new one. `item_ids` keeps each item id once
+-- whatever its part: a write of items first upserts their ids there, in id order, so two
+-- writers of one id take turns (the second then sees, and moves, what the first wrote).
 
 -- Clients.
 ALTER TABLE clients RENAME TO clients_v2;
@@ -65,3 +67,7 @@ CREATE INDEX history_key ON history (key);
 -- An item is found by id in every partition when it is written (to delete it from the part
 -- it leaves, when its client changed).
 CREATE INDEX items_id ON items (id);
+
+-- Each item id once (see above).
+CREATE TABLE item_ids (id TEXT PRIMARY KEY);
+INSERT INTO item_ids SELECT id FROM items;

@@ -65,6 +65,11 @@ fn count(what: &str, v: Option<i64>) -> Result<Option<u32>, StoreError> {
 pub(super) const ITEM_COLUMNS: &str = "doc, id, client, kind, number, issued_on, sent_on, due_on, total_minor, \
     currency, status, settled_on, reminders, reminder_every_days, reminder_count, attachments, applied, pauses";
 
+/// Takes each item id of a write (`$1`) in `item_ids`, in id order, inserting the new ones:
+/// its row lock makes writers of one id take turns until the first commits.
+pub(super) const LOCK_ITEM_IDS: &str = "INSERT INTO item_ids (id) SELECT id FROM unnest($1::text[]) AS n(id) \
+    ORDER BY id ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id";
+
 /// Inserts or replaces items from one array a column (`ItemColumns::params`), each in the
 /// partition of its client's bucket (`bucket % 16`); an item whose client is now of another
 /// partition is deleted from the one it leaves, in the same statement.
