@@ -1776,6 +1776,16 @@ fn at_least_once() -> DispatchOptions {
 /// acme's `items` in a store, and a dispatcher that sends what is due on 2026-04-01 at noon
 /// and dies before recording it (at-least-once).
 async fn crashed_on_april_1st(policy: &Policy, items: Vec<Item>) -> (Arc<MemoryStore>, Arc<RecordingMailer>) {
+    crashed_at(policy, items, utc(2026, 4, 1, 12, 0)).await
+}
+
+/// acme's `items` in a store, and a dispatcher that sends what is due at `at` and dies
+/// before recording it (at-least-once).
+async fn crashed_at(
+    policy: &Policy,
+    items: Vec<Item>,
+    at: DateTime<Utc>,
+) -> (Arc<MemoryStore>, Arc<RecordingMailer>) {
     let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
     let mailer = Arc::new(RecordingMailer::new());
     let crashing = Dispatcher::new(
@@ -1786,9 +1796,29 @@ async fn crashed_on_april_1st(policy: &Policy, items: Vec<Item>) -> (Arc<MemoryS
     .unwrap()
     .with_options(at_least_once())
     .unwrap();
-    let report = crashing.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
+    let report = crashing.tick(at).await.unwrap();
     assert_eq!(report.interrupted().count(), 1, "the crash surfaces: {report:#?}");
     (memory, mailer)
+}
+
+/// A grouped notice about acme's sent on 2026-04-01 by a dispatcher that died
+/// before recording it (at-least-once), and the policy.
+async fn crashed_grouped_notice() -> (Policy, Arc<MemoryStore>, Arc<RecordingMailer>) {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let items = vec![
+        invoice("A-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("10", "USD")),
+        invoice("A-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("20", "USD")),
+    ];
+    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    (policy, memory, mailer)
+}
+
+/// The store's first invoice paid in full on 2026-04-01.
+fn pay_first_invoice(memory: &MemoryStore) {
+    memory.update_items(|items| {
+        let total = items[0].total.unwrap();
+        items[0] = items[0].clone().paid(total, d(2026, 4, 1));
+    });
 }
 
 /// The dispatcher started again (at-least-once).
@@ -1815,10 +1845,7 @@ async fn under_at_least_once_a_crash_left_claim_whose_invoice_is_then_paid_is_re
         money("1000", "CLP"),
     )];
     let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
-    memory.update_items(|items| {
-        let total = items[0].total.unwrap();
-        items[0] = items[0].clone().paid(total, d(2026, 4, 1));
-    });
+    pay_first_invoice(&memory);
     let dispatcher = restarted(&memory, &mailer, &policy);
     let key: EventKey = "overdue/F-1/1".into();
     let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
@@ -1879,12 +1906,7 @@ async fn under_at_least_once_a_crash_left_claim_held_by_a_pause_goes_again_after
 /// occurrences recorded unknown with it (none left claimed).
 #[tokio::test]
 async fn under_at_least_once_a_crash_left_grouped_notice_whose_invoices_are_paid_is_one_unknown() {
-    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
-    let items = vec![
-        invoice("A-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("10", "USD")),
-        invoice("A-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("20", "USD")),
-    ];
-    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    let (policy, memory, mailer) = crashed_grouped_notice().await;
     memory.update_items(|items| {
         for it in items.iter_mut() {
             let total = it.total.unwrap();
@@ -1912,4 +1934,86 @@ async fn under_at_least_once_a_crash_left_grouped_notice_whose_invoices_are_paid
         );
     }
     assert_eq!(mailer.sent().len(), 1);
+}
+
+/// Under at-least-once, a grouped notice about two invoices goes and the process dies before
+/// recording it; one invoice is then paid. The other's reminder goes again in a notice of its
+/// own after the lease; the crashed notice is then reported once, as the message it was, and
+/// the paid invoice's occurrence recorded with it (it was reported alone, as if it had been a
+/// message, and the crashed notice stayed claimed for ever).
+#[tokio::test]
+async fn under_at_least_once_a_crash_left_notice_partly_paid_is_one_unknown_after_the_rest_goes() {
+    let (policy, memory, mailer) = crashed_grouped_notice().await;
+    let crashed = mailer.sent()[0].key.clone();
+    pay_first_invoice(&memory);
+    let dispatcher = restarted(&memory, &mailer, &policy);
+    let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    assert_eq!(next.sent().count(), 1, "A-2's reminder goes again: {next:#?}");
+    assert!(next.unknown_keys().is_empty(), "{next:#?}");
+    let after = dispatcher.tick(utc(2026, 4, 3, 12, 0)).await.unwrap();
+    assert_eq!(after.unknown_keys(), std::slice::from_ref(&crashed), "{after:#?}");
+    let claimed: Vec<_> = memory
+        .deliveries()
+        .into_iter()
+        .filter(|(_, d)| matches!(d, Delivery::Claimed { .. }))
+        .collect();
+    assert!(claimed.is_empty(), "{claimed:#?}");
+    assert!(matches!(
+        memory.delivery(&"overdue/A-1/1".into()).await.unwrap(),
+        Some(Delivery::Unknown { .. })
+    ));
+    let again = dispatcher.tick(utc(2026, 4, 4, 12, 0)).await.unwrap();
+    assert!(again.unknown_keys().is_empty(), "reported once: {again:#?}");
+    assert_eq!(mailer.sent().len(), 2);
+}
+
+/// Under at-least-once, a standing notice goes and the process dies before recording it;
+/// the client then pays everything, so the state ends and the notice is never planned
+/// again: after the lease it is recorded outcome unknown and reported once (it stayed
+/// claimed for ever).
+#[tokio::test]
+async fn under_at_least_once_a_crash_left_standing_notice_whose_state_ended_is_one_unknown() {
+    let policy = Policy::new(tz("UTC")).with_standing(StandingRule::new(5, 30));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 3, 20),
+        money("10", "USD"),
+    )];
+    let (memory, mailer) = crashed_at(&policy, items, utc(2026, 4, 1, 12, 0)).await;
+    let crashed = mailer.sent()[0].key.clone();
+    assert!(crashed.as_str().starts_with("closing-soon/acme/"), "{crashed}");
+    pay_first_invoice(&memory);
+    let dispatcher = restarted(&memory, &mailer, &policy);
+    let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    assert_eq!(next.unknown_keys(), std::slice::from_ref(&crashed), "{next:#?}");
+    let again = dispatcher.tick(utc(2026, 4, 3, 12, 0)).await.unwrap();
+    assert!(again.unknown_keys().is_empty(), "reported once: {again:#?}");
+    assert_eq!(mailer.sent().len(), 1);
+}
+
+/// A clock skew above a day is refused, naming the field (a saturated skew kept a crash's
+/// claims from ever being found); a lease past what a duration counts stays a lease that
+/// never runs out.
+#[test]
+fn a_clock_skew_past_reason_is_refused() {
+    let skew = |d| DispatchOptions::default().with_max_clock_skew(d);
+    assert!(matches!(
+        skew(StdDuration::from_secs(24 * 3600 + 1)).validate(),
+        Err(ValidationError::OutOfRange {
+            field: "max_clock_skew",
+            ..
+        })
+    ));
+    assert!(matches!(
+        skew(StdDuration::MAX).validate(),
+        Err(ValidationError::OutOfRange {
+            field: "max_clock_skew",
+            ..
+        })
+    ));
+    assert!(skew(StdDuration::from_secs(5)).validate().is_ok());
+    let endless = DispatchOptions::default().with_guarantee(Guarantee::AtLeastOnce { lease_secs: u64::MAX });
+    assert!(endless.validate().is_ok());
 }

@@ -99,8 +99,14 @@ impl DispatchOptions {
     /// re-read between claim and send), or a second dispatcher would take a key again, and
     /// send it twice, while the first is still sending it, or no send would ever start.
     ///
+    /// A clock skew above a day is refused too (a host whose clock is that far off is
+    /// broken, and would keep another's crashed claims from ever being found). A lease past
+    /// what a duration can count (about 292 million years) never runs out: claims are never
+    /// taken again, nor swept.
+    ///
     /// # Errors
-    /// [`ValidationError::LeaseTooShort`].
+    /// [`ValidationError::LeaseTooShort`]; [`ValidationError::OutOfRange`] naming
+    /// `max_clock_skew`.
     ///
     /// # Example
     /// ```
@@ -111,6 +117,12 @@ impl DispatchOptions {
     /// assert!(opts.with_guarantee(Guarantee::AtLeastOnce { lease_secs: 60 }).validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.max_clock_skew > Duration::from_secs(24 * 3600) {
+            return Err(ValidationError::OutOfRange {
+                field: "max_clock_skew",
+                value: format!("{:?}", self.max_clock_skew),
+            });
+        }
         if let Guarantee::AtLeastOnce { lease_secs } = self.guarantee {
             // A send takes at most one timeout, recording it at most another, and what comes
             // between the claim and the send (re-reading the client, checking the claim) at
@@ -916,6 +928,7 @@ impl Dispatcher {
         }
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         let stopped = stopped_for_good(snapshot, &schedule, leased_out);
+        let stopped = self.still_claimed(stopped).await;
         let mut swept = swept;
         for (key, with_notice, claim) in stopped {
             match self.abandoned_report(snapshot, &key, now, claim).await {
@@ -1414,6 +1427,33 @@ impl Dispatcher {
             }
         }
         found
+    }
+
+    /// Of `claims` (key, ..., (instant, attempt)), those the store still holds as that same
+    /// claim, read again now: another dispatcher may have taken one again, or recorded it,
+    /// since the tick's load. A store error keeps none (they are found again next tick).
+    async fn still_claimed<T>(
+        &self,
+        claims: Vec<(EventKey, T, (DateTime<Utc>, u32))>,
+    ) -> Vec<(EventKey, T, (DateTime<Utc>, u32))> {
+        if claims.is_empty() {
+            return claims;
+        }
+        let keys: Vec<EventKey> = claims.iter().map(|c| c.0.clone()).collect();
+        let Ok(states) = self.store.deliveries(&keys).await else {
+            return Vec::new();
+        };
+        if states.len() != claims.len() {
+            return Vec::new();
+        }
+        claims
+            .into_iter()
+            .zip(states)
+            .filter(|((_, _, (at, attempt)), state)| {
+                matches!(state, Some(Delivery::Claimed { at: t, attempt: a }) if a == attempt && same_instant(*t, *at))
+            })
+            .map(|(c, _)| c)
+            .collect()
     }
 
     /// Lets go of claims (key, attempt) this dispatcher took for nothing that went out, after
@@ -2246,25 +2286,72 @@ crate::names::kinds!(Guarantee =>
 const MAX_RESENDS_AT_ONE_INSTANT: u64 = 1000;
 
 /// A duration in whole milliseconds (0 when negative: a clock set back).
+/// What a claimed key is about, read from its shape.
+enum Claimed<'k> {
+    /// `rule/item/occurrence`.
+    Occurrence { rule: &'k str, item: &'k str },
+    /// `rule/client/currency/g<digest>`: a notice grouped across items.
+    Notice {
+        rule: &'k str,
+        client: &'k str,
+        currency: &'k str,
+    },
+    /// `rule/client/date`: a statement or a standing notice.
+    OfClient { client: &'k str },
+}
+
+fn claimed(key: &EventKey) -> Option<Claimed<'_>> {
+    let mut parts = key.as_str().split('/');
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some(rule), Some(item), Some(n), None, None) if n.parse::<u32>().is_ok() => {
+            Some(Claimed::Occurrence { rule, item })
+        }
+        (Some(_), Some(client), Some(date), None, None) if date.parse::<chrono::NaiveDate>().is_ok() => {
+            Some(Claimed::OfClient { client })
+        }
+        (Some(rule), Some(client), Some(currency), Some(g), None) if g.starts_with('g') => {
+            Some(Claimed::Notice {
+                rule,
+                client,
+                currency,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Of the claims whose lease has run out, those `schedule` stops for good, as (key, whether
-/// it is an item occurrence of a grouped notice stopped with it, (instant, attempt)): an item
-/// occurrence neither due nor covered by a due notice, whose item is settled (paid, cancelled,
-/// void, completed) or whose occurrence the plan explains as over (superseded, already sent,
-/// too late, expired, past its count); a grouped notice not due whose item occurrences,
-/// claimed with it, are all stopped so. Anything else (held by a pause or the gap, reminders
-/// switched off, not planned at all) is left claimed: a later plan that brings it back takes
-/// it again.
+/// it is an item occurrence of a grouped notice recorded with it, (instant, attempt)):
+/// - an item occurrence claimed alone, neither due nor covered by a due notice, whose item
+///   is settled (paid, cancelled, void, completed) or whose occurrence the plan explains as
+///   over (superseded, already sent, too late, expired, past its count);
+/// - a grouped notice not due whose item occurrences claimed with it (same rule, client,
+///   currency and instant) are all stopped so, or all recorded since (those due again in
+///   another notice are sent by it first): the notice is reported, its occurrences recorded
+///   with it, never one of them alone;
+/// - a statement or standing notice of this shard's clients that is not due and that the
+///   plan does not hold back (a pause, the gap, the calendar, reminders off, no recipient):
+///   its period is over, or its state has ended.
+///
+/// Anything else is left claimed: a later plan that brings it back takes it again.
 fn stopped_for_good(
     snapshot: &Snapshot,
     schedule: &crate::plan::Schedule<'_>,
     claims: Vec<(EventKey, DateTime<Utc>, u32)>,
 ) -> Vec<(EventKey, bool, (DateTime<Utc>, u32))> {
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
     if claims.is_empty() {
         return Vec::new();
     }
     let due: HashSet<EventKey> = schedule.due().flat_map(|e| e.to_event().covered_keys()).collect();
     let mut over: HashSet<EventKey> = HashSet::new();
+    let mut held: HashSet<EventKey> = HashSet::new();
     let mut settled: HashSet<(String, String)> = HashSet::new();
     for s in schedule.suppressed() {
         match s.reason() {
@@ -2280,73 +2367,100 @@ fn stopped_for_good(
             | SuppressReason::AlreadySent
             | SuppressReason::DueSoonAfterDue { .. }
             | SuppressReason::Expired { .. }
-            | SuppressReason::CountReached { .. } => {
+            | SuppressReason::CountReached { .. }
+            | SuppressReason::NothingToList => {
                 over.insert(s.key());
+            }
+            SuppressReason::PausedUntil { .. }
+            | SuppressReason::Paused { .. }
+            | SuppressReason::Deferred { .. }
+            | SuppressReason::MovedOffNonWorkingDay { .. }
+            | SuppressReason::AfterAnotherReminder { .. }
+            | SuppressReason::ClientRemindersOff
+            | SuppressReason::ExcludedForClient
+            | SuppressReason::NoRecipients => {
+                held.insert(s.key());
             }
             _ => {}
         }
     }
-    let stopped = |key: &EventKey| {
-        !due.contains(key)
-            && occurrence(key).is_some_and(|(rule, item)| {
-                over.contains(key) || settled.contains(&(rule.to_owned(), item.to_owned()))
-            })
+    let items: HashMap<&str, &Item> = snapshot.items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let ours: HashSet<&str> = snapshot.clients.iter().map(|c| c.id.as_str()).collect();
+    let occurrence_over = |key: &EventKey, rule: &str, item: &str| {
+        !due.contains(key) && (over.contains(key) || settled.contains(&(rule.to_owned(), item.to_owned())))
     };
-    let client_of = |item: &str| {
-        snapshot
-            .items
-            .iter()
-            .find(|i| i.id.as_str() == item)
-            .map(|i| i.client.as_str())
+    // The notice an item occurrence was claimed with, if one was: (rule, client, currency,
+    // instant).
+    let notice_of = |rule: &str, item: &str, at: DateTime<Utc>| {
+        let item = items.get(item)?;
+        let currency = item.total.map_or("-", |t| t.currency().code());
+        Some((rule.to_owned(), item.client.as_str().to_owned(), currency, at))
     };
+    let notices: HashSet<(String, String, &str, DateTime<Utc>)> = claims
+        .iter()
+        .filter_map(|(k, at, _)| match claimed(k)? {
+            Claimed::Notice {
+                rule,
+                client,
+                currency,
+            } => Some((rule.to_owned(), client.to_owned(), currency, *at)),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::new();
-    let mut with_notice: HashSet<EventKey> = HashSet::new();
     for (key, at, attempt) in &claims {
-        if occurrence(key).is_some() {
-            if stopped(key) {
-                out.push((key.clone(), false, (*at, *attempt)));
+        let claim = (*at, *attempt);
+        match claimed(key) {
+            Some(Claimed::Occurrence { rule, item }) => {
+                let with_notice =
+                    notice_of(rule, item, *at).is_some_and(|n| notices.contains(&(n.0, n.1, n.2, n.3)));
+                if !with_notice && occurrence_over(key, rule, item) {
+                    out.push((key.clone(), false, claim));
+                }
             }
-            continue;
+            Some(Claimed::Notice {
+                rule,
+                client,
+                currency,
+            }) => {
+                if due.contains(key) {
+                    continue;
+                }
+                let members: Vec<&EventKey> = claims
+                    .iter()
+                    .filter(|(k, t, _)| {
+                        t == at
+                            && matches!(claimed(k), Some(Claimed::Occurrence { rule: r, item })
+                                if r == rule && notice_of(r, item, *t).is_some_and(|n| n.1 == client && n.2 == currency))
+                    })
+                    .map(|(k, ..)| k)
+                    .collect();
+                // (None left claimed: each was recorded since, sent by another notice say.)
+                let all_over = members.iter().all(|k| match claimed(k) {
+                    Some(Claimed::Occurrence { rule, item }) => occurrence_over(k, rule, item),
+                    _ => false,
+                });
+                if !all_over || !ours.contains(client) {
+                    continue;
+                }
+                out.push((key.clone(), false, claim));
+                let members: Vec<EventKey> = members.into_iter().cloned().collect();
+                out.extend(
+                    claims
+                        .iter()
+                        .filter(|(k, ..)| members.contains(k))
+                        .map(|(k, t, a)| (k.clone(), true, (*t, *a))),
+                );
+            }
+            Some(Claimed::OfClient { client })
+                if ours.contains(client) && !due.contains(key) && !held.contains(key) =>
+            {
+                out.push((key.clone(), false, claim));
+            }
+            Some(Claimed::OfClient { .. }) | None => {}
         }
-        // `rule/client/currency/digest`: a grouped notice, its item occurrences claimed at its
-        // instant.
-        let mut parts = key.as_str().split('/');
-        let (Some(rule), Some(client), Some(_), Some(_), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            continue;
-        };
-        let members: Vec<&EventKey> = claims
-            .iter()
-            .filter(|(k, t, _)| {
-                t == at && occurrence(k).is_some_and(|(r, item)| r == rule && client_of(item) == Some(client))
-            })
-            .map(|(k, ..)| k)
-            .collect();
-        if due.contains(key) || members.is_empty() || !members.iter().all(|k| stopped(k)) {
-            continue;
-        }
-        // The notice is reported; its item occurrences are recorded with it.
-        out.push((key.clone(), false, (*at, *attempt)));
-        with_notice.extend(members.into_iter().cloned());
-    }
-    for o in &mut out {
-        o.1 = with_notice.contains(&o.0);
     }
     out
-}
-
-/// An item occurrence's key, `rule/item/occurrence`: its rule and item.
-fn occurrence(key: &EventKey) -> Option<(&str, &str)> {
-    let mut parts = key.as_str().split('/');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(rule), Some(item), Some(n), None) if n.parse::<u32>().is_ok() => Some((rule, item)),
-        _ => None,
-    }
 }
 
 fn millis(d: chrono::Duration) -> u64 {
