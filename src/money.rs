@@ -214,15 +214,24 @@ impl Money {
         if frac.len() > exp {
             return Err(bad("more decimals than the currency's minor unit"));
         }
+        // Accumulated with its sign, so the most negative amount (`i64::MIN` minor units,
+        // which a balance can reach) reads back too.
         let mut minor: i64 = 0;
         let padded = frac.bytes().chain(std::iter::repeat_n(b'0', exp - frac.len()));
         for b in whole.bytes().chain(padded) {
+            let digit = i64::from(b - b'0');
             minor = minor
                 .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(b - b'0')))
+                .and_then(|m| {
+                    if negative {
+                        m.checked_sub(digit)
+                    } else {
+                        m.checked_add(digit)
+                    }
+                })
                 .ok_or_else(|| bad("too large"))?;
         }
-        Ok(Self::from_minor(if negative { -minor } else { minor }, currency))
+        Ok(Self::from_minor(minor, currency))
     }
 
     /// The amount in minor units.

@@ -873,3 +873,34 @@ fn a_due_soon_before_the_calendars_first_day_is_too_late_not_out_of_days() {
     assert_eq!(said[0].1, SuppressReason::DueSoonAfterDue { due: NaiveDate::MIN });
     assert!(!said[0].2.contains("end of the calendar"), "{}", said[0].2);
 }
+
+/// The most negative amount a balance can reach (`i64::MIN` minor units: a total of 0 with
+/// `i64::MAX` and 1 applied) reads back from its text and its serialized form (it was "too
+/// large", so a plan holding it did not deserialize).
+#[test]
+fn the_most_negative_amount_round_trips() {
+    for code in ["CLP", "USD", "BHD"] {
+        let currency = Currency::from_code(code).unwrap();
+        let min = Money::from_minor(i64::MIN, currency);
+        assert_eq!(
+            Money::parse(&min.decimal().to_string(), currency),
+            Ok(min),
+            "{code}"
+        );
+        let json = serde_json::to_string(&min).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Money>(&json).unwrap(),
+            min,
+            "{code}: {json}"
+        );
+        let max = Money::from_minor(i64::MAX, currency);
+        assert_eq!(
+            Money::parse(&max.decimal().to_string(), currency),
+            Ok(max),
+            "{code}"
+        );
+    }
+    let clp = Currency::from_code("CLP").unwrap();
+    assert!(Money::parse("-9223372036854775809", clp).is_err());
+    assert!(Money::parse("9223372036854775808", clp).is_err());
+}

@@ -180,7 +180,9 @@ pub struct Item {
     /// for rules anchored on the sent date, also the delay of the first reminder.
     #[serde(default)]
     pub reminder_every_days: Option<u32>,
-    /// Number of reminders for this item, replacing the rules' counts.
+    /// Number of reminders for this item, replacing the rules' counts. Repeats are spaced by
+    /// the item's `reminder_every_days`, else by the client's or the rule's `every_days`;
+    /// with none of them, a day apart.
     #[serde(default)]
     pub reminder_count: Option<u32>,
     /// References to files that travel with its reminders (XML, PDF...).
