@@ -404,6 +404,17 @@ pub enum ValidationError {
         /// The time as written.
         value: String,
     },
+    /// A setting that reaches a message in a form it cannot take safely: a locale that is
+    /// not a language tag (it picks templates and is written into pages and headers).
+    #[error("{field}: {value:?} is not {expected}")]
+    InvalidSetting {
+        /// Whose field (`policy: branding.primary_color`, `client acme: locale`).
+        field: String,
+        /// The value given.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// A time value that cannot be used (a horizon out of range, a date past the calendar).
     #[error("{field}: value {value} is out of range")]
     OutOfRange {

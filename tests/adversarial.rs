@@ -2466,3 +2466,90 @@ async fn one_invalid_client_does_not_stop_every_other_clients_reminders() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A payment link that is not `http`, `https` or `mailto` (a `javascript:` or `data:` link,
+/// which a page would carry as a live link), or that holds a line break, is refused at
+/// render with a typed error naming it; an ordinary link renders.
+#[test]
+fn a_payment_link_that_is_not_a_web_or_mail_link_is_refused() {
+    let policy = overdue_policy("UTC");
+    let client = Client::new("c".parse().unwrap(), "C").with_contact(Contact::new("Ana", "ana@example.com"));
+    let item = inv("F-1", "c", d(2026, 3, 1), d(2026, 4, 1), "1000");
+    let plan = Planner::new(&policy)
+        .unwrap()
+        .plan(
+            &[client.clone()],
+            &[item],
+            &[],
+            utc(2026, 4, 1, 12, 0),
+            Horizon::NONE,
+        )
+        .unwrap();
+    let messages = Messages::new(&policy).unwrap();
+    let render = |link: &str| {
+        messages.render(
+            &plan.due()[0],
+            &client,
+            &RenderOptions::default().with_payment_link(link),
+        )
+    };
+    for bad in [
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>x</script>",
+        "https://pay.example/\r\nBcc: x@y.z",
+        "https://",
+        "vbscript:x",
+    ] {
+        match render(bad) {
+            Err(MessageError::UnsafeLink { value }) => assert_eq!(value, bad),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+    for good in [
+        "https://pay.example/F-1?a=1&b=2",
+        "HTTP://pay.example/x",
+        "mailto:pay@example.com",
+    ] {
+        let m = render(good).unwrap_or_else(|e| panic!("{good:?}: {e}"));
+        assert!(m.text.contains(good), "{good:?}: {}", m.text);
+    }
+}
+
+/// A locale that is not a language tag (it picks templates and is written into the page's
+/// `lang` and, by mailers, into headers) is refused, naming the field, for a client and for
+/// the policy.
+#[test]
+fn a_locale_that_is_not_a_language_tag_is_refused() {
+    for bad in [
+        "es\r\nBcc: x@y.z",
+        "es\"><script>",
+        "",
+        "-es",
+        "é",
+        &"x".repeat(36),
+    ] {
+        let client = Client::new("c".parse().unwrap(), "C").with_locale(bad);
+        match client.validate() {
+            Err(ValidationError::InvalidSetting { field, value, .. }) => {
+                assert_eq!((field.as_str(), value.as_str()), ("client c: locale", bad));
+            }
+            other => panic!("{bad:?}: {other:?}"),
+        }
+        let mut policy = overdue_policy("UTC");
+        policy.locale = bad.into();
+        match policy.validate() {
+            Err(ValidationError::InvalidSetting { field, .. }) => assert_eq!(field, "policy: locale"),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+    for good in ["es", "es-CL", "pt_BR", "zh-Hant-TW", "en"] {
+        assert!(
+            Client::new("c".parse().unwrap(), "C")
+                .with_locale(good)
+                .validate()
+                .is_ok(),
+            "{good}"
+        );
+    }
+}

@@ -114,6 +114,14 @@ pub enum MessageError {
         /// The event.
         key: EventKey,
     },
+    /// A payment link that is not an `http`, `https` or `mailto` link (`javascript:`,
+    /// `data:`), or holds white space or a control character: a page would carry it as a
+    /// live link.
+    #[error("payment_link: {value:?} is not an http, https or mailto link")]
+    UnsafeLink {
+        /// The link given.
+        value: String,
+    },
 }
 
 /// A name and an address.
@@ -488,7 +496,9 @@ impl Messages {
     /// Renders the message of `event` for `client`.
     ///
     /// # Errors
-    /// [`MessageError::NoRecipients`], [`MessageError::Render`], or what
+    /// [`MessageError::NoRecipients`], [`MessageError::Render`],
+    /// [`MessageError::UnsafeLink`] for a payment link that is not `http`, `https` or
+    /// `mailto`, or what
     /// [`Message::check_headers`] finds: [`MessageError::InvalidAddress`] naming the contact or
     /// list, [`MessageError::HeaderInjection`] for a subject, name, address or attachment
     /// reference with a line break.
@@ -498,6 +508,13 @@ impl Messages {
         client: &Client,
         options: &RenderOptions,
     ) -> Result<Message, MessageError> {
+        if let Some(link) = options.payment_link.as_deref() {
+            if !crate::model::client::is_safe_link(link) {
+                return Err(MessageError::UnsafeLink {
+                    value: link.to_owned(),
+                });
+            }
+        }
         let kind = context::kind_of(event);
         let locale: &str = &event.locale;
         let (base, set) =

@@ -325,6 +325,14 @@ impl Client {
         // The addresses a client's messages also go to, the term and the limits: refused
         // here, not at every send.
         self.overrides.validate(&self.id)?;
+        if let Some(locale) = &self.locale {
+            check_setting(
+                || format!("client {}: locale", self.id),
+                locale,
+                is_language_tag,
+                "a language tag (es, es-CL)",
+            )?;
+        }
         if !self.pauses.is_empty() {
             let owner = format!("client {}", self.id);
             for (i, p) in self.pauses.iter().enumerate() {
@@ -333,6 +341,45 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// Checks a setting that reaches a message: `ok` says whether `value` is well formed.
+pub(crate) fn check_setting(
+    field: impl FnOnce() -> String,
+    value: &str,
+    ok: fn(&str) -> bool,
+    expected: &'static str,
+) -> Result<(), ValidationError> {
+    if ok(value) {
+        Ok(())
+    } else {
+        Err(ValidationError::InvalidSetting {
+            field: field(),
+            value: value.to_owned(),
+            expected,
+        })
+    }
+}
+
+/// A language tag as messages use it (`es`, `es-CL`, `pt_BR`, `zh-Hant-TW`): ASCII letters,
+/// digits, `-` and `_`, starting with a letter, at most 35 characters.
+pub(crate) fn is_language_tag(s: &str) -> bool {
+    s.len() <= 35
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A link a message may carry as a live link: `http://`, `https://` or `mailto:` (any
+/// case) and something after it, with no white space or control character (`javascript:`
+/// and `data:` links are not). Quotes and angle brackets are escaped where it is written.
+pub(crate) fn is_safe_link(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    let scheme = ["https://", "http://", "mailto:"]
+        .iter()
+        .find(|p| lower.starts_with(*p))
+        .map(|p| p.len());
+    scheme.is_some_and(|n| s.len() > n) && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Whether `c` may end a line for some reader of a mail header (see

@@ -344,6 +344,12 @@ impl Policy {
             check_address(|| "policy: company.email".to_owned(), &self.company.email)?;
         }
         check_header_text(|| "policy: company.name".to_owned(), &self.company.name)?;
+        crate::model::client::check_setting(
+            || "policy: locale".to_owned(),
+            &self.locale,
+            crate::model::client::is_language_tag,
+            "a language tag (es, es-CL)",
+        )?;
         let mut seen = HashSet::new();
         let standing_ids = self
             .standing
