@@ -594,3 +594,71 @@ fn a_failed_account_notice_is_explained_as_of_now_while_the_client_owes() {
         .unwrap();
     assert!(plan.suppressed().is_empty(), "{:?}", plan.suppressed());
 }
+
+/// An open item that nothing reminds about because the rules for it count from a date it
+/// lacks (an action with no due date; an invoice whose due date would fall past the end of
+/// the calendar) says why, as of now, once per such rule (it had no event and no
+/// explanation at all). An item another rule does remind about says nothing of it.
+#[test]
+fn an_item_without_the_date_its_rules_count_from_says_so() {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_rule(rule("late", Anchor::Due, 7));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let proposal = Item::action(
+        "P-1".parse().unwrap(),
+        "acme".parse().unwrap(),
+        ItemKind::Proposal,
+        d(2026, 3, 1),
+    );
+    let last = NaiveDate::MAX.checked_sub_days(chrono::Days::new(5)).unwrap();
+    let at_the_end = invoice("F-9", "acme", last, last, money("10", "USD"));
+    let at_the_end = Item {
+        due_on: None,
+        ..at_the_end
+    };
+    let now = utc(2026, 4, 1, 12, 0);
+    for item in [proposal, at_the_end] {
+        let plan = planner
+            .plan(&clients, std::slice::from_ref(&item), &[], now, Horizon::days(30))
+            .unwrap();
+        assert!(plan.due().is_empty() && plan.upcoming().is_empty(), "{plan:#?}");
+        let said: Vec<(&str, &SuppressReason, NaiveDate)> = plan
+            .suppressed()
+            .iter()
+            .map(|s| (s.rule.as_str(), &s.reason, s.on))
+            .collect();
+        let none = SuppressReason::NoDateToCountFrom { anchor: Anchor::Due };
+        assert_eq!(
+            said,
+            [("late", &none, d(2026, 4, 1)), ("overdue", &none, d(2026, 4, 1))],
+            "{}",
+            item.id
+        );
+        let text = plan.suppressed()[0].explain();
+        assert!(text.contains("due date"), "{text}");
+    }
+    // An action the pending-action rule reminds about: nothing said of the due-date rules.
+    let with_action = Policy::new(tz("UTC"))
+        .with_rule(rule("overdue", Anchor::Due, 0))
+        .with_rule(Rule::pending_action("pending".parse().unwrap()));
+    let form = Item::action(
+        "P-2".parse().unwrap(),
+        "acme".parse().unwrap(),
+        ItemKind::Form,
+        d(2026, 3, 30),
+    );
+    let plan = Planner::new(&with_action)
+        .unwrap()
+        .plan(&clients, &[form], &[], now, Horizon::days(30))
+        .unwrap();
+    assert!(!plan.upcoming().is_empty() || !plan.due().is_empty(), "{plan:#?}");
+    assert!(
+        !plan
+            .suppressed()
+            .iter()
+            .any(|s| matches!(s.reason, SuppressReason::NoDateToCountFrom { .. })),
+        "{plan:#?}"
+    );
+}

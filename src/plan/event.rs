@@ -461,6 +461,14 @@ pub enum SuppressReason {
     /// Its day, or the working day it would move to, is past the end of the calendar
     /// (`NaiveDate::MIN` or `MAX`): it has no day to go on.
     NoDayToSend,
+    /// The rule counts from a date the open item does not have: no due date (an action
+    /// without one), or one past the end of the calendar. Said in every plan, as of that
+    /// day, for each such rule when no rule reminds about the item, so that an item that
+    /// never gets a reminder says why.
+    NoDateToCountFrom {
+        /// The date the rule counts from.
+        anchor: crate::policy::Anchor,
+    },
     /// The rule is for other kinds of item, and no rule of the policy reminds about this
     /// open item: said in every plan, as of that day, once per rule, so that an item that
     /// never gets a reminder says why.
@@ -695,6 +703,7 @@ crate::names::kinds!(SuppressReason =>
     DeliveryFailed => "delivery_failed",
     OutcomeUnknown => "outcome_unknown",
     NoDayToSend => "no_day_to_send",
+    NoDateToCountFrom => "no_date_to_count_from",
     AfterAnotherReminder => "after_another_reminder",
     ExcludedKind => "excluded_kind",
     NotForClientTags => "not_for_client_tags",

@@ -483,6 +483,19 @@ pub(crate) fn suppress_text(sp: &Suppressed) -> String {
             names(t, tags.iter().map(String::as_str));
             t.push_str(" only, and no rule reminds about it");
         }
+        SuppressReason::NoDateToCountFrom { anchor } => {
+            cat!(t, "rule ", *r, " for ");
+            what(t, kind, number);
+            t.push_str(match anchor {
+                Anchor::Due => {
+                    " counts from its due date, which it has none of (or none before the end of the calendar)"
+                }
+                Anchor::Paid => " counts from its settlement, whose date it has none of",
+                Anchor::Issued => " counts from its issue date, which it has none of",
+                Anchor::Sent => " counts from the day it was sent, which it has none of",
+            });
+            cat!(t, ": nothing from it, as of ", on);
+        }
         SuppressReason::NoDayToSend => {
             cat!(t, "rule ", *r, " for ");
             what(t, kind, number);

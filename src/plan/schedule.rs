@@ -473,6 +473,12 @@ impl<'a> Inputs<'a> {
                 days: r.reason.number(),
             },
             Kind::NoDayToSend => SuppressReason::NoDayToSend,
+            Kind::NoDateToCountFrom => SuppressReason::NoDateToCountFrom {
+                anchor: self
+                    .planner
+                    .item_rule(r.rule)
+                    .map_or(crate::policy::Anchor::Due, |rule| rule.anchor),
+            },
             Kind::ExcludedKind => SuppressReason::ExcludedKind {
                 kinds: self.planner.rule_kinds(r.rule),
             },

@@ -221,6 +221,7 @@ mod tests {
             Kind::AlreadySent,
             Kind::NothingToList,
             Kind::NoDayToSend,
+            Kind::NoDateToCountFrom,
             Kind::ExcludedKind,
             Kind::NotForClientTags,
         ];

@@ -1073,6 +1073,8 @@ impl Planner {
                 );
             }
             let slot_start = scratch.slots.len();
+            // The rules for the item that have no day to count from.
+            let mut unanchored: Vec<usize> = Vec::new();
             let ictx = ItemCtx {
                 item,
                 index,
@@ -1093,6 +1095,11 @@ impl Planner {
                     count,
                 }) = StageDays::of(rule, &eff, item, due, status)
                 else {
+                    // No day to count from (an action with no due date, a due date past the
+                    // end of the calendar): said below if nothing reminds about the item.
+                    if rule.anchor != Anchor::Paid {
+                        unanchored.push(ri);
+                    }
                     continue;
                 };
                 let (max_occ, last_rule) = scratch.sent[ri];
@@ -1171,6 +1178,19 @@ impl Planner {
                 }
             }
             if scratch.slots.len() == slot_start && status.is_pending() {
+                // An open item nothing reminds about says why: each rule for it that has no
+                // day to count from, as of now; else each rule it is not for.
+                for &ri in &unanchored {
+                    let next = scratch.sent[ri].0.saturating_add(1);
+                    plan.suppressed.push(suppressed(
+                        &cx,
+                        &ictx,
+                        ri,
+                        next,
+                        cx.today,
+                        Reason::plain(Kind::NoDateToCountFrom),
+                    ));
+                }
                 self.explain_out_of_scope(&cx, &ictx, &scratch.eff, &mut plan.suppressed);
             }
             ctxs.push(ItemCtx {
