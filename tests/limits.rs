@@ -904,3 +904,38 @@ fn the_most_negative_amount_round_trips() {
     assert!(Money::parse("-9223372036854775809", clp).is_err());
     assert!(Money::parse("9223372036854775808", clp).is_err());
 }
+
+/// A statement whose day, or the day its catch-up would go, has no working day after it
+/// before the end of the calendar is not sent on a closed day: it is explained as having
+/// no day to go on (it went on the closed day itself). The calendar's last day is a Monday;
+/// only Sundays work here, and the last Sunday is a holiday.
+#[test]
+fn a_statement_with_no_working_day_left_in_the_calendar_is_explained_not_sent_on_a_closed_day() {
+    use chrono::Weekday::*;
+    let last = NaiveDate::MAX;
+    let closed = [Mon, Tue, Wed, Thu, Fri, Sat];
+    let days = |n| last.checked_sub_days(chrono::Days::new(n)).unwrap();
+    let policy = Policy::new(TimeZone::UTC)
+        .with_calendar(BusinessCalendar::new(closed, [days(1)]))
+        .with_statement(StatementRule::new("daily".parse().unwrap(), "FREQ=DAILY", d(2026, 1, 1)));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    let items = [invoice("F-1", "acme", days(40), days(30), money("1", "USD"))];
+    for now in [
+        DateTime::<Utc>::MAX_UTC - Duration::hours(1),
+        days(3).and_hms_opt(0, 0, 0).unwrap().and_utc(),
+    ] {
+        let plan = planner.plan(&clients, &items, &[], now, Horizon::NONE).unwrap();
+        for e in plan.events() {
+            assert_eq!(chrono::Datelike::weekday(&e.send_on), Sun, "{now}: {e:#?}");
+            assert_ne!(e.send_on, days(1), "{now}: {e:#?}");
+        }
+        assert!(
+            plan.suppressed()
+                .iter()
+                .any(|s| s.rule.as_str() == "daily" && s.reason == SuppressReason::NoDayToSend),
+            "{now}: {:#?}",
+            plan.suppressed()
+        );
+    }
+}

@@ -57,19 +57,24 @@ impl Planner {
     /// When a client-level event due on `scheduled` (a working day) goes: then, at the send
     /// time; or, if that instant is gone unsent, at the first plan on a working day: now, if
     /// today is one (the event keeps its day and instant), else from the start of the next.
-    pub(crate) fn client_send_day(&self, cx: &ClientCtx<'_>, scheduled: NaiveDate) -> Placed {
+    pub(crate) fn client_send_day(&self, cx: &ClientCtx<'_>, scheduled: NaiveDate) -> Result<Placed, Stop> {
         let mut adjustments = SmallList::new();
         if scheduled >= cx.today {
-            return Placed {
+            return Ok(Placed {
                 goes_on: scheduled,
                 send: SendAt::SendTime,
                 adjustments,
-            };
+            });
         }
         adjustments.push(Adjustment::CatchUp {
             scheduled_on: scheduled,
         });
-        let goes_on = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
+        // No working day from today to the end of the calendar: it has no day to go on.
+        let goes_on = self.calendar.shift(cx.today, Shift::Later).ok_or(Stop {
+            on: cx.today,
+            reason: Reason::plain(Kind::NoDayToSend),
+            item: ItemIx::NONE,
+        })?;
         let send = if goes_on == cx.today {
             SendAt::Missed
         } else {
@@ -79,11 +84,11 @@ impl Planner {
             });
             SendAt::DayStart
         };
-        Placed {
+        Ok(Placed {
             goes_on,
             send,
             adjustments,
-        }
+        })
     }
 
     /// `day`, a working day, moved past what holds a client-level event back: the client's
@@ -149,7 +154,14 @@ impl Planner {
         moves: &mut SmallList<Adjustment>,
         holds: Holds<'_, '_>,
     ) -> NoticeDay {
-        let shifted = self.calendar.shift(nominal, Shift::Later).unwrap_or(nominal);
+        // No working day from it to the end of the calendar: it has no day to go on.
+        let Some(shifted) = self.calendar.shift(nominal, Shift::Later) else {
+            return Err(Stop {
+                on: nominal,
+                reason: Reason::plain(Kind::NoDayToSend),
+                item: ItemIx::NONE,
+            });
+        };
         if cx.client.pauses.is_empty() && holds.is_none() {
             return Ok(shifted);
         }
@@ -169,7 +181,7 @@ impl Planner {
         mut moves: SmallList<Adjustment>,
         holds: Holds<'_, '_>,
     ) -> Result<Placed, Stop> {
-        let mut placed = self.client_send_day(cx, scheduled);
+        let mut placed = self.client_send_day(cx, scheduled)?;
         if scheduled < cx.today && (!cx.client.pauses.is_empty() || holds.is_some()) {
             let mut later = SmallList::new();
             let goes_on = self
