@@ -669,3 +669,41 @@ fn bidi_overrides_in_addresses_are_refused_at_load_not_at_every_send() {
         Err(ValidationError::InvalidAddress { field, .. }) if field == "policy: cc[0]"
     ));
 }
+
+/// A host template's locale is found however the client's locale is spelled (`es-CL`,
+/// `es-cl`, `es_CL`), as the formatting of amounts and dates already read it (the host
+/// template was skipped for the default, silently, when the case differed); two templates
+/// for one target in one locale spelled two ways are refused.
+#[test]
+fn a_host_templates_locale_is_found_whatever_its_case_or_separator() {
+    let mut p = policy();
+    p.templates = vec![TemplateSpec {
+        rule: None,
+        kind: Some(TemplateKind::DueSoon),
+        locale: "es-CL".into(),
+        subject: "Pronto: {{item.number}}".into(),
+        text: "t".into(),
+        html: None,
+    }];
+    let planner = Planner::new(&p).unwrap();
+    let messages = Messages::new(&p).unwrap();
+    for spelling in ["es-CL", "es-cl", "ES-cl", "es_CL"] {
+        let client = acme(spelling);
+        let m = messages
+            .render(
+                &preview(&planner, &client, "due-soon", ItemKind::Invoice),
+                &client,
+                &RenderOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(m.subject, "Pronto: F-1001", "{spelling}");
+    }
+    let mut twice = p.clone();
+    let mut other = twice.templates[0].clone();
+    other.locale = "es_cl".into();
+    twice.templates.push(other);
+    match Messages::new(&twice) {
+        Err(MessageError::Syntax { message, .. }) => assert!(message.contains("es-CL"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}

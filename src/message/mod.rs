@@ -349,6 +349,8 @@ pub struct Messages {
 /// renders without handlebars.
 #[derive(Debug, Default)]
 struct TemplateSet {
+    /// Its name as written (`rule overdue, es-CL`): its templates' names start with it.
+    name: String,
     loaded: [bool; 3],
     compiled: [Option<compiled::Compiled>; 3],
 }
@@ -362,6 +364,16 @@ impl TemplateSet {
 /// A template set's name: `rule overdue, es-CL`.
 fn template_base(origin: &str, target: &str, locale: &str) -> String {
     format!("{origin} {target}, {locale}")
+}
+
+/// Where a template set is found: its name with the locale in one spelling (lower case, `-`
+/// between subtags), so `es-CL`, `es-cl` and `es_CL` find one set.
+fn set_key(origin: &str, target: &str, locale: &str, key: &mut String) {
+    key.clear();
+    for piece in [origin, " ", target, ", "] {
+        key.push_str(piece);
+    }
+    key.extend(locale.chars().map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() }));
 }
 
 /// A template's name, which error messages show: `rule overdue, es-CL, subject`.
@@ -400,10 +412,10 @@ impl Messages {
         for kind in TemplateKind::ALL {
             for lang in defaults::LANGUAGES {
                 let (subject, text, html) = defaults::template(kind, lang);
-                let base = template_base("default", kind.name(), lang);
-                me.add(&base, &subject, Part::Subject)?;
-                me.add(&base, &text, Part::Text)?;
-                me.add(&base, &html, Part::Html)?;
+                let base = ("default", kind.name(), lang);
+                me.add(base, &subject, Part::Subject)?;
+                me.add(base, &text, Part::Text)?;
+                me.add(base, &html, Part::Html)?;
             }
         }
         for (index, spec) in policy.templates.iter().enumerate() {
@@ -425,17 +437,18 @@ impl Messages {
                     });
                 }
             };
-            let base = template_base(target.0, &target.1, &spec.locale);
-            me.add(&base, &spec.subject, Part::Subject)?;
-            me.add(&base, &spec.text, Part::Text)?;
+            let base = (target.0, &*target.1, &*spec.locale);
+            me.add(base, &spec.subject, Part::Subject)?;
+            me.add(base, &spec.text, Part::Text)?;
             if let Some(h) = &spec.html {
-                me.add(&base, h, Part::Html)?;
+                me.add(base, h, Part::Html)?;
             }
         }
         Ok(me)
     }
 
-    fn add(&mut self, base: &str, source: &str, part: Part) -> Result<(), MessageError> {
+    fn add(&mut self, (origin, target, locale): (&str, &str, &str), source: &str, part: Part) -> Result<(), MessageError> {
+        let base = &template_base(origin, target, locale);
         let name = &part_name(base, part);
         let tpl = Template::compile(source).map_err(|e| MessageError::Syntax {
             template: name.to_owned(),
@@ -455,7 +468,19 @@ impl Messages {
                 name: partial,
             },
         })?;
-        let set = self.sets.entry(base.to_owned()).or_default();
+        let mut key = String::new();
+        set_key(origin, target, locale, &mut key);
+        let set = self.sets.entry(key).or_insert_with(|| TemplateSet {
+            name: base.clone(),
+            ..TemplateSet::default()
+        });
+        if set.name != *base {
+            // The same target in one locale spelled two ways (`es-CL`, `es_cl`).
+            return Err(MessageError::Syntax {
+                template: name.to_owned(),
+                message: format!("another template is for the same target and locale ({})", set.name),
+            });
+        }
         set.loaded[part.index()] = true;
         set.compiled[part.index()] = compiled::Compiled::compile(&tpl);
         match part {
@@ -481,15 +506,12 @@ impl Messages {
         for loc in [lang, policy_lang, "en"] {
             candidates.push(("default", kind.name(), loc));
         }
-        // Names are written in one reused buffer: the chosen one is borrowed from the map.
-        let mut base = String::with_capacity(64);
+        // Keys are written in one reused buffer: the chosen set's name is borrowed from it.
+        let mut key = String::with_capacity(64);
         candidates.into_iter().find_map(|(origin, target, loc)| {
-            base.clear();
-            for piece in [origin, " ", target, ", ", loc] {
-                base.push_str(piece);
-            }
-            let (name, set) = self.sets.get_key_value(base.as_str())?;
-            set.has(Part::Subject).then_some((name.as_str(), set))
+            set_key(origin, target, loc, &mut key);
+            let set = self.sets.get(key.as_str())?;
+            set.has(Part::Subject).then_some((set.name.as_str(), set))
         })
     }
 
