@@ -565,12 +565,20 @@ impl PgStore {
                 .prepare_cached(rows::UPSERT_ITEMS)
                 .await
                 .map_err(|e| pg(context, &e))?;
-            tx.execute(&lock, &columns.params()[..1])
+            let taken = tx
+                .query(&lock, &columns.params()[..1])
                 .await
                 .map_err(|e| pg(context, &e))?;
-            tx.execute(&upsert, &columns.params())
-                .await
-                .map_err(|e| pg(context, &e))?;
+            let mut stored: Vec<&str> = Vec::new();
+            for row in &taken {
+                let before: bool = row.try_get(1).map_err(|e| pg(context, &e))?;
+                if before {
+                    stored.push(row.try_get(0).map_err(|e| pg(context, &e))?);
+                }
+            }
+            let mut params = columns.params().to_vec();
+            params.push(&stored);
+            tx.execute(&upsert, &params).await.map_err(|e| pg(context, &e))?;
             tx.commit().await.map_err(|e| pg(context, &e))?;
         }
         Ok(())

@@ -66,19 +66,22 @@ pub(super) const ITEM_COLUMNS: &str = "doc, id, client, kind, number, issued_on,
     currency, status, settled_on, reminders, reminder_every_days, reminder_count, attachments, applied, pauses";
 
 /// Takes each item id of a write (`$1`) in `item_ids`, in id order, inserting the new ones:
-/// its row lock makes writers of one id take turns until the first commits.
+/// its row lock makes writers of one id take turns until the first commits. Answers with
+/// the ids that were there already (updated rows have an `xmax`): only those can have a
+/// row in another partition.
 pub(super) const LOCK_ITEM_IDS: &str = "INSERT INTO item_ids (id) SELECT id FROM unnest($1::text[]) AS n(id) \
-    ORDER BY id ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id";
+    ORDER BY id ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id RETURNING id, xmax::text <> '0'";
 
 /// Inserts or replaces items from one array a column (`ItemColumns::params`), each in the
 /// partition of its client's bucket (`bucket % 16`); an item whose client is now of another
-/// partition is deleted from the one it leaves, in the same statement.
+/// partition is deleted from the one it leaves, in the same statement (of the ids in `$19`,
+/// those stored before).
 pub(super) const UPSERT_ITEMS: &str = "WITH n AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], \
         $4::text[], $5::text[], $6::date[], $7::date[], $8::date[], $9::bigint[], $10::text[], $11::text[], \
         $12::date[], $13::bool[], $14::bigint[], $15::bigint[], $16::jsonb[], $17::jsonb[], $18::jsonb[]) \
         AS n(id, client, bucket, kind, number, issued_on, sent_on, due_on, total_minor, currency, status, \
         settled_on, reminders, reminder_every_days, reminder_count, attachments, applied, pauses)), \
-    moved AS (DELETE FROM items WHERE id = ANY($1::text[]) \
+    moved AS (DELETE FROM items WHERE id = ANY($19::text[]) \
         AND (id, part) NOT IN (SELECT id, (bucket % 16)::smallint FROM n)) \
     INSERT INTO items (id, client, bucket, kind, number, issued_on, sent_on, due_on, total_minor, currency, \
         status, settled_on, reminders, reminder_every_days, reminder_count, attachments, applied, pauses, part) \
