@@ -917,7 +917,11 @@ fn a_statement_with_no_working_day_left_in_the_calendar_is_explained_not_sent_on
     let days = |n| last.checked_sub_days(chrono::Days::new(n)).unwrap();
     let policy = Policy::new(TimeZone::UTC)
         .with_calendar(BusinessCalendar::new(closed, [days(1)]))
-        .with_statement(StatementRule::new("daily".parse().unwrap(), "FREQ=DAILY", d(2026, 1, 1)));
+        .with_statement(StatementRule::new(
+            "daily".parse().unwrap(),
+            "FREQ=DAILY",
+            d(2026, 1, 1),
+        ));
     let planner = Planner::new(&policy).unwrap();
     let clients = [client("acme", "UTC")];
     let items = [invoice("F-1", "acme", days(40), days(30), money("1", "USD"))];

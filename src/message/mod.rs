@@ -373,7 +373,11 @@ fn set_key(origin: &str, target: &str, locale: &str, key: &mut String) {
     for piece in [origin, " ", target, ", "] {
         key.push_str(piece);
     }
-    key.extend(locale.chars().map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() }));
+    key.extend(
+        locale
+            .chars()
+            .map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() }),
+    );
 }
 
 /// A template's name, which error messages show: `rule overdue, es-CL, subject`.
@@ -447,7 +451,12 @@ impl Messages {
         Ok(me)
     }
 
-    fn add(&mut self, (origin, target, locale): (&str, &str, &str), source: &str, part: Part) -> Result<(), MessageError> {
+    fn add(
+        &mut self,
+        (origin, target, locale): (&str, &str, &str),
+        source: &str,
+        part: Part,
+    ) -> Result<(), MessageError> {
         let base = &template_base(origin, target, locale);
         let name = &part_name(base, part);
         let tpl = Template::compile(source).map_err(|e| MessageError::Syntax {
@@ -478,7 +487,10 @@ impl Messages {
             // The same target in one locale spelled two ways (`es-CL`, `es_cl`).
             return Err(MessageError::Syntax {
                 template: name.to_owned(),
-                message: format!("another template is for the same target and locale ({})", set.name),
+                message: format!(
+                    "another template is for the same target and locale ({})",
+                    set.name
+                ),
             });
         }
         set.loaded[part.index()] = true;
