@@ -1584,3 +1584,44 @@ fn superseded_names_a_reminder_that_goes() {
         }
     }
 }
+
+/// "Due soon" reminders of February (the due date was 02-18), never sent: the gap after the
+/// client's last message (a failure on 03-19) held them back first, then a payment promise
+/// from 03-21 to 04-07. They were too late before the promise held them, so the plan does
+/// not say the promise holds them (it said "paused until 04-07" for each, as if they would
+/// go after it); the due-today reminder of 02-18, which does go after it, is said held. The
+/// world is the one the suppression property found (seed 12), shrunk.
+#[test]
+fn a_due_soon_the_gap_held_before_a_pause_is_not_said_paused() {
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        policy: Policy,
+        clients: Vec<Client>,
+        items: Vec<Item>,
+        history: Vec<HistoryEntry>,
+        now: DateTime<Utc>,
+    }
+    let f: Fixture = serde_json::from_str(include_str!("fixtures/due_soon_gap_then_pause.json")).unwrap();
+    let w = World {
+        policy: f.policy,
+        clients: f.clients,
+        items: f.items,
+        history: f.history,
+        now: f.now,
+        horizon: Horizon::NONE,
+    };
+    let plan = real(&w);
+    let paused: Vec<String> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| s.item_str() == "i3" && matches!(s.reason, SuppressReason::PausedUntil { .. }))
+        .map(|s| s.key.to_string())
+        .collect();
+    assert_eq!(paused, ["r1/i3/4"], "{:#?}", lines(&plan));
+    assert_eq!(
+        reference::RefPlan::of(&plan),
+        reference(&w),
+        "{:#?}",
+        lines(&plan)
+    );
+}

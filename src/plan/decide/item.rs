@@ -581,10 +581,12 @@ impl Planner {
             }
             if let Some(due) = it.due.filter(|&d| before_due && date >= d) {
                 // Held past the due date by a pause, on a day past the window: the pause says
-                // why, as of the day it held it back.
+                // why, as of the day it held it back. (Held back by the gap first, it was too
+                // late before any pause held it: said as too late.)
                 let held_by_pause = moves
                     .iter()
-                    .find(|a| matches!(a, Adjustment::Paused { .. }))
+                    .find(|a| matches!(a, Adjustment::Paused { .. } | Adjustment::Deferred { .. }))
+                    .filter(|a| matches!(a, Adjustment::Paused { .. }))
                     .and_then(|a| adjustment_note(cx, a))
                     .filter(|_| !cx.in_window(date));
                 let (on, reason) = held_by_pause.unwrap_or((date, Reason::due_soon_after_due(due)));
