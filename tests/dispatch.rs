@@ -1813,6 +1813,16 @@ async fn crashed_grouped_notice() -> (Policy, Arc<MemoryStore>, Arc<RecordingMai
     (policy, memory, mailer)
 }
 
+/// Every invoice of the store paid in full on 2026-04-01.
+fn pay_every_invoice(memory: &MemoryStore) {
+    memory.update_items(|items| {
+        for it in items.iter_mut() {
+            let total = it.total.unwrap();
+            *it = it.clone().paid(total, d(2026, 4, 1));
+        }
+    });
+}
+
 /// The store's first invoice paid in full on 2026-04-01.
 fn pay_first_invoice(memory: &MemoryStore) {
     memory.update_items(|items| {
@@ -1907,12 +1917,7 @@ async fn under_at_least_once_a_crash_left_claim_held_by_a_pause_goes_again_after
 #[tokio::test]
 async fn under_at_least_once_a_crash_left_grouped_notice_whose_invoices_are_paid_is_one_unknown() {
     let (policy, memory, mailer) = crashed_grouped_notice().await;
-    memory.update_items(|items| {
-        for it in items.iter_mut() {
-            let total = it.total.unwrap();
-            *it = it.clone().paid(total, d(2026, 4, 1));
-        }
-    });
+    pay_every_invoice(&memory);
     let dispatcher = restarted(&memory, &mailer, &policy);
     let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
     let unknown = next.unknown_keys();
@@ -2016,4 +2021,44 @@ fn a_clock_skew_past_reason_is_refused() {
     assert!(skew(StdDuration::from_secs(5)).validate().is_ok());
     let endless = DispatchOptions::default().with_guarantee(Guarantee::AtLeastOnce { lease_secs: u64::MAX });
     assert!(endless.validate().is_ok());
+}
+
+/// Under at-least-once, a sweep that recorded a crashed notice as outcome unknown and then
+/// stopped (a crash, a store error) before its item occurrences: the next tick records them
+/// with it, unreported (each was reported again, as a message of its own).
+#[tokio::test]
+async fn under_at_least_once_a_notice_recorded_before_its_occurrences_is_not_reported_again() {
+    let (policy, memory, mailer) = crashed_grouped_notice().await;
+    let notice = mailer.sent()[0].key.clone();
+    pay_every_invoice(&memory);
+    // What the sweep had done before it stopped: the notice recorded, dated its claim.
+    let Some(Delivery::Claimed { at, attempt }) = memory.delivery(&notice).await.unwrap() else {
+        panic!("the notice is claimed");
+    };
+    let entry = HistoryEntry {
+        key: notice.clone(),
+        rule: Some("overdue".parse().unwrap()),
+        client: "acme".parse().unwrap(),
+        items: Vec::new(),
+        sent_at: at,
+        outcome: HistoryOutcome::OutcomeUnknown,
+    };
+    let unknown = Delivery::Unknown {
+        at: utc(2026, 4, 2, 11, 0),
+        attempt,
+        error: "claimed and never recorded (a crash)".into(),
+    };
+    memory.finish(&notice, unknown, Some(entry), None).await.unwrap();
+    let dispatcher = restarted(&memory, &mailer, &policy);
+    let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    assert!(next.unknown_keys().is_empty(), "reported again: {next:#?}");
+    for item in ["overdue/A-1/1", "overdue/A-2/1"] {
+        assert!(
+            matches!(
+                memory.delivery(&item.into()).await.unwrap(),
+                Some(Delivery::Unknown { .. })
+            ),
+            "{item}"
+        );
+    }
 }

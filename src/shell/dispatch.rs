@@ -928,7 +928,21 @@ impl Dispatcher {
         }
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         let stopped = stopped_for_good(snapshot, &schedule, leased_out);
+        let notice_at = |stopped: &[Stopped]| -> Vec<DateTime<Utc>> {
+            stopped
+                .iter()
+                .filter(|(k, ..)| matches!(claimed(k), Some(Claimed::Notice { .. })))
+                .map(|(_, _, (t, _))| *t)
+                .collect()
+        };
+        let before = notice_at(&stopped);
         let stopped = self.still_claimed(stopped).await;
+        // A notice another dispatcher took or recorded meanwhile takes its occurrences along.
+        let after = notice_at(&stopped);
+        let stopped: Vec<_> = stopped
+            .into_iter()
+            .filter(|(_, with_notice, (t, _))| !(*with_notice && before.contains(t) && !after.contains(t)))
+            .collect();
         let mut swept = swept;
         for (key, with_notice, claim) in stopped {
             match self.abandoned_report(snapshot, &key, now, claim).await {
@@ -2286,6 +2300,10 @@ crate::names::kinds!(Guarantee =>
 const MAX_RESENDS_AT_ONE_INSTANT: u64 = 1000;
 
 /// A duration in whole milliseconds (0 when negative: a clock set back).
+/// A claim the sweep records: (key, whether it is an item occurrence recorded with its
+/// notice, (instant, attempt)).
+type Stopped = (EventKey, bool, (DateTime<Utc>, u32));
+
 /// What a claimed key is about, read from its shape.
 enum Claimed<'k> {
     /// `rule/item/occurrence`.
@@ -2344,7 +2362,7 @@ fn stopped_for_good(
     snapshot: &Snapshot,
     schedule: &crate::plan::Schedule<'_>,
     claims: Vec<(EventKey, DateTime<Utc>, u32)>,
-) -> Vec<(EventKey, bool, (DateTime<Utc>, u32))> {
+) -> Vec<Stopped> {
     use std::collections::{HashMap, HashSet};
     if claims.is_empty() {
         return Vec::new();
@@ -2412,10 +2430,23 @@ fn stopped_for_good(
         let claim = (*at, *attempt);
         match claimed(key) {
             Some(Claimed::Occurrence { rule, item }) => {
-                let with_notice =
-                    notice_of(rule, item, *at).is_some_and(|n| notices.contains(&(n.0, n.1, n.2, n.3)));
+                let notice = notice_of(rule, item, *at);
+                let with_notice = notice
+                    .as_ref()
+                    .is_some_and(|n| notices.contains(&(n.0.clone(), n.1.clone(), n.2, n.3)));
+                // Its notice recorded unknown by an earlier sweep, which stopped before this
+                // occurrence (dated when they were claimed): recorded with it, not reported.
+                let recorded_notice = notice.as_ref().is_some_and(|(r, c, _, t)| {
+                    snapshot.history.iter().any(|h| {
+                        h.outcome == HistoryOutcome::OutcomeUnknown
+                            && same_instant(h.sent_at, *t)
+                            && h.client.as_str() == c
+                            && h.rule.as_ref().is_some_and(|hr| hr.as_str() == r)
+                            && matches!(claimed(&h.key), Some(Claimed::Notice { .. }))
+                    })
+                });
                 if !with_notice && occurrence_over(key, rule, item) {
-                    out.push((key.clone(), false, claim));
+                    out.push((key.clone(), recorded_notice, claim));
                 }
             }
             Some(Claimed::Notice {
