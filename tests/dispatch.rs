@@ -2062,3 +2062,47 @@ async fn under_at_least_once_a_notice_recorded_before_its_occurrences_is_not_rep
         );
     }
 }
+
+/// Under at-least-once, a reminder goes and the process dies before recording it; after the
+/// lease it is due again and taken again, and then the invoice's payment lands before it
+/// goes. It is not sent, and the claim the crash left is recorded as outcome unknown, dated
+/// when it was taken, and reported (it was let go of as "no longer due", and the message
+/// that may have gone was in no history and no report).
+#[tokio::test]
+async fn under_at_least_once_a_crash_left_claim_taken_again_then_paid_is_reported_unknown() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    let key: EventKey = "overdue/F-1/1".into();
+    let Some(Delivery::Claimed { at: crashed_at, .. }) = memory.delivery(&key).await.unwrap() else {
+        panic!("left claimed");
+    };
+    let paying = Dispatcher::new(
+        Hooked::new(memory.clone(), PayOnClaim { full: true }),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap()
+    .with_options(at_least_once())
+    .unwrap();
+    let next = paying.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
+    assert_eq!(next.unknown_keys(), std::slice::from_ref(&key), "{next:#?}");
+    assert_eq!(mailer.sent().len(), 1, "not sent again");
+    assert!(matches!(
+        memory.delivery(&key).await.unwrap(),
+        Some(Delivery::Unknown { .. })
+    ));
+    let history = memory.snapshot().history;
+    assert!(
+        history
+            .iter()
+            .any(|h| h.key == key && h.outcome == HistoryOutcome::OutcomeUnknown && h.sent_at == crashed_at),
+        "{history:#?}"
+    );
+}

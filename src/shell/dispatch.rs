@@ -540,6 +540,10 @@ pub struct Dispatcher {
     /// Outcomes of a grouped notice's item occurrences (the notice's own recorded) that a
     /// store error kept from being recorded: recorded at the next tick.
     unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
+    /// Under at-least-once, this tick's keys whose earlier claim a crash left and whose lease
+    /// has run out, and that claim's instant: one taken again and then found no longer due
+    /// records that claim as outcome unknown (it may have gone) instead of nothing.
+    leased_out: std::sync::Mutex<std::collections::HashMap<EventKey, DateTime<Utc>>>,
     /// The store calls of the sends in flight, made in batches: claims (key, instant),
     /// clients re-read before a send, claims checked before a send, outcomes recorded.
     claims: Batcher<(EventKey, DateTime<Utc>), StampedClaim>,
@@ -681,6 +685,7 @@ impl Dispatcher {
             ticking: futures_util::lock::Mutex::new(()),
             unreleased: std::sync::Mutex::new(Vec::new()),
             unrecorded: std::sync::Mutex::new(Vec::new()),
+            leased_out: std::sync::Mutex::new(std::collections::HashMap::new()),
             claims: Batcher::default(),
             rereads: Batcher::default(),
             checks: Batcher::default(),
@@ -868,6 +873,8 @@ impl Dispatcher {
         // plan brings back are taken again by their sends; those it stops for good are
         // recorded below.
         let leased_out = self.leases_run_out(now).await;
+        *self.leased_out.lock().unwrap_or_else(|e| e.into_inner()) =
+            leased_out.iter().map(|(k, at, _)| (k.clone(), *at)).collect();
         let started = self.clock.now();
         // Planned in place; only the events sent now are made owned. One client the planner
         // refuses (an invalid contact, balances past the largest amount) must not stop every
@@ -1617,6 +1624,37 @@ impl Dispatcher {
                 // Still ours? Another dispatcher may have found it abandoned meanwhile.
                 if !self.still_ours(&key, attempt).await? {
                     return Ok(skipped(Skip::Claimed));
+                }
+                // Taken again from a claim a crash left (at-least-once): that claim's
+                // message may have gone, so it is recorded as outcome unknown, with the
+                // occurrences it covered, not let go of as if nothing had been sent.
+                let crashed: Vec<(EventKey, DateTime<Utc>)> = {
+                    let leased = self.leased_out.lock().unwrap_or_else(|e| e.into_inner());
+                    event
+                        .covered_keys()
+                        .into_iter()
+                        .filter_map(|k| leased.get(&k).map(|at| (k, *at)))
+                        .collect()
+                };
+                if crashed.iter().any(|(k, _)| *k == key) {
+                    for (k, at) in &crashed {
+                        let occurrence = event
+                            .items
+                            .iter()
+                            .find(|i| {
+                                EventKey::for_item(event.rule.as_str(), i.item.as_str(), i.occurrence) == *k
+                            })
+                            .map(|i| (i.item.clone(), i.occurrence));
+                        let client = &event.client;
+                        self.record_abandoned(k, client, Some(&event.rule), occurrence, now, *at, attempt)
+                            .await?;
+                    }
+                    let error = format!("claimed and never recorded (a crash); then {text}");
+                    return Ok(Delivered {
+                        attempt,
+                        duration_ms: 0,
+                        outcome: SendOutcome::Unknown { error },
+                    });
                 }
                 let state = Delivery::Skipped {
                     at: now,
