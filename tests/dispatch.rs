@@ -1327,6 +1327,53 @@ fn assert_none_sent_twice(a: &InterleavingMailer, b: &RecordingMailer) {
     assert_eq!(sent, once, "sent twice");
 }
 
+/// Two dispatchers on one store holding acme's F-1, due at 2026-03-02 10:00: B, whose clock
+/// reads `b_at`, and the mailer of A, which makes B tick at `b_at` in the middle of A's first
+/// send. A is made by each test ([`Interleaved::a`]): its store may be hooked, its clock its own.
+struct Interleaved {
+    policy: Policy,
+    inner: Arc<MemoryStore>,
+    b: Arc<Dispatcher>,
+    b_mailer: Arc<RecordingMailer>,
+    a_mailer: Arc<InterleavingMailer>,
+}
+
+fn interleaved(options: &DispatchOptions, b_at: DateTime<Utc>) -> Interleaved {
+    let policy = seed001_policy("UTC");
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let b_mailer = Arc::new(RecordingMailer::new());
+    let b = Arc::new(
+        Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
+            .unwrap()
+            .with_clock(Arc::new(ManualClock::new(b_at)))
+            .with_options(options.clone())
+            .unwrap(),
+    );
+    let a_mailer = Arc::new(InterleavingMailer {
+        sent: std::sync::Mutex::new(Vec::new()),
+        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
+    });
+    Interleaved {
+        policy,
+        inner,
+        b,
+        b_mailer,
+        a_mailer,
+    }
+}
+
+impl Interleaved {
+    /// Dispatcher A, on `store` (the shared one, or a hooked view of it), with `clock`.
+    fn a(&self, store: Arc<dyn Store>, clock: ManualClock, options: DispatchOptions) -> Dispatcher {
+        Dispatcher::new(store, self.a_mailer.clone(), &self.policy)
+            .unwrap()
+            .with_clock(Arc::new(clock))
+            .with_options(options)
+            .unwrap()
+    }
+}
+
 /// Under at-least-once a claim's lease must still cover the send when the send starts, not
 /// only when the claim is taken: with a lease of three send timeouts (30 s) and a re-read of
 /// 19 s, dispatcher A would send with 11 s of lease left (a send and its record may take
@@ -1337,36 +1384,18 @@ async fn a_claim_whose_lease_ran_low_during_a_slow_reread_is_not_sent_twice() {
     let options = DispatchOptions::default()
         .with_send_timeout(StdDuration::from_secs(10))
         .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 30 });
-    let policy = seed001_policy("UTC");
     let now = utc(2026, 3, 2, 10, 0);
-    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
-    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
     let b_at = now + Duration::seconds(31);
-    let b_mailer = Arc::new(RecordingMailer::new());
-    let b = Arc::new(
-        Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
-            .unwrap()
-            .with_clock(Arc::new(ManualClock::new(b_at)))
-            .with_options(options.clone())
-            .unwrap(),
-    );
+    let w = interleaved(&options, b_at);
     let a_clock = ManualClock::new(now);
     let slow = Hooked::new(
-        inner.clone(),
+        w.inner.clone(),
         ClockedReread {
             clock: a_clock.clone(),
             by: Duration::seconds(19),
         },
     );
-    let a_mailer = Arc::new(InterleavingMailer {
-        sent: std::sync::Mutex::new(Vec::new()),
-        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
-    });
-    let a = Dispatcher::new(slow, a_mailer.clone(), &policy)
-        .unwrap()
-        .with_clock(Arc::new(a_clock))
-        .with_options(options)
-        .unwrap();
+    let a = w.a(slow, a_clock, options);
     let report = a.tick(now).await.unwrap();
     let due: Vec<_> = report.sends.iter().map(|s| s.key.to_string()).collect();
     assert!(!due.is_empty(), "nothing was due");
@@ -1377,9 +1406,9 @@ async fn a_claim_whose_lease_ran_low_during_a_slow_reread_is_not_sent_twice() {
         );
     }
     // B ticks after the lease ran out (A's mailer did not get to call it).
-    b.tick(b_at).await.unwrap();
+    w.b.tick(b_at).await.unwrap();
     assert_eq!(
-        sent_by_both(&a_mailer, &b_mailer),
+        sent_by_both(&w.a_mailer, &w.b_mailer),
         due,
         "each due key sent once, by one of the two"
     );
@@ -1625,39 +1654,19 @@ async fn a_claim_after_a_slow_load_is_stamped_with_the_time_the_load_took() {
     let options = DispatchOptions::default()
         .with_send_timeout(StdDuration::from_secs(30))
         .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 200 });
-    let policy = seed001_policy("UTC");
     let now = utc(2026, 3, 2, 10, 0);
-    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
-    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
-    let b_at = now + Duration::seconds(201);
-    let b_mailer = Arc::new(RecordingMailer::new());
-    let b = Arc::new(
-        Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
-            .unwrap()
-            .with_clock(Arc::new(ManualClock::new(b_at)))
-            .with_options(options.clone())
-            .unwrap(),
-    );
+    let w = interleaved(&options, now + Duration::seconds(201));
     let a_clock = ManualClock::new(now);
     let slow = Hooked::new(
-        inner.clone(),
+        w.inner.clone(),
         ClockedLoad {
             clock: a_clock.clone(),
             by: Duration::seconds(40),
         },
     );
-    let a_mailer = Arc::new(InterleavingMailer {
-        sent: std::sync::Mutex::new(Vec::new()),
-        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
-    });
-    let a = Dispatcher::new(slow, a_mailer.clone(), &policy)
-        .unwrap()
-        .with_clock(Arc::new(a_clock))
-        .with_options(options)
-        .unwrap();
-    let report = a.tick(now).await.unwrap();
+    let report = w.a(slow, a_clock, options).tick(now).await.unwrap();
     assert!(report.sent().count() > 0, "{report:#?}");
-    assert_none_sent_twice(&a_mailer, &b_mailer);
+    assert_none_sent_twice(&w.a_mailer, &w.b_mailer);
 }
 
 /// Two dispatchers whose clocks disagree: B's runs 150 s ahead of A's. A claims a key under
@@ -1671,35 +1680,19 @@ async fn a_dispatcher_whose_clock_runs_ahead_does_not_take_a_claim_still_leased(
         .with_send_timeout(StdDuration::from_secs(30))
         .with_guarantee(Guarantee::AtLeastOnce { lease_secs: 200 })
         .with_max_clock_skew(skew);
-    let policy = seed001_policy("UTC");
     let now = utc(2026, 3, 2, 10, 0);
-    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
-    let inner = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
-    let b_at = now + Duration::seconds(210);
-    let b_mailer = Arc::new(RecordingMailer::new());
-    let b = Arc::new(
-        Dispatcher::new(inner.clone(), b_mailer.clone(), &policy)
-            .unwrap()
-            .with_clock(Arc::new(ManualClock::new(b_at)))
-            .with_options(options.clone())
-            .unwrap(),
-    );
-    let a_mailer = Arc::new(InterleavingMailer {
-        sent: std::sync::Mutex::new(Vec::new()),
-        other: std::sync::Mutex::new(Some((b.clone(), b_at))),
-    });
-    let a = Dispatcher::new(inner.clone(), a_mailer.clone(), &policy)
-        .unwrap()
-        .with_clock(Arc::new(ManualClock::new(now)))
-        .with_options(options)
+    let w = interleaved(&options, now + Duration::seconds(210));
+    let report = w
+        .a(w.inner.clone(), ManualClock::new(now), options)
+        .tick(now)
+        .await
         .unwrap();
-    let report = a.tick(now).await.unwrap();
     assert!(report.sent().count() > 0, "{report:#?}");
     assert!(
-        a_mailer.other.lock().unwrap().is_none(),
+        w.a_mailer.other.lock().unwrap().is_none(),
         "B ticked during A's send"
     );
-    assert_none_sent_twice(&a_mailer, &b_mailer);
+    assert_none_sent_twice(&w.a_mailer, &w.b_mailer);
 }
 
 /// The same under at-most-once: B, whose clock runs 150 s ahead, ticks in the middle of A's

@@ -353,14 +353,10 @@ impl common::hooked::Hooks for CountWholeLoads {
     }
 }
 
-/// A sharded dispatcher releasing a key of its own shard (as it does by itself when another
-/// dispatcher recorded its claim unknown) reads its shard, not every shard; a key of another
-/// shard (a host's release) is still found and released. (Failed before: every release read
-/// the whole store.)
-#[tokio::test]
-async fn a_sharded_release_reads_its_own_shard() {
-    let count = 2;
-    let acme_shard = Shard::all(count).find(|s| s.holds("acme")).unwrap();
+/// acme's shard of two, a client of the other shard, and a store with one invoice of each,
+/// due on 2026-03-20 (A-1 acme's).
+fn two_shards() -> (Shard, String, Arc<MemoryStore>) {
+    let acme_shard = Shard::all(2).find(|s| s.holds("acme")).unwrap();
     let other = (0..)
         .map(|n| format!("zeta-{n}"))
         .find(|id| !acme_shard.holds(id))
@@ -370,7 +366,16 @@ async fn a_sharded_release_reads_its_own_shard() {
         invoice("A-1", "acme", d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
         invoice("Z-1", &other, d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
     ];
-    let inner = Arc::new(MemoryStore::new(clients, items));
+    (acme_shard, other, Arc::new(MemoryStore::new(clients, items)))
+}
+
+/// A sharded dispatcher releasing a key of its own shard (as it does by itself when another
+/// dispatcher recorded its claim unknown) reads its shard, not every shard; a key of another
+/// shard (a host's release) is still found and released. (Failed before: every release read
+/// the whole store.)
+#[tokio::test]
+async fn a_sharded_release_reads_its_own_shard() {
+    let (acme_shard, other, inner) = two_shards();
     let at = utc(2026, 3, 20, 9, 0);
     for (rule, item, owner) in [("overdue", "A-1", "acme"), ("overdue", "Z-1", other.as_str())] {
         let key = EventKey::from(format!("{rule}/{item}/1"));
@@ -425,18 +430,7 @@ async fn a_sharded_release_reads_its_own_shard() {
 /// planned, the whole store.)
 #[tokio::test]
 async fn a_sharded_resend_reads_its_own_shard() {
-    let count = 2;
-    let acme_shard = Shard::all(count).find(|s| s.holds("acme")).unwrap();
-    let other = (0..)
-        .map(|n| format!("zeta-{n}"))
-        .find(|id| !acme_shard.holds(id))
-        .unwrap();
-    let clients = vec![client("acme", "UTC"), client(&other, "UTC")];
-    let items = vec![
-        invoice("A-1", "acme", d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
-        invoice("Z-1", &other, d(2026, 3, 1), d(2026, 3, 20), money("10", "EUR")),
-    ];
-    let inner = Arc::new(MemoryStore::new(clients, items));
+    let (acme_shard, other, inner) = two_shards();
     let at = utc(2026, 3, 20, 9, 0);
     for (item, owner) in [("A-1", "acme"), ("Z-1", other.as_str())] {
         inner

@@ -935,21 +935,7 @@ impl Dispatcher {
         }
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         let stopped = stopped_for_good(snapshot, &schedule, leased_out);
-        let notice_at = |stopped: &[Stopped]| -> Vec<DateTime<Utc>> {
-            stopped
-                .iter()
-                .filter(|(k, ..)| matches!(claimed(k), Some(Claimed::Notice { .. })))
-                .map(|(_, _, (t, _))| *t)
-                .collect()
-        };
-        let before = notice_at(&stopped);
         let stopped = self.still_claimed(stopped).await;
-        // A notice another dispatcher took or recorded meanwhile takes its occurrences along.
-        let after = notice_at(&stopped);
-        let stopped: Vec<_> = stopped
-            .into_iter()
-            .filter(|(_, with_notice, (t, _))| !(*with_notice && before.contains(t) && !after.contains(t)))
-            .collect();
         let mut swept = swept;
         for (key, with_notice, claim) in stopped {
             match self.abandoned_report(snapshot, &key, now, claim).await {
@@ -1053,6 +1039,25 @@ impl Dispatcher {
     /// The most the clock of the dispatcher that stamped a claim may run behind this one's.
     fn skew(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.options.max_clock_skew).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// The at-least-once lease (none at-most-once; none too for a lease longer than chrono's
+    /// durations, which never runs out: never taken again).
+    fn lease(&self) -> Option<chrono::Duration> {
+        match self.options.guarantee {
+            Guarantee::AtMostOnce => None,
+            Guarantee::AtLeastOnce { lease_secs } => i64::try_from(lease_secs)
+                .ok()
+                .and_then(chrono::Duration::try_seconds),
+        }
+    }
+
+    /// How old, by this dispatcher's clock, another dispatcher's claim must be to be taken
+    /// again (at-least-once): its lease run out by the clock of the dispatcher that stamped
+    /// it, however far behind this one's it may run.
+    fn retake_after(&self) -> Option<chrono::Duration> {
+        self.lease()
+            .map(|l| l.checked_add(&self.skew()).unwrap_or(chrono::Duration::MAX))
     }
 
     /// How old, by this dispatcher's clock, a claim must be before nobody can still be
@@ -1368,17 +1373,13 @@ impl Dispatcher {
         // (`rule/item/occurrence`, of an item of that client) are claimed at one instant.
         let notices: std::collections::HashSet<(DateTime<Utc>, &str, &str)> = found
             .iter()
-            .filter_map(|(k, at, _)| {
-                let mut parts = k.as_str().split('/');
-                let (rule, client) = (parts.next()?, parts.next()?);
-                (parts.count() == 2).then_some((*at, rule, client))
+            .filter_map(|(k, at, _)| match claimed(k)? {
+                Claimed::Notice { rule, client, .. } => Some((*at, rule, client)),
+                _ => None,
             })
             .collect();
         let member_of_notice = |key: &EventKey, at: DateTime<Utc>| {
-            let mut parts = key.as_str().split('/');
-            let (Some(rule), Some(item), Some(_), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
+            let Some(Claimed::Occurrence { rule, item }) = claimed(key) else {
                 return false;
             };
             let Some(client) = snapshot
@@ -1392,13 +1393,7 @@ impl Dispatcher {
             // Its notice in this sweep, or recorded unknown by an earlier one (dated when it
             // was claimed, with its items).
             notices.contains(&(at, rule, client.as_str()))
-                || snapshot.history.iter().any(|h| {
-                    h.outcome == HistoryOutcome::OutcomeUnknown
-                        && h.sent_at == at
-                        && &h.client == client
-                        && h.rule.as_ref().is_some_and(|r| r.as_str() == rule)
-                        && h.key.as_str().split('/').count() > 3
-                })
+                || notice_recorded_unknown(&snapshot.history, rule, client.as_str(), at)
         };
         let found: Vec<_> = found
             .iter()
@@ -1421,17 +1416,11 @@ impl Dispatcher {
     /// instant, attempt); this dispatcher's own, kept for nothing sent, are let go of instead.
     /// A store error is logged: they are read again at the next tick.
     async fn leases_run_out(&self, now: DateTime<Utc>) -> Vec<(EventKey, DateTime<Utc>, u32)> {
-        let Guarantee::AtLeastOnce { lease_secs } = self.options.guarantee else {
-            return Vec::new();
-        };
-        // A lease longer than chrono's durations, or reaching before the start of time,
-        // never runs out.
-        let before = i64::try_from(lease_secs)
-            .ok()
-            .and_then(chrono::Duration::try_seconds)
-            .and_then(|lease| lease.checked_add(&self.skew()))
-            .and_then(|after| now.checked_sub_signed(after));
-        let Some(before) = before else {
+        // (At-most-once, or a lease reaching before the start of time: none.)
+        let Some(before) = self
+            .retake_after()
+            .and_then(|after| now.checked_sub_signed(after))
+        else {
             return Vec::new();
         };
         let claims = self.store.abandoned_claims(before).await.unwrap_or_else(|e| {
@@ -1450,16 +1439,22 @@ impl Dispatcher {
         found
     }
 
-    /// Of `claims` (key, ..., (instant, attempt)), those the store still holds as that same
-    /// claim, read again now: another dispatcher may have taken one again, or recorded it,
-    /// since the tick's load. A store error keeps none (they are found again next tick).
-    async fn still_claimed<T>(
-        &self,
-        claims: Vec<(EventKey, T, (DateTime<Utc>, u32))>,
-    ) -> Vec<(EventKey, T, (DateTime<Utc>, u32))> {
+    /// Of `claims`, those the store still holds as that same claim, read again now: another
+    /// dispatcher may have taken one again, or recorded it, since the tick's load. A notice
+    /// dropped so takes the occurrences recorded with it along. A store error keeps none
+    /// (they are found again next tick).
+    async fn still_claimed(&self, claims: Vec<Stopped>) -> Vec<Stopped> {
         if claims.is_empty() {
             return claims;
         }
+        let notices_at = |claims: &[Stopped]| -> Vec<DateTime<Utc>> {
+            claims
+                .iter()
+                .filter(|(k, ..)| matches!(claimed(k), Some(Claimed::Notice { .. })))
+                .map(|(_, _, (t, _))| *t)
+                .collect()
+        };
+        let before = notices_at(&claims);
         let keys: Vec<EventKey> = claims.iter().map(|c| c.0.clone()).collect();
         let Ok(states) = self.store.deliveries(&keys).await else {
             return Vec::new();
@@ -1467,13 +1462,17 @@ impl Dispatcher {
         if states.len() != claims.len() {
             return Vec::new();
         }
-        claims
+        let kept: Vec<Stopped> = claims
             .into_iter()
             .zip(states)
             .filter(|((_, _, (at, attempt)), state)| {
                 matches!(state, Some(Delivery::Claimed { at: t, attempt: a }) if a == attempt && same_instant(*t, *at))
             })
             .map(|(c, _)| c)
+            .collect();
+        let after = notices_at(&kept);
+        kept.into_iter()
+            .filter(|(_, with_notice, (t, _))| !(*with_notice && before.contains(t) && !after.contains(t)))
             .collect()
     }
 
@@ -1531,16 +1530,8 @@ impl Dispatcher {
         let claimed_at = now
             .checked_add_signed((self.clock.now() - origin).max(chrono::Duration::zero()))
             .unwrap_or(now);
-        // A lease longer than chrono's durations never runs out: never reclaimed.
-        let lease = match self.options.guarantee {
-            Guarantee::AtMostOnce => None,
-            Guarantee::AtLeastOnce { lease_secs } => i64::try_from(lease_secs)
-                .ok()
-                .and_then(chrono::Duration::try_seconds),
-        };
-        // Another dispatcher's claim is taken again only once its lease has run out by the
-        // clock of the dispatcher that stamped it, however far behind this one's it may run.
-        let retake_after = lease.map(|l| l.checked_add(&self.skew()).unwrap_or(chrono::Duration::MAX));
+        let lease = self.lease();
+        let retake_after = self.retake_after();
         // The instant the claim was stamped with: the notice's item occurrences below are
         // claimed at the same one (a crash's sweep knows them as the notice's by it).
         let (claim, claimed_at) = self
@@ -2342,6 +2333,18 @@ const MAX_RESENDS_AT_ONE_INSTANT: u64 = 1000;
 /// notice, (instant, attempt)).
 type Stopped = (EventKey, bool, (DateTime<Utc>, u32));
 
+/// Whether a sweep recorded a grouped notice of `rule` to `client` as outcome unknown, dated
+/// `at`: the instant its claim was taken, with its item occurrences.
+fn notice_recorded_unknown(history: &[HistoryEntry], rule: &str, client: &str, at: DateTime<Utc>) -> bool {
+    history.iter().any(|h| {
+        h.outcome == HistoryOutcome::OutcomeUnknown
+            && same_instant(h.sent_at, at)
+            && h.client.as_str() == client
+            && h.rule.as_ref().is_some_and(|r| r.as_str() == rule)
+            && matches!(claimed(&h.key), Some(Claimed::Notice { .. }))
+    })
+}
+
 /// What a claimed key is about, read from its shape.
 enum Claimed<'k> {
     /// `rule/item/occurrence`.
@@ -2474,15 +2477,9 @@ fn stopped_for_good(
                     .is_some_and(|n| notices.contains(&(n.0.clone(), n.1.clone(), n.2, n.3)));
                 // Its notice recorded unknown by an earlier sweep, which stopped before this
                 // occurrence (dated when they were claimed): recorded with it, not reported.
-                let recorded_notice = notice.as_ref().is_some_and(|(r, c, _, t)| {
-                    snapshot.history.iter().any(|h| {
-                        h.outcome == HistoryOutcome::OutcomeUnknown
-                            && same_instant(h.sent_at, *t)
-                            && h.client.as_str() == c
-                            && h.rule.as_ref().is_some_and(|hr| hr.as_str() == r)
-                            && matches!(claimed(&h.key), Some(Claimed::Notice { .. }))
-                    })
-                });
+                let recorded_notice = notice
+                    .as_ref()
+                    .is_some_and(|(r, c, _, t)| notice_recorded_unknown(&snapshot.history, r, c, *t));
                 if !with_notice && occurrence_over(key, rule, item) {
                     out.push((key.clone(), recorded_notice, claim));
                 }

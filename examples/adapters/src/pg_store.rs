@@ -451,31 +451,7 @@ impl PgStore {
         Ok(())
     }
 
-    /// The rows of a read-only query, tried once more on a fresh connection when the
-    /// connection fails.
-    async fn read(
-        &self,
-        context: &str,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, StoreError> {
-        let mut tried = false;
-        loop {
-            let result = match self.pool.get().await {
-                Ok(conn) => match conn.prepare_cached(sql).await {
-                    Ok(statement) => conn.query(&statement, params).await.map_err(|e| pg(context, &e)),
-                    Err(e) => Err(pg(context, &e)),
-                },
-                Err(e) => Err(pool_error(context, e)),
-            };
-            match result {
-                Err(StoreError::Unavailable { .. }) if !tried => tried = true,
-                other => return other,
-            }
-        }
-    }
-
-    /// The rows of a read, each decoded by `decode` as it arrives (a row is dropped once
+    /// The rows of a read-only query, each decoded by `decode` as it arrives (a row is dropped once
     /// decoded: a shard's hundreds of thousands of rows are never all held at once). Tried
     /// once more on a fresh connection when the first was lost.
     async fn read_each<T>(
@@ -636,11 +612,13 @@ impl PgStore {
     /// # Errors
     /// The server's refusal, or a lost connection.
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
-        let rows = self
-            .read("counting clients", "SELECT EXISTS (SELECT 1 FROM clients)", &[])
+        let context = "counting clients";
+        let any = self
+            .read_each(context, "SELECT EXISTS (SELECT 1 FROM clients)", &[], |r| {
+                r.try_get::<_, bool>(0).map_err(|e| pg(context, &e))
+            })
             .await?;
-        let any: bool = rows.first().and_then(|r| r.try_get(0).ok()).unwrap_or(false);
-        Ok(!any)
+        Ok(any.first() != Some(&true))
     }
 
     /// Records outcomes of distinct keys in one statement (so in one transaction): each
@@ -1023,48 +1001,49 @@ impl DispatchStore for PgStore {
 
     async fn deliveries(&self, keys: &[EventKey]) -> Result<Vec<Option<Delivery>>, StoreError> {
         let texts: Vec<&str> = keys.iter().map(EventKey::as_str).collect();
-        let rows = self
-            .read(
+        let found: std::collections::HashMap<String, Delivery> = self
+            .read_each(
                 "reading deliveries",
                 &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE key = ANY($1)"),
                 &[&texts],
+                |row| {
+                    Ok((
+                        row.try_get(0).map_err(|e| pg("reading deliveries", &e))?,
+                        delivery(row)?,
+                    ))
+                },
             )
-            .await?;
-        let mut found = std::collections::HashMap::new();
-        for row in &rows {
-            let key: String = row.try_get(0).map_err(|e| pg("reading deliveries", &e))?;
-            found.insert(key, delivery(row)?);
-        }
+            .await?
+            .into_iter()
+            .collect();
         Ok(texts.iter().map(|k| found.get(*k).cloned()).collect())
     }
 
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
-        let rows = self
-            .read(
+        let mut found = self
+            .read_each(
                 "reading a delivery",
                 &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE key = $1"),
                 &[&key.as_str()],
+                delivery,
             )
             .await?;
-        rows.first().map(delivery).transpose()
+        Ok(found.pop())
     }
 
     async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
-        let rows = self
-            .read(
-                "reading claims",
-                &format!(
-                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE state = 'claimed' AND at < $1 ORDER BY key"
-                ),
-                &[&before],
-            )
-            .await?;
-        rows.iter()
-            .map(|row| {
+        self.read_each(
+            "reading claims",
+            &format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE state = 'claimed' AND at < $1 ORDER BY key"
+            ),
+            &[&before],
+            |row| {
                 let key: String = row.try_get(0).map_err(|e| pg("reading claims", &e))?;
                 Ok((EventKey::from(key), delivery(row)?))
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     async fn append_history(&self, entry: HistoryEntry) -> Result<(), StoreError> {

@@ -444,6 +444,23 @@ async fn text_postgresql_cannot_hold_is_a_typed_error() {
     assert!(store.load().await.unwrap().items.is_empty());
 }
 
+/// Waits (up to 5 s) until another session of `admin`'s database waits for a lock, ending
+/// that session when `kill` (as a server restart or a lost network would); whether one did.
+async fn another_session_waits(admin: &tokio_postgres::Client, kill: bool) -> bool {
+    let sql = format!(
+        "SELECT {} FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+        if kill { "pg_terminate_backend(pid)" } else { "1" }
+    );
+    for _ in 0..500 {
+        if !admin.query(&sql, &[]).await.unwrap().is_empty() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
 /// Runs `call` on the store while another session holds `table` locked, kills the session
 /// that waits for the lock (as a server restart or a lost network would), then lets go of
 /// the lock; returns what `call` answered.
@@ -460,23 +477,10 @@ async fn with_its_connection_killed<T: Send + 'static>(
         .await
         .unwrap();
     let running = tokio::spawn(call);
-    let mut killed = false;
-    for _ in 0..500 {
-        let waiting = admin
-            .query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
-                &[],
-            )
-            .await
-            .unwrap();
-        if !waiting.is_empty() {
-            killed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(killed, "the call never waited for the lock on {table}");
+    assert!(
+        another_session_waits(&admin, true).await,
+        "the call never waited for the lock on {table}"
+    );
     admin.batch_execute("ROLLBACK").await.unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(30), running)
         .await
@@ -639,6 +643,26 @@ fn clients_of_two_parts() -> (ClientId, ClientId) {
     (a.parse().unwrap(), b.parse().unwrap())
 }
 
+/// Two clients whose buckets fall in different partitions, stored.
+async fn put_clients_of_two_parts(store: &PgStore) -> (ClientId, ClientId) {
+    let (a, b) = clients_of_two_parts();
+    store
+        .put_clients(&[Client::new(a.clone(), "A"), Client::new(b.clone(), "B")])
+        .await
+        .unwrap();
+    (a, b)
+}
+
+/// Invoice F-1 of `client`: USD 1.00, issued 2026-01-01.
+fn invoice_f1(client: &ClientId) -> Item {
+    Item::invoice(
+        "F-1".parse().unwrap(),
+        client.clone(),
+        d(2026, 1, 1),
+        Money::from_minor(100, Currency::from_code("USD").unwrap()),
+    )
+}
+
 /// An item written again with a client of another partition moves there: it is loaded
 /// once, as its new client's, by that client's shard only (it stayed in its old partition
 /// before, and two shards loaded it, one of them with its old client).
@@ -646,28 +670,15 @@ fn clients_of_two_parts() -> (ClientId, ClientId) {
 async fn an_item_whose_client_changes_moves_to_its_new_clients_shard() {
     let Some(url) = pg_server() else { return };
     let store = fresh_store(&url).await;
-    let (a, b) = clients_of_two_parts();
-    store
-        .put_clients(&[Client::new(a.clone(), "A"), Client::new(b.clone(), "B")])
-        .await
-        .unwrap();
-    let usd = Currency::from_code("USD").unwrap();
-    let item = |client: &ClientId| {
-        Item::invoice(
-            "F-1".parse().unwrap(),
-            client.clone(),
-            d(2026, 1, 1),
-            Money::from_minor(100, usd),
-        )
-    };
-    store.put_items(&[item(&a)]).await.unwrap();
-    store.put_items(&[item(&b)]).await.unwrap();
-    assert_eq!(store.load().await.unwrap().items, [item(&b)]);
+    let (a, b) = put_clients_of_two_parts(&store).await;
+    store.put_items(&[invoice_f1(&a)]).await.unwrap();
+    store.put_items(&[invoice_f1(&b)]).await.unwrap();
+    assert_eq!(store.load().await.unwrap().items, [invoice_f1(&b)]);
     let mut holders = Vec::new();
     for shard in Shard::all(16) {
         let loaded = store.load_shard(shard).await.unwrap();
         if !loaded.items.is_empty() {
-            assert_eq!(loaded.items, [item(&b)], "shard {shard}");
+            assert_eq!(loaded.items, [invoice_f1(&b)], "shard {shard}");
             holders.push(shard);
         }
     }
@@ -676,11 +687,11 @@ async fn an_item_whose_client_changes_moves_to_its_new_clients_shard() {
     let one = store.load_client(&a).await.unwrap();
     assert!(one.items.is_empty(), "{:?}", one.items);
     // One write listing the item twice, with either client: refused, nothing written.
-    match store.put_items(&[item(&a), item(&b)]).await {
+    match store.put_items(&[invoice_f1(&a), invoice_f1(&b)]).await {
         Err(StoreError::Database { code, .. }) => assert_eq!(code, "21000"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.load().await.unwrap().items, [item(&b)]);
+    assert_eq!(store.load().await.unwrap().items, [invoice_f1(&b)]);
 }
 
 /// A database at schema version 2 (clients and items and history in single tables, rows of
@@ -806,21 +817,8 @@ async fn an_item_written_at_once_with_two_clients_is_stored_once() {
     let Some(url) = pg_server() else { return };
     let (config, _) = support::fresh_pg_database(&url, "test").await;
     let store = PgStore::connect_with(config.clone(), 2).await.unwrap();
-    let (a, b) = clients_of_two_parts();
-    store
-        .put_clients(&[Client::new(a.clone(), "A"), Client::new(b.clone(), "B")])
-        .await
-        .unwrap();
-    let usd = Currency::from_code("USD").unwrap();
-    let item = |client: &ClientId| {
-        Item::invoice(
-            "F-1".parse().unwrap(),
-            client.clone(),
-            d(2026, 1, 1),
-            Money::from_minor(100, usd),
-        )
-    };
-    store.put_items(&[item(&a)]).await.unwrap();
+    let (a, b) = put_clients_of_two_parts(&store).await;
+    store.put_items(&[invoice_f1(&a)]).await.unwrap();
     // The first writer, as a store writes: the id taken, the row moved to b's partition;
     // not committed yet.
     let (first, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
@@ -848,31 +846,18 @@ async fn an_item_written_at_once_with_two_clients_is_stored_once() {
     // The second, through the store, waits for it.
     let second = {
         let store = store.clone();
-        let moved_back = [item(&a)];
+        let moved_back = [invoice_f1(&a)];
         tokio::spawn(async move { store.put_items(&moved_back).await })
     };
-    let mut waited = false;
-    for _ in 0..500 {
-        let waiting = first
-            .query(
-                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
-                 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
-                &[],
-            )
-            .await
-            .unwrap();
-        if !waiting.is_empty() {
-            waited = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(waited, "the second writer never waited for the first");
+    assert!(
+        another_session_waits(&first, false).await,
+        "the second writer never waited for the first"
+    );
     first.batch_execute("COMMIT").await.unwrap();
     second.await.unwrap().unwrap();
     assert_eq!(
         store.load().await.unwrap().items,
-        [item(&a)],
+        [invoice_f1(&a)],
         "stored once, as the last writer put it"
     );
 }

@@ -226,6 +226,14 @@ mod tests {
     use futures_util::future::join_all;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// A batch's answers (its requests), or never, when `stalled`.
+    async fn answer_unless(stalled: bool, reqs: Vec<u32>) -> Vec<u32> {
+        if stalled {
+            std::future::pending::<()>().await;
+        }
+        reqs
+    }
+
     fn block_on<F: Future>(f: F) -> F::Output {
         futures_executor_lite(f)
     }
@@ -284,15 +292,7 @@ mod tests {
     fn a_leader_dropped_mid_batch_answers_none_and_hands_the_lead_on() {
         let b: Arc<Batcher<u32, u32>> = Arc::new(Batcher::default());
         let stall = std::sync::atomic::AtomicBool::new(true);
-        let run = |reqs: Vec<u32>| {
-            let stalled = stall.load(Ordering::SeqCst);
-            async move {
-                if stalled {
-                    std::future::pending::<()>().await;
-                }
-                reqs
-            }
-        };
+        let run = |reqs: Vec<u32>| answer_unless(stall.load(Ordering::SeqCst), reqs);
         // The first call leads and stalls; it is dropped after a few polls.
         {
             let mut first = std::pin::pin!(b.call(1, run));
@@ -310,15 +310,7 @@ mod tests {
     fn a_waiting_caller_dropped_leaves_no_one_waiting_on_it() {
         let b: Batcher<u32, u32> = Batcher::default();
         let stall = std::sync::atomic::AtomicBool::new(true);
-        let run = |reqs: Vec<u32>| {
-            let stalled = stall.load(Ordering::SeqCst);
-            async move {
-                if stalled {
-                    std::future::pending::<()>().await;
-                }
-                reqs
-            }
-        };
+        let run = |reqs: Vec<u32>| answer_unless(stall.load(Ordering::SeqCst), reqs);
         // Three calls: the first leads and stalls with all three in its batch... so the
         // second and third are queued behind a first call that leads a batch of one.
         let mut cx = std::task::Context::from_waker(Waker::noop());
