@@ -593,7 +593,8 @@ pub async fn load_clients_reads_each_client_once<S: DispatchStore>(make: impl Fn
 /// Checks, on a store the host has filled with clients, items and history, that
 /// [`DispatchStore::load_shard`] partitions [`DispatchStore::load`]: for 1, 2, 3 and 7
 /// shards, each shard's part holds exactly the clients it [contains](Shard::contains) and
-/// their items and history, and the parts together are the whole.
+/// their items and history, with the history in the order the whole load gives it (the
+/// order things happened), and the parts together are the whole.
 ///
 /// # Panics
 /// When the store breaks that promise, or cannot load, with a sentence saying how.
@@ -606,6 +607,7 @@ pub async fn shards_partition_the_load<S: DispatchStore>(store: &S) {
         v.sort();
         v
     };
+    let line = |h: &HistoryEntry| format!("{}/{}/{}", h.client, h.key, h.sent_at);
     let ids = |snap: &crate::store::Snapshot| {
         (
             sorted(snap.clients.iter().map(|c| c.id.to_string()).collect()),
@@ -615,12 +617,7 @@ pub async fn shards_partition_the_load<S: DispatchStore>(store: &S) {
                     .map(|i| format!("{}/{}", i.client, i.id))
                     .collect(),
             ),
-            sorted(
-                snap.history
-                    .iter()
-                    .map(|h| format!("{}/{}/{}", h.client, h.key, h.sent_at))
-                    .collect(),
-            ),
+            sorted(snap.history.iter().map(line).collect()),
         )
     };
     let all = ids(&whole);
@@ -642,6 +639,17 @@ pub async fn shards_partition_the_load<S: DispatchStore>(store: &S) {
                     "shard {shard} loaded client {client}'s data, of another shard"
                 );
             }
+            let in_order: Vec<String> = whole
+                .history
+                .iter()
+                .filter(|h| shard.contains(&h.client))
+                .map(line)
+                .collect();
+            assert_eq!(
+                part.history.iter().map(line).collect::<Vec<_>>(),
+                in_order,
+                "shard {shard} of {count} loaded its history out of the order it happened"
+            );
             let (c, i, h) = ids(&part);
             union.0.extend(c);
             union.1.extend(i);

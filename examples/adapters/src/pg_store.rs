@@ -3,12 +3,16 @@
 //!
 //! - tokio-postgres behind a deadpool pool; no TLS here (a host adds its own connector).
 //! - Typed columns for what the store queries (ids, shard buckets, delivery states and
-//!   instants) and for items and history (the bulk of a shard's load, decoded without JSON;
-//!   see `rows`); JSONB documents for clients, log lines and reminders, handed back whole.
+//!   instants) and for clients, items and history (the bulk of a shard's load, decoded
+//!   without a JSON document each; see `rows`), their rare lists as `json`; JSONB documents
+//!   for log lines and reminders, handed back whole.
 //! - Clients, items and history are partitioned by `bucket % 16` (schema version 3): a
 //!   shard k of n with n dividing 16 reads only its n-th of the partitions. A shard's load
 //!   reads its clients, history and items (in two halves) at once, each on a connection and
-//!   a task of its own, decoding each row as it arrives.
+//!   a task of its own, as binary `COPY` output decoded row by row as it arrives (see
+//!   `columns`): no row object, no column type checked row by row, and each item's columns
+//!   sent in one value, `record`, which the store writes with them (schema version 4). It
+//!   makes room for as many rows as the shard's last load read.
 //! - Versioned migrations (`migrations/postgres/V*.sql`, embedded at build time) applied by
 //!   refinery at [`PgStore::connect`], under an advisory lock so that workers starting
 //!   together migrate once.
@@ -29,13 +33,30 @@ use dunning::store::{
     ActionLog, Claim, Delivery, DispatchStore, Finish, LogEntry, LogFilter, Reminder, ReminderStore,
     Snapshot, StoreError, async_trait,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use dunning::{Client, ClientId, EventKey, HistoryEntry, Item, Shard};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{NoTls, Row};
 
+/// `$attempt`'s answer (an expression awaiting one try), tried once more when its
+/// connection was lost (the pool replaces a broken connection).
+macro_rules! once_more_if_lost {
+    ($attempt:expr) => {
+        match $attempt {
+            Err(StoreError::Unavailable { .. }) => $attempt,
+            other => other,
+        }
+    };
+}
+
+mod columns;
 mod rows;
+
+use columns::{Columns as _, CopyReader, RowColumns, Tuple};
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -51,6 +72,18 @@ const CHUNK: usize = 5_000;
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// How many rows of each kind the last load of a shard read: the next load of it makes
+    /// room for that many at once (a shard's hundreds of thousands of items, grown by
+    /// doubling, were copied and their pages faulted in again and again).
+    sizes: Arc<Mutex<HashMap<Shard, ShardSizes>>>,
+}
+
+/// The rows a shard's load read: its items in two halves, its clients, its history.
+#[derive(Clone, Copy, Default)]
+struct ShardSizes {
+    items: [usize; 2],
+    clients: usize,
+    history: usize,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -273,6 +306,14 @@ fn delivery(row: &Row) -> Result<Delivery, StoreError> {
     })
 }
 
+/// Closes `conn` instead of giving it back to the pool when `result` says it was lost: the
+/// pool may not know it yet, and would hand it to the next try.
+fn discard_if_lost<T>(conn: deadpool_postgres::Object, result: &Result<T, StoreError>) {
+    if matches!(result, Err(StoreError::Unavailable { .. })) {
+        drop(deadpool_postgres::Object::take(conn));
+    }
+}
+
 /// A pooled connection inside a transaction. Dropped before the transaction ended (its
 /// future cancelled, or COMMIT or ROLLBACK failed), the connection is closed instead of going
 /// back to the pool, and the server rolls the transaction back.
@@ -359,12 +400,20 @@ fn bucket(client: &ClientId) -> i64 {
     i64::from(Shard::bucket(client.as_str()))
 }
 
-/// The partitions (`bucket % 16`) that can hold a bucket `b` with `b % modulus = rest`:
-/// those of that rest when the modulus divides 16, else all sixteen.
-fn parts_of(rest: i64, modulus: i64) -> Vec<i16> {
-    (0..16i16)
-        .filter(|&p| 16 % modulus != 0 || i64::from(p) % modulus == rest)
-        .collect()
+/// The `WHERE` clause of the rows whose bucket is `rest` modulo `modulus`; numbers only (a
+/// COPY's query takes no parameters). When `modulus` divides 16 those rows are exactly the
+/// rows of some partitions (a row's partition is its bucket modulo 16), which alone are
+/// read; else every partition is, row by row.
+fn shard_filter(rest: i64, modulus: i64) -> String {
+    if 16 % modulus == 0 {
+        let parts: Vec<String> = (0..16)
+            .filter(|p| p % modulus == rest)
+            .map(|p: i64| p.to_string())
+            .collect();
+        format!("WHERE part IN ({})", parts.join(", "))
+    } else {
+        format!("WHERE bucket % {modulus} = {rest}")
+    }
 }
 
 impl PgStore {
@@ -427,7 +476,10 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(format!("postgres: building the pool: {e}")))?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            sizes: Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -461,29 +513,87 @@ impl PgStore {
         params: &[&(dyn ToSql + Sync)],
         mut decode: impl FnMut(&Row) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
+        once_more_if_lost!(self.read_once(context, sql, params, &mut decode).await)
+    }
+
+    async fn read_once<T>(
+        &self,
+        context: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        decode: &mut impl FnMut(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         use futures_util::TryStreamExt as _;
-        let mut tried = false;
-        loop {
-            let result = async {
-                let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
-                let statement = conn.prepare_cached(sql).await.map_err(|e| pg(context, &e))?;
-                let rows = conn
-                    .query_raw(&statement, params.iter().copied())
-                    .await
-                    .map_err(|e| pg(context, &e))?;
-                futures_util::pin_mut!(rows);
-                let mut found = Vec::new();
-                while let Some(row) = rows.try_next().await.map_err(|e| pg(context, &e))? {
-                    found.push(decode(&row)?);
-                }
-                Ok(found)
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let read = async {
+            let statement = conn.prepare_cached(sql).await.map_err(|e| pg(context, &e))?;
+            let rows = conn
+                .query_raw(&statement, params.iter().copied())
+                .await
+                .map_err(|e| pg(context, &e))?;
+            futures_util::pin_mut!(rows);
+            let mut found = Vec::new();
+            while let Some(row) = rows.try_next().await.map_err(|e| pg(context, &e))? {
+                found.push(decode(&row)?);
             }
-            .await;
-            match result {
-                Err(StoreError::Unavailable { .. }) if !tried => tried = true,
-                other => return other,
-            }
+            Ok(found)
         }
+        .await;
+        discard_if_lost(conn, &read);
+        read
+    }
+
+    /// The rows of `query` through a binary `COPY (query) TO STDOUT`, each decoded by
+    /// `decode` as it arrives (no row object made for each, nor its
+    /// columns' types checked one by one: a shard's load reads hundreds of thousands). A
+    /// COPY takes no parameters: `query` holds its values, which must be numbers only.
+    /// Room is made for `capacity` rows at once. Tried once more on a fresh connection when
+    /// the first was lost.
+    async fn copy_each<T>(
+        &self,
+        what: &'static str,
+        query: &str,
+        capacity: usize,
+        record: Option<usize>,
+        mut decode: impl FnMut(&Tuple<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
+        once_more_if_lost!(self.copy_once(what, &sql, capacity, record, &mut decode).await)
+    }
+
+    async fn copy_once<T>(
+        &self,
+        what: &'static str,
+        sql: &str,
+        capacity: usize,
+        record: Option<usize>,
+        decode: &mut impl FnMut(&Tuple<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        use futures_util::TryStreamExt as _;
+        let context = format!("reading {what}s");
+        let context = context.as_str();
+        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let read = async {
+            let statement = conn.prepare_cached(sql).await.map_err(|e| pg(context, &e))?;
+            let chunks = conn.copy_out(&statement).await.map_err(|e| pg(context, &e))?;
+            futures_util::pin_mut!(chunks);
+            let mut reader = CopyReader::new(what);
+            if let Some(fields) = record {
+                reader = reader.with_record(fields);
+            }
+            let mut found = Vec::with_capacity(capacity);
+            while let Some(chunk) = chunks.try_next().await.map_err(|e| pg(context, &e))? {
+                reader.feed(&chunk, |tuple| {
+                    found.push(decode(tuple)?);
+                    Ok(())
+                })?;
+            }
+            reader.finish()?;
+            Ok(found)
+        }
+        .await;
+        discard_if_lost(conn, &read);
+        read
     }
 
     async fn docs<T: DeserializeOwned>(
@@ -504,18 +614,10 @@ impl PgStore {
         let context = "saving clients";
         let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
         for chunk in clients.chunks(CHUNK) {
-            let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
-            let buckets: Vec<i64> = chunk.iter().map(|c| bucket(&c.id)).collect();
-            let docs = chunk.iter().map(to_doc).collect::<Result<Vec<_>, _>>()?;
-            conn.execute(
-                "INSERT INTO clients (id, bucket, doc, part) \
-                 SELECT id, bucket, doc, (bucket % 16)::smallint FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) \
-                     AS c(id, bucket, doc) \
-                 ON CONFLICT (part, id) DO UPDATE SET bucket = EXCLUDED.bucket, doc = EXCLUDED.doc",
-                &[&ids, &buckets, &docs],
-            )
-            .await
-            .map_err(|e| pg(context, &e))?;
+            let columns = rows::ClientColumns::new(chunk)?;
+            conn.execute(rows::UPSERT_CLIENTS, &columns.params())
+                .await
+                .map_err(|e| pg(context, &e))?;
         }
         Ok(())
     }
@@ -588,12 +690,23 @@ impl PgStore {
         Ok(())
     }
 
+    /// Clients matching `filter` (a `WHERE` clause and what follows).
+    async fn clients(&self, filter: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Client>, StoreError> {
+        let sql = format!("SELECT {} FROM clients {filter}", rows::CLIENT_COLUMNS);
+        self.read_each("reading clients", &sql, params, |row| {
+            rows::client(&RowColumns { row, what: "client" })
+        })
+        .await
+    }
+
     /// Items matching `filter` (a `WHERE` clause and what follows).
     async fn items(&self, filter: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Item>, StoreError> {
         let sql = format!("SELECT {} FROM items {filter}", rows::ITEM_COLUMNS);
-        let mut currencies = rows::Currencies::default();
-        self.read_each("reading items", &sql, params, |r| rows::item(r, &mut currencies))
-            .await
+        let mut reader = rows::ItemReader::default();
+        self.read_each("reading items", &sql, params, |row| {
+            rows::item(&RowColumns { row, what: "item" }, &mut reader)
+        })
+        .await
     }
 
     /// History entries matching `filter` (a `WHERE` clause and what follows).
@@ -603,8 +716,13 @@ impl PgStore {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<HistoryEntry>, StoreError> {
         let sql = format!("SELECT {} FROM history {filter}", rows::HISTORY_COLUMNS);
-        self.read_each("reading history", &sql, params, rows::history)
-            .await
+        self.read_each("reading history", &sql, params, |row| {
+            rows::history(&RowColumns {
+                row,
+                what: "history entry",
+            })
+        })
+        .await
     }
 
     /// Whether the database holds no client yet.
@@ -779,7 +897,7 @@ impl DispatchStore for PgStore {
     async fn load(&self) -> Result<Snapshot, StoreError> {
         // The three reads at once, each on its own connection.
         let (clients, items, history) = tokio::try_join!(
-            self.docs("client", "SELECT doc FROM clients ORDER BY id", &[]),
+            self.clients("ORDER BY id", &[]),
             self.items("ORDER BY id", &[]),
             self.history("ORDER BY seq", &[]),
         )?;
@@ -795,52 +913,80 @@ impl DispatchStore for PgStore {
             return self.load().await;
         }
         let (k, n) = (i64::from(shard.index()), i64::from(shard.count()));
+        let sizes = self
+            .sizes
+            .lock()
+            .map(|s| s.get(&shard).copied().unwrap_or_default())
+            .unwrap_or_default();
         // Each read on a connection and a task of its own, so that the rows are decoded on
         // every thread the runtime has; the items, the most rows, in two halves (bucket % 2n
-        // is k or k + n). Each reads only the partitions that can hold its rows. Unordered
-        // (the planner's answer does not depend on the order of its inputs) but the history,
-        // whose order is the order things happened.
-        let items = |half: i64| {
+        // is k or k + n). Each reads only the partitions that can hold its rows. Unordered:
+        // the planner's answer does not depend on the order of its inputs, and the history,
+        // whose order is the order things happened, is put in order of its sequence here (a
+        // sort on the server took longer than reading the rows).
+        let items = |half: i64, capacity: usize| {
             let store = self.clone();
             tokio::spawn(async move {
-                let (rest, modulus) = (k + half * n, 2 * n);
-                let parts = parts_of(rest, modulus);
+                // Each item's columns come in one value (`record`), put in their place.
+                let query = format!(
+                    "SELECT doc, record FROM items {}",
+                    shard_filter(k + half * n, 2 * n)
+                );
+                let record = Some(rows::ITEM_RECORD_FIELDS);
+                let mut reader = rows::ItemReader::default();
                 store
-                    .items(
-                        "WHERE part = ANY($3) AND bucket % $2 = $1",
-                        &[&rest, &modulus, &parts],
-                    )
+                    .copy_each("item", &query, capacity, record, |t| rows::item(t, &mut reader))
                     .await
             })
         };
-        let (first, second) = (items(0), items(1));
-        let parts = parts_of(k, n);
-        let (store, p) = (self.clone(), parts.clone());
+        // The first half's vector has room for both.
+        let (first, second) = (
+            items(0, sizes.items[0] + sizes.items[1]),
+            items(1, sizes.items[1]),
+        );
+        let store = self.clone();
         let clients = tokio::spawn(async move {
+            let query = format!(
+                "SELECT {} FROM clients {}",
+                rows::CLIENT_COLUMNS,
+                shard_filter(k, n)
+            );
             store
-                .docs(
-                    "client",
-                    "SELECT doc FROM clients WHERE part = ANY($3) AND bucket % $2 = $1",
-                    &[&k, &n, &p],
-                )
+                .copy_each("client", &query, sizes.clients, None, |t| rows::client(t))
                 .await
         });
         let store = self.clone();
         let history = tokio::spawn(async move {
-            store
-                .history(
-                    "WHERE part = ANY($3) AND bucket % $2 = $1 ORDER BY seq",
-                    &[&k, &n, &parts],
-                )
-                .await
+            let query = format!(
+                "SELECT {}, seq FROM history {}",
+                rows::HISTORY_COLUMNS,
+                shard_filter(k, n)
+            );
+            let mut read = store
+                .copy_each("history entry", &query, sizes.history, None, |t| {
+                    let seq = t.some(rows::HISTORY_SEQ, t.int8(rows::HISTORY_SEQ)?)?;
+                    Ok((seq, rows::history(t)?))
+                })
+                .await?;
+            read.sort_unstable_by_key(|&(seq, _)| seq);
+            Ok(read.into_iter().map(|(_, h)| h).collect::<Vec<_>>())
         });
         let (first, second, clients, history) = tokio::join!(first, second, clients, history);
-        let mut items = joined(first)?;
-        items.extend(joined(second)?);
+        let (mut items, second) = (joined(first)?, joined(second)?);
+        let (clients, history) = (joined(clients)?, joined(history)?);
+        let read = ShardSizes {
+            items: [items.len(), second.len()],
+            clients: clients.len(),
+            history: history.len(),
+        };
+        items.extend(second);
+        if let Ok(mut sizes) = self.sizes.lock() {
+            sizes.insert(shard, read);
+        }
         Ok(Snapshot {
-            clients: joined(clients)?,
+            clients,
             items,
-            history: joined(history)?,
+            history,
         })
     }
 
@@ -859,11 +1005,7 @@ impl DispatchStore for PgStore {
         parts.dedup();
         let params: [&(dyn ToSql + Sync); 2] = [&ids, &parts];
         let (clients, items, history) = tokio::try_join!(
-            self.docs(
-                "client",
-                "SELECT doc FROM clients WHERE part = ANY($2) AND id = ANY($1) ORDER BY id",
-                &params,
-            ),
+            self.clients("WHERE part = ANY($2) AND id = ANY($1) ORDER BY id", &params),
             self.items("WHERE part = ANY($2) AND client = ANY($1) ORDER BY id", &params),
             self.history("WHERE part = ANY($2) AND client = ANY($1) ORDER BY seq", &params),
         )?;
