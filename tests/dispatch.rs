@@ -1806,6 +1806,28 @@ async fn crashed_grouped_notice() -> (Policy, Arc<MemoryStore>, Arc<RecordingMai
     (policy, memory, mailer)
 }
 
+/// acme's F-1 (due 2026-04-01, an overdue reminder on the due date and weekly after)
+/// reminded by a dispatcher that died before recording it (at-least-once); the policy.
+async fn crashed_f1() -> (Policy, Arc<MemoryStore>, Arc<RecordingMailer>) {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3));
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    (policy, memory, mailer)
+}
+
+/// [`crashed_f1`], then F-1 paid.
+async fn crashed_then_paid() -> (Policy, Arc<MemoryStore>, Arc<RecordingMailer>) {
+    let (policy, memory, mailer) = crashed_f1().await;
+    pay_first_invoice(&memory);
+    (policy, memory, mailer)
+}
+
 /// Every invoice of the store paid in full on 2026-04-01.
 fn pay_every_invoice(memory: &MemoryStore) {
     memory.update_items(|items| {
@@ -1839,16 +1861,7 @@ fn restarted(memory: &Arc<MemoryStore>, mailer: &Arc<RecordingMailer>, policy: &
 /// the plan explains it (it was left claimed, in no report and no history).
 #[tokio::test]
 async fn under_at_least_once_a_crash_left_claim_whose_invoice_is_then_paid_is_reported_unknown_once() {
-    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3));
-    let items = vec![invoice(
-        "F-1",
-        "acme",
-        d(2026, 3, 1),
-        d(2026, 4, 1),
-        money("1000", "CLP"),
-    )];
-    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
-    pay_first_invoice(&memory);
+    let (policy, memory, mailer) = crashed_then_paid().await;
     let dispatcher = restarted(&memory, &mailer, &policy);
     let key: EventKey = "overdue/F-1/1".into();
     let next = dispatcher.tick(utc(2026, 4, 2, 12, 0)).await.unwrap();
@@ -1869,6 +1882,72 @@ async fn under_at_least_once_a_crash_left_claim_whose_invoice_is_then_paid_is_re
     let again = dispatcher.tick(utc(2026, 4, 3, 12, 0)).await.unwrap();
     assert!(again.unknown_keys().is_empty(), "reported once: {again:#?}");
     assert_eq!(mailer.sent().len(), 1);
+}
+
+/// Another dispatcher steps in the first time `key`'s delivery is read: it takes the key
+/// again (its lease ran out) and records it sent, after the read (which answers what was
+/// there before).
+struct StepsInAfterRead {
+    key: EventKey,
+    at: DateTime<Utc>,
+    done: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Hooks for StepsInAfterRead {
+    async fn delivery(&self, inner: &MemoryStore, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+        let read = inner.delivery(key).await;
+        if *key == self.key && !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let lease = Some(Duration::hours(1));
+            assert_eq!(
+                inner.claim(key, self.at, lease).await.unwrap(),
+                Claim::Granted { attempt: 2 }
+            );
+            let sent = Delivery::Sent {
+                at: self.at,
+                message_id: "<other>".into(),
+            };
+            inner.finish(key, sent, None, None).await.unwrap();
+        }
+        read
+    }
+}
+
+/// Under at-least-once, a crash-left claim whose invoice is then paid is recorded unknown by
+/// the next tick after its lease; but another dispatcher takes the key again, and records it
+/// sent, between that tick's last read of the claim and its record. The record is refused:
+/// the key stays sent, with no unknown history entry and no unknown report (the sent
+/// outcome was overwritten as unknown, and reported).
+#[tokio::test]
+async fn under_at_least_once_a_sweep_does_not_overwrite_a_claim_taken_again_after_its_read() {
+    let (policy, memory, mailer) = crashed_then_paid().await;
+    let key: EventKey = "overdue/F-1/1".into();
+    let now = utc(2026, 4, 2, 12, 0);
+    let hooks = StepsInAfterRead {
+        key: key.clone(),
+        at: now,
+        done: false.into(),
+    };
+    let dispatcher = Dispatcher::new(Hooked::new(memory.clone(), hooks), mailer.clone(), &policy)
+        .unwrap()
+        .with_options(at_least_once())
+        .unwrap();
+    let next = dispatcher.tick(now).await.unwrap();
+    assert!(next.unknown_keys().is_empty(), "{next:#?}");
+    assert_eq!(
+        memory.delivery(&key).await.unwrap(),
+        Some(Delivery::Sent {
+            at: now,
+            message_id: "<other>".into()
+        })
+    );
+    let history = memory.snapshot().history;
+    assert!(
+        !history
+            .iter()
+            .any(|h| h.key == key && h.outcome == HistoryOutcome::OutcomeUnknown),
+        "{history:#?}"
+    );
 }
 
 /// Under at-least-once, a crash-left claim whose reminder a client's pause holds back when
@@ -2063,15 +2142,7 @@ async fn under_at_least_once_a_notice_recorded_before_its_occurrences_is_not_rep
 /// that may have gone was in no history and no report).
 #[tokio::test]
 async fn under_at_least_once_a_crash_left_claim_taken_again_then_paid_is_reported_unknown() {
-    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).repeat(7, 3));
-    let items = vec![invoice(
-        "F-1",
-        "acme",
-        d(2026, 3, 1),
-        d(2026, 4, 1),
-        money("1000", "CLP"),
-    )];
-    let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
+    let (policy, memory, mailer) = crashed_f1().await;
     let key: EventKey = "overdue/F-1/1".into();
     let Some(Delivery::Claimed { at: crashed_at, .. }) = memory.delivery(&key).await.unwrap() else {
         panic!("left claimed");

@@ -67,6 +67,7 @@ pub async fn run<S: Store>(make: impl Fn() -> S) {
     retries_wait_until_due(&make).await;
     settled_keys_stay_settled(&make).await;
     abandoned_claims_are_those_before(&make).await;
+    outcomes_for_a_claim_need_that_claim(&make).await;
     racing_claims_have_one_winner(&make).await;
     batch_claims_grant_each_key_once(&make).await;
     batch_outcomes_are_recorded_each_with_its_entries(&make).await;
@@ -305,6 +306,110 @@ pub async fn abandoned_claims_are_those_before<S: DispatchStore>(make: impl Fn()
         [&old],
         "abandoned_claims lists the claims taken before the instant, and only those"
     );
+}
+
+/// Checks that an outcome recorded for a claim ([`DispatchStore::finish_claimed`]) is
+/// recorded, with its history entry, only while the store holds that claim: not over the key
+/// taken again after its lease, nor over an outcome recorded meanwhile; and that of eight
+/// racing records for one claim exactly one is recorded.
+///
+/// # Panics
+/// When the store breaks that promise, with a sentence saying how.
+pub async fn outcomes_for_a_claim_need_that_claim<S: DispatchStore>(make: impl Fn() -> S) {
+    let t = start();
+    let s = make();
+    let k = key("overdue/lease/1");
+    let lease = Some(Duration::hours(1));
+    let later = t + Duration::hours(2);
+    assert_eq!(
+        s.claim(&k, t, lease).await.ok(),
+        Some(Claim::Granted { attempt: 1 })
+    );
+    assert_eq!(
+        s.claim(&k, later, lease).await.ok(),
+        Some(Claim::Granted { attempt: 2 }),
+        "a claim whose lease ran out is granted again"
+    );
+    let unknown = |attempt| Delivery::Unknown {
+        at: later,
+        attempt,
+        error: "claimed and never recorded (a crash)".into(),
+    };
+    let first = s
+        .finish_claimed(
+            &k,
+            (t, 1),
+            unknown(1),
+            Some(entry("overdue/lease/1", "lease", t)),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(first, Err(crate::StoreError::NoLongerClaimed { .. })),
+        "an outcome for a claim taken again since is refused as no longer claimed: {first:?}"
+    );
+    assert!(
+        s.delivery(&k)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|d| d.is_claim(later, 2)),
+        "a refused outcome leaves the claim taken again as it was"
+    );
+    assert_eq!(
+        history_of(&s, &k).await,
+        0,
+        "a refused outcome appends no history"
+    );
+    let sent = Delivery::Sent {
+        at: later,
+        message_id: "<m>".into(),
+    };
+    assert_eq!(
+        s.finish_claimed(
+            &k,
+            (later, 2),
+            sent.clone(),
+            Some(entry("overdue/lease/1", "lease", later)),
+            None
+        )
+        .await,
+        Ok(()),
+        "an outcome for the claim the store holds is recorded"
+    );
+    assert_eq!(s.delivery(&k).await.ok().flatten(), Some(sent.clone()));
+    assert_eq!(history_of(&s, &k).await, 1, "with its history entry");
+    let again = s.finish_claimed(&k, (later, 2), unknown(2), None, None).await;
+    assert!(
+        matches!(again, Err(crate::StoreError::NoLongerClaimed { .. })),
+        "an outcome recorded meanwhile is not overwritten: {again:?}"
+    );
+    assert_eq!(s.delivery(&k).await.ok().flatten(), Some(sent));
+    // Racing records for one claim: one is recorded.
+    let r = key("overdue/race-record/1");
+    let _ = s.claim(&r, t, lease).await;
+    let racing = join_all((0..8).map(|n| {
+        let outcome = Delivery::Skipped {
+            at: later,
+            reason: format!("racer {n}"),
+        };
+        s.finish_claimed(&r, (t, 1), outcome, None, None)
+    }))
+    .await;
+    assert_eq!(
+        racing.iter().filter(|a| a.is_ok()).count(),
+        1,
+        "of racing outcomes for one claim exactly one is recorded: {racing:?}"
+    );
+}
+
+/// How many history entries of `k` the store holds.
+async fn history_of<S: DispatchStore>(s: &S, k: &EventKey) -> usize {
+    let loaded = s
+        .load()
+        .await
+        .unwrap_or_else(|e| panic!("the store cannot load: {e}"));
+    loaded.history.iter().filter(|h| &h.key == k).count()
 }
 
 /// Checks that of 32 racing claims of one key exactly one is granted.

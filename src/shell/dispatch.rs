@@ -1076,7 +1076,8 @@ impl Dispatcher {
 
     /// Records an abandoned claim of `key`, taken at `claimed_at`, as outcome unknown, with a
     /// history entry dated then, when it may have gone (its item occurrence, when it is an
-    /// item's), and a log line.
+    /// item's), and a log line. With `held`, only while the store still holds that claim
+    /// (one this dispatcher did not take: another may take it again, or record it, meanwhile).
     #[allow(clippy::too_many_arguments)]
     async fn record_abandoned(
         &self,
@@ -1087,6 +1088,7 @@ impl Dispatcher {
         now: DateTime<Utc>,
         claimed_at: DateTime<Utc>,
         attempt: u32,
+        held: Option<(DateTime<Utc>, u32)>,
     ) -> Result<(), DispatchError> {
         let error = "claimed and never recorded (a crash)".to_owned();
         let entry = HistoryEntry {
@@ -1110,18 +1112,19 @@ impl Dispatcher {
             key: Some(key.to_string()),
             action: Action::OutcomeUnknown,
         };
-        self.store
-            .finish(
-                key,
-                Delivery::Unknown {
-                    at: now,
-                    attempt,
-                    error,
-                },
-                Some(entry),
-                Some(log),
-            )
-            .await?;
+        let outcome = Delivery::Unknown {
+            at: now,
+            attempt,
+            error,
+        };
+        match held {
+            Some(claim) => {
+                self.store
+                    .finish_claimed(key, claim, outcome, Some(entry), Some(log))
+                    .await?;
+            }
+            None => self.store.finish(key, outcome, Some(entry), Some(log)).await?,
+        }
         Ok(())
     }
 
@@ -1176,12 +1179,23 @@ impl Dispatcher {
                         message_id: String::new(),
                     },
                 };
-                self.store.finish(key, outcome, None, None).await?;
+                let claim = (claimed_at, attempt);
+                self.store.finish_claimed(key, claim, outcome, None, None).await?;
                 return Ok(None);
             }
         }
-        self.record_abandoned(key, &client, Some(&rule), occurrence, now, claimed_at, attempt)
-            .await?;
+        let held = Some((claimed_at, attempt));
+        self.record_abandoned(
+            key,
+            &client,
+            Some(&rule),
+            occurrence,
+            now,
+            claimed_at,
+            attempt,
+            held,
+        )
+        .await?;
         let sent = SendReport {
             key: key.clone(),
             client,
@@ -1333,11 +1347,16 @@ impl Dispatcher {
             at: now,
             reason: "interrupted before the send (an earlier tick)".into(),
         };
-        if self.store.finish(key, state, None, None).await.is_err() {
-            self.unreleased
+        let held = (claimed_at, attempt);
+        match self.store.finish_claimed(key, held, state, None, None).await {
+            // Let go of, or taken again or recorded by another dispatcher since: not its own
+            // to let go of any more.
+            Ok(()) | Err(StoreError::NoLongerClaimed { .. }) => {}
+            Err(_) => self
+                .unreleased
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(claim);
+                .push(claim),
         }
         true
     }
@@ -1493,7 +1512,12 @@ impl Dispatcher {
                         at: now,
                         reason: format!("interrupted before the send ({why})"),
                     };
-                    self.store.finish(key, state, None, None).await.is_ok()
+                    let held = (*claimed_at, *attempt);
+                    match self.store.finish_claimed(key, held, state, None, None).await {
+                        // Taken again or recorded by another dispatcher since the read.
+                        Ok(()) | Err(StoreError::NoLongerClaimed { .. }) => true,
+                        Err(_) => false,
+                    }
                 }
                 Ok(Some(Delivery::Unknown { attempt: a, .. })) if a == *attempt => {
                     self.release(key).await.is_ok()
@@ -1637,8 +1661,18 @@ impl Dispatcher {
                             })
                             .map(|i| (i.item.clone(), i.occurrence));
                         let client = &event.client;
-                        self.record_abandoned(k, client, Some(&event.rule), occurrence, now, *at, attempt)
-                            .await?;
+                        // (Its own claim now, still its own: recorded over it.)
+                        self.record_abandoned(
+                            k,
+                            client,
+                            Some(&event.rule),
+                            occurrence,
+                            now,
+                            *at,
+                            attempt,
+                            None,
+                        )
+                        .await?;
                     }
                     let error = format!("claimed and never recorded (a crash); then {text}");
                     return Ok(Delivered {

@@ -167,6 +167,29 @@ impl DispatchStore for MemoryStore {
         Ok(self.lock().deliveries.get(key).cloned())
     }
 
+    async fn finish_claimed(
+        &self,
+        key: &EventKey,
+        (claimed_at, attempt): (DateTime<Utc>, u32),
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        // Checked and recorded under one lock.
+        let mut s = self.lock();
+        if !s
+            .deliveries
+            .get(key)
+            .is_some_and(|held| held.is_claim(claimed_at, attempt))
+        {
+            return Err(StoreError::NoLongerClaimed { key: key.to_string() });
+        }
+        s.snapshot.history.extend(sent);
+        s.deliveries.insert(key.clone(), outcome);
+        s.log.extend(log);
+        Ok(())
+    }
+
     async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
         let mut found: Vec<(EventKey, Delivery)> = self
             .lock()

@@ -85,6 +85,26 @@ pub enum Delivery {
     },
 }
 
+impl Delivery {
+    /// Whether this is the claim taken at `at` (to the microsecond, as stores keep instants)
+    /// as `attempt`.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use dunning::store::Delivery;
+    /// let at = Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap();
+    /// let held = Delivery::Claimed { at, attempt: 2 };
+    /// assert!(held.is_claim(at + Duration::nanoseconds(400), 2));
+    /// assert!(!held.is_claim(at, 1));
+    /// assert!(!held.is_claim(at + Duration::microseconds(1), 2));
+    /// ```
+    #[must_use]
+    pub fn is_claim(&self, at: DateTime<Utc>, attempt: u32) -> bool {
+        matches!(self, Delivery::Claimed { at: t, attempt: a }
+            if *a == attempt && (*t - at).abs() < chrono::Duration::microseconds(1))
+    }
+}
+
 /// The answer to a claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -315,6 +335,15 @@ impl Finish {
         self.log = Some(line);
         self
     }
+
+    /// The same, recorded with the history entry and the log line given, if any (as
+    /// [`DispatchStore::finish`] takes them).
+    #[must_use]
+    pub fn with_entries(mut self, sent: Option<HistoryEntry>, log: Option<LogEntry>) -> Self {
+        self.sent = sent;
+        self.log = log;
+        self
+    }
 }
 
 /// A storage failure.
@@ -365,6 +394,19 @@ pub enum StoreError {
         context: String,
         /// Why.
         message: String,
+    },
+    /// An outcome for a claim ([`DispatchStore::finish_claimed`]) the store no longer holds:
+    /// the key was taken again, or its outcome recorded, meanwhile. Nothing was recorded.
+    ///
+    /// ```
+    /// use dunning::StoreError;
+    /// let e = StoreError::NoLongerClaimed { key: "overdue/F-1/1".into() };
+    /// assert_eq!(e.to_string(), "overdue/F-1/1 is no longer held by that claim");
+    /// ```
+    #[error("{key} is no longer held by that claim")]
+    NoLongerClaimed {
+        /// The event key.
+        key: String,
     },
 }
 
@@ -626,6 +668,29 @@ pub trait DispatchStore: Send + Sync + 'static {
 
     /// Where a key's delivery stands.
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError>;
+
+    /// Records an outcome as [`finish`](DispatchStore::finish) does, only while the store
+    /// still holds `key` as the claim taken at `claimed_at` as `attempt` (instants equal to
+    /// the microsecond); else nothing is recorded and the answer is
+    /// [`StoreError::NoLongerClaimed`]. A dispatcher records a claim another one left (after
+    /// a crash) this way, so that the key taken again meanwhile, or its outcome recorded
+    /// meanwhile, is never overwritten.
+    ///
+    /// The default reads where the key stands, then records: another dispatcher may step in
+    /// between the two. A store that can check and record in one transaction should.
+    async fn finish_claimed(
+        &self,
+        key: &EventKey,
+        (claimed_at, attempt): (DateTime<Utc>, u32),
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        match self.delivery(key).await? {
+            Some(held) if held.is_claim(claimed_at, attempt) => self.finish(key, outcome, sent, log).await,
+            _ => Err(StoreError::NoLongerClaimed { key: key.to_string() }),
+        }
+    }
 
     /// Records several outcomes, each as [`DispatchStore::finish`] records one (its outcome,
     /// history entry and log line together): one answer per entry, in order. A dispatcher

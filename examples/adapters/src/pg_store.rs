@@ -743,7 +743,15 @@ impl PgStore {
     /// delivery row updated, and the history entries and log lines of those whose row was
     /// found. One answer per outcome: recorded, or [`StoreError::NotFound`] (never claimed,
     /// nothing recorded). `Err` when the statement failed: nothing was recorded.
-    async fn finish_all(&self, batch: &[Finish]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    ///
+    /// With `held`, each only while the key is still that claim (taken at that instant, to
+    /// the microsecond, as that attempt), checked by the update itself (so against the row
+    /// as the last writer left it); else [`StoreError::NoLongerClaimed`].
+    async fn finish_all(
+        &self,
+        batch: &[Finish],
+        held: Option<(DateTime<Utc>, u32)>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let context = "recording outcomes";
         let mut d_key = Vec::with_capacity(batch.len());
         let mut d_state = Vec::with_capacity(batch.len());
@@ -790,7 +798,10 @@ impl PgStore {
                  AS v(key, state, attempt, at, not_before, error, message_id, reason)), \
              u AS (UPDATE deliveries d SET state = v.state, attempt = COALESCE(v.attempt, d.attempt), \
                  at = v.at, not_before = v.not_before, error = v.error, message_id = v.message_id, \
-                 reason = v.reason FROM v WHERE d.key = v.key RETURNING d.key), \
+                 reason = v.reason FROM v WHERE d.key = v.key \
+                 AND ($26::timestamptz IS NULL OR (d.state = 'claimed' AND d.attempt = $27::int \
+                     AND d.at > $26 - interval '1 microsecond' AND d.at < $26 + interval '1 microsecond')) \
+                 RETURNING d.key), \
              o AS (SELECT owner, n FROM unnest($9::text[]) WITH ORDINALITY AS o(owner, n)), \
              h AS ({} FROM {} JOIN o USING (n) WHERE o.owner IN (SELECT key FROM u) ORDER BY n), \
              l AS (INSERT INTO log (at, client, item, key, action, doc) \
@@ -804,6 +815,13 @@ impl PgStore {
         );
         let statement = conn.prepare_cached(&sql).await.map_err(|e| pg(context, &e))?;
         let h = history.params();
+        let held_at = held.map(|(at, _)| at);
+        let held_attempt = held
+            .map(|(_, attempt)| i32::try_from(attempt))
+            .transpose()
+            .map_err(|_| {
+                StoreError::Backend(format!("postgres: attempt {held:?} past the attempt column"))
+            })?;
         let rows = conn
             .query(
                 &statement,
@@ -833,6 +851,8 @@ impl PgStore {
                     &l_key,
                     &l_action,
                     &l_doc,
+                    &held_at,
+                    &held_attempt,
                 ],
             )
             .await
@@ -846,6 +866,10 @@ impl PgStore {
             .map(|f| {
                 if found.contains(f.key.as_str()) {
                     Ok(())
+                } else if held.is_some() {
+                    Err(StoreError::NoLongerClaimed {
+                        key: f.key.to_string(),
+                    })
                 } else {
                     Err(StoreError::NotFound {
                         kind: "claim",
@@ -1106,10 +1130,23 @@ impl DispatchStore for PgStore {
         sent: Option<HistoryEntry>,
         log: Option<LogEntry>,
     ) -> Result<(), StoreError> {
-        let mut one = Finish::new(key.clone(), outcome);
-        one.sent = sent;
-        one.log = log;
-        self.finish_all(&[one])
+        let one = Finish::new(key.clone(), outcome).with_entries(sent, log);
+        self.finish_all(&[one], None)
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Backend("postgres: an outcome got no answer".into())))
+    }
+
+    async fn finish_claimed(
+        &self,
+        key: &EventKey,
+        held: (DateTime<Utc>, u32),
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        let one = Finish::new(key.clone(), outcome).with_entries(sent, log);
+        self.finish_all(&[one], Some(held))
             .await?
             .pop()
             .unwrap_or_else(|| Err(StoreError::Backend("postgres: an outcome got no answer".into())))
@@ -1119,7 +1156,7 @@ impl DispatchStore for PgStore {
         let mut keys = std::collections::HashSet::new();
         let distinct = batch.iter().all(|f| keys.insert(&f.key));
         if distinct {
-            match self.finish_all(&batch).await {
+            match self.finish_all(&batch, None).await {
                 Ok(answers) => return answers,
                 Err(e) if batch.len() == 1 => return vec![Err(e)],
                 // The server refused the statement, so nothing of the batch was recorded:
@@ -1133,10 +1170,15 @@ impl DispatchStore for PgStore {
         }
         let mut answers = Vec::with_capacity(batch.len());
         for f in batch {
-            answers.push(self.finish_all(std::slice::from_ref(&f)).await.and_then(|mut a| {
-                a.pop()
-                    .unwrap_or_else(|| Err(StoreError::Backend("postgres: an outcome got no answer".into())))
-            }));
+            answers.push(
+                self.finish_all(std::slice::from_ref(&f), None)
+                    .await
+                    .and_then(|mut a| {
+                        a.pop().unwrap_or_else(|| {
+                            Err(StoreError::Backend("postgres: an outcome got no answer".into()))
+                        })
+                    }),
+            );
         }
         answers
     }

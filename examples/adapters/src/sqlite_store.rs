@@ -279,6 +279,17 @@ impl SqliteStore {
 
 /// Records one outcome, its history entry and its log line on `conn` (inside the caller's
 /// transaction); a key never claimed is [`StoreError::NotFound`].
+/// Where `key`'s delivery stands.
+fn delivery_in(conn: &Connection, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
+    let doc: Option<String> = conn
+        .query_row("SELECT doc FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| backend("reading a delivery", e))?;
+    doc.map(|d| from_json("delivery", &d)).transpose()
+}
+
 fn record(conn: &Connection, f: &Finish) -> Result<(), StoreError> {
     let key = f.key.as_str();
     let exists: Option<i64> = conn
@@ -428,9 +439,7 @@ impl DispatchStore for SqliteStore {
         sent: Option<HistoryEntry>,
         log: Option<LogEntry>,
     ) -> Result<(), StoreError> {
-        let mut one = Finish::new(key.clone(), outcome);
-        one.sent = sent;
-        one.log = log;
+        let one = Finish::new(key.clone(), outcome).with_entries(sent, log);
         self.finish_batch(vec![one])
             .await
             .pop()
@@ -500,14 +509,28 @@ impl DispatchStore for SqliteStore {
     }
 
     async fn delivery(&self, key: &EventKey) -> Result<Option<Delivery>, StoreError> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row("SELECT doc FROM deliveries WHERE key = ?1", [key.as_str()], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| backend("reading a delivery", e))?;
-        doc.map(|d| from_json("delivery", &d)).transpose()
+        delivery_in(&self.conn(), key)
+    }
+
+    /// Checked and recorded in one immediate transaction.
+    async fn finish_claimed(
+        &self,
+        key: &EventKey,
+        (claimed_at, attempt): (DateTime<Utc>, u32),
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| backend("locking to record", e))?;
+        if !delivery_in(&tx, key)?.is_some_and(|held| held.is_claim(claimed_at, attempt)) {
+            return Err(StoreError::NoLongerClaimed { key: key.to_string() });
+        }
+        let one = Finish::new(key.clone(), outcome).with_entries(sent, log);
+        record(&tx, &one)?;
+        tx.commit().map_err(|e| backend("recording an outcome", e))
     }
 
     async fn abandoned_claims(&self, before: DateTime<Utc>) -> Result<Vec<(EventKey, Delivery)>, StoreError> {
