@@ -936,6 +936,7 @@ impl Dispatcher {
         let due: Vec<Event> = schedule.due().take(limit).map(|e| e.to_event()).collect();
         let stopped = stopped_for_good(snapshot, &schedule, leased_out);
         let stopped = self.still_claimed(stopped).await;
+        let stopped = self.with_notices_recorded_since(snapshot, stopped).await;
         let mut swept = swept;
         for (key, with_notice, claim) in stopped {
             match self.abandoned_report(snapshot, &key, now, claim).await {
@@ -1418,6 +1419,7 @@ impl Dispatcher {
             .iter()
             .map(|(key, at, attempt)| (key.clone(), member_of_notice(key, *at), (*at, *attempt)))
             .collect();
+        let found = self.with_notices_recorded_since(snapshot, found).await;
         for (key, with_notice, attempt) in found {
             match self.abandoned_report(snapshot, &key, now, attempt).await {
                 Ok(Some(s)) if !with_notice => reports.push(s),
@@ -1456,6 +1458,49 @@ impl Dispatcher {
             }
         }
         found
+    }
+
+    /// `claims`, each item occurrence not yet known to go with a grouped notice marked so
+    /// when the store's history, read again now, holds that notice recorded as outcome
+    /// unknown (claimed at the same instant, about the item's client): another dispatcher
+    /// recorded it after this tick's load (whose history did not hold it) and reported it, so
+    /// the occurrence is recorded with it, not reported as a message of its own. A store
+    /// error leaves them as they were (a report too many, not one too few).
+    async fn with_notices_recorded_since(&self, snapshot: &Snapshot, claims: Vec<Stopped>) -> Vec<Stopped> {
+        let client_of = |key: &EventKey| match claimed(key) {
+            Some(Claimed::Occurrence { item, .. }) => snapshot
+                .items
+                .iter()
+                .find(|i| i.id.as_str() == item)
+                .map(|i| i.client.clone()),
+            _ => None,
+        };
+        let mut clients: Vec<ClientId> = claims
+            .iter()
+            .filter(|(_, with_notice, _)| !with_notice)
+            .filter_map(|(key, ..)| client_of(key))
+            .collect();
+        if clients.is_empty() {
+            return claims;
+        }
+        clients.sort();
+        clients.dedup();
+        let Ok(fresh) = self.store.load_clients(&clients).await else {
+            return claims;
+        };
+        claims
+            .into_iter()
+            .map(|(key, with_notice, (at, attempt))| {
+                let recorded = !with_notice
+                    && match (claimed(&key), client_of(&key)) {
+                        (Some(Claimed::Occurrence { rule, .. }), Some(client)) => {
+                            notice_recorded_unknown(&fresh.history, rule, client.as_str(), at)
+                        }
+                        _ => false,
+                    };
+                (key, with_notice || recorded, (at, attempt))
+            })
+            .collect()
     }
 
     /// Of `claims`, those the store still holds as that same claim, read again now: another

@@ -9,7 +9,9 @@
 //! - Clients, items and history are partitioned by `bucket % 16` (schema version 3): a
 //!   shard k of n with n dividing 16 reads only its n-th of the partitions. A shard's load
 //!   reads its clients, history and items (in two halves) at once, each on a connection and
-//!   a task of its own, as binary `COPY` output decoded row by row as it arrives (see
+//!   a task of its own when the pool has them, all in one snapshot (exported by the first
+//!   connection's transaction, imported by the others'), as binary `COPY` output decoded
+//!   row by row as it arrives (see
 //!   `columns`): no row object, no column type checked row by row, and each item's columns
 //!   sent in one value, `record`, which the store writes with them (schema version 4). It
 //!   makes room for as many rows as the shard's last load read.
@@ -306,6 +308,124 @@ fn delivery(row: &Row) -> Result<Delivery, StoreError> {
     })
 }
 
+/// The rows of `query` through a binary `COPY (query) TO STDOUT` on `conn`, each decoded by
+/// `decode` as it arrives (no row object made for each, nor its columns' types checked one
+/// by one: a shard's load reads hundreds of thousands). A COPY takes no parameters: `query`
+/// holds its values, which must be numbers only. Room is made for `capacity` rows at once;
+/// with `record`, each row's last column is a record of that many columns.
+async fn copy_on<T>(
+    conn: &deadpool_postgres::Object,
+    what: &'static str,
+    query: &str,
+    capacity: usize,
+    record: Option<usize>,
+    mut decode: impl FnMut(&Tuple<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    use futures_util::TryStreamExt as _;
+    let context = format!("reading {what}s");
+    let context = context.as_str();
+    let sql = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
+    let statement = conn.prepare_cached(&sql).await.map_err(|e| pg(context, &e))?;
+    let chunks = conn.copy_out(&statement).await.map_err(|e| pg(context, &e))?;
+    futures_util::pin_mut!(chunks);
+    let mut reader = CopyReader::new(what);
+    if let Some(fields) = record {
+        reader = reader.with_record(fields);
+    }
+    let mut found = Vec::with_capacity(capacity);
+    while let Some(chunk) = chunks.try_next().await.map_err(|e| pg(context, &e))? {
+        reader.feed(&chunk, |tuple| {
+            found.push(decode(tuple)?);
+            Ok(())
+        })?;
+    }
+    reader.finish()?;
+    Ok(found)
+}
+
+/// One of a shard's reads: its items in two halves (bucket % 2n is k, or k + n), its
+/// clients, its history.
+#[derive(Clone, Copy)]
+enum ShardRead {
+    Items { half: i64 },
+    Clients,
+    History,
+}
+
+/// What one of a shard's reads read (the history with each entry's sequence number).
+enum ShardRows {
+    Items { half: i64, items: Vec<Item> },
+    Clients(Vec<Client>),
+    History(Vec<(i64, HistoryEntry)>),
+}
+
+impl ShardRead {
+    const ALL: [ShardRead; 4] = [
+        ShardRead::Items { half: 0 },
+        ShardRead::Items { half: 1 },
+        ShardRead::Clients,
+        ShardRead::History,
+    ];
+
+    /// This read of shard k of n, on `conn`: only the partitions that can hold its rows,
+    /// unordered (the planner's answer does not depend on the order of its inputs; the
+    /// history, whose order is the order things happened, is put in order of its sequence
+    /// afterwards: a sort on the server took longer than reading the rows).
+    async fn run(
+        self,
+        conn: &deadpool_postgres::Object,
+        (k, n): (i64, i64),
+        sizes: ShardSizes,
+    ) -> Result<ShardRows, StoreError> {
+        Ok(match self {
+            ShardRead::Items { half } => {
+                // Each item's columns come in one value (`record`), put in their place. The
+                // first half's vector has room for both.
+                let query = format!(
+                    "SELECT doc, record FROM items {}",
+                    shard_filter(k + half * n, 2 * n)
+                );
+                let capacity = if half == 0 {
+                    sizes.items[0] + sizes.items[1]
+                } else {
+                    sizes.items[1]
+                };
+                let record = Some(rows::ITEM_RECORD_FIELDS);
+                let mut reader = rows::ItemReader::default();
+                let items = copy_on(conn, "item", &query, capacity, record, |t| {
+                    rows::item(t, &mut reader)
+                })
+                .await?;
+                ShardRows::Items { half, items }
+            }
+            ShardRead::Clients => {
+                let query = format!(
+                    "SELECT {} FROM clients {}",
+                    rows::CLIENT_COLUMNS,
+                    shard_filter(k, n)
+                );
+                ShardRows::Clients(
+                    copy_on(conn, "client", &query, sizes.clients, None, |t| rows::client(t)).await?,
+                )
+            }
+            ShardRead::History => {
+                let query = format!(
+                    "SELECT {}, seq FROM history {}",
+                    rows::HISTORY_COLUMNS,
+                    shard_filter(k, n)
+                );
+                ShardRows::History(
+                    copy_on(conn, "history entry", &query, sizes.history, None, |t| {
+                        let seq = t.some(rows::HISTORY_SEQ, t.int8(rows::HISTORY_SEQ)?)?;
+                        Ok((seq, rows::history(t)?))
+                    })
+                    .await?,
+                )
+            }
+        })
+    }
+}
+
 /// Closes `conn` instead of giving it back to the pool when `result` says it was lost: the
 /// pool may not know it yet, and would hand it to the next try.
 fn discard_if_lost<T>(conn: deadpool_postgres::Object, result: &Result<T, StoreError>) {
@@ -401,18 +521,24 @@ fn bucket(client: &ClientId) -> i64 {
 }
 
 /// The `WHERE` clause of the rows whose bucket is `rest` modulo `modulus`; numbers only (a
-/// COPY's query takes no parameters). When `modulus` divides 16 those rows are exactly the
-/// rows of some partitions (a row's partition is its bucket modulo 16), which alone are
-/// read; else every partition is, row by row.
+/// COPY's query takes no parameters). A row's partition is its bucket modulo 16, so those
+/// rows lie in the partitions equal to `rest` modulo the greatest common divisor of 16 and
+/// `modulus`, which alone are read (1 of 16 for shard k of 16, whose items are read in
+/// halves modulo 32); when `modulus` divides 16 they are those partitions' rows exactly.
 fn shard_filter(rest: i64, modulus: i64) -> String {
-    if 16 % modulus == 0 {
-        let parts: Vec<String> = (0..16)
-            .filter(|p| p % modulus == rest)
-            .map(|p: i64| p.to_string())
-            .collect();
-        format!("WHERE part IN ({})", parts.join(", "))
+    let common = (1..=16)
+        .rev()
+        .find(|d| 16 % d == 0 && modulus % d == 0)
+        .unwrap_or(1);
+    let parts: Vec<String> = (0..16)
+        .filter(|p| p % common == rest % common)
+        .map(|p: i64| p.to_string())
+        .collect();
+    let parts = format!("part IN ({})", parts.join(", "));
+    if common == modulus {
+        format!("WHERE {parts}")
     } else {
-        format!("WHERE bucket % {modulus} = {rest}")
+        format!("WHERE {parts} AND bucket % {modulus} = {rest}")
     }
 }
 
@@ -543,57 +669,112 @@ impl PgStore {
         read
     }
 
-    /// The rows of `query` through a binary `COPY (query) TO STDOUT`, each decoded by
-    /// `decode` as it arrives (no row object made for each, nor its
-    /// columns' types checked one by one: a shard's load reads hundreds of thousands). A
-    /// COPY takes no parameters: `query` holds its values, which must be numbers only.
-    /// Room is made for `capacity` rows at once. Tried once more on a fresh connection when
-    /// the first was lost.
-    async fn copy_each<T>(
-        &self,
-        what: &'static str,
-        query: &str,
-        capacity: usize,
-        record: Option<usize>,
-        mut decode: impl FnMut(&Tuple<'_>) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
-        let sql = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
-        once_more_if_lost!(self.copy_once(what, &sql, capacity, record, &mut decode).await)
-    }
-
-    async fn copy_once<T>(
-        &self,
-        what: &'static str,
-        sql: &str,
-        capacity: usize,
-        record: Option<usize>,
-        decode: &mut impl FnMut(&Tuple<'_>) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
-        use futures_util::TryStreamExt as _;
-        let context = format!("reading {what}s");
-        let context = context.as_str();
-        let conn = self.pool.get().await.map_err(|e| pool_error(context, e))?;
-        let read = async {
-            let statement = conn.prepare_cached(sql).await.map_err(|e| pg(context, &e))?;
-            let chunks = conn.copy_out(&statement).await.map_err(|e| pg(context, &e))?;
-            futures_util::pin_mut!(chunks);
-            let mut reader = CopyReader::new(what);
-            if let Some(fields) = record {
-                reader = reader.with_record(fields);
+    /// A shard's reads ([`ShardRead`]), each on a connection and a task of its own when
+    /// the pool has them at once (so that the rows are decoded on every thread the runtime
+    /// has), else several on one, all in one snapshot of the database: the first
+    /// connection's, exported to the others. (Each statement in a snapshot of its own read
+    /// an item moved by a write committed between the two item halves twice, or not at all.)
+    async fn load_shard_once(&self, shard: Shard) -> Result<Snapshot, StoreError> {
+        let context = "reading a shard";
+        let (k, n) = (i64::from(shard.index()), i64::from(shard.count()));
+        let sizes = self
+            .sizes
+            .lock()
+            .map(|s| s.get(&shard).copied().unwrap_or_default())
+            .unwrap_or_default();
+        // One connection waited for; more only if the pool has them now (waiting for them
+        // while holding the first could wait for ever on a small pool).
+        let first = self.pool.get().await.map_err(|e| pool_error(context, e))?;
+        let mut conns = vec![InTransaction(Some(first))];
+        let at_once = deadpool_postgres::Timeouts {
+            wait: Some(std::time::Duration::ZERO),
+            ..self.pool.timeouts()
+        };
+        while conns.len() < ShardRead::ALL.len() {
+            match self.pool.timeout_get(&at_once).await {
+                Ok(conn) => conns.push(InTransaction(Some(conn))),
+                Err(_) => break,
             }
-            let mut found = Vec::with_capacity(capacity);
-            while let Some(chunk) = chunks.try_next().await.map_err(|e| pg(context, &e))? {
-                reader.feed(&chunk, |tuple| {
-                    found.push(decode(tuple)?);
-                    Ok(())
-                })?;
-            }
-            reader.finish()?;
-            Ok(found)
         }
-        .await;
-        discard_if_lost(conn, &read);
-        read
+        let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+        let exporter = conns[0].conn()?;
+        exporter.batch_execute(begin).await.map_err(|e| pg(context, &e))?;
+        let snapshot: String = exporter
+            .query_one("SELECT pg_export_snapshot()", &[])
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| pg(context, &e))?;
+        if !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(StoreError::Backend(format!(
+                "postgres: a snapshot named {snapshot:?}"
+            )));
+        }
+        for conn in &conns[1..] {
+            conn.conn()?
+                .batch_execute(&format!("{begin}; SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                .await
+                .map_err(|e| pg(context, &e))?;
+        }
+        // The reads dealt out over the connections; each connection's read in turn, then
+        // its transaction ended.
+        let count = conns.len();
+        let tasks: Vec<_> = conns
+            .into_iter()
+            .enumerate()
+            .map(|(i, conn)| {
+                let reads: Vec<ShardRead> = ShardRead::ALL.iter().copied().skip(i).step_by(count).collect();
+                tokio::spawn(async move {
+                    let c = conn.conn()?;
+                    let mut read = Vec::with_capacity(reads.len());
+                    for r in reads {
+                        read.push(r.run(c, (k, n), sizes).await?);
+                    }
+                    c.batch_execute("COMMIT").await.map_err(|e| pg(context, &e))?;
+                    conn.ended();
+                    Ok::<_, StoreError>(read)
+                })
+            })
+            .collect();
+        let (mut halves, mut clients, mut history) = ([Vec::new(), Vec::new()], Vec::new(), Vec::new());
+        let mut failed = None;
+        for task in futures_util::future::join_all(tasks).await {
+            match joined(task) {
+                Ok(read) => {
+                    for rows in read {
+                        match rows {
+                            ShardRows::Items { half, items } => halves[usize::from(half != 0)] = items,
+                            ShardRows::Clients(c) => clients = c,
+                            ShardRows::History(h) => history = h,
+                        }
+                    }
+                }
+                // A lost connection first (the load is then tried again).
+                Err(e) => {
+                    if !matches!(failed, Some(StoreError::Unavailable { .. })) {
+                        failed = Some(e);
+                    }
+                }
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        history.sort_unstable_by_key(|&(seq, _)| seq);
+        let [mut items, second] = halves;
+        let read = ShardSizes {
+            items: [items.len(), second.len()],
+            clients: clients.len(),
+            history: history.len(),
+        };
+        items.extend(second);
+        if let Ok(mut sizes) = self.sizes.lock() {
+            sizes.insert(shard, read);
+        }
+        Ok(Snapshot {
+            clients,
+            items,
+            history: history.into_iter().map(|(_, h)| h).collect(),
+        })
     }
 
     async fn docs<T: DeserializeOwned>(
@@ -936,82 +1117,7 @@ impl DispatchStore for PgStore {
         if shard.is_all() {
             return self.load().await;
         }
-        let (k, n) = (i64::from(shard.index()), i64::from(shard.count()));
-        let sizes = self
-            .sizes
-            .lock()
-            .map(|s| s.get(&shard).copied().unwrap_or_default())
-            .unwrap_or_default();
-        // Each read on a connection and a task of its own, so that the rows are decoded on
-        // every thread the runtime has; the items, the most rows, in two halves (bucket % 2n
-        // is k or k + n). Each reads only the partitions that can hold its rows. Unordered:
-        // the planner's answer does not depend on the order of its inputs, and the history,
-        // whose order is the order things happened, is put in order of its sequence here (a
-        // sort on the server took longer than reading the rows).
-        let items = |half: i64, capacity: usize| {
-            let store = self.clone();
-            tokio::spawn(async move {
-                // Each item's columns come in one value (`record`), put in their place.
-                let query = format!(
-                    "SELECT doc, record FROM items {}",
-                    shard_filter(k + half * n, 2 * n)
-                );
-                let record = Some(rows::ITEM_RECORD_FIELDS);
-                let mut reader = rows::ItemReader::default();
-                store
-                    .copy_each("item", &query, capacity, record, |t| rows::item(t, &mut reader))
-                    .await
-            })
-        };
-        // The first half's vector has room for both.
-        let (first, second) = (
-            items(0, sizes.items[0] + sizes.items[1]),
-            items(1, sizes.items[1]),
-        );
-        let store = self.clone();
-        let clients = tokio::spawn(async move {
-            let query = format!(
-                "SELECT {} FROM clients {}",
-                rows::CLIENT_COLUMNS,
-                shard_filter(k, n)
-            );
-            store
-                .copy_each("client", &query, sizes.clients, None, |t| rows::client(t))
-                .await
-        });
-        let store = self.clone();
-        let history = tokio::spawn(async move {
-            let query = format!(
-                "SELECT {}, seq FROM history {}",
-                rows::HISTORY_COLUMNS,
-                shard_filter(k, n)
-            );
-            let mut read = store
-                .copy_each("history entry", &query, sizes.history, None, |t| {
-                    let seq = t.some(rows::HISTORY_SEQ, t.int8(rows::HISTORY_SEQ)?)?;
-                    Ok((seq, rows::history(t)?))
-                })
-                .await?;
-            read.sort_unstable_by_key(|&(seq, _)| seq);
-            Ok(read.into_iter().map(|(_, h)| h).collect::<Vec<_>>())
-        });
-        let (first, second, clients, history) = tokio::join!(first, second, clients, history);
-        let (mut items, second) = (joined(first)?, joined(second)?);
-        let (clients, history) = (joined(clients)?, joined(history)?);
-        let read = ShardSizes {
-            items: [items.len(), second.len()],
-            clients: clients.len(),
-            history: history.len(),
-        };
-        items.extend(second);
-        if let Ok(mut sizes) = self.sizes.lock() {
-            sizes.insert(shard, read);
-        }
-        Ok(Snapshot {
-            clients,
-            items,
-            history,
-        })
+        once_more_if_lost!(self.load_shard_once(shard).await)
     }
 
     async fn load_client(&self, client: &ClientId) -> Result<Snapshot, StoreError> {
