@@ -2229,6 +2229,9 @@ impl Hooks for SweepA {
 struct SweepB {
     step: Arc<InStep>,
     once: std::sync::atomic::AtomicBool,
+    /// Its reads of a client (the history read again before reporting an item occurrence
+    /// alone) fail.
+    reread_fails: bool,
 }
 
 #[async_trait]
@@ -2241,6 +2244,15 @@ impl Hooks for SweepB {
         }
         s
     }
+    async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
+        if self.reread_fails {
+            return Err(StoreError::Unavailable {
+                context: "reading a client".into(),
+                message: "connection reset".into(),
+            });
+        }
+        inner.load_client(client).await
+    }
 }
 
 /// Ticks A and B in step ([`InStep`]) at `now`; the keys both reported unknown, and the
@@ -2251,6 +2263,7 @@ async fn sweep_in_step(
     policy: &Policy,
     options: DispatchOptions,
     now: DateTime<Utc>,
+    reread_fails: bool,
 ) -> (Vec<String>, Vec<String>) {
     let step = Arc::new(InStep::default());
     let gated_read = if matches!(options.guarantee, Guarantee::AtMostOnce) {
@@ -2270,6 +2283,7 @@ async fn sweep_in_step(
     let b = SweepB {
         step: step.clone(),
         once: false.into(),
+        reread_fails,
     };
     let b = Dispatcher::new(Hooked::new(memory.clone(), b), mailer.clone(), policy)
         .unwrap()
@@ -2290,14 +2304,18 @@ async fn sweep_in_step(
         .chain(rb.unknown())
         .map(|s| s.key.to_string())
         .collect();
-    let recorded = memory
+    (reported, recorded_unknown(memory))
+}
+
+/// The keys the history holds as outcome unknown.
+fn recorded_unknown(memory: &MemoryStore) -> Vec<String> {
+    memory
         .snapshot()
         .history
         .iter()
         .filter(|h| h.outcome == HistoryOutcome::OutcomeUnknown)
         .map(|h| h.key.to_string())
-        .collect();
-    (reported, recorded)
+        .collect()
 }
 
 /// Nothing more sent, the crashed notice reported once (its occurrences with it), and the
@@ -2315,6 +2333,23 @@ fn one_report_of_the_notice(mailer: &RecordingMailer, reported: &[String], recor
         3,
         "the notice and its occurrences recorded: {recorded:?}"
     );
+}
+
+/// acme's grouped notice about x-1 and x-2, sent and never recorded (at-most-once): the
+/// process died after the send.
+async fn crashed_grouped_x() -> (Policy, Arc<MemoryStore>, Arc<RecordingMailer>) {
+    let (policy, items) = grouped_x();
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let crashing = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    crashing.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "one grouped notice went");
+    (policy, memory, mailer)
 }
 
 /// acme's x-1 and x-2 due 2026-04-01 under a grouped overdue rule (the notice's key sorts
@@ -2336,23 +2371,14 @@ fn grouped_x() -> (Policy, Vec<Item>) {
 /// each occurrence as a message of its own: three reports of one message.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_at_most_once_sweeps_report_a_crashed_grouped_notice_once() {
-    let (policy, items) = grouped_x();
-    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
-    let mailer = Arc::new(RecordingMailer::new());
-    let crashing = Dispatcher::new(
-        Hooked::new(memory.clone(), DiesAfterEverySend),
-        mailer.clone(),
-        &policy,
-    )
-    .unwrap();
-    crashing.tick(utc(2026, 4, 1, 12, 0)).await.unwrap();
-    assert_eq!(mailer.sent().len(), 1, "one grouped notice went");
+    let (policy, memory, mailer) = crashed_grouped_x().await;
     let (reported, recorded) = sweep_in_step(
         &memory,
         &mailer,
         &policy,
         DispatchOptions::default(),
         utc(2026, 4, 1, 13, 0),
+        false,
     )
     .await;
     one_report_of_the_notice(&mailer, &reported, &recorded);
@@ -2366,7 +2392,163 @@ async fn two_at_least_once_sweeps_report_a_crashed_grouped_notice_once() {
     let (policy, items) = grouped_x();
     let (memory, mailer) = crashed_on_april_1st(&policy, items).await;
     pay_every_invoice(&memory);
-    let (reported, recorded) =
-        sweep_in_step(&memory, &mailer, &policy, at_least_once(), utc(2026, 4, 2, 12, 0)).await;
+    let (reported, recorded) = sweep_in_step(
+        &memory,
+        &mailer,
+        &policy,
+        at_least_once(),
+        utc(2026, 4, 2, 12, 0),
+        false,
+    )
+    .await;
     one_report_of_the_notice(&mailer, &reported, &recorded);
+}
+
+/// The two sweeps above, B's read of the clients' history again failing: B leaves the
+/// occurrences it found alone claimed (recorded and reported with their notice later)
+/// instead of reporting them as messages of their own. (Failed before: three reports.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sweeps_report_a_crashed_notice_once_when_reading_the_history_again_fails() {
+    let (policy, memory, mailer) = crashed_grouped_x().await;
+    let now = utc(2026, 4, 1, 13, 0);
+    let (mut reported, _) =
+        sweep_in_step(&memory, &mailer, &policy, DispatchOptions::default(), now, true).await;
+    // The next tick's sweep records what B left, with the notice: nothing more reported.
+    let next = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .tick(now + Duration::hours(1))
+        .await
+        .unwrap();
+    reported.extend(next.unknown().map(|s| s.key.to_string()));
+    one_report_of_the_notice(&mailer, &reported, &recorded_unknown(&memory));
+}
+
+/// A store whose load fails once: the tick's second (its load again after its sweep).
+struct SecondLoadFails {
+    loads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl Hooks for SecondLoadFails {
+    async fn load(&self, inner: &MemoryStore) -> Result<Snapshot, StoreError> {
+        if self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            return Err(StoreError::Unavailable {
+                context: "reading a shard".into(),
+                message: "connection reset".into(),
+            });
+        }
+        inner.load().await
+    }
+}
+
+/// A crash-left grouped notice swept (recorded unknown) by a tick whose load after the
+/// sweep then fails: the tick fails, and the next one reports the notice, once. (Failed
+/// before: the sweep's report went with the failed tick, and no later tick had anything left
+/// to report: reported zero times.)
+#[tokio::test]
+async fn a_swept_claim_is_reported_once_when_the_load_after_the_sweep_fails() {
+    let (policy, memory, mailer) = crashed_grouped_x().await;
+    let sweeper = Dispatcher::new(
+        Hooked::new(memory.clone(), SecondLoadFails { loads: 0.into() }),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    let mut reported = Vec::new();
+    let mut failed = 0;
+    for h in [13, 14, 15] {
+        match sweeper.tick(utc(2026, 4, 1, h, 0)).await {
+            Ok(r) => reported.extend(r.unknown().map(|s| s.key.to_string())),
+            Err(_) => failed += 1,
+        }
+    }
+    assert_eq!(failed, 1, "the tick whose load after its sweep failed");
+    assert_eq!(reported.len(), 1, "reported: {reported:?}");
+    assert!(reported[0].starts_with("overdue/acme/"), "{reported:?}");
+}
+
+/// Fails the first re-read before a send and the record of that (nothing goes; the claim is
+/// let go of), and records the key as outcome unknown, as another dispatcher taking it for
+/// abandoned would, in the instant between the letting go's read and its record.
+struct RecordedUnknownWhileLettingGo {
+    reread: std::sync::atomic::AtomicBool,
+    skips: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl Hooks for RecordedUnknownWhileLettingGo {
+    async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
+        if self.reread.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Backend("re-read down".into()));
+        }
+        inner.load_client(client).await
+    }
+    async fn finish(
+        &self,
+        inner: &MemoryStore,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        let skip = matches!(outcome, Delivery::Skipped { .. });
+        let n = if skip {
+            self.skips.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        } else {
+            usize::MAX
+        };
+        if n == 0 {
+            return Err(StoreError::Backend("record down".into()));
+        }
+        if n == 1 {
+            let Some(Delivery::Claimed { at, attempt }) = inner.delivery(key).await? else {
+                panic!("letting go of a claim that is not one");
+            };
+            let entry = HistoryEntry {
+                outcome: HistoryOutcome::OutcomeUnknown,
+                ..HistoryEntry::manual(ClientId::new("acme").unwrap(), ItemId::new("F-1").unwrap(), at)
+            };
+            let unknown = Delivery::Unknown {
+                at,
+                attempt,
+                error: "claimed and never recorded (a crash)".into(),
+            };
+            inner
+                .finish(
+                    key,
+                    unknown,
+                    Some(HistoryEntry {
+                        key: key.clone(),
+                        ..entry
+                    }),
+                    None,
+                )
+                .await?;
+            return Err(StoreError::NoLongerClaimed { key: key.to_string() });
+        }
+        inner.finish(key, outcome, sent, log).await
+    }
+}
+
+/// A claim let go of (nothing went: the re-read before the send failed) that another
+/// dispatcher records as outcome unknown between the letting go's read and its record: it
+/// is read again and released (nothing went), and the next tick sends it, once. (Failed
+/// before: the refused record was taken for done, and the key stayed unknown, never sent.)
+#[tokio::test]
+async fn a_claim_recorded_unknown_by_another_while_let_go_of_is_released() {
+    let policy = seed001_policy("UTC");
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let mailer = Arc::new(RecordingMailer::new());
+    let hooks = RecordedUnknownWhileLettingGo {
+        reread: true.into(),
+        skips: 0.into(),
+    };
+    let dispatcher = Dispatcher::new(Hooked::new(memory.clone(), hooks), mailer.clone(), &policy).unwrap();
+    let first = dispatcher.tick(utc(2026, 3, 2, 10, 0)).await.unwrap();
+    assert_eq!(first.interrupted().count(), 1, "{first:#?}");
+    assert!(mailer.sent().is_empty());
+    let next = dispatcher.tick(utc(2026, 3, 2, 11, 0)).await.unwrap();
+    assert_eq!(next.sent().count(), 1, "{next:#?}");
+    assert_eq!(mailer.sent().len(), 1);
 }

@@ -540,6 +540,10 @@ pub struct Dispatcher {
     /// Outcomes of a grouped notice's item occurrences (the notice's own recorded) that a
     /// store error kept from being recorded: recorded at the next tick.
     unrecorded: std::sync::Mutex<Vec<(EventKey, Delivery)>>,
+    /// Reports of crash-left claims a sweep recorded, kept until a tick reports them: a
+    /// tick that fails after its sweep (its load again, its plan) leaves them to the next
+    /// one, so each is reported once.
+    unreported: std::sync::Mutex<Vec<SendReport>>,
     /// Under at-least-once, this tick's keys whose earlier claim a crash left and whose lease
     /// has run out, and that claim's instant: one taken again and then found no longer due
     /// records that claim as outcome unknown (it may have gone) instead of nothing.
@@ -685,6 +689,7 @@ impl Dispatcher {
             ticking: futures_util::lock::Mutex::new(()),
             unreleased: std::sync::Mutex::new(Vec::new()),
             unrecorded: std::sync::Mutex::new(Vec::new()),
+            unreported: std::sync::Mutex::new(Vec::new()),
             leased_out: std::sync::Mutex::new(std::collections::HashMap::new()),
             claims: Batcher::default(),
             rereads: Batcher::default(),
@@ -866,7 +871,12 @@ impl Dispatcher {
         // Claims abandoned by a crash, recorded before planning: what they covered is then
         // left out of the plan (a notice regrouped around them goes now, not at the next tick).
         let swept = self.sweep_abandoned(&loaded, now).await;
-        if !swept.is_empty() {
+        let reload = !swept.is_empty();
+        self.unreported
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(swept);
+        if reload {
             loaded = self.store.load_shard(shard).await?;
         }
         // Under at-least-once, claims a crash left whose lease has run out: those this tick's
@@ -937,7 +947,7 @@ impl Dispatcher {
         let stopped = stopped_for_good(snapshot, &schedule, leased_out);
         let stopped = self.still_claimed(stopped).await;
         let stopped = self.with_notices_recorded_since(snapshot, stopped).await;
-        let mut swept = swept;
+        let mut swept = Vec::new();
         for (key, with_notice, claim) in stopped {
             match self.abandoned_report(snapshot, &key, now, claim).await {
                 Ok(Some(s)) if !with_notice => swept.push(s),
@@ -956,7 +966,12 @@ impl Dispatcher {
             .await;
         report.sends.extend(outcomes);
         let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
-        let swept: Vec<SendReport> = swept.into_iter().filter(|s| !handled.contains(&s.key)).collect();
+        let earlier = std::mem::take(&mut *self.unreported.lock().unwrap_or_else(|e| e.into_inner()));
+        let swept: Vec<SendReport> = earlier
+            .into_iter()
+            .chain(swept)
+            .filter(|s| !handled.contains(&s.key))
+            .collect();
         report.sends.extend(swept);
         report.sends.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(report)
@@ -1464,8 +1479,9 @@ impl Dispatcher {
     /// when the store's history, read again now, holds that notice recorded as outcome
     /// unknown (claimed at the same instant, about the item's client): another dispatcher
     /// recorded it after this tick's load (whose history did not hold it) and reported it, so
-    /// the occurrence is recorded with it, not reported as a message of its own. A store
-    /// error leaves them as they were (a report too many, not one too few).
+    /// the occurrence is recorded with it, not reported as a message of its own. When that
+    /// read fails, those occurrences are left claimed for the next tick (reported then,
+    /// once, rather than now perhaps twice).
     async fn with_notices_recorded_since(&self, snapshot: &Snapshot, claims: Vec<Stopped>) -> Vec<Stopped> {
         let client_of = |key: &EventKey| match claimed(key) {
             Some(Claimed::Occurrence { item, .. }) => snapshot
@@ -1486,7 +1502,10 @@ impl Dispatcher {
         clients.sort();
         clients.dedup();
         let Ok(fresh) = self.store.load_clients(&clients).await else {
-            return claims;
+            return claims
+                .into_iter()
+                .filter(|(key, with_notice, _)| *with_notice || client_of(key).is_none())
+                .collect();
         };
         claims
             .into_iter()
@@ -1547,29 +1566,35 @@ impl Dispatcher {
     async fn let_go(&self, claims: &[Held], now: DateTime<Utc>, why: &str) {
         let mut kept = Vec::new();
         for (key, attempt, claimed_at) in claims {
-            let done = match self.store.delivery(key).await {
-                // Its own claim still (not another dispatcher's of the same attempt, taken
-                // after this one was let go of).
-                Ok(Some(Delivery::Claimed { attempt: a, at }))
-                    if a == *attempt && same_instant(at, *claimed_at) =>
-                {
-                    let state = Delivery::Skipped {
-                        at: now,
-                        reason: format!("interrupted before the send ({why})"),
-                    };
-                    let held = (*claimed_at, *attempt);
-                    match self.store.finish_claimed(key, held, state, None, None).await {
-                        // Taken again or recorded by another dispatcher since the read.
-                        Ok(()) | Err(StoreError::NoLongerClaimed { .. }) => true,
-                        Err(_) => false,
+            // Read again once when another dispatcher recorded it between the read and the
+            // record (as outcome unknown, say: then released here, nothing having gone).
+            let mut done = false;
+            for _ in 0..2 {
+                done = match self.store.delivery(key).await {
+                    // Its own claim still (not another dispatcher's of the same attempt, taken
+                    // after this one was let go of).
+                    Ok(Some(Delivery::Claimed { attempt: a, at }))
+                        if a == *attempt && same_instant(at, *claimed_at) =>
+                    {
+                        let state = Delivery::Skipped {
+                            at: now,
+                            reason: format!("interrupted before the send ({why})"),
+                        };
+                        let held = (*claimed_at, *attempt);
+                        match self.store.finish_claimed(key, held, state, None, None).await {
+                            Ok(()) => true,
+                            Err(StoreError::NoLongerClaimed { .. }) => continue,
+                            Err(_) => false,
+                        }
                     }
-                }
-                Ok(Some(Delivery::Unknown { attempt: a, .. })) if a == *attempt => {
-                    self.release(key).await.is_ok()
-                }
-                Ok(_) => true,
-                Err(_) => false,
-            };
+                    Ok(Some(Delivery::Unknown { attempt: a, .. })) if a == *attempt => {
+                        self.release(key).await.is_ok()
+                    }
+                    Ok(_) => true,
+                    Err(_) => false,
+                };
+                break;
+            }
             if !done {
                 kept.push((key.clone(), *attempt, *claimed_at));
             }

@@ -713,7 +713,19 @@ impl PgStore {
             conn.conn()?
                 .batch_execute(&format!("{begin}; SET TRANSACTION SNAPSHOT '{snapshot}'"))
                 .await
-                .map_err(|e| pg(context, &e))?;
+                .map_err(|e| match pg(context, &e) {
+                    // The snapshot is gone (22023 invalid snapshot identifier, 55000 could
+                    // not import it): its transaction ended, its connection lost meanwhile.
+                    StoreError::Database { code, message, .. } if code == "22023" || code == "55000" => {
+                        StoreError::Unavailable {
+                            context: context.to_owned(),
+                            message: format!(
+                                "the connection that exported the snapshot was lost ({code}: {message})"
+                            ),
+                        }
+                    }
+                    other => other,
+                })?;
         }
         // The reads dealt out over the connections; each connection's read in turn, then
         // its transaction ended.

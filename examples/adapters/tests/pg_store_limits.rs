@@ -85,6 +85,18 @@ async fn a_shard_of_sixteen_reads_only_its_partitions() {
     );
 }
 
+/// A session on `config`'s database, brought to schema version 3 (what the store of that
+/// version left).
+async fn at_version_3(config: &tokio_postgres::Config) -> tokio_postgres::Client {
+    let mut db = admin(config).await;
+    schema::migrations::runner()
+        .set_target(refinery::Target::Version(3))
+        .run_async(&mut db)
+        .await
+        .unwrap();
+    db
+}
+
 /// A database at schema version 3 holding a typed item row with every field set (as the
 /// version 3 store wrote it: its lists as JSONB), upgraded to version 4 by the first store to
 /// connect: the whole load (columns), every shard's (the `record` the migration framed in
@@ -93,12 +105,7 @@ async fn a_shard_of_sixteen_reads_only_its_partitions() {
 async fn an_upgraded_typed_item_with_every_field_reads_the_same_by_every_load() {
     let Some(url) = pg_server() else { return };
     let (config, _) = support::fresh_pg_database(&url, "limits").await;
-    let mut db = admin(&config).await;
-    schema::migrations::runner()
-        .set_target(refinery::Target::Version(3))
-        .run_async(&mut db)
-        .await
-        .unwrap();
+    let db = at_version_3(&config).await;
     let usd = Currency::from_code("USD").unwrap();
     let hostile = "'; DROP TABLE items; -- \\ \"q\" \u{202e}rtl\u{202c} 💸\r\nBcc: x@y\t\u{7f}";
     let client_id: ClientId = "c'1".parse().unwrap();
@@ -519,4 +526,220 @@ async fn history_instants_at_the_edges_round_trip_through_every_load() {
     }
     let both = store.load_clients(&[y.clone(), x.clone()]).await.unwrap().history;
     assert_eq!(both, want);
+}
+
+async fn seeded(config: &tokio_postgres::Config, pool: usize) -> PgStore {
+    let store = PgStore::connect_with(config.clone(), pool).await.unwrap();
+    let clients: Vec<Client> = (0..400)
+        .map(|n| Client::new(format!("c{n}").parse().unwrap(), "C"))
+        .collect();
+    store.put_clients(&clients).await.unwrap();
+    let items: Vec<Item> = (0..4000)
+        .map(|n| {
+            Item::invoice(
+                format!("F-{n}").parse().unwrap(),
+                clients[n % 400].id.clone(),
+                d(2026, 1, 1),
+                Money::from_minor(100, Currency::from_code("USD").unwrap()),
+            )
+        })
+        .collect();
+    store.put_items(&items).await.unwrap();
+    store
+}
+
+async fn in_transaction(admin: &tokio_postgres::Client) -> Vec<String> {
+    admin
+        .query(
+            "SELECT pid::text || ' ' || state || ' ' || left(query, 60) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// A shard's load cancelled at every point (its future dropped after a growing delay)
+/// leaves no session idle in a transaction for long, and the store still loads right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_shard_loads_leave_no_connection_in_a_transaction() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "limits").await;
+    let store = seeded(&config, 4).await;
+    let shard = Shard::new(0, 4).unwrap();
+    let whole = store.load_shard(shard).await.unwrap();
+    for i in 0..150u64 {
+        let _ = tokio::time::timeout(StdDuration::from_micros(i * 40), store.load_shard(shard)).await;
+    }
+    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    let admin = admin(&config).await;
+    let stuck = in_transaction(&admin).await;
+    assert!(stuck.is_empty(), "idle in transaction: {stuck:?}");
+    for _ in 0..5 {
+        let again = store.load_shard(shard).await.unwrap();
+        assert_eq!(again.items.len(), whole.items.len());
+        assert_eq!(again.clients.len(), whole.clients.len());
+    }
+}
+
+/// A pool of one, and of two: shard loads racing each other and outcomes being recorded
+/// all answer (no hang, no error) with the same rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_pools_serve_racing_loads() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "limits").await;
+    let seed = seeded(&config, 4).await;
+    let shard = Shard::new(1, 4).unwrap();
+    let expected = seed.load_shard(shard).await.unwrap();
+    for pool in [1usize, 2, 3] {
+        let store = PgStore::connect_with(config.clone(), pool).await.unwrap();
+        let mut tasks = Vec::new();
+        let want = expected.items.len();
+        for n in 0..12 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                if n % 3 == 0 {
+                    let key = EventKey::from(format!("k/{n}/{pool}"));
+                    s.claim(&key, utc(2026, 4, 1, 9, 0), None).await.map(|_| ())
+                } else {
+                    s.load_shard(Shard::new(1, 4).unwrap()).await.map(|l| {
+                        assert_eq!(l.items.len(), want);
+                    })
+                }
+            }));
+        }
+        let all = tokio::time::timeout(StdDuration::from_secs(60), futures_util::future::join_all(tasks))
+            .await
+            .unwrap_or_else(|_| panic!("pool of {pool}: hung"));
+        for t in all {
+            t.unwrap().unwrap_or_else(|e| panic!("pool of {pool}: {e}"));
+        }
+        let l = store.load_shard(shard).await.unwrap();
+        assert_eq!(l.items.len(), expected.items.len(), "pool of {pool}");
+    }
+}
+
+/// A version-3 client with every field set (its document as the version 3 store wrote it),
+/// plus a version-3 client whose document was written before `overrides` existed, upgraded
+/// to version 4: every load reads them as they were.
+#[tokio::test]
+async fn an_upgraded_full_client_reads_the_same_by_every_load() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "limits").await;
+    let db = at_version_3(&config).await;
+    let id: ClientId = "full'1".parse().unwrap();
+    let mut full = Client::new(id.clone(), "Full \u{202e} \"n\"")
+        .with_contact(Contact::new("Ana", "ana@acme.cl").with_notify(false))
+        .with_time_zone(TimeZone::from_name("America/Santiago").unwrap())
+        .with_locale("es-CL")
+        .with_tag("vip")
+        .with_tag("b")
+        .with_pause(Pause::new(PauseKind::Dispute, "why"));
+    full.overrides.reminders = Some(false);
+    full.overrides.payment_term_days = Some(7);
+    full.overrides.reply_to = Some(vec!["a@b.cl".into()]);
+    let bucket = i64::from(Shard::bucket(id.as_str()));
+    db.execute(
+        "INSERT INTO clients (id, bucket, doc, part) VALUES ($1, $2, $3, ($2::bigint % 16)::smallint)",
+        &[&id.as_str(), &bucket, &serde_json::to_value(&full).unwrap()],
+    )
+    .await
+    .unwrap();
+    let old: ClientId = "old".parse().unwrap();
+    let ob = i64::from(Shard::bucket(old.as_str()));
+    db.execute(
+        "INSERT INTO clients (id, bucket, doc, part) VALUES ($1, $2, $3, ($2::bigint % 16)::smallint)",
+        &[
+            &old.as_str(),
+            &ob,
+            &serde_json::json!({"id": "old", "name": "Old", "time_zone": null}),
+        ],
+    )
+    .await
+    .unwrap();
+    let store = PgStore::connect_with(config, 2).await.unwrap();
+    let mut all = store.load().await.unwrap().clients;
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut want = vec![full.clone(), Client::new(old.clone(), "Old")];
+    want.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(all, want, "whole load");
+    for n in [2, 3, 16] {
+        let mut got = Vec::new();
+        for shard in Shard::all(n) {
+            got.extend(store.load_shard(shard).await.unwrap().clients);
+        }
+        got.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(got, want, "{n} shards");
+    }
+    assert_eq!(store.load_client(&id).await.unwrap().clients, [full]);
+}
+
+/// Backends of the store's pool terminated while shard loads run, again and again (every
+/// 20 ms, `DUNNING_KILL_MS`): each load answers (no hang, no panic) either the shard's rows
+/// exactly or `Unavailable`, and once the killing stops every load succeeds. (Failed before
+/// with a server error, 55000 or 22023: a connection importing the load's snapshot after the
+/// one that exported it was lost.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shard_loads_under_terminated_backends_answer_right_or_err() {
+    let Some(url) = pg_server() else { return };
+    let (config, _) = support::fresh_pg_database(&url, "limits").await;
+    let store = seeded(&config, 4).await;
+    let shard = Shard::new(2, 4).unwrap();
+    let whole = store.load_shard(shard).await.unwrap();
+    let killer_db = admin(&config).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s2 = stop.clone();
+    let killer = tokio::spawn(async move {
+        let mut n = 0u64;
+        while !s2.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = killer_db
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    &[],
+                )
+                .await;
+            n += 1;
+            tokio::time::sleep(StdDuration::from_millis(
+                std::env::var("DUNNING_KILL_MS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(20)
+                    + n % 7,
+            ))
+            .await;
+        }
+    });
+    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    for _ in 0..100 {
+        match tokio::time::timeout(StdDuration::from_secs(30), store.load_shard(shard))
+            .await
+            .expect("a load hung")
+        {
+            Ok(l) => {
+                assert_eq!(l.items.len(), whole.items.len());
+                assert_eq!(l.clients.len(), whole.clients.len());
+            }
+            Err(e) => {
+                let kind = match &e {
+                    StoreError::Unavailable { .. } => "unavailable".to_owned(),
+                    other => other.to_string(),
+                };
+                *errors.entry(kind).or_default() += 1;
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    killer.await.unwrap();
+    for _ in 0..5 {
+        store.load_shard(shard).await.unwrap();
+    }
+    let unexpected: Vec<_> = errors.keys().filter(|k| k.as_str() != "unavailable").collect();
+    assert!(
+        unexpected.is_empty(),
+        "untyped or non-connection errors: {errors:?}"
+    );
 }
