@@ -2552,3 +2552,56 @@ async fn a_claim_recorded_unknown_by_another_while_let_go_of_is_released() {
     assert_eq!(next.sent().count(), 1, "{next:#?}");
     assert_eq!(mailer.sent().len(), 1);
 }
+
+/// A claim let go of whose record was answered with an error (kept to let go of again),
+/// then taken by another dispatcher with the same attempt number (a skipped key starts
+/// again at 1), sent, its process dying before recording it, and recorded unknown by a third
+/// dispatcher's sweep: the first, letting go of its own claim again at its next tick, does
+/// not take that unknown record for its own and release it. The message went once. (Failed
+/// before: the first released the key and sent it again.)
+#[tokio::test]
+async fn a_claim_let_go_does_not_release_another_claims_unknown_of_the_same_attempt() {
+    let policy = seed001_policy("UTC");
+    let item = invoice("F-1", "acme", d(2026, 2, 1), d(2026, 3, 2), money("1000", "CLP"));
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], vec![item]));
+    let mailer = Arc::new(RecordingMailer::new());
+    let first = Dispatcher::new(
+        Hooked::new(
+            memory.clone(),
+            LetGoAnswerLost {
+                reread: true.into(),
+                skips: 0.into(),
+            },
+        ),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    let report = first.tick(utc(2026, 3, 2, 10, 0)).await.unwrap();
+    assert_eq!(report.interrupted().count(), 1, "{report:#?}");
+    assert!(mailer.sent().is_empty());
+    let key: EventKey = "overdue/F-1/1".into();
+    let dying = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    dying.tick(utc(2026, 3, 2, 10, 5)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "the second dispatcher's send went");
+    let again = memory.delivery(&key).await.unwrap();
+    assert!(
+        matches!(again, Some(Delivery::Claimed { attempt: 1, .. })),
+        "taken again as attempt 1: {again:?}"
+    );
+    let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    let swept = sweeper.tick(utc(2026, 3, 2, 11, 0)).await.unwrap();
+    assert_eq!(swept.unknown_keys(), std::slice::from_ref(&key), "{swept:#?}");
+    first.tick(utc(2026, 3, 2, 11, 30)).await.unwrap();
+    first.tick(utc(2026, 3, 2, 12, 0)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "sent once");
+    assert!(matches!(
+        memory.delivery(&key).await.unwrap(),
+        Some(Delivery::Unknown { .. })
+    ));
+}

@@ -1587,8 +1587,16 @@ impl Dispatcher {
                             Err(_) => false,
                         }
                     }
+                    // Recorded unknown by another dispatcher that took this claim for
+                    // abandoned (nothing went): released. Not another claim of the same
+                    // attempt number (one taken after this one was let go of, whose message
+                    // may have gone): its history entry is dated with the claim's instant.
                     Ok(Some(Delivery::Unknown { attempt: a, .. })) if a == *attempt => {
-                        self.release(key).await.is_ok()
+                        match self.unknown_of_claim(key, *claimed_at).await {
+                            Ok(true) => self.release(key).await.is_ok(),
+                            Ok(false) => true,
+                            Err(_) => false,
+                        }
                     }
                     Ok(_) => true,
                     Err(_) => false,
@@ -1606,6 +1614,19 @@ impl Dispatcher {
                 .unwrap_or_else(|e| e.into_inner())
                 .extend(kept);
         }
+    }
+
+    /// Whether `key`'s last outcome-unknown history entry is of the claim taken at
+    /// `claimed_at` (a sweep dates it with the claim's instant), read from this dispatcher's
+    /// shard (the key's own).
+    async fn unknown_of_claim(&self, key: &EventKey, claimed_at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let snapshot = self.store.load_shard(self.options.shard).await?;
+        Ok(snapshot
+            .history
+            .iter()
+            .rev()
+            .find(|h| &h.key == key && h.outcome == HistoryOutcome::OutcomeUnknown)
+            .is_some_and(|h| same_instant(h.sent_at, claimed_at)))
     }
 
     /// Claims, re-checks, renders, sends and records one due event; `progress` says how far

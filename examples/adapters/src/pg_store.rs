@@ -715,8 +715,11 @@ impl PgStore {
                 .await
                 .map_err(|e| match pg(context, &e) {
                     // The snapshot is gone (22023 invalid snapshot identifier, 55000 could
-                    // not import it): its transaction ended, its connection lost meanwhile.
-                    StoreError::Database { code, message, .. } if code == "22023" || code == "55000" => {
+                    // not import it, 42704 no such snapshot in newer servers): its
+                    // transaction ended, its connection lost meanwhile.
+                    StoreError::Database { code, message, .. }
+                        if matches!(code.as_str(), "22023" | "55000" | "42704") =>
+                    {
                         StoreError::Unavailable {
                             context: context.to_owned(),
                             message: format!(
