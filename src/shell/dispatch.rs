@@ -965,13 +965,23 @@ impl Dispatcher {
             .collect()
             .await;
         report.sends.extend(outcomes);
-        let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
         let earlier = std::mem::take(&mut *self.unreported.lock().unwrap_or_else(|e| e.into_inner()));
-        let swept: Vec<SendReport> = earlier
-            .into_iter()
-            .chain(swept)
-            .filter(|s| !handled.contains(&s.key))
-            .collect();
+        let swept: Vec<SendReport> = earlier.into_iter().chain(swept).collect();
+        // A key a sweep recorded unknown that the plan still held due (its history read with
+        // a later entry, such as a release dated by a clock running ahead) was refused by its
+        // send as unknown: the sweep's report says what happened, once.
+        let sweeps: std::collections::HashSet<EventKey> = swept.iter().map(|s| s.key.clone()).collect();
+        report.sends.retain(|s| {
+            !(sweeps.contains(&s.key)
+                && matches!(
+                    s.outcome,
+                    SendOutcome::Skipped {
+                        skip: Skip::OutcomeUnknown { .. }
+                    }
+                ))
+        });
+        let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
+        let swept: Vec<SendReport> = swept.into_iter().filter(|s| !handled.contains(&s.key)).collect();
         report.sends.extend(swept);
         report.sends.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(report)
@@ -980,8 +990,16 @@ impl Dispatcher {
     /// Whether this dispatcher's claim of `key` (its `attempt`) still holds. If another
     /// dispatcher took it for abandoned and recorded its outcome as unknown, this one - which
     /// knows nothing went - releases it (recorded and logged), so it goes at the next tick
-    /// instead of waiting for the host.
-    async fn still_ours(&self, key: &EventKey, attempt: u32) -> Result<bool, DispatchError> {
+    /// instead of waiting for the host. Only that record: after a long stall the key may have
+    /// been released by the host, claimed again, sent and recorded unknown by way of another
+    /// claim (whose message may have gone), which is left as it is. A sweep dates its history
+    /// entry with the claim's instant, `claimed_at`.
+    async fn still_ours(
+        &self,
+        key: &EventKey,
+        attempt: u32,
+        claimed_at: DateTime<Utc>,
+    ) -> Result<bool, DispatchError> {
         let state = self
             .checks
             .call(key.clone(), |keys| async move {
@@ -992,8 +1010,10 @@ impl Dispatcher {
             .unwrap_or_else(|| Err(interrupted()))?;
         match state {
             Some(Delivery::Claimed { attempt: a, .. }) if a == attempt => Ok(true),
-            Some(Delivery::Unknown { .. }) => {
-                self.release(key).await?;
+            Some(Delivery::Unknown { attempt: a, .. }) if a == attempt => {
+                if self.unknown_of_claim(key, claimed_at).await? {
+                    self.release(key).await?;
+                }
                 Ok(false)
             }
             _ => Ok(false),
@@ -1728,7 +1748,7 @@ impl Dispatcher {
             Ok(Ok(fresh)) => fresh,
             Ok(Err((reason, text))) => {
                 // Still ours? Another dispatcher may have found it abandoned meanwhile.
-                if !self.still_ours(&key, attempt).await? {
+                if !self.still_ours(&key, attempt, claimed_at).await? {
                     return Ok(skipped(Skip::Claimed));
                 }
                 // Taken again from a claim a crash left (at-least-once): that claim's
@@ -1820,7 +1840,7 @@ impl Dispatcher {
         }
         // Still ours after the re-read? Another dispatcher may have found it abandoned
         // meanwhile (a slow re-read): then nothing is sent now.
-        if !self.still_ours(&key, attempt).await? {
+        if !self.still_ours(&key, attempt, claimed_at).await? {
             return Ok(skipped(Skip::Claimed));
         }
         let started = self.clock.now();
