@@ -487,11 +487,11 @@ fn diff<T: std::fmt::Debug + PartialEq>(planner: &[T], reference: &[T]) -> Strin
 }
 
 /// 256 cases from a fixed seed, so that a run is repeatable; `PROPTEST_CASES` and
-/// `PROPTEST_RNG_SEED` explore further. (Runs of thousands of random cases still find rare
-/// disagreements about which moves a stage superseded on a weekend catch-up explains, and,
-/// with the minimum gap, about the explanations of a reminder held back several times (by
-/// pauses, moves and the gap) and of the occurrences after a "due soon" it made too late:
-/// undocumented details the reference does not follow yet.)
+/// `PROPTEST_RNG_SEED` explore further. (Seeds 1-100 at 600 cases each agree but for three:
+/// with the minimum gap, which of two invoices' "issued" notices goes on the day the gap
+/// allows (seed 44), and the explanations of a reminder the gap held back after another
+/// reminder about its item went (seeds 54 and 68): details the reference does not follow
+/// yet.)
 fn config() -> ProptestConfig {
     let default = ProptestConfig::default();
     let set = |name: &str| std::env::var_os(name).is_some();
@@ -548,6 +548,41 @@ proptest! {
         let portfolio = planner.portfolio(&w.clients, &w.items).unwrap();
         prop_assert_eq!(&portfolio.plan(&w.history, w.now, w.horizon).unwrap(), &plan);
         prop_assert_eq!(&portfolio.schedule(&w.history, w.now, w.horizon).unwrap().to_plan(), &plan);
+    }
+}
+
+/// Seeds whose random portfolios once found the planner and the reference disagreeing
+/// (beyond the fixed seed's 256 cases), each run again, 600 cases, unshrunk: the explanations
+/// of a reminder the gap held back, then a pause, then the gap again (seed 12: the gap first
+/// held it before today, the pause holding it from today on is named; seed 13: a pause
+/// between two deferrals after today is not), and of a "due soon" moved earlier off its
+/// weekend day before the gap held it (seed 15: the move is named).
+#[test]
+fn seeds_that_found_disagreements_agree() {
+    for seed in [12, 13, 15] {
+        let config = ProptestConfig {
+            cases: 600,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+            failure_persistence: None,
+            max_shrink_iters: 0,
+            ..ProptestConfig::default()
+        };
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        let result = runner.run(&(world_strategy(),), |(w,)| {
+            let plan = real(&w);
+            let got = reference::RefPlan::of(&plan);
+            let want = reference(&w);
+            prop_assert!(
+                got.events == want.events && got.suppressed == want.suppressed,
+                "{}{}",
+                diff(&got.events, &want.events),
+                diff(&got.suppressed, &want.suppressed)
+            );
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("seed {seed}: {e}");
+        }
     }
 }
 

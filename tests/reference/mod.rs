@@ -145,6 +145,8 @@ struct State {
     meant: Option<NaiveDate>,
     /// The non-working days a held catch-up moved off before the pause held it.
     held_moves: Vec<NaiveDate>,
+    /// The day it first moved earlier off before anything held it back, kept while held.
+    held_back: Option<NaiveDate>,
     /// The first day the gap allowed after it last held the rule back (kept past a skip).
     gap_floor: Option<NaiveDate>,
 }
@@ -160,6 +162,7 @@ impl State {
         self.held.clear();
         self.caught = false;
         self.held_moves.clear();
+        self.held_back = None;
         self.meant = None;
     }
 
@@ -167,6 +170,7 @@ impl State {
     /// sooner than the day after, keeping what moved and held it on the way.
     fn held_by_gap(&mut self, r: &Ready, until: NaiveDate) {
         self.held_moves = r.moved.clone();
+        self.held_back = r.moved_back;
         self.floor = Some(add(until, 1));
         self.held = r.paused_from.clone();
         self.held.push((r.on, until, "deferred"));
@@ -181,6 +185,7 @@ impl State {
         self.held.clear();
         self.caught = false;
         self.held_moves.clear();
+        self.held_back = None;
         self.meant = None;
         self.gap_floor = None;
     }
@@ -201,6 +206,8 @@ struct Ready {
     k: u32,
     nominal: NaiveDate,
     moved: Vec<NaiveDate>,
+    /// The day it first moved earlier off (a "due soon"), before anything held it back.
+    moved_back: Option<NaiveDate>,
     /// What held it back (pauses, the minimum gap).
     paused_from: Vec<Hold>,
     /// The days another reminder about the item went, that it moved off.
@@ -223,6 +230,8 @@ enum Step {
         at: DateTime<Utc>,
         /// The days the calendar moved it off.
         moved: Vec<NaiveDate>,
+        /// The day it first moved earlier off (a "due soon"), before anything held it back.
+        moved_back: Option<NaiveDate>,
         /// What held it back: pauses with an end, the minimum gap.
         paused_from: Vec<Hold>,
         /// The days another reminder about the item went, that it moved off.
@@ -625,6 +634,7 @@ fn plan_item(
                     held: Vec::new(),
                     caught: false,
                     held_moves: Vec::new(),
+                    held_back: None,
                     meant: None,
                     gap_floor: None,
                 },
@@ -792,6 +802,7 @@ fn plan_item(
                 on: date,
                 at: local_instant(zone, date, send_time),
                 moved: Vec::new(),
+                moved_back: None,
                 paused_from: Vec::new(),
                 after_other: Vec::new(),
                 late_as_of,
@@ -813,6 +824,7 @@ fn plan_item(
         }
         // `from != on` says it moved off a non-working day.
         let mut moved = if on == date { vec![] } else { vec![date] };
+        let moved_back = (on < date).then_some(date);
         let mut paused_from: Vec<Hold> = Vec::new();
         // Nor before the day the gap last allowed the rule, when it held the previous
         // occurrence back until that was too late: deferred (the planner's reading).
@@ -983,6 +995,7 @@ fn plan_item(
             k,
             nominal,
             moved,
+            moved_back,
             on,
             at: local_instant(zone, on, if paused_last { NaiveTime::MIN } else { send_time }),
             paused_from,
@@ -1140,8 +1153,14 @@ fn plan_item(
             // (A pause after the gap last held it is said, and one that held it on its way to
             // the day it was meant for.)
             let last = r.paused_from.iter().rposition(|h| h.2 == "deferred").unwrap_or(0);
+            let from_today = held_from_today(r, today, |d| cal.shift(d, Shift::Later));
             for (i, &(from, until, kind)) in r.paused_from.iter().enumerate() {
                 if i < last && r.meant.is_none_or(|m| from >= m) && from < today {
+                    continue;
+                }
+                // (Nor one between two deferrals by the gap, but as it held it from today.)
+                if kind != "deferred" && between_deferrals(r, from) && !from_today.iter().any(|h| h.0 == from)
+                {
                     continue;
                 }
                 let on = if from >= window_start {
@@ -1182,9 +1201,15 @@ fn plan_item(
             return;
         }
         // (Deferred by the gap long ago: as of now, the planner's reading.)
+        let from_today = held_from_today(r, today, |d| cal.shift(d, Shift::Later));
         let pauses = r.paused_from.iter().filter_map(|&(from, until, kind)| {
             if kind != "deferred" && between_deferrals(r, from) {
-                return None;
+                // Between two deferrals, only a pause that held it from today on is named.
+                return from_today
+                    .iter()
+                    .find(|h| h.0 == from)
+                    .map(|h| (kind, h.1))
+                    .filter(|h| in_window(h.1));
             }
             let on = if from >= window_start {
                 from
@@ -1240,6 +1265,7 @@ fn plan_item(
                     k,
                     nominal,
                     moved,
+                    moved_back,
                     on,
                     at,
                     paused_from,
@@ -1281,6 +1307,7 @@ fn plan_item(
                                     // non-working today first) to the day after the pause;
                                     // it stays a catch-up.
                                     st.held_moves = moved;
+                                    st.held_back = st.held_back.or(moved_back);
                                     if !working_today {
                                         st.held_moves.push(today);
                                     }
@@ -1301,6 +1328,7 @@ fn plan_item(
                             k,
                             nominal,
                             moved,
+                            moved_back,
                             paused_from: st
                                 .held
                                 .iter()
@@ -1524,6 +1552,7 @@ fn plan_item(
                         k,
                         nominal,
                         moved,
+                        moved_back,
                         on,
                         at,
                         paused_from,
@@ -1539,6 +1568,7 @@ fn plan_item(
                                 k,
                                 nominal,
                                 moved: st.held_moves.iter().copied().chain(moved).collect(),
+                                moved_back: st.held_back.or(moved_back),
                                 paused_from: st.held.iter().copied().chain(paused_from).collect(),
                                 after_other,
                                 on,
@@ -1710,6 +1740,7 @@ fn plan_item(
                     k,
                     nominal,
                     moved,
+                    moved_back,
                     on,
                     at,
                     paused_from,
@@ -1721,6 +1752,7 @@ fn plan_item(
                         k,
                         nominal,
                         moved: st.held_moves.iter().copied().chain(moved).collect(),
+                        moved_back: st.held_back.or(moved_back),
                         paused_from: st.held.iter().copied().chain(paused_from).collect(),
                         after_other,
                         on,
@@ -1761,9 +1793,48 @@ fn between_deferrals(r: &Ready, m: NaiveDate) -> bool {
     }
 }
 
+/// The pauses between two deferrals by the gap that held `r` back from today on, when the gap
+/// first held it back before today, as (the pause's first day holding it, the day it is said):
+/// a reminder the gap deferred from a day gone by is deferred at once to the day the gap last
+/// allows, and the pauses that hold it from today's first working day on, one after the
+/// other, before that day, are named as of the first working day each covers (as a missed
+/// send the gap holds back names the pauses that held it from today; the planner's reading).
+fn held_from_today(
+    r: &Ready,
+    today: NaiveDate,
+    later: impl Fn(NaiveDate) -> Option<NaiveDate>,
+) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut deferred = r.paused_from.iter().filter(|h| h.2 == "deferred");
+    let (Some(first), Some(last)) = (deferred.next(), deferred.next_back()) else {
+        return Vec::new();
+    };
+    if first.0 >= today {
+        return Vec::new();
+    }
+    let gap_ends = add(last.1, 1);
+    let mut named = Vec::new();
+    let mut day = later(today);
+    while let Some(d) = day.filter(|&d| d < gap_ends) {
+        let Some(p) = r
+            .paused_from
+            .iter()
+            .find(|h| h.2 != "deferred" && h.0 <= d && d <= h.1 && h.1 < gap_ends)
+        else {
+            break;
+        };
+        named.push((p.0, d));
+        day = later(add(p.1, 1));
+    }
+    named
+}
+
 /// Whether a move off a non-working day on `m` came after the gap first held `r` back and
 /// before it last did (not said, as `between_deferrals`).
 fn moved_between_deferrals(r: &Ready, m: NaiveDate) -> bool {
+    // (A "due soon" moved earlier off its own day came before the gap held it, whatever day.)
+    if r.moved_back == Some(m) {
+        return false;
+    }
     let mut deferred = r.paused_from.iter().filter(|h| h.2 == "deferred");
     match (deferred.next(), deferred.next_back()) {
         (Some(first), Some(last)) => add(first.1, 1) <= m && m < last.0,
