@@ -1397,8 +1397,21 @@ fn plan_item(
     let go_on = cal.shift(today, Shift::Later).unwrap();
     let at_start = local_instant(zone, go_on, send_time) == local_instant(zone, go_on, NaiveTime::MIN);
     let decided = working_today || local_instant(zone, go_on, NaiveTime::MIN) <= end;
+    let gap_on = |day: NaiveDate| {
+        holds
+            .iter()
+            .filter(|h| h.0 != NaiveDate::MIN && h.0 <= day && day <= h.1)
+            .map(|h| h.1)
+            .max()
+    };
     let mut beaten_on = None;
-    if let (true, Some(w)) = (decided, ready.iter().max_by_key(|r| (r.nominal, r.index))) {
+    // (Not by a stage the gap holds back that day: none went, and they wait together.)
+    let held_then = gap_on(go_on).is_some();
+    if let (true, false, Some(w)) = (
+        decided,
+        held_then,
+        ready.iter().max_by_key(|r| (r.nominal, r.index)),
+    ) {
         let next = go_on;
         let beaten = rules.iter().any(|e| {
             let st = &state[&e.index];
@@ -1433,13 +1446,6 @@ fn plan_item(
     // (README "Minimum gap": "as forecast"); the stages it beat wait with it (none went
     // instead), those due later that day too, and the day the gap allows decides again
     // (`a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
-    let gap_on = |day: NaiveDate| {
-        holds
-            .iter()
-            .filter(|h| h.0 != NaiveDate::MIN && h.0 <= day && day <= h.1)
-            .map(|h| h.1)
-            .max()
-    };
     let day = if working_today { today } else { go_on };
     let decided = working_today || local_instant(zone, day, NaiveTime::MIN) <= end;
     if let (Some(u), true, Some(_)) = (
