@@ -923,9 +923,15 @@ fn plan_item(
             // applies the gap before the one-a-day move). But a "due soon" the one-a-day move
             // would make too late is too late on the day it moves to (the planner's reading
             // too: that move is tried first).
-            let planned_that_day = item_sends
-                .iter()
-                .any(|(r, d, planned, _)| *r != e.id && *d == on && *planned);
+            // (Not a catch-up planned on a non-working today for the start of the next
+            // working day: the gap does not count from it before that day, and the one-a-day
+            // move applies: the planner's reading.)
+            let planned_that_day = item_sends.iter().any(|(r, d, planned, stage)| {
+                *r != e.id
+                    && *d == on
+                    && *planned
+                    && (*d <= today || stage.is_none_or(|(nominal, _)| nominal >= today))
+            });
             let too_late_next = before_due && due.is_some_and(|due| next >= due);
             if gap > 0 && planned_that_day && !too_late_next {
                 let until = add(on, gap - 1);
@@ -1186,9 +1192,9 @@ fn plan_item(
                         .rev()
                         .find(|h| h.2 == "deferred")
                         .map(|h| h.0);
-                    let after_meant = r.meant.is_some_and(|meant| {
-                        meant <= m && cal.shift(m, Shift::Earlier).is_some_and(|b| b > meant)
-                    }) && last.is_some_and(|l| m < l);
+                    let after_meant = r.meant.is_some_and(|meant| meant <= m)
+                        && r.moved_back != Some(m)
+                        && last.is_some_and(|l| m < l);
                     !(moved_between_deferrals(r, m) || after_meant)
                 })
                 .map(|&from| ("moved_off_non_working_day", from));
