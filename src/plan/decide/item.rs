@@ -7,15 +7,15 @@ use crate::model::id::EventKey;
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
+use crate::plan::decide::notes::Notes;
 use crate::plan::decide::occurrences::{add_days, occurrence_day};
 use crate::plan::decide::pauses::active_pause;
 use crate::plan::decide::reason::Reason;
 use crate::plan::decide::reason::adjustment_note;
-use crate::plan::engine::records::Records;
 use crate::plan::engine::small_list::SmallList;
-use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx, note_in_window, suppressed};
+use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx};
 use crate::plan::event::Adjustment;
-use crate::plan::schedule::{KeyRef, SuppressedRecord};
+use crate::plan::schedule::KeyRef;
 use crate::policy::Anchor;
 use crate::time::Shift;
 use chrono::NaiveDate;
@@ -334,7 +334,7 @@ impl Planner {
         slot: &mut Slot,
         sends: &ItemSends,
         keys: &[EventKey],
-        out: Option<&mut Records<SuppressedRecord>>,
+        out: &mut dyn Notes,
     ) {
         slot.cand = self.next_cand(cx, it, slot, sends, keys, out);
     }
@@ -349,7 +349,7 @@ impl Planner {
         slot: &mut Slot,
         sends: &ItemSends,
         keys: &[EventKey],
-        mut out: Option<&mut Records<SuppressedRecord>>,
+        out: &mut dyn Notes,
     ) -> Option<Candidate> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
@@ -366,32 +366,23 @@ impl Planner {
                 let past_count = slot.next_occ > slot.count.saturating_add(1);
                 slot.next_occ = slot.count.saturating_add(1);
                 match (slot.every, slot.last_rule) {
-                    (Some(every), Some(last)) if out.is_some() => {
+                    (Some(every), Some(last)) if out.keeps() => {
                         // The next repeat it would make, explained as of now if it is gone.
                         let next = add_days(last, i64::from(every))?.max(cx.today);
-                        note_in_window(out, cx, it, slot, next, Reason::count_reached(slot.count));
+                        out.note(cx, it, slot, next, Reason::count_reached(slot.count));
                     }
                     // A rule without repeats has nothing more to say once it went, unless
                     // history went past its count: then that is said, as of now.
                     (None, Some(_)) if past_count => {
-                        note_in_window(out, cx, it, slot, cx.today, Reason::count_reached(slot.count));
+                        out.note(cx, it, slot, cx.today, Reason::count_reached(slot.count));
                     }
                     _ => {}
                 }
                 return None;
             }
             // A day past the end of the calendar: never, said as of now.
-            let never = |out: Option<&mut Records<SuppressedRecord>>| {
-                if let Some(out) = out {
-                    out.push(suppressed(
-                        cx,
-                        it,
-                        slot.rule,
-                        slot.next_occ,
-                        cx.today,
-                        Reason::plain(Kind::NoDayToSend),
-                    ));
-                }
+            let never = |out: &mut dyn Notes| {
+                out.note(cx, it, slot, cx.today, Reason::plain(Kind::NoDayToSend));
                 None
             };
             let Some(nominal) = occurrence_day(slot.anchor_on, slot.offset, slot.every, slot.next_occ) else {
@@ -403,7 +394,7 @@ impl Planner {
                     it.due,
                     i64::from(slot.offset).saturating_add(steps) < 0,
                 ) {
-                    note_in_window(out, cx, it, slot, cx.today, Reason::due_soon_after_due(due));
+                    out.note(cx, it, slot, cx.today, Reason::due_soon_after_due(due));
                     return None;
                 }
                 return never(out);
@@ -420,14 +411,7 @@ impl Planner {
             // The day such a send found it too late already, if one did.
             let too_late_on = superseding.filter(too_late_by).map(|s| s.date);
             if let Some(s) = superseding.filter(|s| !too_late_by(s)) {
-                note_in_window(
-                    out.as_deref_mut(),
-                    cx,
-                    it,
-                    slot,
-                    nominal,
-                    Reason::superseded(s.key),
-                );
+                out.note(cx, it, slot, nominal, Reason::superseded(s.key));
                 slot.next_occ += 1;
                 slot.last_rule = slot.last_rule.max(Some(s.date));
                 continue;
@@ -486,8 +470,7 @@ impl Planner {
                 dir
             };
             let mut moves = SmallList::new();
-            let (mut scheduled, _) =
-                self.resolve_day(cx, it, slot, date, dir, &mut moves, out.as_deref_mut())?;
+            let (mut scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, &mut *out)?;
             // One reminder a day about an item: on a day another reminder about it went (or
             // goes), of an earlier stage (a later one supersedes it), it moves to the next
             // working day.
@@ -497,15 +480,14 @@ impl Planner {
                 }
                 let Some(next) = add_days(scheduled, 1).and_then(|d| self.calendar.shift(d, Shift::Later))
                 else {
-                    note_in_window(out, cx, it, slot, scheduled, Reason::plain(Kind::NoDayToSend));
+                    out.note(cx, it, slot, scheduled, Reason::plain(Kind::NoDayToSend));
                     return None;
                 };
                 moves.push(Adjustment::AfterAnotherReminder {
                     from: scheduled,
                     to: next,
                 });
-                (scheduled, _) =
-                    self.resolve_day(cx, it, slot, next, Shift::Later, &mut moves, out.as_deref_mut())?;
+                (scheduled, _) = self.resolve_day(cx, it, slot, next, Shift::Later, &mut moves, &mut *out)?;
             }
             let mut date = scheduled;
             let mut caught_up: Option<u8> = None;
@@ -523,14 +505,7 @@ impl Planner {
                             Some(sent) if !cx.in_window(scheduled) => cx.now_or(scheduled).min(sent),
                             _ => cx.now_or(scheduled),
                         };
-                        note_in_window(
-                            out.as_deref_mut(),
-                            cx,
-                            it,
-                            slot,
-                            on,
-                            Reason::due_soon_after_due(due),
-                        );
+                        out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
                     }
@@ -539,7 +514,7 @@ impl Planner {
                     // Expired if it would go too late: a working day is what it waits for.
                     let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
                     if add_days(scheduled, i64::from(days)).is_some_and(|last| goes > last) {
-                        note_in_window(out.as_deref_mut(), cx, it, slot, scheduled, Reason::expired(days));
+                        out.note(cx, it, slot, scheduled, Reason::expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(scheduled));
                         continue;
@@ -551,29 +526,15 @@ impl Planner {
                     (before_due, it.due, self.calendar.shift(cx.today, Shift::Later))
                 {
                     if goes >= due {
-                        note_in_window(
-                            out.as_deref_mut(),
-                            cx,
-                            it,
-                            slot,
-                            goes,
-                            Reason::due_soon_after_due(due),
-                        );
+                        out.note(cx, it, slot, goes, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
                     }
                 }
                 let at = moves.len();
                 caught_up = Some(u8::try_from(at).unwrap_or(u8::MAX));
-                (date, held) = self.resolve_day(
-                    cx,
-                    it,
-                    slot,
-                    cx.today,
-                    Shift::Later,
-                    &mut moves,
-                    out.as_deref_mut(),
-                )?;
+                (date, held) =
+                    self.resolve_day(cx, it, slot, cx.today, Shift::Later, &mut moves, &mut *out)?;
                 let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
                 if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
                     self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
@@ -590,7 +551,7 @@ impl Planner {
                     .and_then(|a| adjustment_note(cx, a))
                     .filter(|_| !cx.in_window(date));
                 let (on, reason) = held_by_pause.unwrap_or((date, Reason::due_soon_after_due(due)));
-                note_in_window(out.as_deref_mut(), cx, it, slot, on, reason);
+                out.note(cx, it, slot, on, reason);
                 slot.next_occ += 1;
                 continue;
             }
@@ -723,15 +684,15 @@ impl Planner {
         mut date: NaiveDate,
         mut dir: Shift,
         moves: &mut SmallList<Adjustment>,
-        out: Option<&mut Records<SuppressedRecord>>,
+        out: &mut dyn Notes,
     ) -> Option<(NaiveDate, bool)> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
         let mut held = false;
         // No day to go on: explained on the last day it had.
         // A stop that holds now is explained as of now, not on a day gone by.
-        let nowhere = |date: NaiveDate, out: Option<&mut Records<SuppressedRecord>>| {
-            note_in_window(out, cx, it, slot, date, Reason::plain(Kind::NoDayToSend));
+        let nowhere = |date: NaiveDate, out: &mut dyn Notes| {
+            out.note(cx, it, slot, date, Reason::plain(Kind::NoDayToSend));
             None
         };
         for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
@@ -754,7 +715,7 @@ impl Planner {
                 if let Some((at, p)) = paused {
                     match p.until {
                         None => {
-                            note_in_window(out, cx, it, slot, cx.now_or(date), Reason::paused(at));
+                            out.note(cx, it, slot, cx.now_or(date), Reason::paused(at));
                             return None;
                         }
                         Some(until) => {
@@ -766,7 +727,7 @@ impl Planner {
                             // A pause to the calendar's last day holds for good: said as
                             // of now, as a pause without end is.
                             let Some(next) = add_days(until, 1) else {
-                                note_in_window(out, cx, it, slot, cx.now_or(date), Reason::paused(at));
+                                out.note(cx, it, slot, cx.now_or(date), Reason::paused(at));
                                 return None;
                             };
                             date = next;

@@ -10,13 +10,16 @@
 //! - `notice`: where a client-level notice (statement, standing notice) goes;
 //! - `standing`: which debts count for a client's standing, and since when it owes;
 //! - `reason`: why an occurrence is not sent (one list of reasons, the public
-//!   `SuppressReasonKind`).
+//!   `SuppressReasonKind`);
+//! - `notes`: where the deciding code says so (the engine keeps what falls in the plan's
+//!   window).
 //!
 //! No index, heap or record layout here: the engine (`plan::engine`) stores and orders what
 //! these decide.
 
 pub(crate) mod day;
 pub(crate) mod item;
+pub(crate) mod notes;
 pub(crate) mod notice;
 pub(crate) mod occurrences;
 pub(crate) mod pauses;

@@ -27,6 +27,7 @@ use crate::plan::decide::day::{
     MessageKey, StageRank, gap_holds, longest_waiting_first, message_order, same_day_winner,
 };
 use crate::plan::decide::item::{Candidate, ItemCtx, ItemSends, Send, SendAt, Slot};
+use crate::plan::decide::notes::{Notes, Unsaid};
 use crate::plan::decide::occurrences::{StageDays, add_days, stage_of};
 pub(crate) use crate::plan::decide::pauses::pause_reason;
 pub(crate) use crate::plan::decide::reason::adjustment_note;
@@ -1139,7 +1140,7 @@ impl Planner {
                     slot.not_before = gap_until;
                 }
                 let out = &mut plan.suppressed;
-                let sink = if block.is_some() { None } else { Some(&mut *out) };
+                let sink: &mut dyn Notes = if block.is_some() { &mut Unsaid } else { &mut *out };
                 // Worked out in its place among the slots (a candidate is not moved once made).
                 let idx = scratch.slots.len();
                 scratch.slots.push(slot);
@@ -1575,7 +1576,7 @@ impl Planner {
         let ictx = &ctxs[li];
         let slot = &mut scratch.slots[s];
         slot.version += 1;
-        self.compute(cx, ictx, slot, &scratch.sends[li], keys, Some(out));
+        self.compute(cx, ictx, slot, &scratch.sends[li], keys, out);
         if let Some(c) = &mut slot.cand {
             if c.date <= day {
                 match add_days(day, 1) {
@@ -1806,19 +1807,17 @@ pub(crate) fn suppressed(
     suppressed_as(cx, it, rule, item_key(it, rule, occurrence), on, reason)
 }
 
-/// Records the slot's next occurrence as suppressed on `on` for `reason`, when the caller
-/// collects suppressions and `on` is within the plan's window.
-pub(crate) fn note_in_window(
-    out: Option<&mut Records<SuppressedRecord>>,
-    cx: &ClientCtx<'_>,
-    it: &ItemCtx<'_>,
-    slot: &Slot,
-    on: NaiveDate,
-    reason: Reason,
-) {
-    if let Some(out) = out {
+/// The plan's suppressed records keep what the deciding code says of an occurrence when its
+/// day is within the plan's window.
+impl Notes for Records<SuppressedRecord> {
+    fn keeps(&self) -> bool {
+        true
+    }
+
+    /// Kept when `on` falls in the plan's window.
+    fn note(&mut self, cx: &ClientCtx<'_>, it: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason) {
         if cx.in_window(on) {
-            out.push(suppressed(cx, it, slot.rule, slot.next_occ, on, reason));
+            self.push(suppressed(cx, it, slot.rule, slot.next_occ, on, reason));
         }
     }
 }
