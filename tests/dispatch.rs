@@ -1192,6 +1192,27 @@ async fn first_stalled_after_its_claim(
     tokio::task::JoinHandle<TickReport>,
     EventKey,
 ) {
+    let hooks = SlowReread {
+        gate: tokio::sync::Notify::new(),
+        blocked: std::sync::atomic::AtomicBool::new(false),
+    };
+    first_claimed_through(policy, hooks).await
+}
+
+/// As [`first_stalled_after_its_claim`], the first dispatcher's store calls going through
+/// `hooks`.
+#[allow(clippy::type_complexity)]
+async fn first_claimed_through<H: Hooks>(
+    policy: &Policy,
+    hooks: H,
+) -> (
+    Arc<MemoryStore>,
+    Arc<Hooked<H>>,
+    Arc<RecordingMailer>,
+    Arc<Dispatcher>,
+    tokio::task::JoinHandle<TickReport>,
+    EventKey,
+) {
     let items = vec![invoice(
         "F-1",
         "acme",
@@ -1200,13 +1221,7 @@ async fn first_stalled_after_its_claim(
         money("1000", "CLP"),
     )];
     let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
-    let slow = Hooked::new(
-        memory.clone(),
-        SlowReread {
-            gate: tokio::sync::Notify::new(),
-            blocked: std::sync::atomic::AtomicBool::new(false),
-        },
-    );
+    let slow = Hooked::new(memory.clone(), hooks);
     let mailer = Arc::new(RecordingMailer::new());
     let first = Arc::new(Dispatcher::new(slow.clone(), mailer.clone(), policy).unwrap());
     let now = utc(2026, 4, 1, 12, 0);
@@ -1300,14 +1315,20 @@ async fn a_stalled_claim_does_not_release_an_unknown_record_of_a_later_claim() {
     assert_eq!(mailer.sent().len(), 1, "sent once");
 }
 
-/// A key released by a host whose clock runs ahead of the workers' (its release dated later
-/// than the next claim), claimed again, sent, its process dying before recording it: a
-/// sweep records it unknown, and the plan, reading the release as its last entry, still
-/// holds it due, so its send is refused as unknown. The tick reports it unknown, once.
-/// (Failed before: the send's skip hid the sweep's report, and the host never heard of it.)
-#[tokio::test]
-async fn a_swept_key_the_plan_still_holds_due_is_reported_unknown() {
-    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+/// One overdue invoice of `acme`, due 2026-04-01: its reminder sent at noon by a dispatcher
+/// that dies before recording it, recorded unknown by a sweeper's tick, released by a host
+/// whose clock runs an hour ahead (its release dated later than the next claim), then sent
+/// again at 12:10 by the dying dispatcher. Returns the store, the mailer, the sweeper, noon
+/// and the key.
+async fn sent_again_after_a_release_dated_ahead(
+    policy: &Policy,
+) -> (
+    Arc<MemoryStore>,
+    Arc<RecordingMailer>,
+    Dispatcher,
+    DateTime<Utc>,
+    EventKey,
+) {
     let items = vec![invoice(
         "F-1",
         "acme",
@@ -1322,23 +1343,34 @@ async fn a_swept_key_the_plan_still_holds_due_is_reported_unknown() {
     let dying = Dispatcher::new(
         Hooked::new(memory.clone(), DiesAfterEverySend),
         mailer.clone(),
-        &policy,
+        policy,
     )
     .unwrap()
     .with_clock(Arc::new(ManualClock::new(now)));
     dying.tick(now).await.unwrap();
-    let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+    let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), policy)
         .unwrap()
         .with_clock(Arc::new(ManualClock::new(now)));
     let swept = sweeper.tick(now + Duration::minutes(5)).await.unwrap();
     assert_eq!(swept.unknown_keys(), std::slice::from_ref(&key), "{swept:#?}");
-    // The host, its clock an hour ahead, releases it.
-    let host = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+    let host = Dispatcher::new(memory.clone(), mailer.clone(), policy)
         .unwrap()
         .with_clock(Arc::new(ManualClock::new(now + Duration::hours(1))));
     assert!(host.release(&key).await.unwrap());
     dying.tick(now + Duration::minutes(10)).await.unwrap();
     assert_eq!(mailer.sent().len(), 2, "sent again after its release");
+    (memory, mailer, sweeper, now, key)
+}
+
+/// A key released by a host whose clock runs ahead of the workers' (its release dated later
+/// than the next claim), claimed again, sent, its process dying before recording it: a
+/// sweep records it unknown, and the plan, reading the release as its last entry, still
+/// holds it due, so its send is refused as unknown. The tick reports it unknown, once.
+/// (Failed before: the send's skip hid the sweep's report, and the host never heard of it.)
+#[tokio::test]
+async fn a_swept_key_the_plan_still_holds_due_is_reported_unknown() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let (_, _, sweeper, now, key) = sent_again_after_a_release_dated_ahead(&policy).await;
     let again = sweeper.tick(now + Duration::minutes(20)).await.unwrap();
     assert_eq!(again.unknown_keys(), std::slice::from_ref(&key), "{again:#?}");
     assert_eq!(
@@ -1346,6 +1378,214 @@ async fn a_swept_key_the_plan_still_holds_due_is_reported_unknown() {
         1,
         "{again:#?}"
     );
+}
+
+/// A clock that moves on a millisecond each time it is read (a tick that takes time).
+struct Stepping(ManualClock);
+
+impl Clock for Stepping {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.advance(Duration::milliseconds(1));
+        self.0.now()
+    }
+    fn sleep(&self, d: StdDuration) -> dunning::clock::Sleep {
+        self.0.sleep(d)
+    }
+}
+
+/// A stalled claim that a second dispatcher finds abandoned not in its sweep (not old enough
+/// yet when the tick began) but when its own send is refused the claim (the tick took time):
+/// that record is dated with the claim's instant, as a sweep's is, so the first, which knows
+/// nothing went, releases it, and the key goes once. (Failed before: dated with the second's
+/// tick, it was not taken for the first's own, and the key stayed unknown with nothing sent.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_claim_found_abandoned_by_a_send_is_released_by_its_owner() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let (memory, slow, mailer, first, running, key) = first_stalled_after_its_claim(&policy).await;
+    let Some(Delivery::Claimed { at, .. }) = memory.delivery(&key).await.unwrap() else {
+        panic!("claimed");
+    };
+    let t2 = at + Duration::seconds(60);
+    let second = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(Stepping(ManualClock::new(t2))));
+    let report = second.tick(t2).await.unwrap();
+    assert_eq!(report.unknown_keys(), std::slice::from_ref(&key), "{report:#?}");
+    slow.hooks.gate.notify_one();
+    running.await.unwrap();
+    assert!(
+        matches!(
+            memory.delivery(&key).await.unwrap(),
+            Some(Delivery::Retrying { .. })
+        ),
+        "released by the first: {:?}",
+        memory.delivery(&key).await.unwrap()
+    );
+    first.tick(t2 + Duration::hours(1)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "sent once");
+}
+
+/// Blocks the first re-read after a claim until `gate`; then reads the next shard load at
+/// once but answers it only after `gate2` (a slow check of whose unknown record it is).
+struct StaleCheck {
+    gate: tokio::sync::Notify,
+    blocked: std::sync::atomic::AtomicBool,
+    armed: std::sync::atomic::AtomicBool,
+    reached: tokio::sync::Notify,
+    gate2: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl Hooks for StaleCheck {
+    async fn load_client(&self, inner: &MemoryStore, client: &ClientId) -> Result<Snapshot, StoreError> {
+        if !self.blocked.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.gate.notified().await;
+            self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        inner.load_client(client).await
+    }
+    async fn load_shard(&self, inner: &MemoryStore, _: Shard) -> Result<Snapshot, StoreError> {
+        let read = inner.load().await;
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.reached.notify_one();
+            self.gate2.notified().await;
+        }
+        read
+    }
+}
+
+/// A stalled dispatcher checks whose the unknown record of its key is from a read that is
+/// slow to answer: meanwhile the host releases the key, a third dispatcher sends it and dies,
+/// and a fourth records that claim unknown. The first's read still shows its own claim's
+/// record, but the release reads the key again and leaves the later claim's record alone:
+/// sent once. (Failed before: the first released the later claim's record, and the key was
+/// sent again.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_check_of_an_unknown_record_does_not_release_a_later_claims() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let hooks = StaleCheck {
+        gate: tokio::sync::Notify::new(),
+        blocked: false.into(),
+        armed: false.into(),
+        reached: tokio::sync::Notify::new(),
+        gate2: tokio::sync::Notify::new(),
+    };
+    let (memory, hooked, mailer, _first, running, key) = first_claimed_through(&policy, hooks).await;
+    let now = utc(2026, 4, 1, 12, 0);
+    let at = |minutes| now + Duration::minutes(minutes);
+    let second = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(at(2))));
+    let swept = second.tick(at(2)).await.unwrap();
+    assert_eq!(swept.unknown_keys(), std::slice::from_ref(&key));
+    hooked.hooks.gate.notify_one();
+    hooked.hooks.reached.notified().await;
+    assert!(second.release(&key).await.unwrap(), "the host releases it");
+    let dying = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap()
+    .with_clock(Arc::new(ManualClock::new(at(3))));
+    dying.tick(at(3)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1);
+    let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(at(10))));
+    let again = sweeper.tick(at(10)).await.unwrap();
+    assert_eq!(again.unknown_keys(), std::slice::from_ref(&key), "{again:#?}");
+    hooked.hooks.gate2.notify_one();
+    running.await.unwrap();
+    sweeper.tick(at(60)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "sent once");
+    assert!(matches!(
+        memory.delivery(&key).await.unwrap(),
+        Some(Delivery::Unknown { .. })
+    ));
+}
+
+/// A swept key the plan still holds due, passed over by the tick that swept it (over its
+/// limit): the tick reports it unknown, not as over the limit (which hid the sweep's report
+/// for good). (Failed before: reported zero times.)
+#[tokio::test]
+async fn a_swept_key_over_the_ticks_limit_is_reported_unknown() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let (_, _, sweeper, now, key) = sent_again_after_a_release_dated_ahead(&policy).await;
+    let limited = sweeper
+        .with_options(DispatchOptions::default().with_per_tick_limit(0))
+        .unwrap();
+    let mut reports = Vec::new();
+    for minutes in [20, 30] {
+        reports.push(limited.tick(now + Duration::minutes(minutes)).await.unwrap());
+    }
+    let unknown: Vec<EventKey> = reports.iter().flat_map(|r| r.unknown_keys()).collect();
+    assert_eq!(unknown, [key], "{reports:#?}");
+}
+
+/// A grouped notice of two invoices, sent and its process dead before recording it, is
+/// recorded unknown by a sweep with its items; the host releases the notice, and the next
+/// tick sends it again (items and all). (Failed before: the sweep's entry named no items, so
+/// the release left the items' occurrences unknown and nothing went again.)
+#[tokio::test]
+async fn releasing_a_swept_grouped_notice_releases_its_items() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let items = vec![
+        invoice("F-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("F-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("2000", "CLP")),
+    ];
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let now = utc(2026, 4, 1, 12, 0);
+    let dying = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap()
+    .with_clock(Arc::new(ManualClock::new(now)));
+    dying.tick(now).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "one notice");
+    let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(now + Duration::minutes(5))));
+    let swept = sweeper.tick(now + Duration::minutes(5)).await.unwrap();
+    let notice = swept.unknown_keys().to_vec();
+    assert_eq!(notice.len(), 1, "{swept:#?}");
+    assert!(sweeper.release(&notice[0]).await.unwrap());
+    let again = sweeper.tick(now + Duration::minutes(10)).await.unwrap();
+    assert_eq!(again.sent_pairs().len(), 1, "{again:#?}");
+    assert_eq!(mailer.sent().len(), 2, "sent again once released");
+    let history = memory.snapshot().history;
+    let resent = history
+        .iter()
+        .rev()
+        .find(|h| h.outcome.is_sent())
+        .expect("recorded sent");
+    assert_eq!(resent.items.len(), 2, "{resent:?}");
+}
+
+/// A grouped notice whose dispatcher stalls after claiming it, taken for abandoned by a
+/// second dispatcher's sweep (recorded unknown with its item): the first, which knows
+/// nothing went, releases the notice and its item, and the notice goes once at the next
+/// tick. (Failed before: the item's occurrence stayed unknown and nothing went.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_grouped_notice_taken_for_abandoned_goes_once_released() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let (memory, slow, mailer, first, running, _) = first_stalled_after_its_claim(&policy).await;
+    let now = utc(2026, 4, 1, 12, 0);
+    let second = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(now + Duration::seconds(61))));
+    let swept = second.tick(now + Duration::seconds(61)).await.unwrap();
+    assert_eq!(swept.unknown_keys().len(), 1, "{swept:#?}");
+    slow.hooks.gate.notify_one();
+    let late = running.await.unwrap();
+    assert!(late.sent_pairs().is_empty(), "{late:?}");
+    assert!(mailer.sent().is_empty());
+    let next = first.tick(now + Duration::hours(1)).await.unwrap();
+    assert_eq!(next.sent_pairs().len(), 1, "{next:#?}");
+    assert_eq!(mailer.sent().len(), 1, "sent once");
 }
 
 /// An at-least-once lease shorter than a send may take (two send timeouts) is refused: a

@@ -949,7 +949,7 @@ impl Dispatcher {
         let stopped = self.with_notices_recorded_since(snapshot, stopped).await;
         let mut swept = Vec::new();
         for (key, with_notice, claim) in stopped {
-            match self.abandoned_report(snapshot, &key, now, claim).await {
+            match self.abandoned_report(snapshot, &key, now, claim, &[]).await {
                 Ok(Some(s)) if !with_notice => swept.push(s),
                 Ok(_) => {}
                 Err(e) => {
@@ -971,13 +971,13 @@ impl Dispatcher {
         // a later entry, such as a release dated by a clock running ahead) was refused by its
         // send as unknown: the sweep's report says what happened, once.
         let sweeps: std::collections::HashSet<EventKey> = swept.iter().map(|s| s.key.clone()).collect();
+        // So is one its send passed over or could not start (over the tick's limit, a store
+        // error): a report of what did not happen would hide the sweep's of what did.
         report.sends.retain(|s| {
             !(sweeps.contains(&s.key)
                 && matches!(
                     s.outcome,
-                    SendOutcome::Skipped {
-                        skip: Skip::OutcomeUnknown { .. }
-                    }
+                    SendOutcome::Skipped { .. } | SendOutcome::Interrupted { .. }
                 ))
         });
         let handled: std::collections::HashSet<&EventKey> = report.sends.iter().map(|s| &s.key).collect();
@@ -1012,7 +1012,7 @@ impl Dispatcher {
             Some(Delivery::Claimed { attempt: a, .. }) if a == attempt => Ok(true),
             Some(Delivery::Unknown { attempt: a, .. }) if a == attempt => {
                 if self.unknown_of_claim(key, claimed_at).await? {
-                    self.release(key).await?;
+                    self.release_if(key, Some(attempt)).await?;
                 }
                 Ok(false)
             }
@@ -1121,6 +1121,7 @@ impl Dispatcher {
         client: &ClientId,
         rule: Option<&RuleId>,
         occurrence: Option<(crate::model::id::ItemId, u32)>,
+        members: &[(crate::model::id::ItemId, u32)],
         now: DateTime<Utc>,
         claimed_at: DateTime<Utc>,
         attempt: u32,
@@ -1131,8 +1132,11 @@ impl Dispatcher {
             key: key.clone(),
             rule: rule.cloned(),
             client: client.clone(),
+            // An item's occurrence; a grouped notice's, those claimed with it (releasing the
+            // notice releases them too).
             items: occurrence
                 .iter()
+                .chain(members)
                 .map(|(item, occurrence)| crate::model::history::HistoryItem {
                     item: item.clone(),
                     occurrence: *occurrence,
@@ -1173,6 +1177,7 @@ impl Dispatcher {
         key: &EventKey,
         now: DateTime<Utc>,
         (claimed_at, attempt): (DateTime<Utc>, u32),
+        members: &[(crate::model::id::ItemId, u32)],
     ) -> Result<Option<SendReport>, DispatchError> {
         let mut parts = key.as_str().split('/');
         let (Some(rule), Some(owner), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
@@ -1226,6 +1231,7 @@ impl Dispatcher {
             &client,
             Some(&rule),
             occurrence,
+            members,
             now,
             claimed_at,
             attempt,
@@ -1455,8 +1461,39 @@ impl Dispatcher {
             .map(|(key, at, attempt)| (key.clone(), member_of_notice(key, *at), (*at, *attempt)))
             .collect();
         let found = self.with_notices_recorded_since(snapshot, found).await;
-        for (key, with_notice, attempt) in found {
-            match self.abandoned_report(snapshot, &key, now, attempt).await {
+        // The item occurrences found claimed with a notice of this sweep: of its rule, its
+        // client and currency, at its instant.
+        let members_of = |key: &EventKey, at: DateTime<Utc>| -> Vec<(crate::model::id::ItemId, u32)> {
+            let Some(Claimed::Notice {
+                rule,
+                client,
+                currency,
+            }) = claimed(key)
+            else {
+                return Vec::new();
+            };
+            found
+                .iter()
+                .filter(|(_, with_notice, (a, _))| *with_notice && *a == at)
+                .filter_map(|(k, ..)| {
+                    let Some(Claimed::Occurrence { rule: r, item }) = claimed(k) else {
+                        return None;
+                    };
+                    let occurrence = k.as_str().rsplit('/').next()?.parse::<u32>().ok()?;
+                    let it = snapshot.items.iter().find(|i| i.id.as_str() == item)?;
+                    let ours = r == rule
+                        && it.client.as_str() == client
+                        && it.total.is_none_or(|t| t.currency().code() == currency);
+                    ours.then(|| (it.id.clone(), occurrence))
+                })
+                .collect()
+        };
+        for (key, with_notice, attempt) in &found {
+            let members = members_of(key, attempt.0);
+            match self
+                .abandoned_report(snapshot, key, now, *attempt, &members)
+                .await
+            {
                 Ok(Some(s)) if !with_notice => reports.push(s),
                 Ok(_) => {}
                 Err(e) => {
@@ -1613,7 +1650,7 @@ impl Dispatcher {
                     // may have gone): its history entry is dated with the claim's instant.
                     Ok(Some(Delivery::Unknown { attempt: a, .. })) if a == *attempt => {
                         match self.unknown_of_claim(key, *claimed_at).await {
-                            Ok(true) => self.release(key).await.is_ok(),
+                            Ok(true) => self.release_if(key, Some(*attempt)).await.is_ok(),
                             Ok(false) => true,
                             Err(_) => false,
                         }
@@ -1692,7 +1729,10 @@ impl Dispatcher {
                             Delivered::skipped(Skip::Claimed)
                         } else if self.abandoned(at, claimed_at) {
                             let error = format!("claimed at {at} and never recorded");
-                            self.unknown(event, now, attempt, error.clone()).await?;
+                            // Dated when it was claimed, as a sweep dates it (the dispatcher
+                            // that took it, stalled, knows it by that instant).
+                            self.unknown(event, now, at.min(now), attempt, error.clone())
+                                .await?;
                             Delivered {
                                 attempt,
                                 duration_ms: 0,
@@ -1772,12 +1812,23 @@ impl Dispatcher {
                             })
                             .map(|i| (i.item.clone(), i.occurrence));
                         let client = &event.client;
+                        // A grouped notice's entry lists its items (a release frees them too).
+                        let members: Vec<_> = if matches!(claimed(k), Some(Claimed::Notice { .. })) {
+                            event
+                                .items
+                                .iter()
+                                .map(|i| (i.item.clone(), i.occurrence))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
                         // (Its own claim now, still its own: recorded over it.)
                         self.record_abandoned(
                             k,
                             client,
                             Some(&event.rule),
                             occurrence,
+                            &members,
                             now,
                             *at,
                             attempt,
@@ -1878,7 +1929,7 @@ impl Dispatcher {
             // The message may have gone: under at-most-once never sent again.
             Err(e) if e.is_ambiguous() && self.options.guarantee == Guarantee::AtMostOnce => {
                 let error = e.to_string();
-                self.unknown(event, now, attempt, error.clone()).await?;
+                self.unknown(event, now, now, attempt, error.clone()).await?;
                 SendOutcome::Unknown { error }
             }
             Err(e) => {
@@ -1938,10 +1989,13 @@ impl Dispatcher {
         &self,
         event: &Event,
         now: DateTime<Utc>,
+        dated: DateTime<Utc>,
         attempt: u32,
         error: String,
     ) -> Result<(), DispatchError> {
-        let entry = event.to_history(now).with_outcome(HistoryOutcome::OutcomeUnknown);
+        let entry = event
+            .to_history(dated)
+            .with_outcome(HistoryOutcome::OutcomeUnknown);
         self.finish(
             event,
             Delivery::Unknown {
@@ -2001,9 +2055,9 @@ impl Dispatcher {
 
     /// Releases a key that failed for good or whose outcome is unknown, for one more try:
     /// the next tick plans it again if it is still due (a later stage of its item may
-    /// supersede it). Recorded in history and in the log ([`Action::Released`]). For a
-    /// host that fixed the cause (a bounced address corrected, a send found not to have
-    /// gone).
+    /// supersede it). Recorded in history and in the log ([`Action::Released`]). A grouped
+    /// notice's item occurrences, recorded with it, are released with it. For a host that
+    /// fixed the cause (a bounced address corrected, a send found not to have gone).
     ///
     /// # Errors
     /// When the store fails.
@@ -2015,31 +2069,42 @@ impl Dispatcher {
     /// # Ok(()) }
     /// ```
     pub async fn release(&self, key: &EventKey) -> Result<bool, DispatchError> {
+        self.release_if(key, None).await
+    }
+
+    /// Releases `key` as [`Self::release`] does; with `unknown_of`, only an outcome-unknown
+    /// record of that attempt (read again here, after whatever was checked before: another
+    /// claim's record, of another attempt, made meanwhile is left as it is).
+    async fn release_if(&self, key: &EventKey, unknown_of: Option<u32>) -> Result<bool, DispatchError> {
         let now = self.clock_now();
-        let attempt = match self.store.delivery(key).await? {
-            Some(Delivery::Failed { attempt, .. } | Delivery::Unknown { attempt, .. }) => attempt,
+        let attempt = match (self.store.delivery(key).await?, unknown_of) {
+            (Some(Delivery::Failed { attempt, .. } | Delivery::Unknown { attempt, .. }), None) => attempt,
+            (Some(Delivery::Unknown { attempt, .. }), Some(ours)) if attempt == ours => attempt,
             _ => return Ok(false),
         };
         // The entry that recorded it: in this dispatcher's shard (its own claims), else
         // anywhere (a host releasing another shard's key).
-        let recorded_in = |snapshot: Snapshot| {
-            snapshot
-                .history
-                .into_iter()
+        let recorded_in = |history: &[HistoryEntry], key: &EventKey| {
+            history
+                .iter()
                 .filter(|h| &h.key == key && !h.outcome.is_sent() && h.outcome != HistoryOutcome::Released)
                 .max_by_key(|h| h.sent_at)
+                .cloned()
         };
         let shard = self.options.shard;
-        let mut recorded = recorded_in(self.store.load_shard(shard).await?);
+        let mut history = self.store.load_shard(shard).await?.history;
+        let mut recorded = recorded_in(&history, key);
         if recorded.is_none() && !shard.is_all() {
-            recorded = recorded_in(self.store.load().await?);
+            history = self.store.load().await?.history;
+            recorded = recorded_in(&history, key);
         }
         let recorded = recorded.as_ref();
-        let entry = recorded.map(|h| HistoryEntry {
+        let released = |h: &HistoryEntry| HistoryEntry {
             sent_at: now.max(h.sent_at),
             outcome: HistoryOutcome::Released,
             ..h.clone()
-        });
+        };
+        let entry = recorded.map(released);
         let log = entry.as_ref().map(|h| LogEntry {
             at: now,
             client: h.client.clone(),
@@ -2068,7 +2133,11 @@ impl Dispatcher {
             if let Some(Delivery::Failed { attempt, .. } | Delivery::Unknown { attempt, .. }) =
                 self.store.delivery(m).await?
             {
-                self.store.finish(m, retry(attempt), None, None).await?;
+                // An occurrence recorded with its own entry (a crash's sweep records each
+                // claim) is released by an entry of its own too, or the plan still reads it
+                // as sent.
+                let own = recorded_in(&history, m).map(|h| released(&h));
+                self.store.finish(m, retry(attempt), own, None).await?;
             }
         }
         self.store.finish(key, retry(attempt), entry, log).await?;
