@@ -487,7 +487,10 @@ fn diff<T: std::fmt::Debug + PartialEq>(planner: &[T], reference: &[T]) -> Strin
 }
 
 /// 256 cases from a fixed seed, so that a run is repeatable; `PROPTEST_CASES` and
-/// `PROPTEST_RNG_SEED` explore further (seeds 1-145 and 147-170 at 600 cases each agree).
+/// `PROPTEST_RNG_SEED` explore further. (Seeds 1-260 at 600 cases each agree on events; on
+/// suppressions all but 146, 186, 199, 214, 239 and 248, which explain a reminder held back
+/// several times (by a pause within the gap's hold, or a grouped notice's deferral under
+/// its item's key) otherwise: details the reference does not follow yet.)
 fn config() -> ProptestConfig {
     let default = ProptestConfig::default();
     let set = |name: &str| std::env::var_os(name).is_some();
@@ -559,10 +562,12 @@ proptest! {
 /// reminder held back on its way (seed 54: an overdue catch-up moved off a weekend today and
 /// then held by a pause and the gap says the pause and the gap, not the move; seed 68: a
 /// reminder on the day a catch-up planned on a weekend goes moves after that reminder, the
-/// gap not counting from a send still to go).
+/// gap not counting from a send still to go); and a "due soon" the gap holds back to its
+/// due date, on which a pause without end holds it (seed 235: said paused, held for good,
+/// not too late).
 #[test]
 fn seeds_that_found_disagreements_agree() {
-    for seed in [12, 13, 15, 44, 54, 68] {
+    for seed in [12, 13, 15, 44, 54, 68, 235] {
         let config = ProptestConfig {
             cases: 600,
             rng_seed: proptest::test_runner::RngSeed::Fixed(seed),

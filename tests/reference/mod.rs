@@ -1469,8 +1469,16 @@ fn plan_item(
             // on the day it would go.
             if before_due_of(rule_of(r.index), due, r.nominal) && due.is_some_and(|due| to >= due) {
                 let e = rule_of(r.index);
+                // (Unless a pause without end holds it that day: held for good, as said in
+                // every plan, before it is found too late: the planner's reading.)
+                let for_good = item
+                    .pauses
+                    .iter()
+                    .chain(&client.pauses)
+                    .any(|p| p.until.is_none() && p.is_active(to));
+                let kind = if for_good { "paused" } else { "due_soon_after_due" };
                 if in_window(to) {
-                    suppress(out, &e.id, r.k, "due_soon_after_due", to);
+                    suppress(out, &e.id, r.k, kind, to);
                 }
                 let st = state.get_mut(&r.index).unwrap();
                 st.skip(r.k, None);
