@@ -1161,6 +1161,18 @@ async fn a_crashed_grouped_notice_whose_items_change_is_not_stuck() {
     );
 }
 
+/// A store with one client, `acme`, and one invoice, F-1, due 2026-04-01.
+fn one_overdue_invoice() -> Arc<MemoryStore> {
+    let items = vec![invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 4, 1),
+        money("1000", "CLP"),
+    )];
+    Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items))
+}
+
 /// Blocks the first `load_client` (the re-read after a claim) until told to go on.
 struct SlowReread {
     gate: tokio::sync::Notify,
@@ -1196,7 +1208,7 @@ async fn first_stalled_after_its_claim(
         gate: tokio::sync::Notify::new(),
         blocked: std::sync::atomic::AtomicBool::new(false),
     };
-    first_claimed_through(policy, hooks).await
+    first_claimed_through(policy, hooks, utc(2026, 4, 1, 12, 0)).await
 }
 
 /// As [`first_stalled_after_its_claim`], the first dispatcher's store calls going through
@@ -1205,6 +1217,7 @@ async fn first_stalled_after_its_claim(
 async fn first_claimed_through<H: Hooks>(
     policy: &Policy,
     hooks: H,
+    now: DateTime<Utc>,
 ) -> (
     Arc<MemoryStore>,
     Arc<Hooked<H>>,
@@ -1213,18 +1226,10 @@ async fn first_claimed_through<H: Hooks>(
     tokio::task::JoinHandle<TickReport>,
     EventKey,
 ) {
-    let items = vec![invoice(
-        "F-1",
-        "acme",
-        d(2026, 3, 1),
-        d(2026, 4, 1),
-        money("1000", "CLP"),
-    )];
-    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
+    let memory = one_overdue_invoice();
     let slow = Hooked::new(memory.clone(), hooks);
     let mailer = Arc::new(RecordingMailer::new());
     let first = Arc::new(Dispatcher::new(slow.clone(), mailer.clone(), policy).unwrap());
-    let now = utc(2026, 4, 1, 12, 0);
     let running = tokio::spawn({
         let first = first.clone();
         async move { first.tick(now).await.unwrap() }
@@ -1316,6 +1321,34 @@ async fn a_stalled_claim_does_not_release_an_unknown_record_of_a_later_claim() {
 }
 
 /// One overdue invoice of `acme`, due 2026-04-01: its reminder sent at noon by a dispatcher
+/// that dies before recording it. Returns the store, the mailer, noon, the key and that
+/// dispatcher.
+#[allow(clippy::type_complexity)]
+async fn a_crashed_reminder(
+    policy: &Policy,
+) -> (
+    Arc<MemoryStore>,
+    Arc<RecordingMailer>,
+    DateTime<Utc>,
+    EventKey,
+    Dispatcher,
+) {
+    let memory = one_overdue_invoice();
+    let mailer = Arc::new(RecordingMailer::new());
+    let now = utc(2026, 4, 1, 12, 0);
+    let dying = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        policy,
+    )
+    .unwrap()
+    .with_clock(Arc::new(ManualClock::new(now)));
+    dying.tick(now).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1);
+    (memory, mailer, now, "overdue/F-1/1".into(), dying)
+}
+
+/// One overdue invoice of `acme`, due 2026-04-01: its reminder sent at noon by a dispatcher
 /// that dies before recording it, recorded unknown by a sweeper's tick, released by a host
 /// whose clock runs an hour ahead (its release dated later than the next claim), then sent
 /// again at 12:10 by the dying dispatcher. Returns the store, the mailer, the sweeper, noon
@@ -1329,25 +1362,7 @@ async fn sent_again_after_a_release_dated_ahead(
     DateTime<Utc>,
     EventKey,
 ) {
-    let items = vec![invoice(
-        "F-1",
-        "acme",
-        d(2026, 3, 1),
-        d(2026, 4, 1),
-        money("1000", "CLP"),
-    )];
-    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
-    let mailer = Arc::new(RecordingMailer::new());
-    let now = utc(2026, 4, 1, 12, 0);
-    let key: EventKey = "overdue/F-1/1".into();
-    let dying = Dispatcher::new(
-        Hooked::new(memory.clone(), DiesAfterEverySend),
-        mailer.clone(),
-        policy,
-    )
-    .unwrap()
-    .with_clock(Arc::new(ManualClock::new(now)));
-    dying.tick(now).await.unwrap();
+    let (memory, mailer, now, key, dying) = a_crashed_reminder(policy).await;
     let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), policy)
         .unwrap()
         .with_clock(Arc::new(ManualClock::new(now)));
@@ -1470,7 +1485,8 @@ async fn a_slow_check_of_an_unknown_record_does_not_release_a_later_claims() {
         reached: tokio::sync::Notify::new(),
         gate2: tokio::sync::Notify::new(),
     };
-    let (memory, hooked, mailer, _first, running, key) = first_claimed_through(&policy, hooks).await;
+    let (memory, hooked, mailer, _first, running, key) =
+        first_claimed_through(&policy, hooks, utc(2026, 4, 1, 12, 0)).await;
     let now = utc(2026, 4, 1, 12, 0);
     let at = |minutes| now + Duration::minutes(minutes);
     let second = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
@@ -1523,29 +1539,51 @@ async fn a_swept_key_over_the_ticks_limit_is_reported_unknown() {
     assert_eq!(unknown, [key], "{reports:#?}");
 }
 
+/// A grouped rule over two invoices of `acme` due 2026-04-01: its notice sent at noon by a
+/// dispatcher (at-least-once with `leased`) that dies before recording it. Returns the
+/// policy, the store, the mailer, noon and the invoices as they were.
+async fn a_crashed_grouped_notice(
+    leased: bool,
+) -> (
+    Policy,
+    Arc<MemoryStore>,
+    Arc<RecordingMailer>,
+    DateTime<Utc>,
+    Vec<Item>,
+) {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
+    let items = vec![
+        invoice("F-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("1000", "CLP")),
+        invoice("F-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("2000", "CLP")),
+    ];
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items.clone()));
+    let mailer = Arc::new(RecordingMailer::new());
+    let now = utc(2026, 4, 1, 12, 0);
+    let mut dying = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap();
+    if leased {
+        dying = dying.with_options(at_least_once()).unwrap();
+    }
+    dying
+        .with_clock(Arc::new(ManualClock::new(now)))
+        .tick(now)
+        .await
+        .unwrap();
+    assert_eq!(mailer.sent().len(), 1, "one notice");
+    (policy, memory, mailer, now, items)
+}
+
 /// A grouped notice of two invoices, sent and its process dead before recording it, is
 /// recorded unknown by a sweep with its items; the host releases the notice, and the next
 /// tick sends it again (items and all). (Failed before: the sweep's entry named no items, so
 /// the release left the items' occurrences unknown and nothing went again.)
 #[tokio::test]
 async fn releasing_a_swept_grouped_notice_releases_its_items() {
-    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
-    let items = vec![
-        invoice("F-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("1000", "CLP")),
-        invoice("F-2", "acme", d(2026, 3, 1), d(2026, 4, 1), money("2000", "CLP")),
-    ];
-    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
-    let mailer = Arc::new(RecordingMailer::new());
-    let now = utc(2026, 4, 1, 12, 0);
-    let dying = Dispatcher::new(
-        Hooked::new(memory.clone(), DiesAfterEverySend),
-        mailer.clone(),
-        &policy,
-    )
-    .unwrap()
-    .with_clock(Arc::new(ManualClock::new(now)));
-    dying.tick(now).await.unwrap();
-    assert_eq!(mailer.sent().len(), 1, "one notice");
+    let (policy, memory, mailer, now, _) = a_crashed_grouped_notice(false).await;
     let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
         .unwrap()
         .with_clock(Arc::new(ManualClock::new(now + Duration::minutes(5))));
@@ -1586,6 +1624,220 @@ async fn a_stalled_grouped_notice_taken_for_abandoned_goes_once_released() {
     let next = first.tick(now + Duration::hours(1)).await.unwrap();
     assert_eq!(next.sent_pairs().len(), 1, "{next:#?}");
     assert_eq!(mailer.sent().len(), 1, "sent once");
+}
+
+/// A stalled claim taken at 12:00:30 that a second dispatcher, whose tick began at 12:00
+/// and whose load took two minutes, finds abandoned when its send is refused: recorded
+/// unknown dated with the claim's instant (12:00:30, later than the finder's tick began), so
+/// the first knows it for its own, releases it, and the key goes once. (Failed before: dated
+/// 12:00, the first did not know it, and nothing ever went.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_found_abandoned_after_the_finders_tick_began_is_released_by_its_owner() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let hooks = SlowReread {
+        gate: tokio::sync::Notify::new(),
+        blocked: false.into(),
+    };
+    let start = utc(2026, 4, 1, 12, 0);
+    let (memory, slow, mailer, _first, running, key) =
+        first_claimed_through(&policy, hooks, start + Duration::seconds(30)).await;
+    let clock = ManualClock::new(start);
+    let second = Dispatcher::new(
+        Hooked::new(
+            memory.clone(),
+            ClockedLoad {
+                clock: clock.clone(),
+                by: Duration::minutes(2),
+            },
+        ),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap()
+    .with_clock(Arc::new(clock));
+    let report = second.tick(start).await.unwrap();
+    assert_eq!(report.unknown_keys(), std::slice::from_ref(&key), "{report:#?}");
+    slow.hooks.gate.notify_one();
+    running.await.unwrap();
+    let host = Dispatcher::new(memory.clone(), mailer.clone(), &policy).unwrap();
+    host.tick(start + Duration::hours(1)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 1, "sent once");
+}
+
+/// A grouped "issued" rule over an invoice in USD and an action with no amount: two notices
+/// (one a currency), sent and their process dead before recording them, recorded unknown
+/// by a sweep, each with its own item. The host releases the action's notice and it goes
+/// again; the invoice's stays unknown. (Failed before: the USD notice's entry also listed
+/// the action, which stayed counted as sent and never went again.)
+#[tokio::test]
+async fn a_swept_notice_lists_only_items_of_its_currency() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("issued", Anchor::Issued, 0).grouped());
+    let items = vec![
+        invoice("F-1", "acme", d(2026, 4, 1), d(2026, 5, 1), money("1000", "USD")),
+        Item::action(
+            "A-1".parse().unwrap(),
+            "acme".parse().unwrap(),
+            ItemKind::Proposal,
+            d(2026, 4, 1),
+        ),
+    ];
+    let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items));
+    let mailer = Arc::new(RecordingMailer::new());
+    let now = utc(2026, 4, 1, 12, 0);
+    let dying = Dispatcher::new(
+        Hooked::new(memory.clone(), DiesAfterEverySend),
+        mailer.clone(),
+        &policy,
+    )
+    .unwrap()
+    .with_clock(Arc::new(ManualClock::new(now)));
+    dying.tick(now).await.unwrap();
+    assert_eq!(mailer.sent().len(), 2, "two notices");
+    let sweeper = Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(now + Duration::minutes(5))));
+    let swept = sweeper.tick(now + Duration::minutes(5)).await.unwrap();
+    let notices = swept.unknown_keys();
+    assert_eq!(notices.len(), 2, "{swept:#?}");
+    let action = notices
+        .iter()
+        .find(|k| k.as_str().contains("/-/"))
+        .expect("the action's notice");
+    assert!(sweeper.release(action).await.unwrap());
+    let again = sweeper.tick(now + Duration::minutes(10)).await.unwrap();
+    assert_eq!(again.sent_pairs().len(), 1, "{again:#?}");
+    assert_eq!(mailer.sent().len(), 3);
+}
+
+/// Runs a second dispatcher's tick once, inside the first one's claim of `key` (after the
+/// store answered it): the second sweeps what the first was refused.
+struct SweepsWhileRefused {
+    key: EventKey,
+    other: std::sync::Mutex<Option<(Arc<Dispatcher>, DateTime<Utc>)>>,
+    reports: std::sync::Mutex<Vec<TickReport>>,
+}
+
+#[async_trait]
+impl Hooks for SweepsWhileRefused {
+    async fn claim(
+        &self,
+        inner: &MemoryStore,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        lease: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
+        let answer = inner.claim(key, now, lease).await;
+        if *key == self.key {
+            let other = self.other.lock().unwrap().take();
+            if let Some((d, at)) = other {
+                let report = d.tick(at).await.unwrap();
+                self.reports.lock().unwrap().push(report);
+            }
+        }
+        answer
+    }
+}
+
+/// A claim a crash left, refused to one dispatcher, which finds it abandoned, and recorded
+/// unknown meanwhile by another's sweep: recorded and reported once, by the sweep. (Failed
+/// before: the first recorded it again and reported it too: two reports, two entries.)
+#[tokio::test]
+async fn a_crashed_claim_found_by_a_send_and_a_sweep_at_once_is_reported_once() {
+    let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0));
+    let (memory, mailer, now, key, _) = a_crashed_reminder(&policy).await;
+    let later = now + Duration::minutes(5);
+    let sweeper = Arc::new(
+        Dispatcher::new(memory.clone(), mailer.clone(), &policy)
+            .unwrap()
+            .with_clock(Arc::new(ManualClock::new(later))),
+    );
+    let hooks = SweepsWhileRefused {
+        key: key.clone(),
+        other: std::sync::Mutex::new(Some((sweeper, later))),
+        reports: std::sync::Mutex::new(Vec::new()),
+    };
+    let hooked = Hooked::new(memory.clone(), hooks);
+    // Its tick began before the crash's claim was old enough to sweep; its claim is late.
+    let finder = Dispatcher::new(hooked.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(Stepping(ManualClock::new(now + Duration::seconds(60)))));
+    let found = finder.tick(now + Duration::seconds(60)).await.unwrap();
+    let mut reported: Vec<EventKey> = found.unknown_keys();
+    for r in hooked.hooks.reports.lock().unwrap().iter() {
+        reported.extend(r.unknown_keys());
+    }
+    assert_eq!(reported, std::slice::from_ref(&key), "{found:#?}");
+    let entries = memory
+        .snapshot()
+        .history
+        .iter()
+        .filter(|h| h.key == key && h.outcome == HistoryOutcome::OutcomeUnknown)
+        .count();
+    assert_eq!(entries, 1);
+}
+
+/// Fails every record of a grouped notice of `acme` while `on`.
+struct FailsNoticeRecords {
+    on: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Hooks for FailsNoticeRecords {
+    async fn finish(
+        &self,
+        inner: &MemoryStore,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        if self.on.load(std::sync::atomic::Ordering::SeqCst) && key.as_str().contains("/acme/") {
+            return Err(StoreError::Backend("down for the notice".into()));
+        }
+        inner.finish(key, outcome, sent, log).await
+    }
+}
+
+/// A grouped notice of two invoices left by a crash, whose item occurrences a sweep records
+/// unknown while the record of the notice itself fails (in the sweep and in the send that
+/// finds it abandoned); the next tick's sweep records the notice alone, listing the items
+/// recorded before at its instant, so releasing it releases them and it goes again.
+/// (Failed before: its entry listed no items, and nothing went again.)
+#[tokio::test]
+async fn a_notice_swept_after_its_items_lists_them() {
+    let (policy, memory, mailer, now, _) = a_crashed_grouped_notice(false).await;
+    let failing = Hooked::new(memory.clone(), FailsNoticeRecords { on: true.into() });
+    let at = |minutes| now + Duration::minutes(minutes);
+    let sweeper = Dispatcher::new(failing.clone(), mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(at(5))));
+    sweeper.tick(at(5)).await.unwrap();
+    failing.hooks.on.store(false, std::sync::atomic::Ordering::SeqCst);
+    let swept = sweeper.tick(at(10)).await.unwrap();
+    let notice = swept.unknown_keys();
+    assert_eq!(notice.len(), 1, "{swept:#?}");
+    assert!(sweeper.release(&notice[0]).await.unwrap());
+    sweeper.tick(at(20)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 2, "sent again once released");
+}
+
+/// At-least-once: a grouped notice of two invoices left by a crash, both paid before its
+/// lease runs out, so the sweep records it unknown (its items listed); the payments are
+/// reversed and the host releases it: it goes again. (Failed before: its entry listed no
+/// items, which stayed counted as sent, and nothing went.)
+#[tokio::test]
+async fn an_at_least_once_notice_stopped_for_good_is_recorded_with_its_items() {
+    let (policy, memory, mailer, now, unpaid) = a_crashed_grouped_notice(true).await;
+    pay_every_invoice(&memory);
+    let later = now + Duration::hours(1);
+    let sweeper = restarted(&memory, &mailer, &policy).with_clock(Arc::new(ManualClock::new(later)));
+    let swept = sweeper.tick(later).await.unwrap();
+    assert_eq!(swept.unknown_keys().len(), 1, "{swept:#?}");
+    memory.update_items(|items| *items = unpaid);
+    let notice = swept.unknown_keys();
+    assert!(sweeper.release(&notice[0]).await.unwrap());
+    sweeper.tick(later + Duration::minutes(5)).await.unwrap();
+    assert_eq!(mailer.sent().len(), 2, "sent again once released");
 }
 
 /// An at-least-once lease shorter than a send may take (two send timeouts) is refused: a

@@ -948,9 +948,10 @@ impl Dispatcher {
         let stopped = self.still_claimed(stopped).await;
         let stopped = self.with_notices_recorded_since(snapshot, stopped).await;
         let mut swept = Vec::new();
-        for (key, with_notice, claim) in stopped {
-            match self.abandoned_report(snapshot, &key, now, claim, &[]).await {
-                Ok(Some(s)) if !with_notice => swept.push(s),
+        for (key, with_notice, claim) in &stopped {
+            let members = notice_members(snapshot, &stopped, key, claim.0);
+            match self.abandoned_report(snapshot, key, now, *claim, &members).await {
+                Ok(Some(s)) if !*with_notice => swept.push(s),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(target: "dunning::dispatch", key = %key, error = %e, "claim whose lease ran out not recorded");
@@ -1461,35 +1462,8 @@ impl Dispatcher {
             .map(|(key, at, attempt)| (key.clone(), member_of_notice(key, *at), (*at, *attempt)))
             .collect();
         let found = self.with_notices_recorded_since(snapshot, found).await;
-        // The item occurrences found claimed with a notice of this sweep: of its rule, its
-        // client and currency, at its instant.
-        let members_of = |key: &EventKey, at: DateTime<Utc>| -> Vec<(crate::model::id::ItemId, u32)> {
-            let Some(Claimed::Notice {
-                rule,
-                client,
-                currency,
-            }) = claimed(key)
-            else {
-                return Vec::new();
-            };
-            found
-                .iter()
-                .filter(|(_, with_notice, (a, _))| *with_notice && *a == at)
-                .filter_map(|(k, ..)| {
-                    let Some(Claimed::Occurrence { rule: r, item }) = claimed(k) else {
-                        return None;
-                    };
-                    let occurrence = k.as_str().rsplit('/').next()?.parse::<u32>().ok()?;
-                    let it = snapshot.items.iter().find(|i| i.id.as_str() == item)?;
-                    let ours = r == rule
-                        && it.client.as_str() == client
-                        && it.total.is_none_or(|t| t.currency().code() == currency);
-                    ours.then(|| (it.id.clone(), occurrence))
-                })
-                .collect()
-        };
         for (key, with_notice, attempt) in &found {
-            let members = members_of(key, attempt.0);
+            let members = notice_members(snapshot, &found, key, attempt.0);
             match self
                 .abandoned_report(snapshot, key, now, *attempt, &members)
                 .await
@@ -1730,13 +1704,31 @@ impl Dispatcher {
                         } else if self.abandoned(at, claimed_at) {
                             let error = format!("claimed at {at} and never recorded");
                             // Dated when it was claimed, as a sweep dates it (the dispatcher
-                            // that took it, stalled, knows it by that instant).
-                            self.unknown(event, now, at.min(now), attempt, error.clone())
-                                .await?;
-                            Delivered {
+                            // that took it, stalled, knows it by that instant); recorded only
+                            // while that claim still stands (another dispatcher's sweep may
+                            // have recorded it meanwhile: reported once, by that one).
+                            let entry = event.to_history(at).with_outcome(HistoryOutcome::OutcomeUnknown);
+                            let outcome = Delivery::Unknown {
+                                at: now,
                                 attempt,
-                                duration_ms: 0,
-                                outcome: SendOutcome::Unknown { error },
+                                error: error.clone(),
+                            };
+                            let log = Self::log_entry(event, now, Action::OutcomeUnknown);
+                            match self
+                                .store
+                                .finish_claimed(&key, (at, attempt), outcome.clone(), Some(entry), Some(log))
+                                .await
+                            {
+                                Ok(()) => {
+                                    self.finish_members(event, &outcome).await;
+                                    Delivered {
+                                        attempt,
+                                        duration_ms: 0,
+                                        outcome: SendOutcome::Unknown { error },
+                                    }
+                                }
+                                Err(StoreError::NoLongerClaimed { .. }) => Delivered::skipped(Skip::Claimed),
+                                Err(e) => return Err(e.into()),
                             }
                         } else {
                             Delivered::skipped(Skip::Claimed)
@@ -2037,6 +2029,13 @@ impl Dispatcher {
             })
             .await
             .unwrap_or_else(|| Err(interrupted()))?;
+        self.finish_members(event, &outcome).await;
+        Ok(())
+    }
+
+    /// Records `outcome` for the item occurrences a grouped notice also claimed (those never
+    /// claimed are passed over; one the store refuses now is kept for the next tick).
+    async fn finish_members(&self, event: &Event, outcome: &Delivery) {
         for m in event.covered_keys().iter().filter(|m| **m != event.key) {
             match self.store.finish(m, outcome.clone(), None, None).await {
                 Ok(()) | Err(StoreError::NotFound { .. }) => {}
@@ -2050,7 +2049,6 @@ impl Dispatcher {
                 }
             }
         }
-        Ok(())
     }
 
     /// Releases a key that failed for good or whose outcome is unknown, for one more try:
@@ -2542,7 +2540,6 @@ crate::names::kinds!(Guarantee =>
 /// How many manual resends one instant can tell apart (`~2` ... `~1000`).
 const MAX_RESENDS_AT_ONE_INSTANT: u64 = 1000;
 
-/// A duration in whole milliseconds (0 when negative: a clock set back).
 /// A claim the sweep records: (key, whether it is an item occurrence recorded with its
 /// notice, (instant, attempt)).
 type Stopped = (EventKey, bool, (DateTime<Utc>, u32));
@@ -2597,6 +2594,48 @@ fn claimed(key: &EventKey) -> Option<Claimed<'_>> {
         }
         _ => None,
     }
+}
+
+/// The item occurrences claimed with the grouped notice `key` at `at`: found so in this sweep
+/// (`found`: key, whether with a notice, (instant, attempt)) or recorded unknown by an
+/// earlier one (dated with that instant); of the notice's rule, client and currency.
+fn notice_members(
+    snapshot: &Snapshot,
+    found: &[Stopped],
+    key: &EventKey,
+    at: DateTime<Utc>,
+) -> Vec<(crate::model::id::ItemId, u32)> {
+    let Some(Claimed::Notice {
+        rule,
+        client,
+        currency,
+    }) = claimed(key)
+    else {
+        return Vec::new();
+    };
+    let of_notice = |k: &EventKey| {
+        let Some(Claimed::Occurrence { rule: r, item }) = claimed(k) else {
+            return None;
+        };
+        let occurrence = k.as_str().rsplit('/').next()?.parse::<u32>().ok()?;
+        let it = snapshot.items.iter().find(|i| i.id.as_str() == item)?;
+        let its_currency = it.total.map_or("-", |t| t.currency().code());
+        (r == rule && it.client.as_str() == client && its_currency == currency)
+            .then(|| (it.id.clone(), occurrence))
+    };
+    let this_sweep = found
+        .iter()
+        .filter(|(_, with_notice, (a, _))| *with_notice && *a == at)
+        .filter_map(|(k, ..)| of_notice(k));
+    let earlier = snapshot
+        .history
+        .iter()
+        .filter(|h| h.outcome == HistoryOutcome::OutcomeUnknown && same_instant(h.sent_at, at))
+        .filter_map(|h| of_notice(&h.key));
+    let mut members: Vec<_> = this_sweep.chain(earlier).collect();
+    members.sort();
+    members.dedup();
+    members
 }
 
 /// Of the claims whose lease has run out, those `schedule` stops for good, as (key, whether
@@ -2743,6 +2782,7 @@ fn stopped_for_good(
     out
 }
 
+/// A duration in whole milliseconds (0 when negative: a clock set back).
 fn millis(d: chrono::Duration) -> u64 {
     u64::try_from(d.num_milliseconds()).unwrap_or(0)
 }
