@@ -1542,15 +1542,23 @@ async fn a_swept_key_over_the_ticks_limit_is_reported_unknown() {
 /// A grouped rule over two invoices of `acme` due 2026-04-01: its notice sent at noon by a
 /// dispatcher (at-least-once with `leased`) that dies before recording it. Returns the
 /// policy, the store, the mailer, noon and the invoices as they were.
-async fn a_crashed_grouped_notice(
-    leased: bool,
-) -> (
+async fn a_crashed_grouped_notice(leased: bool) -> CrashedNotice {
+    let crashed = a_grouped_notice_crashed_through(DiesAfterEverySend, leased).await;
+    assert_eq!(crashed.2.sent().len(), 1, "one notice");
+    crashed
+}
+
+/// The policy, store, mailer, noon and invoices of [`a_crashed_grouped_notice`].
+type CrashedNotice = (
     Policy,
     Arc<MemoryStore>,
     Arc<RecordingMailer>,
     DateTime<Utc>,
     Vec<Item>,
-) {
+);
+
+/// As [`a_crashed_grouped_notice`], the dying dispatcher's store calls going through `hooks`.
+async fn a_grouped_notice_crashed_through<H: Hooks>(hooks: H, leased: bool) -> CrashedNotice {
     let policy = Policy::new(tz("UTC")).with_rule(rule("overdue", Anchor::Due, 0).grouped());
     let items = vec![
         invoice("F-1", "acme", d(2026, 3, 1), d(2026, 4, 1), money("1000", "CLP")),
@@ -1559,12 +1567,7 @@ async fn a_crashed_grouped_notice(
     let memory = Arc::new(MemoryStore::new(vec![client("acme", "UTC")], items.clone()));
     let mailer = Arc::new(RecordingMailer::new());
     let now = utc(2026, 4, 1, 12, 0);
-    let mut dying = Dispatcher::new(
-        Hooked::new(memory.clone(), DiesAfterEverySend),
-        mailer.clone(),
-        &policy,
-    )
-    .unwrap();
+    let mut dying = Dispatcher::new(Hooked::new(memory.clone(), hooks), mailer.clone(), &policy).unwrap();
     if leased {
         dying = dying.with_options(at_least_once()).unwrap();
     }
@@ -1573,7 +1576,6 @@ async fn a_crashed_grouped_notice(
         .tick(now)
         .await
         .unwrap();
-    assert_eq!(mailer.sent().len(), 1, "one notice");
     (policy, memory, mailer, now, items)
 }
 
@@ -1838,6 +1840,82 @@ async fn an_at_least_once_notice_stopped_for_good_is_recorded_with_its_items() {
     assert!(sweeper.release(&notice[0]).await.unwrap());
     sweeper.tick(later + Duration::minutes(5)).await.unwrap();
     assert_eq!(mailer.sent().len(), 2, "sent again once released");
+}
+
+/// Takes a grouped notice's own claim, then fails the claims of its items and every record:
+/// the process dies holding the notice's claim alone.
+struct HoldsOnlyTheNotice;
+
+#[async_trait]
+impl Hooks for HoldsOnlyTheNotice {
+    async fn claim(
+        &self,
+        inner: &MemoryStore,
+        key: &EventKey,
+        now: DateTime<Utc>,
+        lease: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
+        if key.as_str().starts_with("overdue/F-") {
+            return Err(StoreError::Backend("process killed".into()));
+        }
+        inner.claim(key, now, lease).await
+    }
+    async fn finish(
+        &self,
+        inner: &MemoryStore,
+        key: &EventKey,
+        outcome: Delivery,
+        sent: Option<HistoryEntry>,
+        log: Option<LogEntry>,
+    ) -> Result<(), StoreError> {
+        DiesAfterEverySend.finish(inner, key, outcome, sent, log).await
+    }
+}
+
+/// A grouped notice's claim left by a crash (its items never claimed), found abandoned by a
+/// dispatcher planning from a read older than a send of one of its items by another: that
+/// item's occurrence, sent, stays sent, and the notice's unknown record lists only what it
+/// held. (Failed before: the item's delivery was overwritten as unknown.)
+#[tokio::test]
+async fn a_notice_found_abandoned_leaves_an_item_sent_since_as_sent() {
+    let (policy, memory, mailer, now, _) = a_grouped_notice_crashed_through(HoldsOnlyTheNotice, false).await;
+    assert!(mailer.sent().is_empty());
+    let claimed = memory.deliveries();
+    assert_eq!(claimed.len(), 1, "the notice's claim alone: {claimed:?}");
+    let old_read = stale(&memory);
+    let f1: EventKey = "overdue/F-1/1".into();
+    let sent_at = now + Duration::seconds(30);
+    assert!(matches!(
+        memory.claim(&f1, sent_at, None).await.unwrap(),
+        Claim::Granted { .. }
+    ));
+    let mut entry = HistoryEntry::manual("acme".parse().unwrap(), "F-1".parse().unwrap(), sent_at);
+    entry.key = f1.clone();
+    entry.rule = Some("overdue".parse().unwrap());
+    entry.items[0].occurrence = 1;
+    let sent = Delivery::Sent {
+        at: sent_at,
+        message_id: "<other@x>".into(),
+    };
+    memory.finish(&f1, sent, Some(entry), None).await.unwrap();
+    // Its tick began before the claim was old enough to sweep; its own claim is late.
+    let finder = Dispatcher::new(old_read, mailer.clone(), &policy)
+        .unwrap()
+        .with_clock(Arc::new(Stepping(ManualClock::new(now + Duration::seconds(60)))));
+    let found = finder.tick(now + Duration::seconds(60)).await.unwrap();
+    assert_eq!(found.unknown_keys().len(), 1, "{found:#?}");
+    assert!(
+        matches!(memory.delivery(&f1).await.unwrap(), Some(Delivery::Sent { .. })),
+        "{:?}",
+        memory.delivery(&f1).await.unwrap()
+    );
+    let notice = memory
+        .snapshot()
+        .history
+        .into_iter()
+        .find(|h| h.outcome == HistoryOutcome::OutcomeUnknown)
+        .expect("the notice recorded unknown");
+    assert!(notice.items.is_empty(), "{notice:?}");
 }
 
 /// An at-least-once lease shorter than a send may take (two send timeouts) is refused: a

@@ -1707,7 +1707,30 @@ impl Dispatcher {
                             // that took it, stalled, knows it by that instant); recorded only
                             // while that claim still stands (another dispatcher's sweep may
                             // have recorded it meanwhile: reported once, by that one).
-                            let entry = event.to_history(at).with_outcome(HistoryOutcome::OutcomeUnknown);
+                            // A grouped notice's item occurrences claimed with it (at its
+                            // instant) are recorded with it, each while its claim stands; one
+                            // it did not claim (taken and sent by another since) is not its.
+                            let mut held = Vec::new();
+                            for m in event.covered_keys().into_iter().filter(|m| *m != key) {
+                                if let Ok(Some(Delivery::Claimed { at: a, attempt: n })) =
+                                    self.store.delivery(&m).await
+                                {
+                                    if same_instant(a, at) {
+                                        held.push((m, (a, n)));
+                                    }
+                                }
+                            }
+                            let mut entry = event.to_history(at).with_outcome(HistoryOutcome::OutcomeUnknown);
+                            if matches!(claimed(&key), Some(Claimed::Notice { .. })) {
+                                entry.items.retain(|i| {
+                                    let k = EventKey::for_item(
+                                        event.rule.as_str(),
+                                        i.item.as_str(),
+                                        i.occurrence,
+                                    );
+                                    held.iter().any(|(m, _)| *m == k)
+                                });
+                            }
                             let outcome = Delivery::Unknown {
                                 at: now,
                                 attempt,
@@ -1720,7 +1743,19 @@ impl Dispatcher {
                                 .await
                             {
                                 Ok(()) => {
-                                    self.finish_members(event, &outcome).await;
+                                    for (m, claim) in &held {
+                                        match self
+                                            .store
+                                            .finish_claimed(m, *claim, outcome.clone(), None, None)
+                                            .await
+                                        {
+                                            Ok(()) | Err(StoreError::NoLongerClaimed { .. }) => {}
+                                            // Still claimed: a later sweep records it, as the notice's.
+                                            Err(e) => {
+                                                tracing::warn!(target: "dunning::dispatch", key = %m, error = %e, "an item occurrence of a notice found abandoned not recorded");
+                                            }
+                                        }
+                                    }
                                     Delivered {
                                         attempt,
                                         duration_ms: 0,
