@@ -488,7 +488,7 @@ fn diff<T: std::fmt::Debug + PartialEq>(planner: &[T], reference: &[T]) -> Strin
 
 /// 256 cases from a fixed seed, so that a run is repeatable; `PROPTEST_CASES` and
 /// `PROPTEST_RNG_SEED` explore further. (Seeds 1-260 at 600 cases each agree on events; on
-/// suppressions all but 146, 186, 199, 214, 239 and 248, which explain a reminder held back
+/// suppressions all but 146, 199, 214, 239 and 248, which explain a reminder held back
 /// several times (by a pause within the gap's hold, or a grouped notice's deferral under
 /// its item's key) otherwise: details the reference does not follow yet.)
 fn config() -> ProptestConfig {
@@ -564,10 +564,11 @@ proptest! {
 /// reminder on the day a catch-up planned on a weekend goes moves after that reminder, the
 /// gap not counting from a send still to go); and a "due soon" the gap holds back to its
 /// due date, on which a pause without end holds it (seed 235: said paused, held for good,
-/// not too late).
+/// not too late); and one the gap holds back onto a day a pause covers (seed 186: found too
+/// late on the day after the pause, when it would go).
 #[test]
 fn seeds_that_found_disagreements_agree() {
-    for seed in [12, 13, 15, 44, 54, 68, 235] {
+    for seed in [12, 13, 15, 44, 54, 68, 186, 235] {
         let config = ProptestConfig {
             cases: 600,
             rng_seed: proptest::test_runner::RngSeed::Fixed(seed),

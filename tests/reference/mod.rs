@@ -1463,7 +1463,15 @@ fn plan_item(
     ) {
         // None went instead: the stages it beat wait with it, and the day the gap allows
         // decides again which of them goes.
-        let to = cal.shift(add(u, 1), Shift::Later).unwrap();
+        let mut to = cal.shift(add(u, 1), Shift::Later).unwrap();
+        // (Past the pauses with an end that cover that day: the day it would go, where a
+        // "due soon" is found too late, as the planner says.)
+        for _ in 0..item.pauses.len() + client.pauses.len() {
+            match pause_on(to).and_then(|p| p.until) {
+                Some(until) => to = cal.shift(add(until, 1), Shift::Later).unwrap(),
+                None => break,
+            }
+        }
         for r in &ready {
             // A "due soon" the gap would hold back to its due date or later is too late, said
             // on the day it would go.
