@@ -2064,13 +2064,6 @@ impl Dispatcher {
             })
             .await
             .unwrap_or_else(|| Err(interrupted()))?;
-        self.finish_members(event, &outcome).await;
-        Ok(())
-    }
-
-    /// Records `outcome` for the item occurrences a grouped notice also claimed (those never
-    /// claimed are passed over; one the store refuses now is kept for the next tick).
-    async fn finish_members(&self, event: &Event, outcome: &Delivery) {
         for m in event.covered_keys().iter().filter(|m| **m != event.key) {
             match self.store.finish(m, outcome.clone(), None, None).await {
                 Ok(()) | Err(StoreError::NotFound { .. }) => {}
@@ -2084,6 +2077,7 @@ impl Dispatcher {
                 }
             }
         }
+        Ok(())
     }
 
     /// Releases a key that failed for good or whose outcome is unknown, for one more try:
