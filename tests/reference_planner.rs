@@ -9,9 +9,14 @@
 //! payments, cancelled and void invoices, item and client pauses, per-client overrides,
 //! history of sent, manual, failed, unknown and released entries, the minimum gap between
 //! messages to a client (policy and per-client), grouped rules, and `now` at random instants
-//! (daylight-saving nights and weekends among them) with horizons of 0 to 60 days. It leaves
-//! out statements, standing notices, pending actions, rules anchored on the sent or paid
-//! date, conditions, roles, expiry and currencies other than USD.
+//! (daylight-saving nights and weekends among them) with horizons of 0 to 60 days. Stage C
+//! (`account_world_strategy`, the `account_` properties) adds to those portfolios statement
+//! rules (monthly, weekly or every few days, some overdue-only) and/or account standing, with
+//! per-client thresholds, statements and standing notices switched off per client, and
+//! history of statements and standing notices sent, failed, unknown and released; it drops
+//! pauses. It leaves out pauses holding statements and standing notices back, pending
+//! actions, rules anchored on the sent or paid date, conditions, roles, expiry, RRULE
+//! overrides per client and currencies other than USD.
 
 mod common;
 mod reference;
@@ -463,6 +468,175 @@ fn world_strategy() -> impl Strategy<Value = World> {
         })
 }
 
+/// A statement rule drawn as (form, parameter, start, overdue only): form 0 monthly on day
+/// 1 to 28, 1 weekly on a weekday, 2 every 1 to 3 days.
+type StatementDraw = (u8, u32, i64, bool);
+
+/// A client's stage C settings drawn as (its thresholds (closing soon; closed: days after
+/// it), statements off, standing notice 0 or 1 off).
+type AccountClientDraw = (Option<(Option<u32>, Option<u32>)>, bool, Option<usize>);
+
+/// History of client-level events drawn as (which: 0 or 1 a statement, 2 "closing soon",
+/// 3 "closed"; client; day; days late; hour; outcome as in `history_strategy`).
+type AccountHistoryDraw = Vec<(u8, usize, i64, i64, u32, u8)>;
+
+fn statement_strategy() -> impl Strategy<Value = StatementDraw> {
+    (0u8..3, 0u32..28, 0i64..80, prop::bool::weighted(0.35))
+}
+
+/// The statement rule `i` of a draw.
+fn statement_rule(i: usize, (form, param, start, overdue_only): StatementDraw) -> StatementRule {
+    let rrule = match form {
+        0 => format!("FREQ=MONTHLY;BYMONTHDAY={}", param % 28 + 1),
+        1 => format!(
+            "FREQ=WEEKLY;BYDAY={}",
+            ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][param as usize % 7]
+        ),
+        _ => format!("FREQ=DAILY;INTERVAL={}", param % 3 + 1),
+    };
+    let st = StatementRule::new(
+        format!("s{i}").parse().unwrap(),
+        rrule,
+        base() + Duration::days(start - 120),
+    );
+    if overdue_only { st.overdue_only() } else { st }
+}
+
+/// Stage C: `world_strategy`'s portfolios with statement rules (some overdue-only) and/or
+/// account standing, per-client thresholds and notices switched off, and history of
+/// statements and standing notices sent, failed, unknown and released. Pauses are left out
+/// (dropped from clients and items): the reference's stage C does not follow how they hold
+/// client-level events back, and the stage A and B properties cover them for reminders.
+fn account_world_strategy() -> impl Strategy<Value = World> {
+    (
+        world_strategy(),
+        proptest::collection::vec(statement_strategy(), 0..=2),
+        proptest::option::weighted(0.6, (1u32..=40, 1u32..=30)),
+        proptest::collection::vec(
+            (
+                proptest::option::weighted(
+                    0.3,
+                    (proptest::option::of(1u32..=40), proptest::option::of(1u32..=30)),
+                ),
+                prop::bool::weighted(0.1),
+                proptest::option::weighted(0.1, 0usize..2),
+            ),
+            4,
+        ),
+        proptest::collection::vec((0u8..4, 0usize..4, 0i64..100, 0i64..4, 0u32..24, 0u8..14), 0..5),
+    )
+        .prop_map(|(w, statements, standing, per_client, history)| {
+            account_world(w, statements, standing, &per_client, history)
+        })
+}
+
+fn account_world(
+    mut w: World,
+    statements: Vec<StatementDraw>,
+    standing: Option<(u32, u32)>,
+    per_client: &[AccountClientDraw],
+    history: AccountHistoryDraw,
+) -> World {
+    let standing = match (statements.is_empty(), standing) {
+        (true, None) => Some((30, 30)),
+        (_, s) => s,
+    };
+    for (i, st) in statements.into_iter().enumerate() {
+        w.policy = w.policy.with_statement(statement_rule(i, st));
+    }
+    if let Some((closing_soon, more)) = standing {
+        w.policy = w
+            .policy
+            .with_standing(StandingRule::new(closing_soon, closing_soon + more));
+    }
+    for item in &mut w.items {
+        item.pauses.clear();
+    }
+    let policy = &w.policy;
+    for (c, &(thresholds, statements_off, notice_off)) in w.clients.iter_mut().zip(per_client) {
+        c.pauses.clear();
+        if let (Some(sr), Some((closing_soon, more))) = (&policy.standing, thresholds) {
+            let effective = closing_soon.unwrap_or(sr.closing_soon_after_days);
+            c.overrides.closing_soon_after_days = closing_soon;
+            c.overrides.closed_after_days = more
+                .map(|m| effective + m)
+                .or((sr.closed_after_days <= effective).then_some(effective + 1));
+        }
+        if statements_off {
+            if let Some(st) = policy.statements.first() {
+                c.overrides.rules.insert(st.id.clone(), RuleOverride::off());
+            }
+        }
+        if let (Some(sr), Some(k)) = (&policy.standing, notice_off) {
+            let id = if k == 0 {
+                &sr.closing_soon_id
+            } else {
+                &sr.closed_id
+            };
+            c.overrides.rules.insert(id.clone(), RuleOverride::off());
+        }
+    }
+    for (which, client, day, late, hour, outcome) in history {
+        let Some(c) = w.clients.get(client % w.clients.len()) else {
+            continue;
+        };
+        let x = base() + Duration::days(day - 60);
+        let (rule, date) = match (which, &policy.standing) {
+            (0 | 1, _) => {
+                let Some(st) = policy
+                    .statements
+                    .get(usize::from(which) % policy.statements.len().max(1))
+                else {
+                    continue;
+                };
+                let Some(&date) =
+                    reference::account::rrule_dates(&st.rrule, st.start, x, x + Duration::days(40)).first()
+                else {
+                    continue;
+                };
+                (st.id.clone(), date)
+            }
+            (2, Some(sr)) => (sr.closing_soon_id.clone(), x),
+            (_, Some(sr)) => (sr.closed_id.clone(), x),
+            _ => continue,
+        };
+        let sent_at = (date + Duration::days(late))
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .and_utc();
+        let key = format!("{rule}/{}/{date}", c.id);
+        if sent_at > w.now || w.history.iter().any(|h| h.key.as_str() == key) {
+            continue;
+        }
+        let entry = HistoryEntry {
+            key: key.into(),
+            rule: Some(rule),
+            client: c.id.clone(),
+            items: Vec::new(),
+            sent_at,
+            outcome: HistoryOutcome::Sent,
+        };
+        let failed = HistoryOutcome::Failed {
+            error: "550 no such user".into(),
+        };
+        match outcome {
+            0 | 2 => w.history.push(entry.clone().with_outcome(failed)),
+            1 | 3 => w
+                .history
+                .push(entry.clone().with_outcome(HistoryOutcome::OutcomeUnknown)),
+            _ => w.history.push(entry.clone()),
+        }
+        let released = sent_at + Duration::days(1);
+        if matches!(outcome, 2 | 3) && released <= w.now {
+            w.history.push(HistoryEntry {
+                sent_at: released,
+                ..entry.with_outcome(HistoryOutcome::Released)
+            });
+        }
+    }
+    w
+}
+
 fn real(w: &World) -> Plan {
     Planner::new(&w.policy)
         .unwrap()
@@ -540,6 +714,53 @@ proptest! {
     /// `Planner::schedule` and a `Portfolio` plan the same as `Planner::plan`.
     #[test]
     fn schedule_and_portfolio_match_plan(w in world_strategy()) {
+        let planner = Planner::new(&w.policy).unwrap();
+        let plan = planner.plan(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
+        let schedule = planner.schedule(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
+        prop_assert_eq!(&schedule.to_plan(), &plan);
+        let portfolio = planner.portfolio(&w.clients, &w.items).unwrap();
+        prop_assert_eq!(&portfolio.plan(&w.history, w.now, w.horizon).unwrap(), &plan);
+        prop_assert_eq!(&portfolio.schedule(&w.history, w.now, w.horizon).unwrap().to_plan(), &plan);
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Stage C: with statements and standing notices, `Planner::plan` gives exactly the
+    /// events of the reference.
+    #[test]
+    fn account_plan_events_match_the_reference(w in account_world_strategy()) {
+        let plan = real(&w);
+        let got = reference::RefPlan::of(&plan);
+        let want = reference(&w);
+        prop_assert!(
+            got.events == want.events,
+            "{}\n  the plan: {:#?}",
+            diff(&got.events, &want.events),
+            lines(&plan)
+        );
+    }
+
+    /// Stage C: with statements and standing notices, `Planner::plan` gives exactly the
+    /// suppressions of the reference.
+    #[test]
+    fn account_plan_suppressions_match_the_reference(w in account_world_strategy()) {
+        let plan = real(&w);
+        let got = reference::RefPlan::of(&plan);
+        let want = reference(&w);
+        prop_assert!(
+            got.suppressed == want.suppressed,
+            "{}\n  the plan: {:#?}",
+            diff(&got.suppressed, &want.suppressed),
+            lines(&plan)
+        );
+    }
+
+    /// Stage C: `Planner::schedule` and a `Portfolio` plan statements and standing notices
+    /// as `Planner::plan` does.
+    #[test]
+    fn account_schedule_and_portfolio_match_plan(w in account_world_strategy()) {
         let planner = Planner::new(&w.policy).unwrap();
         let plan = planner.plan(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
         let schedule = planner.schedule(&w.clients, &w.items, &w.history, w.now, w.horizon).unwrap();
@@ -1668,4 +1889,53 @@ fn a_due_soon_the_gap_held_before_a_pause_is_not_said_paused() {
         "{:#?}",
         lines(&plan)
     );
+}
+
+/// The stage C generator reaches what it is for: statements of both variants, standing
+/// notices of both states (some caught up), and the client-level suppressions (nothing to
+/// list, superseded, switched off, undelivered).
+#[test]
+fn account_worlds_cover_statements_and_standing() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20_261_202),
+        ..ProptestConfig::default()
+    });
+    let strategy = account_world_strategy();
+    let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for _ in 0..400 {
+        let w = proptest::strategy::ValueTree::current(&strategy.new_tree(&mut runner).unwrap());
+        let plan = real(&w);
+        for e in plan
+            .events()
+            .filter(|e| e.statement.is_some() || e.standing.is_some())
+        {
+            *seen.entry(format!("event {}", e.stage)).or_default() += 1;
+            if e.why
+                .adjustments
+                .iter()
+                .any(|a| matches!(a, Adjustment::CatchUp { .. }))
+            {
+                *seen.entry(format!("catch-up {}", e.stage)).or_default() += 1;
+            }
+        }
+        for s in plan.suppressed().iter().filter(|s| s.item.is_none()) {
+            *seen.entry(format!("suppressed {}", s.reason.kind())).or_default() += 1;
+        }
+    }
+    eprintln!("{seen:#?}");
+    for want in [
+        "event statement",
+        "event overdue_statement",
+        "event closing_soon",
+        "event closed",
+        "catch-up statement",
+        "catch-up closed",
+        "suppressed nothing_to_list",
+        "suppressed superseded",
+        "suppressed excluded_for_client",
+        "suppressed delivery_failed",
+        "suppressed outcome_unknown",
+    ] {
+        assert!(seen.get(want).is_some_and(|&n| n >= 3), "{want}: {seen:#?}");
+    }
 }

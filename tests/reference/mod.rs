@@ -14,12 +14,26 @@
 //! sooner than the gap after the last is held back and the items planned again); grouped
 //! rules (`group`: one notice per client, currency and day, keyed by its items; due now
 //! together, the others by their send instant).
+//! Stage C (`account.rs`): account statements (an RRULE over the client's local dates, the
+//! open items issued by the period's date, or the overdue ones; nothing to list, no event;
+//! keyed by rule, client and period; periods up to the latest in history not planned again;
+//! of those missed only the latest goes, as a catch-up; periods a weekend moves onto one day
+//! go as one) and standing notices ("closing soon" and "closed" from the days overdue of the
+//! oldest unpaid invoice, thresholds per client, one notice on entering each state keyed by
+//! the day it entered it, counting while the client stays overdue; only "closed" when both
+//! would go together), switched off per client, reminders off, no recipients, and their
+//! history entries sent, failed, unknown and released (no stage of any item's reminders,
+//! not counted by the minimum gap).
 //! Where the docs are silent the reference follows the planner and says so; where they
 //! disagree with it, an ignored test in `reference_planner.rs` says what they promise.
-//! Not covered (the generator leaves them out): statements, standing notices, rules anchored
+//! Not covered (the generator leaves them out): pauses holding statements and standing
+//! notices back (stage C worlds have no pauses), statement expiry, RRULE overrides per client
+//! and RRULEs beyond monthly on a day, weekly on a weekday and every N days, rules anchored
 //! on the sent or paid date, pending actions, conditions, roles, expiry, late fees, items in
-//! several currencies.
+//! several currencies, and `Plan::standings`.
 #![allow(dead_code)]
+
+pub mod account;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -271,13 +285,26 @@ pub fn plan(
     let clients: BTreeMap<String, &Client> = clients.iter().map(|c| (c.id.to_string(), c)).collect();
     let items: BTreeMap<String, &Item> = items.iter().map(|i| (i.id.to_string(), i)).collect();
     let mut out = RefPlan::default();
+    // Statements and standing notices in history are no reminders about items: they neither
+    // supersede nor space them, and the minimum gap does not count them (`Policy::min_gap_days`:
+    // "Account statements and standing notices go on their own dates").
+    let of_items: Vec<HistoryEntry> = history
+        .iter()
+        .filter(|h| {
+            !h.rule
+                .as_ref()
+                .is_some_and(|r| account::is_account_rule(policy, r.as_str()))
+        })
+        .cloned()
+        .collect();
     for client in clients.values() {
         let items: Vec<&Item> = items
             .values()
             .copied()
             .filter(|i| i.client == client.id)
             .collect();
-        plan_client(policy, client, &items, history, now, end, &mut out);
+        plan_client(policy, client, &items, &of_items, now, end, &mut out);
+        account::plan_client(policy, client, &items, history, now, end, &mut out);
     }
     out.events.sort();
     out.suppressed.sort();
