@@ -13,8 +13,9 @@
 //! (`account_world_strategy`, the `account_` properties) adds to those portfolios statement
 //! rules (monthly, weekly or every few days, some overdue-only) and/or account standing, with
 //! per-client thresholds, statements and standing notices switched off per client, and
-//! history of statements and standing notices sent, failed, unknown and released; it drops
-//! pauses. It leaves out pauses holding statements and standing notices back, pending
+//! history of statements and standing notices sent, failed, unknown and released; its
+//! clients' pauses hold for good and its items have none. It leaves out pauses with an end
+//! and item pauses holding statements and standing notices back, pending
 //! actions, rules anchored on the sent or paid date, conditions, roles, expiry, RRULE
 //! overrides per client and currencies other than USD.
 
@@ -83,6 +84,20 @@ impl std::fmt::Debug for World {
                 f,
                 "  rule {} {} {:+} every {:?} count {} enabled {} grouped {}",
                 r.id, r.anchor, r.offset_days, r.every_days, r.count, r.enabled, r.group
+            )?;
+        }
+        for st in &p.statements {
+            writeln!(
+                f,
+                "  statement {} {} from {} overdue only {}",
+                st.id, st.rrule, st.start, st.overdue_only
+            )?;
+        }
+        if let Some(sr) = &p.standing {
+            writeln!(
+                f,
+                "  standing {} / {}",
+                sr.closing_soon_after_days, sr.closed_after_days
             )?;
         }
         for c in &self.clients {
@@ -504,9 +519,10 @@ fn statement_rule(i: usize, (form, param, start, overdue_only): StatementDraw) -
 
 /// Stage C: `world_strategy`'s portfolios with statement rules (some overdue-only) and/or
 /// account standing, per-client thresholds and notices switched off, and history of
-/// statements and standing notices sent, failed, unknown and released. Pauses are left out
-/// (dropped from clients and items): the reference's stage C does not follow how they hold
-/// client-level events back, and the stage A and B properties cover them for reminders.
+/// statements and standing notices sent, failed, unknown and released. A client's pause
+/// holds for good (its end is dropped), and items have none: the reference's stage C does not
+/// follow how pauses with an end, or an item's pauses, hold client-level events back (the
+/// stage A and B properties cover them for reminders).
 fn account_world_strategy() -> impl Strategy<Value = World> {
     (
         world_strategy(),
@@ -554,7 +570,10 @@ fn account_world(
     }
     let policy = &w.policy;
     for (c, &(thresholds, statements_off, notice_off)) in w.clients.iter_mut().zip(per_client) {
-        c.pauses.clear();
+        // A client's pause holds for good (its end dropped).
+        for p in &mut c.pauses {
+            p.until = None;
+        }
         if let (Some(sr), Some((closing_soon, more))) = (&policy.standing, thresholds) {
             let effective = closing_soon.unwrap_or(sr.closing_soon_after_days);
             c.overrides.closing_soon_after_days = closing_soon;

@@ -5,8 +5,9 @@
 //! go on their own dates, the minimum gap neither holds them back nor is held by them, and
 //! their history entries are no stage of any item's reminders.
 //!
-//! What it leaves out (the generator does too): pauses (a client's pauses, and the pauses of
-//! the items a standing notice is about), expiry, roles, RRULE overrides per client, RRULEs
+//! A client's pause without end holds them for good (README "Pauses"). What it leaves out
+//! (the generator does too): pauses with an end, and the pauses of the items a standing
+//! notice is about, expiry, roles, RRULE overrides per client, RRULEs
 //! other than the three simple forms of [`rrule_dates`].
 
 use super::*;
@@ -101,25 +102,49 @@ impl Cx<'_> {
         self.policy.calendar.shift(d, Shift::Later).unwrap()
     }
 
+    /// Whether a pause of the client without end covers `d` (README "Pauses": "A pause
+    /// without end holds them for good, said in every plan").
+    fn paused(&self, d: NaiveDate) -> bool {
+        self.client
+            .pauses
+            .iter()
+            .any(|p| p.until.is_none() && p.is_active(d))
+    }
+
     /// Where an event scheduled on the working day `scheduled` goes (`Event` docs): then, at
     /// the send time; once that day is gone, at the next plan on a working day, keeping the
     /// day and instant it was meant for (a catch-up), or planned on a non-working day, upcoming
-    /// at the first instant of the next working day.
-    fn place(&self, scheduled: NaiveDate) -> Place {
+    /// at the first instant of the next working day. `Err` with the day a pause without end
+    /// holds it on: its day, or for a catch-up the day it would go.
+    fn place(&self, scheduled: NaiveDate) -> Result<Place, NaiveDate> {
+        if self.paused(scheduled) {
+            return Err(scheduled);
+        }
         if scheduled >= self.today {
-            return (scheduled, self.instant(scheduled), false);
+            return Ok((scheduled, self.instant(scheduled), false));
         }
         let goes = self.working(self.today);
-        if goes == self.today {
-            (scheduled, self.instant(scheduled), true)
+        if self.paused(goes) {
+            Err(goes)
+        } else if goes == self.today {
+            Ok((scheduled, self.instant(scheduled), true))
         } else {
-            (goes, local_instant(self.zone, goes, NaiveTime::MIN), true)
+            Ok((goes, local_instant(self.zone, goes, NaiveTime::MIN), true))
         }
     }
 
-    /// The local day a placed event goes on.
-    fn goes_on(&self, p: &Place) -> NaiveDate {
-        if p.2 { self.working(self.today) } else { p.0 }
+    /// The local day a placed event goes on (or the day a pause stops it on).
+    fn goes_on(&self, p: &Result<Place, NaiveDate>) -> NaiveDate {
+        match p {
+            Ok((on, _, catch_up)) => {
+                if *catch_up {
+                    self.working(self.today)
+                } else {
+                    *on
+                }
+            }
+            Err(on) => *on,
+        }
     }
 
     /// What stops the client's notice `id` for good: reminders off for the client, the
@@ -327,10 +352,10 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
     // stopped for good (said where it was due; once that left the window, as of the day it
     // would go if it would list something: the planner's reading), or it has nothing to list
     // ("Nothing to list: no event"; `SuppressReason::NothingToList`).
-    let notice = |out: &mut RefPlan, d: NaiveDate, scheduled: NaiveDate, place: Place| {
+    let notice = |out: &mut RefPlan, d: NaiveDate, scheduled: NaiveDate, place: Result<Place, NaiveDate>| {
         let on = cx.goes_on(&place);
         let items = listed(d, on);
-        if let Some(reason) = block {
+        if let Some(reason) = block.or(place.is_err().then_some("paused")) {
             let at = if cx.in_window(scheduled) || items.is_empty() {
                 scheduled
             } else {
@@ -339,7 +364,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             cx.suppress(out, &key(d), id, reason, at);
         } else if items.is_empty() {
             cx.suppress(out, &key(d), id, "nothing_to_list", on);
-        } else {
+        } else if let Ok(place) = place {
             cx.event(out, key(d), id, stage, place, &items);
         }
     };
@@ -353,7 +378,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         let place = cx.place(s);
         let empty = listed(latest, cx.goes_on(&place)).is_empty();
         for &(d, _) in older {
-            let kind = if block.is_none() && empty {
+            let kind = if block.is_none() && place.is_ok() && empty {
                 "nothing_to_list"
             } else {
                 "superseded"
@@ -372,7 +397,8 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             break;
         }
         let mut j = i;
-        while j + 1 < to_come.len() && to_come[j + 1].1 == s {
+        // (Each one a pause without end holds is said on its own: the planner's reading.)
+        while j + 1 < to_come.len() && to_come[j + 1].1 == s && !cx.paused(s) {
             j += 1;
         }
         for &(d, _) in &to_come[i..j] {
@@ -488,20 +514,19 @@ fn standing(cx: &Cx<'_>, sr: &StandingRule, history: &[HistoryEntry], out: &mut 
                 }
             }
         }
-        if let Some(reason) = cx.block(ids[k]) {
-            cx.suppress(out, &key, ids[k], reason, cx.now_or(on));
+        let Some(reason) = cx.block(ids[k]).or(place.is_err().then_some("paused")) else {
+            // It lists the open items overdue on its day; none (paid since): nothing goes, and
+            // nothing is said (the planner's reading).
+            let listed: Vec<&Item> = cx
+                .open()
+                .filter(|i| i.reminders && cx.due(i).is_some_and(|d| d < on))
+                .collect();
+            if let (false, Ok(place)) = (listed.is_empty(), place) {
+                let stage = if k == 1 { "closed" } else { "closing_soon" };
+                cx.event(out, key, ids[k], stage, place, &listed);
+            }
             continue;
-        }
-        // It lists the open items overdue on its day; none (paid since): nothing goes, and
-        // nothing is said (the planner's reading).
-        let listed: Vec<&Item> = cx
-            .open()
-            .filter(|i| i.reminders && cx.due(i).is_some_and(|d| d < on))
-            .collect();
-        if listed.is_empty() {
-            continue;
-        }
-        let stage = if k == 1 { "closed" } else { "closing_soon" };
-        cx.event(out, key, ids[k], stage, place, &listed);
+        };
+        cx.suppress(out, &key, ids[k], reason, cx.now_or(on));
     }
 }

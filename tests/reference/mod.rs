@@ -26,8 +26,9 @@
 //! not counted by the minimum gap).
 //! Where the docs are silent the reference follows the planner and says so; where they
 //! disagree with it, an ignored test in `reference_planner.rs` says what they promise.
-//! Not covered (the generator leaves them out): pauses holding statements and standing
-//! notices back (stage C worlds have no pauses), statement expiry, RRULE overrides per client
+//! Client pauses without end hold statements and standing notices for good (said paused).
+//! Not covered (the generator leaves them out): pauses with an end, and item pauses, holding
+//! statements and standing notices back (stage C worlds have neither), statement expiry, RRULE overrides per client
 //! and RRULEs beyond monthly on a day, weekly on a weekday and every N days, rules anchored
 //! on the sent or paid date, pending actions, conditions, roles, expiry, late fees, items in
 //! several currencies, and `Plan::standings`.
