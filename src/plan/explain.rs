@@ -129,6 +129,26 @@ pub(crate) fn write_client_key(s: &mut String, rule: &RuleId, client: &Client, d
     cat!(s, *rule, "/", client.id.as_str(), "/", date);
 }
 
+/// The date a client-level key `rule/client/date` ends with, if it ends with one. Keys the
+/// planner wrote read without the general date parser (plans read one per statement or
+/// standing notice in history); any other text is read as `NaiveDate`'s `FromStr` reads it.
+pub(crate) fn key_date(key: &str) -> Option<NaiveDate> {
+    let last = key.rsplit('/').next()?;
+    let b = last.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            // Fits: four digits.
+            return NaiveDate::from_ymd_opt(y as i32, m, d);
+        }
+    }
+    last.parse().ok()
+}
+
 /// The key of a client-level event: `rule/client/date`.
 pub(crate) fn client_key(rule: &RuleId, client: &Client, date: NaiveDate) -> EventKey {
     key_with(|s| write_client_key(s, rule, client, date))
@@ -586,6 +606,48 @@ fn client_suppress_text(t: &mut String, sp: &Suppressed) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_dates_read_as_the_date_parser_reads_them() {
+        // Every date a key can end with, written as keys write them, reads back.
+        for date in [
+            NaiveDate::MIN,
+            NaiveDate::from_ymd_opt(-1, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(0, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(10000, 1, 1).unwrap(),
+            NaiveDate::MAX,
+        ] {
+            assert_eq!(key_date(&format!("statement/acme/{date}")), Some(date), "{date}");
+        }
+        // Other text: as `NaiveDate::from_str` reads it.
+        for tail in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "2026-01-1",
+            "2026/01/01",
+            "20260101",
+            "2026-01-01x",
+            "x2026-01-01",
+            "+2026-01-01",
+            "-2026-01-01",
+            " 2026-01-01",
+            "2026-01-01 ",
+            "２０２６-01-01",
+            "",
+            "1",
+            "g0123456789abcdef",
+            "2026-0a-01",
+        ] {
+            let want = tail.parse::<NaiveDate>().ok();
+            assert_eq!(key_date(&format!("closed/acme/{tail}")), want, "{tail:?}");
+            assert_eq!(key_date(tail), want, "{tail:?}");
+        }
+    }
 
     #[test]
     fn dates_and_numbers_match_display() {

@@ -7,7 +7,7 @@ use super::*;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::notice::{Hold, Holds, NoticeDay, Placed, Stop};
 use crate::plan::decide::standing::{owed_span, run_start};
-use crate::plan::explain::{key_is, write_client_key};
+use crate::plan::explain::{key_date, key_is, write_client_key};
 use crate::plan::schedule::AccountInfo;
 use crate::standing::{ClientStanding, StandingState};
 
@@ -344,14 +344,7 @@ impl Planner {
             // The latest period sent (its key's date: a statement caught up later than its
             // period covers that period, not the day it went), else the day it went.
             let last_sent = mine()
-                .map(|s| {
-                    s.key
-                        .as_str()
-                        .rsplit('/')
-                        .next()
-                        .and_then(|d| d.parse::<NaiveDate>().ok())
-                        .unwrap_or_else(|| cx.tz.local_date(s.sent_at))
-                })
+                .map(|s| key_date(s.key.as_str()).unwrap_or_else(|| cx.tz.local_date(s.sent_at)))
                 .max();
             let dates = occurrences.get(self, si, client, resolved.rrule)?;
             // Occurrences up to today not yet sent: the latest goes (today's, or a missed one
@@ -688,12 +681,7 @@ impl Planner {
                 .filter(|s| s.rule == ids[k])
                 .filter_map(|s| {
                     let sent_on = cx.tz.local_date(s.sent_at);
-                    let key_on = s
-                        .key
-                        .as_str()
-                        .rsplit('/')
-                        .next()
-                        .and_then(|d| d.parse::<NaiveDate>().ok());
+                    let key_on = key_date(s.key.as_str());
                     let after = sent_on.succ_opt().unwrap_or(sent_on);
                     let counts = after >= run
                         || key_on.is_some_and(|d| d >= run)
