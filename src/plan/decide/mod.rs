@@ -8,11 +8,14 @@
 //!   it, or why it is not sent);
 //! - `day`: one client's day (which stage of an item goes, grouped notices, the gap);
 //! - `notice`: where a client-level notice (statement, standing notice) goes;
-//! - `standing`: which debts count for a client's standing, and since when it owes;
+//! - `statement`: which of a statement rule's occurrences go for a client, and what is said
+//!   of the others (superseded, nothing to list, expired, stopped);
+//! - `standing`: which debts count for a client's standing, since when it owes, and its
+//!   notices (one on entering each state);
 //! - `reason`: why an occurrence is not sent (one list of reasons, the public
 //!   `SuppressReasonKind`);
-//! - `notes`: where the deciding code says so (the engine keeps what falls in the plan's
-//!   window).
+//! - `notes`: where the deciding code says so, and, for client-level notices, what goes (the
+//!   engine records it, keeping what is said within the plan's window).
 //!
 //! No index, heap or record layout here: the engine (`plan::engine`) stores and orders what
 //! these decide.
@@ -26,4 +29,5 @@ pub(crate) mod pauses;
 pub(crate) mod reason;
 pub(crate) mod rule;
 pub(crate) mod standing;
+pub(crate) mod statement;
 pub(crate) mod stops;

@@ -6,8 +6,12 @@ use chrono::NaiveDate;
 
 use crate::plan::decide::item::ItemCtx;
 use crate::plan::decide::item::Slot;
+use crate::plan::decide::notice::Placed;
 use crate::plan::decide::reason::Reason;
-use crate::plan::engine::ClientCtx;
+use crate::plan::engine::{ClientCtx, ItemIx, RuleIx};
+use crate::plan::event::Stage;
+use crate::plan::schedule::{AccountInfo, KeyRef};
+use crate::standing::ClientStanding;
 
 /// What the deciding code tells of the occurrences it passes over.
 pub(crate) trait Notes {
@@ -29,4 +33,42 @@ impl Notes for Unsaid {
     }
 
     fn note(&mut self, _: &ClientCtx<'_>, _: &ItemCtx<'_>, _: &Slot, _: NaiveDate, _: Reason) {}
+}
+
+/// A client-level notice that goes (a statement, a standing notice).
+pub(crate) struct Notice {
+    pub(crate) rule: RuleIx,
+    pub(crate) stage: Stage,
+    pub(crate) nominal: NaiveDate,
+    /// The day it is about (a statement's date; the day the oldest item it lists put the
+    /// client in the state).
+    pub(crate) anchor: NaiveDate,
+    /// The day it was to go.
+    pub(crate) scheduled: NaiveDate,
+    pub(crate) placed: Placed,
+    pub(crate) mask: u8,
+    pub(crate) info: AccountInfo,
+}
+
+/// What the deciding code of client-level notices (statements, standing) tells: the
+/// notices that go, those that do not and why, and the client's standing today. The engine
+/// records them, keeping what is said within the plan's window.
+pub(crate) trait ClientNotes {
+    /// The notice `key` of `rule` does not go: said on `on`, for `reason` (about one item's
+    /// pause: `item`, else [`ItemIx::NONE`]).
+    fn say(
+        &mut self,
+        cx: &ClientCtx<'_>,
+        rule: RuleIx,
+        key: KeyRef,
+        on: NaiveDate,
+        reason: Reason,
+        item: ItemIx,
+    );
+
+    /// A notice goes, listing `items`.
+    fn notice(&mut self, cx: &ClientCtx<'_>, notice: Notice, items: &mut dyn Iterator<Item = &ItemCtx<'_>>);
+
+    /// The client's standing today.
+    fn standing(&mut self, standing: ClientStanding);
 }

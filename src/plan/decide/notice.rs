@@ -6,12 +6,14 @@ use chrono::NaiveDate;
 
 use crate::model::client::Pause;
 use crate::plan::SuppressReasonKind as Kind;
-use crate::plan::decide::item::SendAt;
-use crate::plan::decide::reason::Reason;
+use crate::plan::decide::item::{ItemCtx, SendAt};
+use crate::plan::decide::notes::ClientNotes;
+use crate::plan::decide::reason::{Reason, adjustment_note};
 use crate::plan::engine::small_list::SmallList;
-use crate::plan::engine::{ClientCtx, ItemIx, Planner};
+use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx};
 use crate::plan::event::Adjustment;
-use crate::plan::schedule::PauseRef;
+use crate::plan::schedule::{KeyRef, PauseRef};
+use crate::policy::Policy;
 use crate::time::Shift;
 
 /// When a client-level event goes.
@@ -53,7 +55,59 @@ pub(crate) enum Hold<'a> {
 /// What holds a client-level event back beyond the client's pauses, if anything.
 pub(crate) type Holds<'f, 'a> = Option<&'f dyn Fn(NaiveDate) -> Hold<'a>>;
 
+/// The key of a client-level event: `rule/client/date`.
+pub(crate) fn notice_key(cx: &ClientCtx<'_>, rule: RuleIx, date: NaiveDate) -> KeyRef {
+    KeyRef::Client {
+        rule,
+        client: cx.index,
+        date,
+    }
+}
+
+/// Items that still owe money and are collected (not older than the collection start for
+/// past items), in id order: what a statement lists, and what counts for the standing.
+pub(crate) fn owing<'a>(
+    ctxs: &'a [ItemCtx<'a>],
+    policy: &'a Policy,
+) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
+    let start = policy.collection.past_items;
+    ctxs.iter().filter(move |c| {
+        c.status.is_pending()
+            && c.balance.is_some_and(|b| b.is_positive())
+            && start.is_none_or(|s| c.due.unwrap_or(c.item.issued_on) >= s)
+    })
+}
+
 impl Planner {
+    /// Explains the pauses that held back a client-level event, as items' moves are: each
+    /// the client's, or else that of one of `items` (the items it is about).
+    pub(crate) fn note_pauses(
+        &self,
+        cx: &ClientCtx<'_>,
+        rule: RuleIx,
+        key: KeyRef,
+        moves: &[Adjustment],
+        items: &[ItemCtx<'_>],
+        out: &mut dyn ClientNotes,
+    ) {
+        for a in moves {
+            let (Adjustment::Paused { pause, until, .. }, Some((on, reason))) = (a, adjustment_note(cx, a))
+            else {
+                continue;
+            };
+            let is = |p: &Pause| p.kind == *pause && p.until == Some(*until);
+            let item = if cx.client.pauses.iter().any(is) {
+                ItemIx::NONE
+            } else {
+                items
+                    .iter()
+                    .find(|c| c.item.pauses.iter().any(is))
+                    .map_or(ItemIx::NONE, |c| c.index)
+            };
+            out.say(cx, rule, key, on, reason, item);
+        }
+    }
+
     /// When a client-level event due on `scheduled` (a working day) goes: then, at the send
     /// time; or, if that instant is gone unsent, at the first plan on a working day: now, if
     /// today is one (the event keeps its day and instant), else from the start of the next.

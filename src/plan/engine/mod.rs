@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 
 use crate::error::ValidationError;
-use crate::model::client::{Client, Contact, ContactRole, Pause};
+use crate::model::client::{Client, Contact, ContactRole};
 use crate::model::history::{HistoryEntry, HistoryOutcome};
 use crate::model::id::{ClientId, EventKey, RuleId};
 use crate::model::item::Item;
@@ -34,7 +34,7 @@ pub(crate) use crate::plan::decide::reason::adjustment_note;
 pub(crate) use crate::plan::decide::rule::CompiledRule;
 use crate::plan::decide::rule::{EffRule, compile_rule, resolve_rules};
 use crate::plan::decide::stops::{Stops, lasting_stop};
-use crate::plan::event::{Adjustment, Event, EventItem, Recipient, Stage, Why};
+use crate::plan::event::{Event, EventItem, Recipient, Why};
 use crate::plan::schedule::{
     EventRecord, Inputs, KeyRef, Members, Reason, Schedule, SuppressedRecord, Tables,
 };
@@ -43,7 +43,7 @@ use crate::policy::{
     Anchor, EffectiveNotice, EffectiveRule, EffectiveSettings, LintWarning, Policy, Resolved, Setting,
     check_rule_shape, lint,
 };
-use crate::time::{CompiledCalendar, LocalDates, Shift, TimeZone, local_instant};
+use crate::time::{CompiledCalendar, LocalDates, TimeZone, local_instant};
 
 pub(crate) mod account;
 pub(crate) mod history;
@@ -62,7 +62,6 @@ use index::{InputIndex, Sums, check_count};
 use memo::{ClientDays, Scratch, SendInstants, SweepBufs};
 use places::Places;
 use records::{Records, RunOf};
-pub(crate) use small_list::SmallList;
 
 pub use portfolio::Portfolio;
 
@@ -393,12 +392,12 @@ impl Planner {
     }
 
     /// The record name of the `index`-th statement rule.
-    pub(super) fn statement_ref(&self, index: usize) -> RuleIx {
+    pub(crate) fn statement_ref(&self, index: usize) -> RuleIx {
         RuleIx::at(self.rules.len() + index)
     }
 
     /// The record names of the standing notices (closing soon, closed).
-    pub(super) fn standing_refs(&self) -> (RuleIx, RuleIx) {
+    pub(crate) fn standing_refs(&self) -> (RuleIx, RuleIx) {
         let first = self.rules.len() + self.policy.statements.len();
         (RuleIx::at(first), RuleIx::at(first + 1))
     }

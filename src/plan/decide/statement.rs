@@ -1,0 +1,343 @@
+//! Which of a statement rule's occurrences go for a client, and what is said of the others:
+//! of the occurrences whose send instant is gone unsent only the latest goes (a catch-up),
+//! superseding the older ones; one with nothing to list does not go; one that would go too
+//! late expires; a pause that holds one onto the day the next goes lets the next go instead.
+//! Where each goes is decided in `notice`; the engine expands the RRULE and records.
+
+use chrono::{Days, NaiveDate};
+
+use crate::model::client::ContactRole;
+use crate::plan::SuppressReasonKind as Kind;
+use crate::plan::decide::item::ItemCtx;
+use crate::plan::decide::notes::{ClientNotes, Notice};
+use crate::plan::decide::notice::{NoticeDay, Placed, Stop, notice_key, owing};
+use crate::plan::decide::reason::Reason;
+use crate::plan::engine::account::ClientSend;
+use crate::plan::engine::small_list::SmallList;
+use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx};
+use crate::plan::event::{Adjustment, Stage};
+use crate::plan::explain::{key_date, key_is, write_client_key};
+use crate::plan::schedule::AccountInfo;
+use crate::policy::Policy;
+use crate::policy::Resolved;
+use crate::statement::StatementRule;
+use crate::time::Shift;
+
+/// A statement rule as it applies to one client.
+pub(crate) struct Statement<'p> {
+    pub(crate) st: &'p StatementRule,
+    pub(crate) rule: RuleIx,
+    /// The client's own recurrence, if it has one.
+    pub(crate) rrule: Option<&'p str>,
+    /// What stops it for the client, if anything.
+    block: Option<Reason>,
+    mask: u8,
+}
+
+/// The items a statement of `date` going on `send_on` lists: owed, issued by its date (a
+/// statement caught up later lists no item issued since), overdue by then if it lists only
+/// those. An older statement of the rule lists no more than a later one going the same day.
+fn statement_items<'a>(
+    ctxs: &'a [ItemCtx<'a>],
+    policy: &'a Policy,
+    st: &'a StatementRule,
+    date: NaiveDate,
+    send_on: NaiveDate,
+) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
+    owing(ctxs, policy)
+        .filter(move |c| c.item.issued_on <= date)
+        .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
+}
+
+/// Says the occurrences `superseded` (date, day to explain it on) superseded by the one of
+/// `date`.
+fn supersede(
+    cx: &ClientCtx<'_>,
+    rule: RuleIx,
+    superseded: impl IntoIterator<Item = (NaiveDate, NaiveDate)>,
+    date: NaiveDate,
+    out: &mut dyn ClientNotes,
+) {
+    let by = notice_key(cx, rule, date);
+    for (d, on) in superseded {
+        out.say(
+            cx,
+            rule,
+            notice_key(cx, rule, d),
+            on,
+            Reason::superseded(by),
+            ItemIx::NONE,
+        );
+    }
+}
+
+impl Planner {
+    /// Statement rule `index` as it applies to the client, `None` when it is off for it in
+    /// the policy and the client did not switch it off (nothing to say then).
+    pub(crate) fn statement_for<'p>(&'p self, cx: &'p ClientCtx<'_>, index: usize) -> Option<Statement<'p>> {
+        let st = self.policy.statements.get(index)?;
+        let resolved = Resolved::new(&self.policy, cx.client).notice(&st.id, st.enabled, &st.roles);
+        let switched_off = resolved.switched_off();
+        if !resolved.enabled.value && !switched_off {
+            return None;
+        }
+        let mask = ContactRole::mask(resolved.roles.value);
+        let block = if !Resolved::new(&self.policy, cx.client).reminders().value {
+            Some(Reason::plain(Kind::ClientRemindersOff))
+        } else if switched_off {
+            Some(Reason::plain(Kind::ExcludedForClient))
+        } else if !cx.contacts.iter().any(|c| mask == 0 || mask & c.role.bit() != 0) {
+            Some(Reason::plain(Kind::NoRecipients))
+        } else {
+            None
+        };
+        Some(Statement {
+            st,
+            rule: self.statement_ref(index),
+            rrule: resolved.rrule,
+            block,
+            mask,
+        })
+    }
+
+    /// Plans statement rule `s` for the client over its occurrences `dates` (in order),
+    /// given the client's statements and standing notices in history (`sends`). `unsent` is
+    /// room for the occurrences gone unsent.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn plan_statement(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        s: &Statement<'_>,
+        sends: &[ClientSend<'_>],
+        dates: &[NaiveDate],
+        unsent: &mut Vec<NaiveDate>,
+        out: &mut dyn ClientNotes,
+    ) {
+        let (st, rule, client) = (s.st, s.rule, cx.client);
+        let mine = || sends.iter().filter(|s| s.rule == st.id.as_str());
+        // The latest period sent (its key's date: a statement caught up later than its
+        // period covers that period, not the day it went), else the day it went.
+        let last_sent = mine()
+            .map(|s| key_date(s.key.as_str()).unwrap_or_else(|| cx.tz.local_date(s.sent_at)))
+            .max();
+        // Occurrences up to today not yet sent: the latest goes (today's, or a missed one
+        // on catch-up); the older ones are superseded by it.
+        unsent.clear();
+        let mut caught_up = false;
+        // Occurrences a pause held onto the day a later one goes, as (date, day to
+        // explain it on): superseded by the one that goes that day.
+        let mut held_over: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+        // The occurrence to come before this one, planned once it is known whether this
+        // one is scheduled on the same day (a pause held both): then the later one goes.
+        let mut to_come: Option<(NaiveDate, NoticeDay, SmallList<Adjustment>)> = None;
+        for &d in dates {
+            let mut moves = SmallList::new();
+            let day = self.notice_day(cx, d, &mut moves, None);
+            let scheduled = day.unwrap_or_else(|s| s.on);
+            // Its send instant has come (today's only once its send time has passed: one
+            // still to come today does not supersede yesterday's, missed by an early tick).
+            let past = cx.send_time_gone(scheduled);
+            // Not after the last one sent (gone, or held by a pause onto a day a later one
+            // went on): nothing to say (and no key to make).
+            if last_sent.is_some_and(|l| l >= d) {
+                continue;
+            }
+            if mine().any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d))) {
+                continue;
+            }
+            if past {
+                unsent.push(d);
+                continue;
+            }
+            if !caught_up {
+                caught_up = true;
+                let next = Some((d, scheduled));
+                self.statement_catch_up(cx, ctxs, s, unsent, next, &mut held_over, out);
+            }
+            if let Some((p, p_day, p_moves)) = to_come.take() {
+                if p_day.is_ok_and(|s| s == scheduled) {
+                    held_over.push((p, cx.now_or(self.calendar.shift(p, Shift::Later).unwrap_or(p))));
+                } else {
+                    self.statement_to_come(cx, ctxs, s, p, p_day, p_moves, out);
+                    supersede(cx, rule, held_over.drain(..), p, out);
+                }
+            }
+            if scheduled > cx.end_date {
+                // Past the horizon: what held it back is still said.
+                self.note_pauses(cx, rule, notice_key(cx, rule, d), &moves, &[], out);
+                supersede(cx, rule, held_over.drain(..), d, out);
+                break;
+            }
+            to_come = Some((d, day, moves));
+        }
+        if !caught_up {
+            self.statement_catch_up(cx, ctxs, s, unsent, None, &mut held_over, out);
+        }
+        if let Some((p, p_day, p_moves)) = to_come {
+            self.statement_to_come(cx, ctxs, s, p, p_day, p_moves, out);
+            supersede(cx, rule, held_over.drain(..), p, out);
+        }
+    }
+    /// The latest of the occurrences gone unsent goes now (or after the pauses that hold
+    /// it), unless expired, or unless a pause held it back onto the day `next` (the
+    /// occurrence to come, and its day) is scheduled: then it and the older ones join
+    /// `held_over`, superseded by the one that goes that day. Else the older ones are
+    /// superseded by it.
+    #[allow(clippy::too_many_arguments)]
+    fn statement_catch_up(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        s: &Statement<'_>,
+        unsent: &[NaiveDate],
+        next: Option<(NaiveDate, NaiveDate)>,
+        held_over: &mut Vec<(NaiveDate, NaiveDate)>,
+        out: &mut dyn ClientNotes,
+    ) {
+        let Some((&latest, older)) = unsent.split_last() else {
+            return;
+        };
+        let rule = s.rule;
+        let key = notice_key(cx, rule, latest);
+        let mut moves = SmallList::new();
+        let day = self.notice_day(cx, latest, &mut moves, None);
+        let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
+        if let (Ok(placed), Some((_, next_on))) = (&placement, next) {
+            if placed.goes_on >= next_on && self.paused_onto(placed) {
+                // A pause held it onto the day the next one goes: that one goes instead.
+                held_over.extend(older.iter().map(|&d| (d, d)));
+                held_over.push((latest, cx.now_or(scheduled)));
+                return;
+            }
+        }
+        let send_on = match &placement {
+            Ok(placed) => placed.goes_on,
+            Err(stop) => stop.on,
+        };
+        if s.block.is_none()
+            && placement.is_ok()
+            && statement_items(ctxs, &self.policy, s.st, latest, send_on)
+                .next()
+                .is_none()
+        {
+            // The latest has nothing to list, so it does not go and supersedes nothing: the
+            // older ones, which would list no more, have nothing to list either.
+            for &d in older {
+                let key = notice_key(cx, rule, d);
+                out.say(cx, rule, key, d, Reason::plain(Kind::NothingToList), ItemIx::NONE);
+            }
+        } else {
+            supersede(cx, rule, older.iter().map(|&d| (d, d)), latest, out);
+        }
+        // Expired if it would go too late: a working day is what it waits for.
+        let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
+        let expired = s.st.expires_after_days.is_some_and(|x| {
+            scheduled
+                .checked_add_days(Days::new(x.into()))
+                .is_some_and(|l| goes > l)
+        });
+        if expired {
+            let reason = Reason::expired(s.st.expires_after_days.unwrap_or(0));
+            out.say(cx, rule, key, scheduled, reason, ItemIx::NONE);
+        } else {
+            self.statement_notice(cx, ctxs, s, latest, scheduled, placement, out);
+        }
+    }
+
+    /// Whether a pause put a catch-up on the day it goes: it ended the working day before.
+    fn paused_onto(&self, placed: &Placed) -> bool {
+        placed.adjustments.iter().any(|a| match a {
+            Adjustment::Paused { until, .. } => until
+                .succ_opt()
+                .and_then(|n| self.calendar.shift(n, Shift::Later))
+                .is_some_and(|d| d == placed.goes_on),
+            _ => false,
+        })
+    }
+
+    /// A statement whose send instant is still to come.
+    #[allow(clippy::too_many_arguments)]
+    fn statement_to_come(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        s: &Statement<'_>,
+        date: NaiveDate,
+        day: NoticeDay,
+        moves: SmallList<Adjustment>,
+        out: &mut dyn ClientNotes,
+    ) {
+        let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
+        self.statement_notice(cx, ctxs, s, date, scheduled, placement, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn statement_notice(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        s: &Statement<'_>,
+        date: NaiveDate,
+        scheduled: NaiveDate,
+        placement: Result<Placed, Stop>,
+        out: &mut dyn ClientNotes,
+    ) {
+        let (st, rule) = (s.st, s.rule);
+        let key = notice_key(cx, rule, date);
+        let send_on = match &placement {
+            Ok(placed) => placed.goes_on,
+            Err(stop) => stop.on,
+        };
+        // The items of its period: issued by its date (a statement caught up later lists
+        // no item issued since; one with nothing to list then has nothing to list later).
+        let mut owed = statement_items(ctxs, &self.policy, st, date, send_on).peekable();
+        let placed = match (s.block, placement) {
+            (None, Ok(placed)) => placed,
+            (Some(reason), _) | (None, Err(Stop { reason, .. })) => {
+                // Explained on the day it was due; once that has left the window, as of the
+                // day it would go (today, for the catch-up of the latest one), if it would
+                // list something: a lasting stop is explained in every plan, once per
+                // statement rule.
+                let on = if cx.in_window(scheduled) || owed.peek().is_none() {
+                    scheduled
+                } else {
+                    send_on
+                };
+                out.say(cx, rule, key, on, reason, ItemIx::NONE);
+                return;
+            }
+        };
+        self.note_pauses(cx, rule, key, &placed.adjustments, &[], out);
+        if owed.peek().is_none() {
+            out.say(
+                cx,
+                rule,
+                key,
+                send_on,
+                Reason::plain(Kind::NothingToList),
+                ItemIx::NONE,
+            );
+            return;
+        }
+        let stage = if st.overdue_only {
+            Stage::OverdueStatement
+        } else {
+            Stage::Statement
+        };
+        out.notice(
+            cx,
+            Notice {
+                rule,
+                stage,
+                nominal: date,
+                scheduled,
+                placed,
+                mask: s.mask,
+                anchor: date,
+                info: AccountInfo::Statement(date, st.overdue_only),
+            },
+            &mut owed,
+        );
+    }
+}
