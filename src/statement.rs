@@ -324,13 +324,25 @@ struct Parts {
 
 /// `NAME=value`, cut short for an error message.
 fn shown(name: &str, value: &str) -> String {
-    let text = format!("{name}={value}");
-    if text.chars().count() <= SHOWN {
-        text
-    } else {
-        let cut: String = text.chars().take(SHOWN).collect();
-        format!("{cut}…")
+    visible(&format!("{name}={value}"))
+}
+
+/// At most [`SHOWN`] characters of `text` for an error's reason, control and bidi
+/// characters escaped (`\u{2028}`), so that a reason holds no line break.
+fn visible(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN {
+            out.push('…');
+            break;
+        }
+        if crate::model::client::is_header_control(c) || crate::model::client::is_line_break(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// A whole number written with at most 18 digits and, where `signed`, an optional sign.
@@ -380,8 +392,7 @@ fn list<T: Ord>(
         match one(item) {
             Some(v) => out.push(v),
             None => {
-                let item: String = item.chars().take(SHOWN).collect();
-                return Err(format!("{text}: {item:?} is not {what}"));
+                return Err(format!("{text}: \"{}\" is not {what}", visible(item)));
             }
         }
     }
@@ -437,7 +448,10 @@ fn parse_until(text: &str, value: &str) -> Result<Part<Until>, String> {
 impl Parts {
     /// Parses and checks an RRULE value; the error is the reason, naming the rule part.
     fn parse(rrule: &str) -> Result<Self, String> {
-        if rrule.contains(['\n', '\r']) || rrule.to_ascii_uppercase().contains("DTSTART") {
+        // Any line break, also one `trim` would drop (U+2028, NEL, VT...): one line only.
+        if rrule.chars().any(crate::model::client::is_line_break)
+            || rrule.to_ascii_uppercase().contains("DTSTART")
+        {
             return Err("give the RRULE value only; the start date is a field of its own".into());
         }
         let mut value = rrule.trim();
@@ -467,8 +481,7 @@ impl Parts {
         let mut seen: Vec<String> = Vec::new();
         for part in value.split(';').filter(|p| !p.is_empty()) {
             let Some((name, value)) = part.split_once('=') else {
-                let part: String = part.chars().take(SHOWN).collect();
-                return Err(format!("{part}: a rule part is written NAME=VALUE"));
+                return Err(format!("{}: a rule part is written NAME=VALUE", visible(part)));
             };
             let name = name.to_ascii_uppercase();
             let text = shown(&name, value);
@@ -568,8 +581,10 @@ impl Parts {
                     )?));
                 }
                 _ => {
-                    let name: String = name.chars().take(SHOWN).collect();
-                    return Err(format!("{text}: {name} is not an RRULE part (RFC 5545)"));
+                    return Err(format!(
+                        "{text}: {} is not an RRULE part (RFC 5545)",
+                        visible(&name)
+                    ));
                 }
             }
             seen.push(name);
