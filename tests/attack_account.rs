@@ -1790,12 +1790,11 @@ fn the_forecast_of_statements_and_standing_notices_is_what_an_hourly_host_then_s
     }
 }
 
-/// Finding: a statement that had nothing to list on its day (explained `NothingToList`, not
+/// Once a finding: a statement that had nothing to list on its day (explained `NothingToList`, not
 /// forecast) is sent days later as a "catch-up" of that period once something is there to
 /// list, although the forecast said it would not go and "Nothing to list: no event"
 /// (DESIGN 7); the next period's statement then goes as well.
 #[test]
-#[ignore = "finding: a statement with nothing to list on its day goes days later as a catch-up once an item appears"]
 fn a_statement_with_nothing_to_list_on_its_day_is_not_sent_later_as_a_catch_up() {
     // Weekly on Mondays, overdue items only; the invoice falls due on Tuesday 2026-03-03.
     // And monthly on the 1st, every open item; a new invoice is issued on 2026-03-03.

@@ -339,13 +339,15 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         .filter(|&d| last.is_none_or(|l| d > l))
         .filter(|&d| !sent.iter().any(|h| h.key.as_str() == key(d)))
         .collect();
-    // What a statement of period `d` going on `on` lists: open items issued by its date (one
-    // caught up later lists nothing issued since: the planner's reading), overdue by `on` for
-    // the overdue-only variant ("lists overdue ones").
-    let listed = |d: NaiveDate, on: NaiveDate| -> Vec<&Item> {
+    // What a statement of period `d` scheduled on `scheduled` lists: open items issued by its
+    // date, overdue by the day it was scheduled on for the overdue-only variant ("lists
+    // overdue ones"): one caught up later lists what it would have listed on its day, so a
+    // statement with nothing to list then is not sent later (DESIGN 7: "Nothing to list: no
+    // event"; DESIGN 11: the forecast is what is sent if nothing changes).
+    let listed = |d: NaiveDate, scheduled: NaiveDate| -> Vec<&Item> {
         cx.open()
             .filter(|i| i.issued_on <= d)
-            .filter(|i| !st.overdue_only || cx.due(i).is_some_and(|due| due < on))
+            .filter(|i| !st.overdue_only || cx.due(i).is_some_and(|due| due < scheduled))
             .collect()
     };
     // One occurrence, scheduled on `scheduled` and placed at `place`: it goes, or it is
@@ -354,7 +356,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
     // ("Nothing to list: no event"; `SuppressReason::NothingToList`).
     let notice = |out: &mut RefPlan, d: NaiveDate, scheduled: NaiveDate, place: Result<Place, NaiveDate>| {
         let on = cx.goes_on(&place);
-        let items = listed(d, on);
+        let items = listed(d, scheduled);
         if let Some(reason) = block.or(place.is_err().then_some("paused")) {
             let at = if cx.in_window(scheduled) || items.is_empty() {
                 scheduled
@@ -376,7 +378,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
     // nothing to list either (they would list no more).
     if let Some((&(latest, s), older)) = past.split_last() {
         let place = cx.place(s);
-        let empty = listed(latest, cx.goes_on(&place)).is_empty();
+        let empty = listed(latest, s).is_empty();
         for &(d, _) in older {
             let kind = if block.is_none() && place.is_ok() && empty {
                 "nothing_to_list"

@@ -34,19 +34,21 @@ pub(crate) struct Statement<'p> {
     mask: u8,
 }
 
-/// The items a statement of `date` going on `send_on` lists: owed, issued by its date (a
-/// statement caught up later lists no item issued since), overdue by then if it lists only
-/// those. An older statement of the rule lists no more than a later one going the same day.
+/// The items a statement of `date` scheduled on `scheduled` lists: owed, issued by its date,
+/// overdue by the day it was scheduled on if it lists only those. A statement caught up
+/// later lists what it would have listed on its day (no item issued or fallen due since:
+/// one with nothing to list then has nothing to list later, in every plan). An older
+/// statement of the rule lists no more than a later one.
 fn statement_items<'a>(
     ctxs: &'a [ItemCtx<'a>],
     policy: &'a Policy,
     st: &'a StatementRule,
     date: NaiveDate,
-    send_on: NaiveDate,
+    scheduled: NaiveDate,
 ) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
     owing(ctxs, policy)
         .filter(move |c| c.item.issued_on <= date)
-        .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < send_on))
+        .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < scheduled))
 }
 
 /// Says the occurrences `superseded` (date, day to explain it on) superseded by the one of
@@ -211,13 +213,9 @@ impl Planner {
                 return;
             }
         }
-        let send_on = match &placement {
-            Ok(placed) => placed.goes_on,
-            Err(stop) => stop.on,
-        };
         if s.block.is_none()
             && placement.is_ok()
-            && statement_items(ctxs, &self.policy, s.st, latest, send_on)
+            && statement_items(ctxs, &self.policy, s.st, latest, scheduled)
                 .next()
                 .is_none()
         {
@@ -289,9 +287,8 @@ impl Planner {
             Ok(placed) => placed.goes_on,
             Err(stop) => stop.on,
         };
-        // The items of its period: issued by its date (a statement caught up later lists
-        // no item issued since; one with nothing to list then has nothing to list later).
-        let mut owed = statement_items(ctxs, &self.policy, st, date, send_on).peekable();
+        // The items of its period, as of the day it was scheduled on.
+        let mut owed = statement_items(ctxs, &self.policy, st, date, scheduled).peekable();
         let placed = match (s.block, placement) {
             (None, Ok(placed)) => placed,
             (Some(reason), _) | (None, Err(Stop { reason, .. })) => {
