@@ -1796,6 +1796,62 @@ fn under_a_gap_the_reminder_a_pause_held_goes_first_at_every_tick() {
     );
 }
 
+/// A send a pause holds back goes as a missed one does: past a rule's or a statement's
+/// expiry it is dropped (`Expired`, said on its day), not sent when the pause ends.
+#[test]
+fn a_send_a_pause_holds_past_its_expiry_is_dropped() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_rule(rule("issued", Anchor::Issued, 0).expires_after(2))
+        .with_statement(
+            StatementRule::new("estado".parse().unwrap(), "FREQ=WEEKLY;BYDAY=FR", d(2026, 1, 2))
+                .expires_after(2),
+        );
+    let planner = Planner::new(&policy).unwrap();
+    // Friday 2026-04-03: the invoice is issued and the weekly statement falls; the client is
+    // on holiday from Thursday to Sunday, so both would go on Monday, three days late.
+    let clients = [client("acme", "UTC").with_pause(
+        Pause::new(PauseKind::Snooze, "vacaciones")
+            .starting(d(2026, 4, 2))
+            .until(d(2026, 4, 5)),
+    )];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 4, 3),
+        d(2026, 5, 3),
+        money("100", "USD"),
+    )];
+    let mut history = Vec::new();
+    let mut said_on_monday = Vec::new();
+    for day in 1..=8 {
+        for hour in [0, 8, 12, 20] {
+            let now = utc(2026, 4, day, hour, 0);
+            let plan = planner
+                .plan(&clients, &items, &history, now, Horizon::days(7))
+                .unwrap();
+            history.extend(plan.due().iter().map(|e| e.to_history(now)));
+            for key in ["issued/F-1/1", "estado/acme/2026-04-03"] {
+                let forecast: Vec<_> = plan.events().filter(|e| e.key.as_str() == key).collect();
+                assert!(forecast.is_empty(), "{day} {hour}h: {:#?}", lines(&plan));
+            }
+            if (day, hour) == (6, 12) {
+                said_on_monday = plan
+                    .suppressed()
+                    .iter()
+                    .map(|s| (s.key.to_string(), s.on, s.reason.clone()))
+                    .collect();
+            }
+        }
+    }
+    assert!(history.is_empty(), "{history:#?}");
+    for key in ["issued/F-1/1", "estado/acme/2026-04-03"] {
+        assert!(
+            said_on_monday.contains(&(key.to_owned(), d(2026, 4, 3), SuppressReason::Expired { days: 2 })),
+            "{key}: {said_on_monday:#?}"
+        );
+    }
+}
+
 /// A rule that expires in fewer days than a weekend lasts: a Friday send missed by an early
 /// tick is dropped as expired from Saturday's plan on, not forecast for Monday and then
 /// dropped on Monday (it was forecast for Monday's start, explained as moved off Saturday).

@@ -492,6 +492,15 @@ impl Planner {
             let mut date = scheduled;
             let mut caught_up: Option<u8> = None;
             let mut held = false;
+            // Its day, to expire from: the day it was to go before a pause held it back (a
+            // send a pause holds back goes as a missed one does).
+            let its_day = moves
+                .iter()
+                .find_map(|a| match a {
+                    Adjustment::Paused { from, .. } => Some(*from),
+                    _ => None,
+                })
+                .map_or(scheduled, |from| from.min(scheduled));
             if scheduled < cx.today {
                 // Its send instant is gone and it was not sent (an outage, or a tick before the
                 // send time): it goes at the first plan on a working day, today's if today is
@@ -513,8 +522,8 @@ impl Planner {
                 if let Some(days) = rule.expires_after {
                     // Expired if it would go too late: a working day is what it waits for.
                     let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
-                    if add_days(scheduled, i64::from(days)).is_some_and(|last| goes > last) {
-                        out.note(cx, it, slot, scheduled, Reason::expired(days));
+                    if add_days(its_day, i64::from(days)).is_some_and(|last| goes > last) {
+                        out.note(cx, it, slot, its_day, Reason::expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(scheduled));
                         continue;
@@ -538,6 +547,14 @@ impl Planner {
                 let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
                 if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
                     self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
+                }
+            } else if let Some(days) = rule.expires_after.filter(|_| its_day < scheduled) {
+                // A pause holds it past its expiry: dropped, said on its day.
+                if add_days(its_day, i64::from(days)).is_some_and(|last| scheduled > last) {
+                    out.note(cx, it, slot, its_day, Reason::expired(days));
+                    slot.next_occ += 1;
+                    slot.last_rule = slot.last_rule.max(Some(scheduled));
+                    continue;
                 }
             }
             if let Some(due) = it.due.filter(|&d| before_due && date >= d) {

@@ -228,19 +228,27 @@ impl Planner {
         } else {
             supersede(cx, rule, older.iter().map(|&d| (d, d)), latest, out);
         }
-        // Expired if it would go too late: a working day is what it waits for.
-        let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
-        let expired = s.st.expires_after_days.is_some_and(|x| {
-            scheduled
-                .checked_add_days(Days::new(x.into()))
-                .is_some_and(|l| goes > l)
-        });
-        if expired {
-            let reason = Reason::expired(s.st.expires_after_days.unwrap_or(0));
-            out.say(cx, rule, key, scheduled, reason, ItemIx::NONE);
+        // Expired if it would go too late: a working day is what it waits for (today's, or
+        // the first after the pauses that hold it).
+        let goes = match &placement {
+            Ok(placed) => placed.goes_on,
+            Err(_) => self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today),
+        };
+        if let Some((its_day, reason)) = self.expired(s.st, latest, goes) {
+            out.say(cx, rule, key, its_day, reason, ItemIx::NONE);
         } else {
             self.statement_notice(cx, ctxs, s, latest, scheduled, placement, out);
         }
+    }
+
+    /// Whether the occurrence of `date`, going on `goes`, expired: it would go more than the
+    /// rule's days after its day, the working day it was scheduled on before any pause held
+    /// it back (a send a pause held back goes as a missed one does). Its day, and why.
+    fn expired(&self, st: &StatementRule, date: NaiveDate, goes: NaiveDate) -> Option<(NaiveDate, Reason)> {
+        let days = st.expires_after_days?;
+        let its_day = self.calendar.shift(date, Shift::Later).unwrap_or(date);
+        let last = its_day.checked_add_days(Days::new(days.into()))?;
+        (goes > last).then(|| (its_day, Reason::expired(days)))
     }
 
     /// Whether a pause put a catch-up on the day it goes: it ended the working day before.
@@ -267,6 +275,22 @@ impl Planner {
         out: &mut dyn ClientNotes,
     ) {
         let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
+        // A pause that holds it past its expiry drops it.
+        if let Some((its_day, reason)) = placement
+            .as_ref()
+            .ok()
+            .and_then(|placed| self.expired(s.st, date, placed.goes_on))
+        {
+            out.say(
+                cx,
+                s.rule,
+                notice_key(cx, s.rule, date),
+                its_day,
+                reason,
+                ItemIx::NONE,
+            );
+            return;
+        }
         self.statement_notice(cx, ctxs, s, date, scheduled, placement, out);
     }
 
