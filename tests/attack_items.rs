@@ -1288,7 +1288,6 @@ fn previews_work_for_any_rule_and_item_and_never_collide_with_real_keys() {
 /// documented way to record what was sent) in its history. The preview's key "never
 /// collides with a real one", so the client's real reminder still goes, or is explained.
 #[test]
-#[ignore = "finding: a preview's history entry silently stops the real reminder it previewed (not due, not explained)"]
 fn a_recorded_test_send_does_not_stop_the_real_reminder() {
     let planner = Planner::new(&invoice_policy()).unwrap();
     let c = client("c", "America/Santiago");

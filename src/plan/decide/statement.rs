@@ -181,6 +181,7 @@ impl Planner {
             supersede(cx, rule, held_over.drain(..), p, out);
         }
     }
+
     /// The latest of the occurrences gone unsent goes now (or after the pauses that hold
     /// it), unless expired, or unless a pause held it back onto the day `next` (the
     /// occurrence to come, and its day) is scheduled: then it and the older ones join

@@ -123,6 +123,12 @@ impl Planner {
         let mut run: Option<(&str, DateTime<Utc>)> = None;
         let mut last_rule: Option<(&str, HistRule)> = None;
         for (e, h) in history.iter().enumerate() {
+            // A test send (a preview recorded, `preview/RULE/ITEM`) went to whoever tested
+            // it, as no stage of a reminder: it neither stands for, spaces nor supersedes one,
+            // nor counts toward the gap.
+            if h.key.as_str().starts_with("preview/") {
+                continue;
+            }
             match h.outcome {
                 HistoryOutcome::Sent => {}
                 HistoryOutcome::Released => {

@@ -581,7 +581,9 @@ impl Planner {
     }
 
     /// The event `rule` would send about `item` to `client` at `now`, whatever the schedule
-    /// says: for previews and test sends. Its key starts with `preview/`, so it never collides with a real one.
+    /// says: for previews and test sends. Its key starts with `preview/`, so it never collides
+    /// with a real one; a test send recorded in history (`Event::to_history`) is read as no
+    /// send at all: the real reminder still goes, spaced and counted as before.
     ///
     /// # Errors
     /// An unknown rule, an item of another client, or an invalid client or item.
