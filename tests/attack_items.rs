@@ -1563,7 +1563,6 @@ fn items_before_the_collection_start_are_never_reminded() {
 /// or the rule for the client) stop saying it the day the invoice falls due, though its day
 /// is within the lookback.
 #[test]
-#[ignore = "finding: a due-soon stopped by reminders off / rule off for the client is no longer explained from the due date on (a dispute's is)"]
 fn a_due_soon_stopped_by_reminders_off_is_explained_after_the_due_date_too() {
     let planner = Planner::new(&invoice_policy()).unwrap();
     let zone = "America/Santiago";

@@ -1121,22 +1121,44 @@ fn plan_item(
             // The occurrence the rule would send now or later (a "due soon" whose catch-up
             // would come on or after the due date would not be sent: the next one).
             let mut found = None;
+            // The first "due soon" too late by now (its due date came, or comes before its
+            // catch-up would go), and the day that is said on: for an open item the stop is
+            // said there when nothing later is held (README: a lasting stop of an open item
+            // is explained in every plan, once per item and rule; the day is the planner's).
+            let mut too_late: Option<(u32, NaiveDate)> = None;
             for _ in 0..=e.count {
                 match step(e, st, &item_sends, false) {
                     Step::Go {
-                        k, nominal, at, on, ..
+                        k,
+                        nominal,
+                        at,
+                        on,
+                        late_as_of,
+                        ..
                     } => {
                         // Its catch-up would go on `go_day` (pauses aside: the stop holds
                         // it anyway).
                         if at <= now && before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due)
                         {
+                            // (Said as a "due soon" too late is, below.)
+                            let said = if due.is_some_and(|due| today >= due) {
+                                if in_window(on) { on } else { late_as_of }
+                            } else {
+                                go_day
+                            };
+                            too_late.get_or_insert((k, said));
                             st.next = k + 1;
                             continue;
                         }
                         found = Some((k, at, on));
                         break;
                     }
-                    Step::Skip { k, sent, .. } => {
+                    Step::Skip {
+                        k, kind, on, sent, ..
+                    } => {
+                        if kind == "due_soon_after_due" && sent.is_none() {
+                            too_late.get_or_insert((k, on));
+                        }
                         if sent.is_some() {
                             st.last = st.last.max(sent);
                         }
@@ -1152,6 +1174,10 @@ fn plan_item(
                     }
                 } else if in_window(as_of_now(at, on)) {
                     suppress(out, &e.id, k, kind, as_of_now(at, on));
+                }
+            } else if let (None, Some((k, on))) = (item_stop, too_late) {
+                if in_window(on) {
+                    suppress(out, &e.id, k, kind, on);
                 }
             }
             st.done = true;

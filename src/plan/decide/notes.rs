@@ -24,15 +24,23 @@ pub(crate) trait Notes {
 }
 
 /// Notes of a look-ahead: none kept (a stage held back by a lasting stop, worked out only to
-/// say where the stop holds it).
-pub(crate) struct Unsaid;
+/// say where the stop holds it), but the first occurrence found too late (a "due soon" past
+/// its due date) and the day that is said on: the stop that held it is said there instead.
+#[derive(Default)]
+pub(crate) struct Unsaid {
+    pub(crate) too_late: Option<(u32, NaiveDate)>,
+}
 
 impl Notes for Unsaid {
     fn keeps(&self) -> bool {
         false
     }
 
-    fn note(&mut self, _: &ClientCtx<'_>, _: &ItemCtx<'_>, _: &Slot, _: NaiveDate, _: Reason) {}
+    fn note(&mut self, _: &ClientCtx<'_>, _: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason) {
+        if self.too_late.is_none() && reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue {
+            self.too_late = Some((slot.next_occ, on));
+        }
+    }
 }
 
 /// A client-level notice that goes (a statement, a standing notice).

@@ -1141,7 +1141,12 @@ impl Planner {
                     slot.not_before = gap_until;
                 }
                 let out = &mut plan.suppressed;
-                let sink: &mut dyn Notes = if block.is_some() { &mut Unsaid } else { &mut *out };
+                let mut look_ahead = Unsaid::default();
+                let sink: &mut dyn Notes = if block.is_some() {
+                    &mut look_ahead
+                } else {
+                    &mut *out
+                };
                 // Worked out in its place among the slots (a candidate is not moved once made).
                 let idx = scratch.slots.len();
                 scratch.slots.push(slot);
@@ -1176,7 +1181,18 @@ impl Planner {
                             scratch.heap.push(Reverse((c.date, idx, 0)));
                         }
                     }
-                    (_, None) => scratch.slots.truncate(idx),
+                    (Some(reason), None) => {
+                        // A "due soon" of an open item that is too late by now (its due date
+                        // came): the lasting stop that held it is said where its being too late
+                        // would be (as of now, once per item and rule), as another rule's is.
+                        if let Some((occurrence, on)) = look_ahead.too_late.filter(|_| status.is_pending()) {
+                            if cx.in_window(on) {
+                                out.push(suppressed(&cx, &ictx, ri, occurrence, on, reason));
+                            }
+                        }
+                        scratch.slots.truncate(idx);
+                    }
+                    (None, None) => scratch.slots.truncate(idx),
                 }
             }
             if scratch.slots.len() == slot_start && status.is_pending() {
