@@ -683,7 +683,9 @@ fn diff<T: std::fmt::Debug + PartialEq>(planner: &[T], reference: &[T]) -> Strin
 /// `PROPTEST_RNG_SEED` explore further. (Seeds 1-260 at 600 cases each agree on events; on
 /// suppressions all but 146, 199, 214, 239 and 248, which explain a reminder held back
 /// several times (by a pause within the gap's hold, or a grouped notice's deferral under
-/// its item's key) otherwise: details the reference does not follow yet.)
+/// its item's key) otherwise: details the reference does not follow yet. The stage C
+/// properties agree on seeds 1-90 but for 11 and 52, which differ the same way on an
+/// item's reminder, not on statements or standing.)
 fn config() -> ProptestConfig {
     let default = ProptestConfig::default();
     let set = |name: &str| std::env::var_os(name).is_some();
