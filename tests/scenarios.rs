@@ -1852,6 +1852,58 @@ fn a_send_a_pause_holds_past_its_expiry_is_dropped() {
     }
 }
 
+/// The minimum gap can hold a reminder back past its rule's expiry too: it is dropped then
+/// (`Expired`, said on its day), not sent late when the gap allows.
+#[test]
+fn a_reminder_the_gap_holds_past_its_expiry_is_dropped() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_min_gap(5)
+        .with_rule(rule("issued", Anchor::Issued, 0).expires_after(2));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", "UTC")];
+    // Issued Friday 2026-04-03; a manual message about another invoice went to the client
+    // the day before, so the gap holds messages until Tuesday 2026-04-07, four days after
+    // the reminder's day.
+    let items = [
+        invoice("F-0", "acme", d(2026, 3, 3), d(2026, 4, 2), money("100", "USD")),
+        invoice("F-1", "acme", d(2026, 4, 3), d(2026, 5, 3), money("100", "USD")),
+    ];
+    let mut history = vec![HistoryEntry::manual(
+        "acme".parse().unwrap(),
+        "F-0".parse().unwrap(),
+        utc(2026, 4, 2, 15, 0),
+    )];
+    let mut said = Vec::new();
+    for day in 3..=10 {
+        for hour in [0, 8, 12, 20] {
+            let now = utc(2026, 4, day, hour, 0);
+            let plan = planner
+                .plan(&clients, &items, &history, now, Horizon::days(7))
+                .unwrap();
+            assert!(
+                plan.events().all(|e| e.key.as_str() != "issued/F-1/1"),
+                "{day} {hour}h: {:#?}",
+                lines(&plan)
+            );
+            history.extend(plan.due().iter().map(|e| e.to_history(now)));
+            said.extend(
+                plan.suppressed()
+                    .iter()
+                    .filter(|s| s.key.as_str() == "issued/F-1/1")
+                    .map(|s| (s.on, s.reason.clone())),
+            );
+        }
+    }
+    assert!(
+        history.iter().all(|h| h.key.as_str() != "issued/F-1/1"),
+        "{history:#?}"
+    );
+    assert!(
+        said.contains(&(d(2026, 4, 3), SuppressReason::Expired { days: 2 })),
+        "{said:#?}"
+    );
+}
+
 /// A rule that expires in fewer days than a weekend lasts: a Friday send missed by an early
 /// tick is dropped as expired from Saturday's plan on, not forecast for Monday and then
 /// dropped on Monday (it was forecast for Monday's start, explained as moved off Saturday).

@@ -492,12 +492,13 @@ impl Planner {
             let mut date = scheduled;
             let mut caught_up: Option<u8> = None;
             let mut held = false;
-            // Its day, to expire from: the day it was to go before a pause held it back (a
-            // send a pause holds back goes as a missed one does).
+            // Its day, to expire from: the day it was to go before a pause or the minimum gap
+            // held it back (a send a pause holds back goes as a missed one does; one the gap
+            // holds back goes late as well).
             let its_day = moves
                 .iter()
                 .find_map(|a| match a {
-                    Adjustment::Paused { from, .. } => Some(*from),
+                    Adjustment::Paused { from, .. } | Adjustment::Deferred { from, .. } => Some(*from),
                     _ => None,
                 })
                 .map_or(scheduled, |from| from.min(scheduled));
@@ -549,7 +550,7 @@ impl Planner {
                     self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
                 }
             } else if let Some(days) = rule.expires_after.filter(|_| its_day < scheduled) {
-                // A pause holds it past its expiry: dropped, said on its day.
+                // A pause or the gap holds it past its expiry: dropped, said on its day.
                 if add_days(its_day, i64::from(days)).is_some_and(|last| scheduled > last) {
                     out.note(cx, it, slot, its_day, Reason::expired(days));
                     slot.next_occ += 1;
