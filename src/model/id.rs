@@ -183,7 +183,7 @@ impl EventKey {
     }
 
     /// The key's bytes, without checking them again (equality and order need no `str`).
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             KeyRepr::Inline(len, bytes) => &bytes[..usize::from(*len)],
             KeyRepr::Shared(s) => s.as_bytes(),

@@ -126,7 +126,7 @@ impl Planner {
             // A test send (a preview recorded, `preview/RULE/ITEM`) went to whoever tested
             // it, as no stage of a reminder: it neither stands for, spaces nor supersedes one,
             // nor counts toward the gap.
-            if h.key.as_str().starts_with("preview/") {
+            if h.key.as_bytes().starts_with(b"preview/") {
                 continue;
             }
             match h.outcome {
