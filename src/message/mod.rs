@@ -3,7 +3,7 @@
 mod compiled;
 mod context;
 mod defaults;
-mod format;
+pub(crate) mod format;
 mod schema;
 
 use std::collections::HashMap;

@@ -5,12 +5,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::{DispatchError, Dispatcher};
+use crate::message::format::Conventions;
 use crate::message::{Mailbox, Message};
 use crate::model::client::plausible_email;
 use crate::model::history::HistoryEntry;
 use crate::model::id::{ClientId, ItemId};
 use crate::money::Money;
-use crate::store::{Action, LogEntry, Reminder, ReminderStatus, StoreError};
+use crate::store::{Action, LogEntry, LogFilter, Reminder, ReminderStatus, StoreError};
 
 /// Which manual reminders to list, by where they are in their lifecycle.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,7 +140,23 @@ impl Dispatcher {
         let now = self.clock_now();
         let snapshot = self.store().load().await?;
         let existing = self.store().reminders().await?;
-        let id = format!("R-{}", existing.len() + 1);
+        // Past every id in use, and past those of deleted reminders whose lines stay in the
+        // log: an id is never given to two reminders.
+        let mut n = existing
+            .iter()
+            .filter_map(|r| r.id.strip_prefix("R-")?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        while !self
+            .store()
+            .read_log(&LogFilter::key(format!("R-{n}")))
+            .await?
+            .is_empty()
+        {
+            n = n.saturating_add(1);
+        }
+        let id = format!("R-{n}");
         if !snapshot.clients.iter().any(|c| c.id == new.client) {
             return Err(invalid(&id, "client", new.client.to_string(), "no such client"));
         }
@@ -282,16 +299,25 @@ impl Dispatcher {
         Ok(list)
     }
 
-    /// Sends a manual reminder by email now, to the client's contacts with notify on. It is
-    /// recorded as a manual send about the invoice, so it spaces the next automatic reminder
-    /// without using up any rule's count.
+    /// Sends a manual reminder by email now, to the client's contacts with notify on, the
+    /// amount and due date written for the client's locale. It is recorded as a manual send
+    /// about the invoice, so it spaces the next automatic reminder without using up any
+    /// rule's count. A finished reminder (paid or cancelled) or an archived one is not sent.
     ///
     /// # Errors
-    /// An unknown reminder or client, a client without contacts, a bad address, the mailer's
-    /// error, or a store error.
+    /// An unknown reminder or client, a reminder paid, cancelled or archived, a client
+    /// without contacts, a bad address, the mailer's error, or a store error.
     pub async fn send_reminder(&self, id: &str) -> Result<String, DispatchError> {
         let now = self.clock_now();
         let r = self.reminder(id).await?;
+        if r.status != ReminderStatus::Active || r.archived {
+            let status = if r.archived {
+                "archived".to_owned()
+            } else {
+                format!("{:?}", r.status).to_lowercase()
+            };
+            return Err(invalid(id, "status", status, "only an active reminder is sent"));
+        }
         let snapshot = self.store().load().await?;
         let client = snapshot
             .clients
@@ -316,20 +342,21 @@ impl Dispatcher {
                 "no contact with notify on",
             ));
         }
-        let spanish = client
+        let locale = client
             .locale
             .as_deref()
-            .unwrap_or(&self.planner().policy().locale)
-            .starts_with("es");
-        let (subject, line) = if spanish {
+            .unwrap_or(&self.planner().policy().locale);
+        let written = Conventions::of(locale);
+        let (amount, due) = (written.money(r.amount), written.date(r.due_on));
+        let (subject, line) = if locale.to_ascii_lowercase().starts_with("es") {
             (
                 format!("Recordatorio de pago: factura {}", r.invoice),
-                format!("Monto adeudado: {} — vencimiento: {}", r.amount, r.due_on),
+                format!("Monto adeudado: {amount} — vencimiento: {due}"),
             )
         } else {
             (
                 format!("Payment reminder: invoice {}", r.invoice),
-                format!("Amount owed: {} — due: {}", r.amount, r.due_on),
+                format!("Amount owed: {amount} — due: {due}"),
             )
         };
         let entry = HistoryEntry::manual(r.client.clone(), r.invoice.clone(), now);
