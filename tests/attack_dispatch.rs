@@ -1048,7 +1048,6 @@ fn a_permanent_failure_is_recorded_once_explained_and_released_for_one_more_try(
 }
 
 #[test]
-#[ignore = "finding: under at-least-once a timed-out send is retried after the transient backoff (60 s), not after its lease (3600 s)"]
 fn at_least_once_a_timed_out_send_goes_again_only_after_its_lease() {
     let store = Arc::new(MemoryStore::new(
         vec![client("acme")],
@@ -1638,7 +1637,6 @@ fn manual_reminders_refuse_bad_input_naming_the_field() {
 }
 
 #[test]
-#[ignore = "finding: a reminder created after a delete reuses a live reminder's id and silently overwrites it"]
 fn manual_reminder_ids_stay_unique_after_a_delete() {
     let (_store, _mailer, _clock, disp) = reminders_setup();
     let r = rt();
@@ -1663,7 +1661,6 @@ fn manual_reminder_ids_stay_unique_after_a_delete() {
 }
 
 #[test]
-#[ignore = "finding: a manual reminder marked paid or cancelled (or archived) is still sent to the client"]
 fn a_paid_or_cancelled_manual_reminder_is_not_sent() {
     let (_store, mailer, _clock, disp) = reminders_setup();
     let r = rt();
@@ -1928,7 +1925,6 @@ fn a_hostile_contact_in_the_store_fails_its_client_only_never_reaching_the_maile
 }
 
 #[test]
-#[ignore = "finding: a manual reminder's message writes money and dates unformatted (CLP 1234567, 2026-03-10), not for the client's locale"]
 fn a_manual_send_writes_money_and_dates_for_the_client_locale() {
     let (_store, mailer, _clock, disp) = reminders_setup();
     let r = rt();

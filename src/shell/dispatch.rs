@@ -1895,7 +1895,7 @@ impl Dispatcher {
             Ok(m) => m,
             Err(e) => {
                 let error = e.to_string();
-                self.fail(event, now, attempt, error.clone(), false).await?;
+                self.fail(event, now, attempt, error.clone(), false, None).await?;
                 return Ok(Delivered {
                     attempt,
                     duration_ms: 0,
@@ -1962,7 +1962,17 @@ impl Dispatcher {
             Err(e) => {
                 let retry = e.is_transient() && attempt < self.options.max_attempts;
                 let error = e.to_string();
-                match self.fail(event, now, attempt, error.clone(), retry).await? {
+                // One that may have gone (a timeout) is retried after its lease, not sooner:
+                // at-least-once, not twice within a lease.
+                let lease_end = self.lease().filter(|_| e.is_ambiguous()).map(|l| {
+                    claimed_at
+                        .checked_add_signed(l)
+                        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+                });
+                match self
+                    .fail(event, now, attempt, error.clone(), retry, lease_end)
+                    .await?
+                {
                     Some(not_before) => SendOutcome::Retrying { error, not_before },
                     None => SendOutcome::Failed { error },
                 }
@@ -2180,6 +2190,7 @@ impl Dispatcher {
         attempt: u32,
         error: String,
         retry: bool,
+        not_sooner: Option<DateTime<Utc>>,
     ) -> Result<Option<DateTime<Utc>>, DispatchError> {
         let history = (!retry).then(|| {
             event
@@ -2192,7 +2203,8 @@ impl Dispatcher {
             let not_before = chrono::Duration::from_std(wait)
                 .ok()
                 .and_then(|w| now.checked_add_signed(w))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+                .max(not_sooner.unwrap_or(DateTime::<Utc>::MIN_UTC));
             Delivery::Retrying {
                 attempt,
                 not_before,
