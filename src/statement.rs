@@ -83,9 +83,9 @@ pub struct StatementRule {
     pub rrule: String,
     /// DTSTART's date: the rule counts from here (intervals, weekdays, month days, `COUNT`).
     pub start: NaiveDate,
-    /// List overdue items only ("estado de cuenta de vencidos"): those overdue on the day
-    /// the statement is scheduled on (a statement caught up later lists what it would have
-    /// listed then).
+    /// List overdue items only ("estado de cuenta de vencidos"): those overdue on the working
+    /// day the statement was to go (one caught up later, or held back by a pause, lists what
+    /// it would have listed then).
     #[serde(default)]
     pub overdue_only: bool,
     /// Contact roles it goes to (empty: every contact with notify on).

@@ -34,21 +34,22 @@ pub(crate) struct Statement<'p> {
     mask: u8,
 }
 
-/// The items a statement of `date` scheduled on `scheduled` lists: owed, issued by its date,
-/// overdue by the day it was scheduled on if it lists only those. A statement caught up
-/// later lists what it would have listed on its day (no item issued or fallen due since:
-/// one with nothing to list then has nothing to list later, in every plan). An older
-/// statement of the rule lists no more than a later one.
+/// The items a statement of `date` lists: owed, issued by its date, overdue by `its_day` (the
+/// working day it was to go, before any pause held it back) if it lists only those. A
+/// statement caught up later, or held back by a pause, lists what it would have listed on
+/// its day (no item issued or fallen due since: one with nothing to list then has nothing
+/// to list later, in every plan). An older statement of the rule lists no more than a later
+/// one.
 fn statement_items<'a>(
     ctxs: &'a [ItemCtx<'a>],
     policy: &'a Policy,
     st: &'a StatementRule,
     date: NaiveDate,
-    scheduled: NaiveDate,
+    its_day: NaiveDate,
 ) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
     owing(ctxs, policy)
         .filter(move |c| c.item.issued_on <= date)
-        .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < scheduled))
+        .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < its_day))
 }
 
 /// Says the occurrences `superseded` (date, day to explain it on) superseded by the one of
@@ -216,7 +217,7 @@ impl Planner {
         }
         if s.block.is_none()
             && placement.is_ok()
-            && statement_items(ctxs, &self.policy, s.st, latest, scheduled)
+            && statement_items(ctxs, &self.policy, s.st, latest, self.its_day(latest))
                 .next()
                 .is_none()
         {
@@ -247,9 +248,15 @@ impl Planner {
     /// it back (a send a pause held back goes as a missed one does). Its day, and why.
     fn expired(&self, st: &StatementRule, date: NaiveDate, goes: NaiveDate) -> Option<(NaiveDate, Reason)> {
         let days = st.expires_after_days?;
-        let its_day = self.calendar.shift(date, Shift::Later).unwrap_or(date);
+        let its_day = self.its_day(date);
         let last = its_day.checked_add_days(Days::new(days.into()))?;
         (goes > last).then(|| (its_day, Reason::expired(days)))
+    }
+
+    /// The day an occurrence of `date` was to go: the first working day from it, before any
+    /// pause held it back.
+    fn its_day(&self, date: NaiveDate) -> NaiveDate {
+        self.calendar.shift(date, Shift::Later).unwrap_or(date)
     }
 
     /// Whether a pause put a catch-up on the day it goes: it ended the working day before.
@@ -312,8 +319,8 @@ impl Planner {
             Ok(placed) => placed.goes_on,
             Err(stop) => stop.on,
         };
-        // The items of its period, as of the day it was scheduled on.
-        let mut owed = statement_items(ctxs, &self.policy, st, date, scheduled).peekable();
+        // The items of its period, as of its day.
+        let mut owed = statement_items(ctxs, &self.policy, st, date, self.its_day(date)).peekable();
         let placed = match (s.block, placement) {
             (None, Ok(placed)) => placed,
             (Some(reason), _) | (None, Err(Stop { reason, .. })) => {
