@@ -534,6 +534,9 @@ pub struct Dispatcher {
     options: DispatchOptions,
     /// Held while a tick runs: never two ticks of one dispatcher at once.
     ticking: futures_util::lock::Mutex<()>,
+    /// Held while a manual reminder is created: two creates of one dispatcher never pick
+    /// the same id.
+    pub(crate) creating: futures_util::lock::Mutex<()>,
     /// Claims (key, attempt) this dispatcher took and knows nothing went out for, that a
     /// store error kept it from letting go of: let go at the next tick.
     unreleased: std::sync::Mutex<Vec<Held>>,
@@ -687,6 +690,7 @@ impl Dispatcher {
             clock: Arc::new(crate::clock::SystemClock),
             options: DispatchOptions::default(),
             ticking: futures_util::lock::Mutex::new(()),
+            creating: futures_util::lock::Mutex::new(()),
             unreleased: std::sync::Mutex::new(Vec::new()),
             unrecorded: std::sync::Mutex::new(Vec::new()),
             unreported: std::sync::Mutex::new(Vec::new()),

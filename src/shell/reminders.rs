@@ -138,25 +138,13 @@ impl Dispatcher {
     /// the field, or a store error.
     pub async fn create_reminder(&self, new: NewReminder) -> Result<Reminder, DispatchError> {
         let now = self.clock_now();
+        // One create at a time here, so two never pick the same id. (Dispatchers of several
+        // processes creating reminders in one store at once can still meet; the store has
+        // no insert-if-absent.)
+        let _creating = self.creating.lock().await;
         let snapshot = self.store().load().await?;
         let existing = self.store().reminders().await?;
-        // Past every id in use, and past those of deleted reminders whose lines stay in the
-        // log: an id is never given to two reminders.
-        let mut n = existing
-            .iter()
-            .filter_map(|r| r.id.strip_prefix("R-")?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0)
-            .saturating_add(1);
-        while !self
-            .store()
-            .read_log(&LogFilter::key(format!("R-{n}")))
-            .await?
-            .is_empty()
-        {
-            n = n.saturating_add(1);
-        }
-        let id = format!("R-{n}");
+        let id = self.free_reminder_id(&existing).await?;
         if !snapshot.clients.iter().any(|c| c.id == new.client) {
             return Err(invalid(&id, "client", new.client.to_string(), "no such client"));
         }
@@ -186,6 +174,39 @@ impl Dispatcher {
         self.store().save_reminder(&r).await?;
         self.store().log(log(&r, now, Action::Created)).await?;
         Ok(r)
+    }
+
+    /// An id no reminder has and no line of the log names (a deleted reminder's lines stay):
+    /// past the largest `R-n` in use, else the first free from `R-1`.
+    async fn free_reminder_id(&self, existing: &[Reminder]) -> Result<String, DispatchError> {
+        /// Ids tried before giving up (each a read of the log).
+        const TRIES: u32 = 10_000;
+        let in_use: std::collections::HashSet<&str> = existing.iter().map(|r| r.id.as_str()).collect();
+        let largest = existing
+            .iter()
+            .filter_map(|r| r.id.strip_prefix("R-")?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
+        let mut n = largest.checked_add(1).unwrap_or(1);
+        for _ in 0..TRIES {
+            let id = format!("R-{n}");
+            if !in_use.contains(id.as_str())
+                && self
+                    .store()
+                    .read_log(&LogFilter::key(id.clone()))
+                    .await?
+                    .is_empty()
+            {
+                return Ok(id);
+            }
+            n = n.checked_add(1).unwrap_or(1);
+        }
+        Err(invalid(
+            &format!("R-{n}"),
+            "id",
+            format!("R-{n}"),
+            "no free reminder id found near the largest in use",
+        ))
     }
 
     /// Changes a manual reminder; each changed field goes to the log.
