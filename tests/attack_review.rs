@@ -302,7 +302,6 @@ fn the_gap_holding_a_reminder_to_its_last_allowed_day_lets_it_go() {
 /// The gap held by a message about the same item (a manual send about F-1 the day before
 /// its "issued" day is possible when the invoice was entered earlier).
 #[test]
-#[ignore = "finding: the gap held by a manual send about the same item holds a reminder past its expiry; it goes late (SpacedAfterManualSend), not Expired"]
 fn the_gap_from_a_message_about_the_same_item_expires_it_as_well() {
     let items = [invoice("F-1", "acme", d(2026, 4, 3), d(2026, 5, 3))];
     let manual = vec![HistoryEntry::manual(
@@ -539,7 +538,6 @@ fn a_recorded_preview_of_a_grouped_rule_does_not_stop_the_real_notice() {
 /// invoice due Saturday (overdue by Monday, not by Friday) is not listed; a partly paid one
 /// overdue by Friday is, with its balance.
 #[test]
-#[ignore = "finding: an overdue-only statement a pause holds lists items overdue on the day it goes, not on its day"]
 fn an_overdue_only_statement_held_by_a_pause_lists_what_was_overdue_on_its_day() {
     let policy = weekdays(TimeZone::UTC).with_statement(
         StatementRule::new("vencidos".parse().unwrap(), "FREQ=WEEKLY;BYDAY=FR", d(2026, 1, 2)).overdue_only(),
@@ -565,7 +563,6 @@ fn an_overdue_only_statement_held_by_a_pause_lists_what_was_overdue_on_its_day()
 /// The only item overdue on the statement's day is paid in full during the pause: the
 /// held statement has nothing to list and is not sent (never after payment), and says so.
 #[test]
-#[ignore = "finding: an overdue-only statement with nothing left to list from its day is sent after a pause, listing an item that fell due during the pause"]
 fn an_overdue_only_statement_whose_items_were_paid_during_the_pause_is_not_sent() {
     let policy = weekdays(TimeZone::UTC).with_statement(
         StatementRule::new("vencidos".parse().unwrap(), "FREQ=WEEKLY;BYDAY=FR", d(2026, 1, 2)).overdue_only(),
@@ -888,7 +885,6 @@ fn a_new_manual_reminder_takes_no_id_in_use_among_odd_ids() {
 /// An imported reminder with the largest numeric id: the next id cannot be one past it. The
 /// create must neither overwrite it nor loop: a typed error, or an id of its own.
 #[test]
-#[ignore = "finding: with R-18446744073709551615 in the store, create_reminder gives the new reminder that same id and overwrites it"]
 fn a_reminder_with_the_largest_numeric_id_is_not_overwritten() {
     let store = reminder_store();
     let r = rt();
@@ -914,7 +910,6 @@ fn a_reminder_with_the_largest_numeric_id_is_not_overwritten() {
 /// id search must end (the store here refuses log reads past 1000, so a loop shows as an
 /// error after 1000 reads rather than a hang).
 #[test]
-#[ignore = "finding: with R-18446744073709551615 in the store and the log, create_reminder loops forever reading the log (saturating_add)"]
 fn a_reminder_id_search_past_the_largest_id_ends() {
     let store = reminder_store();
     let r = rt();
@@ -943,7 +938,6 @@ fn a_reminder_id_search_past_the_largest_id_ends() {
 
 /// Two creates at once (a store that yields between calls): two reminders, two ids.
 #[test]
-#[ignore = "finding: two concurrent create_reminder calls get the same id and the second save overwrites the first"]
 fn concurrent_creates_give_two_reminders_two_ids() {
     let store = reminder_store();
     let (disp, _) = reminder_dispatcher(store.clone());

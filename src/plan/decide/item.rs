@@ -427,6 +427,9 @@ impl Planner {
                 date = date.max(spaced);
                 spacing_ends = Some(spaced);
             }
+            // The day it was to go when the minimum gap after a manual send about the item
+            // spaced it (a rule without repeats is spaced by the gap): late from then on.
+            let mut gap_spaced_from = None;
             if let Some(m) = slot.last_manual {
                 let spacing = slot.every.unwrap_or(cx.gap.max(1));
                 let Some(after) = add_days(m, i64::from(spacing)) else {
@@ -434,6 +437,9 @@ impl Planner {
                 };
                 spacing_ends = spacing_ends.max(Some(after));
                 if after > date {
+                    if slot.every.is_none() && cx.gap > 0 {
+                        gap_spaced_from = Some(date.max(item.issued_on));
+                    }
                     date = after;
                     spaced_after = Some(m);
                 }
@@ -501,7 +507,9 @@ impl Planner {
                     Adjustment::Paused { from, .. } | Adjustment::Deferred { from, .. } => Some(*from),
                     _ => None,
                 })
-                .map_or(scheduled, |from| from.min(scheduled));
+                .into_iter()
+                .chain(gap_spaced_from.map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d)))
+                .fold(scheduled, NaiveDate::min);
             if scheduled < cx.today {
                 // Its send instant is gone and it was not sent (an outage, or a tick before the
                 // send time): it goes at the first plan on a working day, today's if today is
