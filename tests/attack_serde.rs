@@ -720,7 +720,6 @@ fn effective_settings_agree_with_the_plan() {
 }
 
 #[test]
-#[ignore = "finding: a duplicate key in overrides.rules loads silently, the last one wins"]
 fn duplicate_keys_in_a_map_are_not_silently_merged() {
     let json = r#"[{"id": "acme", "name": "n", "overrides": {"rules": {
         "overdue": {"count": 2}, "overdue": {"count": 9}}}}]"#;

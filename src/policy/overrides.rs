@@ -106,7 +106,7 @@ pub struct ClientOverrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_after_days: Option<u32>,
     /// Changes to single rules (and statements, and standing notices), by id.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "unique_keys")]
     pub rules: BTreeMap<RuleId, RuleOverride>,
 }
 
@@ -329,3 +329,34 @@ crate::names::names!(Origin, "origin" {
     Policy => "policy",
     Client => "client",
 });
+
+/// A map read from a document whose keys are each given once: a rule named twice is refused
+/// (`duplicate key "overdue"`), not read as its last value.
+fn unique_keys<'de, D>(deserializer: D) -> Result<BTreeMap<RuleId, RuleOverride>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = BTreeMap<RuleId, RuleOverride>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of rule ids to rule overrides")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut map = BTreeMap::new();
+            while let Some((id, rule)) = access.next_entry::<RuleId, RuleOverride>()? {
+                if map.contains_key(&id) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate key {:?}",
+                        id.as_str()
+                    )));
+                }
+                map.insert(id, rule);
+            }
+            Ok(map)
+        }
+    }
+    deserializer.deserialize_map(Unique)
+}
