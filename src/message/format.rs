@@ -66,6 +66,11 @@ impl Conventions {
         }
     }
 
+    /// Whether the locale's language is Spanish.
+    pub(crate) fn is_spanish(&self) -> bool {
+        self.spanish
+    }
+
     /// `1234567` grouped by thousands.
     fn group(&self, mut n: u64, out: &mut String) {
         let mut digits = Vec::with_capacity(20);

@@ -251,10 +251,10 @@ impl Dispatcher {
         let now = self.clock_now();
         let mut r = self.reminder(id).await?;
         if r.status != status {
-            let from = format!("{:?}", r.status).to_lowercase();
+            let from = r.status.as_str().to_owned();
             r.status = status;
             self.store().save_reminder(&r).await?;
-            let to = format!("{status:?}").to_lowercase();
+            let to = status.as_str().to_owned();
             self.store()
                 .log(log(&r, now, Action::StatusChanged { from, to }))
                 .await?;
@@ -335,7 +335,7 @@ impl Dispatcher {
             let status = if r.archived {
                 "archived".to_owned()
             } else {
-                format!("{:?}", r.status).to_lowercase()
+                r.status.as_str().to_owned()
             };
             return Err(invalid(id, "status", status, "only an active reminder is sent"));
         }
@@ -369,7 +369,7 @@ impl Dispatcher {
             .unwrap_or(&self.planner().policy().locale);
         let written = Conventions::of(locale);
         let (amount, due) = (written.money(r.amount), written.date(r.due_on));
-        let (subject, line) = if locale.to_ascii_lowercase().starts_with("es") {
+        let (subject, line) = if written.is_spanish() {
             (
                 format!("Recordatorio de pago: factura {}", r.invoice),
                 format!("Monto adeudado: {amount} — vencimiento: {due}"),

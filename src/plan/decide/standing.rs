@@ -334,7 +334,8 @@ impl Planner {
             };
             self.note_pauses(cx, rule, key, &placed.adjustments, ctxs, out);
             let send_on = placed.goes_on;
-            let overdue = chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on));
+            let mut overdue =
+                chased(ctxs, &self.policy, send_on).filter(|c| c.due.is_some_and(|d| d < send_on));
             let Some((oldest_due, oldest)) = overdue
                 .clone()
                 .filter_map(|c| c.due.map(|d| (d, c)))
@@ -369,7 +370,7 @@ impl Planner {
                         closed_after_days: closed,
                     },
                 },
-                &mut overdue.clone(),
+                &mut overdue,
             );
         }
     }
