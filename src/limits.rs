@@ -27,6 +27,8 @@
 //! # Ok::<(), ValidationError>(())
 //! ```
 
+use chrono::NaiveTime;
+
 use crate::error::ValidationError;
 
 /// The longest forecast a plan makes, in days (about ten years).
@@ -77,6 +79,32 @@ pub(crate) fn check_offset(
             field: format!("{owner}: {field}"),
             value: value.to_string(),
             max: MAX_DAYS.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a payment term outside 1 to 30 days.
+pub(crate) fn check_term(field: &str, days: u32) -> Result<(), ValidationError> {
+    if !(1..=30).contains(&days) {
+        return Err(ValidationError::PaymentTermOutOfRange {
+            field: field.to_owned(),
+            value: days,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a send time with a leap second (chrono reads `09:00:60` as one).
+pub(crate) fn check_send_time(
+    field: impl FnOnce() -> String,
+    time: NaiveTime,
+) -> Result<(), ValidationError> {
+    use chrono::Timelike as _;
+    if time.nanosecond() >= 1_000_000_000 {
+        return Err(ValidationError::LeapSecond {
+            field: field(),
+            value: time.to_string(),
         });
     }
     Ok(())

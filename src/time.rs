@@ -645,3 +645,46 @@ mod tests {
         assert_eq!(cal.shift(d(2026, 1, 1), Shift::Later), None);
     }
 }
+
+/// Serde for times of day written `"09:00"` (or `"09:00:00"`).
+pub(crate) mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn parse(text: &str) -> Option<NaiveTime> {
+        NaiveTime::parse_from_str(text, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+            .ok()
+    }
+
+    pub(crate) fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&t.format("%H:%M"))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM")))
+    }
+
+    pub(crate) mod option {
+        use chrono::NaiveTime;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub(crate) fn serialize<S: Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                None => Ok(None),
+                Some(text) => super::parse(&text).map(Some).ok_or_else(|| {
+                    serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM"))
+                }),
+            }
+        }
+    }
+}

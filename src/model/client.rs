@@ -3,11 +3,11 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::ValidationError;
 use crate::model::id::ClientId;
-use crate::policy::ClientOverrides;
+use crate::model::overrides::ClientOverrides;
 use crate::time::TimeZone;
 
 /// What a contact does at the client; rules may address some roles only, so later stages can
@@ -551,3 +551,28 @@ crate::names::names!(PauseKind, "pause kind" {
     Hold => "hold",
     Snooze => "snooze",
 });
+
+/// Reads a list of addresses written as a list or as one comma-separated string (several
+/// reply-to addresses separated by commas, as billing settings often store them).
+pub(crate) fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Repr::deserialize(d)? {
+        Repr::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Repr::Many(v) => v,
+    })
+}
+
+/// As [`addresses()`], for an optional field.
+pub(crate) fn optional_addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    addresses(d).map(Some)
+}

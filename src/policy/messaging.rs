@@ -1,7 +1,7 @@
 //! What messages say about the sender: company data, branding, payment
 //! instructions, reply-to addresses, copies, and the host's own templates.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::model::id::RuleId;
 
@@ -204,31 +204,6 @@ pub struct TemplateSpec {
     /// HTML body (handlebars), if the message has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
-}
-
-/// Reads a list of addresses written as a list or as one comma-separated string (several
-/// reply-to addresses separated by commas, as billing settings often store them).
-pub(crate) fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Repr::deserialize(d)? {
-        Repr::One(s) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        Repr::Many(v) => v,
-    })
-}
-
-/// As [`addresses`], for an optional field.
-pub(crate) fn optional_addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    addresses(d).map(Some)
 }
 
 crate::names::names!(Alignment, "alignment" {

@@ -18,9 +18,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod effective;
 mod lint;
 mod messaging;
-mod overrides;
 mod resolve;
 mod rule;
 
@@ -37,13 +37,14 @@ use crate::standing::check_thresholds;
 use crate::statement::compile as compile_rrule;
 use crate::time::{BusinessCalendar, TimeZone};
 
+pub use effective::{EffectiveNotice, EffectiveRule, EffectiveSettings, Origin, Setting};
 pub use lint::LintWarning;
 pub(crate) use lint::lint;
 pub use messaging::{Alignment, Branding, Company, TemplateKind, TemplateSpec};
-pub(crate) use messaging::{addresses, optional_addresses};
-pub use overrides::{
-    ClientOverrides, EffectiveNotice, EffectiveRule, EffectiveSettings, Origin, RuleOverride, Setting,
-};
+// A client's overrides are the client's own data, defined with it in the model (which reads
+// nothing of the policy); they are found here too, beside the effective settings they make.
+#[doc(no_inline)]
+pub use crate::model::{ClientOverrides, RuleOverride};
 pub(crate) use resolve::Resolved;
 pub use rule::{Anchor, Conditions, LateFee, Rule};
 // A policy's statement rules and standing notices are policy data, found here with the rest
@@ -101,7 +102,7 @@ pub struct Policy {
     #[serde(default = "utc")]
     pub time_zone: TimeZone,
     /// Local time of day reminders go out (default 09:00).
-    #[serde(default = "nine", with = "hhmm")]
+    #[serde(default = "nine", with = "crate::time::hhmm")]
     pub send_time: NaiveTime,
     /// Default payment term in days, 1 to 30; invoices without a due date are due
     /// this many days after issue.
@@ -136,13 +137,13 @@ pub struct Policy {
     #[serde(default)]
     pub payment_instructions: String,
     /// Reply-to addresses: a list, or one string separated by commas.
-    #[serde(default, deserialize_with = "addresses")]
+    #[serde(default, deserialize_with = "crate::model::client::addresses")]
     pub reply_to: Vec<String>,
     /// Addresses copied on every message.
-    #[serde(default, deserialize_with = "addresses")]
+    #[serde(default, deserialize_with = "crate::model::client::addresses")]
     pub cc: Vec<String>,
     /// Addresses blind-copied on every message.
-    #[serde(default, deserialize_with = "addresses")]
+    #[serde(default, deserialize_with = "crate::model::client::addresses")]
     pub bcc: Vec<String>,
     /// The host's templates, replacing the defaults for a rule or a kind of message.
     #[serde(default)]
@@ -324,8 +325,8 @@ impl Policy {
     /// # Errors
     /// The first problem, naming the rule or field and the value.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        check_term("policy.payment_term_days", self.payment_term_days)?;
-        check_send_time(|| "policy: send_time".to_owned(), self.send_time)?;
+        crate::limits::check_term("policy.payment_term_days", self.payment_term_days)?;
+        crate::limits::check_send_time(|| "policy: send_time".to_owned(), self.send_time)?;
         self.calendar.validate()?;
         limits::check(
             &"policy",
@@ -446,31 +447,6 @@ impl Policy {
 /// sends (`manual/ITEM/INSTANT`).
 pub(crate) const RESERVED_RULE_IDS: [&str; 2] = ["preview", "manual"];
 
-/// Refuses a send time with a leap second (chrono reads `09:00:60` as one).
-pub(crate) fn check_send_time(
-    field: impl FnOnce() -> String,
-    time: NaiveTime,
-) -> Result<(), ValidationError> {
-    use chrono::Timelike as _;
-    if time.nanosecond() >= 1_000_000_000 {
-        return Err(ValidationError::LeapSecond {
-            field: field(),
-            value: time.to_string(),
-        });
-    }
-    Ok(())
-}
-
-pub(crate) fn check_term(field: &str, days: u32) -> Result<(), ValidationError> {
-    if !(1..=30).contains(&days) {
-        return Err(ValidationError::PaymentTermOutOfRange {
-            field: field.to_owned(),
-            value: days,
-        });
-    }
-    Ok(())
-}
-
 pub(crate) fn check_rule_shape(rule: &str, every: Option<u32>, count: u32) -> Result<(), ValidationError> {
     if every == Some(0) {
         return Err(ValidationError::ZeroSpacing {
@@ -491,79 +467,6 @@ pub(crate) fn check_rule_shape(rule: &str, every: Option<u32>, count: u32) -> Re
         });
     }
     Ok(())
-}
-
-/// Serde for times of day written `"09:00"` (or `"09:00:00"`).
-pub(crate) mod hhmm {
-    use chrono::NaiveTime;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn parse(text: &str) -> Option<NaiveTime> {
-        NaiveTime::parse_from_str(text, "%H:%M")
-            .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
-            .ok()
-    }
-
-    pub(crate) fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&t.format("%H:%M"))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
-        let text = String::deserialize(d)?;
-        parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM")))
-    }
-
-    pub(crate) mod option {
-        use chrono::NaiveTime;
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        pub(crate) fn serialize<S: Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
-            match t {
-                Some(t) => super::serialize(t, s),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
-            match Option::<String>::deserialize(d)? {
-                None => Ok(None),
-                Some(text) => super::parse(&text).map(Some).ok_or_else(|| {
-                    serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM"))
-                }),
-            }
-        }
-    }
-
-    pub(crate) mod setting {
-        use chrono::NaiveTime;
-        use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-        use crate::policy::{Origin, Setting};
-
-        #[derive(Serialize, Deserialize)]
-        struct Repr {
-            #[serde(with = "super")]
-            value: NaiveTime,
-            origin: Origin,
-        }
-
-        pub(crate) fn serialize<S: Serializer>(t: &Setting<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
-            Repr {
-                value: t.value,
-                origin: t.origin,
-            }
-            .serialize(s)
-        }
-
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Setting<NaiveTime>, D::Error> {
-            let r = Repr::deserialize(d)?;
-            Ok(Setting {
-                value: r.value,
-                origin: r.origin,
-            })
-        }
-    }
 }
 
 #[cfg(test)]

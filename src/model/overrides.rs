@@ -1,4 +1,10 @@
-//! Per-client overrides and the effective settings they produce.
+//! A client's own settings: the changes it makes to the policy, field by field.
+//!
+//! They are data the host keeps with each client ([`Client::overrides`](crate::Client)),
+//! defined here with the rest of the client so that the model stands on its own; the policy
+//! resolves them against its defaults into the effective settings
+//! ([`EffectiveSettings`](crate::policy::EffectiveSettings)), and re-exports them as
+//! `dunning::policy::ClientOverrides` and `dunning::policy::RuleOverride`.
 
 use std::collections::BTreeMap;
 
@@ -8,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ValidationError;
 use crate::model::client::ContactRole;
 use crate::model::id::{ClientId, RuleId};
-use crate::policy::hhmm;
-use crate::time::TimeZone;
+use crate::time::hhmm;
 
 /// A client's changes to one rule; unset fields keep the policy's value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,21 +86,21 @@ pub struct ClientOverrides {
     /// Reply-to addresses for this client's messages (a list or a comma-separated string).
     #[serde(
         default,
-        deserialize_with = "crate::policy::optional_addresses",
+        deserialize_with = "crate::model::client::optional_addresses",
         skip_serializing_if = "Option::is_none"
     )]
     pub reply_to: Option<Vec<String>>,
     /// Addresses copied on this client's messages, instead of the policy's.
     #[serde(
         default,
-        deserialize_with = "crate::policy::optional_addresses",
+        deserialize_with = "crate::model::client::optional_addresses",
         skip_serializing_if = "Option::is_none"
     )]
     pub cc: Option<Vec<String>>,
     /// Addresses blind-copied on this client's messages, instead of the policy's.
     #[serde(
         default,
-        deserialize_with = "crate::policy::optional_addresses",
+        deserialize_with = "crate::model::client::optional_addresses",
         skip_serializing_if = "Option::is_none"
     )]
     pub bcc: Option<Vec<String>>,
@@ -187,10 +192,10 @@ impl ClientOverrides {
             }
         }
         if let Some(term) = self.payment_term_days.filter(|t| !(1..=30).contains(t)) {
-            crate::policy::check_term(&format!("{owner}: overrides.payment_term_days"), term)?;
+            crate::limits::check_term(&format!("{owner}: overrides.payment_term_days"), term)?;
         }
         if let Some(time) = self.send_time {
-            crate::policy::check_send_time(|| format!("{owner}: overrides.send_time"), time)?;
+            crate::limits::check_send_time(|| format!("{owner}: overrides.send_time"), time)?;
         }
         check_opt(&owner, "overrides.min_gap_days", self.min_gap_days, MAX_DAYS)?;
         let closing = self.closing_soon_after_days;
@@ -217,118 +222,6 @@ impl ClientOverrides {
         Ok(())
     }
 }
-
-/// Where an effective value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Origin {
-    /// The policy (or the library default the policy kept).
-    Policy,
-    /// The client's overrides.
-    Client,
-}
-
-/// A value and where it comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Setting<T> {
-    /// The value in force.
-    pub value: T,
-    /// Who set it.
-    pub origin: Origin,
-}
-
-impl<T> Setting<T> {
-    pub(crate) fn pick(policy: T, client: Option<T>) -> Self {
-        match client {
-            Some(value) => Setting {
-                value,
-                origin: Origin::Client,
-            },
-            None => Setting {
-                value: policy,
-                origin: Origin::Policy,
-            },
-        }
-    }
-}
-
-/// A rule as it applies to one client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EffectiveRule {
-    /// The rule.
-    pub rule: RuleId,
-    /// On or off.
-    pub enabled: Setting<bool>,
-    /// Offset from the anchor.
-    pub offset_days: Setting<i32>,
-    /// Spacing between repeats.
-    pub every_days: Setting<Option<u32>>,
-    /// Count.
-    pub count: Setting<u32>,
-    /// Contact roles (empty: all with notify on).
-    pub roles: Setting<Vec<ContactRole>>,
-}
-
-/// Every setting in force for one client, with its origin (policy or client).
-///
-/// Made by [`Planner::effective_settings`](crate::Planner::effective_settings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EffectiveSettings {
-    /// The client.
-    pub client: ClientId,
-    /// Automatic reminders on or off.
-    pub reminders: Setting<bool>,
-    /// Time zone for send dates.
-    pub time_zone: Setting<TimeZone>,
-    /// Locale of messages.
-    pub locale: Setting<String>,
-    /// Local send time.
-    #[serde(with = "hhmm::setting")]
-    pub send_time: Setting<NaiveTime>,
-    /// Payment term in days.
-    pub payment_term_days: Setting<u32>,
-    /// Minimum days between two messages.
-    pub min_gap_days: Setting<u32>,
-    /// Default contact roles (empty: all with notify on).
-    pub roles: Setting<Vec<ContactRole>>,
-    /// Addresses copied on the client's messages.
-    pub cc: Setting<Vec<String>>,
-    /// Addresses blind-copied on the client's messages.
-    pub bcc: Setting<Vec<String>>,
-    /// Reply-to addresses of the client's messages.
-    pub reply_to: Setting<Vec<String>>,
-    /// Days overdue for "closing soon", when the policy has account standing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub closing_soon_after_days: Option<Setting<u32>>,
-    /// Days overdue for "closed", when the policy has account standing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub closed_after_days: Option<Setting<u32>>,
-    /// Each reminder rule of the policy as it applies to the client.
-    pub rules: Vec<EffectiveRule>,
-    /// Each statement and standing notice of the policy as it applies to the client.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notices: Vec<EffectiveNotice>,
-}
-
-/// A statement or an account-standing notice as it applies to one client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EffectiveNotice {
-    /// The statement's or notice's id.
-    pub rule: RuleId,
-    /// On or off.
-    pub enabled: Setting<bool>,
-    /// Contact roles (empty: all with notify on).
-    pub roles: Setting<Vec<ContactRole>>,
-    /// The client's own recurrence of a statement, when it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rrule: Option<String>,
-}
-
-crate::names::names!(Origin, "origin" {
-    Policy => "policy",
-    Client => "client",
-});
 
 /// A map read from a document whose keys are each given once: a rule named twice is refused
 /// (`duplicate key "overdue"`), not read as its last value.
