@@ -14,10 +14,12 @@
 //! rules (monthly, weekly or every few days, some overdue-only) and/or account standing, with
 //! per-client thresholds, statements and standing notices switched off per client, and
 //! history of statements and standing notices sent, failed, unknown and released; its
-//! clients' pauses hold for good and its items have none. It leaves out pauses with an end
-//! and item pauses holding statements and standing notices back, pending
-//! actions, rules anchored on the sent or paid date, conditions, roles, expiry, RRULE
-//! overrides per client and currencies other than USD.
+//! clients' pauses hold for good and its items have none, unless `REFERENCE_PAUSES` is set:
+//! then pauses with an end and item pauses hold statements and standing notices back too (the
+//! reference follows them, but does not yet agree with the planner on every such world: see
+//! `reference/account.rs`). Worlds that meet a finding of `reference_findings.rs` are skipped.
+//! It leaves out pending actions, rules anchored on the sent or paid date, conditions, roles,
+//! expiry, RRULE overrides per client and currencies other than USD.
 
 mod common;
 mod reference;
@@ -520,9 +522,9 @@ fn statement_rule(i: usize, (form, param, start, overdue_only): StatementDraw) -
 /// Stage C: `world_strategy`'s portfolios with statement rules (some overdue-only) and/or
 /// account standing, per-client thresholds and notices switched off, and history of
 /// statements and standing notices sent, failed, unknown and released. A client's pause
-/// holds for good (its end is dropped), and items have none: the reference's stage C does not
-/// follow how pauses with an end, or an item's pauses, hold client-level events back (the
-/// stage A and B properties cover them for reminders).
+/// holds for good (its end is dropped), and items have none, unless `REFERENCE_PAUSES` is set
+/// (then both are kept: work in progress, see `reference/account.rs`; the stage A and B
+/// properties cover them for reminders).
 fn account_world_strategy() -> impl Strategy<Value = World> {
     (
         world_strategy(),
@@ -565,15 +567,23 @@ fn account_world(
             .policy
             .with_standing(StandingRule::new(closing_soon, closing_soon + more));
     }
-    for item in &mut w.items {
-        item.pauses.clear();
+    // Pauses with an end, and item pauses, holding statements and standing notices back:
+    // the reference follows them (`reference/account.rs`), but agrees with the planner only
+    // on part of the worlds yet (see its module docs), so they are drawn only with
+    // `REFERENCE_PAUSES` set; by default a client's pause holds for good (its end dropped)
+    // and items have none.
+    if std::env::var_os("REFERENCE_PAUSES").is_none() {
+        for item in &mut w.items {
+            item.pauses.clear();
+        }
+        for c in &mut w.clients {
+            for p in &mut c.pauses {
+                p.until = None;
+            }
+        }
     }
     let policy = &w.policy;
     for (c, &(thresholds, statements_off, notice_off)) in w.clients.iter_mut().zip(per_client) {
-        // A client's pause holds for good (its end dropped).
-        for p in &mut c.pauses {
-            p.until = None;
-        }
         if let (Some(sr), Some((closing_soon, more))) = (&policy.standing, thresholds) {
             let effective = closing_soon.unwrap_or(sr.closing_soon_after_days);
             c.overrides.closing_soon_after_days = closing_soon;
@@ -755,6 +765,10 @@ proptest! {
         let plan = real(&w);
         let got = reference::RefPlan::of(&plan);
         let want = reference(&w);
+        // (A world that meets a finding of `reference_findings.rs` is skipped.)
+        if !want.skip.is_empty() {
+            return Ok(());
+        }
         prop_assert!(
             got.events == want.events,
             "{}\n  the plan: {:#?}",
@@ -770,6 +784,10 @@ proptest! {
         let plan = real(&w);
         let got = reference::RefPlan::of(&plan);
         let want = reference(&w);
+        // (A world that meets a finding of `reference_findings.rs` is skipped.)
+        if !want.skip.is_empty() {
+            return Ok(());
+        }
         prop_assert!(
             got.suppressed == want.suppressed,
             "{}\n  the plan: {:#?}",

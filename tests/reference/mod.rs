@@ -26,9 +26,12 @@
 //! not counted by the minimum gap).
 //! Where the docs are silent the reference follows the planner and says so; where they
 //! disagree with it, an ignored test in `reference_planner.rs` says what they promise.
-//! Client pauses without end hold statements and standing notices for good (said paused).
-//! Not covered (the generator leaves them out): pauses with an end, and item pauses, holding
-//! statements and standing notices back (stage C worlds have neither), statement expiry, RRULE overrides per client
+//! Client pauses without end hold statements and standing notices for good (said paused);
+//! pauses with an end and item pauses hold them back as `account.rs` says, drawn by the
+//! generator only with `REFERENCE_PAUSES` set (the planner and the reference still disagree
+//! on part of those worlds: `account.rs`). Worlds that meet a finding of
+//! `tests/reference_findings.rs` are marked (`RefPlan::skip`) and skipped by the properties.
+//! Not covered (the generator leaves them out): statement expiry, RRULE overrides per client
 //! and RRULEs beyond monthly on a day, weekly on a weekday and every N days, rules anchored
 //! on the sent or paid date, pending actions, conditions, roles, expiry, late fees, items in
 //! several currencies, and `Plan::standings`.
@@ -77,6 +80,9 @@ pub struct RefSuppressed {
 pub struct RefPlan {
     pub events: Vec<RefEvent>,
     pub suppressed: Vec<RefSuppressed>,
+    /// Findings (`tests/reference_findings.rs`) the world meets: the reference says what the
+    /// docs promise, the planner does not yet, and the properties skip the world.
+    pub skip: Vec<String>,
 }
 
 impl RefPlan {
@@ -116,7 +122,11 @@ impl RefPlan {
             })
             .collect();
         suppressed.sort();
-        RefPlan { events, suppressed }
+        RefPlan {
+            events,
+            suppressed,
+            skip: Vec::new(),
+        }
     }
 }
 
