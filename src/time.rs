@@ -434,6 +434,7 @@ impl CompiledCalendar {
             && (self.holidays.is_empty() || self.holidays.binary_search(&date).is_err())
     }
 
+    #[inline(always)]
     pub(crate) fn shift(&self, date: NaiveDate, shift: Shift) -> Option<NaiveDate> {
         let at = (date.year() - self.table_year) * 366 + date.ordinal0() as i32;
         let entry = usize::try_from(at).ok().and_then(|i| self.table.get(i));

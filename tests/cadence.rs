@@ -701,3 +701,71 @@ fn a_grouped_notice_sends_what_a_pause_held_back_with_the_others_due_now() {
         .collect();
     assert_eq!(sent, [(utc(2026, 3, 3, 12, 30), vec!["A", "B"])]);
 }
+
+/// A daily rule whose occurrences, years of them, come before the day a later stage went:
+/// each is superseded by that stage, and the plan says so of exactly those whose day falls in
+/// its window (the lookback before today), each on its own day under its own key, however
+/// many came before.
+#[test]
+fn a_long_run_of_superseded_occurrences_is_explained_within_the_window_only() {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let policy = Policy::new(TimeZone::UTC)
+        .with_rule(Rule::new("a-daily".parse().unwrap(), Anchor::Due, 1).repeat(1, limits::MAX_COUNT))
+        .with_rule(Rule::new("z-final".parse().unwrap(), Anchor::Due, 2));
+    let client = Client::new("c".parse().unwrap(), "C").with_contact(Contact::new("a", "a@b.example"));
+    let eur = Currency::from_code("EUR").unwrap();
+    let due = day(2000, 1, 31);
+    let item = Item::invoice(
+        "i".parse().unwrap(),
+        client.id.clone(),
+        due,
+        Money::from_minor(100, eur),
+    )
+    .due(due);
+    let sent = day(2026, 5, 30);
+    let history = [HistoryEntry {
+        key: EventKey::from("z-final/i/1"),
+        rule: Some("z-final".parse().unwrap()),
+        client: client.id.clone(),
+        items: vec![HistoryItem {
+            item: item.id.clone(),
+            occurrence: 1,
+        }],
+        sent_at: sent.and_hms_opt(12, 0, 0).unwrap().and_utc(),
+        outcome: HistoryOutcome::Sent,
+    }];
+    let now = day(2026, 6, 1).and_hms_opt(12, 0, 0).unwrap().and_utc();
+    // Occurrence j of the daily rule is on the day after the due date, plus j - 1 days.
+    let occurrence_on = |d: NaiveDate| u32::try_from((d - due).num_days()).unwrap();
+    for lookback in [0u32, 1, 7, 40, 400] {
+        let planner = Planner::new(&policy).unwrap().with_lookback(lookback);
+        let plan = planner
+            .plan(
+                std::slice::from_ref(&client),
+                std::slice::from_ref(&item),
+                &history,
+                now,
+                Horizon::NONE,
+            )
+            .unwrap();
+        let got: BTreeSet<(String, NaiveDate)> = plan
+            .suppressed()
+            .iter()
+            .filter(
+                |s| matches!(&s.reason, SuppressReason::Superseded { by } if by.as_str() == "z-final/i/1"),
+            )
+            .map(|s| (s.key.to_string(), s.on))
+            .collect();
+        let window_start = now.date_naive() - Duration::days(i64::from(lookback));
+        let want: BTreeSet<(String, NaiveDate)> = window_start
+            .iter_days()
+            .take_while(|d| *d <= sent)
+            .map(|d| (format!("a-daily/i/{}", occurrence_on(d)), d))
+            .collect();
+        assert!(
+            lookback < 2 || !want.is_empty(),
+            "lookback {lookback}: the window holds superseded days"
+        );
+        assert_eq!(got, want, "lookback {lookback}");
+    }
+}

@@ -62,12 +62,25 @@ fn the_model_never_imports_the_policy_the_planner_messages_or_the_shell() {
         ],
     );
     assert!(files >= 5, "the model's files were not found ({files})");
-    assert!(found.is_empty(), "the model imports what it must not:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "the model imports what it must not:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn nothing_below_the_shell_imports_it() {
-    for module in ["model", "policy", "plan", "message", "money", "time", "statement", "standing"] {
+    for module in [
+        "model",
+        "policy",
+        "plan",
+        "message",
+        "money",
+        "time",
+        "statement",
+        "standing",
+    ] {
         let (files, found) = uses(
             module,
             &[
@@ -84,6 +97,10 @@ fn nothing_below_the_shell_imports_it() {
             ],
         );
         assert!(files >= 1, "{module}: no files found");
-        assert!(found.is_empty(), "{module} reaches the shell or does I/O:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "{module} reaches the shell or does I/O:\n{}",
+            found.join("\n")
+        );
     }
 }

@@ -8,7 +8,7 @@ use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::notes::Notes;
-use crate::plan::decide::occurrences::{add_days, occurrence_day};
+use crate::plan::decide::occurrences::{OccurrenceDays, add_days, occurrence_day};
 use crate::plan::decide::pauses::active_pause;
 use crate::plan::decide::reason::Reason;
 use crate::plan::decide::reason::adjustment_note;
@@ -323,10 +323,36 @@ pub(crate) struct ItemCtx<'a> {
     pub(crate) slots: std::ops::Range<usize>,
 }
 
+/// Passes over the slot's next occurrence (on `nominal`), superseded by `by`, and every later
+/// one up to `by`'s day (see [`Planner::next_cand`]), saying so of each.
+#[cold]
+#[inline(never)]
+fn pass_superseded(
+    cx: &ClientCtx<'_>,
+    it: &ItemCtx<'_>,
+    slot: &mut Slot,
+    by: &Send,
+    nominal: NaiveDate,
+    out: &mut dyn Notes,
+) {
+    let last = if by.date >= nominal {
+        OccurrenceDays::new(slot.anchor_on, slot.offset, slot.every)
+            .last_on_or_before(by.date)
+            .min(slot.count)
+            .max(slot.next_occ)
+    } else {
+        slot.next_occ
+    };
+    out.note_run(cx, it, slot, slot.next_occ..=last, Reason::superseded(by.key));
+    slot.next_occ = last.saturating_add(1);
+    slot.last_rule = slot.last_rule.max(Some(by.date));
+}
+
 impl Planner {
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
     /// candidate made and then copied into the slot is read back before the copy's stores
     /// are done, which stalls.
+    #[inline(always)]
     pub(crate) fn compute<'h>(
         &self,
         cx: &ClientCtx<'h>,
@@ -411,9 +437,11 @@ impl Planner {
             // The day such a send found it too late already, if one did.
             let too_late_on = superseding.filter(too_late_by).map(|s| s.date);
             if let Some(s) = superseding.filter(|s| !too_late_by(s)) {
-                out.note(cx, it, slot, nominal, Reason::superseded(s.key));
-                slot.next_occ += 1;
-                slot.last_rule = slot.last_rule.max(Some(s.date));
+                // Every later occurrence up to that send's day is superseded by it too: the
+                // sends that supersede a later occurrence are some of those that supersede
+                // this one, and it is among them. (Neither is it too late for them: they
+                // fall before the due date only if the send does.) Passed over in one step.
+                pass_superseded(cx, it, slot, s, nominal, out);
                 continue;
             }
             let mut spaced_after = None;

@@ -2,11 +2,16 @@
 //! the plan's window (as suppressed records, owned or compact alike); a look-ahead keeps
 //! nothing. The deciding code neither sees the records nor the window.
 
+use std::ops::RangeInclusive;
+
 use chrono::NaiveDate;
 
 use crate::plan::decide::item::ItemCtx;
 use crate::plan::decide::item::Slot;
 use crate::plan::decide::notice::Placed;
+#[allow(unused_imports)] // (named in the docs)
+use crate::plan::decide::occurrences::OccurrenceDays;
+use crate::plan::decide::occurrences::occurrence_day;
 use crate::plan::decide::reason::Reason;
 use crate::plan::engine::{ClientCtx, ItemIx, RuleIx};
 use crate::plan::event::Stage;
@@ -21,6 +26,18 @@ pub(crate) trait Notes {
     /// The slot's next occurrence (`slot.next_occ` of its rule, for the item of `it`) does
     /// not go: said on `on`, for `reason`.
     fn note(&mut self, cx: &ClientCtx<'_>, it: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason);
+
+    /// The slot's occurrences `occurrences` (of its rule, for the item of `it`) do not go,
+    /// each said on its own day (where [`OccurrenceDays`] of the slot puts it), for
+    /// `reason`: as a [`Notes::note`] of each, without stepping through those not kept.
+    fn note_run(
+        &mut self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        occurrences: RangeInclusive<u32>,
+        reason: Reason,
+    );
 }
 
 /// Notes of a look-ahead: none kept (a stage held back by a lasting stop, worked out only to
@@ -39,6 +56,25 @@ impl Notes for Unsaid {
     fn note(&mut self, _: &ClientCtx<'_>, _: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason) {
         if self.too_late.is_none() && reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue {
             self.too_late = Some((slot.next_occ, on));
+        }
+    }
+
+    fn note_run(
+        &mut self,
+        _: &ClientCtx<'_>,
+        _: &ItemCtx<'_>,
+        slot: &Slot,
+        occurrences: RangeInclusive<u32>,
+        reason: Reason,
+    ) {
+        let first = *occurrences.start();
+        if self.too_late.is_none()
+            && !occurrences.is_empty()
+            && reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue
+        {
+            if let Some(on) = occurrence_day(slot.anchor_on, slot.offset, slot.every, first) {
+                self.too_late = Some((first, on));
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ use crate::plan::decide::day::{
 };
 use crate::plan::decide::item::{Candidate, ItemCtx, ItemSends, Send, SendAt, Slot};
 use crate::plan::decide::notes::{Notes, Unsaid};
-use crate::plan::decide::occurrences::{StageDays, add_days, stage_of};
+use crate::plan::decide::occurrences::{OccurrenceDays, StageDays, add_days, occurrence_day, stage_of};
 pub(crate) use crate::plan::decide::pauses::pause_reason;
 pub(crate) use crate::plan::decide::reason::adjustment_note;
 pub(crate) use crate::plan::decide::rule::CompiledRule;
@@ -1835,6 +1835,27 @@ impl Notes for Records<SuppressedRecord> {
     fn note(&mut self, cx: &ClientCtx<'_>, it: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason) {
         if cx.in_window(on) {
             self.push(suppressed(cx, it, slot.rule, slot.next_occ, on, reason));
+        }
+    }
+
+    /// Those whose day falls in the plan's window kept, found in closed form.
+    fn note_run(
+        &mut self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        occurrences: std::ops::RangeInclusive<u32>,
+        reason: Reason,
+    ) {
+        let days = OccurrenceDays::new(slot.anchor_on, slot.offset, slot.every);
+        let from = (*occurrences.start()).max(days.first_on_or_after(cx.window_start));
+        let to = (*occurrences.end()).min(days.last_on_or_before(cx.end_date));
+        for occurrence in from..=to {
+            if let Some(on) = occurrence_day(slot.anchor_on, slot.offset, slot.every, occurrence) {
+                if cx.in_window(on) {
+                    self.push(suppressed(cx, it, slot.rule, occurrence, on, reason));
+                }
+            }
         }
     }
 }
