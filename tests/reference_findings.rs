@@ -85,7 +85,7 @@ fn a_statement_or_notice_held_to_the_start_of_a_day_within_the_horizon_is_foreca
 /// day the client entered it", "An item under a pause without end (a dispute) does not count
 /// toward the state"; `ClientStanding::since`: "The day it entered this state."
 #[test]
-#[ignore = "finding: a disputed invoice dates the entry into a state (the notice's key and ClientStanding::since) though it does not count toward the standing"]
+
 fn a_disputed_invoice_does_not_date_the_entry_into_a_state() {
     let policy = Policy::new(TimeZone::UTC).with_standing(StandingRule::new(5, 22));
     let planner = Planner::new(&policy).unwrap();

@@ -23,9 +23,9 @@
 //! superseded, or held past the horizon; a "closing soon" superseded by a "closed" that a
 //! pause holds back; a state whose only invoice comes under a dispute today (the planner
 //! says nothing where README "Pauses" says disputing it "does not end a state the client is
-//! in"). Two findings are raised (`tests/reference_findings.rs`), each skipped by the
-//! properties: `a_statement_or_notice_held_to_the_start_of_a_day_within_the_horizon_is_forecast`
-//! and `a_disputed_invoice_does_not_date_the_entry_into_a_state`. Also left out (by the
+//! in"). A finding is raised (`tests/reference_findings.rs`) and skipped by the properties:
+//! `a_statement_or_notice_held_to_the_start_of_a_day_within_the_horizon_is_forecast`. Also
+//! left out (by the
 //! generator too): expiry, roles, RRULE overrides per client, RRULEs other than the three
 //! simple forms of [`rrule_dates`].
 
@@ -697,32 +697,25 @@ fn standing(cx: &Cx<'_>, sr: &StandingRule, history: &[HistoryEntry], out: &mut 
         debts.iter().filter_map(|d| span(d, t, counting)).collect()
     };
     let overdue = spans(1, false);
-    // The run of days the client is (or will be) in each state, disputed debts and all (a
-    // dispute does not end it), and the day it entered it: the first day of the run an
-    // undisputed debt keeps it there. When only disputed debts keep it there, no day: the
-    // notice is keyed by the run's first day, and a pause without end holds it (said, as a
+    // The run of days the client is (or will be) in each state. A debt under a pause without
+    // end from before it got the client past a threshold never counts toward that state
+    // (README "Pauses": "an invoice under a pause without end (a dispute) does not count
+    // toward the standing"), so the run is of the other debts, whole: one disputed after it
+    // got there keeps its days ("disputing it does not end a state the client is in"), and
+    // the run begins the day the client entered it (`StandingRule`: "keyed by the day the
+    // client entered it"). When only disputed debts would put it there, the run is theirs:
+    // the notice is keyed by its first day and a pause without end holds it (said, as a
     // lasting stop: README "Explains itself"; the planner's reading of the key, which the
     // docs do not name for a notice that never goes).
     let runs: [Option<NaiveDate>; 2] = thresholds.map(|t| {
-        let (first, end) = run_around(&spans(t, false), cx.today)?;
-        let entered = spans(t, true)
-            .into_iter()
-            .map(|(f, to)| (f.max(first), to))
-            .filter(|&(f, to)| to.is_none_or(|to| f < to) && end.is_none_or(|e| f < e))
-            .map(|(f, _)| f)
-            .min();
-        // A run a disputed debt began, entered later by another: keyed by the day the
-        // disputed debt got there, not the day the client entered the state ("keyed by the
-        // day it entered it"; `ClientStanding::since`: "The day it entered this state"). The
-        // finding `reference_findings::a_disputed_invoice_does_not_date_the_entry_into_a_state`;
-        // the properties skip it.
-        if entered.is_some_and(|e| e != first) {
-            out.skip.push(format!(
-                "{}: a disputed invoice began the run of {first}",
-                cx.client.id
-            ));
-        }
-        Some(first)
+        let counted: Vec<_> = debts
+            .iter()
+            .filter(|d| d.disputed.is_none_or(|c| c > add(d.due, i64::from(t))))
+            .filter_map(|d| span(d, t, false))
+            .collect();
+        run_around(&counted, cx.today)
+            .or_else(|| run_around(&spans(t, false), cx.today))
+            .map(|(first, _)| first)
     });
     // A notice of state `k` sent counts for the run beginning `run` when it went in that run,
     // is keyed by its first day or later, or the client stayed overdue from the day it went

@@ -142,11 +142,22 @@ impl Planner {
                     (Some(t), Some(c)) => Some(t.min(c)),
                     (t, c) => t.or(c),
                 };
-                to.is_none_or(|t| from < t).then_some((from, to, &ctxs[d.at]))
+                // Under a pause without end from before it got the client there: it never
+                // counts toward entering the state.
+                let disputed_before = d.cut.is_some_and(|c| c <= from);
+                to.is_none_or(|t| from < t)
+                    .then_some((from, to, &ctxs[d.at], disputed_before))
             })
         };
-        // A state's run is the debt's: a dispute on the oldest item does not end it.
-        let runs = [0, 1].map(|k| run_start(spans(k, false).map(|(f, t, _)| (f, t)), cx.today));
+        // A state's run is the debt's: a dispute on the oldest item does not end it. A debt
+        // under a pause without end from before it got the client there never counts toward
+        // that state: the run is of the others, unless no other gets the client there (then
+        // the run is the disputed debt's, held for good by its dispute, which is said).
+        let runs = [0, 1].map(|k| {
+            let entering = spans(k, false).filter(|s| !s.3).map(|(f, t, ..)| (f, t));
+            run_start(entering, cx.today)
+                .or_else(|| run_start(spans(k, false).map(|(f, t, ..)| (f, t)), cx.today))
+        });
         let run = |k: usize| runs[k];
         let ids = [sr.closing_soon_id.as_str(), sr.closed_id.as_str()];
         // The days the client owes something overdue: the state clears only when that debt
@@ -212,7 +223,7 @@ impl Planner {
         // is under a pause, until the first of their pauses ends or another item gets there.
         let holds = |k: usize, day: NaiveDate| -> Hold<'h> {
             let mut first: Option<(NaiveDate, Hold<'h>)> = None;
-            for (_, _, c) in spans(k, true).filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t)) {
+            for (_, _, c, _) in spans(k, true).filter(|&(f, t, ..)| f <= day && t.is_none_or(|t| day < t)) {
                 let Some(index) = c.item.pauses.iter().position(|p| p.is_active(day)) else {
                     return Hold::Free;
                 };
@@ -223,7 +234,7 @@ impl Planner {
                     first = Some((ends, Hold::Paused { item, index, pause }));
                 }
             }
-            let next = spans(k, true).map(|(f, _, _)| f).filter(|&f| f > day).min();
+            let next = spans(k, true).map(|(f, ..)| f).filter(|&f| f > day).min();
             match (first, next) {
                 // Another item gets there first.
                 (Some((ends, _)), Some(next)) if next <= ends => Hold::Until(next),
@@ -232,8 +243,8 @@ impl Planner {
                 // Only items under a pause without end put the client there: held for good,
                 // by the first's.
                 (None, None) => spans(k, false)
-                    .filter(|&(f, t, _)| f <= day && t.is_none_or(|t| day < t))
-                    .find_map(|(_, _, c)| {
+                    .filter(|&(f, t, ..)| f <= day && t.is_none_or(|t| day < t))
+                    .find_map(|(_, _, c, _)| {
                         let index = c
                             .item
                             .pauses
