@@ -19,7 +19,7 @@ use dunning::*;
 /// start of that day)". `Horizon::days`: "A forecast of `days` days after `now`"; DESIGN 11:
 /// "A forecast mode lists what would be sent over the next N days if nothing changes."
 #[test]
-#[ignore = "finding: a statement or standing notice a pause holds back to the start of the day after the horizon's last send day is not forecast, though that instant is within the horizon"]
+
 fn a_statement_or_notice_held_to_the_start_of_a_day_within_the_horizon_is_forecast() {
     let promise = Pause::new(PauseKind::Promise, "pays on the 25th")
         .starting(d(2026, 3, 11))

@@ -23,9 +23,7 @@
 //! superseded, or held past the horizon; a "closing soon" superseded by a "closed" that a
 //! pause holds back; a state whose only invoice comes under a dispute today (the planner
 //! says nothing where README "Pauses" says disputing it "does not end a state the client is
-//! in"). A finding is raised (`tests/reference_findings.rs`) and skipped by the properties:
-//! `a_statement_or_notice_held_to_the_start_of_a_day_within_the_horizon_is_forecast`. Also
-//! left out (by the
+//! in"). Also left out (by the
 //! generator too): expiry, roles, RRULE overrides per client, RRULEs other than the three
 //! simple forms of [`rrule_dates`].
 
@@ -239,16 +237,6 @@ impl Cx<'_> {
             Ok((on, _, catch_up)) if *catch_up && *on < self.today => self.working(self.today),
             Ok((on, ..)) | Err((on, _)) => *on,
         }
-    }
-
-    /// Whether the planner leaves `g` out of the forecast though its send instant may be within
-    /// the horizon: held back by a pause to the first instant of a day past the last day whose
-    /// send time is within it. README "Pauses" forecasts it "at the start of that day", as a
-    /// reminder held back is: the finding
-    /// `reference_findings::a_statement_or_notice_held_to_the_start_of_a_day_within_the_horizon_is_forecast`.
-    /// The properties skip that one case (nothing listed, as the planner does).
-    fn held_past_last_day(&self, g: &Going) -> bool {
-        !g.held.is_empty() && g.place.as_ref().is_ok_and(|p| p.0 > self.end_date)
     }
 
     /// Says the pauses with an end that held `g` back (README "Pauses":
@@ -510,9 +498,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             cx.suppress(out, &key(d), id, "nothing_to_list", on);
         } else if let Ok(place) = g.place {
             cx.say_held(out, &key(d), id, g);
-            if !cx.held_past_last_day(g) {
-                cx.event(out, key(d), id, stage, place, &items);
-            }
+            cx.event(out, key(d), id, stage, place, &items);
         }
     };
     let hold = |day: NaiveDate| cx.client_hold(day);
@@ -822,9 +808,7 @@ fn standing(cx: &Cx<'_>, sr: &StandingRule, history: &[HistoryEntry], out: &mut 
             if let (false, Ok(place)) = (listed.is_empty(), &g.place) {
                 let stage = if k == 1 { "closed" } else { "closing_soon" };
                 cx.say_held(out, &key, ids[k], g);
-                if !cx.held_past_last_day(g) {
-                    cx.event(out, key, ids[k], stage, *place, &listed);
-                }
+                cx.event(out, key, ids[k], stage, *place, &listed);
             }
             continue;
         };

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::model::client::Pause;
 use crate::plan::SuppressReasonKind as Kind;
-use crate::plan::decide::item::{ItemCtx, SendAt};
+use crate::plan::decide::item::{ItemCtx, SendAt, paused_onto_its_day};
 use crate::plan::decide::notes::ClientNotes;
 use crate::plan::decide::reason::{Reason, adjustment_note};
 use crate::plan::engine::small_list::SmallList;
@@ -286,4 +286,11 @@ impl Planner {
             day.and_then(|scheduled| self.notice_placed(cx, scheduled, moves, holds)),
         )
     }
+}
+
+/// Whether a client-level event scheduled on `scheduled`, brought there by `moves`, goes
+/// past the plan's horizon: after its last day, unless a pause held it onto a day whose start
+/// (when it then goes, as a missed send does) is still within the horizon.
+pub(crate) fn past_horizon(cx: &ClientCtx<'_>, scheduled: NaiveDate, moves: &[Adjustment]) -> bool {
+    scheduled > cx.end_date && !(scheduled <= cx.sweep_end && paused_onto_its_day(moves))
 }

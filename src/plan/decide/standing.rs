@@ -10,7 +10,7 @@ use crate::model::item::ItemStatus;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::item::ItemCtx;
 use crate::plan::decide::notes::{ClientNotes, Notice};
-use crate::plan::decide::notice::{Hold, Holds, Placed, Stop, notice_key, owing};
+use crate::plan::decide::notice::{Hold, Holds, Placed, Stop, notice_key, owing, past_horizon};
 use crate::plan::decide::reason::Reason;
 use crate::plan::engine::account::ClientSend;
 use crate::plan::engine::small_list::SmallList;
@@ -302,7 +302,7 @@ impl Planner {
             let mut moves = SmallList::new();
             let day = self.notice_day(cx, since, &mut moves, state_holds);
             let scheduled = day.unwrap_or_else(|s| s.on);
-            if scheduled > cx.end_date {
+            if past_horizon(cx, scheduled, &moves) {
                 // Past the horizon: what held it back is still said.
                 self.note_pauses(cx, rule, key, &moves, ctxs, out);
                 continue;

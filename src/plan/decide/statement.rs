@@ -10,7 +10,7 @@ use crate::model::client::ContactRole;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::item::ItemCtx;
 use crate::plan::decide::notes::{ClientNotes, Notice};
-use crate::plan::decide::notice::{NoticeDay, Placed, Stop, notice_key, owing};
+use crate::plan::decide::notice::{NoticeDay, Placed, Stop, notice_key, owing, past_horizon};
 use crate::plan::decide::reason::Reason;
 use crate::plan::engine::account::ClientSend;
 use crate::plan::engine::small_list::SmallList;
@@ -166,7 +166,7 @@ impl Planner {
                     supersede(cx, rule, held_over.drain(..), p, out);
                 }
             }
-            if scheduled > cx.end_date {
+            if past_horizon(cx, scheduled, &moves) {
                 // Past the horizon: what held it back is still said.
                 self.note_pauses(cx, rule, notice_key(cx, rule, d), &moves, &[], out);
                 supersede(cx, rule, held_over.drain(..), d, out);
