@@ -42,6 +42,33 @@ impl StageRank {
     }
 }
 
+/// What becomes of a stage of an item that another stage of the item beat on a day (see
+/// [`same_day_winner`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Beaten {
+    /// The winner did not go (the minimum gap held it back): none went instead, so this
+    /// stage waits with it, and the day the gap allows decides again which of them goes.
+    WaitsWithWinner,
+    /// The winner went, and this stage is later, with its own day still to come (it was
+    /// moved back onto this day off a non-working day): one reminder a day goes about an
+    /// item, so it moves past this day.
+    MovesPast,
+    /// The winner went: this occurrence is superseded by it, and not sent.
+    Superseded,
+}
+
+impl Beaten {
+    /// The fate of a beaten stage, from whether the winner went and whether the stage
+    /// [moves past](StageRank::moves_past) the day.
+    pub(crate) fn of(winner_went: bool, moves_past: bool) -> Beaten {
+        match (winner_went, moves_past) {
+            (false, _) => Beaten::WaitsWithWinner,
+            (true, true) => Beaten::MovesPast,
+            (true, false) => Beaten::Superseded,
+        }
+    }
+}
+
 /// Of the stages of one item on one day, the one that goes: the latest of those that go
 /// first if any, then the highest nominal day, then the later rule. `None` for no stage.
 pub(crate) fn same_day_winner<T: Copy>(stages: impl Iterator<Item = (T, StageRank)>) -> Option<T> {
@@ -140,6 +167,9 @@ mod tests {
         assert!(rank(false, 9, 2).moves_past(&rank(true, 5, 1), day(6)));
         assert!(!rank(false, 4, 2).moves_past(&rank(true, 5, 1), day(6)));
         assert!(!rank(false, 6, 2).moves_past(&rank(true, 5, 1), day(6)));
+        assert_eq!(Beaten::of(false, true), Beaten::WaitsWithWinner);
+        assert_eq!(Beaten::of(true, true), Beaten::MovesPast);
+        assert_eq!(Beaten::of(true, false), Beaten::Superseded);
     }
 
     #[test]

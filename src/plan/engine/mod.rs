@@ -24,7 +24,7 @@ use crate::model::item::Item;
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::day::{
-    MessageKey, StageRank, gap_holds, longest_waiting_first, message_order, same_day_winner,
+    Beaten, MessageKey, StageRank, gap_holds, longest_waiting_first, message_order, same_day_winner,
 };
 use crate::plan::decide::item::{Candidate, ItemCtx, ItemSends, Send, SendAt, Slot};
 use crate::plan::decide::notes::{Notes, Unsaid};
@@ -1533,23 +1533,21 @@ impl Planner {
             }
             for &(s, w, later) in losers.iter() {
                 let won = scratch.slots[w].won;
-                if won.is_none() {
-                    // The winner did not go: the minimum gap held it back. None went instead,
-                    // so the stages it beat wait with it, and the day the gap allows decides
-                    // again which of them goes.
-                    if let Some(until) = scratch.slots[w].not_before {
-                        let sl = &mut scratch.slots[s];
-                        sl.not_before = sl.not_before.max(Some(until));
+                let by = match (Beaten::of(won.is_some(), later), won) {
+                    (Beaten::WaitsWithWinner, _) | (_, None) => {
+                        if let Some(until) = scratch.slots[w].not_before {
+                            let sl = &mut scratch.slots[s];
+                            sl.not_before = sl.not_before.max(Some(until));
+                        }
+                        self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
+                        continue;
                     }
-                    self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
-                    continue;
-                }
-                if later {
-                    // The winner went: this stage moves past its day.
-                    self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
-                    continue;
-                }
-                let Some(by) = won else { continue };
+                    (Beaten::MovesPast, _) => {
+                        self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
+                        continue;
+                    }
+                    (Beaten::Superseded, Some(by)) => by,
+                };
                 let sl = &scratch.slots[s];
                 if let Some(c) = &sl.cand {
                     if cx.in_window(c.date) {
