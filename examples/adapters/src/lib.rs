@@ -110,18 +110,118 @@ fn is_msg_id_domain(d: &str) -> bool {
 /// The mailbox for lettre, which quotes or encodes its display name when written.
 ///
 /// # Errors
-/// [`MailError::Permanent`] for an address lettre does not parse.
+/// [`MailError::Permanent`] for an address lettre does not parse, and for a display name
+/// holding a line break or another control character, or a run of more than
+/// [`LONGEST_WORD`] bytes without a space (no header line may hold it).
 pub(crate) fn lettre_mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, MailError> {
     let address = m
         .email
         .parse()
         .map_err(|e| MailError::Permanent(format!("address {:?}: {e}", m.email)))?;
+    if let Some(name) = &m.name {
+        if name
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            return Err(MailError::Permanent(format!(
+                "display name of {:?}: {:?} holds a line break or a control character",
+                m.email,
+                name.escape_debug().to_string()
+            )));
+        }
+        if name.split(' ').any(|word| word.len() > LONGEST_WORD) {
+            return Err(MailError::Permanent(format!(
+                "display name of {:?}: a run of more than {LONGEST_WORD} bytes without a space",
+                m.email
+            )));
+        }
+    }
     Ok(lettre::message::Mailbox::new(m.name.clone(), address))
+}
+
+/// The longest run of text without a space a header value is written with as it is
+/// (folded at its spaces); past it, the whole value is written as RFC 2047 encoded words,
+/// which fold anywhere, so that no line of a message passes the 998 characters RFC 5322
+/// allows (and SMTP's 1,000 octets with CR LF).
+pub(crate) const LONGEST_WORD: usize = 900;
+
+/// The header `name: text`, encoded (RFC 2047) and folded, every line within 998 characters
+/// however long a word of `text` is.
+pub(crate) fn header_value(
+    name: lettre::message::header::HeaderName,
+    text: &str,
+) -> lettre::message::header::HeaderValue {
+    use lettre::message::header::HeaderValue;
+    if text.split(' ').all(|word| word.len() <= LONGEST_WORD) {
+        return HeaderValue::new(name, text.to_owned());
+    }
+    let mut encoded = String::with_capacity(text.len() * 2);
+    {
+        let mut writer =
+            email_encoding::headers::writer::EmailWriter::new(&mut encoded, name.len() + 2, 0, false);
+        // Writing to a String does not fail.
+        let _ = email_encoding::headers::rfc2047::encode(text, &mut writer);
+    }
+    // Only printable ASCII and folding (encoded words): nothing can start a header of its own.
+    HeaderValue::dangerous_new_pre_encoded(name, text.to_owned(), encoded)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_with_a_word_too_long_for_a_line_is_written_as_folded_encoded_words() {
+        use lettre::message::header::HeaderName;
+        let subject = || HeaderName::new_from_ascii_str("Subject");
+        let mut headers = lettre::message::header::Headers::new();
+        headers.insert_raw(header_value(subject(), "Su factura N° 8"));
+        assert_eq!(headers.to_string(), "Subject: Su factura =?utf-8?b?TsKw?= 8\r\n");
+        for long in [
+            "W".repeat(5_000),
+            format!("N {}", "ñ".repeat(3_000)),
+            "x".repeat(LONGEST_WORD + 1),
+        ] {
+            let mut headers = lettre::message::header::Headers::new();
+            headers.insert_raw(header_value(subject(), &long));
+            let text = headers.to_string();
+            let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+            assert!(lines.len() > 1, "{text}");
+            assert!(lines.iter().all(|l| l.len() <= 78 && l.is_ascii()), "{text}");
+            assert!(lines[0].starts_with("Subject: =?utf-8?b?"), "{text}");
+            assert!(lines[1..].iter().all(|l| l.starts_with(' ')), "{text}");
+        }
+        // A word as long as a line may hold stays as it is.
+        let mut headers = lettre::message::header::Headers::new();
+        headers.insert_raw(header_value(subject(), &"x".repeat(LONGEST_WORD)));
+        assert!(headers.to_string().contains(&"x".repeat(LONGEST_WORD)));
+    }
+
+    #[test]
+    fn display_names_with_line_breaks_controls_or_endless_words_are_refused() {
+        for bad in [
+            "A\r\nBcc: x@y.example",
+            "A\nB",
+            "A\rB",
+            "A\u{0}B",
+            "A\u{2028}B",
+            &"w".repeat(LONGEST_WORD + 1),
+        ] {
+            let m = Mailbox {
+                name: Some(bad.to_owned()),
+                email: "ana@acme.example".into(),
+            };
+            match lettre_mailbox(&m) {
+                Err(MailError::Permanent(reason)) => assert!(reason.contains("ana@acme.example"), "{reason}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+        let fine = Mailbox {
+            name: Some("Ana Pérez, \"Cobranza\"".into()),
+            email: "ana@acme.example".into(),
+        };
+        assert!(lettre_mailbox(&fine).is_ok());
+    }
 
     #[test]
     fn escaping_is_injective_and_keeps_the_safe_set() {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use dunning::{EventKey, MailError, Mailer, Message, Receipt};
-use lettre::message::header::{self, HeaderName, HeaderValue};
+use lettre::message::header::{self, HeaderName};
 use lettre::message::{MultiPart, SinglePart};
 
 use crate::{lettre_mailbox, message_id};
@@ -44,12 +44,13 @@ pub const ATTACHMENT_HEADER: &str = "X-Dunning-Attachment-";
 /// is written without `From`; the `Date` is when the file is written.
 ///
 /// # Errors
-/// [`MailError::Permanent`] for an address that does not parse or a message without
-/// recipients.
+/// [`MailError::Permanent`] for an address that does not parse, a display name holding a
+/// line break or another control character (or a run of more than 900 bytes without a
+/// space: no header line could hold it), or a message without recipients. A subject or an
+/// attachment reference with such a run is written as encoded words, folded within the line
+/// limit.
 pub fn to_eml(m: &Message) -> Result<Vec<u8>, MailError> {
-    let mut b = lettre::Message::builder()
-        .subject(m.subject.clone())
-        .message_id(Some(message_id(m)));
+    let mut b = lettre::Message::builder().message_id(Some(message_id(m)));
     // lettre builds no message without a sender: a placeholder, removed below.
     b = b.from(match &m.from {
         Some(from) => lettre_mailbox(from)?,
@@ -73,6 +74,11 @@ pub fn to_eml(m: &Message) -> Result<Vec<u8>, MailError> {
     };
     let mut email = built.map_err(|e| MailError::Permanent(format!("building the message: {e}")))?;
     let headers = email.headers_mut();
+    // Folded within the line limit however long a word of it is.
+    headers.insert_raw(crate::header_value(
+        lettre::message::header::HeaderName::new_from_ascii_str("Subject"),
+        &m.subject,
+    ));
     if m.from.is_none() {
         headers.remove::<header::From>();
     }
@@ -80,8 +86,9 @@ pub fn to_eml(m: &Message) -> Result<Vec<u8>, MailError> {
         let name = HeaderName::new_from_ascii(format!("{ATTACHMENT_HEADER}{}", n + 1))
             .map_err(|e| MailError::Permanent(format!("attachment header: {e}")))?;
         // Encoded (RFC 2047) and folded like every other header: a line break in the
-        // reference is written as part of an encoded word, never as a line of its own.
-        headers.insert_raw(HeaderValue::new(name, reference.clone()));
+        // reference is written as part of an encoded word, never as a line of its own, and
+        // no line passes the limit however long a word of it is.
+        headers.insert_raw(crate::header_value(name, reference));
     }
     Ok(email.formatted())
 }

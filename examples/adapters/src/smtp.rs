@@ -41,6 +41,12 @@
 //! default) a message with any attachment is refused the same way: a message that goes
 //! without the invoice it names would be silently wrong. (The outbox mailer lists the
 //! references in headers and reads no file.)
+//!
+//! Header text is never trusted either: a display name (the sender's, given to the mailer,
+//! or a recipient's) holding a line break or another control character, or a run of more
+//! than 900 bytes without a space, is refused with [`MailError::Permanent`] naming the
+//! address, before anything is sent; a subject with such a run is written as RFC 2047
+//! encoded words, so that no line of the message passes 998 characters.
 
 use std::fmt;
 use std::future::Future;
@@ -193,7 +199,6 @@ impl SmtpMailer {
     fn build(&self, m: &Message, sender: &Mailbox) -> Result<lettre::Message, MailError> {
         let mut b = lettre::Message::builder()
             .from(lettre_mailbox(sender)?)
-            .subject(m.subject.clone())
             .message_id(Some(message_id_for(&m.key, Some(sender))));
         for to in &m.to {
             b = b.to(lettre_mailbox(to)?);
@@ -218,8 +223,15 @@ impl SmtpMailer {
                 .map_err(|e| MailError::Permanent(e.to_string()))?;
             all = all.singlepart(Attachment::new(name).body(bytes, kind));
         }
-        b.multipart(all)
-            .map_err(|e| MailError::Permanent(format!("building the message: {e}")))
+        let mut built = b
+            .multipart(all)
+            .map_err(|e| MailError::Permanent(format!("building the message: {e}")))?;
+        // Folded within the line limit however long a word of it is.
+        built.headers_mut().insert_raw(crate::header_value(
+            lettre::message::header::HeaderName::new_from_ascii_str("Subject"),
+            &m.subject,
+        ));
+        Ok(built)
     }
 
     /// One SMTP session: connect, send the message, quit.

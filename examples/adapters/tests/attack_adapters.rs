@@ -1356,7 +1356,7 @@ fn raw_smtp() -> (u16, Arc<Mutex<Vec<Vec<u8>>>>) {
 /// header free of line breaks"; DESIGN.md 12: "header fields refuse line breaks". Through
 /// the dispatcher and the SMTP mailer: each message reaches exactly its recipients, its
 /// header block holds only the headers the mailer writes (no header of the attacker's), and
-/// no NUL or bare CR/LF reaches the wire (line length: see the ignored test below).
+/// no NUL or bare CR/LF reaches the wire (line length: see the test below).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_text_reaches_smtp_without_new_headers_or_recipients() {
     use dunning_adapters::smtp::SmtpMailer;
@@ -1475,7 +1475,7 @@ async fn hostile_text_reaches_smtp_without_new_headers_or_recipients() {
 /// by refusing or breaking the message. Found: `Subject: Su factura N° N8\r\n WWW...W` goes
 /// out as a 5,001-character header line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "finding: a long word in an item number (or client name) goes out as a >998-character Subject line over SMTP and in .eml"]
+
 async fn a_long_item_number_is_folded_into_lines_of_at_most_998_characters() {
     use dunning_adapters::smtp::SmtpMailer;
     let (port, sessions) = raw_smtp();
@@ -1527,7 +1527,7 @@ fn hostile_message(to_name: &str) -> Message {
 /// `Display` fails and `SmtpMailer::send` (sender or recipient name) and `to_eml` (recipient
 /// name) panic ("a Display implementation returned an error unexpectedly").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "finding: SmtpMailer::send and outbox::to_eml panic (lettre Display error) on a display name holding CR or LF"]
+
 async fn names_with_line_breaks_never_panic_the_smtp_mailer_or_the_outbox() {
     use dunning_adapters::smtp::SmtpMailer;
     let (port, _) = raw_smtp();
