@@ -1956,3 +1956,94 @@ fn a_send_missed_on_friday_that_expires_before_monday_is_dropped_from_the_foreca
     }
     assert!(history.is_empty(), "{history:#?}");
 }
+
+/// A missed send (no tick on its day) that a pause starting the next day then holds back
+/// goes after the pause, as a missed send does, only while that is within its expiry: one
+/// the pause pushes past `expires_after` days from the day it was to go is dropped, as one
+/// the pause held from its own day is, and said expired; never sent late.
+#[test]
+fn a_missed_send_a_pause_then_holds_past_its_expiry_is_dropped() {
+    let policy = Policy::new(TimeZone::UTC).with_rule(rule("issued", Anchor::Issued, 0).expires_after(3));
+    let planner = Planner::new(&policy).unwrap();
+    // Issued Wednesday 2026-04-01; no tick that day (an outage). The client is paused from
+    // Thursday to Friday 04-10: the catch-up would go on Monday 04-13, twelve days late.
+    let clients = [client("acme", "UTC").with_pause(
+        Pause::new(PauseKind::Promise, "pays on the 10th")
+            .starting(d(2026, 4, 2))
+            .until(d(2026, 4, 10)),
+    )];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 4, 1),
+        d(2026, 5, 1),
+        money("100", "USD"),
+    )];
+    let mut history = Vec::new();
+    let mut expired = false;
+    for day in 2..=16 {
+        let now = utc(2026, 4, day, 12, 0);
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::days(14))
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+        let forecast: Vec<_> = plan
+            .events()
+            .filter(|e| e.key.as_str() == "issued/F-1/1")
+            .collect();
+        assert!(forecast.is_empty(), "04-{day}: {:#?}", lines(&plan));
+        expired |= plan
+            .suppressed()
+            .iter()
+            .any(|s| s.key.as_str() == "issued/F-1/1" && matches!(s.reason, SuppressReason::Expired { .. }));
+    }
+    assert!(history.is_empty(), "{history:#?}");
+    assert!(expired, "never said expired");
+}
+
+/// As [`a_missed_send_a_pause_then_holds_past_its_expiry_is_dropped`], for a statement: a
+/// missed statement a pause then pushes past its expiry is dropped, never sent late.
+#[test]
+fn a_missed_statement_a_pause_then_holds_past_its_expiry_is_dropped() {
+    let policy = Policy::new(TimeZone::UTC).with_statement(
+        StatementRule::new(
+            "estado".parse().unwrap(),
+            "FREQ=MONTHLY;BYMONTHDAY=1",
+            d(2026, 1, 1),
+        )
+        .expires_after(3),
+    );
+    let planner = Planner::new(&policy).unwrap();
+    // The monthly statement of Wednesday 2026-04-01 is missed (no tick that day); the
+    // client is paused from Thursday to Friday 04-10.
+    let clients = [client("acme", "UTC").with_pause(
+        Pause::new(PauseKind::Promise, "pays on the 10th")
+            .starting(d(2026, 4, 2))
+            .until(d(2026, 4, 10)),
+    )];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2026, 3, 1),
+        d(2026, 5, 1),
+        money("100", "USD"),
+    )];
+    let key = "estado/acme/2026-04-01";
+    let mut history = Vec::new();
+    let mut expired = false;
+    for day in 2..=16 {
+        let now = utc(2026, 4, day, 12, 0);
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::days(14))
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+        let forecast: Vec<_> = plan.events().filter(|e| e.key.as_str() == key).collect();
+        assert!(forecast.is_empty(), "04-{day}: {:#?}", lines(&plan));
+        expired |= plan
+            .suppressed()
+            .iter()
+            .any(|s| s.key.as_str() == key && matches!(s.reason, SuppressReason::Expired { .. }));
+    }
+    assert!(!history.iter().any(|h| h.key.as_str() == key), "{history:#?}");
+    assert!(expired, "never said expired");
+}

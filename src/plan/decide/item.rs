@@ -581,6 +581,16 @@ impl Planner {
                 caught_up = Some(u8::try_from(at).unwrap_or(u8::MAX));
                 (date, held) =
                     self.resolve_day(cx, it, slot, cx.today, Shift::Later, &mut moves, &mut *out)?;
+                if let Some(days) = rule.expires_after {
+                    // A pause that holds it from today pushes it later still: expired if that
+                    // is too late, as one a pause held from its own day is.
+                    if add_days(its_day, i64::from(days)).is_some_and(|last| date > last) {
+                        out.note(cx, it, slot, its_day, Reason::expired(days));
+                        slot.next_occ += 1;
+                        slot.last_rule = slot.last_rule.max(Some(scheduled));
+                        continue;
+                    }
+                }
                 let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
                 if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
                     self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
