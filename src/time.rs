@@ -445,6 +445,12 @@ impl CompiledCalendar {
         }
     }
 
+    /// The first holiday after `date`, if any.
+    pub(crate) fn next_holiday_after(&self, date: NaiveDate) -> Option<NaiveDate> {
+        let i = self.holidays.partition_point(|&h| h <= date);
+        self.holidays.get(i).copied()
+    }
+
     /// Day by day to the first working day.
     fn walk(&self, date: NaiveDate, shift: Shift) -> Option<NaiveDate> {
         if self.weekday_mask == 0x7f {

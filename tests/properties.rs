@@ -467,3 +467,63 @@ proptest! {
         }
     }
 }
+
+/// A long run of repeats dropped by `expires_after` in a catch-up is passed over at once
+/// where nothing but the rule's spacing places them; a pause far past the horizon, which
+/// holds nothing in the plan, makes the planner step through them one by one instead. The
+/// two plans are the same, on calendars with weekends and holidays, zones either side of
+/// UTC, daily to weekly repeats of up to the largest count, and any expiry.
+mod expired_runs {
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+        #[test]
+        fn passing_a_run_of_expired_repeats_at_once_changes_nothing(
+            every in 1u32..9,
+            count in prop_oneof![1u32..40, Just(limits::MAX_COUNT)],
+            expiry in 0u32..15,
+            offset in -3i32..20,
+            due_years_ago in 0i64..8,
+            due_day in 0i64..365,
+            anchor_issued in any::<bool>(),
+            weekends in proptest::collection::btree_set(0u8..7, 0..3),
+            holidays in proptest::collection::btree_set(0i64..3_000, 0..30),
+            zone in prop::sample::select(vec!["UTC", "America/Santiago", "Asia/Tokyo", "Europe/Madrid"]),
+            lookback in prop::sample::select(vec![0u32, 7, 30]),
+            horizon in 0u32..20,
+            hour in 0u32..24,
+            other_rule in any::<bool>(),
+        ) {
+            let now = utc(2026, 6, 1, hour, 0);
+            let due = NaiveDate::from_ymd_opt(2026 - i32::try_from(due_years_ago).unwrap(), 1, 1).unwrap()
+                + Duration::days(due_day);
+            let issued = due - Duration::days(30);
+            let anchor = if anchor_issued { Anchor::Issued } else { Anchor::Due };
+            let calendar = BusinessCalendar::new(
+                weekends.iter().map(|&w| chrono::Weekday::try_from(w).unwrap()),
+                holidays.iter().map(|&h| NaiveDate::from_ymd_opt(2018, 1, 1).unwrap() + Duration::days(h)),
+            );
+            let mut policy = Policy::new(TimeZone::from_name(zone).unwrap())
+                .with_calendar(calendar)
+                .with_rule(
+                    rule("daily", anchor, if anchor_issued { offset.max(0) } else { offset })
+                        .repeat(every, count)
+                        .expires_after(expiry),
+                );
+            if other_rule {
+                policy = policy.with_rule(rule("final", Anchor::Due, 400));
+            }
+            let planner = Planner::new(&policy).unwrap().with_lookback(lookback);
+            let clients = [client("acme", zone)];
+            let item = invoice("F-1", "acme", issued, due, money("100", "USD"));
+            let far = Pause::new(PauseKind::Hold, "later").starting(NaiveDate::from_ymd_opt(2200, 1, 1).unwrap());
+            let plan = |item: Item| planner.plan(&clients, &[item], &[], now, Horizon::days(horizon)).unwrap();
+            let at_once = plan(item.clone());
+            let stepped = plan(item.with_pause(far));
+            prop_assert_eq!(&at_once.due(), &stepped.due());
+            prop_assert_eq!(&at_once.upcoming(), &stepped.upcoming());
+            prop_assert_eq!(&at_once.suppressed(), &stepped.suppressed());
+        }
+    }
+}

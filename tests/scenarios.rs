@@ -2047,3 +2047,56 @@ fn a_missed_statement_a_pause_then_holds_past_its_expiry_is_dropped() {
     assert!(!history.iter().any(|h| h.key.as_str() == key), "{history:#?}");
     assert!(expired, "never said expired");
 }
+
+/// A daily rule with an expiry, missed before a pause and held by it: the repeats whose day
+/// is more than `expires_after` days before the pause ends are dropped, each said expired on
+/// its day, and the first still within its expiry goes at the start of the day after the
+/// pause. A dropped repeat never went, so the next is spaced from the day it was to go,
+/// not from the day it would have gone after the pause (spaced from that, every later
+/// repeat moved past the horizon, and an open, overdue invoice was neither reminded about
+/// nor explained). Client and item pauses alike.
+#[test]
+fn a_daily_rule_with_an_expiry_under_a_pause_sends_its_first_repeat_still_in_time() {
+    for item_pause in [false, true] {
+        let policy = Policy::new(TimeZone::from_name("America/New_York").unwrap())
+            .with_rule(rule("daily", Anchor::Due, 0).repeat(1, 1000).expires_after(5));
+        let planner = Planner::new(&policy).unwrap().with_lookback(1);
+        let pause = Pause::new(PauseKind::Promise, "pays on the 18th")
+            .starting(d(2026, 1, 10))
+            .until(d(2026, 1, 18));
+        let mut acme = client("acme", "America/New_York");
+        let mut item = invoice("F-1", "acme", d(2025, 10, 7), d(2025, 11, 6), money("100", "USD"));
+        if item_pause {
+            item = item.with_pause(pause);
+        } else {
+            acme = acme.with_pause(pause);
+        }
+        // Repeat n is on 2025-11-06 plus n - 1 days: 67 on 01-11, 70 on 01-14.
+        let plan = planner
+            .plan(&[acme], &[item], &[], utc(2026, 1, 12, 12, 30), Horizon::days(7))
+            .unwrap();
+        let events: Vec<_> = plan.events().map(|e| (e.key.to_string(), e.send_at)).collect();
+        assert_eq!(
+            events,
+            [("daily/F-1/70".to_owned(), utc(2026, 1, 19, 5, 0))],
+            "{:#?}",
+            lines(&plan)
+        );
+        let expired: Vec<_> = plan
+            .suppressed()
+            .iter()
+            .filter(|s| matches!(s.reason, SuppressReason::Expired { days: 5 }))
+            .map(|s| (s.key.to_string(), s.on))
+            .collect();
+        assert_eq!(
+            expired,
+            [
+                ("daily/F-1/67".to_owned(), d(2026, 1, 11)),
+                ("daily/F-1/68".to_owned(), d(2026, 1, 12)),
+                ("daily/F-1/69".to_owned(), d(2026, 1, 13)),
+            ],
+            "{:#?}",
+            lines(&plan)
+        );
+    }
+}

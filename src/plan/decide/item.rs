@@ -8,7 +8,7 @@ use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::notes::Notes;
-use crate::plan::decide::occurrences::{OccurrenceDays, add_days, occurrence_day};
+use crate::plan::decide::occurrences::{OccurrenceDays, add_days, occurrence_day, spaced_run};
 use crate::plan::decide::pauses::active_pause;
 use crate::plan::decide::reason::Reason;
 use crate::plan::decide::reason::adjustment_note;
@@ -349,6 +349,68 @@ fn pass_superseded(
 }
 
 impl Planner {
+    /// After an occurrence dropped as expired in a catch-up (it would go on `goes`, past its
+    /// `days`): the run of those after it dropped the same way and said before the plan's
+    /// window (so said nowhere), passed over at once. Only where nothing but the rule's own
+    /// spacing places them: no pause, no minimum gap or manual send holding the item, no
+    /// other send that could supersede them, not a "due soon". Each then goes `every` days
+    /// after the day the one before was to go, on a working day ([`spaced_run`]), and is
+    /// dropped while that day is more than `days` before `goes`.
+    #[cold]
+    #[inline(never)]
+    fn pass_expired_run(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &mut Slot,
+        sends: &ItemSends,
+        goes: NaiveDate,
+        days: u32,
+    ) {
+        let rule = &self.rules[slot.rule];
+        let (Some(every), Some(last)) = (slot.every.filter(|&e| e > 0), slot.last_rule) else {
+            return;
+        };
+        let held = slot.last_manual.is_some()
+            || slot.not_before.is_some()
+            || !it.item.pauses.is_empty()
+            || !cx.client.pauses.is_empty()
+            || !sends.early.is_empty()
+            || rule.anchor == Anchor::Paid;
+        if held || slot.next_occ > slot.count {
+            return;
+        }
+        let Some(nominal) = occurrence_day(slot.anchor_on, slot.offset, slot.every, slot.next_occ) else {
+            return;
+        };
+        let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
+        let superseded = sends
+            .all
+            .iter()
+            .any(|s| s.rule != Some(slot.rule) && s.date >= nominal);
+        // (Spaced from the last, which went on or after its own day: each is on or after its
+        // own day as well.)
+        let spaced = add_days(last, i64::from(every));
+        if before_due || superseded || spaced.is_none_or(|d| d < nominal || d < it.item.issued_on) {
+            return;
+        }
+        let Some(expired_before) = add_days(goes, -i64::from(days)) else {
+            return;
+        };
+        let before = expired_before.min(cx.window_start);
+        let (passed, day) = spaced_run(
+            &self.calendar,
+            last,
+            every,
+            before,
+            slot.count - slot.next_occ + 1,
+        );
+        if passed > 0 {
+            slot.next_occ += passed;
+            slot.last_rule = Some(day);
+        }
+    }
+
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
     /// candidate made and then copied into the slot is read back before the copy's stores
     /// are done, which stalls.
@@ -563,6 +625,7 @@ impl Planner {
                         out.note(cx, it, slot, its_day, Reason::expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(scheduled));
+                        self.pass_expired_run(cx, it, slot, sends, goes, days);
                         continue;
                     }
                 }
@@ -596,11 +659,13 @@ impl Planner {
                     self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
                 }
             } else if let Some(days) = rule.expires_after.filter(|_| its_day < scheduled) {
-                // A pause or the gap holds it past its expiry: dropped, said on its day.
+                // A pause or the gap holds it past its expiry: dropped, said on its day. The
+                // next repeat is spaced from that day, not from the day it would have gone
+                // after the pause (it never went).
                 if add_days(its_day, i64::from(days)).is_some_and(|last| scheduled > last) {
                     out.note(cx, it, slot, its_day, Reason::expired(days));
                     slot.next_occ += 1;
-                    slot.last_rule = slot.last_rule.max(Some(scheduled));
+                    slot.last_rule = slot.last_rule.max(Some(its_day));
                     continue;
                 }
             }

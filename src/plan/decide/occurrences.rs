@@ -6,6 +6,7 @@ use super::rule::{CompiledRule, EffRule};
 use crate::model::item::{Item, ItemStatus};
 use crate::plan::event::Stage;
 use crate::policy::Anchor;
+use crate::time::{CompiledCalendar, Shift};
 
 /// Where a rule's occurrences fall for one item: the anchor day, the first one's offset, the
 /// days between them and how many there are.
@@ -125,6 +126,59 @@ impl OccurrenceDays {
     }
 }
 
+/// A run of a rule's repeats each spaced `every` days after the day the one before was to
+/// go and moved to the next working day (the day each goes is the one before's, plus
+/// `every`, shifted: `day -> shift(day + every)`), from the one on `from`: how many more
+/// fall before `before` (at most `max`), and the day of the last of them (`from` if none).
+///
+/// Worked out in jumps, not step by step: between holidays the steps repeat with the week
+/// (a step's move depends only on the weekday it lands on), so once a weekday comes round
+/// again, whole cycles are skipped up to the next holiday.
+pub(crate) fn spaced_run(
+    calendar: &CompiledCalendar,
+    from: NaiveDate,
+    every: u32,
+    before: NaiveDate,
+    max: u32,
+) -> (u32, NaiveDate) {
+    let step = |d: NaiveDate| add_days(d, i64::from(every)).and_then(|d| calendar.shift(d, Shift::Later));
+    let (mut count, mut day) = (0u32, from);
+    // The step and day each weekday was last met at, since the last holiday passed.
+    let mut seen: [Option<(u32, NaiveDate)>; 7] = [None; 7];
+    let mut holiday = calendar.next_holiday_after(day);
+    while count < max {
+        let weekday = day.weekday().num_days_from_monday() as usize;
+        if let Some((then_count, then_day)) = seen[weekday] {
+            // A cycle of `period` steps advancing `advance` days: as many whole cycles as
+            // stay before `before`, `max` and the next holiday (whose day a step may touch).
+            let (period, advance) = (count - then_count, (day - then_day).num_days());
+            let room = holiday.map_or(before, |h| h.min(before));
+            let by_days = (room - day).num_days().saturating_sub(1) / advance.max(1);
+            let cycles = u32::try_from(by_days)
+                .unwrap_or(u32::MAX)
+                .min((max - count) / period.max(1));
+            if cycles > 0 {
+                count += cycles * period;
+                day = add_days(day, i64::from(cycles) * advance).unwrap_or(day);
+                seen = [None; 7];
+                continue;
+            }
+        }
+        seen[weekday] = Some((count, day));
+        let Some(next) = step(day).filter(|&n| n < before) else {
+            break;
+        };
+        if holiday.is_some_and(|h| h <= next) {
+            // Past a holiday: the week's pattern starts again after it.
+            seen = [None; 7];
+            holiday = calendar.next_holiday_after(next);
+        }
+        count += 1;
+        day = next;
+    }
+    (count, day)
+}
+
 #[inline]
 pub(crate) fn add_days(d: NaiveDate, days: i64) -> Option<NaiveDate> {
     if days >= 0 {
@@ -176,6 +230,36 @@ mod tests {
             prop_assert_eq!(days.last_on_or_before(target).min(count), last);
             let closed = days.first_on_or_after(target);
             prop_assert_eq!(if closed > count { u32::MAX } else { closed }, first);
+        }
+    }
+
+    proptest! {
+        /// A spaced run worked out in jumps ends where stepping one repeat at a time does.
+        #[test]
+        fn spaced_runs_agree_with_stepping(
+            start in 730_000i64..731_000,
+            every in 1u32..20,
+            span in 0i64..3_000,
+            max in 0u32..2_000,
+            weekends in proptest::collection::btree_set(0u8..7, 0..3),
+            holidays in proptest::collection::btree_set(0i64..3_000, 0..40),
+        ) {
+            let from = day(start).unwrap();
+            let calendar = crate::time::BusinessCalendar::new(
+                weekends.iter().map(|&w| chrono::Weekday::try_from(w).unwrap()),
+                holidays.iter().map(|&h| day(start + h).unwrap()),
+            );
+            let compiled = CompiledCalendar::tabled(&calendar);
+            let before = day(start + span).unwrap();
+            let mut stepped = (0u32, from);
+            while stepped.0 < max {
+                let next = add_days(stepped.1, i64::from(every)).and_then(|d| compiled.shift(d, Shift::Later));
+                match next {
+                    Some(n) if n < before => stepped = (stepped.0 + 1, n),
+                    _ => break,
+                }
+            }
+            prop_assert_eq!(spaced_run(&compiled, from, every, before, max), stepped);
         }
     }
 
