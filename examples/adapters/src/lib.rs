@@ -112,7 +112,8 @@ fn is_msg_id_domain(d: &str) -> bool {
 /// # Errors
 /// [`MailError::Permanent`] for an address lettre does not parse, and for a display name
 /// holding a line break or another control character, or a run of more than
-/// [`LONGEST_WORD`] bytes without a space (no header line may hold it).
+/// [`LONGEST_WORD`] bytes without a space as written (quotes and backslashes escaped): no
+/// header line may hold it.
 pub(crate) fn lettre_mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, MailError> {
     let address = m
         .email
@@ -129,7 +130,9 @@ pub(crate) fn lettre_mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, Ma
                 name.escape_debug().to_string()
             )));
         }
-        if name.split(' ').any(|word| word.len() > LONGEST_WORD) {
+        // As written: a quoted name escapes each quote and backslash with a backslash.
+        let written = |word: &str| word.len() + word.matches(['"', '\\']).count();
+        if name.split(' ').any(|word| written(word) > LONGEST_WORD) {
             return Err(MailError::Permanent(format!(
                 "display name of {:?}: a run of more than {LONGEST_WORD} bytes without a space",
                 m.email
@@ -206,6 +209,8 @@ mod tests {
             "A\u{0}B",
             "A\u{2028}B",
             &"w".repeat(LONGEST_WORD + 1),
+            &"\"".repeat(LONGEST_WORD / 2 + 1),
+            &"\\".repeat(LONGEST_WORD / 2 + 1),
         ] {
             let m = Mailbox {
                 name: Some(bad.to_owned()),
@@ -215,6 +220,22 @@ mod tests {
                 Err(MailError::Permanent(reason)) => assert!(reason.contains("ana@acme.example"), "{reason}"),
                 other => panic!("{bad:?}: {other:?}"),
             }
+        }
+        // A long name of short words, quoted, folds at its spaces.
+        for name in ["ab\" ".repeat(1_500), "ñ, ".repeat(1_500), "a\\b ".repeat(1_500)] {
+            let m = Mailbox {
+                name: Some(name.clone()),
+                email: "ana@acme.example".into(),
+            };
+            let mailbox = lettre_mailbox(&m).unwrap();
+            let email = lettre::Message::builder()
+                .from(mailbox.clone())
+                .to(mailbox)
+                .body(String::from("x"))
+                .unwrap();
+            let text = String::from_utf8(email.formatted()).unwrap();
+            let longest = text.split("\r\n").map(str::len).max().unwrap();
+            assert!(longest <= 998, "{name:?}: a line of {longest}");
         }
         let fine = Mailbox {
             name: Some("Ana Pérez, \"Cobranza\"".into()),
