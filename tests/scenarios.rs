@@ -2100,3 +2100,45 @@ fn a_daily_rule_with_an_expiry_under_a_pause_sends_its_first_repeat_still_in_tim
         );
     }
 }
+
+/// Repeats a pause held back and then missed (no tick until days after the pause) that are
+/// dropped as too late space the next from the day each was to go, never from the day the
+/// pause moved it to: the catch-up is the latest repeat still within its expiry from its
+/// own day, and none goes later than its expiry allows.
+#[test]
+fn repeats_paused_then_missed_expire_from_their_own_days() {
+    let policy =
+        Policy::new(TimeZone::UTC).with_rule(rule("daily", Anchor::Due, 0).repeat(1, 30).expires_after(2));
+    let planner = Planner::new(&policy).unwrap().with_lookback(30);
+    // Due (and first repeat) Monday 2026-01-05; the client is paused to Wednesday 01-07;
+    // the host is down until Monday 01-12 at noon.
+    let clients = [client("acme", "UTC").with_pause(
+        Pause::new(PauseKind::Promise, "pays on the 7th")
+            .starting(d(2026, 1, 5))
+            .until(d(2026, 1, 7)),
+    )];
+    let items = [invoice(
+        "F-1",
+        "acme",
+        d(2025, 12, 5),
+        d(2026, 1, 5),
+        money("100", "USD"),
+    )];
+    let plan = planner
+        .plan(&clients, &items, &[], utc(2026, 1, 12, 12, 0), Horizon::NONE)
+        .unwrap();
+    // Repeat n is on 01-05 plus n - 1 days; 01-10 plus 2 days is today: repeat 6 is the
+    // latest still in time.
+    let due: Vec<_> = plan.due().iter().map(|e| e.key.to_string()).collect();
+    assert_eq!(due, ["daily/F-1/6"], "{:#?}", lines(&plan));
+    let expired: Vec<_> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| matches!(s.reason, SuppressReason::Expired { .. }))
+        .map(|s| (s.key.to_string(), s.on))
+        .collect();
+    let want: Vec<_> = (1..=5)
+        .map(|n| (format!("daily/F-1/{n}"), d(2026, 1, 4 + n)))
+        .collect();
+    assert_eq!(expired, want, "{:#?}", lines(&plan));
+}

@@ -619,12 +619,13 @@ impl Planner {
                     }
                 }
                 if let Some(days) = rule.expires_after {
-                    // Expired if it would go too late: a working day is what it waits for.
+                    // Expired if it would go too late: a working day is what it waits for. A
+                    // dropped repeat never went: the next is spaced from the day it was to go.
                     let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
                     if add_days(its_day, i64::from(days)).is_some_and(|last| goes > last) {
                         out.note(cx, it, slot, its_day, Reason::expired(days));
                         slot.next_occ += 1;
-                        slot.last_rule = slot.last_rule.max(Some(scheduled));
+                        slot.last_rule = slot.last_rule.max(Some(its_day));
                         self.pass_expired_run(cx, it, slot, sends, goes, days);
                         continue;
                     }
@@ -650,7 +651,7 @@ impl Planner {
                     if add_days(its_day, i64::from(days)).is_some_and(|last| date > last) {
                         out.note(cx, it, slot, its_day, Reason::expired(days));
                         slot.next_occ += 1;
-                        slot.last_rule = slot.last_rule.max(Some(scheduled));
+                        slot.last_rule = slot.last_rule.max(Some(its_day));
                         continue;
                     }
                 }
