@@ -153,7 +153,7 @@ pub(crate) fn spaced_run(
             // stay before `before`, `max` and the next holiday (whose day a step may touch).
             let (period, advance) = (count - then_count, (day - then_day).num_days());
             let room = holiday.map_or(before, |h| h.min(before));
-            let by_days = (room - day).num_days().saturating_sub(1) / advance.max(1);
+            let by_days = ((room - day).num_days() - 1).max(0) / advance.max(1);
             let cycles = u32::try_from(by_days)
                 .unwrap_or(u32::MAX)
                 .min((max - count) / period.max(1));
@@ -261,6 +261,20 @@ mod tests {
             }
             prop_assert_eq!(spaced_run(&compiled, from, every, before, max), stepped);
         }
+    }
+
+    #[test]
+    fn a_spaced_run_from_or_past_its_bound_is_empty() {
+        let calendar = CompiledCalendar::tabled(&crate::time::BusinessCalendar::default());
+        let from = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        for before in [from, from.pred_opt().unwrap(), NaiveDate::MIN] {
+            assert_eq!(spaced_run(&calendar, from, 1, before, 10), (0, from));
+        }
+        assert_eq!(spaced_run(&calendar, from, 1, NaiveDate::MAX, 0), (0, from));
+        assert_eq!(
+            spaced_run(&calendar, NaiveDate::MAX, 1, NaiveDate::MAX, 10),
+            (0, NaiveDate::MAX)
+        );
     }
 
     #[test]
