@@ -1352,6 +1352,24 @@ fn raw_smtp() -> (u16, Arc<Mutex<Vec<Vec<u8>>>>) {
     (port, sessions)
 }
 
+/// The transcripts of the raw server once at least `n` of them hold a message (or after 10
+/// seconds): each is kept when its connection ends, which may be just after the mailer
+/// returned.
+fn sessions_with_data(sessions: &Arc<Mutex<Vec<Vec<u8>>>>, n: usize) -> Vec<Vec<u8>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let kept = sessions.lock().unwrap().clone();
+        let with_data = kept
+            .iter()
+            .filter(|s| s.windows(6).any(|w| w == b"DATA\r\n"))
+            .count();
+        if with_data >= n || std::time::Instant::now() > deadline {
+            return kept;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// README: "templates ... rendered with hostile client, contact, company and item text: every
 /// header free of line breaks"; DESIGN.md 12: "header fields refuse line breaks". Through
 /// the dispatcher and the SMTP mailer: each message reaches exactly its recipients, its
@@ -1405,7 +1423,7 @@ async fn hostile_text_reaches_smtp_without_new_headers_or_recipients() {
     let d1 = Dispatcher::new(store, mailer, &policy).unwrap();
     let report = within("tick", d1.tick(utc(2026, 4, 1, 14, 0))).await.unwrap();
     let sent = report.sent().count();
-    let sessions = sessions.lock().unwrap().clone();
+    let sessions = sessions_with_data(&sessions, sent);
     assert!(sent > 0, "{:?} refused {:?}", outcomes(&report), report.refused);
     eprintln!(
         "sent {sent}, refused {:?}, outcomes {:?}",
@@ -1497,7 +1515,7 @@ async fn a_long_item_number_is_folded_into_lines_of_at_most_998_characters() {
     let eml = dunning_adapters::outbox::to_eml(&message).unwrap();
     let longest_eml = eml.split(|b| *b == b'\n').map(<[u8]>::len).max().unwrap();
     SmtpMailer::localhost(port, from).send(&message).await.unwrap();
-    let wire = sessions.lock().unwrap()[0].clone();
+    let wire = sessions_with_data(&sessions, 1)[0].clone();
     let longest_wire = wire.split(|b| *b == b'\n').map(<[u8]>::len).max().unwrap();
     assert!(
         longest_eml <= 999 && longest_wire <= 999,
