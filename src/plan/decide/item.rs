@@ -591,13 +591,14 @@ impl Planner {
             // Its day, to expire from: the day it was to go before a pause or the minimum gap
             // held it back (a send a pause holds back goes as a missed one does; one the gap
             // holds back goes late as well).
+            // (The earliest: a missed send the gap holds names the pauses that held it from
+            // today first, then the gap from its own day.)
             let its_day = moves
                 .iter()
-                .find_map(|a| match a {
+                .filter_map(|a| match a {
                     Adjustment::Paused { from, .. } | Adjustment::Deferred { from, .. } => Some(*from),
                     _ => None,
                 })
-                .into_iter()
                 .chain(gap_spaced_from.map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d)))
                 .fold(scheduled, NaiveDate::min);
             if scheduled < cx.today {
