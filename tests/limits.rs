@@ -156,11 +156,9 @@ fn a_horizon_past_the_limit_is_refused_by_name() {
             max: "3660".into()
         }
     );
-    assert!(
-        planner
-            .schedule(&[], &[], &[], utc(2026, 1, 1, 0, 0), Horizon::days(u32::MAX))
-            .is_err()
-    );
+    assert!(planner
+        .schedule(&[], &[], &[], utc(2026, 1, 1, 0, 0), Horizon::days(u32::MAX))
+        .is_err());
 }
 
 #[test]
@@ -942,4 +940,28 @@ fn a_statement_with_no_working_day_left_in_the_calendar_is_explained_not_sent_on
             plan.suppressed()
         );
     }
+}
+
+/// A client's copies written as `null` are no copies (as an absent field); a value that is
+/// neither a list nor a string is an error naming the field's path and what it takes, not
+/// "data did not match any variant".
+#[test]
+fn copies_written_as_null_are_none_and_other_values_say_what_they_take() {
+    let o: ClientOverrides = serde_json::from_str(r#"{"cc":null,"bcc":null,"reply_to":null}"#).unwrap();
+    assert_eq!((o.cc, o.bcc, o.reply_to), (None, None, None));
+    let o: ClientOverrides = serde_json::from_str(r#"{"cc":"a@b.example, c@d.example"}"#).unwrap();
+    assert_eq!(o.cc.unwrap(), ["a@b.example", "c@d.example"]);
+    let err = serde_json::from_str::<ClientOverrides>(r#"{"bcc":5}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a list of email addresses or one string of them separated by commas"),
+        "{err}"
+    );
+    let err = dunning::load::clients_from_json(
+        r#"[{"id": "acme", "name": "ACME", "overrides": {"reply_to": {"to": "x"}}}]"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.path(), "clients[0].overrides.reply_to", "{err}");
+    assert!(err.to_string().contains("a list of email addresses"), "{err}");
 }

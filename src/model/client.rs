@@ -555,24 +555,61 @@ crate::names::names!(PauseKind, "pause kind" {
 /// Reads a list of addresses written as a list or as one comma-separated string (several
 /// reply-to addresses separated by commas, as billing settings often store them).
 pub(crate) fn addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        One(String),
-        Many(Vec<String>),
+    d.deserialize_any(AddressesVisitor)
+}
+
+/// As [`addresses()`], for an optional field: `null` is none.
+pub(crate) fn optional_addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    d.deserialize_option(OptionalAddresses)
+}
+
+/// A list of addresses, or one string of them separated by commas; anything else is an
+/// error that says what was expected (an untagged enum would only say that no variant
+/// matched).
+struct AddressesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AddressesVisitor {
+    type Value = Vec<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of email addresses or one string of them separated by commas")
     }
-    Ok(match Repr::deserialize(d)? {
-        Repr::One(s) => s
-            .split(',')
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(s.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
-            .collect(),
-        Repr::Many(v) => v,
-    })
+            .collect())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(address) = seq.next_element::<String>()? {
+            list.push(address);
+        }
+        Ok(list)
+    }
 }
 
-/// As [`addresses()`], for an optional field.
-pub(crate) fn optional_addresses<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    addresses(d).map(Some)
+struct OptionalAddresses;
+
+impl<'de> serde::de::Visitor<'de> for OptionalAddresses {
+    type Value = Option<Vec<String>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        AddressesVisitor.expecting(f)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        addresses(d).map(Some)
+    }
 }

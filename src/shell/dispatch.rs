@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::future::{Either, select};
+use futures_util::future::{select, Either};
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
@@ -1931,7 +1931,7 @@ impl Dispatcher {
         let timeout = self.clock.sleep(self.options.send_timeout);
         let result = match select(send, timeout).await {
             Either::Left((r, _)) => r,
-            Either::Right(_) => Err(MailError::Timeout(self.options.send_timeout.as_secs())),
+            Either::Right(_) => Err(MailError::Timeout(self.options.send_timeout)),
         };
         let duration_ms = millis(self.clock.now() - started);
         let outcome = match result {

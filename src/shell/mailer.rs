@@ -29,10 +29,10 @@ pub enum MailError {
     /// Not worth retrying: a rejected address, a 5xx reply.
     #[error("permanent mail error: {0}")]
     Permanent(String),
-    /// The send took longer than the dispatcher's timeout: the message may or may not
-    /// have gone.
-    #[error("mail send timed out after {0} s")]
-    Timeout(u64),
+    /// The send took longer than the dispatcher's timeout (the timeout, as configured):
+    /// the message may or may not have gone.
+    #[error("mail send timed out after {0:?}")]
+    Timeout(std::time::Duration),
     /// The transport cannot tell whether the message went (the connection dropped after
     /// the message was handed over, before the server's answer).
     #[error("mail outcome unknown: {0}")]
@@ -55,7 +55,8 @@ impl MailError {
     /// # Example
     /// ```
     /// use dunning::MailError;
-    /// assert!(MailError::Timeout(30).is_ambiguous());
+    /// use std::time::Duration;
+    /// assert!(MailError::Timeout(Duration::from_secs(30)).is_ambiguous());
     /// assert!(!MailError::Transient("451 try later".into()).is_ambiguous());
     /// ```
     #[must_use]
