@@ -625,11 +625,13 @@ async fn manual_reminders_lifecycle_filters_and_history() {
         2
     );
     dispatcher.delete_reminder(&a.id).await.unwrap();
-    assert!(dispatcher
-        .list_reminders(ReminderFilter::All)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        dispatcher
+            .list_reminders(ReminderFilter::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // The log tells the story of reminder a, in order.
     let log = store.read_log(&LogFilter::key(a.id.clone())).await.unwrap();
@@ -653,9 +655,11 @@ async fn manual_reminders_lifecycle_filters_and_history() {
         .read_log(&LogFilter::item("cl-0".parse().unwrap()))
         .await
         .unwrap();
-    assert!(item_log
-        .iter()
-        .any(|e| matches!(&e.action, Action::Sent { rule: None, .. })));
+    assert!(
+        item_log
+            .iter()
+            .any(|e| matches!(&e.action, Action::Sent { rule: None, .. }))
+    );
 }
 
 #[tokio::test]
@@ -670,11 +674,13 @@ async fn a_manual_resend_spaces_the_next_automatic_reminder_without_using_its_co
     // The message, the history entry and the log line share one manual key.
     let manual = mailer.sent().last().unwrap().key.clone();
     assert_eq!(manual.as_str(), "manual/es-p/2026-05-04T14:00:00Z");
-    assert!(store
-        .snapshot()
-        .history
-        .iter()
-        .any(|h| h.key == manual && h.rule.is_none()));
+    assert!(
+        store
+            .snapshot()
+            .history
+            .iter()
+            .any(|h| h.key == manual && h.rule.is_none())
+    );
     let log = store.read_log(&LogFilter::key(manual.to_string())).await.unwrap();
     assert!(
         matches!(
@@ -793,11 +799,13 @@ async fn a_payment_between_claim_and_send_stops_the_reminder() {
                     "{log:?}"
                 );
             }
-            assert!(memory
-                .snapshot()
-                .history
-                .iter()
-                .all(|h| h.key.as_str().contains("-p/")));
+            assert!(
+                memory
+                    .snapshot()
+                    .history
+                    .iter()
+                    .all(|h| h.key.as_str().contains("-p/"))
+            );
             // Nothing more for the paid items.
             let again = dispatcher.tick(now + Duration::days(1)).await.unwrap();
             assert!(
@@ -1077,11 +1085,12 @@ async fn an_abandoned_claim_no_plan_brings_back_is_reported_unknown_once() {
             Horizon::NONE,
         )
         .unwrap();
-    assert!(plan
-        .suppressed()
-        .iter()
-        .any(|x| x.key.as_str() == "due-soon/F-1/1"
-            && matches!(x.reason, SuppressReason::OutcomeUnknown { .. })));
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|x| x.key.as_str() == "due-soon/F-1/1"
+                && matches!(x.reason, SuppressReason::OutcomeUnknown { .. }))
+    );
 }
 
 /// A grouped notice goes, the process dies before recording it, then one of its items is

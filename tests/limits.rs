@@ -156,9 +156,11 @@ fn a_horizon_past_the_limit_is_refused_by_name() {
             max: "3660".into()
         }
     );
-    assert!(planner
-        .schedule(&[], &[], &[], utc(2026, 1, 1, 0, 0), Horizon::days(u32::MAX))
-        .is_err());
+    assert!(
+        planner
+            .schedule(&[], &[], &[], utc(2026, 1, 1, 0, 0), Horizon::days(u32::MAX))
+            .is_err()
+    );
 }
 
 #[test]

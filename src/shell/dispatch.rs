@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::future::{select, Either};
+use futures_util::future::{Either, select};
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
