@@ -1,0 +1,786 @@
+//! Attack review: the forecast against what day-by-day ticks send, in worlds of several
+//! rules (repeats with an expiry, a final notice, a "due soon"), item and client pauses with
+//! ends, the minimum gap, weekends and holidays, zones east and west of UTC, send times at
+//! 00:00 and later.
+//!
+//! Judged against `Plan::upcoming` ("Events after `now` up to `now + horizon`, assuming
+//! nothing changes and every event is sent when planned") and the README ("Missed sends",
+//! "Pauses", "Minimum gap", `expires_after`): with a tick at every send instant (each day's
+//! send time and its first instant, 00:00) and every due event recorded as sent, nothing
+//! changes but the history the forecast assumed, so each forecast event must go at the tick
+//! of its instant, under its key, and nothing the forecast left out may go within it.
+//!
+//! Findings (ignored tests, each with its smallest world): a repeat dropped as expired is
+//! said superseded, and its next repeat moves, once a later send of another rule is in
+//! history (`an_expired_repeat_is_not_superseded_by_a_later_send`); under the gap, a pause
+//! the gap's end jumps once another message is in history no longer puts a reminder at the
+//! start of its day, and a later stage goes instead
+//! (`a_pause_the_gap_jumps_keeps_a_reminder_at_the_start_of_its_day`); under the gap, a
+//! forecast breaks a tie between a paused reminder and a deferred one by rule order, the
+//! day's first tick by which is due
+//! (`a_paused_reminder_and_a_deferred_one_tie_the_same_way_before_and_on_their_day`).
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use common::*;
+use dunning::*;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[usize::try_from(self.below(xs.len() as u64)).unwrap()]
+    }
+    fn days(&mut self, n: u64) -> i64 {
+        i64::try_from(self.below(n)).unwrap()
+    }
+}
+
+/// A repeat: offset from the due date, every, count, expiry.
+#[derive(Debug, Clone, Copy)]
+struct Repeat {
+    offset: i32,
+    every: u32,
+    count: u32,
+    expiry: Option<u32>,
+}
+
+/// A pause: on the item (else the client), from, until.
+#[derive(Debug, Clone, Copy)]
+struct PauseSpec {
+    on_item: bool,
+    from: NaiveDate,
+    until: NaiveDate,
+}
+
+#[derive(Debug, Clone)]
+struct World {
+    zone: &'static str,
+    send_time: u32,
+    repeats: Vec<Repeat>,
+    /// A final notice `Due + n`.
+    last: Option<i32>,
+    /// A "due soon" `Due - n`, with its expiry.
+    soon: Option<(i32, Option<u32>)>,
+    weekends: bool,
+    holidays: Vec<NaiveDate>,
+    pauses: Vec<PauseSpec>,
+    gap: u32,
+    /// Due dates of the client's invoices.
+    dues: Vec<NaiveDate>,
+    /// Local hours of the extra ticks each day (besides 00:00 and the send time).
+    extra: Vec<u32>,
+    horizon: u32,
+    first: NaiveDate,
+    days: i64,
+}
+
+/// Which holds a world has: the minimum gap, pauses with ends, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    Gap,
+    Pauses,
+    Both,
+}
+
+fn rand_world(rng: &mut Rng, holds: Holds) -> World {
+    let due = d(2026, 3, 2) + Duration::days(rng.days(40));
+    let near = |rng: &mut Rng, lo: i64, span: u64| due + Duration::days(lo + rng.days(span));
+    let mut repeats = vec![Repeat {
+        offset: rng.pick(&[0, 1, 2, 3]),
+        every: rng.pick(&[1, 1, 1, 2, 3]),
+        count: rng.pick(&[5, 30, 100]),
+        expiry: rng.pick(&[None, Some(0), Some(1), Some(2), Some(3), Some(5)]),
+    }];
+    if rng.below(3) == 0 {
+        repeats.push(Repeat {
+            offset: rng.pick(&[5, 7, 10]),
+            every: rng.pick(&[1, 2, 7]),
+            count: rng.pick(&[3, 30]),
+            expiry: rng.pick(&[None, Some(0), Some(1), Some(4)]),
+        });
+    }
+    let mut pauses = Vec::new();
+    let n_pauses = match holds {
+        Holds::Gap => 0,
+        _ => rng.pick(&[1, 1, 2, 2, 3]),
+    };
+    for _ in 0..n_pauses {
+        let from = near(rng, -3, 22);
+        pauses.push(PauseSpec {
+            on_item: rng.below(2) == 0,
+            from,
+            until: from + Duration::days(rng.days(8)),
+        });
+    }
+    let mut holidays = Vec::new();
+    for _ in 0..rng.below(4) {
+        holidays.push(near(rng, -3, 40));
+    }
+    for p in &pauses {
+        if rng.below(3) == 0 {
+            holidays.push(p.until + Duration::days(1));
+        }
+    }
+    let mut dues = vec![due];
+    if rng.below(3) == 0 {
+        dues.push(due + Duration::days(rng.days(10)));
+    }
+    let send_time = rng.pick(&[0, 0, 9, 9, 17, 23]);
+    let extra = [1u32, 8, 12, 20, 23]
+        .into_iter()
+        .filter(|_| rng.below(3) == 0)
+        .collect();
+    World {
+        zone: rng.pick(&[
+            "UTC",
+            "America/New_York",
+            "Asia/Tokyo",
+            "Pacific/Auckland",
+            "America/Santiago",
+        ]),
+        send_time,
+        repeats,
+        last: (rng.below(3) != 0).then(|| rng.pick(&[8, 12, 15])),
+        soon: (rng.below(3) == 0).then(|| (rng.pick(&[1, 2, 5]), rng.pick(&[None, Some(0), Some(1)]))),
+        weekends: rng.below(2) == 0,
+        holidays,
+        pauses,
+        gap: match holds {
+            Holds::Pauses => 0,
+            _ => rng.pick(&[1, 1, 2, 3]),
+        },
+        dues,
+        extra,
+        horizon: rng.pick(&[3, 7, 14, 21]),
+        first: due - Duration::days(8),
+        days: 45,
+    }
+}
+
+struct Built {
+    planner: Planner,
+    clients: Vec<Client>,
+    items: Vec<Item>,
+}
+
+fn build(w: &World) -> Built {
+    let calendar = BusinessCalendar::new(
+        if w.weekends {
+            vec![Weekday::Sat, Weekday::Sun]
+        } else {
+            vec![]
+        },
+        w.holidays.iter().copied(),
+    );
+    let mut policy = Policy::new(tz(w.zone))
+        .with_calendar(calendar)
+        .with_send_time(NaiveTime::from_hms_opt(w.send_time, 0, 0).unwrap())
+        .with_min_gap(w.gap);
+    if let Some((n, expiry)) = w.soon {
+        let mut r = rule("soon", Anchor::Due, -n);
+        if let Some(e) = expiry {
+            r = r.expires_after(e);
+        }
+        policy = policy.with_rule(r);
+    }
+    for (i, r) in w.repeats.iter().enumerate() {
+        let mut rl = rule(&format!("daily{i}"), Anchor::Due, r.offset).repeat(r.every, r.count);
+        if let Some(e) = r.expiry {
+            rl = rl.expires_after(e);
+        }
+        policy = policy.with_rule(rl);
+    }
+    if let Some(n) = w.last {
+        policy = policy.with_rule(rule("final", Anchor::Due, n));
+    }
+    let planner = Planner::new(&policy).unwrap();
+    let pause = |p: &PauseSpec| {
+        Pause::new(PauseKind::Promise, "pays later")
+            .starting(p.from)
+            .until(p.until)
+    };
+    let mut acme = client("acme", w.zone);
+    for p in w.pauses.iter().filter(|p| !p.on_item) {
+        acme = acme.with_pause(pause(p));
+    }
+    let items = w
+        .dues
+        .iter()
+        .enumerate()
+        .map(|(i, &due)| {
+            let mut item = invoice(
+                &format!("F-{}", i + 1),
+                "acme",
+                due - Duration::days(30),
+                due,
+                money("100", "USD"),
+            );
+            // Item pauses on the first invoice.
+            if i == 0 {
+                for p in w.pauses.iter().filter(|p| p.on_item) {
+                    item = item.with_pause(pause(p));
+                }
+            }
+            item
+        })
+        .collect();
+    Built {
+        planner,
+        clients: vec![acme],
+        items,
+    }
+}
+
+/// Keys and instants.
+type Sends = Vec<(String, DateTime<Utc>)>;
+
+/// What a run of ticks did: at each tick, the plan's forecast; and each key sent, with the
+/// tick that sent it and the instant its event carried.
+struct Run {
+    /// (tick, horizon end, forecast keys and instants).
+    forecasts: Vec<(DateTime<Utc>, DateTime<Utc>, Sends)>,
+    /// Key → (tick, send_at).
+    sent: BTreeMap<String, (DateTime<Utc>, DateTime<Utc>)>,
+    ticks: Vec<DateTime<Utc>>,
+    twice: Vec<String>,
+    /// Keys a plan said expired and a later plan said superseded (the finding below).
+    expired_then_superseded: Vec<String>,
+}
+
+fn ticks_of(w: &World) -> Vec<DateTime<Utc>> {
+    let zone = tz(w.zone);
+    let mut ticks = Vec::new();
+    for n in 0..w.days {
+        let day = w.first + Duration::days(n);
+        let mut hours = vec![0, w.send_time];
+        hours.extend(&w.extra);
+        for h in hours {
+            ticks.push(local_instant(
+                zone,
+                day,
+                NaiveTime::from_hms_opt(h, 0, 0).unwrap(),
+            ));
+        }
+    }
+    ticks.sort();
+    ticks.dedup();
+    ticks
+}
+
+fn run(w: &World, b: &Built) -> Run {
+    let ticks = ticks_of(w);
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut r = Run {
+        forecasts: Vec::new(),
+        sent: BTreeMap::new(),
+        ticks: ticks.clone(),
+        twice: Vec::new(),
+        expired_then_superseded: Vec::new(),
+    };
+    let mut expired = std::collections::BTreeSet::new();
+    let horizon = Horizon::days(w.horizon);
+    for &now in &ticks {
+        let plan = b
+            .planner
+            .plan(&b.clients, &b.items, &history, now, horizon)
+            .unwrap();
+        let forecast = plan
+            .upcoming()
+            .iter()
+            .map(|e| (e.key.to_string(), e.send_at))
+            .collect();
+        for s in plan.suppressed() {
+            match s.reason {
+                SuppressReason::Expired { .. } => {
+                    expired.insert(s.key.to_string());
+                }
+                SuppressReason::Superseded { .. } if expired.contains(s.key.as_str()) => {
+                    r.expired_then_superseded.push(s.key.to_string());
+                }
+                _ => {}
+            }
+        }
+        r.forecasts
+            .push((now, now + Duration::days(i64::from(w.horizon)), forecast));
+        for e in plan.due() {
+            if r.sent.insert(e.key.to_string(), (now, e.send_at)).is_some() {
+                r.twice.push(e.key.to_string());
+            }
+            history.push(e.to_history(now));
+        }
+    }
+    r
+}
+
+/// The item a key is about (`rule/item/occurrence`).
+fn item_of(key: &str) -> &str {
+    key.split('/').nth(1).unwrap_or("")
+}
+
+/// A disagreement between a forecast and the ticks after it.
+struct Disagreement {
+    /// The item of the key it is about.
+    item: String,
+    text: String,
+}
+
+/// The disagreements between each forecast and the ticks after it.
+fn disagreements(r: &Run) -> Vec<Disagreement> {
+    let mut out: Vec<Disagreement> = r
+        .twice
+        .iter()
+        .map(|k| Disagreement {
+            item: item_of(k).to_owned(),
+            text: format!("{k} sent twice"),
+        })
+        .collect();
+    let last_tick = *r.ticks.last().unwrap();
+    for (made, end, forecast) in &r.forecasts {
+        let end = (*end).min(last_tick);
+        for (key, at) in forecast {
+            if *at > end {
+                continue;
+            }
+            match r.sent.get(key) {
+                Some((tick, send_at)) if tick == at && send_at == at => {}
+                got => out.push(Disagreement {
+                    item: item_of(key).to_owned(),
+                    text: format!(
+                        "forecast at {made}: {key} at {at}; ticks sent {}",
+                        got.map_or("nothing".to_owned(), |(t, s)| format!("it at {t} (send_at {s})")),
+                    ),
+                }),
+            }
+        }
+        // What went within the forecast's reach that it did not name.
+        for (key, (tick, send_at)) in &r.sent {
+            if tick > made && tick <= &end && !forecast.iter().any(|(k, _)| k == key) {
+                out.push(Disagreement {
+                    item: item_of(key).to_owned(),
+                    text: format!("forecast at {made} left out {key}, sent at {tick} (send_at {send_at})"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The disagreements of a world, less those of the first finding below, and how many
+/// those were: those about an item one of whose keys a plan said expired and a later plan
+/// said superseded (under a minimum gap, which ties a client's items together, every one of
+/// a world with such a disagreement).
+fn check(w: &World) -> (Vec<String>, usize) {
+    let b = build(w);
+    let r = run(w, &b);
+    let known: std::collections::BTreeSet<&str> =
+        r.expired_then_superseded.iter().map(|k| item_of(k)).collect();
+    let (left_out, rest): (Vec<_>, Vec<_>) = disagreements(&r)
+        .into_iter()
+        .partition(|f| known.contains(f.item.as_str()));
+    if w.gap > 0 && !left_out.is_empty() {
+        return (Vec::new(), left_out.len() + rest.len());
+    }
+    (rest.into_iter().map(|f| f.text).collect(), left_out.len())
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `worlds` random worlds of one shape; panics with those whose ticks did not send
+/// what was forecast.
+fn random_worlds(holds: Holds, seed: u64, worlds: u64) {
+    let mut rng = Rng(env_or("ATTACK_SEED", seed));
+    let worlds = env_or("ATTACK_WORLDS", worlds);
+    let mut bad = Vec::new();
+    let (mut known, mut known_worlds) = (0, 0);
+    for i in 0..worlds {
+        let w = rand_world(&mut rng, holds);
+        let (f, left_out) = check(&w);
+        known += left_out;
+        known_worlds += usize::from(left_out > 0);
+        if !f.is_empty() {
+            bad.push(format!(
+                "world {i}: {w:?}\n  {}",
+                f[..f.len().min(6)].join("\n  ")
+            ));
+        }
+    }
+    eprintln!(
+        "{holds:?}: {worlds} worlds; {known} disagreements of the first finding left out, in {known_worlds} worlds"
+    );
+    assert!(
+        bad.is_empty(),
+        "{holds:?}: {} of {worlds} worlds disagree:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+// Guards (random worlds). Rely on `Plan::upcoming`: "Events after `now` up to `now +
+// horizon`, assuming nothing changes and every event is sent when planned"; README "Missed
+// sends" ("A host ticking once a day at any hour sends each event at the first working-day
+// tick at or after its send instant"), "Pauses" ("at the first tick of the first working
+// day after the pause (forecast at the start of that day)") and "Minimum gap" ("goes at
+// the send time of the first day the gap allows, as forecast").
+//
+// Worlds: one client, one or two invoices; a daily to 3-daily repeat with or without an
+// expiry (0..5 days), sometimes a second repeat from Due+5..10 and a "due soon" (with an
+// expiry or not); a final notice at Due+8..15 in two worlds of three; weekends off or not,
+// holidays (some the day after a pause); send times 00:00, 09:00, 17:00, 23:00; five zones
+// either side of UTC (across their DST changes); horizons 3..21 days; ticks at 00:00 and
+// the send time of every day, and at some of 01:00, 08:00, 12:00, 20:00, 23:00. Holds: a
+// minimum gap of 1..3 days, or one to three item and client pauses of up to 8 days around
+// the due dates, or both (ignored: see the second and third findings).
+//
+// Left out: disagreements about an item one of whose repeats a plan said expired and a
+// later one superseded (see `an_expired_repeat_is_not_superseded_by_a_later_send`), and
+// under a minimum gap every disagreement of a world with one of those (its sends move the
+// other items' through the gap).
+
+#[test]
+fn random_worlds_under_the_gap_send_what_every_tick_forecast() {
+    random_worlds(Holds::Gap, 0x5851_f42d_4c95_7f2d, 150);
+}
+
+#[test]
+fn random_worlds_under_pauses_send_what_every_tick_forecast() {
+    random_worlds(Holds::Pauses, 0x2545_f491_4f6c_dd1d, 150);
+}
+
+/// Finding (random): under the gap and pauses together, see
+/// `a_pause_the_gap_jumps_keeps_a_reminder_at_the_start_of_its_day` and
+/// `a_paused_reminder_and_a_deferred_one_tie_the_same_way_before_and_on_their_day`.
+#[test]
+#[ignore = "finding: under the gap and pauses together, forecasts disagree with the ticks (see the focused findings)"]
+fn random_worlds_under_the_gap_and_pauses_send_what_every_tick_forecast() {
+    random_worlds(Holds::Both, 0x9e37_79b9_7f4a_7c15, 150);
+}
+
+/// One client in UTC, one invoice due 2026-04-07 (no weekends or holidays, sends at 09:00):
+/// `weekly` from Due+10 (04-17) every 7 days, 3 times, expiring after 1 day; `final` at
+/// Due+14 (04-21); the invoice paused 04-17..=04-19.
+fn expired_then_superseded_world() -> (Planner, Vec<Client>, Vec<Item>) {
+    let policy = Policy::new(tz("UTC"))
+        .with_rule(rule("weekly", Anchor::Due, 10).repeat(7, 3).expires_after(1))
+        .with_rule(rule("final", Anchor::Due, 14));
+    let planner = Planner::new(&policy).unwrap();
+    let item = invoice("F-1", "acme", d(2026, 3, 8), d(2026, 4, 7), money("100", "USD")).with_pause(
+        Pause::new(PauseKind::Promise, "pays later")
+            .starting(d(2026, 4, 17))
+            .until(d(2026, 4, 19)),
+    );
+    (planner, vec![client("acme", "UTC")], vec![item])
+}
+
+/// Finding. In the world above, `weekly/F-1/1` (04-17) is held by the pause to 04-20, past
+/// its expiry of 1 day: the plans say it expired (on 04-17), and space `weekly/F-1/2` from
+/// that day. The forecast made on 04-20 at 09:30 (horizon 14) is
+///
+///   final/F-1/1 04-21 09:00, weekly/F-1/2 04-24 09:00, weekly/F-1/3 05-01 09:00.
+///
+/// Ticking every day at 09:00 and recording each due event sends `final/F-1/1` on 04-21 as
+/// forecast; but once it is in history, the plans say `weekly/F-1/1` was superseded by it
+/// (it went on or after 04-17) instead of expired, space the repeats from 04-21, and the
+/// ticks send `weekly/F-1/2` on 04-28 and `weekly/F-1/3` on 05-05: nothing on 04-24 or
+/// 05-01. (With a second daily rule, another key goes on the forecast day instead: random
+/// worlds showed `daily0/F-1/17` sent where `daily1/F-1/2` was forecast.)
+///
+/// Relies on `Plan::upcoming`: "Events after `now` up to `now + horizon`, assuming nothing
+/// changes and every event is sent when planned", and README "Missed sends": a send a pause
+/// holds back more than N days after its day "is dropped too, said on that day" (a dropped
+/// repeat "never went: the next is spaced from the day it was to go", `item.rs`).
+#[test]
+#[ignore = "finding: a repeat dropped as expired becomes superseded once a later send of another rule is in history, and its next repeat moves"]
+fn an_expired_repeat_is_not_superseded_by_a_later_send() {
+    let (planner, clients, items) = expired_then_superseded_world();
+    let forecast_at = utc(2026, 4, 20, 9, 30);
+    let forecast: Vec<(String, DateTime<Utc>)> = planner
+        .plan(&clients, &items, &[], forecast_at, Horizon::days(14))
+        .unwrap()
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_at))
+        .collect();
+    assert_eq!(
+        forecast,
+        [
+            ("final/F-1/1".to_owned(), utc(2026, 4, 21, 9, 0)),
+            ("weekly/F-1/2".to_owned(), utc(2026, 4, 24, 9, 0)),
+            ("weekly/F-1/3".to_owned(), utc(2026, 5, 1, 9, 0)),
+        ],
+        "the forecast (as observed)"
+    );
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut sent = Vec::new();
+    let mut day = d(2026, 4, 10);
+    while day <= d(2026, 5, 4) {
+        let now = local_instant(tz("UTC"), day, t(9, 0));
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        for e in plan.due() {
+            if now > forecast_at {
+                sent.push((e.key.to_string(), e.send_at));
+            }
+            history.push(e.to_history(now));
+        }
+        day += Duration::days(1);
+    }
+    // Observed: [final/F-1/1 04-21 09:00, weekly/F-1/2 04-28 09:00].
+    assert_eq!(sent, forecast, "what the ticks sent after the forecast");
+}
+
+/// Guard: the same world without the final notice keeps its forecast (the expired
+/// occurrence stays expired, the repeats spaced from its day).
+#[test]
+fn an_expired_repeat_alone_keeps_its_forecast() {
+    let (_, clients, items) = expired_then_superseded_world();
+    let planner = Planner::new(
+        &Policy::new(tz("UTC")).with_rule(rule("weekly", Anchor::Due, 10).repeat(7, 3).expires_after(1)),
+    )
+    .unwrap();
+    let forecast_at = utc(2026, 4, 20, 9, 30);
+    let forecast: Vec<(String, DateTime<Utc>)> = planner
+        .plan(&clients, &items, &[], forecast_at, Horizon::days(14))
+        .unwrap()
+        .upcoming()
+        .iter()
+        .map(|e| (e.key.to_string(), e.send_at))
+        .collect();
+    assert_eq!(
+        forecast,
+        [
+            ("weekly/F-1/2".to_owned(), utc(2026, 4, 24, 9, 0)),
+            ("weekly/F-1/3".to_owned(), utc(2026, 5, 1, 9, 0)),
+        ]
+    );
+    let history = simulate(
+        &planner,
+        &clients,
+        &items,
+        utc(2026, 4, 10, 9, 0),
+        utc(2026, 5, 4, 9, 0),
+        Duration::days(1),
+    );
+    let sent: Vec<(String, DateTime<Utc>)> = history
+        .iter()
+        .filter(|h| h.sent_at > forecast_at)
+        .map(|h| (h.key.to_string(), h.sent_at))
+        .collect();
+    assert_eq!(sent, forecast);
+}
+
+/// Ticks at `hours` (UTC) of every day from `first` to `last`, each due event recorded as
+/// sent at its tick. Returns the forecast made at the tick `at` (its due and upcoming
+/// events, keys and instants, up to `horizon` days), and the keys sent from that tick on,
+/// with their ticks.
+fn forecast_and_ticks(
+    (planner, clients, items): &(Planner, Vec<Client>, Vec<Item>),
+    (first, last): (NaiveDate, NaiveDate),
+    hours: &[u32],
+    at: DateTime<Utc>,
+    horizon: u32,
+) -> (Sends, Sends) {
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let (mut forecast, mut sent) = (Vec::new(), Vec::new());
+    let mut day = first;
+    while day <= last {
+        for &h in hours {
+            let now = local_instant(tz("UTC"), day, t(h, 0));
+            let plan = planner
+                .plan(clients, items, &history, now, Horizon::days(horizon))
+                .unwrap();
+            if now == at {
+                forecast = plan
+                    .due()
+                    .iter()
+                    .chain(plan.upcoming())
+                    .map(|e| (e.key.to_string(), e.send_at))
+                    .collect();
+            }
+            for e in plan.due() {
+                if now >= at && now <= at + Duration::days(i64::from(horizon)) {
+                    sent.push((e.key.to_string(), now));
+                }
+                history.push(e.to_history(now));
+            }
+        }
+        day += Duration::days(1);
+    }
+    (forecast, sent)
+}
+
+/// One client in UTC (every day a working day, sends at 09:00, a minimum gap of 1 day),
+/// invoices F-1 and F-2 both due 2026-04-06; `daily` from the due date, every day, twice;
+/// `final` at Due+3 (04-09); F-1 paused on 04-08 alone (when `pause`).
+fn gap_jumps_pause_world(pause: bool) -> (Planner, Vec<Client>, Vec<Item>) {
+    let policy = Policy::new(tz("UTC"))
+        .with_min_gap(1)
+        .with_rule(rule("daily", Anchor::Due, 0).repeat(1, 2))
+        .with_rule(rule("final", Anchor::Due, 3));
+    let planner = Planner::new(&policy).unwrap();
+    let mut f1 = invoice("F-1", "acme", d(2026, 3, 7), d(2026, 4, 6), money("100", "USD"));
+    if pause {
+        f1 = f1.with_pause(
+            Pause::new(PauseKind::Promise, "pays later")
+                .starting(d(2026, 4, 8))
+                .until(d(2026, 4, 8)),
+        );
+    }
+    let f2 = invoice("F-2", "acme", d(2026, 3, 7), d(2026, 4, 6), money("100", "USD"));
+    (planner, vec![client("acme", "UTC")], vec![f1, f2])
+}
+
+/// Finding. In the world above, one message a day goes: `daily/F-1/1` on 04-06,
+/// `daily/F-2/1` on 04-07 (it waited longest), `daily/F-2/2` on 04-08. `daily/F-1/2`
+/// (04-07) is deferred by the gap to 04-08, where the pause holds it, so it goes on 04-09
+/// at the start of the day; `final/F-1/1` (04-09, at 09:00) is superseded by it. The
+/// forecast made on 04-08 at 00:00 (horizon 3) is
+///
+///   daily/F-2/2 04-08 09:00, daily/F-1/2 04-09 00:00, final/F-2/1 04-10 09:00.
+///
+/// Ticking at 00:00 and 09:00 each day, once `daily/F-2/2` is in history the gap runs to
+/// 04-09: `daily/F-1/2` is deferred from 04-07 straight to 04-09, the gap's end jumping the
+/// one-day pause (the plan no longer names it), so it goes at the send time, loses 04-09 to
+/// the later stage and is superseded: the ticks send `final/F-1/1` at 04-09 09:00, and
+/// `daily/F-1/2` never. (With no later stage on that day, only the instant differs: the
+/// start of the day forecast, the send time sent; random worlds showed both.)
+///
+/// Relies on `Plan::upcoming` ("assuming nothing changes and every event is sent when
+/// planned"), README "Pauses" (a reminder whose send instant passed during the pause goes
+/// "at the first tick of the first working day after the pause (forecast at the start of
+/// that day)") and "Minimum gap" (it "goes at the send time of the first day the gap allows,
+/// as forecast"): here both hold it to 04-09, and the forecast and the ticks must agree on
+/// which.
+#[test]
+#[ignore = "finding: under the gap and a pause, the forecast says a reminder goes at the start of its day; once another message is in history the gap jumps the pause and a later stage goes instead"]
+fn a_pause_the_gap_jumps_keeps_a_reminder_at_the_start_of_its_day() {
+    let (forecast, sent) = forecast_and_ticks(
+        &gap_jumps_pause_world(true),
+        (d(2026, 4, 1), d(2026, 4, 12)),
+        &[0, 9],
+        utc(2026, 4, 8, 0, 0),
+        3,
+    );
+    assert_eq!(
+        forecast,
+        [
+            ("daily/F-2/2".to_owned(), utc(2026, 4, 8, 9, 0)),
+            ("daily/F-1/2".to_owned(), utc(2026, 4, 9, 0, 0)),
+            ("final/F-2/1".to_owned(), utc(2026, 4, 10, 9, 0)),
+        ],
+        "the forecast (as observed)"
+    );
+    // Observed: [daily/F-2/2 04-08 09:00, final/F-1/1 04-09 09:00, final/F-2/1 04-10 09:00].
+    assert_eq!(sent, forecast, "what the ticks sent");
+}
+
+/// Guard: the same world without the pause keeps its forecast (`daily/F-1/2` goes on 04-08,
+/// `final/F-1/1` on 04-09).
+#[test]
+fn under_the_gap_alone_a_later_stage_goes_as_forecast() {
+    let (forecast, sent) = forecast_and_ticks(
+        &gap_jumps_pause_world(false),
+        (d(2026, 4, 1), d(2026, 4, 12)),
+        &[0, 9],
+        utc(2026, 4, 8, 0, 0),
+        3,
+    );
+    assert_eq!(
+        forecast,
+        [
+            ("daily/F-1/2".to_owned(), utc(2026, 4, 8, 9, 0)),
+            ("final/F-1/1".to_owned(), utc(2026, 4, 9, 9, 0)),
+            ("final/F-2/1".to_owned(), utc(2026, 4, 10, 9, 0)),
+        ]
+    );
+    assert_eq!(sent, forecast);
+}
+
+/// One client in UTC (every day a working day, sends at 09:00, a minimum gap of 3 days):
+/// `daily` from the due date every 2 days, twice; `final` at Due+10. F-1 due 2026-04-06
+/// (its `final` on 04-16, the day F-1 is paused); F-2 due 04-14.
+fn tie_world() -> (Planner, Vec<Client>, Vec<Item>) {
+    let policy = Policy::new(tz("UTC"))
+        .with_min_gap(3)
+        .with_rule(rule("daily", Anchor::Due, 0).repeat(2, 2))
+        .with_rule(rule("final", Anchor::Due, 10));
+    let planner = Planner::new(&policy).unwrap();
+    let f1 = invoice("F-1", "acme", d(2026, 3, 7), d(2026, 4, 6), money("100", "USD")).with_pause(
+        Pause::new(PauseKind::Promise, "pays later")
+            .starting(d(2026, 4, 16))
+            .until(d(2026, 4, 16)),
+    );
+    let f2 = invoice("F-2", "acme", d(2026, 3, 15), d(2026, 4, 14), money("100", "USD"));
+    (planner, vec![client("acme", "UTC")], vec![f1, f2])
+}
+
+/// Finding. In the world above, `daily/F-2/1` goes on 04-14; on 04-16 the gap holds
+/// `daily/F-2/2` (to 04-17, at 09:00) and the pause holds `final/F-1/1` (to 04-17, at the
+/// start of the day). Both waited since 04-16; the gap lets one of them go on 04-17. The
+/// forecast made on 04-16 at 00:00 (horizon 7) breaks the tie by rule order:
+///
+///   daily/F-2/2 04-17 09:00, final/F-1/1 04-20 09:00.
+///
+/// Ticking at 00:00 and 09:00 each day, the tick of 04-17 00:00 finds `final/F-1/1` due
+/// (its instant, the start of the day after the pause, has come) and `daily/F-2/2` not: it
+/// sends `final/F-1/1` at 04-17 00:00 and `daily/F-2/2` on 04-20 at 09:00. Ticking at 09:00
+/// only, both are due at once and the forecast holds (guard below).
+///
+/// Relies on `Plan::upcoming` ("assuming nothing changes and every event is sent when
+/// planned") and README "Minimum gap": "when the gap holds several back, the one that has
+/// waited longest (since a pause or the gap first held it back) goes first, and of those
+/// that waited as long, one due now": a forecast has to break the tie the way the first
+/// tick of that day will.
+#[test]
+#[ignore = "finding: under the gap, a forecast breaks a tie between a paused reminder and a deferred one by rule order; the day's first tick sends the paused one (due at the start of the day)"]
+fn a_paused_reminder_and_a_deferred_one_tie_the_same_way_before_and_on_their_day() {
+    let (forecast, sent) = forecast_and_ticks(
+        &tie_world(),
+        (d(2026, 4, 1), d(2026, 4, 25)),
+        &[0, 9],
+        utc(2026, 4, 16, 0, 0),
+        7,
+    );
+    assert_eq!(
+        forecast,
+        [
+            ("daily/F-2/2".to_owned(), utc(2026, 4, 17, 9, 0)),
+            ("final/F-1/1".to_owned(), utc(2026, 4, 20, 9, 0)),
+        ],
+        "the forecast (as observed)"
+    );
+    // Observed: [final/F-1/1 04-17 00:00, daily/F-2/2 04-20 09:00].
+    assert_eq!(sent, forecast, "what the ticks sent");
+}
+
+/// Guard: the same world ticked at 09:00 only sends what was forecast (both are due at the
+/// first tick of 04-17, and the tie goes as forecast: today `daily/F-2/2` first).
+#[test]
+fn a_paused_reminder_and_a_deferred_one_tie_as_forecast_when_both_are_due() {
+    let (forecast, sent) = forecast_and_ticks(
+        &tie_world(),
+        (d(2026, 4, 1), d(2026, 4, 25)),
+        &[9],
+        utc(2026, 4, 16, 9, 0),
+        7,
+    );
+    assert!(sent.iter().any(|(k, _)| k == "final/F-1/1"));
+    assert_eq!(sent, forecast);
+}
