@@ -306,8 +306,8 @@ fn run(w: &World, b: &Built) -> Run {
                 SuppressReason::Expired { .. } => {
                     expired.insert(s.key.to_string());
                 }
-                SuppressReason::Superseded { .. } if expired.contains(s.key.as_str()) => {
-                    r.expired_then_superseded.push(s.key.to_string());
+                SuppressReason::Superseded { ref by } if expired.contains(s.key.as_str()) => {
+                    r.expired_then_superseded.push(format!("{} by {by}", s.key));
                 }
                 _ => {}
             }
@@ -324,15 +324,8 @@ fn run(w: &World, b: &Built) -> Run {
     r
 }
 
-/// The item a key is about (`rule/item/occurrence`).
-fn item_of(key: &str) -> &str {
-    key.split('/').nth(1).unwrap_or("")
-}
-
 /// A disagreement between a forecast and the ticks after it.
 struct Disagreement {
-    /// The item of the key it is about.
-    item: String,
     text: String,
 }
 
@@ -342,7 +335,6 @@ fn disagreements(r: &Run) -> Vec<Disagreement> {
         .twice
         .iter()
         .map(|k| Disagreement {
-            item: item_of(k).to_owned(),
             text: format!("{k} sent twice"),
         })
         .collect();
@@ -356,7 +348,6 @@ fn disagreements(r: &Run) -> Vec<Disagreement> {
             match r.sent.get(key) {
                 Some((tick, send_at)) if tick == at && send_at == at => {}
                 got => out.push(Disagreement {
-                    item: item_of(key).to_owned(),
                     text: format!(
                         "forecast at {made}: {key} at {at}; ticks sent {}",
                         got.map_or("nothing".to_owned(), |(t, s)| format!("it at {t} (send_at {s})")),
@@ -368,7 +359,6 @@ fn disagreements(r: &Run) -> Vec<Disagreement> {
         for (key, (tick, send_at)) in &r.sent {
             if tick > made && tick <= &end && !forecast.iter().any(|(k, _)| k == key) {
                 out.push(Disagreement {
-                    item: item_of(key).to_owned(),
                     text: format!("forecast at {made} left out {key}, sent at {tick} (send_at {send_at})"),
                 });
             }
@@ -377,22 +367,17 @@ fn disagreements(r: &Run) -> Vec<Disagreement> {
     out
 }
 
-/// The disagreements of a world, less those of the first finding below, and how many
-/// those were: those about an item one of whose keys a plan said expired and a later plan
-/// said superseded (under a minimum gap, which ties a client's items together, every one of
-/// a world with such a disagreement).
+/// The disagreements of a world, and the keys a plan said expired and a later plan said
+/// superseded (counted, not asserted: a repeat spaced past its nominal day that a pause
+/// then held past its expiry is said superseded by another rule's send on that nominal
+/// day once that send is in history; the sends are the same).
 fn check(w: &World) -> (Vec<String>, usize) {
     let b = build(w);
     let r = run(w, &b);
-    let known: std::collections::BTreeSet<&str> =
-        r.expired_then_superseded.iter().map(|k| item_of(k)).collect();
-    let (left_out, rest): (Vec<_>, Vec<_>) = disagreements(&r)
-        .into_iter()
-        .partition(|f| known.contains(f.item.as_str()));
-    if w.gap > 0 && !left_out.is_empty() {
-        return (Vec::new(), left_out.len() + rest.len());
-    }
-    (rest.into_iter().map(|f| f.text).collect(), left_out.len())
+    (
+        disagreements(&r).into_iter().map(|f| f.text).collect(),
+        r.expired_then_superseded.len(),
+    )
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -408,12 +393,11 @@ fn random_worlds(holds: Holds, seed: u64, worlds: u64) {
     let mut rng = Rng(env_or("ATTACK_SEED", seed));
     let worlds = env_or("ATTACK_WORLDS", worlds);
     let mut bad = Vec::new();
-    let (mut known, mut known_worlds) = (0, 0);
+    let mut relabelled = 0;
     for i in 0..worlds {
         let w = rand_world(&mut rng, holds);
-        let (f, left_out) = check(&w);
-        known += left_out;
-        known_worlds += usize::from(left_out > 0);
+        let (f, flips) = check(&w);
+        relabelled += flips;
         if !f.is_empty() {
             bad.push(format!(
                 "world {i}: {w:?}\n  {}",
@@ -421,9 +405,7 @@ fn random_worlds(holds: Holds, seed: u64, worlds: u64) {
             ));
         }
     }
-    eprintln!(
-        "{holds:?}: {worlds} worlds; {known} disagreements of the first finding left out, in {known_worlds} worlds"
-    );
+    eprintln!("{holds:?}: {worlds} worlds; {relabelled} keys said expired, later superseded");
     assert!(
         bad.is_empty(),
         "{holds:?}: {} of {worlds} worlds disagree:\n{}",
@@ -447,11 +429,6 @@ fn random_worlds(holds: Holds, seed: u64, worlds: u64) {
 // the send time of every day, and at some of 01:00, 08:00, 12:00, 20:00, 23:00. Holds: a
 // minimum gap of 1..3 days, or one to three item and client pauses of up to 8 days around
 // the due dates, or both (ignored: see the second and third findings).
-//
-// Left out: disagreements about an item one of whose repeats a plan said expired and a
-// later one superseded (see `an_expired_repeat_is_not_superseded_by_a_later_send`), and
-// under a minimum gap every disagreement of a world with one of those (its sends move the
-// other items' through the gap).
 
 #[test]
 fn random_worlds_under_the_gap_send_what_every_tick_forecast() {
@@ -506,7 +483,6 @@ fn expired_then_superseded_world() -> (Planner, Vec<Client>, Vec<Item>) {
 /// holds back more than N days after its day "is dropped too, said on that day" (a dropped
 /// repeat "never went: the next is spaced from the day it was to go", `item.rs`).
 #[test]
-#[ignore = "finding: a repeat dropped as expired becomes superseded once a later send of another rule is in history, and its next repeat moves"]
 fn an_expired_repeat_is_not_superseded_by_a_later_send() {
     let (planner, clients, items) = expired_then_superseded_world();
     let forecast_at = utc(2026, 4, 20, 9, 30);
@@ -783,4 +759,55 @@ fn a_paused_reminder_and_a_deferred_one_tie_as_forecast_when_both_are_due() {
     );
     assert!(sent.iter().any(|(k, _)| k == "final/F-1/1"));
     assert_eq!(sent, forecast);
+}
+
+/// Finding (random world 1175 of seed 1, 1,500 worlds). Pacific/Auckland, sends at 09:00,
+/// weekends off, holidays 04-06, 04-10 and 04-16; one invoice due 03-28 (a Saturday);
+/// `daily0` from Due+3 every 3 days with an expiry of 0, `final` at Due+12 (04-09), `soon`
+/// at Due-5; the client paused 04-03..=04-05, the invoice 04-10..=04-15.
+///
+/// Forecast from 03-27: `daily0/F-1/4` is spaced 3 days after `daily0/F-1/3` (sent 04-07)
+/// to 04-10, after `final` (04-09), held by the pause past its expiry: expired; then
+/// `daily0/F-1/5` goes on 04-17. The ticks: once `final/F-1/1` is in history, occurrence 4
+/// (nominal day 04-09, on or before the final's) is said superseded by it, the repeats are
+/// spaced from 04-09, occurrence 5 expires under the pause and `daily0/F-1/6` goes on 04-17
+/// instead. A send supersedes an occurrence from its nominal day in history, from the day
+/// it was to go (after the rule's spacing) in a forecast.
+#[test]
+#[ignore = "finding: a send in history supersedes an occurrence spaced past it (its nominal day is before it), a forecast does not"]
+fn a_send_before_a_spaced_repeat_does_not_supersede_it_once_in_history() {
+    let w = World {
+        zone: "Pacific/Auckland",
+        send_time: 9,
+        repeats: vec![Repeat {
+            offset: 3,
+            every: 3,
+            count: 30,
+            expiry: Some(0),
+        }],
+        last: Some(12),
+        soon: Some((5, None)),
+        weekends: true,
+        holidays: vec![d(2026, 4, 10), d(2026, 5, 2), d(2026, 4, 16), d(2026, 4, 6)],
+        pauses: vec![
+            PauseSpec {
+                on_item: true,
+                from: d(2026, 4, 10),
+                until: d(2026, 4, 15),
+            },
+            PauseSpec {
+                on_item: false,
+                from: d(2026, 4, 3),
+                until: d(2026, 4, 5),
+            },
+        ],
+        gap: 0,
+        dues: vec![d(2026, 3, 28)],
+        extra: vec![1, 20],
+        horizon: 21,
+        first: d(2026, 3, 20),
+        days: 45,
+    };
+    let (disagreements, _) = check(&w);
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

@@ -411,6 +411,39 @@ impl Planner {
         }
     }
 
+    /// Whether the occurrence meant for `nominal` had expired (more than `days` late) by
+    /// `by`, the day of a send of another rule that would supersede it: its own day is the
+    /// first working day on or after its nominal day, the spacing after the rule's last send
+    /// (and a manual send) and the item's issue. Not sent by then, it was dropped before
+    /// that send went: expired, not superseded, as the plans before that send said.
+    #[cold]
+    #[inline(never)]
+    fn expired_before(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        nominal: NaiveDate,
+        days: u32,
+        by: NaiveDate,
+    ) -> bool {
+        let mut day = nominal.max(it.item.issued_on);
+        if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
+            let Some(spaced) = add_days(last, i64::from(every)) else {
+                return false;
+            };
+            day = day.max(spaced);
+        }
+        if let Some(m) = slot.last_manual {
+            let Some(after) = add_days(m, i64::from(slot.every.unwrap_or(cx.gap.max(1)))) else {
+                return false;
+            };
+            day = day.max(after);
+        }
+        let day = self.calendar.shift(day, Shift::Later).unwrap_or(day);
+        add_days(day, i64::from(days)).is_some_and(|last| by > last)
+    }
+
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
     /// candidate made and then copied into the slot is read back before the copy's stores
     /// are done, which stalls.
@@ -498,11 +531,18 @@ impl Planner {
             let superseding = sends.superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b));
             // The day such a send found it too late already, if one did.
             let too_late_on = superseding.filter(too_late_by).map(|s| s.date);
-            if let Some(s) = superseding.filter(|s| !too_late_by(s)) {
+            // (One that had expired before that send went was dropped first: it is said
+            // expired below, and the next repeat spaced from its own day.)
+            let expired_first = |s: &Send| {
+                rule.expires_after
+                    .is_some_and(|days| self.expired_before(cx, it, slot, nominal, days, s.date))
+            };
+            if let Some(s) = superseding.filter(|s| !too_late_by(s) && !expired_first(s)) {
                 // Every later occurrence up to that send's day is superseded by it too: the
                 // sends that supersede a later occurrence are some of those that supersede
                 // this one, and it is among them. (Neither is it too late for them: they
-                // fall before the due date only if the send does.) Passed over in one step.
+                // fall before the due date only if the send does; nor expired before it:
+                // their own days are later.) Passed over in one step.
                 pass_superseded(cx, it, slot, s, nominal, out);
                 continue;
             }
