@@ -449,14 +449,16 @@ fn plan_client(
             plans.push((plan, went));
         }
         // The events in the order they go: by day; on one day, the one that has waited longest
-        // first (since the day it was meant for), then one due now (then in the order of the
-        // keys: the planner's reading).
+        // first (since the day it was meant for), then the one whose send instant comes first
+        // (one due now before one whose send time is to come: README "Minimum gap"; planned
+        // ahead, the one the day's first tick finds due), then in the order of the keys (the
+        // planner's reading).
         let mut order: Vec<(Went, usize)> = plans
             .iter()
             .enumerate()
             .flat_map(|(i, (_, went))| went.iter().map(move |w| (w.clone(), i)))
             .collect();
-        order.sort_by(|(a, _), (b, _)| (a.0, a.1, !a.2, &a.3).cmp(&(b.0, b.1, !b.2, &b.3)));
+        order.sort_by(|(a, _), (b, _)| (a.0, a.1, a.4, &a.3).cmp(&(b.0, b.1, b.4, &b.3)));
         let mut last = last_sent;
         let mut held = None;
         // The grouped notices that went: (rule, currency, send instant; none: due now), as

@@ -1436,7 +1436,7 @@ impl Planner {
                         let c = slots[s].cand.as_ref();
                         (
                             c.map_or(day, Candidate::waiting_since),
-                            !c.is_some_and(|c| cx.is_due(c)),
+                            c.map(|c| cx.placed(c.date, c.scheduled, c.send).1),
                         )
                     },
                     |s| self.rules[slots[s].rule].group.then(|| message_key(&slots[s])),
