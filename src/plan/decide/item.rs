@@ -348,6 +348,52 @@ fn pass_superseded(
     slot.last_rule = slot.last_rule.max(Some(by.date));
 }
 
+/// When the spacing lets an occurrence go (see [`spacing`]).
+pub(crate) struct Spacing {
+    /// The first day it may go: its nominal day, raised by the spacing after the rule's
+    /// last send and after a manual send about the item, and by the item's issue.
+    date: NaiveDate,
+    /// The first day the spacing after the rule's last send (or a manual send) allows.
+    spacing_ends: Option<NaiveDate>,
+    /// The day it was to go when the minimum gap after a manual send about the item spaced
+    /// it (a rule without repeats is spaced by the gap): late from then on.
+    gap_spaced_from: Option<NaiveDate>,
+    /// The manual send that spaced it, if one did.
+    spaced_after: Option<NaiveDate>,
+}
+
+/// When the spacing lets the occurrence of `slot` meant for `nominal` go; `None` past the
+/// end of the calendar.
+#[inline(always)]
+fn spacing(cx: &ClientCtx<'_>, item: &Item, slot: &Slot, nominal: NaiveDate) -> Option<Spacing> {
+    let mut spaced_after = None;
+    let mut date = nominal;
+    let mut spacing_ends = None;
+    if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
+        let spaced = add_days(last, i64::from(every))?;
+        date = date.max(spaced);
+        spacing_ends = Some(spaced);
+    }
+    let mut gap_spaced_from = None;
+    if let Some(m) = slot.last_manual {
+        let after = add_days(m, i64::from(slot.every.unwrap_or(cx.gap.max(1))))?;
+        spacing_ends = spacing_ends.max(Some(after));
+        if after > date {
+            if slot.every.is_none() && cx.gap > 0 {
+                gap_spaced_from = Some(date.max(item.issued_on));
+            }
+            date = after;
+            spaced_after = Some(m);
+        }
+    }
+    Some(Spacing {
+        date: date.max(item.issued_on),
+        spacing_ends,
+        gap_spaced_from,
+        spaced_after,
+    })
+}
+
 impl Planner {
     /// After an occurrence dropped as expired in a catch-up (it would go on `goes`, past its
     /// `days`): the run of those after it dropped the same way and said before the plan's
@@ -411,11 +457,41 @@ impl Planner {
         }
     }
 
+    /// The way a reminder meant for `date` moves off a non-working day: later, or earlier
+    /// for a "due soon" (`before_due`) unless that puts it back inside its spacing (before
+    /// `spacing_ends`) or before the item was issued: the spacing holds, and the calendar
+    /// moves it later instead (on or after the due date, it is then not sent).
+    #[inline(always)]
+    fn direction(
+        &self,
+        item: &Item,
+        date: NaiveDate,
+        spacing_ends: Option<NaiveDate>,
+        before_due: bool,
+    ) -> Shift {
+        if !before_due {
+            return Shift::Later;
+        }
+        let inside_spacing = |ends: NaiveDate| {
+            self.calendar
+                .shift(date, Shift::Earlier)
+                .is_none_or(|to| to < ends)
+        };
+        if spacing_ends.max(Some(item.issued_on)).is_some_and(inside_spacing) {
+            Shift::Later
+        } else {
+            Shift::Earlier
+        }
+    }
+
     /// Whether the occurrence meant for `nominal` had expired (more than `days` late) by
-    /// `by`, the day of a send of another rule that would supersede it: its own day is the
-    /// first working day on or after its nominal day, the spacing after the rule's last send
-    /// (and a manual send) and the item's issue. Not sent by then, it was dropped before
-    /// that send went: expired, not superseded, as the plans before that send said.
+    /// `by`, the day of a send of another rule that would supersede it. Its day is worked
+    /// out as [`Planner::next_cand`] does before any pause or the client's gap holds it: the
+    /// nominal day raised by the rule's spacing after its last send, a manual send's spacing
+    /// and the item's issue, moved off non-working days (earlier for a "due soon", unless
+    /// that puts it back inside its spacing); one the gap after a manual send spaced is late
+    /// from the day it was meant for. Not sent by then, it was dropped before that send
+    /// went: expired, not superseded, as the plans before that send said.
     #[cold]
     #[inline(never)]
     fn expired_before(
@@ -427,21 +503,26 @@ impl Planner {
         days: u32,
         by: NaiveDate,
     ) -> bool {
-        let mut day = nominal.max(it.item.issued_on);
-        if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
-            let Some(spaced) = add_days(last, i64::from(every)) else {
-                return false;
-            };
-            day = day.max(spaced);
-        }
-        if let Some(m) = slot.last_manual {
-            let Some(after) = add_days(m, i64::from(slot.every.unwrap_or(cx.gap.max(1)))) else {
-                return false;
-            };
-            day = day.max(after);
-        }
-        let day = self.calendar.shift(day, Shift::Later).unwrap_or(day);
-        add_days(day, i64::from(days)).is_some_and(|last| by > last)
+        let item = it.item;
+        let Some(Spacing {
+            date,
+            spacing_ends,
+            gap_spaced_from,
+            ..
+        }) = spacing(cx, item, slot, nominal)
+        else {
+            return false;
+        };
+        let rule = &self.rules[slot.rule];
+        let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
+        let dir = self.direction(item, date, spacing_ends, before_due);
+        let Some(day) = self.calendar.shift(date, dir) else {
+            return false;
+        };
+        let its_day = gap_spaced_from
+            .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
+            .map_or(day, |g| g.min(day));
+        add_days(its_day, i64::from(days)).is_some_and(|last| by > last)
     }
 
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
@@ -546,35 +627,15 @@ impl Planner {
                 pass_superseded(cx, it, slot, s, nominal, out);
                 continue;
             }
-            let mut spaced_after = None;
-            let mut date = nominal;
-            // The first day the spacing after the rule's last send (or a manual send) allows.
-            let mut spacing_ends = None;
-            if let (Some(last), Some(every)) = (slot.last_rule, slot.every) {
-                let Some(spaced) = add_days(last, i64::from(every)) else {
-                    return never(out);
-                };
-                date = date.max(spaced);
-                spacing_ends = Some(spaced);
-            }
-            // The day it was to go when the minimum gap after a manual send about the item
-            // spaced it (a rule without repeats is spaced by the gap): late from then on.
-            let mut gap_spaced_from = None;
-            if let Some(m) = slot.last_manual {
-                let spacing = slot.every.unwrap_or(cx.gap.max(1));
-                let Some(after) = add_days(m, i64::from(spacing)) else {
-                    return never(out);
-                };
-                spacing_ends = spacing_ends.max(Some(after));
-                if after > date {
-                    if slot.every.is_none() && cx.gap > 0 {
-                        gap_spaced_from = Some(date.max(item.issued_on));
-                    }
-                    date = after;
-                    spaced_after = Some(m);
-                }
-            }
-            date = date.max(item.issued_on);
+            let Some(Spacing {
+                date,
+                spacing_ends,
+                gap_spaced_from,
+                spaced_after,
+            }) = spacing(cx, item, slot, nominal)
+            else {
+                return never(out);
+            };
             let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
             if !before_due && date > cx.end_date {
                 // Past the horizon's last day, and only ever moved later: not sent in this
@@ -590,21 +651,9 @@ impl Planner {
                     caught_up_after: None,
                 });
             }
-            let dir = if before_due { Shift::Earlier } else { Shift::Later };
             // The day it goes had every plan run at its send time: off non-working days,
             // past pauses and the client's gap.
-            // A "due soon" that a move earlier off a non-working day would put back inside
-            // its spacing: the spacing holds, and the calendar moves it later instead (on or
-            // after the due date, it is then not sent). So does one it would put before the
-            // item was issued.
-            let inside_spacing = |ends: NaiveDate| {
-                dir == Shift::Earlier && self.calendar.shift(date, dir).is_none_or(|to| to < ends)
-            };
-            let dir = if spacing_ends.max(Some(item.issued_on)).is_some_and(inside_spacing) {
-                Shift::Later
-            } else {
-                dir
-            };
+            let dir = self.direction(item, date, spacing_ends, before_due);
             let mut moves = SmallList::new();
             let (mut scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, &mut *out)?;
             // One reminder a day about an item: on a day another reminder about it went (or
