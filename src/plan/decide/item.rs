@@ -257,19 +257,24 @@ pub(crate) fn paused_onto_its_day(moves: &[Adjustment]) -> bool {
         .is_some_and(|a| matches!(a, Adjustment::Paused { .. }))
 }
 
+/// The earliest day a pause or the gap held a reminder back from, among `moves`, else
+/// `scheduled` (not the first such move listed: a missed send the gap holds back lists the
+/// pauses that held it from today before the gap's deferral from the day it was meant for).
+fn held_since(moves: &[Adjustment], scheduled: NaiveDate) -> NaiveDate {
+    moves
+        .iter()
+        .filter_map(|a| match a {
+            Adjustment::Deferred { from, .. } | Adjustment::Paused { from, .. } => Some(*from),
+            _ => None,
+        })
+        .fold(scheduled, NaiveDate::min)
+}
+
 impl Candidate {
     /// The first day it was to go: the earliest day a pause or the gap held it back from,
-    /// else its scheduled day. (Not the first such move listed: a missed send the gap holds
-    /// back lists the pauses that held it from today before the gap's deferral from the day
-    /// it was meant for.)
+    /// else its scheduled day ([`held_since`]).
     pub(crate) fn waiting_since(&self) -> NaiveDate {
-        self.moves
-            .iter()
-            .filter_map(|a| match a {
-                Adjustment::Deferred { from, .. } | Adjustment::Paused { from, .. } => Some(*from),
-                _ => None,
-            })
-            .fold(self.scheduled, NaiveDate::min)
+        held_since(&self.moves, self.scheduled)
     }
 
     /// Every adjustment, in the order they were made, added to `list`.
@@ -349,7 +354,7 @@ fn pass_superseded(
 }
 
 /// When the spacing lets an occurrence go (see [`spacing`]).
-pub(crate) struct Spacing {
+struct Spacing {
     /// The first day it may go: its nominal day, raised by the spacing after the rule's
     /// last send and after a manual send about the item, and by the item's issue.
     date: NaiveDate,
@@ -680,16 +685,10 @@ impl Planner {
             // Its day, to expire from: the day it was to go before a pause or the minimum gap
             // held it back (a send a pause holds back goes as a missed one does; one the gap
             // holds back goes late as well).
-            // (The earliest: a missed send the gap holds names the pauses that held it from
-            // today first, then the gap from its own day.)
-            let its_day = moves
-                .iter()
-                .filter_map(|a| match a {
-                    Adjustment::Paused { from, .. } | Adjustment::Deferred { from, .. } => Some(*from),
-                    _ => None,
-                })
-                .chain(gap_spaced_from.map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d)))
-                .fold(scheduled, NaiveDate::min);
+            let its_day = gap_spaced_from
+                .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
+                .into_iter()
+                .fold(held_since(&moves, scheduled), NaiveDate::min);
             if scheduled < cx.today {
                 // Its send instant is gone and it was not sent (an outage, or a tick before the
                 // send time): it goes at the first plan on a working day, today's if today is
