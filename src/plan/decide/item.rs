@@ -220,6 +220,9 @@ pub(crate) struct Candidate {
     /// For a catch-up: how many of `moves` came before it (a catch-up from `scheduled`
     /// comes between the moves to its day and those from today).
     pub(crate) caught_up_after: Option<u8>,
+    /// Not a send: the occurrence is dropped as expired on `date` (its day, when a pause or
+    /// the gap held it past its expiry) unless a send that goes before then supersedes it.
+    pub(crate) expires: bool,
 }
 
 /// The instant of its day an event goes at.
@@ -654,6 +657,7 @@ impl Planner {
                     send: SendAt::SendTime,
                     moves: SmallList::new(),
                     caught_up_after: None,
+                    expires: false,
                 });
             }
             // The day it goes had every plan run at its send time: off non-working days,
@@ -753,6 +757,22 @@ impl Planner {
                 // next repeat is spaced from that day, not from the day it would have gone
                 // after the pause (it never went).
                 if add_days(its_day, i64::from(days)).is_some_and(|last| scheduled > last) {
+                    let settled = its_day < cx.today || cx.swept_to.get().is_some_and(|d| its_day <= d);
+                    if !settled && out.keeps() {
+                        // A day still to come: a send that goes before it (another rule's, or
+                        // a later stage) may supersede it yet. Decided when the plan gets there.
+                        cx.left_to_expire.set(true);
+                        return Some(Candidate {
+                            nominal,
+                            date: its_day,
+                            scheduled,
+                            spaced_after,
+                            send: SendAt::SendTime,
+                            moves,
+                            caught_up_after: None,
+                            expires: true,
+                        });
+                    }
                     out.note(cx, it, slot, its_day, Reason::expired(days));
                     slot.next_occ += 1;
                     slot.last_rule = slot.last_rule.max(Some(its_day));
@@ -799,6 +819,7 @@ impl Planner {
                 },
                 moves,
                 caught_up_after: caught_up,
+                expires: false,
             });
         }
     }

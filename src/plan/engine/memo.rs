@@ -136,4 +136,6 @@ pub(crate) struct SweepBufs {
     /// (loser, winner, whether the loser is a later stage of a day still to come).
     pub(crate) losers: Vec<(usize, usize, bool)>,
     pub(crate) members: Vec<usize>,
+    /// The day's occurrences to drop as expired unless a send of the day supersedes them.
+    pub(crate) expiring: Vec<usize>,
 }

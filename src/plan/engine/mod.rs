@@ -140,6 +140,13 @@ pub(crate) struct ClientCtx<'a> {
     pub(crate) contacts: Vec<&'a Contact>,
     /// The last send instant worked out: most of a client's events go on one day.
     pub(crate) last_instant: std::cell::Cell<Option<(NaiveDate, DateTime<Utc>)>>,
+    /// The day the sweep is at (none before it starts): an item's sends up to that day are
+    /// worked out once its stage of the day is decided. An occurrence that expires on a day
+    /// before today, or by that day, is dropped at once; one that expires later waits for the
+    /// sweep to reach its day, since a send that goes before then supersedes it instead.
+    pub(crate) swept_to: std::cell::Cell<Option<NaiveDate>>,
+    /// Whether such an occurrence was left for the sweep to decide.
+    pub(crate) left_to_expire: std::cell::Cell<bool>,
     /// The plan's send instants worked out so far.
     pub(crate) instants: std::rc::Rc<std::cell::RefCell<SendInstants>>,
 }
@@ -995,6 +1002,8 @@ impl Planner {
             gap: resolved.min_gap_days().value,
             contacts,
             last_instant: std::cell::Cell::new(Some((today, today_at))),
+            swept_to: std::cell::Cell::new(None),
+            left_to_expire: std::cell::Cell::new(false),
             instants: std::rc::Rc::clone(instants),
         };
         let term = self.term_of(client);
@@ -1227,7 +1236,8 @@ impl Planner {
         let out = &mut plan.suppressed;
         // Candidates past the horizon still explain what held them back.
         for sl in &scratch.slots {
-            if let Some(c) = &sl.cand {
+            // (An occurrence that expires past the horizon has nothing to say within it.)
+            if let Some(c) = sl.cand.as_ref().filter(|c| !c.expires) {
                 let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
                 report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
             }
@@ -1318,6 +1328,7 @@ impl Planner {
             winners,
             losers,
             members,
+            expiring,
         } = bufs;
         let grouped = self.any_group;
         let inputs = cx.inputs;
@@ -1389,6 +1400,17 @@ impl Planner {
                     }
                     i += 1;
                 }
+            }
+            // Every send of an earlier day is worked out, and an item's of this day are once
+            // its stage of the day is decided (before any of its slots is worked out again).
+            cx.swept_to.set(Some(day));
+            // Occurrences that expire today unless a send of the day supersedes them: decided
+            // once the day's sends are made.
+            expiring.clear();
+            let expires = |s: &usize| scratch.slots[*s].cand.as_ref().is_some_and(|c| c.expires);
+            if cx.left_to_expire.get() && batch.iter().any(expires) {
+                expiring.extend(batch.iter().filter(|s| expires(s)));
+                batch.retain(|s| !expires(s));
             }
             // Slots are made item by item, each item's in rule order, and the heap yields a
             // day's entries in slot order: the batch comes grouped by item.
@@ -1572,7 +1594,21 @@ impl Planner {
                 sl.cand = None;
                 self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
             }
+            if !expiring.is_empty() {
+                // The day's sends are made: what expires today and none of them superseded is
+                // dropped now, and the rule's next occurrence worked out.
+                for &s in expiring.iter() {
+                    let still = scratch.slots[s]
+                        .cand
+                        .as_ref()
+                        .is_some_and(|c| c.expires && c.date == day);
+                    if still {
+                        self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
+                    }
+                }
+            }
         }
+        cx.swept_to.set(None);
     }
 
     /// Recomputes a slot's candidate after its state or its item's sends changed.
