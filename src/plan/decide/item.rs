@@ -260,6 +260,27 @@ pub(crate) fn paused_onto_its_day(moves: &[Adjustment]) -> bool {
         .is_some_and(|a| matches!(a, Adjustment::Paused { .. }))
 }
 
+/// Adds `pause` as the last hold of `moves`: one of its holds already (a missed send names
+/// the pauses that held it from today, before the gap) is moved there, as it was named.
+#[cold]
+fn last_hold(moves: &mut SmallList<Adjustment>, pause: Adjustment) {
+    let Adjustment::Paused { until, .. } = pause else {
+        return;
+    };
+    let same = |a: &Adjustment| matches!(a, Adjustment::Paused { until: u, .. } if *u == until);
+    let named = moves.iter().find(|a| same(a)).cloned();
+    if let Some(named) = named {
+        *moves = moves
+            .iter()
+            .filter(|a| !same(a))
+            .cloned()
+            .chain([named])
+            .collect();
+    } else {
+        moves.push(pause);
+    }
+}
+
 /// The earliest day a pause or the gap held a reminder back from, among `moves`, else
 /// `scheduled` (not the first such move listed: a missed send the gap holds back lists the
 /// pauses that held it from today before the gap's deferral from the day it was meant for).
@@ -878,6 +899,34 @@ impl Planner {
             .collect();
     }
 
+    /// A pause that held a reminder back on a working day between `from` (where the gap
+    /// deferred it) and `gap_ends`, and that would have let it go on the same working day as
+    /// the gap does: when both end together the pause held it last, so its send instant
+    /// passed during the pause and it goes at the start of that day (as forecast before the
+    /// message that set the gap went: the pause moved it there and the gap no longer held it).
+    #[cold]
+    fn pause_ending_with_gap(
+        &self,
+        cx: &ClientCtx<'_>,
+        item: &Item,
+        from: NaiveDate,
+        gap_ends: NaiveDate,
+    ) -> Option<Adjustment> {
+        let goes = self.calendar.shift(gap_ends, Shift::Later)?;
+        item.pauses.iter().chain(&cx.client.pauses).find_map(|p| {
+            let until = p.until?;
+            let held = self
+                .calendar
+                .shift(p.from.map_or(from, |f| f.max(from)), Shift::Later)?;
+            let released = add_days(until, 1).and_then(|d| self.calendar.shift(d, Shift::Later))?;
+            (held < gap_ends && held <= until && released == goes).then_some(Adjustment::Paused {
+                pause: p.kind,
+                until,
+                from: held,
+            })
+        })
+    }
+
     /// A missed send the gap holds back to `gap_ends` would have gone from today: each pause
     /// with an end that held it from then on, before that day, is added to `moves` as held
     /// from the first working day it covered.
@@ -986,6 +1035,8 @@ impl Planner {
                     // A missed send would have gone from today: the pauses that held it from
                     // then on, before the gap did, are named too (the gap's day is past them).
                     let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
+                    // (A pause that lets it go on the gap's first working day too held it last,
+                    // below.)
                     if pauses && date < cx.today && rule.anchor != Anchor::Paid && !slot.past_pauses {
                         self.name_holds_before_gap(cx, item, nb, moves);
                     }
@@ -993,6 +1044,11 @@ impl Planner {
                         gap_days: cx.gap,
                         from: date,
                     });
+                    if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
+                        if let Some(pause) = self.pause_ending_with_gap(cx, item, date, nb) {
+                            last_hold(moves, pause);
+                        }
+                    }
                     date = nb;
                     dir = Shift::Later;
                     held = true;
