@@ -1388,17 +1388,26 @@ impl Planner {
                 // The day after the window, made for a catch-up at its start: the stages of
                 // that day's send time are not swept on their own, but they are of the day's
                 // batch (the latest stage whose turn has come wins; past the horizon, it is
-                // not listed).
-                let mut i = 0;
-                while i < batch.len() {
-                    let item = scratch.slots[batch[i]].item;
-                    for s in ctxs[item].slots.clone() {
-                        let same_day = scratch.slots[s].cand.as_ref().is_some_and(|c| c.date == day);
-                        if same_day && !batch.contains(&s) {
+                // not listed). Under the gap, so are other items' (one that waited longer
+                // goes first, unlisted, and the gap after it holds the catch-up back).
+                let same_day = |s: usize| scratch.slots[s].cand.as_ref().is_some_and(|c| c.date == day);
+                if cx.gap > 0 {
+                    for s in 0..scratch.slots.len() {
+                        if same_day(s) && !batch.contains(&s) {
                             batch.push(s);
                         }
                     }
-                    i += 1;
+                } else {
+                    let mut i = 0;
+                    while i < batch.len() {
+                        let item = scratch.slots[batch[i]].item;
+                        for s in ctxs[item].slots.clone() {
+                            if same_day(s) && !batch.contains(&s) {
+                                batch.push(s);
+                            }
+                        }
+                        i += 1;
+                    }
                 }
             }
             // Every send of an earlier day is worked out, and an item's of this day are once
