@@ -1324,7 +1324,12 @@ fn two_dispatchers_ticking_one_store_at_once_on_threads_never_send_a_key_twice()
                 let mailer = mailer.clone();
                 let go = go.clone();
                 std::thread::spawn(move || {
-                    let disp = dispatcher(store, mailer, fast().with_concurrency(1 + w * 7));
+                    // (A send timeout no loaded machine reaches: one that timed out is never
+                    // sent again, which is not what this counts.)
+                    let opts = fast()
+                        .with_send_timeout(Duration::from_secs(60))
+                        .with_concurrency(1 + w * 7);
+                    let disp = dispatcher(store, mailer, opts);
                     let r = rt();
                     while !go.load(Ordering::SeqCst) {
                         std::hint::spin_loop();
@@ -1810,9 +1815,15 @@ fn grouped_notices_from_two_dispatchers_at_once_cover_each_item_occurrence_once(
             .map(|w| {
                 let (store, mailer, go) = (store.clone(), mailer.clone(), go.clone());
                 std::thread::spawn(move || {
+                    // (A send timeout no loaded machine reaches: a send that timed out has an
+                    // unknown outcome and is never sent again, which is not what this counts.)
                     let disp = Dispatcher::new(store, mailer, &grouped_policy())
                         .unwrap()
-                        .with_options(fast().with_concurrency(1 + 3 * w))
+                        .with_options(
+                            fast()
+                                .with_send_timeout(Duration::from_secs(60))
+                                .with_concurrency(1 + 3 * w),
+                        )
                         .unwrap();
                     let r = rt();
                     while !go.load(Ordering::SeqCst) {

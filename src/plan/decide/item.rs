@@ -394,7 +394,13 @@ struct Spacing {
 /// When the spacing lets the occurrence of `slot` meant for `nominal` go; `None` past the
 /// end of the calendar.
 #[inline(always)]
-fn spacing(cx: &ClientCtx<'_>, item: &Item, slot: &Slot, nominal: NaiveDate) -> Option<Spacing> {
+fn spacing(
+    cx: &ClientCtx<'_>,
+    item: &Item,
+    slot: &Slot,
+    last_manual: Option<NaiveDate>,
+    nominal: NaiveDate,
+) -> Option<Spacing> {
     let mut spaced_after = None;
     let mut date = nominal;
     let mut spacing_ends = None;
@@ -404,7 +410,7 @@ fn spacing(cx: &ClientCtx<'_>, item: &Item, slot: &Slot, nominal: NaiveDate) -> 
         spacing_ends = Some(spaced);
     }
     let mut gap_spaced_from = None;
-    if let Some(m) = slot.last_manual {
+    if let Some(m) = last_manual {
         let after = add_days(m, i64::from(slot.every.unwrap_or(cx.gap.max(1))))?;
         spacing_ends = spacing_ends.max(Some(after));
         if after > date {
@@ -532,26 +538,58 @@ impl Planner {
         days: u32,
         by: NaiveDate,
     ) -> bool {
+        self.expires_from(cx, it, slot, slot.last_manual, nominal)
+            .and_then(|its_day| add_days(its_day, i64::from(days)))
+            .is_some_and(|last| by > last)
+    }
+
+    /// The day the occurrence meant for `nominal` was to go, to expire from, before any
+    /// pause or the client's gap held it (see [`Planner::expired_before`]), with the spacing
+    /// after a manual send on `last_manual`; `None` past the end of the calendar.
+    fn expires_from(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        last_manual: Option<NaiveDate>,
+        nominal: NaiveDate,
+    ) -> Option<NaiveDate> {
         let item = it.item;
-        let Some(Spacing {
+        let Spacing {
             date,
             spacing_ends,
             gap_spaced_from,
             ..
-        }) = spacing(cx, item, slot, nominal)
-        else {
-            return false;
-        };
+        } = spacing(cx, item, slot, last_manual, nominal)?;
         let rule = &self.rules[slot.rule];
         let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
         let dir = self.direction(item, date, spacing_ends, before_due);
-        let Some(day) = self.calendar.shift(date, dir) else {
-            return false;
-        };
-        let its_day = gap_spaced_from
-            .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
-            .map_or(day, |g| g.min(day));
-        add_days(its_day, i64::from(days)).is_some_and(|last| by > last)
+        let day = self.calendar.shift(date, dir)?;
+        Some(
+            gap_spaced_from
+                .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
+                .map_or(day, |g| g.min(day)),
+        )
+    }
+
+    /// Whether the occurrence meant for `nominal`, which a manual send on `manual` spaced
+    /// later, had expired before that send: its own day (without that spacing) more than
+    /// `days` before it. Then it stays expired, said on that day, as the plans before the
+    /// manual send said: the manual send spaces the rule's next occurrence, it does not
+    /// bring back one dropped already. Its day, if so.
+    #[cold]
+    #[inline(never)]
+    fn expired_before_manual(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        nominal: NaiveDate,
+        days: u32,
+        manual: NaiveDate,
+    ) -> Option<NaiveDate> {
+        let its_day = self.expires_from(cx, it, slot, None, nominal)?;
+        (add_days(its_day, i64::from(days))? < manual).then_some(its_day)
     }
 
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
@@ -661,10 +699,18 @@ impl Planner {
                 spacing_ends,
                 gap_spaced_from,
                 spaced_after,
-            }) = spacing(cx, item, slot, nominal)
+            }) = spacing(cx, item, slot, slot.last_manual, nominal)
             else {
                 return never(out);
             };
+            if let (Some(manual), Some(days)) = (spaced_after, rule.expires_after) {
+                if let Some(its_day) = self.expired_before_manual(cx, it, slot, nominal, days, manual) {
+                    out.note(cx, it, slot, its_day, Reason::expired(days));
+                    slot.next_occ += 1;
+                    slot.last_rule = slot.last_rule.max(Some(its_day));
+                    continue;
+                }
+            }
             let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
             if !before_due && date > cx.end_date {
                 // Past the horizon's last day, and only ever moved later: not sent in this
