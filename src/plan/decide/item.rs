@@ -574,9 +574,10 @@ impl Planner {
 
     /// Whether the occurrence meant for `nominal`, which a manual send on `manual` spaced
     /// later, had expired before that send: its own day (without that spacing) more than
-    /// `days` before it. Then it stays expired, said on that day, as the plans before the
-    /// manual send said: the manual send spaces the rule's next occurrence, it does not
-    /// bring back one dropped already. Its day, if so.
+    /// the rule's `expires_after` days before it. Then it stays expired, said on that day, as
+    /// the plans before the manual send said: the manual send spaces the rule's next
+    /// occurrence, it does not bring back one dropped already. Its day and the rule's
+    /// expiry, if so.
     #[cold]
     #[inline(never)]
     fn expired_before_manual(
@@ -585,11 +586,11 @@ impl Planner {
         it: &ItemCtx<'_>,
         slot: &Slot,
         nominal: NaiveDate,
-        days: u32,
         manual: NaiveDate,
-    ) -> Option<NaiveDate> {
+    ) -> Option<(NaiveDate, u32)> {
+        let days = self.rules[slot.rule].expires_after?;
         let its_day = self.expires_from(cx, it, slot, None, nominal)?;
-        (add_days(its_day, i64::from(days))? < manual).then_some(its_day)
+        (add_days(its_day, i64::from(days))? < manual).then_some((its_day, days))
     }
 
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a
@@ -703,8 +704,8 @@ impl Planner {
             else {
                 return never(out);
             };
-            if let (Some(manual), Some(days)) = (spaced_after, rule.expires_after) {
-                if let Some(its_day) = self.expired_before_manual(cx, it, slot, nominal, days, manual) {
+            if let Some(manual) = spaced_after {
+                if let Some((its_day, days)) = self.expired_before_manual(cx, it, slot, nominal, manual) {
                     out.note(cx, it, slot, its_day, Reason::expired(days));
                     slot.next_occ += 1;
                     slot.last_rule = slot.last_rule.max(Some(its_day));
@@ -945,6 +946,36 @@ impl Planner {
             .collect();
     }
 
+    /// The gap defers a reminder from `date` to `gap_ends`, said in `moves`, with the pauses
+    /// (when `pauses` may hold it) that held it too: a missed send would have gone from
+    /// today, so the pauses that held it from then on, before the gap did, are named before
+    /// the deferral (the gap's day is past them); one that would have let it go on the gap's
+    /// first working day too held it last, named after it.
+    #[cold]
+    #[inline(never)]
+    fn defer_for_gap(
+        &self,
+        cx: &ClientCtx<'_>,
+        item: &Item,
+        date: NaiveDate,
+        gap_ends: NaiveDate,
+        pauses: bool,
+        moves: &mut SmallList<Adjustment>,
+    ) {
+        if pauses && date < cx.today {
+            self.name_holds_before_gap(cx, item, gap_ends, moves);
+        }
+        moves.push(Adjustment::Deferred {
+            gap_days: cx.gap,
+            from: date,
+        });
+        if pauses {
+            if let Some(pause) = self.pause_ending_with_gap(cx, item, date, gap_ends) {
+                last_hold(moves, pause);
+            }
+        }
+    }
+
     /// A pause that held a reminder back on a working day between `from` (where the gap
     /// deferred it) and `gap_ends`, and that would have let it go on the same working day as
     /// the gap does: when both end together the pause held it last, so its send instant
@@ -1078,23 +1109,10 @@ impl Planner {
             // named).
             if let Some(nb) = slot.not_before {
                 if date < nb {
-                    // A missed send would have gone from today: the pauses that held it from
-                    // then on, before the gap did, are named too (the gap's day is past them).
-                    let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
-                    // (A pause that lets it go on the gap's first working day too held it last,
-                    // below.)
-                    if pauses && date < cx.today && rule.anchor != Anchor::Paid && !slot.past_pauses {
-                        self.name_holds_before_gap(cx, item, nb, moves);
-                    }
-                    moves.push(Adjustment::Deferred {
-                        gap_days: cx.gap,
-                        from: date,
-                    });
-                    if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
-                        if let Some(pause) = self.pause_ending_with_gap(cx, item, date, nb) {
-                            last_hold(moves, pause);
-                        }
-                    }
+                    let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty())
+                        && rule.anchor != Anchor::Paid
+                        && !slot.past_pauses;
+                    self.defer_for_gap(cx, item, date, nb, pauses, moves);
                     date = nb;
                     dir = Shift::Later;
                     held = true;
