@@ -358,7 +358,8 @@ fn random_worlds_send_what_they_forecast() {
         let mut w = rand_world(&mut rng);
         w.outage = None;
         // One rule, no gap, no manual send: pauses, expiries, weekends, holidays, zones,
-        // lookbacks, horizons and tick hours only (with the gap, see the finding below).
+        // lookbacks, horizons and tick hours only (with the gap and the rest, see the guard
+        // below).
         w.other_rule = false;
         w.due_soon = None;
         w.gap = 0;
@@ -372,6 +373,42 @@ fn random_worlds_send_what_they_forecast() {
             bad.push(format!("world {i}: {w:?}\n  {}", f.join("\n  ")));
         }
     }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Guard: the worlds above with another rule, a "due soon" and the policy's or the client's
+/// gap, and a tick at 00:00 every day besides the others: each forecast key goes on the day
+/// forecast. (Not a manual send: it changes what forecasts made before it assumed.) (Without a 00:00 tick, a host ticking after the send time finds
+/// a reminder forecast at the start of a day, after a pause, due with a later stage of that
+/// day and sends the later stage, as README "Missed sends" says; 1,500 such worlds showed 7.)
+#[test]
+fn random_worlds_with_the_gap_and_other_stages_send_what_they_forecast() {
+    let mut rng = Rng(0x6a09_e667_f3bc_c908);
+    let mut bad = Vec::new();
+    let mut holds = 0;
+    let worlds: usize = std::env::var("ATTACK_WORLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
+    for i in 0..worlds {
+        let mut w = rand_world(&mut rng);
+        w.outage = None;
+        w.manual = None;
+        if !w.hours.contains(&0) {
+            w.hours.insert(0, 0);
+        }
+        if !w.hours.iter().any(|&h| h >= 12) {
+            w.hours.push(12);
+        }
+        if w.gap > 0 || w.client_gap.is_some_and(|g| g > 0) {
+            holds += 1;
+        }
+        let f = simulate(&w, 1000, true);
+        if !f.is_empty() {
+            bad.push(format!("world {i}: {w:?}\n  {}", f.join("\n  ")));
+        }
+    }
+    assert!(holds > 0, "no world had a gap");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
