@@ -237,7 +237,39 @@ impl Rule {
         self
     }
 
-    /// The same rule dropping occurrences more than `days` late.
+    /// The same rule dropping occurrences more than `days` late: one whose send was missed
+    /// (the host was down), or that a pause or the client's minimum gap holds back, past
+    /// `days` days after the day it was to go is not sent late. It is explained as
+    /// [`SuppressReason::Expired`](crate::SuppressReason::Expired) on that day, and the
+    /// rule's next repeat is spaced from that day, as if it went. A later stage that goes
+    /// before that day supersedes it instead; a manual send after it does not bring it back.
+    ///
+    /// # Example
+    ///
+    /// A daily reminder that must go on its day: the first one falls in a payment promise
+    /// and is dropped, the next goes the day the promise ends.
+    /// ```
+    /// # use dunning::*;
+    /// # use chrono::{NaiveDate, TimeZone as _, Utc};
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 4, d).unwrap();
+    /// let rule = Rule::new("daily".parse()?, Anchor::Due, 0).repeat(1, 3).expires_after(0);
+    /// let planner = Planner::new(&Policy::new(TimeZone::UTC).with_rule(rule))?;
+    /// let client = Client::new("acme".parse()?, "ACME")
+    ///     .with_contact(Contact::new("Billing", "billing@acme.example"));
+    /// let usd = Currency::from_code("USD")?;
+    /// let promise = Pause::new(PauseKind::Promise, "pays on the 7th").starting(day(6)).until(day(6));
+    /// let item = Item::invoice("F-1".parse()?, client.id.clone(), day(1), Money::from_minor(10_000, usd))
+    ///     .due(day(6))
+    ///     .with_pause(promise);
+    /// let now = Utc.with_ymd_and_hms(2026, 4, 2, 0, 0, 0).unwrap();
+    /// let plan = planner.plan(&[client], &[item], &[], now, Horizon::days(14))?;
+    /// let dropped = plan.suppressed().iter().find(|s| s.key.as_str() == "daily/F-1/1").unwrap();
+    /// assert_eq!(dropped.reason, SuppressReason::Expired { days: 0 });
+    /// assert_eq!(dropped.on, day(6));
+    /// let keys: Vec<_> = plan.upcoming().iter().map(|e| (e.key.as_str(), e.send_on)).collect();
+    /// assert_eq!(keys, [("daily/F-1/2", day(7)), ("daily/F-1/3", day(8))]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn expires_after(mut self, days: u32) -> Self {
         self.expires_after_days = Some(days);
