@@ -175,8 +175,8 @@ fn inputs_of(w: &W) -> (Vec<Client>, Vec<Item>) {
     (vec![acme], items)
 }
 
-fn manual_entry(w: &W, item: usize, at: DateTime<Utc>) -> HistoryEntry {
-    let _ = w;
+/// A manual send about item `item` at `at`.
+fn manual_entry(item: usize, at: DateTime<Utc>) -> HistoryEntry {
     HistoryEntry::manual(
         "acme".parse().unwrap(),
         format!("F-{}", item + 1).parse().unwrap(),
@@ -261,7 +261,7 @@ fn run(w: &W, three_ways: bool) -> Run {
             if at > now {
                 break;
             }
-            history.push(manual_entry(w, item, at));
+            history.push(manual_entry(item, at));
             manual.remove(0);
         }
         let plan = planner.plan(&clients, &items, &history, now, horizon).unwrap();
@@ -839,7 +839,7 @@ fn sends_and_expired(w: &W) -> (Vec<Sent>, BTreeMap<String, DateTime<Utc>>) {
     for now in ticks_of(w) {
         manual.retain(|&(item, at)| {
             if at <= now {
-                history.push(manual_entry(w, item, at));
+                history.push(manual_entry(item, at));
             }
             at > now
         });
