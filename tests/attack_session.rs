@@ -49,8 +49,8 @@ fn same_three_ways(
 // 1. Runs of superseded occurrences (c8a1969)
 // ---------------------------------------------------------------------------------------
 
-/// Superseded occurrences of a repeating rule, said on their own days, within the window.
-/// Relies on: "Every planned event says why it fires; every suppressed one says why not
+/// Superseded occurrences of a repeating rule, said on their own days, within the window
+/// (the first of the run on the day of the send that superseded it). Relies on: "Every planned event says why it fires; every suppressed one says why not
 /// (paid, promise until D, excluded for client, count reached, superseded...)" and
 /// `Plan::suppressed`: "Events not sent (or not on their day), with reasons, between the
 /// planner's lookback before `now` and the horizon."
@@ -95,11 +95,20 @@ fn superseded_days(
     let today = tz(zone).local_date(now);
     let window_start = today - Duration::days(i64::from(lookback));
     let first = due + Duration::days(i64::from(offset));
-    let want = (1..=count)
-        .map(|j| (j, first + Duration::days(i64::from(j - 1) * i64::from(every))))
-        .filter(|(_, on)| *on >= window_start && *on <= tz(zone).local_date(history[0].sent_at))
+    let nominal = |j: u32| first + Duration::days(i64::from(j - 1) * i64::from(every));
+    let sent_local = tz(zone).local_date(history[0].sent_at);
+    // Those before the due date were too late before the send, not superseded by it. The
+    // first it supersedes is said on the day it went (as the plans before it said: it lost
+    // that day's catch-up to it), the others on their own days.
+    let run_from = (1..=count).find(|&j| nominal(j) >= due).unwrap();
+    let mut want: BTreeSet<(String, NaiveDate)> = (run_from + 1..=count)
+        .map(|j| (j, nominal(j)))
+        .filter(|(_, on)| *on >= window_start && *on <= sent_local)
         .map(|(j, on)| (format!("a-run/i/{j}"), on))
         .collect();
+    if sent_local >= window_start {
+        want.insert((format!("a-run/i/{run_from}"), sent_local));
+    }
     (got, want)
 }
 

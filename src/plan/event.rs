@@ -540,7 +540,9 @@ pub struct Suppressed {
     /// The item's number people see.
     #[serde(default)]
     pub number: Option<Arc<str>>,
-    /// The local date it would have gone.
+    /// The local date it would have gone. For one superseded, the day the send that
+    /// superseded it went (or its own day, if later); later occurrences of its rule that the
+    /// same send passes over, each on its own day.
     pub on: NaiveDate,
     /// Why not.
     pub reason: SuppressReason,

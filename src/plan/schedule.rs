@@ -949,7 +949,7 @@ impl<'a> SuppressedRef<'_, 'a> {
         self.schedule.inputs.item(self.rec.item)
     }
 
-    /// The local date it would have gone.
+    /// The local date it would have gone (see [`Suppressed::on`](crate::Suppressed::on)).
     #[must_use]
     pub fn on(&self) -> NaiveDate {
         self.rec.on

@@ -776,6 +776,18 @@ fn plan_item(
             _ => today,
         };
         let superseded_by = superseded_by.filter(|(d, _)| !too_late_by(*d));
+        // Else, the first of a run a send supersedes is dated the day that send went (its
+        // own day, if later: a later stage that went before it), as the plans before it said
+        // (it lost that day's batch, or that send moved it); the others of the run (the rule
+        // last went or was superseded that day), each on its own day (a run superseded long
+        // ago is not explained again).
+        let superseded_on = |day: NaiveDate| {
+            if st.last == Some(day) {
+                nominal
+            } else {
+                day.max(nominal)
+            }
+        };
         let mut date = nominal;
         let mut bound = None;
         if let (Some(every), Some(last)) = (e.every, st.last) {
@@ -831,7 +843,11 @@ fn plan_item(
                 return Step::Skip {
                     k,
                     kind: "superseded",
-                    on: if planned && day == date { day } else { nominal },
+                    on: if planned && day == date {
+                        day
+                    } else {
+                        superseded_on(day)
+                    },
                     sent: Some(day),
                     notes: Vec::new(),
                 };
@@ -941,7 +957,11 @@ fn plan_item(
             // Dated the day of a send planned now that supersedes it on its own day (a batch
             // of one day), else its nominal day (so one superseded long ago is not explained
             // again); the rule is spaced from that send.
-            let on = if planned && day == on { on } else { nominal };
+            let on = if planned && day == on {
+                on
+            } else {
+                superseded_on(day)
+            };
             let mut notes = Vec::new();
             if planned && day == on && !in_window(on) {
                 for &(from, until, kind) in st.held.iter().chain(&paused_from) {

@@ -353,7 +353,8 @@ pub(crate) struct ItemCtx<'a> {
 }
 
 /// Passes over the slot's next occurrence (on `nominal`), superseded by `by`, and every later
-/// one up to `by`'s day (see [`Planner::next_cand`]), saying so of each.
+/// one up to `by`'s day (see [`Planner::next_cand`]), saying so of each: the first on the
+/// day `by` went (its own day, if later), the others on their own days.
 #[cold]
 #[inline(never)]
 fn pass_superseded(
@@ -372,7 +373,20 @@ fn pass_superseded(
     } else {
         slot.next_occ
     };
-    out.note_run(cx, it, slot, slot.next_occ..=last, Reason::superseded(by.key));
+    // The first is said on the day that send went (the day the plans before it said, where
+    // it lost that day's batch or was moved by the send), or on its own day if that is
+    // later (a later stage that went before it); those after it (and the first, when the
+    // rule last went or was superseded that day: the run goes on), each on its own day, so
+    // a run superseded long ago is not explained again.
+    let on = if slot.last_rule == Some(by.date) {
+        nominal
+    } else {
+        by.date.max(nominal)
+    };
+    out.note(cx, it, slot, on, Reason::superseded(by.key));
+    if last > slot.next_occ {
+        out.note_run(cx, it, slot, slot.next_occ + 1..=last, Reason::superseded(by.key));
+    }
     slot.next_occ = last.saturating_add(1);
     slot.last_rule = slot.last_rule.max(Some(by.date));
 }
