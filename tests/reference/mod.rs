@@ -1593,6 +1593,12 @@ fn plan_item(
                 }
                 let st = state.get_mut(&r.index).unwrap();
                 st.skip(r.k, None);
+                if for_good {
+                    // Held for good: said once per item and rule, as every lasting stop is
+                    // (README "Explains itself"); none of its later occurrences goes.
+                    st.done = true;
+                    continue;
+                }
                 // So is each later occurrence of the rule missed too (its send instant gone):
                 // the gap would hold it back as long, and each is explained (README "Missed
                 // sends": older missed ones are "each explained"; the planner's reading of
