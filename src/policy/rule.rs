@@ -242,7 +242,9 @@ impl Rule {
     /// `days` days after the day it was to go is not sent late. It is explained as
     /// [`SuppressReason::Expired`](crate::SuppressReason::Expired) on that day, and the
     /// rule's next repeat is spaced from that day, as if it went. A later stage that goes
-    /// before that day supersedes it instead; a manual send after it does not bring it back.
+    /// before that day supersedes it instead; a manual send about the item after that day
+    /// does not bring it back, nor move the day a waiting occurrence expires from (spaced
+    /// past `days` days after its day, it is dropped).
     ///
     /// # Example
     ///

@@ -44,6 +44,8 @@ pub(crate) struct ItemSends {
     pub(crate) item: ItemIx,
     /// History entries read for the item: (rule, occurrence, entry).
     pub(crate) history: Vec<(Option<usize>, u32, u32)>,
+    /// The local days of the manual sends about the item, in order.
+    pub(crate) manual: Vec<NaiveDate>,
     /// The sends that went before their stage's day (a "due soon" moved back off a
     /// non-working day), with that day: a stage they are later than is superseded by them
     /// though they went before its day. Few: most sends go on or after their stage's day.
@@ -66,6 +68,7 @@ impl ItemSends {
             self.by_rule.clear();
         }
         self.history.clear();
+        self.manual.clear();
         self.early.clear();
         self.odd = None;
     }
@@ -539,33 +542,37 @@ impl Planner {
     /// nominal day raised by the rule's spacing after its last send, a manual send's spacing
     /// and the item's issue, moved off non-working days (earlier for a "due soon", unless
     /// that puts it back inside its spacing); one the gap after a manual send spaced is late
-    /// from the day it was meant for. Not sent by then, it was dropped before that send
-    /// went: expired, not superseded, as the plans before that send said.
+    /// from the day it was meant for; a manual send after its day does not move it. Not sent
+    /// by then, it was dropped before that send went: expired, not superseded, as the plans
+    /// before that send said.
     #[cold]
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn expired_before(
         &self,
         cx: &ClientCtx<'_>,
         it: &ItemCtx<'_>,
         slot: &Slot,
+        sends: &ItemSends,
         nominal: NaiveDate,
         days: u32,
         by: NaiveDate,
     ) -> bool {
-        self.expires_from(cx, it, slot, slot.last_manual, nominal)
+        self.spaced_day(cx, it, slot, slot.last_manual, nominal)
+            .map(|day| self.expires_from(cx, it, slot, sends, nominal, day))
             .and_then(|its_day| add_days(its_day, i64::from(days)))
             .is_some_and(|last| by > last)
     }
 
-    /// The day the occurrence meant for `nominal` was to go, to expire from, before any
-    /// pause or the client's gap held it (see [`Planner::expired_before`]), with the spacing
-    /// after a manual send on `last_manual`; `None` past the end of the calendar.
-    fn expires_from(
+    /// The day the occurrence meant for `nominal` was to go before any pause or the
+    /// client's gap held it (see [`Planner::expired_before`]), with the spacing after a
+    /// manual send on `manual`; `None` past the end of the calendar.
+    fn spaced_day(
         &self,
         cx: &ClientCtx<'_>,
         it: &ItemCtx<'_>,
         slot: &Slot,
-        last_manual: Option<NaiveDate>,
+        manual: Option<NaiveDate>,
         nominal: NaiveDate,
     ) -> Option<NaiveDate> {
         let item = it.item;
@@ -574,7 +581,7 @@ impl Planner {
             spacing_ends,
             gap_spaced_from,
             ..
-        } = spacing(cx, item, slot, last_manual, nominal)?;
+        } = spacing(cx, item, slot, manual, nominal)?;
         let rule = &self.rules[slot.rule];
         let before_due = rule.anchor == Anchor::Due && it.due.is_some_and(|d| nominal < d);
         let dir = self.direction(item, date, spacing_ends, before_due);
@@ -586,9 +593,54 @@ impl Planner {
         )
     }
 
+    /// The occurrence's own day, to expire from: the day it was to go (see
+    /// [`Planner::spaced_day`]) spaced by the item's manual sends made on or before that day
+    /// (each moves it later, and may bring the next one into play), not by those after it.
+    fn own_day(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        sends: &ItemSends,
+        nominal: NaiveDate,
+    ) -> Option<NaiveDate> {
+        let mut day = self.spaced_day(cx, it, slot, None, nominal)?;
+        for &manual in &sends.manual {
+            if manual > day {
+                break;
+            }
+            day = self.spaced_day(cx, it, slot, Some(manual), nominal)?;
+        }
+        Some(day)
+    }
+
+    /// The day the occurrence meant for `nominal` expires from, `spaced` being the day it
+    /// was to go with the spacing after the item's last manual send: its own day
+    /// ([`Planner::own_day`]) when that came before the manual send. A manual send after an
+    /// occurrence's day spaces it, but does not move the day it expires from: dropped if
+    /// the spacing (or a pause or the gap after it) takes it more than `expires_after` days
+    /// past its own day, as the plans before the manual send said when a pause or the gap
+    /// held it that long.
+    #[cold]
+    #[inline(never)]
+    fn expires_from(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        sends: &ItemSends,
+        nominal: NaiveDate,
+        spaced: NaiveDate,
+    ) -> NaiveDate {
+        match (slot.last_manual, self.own_day(cx, it, slot, sends, nominal)) {
+            (Some(manual), Some(own)) if own < manual => own.min(spaced),
+            _ => spaced,
+        }
+    }
+
     /// Whether the occurrence meant for `nominal`, which a manual send on `manual` spaced
-    /// later, had expired before that send: its own day (without that spacing) more than
-    /// the rule's `expires_after` days before it. Then it stays expired, said on that day, as
+    /// later, had expired before that send: its own day ([`Planner::own_day`]) more than the
+    /// rule's `expires_after` days before it. Then it stays expired, said on that day, as
     /// the plans before the manual send said: the manual send spaces the rule's next
     /// occurrence, it does not bring back one dropped already. Its day and the rule's
     /// expiry, if so.
@@ -599,11 +651,12 @@ impl Planner {
         cx: &ClientCtx<'_>,
         it: &ItemCtx<'_>,
         slot: &Slot,
+        sends: &ItemSends,
         nominal: NaiveDate,
         manual: NaiveDate,
     ) -> Option<(NaiveDate, u32)> {
         let days = self.rules[slot.rule].expires_after?;
-        let its_day = self.expires_from(cx, it, slot, None, nominal)?;
+        let its_day = self.own_day(cx, it, slot, sends, nominal)?;
         (add_days(its_day, i64::from(days))? < manual).then_some((its_day, days))
     }
 
@@ -698,7 +751,7 @@ impl Planner {
             // expired below, and the next repeat spaced from its own day.)
             let expired_first = |s: &Send| {
                 rule.expires_after
-                    .is_some_and(|days| self.expired_before(cx, it, slot, nominal, days, s.date))
+                    .is_some_and(|days| self.expired_before(cx, it, slot, sends, nominal, days, s.date))
             };
             if let Some(s) = superseding.filter(|s| !too_late_by(s) && !expired_first(s)) {
                 // Every later occurrence up to that send's day is superseded by it too: the
@@ -719,7 +772,9 @@ impl Planner {
                 return never(out);
             };
             if let Some(manual) = spaced_after {
-                if let Some((its_day, days)) = self.expired_before_manual(cx, it, slot, nominal, manual) {
+                if let Some((its_day, days)) =
+                    self.expired_before_manual(cx, it, slot, sends, nominal, manual)
+                {
                     out.note(cx, it, slot, its_day, Reason::expired(days));
                     slot.next_occ += 1;
                     slot.last_rule = slot.last_rule.max(Some(its_day));
@@ -771,10 +826,15 @@ impl Planner {
             // Its day, to expire from: the day it was to go before a pause or the minimum gap
             // held it back (a send a pause holds back goes as a missed one does; one the gap
             // holds back goes late as well).
-            let its_day = gap_spaced_from
+            let mut its_day = gap_spaced_from
                 .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
                 .into_iter()
                 .fold(held_since(&moves, scheduled), NaiveDate::min);
+            // (A manual send may move it without spacing it: a "due soon" it keeps from moving
+            // earlier off a non-working day.)
+            if slot.last_manual.is_some() && rule.expires_after.is_some() {
+                its_day = self.expires_from(cx, it, slot, sends, nominal, its_day);
+            }
             if scheduled < cx.today {
                 // Its send instant is gone and it was not sent (an outage, or a tick before the
                 // send time): it goes at the first plan on a working day, today's if today is

@@ -1056,6 +1056,7 @@ impl Planner {
                 let rule = match h.rule() {
                     HistRule::Manual => {
                         last_manual = last_manual.max(Some(date));
+                        sends.manual.push(date);
                         continue;
                     }
                     HistRule::Rule(r) => Some(r.get()),
@@ -1082,6 +1083,9 @@ impl Planner {
                     },
                     stage_on,
                 );
+            }
+            if !sends.manual.is_sorted() {
+                sends.manual.sort_unstable();
             }
             let slot_start = scratch.slots.len();
             // The rules for the item that have no day to count from.
