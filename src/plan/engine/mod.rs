@@ -1465,21 +1465,12 @@ impl Planner {
             }
             if cx.gap > 0 && winners.len() > 1 {
                 let slots = &scratch.slots;
-                // An item's reminder has waited since the earliest of its stages of the day
-                // (those the winner supersedes waited with it).
-                let item_waited = |s: usize| {
-                    batch
-                        .iter()
-                        .filter(|&&b| slots[b].item == slots[s].item)
-                        .filter_map(|&b| slots[b].cand.as_ref().map(Candidate::waiting_since))
-                        .min()
-                };
                 longest_waiting_first(
                     winners,
                     |s| {
                         let c = slots[s].cand.as_ref();
                         (
-                            item_waited(s).unwrap_or(day),
+                            c.map_or(day, Candidate::waiting_since),
                             c.map(|c| cx.placed(c.date, c.scheduled, c.send).1),
                         )
                     },
