@@ -632,8 +632,11 @@ impl Planner {
         nominal: NaiveDate,
         spaced: NaiveDate,
     ) -> NaiveDate {
-        match (slot.last_manual, self.own_day(cx, it, slot, sends, nominal)) {
-            (Some(manual), Some(own)) if own < manual => own.min(spaced),
+        let Some(manual) = slot.last_manual else {
+            return spaced;
+        };
+        match self.own_day(cx, it, slot, sends, nominal) {
+            Some(own) if own < manual => own.min(spaced),
             _ => spaced,
         }
     }

@@ -1046,7 +1046,6 @@ impl Planner {
             let due = item.due_date(term);
             let sends = &mut scratch.sends[li];
             sends.clear(self.rules.len(), index);
-            let mut last_manual: Option<NaiveDate> = None;
             // Per rule, the highest occurrence sent and the last day it went.
             let sent = &mut scratch.sent;
             sent.clear();
@@ -1055,7 +1054,6 @@ impl Planner {
                 let date = scratch.dates.date_at(tz, h.sent_at());
                 let rule = match h.rule() {
                     HistRule::Manual => {
-                        last_manual = last_manual.max(Some(date));
                         sends.manual.push(date);
                         continue;
                     }
@@ -1087,6 +1085,7 @@ impl Planner {
             if !sends.manual.is_sorted() {
                 sends.manual.sort_unstable();
             }
+            let last_manual = sends.manual.last().copied();
             let slot_start = scratch.slots.len();
             // The rules for the item that have no day to count from.
             let mut unanchored: Vec<usize> = Vec::new();
