@@ -8,12 +8,14 @@
 //! assuming nothing changes and every event is sent when planned") and DESIGN.md.
 
 mod common;
+mod ticking;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use common::*;
 use dunning::*;
+use ticking::Rng;
 
 fn same_three_ways(
     planner: &Planner,
@@ -56,22 +58,6 @@ fn its_day(e: &Event) -> NaiveDate {
 fn goes_on(e: &Event, now: DateTime<Utc>, due: bool) -> NaiveDate {
     let at = if due { now } else { e.send_at.max(now) };
     e.time_zone.local_date(at)
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[usize::try_from(self.below(xs.len() as u64)).unwrap()]
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -38,44 +38,14 @@
 //! once a day after the send time. Bigger runs: `GAP_ORDER_WORLDS=3000 GAP_ORDER_SEED=7`.
 
 mod common;
+mod ticking;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use common::*;
 use dunning::*;
-
-// ---------------------------------------------------------------------------------------
-// A small xorshift generator (deterministic worlds).
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[usize::try_from(self.below(xs.len() as u64)).unwrap()]
-    }
-    fn days(&mut self, n: u64) -> i64 {
-        i64::try_from(self.below(n)).unwrap()
-    }
-    fn one_in(&mut self, n: u64) -> bool {
-        self.below(n) == 0
-    }
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use ticking::{Rng, env_or};
 
 // ---------------------------------------------------------------------------------------
 // Worlds.

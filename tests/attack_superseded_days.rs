@@ -41,44 +41,14 @@
 //! pauses: 107 keys dropped for good relabelled, 8 worlds sent a key dropped for good.
 
 mod common;
+mod ticking;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use common::*;
 use dunning::*;
-
-// ---------------------------------------------------------------------------------------
-// A small xorshift generator (deterministic worlds).
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[usize::try_from(self.below(xs.len() as u64)).unwrap()]
-    }
-    fn days(&mut self, n: u64) -> i64 {
-        i64::try_from(self.below(n)).unwrap()
-    }
-    fn one_in(&mut self, n: u64) -> bool {
-        self.below(n) == 0
-    }
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use ticking::{Rng, env_or};
 
 // ---------------------------------------------------------------------------------------
 // Worlds.
@@ -635,6 +605,16 @@ fn random_worlds(seed: u64, n: u64, k: Knobs, strict: bool) -> (Vec<String>, usi
     (bad, keys)
 }
 
+/// Fails listing the first three disagreeing worlds, if any.
+fn assert_none_disagree(bad: &[String]) {
+    assert!(
+        bad.is_empty(),
+        "{} disagree:\n{}",
+        bad.len(),
+        bad[..bad.len().min(3)].join("\n")
+    );
+}
+
 /// Dense ticks: 00:00, the send time and sometimes another hour of every day.
 fn dense(k: Knobs) -> Knobs {
     Knobs {
@@ -687,12 +667,7 @@ fn dense_hosts_say_each_dropped_key_once() {
         assert!(keys > 100, "{keys}");
         bad.extend(b);
     }
-    assert!(
-        bad.is_empty(),
-        "{} disagree:\n{}",
-        bad.len(),
-        bad[..bad.len().min(3)].join("\n")
-    );
+    assert_none_disagree(&bad);
 }
 
 /// An outage of 2 to 6 days (ticks dense otherwise), under the gap and pauses (some without
@@ -708,12 +683,7 @@ fn after_an_outage_keys_dropped_for_good_stay_dropped() {
     };
     let (bad, keys) = random_worlds(0x5555_6666_7777_8888, 800, k, false);
     assert!(keys > 100, "{keys}");
-    assert!(
-        bad.is_empty(),
-        "{} disagree:\n{}",
-        bad.len(),
-        bad[..bad.len().min(3)].join("\n")
-    );
+    assert_none_disagree(&bad);
 }
 
 /// Manual sends (`HistoryEntry::manual`, rule none) at odd hours (00:05, 03:17, 22:45,
@@ -760,12 +730,7 @@ fn manual_sends_never_bring_back_a_key_dropped_for_good() {
     };
     let (bad, keys) = random_worlds(0x7777_8888_9999_aaaa, 800, dense(k), false);
     assert!(keys > 100, "{keys}");
-    assert!(
-        bad.is_empty(),
-        "{} disagree:\n{}",
-        bad.len(),
-        bad[..bad.len().min(3)].join("\n")
-    );
+    assert_none_disagree(&bad);
 }
 
 /// A world for the new rule: UTC, weekends off, sends at 09:00; one invoice due Friday

@@ -30,6 +30,9 @@ impl Rng {
     pub fn days(&mut self, n: u64) -> i64 {
         i64::try_from(self.below(n)).unwrap()
     }
+    pub fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
 }
 
 /// A repeat: offset from the due date, every, count, expiry.
