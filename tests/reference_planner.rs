@@ -379,6 +379,21 @@ fn now_strategy() -> impl Strategy<Value = DateTime<Utc>> {
     ]
 }
 
+/// The send of occurrence `occurrence` of `rule` about `item`, keyed `key`, at `sent_at`.
+fn sent(key: String, rule: &Rule, item: &Item, occurrence: u32, sent_at: DateTime<Utc>) -> HistoryEntry {
+    HistoryEntry {
+        key: key.into(),
+        rule: Some(rule.id.clone()),
+        client: item.client.clone(),
+        items: vec![HistoryItem {
+            item: item.id.clone(),
+            occurrence,
+        }],
+        sent_at,
+        outcome: HistoryOutcome::Sent,
+    }
+}
+
 fn world_strategy() -> impl Strategy<Value = World> {
     (policy_strategy(), 1usize..=4, 1usize..=6)
         .prop_flat_map(|(policy, n_clients, n_items)| {
@@ -433,17 +448,7 @@ fn world_strategy() -> impl Strategy<Value = World> {
                 if history.iter().any(|h: &HistoryEntry| h.key.as_str() == key) {
                     continue;
                 }
-                let entry = HistoryEntry {
-                    key: key.into(),
-                    rule: Some(rule.id.clone()),
-                    client: item.client.clone(),
-                    items: vec![HistoryItem {
-                        item: item.id.clone(),
-                        occurrence,
-                    }],
-                    sent_at,
-                    outcome: HistoryOutcome::Sent,
-                };
+                let entry = sent(key, rule, item, occurrence, sent_at);
                 let failed = HistoryOutcome::Failed {
                     error: "550 no such user".into(),
                 };
@@ -708,6 +713,290 @@ fn config() -> ProptestConfig {
         },
         failure_persistence: None,
         ..default
+    }
+}
+
+/// `w` with a copy of every client, item and history entry, under ids starting `b-`: the
+/// copies are planned first (clients and items are planned in id order), so each of `w`'s
+/// items meets an item alike planned before it, in another client.
+fn with_copies_first(w: &World) -> World {
+    let copy = |id: &str| format!("b-{id}");
+    let mut out = w.clone();
+    for c in &w.clients {
+        let mut c = c.clone();
+        c.id = copy(c.id.as_str()).parse().unwrap();
+        out.clients.push(c);
+    }
+    for i in &w.items {
+        let mut i = i.clone();
+        i.id = copy(i.id.as_str()).parse().unwrap();
+        i.client = copy(i.client.as_str()).parse().unwrap();
+        out.items.push(i);
+    }
+    for h in &w.history {
+        let mut h = h.clone();
+        let key = (h.key.as_str().split('/'))
+            .map(|part| {
+                let of_item = h.items.iter().any(|i| i.item.as_str() == part);
+                if of_item || h.client.as_str() == part {
+                    copy(part)
+                } else {
+                    part.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        h.key = EventKey::from(key);
+        h.client = copy(h.client.as_str()).parse().unwrap();
+        for i in &mut h.items {
+            i.item = copy(i.item.as_str()).parse().unwrap();
+        }
+        out.history.push(h);
+    }
+    out
+}
+
+/// An item drawn from a few values each (issued, due, total, payment, repeat, reminders,
+/// status),
+/// so that a world's items are alike but for one or two of them.
+type AlikeDraw = ((usize, u8, u8, u8), (u8, u8, u8, bool, u8));
+
+/// Worlds of clients alike and many items alike (each the first drawn but for one fact, of
+/// its settings or of [`AlikeDraw`]; the client drawn for each item) and sends about them, under policies whose
+/// items never move each other (no notice grouped, no gap), some rules with a minimum
+/// balance.
+fn alike_world_strategy() -> impl Strategy<Value = World> {
+    let draw = (
+        (0usize..4, 0u8..3, 0u8..3, 0u8..4),
+        (0u8..4, 0u8..3, 0u8..3, prop::bool::weighted(0.9), 0u8..8),
+    )
+        .prop_map(|d| -> AlikeDraw { d });
+    (
+        world_strategy(),
+        draw.clone(),
+        proptest::collection::vec((draw, 0u8..12), 4..14),
+        proptest::collection::vec(
+            (0usize..14, 0usize..4, 1u32..=3, 0i64..90, 0u32..24, 0u8..12),
+            0..8,
+        ),
+        proptest::collection::vec((0usize..14, 0i64..90), 0..3),
+        proptest::collection::vec(prop::bool::weighted(0.3), 4),
+        any::<bool>(),
+        proptest::collection::vec(0u8..9, 4),
+    )
+        .prop_map(
+            |(mut w, base_draw, alts, sends, manuals, minimums, thanks, twins)| {
+                let usd = Currency::from_code("USD").unwrap();
+                let eur = Currency::from_code("EUR").unwrap();
+                let today = w.now.date_naive();
+                w.policy.min_gap_days = 0;
+                for (r, minimum) in w.policy.rules.iter_mut().zip(minimums) {
+                    r.group = false;
+                    if r.anchor == Anchor::Due && r.offset_days > 5 {
+                        r.roles = vec![ContactRole::Manager];
+                    }
+                    if minimum {
+                        r.when.min_balance.push(Money::from_minor(5_000, usd));
+                    }
+                }
+                // Each client is the first but for one fact (or none).
+                let first = w.clients[0].clone();
+                let hour = |h: u32| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+                for (c, which) in w.clients.iter_mut().zip(twins).skip(1) {
+                    let own = std::mem::replace(c, first.clone());
+                    c.id = own.id.clone();
+                    match which {
+                        0 => {
+                            c.time_zone = Some(tz(if first.time_zone == Some(tz(ZONES[0])) {
+                                ZONES[1]
+                            } else {
+                                ZONES[0]
+                            }))
+                        }
+                        1 => {
+                            c.overrides.send_time =
+                                Some(hour(if first.overrides.send_time == Some(hour(7)) {
+                                    19
+                                } else {
+                                    7
+                                }))
+                        }
+                        2 => c.contacts.clear(),
+                        3 => c.overrides.reminders = Some(false),
+                        4 => c.overrides.rules = own.overrides.rules,
+                        5 => c.pauses = own.pauses,
+                        6 => {
+                            c.overrides.payment_term_days = Some(
+                                first
+                                    .overrides
+                                    .payment_term_days
+                                    .map_or(3, |t| if t > 20 { t - 7 } else { t + 7 }),
+                            )
+                        }
+                        7 => {
+                            for k in &mut c.contacts {
+                                k.role = ContactRole::Manager;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                for c in &mut w.clients {
+                    c.overrides.min_gap_days = None;
+                }
+                if thanks {
+                    w.policy.rules.push(Rule::thank_you("thanks".parse().unwrap()));
+                }
+                let n_clients = w.clients.len();
+                // Each item is the first drawn but for one fact (or none).
+                let draws: Vec<AlikeDraw> = (alts.into_iter())
+                    .map(|(alt, which)| {
+                        let ((_, mut i, mut d, mut t), (mut p, mut e, mut n, mut r, mut s)) = base_draw;
+                        match which {
+                            1 => i = alt.0.1,
+                            2 => d = alt.0.2,
+                            3 => t = alt.0.3,
+                            4 => p = alt.1.0,
+                            5 => e = alt.1.1,
+                            6 => n = alt.1.2,
+                            7 => r = alt.1.3,
+                            8 => s = alt.1.4,
+                            _ => {}
+                        }
+                        ((alt.0.0, i, d, t), (p, e, n, r, s))
+                    })
+                    .collect();
+                w.items = (draws.iter().enumerate())
+                    .map(
+                        |(i, &((client, issued, due, total), (paid, every, count, reminders, status)))| {
+                            let issued = today - Duration::days([3, 12, 30][usize::from(issued)]);
+                            let total = [1_000, 4_999, 10_000, 10_000][usize::from(total)];
+                            let usd = if total == 3 { eur } else { usd };
+                            let mut item = Item::invoice(
+                                format!("i{i}").parse().unwrap(),
+                                format!("c{}", client % n_clients).parse().unwrap(),
+                                issued,
+                                Money::from_minor(total, usd),
+                            );
+                            item.due_on = [
+                                None,
+                                Some(today + Duration::days(2)),
+                                Some(today + Duration::days(9)),
+                            ][usize::from(due)];
+                            match paid {
+                                0 => {
+                                    item = item
+                                        .paid(Money::from_minor(total / 2, usd), issued + Duration::days(3))
+                                }
+                                1 => {
+                                    item =
+                                        item.paid(Money::from_minor(total, usd), issued + Duration::days(10))
+                                }
+                                2 => {
+                                    item =
+                                        item.paid(Money::from_minor(total, usd), issued + Duration::days(4))
+                                }
+                                _ => {}
+                            }
+                            item.reminder_every_days = [None, None, Some(4)][usize::from(every)];
+                            item.reminder_count = [None, None, Some(2)][usize::from(count)];
+                            item.reminders = reminders;
+                            item.status = match status {
+                                0 => ItemStatus::Cancelled,
+                                1 => ItemStatus::Void,
+                                _ => item.status,
+                            };
+                            item
+                        },
+                    )
+                    .collect();
+                let n_rules = w.policy.rules.len();
+                let now = w.now;
+                w.history.clear();
+                for (item, rule, occurrence, day, hour, outcome) in sends {
+                    let Some(item) = w.items.get(item) else { continue };
+                    let rule = &w.policy.rules[rule % n_rules];
+                    let sent_at = (base() + Duration::days(day - 40))
+                        .and_hms_opt(hour, 0, 0)
+                        .unwrap()
+                        .and_utc();
+                    let key = format!("{}/{}/{occurrence}", rule.id, item.id);
+                    if sent_at > now || w.history.iter().any(|h| h.key.as_str() == key) {
+                        continue;
+                    }
+                    let entry = sent(key, rule, item, occurrence, sent_at);
+                    w.history.push(match outcome {
+                        0 => entry.with_outcome(HistoryOutcome::OutcomeUnknown),
+                        _ => entry,
+                    });
+                }
+                for (item, day) in manuals {
+                    let Some(item) = w.items.get(item) else { continue };
+                    let sent_at = (base() + Duration::days(day - 40))
+                        .and_hms_opt(15, 0, 0)
+                        .unwrap()
+                        .and_utc();
+                    if sent_at <= now {
+                        w.history.push(HistoryEntry::manual(
+                            item.client.clone(),
+                            item.id.clone(),
+                            sent_at,
+                        ));
+                    }
+                }
+                w
+            },
+        )
+}
+
+/// `w` with only `item` and the history about it.
+fn only(w: &World, item: &Item) -> World {
+    World {
+        items: vec![item.clone()],
+        history: (w.history.iter())
+            .filter(|h| h.items.iter().any(|i| i.item == item.id))
+            .cloned()
+            .collect(),
+        ..w.clone()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Items alike (one kind, status, dates and settings) are planned the same whoever's
+    /// they are: each client's plan is the same planned alone as beside a copy of every
+    /// client planned before it.
+    #[test]
+    fn each_client_plans_the_same_beside_copies_of_all(w in world_strategy()) {
+        let alone = real(&w);
+        let both = real(&with_copies_first(&w));
+        let ours = |c: &ClientId| !c.as_str().starts_with("b-");
+        let events: Vec<&Event> = both.events().filter(|e| ours(&e.client)).collect();
+        let want: Vec<&Event> = alone.events().collect();
+        prop_assert!(events == want, "{}", diff(&events, &want));
+        let suppressed: Vec<&Suppressed> = both.suppressed().iter().filter(|s| ours(&s.client)).collect();
+        let want: Vec<&Suppressed> = alone.suppressed().iter().collect();
+        prop_assert!(suppressed == want, "{}", diff(&suppressed, &want));
+    }
+
+    /// What is planned about an item of a client whose items never move each other is what
+    /// is planned about it alone, however many items alike (all but one or two facts) the
+    /// client and the others have.
+    #[test]
+    fn items_alike_plan_as_each_alone(w in alike_world_strategy()) {
+        let plan = real(&w);
+        for item in &w.items {
+            let alone = real(&only(&w, item));
+            let about = |e: &&Event| e.items.iter().any(|i| i.item == item.id);
+            let events: Vec<&Event> = plan.events().filter(about).collect();
+            let want: Vec<&Event> = alone.events().filter(about).collect();
+            prop_assert!(events == want, "item {}:{}", item.id, diff(&events, &want));
+            let of = |s: &&Suppressed| s.item.as_ref() == Some(&item.id);
+            let suppressed: Vec<&Suppressed> = plan.suppressed().iter().filter(of).collect();
+            let want: Vec<&Suppressed> = alone.suppressed().iter().filter(of).collect();
+            prop_assert!(suppressed == want, "item {}:{}", item.id, diff(&suppressed, &want));
+        }
     }
 }
 

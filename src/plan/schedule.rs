@@ -46,6 +46,29 @@ pub(crate) enum KeyRef {
     History(u32),
 }
 
+impl KeyRef {
+    /// Whether it is the key of an occurrence of `item`.
+    pub(crate) fn names_only(&self, item: ItemIx) -> bool {
+        matches!(*self, KeyRef::Item { item: i, .. } if i == item)
+    }
+
+    /// The same key for item `to` where it is one of item `from`.
+    pub(crate) fn with_item(self, from: ItemIx, to: ItemIx) -> KeyRef {
+        match self {
+            KeyRef::Item {
+                rule,
+                item,
+                occurrence,
+            } if item == from => KeyRef::Item {
+                rule,
+                item: to,
+                occurrence,
+            },
+            other => other,
+        }
+    }
+}
+
 /// The items an event is about: one (at the event's occurrence), or a run of the schedule's
 /// member table (`len` above 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +89,20 @@ impl Members {
         Members {
             first: u32::try_from(start).unwrap_or(u32::MAX),
             len: u32::try_from(len).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Whether it is `item` alone.
+    pub(crate) fn names_only(self, item: ItemIx) -> bool {
+        self.single() == Some(item)
+    }
+
+    /// Item `to` alone where it is item `from` alone.
+    pub(crate) fn with_item(self, from: ItemIx, to: ItemIx) -> Members {
+        if self.single() == Some(from) {
+            Members::one(to)
+        } else {
+            self
         }
     }
 

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 
 use crate::model::PauseKind;
 use crate::plan::SuppressReasonKind as Kind;
-use crate::plan::engine::ClientCtx;
+use crate::plan::engine::{ClientCtx, ItemIx};
 use crate::plan::event::Adjustment;
 use crate::plan::schedule::{KeyRef, PauseRef};
 
@@ -106,6 +106,23 @@ impl Reason {
             Kind::OutcomeUnknown
         };
         Reason::numbered(kind, entry)
+    }
+
+    /// Whether the only item it names (if any) is `item`: no history entry, no pause.
+    pub(crate) fn names_only(&self, item: ItemIx) -> bool {
+        match self.0 {
+            Repr::Superseded(by) => by.names_only(item),
+            Repr::Number(Kind::DeliveryFailed | Kind::OutcomeUnknown, _) | Repr::Paused(_) => false,
+            Repr::Plain(_) | Repr::Date(..) | Repr::Number(..) | Repr::PausedUntil(..) => true,
+        }
+    }
+
+    /// The same reason about item `to` where it names item `from`.
+    pub(crate) fn with_item(self, from: ItemIx, to: ItemIx) -> Reason {
+        match self.0 {
+            Repr::Superseded(by) => Reason(Repr::Superseded(by.with_item(from, to))),
+            _ => self,
+        }
     }
 
     const fn dated(kind: Kind, date: NaiveDate) -> Reason {

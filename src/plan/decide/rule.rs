@@ -61,7 +61,7 @@ impl CompiledRule {
 
 /// A rule as it applies to one client: the policy's settings under the client's overrides
 /// (one resolution, the one `Planner::effective_settings` shows).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct EffRule {
     pub(crate) enabled: bool,
     pub(crate) client_off: bool,

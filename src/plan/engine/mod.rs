@@ -53,6 +53,7 @@ pub(crate) mod places;
 pub(crate) mod portfolio;
 pub(crate) mod positions;
 pub(crate) mod records;
+pub(crate) mod shapes;
 pub(crate) mod small_list;
 
 pub(crate) use positions::{ClientIx, ItemIx, RuleIx};
@@ -62,6 +63,7 @@ use index::{InputIndex, Sums, check_count};
 use memo::{ClientDays, Scratch, SendInstants, SweepBufs};
 use places::Places;
 use records::{Records, RunOf};
+use shapes::Shapes;
 
 pub use portfolio::Portfolio;
 
@@ -856,6 +858,7 @@ impl Planner {
         let mut scratch = Scratch::default();
         let instants = std::rc::Rc::new(std::cell::RefCell::new(SendInstants::new()));
         let mut occurrences = account::Occurrences::new(self, now, horizon);
+        let mut shapes = Shapes::new(self);
         // Each client's output is sorted on its own (small slices) and cut into runs of one
         // date; the plan reads the runs by date, then client rank, so its records never move
         // once made.
@@ -875,6 +878,7 @@ impl Planner {
                 end,
                 &mut scratch,
                 &mut occurrences,
+                &mut shapes,
                 &instants,
                 &mut plan,
             )?;
@@ -911,7 +915,7 @@ impl Planner {
             plan.suppressed
                 .runs_since(marks[2], r, |s| s.on, &mut suppressed_runs);
         }
-        drop((scratch, occurrences, hist, indexed));
+        drop((scratch, occurrences, shapes, hist, indexed));
         plan.due.order(due_runs);
         plan.upcoming.order(upcoming_runs);
         plan.suppressed.order(suppressed_runs);
@@ -968,6 +972,7 @@ impl Planner {
         end: DateTime<Utc>,
         scratch: &mut Scratch<'h>,
         occurrences: &mut account::Occurrences,
+        shapes: &mut Shapes,
         instants: &std::rc::Rc<std::cell::RefCell<SendInstants>>,
         plan: &mut Schedule<'h>,
     ) -> Result<(), ValidationError> {
@@ -1035,6 +1040,8 @@ impl Planner {
         // happens to one item never moves another's: each item is swept on its own, right
         // after its slots are made, reading its few candidates from its slots.
         let apart = !self.any_group && cx.gap == 0;
+        // Items alike are planned once (see `shapes`), when they never move each other.
+        let client_shape = shapes.client(self, &cx, client_off, term, &scratch.eff);
 
         for (li, &ii) in client_items.iter().enumerate() {
             let ii = ii as usize;
@@ -1044,6 +1051,23 @@ impl Planner {
             sums.add(self, client, balance)?;
             let status = item.status_with(balance);
             let due = item.due_date(term);
+            let ictx = ItemCtx {
+                item,
+                index,
+                status,
+                balance,
+                due,
+                slots: 0..0,
+            };
+            let shape =
+                client_shape.and_then(|c| shapes.item(self, c, &ictx, !hist.for_item(first + li).is_empty()));
+            if let Some(shape) = &shape {
+                if shapes.replay(shape, index, cx.index, plan) {
+                    ctxs.push(ictx);
+                    continue;
+                }
+            }
+            let marks = [plan.due.made(), plan.upcoming.made(), plan.suppressed.made()];
             let sends = &mut scratch.sends[li];
             sends.clear(self.rules.len(), index);
             // Per rule, the highest occurrence sent and the last day it went.
@@ -1089,14 +1113,6 @@ impl Planner {
             let slot_start = scratch.slots.len();
             // The rules for the item that have no day to count from.
             let mut unanchored: Vec<usize> = Vec::new();
-            let ictx = ItemCtx {
-                item,
-                index,
-                status,
-                balance,
-                due,
-                slots: 0..0,
-            };
             for (ri, rule) in self.rules.iter().enumerate() {
                 let eff = scratch.eff[ri];
                 if !rule.applies(&eff, item, client) {
@@ -1230,21 +1246,23 @@ impl Planner {
             if apart {
                 scratch.by_slots = Some(slot_start..scratch.slots.len());
                 self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut last_client_send, plan);
+                // Swept on its own: what holds back its candidates past the horizon is said
+                // now, and its slots are done with.
+                explain_unswept(&cx, &ctxs, &scratch.slots[slot_start..], &mut plan.suppressed);
+                scratch.slots.truncate(slot_start);
+                if let Some(last) = ctxs.last_mut() {
+                    last.slots = slot_start..slot_start;
+                }
+                if let Some(shape) = shape {
+                    shapes.keep(shape, index, cx.index, plan, marks);
+                }
             }
         }
         scratch.by_slots = None;
         if !apart {
             self.sweep(&cx, &ctxs, hist, scratch, &mut bufs, &mut last_client_send, plan);
         }
-        let out = &mut plan.suppressed;
-        // Candidates past the horizon still explain what held them back.
-        for sl in &scratch.slots {
-            // (An occurrence that expires past the horizon has nothing to say within it.)
-            if let Some(c) = sl.cand.as_ref().filter(|c| !c.expires) {
-                let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
-                report_adjustments(&cx, &ctxs[sl.item], sl.rule, key, c, out);
-            }
-        }
+        explain_unswept(&cx, &ctxs, &scratch.slots, &mut plan.suppressed);
         // Sends that failed for good or whose outcome is unknown: explained, never planned.
         for &e in hist
             .undelivered
@@ -1922,6 +1940,22 @@ pub(crate) fn suppressed_as(
         item: it.index,
         on,
         rule: RuleIx::at(rule),
+    }
+}
+
+/// Candidates past the horizon still explain what held them back.
+fn explain_unswept(
+    cx: &ClientCtx<'_>,
+    ctxs: &[ItemCtx<'_>],
+    slots: &[Slot],
+    out: &mut Records<SuppressedRecord>,
+) {
+    for sl in slots {
+        // (An occurrence that expires past the horizon has nothing to say within it.)
+        if let Some(c) = sl.cand.as_ref().filter(|c| !c.expires) {
+            let key = item_key(&ctxs[sl.item], sl.rule, sl.next_occ);
+            report_adjustments(cx, &ctxs[sl.item], sl.rule, key, c, out);
+        }
     }
 }
 

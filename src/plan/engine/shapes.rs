@@ -1,0 +1,256 @@
+//! Item shapes: items planned the same way share one working out.
+//!
+//! What the planner decides about an item of a client whose items never move each other (no
+//! notice grouped across items, no gap between a client's messages) depends on a few facts
+//! of the item (kind, status, dates, repeat settings, currency, which minimum balances it is
+//! under) and of its client (zone, send time, payment term, effective rules, who can be
+//! written to), beside the plan's own (now, horizon, policy). Portfolios are full of items
+//! that share them: invoices issued on one day, in one currency, to clients with the same
+//! settings. The first item of a shape is planned in full and what it made (events and
+//! suppressed entries) is kept; every later one gets a copy made its own.
+//!
+//! Items with history, pauses (their own or their client's) or anything the shape does not
+//! hold are always planned in full: the shape holds only what is listed here, so the copy is
+//! what planning the item would make.
+
+use super::*;
+use crate::model::item::{ItemKind, ItemStatus};
+use crate::money::Currency;
+
+/// The facts of a client an item's plan depends on.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ClientShape {
+    tz: TimeZone,
+    send_time: NaiveTime,
+    term: u32,
+    reminders_off: bool,
+    /// Whether the client has a contact to notify, and the roles those contacts have.
+    contacts: bool,
+    roles: u8,
+    /// The rules the client's tags leave out (one bit a rule).
+    excluded: u64,
+    rules: Vec<EffRule>,
+}
+
+/// The facts an item's plan depends on: its client's shape and its own.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ItemShape {
+    client: u32,
+    kind: ItemKind,
+    status: ItemStatus,
+    reminders: bool,
+    issued_on: NaiveDate,
+    sent_on: NaiveDate,
+    due: Option<NaiveDate>,
+    settled_on: Option<NaiveDate>,
+    every: Option<u32>,
+    count: Option<u32>,
+    currency: Option<Currency>,
+    /// The rules whose minimum balance the item is under (one bit a rule).
+    below_minimum: u64,
+}
+
+/// What planning the first item of a shape made: runs of the kept records, and the item they
+/// are about.
+#[derive(Clone, Copy)]
+struct Kept {
+    item: ItemIx,
+    due: (u32, u32),
+    upcoming: (u32, u32),
+    suppressed: (u32, u32),
+}
+
+/// The shapes of one plan and what their first items made.
+pub(crate) struct Shapes {
+    on: bool,
+    clients: HashMap<ClientShape, u32>,
+    /// By shape: what its first item made, or `None` when that cannot be copied (it named
+    /// something of its own beyond the item and client, which no item with this shape should).
+    kept: HashMap<ItemShape, Option<Kept>>,
+    due: Vec<EventRecord>,
+    upcoming: Vec<EventRecord>,
+    suppressed: Vec<SuppressedRecord>,
+    /// The rules with a minimum balance.
+    minimums: Vec<usize>,
+}
+
+impl Shapes {
+    /// More shapes than this in one plan and items are no longer alike enough to gain: the
+    /// table stops growing (memory stays bounded), and items of new shapes are planned in full.
+    const MAX_SHAPES: usize = 1 << 16;
+
+    pub(crate) fn new(planner: &Planner) -> Self {
+        Shapes {
+            on: !planner.any_group && planner.rules.len() <= 64,
+            clients: HashMap::default(),
+            kept: HashMap::default(),
+            due: Vec::new(),
+            upcoming: Vec::new(),
+            suppressed: Vec::new(),
+            minimums: (planner.rules.iter().enumerate())
+                .filter(|(_, r)| !r.min_balance.is_empty())
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// The shape of the client of `cx` (`eff`: its effective rules), when its items can
+    /// share their plans: its items never move each other, and it has no pauses.
+    pub(crate) fn client(
+        &mut self,
+        planner: &Planner,
+        cx: &ClientCtx<'_>,
+        reminders_off: bool,
+        term: u32,
+        eff: &[EffRule],
+    ) -> Option<u32> {
+        if !self.on || cx.gap != 0 || !cx.client.pauses.is_empty() {
+            return None;
+        }
+        let excluded = (planner.rules.iter().enumerate())
+            .filter(|(_, r)| r.excludes_client(cx.client))
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        let shape = ClientShape {
+            tz: cx.tz,
+            send_time: cx.send_time,
+            term,
+            reminders_off,
+            contacts: !cx.contacts.is_empty(),
+            roles: cx.contacts.iter().fold(0, |m, c| m | c.role.bit()),
+            excluded,
+            rules: eff.to_vec(),
+        };
+        let next = u32::try_from(self.clients.len()).ok()?;
+        Some(*self.clients.entry(shape).or_insert(next))
+    }
+
+    /// The shape of `item` (with its `status`, `balance` and `due` date as planned) of a
+    /// client of shape `client`, when it has one: no history, no pauses.
+    pub(crate) fn item(
+        &self,
+        planner: &Planner,
+        client: u32,
+        it: &ItemCtx<'_>,
+        has_history: bool,
+    ) -> Option<ItemShape> {
+        let item = it.item;
+        if has_history || !item.pauses.is_empty() {
+            return None;
+        }
+        let below_minimum = match it.balance {
+            Some(b) => self.minimums.iter().fold(0u64, |m, &r| {
+                let rule = &planner.rules[r];
+                let under = rule
+                    .min_balance
+                    .iter()
+                    .find(|min| min.currency() == b.currency())
+                    .is_some_and(|min| b.minor() < min.minor());
+                if under { m | 1 << r } else { m }
+            }),
+            None => 0,
+        };
+        Some(ItemShape {
+            client,
+            kind: item.kind,
+            status: it.status,
+            reminders: item.reminders,
+            issued_on: item.issued_on,
+            sent_on: item.sent_date(),
+            due: it.due,
+            settled_on: item.settled_date(),
+            every: item.reminder_every_days,
+            count: item.reminder_count,
+            currency: it.balance.map(|b| b.currency()),
+            below_minimum,
+        })
+    }
+
+    /// Makes what the first item of `shape` made, for `item` of `client`; `false` when no
+    /// item of that shape was kept (the item is to be planned in full).
+    pub(crate) fn replay(
+        &self,
+        shape: &ItemShape,
+        item: ItemIx,
+        client: ClientIx,
+        plan: &mut Schedule<'_>,
+    ) -> bool {
+        let Some(Some(kept)) = self.kept.get(shape) else {
+            return false;
+        };
+        let from = kept.item;
+        let event = |e: &EventRecord| EventRecord {
+            key: e.key.with_item(from, item),
+            client,
+            members: e.members.with_item(from, item),
+            ..*e
+        };
+        let range = |(a, b): (u32, u32)| a as usize..b as usize;
+        for e in &self.due[range(kept.due)] {
+            plan.due.push(event(e));
+        }
+        for e in &self.upcoming[range(kept.upcoming)] {
+            plan.upcoming.push(event(e));
+        }
+        for s in &self.suppressed[range(kept.suppressed)] {
+            plan.suppressed.push(SuppressedRecord {
+                key: s.key.with_item(from, item),
+                reason: s.reason.with_item(from, item),
+                client,
+                item,
+                ..*s
+            });
+        }
+        true
+    }
+
+    /// Keeps what planning `item` of `client` (of shape `shape`) made since `marks` (the
+    /// plan's due, upcoming and suppressed records made before it), for the items of its
+    /// shape to come.
+    pub(crate) fn keep(
+        &mut self,
+        shape: ItemShape,
+        item: ItemIx,
+        client: ClientIx,
+        plan: &mut Schedule<'_>,
+        marks: [usize; 3],
+    ) {
+        if self.kept.len() >= Self::MAX_SHAPES || self.kept.contains_key(&shape) {
+            return;
+        }
+        let due = plan.due.made_since(marks[0]).to_vec();
+        let upcoming = plan.upcoming.made_since(marks[1]).to_vec();
+        let suppressed = plan.suppressed.made_since(marks[2]).to_vec();
+        // What can be copied names the item and its client and nothing else of theirs.
+        let event = |e: &EventRecord| {
+            e.client == client && e.info == u32::MAX && e.key.names_only(item) && e.members.names_only(item)
+        };
+        let copies = due.iter().chain(&upcoming).all(event)
+            && suppressed.iter().all(|s| {
+                s.client == client && s.item == item && s.key.names_only(item) && s.reason.names_only(item)
+            });
+        if !copies {
+            self.kept.insert(shape, None);
+            return;
+        }
+        let due = run_of(&mut self.due, due);
+        let upcoming = run_of(&mut self.upcoming, upcoming);
+        let suppressed = run_of(&mut self.suppressed, suppressed);
+        let kept = match (due, upcoming, suppressed) {
+            (Some(due), Some(upcoming), Some(suppressed)) => Some(Kept {
+                item,
+                due,
+                upcoming,
+                suppressed,
+            }),
+            _ => None,
+        };
+        self.kept.insert(shape, kept);
+    }
+}
+
+/// Appends `records` to `to`: where they lie in it.
+fn run_of<T>(to: &mut Vec<T>, records: Vec<T>) -> Option<(u32, u32)> {
+    let start = u32::try_from(to.len()).ok()?;
+    to.extend(records);
+    Some((start, u32::try_from(to.len()).ok()?))
+}
