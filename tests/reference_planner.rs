@@ -762,7 +762,7 @@ fn with_copies_first(w: &World) -> World {
 type AlikeDraw = ((usize, u8, u8, u8), (u8, u8, u8, bool, u8));
 
 /// Worlds of clients alike and many items alike (each the first drawn but for one fact, of
-/// its settings or of [`AlikeDraw`]; the client drawn for each item) and sends about them, under policies whose
+/// its settings, of [`AlikeDraw`] or of the sends drawn; the client drawn for each item), under policies whose
 /// items never move each other (no notice grouped, no gap), some rules with a minimum
 /// balance.
 fn alike_world_strategy() -> impl Strategy<Value = World> {
@@ -774,12 +774,9 @@ fn alike_world_strategy() -> impl Strategy<Value = World> {
     (
         world_strategy(),
         draw.clone(),
-        proptest::collection::vec((draw, 0u8..12), 4..14),
-        proptest::collection::vec(
-            (0usize..14, 0usize..4, 1u32..=3, 0i64..90, 0u32..24, 0u8..12),
-            0..8,
-        ),
-        proptest::collection::vec((0usize..14, 0i64..90), 0..3),
+        proptest::collection::vec((draw, 0u8..12, 0u8..10), 4..14),
+        proptest::collection::vec((0usize..4, 1u32..=3, 0i64..40, 0u32..24, 0u8..12), 0..4),
+        proptest::collection::vec(0i64..40, 0..2),
         proptest::collection::vec(prop::bool::weighted(0.3), 4),
         any::<bool>(),
         proptest::collection::vec(0u8..9, 4),
@@ -849,8 +846,8 @@ fn alike_world_strategy() -> impl Strategy<Value = World> {
                 }
                 let n_clients = w.clients.len();
                 // Each item is the first drawn but for one fact (or none).
-                let draws: Vec<AlikeDraw> = (alts.into_iter())
-                    .map(|(alt, which)| {
+                let draws: Vec<AlikeDraw> = (alts.iter())
+                    .map(|&(alt, which, _)| {
                         let ((_, mut i, mut d, mut t), (mut p, mut e, mut n, mut r, mut s)) = base_draw;
                         match which {
                             1 => i = alt.0.1,
@@ -910,38 +907,66 @@ fn alike_world_strategy() -> impl Strategy<Value = World> {
                         },
                     )
                     .collect();
+                // Each item's sends are the ones drawn but for one change (or none).
                 let n_rules = w.policy.rules.len();
                 let now = w.now;
                 w.history.clear();
-                for (item, rule, occurrence, day, hour, outcome) in sends {
-                    let Some(item) = w.items.get(item) else { continue };
-                    let rule = &w.policy.rules[rule % n_rules];
-                    let sent_at = (base() + Duration::days(day - 40))
-                        .and_hms_opt(hour, 0, 0)
-                        .unwrap()
-                        .and_utc();
-                    let key = format!("{}/{}/{occurrence}", rule.id, item.id);
-                    if sent_at > now || w.history.iter().any(|h| h.key.as_str() == key) {
-                        continue;
+                for (item, &(.., vary)) in w.items.iter().zip(&alts) {
+                    for (k, &(rule, occurrence, days_ago, hour, outcome)) in sends.iter().enumerate() {
+                        let first = k == 0;
+                        let (mut rule, mut occurrence, mut days_ago, mut hour) =
+                            (rule, occurrence, days_ago, hour);
+                        match vary {
+                            0 if first => continue,
+                            1 if first => days_ago += 1,
+                            2 if first => occurrence += 1,
+                            3 if first => rule += 1,
+                            5 if first => hour = (hour + 13) % 24,
+                            _ => {}
+                        }
+                        let sent_at = (today - Duration::days(days_ago))
+                            .and_hms_opt(hour, 0, 0)
+                            .unwrap()
+                            .and_utc();
+                        if sent_at > now {
+                            continue;
+                        }
+                        if vary == 4 && first {
+                            w.history.push(HistoryEntry::manual(
+                                item.client.clone(),
+                                item.id.clone(),
+                                sent_at,
+                            ));
+                            continue;
+                        }
+                        let rule = &w.policy.rules[rule % n_rules];
+                        // A key of the host's own (as a send imported from elsewhere).
+                        let key = if vary == 7 && first {
+                            format!("imported-{}", item.id)
+                        } else {
+                            format!("{}/{}/{occurrence}", rule.id, item.id)
+                        };
+                        if w.history.iter().any(|h| h.key.as_str() == key) {
+                            continue;
+                        }
+                        let entry = sent(key, rule, item, occurrence, sent_at);
+                        w.history.push(match outcome {
+                            0 => entry.with_outcome(HistoryOutcome::OutcomeUnknown),
+                            _ => entry,
+                        });
                     }
-                    let entry = sent(key, rule, item, occurrence, sent_at);
-                    w.history.push(match outcome {
-                        0 => entry.with_outcome(HistoryOutcome::OutcomeUnknown),
-                        _ => entry,
-                    });
-                }
-                for (item, day) in manuals {
-                    let Some(item) = w.items.get(item) else { continue };
-                    let sent_at = (base() + Duration::days(day - 40))
-                        .and_hms_opt(15, 0, 0)
-                        .unwrap()
-                        .and_utc();
-                    if sent_at <= now {
-                        w.history.push(HistoryEntry::manual(
-                            item.client.clone(),
-                            item.id.clone(),
-                            sent_at,
-                        ));
+                    for (k, &days_ago) in manuals.iter().enumerate() {
+                        let sent_at = (today - Duration::days(days_ago))
+                            .and_hms_opt(15, 0, 0)
+                            .unwrap()
+                            .and_utc();
+                        if sent_at <= now && !(vary == 6 && k == 0) {
+                            w.history.push(HistoryEntry::manual(
+                                item.client.clone(),
+                                item.id.clone(),
+                                sent_at,
+                            ));
+                        }
                     }
                 }
                 w

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 
 use crate::model::PauseKind;
 use crate::plan::SuppressReasonKind as Kind;
-use crate::plan::engine::{ClientCtx, ItemIx};
+use crate::plan::engine::ClientCtx;
 use crate::plan::event::Adjustment;
 use crate::plan::schedule::{KeyRef, PauseRef};
 
@@ -108,19 +108,20 @@ impl Reason {
         Reason::numbered(kind, entry)
     }
 
-    /// Whether the only item it names (if any) is `item`: no history entry, no pause.
-    pub(crate) fn names_only(&self, item: ItemIx) -> bool {
+    /// Whether the only keys it names (if any) are `ours`: no history entry by number, no
+    /// pause.
+    pub(crate) fn names_only(&self, ours: impl Fn(&KeyRef) -> bool) -> bool {
         match self.0 {
-            Repr::Superseded(by) => by.names_only(item),
+            Repr::Superseded(by) => ours(&by),
             Repr::Number(Kind::DeliveryFailed | Kind::OutcomeUnknown, _) | Repr::Paused(_) => false,
             Repr::Plain(_) | Repr::Date(..) | Repr::Number(..) | Repr::PausedUntil(..) => true,
         }
     }
 
-    /// The same reason about item `to` where it names item `from`.
-    pub(crate) fn with_item(self, from: ItemIx, to: ItemIx) -> Reason {
+    /// The same reason with each key it names replaced by `key`'s.
+    pub(crate) fn with_keys(self, key: impl Fn(KeyRef) -> KeyRef) -> Reason {
         match self.0 {
-            Repr::Superseded(by) => Reason(Repr::Superseded(by.with_item(from, to))),
+            Repr::Superseded(by) => Reason(Repr::Superseded(key(by))),
             _ => self,
         }
     }

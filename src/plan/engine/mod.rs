@@ -58,7 +58,7 @@ pub(crate) mod small_list;
 
 pub(crate) use positions::{ClientIx, ItemIx, RuleIx};
 
-use history::{HistRule, HistoryIndex};
+use history::{HistRef, HistRule, HistoryIndex};
 use index::{InputIndex, Sums, check_count};
 use memo::{ClientDays, Scratch, SendInstants, SweepBufs};
 use places::Places;
@@ -1059,10 +1059,22 @@ impl Planner {
                 due,
                 slots: 0..0,
             };
-            let shape =
-                client_shape.and_then(|c| shapes.item(self, c, &ictx, !hist.for_item(first + li).is_empty()));
+            let history = hist.for_item(first + li);
+            let shape = match client_shape {
+                Some(c) => {
+                    let own_key = |h: &HistRef, rule: RuleIx| {
+                        let key = inputs
+                            .history
+                            .get(h.entry as usize)
+                            .map_or(&[][..], |e| e.key.as_bytes());
+                        shapes::is_own_key(key, self.rule_id(rule).as_str(), item.id.as_str(), h.occurrence)
+                    };
+                    shapes.item(self, c, &ictx, history, tz, &mut scratch.dates, own_key)
+                }
+                None => None,
+            };
             if let Some(shape) = &shape {
-                if shapes.replay(shape, index, cx.index, plan) {
+                if shapes.replay(shape, index, cx.index, history, plan) {
                     ctxs.push(ictx);
                     continue;
                 }
@@ -1254,7 +1266,7 @@ impl Planner {
                     last.slots = slot_start..slot_start;
                 }
                 if let Some(shape) = shape {
-                    shapes.keep(shape, index, cx.index, plan, marks);
+                    shapes.keep(shape, index, cx.index, history, plan, marks);
                 }
             }
         }

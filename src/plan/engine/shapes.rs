@@ -9,13 +9,17 @@
 //! settings. The first item of a shape is planned in full and what it made (events and
 //! suppressed entries) is kept; every later one gets a copy made its own.
 //!
-//! Items with history, pauses (their own or their client's) or anything the shape does not
-//! hold are always planned in full: the shape holds only what is listed here, so the copy is
-//! what planning the item would make.
+//! An item's sends count too: each one's rule (or that it was manual), occurrence and local
+//! date, when its key is the one the planner gives that rule and occurrence of the item (a
+//! copy names the later item's own sends where the first named its). Items with pauses
+//! (their own or their client's), sends of rules the policy no longer has or keyed otherwise
+//! are always planned in full: the shape holds only what is listed here, so the copy is what
+//! planning the item would make.
 
 use super::*;
 use crate::model::item::{ItemKind, ItemStatus};
 use crate::money::Currency;
+use crate::time::LocalDates;
 
 /// The facts of a client an item's plan depends on.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -48,13 +52,21 @@ pub(crate) struct ItemShape {
     currency: Option<Currency>,
     /// The rules whose minimum balance the item is under (one bit a rule).
     below_minimum: u64,
+    /// Its sends (see [`Sent`]), by number in the plan's table of them (0: none).
+    sends: u32,
 }
+
+/// What one send about an item is to its plan: its rule's position (`u16::MAX`: a manual
+/// send), its occurrence and its local date.
+type Sent = (u16, u32, NaiveDate);
 
 /// What planning the first item of a shape made: runs of the kept records, and the item they
 /// are about.
 #[derive(Clone, Copy)]
 struct Kept {
     item: ItemIx,
+    /// Its history entries, in the order the item's sends were read.
+    entries: (u32, u32),
     due: (u32, u32),
     upcoming: (u32, u32),
     suppressed: (u32, u32),
@@ -70,6 +82,10 @@ pub(crate) struct Shapes {
     due: Vec<EventRecord>,
     upcoming: Vec<EventRecord>,
     suppressed: Vec<SuppressedRecord>,
+    entries: Vec<u32>,
+    /// Lists of sends by number (from 1), and the one being read.
+    sends: HashMap<Box<[Sent]>, u32>,
+    reading: Vec<Sent>,
     /// The rules with a minimum balance.
     minimums: Vec<usize>,
 }
@@ -87,6 +103,9 @@ impl Shapes {
             due: Vec::new(),
             upcoming: Vec::new(),
             suppressed: Vec::new(),
+            entries: Vec::new(),
+            sends: HashMap::default(),
+            reading: Vec::new(),
             minimums: (planner.rules.iter().enumerate())
                 .filter(|(_, r)| !r.min_balance.is_empty())
                 .map(|(i, _)| i)
@@ -124,19 +143,47 @@ impl Shapes {
         Some(*self.clients.entry(shape).or_insert(next))
     }
 
-    /// The shape of `item` (with its `status`, `balance` and `due` date as planned) of a
-    /// client of shape `client`, when it has one: no history, no pauses.
+    /// The shape of `it` (with its status, balance and due date as planned) of a client of
+    /// shape `client` in zone `tz`, whose sends are `history`, when it has one: no pauses,
+    /// and each send manual or keyed as the planner keys its rule and occurrence
+    /// (`own_key`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn item(
-        &self,
+        &mut self,
         planner: &Planner,
         client: u32,
         it: &ItemCtx<'_>,
-        has_history: bool,
+        history: &[HistRef],
+        tz: TimeZone,
+        dates: &mut LocalDates,
+        own_key: impl Fn(&HistRef, RuleIx) -> bool,
     ) -> Option<ItemShape> {
         let item = it.item;
-        if has_history || !item.pauses.is_empty() {
+        if !item.pauses.is_empty() {
             return None;
         }
+        let sends = if history.is_empty() {
+            0
+        } else {
+            self.reading.clear();
+            for h in history {
+                let rule = match h.rule() {
+                    HistRule::Manual => u16::MAX,
+                    HistRule::Rule(r) if own_key(h, r) => r.raw(),
+                    HistRule::Rule(_) | HistRule::Unknown => return None,
+                };
+                self.reading
+                    .push((rule, h.occurrence, dates.date_at(tz, h.sent_at())));
+            }
+            match self.sends.get(self.reading.as_slice()) {
+                Some(&n) => n,
+                None => {
+                    let n = u32::try_from(self.sends.len() + 1).ok()?;
+                    self.sends.insert(self.reading.as_slice().into(), n);
+                    n
+                }
+            }
+        };
         let below_minimum = match it.balance {
             Some(b) => self.minimums.iter().fold(0u64, |m, &r| {
                 let rule = &planner.rules[r];
@@ -162,29 +209,39 @@ impl Shapes {
             count: item.reminder_count,
             currency: it.balance.map(|b| b.currency()),
             below_minimum,
+            sends,
         })
     }
 
-    /// Makes what the first item of `shape` made, for `item` of `client`; `false` when no
-    /// item of that shape was kept (the item is to be planned in full).
+    /// Makes what the first item of `shape` made, for `item` of `client` whose sends are
+    /// `history`; `false` when no item of that shape was kept (the item is to be planned in
+    /// full).
     pub(crate) fn replay(
         &self,
         shape: &ItemShape,
         item: ItemIx,
         client: ClientIx,
+        history: &[HistRef],
         plan: &mut Schedule<'_>,
     ) -> bool {
         let Some(Some(kept)) = self.kept.get(shape) else {
             return false;
         };
         let from = kept.item;
+        let entries = &self.entries[range(kept.entries)];
+        // A key of the first item's, or of one of its sends: the same of this item's.
+        let key = |k: KeyRef| match k {
+            KeyRef::History(e) => (entries.iter().position(|&f| f == e))
+                .and_then(|at| history.get(at))
+                .map_or(k, |h| KeyRef::History(h.entry)),
+            k => k.with_item(from, item),
+        };
         let event = |e: &EventRecord| EventRecord {
-            key: e.key.with_item(from, item),
+            key: key(e.key),
             client,
             members: e.members.with_item(from, item),
             ..*e
         };
-        let range = |(a, b): (u32, u32)| a as usize..b as usize;
         for e in &self.due[range(kept.due)] {
             plan.due.push(event(e));
         }
@@ -193,8 +250,8 @@ impl Shapes {
         }
         for s in &self.suppressed[range(kept.suppressed)] {
             plan.suppressed.push(SuppressedRecord {
-                key: s.key.with_item(from, item),
-                reason: s.reason.with_item(from, item),
+                key: key(s.key),
+                reason: s.reason.with_keys(key),
                 client,
                 item,
                 ..*s
@@ -203,14 +260,15 @@ impl Shapes {
         true
     }
 
-    /// Keeps what planning `item` of `client` (of shape `shape`) made since `marks` (the
-    /// plan's due, upcoming and suppressed records made before it), for the items of its
-    /// shape to come.
+    /// Keeps what planning `item` of `client` (of shape `shape`, whose sends are `history`)
+    /// made since `marks` (the plan's due, upcoming and suppressed records made before it),
+    /// for the items of its shape to come.
     pub(crate) fn keep(
         &mut self,
         shape: ItemShape,
         item: ItemIx,
         client: ClientIx,
+        history: &[HistRef],
         plan: &mut Schedule<'_>,
         marks: [usize; 3],
     ) {
@@ -220,14 +278,18 @@ impl Shapes {
         let due = plan.due.made_since(marks[0]).to_vec();
         let upcoming = plan.upcoming.made_since(marks[1]).to_vec();
         let suppressed = plan.suppressed.made_since(marks[2]).to_vec();
-        // What can be copied names the item and its client and nothing else of theirs.
+        // What can be copied names the item, its client and its sends, and nothing else.
+        let ours = |k: &KeyRef| match *k {
+            KeyRef::History(e) => history.iter().any(|h| h.entry == e),
+            k => k.names_only(item),
+        };
         let event = |e: &EventRecord| {
-            e.client == client && e.info == u32::MAX && e.key.names_only(item) && e.members.names_only(item)
+            e.client == client && e.info == u32::MAX && ours(&e.key) && e.members.names_only(item)
         };
         let copies = due.iter().chain(&upcoming).all(event)
-            && suppressed.iter().all(|s| {
-                s.client == client && s.item == item && s.key.names_only(item) && s.reason.names_only(item)
-            });
+            && suppressed
+                .iter()
+                .all(|s| s.client == client && s.item == item && ours(&s.key) && s.reason.names_only(ours));
         if !copies {
             self.kept.insert(shape, None);
             return;
@@ -235,9 +297,11 @@ impl Shapes {
         let due = run_of(&mut self.due, due);
         let upcoming = run_of(&mut self.upcoming, upcoming);
         let suppressed = run_of(&mut self.suppressed, suppressed);
-        let kept = match (due, upcoming, suppressed) {
-            (Some(due), Some(upcoming), Some(suppressed)) => Some(Kept {
+        let entries = run_of(&mut self.entries, history.iter().map(|h| h.entry).collect());
+        let kept = match (due, upcoming, suppressed, entries) {
+            (Some(due), Some(upcoming), Some(suppressed), Some(entries)) => Some(Kept {
                 item,
+                entries,
                 due,
                 upcoming,
                 suppressed,
@@ -253,4 +317,22 @@ fn run_of<T>(to: &mut Vec<T>, records: Vec<T>) -> Option<(u32, u32)> {
     let start = u32::try_from(to.len()).ok()?;
     to.extend(records);
     Some((start, u32::try_from(to.len()).ok()?))
+}
+
+/// A run `(start, end)` of a table.
+fn range((start, end): (u32, u32)) -> std::ops::Range<usize> {
+    start as usize..end as usize
+}
+
+/// Whether `key` is `rule/item/occurrence`, the key the planner gives that occurrence.
+pub(crate) fn is_own_key(key: &[u8], rule: &str, item: &str, occurrence: u32) -> bool {
+    let Some(digits) = (key.strip_prefix(rule.as_bytes()))
+        .and_then(|k| k.strip_prefix(b"/"))
+        .and_then(|k| k.strip_prefix(item.as_bytes()))
+        .and_then(|k| k.strip_prefix(b"/"))
+    else {
+        return false;
+    };
+    let mut buf = [0u8; 20];
+    digits == crate::model::id::decimal(&mut buf, occurrence.into(), 1)
 }
