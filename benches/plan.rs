@@ -10,7 +10,7 @@ use std::hint::black_box;
 use chrono::{TimeZone as _, Utc};
 
 mod common;
-use common::{policy, portfolio, sizes, steady_history};
+use common::{policy, portfolio, sizes, steady_history, unlike};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dunning::*;
 
@@ -101,6 +101,15 @@ fn bench_plan(c: &mut Criterion) {
             })
         };
         group.bench_with_input(BenchmarkId::new("schedule_due_now", n), &p, schedule_due_now);
+        // Items seldom alike (each its own due date, repeating every 149,550 items): the plan
+        // shares few plans between items, and stops looking for items alike early.
+        let unlike = unlike(&p);
+        group.bench_with_input(
+            BenchmarkId::new("schedule_due_now_unlike", n),
+            &unlike,
+            schedule_due_now,
+        );
+        drop(unlike);
         // The same schedule of clients and items checked and indexed once beforehand (a host
         // that plans one portfolio many times pays that once).
         let checked = planner.portfolio(&p.clients, &p.items).unwrap();

@@ -108,6 +108,21 @@ pub fn portfolio(n: usize) -> Portfolio {
     }
 }
 
+/// `p` with items seldom alike: each due from 1 to 997 days after its issue date (by its
+/// number), so items share an issue and a due date once in 149,550.
+#[allow(dead_code)] // Read by the plan benchmark, not the memory one.
+pub fn unlike(p: &Portfolio) -> Portfolio {
+    let mut items = p.items.clone();
+    for (i, item) in items.iter_mut().enumerate() {
+        item.due_on = Some(item.issued_on + Duration::days(1 + (i % 997) as i64));
+    }
+    Portfolio {
+        clients: p.clients.clone(),
+        items,
+        history: p.history.clone(),
+    }
+}
+
 /// The history a host would have if it had run every day since January: every event the
 /// planner forecast from 2026-01-01 that falls before `now`, recorded as sent on time.
 pub fn steady_history(planner: &Planner, p: &Portfolio, now: chrono::DateTime<Utc>) -> Vec<HistoryEntry> {

@@ -851,10 +851,10 @@ impl Planner {
             tables: Tables::default(),
             standings: Vec::new(),
         };
-        // About one event and one suppressed entry an item: room made at once, so the
+        // About one event and two suppressed entries an item: room made at once, so the
         // records are not copied as they grow (pages are only used as records are made).
         plan.due.reserve(items.len());
-        plan.suppressed.reserve(items.len());
+        plan.suppressed.reserve(items.len().saturating_mul(2));
         let mut scratch = Scratch::default();
         let instants = std::rc::Rc::new(std::cell::RefCell::new(SendInstants::new()));
         let mut occurrences = account::Occurrences::new(self, now, horizon);

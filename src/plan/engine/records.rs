@@ -86,6 +86,11 @@ impl<T> Records<T> {
         self.items.len()
     }
 
+    /// The records made since `mark`, to read.
+    pub(crate) fn since(&self, mark: usize) -> &[T] {
+        self.items.get(mark..).unwrap_or_default()
+    }
+
     /// The records made since `mark`, to sort one client's among themselves.
     pub(crate) fn made_since(&mut self, mark: usize) -> &mut [T] {
         self.items.get_mut(mark..).unwrap_or_default()

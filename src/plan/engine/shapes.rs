@@ -33,7 +33,8 @@ struct ClientShape {
     roles: u8,
     /// The rules the client's tags leave out (one bit a rule).
     excluded: u64,
-    rules: Vec<EffRule>,
+    /// Its effective rules, when they are not the policy's own (most clients').
+    rules: Option<Box<[EffRule]>>,
 }
 
 /// The facts an item's plan depends on: its client's shape and its own.
@@ -75,6 +76,10 @@ struct Kept {
 /// The shapes of one plan and what their first items made.
 pub(crate) struct Shapes {
     on: bool,
+    /// Items kept and items that got a copy so far: a plan whose items are seldom alike
+    /// stops looking for shapes (see [`Shapes::keep`]).
+    kept_items: u32,
+    copied_items: u32,
     clients: HashMap<ClientShape, u32>,
     /// By shape: what its first item made, or `None` when that cannot be copied (it named
     /// something of its own beyond the item and client, which no item with this shape should).
@@ -94,10 +99,14 @@ impl Shapes {
     /// More shapes than this in one plan and items are no longer alike enough to gain: the
     /// table stops growing (memory stays bounded), and items of new shapes are planned in full.
     const MAX_SHAPES: usize = 1 << 16;
+    /// How often (in items kept) whether shapes pay is reviewed.
+    const REVIEW: u32 = 4096;
 
     pub(crate) fn new(planner: &Planner) -> Self {
         Shapes {
             on: !planner.any_group && planner.rules.len() <= 64,
+            kept_items: 0,
+            copied_items: 0,
             clients: HashMap::default(),
             kept: HashMap::default(),
             due: Vec::new(),
@@ -137,7 +146,7 @@ impl Shapes {
             contacts: !cx.contacts.is_empty(),
             roles: cx.contacts.iter().fold(0, |m, c| m | c.role.bit()),
             excluded,
-            rules: eff.to_vec(),
+            rules: (eff != planner.default_rules.as_slice()).then(|| eff.into()),
         };
         let next = u32::try_from(self.clients.len()).ok()?;
         Some(*self.clients.entry(shape).or_insert(next))
@@ -159,7 +168,7 @@ impl Shapes {
         own_key: impl Fn(&HistRef, RuleIx) -> bool,
     ) -> Option<ItemShape> {
         let item = it.item;
-        if !item.pauses.is_empty() {
+        if !self.on || !item.pauses.is_empty() {
             return None;
         }
         let sends = if history.is_empty() {
@@ -217,7 +226,7 @@ impl Shapes {
     /// `history`; `false` when no item of that shape was kept (the item is to be planned in
     /// full).
     pub(crate) fn replay(
-        &self,
+        &mut self,
         shape: &ItemShape,
         item: ItemIx,
         client: ClientIx,
@@ -227,6 +236,7 @@ impl Shapes {
         let Some(Some(kept)) = self.kept.get(shape) else {
             return false;
         };
+        self.copied_items = self.copied_items.saturating_add(1);
         let from = kept.item;
         let entries = &self.entries[range(kept.entries)];
         // A key of the first item's, or of one of its sends: the same of this item's.
@@ -275,9 +285,15 @@ impl Shapes {
         if self.kept.len() >= Self::MAX_SHAPES || self.kept.contains_key(&shape) {
             return;
         }
-        let due = plan.due.made_since(marks[0]).to_vec();
-        let upcoming = plan.upcoming.made_since(marks[1]).to_vec();
-        let suppressed = plan.suppressed.made_since(marks[2]).to_vec();
+        // Keeping costs about a tenth of planning an item, a copy saves nine tenths: when
+        // fewer than one item in eight gets a copy, looking for shapes costs more than it saves.
+        self.kept_items = self.kept_items.saturating_add(1);
+        if self.kept_items % Self::REVIEW == 0 && self.copied_items < self.kept_items / 8 {
+            self.on = false;
+        }
+        let due = plan.due.since(marks[0]);
+        let upcoming = plan.upcoming.since(marks[1]);
+        let suppressed = plan.suppressed.since(marks[2]);
         // What can be copied names the item, its client and its sends, and nothing else.
         let ours = |k: &KeyRef| match *k {
             KeyRef::History(e) => history.iter().any(|h| h.entry == e),
@@ -286,7 +302,7 @@ impl Shapes {
         let event = |e: &EventRecord| {
             e.client == client && e.info == u32::MAX && ours(&e.key) && e.members.names_only(item)
         };
-        let copies = due.iter().chain(&upcoming).all(event)
+        let copies = due.iter().chain(upcoming).all(event)
             && suppressed
                 .iter()
                 .all(|s| s.client == client && s.item == item && ours(&s.key) && s.reason.names_only(ours));
@@ -297,7 +313,9 @@ impl Shapes {
         let due = run_of(&mut self.due, due);
         let upcoming = run_of(&mut self.upcoming, upcoming);
         let suppressed = run_of(&mut self.suppressed, suppressed);
-        let entries = run_of(&mut self.entries, history.iter().map(|h| h.entry).collect());
+        let start = u32::try_from(self.entries.len()).ok();
+        self.entries.extend(history.iter().map(|h| h.entry));
+        let entries = start.zip(u32::try_from(self.entries.len()).ok());
         let kept = match (due, upcoming, suppressed, entries) {
             (Some(due), Some(upcoming), Some(suppressed), Some(entries)) => Some(Kept {
                 item,
@@ -313,9 +331,9 @@ impl Shapes {
 }
 
 /// Appends `records` to `to`: where they lie in it.
-fn run_of<T>(to: &mut Vec<T>, records: Vec<T>) -> Option<(u32, u32)> {
+fn run_of<T: Copy>(to: &mut Vec<T>, records: &[T]) -> Option<(u32, u32)> {
     let start = u32::try_from(to.len()).ok()?;
-    to.extend(records);
+    to.extend_from_slice(records);
     Some((start, u32::try_from(to.len()).ok()?))
 }
 
