@@ -20,8 +20,19 @@ const _: () = assert!(std::mem::size_of::<HistRef>() <= 16);
 /// Seconds of every instant chrono holds (within ±2^43) made non-negative.
 const STAMP_EPOCH: i64 = 1 << 43;
 
+/// The stamp's bit for [`HistRef::own_key`], above the seconds (44 bits from bit 16).
+const OWN_KEY_BIT: u32 = 63;
+
 impl HistRef {
-    pub(crate) fn new(rule: HistRule, occurrence: u32, sent_at: DateTime<Utc>, entry: u32) -> Self {
+    /// `own_key`: the entry's key is `rule/item/occurrence` of its rule, the item of this view
+    /// and its occurrence (see [`HistRef::own_key`]).
+    pub(crate) fn new(
+        rule: HistRule,
+        occurrence: u32,
+        sent_at: DateTime<Utc>,
+        entry: u32,
+        own_key: bool,
+    ) -> Self {
         let rule = match rule {
             HistRule::Rule(r) => r.raw().min(u16::MAX - 2),
             HistRule::Manual => u16::MAX - 1,
@@ -29,7 +40,7 @@ impl HistRef {
         };
         let secs = u64::try_from(sent_at.timestamp().saturating_add(STAMP_EPOCH)).unwrap_or(0);
         HistRef {
-            stamp: (secs << 16) | u64::from(rule),
+            stamp: (secs << 16) | u64::from(rule) | (u64::from(own_key) << OWN_KEY_BIT),
             occurrence,
             entry,
         }
@@ -45,7 +56,13 @@ impl HistRef {
 
     /// The second it was sent, since 1970 (its fraction dropped: no date depends on it).
     pub(crate) fn sent_at(&self) -> i64 {
-        i64::try_from(self.stamp >> 16).unwrap_or(0) - STAMP_EPOCH
+        i64::try_from((self.stamp & !(1 << OWN_KEY_BIT)) >> 16).unwrap_or(0) - STAMP_EPOCH
+    }
+
+    /// Whether its entry is keyed as the planner keys its rule's occurrence of its item
+    /// (read while indexing, when the entry is at hand, so planning never visits it).
+    pub(crate) fn own_key(&self) -> bool {
+        self.stamp >> OWN_KEY_BIT != 0
     }
 }
 
@@ -191,7 +208,13 @@ impl Planner {
             // Fits: `check_count` refused more history entries than 32 bits count.
             let entry = e as u32;
             for hi in &h.items {
-                views.push(HistRef::new(rule, hi.occurrence, h.sent_at, entry));
+                let own_key = match (rule, &h.rule) {
+                    (HistRule::Rule(_), Some(id)) => {
+                        shapes::is_own_key(h.key.as_bytes(), id.as_str(), hi.item.as_str(), hi.occurrence)
+                    }
+                    _ => false,
+                };
+                views.push(HistRef::new(rule, hi.occurrence, h.sent_at, entry, own_key));
                 batch.push(hi.item.as_str());
                 if batch.len() == places::BATCH {
                     find(&batch, &mut seqs);
@@ -256,7 +279,7 @@ impl Planner {
 /// place's in the order they came, where `counts` says each place's run starts (and, last,
 /// where they end).
 pub(crate) fn by_place(views: &[HistRef], seqs: &[u32], counts: &[u32]) -> Vec<HistRef> {
-    let blank = HistRef::new(HistRule::Unknown, 0, DateTime::<Utc>::MIN_UTC, 0);
+    let blank = HistRef::new(HistRule::Unknown, 0, DateTime::<Utc>::MIN_UTC, 0, false);
     let mut out = vec![blank; counts.last().map_or(0, |&n| n as usize)];
     let mut fill: Vec<u32> = counts.to_vec();
     for (&view, &seq) in views.iter().zip(seqs) {
@@ -392,10 +415,12 @@ mod tests {
         ];
         for at in instants {
             for rule in rules {
-                let r = HistRef::new(rule, u32::MAX, at, 7);
-                assert_eq!(r.rule(), rule);
-                assert_eq!(r.sent_at(), at.timestamp(), "{at}");
-                assert_eq!((r.occurrence, r.entry), (u32::MAX, 7));
+                for own_key in [false, true] {
+                    let r = HistRef::new(rule, u32::MAX, at, 7, own_key);
+                    assert_eq!(r.rule(), rule);
+                    assert_eq!(r.sent_at(), at.timestamp(), "{at}");
+                    assert_eq!((r.occurrence, r.entry, r.own_key()), (u32::MAX, 7, own_key));
+                }
             }
         }
     }

@@ -1060,19 +1060,8 @@ impl Planner {
                 slots: 0..0,
             };
             let history = hist.for_item(first + li);
-            let shape = match client_shape {
-                Some(c) => {
-                    let own_key = |h: &HistRef, rule: RuleIx| {
-                        let key = inputs
-                            .history
-                            .get(h.entry as usize)
-                            .map_or(&[][..], |e| e.key.as_bytes());
-                        shapes::is_own_key(key, self.rule_id(rule).as_str(), item.id.as_str(), h.occurrence)
-                    };
-                    shapes.item(self, c, &ictx, history, tz, &mut scratch.dates, own_key)
-                }
-                None => None,
-            };
+            let shape =
+                client_shape.and_then(|c| shapes.item(self, c, &ictx, history, tz, &mut scratch.dates));
             if let Some(shape) = &shape {
                 if shapes.replay(shape, index, cx.index, history, plan) {
                     ctxs.push(ictx);

@@ -155,8 +155,7 @@ impl Shapes {
     /// The shape of `it` (with its status, balance and due date as planned) of a client of
     /// shape `client` in zone `tz`, whose sends are `history`, when it has one: no pauses,
     /// and each send manual or keyed as the planner keys its rule and occurrence
-    /// (`own_key`).
-    #[allow(clippy::too_many_arguments)]
+    /// ([`HistRef::own_key`]).
     pub(crate) fn item(
         &mut self,
         planner: &Planner,
@@ -165,7 +164,6 @@ impl Shapes {
         history: &[HistRef],
         tz: TimeZone,
         dates: &mut LocalDates,
-        own_key: impl Fn(&HistRef, RuleIx) -> bool,
     ) -> Option<ItemShape> {
         let item = it.item;
         if !self.on || !item.pauses.is_empty() {
@@ -178,7 +176,7 @@ impl Shapes {
             for h in history {
                 let rule = match h.rule() {
                     HistRule::Manual => u16::MAX,
-                    HistRule::Rule(r) if own_key(h, r) => r.raw(),
+                    HistRule::Rule(r) if h.own_key() => r.raw(),
                     HistRule::Rule(_) | HistRule::Unknown => return None,
                 };
                 self.reading
