@@ -1041,7 +1041,7 @@ impl Planner {
         // after its slots are made, reading its few candidates from its slots.
         let apart = !self.any_group && cx.gap == 0;
         // Items alike are planned once (see `shapes`), when they never move each other.
-        let client_shape = shapes.client(self, &cx, client_off, term, &scratch.eff);
+        let client_shape = shapes.client(self, &cx, client_off, &scratch.eff);
 
         for (li, &ii) in client_items.iter().enumerate() {
             let ii = ii as usize;

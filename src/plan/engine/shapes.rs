@@ -3,8 +3,8 @@
 //! What the planner decides about an item of a client whose items never move each other (no
 //! notice grouped across items, no gap between a client's messages) depends on a few facts
 //! of the item (kind, status, dates, repeat settings, currency, which minimum balances it is
-//! under) and of its client (zone, send time, payment term, effective rules, who can be
-//! written to), beside the plan's own (now, horizon, policy). Portfolios are full of items
+//! under) and of its client (zone, send time, effective rules, who can be written to),
+//! beside the plan's own (now, horizon, policy). Portfolios are full of items
 //! that share them: invoices issued on one day, in one currency, to clients with the same
 //! settings. The first item of a shape is planned in full and what it made (events and
 //! suppressed entries) is kept; every later one gets a copy made its own.
@@ -26,10 +26,9 @@ use crate::time::LocalDates;
 struct ClientShape {
     tz: TimeZone,
     send_time: NaiveTime,
-    term: u32,
     reminders_off: bool,
-    /// Whether the client has a contact to notify, and the roles those contacts have.
-    contacts: bool,
+    /// The roles of the contacts to notify (none: no contact; every role has a bit). The
+    /// payment term is not here: the item's shape holds the due date it makes.
     roles: u8,
     /// The rules the client's tags leave out (one bit a rule).
     excluded: u64,
@@ -129,7 +128,6 @@ impl Shapes {
         planner: &Planner,
         cx: &ClientCtx<'_>,
         reminders_off: bool,
-        term: u32,
         eff: &[EffRule],
     ) -> Option<u32> {
         if !self.on || cx.gap != 0 || !cx.client.pauses.is_empty() {
@@ -141,9 +139,7 @@ impl Shapes {
         let shape = ClientShape {
             tz: cx.tz,
             send_time: cx.send_time,
-            term,
             reminders_off,
-            contacts: !cx.contacts.is_empty(),
             roles: cx.contacts.iter().fold(0, |m, c| m | c.role.bit()),
             excluded,
             rules: (eff != planner.default_rules.as_slice()).then(|| eff.into()),
