@@ -312,7 +312,8 @@ fn a_pause_the_gap_jumps_keeps_a_reminder_at_the_start_of_its_day() {
 }
 
 /// Guard: the same world without the pause keeps its forecast (`daily/F-1/2` goes on 04-08,
-/// `final/F-1/1` on 04-09).
+/// `final/F-2/1` on 04-09: of the two final notices that waited as long, F-2's invoice was
+/// reminded longest ago, on 04-07).
 #[test]
 fn under_the_gap_alone_a_later_stage_goes_as_forecast() {
     let (forecast, sent) = forecast_and_ticks(
@@ -326,8 +327,8 @@ fn under_the_gap_alone_a_later_stage_goes_as_forecast() {
         forecast,
         [
             ("daily/F-1/2".to_owned(), utc(2026, 4, 8, 9, 0)),
-            ("final/F-1/1".to_owned(), utc(2026, 4, 9, 9, 0)),
-            ("final/F-2/1".to_owned(), utc(2026, 4, 10, 9, 0)),
+            ("final/F-2/1".to_owned(), utc(2026, 4, 9, 9, 0)),
+            ("final/F-1/1".to_owned(), utc(2026, 4, 10, 9, 0)),
         ]
     );
     assert_eq!(sent, forecast);

@@ -1099,10 +1099,12 @@ fn without_the_manual_send_the_occurrence_stays_expired() {
     assert_eq!(r.said["rep0/F-2/1"][0].on, d(2026, 11, 1));
 }
 
-/// Madrid, sends at 23:30, no weekend, a holiday 03-24, a gap of 2 days; invoices F-1 due
+/// Madrid, sends at 23:30, no weekend, a holiday 03-24, a gap of 3 days; invoices F-1 due
 /// 2026-03-06 and F-2 due 03-09; `rep0` daily from Due+3, 9 times, expiring after 4 days,
-/// and `final` at Due+12; F-2 paused on 03-15; a manual send about F-1 on 03-14 at 23:59
-/// local. Ticks at 00:00 and the send time.
+/// and `final` at Due+12; F-2 paused on 03-15; a manual send about F-1 on 03-13 at 23:59
+/// local. Ticks at 00:00 and the send time. (Found with a gap of 2 days and the manual send
+/// on 03-14; since messages that waited as long go in turn by the day their invoice was last
+/// reminded, F-2's first repeat gets its turn in time under a 2-day gap.)
 fn other_item_manual_world() -> W {
     let mut w = W::plain(d(2026, 3, 6));
     w.zone = "Europe/Madrid";
@@ -1120,9 +1122,9 @@ fn other_item_manual_world() -> W {
         from: d(2026, 3, 15),
         until: Some(d(2026, 3, 15)),
     }];
-    w.gap = 2;
+    w.gap = 3;
     w.dues = vec![d(2026, 3, 6), d(2026, 3, 9)];
-    w.manual = vec![(0, utc(2026, 3, 14, 22, 59))];
+    w.manual = vec![(0, utc(2026, 3, 13, 22, 59))];
     w.ticks.times = vec![(0, 0), (23, 30)];
     w.first = d(2026, 2, 26);
     w.days = 42;
@@ -1134,9 +1136,9 @@ fn other_item_manual_world() -> W {
 /// day the occurrence could have gone (its day plus `expires_after`) is gone.
 ///
 /// World: `other_item_manual_world`. F-1's daily repeats and F-2's take turns under the
-/// 2-day gap; from the plan of 03-13 00:00 on, the plans say `rep0/F-2/1` (its day 03-12)
-/// expired: the gap's turns, as forecast, would hold it past 03-16. The manual send about
-/// F-1 on 03-14 spaces F-1's next repeat, the turns change, and `rep0/F-2/1` goes at 03-16
+/// 3-day gap; the plans say `rep0/F-2/1` (its day 03-12) expired: the gap's turns, as
+/// forecast, would hold it past 03-16. The manual send about F-1 on 03-13 spaces F-1's next
+/// repeat, the turns change, and `rep0/F-2/1` goes at 03-16
 /// 00:00 (local), its fourth day: on time by its expiry. The plans before said it as a
 /// forecast (they assume every event goes as planned); after 03-16 nothing can bring back
 /// an expired occurrence. Found by `manual_sends_never_bring_back_a_key_dropped_for_good`

@@ -119,7 +119,9 @@ pub struct Policy {
     pub calendar: BusinessCalendar,
     /// Minimum days between two reminders about items to the same client, across rules
     /// and items (0: no minimum): a reminder that would come sooner after the last one is
-    /// deferred. Account statements and standing notices go on their own dates: the gap
+    /// deferred. When it holds several back, the one that waited longest goes first; of
+    /// those that waited as long, the one due first, then the one whose item was reminded
+    /// longest ago (or never), so that items with daily repeats take turns. Account statements and standing notices go on their own dates: the gap
     /// neither holds them back nor is held by them.
     #[serde(default)]
     pub min_gap_days: u32,

@@ -459,6 +459,23 @@ fn plan_client(
             .flat_map(|(i, (_, went))| went.iter().map(move |w| (w.clone(), i)))
             .collect();
         order.sort_by(|(a, _), (b, _)| (a.0, a.1, a.4, &a.3).cmp(&(b.0, b.1, b.4, &b.3)));
+        // Of those that waited as long and go at one instant, the one whose item was reminded
+        // longest ago (or never) goes first (README "Minimum gap": invoices take turns): the
+        // last message about each item, in history or gone earlier in this order.
+        let mut reminded: Vec<Option<NaiveDate>> =
+            items.iter().map(|it| last_reminded(zone, it, history)).collect();
+        let mut start = 0;
+        while start < order.len() {
+            let day = order[start].0.0;
+            let end = start + order[start..].iter().take_while(|(w, _)| w.0 == day).count();
+            order[start..end].sort_by(|(a, i), (b, j)| {
+                (a.1, a.4, reminded[*i], &a.3).cmp(&(b.1, b.4, reminded[*j], &b.3))
+            });
+            for (_, i) in &order[start..end] {
+                reminded[*i] = Some(day);
+            }
+            start = end;
+        }
         let mut last = last_sent;
         let mut held = None;
         // The grouped notices that went: (rule, currency, send instant; none: due now), as
@@ -501,6 +518,24 @@ fn plan_client(
             }
         }
     }
+}
+
+/// The local day of the last message about `item` in history: a reminder or a manual send,
+/// failed or of unknown outcome too (an attempt), not a test send (`preview/...`) nor one
+/// released since (as the gap reads history).
+fn last_reminded(zone: TimeZone, item: &Item, history: &[HistoryEntry]) -> Option<NaiveDate> {
+    history
+        .iter()
+        .filter(|h| h.outcome != HistoryOutcome::Released && !h.key.as_str().starts_with("preview/"))
+        .filter(|h| {
+            h.outcome.is_sent()
+                || !history.iter().any(|x| {
+                    x.key == h.key && x.outcome == HistoryOutcome::Released && x.sent_at >= h.sent_at
+                })
+        })
+        .filter(|h| h.items.iter().any(|hi| hi.item == item.id))
+        .map(|h| zone.local_date(h.sent_at))
+        .max()
 }
 
 #[allow(clippy::too_many_lines, clippy::too_many_arguments)]

@@ -114,17 +114,21 @@ pub(crate) fn gap_holds(last: Option<NaiveDate>, gap_days: u32, day: NaiveDate) 
 
 /// Under a minimum gap one message a day goes: the one whose reminders waited longest
 /// (deferred, or missed, from the earliest day) goes first, with the stages grouped into
-/// it. `winners` come in [`message_order`]; `waiting` says since when each waited and the
-/// instant it goes at on the day, `key` which notice it belongs to (`None`: it goes
-/// alone). Moves that message to the front of `winners`.
+/// it. `winners` come in [`message_order`]; `waiting` says since when each waited, the
+/// instant it goes at on the day and the day of the last message about its item (`None`:
+/// none yet), `key` which notice it belongs to (`None`: it goes alone). Moves that message
+/// to the front of `winners`.
 pub(crate) fn longest_waiting_first<T: Copy>(
     winners: &mut [T],
-    waiting: impl Fn(T) -> (NaiveDate, Option<DateTime<Utc>>),
+    waiting: impl Fn(T) -> (NaiveDate, Option<DateTime<Utc>>, Option<NaiveDate>),
     key: impl Fn(T) -> Option<MessageKey>,
 ) {
     // Of those that waited as long, the one whose instant comes first: one due now before
     // one whose send time is to come, and, planned ahead, the one the day's first tick
-    // finds due (a plan made before the day and one made on it order them alike).
+    // finds due (a plan made before the day and one made on it order them alike). Of those
+    // that go at one instant too, the one whose item was reminded longest ago (or never):
+    // invoices whose reminders come every day, each held back in turn, take turns, none
+    // starved by another's next repeat.
     let Some(m) = (0..winners.len()).min_by_key(|&i| (waiting(winners[i]), i)) else {
         return;
     };
@@ -189,9 +193,17 @@ mod tests {
         let since = [day(5), day(2), day(2), day(1), day(7)];
         let group = |i: usize| (i == 2 || i == 3).then_some((1, None, None));
         let mut winners = [0, 1, 2, 3, 4];
-        longest_waiting_first(&mut winners, |i| (since[i], None), group);
+        longest_waiting_first(&mut winners, |i| (since[i], None, None), group);
         assert_eq!(winners, [2, 3, 0, 1, 4]);
         let mut none: [usize; 0] = [];
-        longest_waiting_first(&mut none, |i| (since[i], None), group);
+        longest_waiting_first(&mut none, |i| (since[i], None, None), group);
+        // Of those that waited as long, the item reminded longest ago (or never) goes first.
+        let last = [Some(day(4)), None, Some(day(3))];
+        let mut winners = [0, 1, 2];
+        longest_waiting_first(&mut winners, |i| (day(5), None, last[i]), |_| None);
+        assert_eq!(winners, [1, 0, 2]);
+        let mut winners = [0, 2];
+        longest_waiting_first(&mut winners, |i| (day(5), None, last[i]), |_| None);
+        assert_eq!(winners, [2, 0]);
     }
 }

@@ -91,6 +91,13 @@ impl ItemSends {
         self.all.push(send);
     }
 
+    /// The day of the last message about the item (a reminder, in history or planned, or a
+    /// manual send); `None` if none went.
+    pub(crate) fn last_day(&self) -> Option<NaiveDate> {
+        let sent = self.all.iter().map(|s| s.date).max();
+        sent.max(self.manual.last().copied())
+    }
+
     #[cold]
     pub(crate) fn push_early(&mut self, on: NaiveDate, send: &Send) {
         self.early.push((on, send.clone()));

@@ -1482,7 +1482,7 @@ impl Planner {
                 });
             }
             if cx.gap > 0 && winners.len() > 1 {
-                let slots = &scratch.slots;
+                let (slots, sends) = (&scratch.slots, &scratch.sends);
                 longest_waiting_first(
                     winners,
                     |s| {
@@ -1490,6 +1490,7 @@ impl Planner {
                         (
                             c.map_or(day, Candidate::waiting_since),
                             c.map(|c| cx.placed(c.date, c.scheduled, c.send).1),
+                            sends[slots[s].item].last_day(),
                         )
                     },
                     |s| self.rules[slots[s].rule].group.then(|| message_key(&slots[s])),
