@@ -126,6 +126,10 @@ pub(crate) struct Scratch<'h> {
     pub(crate) by_slots: Option<std::ops::Range<usize>>,
     pub(crate) sends: Vec<ItemSends>,
     pub(crate) sums: Sums,
+    /// A client's suppressed records in plan order: (day, item place and rule, position).
+    pub(crate) order: Vec<((NaiveDate, u64), u32)>,
+    /// A client's suppressed records, moved into plan order.
+    pub(crate) moved: Vec<SuppressedRecord>,
 }
 
 /// Buffers of the day-by-day sweep, reused from client to client.

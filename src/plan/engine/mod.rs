@@ -890,15 +890,13 @@ impl Planner {
             };
             plan.due.made_since(marks[0]).sort_unstable_by(by_instant);
             plan.upcoming.made_since(marks[1]).sort_unstable_by(by_instant);
-            plan.suppressed.made_since(marks[2]).sort_by(|a, b| {
-                // A client's items are planned in id order: their places order as their ids
-                // (and no item first).
-                let item = |s: &SuppressedRecord| places.get(s.item.get());
-                let rule = |s: &SuppressedRecord| self.rule_orders.get(s.rule.get());
-                a.on.cmp(&b.on)
-                    .then_with(|| item(a).cmp(&item(b)))
-                    .then_with(|| rule(a).cmp(&rule(b)))
-                    .then_with(|| inputs.cmp_keys(keys, &a.key, &b.key))
+            // A client's items are planned in id order: their places order as their ids
+            // (and no item first).
+            let item = |s: &SuppressedRecord| places.get(s.item.get()).copied();
+            let rule = |s: &SuppressedRecord| self.rule_orders.get(s.rule.get()).copied();
+            let ties = |a: &SuppressedRecord, b: &SuppressedRecord| {
+                inputs
+                    .cmp_keys(keys, &a.key, &b.key)
                     // One key suppressed for two reasons (rare): by their sentences.
                     .then_with(|| {
                         if a.reason == b.reason {
@@ -908,7 +906,22 @@ impl Planner {
                             text(a).cmp(&text(b))
                         }
                     })
-            });
+            };
+            // By day, item and rule packed into one number each (compared at once), then by
+            // key and reason where those are alike.
+            let order_key = |s: &SuppressedRecord| {
+                // Fits: places are fewer than `u32::MAX` (`check_count`); `None` first.
+                let place = item(s).map_or(0, |p| p + 1);
+                let rule = rule(s).map_or(0, |r| u32::from(r) + 1);
+                (s.on, (u64::from(place) << 32) | u64::from(rule))
+            };
+            sort_records(
+                plan.suppressed.made_since(marks[2]),
+                &mut scratch.order,
+                &mut scratch.moved,
+                order_key,
+                ties,
+            );
             plan.due.runs_since(marks[0], r, |e| e.send_at, &mut due_runs);
             plan.upcoming
                 .runs_since(marks[1], r, |e| e.send_at, &mut upcoming_runs);
@@ -1977,4 +1990,38 @@ pub(crate) fn report_adjustments(
             }
         }
     }
+}
+
+/// Sorts `records` by `order_key`, then by `ties` among those of one key: the keys are
+/// worked out once each and compared at once, the records moved once (through `moved`).
+fn sort_records<T: Clone, K: Ord + Copy>(
+    records: &mut [T],
+    order: &mut Vec<(K, u32)>,
+    moved: &mut Vec<T>,
+    order_key: impl Fn(&T) -> K,
+    ties: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    if records.len() < 2 {
+        return;
+    }
+    order.clear();
+    // Fits: a client's records are fewer than 32 bits count (each item makes a few).
+    order.extend(records.iter().enumerate().map(|(i, r)| (order_key(r), i as u32)));
+    if !order.is_sorted_by(|a, b| a.0 <= b.0) {
+        order.sort_unstable_by_key(|o| o.0);
+    }
+    let mut i = 0;
+    while i < order.len() {
+        let j = i + order[i..].iter().take_while(|o| o.0 == order[i].0).count();
+        if j - i > 1 {
+            order[i..j].sort_by(|a, b| ties(&records[a.1 as usize], &records[b.1 as usize]));
+        }
+        i = j;
+    }
+    if order.iter().enumerate().all(|(i, o)| o.1 as usize == i) {
+        return;
+    }
+    moved.clear();
+    moved.extend(order.iter().map(|o| records[o.1 as usize].clone()));
+    records.clone_from_slice(moved);
 }
