@@ -5,10 +5,11 @@
 //! expires from; an expiry is final once its day plus `expires_after` is gone).
 //!
 //! Still open (ignored): under the gap and a pause, a grouped notice goes with other items
-//! than forecast (`a_grouped_notice_under_the_gap_goes_as_forecast`). At
+//! than forecast (`a_grouped_notice_under_the_gap_goes_as_forecast`; at
 //! `GAP_ORDER_WORLDS=3000`, `dense_hosts_under_pauses_keep_the_gap_and_the_expiry` fails on
-//! that world (2026) and one more (2535; see its docs). Fixed: an expiring daily rule under
-//! the gap starved an invoice (`an_expiring_rule_under_the_gap_starves_no_invoice`).
+//! that world, 2026). Fixed: an expiring daily rule under the gap starved an invoice
+//! (`an_expiring_rule_under_the_gap_starves_no_invoice`); a "due soon" too late before the
+//! gap held it was said expired once it did (`a_due_soon_too_late_stays_too_late_under_the_gap`).
 //!
 //! Written from README ("Explains itself", "Missed sends", "Pauses", "Minimum gap"),
 //! `Rule::expires_after` and `Policy::with_min_gap`, not from the implementation. A host is
@@ -616,10 +617,8 @@ fn dense_hosts_keep_every_promise_under_the_gap() {
 
 /// The same with item and client pauses (with and without end): nothing twice, nothing
 /// dropped for good goes, nothing past its expiry, the gap kept. (Forecasts are checked
-/// too.) With `GAP_ORDER_WORLDS=3000` two forecasts do not come true, not fixed yet: world
-/// 2026 (`a_grouped_notice_under_the_gap_goes_as_forecast`) and world 2535 (UTC, Fri/Sat
-/// weekend, the client's gap of 1, no pause: `daily/F-1/1` forecast for 06-15 never goes,
-/// nor `daily/F-3/1` for 06-16; `later/F-1/1` goes a day before its forecast).
+/// too.) With `GAP_ORDER_WORLDS=3000` one forecast does not come true, not fixed yet: world
+/// 2026 (`a_grouped_notice_under_the_gap_goes_as_forecast`).
 #[test]
 fn dense_hosts_under_pauses_keep_the_gap_and_the_expiry() {
     let bad = random_worlds(
@@ -1051,4 +1050,67 @@ fn an_expiring_rule_under_the_gap_starves_no_invoice() {
         // Observed (2, 2, 1): [("F-1", 29)]; (4, 3, 5): [("F-1", 9), ("F-2", 4)].
         assert_eq!(by.len(), n, "gap {gap}, expiry {expiry}: {counts:?}");
     }
+}
+
+/// UTC, Friday and Saturday off, sends at 09:00, the client's gap of 1 day (the policy's 4);
+/// invoices F-1 due Saturday 2026-06-13, F-2 and F-3 due Sunday 06-14; `soon` at Due-2
+/// daily, 3 times, expiring after 0 days; `daily` from Due+2 (22 times); `later` at Due+3
+/// every 3 days (9 times, expiring after 1). Ticks at 00:00 and 09:00, horizon 3, lookback
+/// 1 (random world 2535 of seed 0x2234_5678_9abc_def1 at 3,000 worlds).
+fn late_soon_world() -> W {
+    let mut w = W::plain(
+        &[d(2026, 6, 13), d(2026, 6, 14), d(2026, 6, 14)],
+        vec![
+            R {
+                expiry: Some(0),
+                ..r("soon", -2, 1, 3)
+            },
+            r("daily", 2, 1, 22),
+            R {
+                expiry: Some(1),
+                ..r("later", 3, 3, 9)
+            },
+        ],
+    );
+    w.weekend = vec![Weekday::Fri, Weekday::Sat];
+    w.holidays = vec![d(2026, 7, 4)];
+    w.gap = 4;
+    w.client_gap = Some(1);
+    w.first = d(2026, 6, 6);
+    w.days = 45;
+    w.horizon = 3;
+    w.lookback = 1;
+    w
+}
+
+/// Finding, fixed: a "due soon" too late before the gap held it was said expired once the
+/// gap did, and the expiry spaced the rule's next repeat into a day it could go.
+///
+/// World: `late_soon_world`. `soon/F-3/2` (meant for Saturday 06-13, moved later past its
+/// spacing onto the due date, Sunday 06-14) is said too late (`DueSoonAfterDue`) on 06-14
+/// by every plan up to 06-14 09:00, and `soon/F-3/3` (06-14) expired: `soon/F-2/3` goes that
+/// day and the gap holds F-3's. Once `soon/F-2/3` is in history, the plan of 06-15 00:00
+/// said `soon/F-3/2` expired on 06-14 (the gap now held it past its day), and the next
+/// repeat, spaced a day after that, went on 06-15: `soon/F-3/3`, said expired by the plans
+/// before, went instead of `daily/F-1/1` forecast for 06-15 09:00. Now a "due soon" whose
+/// own day is the due date or later is said too late, not expired, whatever held it.
+///
+/// Promises: `Plan::upcoming` ("assuming nothing changes and every event is sent when
+/// planned"); README "Explains itself" (what a plan said dropped stays dropped).
+#[test]
+fn a_due_soon_too_late_stays_too_late_under_the_gap() {
+    let w = late_soon_world();
+    let (forecast, sent) = forecast_at(&w, utc(2026, 6, 14, 9, 0));
+    // Observed: forecast daily/F-1/1 at 06-15 09:00, daily/F-3/1 at 06-16 09:00; sent
+    // soon/F-3/3 at 06-15 09:00.
+    assert!(forecast.iter().any(|l| l.0 == "daily/F-1/1"), "{forecast:?}");
+    let at = utc(2026, 6, 17, 9, 0);
+    assert_eq!(
+        sent.iter().filter(|l| l.2 < at).collect::<Vec<_>>(),
+        forecast.iter().filter(|l| l.2 < at).collect::<Vec<_>>()
+    );
+    let r = run(&w);
+    assert!(!r.sent.iter().any(|s| s.key == "soon/F-3/3"));
+    let bad = check(&w, &r, true);
+    assert!(bad.is_empty(), "{bad:?}");
 }

@@ -909,6 +909,14 @@ impl Planner {
                 // next repeat is spaced from that day, not from the day it would have gone
                 // after the pause (it never went).
                 if add_days(its_day, i64::from(days)).is_some_and(|last| scheduled > last) {
+                    if let (true, Some(due)) = (before_due, it.due.filter(|&d| its_day >= d)) {
+                        // A "due soon" whose own day is the due date or later was too late
+                        // before the hold: said so on that day, as the plans made before the
+                        // hold said (it did not expire, and spaces no later repeat).
+                        out.note(cx, it, slot, its_day, Reason::due_soon_after_due(due));
+                        slot.next_occ += 1;
+                        continue;
+                    }
                     let settled = its_day < cx.today || cx.swept_to.get().is_some_and(|d| its_day <= d);
                     if !settled && out.keeps() {
                         // A day still to come: a send that goes before it (another rule's, or
