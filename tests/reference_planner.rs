@@ -2318,3 +2318,61 @@ fn account_worlds_cover_statements_and_standing() {
         assert!(seen.get(want).is_some_and(|&n| n >= 3), "{want}: {seen:#?}");
     }
 }
+
+/// Under the gap, the day's message a grouped notice at a send instant still to come: a
+/// notice of its rule and currency due sooner that day (a reminder a pause held to the start
+/// of the day) waits for it and goes in it, as the tick at that instant sends them.
+/// Santiago, the client's gap of 4 days after a manual send about F-3 on 2026-06-16; F-1
+/// due 06-16, F-2 due 06-17, F-3 due 08-01; `group` at Due+2, grouped; F-2 paused on 06-19
+/// (its `group` day); F-1's `group` deferred by the gap from 06-18 to 06-20 09:00, so it
+/// waited longest. Planned at 06-20 00:00 (local), both go in one notice at 09:00.
+#[test]
+fn a_grouped_notice_due_sooner_goes_in_the_days_notice_under_the_gap() {
+    let zone = "America/Santiago";
+    let policy = Policy::new(tz(zone))
+        .with_min_gap(1)
+        .with_rule(rule("group", Anchor::Due, 2).grouped());
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("acme", zone).with_overrides(ClientOverrides::default().min_gap(4))];
+    let f1 = invoice("F-1", "acme", d(2026, 5, 17), d(2026, 6, 16), money("100", "USD"));
+    let f2 = invoice("F-2", "acme", d(2026, 5, 18), d(2026, 6, 17), money("100", "USD")).with_pause(
+        Pause::new(PauseKind::Promise, "held")
+            .starting(d(2026, 6, 19))
+            .until(d(2026, 6, 19)),
+    );
+    let f3 = invoice("F-3", "acme", d(2026, 7, 2), d(2026, 8, 1), money("100", "USD"));
+    let items = [f1, f2, f3];
+    let history = vec![HistoryEntry::manual(
+        "acme".parse().unwrap(),
+        "F-3".parse().unwrap(),
+        utc(2026, 6, 16, 16, 0),
+    )];
+    let now = utc(2026, 6, 20, 4, 0);
+    let horizon = Horizon::days(3);
+    let plan = planner.plan(&clients, &items, &history, now, horizon).unwrap();
+    let notice = plan
+        .upcoming()
+        .iter()
+        .find(|e| e.rule.as_str() == "group")
+        .map(|e| {
+            (
+                e.items.iter().map(|i| i.item.to_string()).collect::<Vec<_>>(),
+                e.send_at,
+            )
+        });
+    assert_eq!(
+        notice,
+        Some((vec!["F-1".to_owned(), "F-2".to_owned()], utc(2026, 6, 20, 13, 0))),
+        "{:#?}",
+        lines(&plan)
+    );
+    assert!(plan.due().is_empty(), "{:#?}", lines(&plan));
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history,
+        now,
+        horizon,
+    });
+}

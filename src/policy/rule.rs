@@ -86,6 +86,9 @@ pub struct Rule {
     /// Send one notice per client and currency for all items that fire the same day at the
     /// same instant: those due now go together; one whose send time is still to come goes in
     /// a notice at that time, never in an earlier one (a catch-up at the start of the day).
+    /// Under a minimum gap between messages, when the day's message is such a notice at a
+    /// send instant still to come, the day's notices of the rule and currency due sooner go
+    /// in it (the gap lets one message go that day; by then they are due with it).
     #[serde(default)]
     pub group: bool,
     /// Whether the rule is on.

@@ -367,6 +367,7 @@ fn group(
     client: &Client,
     items: &[&Item],
     events: Vec<(RefEvent, usize)>,
+    joined: &BTreeMap<String, DateTime<Utc>>,
     suppressed: &mut [RefSuppressed],
 ) -> Vec<RefEvent> {
     let mut out = Vec::new();
@@ -376,7 +377,8 @@ fn group(
     let mut notices: BTreeMap<NoticeOf, Vec<RefEvent>> = BTreeMap::new();
     for (e, i) in events {
         if grouped(policy, &e.rule) {
-            let on = (!e.due_now).then_some(e.send_at);
+            // One that joined a later notice of its day goes at that notice's instant.
+            let on = joined.get(&e.key).copied().or((!e.due_now).then_some(e.send_at));
             notices
                 .entry((e.rule.clone(), currency(items[i]), on))
                 .or_default()
@@ -389,8 +391,12 @@ fn group(
         of.sort_by(|a, b| a.items.cmp(&b.items));
         let covered: Vec<(String, u32)> = of.iter().flat_map(|e| e.items.clone()).collect();
         // (Its stage, day, instant and whether it is a catch-up: its first item's, as its
-        // anchor is (`Why::anchor_on`).)
-        let first = of[0].clone();
+        // anchor is (`Why::anchor_on`), of those not joined from an earlier instant.)
+        let first = of
+            .iter()
+            .find(|e| !joined.contains_key(&e.key))
+            .unwrap_or(&of[0])
+            .clone();
         let key = group_key(&rule, client.id.as_str(), &currency, &covered);
         // What moved each item's reminder is said under the notice's key.
         for e in &of {
@@ -486,6 +492,11 @@ fn plan_client(
         // (`Policy::min_gap_days`: "a reminder that would come sooner after the last one is
         // deferred").
         let mut notices: BTreeSet<NoticeOf> = BTreeSet::new();
+        // A notice of the day's message at a send instant still to come: those of its rule
+        // and currency due sooner that day wait for it and go in it (by then they are due
+        // with it, and the gap lets one message go): event key -> the notice's instant.
+        let mut joined: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        let mut going: Option<(String, String, NaiveDate, DateTime<Utc>)> = None;
         if gap > 0 {
             for ((day, _, due_now, key, at), i) in order {
                 let rule = key.split('/').next().unwrap_or_default().to_owned();
@@ -494,10 +505,20 @@ fn plan_client(
                 if notice.as_ref().is_some_and(|n| notices.contains(n)) {
                     continue;
                 }
+                if let (Some((r, c, d, t)), Some((rule, cur, on))) = (&going, &notice) {
+                    if (r, c, *d) == (rule, cur, day) && on.is_none_or(|o| o < *t) {
+                        joined.insert(key, *t);
+                        continue;
+                    }
+                }
                 if let Some(l) = last.filter(|l| day < add(*l, i64::from(gap))) {
                     held = Some((i, (day, add(l, i64::from(gap) - 1), "deferred")));
                     break;
                 }
+                going = match &notice {
+                    Some((rule, cur, Some(t))) => Some((rule.clone(), cur.clone(), day, *t)),
+                    _ => None,
+                };
                 notices.extend(notice);
                 last = Some(day);
             }
@@ -512,7 +533,7 @@ fn plan_client(
                     suppressed.extend(plan.suppressed);
                 }
                 out.events
-                    .extend(group(policy, client, items, events, &mut suppressed));
+                    .extend(group(policy, client, items, events, &joined, &mut suppressed));
                 out.suppressed.extend(suppressed);
                 return;
             }

@@ -1524,8 +1524,25 @@ impl Planner {
                 }
                 members.clear();
                 members.extend_from_slice(&winners[i..j]);
+                let held = gap_holds(*last_client_send, cx.gap, day);
+                if let (true, None, (r, cur, Some(at))) = (rule.group && cx.gap > 0, held, message_key(first))
+                {
+                    // The day's message under the gap is a grouped notice at a send instant
+                    // still to come: that day's notices of its rule and currency due sooner
+                    // wait for it (the gap lets one message go), and by then are due with it,
+                    // so they go in it, as the tick at that instant sends them.
+                    let mut k = j;
+                    while k < winners.len() {
+                        let sl = &scratch.slots[winners[k]];
+                        if sl.rule == r && currency(sl) == cur && goes_at(sl).is_none_or(|t| t < at) {
+                            members.push(winners.remove(k));
+                        } else {
+                            k += 1;
+                        }
+                    }
+                }
                 i = j;
-                if let Some(until) = gap_holds(*last_client_send, cx.gap, day) {
+                if let Some(until) = held {
                     for &s in members.iter() {
                         scratch.slots[s].not_before = Some(until);
                         self.refresh(cx, ctxs, scratch, s, day, &tables.keys, out);
