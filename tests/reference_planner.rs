@@ -695,10 +695,15 @@ fn diff<T: std::fmt::Debug + PartialEq>(planner: &[T], reference: &[T]) -> Strin
 }
 
 /// 256 cases from a fixed seed, so that a run is repeatable; `PROPTEST_CASES` and
-/// `PROPTEST_RNG_SEED` explore further. (Seeds 1-260 at 600 cases each agree on events; on
-/// suppressions all but 146, 199, 214, 239 and 248, which explain a reminder held back
-/// several times (by a pause within the gap's hold, or a grouped notice's deferral under
-/// its item's key) otherwise: details the reference does not follow yet. The stage C
+/// `PROPTEST_RNG_SEED` explore further. (Seeds 1-260 at 600 cases each, the stage A and B
+/// properties `plan_events_match_the_reference` and `plan_suppressions_match_the_reference`
+/// with the stage C ones their names also match: at f7c3142, 18 seeds
+/// disagreed, 17 92 101 129 133 146 192 199 203 204 207 214 222 239 241 244 248 258 (these
+/// notes said 146, 199, 214, 239 and 248 when written); since the gap's turns by last
+/// reminder, 135 and 171 too; 189 found a grouped notice's items listed out of item order,
+/// fixed. Those looked at explain a reminder held back several times (by a pause within the
+/// gap's hold, or a grouped notice's deferral under its item's key) otherwise: details the
+/// reference does not follow yet. The stage C
 /// properties agree on seeds 1-90; 11 and 52 differed on an item's reminder held for good,
 /// which the reference said twice: `account_seeds_that_found_disagreements_agree`.)
 fn config() -> ProptestConfig {
@@ -1189,10 +1194,17 @@ fn seeds_agree<S: Strategy<Value = World>>(
 /// gap not counting from a send still to go); and a "due soon" the gap holds back to its
 /// due date, on which a pause without end holds it (seed 235: said paused, held for good,
 /// not too late); and one the gap holds back onto a day a pause covers (seed 186: found too
-/// late on the day after the pause, when it would go).
+/// late on the day after the pause, when it would go); and a grouped notice that took in,
+/// under the gap, another item's notice due sooner that day (seed 189: its items listed in
+/// item order).
 #[test]
 fn seeds_that_found_disagreements_agree() {
-    seeds_agree(&[12, 13, 15, 44, 54, 68, 186, 235], 600, world_strategy, false);
+    seeds_agree(
+        &[12, 13, 15, 44, 54, 68, 186, 189, 235],
+        600,
+        world_strategy,
+        false,
+    );
 }
 
 // Disagreements the reference found, each fixed in the planner and kept as a test that

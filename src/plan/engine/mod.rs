@@ -1769,11 +1769,16 @@ impl Planner {
             Members::one(ctxs[slots[*one].item].index)
         } else {
             let start = tables.members.len();
-            tables.members.extend(
-                members
-                    .iter()
-                    .map(|&s| (ctxs[slots[s].item].index, slots[s].next_occ)),
-            );
+            let member = |&s: &usize| (ctxs[slots[s].item].index, slots[s].next_occ);
+            // Listed in item order, as every notice's items are (those a notice at a later
+            // instant took in come after its own).
+            if members.is_sorted_by_key(|&s| slots[s].item) {
+                tables.members.extend(members.iter().map(member));
+            } else {
+                let mut sorted = members.to_vec();
+                sorted.sort_by_key(|&s| slots[s].item);
+                tables.members.extend(sorted.iter().map(member));
+            }
             Members::run(start, members.len())
         };
         let first_ctx = &ctxs[first.item];
