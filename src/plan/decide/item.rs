@@ -908,12 +908,21 @@ impl Planner {
                 // A pause or the gap holds it past its expiry: dropped, said on its day. The
                 // next repeat is spaced from that day, not from the day it would have gone
                 // after the pause (it never went).
-                if add_days(its_day, i64::from(days)).is_some_and(|last| scheduled > last) {
-                    if let (true, Some(due)) = (before_due, it.due.filter(|&d| its_day >= d)) {
-                        // A "due soon" whose own day is the due date or later was too late
-                        // before the hold: said so on that day, as the plans made before the
-                        // hold said (it did not expire, and spaces no later repeat).
-                        out.note(cx, it, slot, its_day, Reason::due_soon_after_due(due));
+                let last = add_days(its_day, i64::from(days));
+                if last.is_some_and(|last| scheduled > last) {
+                    if let (true, Some(due)) = (before_due, it.due.filter(|&d| last.is_some_and(|l| d <= l)))
+                    {
+                        // A "due soon" whose due date came before its expiry was too late
+                        // first: said so (it did not expire, and spaces no later repeat), as
+                        // the plans before the hold grew said. On its own day if that was the
+                        // due date or later; else on the day a send about the item found it
+                        // too late, or the day it would go.
+                        let on = if its_day >= due {
+                            its_day
+                        } else {
+                            too_late_on.unwrap_or(date)
+                        };
+                        out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
                     }
