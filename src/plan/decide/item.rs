@@ -908,10 +908,8 @@ impl Planner {
                 // A pause or the gap holds it past its expiry: dropped, said on its day. The
                 // next repeat is spaced from that day, not from the day it would have gone
                 // after the pause (it never went).
-                let last = add_days(its_day, i64::from(days));
-                if last.is_some_and(|last| scheduled > last) {
-                    if let (true, Some(due)) = (before_due, it.due.filter(|&d| last.is_some_and(|l| d <= l)))
-                    {
+                if let Some(last) = add_days(its_day, i64::from(days)).filter(|&last| scheduled > last) {
+                    if let Some(due) = it.due.filter(|&d| before_due && d <= last) {
                         // A "due soon" whose due date came before its expiry was too late
                         // first: said so (it did not expire, and spaces no later repeat), as
                         // the plans before the hold grew said. On its own day if that was the

@@ -915,7 +915,7 @@ impl Planner {
                 let rule = rule(s).map_or(0, |r| u32::from(r) + 1);
                 (s.on, (u64::from(place) << 32) | u64::from(rule))
             };
-            sort_records(
+            records::sort_records(
                 plan.suppressed.made_since(marks[2]),
                 &mut scratch.order,
                 &mut scratch.moved,
@@ -2012,38 +2012,4 @@ pub(crate) fn report_adjustments(
             }
         }
     }
-}
-
-/// Sorts `records` by `order_key`, then by `ties` among those of one key: the keys are
-/// worked out once each and compared at once, the records moved once (through `moved`).
-fn sort_records<T: Clone, K: Ord + Copy>(
-    records: &mut [T],
-    order: &mut Vec<(K, u32)>,
-    moved: &mut Vec<T>,
-    order_key: impl Fn(&T) -> K,
-    ties: impl Fn(&T, &T) -> std::cmp::Ordering,
-) {
-    if records.len() < 2 {
-        return;
-    }
-    order.clear();
-    // Fits: a client's records are fewer than 32 bits count (each item makes a few).
-    order.extend(records.iter().enumerate().map(|(i, r)| (order_key(r), i as u32)));
-    if !order.is_sorted_by(|a, b| a.0 <= b.0) {
-        order.sort_unstable_by_key(|o| o.0);
-    }
-    let mut i = 0;
-    while i < order.len() {
-        let j = i + order[i..].iter().take_while(|o| o.0 == order[i].0).count();
-        if j - i > 1 {
-            order[i..j].sort_by(|a, b| ties(&records[a.1 as usize], &records[b.1 as usize]));
-        }
-        i = j;
-    }
-    if order.iter().enumerate().all(|(i, o)| o.1 as usize == i) {
-        return;
-    }
-    moved.clear();
-    moved.extend(order.iter().map(|o| records[o.1 as usize].clone()));
-    records.clone_from_slice(moved);
 }
