@@ -14,6 +14,10 @@ use crate::policy::Anchor;
 use crate::time::TimeZone;
 
 /// Which stage of collection an event is, for templates and reports.
+///
+/// A notice about several items (a grouped rule) is of the stage of its most advanced item:
+/// of a rule counting from the due date, overdue when one of its items is past due, due
+/// today when one is due that day, due soon only when none is due yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

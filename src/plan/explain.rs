@@ -218,16 +218,28 @@ pub(crate) fn why_text(ev: &Event) -> String {
         adjustments_text(t, ev);
         return s;
     }
-    let anchor_on = ev.why.anchor_on;
     let n_items = ev.items.len();
-    if let Some(first) = ev.items.first() {
-        what(t, first.kind, &first.number);
+    let anchor = ev.why.anchor.unwrap_or(Anchor::Due);
+    // The item named: the first, or of a notice about items due on different days, the one
+    // due first (its stage is the notice's).
+    let lead = match anchor {
+        Anchor::Due if n_items > 1 => (ev.items.iter())
+            .filter(|i| i.due_on.is_some())
+            .min_by_key(|i| i.due_on)
+            .or(ev.items.first()),
+        _ => ev.items.first(),
+    };
+    if let Some(lead) = lead {
+        what(t, lead.kind, &lead.number);
     }
     if n_items > 1 {
         cat!(t, " and ", n_items - 1, " more item(s)");
     }
-    let anchor = ev.why.anchor.unwrap_or(Anchor::Due);
-    let due = ev.items.first().and_then(|i| i.due_on);
+    let due = lead.and_then(|i| i.due_on);
+    let anchor_on = match anchor {
+        Anchor::Due if n_items > 1 => due.unwrap_or(ev.why.anchor_on),
+        _ => ev.why.anchor_on,
+    };
     match (anchor, ev.stage) {
         (Anchor::Due, Stage::DueSoon) => cat!(t, " is due on ", due.unwrap_or(anchor_on)),
         (Anchor::Due, Stage::DueToday) => cat!(t, " is due on ", anchor_on),
@@ -245,7 +257,7 @@ pub(crate) fn why_text(ev: &Event) -> String {
         Anchor::Paid => " settlement",
     });
     if ev.count > 1 {
-        let occurrence = ev.items.first().map_or(ev.occurrence, |i| i.occurrence);
+        let occurrence = lead.map_or(ev.occurrence, |i| i.occurrence);
         cat!(t, ", reminder ", occurrence, " of ", ev.count);
     }
     if n_items > 1 {

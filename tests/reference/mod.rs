@@ -397,6 +397,13 @@ fn group(
             .find(|e| !joined.contains_key(&e.key))
             .unwrap_or(&of[0])
             .clone();
+        // Its stage is its most advanced item's (`Stage` docs: "overdue when one of its items
+        // is past due, due today when one is due that day").
+        let stage = (of.iter())
+            .map(|e| e.stage.parse::<Stage>().unwrap())
+            .max()
+            .unwrap()
+            .to_string();
         let key = group_key(&rule, client.id.as_str(), &currency, &covered);
         // What moved each item's reminder is said under the notice's key.
         for e in &of {
@@ -407,6 +414,7 @@ fn group(
         out.push(RefEvent {
             key,
             items: covered,
+            stage,
             ..first
         });
     }

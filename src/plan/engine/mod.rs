@@ -1781,7 +1781,6 @@ impl Planner {
             }
             Members::run(start, members.len())
         };
-        let first_ctx = &ctxs[first.item];
         EventRecord {
             key,
             send_at,
@@ -1793,7 +1792,9 @@ impl Planner {
             count: first.count,
             offset_days: first.offset,
             rule: RuleIx::at(first.rule),
-            stage: stage_of(rule.anchor, day, first_ctx.due),
+            // A notice about several items is of its most advanced item's stage (a "due
+            // soon" never covers an item due that day or overdue): the one due first.
+            stage: stage_of(rule.anchor, day, due_first(ctxs, slots, members)),
             mask: first.roles_mask,
             members: members_ref,
             // The candidate's adjustments go into the event.
@@ -1805,6 +1806,11 @@ impl Planner {
             info: u32::MAX,
         }
     }
+}
+
+/// The earliest due date of the items of `members` (none when none has one).
+fn due_first(ctxs: &[ItemCtx<'_>], slots: &[Slot], members: &[usize]) -> Option<NaiveDate> {
+    members.iter().filter_map(|&s| ctxs[slots[s].item].due).min()
 }
 
 /// One plan's inputs, checked and indexed.
