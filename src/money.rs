@@ -32,6 +32,11 @@ pub struct Currency {
 }
 
 impl Currency {
+    /// The currency in 25 bits, never 0: its code's number in the ISO table and its exponent.
+    pub(crate) fn bits(self) -> u32 {
+        (1 << 24) | (u32::from(self.iso as u16) << 8) | u32::from(self.exponent)
+    }
+
     /// Looks up a currency by its ISO 4217 alphabetic code (case-insensitive).
     ///
     /// # Errors

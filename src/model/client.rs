@@ -447,27 +447,35 @@ pub(crate) fn check_header_text(field: impl FnOnce() -> String, value: &str) -> 
 /// A light check: one `@`, something on each side, a dot in the domain, no spaces or
 /// angle brackets. Full address parsing belongs to message building.
 pub(crate) fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
+    // One pass over the bytes (every contact is checked at every plan): where the `@` is,
+    // whether there is one more, and whether a byte is ASCII whitespace, a control, DEL or a
+    // bracket or separator.
+    let bytes = email.as_bytes();
+    let mut at = None;
+    let mut ascii = true;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'@' if at.is_some() => return false,
+            b'@' => at = Some(i),
+            0..=b' ' | 0x7f | b'<' | b'>' | b',' | b';' => return false,
+            0x80.. => ascii = false,
+            _ => {}
+        }
+    }
+    let Some(at) = at else {
         return false;
     };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !if email.is_ascii() {
-            // The same test on bytes: ASCII whitespace and controls are the bytes up to a
-            // space, and DEL.
-            email
-                .bytes()
-                .any(|b| b <= b' ' || b == 0x7f || matches!(b, b'<' | b'>' | b',' | b';'))
-        } else {
-            // Beyond ASCII also the bidirectional overrides and isolates, which would show
-            // the address in another order.
-            email
+    let domain = &bytes[at + 1..];
+    at > 0
+        && domain.contains(&b'.')
+        && !domain.starts_with(b".")
+        && !domain.ends_with(b".")
+        // Beyond ASCII also the other whitespace and controls, and the bidirectional
+        // overrides and isolates, which would show the address in another order.
+        && (ascii
+            || !email
                 .chars()
-                .any(|c| c.is_whitespace() || is_header_control(c) || matches!(c, '<' | '>' | ',' | ';'))
-        }
+                .any(|c| c.is_whitespace() || is_header_control(c) || matches!(c, '<' | '>' | ',' | ';')))
 }
 
 #[cfg(test)]
@@ -493,6 +501,28 @@ mod tests {
             "a\u{2066}b@x.cl",
         ] {
             assert!(!plausible_email(bad), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The one pass over the bytes says what splitting at the `@` and testing each part
+        /// says.
+        #[test]
+        fn emails_are_checked_as_by_their_parts(e in "[a@.<> ;,\\t\u{7f}\u{0}ñ\u{a0}\u{202e}\u{2003}]{0,12}") {
+            let by_parts = |email: &str| {
+                let Some((local, domain)) = email.split_once('@') else {
+                    return false;
+                };
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+                    && !email.chars().any(|c| {
+                        c.is_whitespace() || is_header_control(c) || matches!(c, '<' | '>' | ',' | ';')
+                    })
+            };
+            proptest::prop_assert_eq!(plausible_email(&e), by_parts(&e), "{:?}", e);
         }
     }
 

@@ -851,10 +851,10 @@ impl Planner {
             tables: Tables::default(),
             standings: Vec::new(),
         };
-        // About one event and two suppressed entries an item: room made at once, so the
-        // records are not copied as they grow (pages are only used as records are made).
+        // About one event and two or three suppressed entries an item: room made at once, so
+        // the records are not copied as they grow (pages are only used as records are made).
         plan.due.reserve(items.len());
-        plan.suppressed.reserve(items.len().saturating_mul(2));
+        plan.suppressed.reserve(items.len().saturating_mul(3));
         let mut scratch = Scratch::default();
         let instants = std::rc::Rc::new(std::cell::RefCell::new(SendInstants::new()));
         let mut occurrences = account::Occurrences::new(self, now, horizon);
@@ -862,9 +862,12 @@ impl Planner {
         // Each client's output is sorted on its own (small slices) and cut into runs of one
         // date; the plan reads the runs by date, then client rank, so its records never move
         // once made.
-        let mut due_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
+        // (Room made at once, as for the records: a run of due events an item, catch-ups
+        // keeping the instants they were meant for; a couple of days of suppressed entries a
+        // client.)
+        let mut due_runs: Vec<RunOf<DateTime<Utc>>> = Vec::with_capacity(items.len());
         let mut upcoming_runs: Vec<RunOf<DateTime<Utc>>> = Vec::new();
-        let mut suppressed_runs: Vec<RunOf<NaiveDate>> = Vec::new();
+        let mut suppressed_runs: Vec<RunOf<NaiveDate>> = Vec::with_capacity(order.len().saturating_mul(2));
         for (r, &ci) in order.iter().enumerate() {
             let client_items = &bucket[starts[r]..starts[r + 1]];
             let marks = [plan.due.made(), plan.upcoming.made(), plan.suppressed.made()];

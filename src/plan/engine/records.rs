@@ -127,6 +127,7 @@ impl<T> Records<T> {
             runs.sort_unstable_by_key(|r| (r.0, r.1));
         }
         self.runs.clear();
+        self.runs.reserve(runs.len());
         let mut at = 0;
         for (_, _, start, len) in runs {
             match self.runs.last_mut() {

@@ -17,8 +17,8 @@
 //! planning the item would make.
 
 use super::*;
-use crate::model::item::{ItemKind, ItemStatus};
-use crate::money::Currency;
+use chrono::Datelike as _;
+
 use crate::time::LocalDates;
 
 /// The facts of a client an item's plan depends on.
@@ -36,24 +36,48 @@ struct ClientShape {
     rules: Option<Box<[EffRule]>>,
 }
 
-/// The facts an item's plan depends on: its client's shape and its own.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct ItemShape {
-    client: u32,
-    kind: ItemKind,
-    status: ItemStatus,
-    reminders: bool,
-    issued_on: NaiveDate,
-    sent_on: NaiveDate,
-    due: Option<NaiveDate>,
-    settled_on: Option<NaiveDate>,
-    every: Option<u32>,
-    count: Option<u32>,
-    currency: Option<Currency>,
-    /// The rules whose minimum balance the item is under (one bit a rule).
-    below_minimum: u64,
-    /// Its sends (see [`Sent`]), by number in the plan's table of them (0: none).
-    sends: u32,
+/// The facts an item's plan depends on: its client's shape and its own, packed in words
+/// (so a shape is hashed and compared a word at a time):
+/// - the client's shape and the item's sends (see [`Sent`], by number in the plan's table
+///   of them, 0: none);
+/// - the issue and sent dates;
+/// - the due and settled dates (0: none);
+/// - the repeat's days (bit 32: set), the kind, the status and whether reminders are on;
+/// - the repeat's count (bit 32: set) and the currency of the balance (0: none);
+/// - the rules whose minimum balance the item is under (one bit a rule).
+#[derive(Clone, Copy, Eq)]
+pub(crate) struct ItemShape([u64; 6]);
+
+impl PartialEq for ItemShape {
+    fn eq(&self, other: &Self) -> bool {
+        // Every word at once, without a call or a branch a word.
+        (self.0.iter().zip(&other.0)).fold(0, |d, (a, b)| d | (a ^ b)) == 0
+    }
+}
+
+impl std::hash::Hash for ItemShape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for w in self.0 {
+            state.write_u64(w);
+        }
+    }
+}
+
+/// A date in 32 bits, never 0: its year (made positive) and its day of the year.
+fn day_bits(d: NaiveDate) -> u64 {
+    // Fits: chrono's years lie within ±2^18 (so this is positive), its days of the year
+    // within 9 bits.
+    let year = u64::from((d.year() + (1 << 18)) as u32);
+    (year << 9) | u64::from(d.ordinal())
+}
+
+fn opt_day_bits(d: Option<NaiveDate>) -> u64 {
+    d.map_or(0, day_bits)
+}
+
+/// A number in 33 bits: bit 32 set when there is one.
+fn opt_u32_bits(v: Option<u32>) -> u64 {
+    v.map_or(0, |v| (1 << 32) | u64::from(v))
 }
 
 /// What one send about an item is to its plan: its rule's position (`u16::MAX`: a manual
@@ -199,21 +223,18 @@ impl Shapes {
             }),
             None => 0,
         };
-        Some(ItemShape {
-            client,
-            kind: item.kind,
-            status: it.status,
-            reminders: item.reminders,
-            issued_on: item.issued_on,
-            sent_on: item.sent_date(),
-            due: it.due,
-            settled_on: item.settled_date(),
-            every: item.reminder_every_days,
-            count: item.reminder_count,
-            currency: it.balance.map(|b| b.currency()),
+        let flags = (u64::from(item.kind as u8) << 33)
+            | (u64::from(it.status as u8) << 41)
+            | (u64::from(item.reminders) << 49);
+        let currency = it.balance.map_or(0, |b| u64::from(b.currency().bits()));
+        Some(ItemShape([
+            u64::from(client) | (u64::from(sends) << 32),
+            day_bits(item.issued_on) | (day_bits(item.sent_date()) << 32),
+            opt_day_bits(it.due) | (opt_day_bits(item.settled_date()) << 32),
+            opt_u32_bits(item.reminder_every_days) | flags,
+            opt_u32_bits(item.reminder_count) | (currency << 33),
             below_minimum,
-            sends,
-        })
+        ]))
     }
 
     /// Makes what the first item of `shape` made, for `item` of `client` whose sends are
