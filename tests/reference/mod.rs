@@ -482,8 +482,11 @@ fn plan_client(
         while start < order.len() {
             let day = order[start].0.0;
             let end = start + order[start..].iter().take_while(|(w, _)| w.0 == day).count();
+            // (A send instant meant for an earlier day, a catch-up's, counts as the day's
+            // first: README "the one the day's first tick finds due".)
+            let first = local_instant(zone, day, NaiveTime::MIN);
             order[start..end].sort_by(|(a, i), (b, j)| {
-                (a.1, a.4, reminded[*i], &a.3).cmp(&(b.1, b.4, reminded[*j], &b.3))
+                (a.1, a.4.max(first), reminded[*i], &a.3).cmp(&(b.1, b.4.max(first), reminded[*j], &b.3))
             });
             for (_, i) in &order[start..end] {
                 reminded[*i] = Some(day);

@@ -1499,13 +1499,17 @@ impl Planner {
             }
             if cx.gap > 0 && winners.len() > 1 {
                 let (slots, sends) = (&scratch.slots, &scratch.sends);
+                // An instant meant for an earlier day (a catch-up) counts as the day's first:
+                // the day's first tick finds it due with those of that instant, as a plan
+                // made before the day has it going then.
+                let day_start = local_instant(cx.tz, day, NaiveTime::MIN);
                 longest_waiting_first(
                     winners,
                     |s| {
                         let c = slots[s].cand.as_ref();
                         (
                             c.map_or(day, Candidate::waiting_since),
-                            c.map(|c| cx.placed(c.date, c.scheduled, c.send).1),
+                            c.map(|c| cx.placed(c.date, c.scheduled, c.send).1.max(day_start)),
                             sends[slots[s].item].last_day(),
                         )
                     },
