@@ -88,7 +88,9 @@ pub struct Rule {
     /// a notice at that time, never in an earlier one (a catch-up at the start of the day).
     /// Under a minimum gap between messages, when the day's message is such a notice at a
     /// send instant still to come, the day's notices of the rule and currency due sooner go
-    /// in it (the gap lets one message go that day; by then they are due with it). The
+    /// in it (the gap lets one message go that day; by then they are due with it), and so
+    /// does an item's stage of the rule whose turn comes by then, over an earlier stage of
+    /// the item that won the day by going sooner (by then the latest stage wins). The
     /// notice's stage is its most advanced item's ([`Stage`](crate::Stage)).
     #[serde(default)]
     pub group: bool,

@@ -33,6 +33,16 @@ impl StageRank {
         }
     }
 
+    /// The rank of a stage as of an instant by which its turn has come (it goes first then,
+    /// as every other stage of the day whose turn came by then).
+    pub(crate) fn by_then(candidate: Option<&Candidate>, rule: usize) -> StageRank {
+        StageRank {
+            goes_first: Some(true),
+            nominal: candidate.map(|c| c.nominal),
+            rule,
+        }
+    }
+
     /// Whether this stage, beaten by `winner` on `day`, moves to the next working day
     /// instead of being superseded: a stage of a day still to come that a catch-up of an
     /// earlier stage beat to this day (it was moved back here off a non-working day) is

@@ -1547,6 +1547,43 @@ impl Planner {
                             k += 1;
                         }
                     }
+                    // By that instant an item's stage of the notice's rule and currency has
+                    // had its turn too: where it is a later stage than the one that won the
+                    // item's day by going sooner (and is not in the day's message), it wins
+                    // as of then (the latest stage whose turn has come) and goes in the
+                    // notice, which supersedes the other, as the tick at that instant does.
+                    let by_then = |s: usize| {
+                        let sl = &scratch.slots[s];
+                        StageRank::by_then(sl.cand.as_ref(), sl.rule)
+                    };
+                    let mut k = j;
+                    while k < winners.len() {
+                        let w = winners[k];
+                        let later = (losers.iter())
+                            .filter(|l| l.1 == w)
+                            .map(|l| l.0)
+                            .filter(|&s| {
+                                let sl = &scratch.slots[s];
+                                sl.rule == r && currency(sl) == cur && goes_at(sl).is_none_or(|t| t <= at)
+                            })
+                            .max_by_key(|&s| by_then(s))
+                            .filter(|&s| by_then(s) > by_then(w));
+                        let Some(s) = later else {
+                            k += 1;
+                            continue;
+                        };
+                        winners.remove(k);
+                        members.push(s);
+                        let won = StageRank::of(cx, scratch.slots[s].cand.as_ref(), scratch.slots[s].rule);
+                        // The item's other stages, the one that won by going sooner among
+                        // them, lose to it.
+                        for l in losers.iter_mut().filter(|l| l.1 == w) {
+                            let beaten = if l.0 == s { w } else { l.0 };
+                            let sl = &scratch.slots[beaten];
+                            let rank = StageRank::of(cx, sl.cand.as_ref(), sl.rule);
+                            *l = (beaten, s, rank.moves_past(&won, day));
+                        }
+                    }
                 }
                 i = j;
                 if let Some(until) = held {
