@@ -1115,15 +1115,20 @@ fn explore_fresh_messy_worlds() {
 
 /// Finding C (change 2, one rule, no pause, no weekend): a "due soon" the gap holds onto the
 /// due date is said too late on the due date by every plan up to a later message to the
-/// client; that message's plan on says it expired on its own day, then nothing, then, a few
-/// days on, too late as of a later day that moves. The plans' word about a reminder dropped
-/// for good changes three times. Since the fix of finding A it is said too late throughout
-/// (no `Expired`, no silence), but on 04-04, then 04-11 (the day the gap would let it go
-/// once F-12's reminder of 04-08 is in history: no send about F-11 found it too late), then
-/// as of each day from 04-19 (missed long ago, out of the window).
+/// client; that message's plan on said it expired on its own day, then nothing, then, a few
+/// days on, too late as of a later day that moved. Since the fix of finding A it was said too
+/// late throughout (no `Expired`, no silence), but on 04-04, then 04-11 (the day the gap
+/// would let it go once F-12's reminder of 04-08 is in history: no send about F-11 found it
+/// too late), then as of each day. Wanted: a "due soon" held past its due date by the gap or
+/// a pause is said too late on the first day it was (its due date, or its own day if later),
+/// whatever the client is sent meanwhile, as long as that day is within the plan's lookback
+/// (7 days); older, it is said as of the plan's day, as a "due soon" missed longer ago than
+/// the lookback is (README). A planner change doing so passes this test, but the reference
+/// planner follows the old days on several paths (held, caught up, held by a lasting stop):
+/// left for a session that can align both.
 #[test]
 #[ignore = "finding: a later message to the client moves the day a too-late due soon is said too late on"]
-fn finding_due_soon_too_late_reworded_after_next_message() {
+fn a_due_soon_held_past_its_due_date_is_said_too_late_on_one_day() {
     let policy = Policy::new(tz("UTC"))
         .with_send_time(t(9, 0))
         .with_min_gap(3)
@@ -1135,23 +1140,35 @@ fn finding_due_soon_too_late_reworded_after_next_message() {
         invoice("F-12", "c1", d(2026, 3, 1), d(2026, 4, 10), money("100", "USD")),
     ];
     let run = host(&policy, &clients, &items, "UTC", d(2026, 3, 27), 25);
-    let mut words = BTreeSet::new();
+    let first = d(2026, 4, 4);
+    let mut bad = Vec::new();
     let mut log = Vec::new();
+    let mut said = 0;
     for (now, due, _, sup) in &run {
-        for (_, on, r) in sup.iter().filter(|s| s.0 == "soon/F-11/1") {
-            words.insert(format!("{on} {r:?}"));
+        let today = now.date_naive();
+        let expected = if today - first <= Duration::days(7) {
+            first
+        } else {
+            today
+        };
+        let words: Vec<_> = sup.iter().filter(|s| s.0 == "soon/F-11/1").collect();
+        said += words.len();
+        for (_, on, r) in &words {
             log.push(format!("{now}: {on} {r:?}"));
+            let too_late = matches!(r, SuppressReason::DueSoonAfterDue { due } if *due == first);
+            if *on != expected || !too_late {
+                bad.push(format!("{now}: {on} {r:?} (expected {expected})"));
+            }
+        }
+        if words.len() != 1 {
+            bad.push(format!("{now}: said {} times", words.len()));
         }
         if !due.is_empty() {
             log.push(format!("{now}: sent {due:?}"));
         }
     }
-    assert_eq!(
-        words.into_iter().collect::<Vec<_>>(),
-        ["2026-04-04 DueSoonAfterDue { due: 2026-04-04 }"],
-        "{}",
-        log.join("\n")
-    );
+    assert!(said > 0);
+    assert!(bad.is_empty(), "{}\n--\n{}", bad.join("\n"), log.join("\n"));
 }
 
 fn daily_world(seed: u64) -> World {
