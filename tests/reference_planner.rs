@@ -2388,3 +2388,84 @@ fn a_grouped_notice_due_sooner_goes_in_the_days_notice_under_the_gap() {
         horizon,
     });
 }
+
+/// Under the gap, the day's message a grouped notice at 09:00: an item's "soon" held by its
+/// promise to the start of the day won its day by going sooner, and its later "daily" of
+/// 09:00 goes in the notice instead (`Rule::group`), planned before 09:00 as at 09:00. UTC,
+/// a 3-day gap, weekends off and a holiday on 2026-09-02; "soon" at Due-1 daily ×4, "daily"
+/// at Due+2 daily ×7, grouped. F-00 due 08-31 under a promise 09-01..09-04, F-01 due 09-08
+/// under a promise 09-07..09-09, F-02 due 09-04; the notice of 09-07 00:00 sent.
+#[test]
+fn a_later_stage_whose_turn_comes_by_the_days_notice_goes_in_it_under_the_gap() {
+    let policy = Policy::new(tz("UTC"))
+        .with_send_time(t(9, 0))
+        .with_min_gap(3)
+        .with_calendar(BusinessCalendar::new(
+            [chrono::Weekday::Sat, chrono::Weekday::Sun],
+            [d(2026, 9, 2)],
+        ))
+        .with_rule(rule("soon", Anchor::Due, -1).repeat(1, 4))
+        .with_rule(rule("daily", Anchor::Due, 2).repeat(1, 7).grouped());
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c0", "UTC")];
+    let promise = |from, until| Pause::new(PauseKind::Promise, "p").starting(from).until(until);
+    let items = [
+        invoice("F-00", "c0", d(2026, 8, 1), d(2026, 8, 31), money("100", "USD"))
+            .with_pause(promise(d(2026, 9, 1), d(2026, 9, 4))),
+        invoice("F-01", "c0", d(2026, 8, 1), d(2026, 9, 8), money("100", "USD"))
+            .with_pause(promise(d(2026, 9, 7), d(2026, 9, 9))),
+        invoice("F-02", "c0", d(2026, 8, 1), d(2026, 9, 4), money("100", "USD")),
+    ];
+    // What went up to 09-07 (as a host ticking at 00:00 and 09:00 sends it).
+    let mut history = Vec::new();
+    for now in [
+        utc(2026, 8, 28, 9, 0),
+        utc(2026, 8, 31, 9, 0),
+        utc(2026, 9, 3, 9, 0),
+        utc(2026, 9, 7, 0, 0),
+    ] {
+        let plan = planner
+            .plan(&clients, &items, &history, now, Horizon::NONE)
+            .unwrap();
+        history.extend(plan.due().iter().map(|e| e.to_history(now)));
+    }
+    assert_eq!(history.len(), 4, "{history:#?}");
+    let horizon = Horizon::days(2);
+    let mut notices = Vec::new();
+    for now in [
+        utc(2026, 9, 8, 9, 0),
+        utc(2026, 9, 10, 0, 0),
+        utc(2026, 9, 10, 9, 0),
+    ] {
+        let plan = planner.plan(&clients, &items, &history, now, horizon).unwrap();
+        let notice = plan.events().find(|e| e.send_on == d(2026, 9, 10)).map(|e| {
+            (
+                e.key.to_string(),
+                e.items
+                    .iter()
+                    .map(|i| format!("{}#{}", i.item, i.occurrence))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        notices.push(notice);
+        assert_agrees(&World {
+            policy: policy.clone(),
+            clients: clients.to_vec(),
+            items: items.to_vec(),
+            history: history.clone(),
+            now,
+            horizon,
+        });
+    }
+    let items_of = |n: &Option<(String, Vec<String>)>| n.as_ref().map(|n| n.1.clone());
+    assert_eq!(
+        items_of(&notices[0]),
+        Some(vec![
+            "F-00#2".to_owned(),
+            "F-01#1".to_owned(),
+            "F-02#1".to_owned()
+        ]),
+        "{notices:#?}"
+    );
+    assert!(notices.windows(2).all(|w| w[0] == w[1]), "{notices:#?}");
+}

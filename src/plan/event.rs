@@ -252,8 +252,9 @@ pub struct Event {
 impl Event {
     /// Why the event fires, in a sentence: the item and its date, the rule and its offset,
     /// the occurrence, and whatever moved it (a non-working day, a pause, the minimum gap, a
-    /// catch-up). Built on demand from the event's data, so plans of millions of events do
-    /// not carry millions of sentences.
+    /// catch-up). A notice about items due on different days names the one due first (whose
+    /// stage is the notice's), its due date and its occurrence. Built on demand from the
+    /// event's data, so plans of millions of events do not carry millions of sentences.
     ///
     /// # Example
     /// ```

@@ -326,6 +326,13 @@ pub fn plan(
 /// whether it is due now, its key, its send instant).
 type Went = (NaiveDate, NaiveDate, bool, String, DateTime<Utc>);
 
+/// On a day whose message under the gap is a grouped notice of a rule at a send instant
+/// still to come: (that day, the rule, the instant). The item's latest stage of that rule
+/// whose turn comes by then wins the item's day if it is a later stage than the one that won
+/// by going sooner (`Rule::group`: "so does an item's stage of the rule whose turn comes by
+/// then, over an earlier stage of the item that won the day by going sooner").
+type Prefer = (NaiveDate, String, DateTime<Utc>);
+
 /// Whether rule `id` groups its reminders about a client's items into one notice.
 fn grouped(policy: &Policy, id: &str) -> bool {
     policy.rules.iter().any(|r| r.id.as_str() == id && r.group)
@@ -449,6 +456,7 @@ fn plan_client(
     // another item until the first day it allows; one about the item itself is spaced by it
     // instead (`plan_item`).
     let mut holds: BTreeMap<usize, Vec<Hold>> = BTreeMap::new();
+    let mut prefer: BTreeMap<usize, Vec<Prefer>> = BTreeMap::new();
     if let Some((_, g)) = gap_floor {
         for i in 0..items.len() {
             holds.insert(i, vec![(NaiveDate::MIN, add(g, -1), "deferred")]);
@@ -459,7 +467,8 @@ fn plan_client(
         for (i, item) in items.iter().enumerate() {
             let mut plan = RefPlan::default();
             let holds = holds.get(&i).map_or(&[][..], Vec::as_slice);
-            let went = plan_item(policy, client, item, history, now, end, holds, &mut plan);
+            let prefer = prefer.get(&i).map_or(&[][..], Vec::as_slice);
+            let went = plan_item(policy, client, item, history, now, end, holds, prefer, &mut plan);
             plans.push((plan, went));
         }
         // The events in the order they go: by day; on one day, the one that has waited longest
@@ -508,6 +517,7 @@ fn plan_client(
         // with it, and the gap lets one message go): event key -> the notice's instant.
         let mut joined: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         let mut going: Option<(String, String, NaiveDate, DateTime<Utc>)> = None;
+        let mut replan = false;
         if gap > 0 {
             for ((day, _, due_now, key, at), i) in order {
                 let rule = key.split('/').next().unwrap_or_default().to_owned();
@@ -523,6 +533,17 @@ fn plan_client(
                     }
                 }
                 if let Some(l) = last.filter(|l| day < add(*l, i64::from(gap))) {
+                    // The day's message is a grouped notice still to come: a later stage of
+                    // the item of its rule whose turn comes by then may go in it instead
+                    // (planned again with that preference, once).
+                    if let Some((r, c, d, t)) = &going {
+                        let tried = prefer.get(&i).is_some_and(|p| p.iter().any(|x| x.0 == day));
+                        if *d == day && currency(items[i]) == *c && !tried {
+                            prefer.entry(i).or_default().push((day, r.clone(), *t));
+                            replan = true;
+                            break;
+                        }
+                    }
                     held = Some((i, (day, add(l, i64::from(gap) - 1), "deferred")));
                     break;
                 }
@@ -533,6 +554,9 @@ fn plan_client(
                 notices.extend(notice);
                 last = Some(day);
             }
+        }
+        if replan {
+            continue;
         }
         match held {
             Some((i, hold)) => holds.entry(i).or_default().push(hold),
@@ -579,6 +603,7 @@ fn plan_item(
     now: DateTime<Utc>,
     end: DateTime<Utc>,
     holds: &[Hold],
+    prefer: &[Prefer],
     out: &mut RefPlan,
 ) -> Vec<Went> {
     let mut went: Vec<Went> = Vec::new();
@@ -1688,6 +1713,25 @@ fn plan_item(
         }
         ready.clear();
     }
+    // Under a preference for today (the day's message a grouped notice still to come): when
+    // a later stage of its rule goes today by the notice's instant, the day is decided as of
+    // then, with the others of the day (below), not now.
+    if let Some((_, rule, t)) = prefer.iter().find(|p| working_today && p.0 == today) {
+        let w = ready.iter().max_by_key(|r| (r.nominal, r.index)).cloned();
+        let later = w.is_some_and(|w| {
+            rules.iter().any(|e| {
+                let st = &state[&e.index];
+                e.id.as_str() == rule
+                    && !st.done
+                    && !ready.iter().any(|r| r.index == e.index)
+                    && matches!(step(e, st, &item_sends, true), Step::Go { on, nominal, at, .. }
+                        if on == today && at <= *t && (nominal, e.index) > (w.nominal, w.index))
+            })
+        });
+        if later {
+            ready.clear();
+        }
+    }
     if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
         let winner = rule_of(w.index);
         let (send_on, send_at, due_now) = if working_today {
@@ -1838,10 +1882,19 @@ fn plan_item(
         // A send planned before it holds back the stage that wins the item's day, to the first
         // day the gap allows, at the send time; the stages it beat wait with it
         // (`a_stage_the_gap_holds_back_is_not_superseded_by_a_catch_up_that_waits_too`).
-        let winner_at = ready
-            .iter()
-            .max_by_key(|r| (first(r), r.nominal, r.index))
-            .cloned();
+        // (Under a preference for the day: a later stage of the preferred rule whose turn
+        // comes by the notice's instant wins over the stage that won by going sooner.)
+        let pick = |ready: &[Ready]| -> Option<Ready> {
+            let w = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index))?;
+            let preferred = prefer.iter().find(|p| p.0 == day).and_then(|(_, rule, t)| {
+                (ready.iter())
+                    .filter(|r| rule_of(r.index).id.as_str() == rule && r.at <= *t)
+                    .max_by_key(|r| (r.nominal, r.index))
+                    .filter(|s| (s.nominal, s.index) > (w.nominal, w.index))
+            });
+            Some(preferred.unwrap_or(w).clone())
+        };
+        let winner_at = pick(&ready);
         if let (Some(_), Some(u)) = (winner_at, gap_on(day)) {
             // None went instead: the stages it beat wait with it.
             for r in &ready {
@@ -1851,7 +1904,7 @@ fn plan_item(
             }
             ready.clear();
         }
-        if let Some(w) = ready.iter().max_by_key(|r| (first(r), r.nominal, r.index)) {
+        if let Some(w) = pick(&ready).as_ref() {
             let winner = rule_of(w.index);
             let (send_on, send_at) = if w.caught {
                 (day, local_instant(zone, day, NaiveTime::MIN))
