@@ -1537,51 +1537,46 @@ impl Planner {
                     // The day's message under the gap is a grouped notice at a send instant
                     // still to come: that day's notices of its rule and currency due sooner
                     // wait for it (the gap lets one message go), and by then are due with it,
-                    // so they go in it, as the tick at that instant sends them.
-                    let mut k = j;
-                    while k < winners.len() {
-                        let sl = &scratch.slots[winners[k]];
-                        if sl.rule == r && currency(sl) == cur && goes_at(sl).is_none_or(|t| t < at) {
-                            members.push(winners.remove(k));
-                        } else {
-                            k += 1;
-                        }
-                    }
-                    // By that instant an item's stage of the notice's rule and currency has
-                    // had its turn too: where it is a later stage than the one that won the
-                    // item's day by going sooner (and is not in the day's message), it wins
-                    // as of then (the latest stage whose turn has come) and goes in the
-                    // notice, which supersedes the other, as the tick at that instant does.
-                    let by_then = |s: usize| {
+                    // so they go in it, as the tick at that instant sends them. By then an
+                    // item's stage of that rule and currency has had its turn too: where it is
+                    // a later stage than the one that won the item's day by going sooner, it
+                    // wins as of then (the latest stage whose turn has come) and goes in the
+                    // notice, which supersedes the other.
+                    let of_notice = |s: usize, by: fn(DateTime<Utc>, DateTime<Utc>) -> bool| {
                         let sl = &scratch.slots[s];
-                        StageRank::by_then(sl.cand.as_ref(), sl.rule)
+                        sl.rule == r && currency(sl) == cur && goes_at(sl).is_none_or(|t| by(t, at))
+                    };
+                    let rank = |s: usize| {
+                        let sl = &scratch.slots[s];
+                        (
+                            StageRank::by_then(sl.cand.as_ref(), sl.rule),
+                            StageRank::of(cx, sl.cand.as_ref(), sl.rule),
+                        )
                     };
                     let mut k = j;
                     while k < winners.len() {
                         let w = winners[k];
+                        if of_notice(w, |t, at| t < at) {
+                            members.push(winners.remove(k));
+                            continue;
+                        }
                         let later = (losers.iter())
-                            .filter(|l| l.1 == w)
+                            .filter(|l| l.1 == w && of_notice(l.0, |t, at| t <= at))
                             .map(|l| l.0)
-                            .filter(|&s| {
-                                let sl = &scratch.slots[s];
-                                sl.rule == r && currency(sl) == cur && goes_at(sl).is_none_or(|t| t <= at)
-                            })
-                            .max_by_key(|&s| by_then(s))
-                            .filter(|&s| by_then(s) > by_then(w));
+                            .max_by_key(|&s| rank(s).0)
+                            .filter(|&s| rank(s).0 > rank(w).0);
                         let Some(s) = later else {
                             k += 1;
                             continue;
                         };
                         winners.remove(k);
                         members.push(s);
-                        let won = StageRank::of(cx, scratch.slots[s].cand.as_ref(), scratch.slots[s].rule);
                         // The item's other stages, the one that won by going sooner among
                         // them, lose to it.
+                        let won = rank(s).1;
                         for l in losers.iter_mut().filter(|l| l.1 == w) {
                             let beaten = if l.0 == s { w } else { l.0 };
-                            let sl = &scratch.slots[beaten];
-                            let rank = StageRank::of(cx, sl.cand.as_ref(), sl.rule);
-                            *l = (beaten, s, rank.moves_past(&won, day));
+                            *l = (beaten, s, rank(beaten).1.moves_past(&won, day));
                         }
                     }
                 }
