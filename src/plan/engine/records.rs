@@ -234,7 +234,10 @@ pub(crate) fn sort_records<T: Clone, K: Ord + Copy>(
     order.clear();
     // Fits: a client's records are fewer than 32 bits count (each item makes a few).
     order.extend(records.iter().enumerate().map(|(i, r)| (order_key(r), i as u32)));
-    if !order.is_sorted_by(|a, b| a.0 <= b.0) {
+    // A client's records come item by item, most of them in order already: a few moves put
+    // them in place, else they are sorted anew.
+    let budget = order.len().saturating_mul(4);
+    if !sort_nearly_sorted(order, budget) {
         order.sort_unstable_by_key(|o| o.0);
     }
     let mut i = 0;
@@ -251,6 +254,26 @@ pub(crate) fn sort_records<T: Clone, K: Ord + Copy>(
     moved.clear();
     moved.extend(order.iter().map(|o| records[o.1 as usize].clone()));
     records.clone_from_slice(moved);
+}
+
+/// Sorts `order` by key by insertion when that takes at most `budget` moves (records nearly
+/// in order); else stops, leaving `order` a permutation of itself, and returns `false`.
+fn sort_nearly_sorted<K: Ord + Copy>(order: &mut [(K, u32)], mut budget: usize) -> bool {
+    for i in 1..order.len() {
+        let x = order[i];
+        let mut hole = i;
+        while hole > 0 && order[hole - 1].0 > x.0 {
+            if budget == 0 {
+                order[hole] = x;
+                return false;
+            }
+            budget -= 1;
+            order[hole] = order[hole - 1];
+            hole -= 1;
+        }
+        order[hole] = x;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -317,6 +340,45 @@ mod tests {
             sorted.sort_unstable_by_key(|r| (r.0, r.1));
             group_by_date(&mut runs);
             proptest::prop_assert_eq!(runs, sorted);
+        }
+
+        /// Records nearly in order (runs with a few out of place) or not at all, with keys
+        /// alike: sorted by key, then by their ties, whichever way they are put in order.
+        #[test]
+        fn records_are_sorted_by_key_then_ties(
+            records in proptest::collection::vec((0u8..4, 0u8..8, proptest::num::u8::ANY), 0..60),
+            nearly in proptest::bool::ANY,
+        ) {
+            let mut records = records;
+            if nearly {
+                records.sort_unstable_by_key(|r| r.0);
+            }
+            let mut expected = records.clone();
+            expected.sort_unstable_by_key(|r| (r.0, r.1, r.2));
+            let (mut order, mut moved) = (Vec::new(), Vec::new());
+            sort_records(&mut records, &mut order, &mut moved, |r| r.0, |a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+            proptest::prop_assert_eq!(records, expected);
+        }
+
+        /// Out of budget, the insertion stops with every record still there once.
+        #[test]
+        fn an_insertion_out_of_moves_leaves_a_permutation(
+            keys in proptest::collection::vec(0u8..16, 0..40),
+            budget in 0usize..20,
+        ) {
+            let mut order: Vec<(u8, u32)> = (0u32..).zip(&keys).map(|(i, &k)| (k, i)).collect();
+            let done = sort_nearly_sorted(&mut order, budget);
+            let inversions = (0..keys.len())
+                .flat_map(|i| (i + 1..keys.len()).map(move |j| (i, j)))
+                .filter(|&(i, j)| keys[i] > keys[j])
+                .count();
+            proptest::prop_assert_eq!(done, inversions <= budget);
+            if done {
+                proptest::prop_assert!(order.is_sorted_by_key(|o| o.0));
+            }
+            let mut seen: Vec<u32> = order.iter().map(|o| o.1).collect();
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(seen, (0u32..).take(keys.len()).collect::<Vec<_>>());
         }
     }
 
