@@ -263,6 +263,8 @@ enum Step {
         after_other: Vec<NaiveDate>,
         /// The day a "due soon" too late is said on once its own day left the window.
         late_as_of: NaiveDate,
+        /// The day it was to go before a pause or the gap held it back (`on` if nothing did).
+        first_day: NaiveDate,
     },
     /// Not sent, for this reason, on this day; the rule moves on to the next occurrence.
     Skip {
@@ -892,9 +894,15 @@ fn plan_item(
         // `Rule::pending_action` sets its 3 days explicitly): the planner's reading.
         // With a minimum gap, a rule without spacing is spaced by the gap instead (spacing,
         // not a deferral; a lasting stop is dated after it too: the planner's reading).
+        // (Spaced so by the gap, it was to go on the working day from its own day: late from
+        // then on, as when the gap holds it back.)
+        let mut gap_spaced_from = None;
         if let Some(m) = manual {
             let spacing = e.every.map_or(gap.max(1), i64::from);
             bound = bound.max(Some(add(m, spacing)));
+            if e.every.is_none() && gap > 0 && add(m, spacing) > date {
+                gap_spaced_from = cal.shift(date.max(item.issued_on), Shift::Later);
+            }
             date = date.max(add(m, spacing));
         }
         // The minimum gap after the client's last message in history: never before the first
@@ -954,6 +962,7 @@ fn plan_item(
                 paused_from: Vec::new(),
                 after_other: Vec::new(),
                 late_as_of,
+                first_day: st.held.iter().map(|h| h.0).fold(date, NaiveDate::min),
             };
         }
         let shift = if before_due && !floored {
@@ -1157,11 +1166,17 @@ fn plan_item(
                     };
                 }
             }
+            // Too late from the first day it was: its due date, or the day it was to go
+            // before a pause or the gap held it if later (whatever the client was sent since).
             // (A day gone from the window: as of now, as the catch-up would send it now.)
+            let first_day = (st.held.iter().chain(&paused_from).map(|h| h.0))
+                .chain(gap_spaced_from)
+                .fold(on, NaiveDate::min);
+            let first = due.map_or(on, |due| first_day.max(due));
             return Step::Skip {
                 k,
                 kind: "due_soon_after_due",
-                on: if on < window_start { late_as_of } else { on },
+                on: if first < window_start { late_as_of } else { first },
                 sent: None,
                 notes: Vec::new(),
             };
@@ -1173,6 +1188,9 @@ fn plan_item(
             moved_back,
             on,
             at: local_instant(zone, on, if paused_last { NaiveTime::MIN } else { send_time }),
+            first_day: (st.held.iter().chain(&paused_from).map(|h| h.0))
+                .chain(gap_spaced_from)
+                .fold(on, NaiveDate::min),
             paused_from,
             after_other,
             late_as_of,
@@ -1275,6 +1293,7 @@ fn plan_item(
                         at,
                         on,
                         late_as_of,
+                        first_day,
                         ..
                     } => {
                         // Its catch-up would go on `go_day` (pauses aside: the stop holds
@@ -1282,8 +1301,9 @@ fn plan_item(
                         if at <= now && before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due)
                         {
                             // (Said as a "due soon" too late is, below.)
-                            let said = if due.is_some_and(|due| today >= due) {
-                                if in_window(on) { on } else { late_as_of }
+                            let said = if let Some(due) = due.filter(|&due| today >= due) {
+                                let first = on.min(first_day.max(due));
+                                if in_window(first) { first } else { late_as_of }
                             } else {
                                 go_day
                             };
@@ -1472,16 +1492,19 @@ fn plan_item(
                     paused_from,
                     after_other,
                     late_as_of,
+                    first_day,
                 } => {
                     if at <= now {
                         // It would go on `go_day`: a "due soon" never on or after the due date.
                         if before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due) {
-                            // Dated its day when it was already too late today, else the
-                            // working day it would have moved to.
-                            // (Its day once out of the window: as of now, as the catch-up
+                            // Dated the first day it was too late when that was today or
+                            // before (its day, or its due date if a pause or the gap held it
+                            // past that), else the working day it would have moved to.
+                            // (That day once out of the window: as of now, as the catch-up
                             // would send it now.)
-                            let on = if due.is_some_and(|due| today >= due) {
-                                if in_window(on) { on } else { late_as_of }
+                            let on = if let Some(due) = due.filter(|&due| today >= due) {
+                                let first = on.min(first_day.max(due));
+                                if in_window(first) { first } else { late_as_of }
                             } else {
                                 go_day
                             };
@@ -1669,19 +1692,28 @@ fn plan_item(
         }
         for r in &ready {
             // A "due soon" the gap would hold back to its due date or later is too late, said
-            // on the day it would go.
-            if before_due_of(rule_of(r.index), due, r.nominal) && due.is_some_and(|due| to >= due) {
+            // on the first day it was: its due date, or the day it was to go if later.
+            if let Some(due) =
+                due.filter(|&due| before_due_of(rule_of(r.index), Some(due), r.nominal) && to >= due)
+            {
                 let e = rule_of(r.index);
+                let too_late_from = |first_day: NaiveDate| to.min(first_day.max(due));
                 // (Unless a pause without end holds it that day: held for good, as said in
-                // every plan, before it is found too late: the planner's reading.)
+                // every plan, before it is found too late, on the day it would go: the
+                // planner's reading.)
                 let for_good = item
                     .pauses
                     .iter()
                     .chain(&client.pauses)
                     .any(|p| p.until.is_none() && p.is_active(to));
-                let kind = if for_good { "paused" } else { "due_soon_after_due" };
-                if in_window(to) {
-                    suppress(out, &e.id, r.k, kind, to);
+                let (kind, on) = if for_good {
+                    ("paused", to)
+                } else {
+                    let first_day = r.paused_from.iter().map(|h| h.0).fold(r.on, NaiveDate::min);
+                    ("due_soon_after_due", too_late_from(first_day))
+                };
+                if in_window(on) {
+                    suppress(out, &e.id, r.k, kind, on);
                 }
                 let st = state.get_mut(&r.index).unwrap();
                 st.skip(r.k, None);
@@ -1695,12 +1727,20 @@ fn plan_item(
                 // the gap would hold it back as long, and each is explained (README "Missed
                 // sends": older missed ones are "each explained"; the planner's reading of
                 // the day, that of the first).
-                while let Step::Go { k, nominal, at, .. } = step(e, st, &item_sends, true) {
-                    if at > now || !before_due_of(e, due, nominal) {
+                while let Step::Go {
+                    k,
+                    nominal,
+                    at,
+                    first_day,
+                    ..
+                } = step(e, st, &item_sends, true)
+                {
+                    if at > now || !before_due_of(e, Some(due), nominal) {
                         break;
                     }
-                    if in_window(to) {
-                        suppress(out, &e.id, k, "due_soon_after_due", to);
+                    let on = too_late_from(first_day);
+                    if in_window(on) {
+                        suppress(out, &e.id, k, "due_soon_after_due", on);
                     }
                     st.skip(k, None);
                 }

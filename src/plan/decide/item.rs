@@ -757,6 +757,15 @@ impl Planner {
             let superseding = sends.superseding(slot.rule, nominal, |a, b| cx.inputs.cmp_keys(keys, a, b));
             // The day such a send found it too late already, if one did.
             let too_late_on = superseding.filter(too_late_by).map(|s| s.date);
+            // A "due soon" still unsent when it was too late (from `first`: its due date, or
+            // its own day if later) is said so on that day, whatever the client is sent
+            // since; once that day has left the window (the lookback), as of now, the day the
+            // catch-up would send it; but not later than a send that found it too late: that
+            // plan said so.
+            let said_too_late = |first: NaiveDate| match too_late_on {
+                Some(sent) if !cx.in_window(first) => cx.now_or(first).min(sent),
+                _ => cx.now_or(first),
+            };
             // (One that had expired before that send went was dropped first: it is said
             // expired below, and the next repeat spaced from its own day.)
             let expired_first = |s: &Send| {
@@ -849,15 +858,16 @@ impl Planner {
                 // Its send instant is gone and it was not sent (an outage, or a tick before the
                 // send time): it goes at the first plan on a working day, today's if today is
                 // one, unless it is a "due soon" now too late or it expired.
+                // (Not one whose expiry ran out before the due date: it expired first, below.)
+                let expired_before_due = |due: NaiveDate| {
+                    rule.expires_after
+                        .is_some_and(|days| add_days(its_day, i64::from(days)).is_some_and(|last| last < due))
+                };
                 if let (true, Some(due)) = (before_due, it.due) {
-                    if cx.today >= due {
-                        // Said on its day, or as of now once that has left the window (an
-                        // outage longer than the lookback): the catch-up would send it now.
-                        // Not later than a send that found it too late: that plan said so.
-                        let on = match too_late_on {
-                            Some(sent) if !cx.in_window(scheduled) => cx.now_or(scheduled).min(sent),
-                            _ => cx.now_or(scheduled),
-                        };
+                    if cx.today >= due && !expired_before_due(due) {
+                        // Too late from its day, or from the due date if it was held past it
+                        // by the gap or a pause.
+                        let on = said_too_late(scheduled.min(its_day.max(due)));
                         out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
@@ -892,8 +902,11 @@ impl Planner {
                     self.resolve_day(cx, it, slot, cx.today, Shift::Later, &mut moves, &mut *out)?;
                 if let Some(days) = rule.expires_after {
                     // A pause that holds it from today pushes it later still: expired if that
-                    // is too late, as one a pause held from its own day is.
-                    if add_days(its_day, i64::from(days)).is_some_and(|last| date > last) {
+                    // is too late, as one a pause held from its own day is. (A "due soon" whose
+                    // due date came before its expiry ran out was too late first: said so
+                    // below.)
+                    let too_late_first = it.due.is_some_and(|due| before_due && !expired_before_due(due));
+                    if !too_late_first && add_days(its_day, i64::from(days)).is_some_and(|last| date > last) {
                         out.note(cx, it, slot, its_day, Reason::expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(its_day));
@@ -912,14 +925,10 @@ impl Planner {
                     if let Some(due) = it.due.filter(|&d| before_due && d <= last) {
                         // A "due soon" whose due date came before its expiry was too late
                         // first: said so (it did not expire, and spaces no later repeat), as
-                        // the plans before the hold grew said. On its own day if that was the
-                        // due date or later; else on the day a send about the item found it
-                        // too late, or the day it would go.
-                        let on = if its_day >= due {
-                            its_day
-                        } else {
-                            too_late_on.unwrap_or(date)
-                        };
+                        // the plans before the hold grew said, on the first day it was too
+                        // late: its due date, or its own day if that was later (whatever
+                        // message to the client or send about the item came since).
+                        let on = said_too_late(its_day.max(due));
                         out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
@@ -956,7 +965,10 @@ impl Planner {
                     .filter(|a| matches!(a, Adjustment::Paused { .. }))
                     .and_then(|a| adjustment_note(cx, a))
                     .filter(|_| !cx.in_window(date));
-                let (on, reason) = held_by_pause.unwrap_or((date, Reason::due_soon_after_due(due)));
+                // Else on the first day it was too late (its due date, or its own day if
+                // later), as every plan says it whatever the client is sent meanwhile.
+                let (on, reason) = held_by_pause
+                    .unwrap_or((said_too_late(its_day.max(due)), Reason::due_soon_after_due(due)));
                 out.note(cx, it, slot, on, reason);
                 slot.next_occ += 1;
                 continue;
