@@ -341,10 +341,20 @@ impl Item {
     ///
     /// # Errors
     /// [`ValidationError::CurrencyMismatch`] or [`ValidationError::AmountOverflow`].
+    #[inline]
     pub fn balance(&self) -> Result<Option<Money>, ValidationError> {
         let Some(total) = self.total else {
             return Ok(None);
         };
+        // Most items have nothing applied (the balance is asked of every item at every plan).
+        if self.applied.is_empty() {
+            return Ok(Some(total));
+        }
+        self.balance_after(total)
+    }
+
+    /// [`Item::balance`] of an item with payments or credit notes applied.
+    fn balance_after(&self, total: Money) -> Result<Option<Money>, ValidationError> {
         let mut balance = total;
         for (i, a) in self.applied.iter().enumerate() {
             if a.amount.currency() != total.currency() {

@@ -219,8 +219,10 @@ impl<T> ExactSizeIterator for ListingIter<'_, T> {}
 
 impl<T> std::iter::FusedIterator for ListingIter<'_, T> {}
 
-/// Sorts `records` by `order_key`, then by `ties` among those of one key: the keys are
-/// worked out once each and compared at once, the records moved once (through `moved`).
+/// Sorts `records` by `order_key`, then by `ties` among those of one key. A client's
+/// records come item by item, most of them in order already: a few swaps put them in place.
+/// Else the keys are worked out once each and compared at once, the records moved once
+/// (through `moved`).
 pub(crate) fn sort_records<T: Clone, K: Ord + Copy>(
     records: &mut [T],
     order: &mut Vec<(K, u32)>,
@@ -231,15 +233,13 @@ pub(crate) fn sort_records<T: Clone, K: Ord + Copy>(
     if records.len() < 2 {
         return;
     }
+    if sort_nearly_sorted(records, records.len().saturating_mul(4), &order_key, &ties) {
+        return;
+    }
     order.clear();
     // Fits: a client's records are fewer than 32 bits count (each item makes a few).
     order.extend(records.iter().enumerate().map(|(i, r)| (order_key(r), i as u32)));
-    // A client's records come item by item, most of them in order already: a few moves put
-    // them in place, else they are sorted anew.
-    let budget = order.len().saturating_mul(4);
-    if !sort_nearly_sorted(order, budget) {
-        order.sort_unstable_by_key(|o| o.0);
-    }
+    order.sort_unstable_by_key(|o| o.0);
     let mut i = 0;
     while i < order.len() {
         let j = i + order[i..].iter().take_while(|o| o.0 == order[i].0).count();
@@ -248,30 +248,51 @@ pub(crate) fn sort_records<T: Clone, K: Ord + Copy>(
         }
         i = j;
     }
-    if order.iter().enumerate().all(|(i, o)| o.1 as usize == i) {
-        return;
-    }
     moved.clear();
     moved.extend(order.iter().map(|o| records[o.1 as usize].clone()));
     records.clone_from_slice(moved);
 }
 
-/// Sorts `order` by key by insertion when that takes at most `budget` moves (records nearly
-/// in order); else stops, leaving `order` a permutation of itself, and returns `false`.
-fn sort_nearly_sorted<K: Ord + Copy>(order: &mut [(K, u32)], mut budget: usize) -> bool {
-    for i in 1..order.len() {
-        let x = order[i];
-        let mut hole = i;
-        while hole > 0 && order[hole - 1].0 > x.0 {
+/// Sorts `items` by `key`, then by `ties` among those of one key, by insertion when that
+/// takes at most `budget` moves (items nearly in order); else stops, leaving `items` a
+/// permutation of themselves, and returns `false`. An item after those before it (the most
+/// common case) costs one key.
+fn sort_nearly_sorted<T, K: Ord + Copy>(
+    items: &mut [T],
+    mut budget: usize,
+    key: impl Fn(&T) -> K,
+    ties: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> bool {
+    let Some(first) = items.first() else {
+        return true;
+    };
+    // The key of the last of the items in order so far (the greatest).
+    let mut last = key(first);
+    for i in 1..items.len() {
+        let k = key(&items[i]);
+        match k.cmp(&last) {
+            std::cmp::Ordering::Greater => {
+                last = k;
+                continue;
+            }
+            std::cmp::Ordering::Equal if ties(&items[i - 1], &items[i]).is_le() => continue,
+            _ => {}
+        }
+        // Moved before every one that goes after it (the last of those in order stays last).
+        let mut at = i;
+        while at > 0
+            && key(&items[at - 1])
+                .cmp(&k)
+                .then_with(|| ties(&items[at - 1], &items[i]))
+                .is_gt()
+        {
             if budget == 0 {
-                order[hole] = x;
                 return false;
             }
             budget -= 1;
-            order[hole] = order[hole - 1];
-            hole -= 1;
+            at -= 1;
         }
-        order[hole] = x;
+        items[at..=i].rotate_right(1);
     }
     true
 }
@@ -367,7 +388,7 @@ mod tests {
             budget in 0usize..20,
         ) {
             let mut order: Vec<(u8, u32)> = (0u32..).zip(&keys).map(|(i, &k)| (k, i)).collect();
-            let done = sort_nearly_sorted(&mut order, budget);
+            let done = sort_nearly_sorted(&mut order, budget, |o| o.0, |_, _| std::cmp::Ordering::Equal);
             let inversions = (0..keys.len())
                 .flat_map(|i| (i + 1..keys.len()).map(move |j| (i, j)))
                 .filter(|&(i, j)| keys[i] > keys[j])
