@@ -1666,7 +1666,8 @@ fn reminders_a_pause_held_go_at_the_first_tick_after_it_the_latest_stage_first()
 
 /// After an outage longer than the lookback, the stages missed in it are each explained:
 /// the latest goes, the one of the due date is superseded by it, and the "due soon", too late
-/// now, says so as of today (its day had left the window, and the plan said nothing of it).
+/// now, says so as of today (too late from its due date, which had left the window, and the
+/// plan said nothing of it).
 #[test]
 fn after_an_outage_longer_than_the_lookback_every_missed_stage_is_explained() {
     let policy = Policy::new(tz("UTC"))
@@ -1682,8 +1683,9 @@ fn after_an_outage_longer_than_the_lookback_every_missed_stage_is_explained() {
         d(2026, 3, 18),
         money("10", "USD"),
     )];
-    // Down from 03-10 to 03-23; the "due soon" of 03-13 is 11 days old, past the 7-day lookback.
-    let now = utc(2026, 3, 24, 13, 0);
+    // Down from 03-10 to 03-26; the "due soon" of 03-13 is 14 days old and too late since the
+    // due date (03-18), 9 days old, past the 7-day lookback.
+    let now = utc(2026, 3, 27, 13, 0);
     let plan = planner
         .plan(&clients, &items, &[], now, Horizon::days(14))
         .unwrap();
@@ -1698,7 +1700,7 @@ fn after_an_outage_longer_than_the_lookback_every_missed_stage_is_explained() {
     };
     assert_eq!(
         said("soon5/F-1/1"),
-        [(d(2026, 3, 24), SuppressReasonKind::DueSoonAfterDue)],
+        [(d(2026, 3, 27), SuppressReasonKind::DueSoonAfterDue)],
         "{:#?}",
         lines(&plan)
     );

@@ -408,12 +408,11 @@ pub enum SuppressReason {
         /// The key of the event that went (or goes) instead.
         by: EventKey,
     },
-    /// A "due soon" reminder would go on or after the due date. Held back past the due date
-    /// by a pause or the minimum gap, it is said so on the due date (or on the day it was to
-    /// go, if later); missed (its send instant passed unsent), on its own day; either
-    /// whatever the client is sent since, while that day is within the plan's lookback; once
-    /// older, as of the plan's day (but not later than the day a send about the item found
-    /// it too late).
+    /// A "due soon" reminder would go on or after the due date. Missed (its send instant
+    /// passed unsent) or held back by a pause or the minimum gap, it is said so on the due
+    /// date (or on the day it was to go, if later), whatever the client is sent since, while
+    /// that day is within the plan's lookback; once older, as of the plan's day (but not
+    /// later than the day a send about the item found it too late).
     DueSoonAfterDue {
         /// The due date.
         due: NaiveDate,

@@ -869,6 +869,7 @@ fn plan_item(
             Some((d, _)) if too_late_by(d) => today.min(d),
             _ => today,
         };
+        let found_too_late = superseded_by.is_some_and(|(d, _)| too_late_by(d));
         let superseded_by = superseded_by.filter(|(d, _)| !too_late_by(*d));
         // Else, the first of a run a send supersedes is dated the day that send went (its
         // own day, if later: a later stage that went before it), as the plans before it said
@@ -1173,10 +1174,15 @@ fn plan_item(
                 .chain(gap_spaced_from)
                 .fold(on, NaiveDate::min);
             let first = due.map_or(on, |due| first_day.max(due));
+            // (A day past the window, when a send found it too late since: that plan said so.)
             return Step::Skip {
                 k,
                 kind: "due_soon_after_due",
-                on: if first < window_start { late_as_of } else { first },
+                on: if first < window_start || (!in_window(first) && found_too_late) {
+                    late_as_of
+                } else {
+                    first
+                },
                 sent: None,
                 notes: Vec::new(),
             };
@@ -1302,7 +1308,7 @@ fn plan_item(
                         {
                             // (Said as a "due soon" too late is, below.)
                             let said = if let Some(due) = due.filter(|&due| today >= due) {
-                                let first = on.min(first_day.max(due));
+                                let first = first_day.max(due);
                                 if in_window(first) { first } else { late_as_of }
                             } else {
                                 go_day
@@ -1503,7 +1509,7 @@ fn plan_item(
                             // (That day once out of the window: as of now, as the catch-up
                             // would send it now.)
                             let on = if let Some(due) = due.filter(|&due| today >= due) {
-                                let first = on.min(first_day.max(due));
+                                let first = first_day.max(due);
                                 if in_window(first) { first } else { late_as_of }
                             } else {
                                 go_day

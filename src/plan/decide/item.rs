@@ -865,9 +865,9 @@ impl Planner {
                 };
                 if let (true, Some(due)) = (before_due, it.due) {
                     if cx.today >= due && !expired_before_due(due) {
-                        // Too late from its day, or from the due date if it was held past it
-                        // by the gap or a pause.
-                        let on = said_too_late(scheduled.min(its_day.max(due)));
+                        // Too late from its due date (or its own day, if later), as a "due
+                        // soon" held back past it is.
+                        let on = said_too_late(its_day.max(due));
                         out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
@@ -964,7 +964,8 @@ impl Planner {
                     .find(|a| matches!(a, Adjustment::Paused { .. } | Adjustment::Deferred { .. }))
                     .filter(|a| matches!(a, Adjustment::Paused { .. }))
                     .and_then(|a| adjustment_note(cx, a))
-                    .filter(|_| !cx.in_window(date));
+                    // (A pause over before the window is no longer why: too late, as of now.)
+                    .filter(|(on, _)| !cx.in_window(date) && *on >= cx.window_start);
                 // Else on the first day it was too late (its due date, or its own day if
                 // later), as every plan says it whatever the client is sent meanwhile.
                 let (on, reason) = held_by_pause
