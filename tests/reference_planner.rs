@@ -1647,7 +1647,8 @@ fn a_later_stage_sent_before_an_earlier_ones_day_supersedes_it() {
 /// Planned on Saturday, a "7 days before due" reminder missed on the Friday before would be
 /// caught up on Monday, the day after the due date; the client is also paused for good since
 /// Tuesday. The reminder is not sent because it would come after the due date, whatever the
-/// pause: the planner said only "paused", as if lifting the pause would let it go.
+/// pause: the planner said only "paused", as if lifting the pause would let it go. It is said
+/// too late on the due date (the Sunday), the first day it was.
 #[test]
 fn a_due_soon_caught_up_after_its_due_date_says_so_under_a_pause() {
     let policy = weekdays_only(Policy::new(tz("Europe/Madrid")).with_send_time(t(2, 0))).with_rule(rule(
@@ -1685,7 +1686,7 @@ fn a_due_soon_caught_up_after_its_due_date_says_so_under_a_pause() {
         said,
         [(
             "soon/i0/1".to_owned(),
-            d(2026, 4, 27),
+            d(2026, 4, 26),
             SuppressReason::DueSoonAfterDue { due: d(2026, 4, 26) }
         )],
         "{:#?}",

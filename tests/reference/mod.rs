@@ -1307,11 +1307,16 @@ fn plan_item(
                         if at <= now && before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due)
                         {
                             // (Said as a "due soon" too late is, below.)
-                            let said = if let Some(due) = due.filter(|&due| today >= due) {
-                                let first = first_day.max(due);
-                                if in_window(first) { first } else { late_as_of }
-                            } else {
-                                go_day
+                            let said = match due {
+                                Some(due) => {
+                                    let first = first_day.max(due);
+                                    if in_window(first) || first > today {
+                                        first
+                                    } else {
+                                        late_as_of
+                                    }
+                                }
+                                None => go_day,
                             };
                             too_late.get_or_insert((k, said));
                             st.next = k + 1;
@@ -1503,16 +1508,19 @@ fn plan_item(
                     if at <= now {
                         // It would go on `go_day`: a "due soon" never on or after the due date.
                         if before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due) {
-                            // Dated the first day it was too late when that was today or
-                            // before (its day, or its due date if a pause or the gap held it
-                            // past that), else the working day it would have moved to.
-                            // (That day once out of the window: as of now, as the catch-up
-                            // would send it now.)
-                            let on = if let Some(due) = due.filter(|&due| today >= due) {
-                                let first = first_day.max(due);
-                                if in_window(first) { first } else { late_as_of }
-                            } else {
-                                go_day
+                            // Dated the first day it was too late: its due date (or its
+                            // day, if later), today or still to come. (That day once out of
+                            // the window: as of now, as the catch-up would send it now.)
+                            let on = match due {
+                                Some(due) => {
+                                    let first = first_day.max(due);
+                                    if in_window(first) || first > today {
+                                        first
+                                    } else {
+                                        late_as_of
+                                    }
+                                }
+                                None => go_day,
                             };
                             if in_window(on) {
                                 suppress(out, &e.id, k, "due_soon_after_due", on);

@@ -873,7 +873,10 @@ impl Planner {
                         continue;
                     }
                 }
-                if let Some(days) = rule.expires_after {
+                // (A "due soon" whose due date comes before its expiry runs out is too late
+                // first: said so below.)
+                let too_late_first = before_due && it.due.is_some_and(|due| !expired_before_due(due));
+                if let Some(days) = rule.expires_after.filter(|_| !too_late_first) {
                     // Expired if it would go too late: a working day is what it waits for. A
                     // dropped repeat never went: the next is spaced from the day it was to go.
                     let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
@@ -886,12 +889,18 @@ impl Planner {
                     }
                 }
                 // A "due soon" whose catch-up would go on or after the due date is not sent,
-                // whatever pause would also hold it then.
+                // whatever pause would also hold it then: too late from its due date.
                 if let (true, Some(due), Some(goes)) =
                     (before_due, it.due, self.calendar.shift(cx.today, Shift::Later))
                 {
                     if goes >= due {
-                        out.note(cx, it, slot, goes, Reason::due_soon_after_due(due));
+                        out.note(
+                            cx,
+                            it,
+                            slot,
+                            said_too_late(its_day.max(due)),
+                            Reason::due_soon_after_due(due),
+                        );
                         slot.next_occ += 1;
                         continue;
                     }
@@ -900,13 +909,10 @@ impl Planner {
                 caught_up = Some(u8::try_from(at).unwrap_or(u8::MAX));
                 (date, held) =
                     self.resolve_day(cx, it, slot, cx.today, Shift::Later, &mut moves, &mut *out)?;
-                if let Some(days) = rule.expires_after {
+                if let Some(days) = rule.expires_after.filter(|_| !too_late_first) {
                     // A pause that holds it from today pushes it later still: expired if that
-                    // is too late, as one a pause held from its own day is. (A "due soon" whose
-                    // due date came before its expiry ran out was too late first: said so
-                    // below.)
-                    let too_late_first = it.due.is_some_and(|due| before_due && !expired_before_due(due));
-                    if !too_late_first && add_days(its_day, i64::from(days)).is_some_and(|last| date > last) {
+                    // is too late, as one a pause held from its own day is.
+                    if add_days(its_day, i64::from(days)).is_some_and(|last| date > last) {
                         out.note(cx, it, slot, its_day, Reason::expired(days));
                         slot.next_occ += 1;
                         slot.last_rule = slot.last_rule.max(Some(its_day));
