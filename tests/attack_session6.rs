@@ -766,14 +766,13 @@ fn guard_no_gap_no_repeat_sends_and_expiry_days() {
 }
 
 #[test]
-#[ignore = "finding: random worlds hit the findings reproduced below (drift, flicker, expired-then-too-late, repeats after due)"]
+#[ignore = "finding: random worlds hit the repeat findings below and a due soon spaced by a manual send after its due date (said on another day, or no longer said)"]
 fn explore_all_knobs() {
     let f = sweep(0..200, ALL);
     report(&f, 200);
 }
 
 #[test]
-#[ignore = "finding: random worlds hit the findings reproduced below"]
 fn explore_no_gap_no_repeat() {
     let f = sweep(
         1000..1200,
@@ -787,7 +786,7 @@ fn explore_no_gap_no_repeat() {
 }
 
 #[test]
-#[ignore = "finding: random worlds hit the findings reproduced below"]
+#[ignore = "finding: a due soon spaced by a manual send after its due date is said too late on another day, or no longer said (seeds 2172, 2187)"]
 fn explore_no_gap_no_repeat_no_expiry() {
     let f = sweep(
         2000..2200,
@@ -802,7 +801,6 @@ fn explore_no_gap_no_repeat_no_expiry() {
 }
 
 #[test]
-#[ignore = "finding: random worlds hit the findings reproduced below"]
 fn explore_gap_no_repeat_no_expiry() {
     let f = sweep(
         3000..3200,
@@ -816,7 +814,7 @@ fn explore_gap_no_repeat_no_expiry() {
 }
 
 #[test]
-#[ignore = "finding: random worlds hit the findings reproduced below"]
+#[ignore = "finding: random worlds hit the repeat findings below"]
 fn explore_repeat_no_gap_no_expiry() {
     let f = sweep(
         4000..4200,
@@ -1082,8 +1080,9 @@ fn guard_missed_too_late_stays_without_gap() {
 /// days: said too late on the due date by every plan from then on. Observed: 06-10 "on
 /// 06-10"; 06-11 (inside the gap after the "on due" reminder went on 06-10) only
 /// `PausedUntil` on 06-08; 06-12 on "06-10" again.
+/// Fixed: from the due date on, a pause still running is no longer why it is not sent: every
+/// plan says it too late on the due date.
 #[test]
-#[ignore = "finding: under a minimum gap, a due soon a pause held past its due date is not said too late the day after another reminder about the item goes (PausedUntil instead)"]
 fn finding_held_too_late_flickers_under_gap() {
     let policy = Policy::new(TimeZone::UTC)
         .with_rule(rule(SOON, Anchor::Due, -2))
@@ -1113,8 +1112,9 @@ fn finding_held_too_late_flickers_under_gap() {
 /// 06-10): the "on due" reminder goes at the first tick after the hold (06-13 00:00). The
 /// plan of the tick after that send (06-13 09:00) says only `PausedUntil` on 06-08, not too
 /// late on 06-10.
+/// Fixed: from the due date on, a pause still running is no longer why it is not sent: every
+/// plan says it too late on the due date.
 #[test]
-#[ignore = "finding: the plan right after another reminder about the item goes drops a held due soon's too-late statement (no gap needed)"]
 fn finding_held_too_late_flickers_after_a_send() {
     let policy = Policy::new(TimeZone::UTC)
         .with_rule(rule(SOON, Anchor::Due, -2))
@@ -1143,8 +1143,9 @@ fn finding_held_too_late_flickers_after_a_send() {
 /// plans say only `PausedUntil` on 06-08; too late on 06-10 is said from 06-13 on. The docs:
 /// held back past its due date, "said too late on the due date ... by every plan" while that
 /// day is within the lookback.
+/// Fixed: from the due date on, a pause still running is no longer why it is not sent: every
+/// plan says it too late on the due date.
 #[test]
-#[ignore = "finding: a due soon a pause holds past its due date is not said too late until the pause ends (plans on the due date and after, during the pause, say PausedUntil only)"]
 fn finding_held_too_late_not_said_while_pause_runs() {
     let policy = Policy::new(TimeZone::UTC).with_rule(rule(SOON, Anchor::Due, -2));
     let hold = Pause::new(PauseKind::Hold, "held")

@@ -1149,7 +1149,10 @@ fn plan_item(
                 .or(paused_from.first())
                 .copied()
                 .filter(|h| h.2 != "deferred");
-            if let Some((from, until, kind)) = first_hold.filter(|_| !in_window(on)) {
+            // (Not once the due date came: too late since then.)
+            if let Some((from, until, kind)) =
+                first_hold.filter(|_| !in_window(on) && due.is_some_and(|d| today < d))
+            {
                 let held = if from >= window_start {
                     Some(from)
                 } else if until >= today {

@@ -970,8 +970,9 @@ impl Planner {
                     .find(|a| matches!(a, Adjustment::Paused { .. } | Adjustment::Deferred { .. }))
                     .filter(|a| matches!(a, Adjustment::Paused { .. }))
                     .and_then(|a| adjustment_note(cx, a))
-                    // (A pause over before the window is no longer why: too late, as of now.)
-                    .filter(|(on, _)| !cx.in_window(date) && *on >= cx.window_start);
+                    // (A pause over before the window is no longer why: too late, as of now;
+                    // nor is one still running once the due date came: too late since then.)
+                    .filter(|(on, _)| !cx.in_window(date) && *on >= cx.window_start && cx.today < due);
                 // Else on the first day it was too late (its due date, or its own day if
                 // later), as every plan says it whatever the client is sent meanwhile.
                 let (on, reason) = held_by_pause
