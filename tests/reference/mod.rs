@@ -1138,6 +1138,10 @@ fn plan_item(
                 on,
             };
         }
+        // The day it was to go before a pause or the gap held it back (`on` if nothing did).
+        let first_day = (st.held.iter().chain(&paused_from).map(|h| h.0))
+            .chain(gap_spaced_from)
+            .fold(on, NaiveDate::min);
         if before_due && due.is_some_and(|due| on >= due) {
             // Held past the due date by a pause, on a day past the window: the pause says
             // why, on the day it held it back (today if that was before the window).
@@ -1173,9 +1177,6 @@ fn plan_item(
             // Too late from the first day it was: its due date, or the day it was to go
             // before a pause or the gap held it if later (whatever the client was sent since).
             // (A day gone from the window: as of now, as the catch-up would send it now.)
-            let first_day = (st.held.iter().chain(&paused_from).map(|h| h.0))
-                .chain(gap_spaced_from)
-                .fold(on, NaiveDate::min);
             let first = due.map_or(on, |due| first_day.max(due));
             // (A day past the window, when a send found it too late since: that plan said so.)
             return Step::Skip {
@@ -1197,9 +1198,7 @@ fn plan_item(
             moved_back,
             on,
             at: local_instant(zone, on, if paused_last { NaiveTime::MIN } else { send_time }),
-            first_day: (st.held.iter().chain(&paused_from).map(|h| h.0))
-                .chain(gap_spaced_from)
-                .fold(on, NaiveDate::min),
+            first_day,
             paused_from,
             after_other,
             late_as_of,
@@ -1252,6 +1251,18 @@ fn plan_item(
     };
     // ...or, long ago, the day a catch-up would go (today, or the next working day).
     let as_of_now = move |_at: DateTime<Utc>, on: NaiveDate| if on < window_start { go_day } else { on };
+    // The day a "due soon" whose catch-up would go on or after its due date is said too late
+    // on: the first day it was (its due date, or the day it was to go, `first_day`, if later),
+    // today or still to come; once out of the window, as of now (`late_as_of`), as the
+    // catch-up would send it now.
+    let caught_up_too_late = |due: NaiveDate, first_day: NaiveDate, late_as_of: NaiveDate| {
+        let first = first_day.max(due);
+        if in_window(first) || first > today {
+            first
+        } else {
+            late_as_of
+        }
+    };
     let pause_on = |day: NaiveDate| {
         item.pauses
             .iter()
@@ -1307,21 +1318,11 @@ fn plan_item(
                     } => {
                         // Its catch-up would go on `go_day` (pauses aside: the stop holds
                         // it anyway).
-                        if at <= now && before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due)
+                        if let Some(due) = due
+                            .filter(|&due| at <= now && before_due_of(e, Some(due), nominal) && go_day >= due)
                         {
                             // (Said as a "due soon" too late is, below.)
-                            let said = match due {
-                                Some(due) => {
-                                    let first = first_day.max(due);
-                                    if in_window(first) || first > today {
-                                        first
-                                    } else {
-                                        late_as_of
-                                    }
-                                }
-                                None => go_day,
-                            };
-                            too_late.get_or_insert((k, said));
+                            too_late.get_or_insert((k, caught_up_too_late(due, first_day, late_as_of)));
                             st.next = k + 1;
                             continue;
                         }
@@ -1510,21 +1511,10 @@ fn plan_item(
                 } => {
                     if at <= now {
                         // It would go on `go_day`: a "due soon" never on or after the due date.
-                        if before_due_of(e, due, nominal) && due.is_some_and(|due| go_day >= due) {
-                            // Dated the first day it was too late: its due date (or its
-                            // day, if later), today or still to come. (That day once out of
-                            // the window: as of now, as the catch-up would send it now.)
-                            let on = match due {
-                                Some(due) => {
-                                    let first = first_day.max(due);
-                                    if in_window(first) || first > today {
-                                        first
-                                    } else {
-                                        late_as_of
-                                    }
-                                }
-                                None => go_day,
-                            };
+                        if let Some(due) =
+                            due.filter(|&due| before_due_of(e, Some(due), nominal) && go_day >= due)
+                        {
+                            let on = caught_up_too_late(due, first_day, late_as_of);
                             if in_window(on) {
                                 suppress(out, &e.id, k, "due_soon_after_due", on);
                             }

@@ -858,13 +858,16 @@ impl Planner {
                 // Its send instant is gone and it was not sent (an outage, or a tick before the
                 // send time): it goes at the first plan on a working day, today's if today is
                 // one, unless it is a "due soon" now too late or it expired.
-                // (Not one whose expiry ran out before the due date: it expired first, below.)
-                let expired_before_due = |due: NaiveDate| {
-                    rule.expires_after
-                        .is_some_and(|days| add_days(its_day, i64::from(days)).is_some_and(|last| last < due))
-                };
-                if let (true, Some(due)) = (before_due, it.due) {
-                    if cx.today >= due && !expired_before_due(due) {
+                // A "due soon" is too late first unless its expiry runs out before the due date
+                // (then it expired first, below).
+                let too_late_first = before_due
+                    && it.due.is_some_and(|due| {
+                        !rule.expires_after.is_some_and(|days| {
+                            add_days(its_day, i64::from(days)).is_some_and(|last| last < due)
+                        })
+                    });
+                if let (true, Some(due)) = (too_late_first, it.due) {
+                    if cx.today >= due {
                         // Too late from its due date (or its own day, if later), as a "due
                         // soon" held back past it is.
                         let on = said_too_late(its_day.max(due));
@@ -873,9 +876,7 @@ impl Planner {
                         continue;
                     }
                 }
-                // (A "due soon" whose due date comes before its expiry runs out is too late
-                // first: said so below.)
-                let too_late_first = before_due && it.due.is_some_and(|due| !expired_before_due(due));
+                // (One too late first is said so below.)
                 if let Some(days) = rule.expires_after.filter(|_| !too_late_first) {
                     // Expired if it would go too late: a working day is what it waits for. A
                     // dropped repeat never went: the next is spaced from the day it was to go.

@@ -1546,12 +1546,13 @@ impl Planner {
                         let sl = &scratch.slots[s];
                         sl.rule == r && currency(sl) == cur && goes_at(sl).is_none_or(|t| by(t, at))
                     };
+                    let by_then = |s: usize| {
+                        let sl = &scratch.slots[s];
+                        StageRank::by_then(sl.cand.as_ref(), sl.rule)
+                    };
                     let rank = |s: usize| {
                         let sl = &scratch.slots[s];
-                        (
-                            StageRank::by_then(sl.cand.as_ref(), sl.rule),
-                            StageRank::of(cx, sl.cand.as_ref(), sl.rule),
-                        )
+                        StageRank::of(cx, sl.cand.as_ref(), sl.rule)
                     };
                     let mut k = j;
                     while k < winners.len() {
@@ -1563,8 +1564,8 @@ impl Planner {
                         let later = (losers.iter())
                             .filter(|l| l.1 == w && of_notice(l.0, |t, at| t <= at))
                             .map(|l| l.0)
-                            .max_by_key(|&s| rank(s).0)
-                            .filter(|&s| rank(s).0 > rank(w).0);
+                            .max_by_key(|&s| by_then(s))
+                            .filter(|&s| by_then(s) > by_then(w));
                         let Some(s) = later else {
                             k += 1;
                             continue;
@@ -1573,10 +1574,10 @@ impl Planner {
                         members.push(s);
                         // The item's other stages, the one that won by going sooner among
                         // them, lose to it.
-                        let won = rank(s).1;
+                        let won = rank(s);
                         for l in losers.iter_mut().filter(|l| l.1 == w) {
                             let beaten = if l.0 == s { w } else { l.0 };
-                            *l = (beaten, s, rank(beaten).1.moves_past(&won, day));
+                            *l = (beaten, s, rank(beaten).moves_past(&won, day));
                         }
                     }
                 }

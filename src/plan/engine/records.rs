@@ -220,7 +220,7 @@ impl<T> ExactSizeIterator for ListingIter<'_, T> {}
 impl<T> std::iter::FusedIterator for ListingIter<'_, T> {}
 
 /// Sorts `records` by `order_key`, then by `ties` among those of one key. A client's
-/// records come item by item, most of them in order already: a few swaps put them in place.
+/// records come item by item, most of them in order already: a few moves put them in place.
 /// Else the keys are worked out once each and compared at once, the records moved once
 /// (through `moved`).
 pub(crate) fn sort_records<T: Clone, K: Ord + Copy>(
