@@ -1200,13 +1200,12 @@ fn finding_repeat_send_hides_too_late() {
 /// F5. Occurrences of a "due soon" rule (anchored on the due date, negative offset) whose day
 /// falls on or after the due date go, as reminders of stage `due_today`/`overdue` ("rule
 /// due-soon fires 2 day(s) before the due date, reminder 2 of 3" on a day after the due
-/// date). The docs: a "due soon" never goes on or after the due date; `DueSoonAfterDue`
-/// even speaks of one whose day to go is later than the due date. Two worlds: a repeat
-/// spaced from an actual send past the due date (-1, every 3: sent 06-09, then 06-12, due
-/// 06-10), and a repeat landing on the due date after the first ones were missed.
+/// date). Settled as documented (`Rule::repeat`, README "Missed sends"): each occurrence is a
+/// reminder of its own day's stage, so such a repeat goes as "overdue"; what must never
+/// happen is a reminder of stage "due soon" going on or after the due date. The world: -1,
+/// every 3, 3 times, due 06-10: 06-09 goes as "due soon", 06-12 and 06-15 as "overdue".
 #[test]
-#[ignore = "finding (or doc ambiguity): repeats of a due-soon rule go on/after the due date"]
-fn finding_due_soon_repeat_goes_after_due() {
+fn a_due_soon_rule_repeating_past_the_due_date_goes_as_overdue() {
     let policy = Policy::new(TimeZone::UTC).with_rule(rule(SOON, Anchor::Due, -1).repeat(3, 3));
     let items = [invoice(
         "F-1",
@@ -1223,18 +1222,33 @@ fn finding_due_soon_repeat_goes_after_due() {
         d(2026, 6, 16),
         &[],
     );
+    let mut went: Vec<(NaiveDate, Stage)> = run
+        .iter()
+        .flat_map(|(_, plan)| plan.due().iter().map(|e| (e.send_on, e.stage)))
+        .collect();
+    went.sort();
+    went.dedup();
+    assert_eq!(
+        went,
+        [
+            (d(2026, 6, 9), Stage::DueSoon),
+            (d(2026, 6, 12), Stage::Overdue),
+            (d(2026, 6, 15), Stage::Overdue),
+        ],
+        "each occurrence goes once, as the stage of its day"
+    );
     let late: Vec<String> = run
         .iter()
         .flat_map(|(now, plan)| {
             plan.due()
                 .iter()
-                .filter(|e| e.rule.as_str() == SOON && e.send_on >= d(2026, 6, 10))
+                .filter(|e| e.stage == Stage::DueSoon && e.send_on >= d(2026, 6, 10))
                 .map(move |e| format!("{now}: {} {:?} {}", e.key, e.stage, e.explain()))
         })
         .collect();
     assert!(
         late.is_empty(),
-        "due soon sent on/after the due date 2026-06-10:\n{}",
+        "a \"due soon\" sent on/after the due date 2026-06-10:\n{}",
         late.join("\n")
     );
 }

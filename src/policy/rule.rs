@@ -194,6 +194,19 @@ impl Rule {
     }
 
     /// The same rule repeating every `every_days` up to `count` times in all.
+    ///
+    /// Each repeat is spaced from the day the one before it actually went. Counting from the
+    /// due date, each occurrence is a reminder of the stage of its own day: a repeat of a rule
+    /// set before the due date whose day falls on or after the due date goes as a "due today"
+    /// or "overdue" reminder, not as a "due soon".
+    ///
+    /// ```
+    /// use dunning::{Anchor, Rule, RuleId};
+    ///
+    /// // One day before the due date, then every 3 days: the 2nd and 3rd go overdue.
+    /// let rule = Rule::new(RuleId::new("nudge").unwrap(), Anchor::Due, -1).repeat(3, 3);
+    /// assert_eq!(rule.count, 3);
+    /// ```
     #[must_use]
     pub fn repeat(mut self, every_days: u32, count: u32) -> Self {
         self.every_days = Some(every_days);
