@@ -347,6 +347,66 @@ proptest! {
         prop_assert_eq!(a, serde_json::to_string(&plan(&v)).unwrap());
     }
 
+    /// Items whose ids ascend across the whole input as they are planned (client by client)
+    /// are found without a table of ids unless history is long: planned as when the same
+    /// items come shuffled (a table of ids, duplicates looked for), with history short and
+    /// long, listed item by item or not, and a duplicate id across two clients still refused.
+    #[test]
+    fn items_listed_in_ascending_ids_plan_as_shuffled_ones(w in world_strategy(), seed in any::<u64>()) {
+        let mut v = w.clone();
+        v.clients.sort_by(|x, y| x.id.cmp(&y.id));
+        let rank: std::collections::HashMap<ClientId, usize> =
+            v.clients.iter().enumerate().map(|(r, c)| (c.id.clone(), r)).collect();
+        // Ids that sort client by client: the client's rank first.
+        let renamed: std::collections::HashMap<String, String> = v
+            .items
+            .iter()
+            .map(|i| (i.id.to_string(), format!("{:03}~{}", rank[&i.client], i.id)))
+            .collect();
+        for i in &mut v.items {
+            i.id = renamed[i.id.as_str()].parse().unwrap();
+        }
+        for h in &mut v.history {
+            for hi in &mut h.items {
+                if let Some(new) = renamed.get(hi.item.as_str()) {
+                    hi.item = new.parse().unwrap();
+                }
+            }
+            let key: Vec<&str> = h
+                .key
+                .as_str()
+                .split('/')
+                .map(|part| renamed.get(part).map_or(part, String::as_str))
+                .collect();
+            h.key = EventKey::from(key.join("/"));
+        }
+        v.items.sort_by(|x, y| x.id.cmp(&y.id));
+        let planner = Planner::new(&v.policy).unwrap();
+        // History short (searched) and long (a table: the same entries many times over).
+        let long: Vec<HistoryEntry> = v.history.iter().cycle().take(v.history.len() * 4 + 2 * v.items.len()).cloned().collect();
+        let mut by_item = v.history.clone();
+        by_item.sort_by(|x, y| x.items.first().map(|i| &i.item).cmp(&y.items.first().map(|i| &i.item)));
+        let shuffled_items = shuffled(&v.items, seed);
+        for history in [&v.history, &by_item, &long] {
+            let listed = planner.plan(&v.clients, &v.items, history, v.now, v.horizon).unwrap();
+            let mixed = planner.plan(&v.clients, &shuffled_items, history, v.now, v.horizon).unwrap();
+            prop_assert_eq!(
+                serde_json::to_string(&listed).unwrap(),
+                serde_json::to_string(&mixed).unwrap()
+            );
+        }
+        // One id given to an item of the next client too: still ascending but for that one.
+        if let Some(k) = (1..v.items.len()).find(|&k| v.items[k - 1].client != v.items[k].client) {
+            let mut twice = v.items.clone();
+            twice[k].id = twice[k - 1].id.clone();
+            let err = planner.plan(&v.clients, &twice, &v.history, v.now, v.horizon).unwrap_err();
+            prop_assert_eq!(
+                err,
+                ValidationError::DuplicateId { kind: "item", id: twice[k].id.to_string() }
+            );
+        }
+    }
+
     #[test]
     fn listings_are_in_the_documented_order_and_index_as_they_iterate(w in world_strategy()) {
         let p = plan(&w);

@@ -61,6 +61,7 @@ impl Planner {
             (bucket, starts)
         } else {
             seen.clear();
+            seen.hash_ids();
             drop((bucket, starts));
             let (mut bucket, starts) = bucket_by_client(clients, &order, items)?;
             for c in 0..clients.len() {
@@ -71,28 +72,36 @@ impl Planner {
                     run.sort_unstable_by(|a, b| id(a).cmp(id(b)));
                 }
                 for &i in run.iter() {
-                    seen.add(&items[i as usize], i);
+                    seen.add(&items[i as usize], i, None);
                 }
             }
             (bucket, starts)
         };
+        // Ids not in ascending order may be there twice: a table of them finds out.
+        if !seen.ascending {
+            seen.hash_ids();
+        }
         let NotedItems {
-            mut item_seq,
+            hashed,
             ids,
             places,
-            noted,
-            tags,
             invalid,
+            ..
         } = seen;
         let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
         let mut dup: Option<&str> = None;
-        item_seq.add_noted(noted, &tags, id_of, |k| {
-            let id = id_of(k);
-            if dup.is_none_or(|d| id < d) {
-                dup = Some(id);
+        let item_seq = match hashed {
+            Some((mut table, noted, tags)) => {
+                table.add_noted(noted, &tags, id_of, |k| {
+                    let id = id_of(k);
+                    if dup.is_none_or(|d| id < d) {
+                        dup = Some(id);
+                    }
+                });
+                ItemIds::table(table)
             }
-        });
-        drop(tags);
+            None => ItemIds::sorted(),
+        };
         if let Some(id) = dup {
             return Err(ValidationError::DuplicateId {
                 kind: "item",
@@ -185,53 +194,73 @@ pub(crate) struct InputIndex<'a> {
     /// Where each client's items start in `bucket` (and, last, where they end).
     pub(crate) starts: Vec<usize>,
     /// Where each item is in `bucket` (the order items are planned in), by id.
-    pub(crate) item_seq: Places,
+    pub(crate) item_seq: ItemIds,
     /// Where each item is in `bucket`, by its position in the input.
     pub(crate) places: Vec<u32>,
     /// The items' ids in `bucket` order.
     pub(crate) ids: Vec<&'a str>,
 }
 
-/// Items noted in the order they are planned: each id in the id table, the ids in that
-/// order, each item's place in it, and the first invalid item.
+/// Items noted in the order they are planned: the ids in that order, each item's place in
+/// it, whether the ids ascend, and the first invalid item. Their ids are hashed into a table
+/// (see [`ItemIds`]) only when they do not ascend.
 pub(crate) struct NotedItems<'a> {
-    pub(crate) item_seq: Places,
     /// The ids in planning order, so a place's id is one read away.
     pub(crate) ids: Vec<&'a str>,
     /// Each item's place, by its position in the input.
     pub(crate) places: Vec<u32>,
-    pub(crate) noted: Vec<u64>,
-    pub(crate) tags: Vec<u32>,
+    /// Every id so far came after the one before (so each is there once).
+    pub(crate) ascending: bool,
+    /// Once ids are hashed: the table they go in, and those noted for it with their tags.
+    pub(crate) hashed: Option<(Places, Vec<u64>, Vec<u32>)>,
     pub(crate) invalid: Option<ValidationError>,
 }
 
 impl<'a> NotedItems<'a> {
     pub(crate) fn new(n: usize) -> Self {
         NotedItems {
-            item_seq: Places::with_capacity(n),
             ids: Vec::with_capacity(n),
             places: vec![0u32; n],
-            noted: Vec::with_capacity(n),
-            tags: vec![0u32; n],
+            ascending: true,
+            hashed: None,
             invalid: None,
         }
     }
 
-    /// Back to none noted (every item's place and tag is written again).
+    /// Back to none noted (every item's place is written again).
     pub(crate) fn clear(&mut self) {
         self.ids.clear();
-        self.noted.clear();
+        self.ascending = true;
+        if let Some((_, noted, _)) = &mut self.hashed {
+            noted.clear();
+        }
         self.invalid = None;
     }
 
-    /// Notes `item`, at `index` in the input, as the next one planned.
-    pub(crate) fn add(&mut self, item: &'a Item, index: u32) {
+    /// Hashes the ids noted so far and every one noted from now on.
+    pub(crate) fn hash_ids(&mut self) {
+        let n = self.places.len();
+        let (table, noted, tags) = self
+            .hashed
+            .get_or_insert_with(|| (Places::with_capacity(n), Vec::with_capacity(n), vec![0u32; n]));
+        if noted.len() < self.ids.len() {
+            for (seq, id) in (0u32..).zip(&self.ids).skip(noted.len()) {
+                table.note(id, seq, noted, tags);
+            }
+        }
+    }
+
+    /// Notes `item`, at `index` in the input, as the next one planned; `after` is how its id
+    /// compares with the one noted before it (`None`: the first).
+    pub(crate) fn add(&mut self, item: &'a Item, index: u32, after: Option<std::cmp::Ordering>) {
         let seq = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
         if let Some(p) = self.places.get_mut(index as usize) {
             *p = seq;
         }
-        self.item_seq
-            .note(item.id.as_str(), seq, &mut self.noted, &mut self.tags);
+        self.ascending &= after.is_none_or(std::cmp::Ordering::is_gt);
+        if let Some((table, noted, tags)) = &mut self.hashed {
+            table.note(item.id.as_str(), seq, noted, tags);
+        }
         self.ids.push(item.id.as_str());
         if self.invalid.is_none() {
             self.invalid = item.validate().err();
@@ -336,9 +365,11 @@ pub(crate) fn in_planning_order<'a>(
         let Some(r) = ranks.of(&it.client) else {
             return false;
         };
+        // How the id compares with the last (one comparison serves both uses).
+        let after = last.map(|l| it.id.cmp(&l.id));
         if current == Some(r) {
             // The same client: ids in order.
-            if last.is_some_and(|l| l.id > it.id) {
+            if after.is_some_and(std::cmp::Ordering::is_lt) {
                 return false;
             }
         } else {
@@ -349,7 +380,7 @@ pub(crate) fn in_planning_order<'a>(
         // Fits: `check_count` refused more items than 32 bits count.
         let index = i as u32;
         bucket.push(index);
-        seen.add(it, index);
+        seen.add(it, index, after);
     }
     true
 }

@@ -61,7 +61,7 @@ pub(crate) use positions::{ClientIx, ItemIx, RuleIx};
 use history::{HistRef, HistRule, HistoryIndex};
 use index::{InputIndex, Sums, check_count};
 use memo::{ClientDays, Scratch, SendInstants, SweepBufs};
-use places::Places;
+use places::{ItemIds, Places};
 use records::{Records, RunOf};
 use shapes::Shapes;
 
@@ -769,7 +769,7 @@ impl Planner {
         let end = self.check_run(history, now, horizon)?;
         let mut indexed = self.index_inputs(clients, items)?;
         let hist = self.history_of(clients, items, &indexed, history);
-        indexed.item_seq = Places::with_capacity(0);
+        indexed.item_seq = ItemIds::sorted();
         indexed.ids = Vec::new();
         Ok(PlanJob {
             inputs: Inputs {
@@ -816,9 +816,7 @@ impl Planner {
             || clients
                 .iter()
                 .any(|c| c.overrides.min_gap_days.is_some_and(|g| g > 0));
-        let ids = &indexed.ids;
-        let id_of = |k: u32| ids.get(k as usize).copied().unwrap_or("");
-        let find = |ids: &[&str], found: &mut Vec<u32>| indexed.item_seq.get_all(ids, id_of, found);
+        let find = indexed.item_seq.finder(&indexed.ids, history.len());
         self.index_history(history, find, items.len(), gaps)
     }
 

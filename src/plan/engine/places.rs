@@ -194,6 +194,115 @@ impl Places {
     }
 }
 
+/// Where each item is planned, found by its id. Items listed in ascending id order (so each
+/// id once: nothing to look for duplicates in) are found where they lie in that order, from
+/// where the last one was found; a table ([`Places`]) is made only when they are not, or for
+/// lookups about as many as the items: hashing every id costs more than a few comparisons
+/// each for the few looked up, as the ids sends are about usually are.
+pub(crate) struct ItemIds {
+    /// The ids are in ascending order, as planned.
+    sorted: bool,
+    table: std::sync::OnceLock<Places>,
+}
+
+impl ItemIds {
+    /// Ids in ascending order: a table is made only for many lookups.
+    pub(crate) fn sorted() -> Self {
+        ItemIds {
+            sorted: true,
+            table: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Ids in the order of `table`.
+    pub(crate) fn table(table: Places) -> Self {
+        ItemIds {
+            sorted: false,
+            table: std::sync::OnceLock::from(table),
+        }
+    }
+
+    /// A finder of the places of ids among `ids` (the ids in planning order), for about
+    /// `lookups` lookups: it pushes each id's place, or `u32::MAX`, to `found`.
+    pub(crate) fn finder<'s>(
+        &'s self,
+        ids: &'s [&str],
+        lookups: usize,
+    ) -> impl FnMut(&[&str], &mut Vec<u32>) + 's {
+        let id_of = move |k: u32| ids.get(k as usize).copied().unwrap_or("");
+        let table = (!self.sorted || lookups.saturating_mul(2) > ids.len()).then(|| {
+            self.table.get_or_init(|| {
+                let mut table = Places::with_capacity(ids.len());
+                let (mut noted, mut tags) = (Vec::with_capacity(ids.len()), vec![0u32; ids.len()]);
+                for (seq, id) in (0u32..).zip(ids) {
+                    table.note(id, seq, &mut noted, &mut tags);
+                }
+                // Ascending ids are unique: none is noted twice.
+                table.add_noted(noted, &tags, id_of, |_| {});
+                table
+            })
+        });
+        // The last place found, and the step to it from the one before: lookups of one item
+        // after another often go the same step (the same item again, or every few items).
+        let (mut last, mut step) = (0usize, 0usize);
+        move |queries: &[&str], found: &mut Vec<u32>| match table {
+            Some(table) => table.get_all(queries, id_of, found),
+            None => {
+                for q in queries {
+                    let guess = last.saturating_add(step);
+                    let place = match ids.get(guess) {
+                        Some(id) if same(id, q) => Some(guess),
+                        _ => search_from(ids, q, last).ok(),
+                    };
+                    if let Some(at) = place {
+                        step = at.saturating_sub(last);
+                        last = at;
+                    }
+                    // Fits: `check_count` refused more items than 32 bits count.
+                    found.push(place.map_or(u32::MAX, |at| at as u32));
+                }
+            }
+        }
+    }
+}
+
+/// Where `id` is in `ids` (ascending), looked for from `from` on: lookups in ascending
+/// order (history listed item by item) cost a few comparisons each instead of a search of
+/// the whole.
+fn search_from(ids: &[&str], id: &str, from: usize) -> Result<usize, usize> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let Some(at) = ids.get(from) else {
+        return ids.binary_search(&id);
+    };
+    match (*at).cmp(id) {
+        Equal => Ok(from),
+        Greater => ids.get(..from).unwrap_or_default().binary_search(&id),
+        Less => {
+            // Steps of 1, 2, 4... past `from` until one is not before `id`.
+            let mut lo = from + 1;
+            let mut step = 1usize;
+            loop {
+                let probe = lo.saturating_add(step - 1);
+                let Some(p) = ids.get(probe) else {
+                    let rest = ids.get(lo..).unwrap_or_default();
+                    return rest.binary_search(&id).map(|i| lo + i).map_err(|i| lo + i);
+                };
+                match (*p).cmp(id) {
+                    Less => {
+                        lo = probe + 1;
+                        step = step.saturating_mul(2);
+                    }
+                    Equal => return Ok(probe),
+                    Greater => {
+                        let span = ids.get(lo..probe).unwrap_or_default();
+                        return span.binary_search(&id).map(|i| lo + i).map_err(|i| lo + i);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Whether two ids are the same text: at once when they are one text (clones of one id).
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
@@ -324,5 +433,66 @@ mod tests {
         radix_sort_high(&mut keys, 12);
         let high = |v: &[u64]| v.iter().map(|k| k >> 32).collect::<Vec<_>>();
         assert_eq!(high(&keys), high(&expected));
+    }
+
+    proptest::proptest! {
+        /// Ids in ascending order are found where they lie, whatever the order and repeats
+        /// of the lookups (steps alike, the same id again, back and forth, ids missing), by
+        /// searching them (few lookups) or by a table (many): as a map of them finds them.
+        #[test]
+        fn ascending_ids_are_found_as_a_map_finds_them(
+            n in 0usize..300,
+            gaps in proptest::collection::vec(1u32..4, 300),
+            lookups in proptest::collection::vec((0u32..1000, 0u8..4), 0..200),
+        ) {
+            // Ids with gaps between them (the missing ones are looked up too), ascending as
+            // text: fixed width.
+            let mut at = 0u32;
+            let ids: Vec<String> = gaps.iter().take(n).map(|g| { at += g; format!("i{at:05}") }).collect();
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let map: std::collections::HashMap<&str, u32> =
+                refs.iter().enumerate().map(|(p, id)| (*id, p as u32)).collect();
+            // Runs of steps alike, repeats, and ids anywhere.
+            let mut queries: Vec<String> = Vec::new();
+            let mut k = 0u32;
+            for &(v, how) in &lookups {
+                k = match how {
+                    0 => k + 5,
+                    1 => k,
+                    2 => v,
+                    _ => k.saturating_sub(v % 7),
+                };
+                queries.push(format!("i{k:05}"));
+            }
+            queries.push(String::new());
+            queries.push("j".into());
+            let queries: Vec<&str> = queries.iter().map(String::as_str).collect();
+            let expected: Vec<u32> = queries.iter().map(|q| map.get(q).copied().unwrap_or(u32::MAX)).collect();
+            for many in [0, usize::MAX] {
+                let ids = ItemIds::sorted();
+                let mut find = ids.finder(&refs, many);
+                let mut found = Vec::new();
+                for batch in queries.chunks(BATCH) {
+                    find(batch, &mut found);
+                }
+                proptest::prop_assert_eq!(&found, &expected, "lookups {}", many);
+            }
+        }
+
+        /// A search from any place finds what a search of the whole finds.
+        #[test]
+        fn a_search_from_anywhere_finds_what_a_binary_search_does(
+            n in 0usize..200,
+            from in 0usize..250,
+            q in 0u32..450,
+        ) {
+            let ids: Vec<String> = (0..n).map(|i| format!("{:04}", i * 2)).collect();
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let id = format!("{q:04}");
+            proptest::prop_assert_eq!(
+                search_from(&refs, &id, from).ok(),
+                refs.binary_search(&id.as_str()).ok()
+            );
+        }
     }
 }

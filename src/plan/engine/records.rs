@@ -292,7 +292,12 @@ fn sort_nearly_sorted<T, K: Ord + Copy>(
             budget -= 1;
             at -= 1;
         }
-        items[at..=i].rotate_right(1);
+        // Most go one place back: a swap, without a call to move memory.
+        if at + 1 == i {
+            items.swap(at, i);
+        } else {
+            items[at..=i].rotate_right(1);
+        }
     }
     true
 }
