@@ -1168,14 +1168,17 @@ fn finding_held_too_late_not_said_while_pause_runs() {
     );
 }
 
-/// F4. A later occurrence of the "due soon" rule going (its day after the due date) makes
+/// F4. A later occurrence of the "due soon" rule going (its day after the due date) made
 /// the plans drop an earlier occurrence's too-late statement whose day is still within the
 /// lookback. Promise 06-01..06-09, due 06-10, "due soon" -2 repeating every 3 days twice:
 /// occurrence 1 too late on 06-10 (06-10, 06-11); occurrence 2 sent 06-11; from 06-12 on
-/// nothing is said about occurrence 1.
+/// nothing was said about occurrence 1 (the planner went on from the highest occurrence
+/// sent, never looking at those below it again).
+/// Fixed: an occurrence below the highest one sent that never went and was too late before
+/// it went is still said too late on its due date, as the plans before said, while that day
+/// is within the lookback (and the occurrence that went goes once).
 #[test]
-#[ignore = "finding: a later repeat of the due-soon rule going hides an earlier occurrence's too-late statement within the lookback"]
-fn finding_repeat_send_hides_too_late() {
+fn a_too_late_due_soon_stays_said_after_a_later_repeat_goes() {
     let policy = Policy::new(TimeZone::UTC).with_rule(rule(SOON, Anchor::Due, -2).repeat(3, 2));
     let promise = Pause::new(PauseKind::Promise, "pays")
         .starting(d(2026, 6, 1))
@@ -1186,7 +1189,7 @@ fn finding_repeat_send_hides_too_late() {
         &[one_client()],
         &items,
         d(2026, 6, 9),
-        d(2026, 6, 14),
+        d(2026, 6, 17),
         &[],
     );
     assert_said(
@@ -1195,6 +1198,71 @@ fn finding_repeat_send_hides_too_late() {
         utc(2026, 6, 10, 0, 0),
         "due_soon_after_due 2026-06-10",
     );
+    let went: Vec<String> = story(&run, "due-soon/F-1/2")
+        .into_iter()
+        .filter(|l| l.contains("due 2026"))
+        .collect();
+    assert_eq!(went, ["06-11 09:00: due 2026-06-11"], "occurrence 2 goes once");
+}
+
+/// F4b. As F4, with three occurrences before the due date all held past it (-5, every 2
+/// days, 4 times: 06-05, 06-07, 06-09 held by the promise, 06-11 goes). Before the fix the
+/// plans from 06-12 said nothing of occurrences 1 to 3; each is said too late on the due date
+/// while that day is within the lookback (to 06-17).
+#[test]
+fn every_too_late_due_soon_stays_said_after_a_later_repeat_goes() {
+    let policy = Policy::new(TimeZone::UTC).with_rule(rule(SOON, Anchor::Due, -5).repeat(2, 4));
+    let promise = Pause::new(PauseKind::Promise, "pays")
+        .starting(d(2026, 6, 1))
+        .until(d(2026, 6, 9));
+    let items = [invoice("F-1", "c", d(2026, 5, 1), d(2026, 6, 10), money("100", "USD")).with_pause(promise)];
+    let run = host(
+        &policy,
+        &[one_client()],
+        &items,
+        d(2026, 6, 9),
+        d(2026, 6, 17),
+        &[],
+    );
+    for k in 1..=3 {
+        assert_said(
+            &run,
+            &format!("due-soon/F-1/{k}"),
+            utc(2026, 6, 10, 0, 0),
+            "due_soon_after_due 2026-06-10",
+        );
+    }
+}
+
+/// F4c. As F4, missed by the host rather than held by a pause (no pause: items alike are
+/// planned once): -3, every 2 days, 3 times, due 06-10; the host down 06-07..06-09, so
+/// occurrences 1 (06-07) and 2 (06-09) are too late at the first tick on 06-10, and 3
+/// (06-11) goes. Before the fix the plans from 06-12 said nothing of 1 and 2.
+#[test]
+fn missed_due_soons_stay_said_too_late_after_a_later_repeat_goes() {
+    let policy = Policy::new(TimeZone::UTC).with_rule(rule(SOON, Anchor::Due, -3).repeat(2, 3));
+    let items = [
+        invoice("F-1", "c", d(2026, 5, 1), d(2026, 6, 10), money("100", "USD")),
+        invoice("F-2", "c", d(2026, 5, 1), d(2026, 6, 10), money("100", "USD")),
+    ];
+    let run = host(
+        &policy,
+        &[one_client()],
+        &items,
+        d(2026, 6, 6),
+        d(2026, 6, 17),
+        &[d(2026, 6, 7), d(2026, 6, 8), d(2026, 6, 9)],
+    );
+    for item in ["F-1", "F-2"] {
+        for k in 1..=2 {
+            assert_said(
+                &run,
+                &format!("due-soon/{item}/{k}"),
+                utc(2026, 6, 10, 0, 0),
+                "due_soon_after_due 2026-06-10",
+            );
+        }
+    }
 }
 
 /// F5. Occurrences of a "due soon" rule (anchored on the due date, negative offset) whose day

@@ -1595,6 +1595,91 @@ fn plan_item(
             }
         }
     }
+    // The occurrences of a "due soon" (a rule counting back from the due date) never sent,
+    // though a later one of the rule went on or after the due date: too late before it went,
+    // still said so as the plans before it said (README "Missed sends": "whatever the client
+    // is sent since", "as long as that day is within the lookback"; older, as of now, but not
+    // later than the day that later one went: a send that found them too late, as another
+    // rule's is). Each run of them is worked out again as the rule's next, from its sends
+    // before it. One of the rule sent before the due date supersedes those before it (none
+    // said, as before); so does another rule's send before the due date, as ever.
+    if let Some(due) = due.filter(|&d| today >= d) {
+        for e in &rules {
+            let stopped = item_stop
+                .or(lasting_before(e))
+                .or_else(|| lasting_after(e))
+                .is_some();
+            let max = max_occ.get(&e.id).copied().unwrap_or(0);
+            if stopped || max < 2 || e.anchor != Anchor::Due {
+                continue;
+            }
+            let of_rule: Vec<(u32, NaiveDate)> = sends
+                .iter()
+                .filter(|(r, ..)| *r == e.id)
+                .map(|(_, d, k)| (*k, *d))
+                .collect();
+            let went = |k: u32| of_rule.iter().any(|s| s.0 == k);
+            let before = |k: u32| nominal_of(e, k).is_some_and(|(n, _)| n < due);
+            let last = (max - 1).min(e.count);
+            let mut k = 1;
+            while k <= last {
+                if went(k) || !before(k) {
+                    k += 1;
+                    continue;
+                }
+                let mut end = k;
+                while end < last && !went(end + 1) && before(end + 1) {
+                    end += 1;
+                }
+                let by = of_rule.iter().filter(|s| s.0 > end).map(|s| s.1).min();
+                if let Some(by) = by.filter(|&d| d >= due) {
+                    let run = Eff {
+                        count: end,
+                        ..e.clone()
+                    };
+                    let mut st = State {
+                        next: k,
+                        last: of_rule.iter().filter(|s| s.0 < k).map(|s| s.1).max(),
+                        done: false,
+                        floor: None,
+                        held: Vec::new(),
+                        caught: false,
+                        held_moves: Vec::new(),
+                        held_back: None,
+                        meant: None,
+                        gap_floor: None,
+                    };
+                    for _ in k..=end {
+                        match step(&run, &st, &item_sends, true) {
+                            Step::Go {
+                                k: j,
+                                at,
+                                first_day,
+                                late_as_of,
+                                ..
+                            } if at <= now => {
+                                let on = caught_up_too_late(due, first_day, late_as_of).min(by);
+                                if in_window(on) {
+                                    suppress(out, &e.id, j, "due_soon_after_due", on);
+                                }
+                                st.skip(j, None);
+                            }
+                            Step::Skip {
+                                k: j, kind, on, sent, ..
+                            } => {
+                                if kind == "due_soon_after_due" && in_window(on.min(by)) {
+                                    suppress(out, &e.id, j, kind, on.min(by));
+                                }
+                                st.skip(j, sent);
+                            }
+                            _ => break,
+                        }
+                    }
+                }
+                k = end + 1;
+            }
+        }
+    }
     // A batch of `day` won by `w`: it went, and the others are superseded by it.
     let settle = |out: &mut RefPlan,
                   state: &mut BTreeMap<usize, State>,

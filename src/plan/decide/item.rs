@@ -7,17 +7,18 @@ use crate::model::id::EventKey;
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
-use crate::plan::decide::notes::Notes;
+use crate::plan::decide::notes::{Notes, TooLateOnly};
 use crate::plan::decide::occurrences::{OccurrenceDays, add_days, occurrence_day, spaced_run};
 use crate::plan::decide::pauses::active_pause;
 use crate::plan::decide::reason::Reason;
 use crate::plan::decide::reason::adjustment_note;
+use crate::plan::engine::history::{HistRef, HistRule};
 use crate::plan::engine::small_list::SmallList;
 use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx};
 use crate::plan::event::Adjustment;
 use crate::plan::schedule::KeyRef;
 use crate::policy::Anchor;
-use crate::time::Shift;
+use crate::time::{LocalDates, Shift, TimeZone};
 use chrono::NaiveDate;
 
 /// A send about an item: from history or planned earlier in this sweep.
@@ -668,6 +669,88 @@ impl Planner {
         let days = self.rules[slot.rule].expires_after?;
         let its_day = self.own_day(cx, it, slot, sends, nominal)?;
         (add_days(its_day, i64::from(days))? < manual).then_some((its_day, days))
+    }
+
+    /// The occurrences of a "due soon" rule (`slot`'s: anchored on the due date, a negative
+    /// offset) never sent though a later one of the rule went (`history`: the item's), said
+    /// too late as the plans before that one went said them: on the day each was first too
+    /// late (its due date, or the day it was to go if later), whatever the client is sent
+    /// since, while that day is in the window; older, as of now, but not later than the day
+    /// the later one went (it found them too late). Each run of such occurrences is worked
+    /// out again from the rule's sends before it (its spacing), as when it was the rule's
+    /// next; a later one of the rule that went before the due date supersedes them (none is
+    /// said). Only too late is said: one superseded by another rule's send before the due
+    /// date, or expired first, was never too late. Asked once the due date came, of a rule
+    /// that went twice or more: the rest never comes here.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn say_too_late_below(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        history: &[HistRef],
+        tz: TimeZone,
+        dates: &mut LocalDates,
+        sends: &ItemSends,
+        keys: &[EventKey],
+        out: &mut dyn Notes,
+    ) {
+        let Some(due) = it.due.filter(|&d| cx.today >= d && slot.offset < 0) else {
+            return;
+        };
+        // The rule's occurrences before the due date: the first `before`.
+        let before = match slot.every.map(i64::from).filter(|&e| e > 0) {
+            Some(every) => (-i64::from(slot.offset) - 1) / every + 1,
+            None => 1,
+        };
+        let before = u32::try_from(before).unwrap_or(u32::MAX).min(slot.count);
+        // The rule's sends about the item: (occurrence, local day).
+        let sent: Vec<(u32, NaiveDate)> = history
+            .iter()
+            .filter(|h| matches!(h.rule(), HistRule::Rule(r) if r.get() == slot.rule))
+            .map(|h| (h.occurrence, dates.date_at(tz, h.sent_at())))
+            .collect();
+        let max_occ = sent.iter().map(|s| s.0).max().unwrap_or(0);
+        let last = before.min(max_occ.saturating_sub(1));
+        let went = |k: u32| sent.iter().any(|s| s.0 == k);
+        let mut k = 1;
+        while k <= last {
+            if went(k) {
+                k += 1;
+                continue;
+            }
+            // A run of them, up to the next that went (or the last before the due date).
+            let mut end = k;
+            while end < last && !went(end + 1) {
+                end += 1;
+            }
+            let found = sent.iter().filter(|s| s.0 > end).map(|s| s.1).min();
+            if let Some(by) = found.filter(|&d| d >= due) {
+                let mut probe = Slot {
+                    item: slot.item,
+                    rule: slot.rule,
+                    anchor_on: slot.anchor_on,
+                    offset: slot.offset,
+                    every: slot.every,
+                    count: end,
+                    roles_mask: slot.roles_mask,
+                    next_occ: k,
+                    last_rule: sent.iter().filter(|s| s.0 < k).map(|s| s.1).max(),
+                    last_manual: slot.last_manual,
+                    not_before: slot.not_before,
+                    past_pauses: slot.past_pauses,
+                    version: 0,
+                    cand: None,
+                    won: None,
+                };
+                let mut said = TooLateOnly { out: &mut *out, by };
+                // (Before the due date, and the due date come: each is said, none goes.)
+                let _ = self.next_cand(cx, it, &mut probe, sends, keys, &mut said);
+            }
+            k = end + 1;
+        }
     }
 
     /// Sets the slot's candidate to its next one (see [`Planner::next_cand`]), in place: a

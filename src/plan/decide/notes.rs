@@ -79,6 +79,40 @@ impl Notes for Unsaid {
     }
 }
 
+/// Notes of an earlier occurrence of a "due soon" looked at again after a later one of its
+/// rule went (see `Planner::say_too_late_below`): only its being too late is said, on the
+/// day it was first too late, not later than `by`, the day that later one went (a send that
+/// found it too late: the plans since say it as that day's did).
+pub(crate) struct TooLateOnly<'a> {
+    pub(crate) out: &'a mut dyn Notes,
+    pub(crate) by: NaiveDate,
+}
+
+impl Notes for TooLateOnly<'_> {
+    fn keeps(&self) -> bool {
+        self.out.keeps()
+    }
+
+    fn note(&mut self, cx: &ClientCtx<'_>, it: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason) {
+        if reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue {
+            self.out.note(cx, it, slot, on.min(self.by), reason);
+        }
+    }
+
+    fn note_run(
+        &mut self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        occurrences: RangeInclusive<u32>,
+        reason: Reason,
+    ) {
+        if reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue {
+            self.out.note_run(cx, it, slot, occurrences, reason);
+        }
+    }
+}
+
 /// A client-level notice that goes (a statement, a standing notice).
 pub(crate) struct Notice {
     pub(crate) rule: RuleIx,

@@ -1183,6 +1183,21 @@ impl Planner {
                 if block.is_none() {
                     slot.not_before = gap_until;
                 }
+                if max_occ >= 2 && offset < 0 && rule.anchor == Anchor::Due && block.is_none() {
+                    // Earlier occurrences of a "due soon" that never went, too late before a
+                    // later one went: still said so.
+                    self.say_too_late_below(
+                        &cx,
+                        &ictx,
+                        &slot,
+                        history,
+                        tz,
+                        &mut scratch.dates,
+                        &scratch.sends[li],
+                        &plan.tables.keys,
+                        &mut plan.suppressed,
+                    );
+                }
                 let out = &mut plan.suppressed;
                 let mut look_ahead = Unsaid::default();
                 let sink: &mut dyn Notes = if block.is_some() {
