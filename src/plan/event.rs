@@ -409,10 +409,11 @@ pub enum SuppressReason {
         by: EventKey,
     },
     /// A "due soon" reminder would go on or after the due date. Missed (its send instant
-    /// passed unsent) or held back by a pause or the minimum gap, it is said so on the due
-    /// date (or on the day it was to go, if later), whatever the client is sent since, while
-    /// that day is within the plan's lookback; once older, as of the plan's day (but not
-    /// later than the day a send about the item found it too late).
+    /// passed unsent) or held back by its spacing (after the rule's last send or a manual
+    /// one), a pause or the minimum gap, it is said so on the due date (or on the day it was
+    /// to go, if later), whatever the client is sent since, while that day is within the
+    /// plan's lookback; once older, as of the plan's day (but not later than the day a send
+    /// about the item found it too late).
     DueSoonAfterDue {
         /// The due date.
         due: NaiveDate,

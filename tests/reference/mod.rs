@@ -912,6 +912,21 @@ fn plan_item(
         // (The gap after the client's last message in history is one of `holds`.)
         // (The day it goes had every plan run at its send time: a held catch-up's floor aside.)
         let unheld = date.max(item.issued_on);
+        // Spaced (after the rule's last send or a manual one): a "due soon" so taken to its due
+        // date or later is too late from the due date, not from the day the spacing took it to
+        // (README "Missed sends": held back by the spacing, a pause or the minimum gap). The
+        // day it was to go unspaced (its day, or the item's issue if later, moved off a
+        // non-working day: earlier unless that is before the issue), where the spacing moved
+        // it (the day it let it go, or the way off a non-working day).
+        let off_non_working = |d: NaiveDate, floor: NaiveDate| {
+            cal.shift(d, Shift::Earlier)
+                .filter(|&e| e >= floor)
+                .or_else(|| cal.shift(d, Shift::Later))
+                .unwrap_or(d)
+        };
+        let base = nominal.max(item.issued_on);
+        let unspaced = Some(off_non_working(base, item.issued_on))
+            .filter(|&u| u != off_non_working(unheld, bound.unwrap_or(item.issued_on).max(item.issued_on)));
         // A held catch-up goes the day after the pause, or the next working day after it
         // (never earlier: back inside the pause).
         // Held back by the gap, it goes on the first day the gap allows (moved off it if that
@@ -1141,6 +1156,7 @@ fn plan_item(
         // The day it was to go before a pause or the gap held it back (`on` if nothing did).
         let first_day = (st.held.iter().chain(&paused_from).map(|h| h.0))
             .chain(gap_spaced_from)
+            .chain(unspaced)
             .fold(on, NaiveDate::min);
         if before_due && due.is_some_and(|due| on >= due) {
             // Held past the due date by a pause, on a day past the window: the pause says

@@ -7,7 +7,7 @@ use crate::model::id::EventKey;
 use crate::model::item::{Item, ItemStatus};
 use crate::money::Money;
 use crate::plan::SuppressReasonKind as Kind;
-use crate::plan::decide::notes::{Notes, TooLateOnly};
+use crate::plan::decide::notes::{Notes, UnsentBelow};
 use crate::plan::decide::occurrences::{OccurrenceDays, add_days, occurrence_day, spaced_run};
 use crate::plan::decide::pauses::active_pause;
 use crate::plan::decide::reason::Reason;
@@ -649,12 +649,40 @@ impl Planner {
         }
     }
 
+    /// The first day a "due soon" meant for `nominal` was too late (due on `due`): its due
+    /// date, or `its_day` (the day it was to go before a pause or the gap held it back) if
+    /// later. Not a day the spacing (after the rule's last send or a manual one, `spaced`:
+    /// the day it let it go and the way off a non-working day) took it to: when the due date
+    /// came it was unsent and could never go, as one a pause or the gap holds back. Then
+    /// the day it was to go unspaced counts, if that is later still (an item issued on its
+    /// due date or after): its day, or the item's issue if later, moved off a non-working
+    /// day (earlier, unless that is before the issue).
+    #[cold]
+    #[inline(never)]
+    fn too_late_from(
+        &self,
+        item: &Item,
+        nominal: NaiveDate,
+        (date, dir): (NaiveDate, Shift),
+        its_day: NaiveDate,
+        due: NaiveDate,
+    ) -> NaiveDate {
+        let base = nominal.max(item.issued_on);
+        let unspaced = self.calendar.shift(base, self.direction(item, base, None, true));
+        let spaced = self.calendar.shift(date, dir);
+        match unspaced {
+            Some(unspaced) if spaced != Some(unspaced) => its_day.min(unspaced).max(due),
+            _ => its_day.max(due),
+        }
+    }
+
     /// Whether the occurrence meant for `nominal`, which a manual send on `manual` spaced
     /// later, had expired before that send: its own day ([`Planner::own_day`]) more than the
     /// rule's `expires_after` days before it. Then it stays expired, said on that day, as
     /// the plans before the manual send said: the manual send spaces the rule's next
     /// occurrence, it does not bring back one dropped already. Its day and the rule's
-    /// expiry, if so.
+    /// expiry, if so; not a "due soon" whose due date came before its expiry ran out (too
+    /// late first).
     #[cold]
     #[inline(never)]
     fn expired_before_manual(
@@ -666,26 +694,35 @@ impl Planner {
         nominal: NaiveDate,
         manual: NaiveDate,
     ) -> Option<(NaiveDate, u32)> {
-        let days = self.rules[slot.rule].expires_after?;
+        let rule = &self.rules[slot.rule];
+        let days = rule.expires_after?;
         let its_day = self.own_day(cx, it, slot, sends, nominal)?;
-        (add_days(its_day, i64::from(days))? < manual).then_some((its_day, days))
+        let last = add_days(its_day, i64::from(days))?;
+        // (Not a "due soon" whose due date came before its expiry ran out: too late first,
+        // as the plans before the manual send said; said so below.)
+        let too_late_first =
+            rule.anchor == Anchor::Due && it.due.is_some_and(|due| nominal < due && due <= last);
+        (last < manual && !too_late_first).then_some((its_day, days))
     }
 
-    /// The occurrences of a "due soon" rule (`slot`'s: anchored on the due date, a negative
-    /// offset) never sent though a later one of the rule went (`history`: the item's), said
-    /// too late as the plans before that one went said them: on the day each was first too
-    /// late (its due date, or the day it was to go if later), whatever the client is sent
-    /// since, while that day is in the window; older, as of now, but not later than the day
-    /// the later one went (it found them too late). Each run of such occurrences is worked
-    /// out again from the rule's sends before it (its spacing), as when it was the rule's
-    /// next; a later one of the rule that went before the due date supersedes them (none is
-    /// said). Only too late is said: one superseded by another rule's send before the due
-    /// date, or expired first, was never too late. Asked once the due date came, of a rule
-    /// that went twice or more: the rest never comes here.
+    /// The occurrences of `slot`'s rule never sent though a later one of the rule went
+    /// (`history`: the item's), said as the plans before that one went said them, while
+    /// their day is in the window:
+    /// - a "due soon" (anchored on the due date, a negative offset) too late: on the day it
+    ///   was first too late (its due date, or the day it was to go if later), whatever the
+    ///   client is sent since; older, as of now, but not later than the day the later one
+    ///   went (it found it too late). A later one of the rule that went before the due date
+    ///   supersedes it (nothing is said);
+    /// - one dropped by the rule's expiry (`Rule::expires_after`): expired, on its day.
+    ///
+    /// Each run of such occurrences is worked out again from the rule's sends before it (its
+    /// spacing), as when it was the rule's next; only those two statements are kept (one
+    /// superseded by another send was neither). Asked of a rule that went twice or more:
+    /// the rest never comes here.
     #[cold]
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn say_too_late_below(
+    pub(crate) fn say_unsent_below(
         &self,
         cx: &ClientCtx<'_>,
         it: &ItemCtx<'_>,
@@ -697,15 +734,24 @@ impl Planner {
         keys: &[EventKey],
         out: &mut dyn Notes,
     ) {
-        let Some(due) = it.due.filter(|&d| cx.today >= d && slot.offset < 0) else {
+        let rule = &self.rules[slot.rule];
+        // A "due soon" rule once the due date came, and the occurrences before it.
+        let due = it
+            .due
+            .filter(|&d| rule.anchor == Anchor::Due && cx.today >= d && slot.offset < 0);
+        let expires = rule.expires_after.is_some();
+        if due.is_none() && !expires {
             return;
-        };
-        // The rule's occurrences before the due date: the first `before`.
+        }
         let before = match slot.every.map(i64::from).filter(|&e| e > 0) {
             Some(every) => (-i64::from(slot.offset) - 1) / every + 1,
             None => 1,
         };
-        let before = u32::try_from(before).unwrap_or(u32::MAX).min(slot.count);
+        let before = if due.is_some() {
+            u32::try_from(before).unwrap_or(u32::MAX).min(slot.count)
+        } else {
+            0
+        };
         // The rule's sends about the item: (occurrence, local day).
         let sent: Vec<(u32, NaiveDate)> = history
             .iter()
@@ -713,7 +759,8 @@ impl Planner {
             .map(|h| (h.occurrence, dates.date_at(tz, h.sent_at())))
             .collect();
         let max_occ = sent.iter().map(|s| s.0).max().unwrap_or(0);
-        let last = before.min(max_occ.saturating_sub(1));
+        let below = max_occ.saturating_sub(1).min(slot.count);
+        let last = if expires { below } else { before.min(below) };
         let went = |k: u32| sent.iter().any(|s| s.0 == k);
         let mut k = 1;
         while k <= last {
@@ -721,13 +768,15 @@ impl Planner {
                 k += 1;
                 continue;
             }
-            // A run of them, up to the next that went (or the last before the due date).
+            // A run of them, up to the next that went (or the last asked of).
             let mut end = k;
             while end < last && !went(end + 1) {
                 end += 1;
             }
             let found = sent.iter().filter(|s| s.0 > end).map(|s| s.1).min();
-            if let Some(by) = found.filter(|&d| d >= due) {
+            // Too late only if the later one went on or after the due date.
+            let late_by = found.filter(|&d| due.is_some_and(|due| d >= due) && k <= before);
+            if late_by.is_some() || expires {
                 let mut probe = Slot {
                     item: slot.item,
                     rule: slot.rule,
@@ -745,8 +794,12 @@ impl Planner {
                     cand: None,
                     won: None,
                 };
-                let mut said = TooLateOnly { out: &mut *out, by };
-                // (Before the due date, and the due date come: each is said, none goes.)
+                let mut said = UnsentBelow {
+                    out: &mut *out,
+                    too_late_by: late_by,
+                    expired: expires,
+                };
+                // (Each of the run is said or goes no more: none is sent from here.)
                 let _ = self.next_cand(cx, it, &mut probe, sends, keys, &mut said);
             }
             k = end + 1;
@@ -902,6 +955,12 @@ impl Planner {
             // The day it goes had every plan run at its send time: off non-working days,
             // past pauses and the client's gap.
             let dir = self.direction(item, date, spacing_ends, before_due);
+            // The first day a "due soon" was too late, `its_day` being the day it was to go:
+            // its due date, or that day if later; not a day the spacing took it to.
+            let spaced_to = date;
+            let late_from = |its_day: NaiveDate, due: NaiveDate| {
+                self.too_late_from(item, nominal, (spaced_to, dir), its_day, due)
+            };
             let mut moves = SmallList::new();
             let (mut scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, &mut *out)?;
             // One reminder a day about an item: on a day another reminder about it went (or
@@ -953,7 +1012,7 @@ impl Planner {
                     if cx.today >= due {
                         // Too late from its due date (or its own day, if later), as a "due
                         // soon" held back past it is.
-                        let on = said_too_late(its_day.max(due));
+                        let on = said_too_late(late_from(its_day, due));
                         out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
@@ -982,7 +1041,7 @@ impl Planner {
                             cx,
                             it,
                             slot,
-                            said_too_late(its_day.max(due)),
+                            said_too_late(late_from(its_day, due)),
                             Reason::due_soon_after_due(due),
                         );
                         slot.next_occ += 1;
@@ -1018,7 +1077,7 @@ impl Planner {
                         // the plans before the hold grew said, on the first day it was too
                         // late: its due date, or its own day if that was later (whatever
                         // message to the client or send about the item came since).
-                        let on = said_too_late(its_day.max(due));
+                        let on = said_too_late(late_from(its_day, due));
                         out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
                         slot.next_occ += 1;
                         continue;
@@ -1059,8 +1118,10 @@ impl Planner {
                     .filter(|(on, _)| !cx.in_window(date) && *on >= cx.window_start && cx.today < due);
                 // Else on the first day it was too late (its due date, or its own day if
                 // later), as every plan says it whatever the client is sent meanwhile.
-                let (on, reason) = held_by_pause
-                    .unwrap_or((said_too_late(its_day.max(due)), Reason::due_soon_after_due(due)));
+                let (on, reason) = held_by_pause.unwrap_or((
+                    said_too_late(late_from(its_day, due)),
+                    Reason::due_soon_after_due(due),
+                ));
                 out.note(cx, it, slot, on, reason);
                 slot.next_occ += 1;
                 continue;

@@ -79,23 +79,39 @@ impl Notes for Unsaid {
     }
 }
 
-/// Notes of an earlier occurrence of a "due soon" looked at again after a later one of its
-/// rule went (see `Planner::say_too_late_below`): only its being too late is said, on the
-/// day it was first too late, not later than `by`, the day that later one went (a send that
-/// found it too late: the plans since say it as that day's did).
-pub(crate) struct TooLateOnly<'a> {
+/// Notes of earlier occurrences of a rule looked at again after a later one of it went
+/// (see `Planner::say_unsent_below`): only what the plans before that one went said of them
+/// and still holds is passed on: a "due soon" too late (when `too_late_by` is the day the
+/// later one went, on or after the due date: said not later than that day, a send that
+/// found it too late), and an occurrence expired (when `expired`: the rule has an expiry).
+pub(crate) struct UnsentBelow<'a> {
     pub(crate) out: &'a mut dyn Notes,
-    pub(crate) by: NaiveDate,
+    pub(crate) too_late_by: Option<NaiveDate>,
+    pub(crate) expired: bool,
 }
 
-impl Notes for TooLateOnly<'_> {
+impl UnsentBelow<'_> {
+    fn kept(&self, reason: Reason) -> bool {
+        match reason.kind() {
+            crate::plan::SuppressReasonKind::DueSoonAfterDue => self.too_late_by.is_some(),
+            crate::plan::SuppressReasonKind::Expired => self.expired,
+            _ => false,
+        }
+    }
+}
+
+impl Notes for UnsentBelow<'_> {
     fn keeps(&self) -> bool {
         self.out.keeps()
     }
 
     fn note(&mut self, cx: &ClientCtx<'_>, it: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason) {
-        if reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue {
-            self.out.note(cx, it, slot, on.min(self.by), reason);
+        if self.kept(reason) {
+            let on = self
+                .too_late_by
+                .filter(|_| reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue)
+                .map_or(on, |by| on.min(by));
+            self.out.note(cx, it, slot, on, reason);
         }
     }
 
@@ -107,7 +123,7 @@ impl Notes for TooLateOnly<'_> {
         occurrences: RangeInclusive<u32>,
         reason: Reason,
     ) {
-        if reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue {
+        if self.kept(reason) {
             self.out.note_run(cx, it, slot, occurrences, reason);
         }
     }

@@ -1183,10 +1183,13 @@ impl Planner {
                 if block.is_none() {
                     slot.not_before = gap_until;
                 }
-                if max_occ >= 2 && offset < 0 && rule.anchor == Anchor::Due && block.is_none() {
-                    // Earlier occurrences of a "due soon" that never went, too late before a
-                    // later one went: still said so.
-                    self.say_too_late_below(
+                if max_occ >= 2
+                    && block.is_none()
+                    && ((offset < 0 && rule.anchor == Anchor::Due) || rule.expires_after.is_some())
+                {
+                    // Earlier occurrences that never went, too late (a "due soon") or expired
+                    // before a later one went: still said so.
+                    self.say_unsent_below(
                         &cx,
                         &ictx,
                         &slot,
