@@ -177,6 +177,22 @@ struct State {
 }
 
 impl State {
+    /// Occurrence `next` comes next; the rule last went on `last`.
+    fn new(next: u32, last: Option<NaiveDate>) -> Self {
+        State {
+            next,
+            last,
+            done: false,
+            floor: None,
+            held: Vec::new(),
+            caught: false,
+            meant: None,
+            held_moves: Vec::new(),
+            held_back: None,
+            gap_floor: None,
+        }
+    }
+
     /// Occurrence `k` was skipped (superseded by a send on `sent`, or not sent at all).
     fn skip(&mut self, k: u32, sent: Option<NaiveDate>) {
         if sent.is_some() {
@@ -758,21 +774,7 @@ fn plan_item(
                 .map(|(_, d, _)| *d)
                 .max();
             let next = max_occ.get(&e.id).copied().unwrap_or(0).saturating_add(1);
-            (
-                e.index,
-                State {
-                    next,
-                    last,
-                    done: false,
-                    floor: None,
-                    held: Vec::new(),
-                    caught: false,
-                    held_moves: Vec::new(),
-                    held_back: None,
-                    meant: None,
-                    gap_floor: None,
-                },
-            )
+            (e.index, State::new(next, last))
         })
         .collect();
     // The stage of occurrence `k` of rule `e`: its day before any move, and the rule.
@@ -1653,18 +1655,7 @@ fn plan_item(
                         count: end,
                         ..e.clone()
                     };
-                    let mut st = State {
-                        next: k,
-                        last: of_rule.iter().filter(|s| s.0 < k).map(|s| s.1).max(),
-                        done: false,
-                        floor: None,
-                        held: Vec::new(),
-                        caught: false,
-                        held_moves: Vec::new(),
-                        held_back: None,
-                        meant: None,
-                        gap_floor: None,
-                    };
+                    let mut st = State::new(k, of_rule.iter().filter(|s| s.0 < k).map(|s| s.1).max());
                     for _ in k..=end {
                         match step(&run, &st, &item_sends, true) {
                             Step::Go {
