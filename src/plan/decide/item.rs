@@ -12,13 +12,12 @@ use crate::plan::decide::occurrences::{OccurrenceDays, add_days, occurrence_day,
 use crate::plan::decide::pauses::active_pause;
 use crate::plan::decide::reason::Reason;
 use crate::plan::decide::reason::adjustment_note;
-use crate::plan::engine::history::{HistRef, HistRule};
 use crate::plan::engine::small_list::SmallList;
 use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx};
 use crate::plan::event::Adjustment;
 use crate::plan::schedule::KeyRef;
 use crate::policy::Anchor;
-use crate::time::{LocalDates, Shift, TimeZone};
+use crate::time::Shift;
 use chrono::NaiveDate;
 
 /// A send about an item: from history or planned earlier in this sweep.
@@ -727,9 +726,6 @@ impl Planner {
         cx: &ClientCtx<'_>,
         it: &ItemCtx<'_>,
         slot: &Slot,
-        history: &[HistRef],
-        tz: TimeZone,
-        dates: &mut LocalDates,
         sends: &ItemSends,
         keys: &[EventKey],
         out: &mut dyn Notes,
@@ -752,11 +748,11 @@ impl Planner {
         } else {
             0
         };
-        // The rule's sends about the item: (occurrence, local day).
-        let sent: Vec<(u32, NaiveDate)> = history
-            .iter()
-            .filter(|h| matches!(h.rule(), HistRule::Rule(r) if r.get() == slot.rule))
-            .map(|h| (h.occurrence, dates.date_at(tz, h.sent_at())))
+        // The rule's sends about the item, from history (read before any is planned, each
+        // beside its send): (occurrence, local day).
+        let sent: Vec<(u32, NaiveDate)> = (sends.history.iter().zip(&sends.all))
+            .filter(|((rule, ..), _)| *rule == Some(slot.rule))
+            .map(|(&(_, occurrence, _), send)| (occurrence, send.date))
             .collect();
         let max_occ = sent.iter().map(|s| s.0).max().unwrap_or(0);
         let below = max_occ.saturating_sub(1).min(slot.count);
