@@ -45,6 +45,15 @@
 //!   most one 400-year cycle of periods. `FREQ=SECONDLY;BYMONTH=12;BYMONTHDAY=31;BYHOUR=23;
 //!   BYMINUTE=59;BYSECOND=59` occurs every 31 December.
 //!
+//! Week numbers (`BYWEEKNO`) are ISO 8601's, with weeks starting on `WKST`: week 1 is the
+//! first week with at least four of its days in its year, and a day is in the week-numbering
+//! year of its week, counted from the front or from the back of that year. 30 December 1996
+//! is in week 1 of 1997, a year of 52 weeks, so `BYWEEKNO=1` and `BYWEEKNO=-52` both match it
+//! (in the `YEARLY` period of 1996, its calendar year); 1 January 2022 is in week 52 of 2021,
+//! so `BYWEEKNO=52` and `BYWEEKNO=-1` match it. (dateutil and the `rrule` crate match a day
+//! in week 1 of next year only by `BYWEEKNO=1`, and in some years count the weeks of last
+//! year as 53 instead of 52.)
+//!
 //! A `BYDAY` list that mixes plain and numbered weekdays (`BYDAY=MO,1TU` with
 //! `FREQ=MONTHLY`) means either (every Monday and the first Tuesday), as RFC 5545 reads it
 //! (the `rrule` crate would read both at once). `BYSETPOS` counts within the whole month or

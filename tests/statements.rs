@@ -475,6 +475,39 @@ fn allowed_combinations_still_load() {
     );
 }
 
+/// A week number counts the weeks of the week-numbering year the day's week belongs to,
+/// from the front or from the back: 30 and 31 December 1996 are in week 1 of 1997, a year of
+/// 52 weeks, so `BYWEEKNO=-52` is theirs (the rrule crate, as dateutil, matches them only by
+/// `BYWEEKNO=1`; CI's proptest found `FREQ=YEARLY;BYMONTH=12;BYWEEKNO=-52` with no date).
+#[test]
+fn a_week_counted_from_the_back_is_counted_in_the_year_it_belongs_to() {
+    let got = statement("FREQ=YEARLY;BYMONTH=12;BYWEEKNO=-52", d(1995, 1, 1))
+        .occurrences(d(1995, 1, 1), d(1997, 12, 31))
+        .unwrap();
+    assert_eq!(got, [d(1996, 12, 30), d(1996, 12, 31)]);
+    // 2004 has 53 weeks (it starts on a Thursday); its week 1 starts on 29 December 2003.
+    let got = statement("FREQ=YEARLY;BYWEEKNO=-53;BYDAY=MO,WE", d(2003, 1, 1))
+        .occurrences(d(2003, 1, 1), d(2004, 1, 10))
+        .unwrap();
+    assert_eq!(got, [d(2003, 12, 29), d(2003, 12, 31)]);
+}
+
+/// The first days of a year that lie in the last week of the year before are in that week's
+/// number: 1 and 2 January 2022 (a Saturday and a Sunday) are in week 52 of 2021, not 53
+/// (2021 has 52 weeks; the rrule crate says 53).
+#[test]
+fn the_first_days_of_a_year_are_in_the_last_week_of_the_year_before() {
+    let week = |n: i32| {
+        statement(&format!("FREQ=YEARLY;BYWEEKNO={n}"), d(2022, 1, 1))
+            .occurrences(d(2022, 1, 1), d(2022, 1, 9))
+            .unwrap()
+    };
+    assert_eq!(week(52), [d(2022, 1, 1), d(2022, 1, 2)]);
+    assert_eq!(week(-1), [d(2022, 1, 1), d(2022, 1, 2)]);
+    assert_eq!(week(53), []);
+    assert_eq!(week(1), (3..=9).map(|day| d(2022, 1, day)).collect::<Vec<_>>());
+}
+
 // No RRULE text, however hostile, panics or hangs the loader or the planner.
 
 /// Loads `rrule` every way a host can (occurrences, validation, planner, client override,
@@ -733,6 +766,66 @@ impl Spec {
         parts.join(";")
     }
 
+    /// Whether `day` passes the rule's month, month-day, year-day and (plain) weekday parts.
+    fn date_ok(&self, day: NaiveDate) -> bool {
+        let signed = |set: &[i64], i: i64, len: i64| {
+            set.is_empty() || set.contains(&i) || set.contains(&(i - len - 1))
+        };
+        let ylen = if NaiveDate::from_ymd_opt(day.year(), 2, 29).is_some() {
+            366
+        } else {
+            365
+        };
+        let mlen = (day.with_day(28).unwrap() + chrono::Duration::days(4))
+            .with_day(1)
+            .unwrap()
+            .pred_opt()
+            .unwrap()
+            .day();
+        let md: Vec<i64> = self.month_days.iter().map(|&v| v.into()).collect();
+        let yd: Vec<i64> = self.year_days.iter().map(|&v| v.into()).collect();
+        (self.months.is_empty() || self.months.contains(&(day.month() as u8)))
+            && signed(&md, day.day().into(), mlen.into())
+            && signed(&yd, day.ordinal().into(), ylen)
+            && (self.days.is_empty()
+                || self
+                    .days
+                    .iter()
+                    .any(|&(_, w)| w == day.weekday().num_days_from_monday() as usize))
+    }
+
+    /// The first day of week 1 of `year`: the first week starting on WKST that has at least
+    /// four of its days in `year`.
+    fn week_one(&self, year: i32) -> NaiveDate {
+        let jan1 = d(year, 1, 1);
+        let to_wkst = (7 + self.wkst as i64 - i64::from(jan1.weekday().num_days_from_monday())) % 7;
+        let first = jan1 + chrono::Duration::days(to_wkst);
+        if to_wkst >= 4 {
+            first - chrono::Duration::days(7)
+        } else {
+            first
+        }
+    }
+
+    /// Whether `day` lies in a week numbered in the year before or after its own.
+    fn on_a_year_border(&self, day: NaiveDate) -> bool {
+        day < self.week_one(day.year()) || day >= self.week_one(day.year() + 1)
+    }
+
+    /// Whether the number of `day`'s week, counted from the front or the back of the
+    /// week-numbering year it lies in, is one of BYWEEKNO's.
+    fn in_week_nos(&self, day: NaiveDate) -> bool {
+        let year = [day.year() + 1, day.year(), day.year() - 1]
+            .into_iter()
+            .find(|&y| self.week_one(y) <= day)
+            .unwrap();
+        let weeks = (self.week_one(year + 1) - self.week_one(year)).num_days() / 7;
+        let week = (day - self.week_one(year)).num_days() / 7 + 1;
+        self.week_nos
+            .iter()
+            .any(|&v| i64::from(v) == week || i64::from(v) == week - weeks - 1)
+    }
+
     /// The dates of a sub-daily rule up to `end`, walking every step from noon of the start.
     fn walk(&self, end: NaiveDate) -> Vec<NaiveDate> {
         let unit: i64 = match self.freq {
@@ -742,9 +835,6 @@ impl Spec {
         };
         let step = unit * i64::from(self.interval);
         let noon = self.start.and_hms_opt(12, 0, 0).unwrap();
-        let signed = |set: &[i64], i: i64, len: i64| {
-            set.is_empty() || set.contains(&i) || set.contains(&(i - len - 1))
-        };
         let within: Vec<i64> = match self.freq {
             "HOURLY" => {
                 // The instances within an hour are a set, in time order: BYMINUTE=1,1 is one
@@ -783,27 +873,7 @@ impl Spec {
             if day > end || left == 0 {
                 break;
             }
-            let ylen = if NaiveDate::from_ymd_opt(day.year(), 2, 29).is_some() {
-                366
-            } else {
-                365
-            };
-            let mlen = (day.with_day(28).unwrap() + chrono::Duration::days(4))
-                .with_day(1)
-                .unwrap()
-                .pred_opt()
-                .unwrap()
-                .day();
-            let md: Vec<i64> = self.month_days.iter().map(|&v| v.into()).collect();
-            let yd: Vec<i64> = self.year_days.iter().map(|&v| v.into()).collect();
-            let date_ok = (self.months.is_empty() || self.months.contains(&(day.month() as u8)))
-                && signed(&md, day.day().into(), mlen.into())
-                && signed(&yd, day.ordinal().into(), ylen)
-                && (self.days.is_empty()
-                    || self
-                        .days
-                        .iter()
-                        .any(|&(_, w)| w == day.weekday().num_days_from_monday() as usize));
+            let date_ok = self.date_ok(day);
             let time_ok = (self.hours.is_empty() || self.hours.contains(&(t.hour() as u8)))
                 && (self.freq == "HOURLY"
                     || self.minutes.is_empty()
@@ -959,7 +1029,31 @@ proptest! {
         let want = if matches!(spec.freq, "HOURLY" | "MINUTELY" | "SECONDLY") {
             spec.walk(end)
         } else {
-            let Some(want) = crate_dates(&rrule, start, end) else { return Ok(()) };
+            let Some(mut want) = crate_dates(&rrule, start, end) else { return Ok(()) };
+            // Days in a week numbered in the next or the previous year: the rrule crate (as
+            // dateutil) matches a day in week 1 of next year only by BYWEEKNO=1, not by its
+            // number from the back (-52 or -53), and counts the weeks of last year wrongly
+            // in some years (2022-01-01 is in week 52 of 2021, not 53). These days are
+            // checked against the week numbers counted here instead.
+            if !spec.week_nos.is_empty() {
+                let border: Vec<NaiveDate> = start
+                    .iter_days()
+                    .take_while(|&day| day <= end)
+                    .filter(|&day| spec.on_a_year_border(day))
+                    .filter(|&day| (day.year() - start.year()) % spec.interval as i32 == 0)
+                    .filter(|day| want.contains(day) || (spec.in_week_nos(*day) && spec.date_ok(*day)))
+                    .collect();
+                if !border.is_empty() {
+                    // Whole-rule counts and positions shift with them; so does the start's
+                    // own day (its times before noon are not occurrences).
+                    if spec.count.is_some() || !spec.set_pos.is_empty() || border.contains(&start) {
+                        return Ok(());
+                    }
+                    want.retain(|day| !border.contains(day));
+                    want.extend(border.into_iter().filter(|&day| spec.in_week_nos(day) && spec.date_ok(day)));
+                    want.sort_unstable();
+                }
+            }
             want
         };
         match statement(&rrule, start).occurrences(start, end) {
