@@ -15,7 +15,7 @@ use crate::plan::decide::reason::adjustment_note;
 use crate::plan::engine::small_list::SmallList;
 use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx};
 use crate::plan::event::Adjustment;
-use crate::plan::schedule::KeyRef;
+use crate::plan::schedule::{KeyRef, PauseRef};
 use crate::policy::Anchor;
 use crate::time::Shift;
 use chrono::NaiveDate;
@@ -958,12 +958,43 @@ impl Planner {
                 self.too_late_from(item, nominal, (spaced_to, dir), its_day, due)
             };
             let mut moves = SmallList::new();
-            let (mut scheduled, _) = self.resolve_day(cx, it, slot, date, dir, &mut moves, &mut *out)?;
+            // A pause without end that holds it: held for good, unless the gap had already
+            // held it past its expiry before the pause began (then it expired on its day,
+            // as the plans before the pause said, below).
+            let mut held_for_good = None;
+            let resolved = self.resolve_day(
+                cx,
+                it,
+                slot,
+                date,
+                dir,
+                &mut moves,
+                &mut *out,
+                Some(&mut held_for_good),
+            );
+            let (mut scheduled, expired_before_the_pause) = match (resolved, held_for_good) {
+                (Some((day, _)), _) => (day, false),
+                (None, Some((from, pause))) => {
+                    let expired = rule.expires_after.is_some_and(|days| {
+                        let its_day = gap_spaced_from
+                            .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
+                            .into_iter()
+                            .fold(held_since(&moves, from), NaiveDate::min);
+                        add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
+                    });
+                    if !expired {
+                        out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
+                        return None;
+                    }
+                    (from, true)
+                }
+                (None, None) => return None,
+            };
             // One reminder a day about an item: on a day another reminder about it went (or
             // goes), of an earlier stage (a later one supersedes it), it moves to the next
             // working day.
             for _ in 0..4 {
-                if !sends.other_on(slot.rule, scheduled) {
+                if expired_before_the_pause || !sends.other_on(slot.rule, scheduled) {
                     break;
                 }
                 let Some(next) = add_days(scheduled, 1).and_then(|d| self.calendar.shift(d, Shift::Later))
@@ -975,7 +1006,8 @@ impl Planner {
                     from: scheduled,
                     to: next,
                 });
-                (scheduled, _) = self.resolve_day(cx, it, slot, next, Shift::Later, &mut moves, &mut *out)?;
+                (scheduled, _) =
+                    self.resolve_day(cx, it, slot, next, Shift::Later, &mut moves, &mut *out, None)?;
             }
             let mut date = scheduled;
             let mut caught_up: Option<u8> = None;
@@ -1047,7 +1079,7 @@ impl Planner {
                 let at = moves.len();
                 caught_up = Some(u8::try_from(at).unwrap_or(u8::MAX));
                 (date, held) =
-                    self.resolve_day(cx, it, slot, cx.today, Shift::Later, &mut moves, &mut *out)?;
+                    self.resolve_day(cx, it, slot, cx.today, Shift::Later, &mut moves, &mut *out, None)?;
                 if let Some(days) = rule.expires_after.filter(|_| !too_late_first) {
                     // A pause that holds it from today pushes it later still: expired if that
                     // is too late, as one a pause held from its own day is.
@@ -1299,7 +1331,8 @@ impl Planner {
     /// The day a reminder meant for `date` goes: moved off non-working days (in direction
     /// `dir`), past the client's gap and past pauses with an end, each move added to `moves`;
     /// and whether a pause or the gap moved it (then it goes at the send time of that day).
-    /// `None` when a pause without end holds it (reported to `out`) or no day is found.
+    /// `None` when a pause without end holds it (reported to `out`, or, with `held_for_good`,
+    /// put there with the day it holds it from, for the caller to say) or no day is found.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(crate) fn resolve_day(
@@ -1311,6 +1344,7 @@ impl Planner {
         mut dir: Shift,
         moves: &mut SmallList<Adjustment>,
         out: &mut dyn Notes,
+        held_for_good: Option<&mut Option<(NaiveDate, PauseRef)>>,
     ) -> Option<(NaiveDate, bool)> {
         let rule = &self.rules[slot.rule];
         let item = it.item;
@@ -1341,7 +1375,10 @@ impl Planner {
                 if let Some((at, p)) = paused {
                     match p.until {
                         None => {
-                            out.note(cx, it, slot, cx.now_or(date), Reason::paused(at));
+                            match held_for_good {
+                                Some(found) => *found = Some((date, at)),
+                                None => out.note(cx, it, slot, cx.now_or(date), Reason::paused(at)),
+                            }
                             return None;
                         }
                         Some(until) => {
@@ -1353,7 +1390,10 @@ impl Planner {
                             // A pause to the calendar's last day holds for good: said as
                             // of now, as a pause without end is.
                             let Some(next) = add_days(until, 1) else {
-                                out.note(cx, it, slot, cx.now_or(date), Reason::paused(at));
+                                match held_for_good {
+                                    Some(found) => *found = Some((date, at)),
+                                    None => out.note(cx, it, slot, cx.now_or(date), Reason::paused(at)),
+                                }
                                 return None;
                             };
                             date = next;
