@@ -1072,6 +1072,29 @@ fn plan_item(
         // (Not the gap: a deferred reminder goes at the send time.)
         let pause_last = |paused_from: &[Hold]| paused_from.last().is_some_and(|h| h.2 == "paused_until");
         let mut paused_last = pause_last(&paused_from);
+        // Held back by the gap after a send planned now (the ready occurrence deferred, in
+        // `held`): a pause with an end that held it on a working day in between and would have
+        // let it go on the day the gap does held it last, named after the deferral (README
+        // "Minimum gap"; as for the gap after a message in history, in `past_pauses`).
+        if let Some(&(from, until, "deferred")) = st.held.last() {
+            if pauses && paused_from.is_empty() && !paused_for_good {
+                let tie = item.pauses.iter().chain(&client.pauses).find_map(|p| {
+                    let end = p.until?;
+                    let held = cal.shift(p.from.map_or(from, |f| f.max(from)), Shift::Later)?;
+                    let released = cal.shift(add(end, 1), Shift::Later)?;
+                    let named = st.held.iter().any(|h| h.2 == "paused_until" && h.1 == end);
+                    (held <= until && held <= end && released == on && !named).then_some((
+                        held,
+                        end,
+                        "paused_until",
+                    ))
+                });
+                if let Some(t) = tie {
+                    paused_from.push(t);
+                    paused_last = true;
+                }
+            }
+        }
         if let Some((day, planned)) = superseded_by {
             // Dated the day of a send planned now that supersedes it on its own day (a batch
             // of one day), else its nominal day (so one superseded long ago is not explained
