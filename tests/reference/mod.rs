@@ -1010,62 +1010,67 @@ fn plan_item(
                 moved.push(f);
             }
         }
+        // A pause with an end that held it on a working day the gap (deferring it from `from`
+        // to `until`) held it too, and that would have let it go on `on`, the day the gap does:
+        // the pause held it last, named after the gap (README "Pauses" and "Minimum gap": as
+        // forecast before the message that set the gap went); not one `named` already.
+        let ending_with_gap = |from: NaiveDate, until: NaiveDate, on: NaiveDate, named: &[Hold]| {
+            item.pauses.iter().chain(&client.pauses).find_map(|p| {
+                let end = p.until?;
+                let held = cal.shift(p.from.map_or(from, |f| f.max(from)), Shift::Later)?;
+                let released = cal.shift(add(end, 1), Shift::Later)?;
+                let said = named.iter().any(|h| h.2 == "paused_until" && h.1 == end);
+                (held <= until && held <= end && released == on && !said).then_some((
+                    held,
+                    end,
+                    "paused_until",
+                ))
+            })
+        };
         // Past the pauses that cover `on`: whether one without end holds it.
-        let past_pauses =
-            |on: &mut NaiveDate, moved: &mut Vec<NaiveDate>, paused_from: &mut Vec<_>| loop {
-                let active = item
-                    .pauses
-                    .iter()
-                    .chain(&client.pauses)
-                    .filter(|p| pauses && p.is_active(*on))
-                    .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u));
-                // The minimum gap after the client's last message in history holds it back like a
-                // pause with an end (after the pauses). (A send planned now holds back the stage
-                // that wins the item's day instead, below.)
-                let gap = holds
-                    .iter()
-                    .filter(|h| pauses && h.0 == NaiveDate::MIN && *on <= h.1)
-                    .map(|h| h.1)
-                    .max();
-                match (active, gap) {
-                    (None, None) => return false,
-                    (None, Some(u)) => {
-                        let from = *on;
-                        paused_from.push((from, u, "deferred"));
+        let past_pauses = |on: &mut NaiveDate, moved: &mut Vec<NaiveDate>, paused_from: &mut Vec<_>| loop {
+            let active = item
+                .pauses
+                .iter()
+                .chain(&client.pauses)
+                .filter(|p| pauses && p.is_active(*on))
+                .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u));
+            // The minimum gap after the client's last message in history holds it back like a
+            // pause with an end (after the pauses). (A send planned now holds back the stage
+            // that wins the item's day instead, below.)
+            let gap = holds
+                .iter()
+                .filter(|h| pauses && h.0 == NaiveDate::MIN && *on <= h.1)
+                .map(|h| h.1)
+                .max();
+            match (active, gap) {
+                (None, None) => return false,
+                (None, Some(u)) => {
+                    let from = *on;
+                    paused_from.push((from, u, "deferred"));
+                    let after = add(u, 1);
+                    *on = cal.shift(after, Shift::Later).unwrap();
+                    // A pause that ends with the gap held it last (its send instant passed
+                    // during the pause).
+                    let tie = ending_with_gap(from, u, *on, paused_from);
+                    paused_from.extend(tie);
+                    if *on != after {
+                        moved.push(after);
+                    }
+                }
+                (Some(p), _) => match p.until {
+                    None => return true,
+                    Some(u) => {
+                        paused_from.push((*on, u, "paused_until"));
                         let after = add(u, 1);
                         *on = cal.shift(after, Shift::Later).unwrap();
-                        // A pause that held it on a working day the gap held it too, and that
-                        // would have let it go on the same day as the gap: the pause held it last
-                        // (its send instant passed during the pause), named after the gap (README
-                        // "Pauses" and "Minimum gap": as forecast before the message that set
-                        // the gap went).
-                        let tie =
-                            item.pauses.iter().chain(&client.pauses).find_map(|p| {
-                                let until = p.until?;
-                                let held = cal.shift(p.from.map_or(from, |f| f.max(from)), Shift::Later)?;
-                                let released = cal.shift(add(until, 1), Shift::Later)?;
-                                let named = paused_from.iter().any(|h| h.2 == "paused_until" && h.1 == until);
-                                (pauses && held <= u && held <= until && released == *on && !named)
-                                    .then_some((held, until, "paused_until"))
-                            });
-                        paused_from.extend(tie);
                         if *on != after {
                             moved.push(after);
                         }
                     }
-                    (Some(p), _) => match p.until {
-                        None => return true,
-                        Some(u) => {
-                            paused_from.push((*on, u, "paused_until"));
-                            let after = add(u, 1);
-                            *on = cal.shift(after, Shift::Later).unwrap();
-                            if *on != after {
-                                moved.push(after);
-                            }
-                        }
-                    },
-                }
-            };
+                },
+            }
+        };
         let mut paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
         // Whether a pause was the last to hold it back (its send instant passed during the
         // pause: it goes at the start of the day after, as a missed send does).
@@ -1078,18 +1083,7 @@ fn plan_item(
         // "Minimum gap"; as for the gap after a message in history, in `past_pauses`).
         if let Some(&(from, until, "deferred")) = st.held.last() {
             if pauses && paused_from.is_empty() && !paused_for_good {
-                let tie = item.pauses.iter().chain(&client.pauses).find_map(|p| {
-                    let end = p.until?;
-                    let held = cal.shift(p.from.map_or(from, |f| f.max(from)), Shift::Later)?;
-                    let released = cal.shift(add(end, 1), Shift::Later)?;
-                    let named = st.held.iter().any(|h| h.2 == "paused_until" && h.1 == end);
-                    (held <= until && held <= end && released == on && !named).then_some((
-                        held,
-                        end,
-                        "paused_until",
-                    ))
-                });
-                if let Some(t) = tie {
+                if let Some(t) = ending_with_gap(from, until, on, &st.held) {
                     paused_from.push(t);
                     paused_last = true;
                 }

@@ -957,6 +957,14 @@ impl Planner {
             let late_from = |its_day: NaiveDate, due: NaiveDate| {
                 self.too_late_from(item, nominal, (spaced_to, dir), its_day, due)
             };
+            // Its day, to expire from: the day it was to go before a pause or the minimum gap
+            // held it back (`moves`; else `scheduled`, the day it goes).
+            let gap_held_from = gap_spaced_from.map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d));
+            let waiting_since = |moves: &[Adjustment], scheduled: NaiveDate| {
+                gap_held_from
+                    .into_iter()
+                    .fold(held_since(moves, scheduled), NaiveDate::min)
+            };
             let mut moves = SmallList::new();
             // A pause without end that holds it: held for good, unless the gap had already
             // held it past its expiry before the pause began (then it expired on its day,
@@ -976,11 +984,7 @@ impl Planner {
                 (Some((day, _)), _) => (day, false),
                 (None, Some((from, pause))) => {
                     let expired = rule.expires_after.is_some_and(|days| {
-                        let its_day = gap_spaced_from
-                            .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
-                            .into_iter()
-                            .fold(held_since(&moves, from), NaiveDate::min);
-                        add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
+                        add_days(waiting_since(&moves, from), i64::from(days)).is_some_and(|last| last < from)
                     });
                     if !expired {
                         out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
@@ -1015,10 +1019,7 @@ impl Planner {
             // Its day, to expire from: the day it was to go before a pause or the minimum gap
             // held it back (a send a pause holds back goes as a missed one does; one the gap
             // holds back goes late as well).
-            let mut its_day = gap_spaced_from
-                .map(|d| self.calendar.shift(d, Shift::Later).unwrap_or(d))
-                .into_iter()
-                .fold(held_since(&moves, scheduled), NaiveDate::min);
+            let mut its_day = waiting_since(&moves, scheduled);
             // (A manual send may move it without spacing it: a "due soon" it keeps from moving
             // earlier off a non-working day.)
             if slot.last_manual.is_some() && rule.expires_after.is_some() {
@@ -1355,6 +1356,17 @@ impl Planner {
             out.note(cx, it, slot, date, Reason::plain(Kind::NoDayToSend));
             None
         };
+        // A pause without end holds it from `date`: said as of now, or handed to the caller.
+        let held_for_good_from = |date: NaiveDate,
+                                  at: PauseRef,
+                                  found: Option<&mut Option<(NaiveDate, PauseRef)>>,
+                                  out: &mut dyn Notes| {
+            match found {
+                Some(found) => *found = Some((date, at)),
+                None => out.note(cx, it, slot, cx.now_or(date), Reason::paused(at)),
+            }
+            None
+        };
         for _ in 0..(item.pauses.len() + cx.client.pauses.len() + 4) {
             let Some(shifted) = self.calendar.shift(date, dir) else {
                 return nowhere(date, out);
@@ -1374,13 +1386,7 @@ impl Planner {
                 };
                 if let Some((at, p)) = paused {
                     match p.until {
-                        None => {
-                            match held_for_good {
-                                Some(found) => *found = Some((date, at)),
-                                None => out.note(cx, it, slot, cx.now_or(date), Reason::paused(at)),
-                            }
-                            return None;
-                        }
+                        None => return held_for_good_from(date, at, held_for_good, out),
                         Some(until) => {
                             moves.push(Adjustment::Paused {
                                 pause: p.kind,
@@ -1390,11 +1396,7 @@ impl Planner {
                             // A pause to the calendar's last day holds for good: said as
                             // of now, as a pause without end is.
                             let Some(next) = add_days(until, 1) else {
-                                match held_for_good {
-                                    Some(found) => *found = Some((date, at)),
-                                    None => out.note(cx, it, slot, cx.now_or(date), Reason::paused(at)),
-                                }
-                                return None;
+                                return held_for_good_from(date, at, held_for_good, out);
                             };
                             date = next;
                             dir = Shift::Later;
