@@ -376,7 +376,9 @@ pub enum SuppressReason {
     ClientRemindersOff,
     /// This rule is off for this client.
     ExcludedForClient,
-    /// A pause without end covers the day.
+    /// A pause without end covers the day: the reminder is held for good, said on the first
+    /// working day the pause held it (the pause's first working day, if the minimum gap was
+    /// holding it back when the pause began).
     Paused {
         /// Its kind.
         pause: PauseKind,

@@ -495,7 +495,10 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             };
             cx.suppress(out, &key(d), id, reason, at);
         } else if items.is_empty() {
-            cx.suppress(out, &key(d), id, "nothing_to_list", on);
+            // A missed one with nothing to list is said on its date, as it is once a later
+            // one is missed too (README "Explains itself": the same way, on the same day).
+            let missed = cx.gone(scheduled) && g.held.is_empty();
+            cx.suppress(out, &key(d), id, "nothing_to_list", if missed { d } else { on });
         } else if let Ok(place) = g.place {
             cx.say_held(out, &key(d), id, g);
             cx.event(out, key(d), id, stage, place, &items);
@@ -791,7 +794,14 @@ fn standing(cx: &Cx<'_>, sr: &StandingRule, history: &[HistoryEntry], out: &mut 
                     .as_ref()
                     .map_or(cx.working(closed), |n| cx.goes_on(&n.2));
                 if closed >= runs[0].unwrap() && (notice_went(1, closed) || closed_on <= on) {
-                    cx.suppress(out, &key, ids[k], "superseded", cx.now_or(g.meant));
+                    // Once "closed" went, dropped for good: said on its day while that is in
+                    // the lookback (README "Explains itself": the same way, on the same day).
+                    let at = if notice_went(1, closed) {
+                        g.meant
+                    } else {
+                        cx.now_or(g.meant)
+                    };
+                    cx.suppress(out, &key, ids[k], "superseded", at);
                     continue;
                 }
             }

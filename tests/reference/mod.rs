@@ -174,6 +174,9 @@ struct State {
     held_back: Option<NaiveDate>,
     /// The first day the gap allowed after it last held the rule back (kept past a skip).
     gap_floor: Option<NaiveDate>,
+    /// The day of the send that last superseded an occurrence (a run goes on from it, even
+    /// when the rule itself went later: an odd history).
+    passed: Option<NaiveDate>,
 }
 
 impl State {
@@ -190,6 +193,7 @@ impl State {
             held_moves: Vec::new(),
             held_back: None,
             gap_floor: None,
+            passed: None,
         }
     }
 
@@ -197,6 +201,7 @@ impl State {
     fn skip(&mut self, k: u32, sent: Option<NaiveDate>) {
         if sent.is_some() {
             self.last = self.last.max(sent);
+            self.passed = sent;
         }
         self.next = k + 1;
         self.floor = None;
@@ -229,6 +234,7 @@ impl State {
         self.held_back = None;
         self.meant = None;
         self.gap_floor = None;
+        self.passed = None;
     }
 }
 
@@ -879,7 +885,7 @@ fn plan_item(
         // last went or was superseded that day), each on its own day (a run superseded long
         // ago is not explained again).
         let superseded_on = |day: NaiveDate| {
-            if st.last == Some(day) {
+            if st.last == Some(day) || st.passed == Some(day) {
                 nominal
             } else {
                 day.max(nominal)
@@ -1027,6 +1033,19 @@ fn plan_item(
                 ))
             })
         };
+        // A pause without end that begins while the gap holds it back (deferred from `from`,
+        // held through `until`): it holds it for good from its first working day, whatever
+        // message to the client comes later and moves the gap's end (README "Pauses").
+        let endless_in = |from: NaiveDate, until: NaiveDate| -> Option<NaiveDate> {
+            let goes = cal.shift(add(until, 1), Shift::Later)?;
+            item.pauses
+                .iter()
+                .chain(&client.pauses)
+                .filter(|p| pauses && p.until.is_none())
+                .filter_map(|p| p.from.filter(|&f| f > from && f <= goes))
+                .filter_map(|f| cal.shift(f, Shift::Later))
+                .min()
+        };
         // Past the pauses that cover `on`: whether one without end holds it.
         let past_pauses = |on: &mut NaiveDate, moved: &mut Vec<NaiveDate>, paused_from: &mut Vec<_>| loop {
             let active = item
@@ -1047,6 +1066,10 @@ fn plan_item(
                 (None, None) => return false,
                 (None, Some(u)) => {
                     let from = *on;
+                    if let Some(held) = endless_in(from, u) {
+                        *on = held;
+                        return true;
+                    }
                     paused_from.push((from, u, "deferred"));
                     let after = add(u, 1);
                     *on = cal.shift(after, Shift::Later).unwrap();
@@ -1072,6 +1095,14 @@ fn plan_item(
             }
         };
         let mut paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+        // Held back by the gap after a send planned now, into a pause without end: held for
+        // good from the pause's first working day.
+        if let Some(&(from, until, "deferred")) = st.held.last() {
+            if let Some(held) = endless_in(from, until) {
+                on = held;
+                paused_for_good = true;
+            }
+        }
         // Whether a pause was the last to hold it back (its send instant passed during the
         // pause: it goes at the start of the day after, as a missed send does).
         // (Not the gap: a deferred reminder goes at the send time.)
@@ -1148,6 +1179,11 @@ fn plan_item(
             let too_late_next = before_due && due.is_some_and(|due| next >= due);
             if gap > 0 && planned_that_day && !too_late_next {
                 let until = add(on, gap - 1);
+                if let Some(held) = endless_in(on, until) {
+                    on = held;
+                    paused_for_good = true;
+                    continue;
+                }
                 paused_from.push((on, until, "deferred"));
                 let after = add(until, 1);
                 on = cal.shift(after, Shift::Later).unwrap();
@@ -1372,6 +1408,7 @@ fn plan_item(
                         }
                         if sent.is_some() {
                             st.last = st.last.max(sent);
+                            st.passed = sent;
                         }
                         st.next = k + 1;
                     }
@@ -1561,9 +1598,18 @@ fn plan_item(
                             match p.until {
                                 None => {
                                     // Dated the day it would go, within the window (after
-                                    // the horizon, not explained: the planner's reading).
-                                    if in_window(go_day) {
-                                        suppress(out, &e.id, k, "paused", go_day);
+                                    // the horizon, not explained: the planner's reading);
+                                    // the pause's first working day if it began while the
+                                    // catch-up waited (README "Pauses": held for good, said
+                                    // the same way in every plan).
+                                    let held = p
+                                        .from
+                                        .filter(|&f| f > on)
+                                        .and_then(|f| cal.shift(f, Shift::Later))
+                                        .unwrap_or(go_day);
+                                    let held = if in_window(held) { held } else { go_day };
+                                    if in_window(held) {
+                                        suppress(out, &e.id, k, "paused", held);
                                     }
                                     st.done = true;
                                     break;
@@ -1817,13 +1863,22 @@ fn plan_item(
                 // (Unless a pause without end holds it that day: held for good, as said in
                 // every plan, before it is found too late, on the day it would go: the
                 // planner's reading.)
+                // (From the first working day of that pause, if it began while the gap held
+                // it back: README "Pauses".)
                 let for_good = item
                     .pauses
                     .iter()
                     .chain(&client.pauses)
-                    .any(|p| p.until.is_none() && p.is_active(to));
-                let (kind, on) = if for_good {
-                    ("paused", to)
+                    .filter(|p| p.until.is_none() && p.is_active(to))
+                    .map(|p| {
+                        p.from
+                            .filter(|&f| f > r.on)
+                            .and_then(|f| cal.shift(f, Shift::Later))
+                            .unwrap_or(to)
+                    })
+                    .min();
+                let (kind, on) = if let Some(held) = for_good {
+                    ("paused", held)
                 } else {
                     let first_day = r.paused_from.iter().map(|h| h.0).fold(r.on, NaiveDate::min);
                     ("due_soon_after_due", too_late_from(first_day))
@@ -1833,7 +1888,7 @@ fn plan_item(
                 }
                 let st = state.get_mut(&r.index).unwrap();
                 st.skip(r.k, None);
-                if for_good {
+                if for_good.is_some() {
                     // Held for good: said once per item and rule, as every lasting stop is
                     // (README "Explains itself"); none of its later occurrences goes.
                     st.done = true;

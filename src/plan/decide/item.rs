@@ -983,8 +983,14 @@ impl Planner {
             let (mut scheduled, expired_before_the_pause) = match (resolved, held_for_good) {
                 (Some((day, _)), _) => (day, false),
                 (None, Some((from, pause))) => {
+                    // (Its day, to expire from, as below: not moved by a manual send made after
+                    // it.)
                     let expired = rule.expires_after.is_some_and(|days| {
-                        add_days(waiting_since(&moves, from), i64::from(days)).is_some_and(|last| last < from)
+                        let mut its_day = waiting_since(&moves, from);
+                        if slot.last_manual.is_some() {
+                            its_day = self.expires_from(cx, it, slot, sends, nominal, its_day);
+                        }
+                        add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
                     });
                     if !expired {
                         out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
@@ -1047,11 +1053,29 @@ impl Planner {
                         continue;
                     }
                 }
+                // A pause without end that began while it waited (missed, or held back by
+                // the gap) and holds it now: held for good from the pause's first working day,
+                // unless it had expired by then (said so below), as every plan since says.
+                let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
+                let held_for_good = (rule.anchor != Anchor::Paid && !slot.past_pauses)
+                    .then(|| active_pause(item, cx.client, goes))
+                    .flatten()
+                    .and_then(|(at, p)| {
+                        let from = p.from.filter(|&f| p.until.is_none() && f > scheduled)?;
+                        Some((self.calendar.shift(from, Shift::Later)?, at))
+                    })
+                    .filter(|&(from, _)| {
+                        !rule.expires_after.is_some_and(|days| {
+                            add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
+                        })
+                    });
                 // (One too late first is said so below.)
-                if let Some(days) = rule.expires_after.filter(|_| !too_late_first) {
+                if let Some(days) = rule
+                    .expires_after
+                    .filter(|_| !too_late_first && held_for_good.is_none())
+                {
                     // Expired if it would go too late: a working day is what it waits for. A
                     // dropped repeat never went: the next is spaced from the day it was to go.
-                    let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
                     if add_days(its_day, i64::from(days)).is_some_and(|last| goes > last) {
                         out.note(cx, it, slot, its_day, Reason::expired(days));
                         slot.next_occ += 1;
@@ -1076,6 +1100,12 @@ impl Planner {
                         slot.next_occ += 1;
                         continue;
                     }
+                }
+                if let Some((from, pause)) = held_for_good {
+                    // (As of the day it would go once that day has left the window.)
+                    let on = if cx.in_window(from) { from } else { goes };
+                    out.note(cx, it, slot, on, Reason::paused(pause));
+                    return None;
                 }
                 let at = moves.len();
                 caught_up = Some(u8::try_from(at).unwrap_or(u8::MAX));
@@ -1297,6 +1327,37 @@ impl Planner {
         })
     }
 
+    /// The first working day, after `date` and by the day the gap ending `gap_ends` lets a
+    /// reminder go, that a pause without end holds it (and that pause), if one does.
+    #[cold]
+    fn endless_within_gap(
+        &self,
+        cx: &ClientCtx<'_>,
+        item: &Item,
+        date: NaiveDate,
+        gap_ends: NaiveDate,
+    ) -> Option<(NaiveDate, PauseRef)> {
+        let goes = self.calendar.shift(gap_ends, Shift::Later)?;
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let on_item = item.pauses.iter().enumerate().map(|(i, p)| (true, i, p));
+        let on_client = cx.client.pauses.iter().enumerate().map(|(i, p)| (false, i, p));
+        on_item
+            .chain(on_client)
+            .filter_map(|(on_item, i, p)| {
+                let from = p.from.filter(|&f| p.until.is_none() && f > date && f <= goes)?;
+                let day = self.calendar.shift(from, Shift::Later)?;
+                Some((
+                    day,
+                    PauseRef {
+                        on_item,
+                        index: index(i),
+                    },
+                ))
+            })
+            // (As `active_pause` picks among pauses that begin together: the last.)
+            .max_by_key(|&(day, _)| std::cmp::Reverse(day))
+    }
+
     /// A missed send the gap holds back to `gap_ends` would have gone from today: each pause
     /// with an end that held it from then on, before that day, is added to `moves` as held
     /// from the first working day it covered.
@@ -1414,6 +1475,20 @@ impl Planner {
                     let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty())
                         && rule.anchor != Anchor::Paid
                         && !slot.past_pauses;
+                    // A pause without end that begins while the gap holds it holds it for
+                    // good from its first working day: later messages to the client (which
+                    // move the gap's end) do not move that day.
+                    // (The gap held it from `date`: it expires from then.)
+                    if let Some((from, at)) = pauses
+                        .then(|| self.endless_within_gap(cx, item, date, nb))
+                        .flatten()
+                    {
+                        moves.push(Adjustment::Deferred {
+                            gap_days: cx.gap,
+                            from: date,
+                        });
+                        return held_for_good_from(from, at, held_for_good, out);
+                    }
                     self.defer_for_gap(cx, item, date, nb, pauses, moves);
                     date = nb;
                     dir = Shift::Later;

@@ -314,7 +314,13 @@ impl Planner {
                 // late, so only "closed" is sent.
                 if let (Some(closed_since), Some((closed_sent, closed_on))) = (closed_run, closed_day) {
                     if closed_since >= since && (closed_sent || closed_on <= goes_on) {
-                        let on = cx.now_or(scheduled);
+                        // Once "closed" went, dropped for good: said on its day while that is
+                        // within the lookback, not again as of each later plan's day.
+                        let on = if closed_sent {
+                            scheduled
+                        } else {
+                            cx.now_or(scheduled)
+                        };
                         let by = notice_key(cx, closed_ref, closed_since);
                         out.say(cx, rule, key, on, Reason::superseded(by), ItemIx::NONE);
                         continue;

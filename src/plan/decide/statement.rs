@@ -141,12 +141,16 @@ impl Planner {
             // Its send instant has come (today's only once its send time has passed: one
             // still to come today does not supersede yesterday's, missed by an early tick).
             let past = cx.send_time_gone(scheduled);
-            // Not after the last one sent (gone, or held by a pause onto a day a later one
-            // went on): nothing to say (and no key to make).
-            if last_sent.is_some_and(|l| l >= d) {
+            if mine().any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d))) {
                 continue;
             }
-            if mine().any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d))) {
+            // Not after the last one sent (gone, or held by a pause onto a day a later one
+            // went on): no key to make. One expired when a later one went is still said
+            // so, as the plan then said it.
+            if last_sent.is_some_and(|l| l >= d) {
+                if cx.in_window(d) {
+                    self.said_when_a_later_went(cx, s, sends, d, out);
+                }
                 continue;
             }
             if past {
@@ -160,7 +164,10 @@ impl Planner {
             }
             if let Some((p, p_day, p_moves)) = to_come.take() {
                 if p_day.is_ok_and(|s| s == scheduled) {
-                    held_over.push((p, cx.now_or(self.calendar.shift(p, Shift::Later).unwrap_or(p))));
+                    // (Unless a pause held it past its expiry: dropped, said on its day.)
+                    if !self.said_expired(cx, s, p, scheduled, out) {
+                        held_over.push((p, cx.now_or(self.calendar.shift(p, Shift::Later).unwrap_or(p))));
+                    }
                 } else {
                     self.statement_to_come(cx, ctxs, s, p, p_day, p_moves, out);
                     supersede(cx, rule, held_over.drain(..), p, out);
@@ -209,26 +216,20 @@ impl Planner {
         let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
         if let (Ok(placed), Some((_, next_on))) = (&placement, next) {
             if placed.goes_on >= next_on && self.paused_onto(placed) {
-                // A pause held it onto the day the next one goes: that one goes instead.
-                held_over.extend(older.iter().map(|&d| (d, d)));
-                held_over.push((latest, cx.now_or(scheduled)));
+                // A pause held it onto the day the next one goes: that one goes instead (an
+                // expired one is dropped, said on its day).
+                let goes = placed.goes_on;
+                for (d, on) in older
+                    .iter()
+                    .map(|&d| (d, d))
+                    .chain([(latest, cx.now_or(scheduled))])
+                {
+                    if !self.said_expired(cx, s, d, goes, out) {
+                        held_over.push((d, on));
+                    }
+                }
                 return;
             }
-        }
-        if s.block.is_none()
-            && placement.is_ok()
-            && statement_items(ctxs, &self.policy, s.st, latest, self.its_day(latest))
-                .next()
-                .is_none()
-        {
-            // The latest has nothing to list, so it does not go and supersedes nothing: the
-            // older ones, which would list no more, have nothing to list either.
-            for &d in older {
-                let key = notice_key(cx, rule, d);
-                out.say(cx, rule, key, d, Reason::plain(Kind::NothingToList), ItemIx::NONE);
-            }
-        } else {
-            supersede(cx, rule, older.iter().map(|&d| (d, d)), latest, out);
         }
         // Expired if it would go too late: a working day is what it waits for (today's, or
         // the first after the pauses that hold it).
@@ -236,11 +237,93 @@ impl Planner {
             Ok(placed) => placed.goes_on,
             Err(_) => self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today),
         };
-        if let Some((its_day, reason)) = self.expired(s.st, latest, goes) {
-            out.say(cx, rule, key, its_day, reason, ItemIx::NONE);
-        } else {
+        if s.block.is_none()
+            && placement.is_ok()
+            && statement_items(ctxs, &self.policy, s.st, latest, self.its_day(latest))
+                .next()
+                .is_none()
+        {
+            // The latest has nothing to list, so it does not go and supersedes nothing: the
+            // older ones, which would list no more, have nothing to list either. Nor does the
+            // latest expire: it had nothing to list on its day, as every plan says, on its
+            // date (as it is said once a later one is missed too).
+            for &d in older {
+                let key = notice_key(cx, rule, d);
+                out.say(cx, rule, key, d, Reason::plain(Kind::NothingToList), ItemIx::NONE);
+            }
+            if let Ok(placed) = &placement {
+                self.note_pauses(cx, rule, key, &placed.adjustments, &[], out);
+            }
+            out.say(
+                cx,
+                rule,
+                key,
+                latest,
+                Reason::plain(Kind::NothingToList),
+                ItemIx::NONE,
+            );
+            return;
+        }
+        // The older ones are superseded by the latest, which goes instead (or is held with
+        // them); but one that expired stays said expired on its day, as it was while it was
+        // the latest unsent.
+        for &d in older {
+            if !self.said_expired(cx, s, d, goes, out) {
+                supersede(cx, rule, [(d, d)], latest, out);
+            }
+        }
+        if !self.said_expired(cx, s, latest, goes, out) {
             self.statement_notice(cx, ctxs, s, latest, scheduled, placement, out);
         }
+    }
+
+    /// The occurrence of `date`, gone unsent before a later one of its rule went: said
+    /// expired if it had expired by then, as the plan that sent the later one said it; one
+    /// superseded by it is not said again.
+    fn said_when_a_later_went(
+        &self,
+        cx: &ClientCtx<'_>,
+        s: &Statement<'_>,
+        sends: &[ClientSend<'_>],
+        date: NaiveDate,
+        out: &mut dyn ClientNotes,
+    ) {
+        if s.block.is_some() {
+            return;
+        }
+        let Some(went) = sends
+            .iter()
+            .filter(|x| x.rule == s.st.id.as_str() && key_date(x.key.as_str()).is_some_and(|k| k > date))
+            .map(|x| cx.tz.local_date(x.sent_at))
+            .min()
+        else {
+            return;
+        };
+        self.said_expired(cx, s, date, went, out);
+    }
+
+    /// Says the occurrence of `date` expired if, going on `goes`, it would have: whether it
+    /// did.
+    fn said_expired(
+        &self,
+        cx: &ClientCtx<'_>,
+        s: &Statement<'_>,
+        date: NaiveDate,
+        goes: NaiveDate,
+        out: &mut dyn ClientNotes,
+    ) -> bool {
+        let Some((its_day, reason)) = self.expired(s.st, date, goes) else {
+            return false;
+        };
+        out.say(
+            cx,
+            s.rule,
+            notice_key(cx, s.rule, date),
+            its_day,
+            reason,
+            ItemIx::NONE,
+        );
+        true
     }
 
     /// Whether the occurrence of `date`, going on `goes`, expired: it would go more than the
@@ -284,20 +367,10 @@ impl Planner {
     ) {
         let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
         // A pause that holds it past its expiry drops it.
-        if let Some((its_day, reason)) = placement
-            .as_ref()
-            .ok()
-            .and_then(|placed| self.expired(s.st, date, placed.goes_on))
-        {
-            out.say(
-                cx,
-                s.rule,
-                notice_key(cx, s.rule, date),
-                its_day,
-                reason,
-                ItemIx::NONE,
-            );
-            return;
+        if let Ok(placed) = &placement {
+            if self.said_expired(cx, s, date, placed.goes_on, out) {
+                return;
+            }
         }
         self.statement_notice(cx, ctxs, s, date, scheduled, placement, out);
     }
