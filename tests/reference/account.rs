@@ -529,8 +529,14 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         } else {
             "superseded"
         };
-        for &(d, _) in older {
-            cx.suppress(out, &key(d), id, kind, d);
+        for &(d, s) in older {
+            // Held for good with the latest by a pause without end: each said held, on its
+            // day, as it was while it was the latest (README "Pauses": "said in every plan").
+            if block.is_none() && g.place.is_err() {
+                cx.suppress(out, &key(d), id, "paused", s);
+            } else {
+                cx.suppress(out, &key(d), id, kind, d);
+            }
         }
         // Periods before it that a pause held back, to a day gone too, are older missed ones
         // as well, said on their own dates (the planner's reading).

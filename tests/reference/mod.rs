@@ -906,6 +906,35 @@ fn plan_item(
         // (Spaced so by the gap, it was to go on the working day from its own day: late from
         // then on, as when the gap holds it back.)
         let mut gap_spaced_from = None;
+        // Held for good before a manual send spaced it: by a pause without end that covered
+        // its own day, or began while it waited, by the manual send (not a "due soon" too
+        // late by then): it stays so, on that day (README "Pauses": said in every plan, the
+        // same way; a manual send spaces the next repeat, it does not move this one).
+        let held_before_manual = manual.filter(|_| pauses).and_then(|m| {
+            let base = date.max(item.issued_on);
+            let before_due = e.anchor == Anchor::Due && due.is_some_and(|d| nominal < d);
+            let own = if before_due {
+                cal.shift(base, Shift::Earlier)
+                    .filter(|&x| x >= item.issued_on)
+                    .or_else(|| cal.shift(base, Shift::Later))
+            } else {
+                cal.shift(base, Shift::Later)
+            }
+            .filter(|&own| own < m)?;
+            let all = || item.pauses.iter().chain(&client.pauses);
+            let held = if all().any(|p| p.until.is_none() && p.is_active(own)) {
+                own
+            } else if all().any(|p| p.is_active(own)) {
+                return None;
+            } else {
+                all()
+                    .filter(|p| p.until.is_none() && p.is_active(m))
+                    .filter_map(|p| p.from.filter(|&f| f > own))
+                    .filter_map(|f| cal.shift(f, Shift::Later))
+                    .min()?
+            };
+            (held <= m && !(before_due && due.is_some_and(|d| d <= held))).then_some(held)
+        });
         if let Some(m) = manual {
             let spacing = e.every.map_or(gap.max(1), i64::from);
             bound = bound.max(Some(add(m, spacing)));
@@ -1095,6 +1124,10 @@ fn plan_item(
             }
         };
         let mut paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+        if let Some(held) = held_before_manual {
+            on = held;
+            paused_for_good = true;
+        }
         // Held back by the gap after a send planned now, into a pause without end: held for
         // good from the pause's first working day.
         if let Some(&(from, until, "deferred")) = st.held.last() {

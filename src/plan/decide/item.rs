@@ -704,6 +704,52 @@ impl Planner {
         (last < manual && !too_late_first).then_some((its_day, days))
     }
 
+    /// Whether a pause without end held the occurrence meant for `nominal` for good before a
+    /// manual send on `manual` spaced it later: on its own day ([`Planner::own_day`]), or
+    /// from the first working day of one that began while it waited, by the manual send (and
+    /// before it expired, or was a "due soon" too late). That day and the pause, if so.
+    #[cold]
+    #[inline(never)]
+    fn held_before_manual(
+        &self,
+        cx: &ClientCtx<'_>,
+        it: &ItemCtx<'_>,
+        slot: &Slot,
+        sends: &ItemSends,
+        nominal: NaiveDate,
+        manual: NaiveDate,
+    ) -> Option<(NaiveDate, PauseRef)> {
+        let rule = &self.rules[slot.rule];
+        let item = it.item;
+        if rule.anchor == Anchor::Paid
+            || slot.past_pauses
+            || (item.pauses.is_empty() && cx.client.pauses.is_empty())
+        {
+            return None;
+        }
+        let own = self.own_day(cx, it, slot, sends, nominal)?;
+        if own >= manual {
+            return None;
+        }
+        let (from, at) = match active_pause(item, cx.client, own) {
+            Some((at, p)) if p.until.is_none() => (own, at),
+            Some(_) => return None,
+            None => {
+                let (at, p) = active_pause(item, cx.client, manual).filter(|(_, p)| p.until.is_none())?;
+                let from = p.from.filter(|&f| f > own)?;
+                (self.calendar.shift(from, Shift::Later)?, at)
+            }
+        };
+        if from > manual {
+            return None;
+        }
+        let expired = rule
+            .expires_after
+            .is_some_and(|days| add_days(own, i64::from(days)).is_some_and(|last| last < from));
+        let too_late = rule.anchor == Anchor::Due && it.due.is_some_and(|due| nominal < due && due <= from);
+        (!expired && !too_late).then_some((from, at))
+    }
+
     /// The occurrences of `slot`'s rule never sent though a later one of the rule went
     /// (`history`: the item's), said as the plans before that one went said them, while
     /// their day is in the window:
@@ -923,6 +969,12 @@ impl Planner {
                 return never(out);
             };
             if let Some(manual) = spaced_after {
+                // Held for good before the manual send: it stays so, on that day (the manual
+                // send spaces the rule's next occurrence, it does not move this one).
+                if let Some((from, pause)) = self.held_before_manual(cx, it, slot, sends, nominal, manual) {
+                    out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
+                    return None;
+                }
                 if let Some((its_day, days)) =
                     self.expired_before_manual(cx, it, slot, sends, nominal, manual)
                 {
@@ -1057,7 +1109,8 @@ impl Planner {
                 // the gap) and holds it now: held for good from the pause's first working day,
                 // unless it had expired by then (said so below), as every plan since says.
                 let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
-                let held_for_good = (rule.anchor != Anchor::Paid && !slot.past_pauses)
+                let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
+                let held_for_good = (pauses && rule.anchor != Anchor::Paid && !slot.past_pauses)
                     .then(|| active_pause(item, cx.client, goes))
                     .flatten()
                     .and_then(|(at, p)| {
@@ -1121,7 +1174,6 @@ impl Planner {
                         continue;
                     }
                 }
-                let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
                 if pauses && rule.anchor != Anchor::Paid && !slot.past_pauses {
                     self.name_past_holds(cx, &item.pauses, scheduled, at, &mut moves);
                 }

@@ -267,9 +267,22 @@ impl Planner {
         // The older ones are superseded by the latest, which goes instead (or is held with
         // them); but one that expired stays said expired on its day, as it was while it was
         // the latest unsent.
+        // (Held for good with the latest by a pause without end: neither goes, and each is
+        // said held, on its day, as it was while it was the latest.)
+        let held_for_good = match (&s.block, &placement) {
+            (None, Err(stop)) if stop.reason.kind() == Kind::Paused => Some(stop),
+            _ => None,
+        };
         for &d in older {
-            if !self.said_expired(cx, s, d, goes, out) {
-                supersede(cx, rule, [(d, d)], latest, out);
+            if self.said_expired(cx, s, d, goes, out) {
+                continue;
+            }
+            match held_for_good {
+                Some(stop) => {
+                    let key = notice_key(cx, rule, d);
+                    out.say(cx, rule, key, self.its_day(d), stop.reason, stop.item);
+                }
+                None => supersede(cx, rule, [(d, d)], latest, out),
             }
         }
         if !self.said_expired(cx, s, latest, goes, out) {

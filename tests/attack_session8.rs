@@ -1,0 +1,1104 @@
+//! Attack session 8: drops for good (expired, superseded, paused without end, nothing to
+//! list) said the same way, on the same day, by every plan; pauses without end beginning
+//! while a reminder waits (for the minimum gap, or for its catch-up after an outage).
+//!
+//! Seeded random worlds (one or two clients in zones with daylight-saving nights near the
+//! run, weekends off and holidays, reminder rules with expiries 0..3, statements with and
+//! without `overdue_only` and expiries, standing notices, minimum gaps, pauses with and
+//! without end on items and clients, payments, manual sends), ticked hourly or daily by a
+//! host with outages, every due event fed back as sent history. Checked from the README:
+//! - nothing goes twice, nothing goes about an item paid when the tick plans;
+//! - a key said dropped for good (expired once its last day is gone, superseded once the
+//!   send that superseded it went, paused without end on a day come, nothing to list on a
+//!   day gone) is said the same way on the same day by every later plan while that day is
+//!   within the lookback, and is never due later;
+//! - a reminder forecast and never sent is explained by some plan.
+#![allow(clippy::too_many_lines)]
+
+mod common;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
+use common::SplitMix as Rng;
+use common::*;
+use dunning::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+const LOOKBACK: i64 = 7;
+
+#[derive(Clone, Debug)]
+struct World {
+    seed: u64,
+    policy: Policy,
+    clients: Vec<Client>,
+    items: Vec<Item>,
+    /// Item index -> instant the payment is recorded (and its local day).
+    payments: BTreeMap<usize, DateTime<Utc>>,
+    /// Manual sends: item index and instant.
+    manual: Vec<(usize, DateTime<Utc>)>,
+    ticks: Vec<DateTime<Utc>>,
+}
+
+#[derive(Clone, Copy)]
+struct Knobs {
+    statements: bool,
+    standing: bool,
+    gap: bool,
+    pauses: bool,
+    payments: bool,
+    manual: bool,
+    outage: bool,
+}
+
+const ALL: Knobs = Knobs {
+    statements: true,
+    standing: true,
+    gap: true,
+    pauses: true,
+    payments: true,
+    manual: true,
+    outage: true,
+};
+
+const ZONES: [&str; 6] = [
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "America/Santiago",
+    "Europe/Madrid",
+    "UTC",
+    "America/New_York",
+];
+
+/// Days around daylight-saving nights of the zones above (2026).
+const STARTS: [(i32, u32, u32); 4] = [(2026, 3, 30), (2026, 9, 1), (2026, 9, 24), (2026, 10, 20)];
+
+fn world(seed: u64, k: Knobs) -> World {
+    let mut r = Rng(seed);
+    let (y, m, dd) = STARTS[r.below(STARTS.len() as u64) as usize];
+    let start = d(y, m, dd) + Duration::days(r.range(0, 6));
+    let company_zone = ZONES[r.below(ZONES.len() as u64) as usize];
+    let send_time = [t(9, 0), t(0, 0), t(23, 30), t(2, 30), t(14, 0)][r.below(5) as usize];
+    let mut policy = Policy::new(tz(company_zone)).with_send_time(send_time);
+    let expiry = |r: &mut Rng| r.chance(45).then(|| r.range(0, 3) as u32);
+    if r.chance(60) {
+        let mut soon = rule("soon", Anchor::Due, -(r.range(1, 4) as i32));
+        if let Some(x) = expiry(&mut r) {
+            soon = soon.expires_after(x);
+        }
+        policy = policy.with_rule(soon);
+    }
+    if r.chance(60) {
+        let mut due = rule("due", Anchor::Due, 0);
+        if let Some(x) = expiry(&mut r) {
+            due = due.expires_after(x);
+        }
+        policy = policy.with_rule(due);
+    }
+    {
+        let mut over = rule("over", Anchor::Due, r.range(1, 3) as i32);
+        if r.chance(70) {
+            over = over.repeat(r.range(1, 3) as u32, r.range(2, 4) as u32);
+        }
+        if let Some(x) = expiry(&mut r) {
+            over = over.expires_after(x);
+        }
+        policy = policy.with_rule(over);
+    }
+    if r.chance(25) {
+        policy = policy.with_rule(rule("issued", Anchor::Issued, 0).expires_after(r.range(0, 3) as u32));
+    }
+    if k.statements && r.chance(50) {
+        let days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+        let rrule = if r.chance(70) {
+            format!("FREQ=WEEKLY;BYDAY={}", days[r.below(7) as usize])
+        } else {
+            format!("FREQ=DAILY;INTERVAL={}", r.range(2, 4))
+        };
+        let mut st = StatementRule::new("stmt".parse().unwrap(), rrule, d(2026, 1, 1));
+        if r.chance(50) {
+            st = st.overdue_only();
+        }
+        if let Some(x) = expiry(&mut r) {
+            st = st.expires_after(x);
+        }
+        policy = policy.with_statement(st);
+    }
+    if k.standing && r.chance(40) {
+        let a = r.range(1, 5) as u32;
+        policy = policy.with_standing(StandingRule::new(a, a + r.range(1, 5) as u32));
+    }
+    let weekends = r.chance(60);
+    let mut holidays = Vec::new();
+    for _ in 0..r.range(0, 2) {
+        holidays.push(start + Duration::days(r.range(0, 20)));
+    }
+    policy = policy.with_calendar(BusinessCalendar::new(
+        if weekends {
+            vec![Weekday::Sat, Weekday::Sun]
+        } else {
+            vec![]
+        },
+        holidays,
+    ));
+    if k.gap && r.chance(55) {
+        policy = policy.with_min_gap(r.range(1, 3) as u32);
+    }
+    let n_clients = r.range(1, 2) as usize;
+    let mut clients = Vec::new();
+    let mut items = Vec::new();
+    for c in 0..n_clients {
+        let zone = ZONES[r.below(ZONES.len() as u64) as usize];
+        let id = format!("c{c}");
+        let mut cl = client(&id, zone);
+        if k.pauses && r.chance(15) {
+            let from = start + Duration::days(r.range(0, 15));
+            let p = if r.chance(50) {
+                Pause::new(PauseKind::Hold, "held for good").starting(from)
+            } else {
+                Pause::new(PauseKind::Snooze, "snoozed")
+                    .starting(from)
+                    .until(from + Duration::days(r.range(0, 5)))
+            };
+            cl = cl.with_pause(p);
+        }
+        for i in 0..r.range(1, 4) {
+            let due = start + Duration::days(r.range(-3, 14));
+            let issued = due - Duration::days(r.range(5, 30));
+            let mut item = invoice(&format!("F-{c}{i}"), &id, issued, due, money("100", "USD"));
+            if k.pauses && r.chance(40) {
+                let from = due + Duration::days(r.range(-4, 8));
+                let p = if r.chance(60) {
+                    Pause::new(PauseKind::Dispute, "disputed").starting(from)
+                } else {
+                    Pause::new(PauseKind::Promise, "promised")
+                        .starting(from)
+                        .until(from + Duration::days(r.range(0, 5)))
+                };
+                item = item.with_pause(p);
+            }
+            items.push(item);
+        }
+        clients.push(cl);
+    }
+    let mut payments = BTreeMap::new();
+    let zone0 = tz(company_zone);
+    if k.payments && r.chance(25) {
+        let i = r.below(items.len() as u64) as usize;
+        let day = start + Duration::days(r.range(0, 20));
+        payments.insert(i, local_instant(zone0, day, t(r.range(0, 23) as u32, 10)));
+    }
+    let mut manual = Vec::new();
+    if k.manual && r.chance(30) {
+        for _ in 0..r.range(1, 2) {
+            let i = r.below(items.len() as u64) as usize;
+            let day = start + Duration::days(r.range(0, 20));
+            manual.push((i, local_instant(zone0, day, t(r.range(0, 23) as u32, 20))));
+        }
+    }
+    // Ticks: hourly, or daily at one UTC hour; outages of whole UTC hours.
+    let hourly = r.chance(40);
+    let first = local_instant(tz("UTC"), start, t(0, 0));
+    let last = first + Duration::days(28);
+    let hour = r.range(0, 23);
+    let mut outages: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    if k.outage && r.chance(50) {
+        for _ in 0..r.range(1, 2) {
+            let a = first + Duration::hours(r.range(0, 24 * 20));
+            outages.push((a, a + Duration::hours(r.range(6, 24 * 4))));
+        }
+    }
+    let mut ticks = Vec::new();
+    let mut now = first;
+    while now < last {
+        let keep = hourly || now.format("%H").to_string().parse::<i64>().unwrap() == hour;
+        if keep && !outages.iter().any(|(a, b)| *a <= now && now < *b) {
+            ticks.push(now);
+        }
+        now += Duration::hours(1);
+    }
+    World {
+        seed,
+        policy,
+        clients,
+        items,
+        payments,
+        manual,
+        ticks,
+    }
+}
+
+/// What one tick saw.
+struct Seen {
+    now: DateTime<Utc>,
+    plan: Plan,
+    /// The history before the tick's sends.
+    sent_before: BTreeSet<String>,
+    paid: BTreeSet<String>,
+}
+
+fn items_at(w: &World, now: DateTime<Utc>) -> (Vec<Item>, BTreeSet<String>) {
+    let mut paid = BTreeSet::new();
+    let items = w
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| match w.payments.get(&i) {
+            Some(at) if *at <= now => {
+                paid.insert(it.id.to_string());
+                let zone = w.policy.time_zone;
+                it.clone().paid(money("100", "USD"), zone.local_date(*at))
+            }
+            _ => it.clone(),
+        })
+        .collect();
+    (items, paid)
+}
+
+fn run(w: &World) -> (Vec<Seen>, Vec<String>) {
+    let planner = Planner::new(&w.policy).unwrap();
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut sent: BTreeSet<String> = BTreeSet::new();
+    let mut manual = w.manual.clone();
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for &now in &w.ticks {
+        manual.retain(|(i, at)| {
+            if *at <= now {
+                let it = &w.items[*i];
+                history.push(HistoryEntry::manual(it.client.clone(), it.id.clone(), *at));
+                false
+            } else {
+                true
+            }
+        });
+        let (items, paid) = items_at(w, now);
+        let plan = planner
+            .plan(&w.clients, &items, &history, now, Horizon::days(10))
+            .unwrap();
+        let sent_before = sent.clone();
+        for e in plan.due() {
+            for k in e.covered_keys() {
+                if !sent.insert(k.to_string()) {
+                    bad.push(format!("{now}: {k} sent twice"));
+                }
+            }
+            if e.statement.is_none() && e.standing.is_none() {
+                for i in &e.items {
+                    if paid.contains(i.item.as_str()) {
+                        bad.push(format!("{now}: {} goes about paid {}", e.key, i.item));
+                    }
+                }
+            }
+            history.push(e.to_history(now));
+        }
+        out.push(Seen {
+            now,
+            plan,
+            sent_before,
+            paid,
+        });
+    }
+    (out, bad)
+}
+
+fn today_of(w: &World, client: &ClientId, now: DateTime<Utc>) -> NaiveDate {
+    let c = w.clients.iter().find(|c| &c.id == client).unwrap();
+    c.time_zone.unwrap_or(w.policy.time_zone).local_date(now)
+}
+
+/// Whether a plan's statement that `s` is dropped is for good at `today`, given the keys
+/// sent before the tick and due at it.
+fn firm(s: &Suppressed, today: NaiveDate, sent: &BTreeSet<String>, due: &BTreeSet<String>) -> bool {
+    match &s.reason {
+        SuppressReason::Expired { days } => today > s.on + Duration::days(i64::from(*days)),
+        SuppressReason::Superseded { by } => {
+            (sent.contains(by.as_str()) || due.contains(by.as_str())) && s.on <= today
+        }
+        // Said on today's date, it may be the "as of the plan's day" form of a stop older
+        // than the lookback.
+        SuppressReason::Paused { .. } => s.on < today,
+        SuppressReason::NothingToList => s.on < today,
+        _ => false,
+    }
+}
+
+fn short(s: &Suppressed) -> String {
+    let r = match &s.reason {
+        SuppressReason::Expired { days } => format!("Expired({days})"),
+        SuppressReason::Superseded { by } => format!("Superseded({by})"),
+        SuppressReason::Paused { pause, .. } => format!("Paused({pause})"),
+        other => format!("{other:?}"),
+    };
+    format!("{r} on {}", s.on)
+}
+
+fn about(plan: &Plan, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = plan
+        .due()
+        .iter()
+        .filter(|e| e.key.as_str() == key)
+        .map(|e| format!("due {}", e.send_on))
+        .collect();
+    out.extend(
+        plan.upcoming()
+            .iter()
+            .filter(|e| e.key.as_str() == key)
+            .map(|e| format!("upcoming {}", e.send_on)),
+    );
+    out.extend(
+        plan.suppressed()
+            .iter()
+            .filter(|s| s.key.as_str() == key)
+            .map(short),
+    );
+    out
+}
+
+/// The checks over a run. Returns the violations, one line each.
+fn check(w: &World, seen: &[Seen], bad: &mut Vec<String>) {
+    // key -> (reason, tick index where first said for good)
+    let mut firm_said: BTreeMap<String, (Suppressed, usize)> = BTreeMap::new();
+    let mut forecast: BTreeMap<String, (NaiveDate, Option<ItemId>)> = BTreeMap::new();
+    let mut explained: BTreeSet<String> = BTreeSet::new();
+    for (ix, s) in seen.iter().enumerate() {
+        let due: BTreeSet<String> = s.plan.due().iter().map(|e| e.key.to_string()).collect();
+        // Firm drops said before: still said the same way, and never due.
+        for (key, (first, at)) in &firm_said {
+            let today = today_of(w, &first.client, s.now);
+            if first.item.as_ref().is_some_and(|i| s.paid.contains(i.as_str())) {
+                continue;
+            }
+            if due.contains(key) {
+                bad.push(format!(
+                    "{}: {key} due after said {} at {}",
+                    s.now,
+                    short(first),
+                    seen[*at].now
+                ));
+                continue;
+            }
+            if first.on > today - Duration::days(LOOKBACK) {
+                let same = s
+                    .plan
+                    .suppressed()
+                    .iter()
+                    .any(|x| x.key == first.key && x.reason == first.reason && x.on == first.on);
+                if !same {
+                    bad.push(format!(
+                        "{}: {key} said {} at {}, now {:?}",
+                        s.now,
+                        short(first),
+                        seen[*at].now,
+                        about(&s.plan, key)
+                    ));
+                }
+            }
+        }
+        for x in s.plan.suppressed() {
+            explained.insert(x.key.to_string());
+            explained.insert(format!("{}/{}", x.rule, x.item_str()));
+            let today = today_of(w, &x.client, s.now);
+            if x.item.as_ref().is_some_and(|i| s.paid.contains(i.as_str())) {
+                continue;
+            }
+            if !firm_said.contains_key(x.key.as_str()) && firm(x, today, &s.sent_before, &due) {
+                firm_said.insert(x.key.to_string(), (x.clone(), ix));
+            }
+        }
+        for e in s.plan.events() {
+            if e.statement.is_none() && e.standing.is_none() {
+                forecast
+                    .entry(e.key.to_string())
+                    .or_insert((e.send_on, e.items.first().map(|i| i.item.clone())));
+            }
+        }
+    }
+    // Every reminder forecast and never sent is explained by some plan (its day well
+    // before the end of the run, its item never paid).
+    let last = seen.last().map(|s| s.now);
+    let sent_all: BTreeSet<String> = seen
+        .iter()
+        .flat_map(|s| s.plan.due().iter().map(|e| e.key.to_string()))
+        .chain(seen.iter().flat_map(|s| s.sent_before.iter().cloned()))
+        .collect();
+    if let Some(last) = last {
+        for (key, (on, item)) in forecast {
+            let client = w
+                .items
+                .iter()
+                .find(|i| Some(&i.id) == item.as_ref())
+                .map(|i| i.client.clone());
+            let Some(client) = client else { continue };
+            let today = today_of(w, &client, last);
+            if on + Duration::days(9) > today {
+                continue;
+            }
+            let paid = w.payments.keys().any(|&i| Some(&w.items[i].id) == item.as_ref());
+            let rule_item = key.rsplit_once('/').map_or("", |(a, _)| a);
+            if paid || sent_all.contains(&key) || explained.contains(&key) || explained.contains(rule_item) {
+                continue;
+            }
+            bad.push(format!("{key} forecast for {on}, never sent nor explained"));
+        }
+    }
+}
+
+fn describe(w: &World) -> String {
+    let mut out = format!(
+        "seed {}\npolicy: {}\n",
+        w.seed,
+        serde_json::to_string(&w.policy).unwrap()
+    );
+    for c in &w.clients {
+        out.push_str(&format!(
+            "client {} zone {:?} pauses {:?}\n",
+            c.id,
+            c.time_zone.map(|z| z.name()),
+            c.pauses
+        ));
+    }
+    for i in &w.items {
+        out.push_str(&format!(
+            "item {} of {} issued {} due {:?} pauses {:?}\n",
+            i.id, i.client, i.issued_on, i.due_on, i.pauses
+        ));
+    }
+    out.push_str(&format!("payments {:?}\nmanual {:?}\n", w.payments, w.manual));
+    let gaps: Vec<String> = w
+        .ticks
+        .windows(2)
+        .filter(|p| p[1] - p[0] > Duration::hours(24))
+        .map(|p| format!("{}..{}", p[0], p[1]))
+        .collect();
+    out.push_str(&format!(
+        "ticks {} .. {} ({}), outages {:?}\n",
+        w.ticks[0],
+        w.ticks.last().unwrap(),
+        w.ticks.len(),
+        gaps
+    ));
+    out
+}
+
+fn sweep(seeds: std::ops::Range<u64>, k: Knobs) -> Vec<(u64, Vec<String>)> {
+    let mut out = Vec::new();
+    for seed in seeds {
+        let w = world(seed, k);
+        let (seen, mut bad) = run(&w);
+        check(&w, &seen, &mut bad);
+        if !bad.is_empty() {
+            out.push((seed, bad));
+        }
+    }
+    out
+}
+
+fn report(fails: &[(u64, Vec<String>)], k: Knobs) -> String {
+    let mut s = String::new();
+    for (seed, bad) in fails.iter().take(5) {
+        s.push_str(&describe(&world(*seed, k)));
+        for b in bad.iter().take(400) {
+            s.push_str(&format!("  {b}\n"));
+        }
+    }
+    format!("{} failing worlds\n{s}", fails.len())
+}
+
+#[test]
+#[ignore = "exploration"]
+fn explore() {
+    let from: u64 = std::env::var("FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let n: u64 = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let fails = sweep(from..from + n, ALL);
+    let mut kinds: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (seed, bad) in &fails {
+        for b in bad {
+            let kind = if let Some(p) = b.find(" said ") {
+                let rest = &b[p + 6..];
+                let r = rest.split('(').next().unwrap().split(' ').next().unwrap();
+                let rule = b.split(": ").nth(1).unwrap_or("").split('/').next().unwrap_or("");
+                format!(
+                    "{rule} {r} -> {}",
+                    if b.ends_with("now []") { "nothing" } else { "other" }
+                )
+            } else if b.contains("never sent nor") {
+                "unexplained".to_owned()
+            } else {
+                b.split(": ")
+                    .nth(1)
+                    .unwrap_or(b)
+                    .split(' ')
+                    .skip(1)
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let v = kinds.entry(kind).or_default();
+            if !v.contains(seed) {
+                v.push(*seed);
+            }
+        }
+    }
+    for (k, v) in &kinds {
+        println!("{k}: {} worlds, e.g. {:?}", v.len(), &v[..v.len().min(8)]);
+    }
+    if std::env::var("VERBOSE").is_ok() {
+        println!("{}", report(&fails, ALL));
+    }
+}
+
+#[test]
+#[ignore = "debugging aid"]
+fn dump() {
+    let (Ok(seed), Ok(key)) = (std::env::var("SEED"), std::env::var("KEY")) else {
+        return;
+    };
+    let seed: u64 = seed.parse().unwrap();
+    let w = world(seed, ALL);
+    println!("{}", describe(&w));
+    let (seen, _) = run(&w);
+    let mut last = Vec::new();
+    for s in &seen {
+        let now = about(&s.plan, &key);
+        let sent = s.sent_before.contains(&key);
+        if now != last {
+            println!("{} sent={sent}: {now:?}", s.now);
+            last = now;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Small worlds, worked out by hand.
+// ---------------------------------------------------------------------------------------
+
+/// Ticks a host at each instant of `ticks`, recording manual sends (client, item, instant)
+/// before the first tick at or after their instant, and every due event as sent at the tick.
+fn host(
+    policy: &Policy,
+    clients: &[Client],
+    items: &[Item],
+    ticks: &[DateTime<Utc>],
+    manual: &[(&str, &str, DateTime<Utc>)],
+) -> Vec<(DateTime<Utc>, Plan)> {
+    let planner = Planner::new(policy).unwrap();
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut manual: Vec<(&str, &str, DateTime<Utc>)> = manual.to_vec();
+    let mut sent = BTreeSet::new();
+    let mut out = Vec::new();
+    for &now in ticks {
+        manual.retain(|(c, i, at)| {
+            if *at <= now {
+                history.push(HistoryEntry::manual(c.parse().unwrap(), i.parse().unwrap(), *at));
+                false
+            } else {
+                true
+            }
+        });
+        let plan = planner
+            .plan(clients, items, &history, now, Horizon::days(10))
+            .unwrap();
+        for e in plan.due() {
+            for k in e.covered_keys() {
+                assert!(sent.insert(k.to_string()), "{k} sent twice at {now}");
+            }
+            history.push(e.to_history(now));
+        }
+        out.push((now, plan));
+    }
+    out
+}
+
+/// Ticks at `hour`:00 UTC each day from `from` to `to` (both included), skipping `down`.
+fn daily(from: NaiveDate, to: NaiveDate, hour: u32, down: &[NaiveDate]) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    let mut day = from;
+    while day <= to {
+        if !down.contains(&day) {
+            out.push(local_instant(TimeZone::UTC, day, t(hour, 0)));
+        }
+        day = day.succ_opt().unwrap();
+    }
+    out
+}
+
+/// What each tick's plan says about `key`, one line per tick.
+fn story(run: &[(DateTime<Utc>, Plan)], key: &str) -> Vec<String> {
+    run.iter()
+        .map(|(now, plan)| format!("{now}: {:?}", about(plan, key)))
+        .collect()
+}
+
+fn assert_says(
+    run: &[(DateTime<Utc>, Plan)],
+    key: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    want: &[&str],
+) {
+    let bad: Vec<String> = run
+        .iter()
+        .filter(|(now, _)| from <= *now && *now <= to)
+        .filter(|(_, plan)| about(plan, key) != want)
+        .map(|(now, plan)| format!("{now}: {:?}", about(plan, key)))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{key}: want {want:?} from {from} to {to}; wrong at {bad:#?}\nstory: {:#?}",
+        story(run, key)
+    );
+}
+
+fn usd(n: &str) -> Money {
+    money(n, "USD")
+}
+
+fn utc_client(id: &str) -> Client {
+    client(id, "UTC")
+}
+
+fn at10(day: u32) -> DateTime<Utc> {
+    utc(2026, 6, day, 10, 0)
+}
+
+fn june(day: u32) -> NaiveDate {
+    d(2026, 6, day)
+}
+
+/// F1 world: gap 3, "on due" rule; F-1 due 06-10 goes, F-2 due 06-11 is deferred by the gap
+/// (to 06-13) and a dispute without end on F-2 begins 06-12 while it waits.
+fn gap_then_dispute(
+    manual: &[(&str, &str, DateTime<Utc>)],
+    pause_on_client: bool,
+) -> Vec<(DateTime<Utc>, Plan)> {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_min_gap(3)
+        .with_rule(rule("due", Anchor::Due, 0));
+    let dispute = Pause::new(PauseKind::Dispute, "disputed").starting(june(12));
+    let mut c = utc_client("c");
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10"));
+    let mut f2 = invoice("F-2", "c", june(1), june(11), usd("10"));
+    if pause_on_client {
+        c = c.with_pause(Pause::new(PauseKind::Hold, "held").starting(june(12)));
+    } else {
+        f2 = f2.with_pause(dispute);
+    }
+    host(
+        &policy,
+        &[c],
+        &[f1, f2],
+        &daily(june(8), june(22), 10, &[]),
+        manual,
+    )
+}
+
+/// Guard (README "Pauses"): a reminder the minimum gap holds back when a pause without end
+/// begins is said held for good (`Paused`) on the pause's first working day, by every plan
+/// while that day is within the lookback, also after a manual send about another item of
+/// the client (06-15 08:00) moves the gap's end.
+#[test]
+fn guard_gap_held_reminder_is_paused_from_the_pause_start() {
+    for manual in [&[][..], &[("c", "F-1", utc(2026, 6, 15, 8, 0))][..]] {
+        let run = gap_then_dispute(manual, false);
+        assert_says(
+            &run,
+            "due/F-2/1",
+            at10(12),
+            at10(18),
+            &["Paused(dispute) on 2026-06-12"],
+        );
+        let run = gap_then_dispute(manual, true);
+        assert_says(
+            &run,
+            "due/F-2/1",
+            at10(12),
+            at10(18),
+            &["Paused(hold) on 2026-06-12"],
+        );
+    }
+}
+
+/// Found by helper-57, fixed. README "Pauses": "One still waiting when such a pause begins (held
+/// back by the minimum gap, or missed and waiting for its catch-up) is held for good from the
+/// pause's first working day, unless it had expired by then, whatever message to the client
+/// comes later and moves the gap's end."
+///
+/// World: UTC, send 09:00, no weekends, min gap 3, rule `due` (on the due date). F-1 due
+/// 06-10 goes 06-10; F-2 due 06-11 is deferred by the gap (to 06-13); a dispute without end
+/// on F-2 (or a client hold without end) begins 06-12. Host ticks daily at 10:00 UTC. A
+/// manual send about F-2 itself at 06-15 08:00 (a message to the client that moves the
+/// gap's end; one about F-1 does not break it: see the guard above).
+/// Promise: `due/F-2/1` said `Paused` on 06-12 by every plan 06-12..06-18.
+/// Observed before the fix (helper-57): from the 06-15 tick on, the plans say `Paused` on 06-18 (the manual send's day
+/// plus the gap): the day moves with the later message.
+#[test]
+fn finding_manual_send_moves_paused_day_of_gap_held_reminder() {
+    let manual = [("c", "F-2", utc(2026, 6, 15, 8, 0))];
+    let run = gap_then_dispute(&manual, false);
+    assert_says(
+        &run,
+        "due/F-2/1",
+        at10(12),
+        at10(18),
+        &["Paused(dispute) on 2026-06-12"],
+    );
+    let run = gap_then_dispute(&manual, true);
+    assert_says(
+        &run,
+        "due/F-2/1",
+        at10(12),
+        at10(18),
+        &["Paused(hold) on 2026-06-12"],
+    );
+}
+
+/// F1c world: rule `due` with an expiry, F-1 due 06-10; the host is down 06-10..06-11 and a
+/// dispute without end on F-1 begins 06-12 while the reminder waits for its catch-up; a
+/// manual send about the client's F-2 at 06-14 08:00.
+fn missed_then_dispute(expiry: Option<u32>) -> Vec<(DateTime<Utc>, Plan)> {
+    let mut due = rule("due", Anchor::Due, 0);
+    if let Some(x) = expiry {
+        due = due.expires_after(x);
+    }
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_min_gap(1)
+        .with_rule(due);
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10"))
+        .with_pause(Pause::new(PauseKind::Dispute, "disputed").starting(june(12)));
+    let f2 = invoice("F-2", "c", june(1), june(30), usd("10"));
+    host(
+        &policy,
+        &[utc_client("c")],
+        &[f1, f2],
+        &daily(june(8), june(22), 10, &[june(10), june(11)]),
+        &[("c", "F-2", utc(2026, 6, 14, 8, 0))],
+    )
+}
+
+/// Guard (README "Pauses", "Missed sends"): a reminder missed during an outage and waiting
+/// for its catch-up when a pause without end begins is said `Paused` on the pause's first
+/// working day, or `Expired` on its own day when its last day had gone by then; every plan
+/// says it the same way while the day is within the lookback, a later manual send
+/// notwithstanding.
+#[test]
+fn guard_missed_reminder_paused_or_expired_at_pause_start() {
+    for expiry in [None, Some(2), Some(3)] {
+        let run = missed_then_dispute(expiry);
+        assert_says(
+            &run,
+            "due/F-1/1",
+            at10(12),
+            at10(18),
+            &["Paused(dispute) on 2026-06-12"],
+        );
+    }
+    for expiry in [0, 1] {
+        let run = missed_then_dispute(Some(expiry));
+        let want = format!("Expired({expiry}) on 2026-06-10");
+        assert_says(&run, "due/F-1/1", at10(12), at10(16), &[want.as_str()]);
+    }
+}
+
+/// Found by helper-57, fixed. README "Pauses": "A pause without end holds them for good, said in every plan
+/// (`SuppressReason::Paused`)", and "Explains itself": once dropped for good, "the plans say
+/// it the same way, on the same day, from then on" (`SuppressReason::Paused`: "said on the
+/// first working day the pause held it").
+///
+/// World: UTC, send 09:00, no weekends, rule `due` on the due date repeating every 3 days
+/// twice; F-1 due 06-10 under a dispute without end from 06-08; a manual send about F-1 at
+/// 06-12 09:30; the host ticks daily at 10:00.
+/// Promise: `due/F-1/1` said `Paused` on 06-10 (the first working day the pause held it) by
+/// every plan 06-10..06-16.
+/// Observed before the fix (helper-57): from the 06-12 tick on, `Paused` on 06-15 (the manual send's day plus the
+/// rule's spacing).
+#[test]
+fn finding_manual_send_moves_paused_day_of_held_reminder() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_rule(rule("due", Anchor::Due, 0).repeat(3, 2));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10"))
+        .with_pause(Pause::new(PauseKind::Dispute, "disputed").starting(june(8)));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1],
+        &daily(june(8), june(22), 10, &[]),
+        &[("c", "F-1", utc(2026, 6, 12, 9, 30))],
+    );
+    assert_says(
+        &run,
+        "due/F-1/1",
+        at10(10),
+        at10(16),
+        &["Paused(dispute) on 2026-06-10"],
+    );
+}
+
+/// Finding. README "Explains itself": "one superseded is said on the day the send that
+/// superseded it went (for a catch-up, the day of the tick that sent it ...), before and
+/// after that send is in history", "the same way, on the same day, from then on".
+///
+/// World: UTC, send 09:00, no weekends; rules `due` (on the due date) and `over` (1 day
+/// after, every 2 days, twice); F-1 due 06-10; the host ticks daily at 07:00 (before the
+/// send time). 06-11 07:00: `due/F-1/1` goes as a catch-up, `over/F-1/1` (06-11 09:00) is
+/// superseded by it on 06-11. `over/F-1/2` goes later (06-14 07:00).
+/// Promise: `over/F-1/1` said `Superseded(due/F-1/1)` on 06-11 by every plan 06-11..06-17.
+/// Observed: once `over/F-1/2` is in history, the plans say nothing about `over/F-1/1`.
+#[test]
+#[ignore = "finding: a superseded reminder is no longer said once a later occurrence of its rule went"]
+fn finding_superseded_forgotten_after_later_repeat_went() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_rule(rule("due", Anchor::Due, 0))
+        .with_rule(rule("over", Anchor::Due, 1).repeat(2, 2));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1],
+        &daily(june(8), june(22), 7, &[]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "over/F-1/1",
+        utc(2026, 6, 11, 7, 0),
+        utc(2026, 6, 17, 7, 0),
+        &["Superseded(due/F-1/1) on 2026-06-11"],
+    );
+}
+
+/// A statement world: UTC, send 09:00, no weekends, statements every Monday and Thursday
+/// (06-08, 06-11, 06-15, ...), one open invoice issued on `issued`; the host ticks daily at
+/// 10:00 from `first` on.
+fn statement_world(
+    st: StatementRule,
+    client: Client,
+    issued: NaiveDate,
+    first: u32,
+) -> Vec<(DateTime<Utc>, Plan)> {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_statement(st);
+    let f1 = invoice("F-1", "c", issued, june(30), usd("10"));
+    host(
+        &policy,
+        &[client],
+        &[f1],
+        &daily(june(first), june(22), 10, &[]),
+        &[],
+    )
+}
+
+fn mo_th() -> StatementRule {
+    StatementRule::new("stmt".parse().unwrap(), "FREQ=WEEKLY;BYDAY=MO,TH", d(2026, 1, 1))
+}
+
+/// Finding. README "Explains itself": "So is a statement or standing notice" (said the same
+/// way, on the same day, from then on, once dropped for good); "Pauses": "of the statements
+/// it held only the latest" goes.
+///
+/// World: statements every Monday and Thursday; the host starts 06-12 10:00, so 06-08 and
+/// 06-11 were missed: 06-11 goes at the first tick and the first plan says 06-08
+/// superseded by it.
+/// Promise: every later plan while its day is within the lookback (to 06-14 at least) says
+/// the same about `stmt/c/2026-06-08`.
+/// Observed: the next plan (06-13) says nothing about it.
+#[test]
+#[ignore = "finding: a statement superseded by a caught-up later one is said once, then forgotten"]
+fn finding_superseded_statement_forgotten() {
+    let run = statement_world(mo_th(), utc_client("c"), june(1), 12);
+    let first = about(&run[0].1, "stmt/c/2026-06-08");
+    assert_eq!(first, ["Superseded(stmt/c/2026-06-11) on 2026-06-08"]);
+    let want: Vec<&str> = first.iter().map(String::as_str).collect();
+    assert_says(&run, "stmt/c/2026-06-08", at10(12), at10(14), &want);
+}
+
+/// Finding. README "Explains itself": "a statement with nothing to list is said so on its
+/// date, missed or not"; once dropped for good, "the plans say it the same way, on the same
+/// day, from then on".
+///
+/// World: statements every Monday and Thursday (`overdue_only` off); the one invoice is
+/// issued 06-09, so the 06-08 statement has nothing to list; the host ticks daily at 10:00
+/// from 06-08 (06-08's statement is due at 09:00 and found empty at 10:00); 06-11's goes.
+/// Promise: `stmt/c/2026-06-08` said `NothingToList` on 06-08 by every plan 06-09..06-14.
+/// Observed: said so until the 06-11 statement went; the 06-11 plan says it superseded by
+/// `stmt/c/2026-06-11`; from 06-12 nothing is said.
+#[test]
+#[ignore = "finding: a statement with nothing to list is later said superseded by the next one"]
+fn finding_nothing_to_list_then_superseded() {
+    let run = statement_world(mo_th(), utc_client("c"), june(9), 8);
+    assert_says(
+        &run,
+        "stmt/c/2026-06-08",
+        at10(9),
+        at10(14),
+        &["NothingToList on 2026-06-08"],
+    );
+}
+
+/// Finding. The same with the host starting after both statements' days (06-12): a missed
+/// statement with nothing to list ("said so on its date, missed or not").
+/// Observed: the first plan says it superseded by `stmt/c/2026-06-11` on 06-08, the next
+/// ones nothing.
+#[test]
+#[ignore = "finding: a missed statement with nothing to list is said superseded"]
+fn finding_missed_nothing_to_list_said_superseded() {
+    let run = statement_world(mo_th(), utc_client("c"), june(9), 12);
+    assert_says(
+        &run,
+        "stmt/c/2026-06-08",
+        at10(12),
+        at10(14),
+        &["NothingToList on 2026-06-08"],
+    );
+}
+
+/// Finding. README as above, with `StatementRule::expires_after(1)`: a statement with
+/// nothing to list is said so on its date, not later said expired.
+/// World: as `finding_nothing_to_list_then_superseded`, statements expiring after 1 day.
+/// Promise: `NothingToList` on 06-08 by every plan 06-09..06-14.
+/// Observed: `NothingToList` until 06-10, from 06-11 `Expired(1)` on 06-08.
+#[test]
+#[ignore = "finding: a statement with nothing to list is later said expired"]
+fn finding_nothing_to_list_then_expired() {
+    let run = statement_world(mo_th().expires_after(1), utc_client("c"), june(9), 8);
+    assert_says(
+        &run,
+        "stmt/c/2026-06-08",
+        at10(9),
+        at10(14),
+        &["NothingToList on 2026-06-08"],
+    );
+}
+
+/// Guard (README "Missed sends", "Explains itself"): a statement that expired stays said
+/// expired on its day after a later one went (not superseded by it). Statements every
+/// Monday and Thursday expiring after 1 day; the host down 06-08..06-10, back 06-11 10:00
+/// when the 06-11 statement goes.
+#[test]
+fn guard_expired_statement_stays_expired_after_a_later_one_went() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_statement(mo_th().expires_after(1));
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1],
+        &daily(june(5), june(22), 10, &[june(8), june(9), june(10)]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "stmt/c/2026-06-08",
+        at10(11),
+        at10(15),
+        &["Expired(1) on 2026-06-08"],
+    );
+}
+
+/// Found by helper-57, fixed. README "Pauses": "A pause without end holds them [reminders, statements and
+/// standing notices] for good, said in every plan (`SuppressReason::Paused`)";
+/// `SuppressReason::Superseded`: "Another reminder ... went (or goes) out instead".
+///
+/// World: statements every Monday and Thursday; the client under a hold without end from
+/// 06-01; an open invoice; the host ticks daily at 10:00 from 06-08.
+/// Promise: `stmt/c/2026-06-08` said `Paused(hold)` on 06-08 by every plan 06-08..06-14
+/// (nothing goes: no statement can supersede it).
+/// Observed before the fix (helper-57): from 06-11 (once the next statement's day came) it is said superseded by
+/// `stmt/c/2026-06-11`, which never goes (itself held); on 06-15 superseded by
+/// `stmt/c/2026-06-15`; from 06-16 nothing is said (06-08 still within the lookback).
+#[test]
+fn finding_paused_statement_said_superseded_by_unsent_one() {
+    let held = utc_client("c").with_pause(Pause::new(PauseKind::Hold, "held").starting(june(1)));
+    let run = statement_world(mo_th(), held, june(1), 8);
+    assert_says(
+        &run,
+        "stmt/c/2026-06-08",
+        at10(8),
+        at10(14),
+        &["Paused(hold) on 2026-06-08"],
+    );
+}
+
+/// Guard. README "Explains itself": "a 'closing soon' superseded by a 'closed' that went
+/// is said on its day while that day is within the lookback".
+///
+/// World: UTC, send 09:00, no weekends, standing thresholds 2 and 4 days; one invoice due
+/// 06-08 (closing soon entered 06-10, closed 06-12); the host down 06-10..06-12, back 06-13
+/// 10:00 when "closed" goes as a catch-up.
+/// Promise: whatever the 06-13 plan says about `closing-soon/c/2026-06-10` (superseded by
+/// the "closed" that went), every plan 06-13..06-16 says the same. (The random worlds found
+/// a Pacific/Chatham client, under a snooze, whose "closing soon" was said superseded once
+/// and then not at all, seed 177 of `explore`; not reduced to a small world.)
+#[test]
+fn guard_closing_soon_superseded_stays_said() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_standing(StandingRule::new(2, 4));
+    let f1 = invoice("F-1", "c", june(1), june(8), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1],
+        &daily(june(5), june(22), 10, &[june(10), june(11), june(12)]),
+        &[],
+    );
+    let at13 = run.iter().find(|(now, _)| *now == at10(13)).unwrap();
+    let first = about(&at13.1, "closing-soon/c/2026-06-10");
+    assert!(
+        first.len() == 1 && first[0].starts_with("Superseded(closed/c/2026-06-12)"),
+        "{:#?}",
+        story(&run, "closing-soon/c/2026-06-10")
+    );
+    let want: Vec<&str> = first.iter().map(String::as_str).collect();
+    assert_says(&run, "closing-soon/c/2026-06-10", at10(13), at10(16), &want);
+}
+
+/// Which violations of a random run a guard covers.
+fn covered(line: &str, what: &str) -> bool {
+    match what {
+        "sends" => {
+            line.contains("sent twice")
+                || line.contains("goes about paid")
+                || line.contains(" due after said ")
+        }
+        "expired reminders" => line.contains(" said Expired(") && !line.contains(": stmt/"),
+        "explained" => line.contains("never sent nor explained"),
+        _ => false,
+    }
+}
+
+/// Guard over random worlds (README "Never twice, never after payment", "Explains itself",
+/// "Missed sends"): no key goes twice; nothing goes about an item paid when the tick plans;
+/// nothing goes once said dropped for good; a reminder said expired for good (its last day
+/// gone) is said so on the same day by every later plan while that day is within the
+/// lookback; every reminder forecast and never sent is explained (for its rule and item).
+#[test]
+fn guard_random_worlds() {
+    let fails = sweep(0..110, ALL);
+    for what in ["sends", "expired reminders", "explained"] {
+        let hit: Vec<(u64, Vec<String>)> = fails
+            .iter()
+            .map(|(seed, bad)| {
+                (
+                    *seed,
+                    bad.iter()
+                        .filter(|b| covered(b, what))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, bad)| !bad.is_empty())
+            .collect();
+        assert!(hit.is_empty(), "{what}: {}", report(&hit, ALL));
+    }
+}
