@@ -301,7 +301,8 @@ impl Planner {
         date: NaiveDate,
         out: &mut dyn ClientNotes,
     ) {
-        if s.block.is_some() {
+        // (Nothing to look for without an expiry.)
+        if s.block.is_some() || s.st.expires_after_days.is_none() {
             return;
         }
         let Some(went) = sends
