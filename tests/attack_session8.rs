@@ -1102,3 +1102,40 @@ fn guard_random_worlds() {
         assert!(hit.is_empty(), "{what}: {}", report(&hit, ALL));
     }
 }
+
+/// README "Pauses": a reminder that waits (missed in an outage, then spaced by a manual
+/// send) while two pauses without end begin is held for good from the first working day the
+/// first of them held it, in every plan: the same day and pause whatever the plan's day and
+/// whether the manual send is in history yet.
+///
+/// World: UTC, send 09:00, rule `due`; F-1 due 06-10 under a dispute without end from 06-11
+/// and a hold without end from 06-12 (listed after it); the host is down 06-10; a manual
+/// send about F-1 at 06-13 08:00.
+/// Before: the plan of 06-11 said `Paused(dispute)` on 06-11, those from 06-12 on
+/// `Paused(hold)` on 06-12 (the catch-up and the manual send's reading named the last pause
+/// in force, not the first that held it).
+#[test]
+fn a_reminder_two_pauses_without_end_catch_while_it_waits_is_held_by_the_first() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_rule(rule("due", Anchor::Due, 0));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10"))
+        .with_pause(Pause::new(PauseKind::Dispute, "disputed").starting(june(11)))
+        .with_pause(Pause::new(PauseKind::Hold, "held").starting(june(12)));
+    for manual in [&[][..], &[("c", "F-1", utc(2026, 6, 13, 8, 0))][..]] {
+        let run = host(
+            &policy,
+            &[utc_client("c")],
+            std::slice::from_ref(&f1),
+            &daily(june(8), june(20), 10, &[june(10)]),
+            manual,
+        );
+        assert_says(
+            &run,
+            "due/F-1/1",
+            at10(11),
+            at10(18),
+            &["Paused(dispute) on 2026-06-11"],
+        );
+    }
+}

@@ -811,6 +811,19 @@ fn plan_item(
     // A send of a rule the policy does not have is no stage: it supersedes nothing (the
     // planner's reading; the docs say only that a later stage supersedes an earlier one).
     let known = |r: &str| policy.rules.iter().any(|x| x.id.as_str() == r);
+    // The first working day a pause without end that began after `since` and by `by` held
+    // an occurrence waiting between them (held back by the gap, missed and waiting for its
+    // catch-up, or spaced by a manual send): the earliest, whichever pause comes later
+    // (README "Pauses").
+    let endless_began = |since: NaiveDate, by: NaiveDate| -> Option<NaiveDate> {
+        item.pauses
+            .iter()
+            .chain(&client.pauses)
+            .filter(|p| p.until.is_none())
+            .filter_map(|p| p.from.filter(|&f| f > since && f <= by))
+            .filter_map(|f| cal.shift(f, Shift::Later))
+            .min()
+    };
     let step = |e: &Eff, st: &State, item_sends: &[Sent], pauses: bool| -> Step {
         let k = st.next;
         let Some(anchor) = anchor_of(e) else {
@@ -927,11 +940,7 @@ fn plan_item(
             } else if all().any(|p| p.is_active(own)) {
                 return None;
             } else {
-                all()
-                    .filter(|p| p.until.is_none() && p.is_active(m))
-                    .filter_map(|p| p.from.filter(|&f| f > own))
-                    .filter_map(|f| cal.shift(f, Shift::Later))
-                    .min()?
+                endless_began(own, m)?
             };
             (held <= m && !(before_due && due.is_some_and(|d| d <= held))).then_some(held)
         });
@@ -1067,13 +1076,7 @@ fn plan_item(
         // message to the client comes later and moves the gap's end (README "Pauses").
         let endless_in = |from: NaiveDate, until: NaiveDate| -> Option<NaiveDate> {
             let goes = cal.shift(add(until, 1), Shift::Later)?;
-            item.pauses
-                .iter()
-                .chain(&client.pauses)
-                .filter(|p| pauses && p.until.is_none())
-                .filter_map(|p| p.from.filter(|&f| f > from && f <= goes))
-                .filter_map(|f| cal.shift(f, Shift::Later))
-                .min()
+            endless_began(from, goes).filter(|_| pauses)
         };
         // Past the pauses that cover `on`: whether one without end holds it.
         let past_pauses = |on: &mut NaiveDate, moved: &mut Vec<NaiveDate>, paused_from: &mut Vec<_>| loop {
@@ -1898,18 +1901,13 @@ fn plan_item(
                 // planner's reading.)
                 // (From the first working day of that pause, if it began while the gap held
                 // it back: README "Pauses".)
-                let for_good = item
-                    .pauses
-                    .iter()
-                    .chain(&client.pauses)
-                    .filter(|p| p.until.is_none() && p.is_active(to))
-                    .map(|p| {
-                        p.from
-                            .filter(|&f| f > r.on)
-                            .and_then(|f| cal.shift(f, Shift::Later))
-                            .unwrap_or(to)
-                    })
-                    .min();
+                let for_good = endless_began(r.on, to).or_else(|| {
+                    item.pauses
+                        .iter()
+                        .chain(&client.pauses)
+                        .any(|p| p.until.is_none() && p.is_active(to))
+                        .then_some(to)
+                });
                 let (kind, on) = if let Some(held) = for_good {
                     ("paused", held)
                 } else {

@@ -734,11 +734,7 @@ impl Planner {
         let (from, at) = match active_pause(item, cx.client, own) {
             Some((at, p)) if p.until.is_none() => (own, at),
             Some(_) => return None,
-            None => {
-                let (at, p) = active_pause(item, cx.client, manual).filter(|(_, p)| p.until.is_none())?;
-                let from = p.from.filter(|&f| f > own)?;
-                (self.calendar.shift(from, Shift::Later)?, at)
-            }
+            None => self.endless_began(cx, item, own, manual)?,
         };
         if from > manual {
             return None;
@@ -1111,12 +1107,8 @@ impl Planner {
                 let goes = self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today);
                 let pauses = !(item.pauses.is_empty() && cx.client.pauses.is_empty());
                 let held_for_good = (pauses && rule.anchor != Anchor::Paid && !slot.past_pauses)
-                    .then(|| active_pause(item, cx.client, goes))
+                    .then(|| self.endless_began(cx, item, scheduled, goes))
                     .flatten()
-                    .and_then(|(at, p)| {
-                        let from = p.from.filter(|&f| p.until.is_none() && f > scheduled)?;
-                        Some((self.calendar.shift(from, Shift::Later)?, at))
-                    })
                     .filter(|&(from, _)| {
                         !rule.expires_after.is_some_and(|days| {
                             add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
@@ -1379,24 +1371,26 @@ impl Planner {
         })
     }
 
-    /// The first working day, after `date` and by the day the gap ending `gap_ends` lets a
-    /// reminder go, that a pause without end holds it (and that pause), if one does.
+    /// The pause without end that began while an occurrence waited, after `since` and by
+    /// `by`, and the first working day it held it: the earliest such day, whatever pause
+    /// comes later (of two that begin the same day, the last, as [`active_pause`] picks).
+    /// One rule for every wait: the minimum gap holding it back, a missed send waiting for
+    /// its catch-up, and one a manual send spaced later.
     #[cold]
-    fn endless_within_gap(
+    fn endless_began(
         &self,
         cx: &ClientCtx<'_>,
         item: &Item,
-        date: NaiveDate,
-        gap_ends: NaiveDate,
+        since: NaiveDate,
+        by: NaiveDate,
     ) -> Option<(NaiveDate, PauseRef)> {
-        let goes = self.calendar.shift(gap_ends, Shift::Later)?;
         let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let on_item = item.pauses.iter().enumerate().map(|(i, p)| (true, i, p));
         let on_client = cx.client.pauses.iter().enumerate().map(|(i, p)| (false, i, p));
         on_item
             .chain(on_client)
             .filter_map(|(on_item, i, p)| {
-                let from = p.from.filter(|&f| p.until.is_none() && f > date && f <= goes)?;
+                let from = p.from.filter(|&f| p.until.is_none() && f > since && f <= by)?;
                 let day = self.calendar.shift(from, Shift::Later)?;
                 Some((
                     day,
@@ -1406,7 +1400,6 @@ impl Planner {
                     },
                 ))
             })
-            // (As `active_pause` picks among pauses that begin together: the last.)
             .max_by_key(|&(day, _)| std::cmp::Reverse(day))
     }
 
@@ -1532,8 +1525,9 @@ impl Planner {
                     // move the gap's end) do not move that day.
                     // (The gap held it from `date`: it expires from then.)
                     if let Some((from, at)) = pauses
-                        .then(|| self.endless_within_gap(cx, item, date, nb))
+                        .then(|| self.calendar.shift(nb, Shift::Later))
                         .flatten()
+                        .and_then(|goes| self.endless_began(cx, item, date, goes))
                     {
                         moves.push(Adjustment::Deferred {
                             gap_days: cx.gap,
