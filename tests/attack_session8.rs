@@ -841,7 +841,7 @@ fn finding_manual_send_moves_paused_day_of_held_reminder() {
     );
 }
 
-/// Finding. README "Explains itself": "one superseded is said on the day the send that
+/// Found by helper-57, fixed. README "Explains itself": "one superseded is said on the day the send that
 /// superseded it went (for a catch-up, the day of the tick that sent it ...), before and
 /// after that send is in history", "the same way, on the same day, from then on".
 ///
@@ -850,9 +850,8 @@ fn finding_manual_send_moves_paused_day_of_held_reminder() {
 /// send time). 06-11 07:00: `due/F-1/1` goes as a catch-up, `over/F-1/1` (06-11 09:00) is
 /// superseded by it on 06-11. `over/F-1/2` goes later (06-14 07:00).
 /// Promise: `over/F-1/1` said `Superseded(due/F-1/1)` on 06-11 by every plan 06-11..06-17.
-/// Observed: once `over/F-1/2` is in history, the plans say nothing about `over/F-1/1`.
+/// Observed before the fix: once `over/F-1/2` is in history, the plans say nothing about `over/F-1/1`.
 #[test]
-#[ignore = "finding: a superseded reminder is no longer said once a later occurrence of its rule went"]
 fn finding_superseded_forgotten_after_later_repeat_went() {
     let policy = Policy::new(TimeZone::UTC)
         .with_send_time(t(9, 0))
@@ -901,7 +900,7 @@ fn mo_th() -> StatementRule {
     StatementRule::new("stmt".parse().unwrap(), "FREQ=WEEKLY;BYDAY=MO,TH", d(2026, 1, 1))
 }
 
-/// Finding. README "Explains itself": "So is a statement or standing notice" (said the same
+/// Found by helper-57, fixed. README "Explains itself": "So is a statement or standing notice" (said the same
 /// way, on the same day, from then on, once dropped for good); "Pauses": "of the statements
 /// it held only the latest" goes.
 ///
@@ -910,9 +909,8 @@ fn mo_th() -> StatementRule {
 /// superseded by it.
 /// Promise: every later plan while its day is within the lookback (to 06-14 at least) says
 /// the same about `stmt/c/2026-06-08`.
-/// Observed: the next plan (06-13) says nothing about it.
+/// Observed before the fix: the next plan (06-13) says nothing about it.
 #[test]
-#[ignore = "finding: a statement superseded by a caught-up later one is said once, then forgotten"]
 fn finding_superseded_statement_forgotten() {
     let run = statement_world(mo_th(), utc_client("c"), june(1), 12);
     let first = about(&run[0].1, "stmt/c/2026-06-08");
@@ -921,7 +919,7 @@ fn finding_superseded_statement_forgotten() {
     assert_says(&run, "stmt/c/2026-06-08", at10(12), at10(14), &want);
 }
 
-/// Finding. README "Explains itself": "a statement with nothing to list is said so on its
+/// Found by helper-57, fixed. README "Explains itself": "a statement with nothing to list is said so on its
 /// date, missed or not"; once dropped for good, "the plans say it the same way, on the same
 /// day, from then on".
 ///
@@ -929,10 +927,9 @@ fn finding_superseded_statement_forgotten() {
 /// issued 06-09, so the 06-08 statement has nothing to list; the host ticks daily at 10:00
 /// from 06-08 (06-08's statement is due at 09:00 and found empty at 10:00); 06-11's goes.
 /// Promise: `stmt/c/2026-06-08` said `NothingToList` on 06-08 by every plan 06-09..06-14.
-/// Observed: said so until the 06-11 statement went; the 06-11 plan says it superseded by
+/// Observed before the fix: said so until the 06-11 statement went; the 06-11 plan says it superseded by
 /// `stmt/c/2026-06-11`; from 06-12 nothing is said.
 #[test]
-#[ignore = "finding: a statement with nothing to list is later said superseded by the next one"]
 fn finding_nothing_to_list_then_superseded() {
     let run = statement_world(mo_th(), utc_client("c"), june(9), 8);
     assert_says(
@@ -944,12 +941,11 @@ fn finding_nothing_to_list_then_superseded() {
     );
 }
 
-/// Finding. The same with the host starting after both statements' days (06-12): a missed
+/// Found by helper-57, fixed. The same with the host starting after both statements' days (06-12): a missed
 /// statement with nothing to list ("said so on its date, missed or not").
-/// Observed: the first plan says it superseded by `stmt/c/2026-06-11` on 06-08, the next
+/// Observed before the fix: the first plan says it superseded by `stmt/c/2026-06-11` on 06-08, the next
 /// ones nothing.
 #[test]
-#[ignore = "finding: a missed statement with nothing to list is said superseded"]
 fn finding_missed_nothing_to_list_said_superseded() {
     let run = statement_world(mo_th(), utc_client("c"), june(9), 12);
     assert_says(
@@ -961,13 +957,12 @@ fn finding_missed_nothing_to_list_said_superseded() {
     );
 }
 
-/// Finding. README as above, with `StatementRule::expires_after(1)`: a statement with
+/// Found by helper-57, fixed. README as above, with `StatementRule::expires_after(1)`: a statement with
 /// nothing to list is said so on its date, not later said expired.
 /// World: as `finding_nothing_to_list_then_superseded`, statements expiring after 1 day.
 /// Promise: `NothingToList` on 06-08 by every plan 06-09..06-14.
-/// Observed: `NothingToList` until 06-10, from 06-11 `Expired(1)` on 06-08.
+/// Observed before the fix: `NothingToList` until 06-10, from 06-11 `Expired(1)` on 06-08.
 #[test]
-#[ignore = "finding: a statement with nothing to list is later said expired"]
 fn finding_nothing_to_list_then_expired() {
     let run = statement_world(mo_th().expires_after(1), utc_client("c"), june(9), 8);
     assert_says(
@@ -1137,5 +1132,44 @@ fn a_reminder_two_pauses_without_end_catch_while_it_waits_is_held_by_the_first()
             at10(18),
             &["Paused(dispute) on 2026-06-11"],
         );
+    }
+}
+
+/// README "Explains itself": whether a missed statement had anything to list is read as of
+/// its day: an invoice paid since was owed then (superseded by the catch-up), one paid
+/// before was not (nothing to list), whatever the later one lists; and each is said the
+/// same way after the catch-up went.
+///
+/// World: statements every Monday and Thursday; F-1 issued 06-01 and paid on `paid`; F-2
+/// issued 06-10 and open; the host starts 06-12 10:00 (06-08 and 06-11 missed): 06-11's
+/// statement goes at the first tick, listing F-2.
+#[test]
+fn a_missed_statement_lists_what_was_owed_on_its_day() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_statement(mo_th());
+    for (paid, want) in [
+        (june(9), "Superseded(stmt/c/2026-06-11) on 2026-06-08"),
+        (june(5), "NothingToList on 2026-06-08"),
+    ] {
+        let f1 = invoice("F-1", "c", june(1), june(30), usd("10")).paid(usd("10"), paid);
+        let f2 = invoice("F-2", "c", june(10), june(30), usd("10"));
+        let run = host(
+            &policy,
+            &[utc_client("c")],
+            &[f1, f2],
+            &daily(june(12), june(18), 10, &[]),
+            &[],
+        );
+        assert!(
+            run[0]
+                .1
+                .due()
+                .iter()
+                .any(|e| e.key.as_str() == "stmt/c/2026-06-11"),
+            "{:?}",
+            story(&run, "stmt/c/2026-06-11")
+        );
+        assert_says(&run, "stmt/c/2026-06-08", at10(12), at10(14), &[want]);
     }
 }

@@ -447,11 +447,49 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         .max();
     let from = cx.today.checked_sub_days(Days::new(402)).unwrap();
     let to = cx.end_date.checked_add_days(Days::new(2)).unwrap();
-    let dates: Vec<NaiveDate> = rrule_dates(&st.rrule, st.start, from, to)
-        .into_iter()
+    let all_dates = rrule_dates(&st.rrule, st.start, from, to);
+    let dates: Vec<NaiveDate> = all_dates
+        .iter()
+        .copied()
         .filter(|&d| last.is_none_or(|l| d > l))
         .filter(|&d| !sent.iter().any(|h| h.key.as_str() == key(d)))
         .collect();
+    // Whether a statement of period `d` had anything to list on its day: an open item it
+    // lists, or an invoice paid since (after `d`, or on a day not known: it may have been
+    // owed then). One with nothing then never went, and is said so on its date in every plan
+    // (README "Explains itself": "a statement with nothing to list is said so on its date,
+    // missed or not"), whatever a later one lists.
+    let had_anything = |d: NaiveDate| {
+        let start = cx.policy.collection.past_items;
+        let on_day = cx.working(d);
+        let overdue = |i: &Item| !st.overdue_only || cx.due(i).is_some_and(|due| due < on_day);
+        cx.open().any(|i| i.issued_on <= d && overdue(i))
+            || cx.items.iter().any(|i| {
+                i.effective_status().unwrap() == ItemStatus::Paid
+                    && i.settled_date().is_none_or(|paid| paid > d)
+                    && i.issued_on <= d
+                    && start.is_none_or(|s| cx.due(i).unwrap_or(i.issued_on) >= s)
+                    && overdue(i)
+            })
+    };
+    // Periods before the latest sent that never went, within the lookback: said as the
+    // plan that sent the first later one said them (nothing to list; else, missed with no
+    // pause holding them, superseded by it), from then on (README "Explains itself").
+    if block.is_none() {
+        for &d in all_dates
+            .iter()
+            .filter(|&&d| last.is_some_and(|l| d < l) && cx.in_window(d))
+        {
+            if sent.iter().any(|h| h.key.as_str() == key(d)) {
+                continue;
+            }
+            if !had_anything(d) {
+                cx.suppress(out, &key(d), id, "nothing_to_list", d);
+            } else if cx.client_hold(cx.working(d)).is_none() {
+                cx.suppress(out, &key(d), id, "superseded", d);
+            }
+        }
+    }
     // What a statement of period `d` scheduled on `scheduled` lists: open items issued by its
     // date, overdue by the day it was scheduled on for the overdue-only variant ("lists
     // overdue ones"): one caught up later lists what it would have listed on its day, so a
@@ -529,13 +567,21 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         } else {
             "superseded"
         };
+        // (One with nothing to list on its day never went: said so, not superseded.)
+        let older_kind = |d: NaiveDate| {
+            if kind == "superseded" && block.is_none() && g.place.is_ok() && !had_anything(d) {
+                "nothing_to_list"
+            } else {
+                kind
+            }
+        };
         for &(d, s) in older {
             // Held for good with the latest by a pause without end: each said held, on its
             // day, as it was while it was the latest (README "Pauses": "said in every plan").
             if block.is_none() && g.place.is_err() {
                 cx.suppress(out, &key(d), id, "paused", s);
             } else {
-                cx.suppress(out, &key(d), id, kind, d);
+                cx.suppress(out, &key(d), id, older_kind(d), d);
             }
         }
         // Periods before it that a pause held back, to a day gone too, are older missed ones
@@ -543,7 +589,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         goers.retain(|(d, _, g)| {
             let older = *d < latest && g.place.as_ref().is_ok_and(|p| p.2);
             if older {
-                cx.suppress(out, &key(*d), id, kind, *d);
+                cx.suppress(out, &key(*d), id, older_kind(*d), *d);
             }
             !older
         });

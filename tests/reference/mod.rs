@@ -1786,6 +1786,61 @@ fn plan_item(
             }
         }
     }
+    // The occurrences of a rule never sent, though a later one of the rule went, that a
+    // send of another rule (or a later stage) superseded before that later one went: still
+    // said superseded, as the plans before it said (README "Explains itself": "the same way,
+    // on the same day, from then on"). Each run of them is worked out again as the rule's
+    // next, from its sends before it; what else held them back is not said again.
+    for e in &rules {
+        let stopped = item_stop
+            .or(lasting_before(e))
+            .or_else(|| lasting_after(e))
+            .is_some();
+        let max = max_occ.get(&e.id).copied().unwrap_or(0);
+        if stopped || max < 2 {
+            continue;
+        }
+        let of_rule: Vec<(u32, NaiveDate)> = sends
+            .iter()
+            .filter(|(r, ..)| *r == e.id)
+            .map(|(_, d, k)| (*k, *d))
+            .collect();
+        let went = |k: u32| of_rule.iter().any(|s| s.0 == k);
+        let last = (max - 1).min(e.count);
+        let mut k = 1;
+        while k <= last {
+            if went(k) {
+                k += 1;
+                continue;
+            }
+            let mut end = k;
+            while end < last && !went(end + 1) {
+                end += 1;
+            }
+            let by = of_rule.iter().filter(|s| s.0 > end).map(|s| s.1).min();
+            if let Some(by) = by {
+                let run = Eff {
+                    count: end,
+                    ..e.clone()
+                };
+                let mut st = State::new(k, of_rule.iter().filter(|s| s.0 < k).map(|s| s.1).max());
+                for _ in k..=end {
+                    match step(&run, &st, &item_sends, true) {
+                        Step::Skip {
+                            k: j, kind, on, sent, ..
+                        } => {
+                            if kind == "superseded" && on <= by && in_window(on) {
+                                suppress(out, &e.id, j, kind, on);
+                            }
+                            st.skip(j, sent);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            k = end + 1;
+        }
+    }
     // A batch of `day` won by `w`: it went, and the others are superseded by it.
     let settle = |out: &mut RefPlan,
                   state: &mut BTreeMap<usize, State>,

@@ -754,12 +754,14 @@ impl Planner {
     ///   client is sent since; older, as of now, but not later than the day the later one
     ///   went (it found it too late). A later one of the rule that went before the due date
     ///   supersedes it (nothing is said);
-    /// - one dropped by the rule's expiry (`Rule::expires_after`): expired, on its day.
+    /// - one dropped by the rule's expiry (`Rule::expires_after`): expired, on its day;
+    /// - one superseded by a send of another rule (or a later stage): superseded, on the day
+    ///   that send went.
     ///
     /// Each run of such occurrences is worked out again from the rule's sends before it (its
-    /// spacing), as when it was the rule's next; only those two statements are kept (one
-    /// superseded by another send was neither). Asked of a rule that went twice or more:
-    /// the rest never comes here.
+    /// spacing), as when it was the rule's next; only those statements are kept (what held
+    /// it back on the way is not said again). Asked only of a rule with an occurrence below
+    /// its highest sent one that never went: the rest never comes here.
     #[cold]
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
@@ -778,9 +780,6 @@ impl Planner {
             .due
             .filter(|&d| rule.anchor == Anchor::Due && cx.today >= d && slot.offset < 0);
         let expires = rule.expires_after.is_some();
-        if due.is_none() && !expires {
-            return;
-        }
         let before = match slot.every.map(i64::from).filter(|&e| e > 0) {
             Some(every) => (-i64::from(slot.offset) - 1) / every + 1,
             None => 1,
@@ -798,7 +797,7 @@ impl Planner {
             .collect();
         let max_occ = sent.iter().map(|s| s.0).max().unwrap_or(0);
         let below = max_occ.saturating_sub(1).min(slot.count);
-        let last = if expires { below } else { before.min(below) };
+        let last = below;
         let went = |k: u32| sent.iter().any(|s| s.0 == k);
         let mut k = 1;
         while k <= last {
@@ -814,32 +813,31 @@ impl Planner {
             let found = sent.iter().filter(|s| s.0 > end).map(|s| s.1).min();
             // Too late only if the later one went on or after the due date.
             let late_by = found.filter(|&d| due.is_some_and(|due| d >= due) && k <= before);
-            if late_by.is_some() || expires {
-                let mut probe = Slot {
-                    item: slot.item,
-                    rule: slot.rule,
-                    anchor_on: slot.anchor_on,
-                    offset: slot.offset,
-                    every: slot.every,
-                    count: end,
-                    roles_mask: slot.roles_mask,
-                    next_occ: k,
-                    last_rule: sent.iter().filter(|s| s.0 < k).map(|s| s.1).max(),
-                    last_manual: slot.last_manual,
-                    not_before: slot.not_before,
-                    past_pauses: slot.past_pauses,
-                    version: 0,
-                    cand: None,
-                    won: None,
-                };
-                let mut said = UnsentBelow {
-                    out: &mut *out,
-                    too_late_by: late_by,
-                    expired: expires,
-                };
-                // (Each of the run is said or goes no more: none is sent from here.)
-                let _ = self.next_cand(cx, it, &mut probe, sends, keys, &mut said);
-            }
+            let mut probe = Slot {
+                item: slot.item,
+                rule: slot.rule,
+                anchor_on: slot.anchor_on,
+                offset: slot.offset,
+                every: slot.every,
+                count: end,
+                roles_mask: slot.roles_mask,
+                next_occ: k,
+                last_rule: sent.iter().filter(|s| s.0 < k).map(|s| s.1).max(),
+                last_manual: slot.last_manual,
+                not_before: slot.not_before,
+                past_pauses: slot.past_pauses,
+                version: 0,
+                cand: None,
+                won: None,
+            };
+            let mut said = UnsentBelow {
+                out: &mut *out,
+                too_late_by: late_by,
+                expired: expires,
+                later_went: found,
+            };
+            // (Each of the run is said or goes no more: none is sent from here.)
+            let _ = self.next_cand(cx, it, &mut probe, sends, keys, &mut said);
             k = end + 1;
         }
     }

@@ -83,18 +83,26 @@ impl Notes for Unsaid {
 /// (see `Planner::say_unsent_below`): only what the plans before that one went said of them
 /// and still holds is passed on: a "due soon" too late (when `too_late_by` is the day the
 /// later one went, on or after the due date: said not later than that day, a send that
-/// found it too late), and an occurrence expired (when `expired`: the rule has an expiry).
+/// found it too late), an occurrence expired (when `expired`: the rule has an expiry), and
+/// one superseded by another send.
 pub(crate) struct UnsentBelow<'a> {
     pub(crate) out: &'a mut dyn Notes,
     pub(crate) too_late_by: Option<NaiveDate>,
     pub(crate) expired: bool,
+    /// The day the first later occurrence of the rule went: one superseded by a send on or
+    /// before it was said so before it went (later, the rule had moved past it).
+    pub(crate) later_went: Option<NaiveDate>,
 }
 
 impl UnsentBelow<'_> {
-    fn kept(&self, reason: Reason) -> bool {
+    /// Whether a note of `reason` dated `on` is passed on.
+    fn kept(&self, on: Option<NaiveDate>, reason: Reason) -> bool {
         match reason.kind() {
             crate::plan::SuppressReasonKind::DueSoonAfterDue => self.too_late_by.is_some(),
             crate::plan::SuppressReasonKind::Expired => self.expired,
+            crate::plan::SuppressReasonKind::Superseded => {
+                on.zip(self.later_went).is_some_and(|(on, by)| on <= by)
+            }
             _ => false,
         }
     }
@@ -106,7 +114,7 @@ impl Notes for UnsentBelow<'_> {
     }
 
     fn note(&mut self, cx: &ClientCtx<'_>, it: &ItemCtx<'_>, slot: &Slot, on: NaiveDate, reason: Reason) {
-        if self.kept(reason) {
+        if self.kept(Some(on), reason) {
             let on = self
                 .too_late_by
                 .filter(|_| reason.kind() == crate::plan::SuppressReasonKind::DueSoonAfterDue)
@@ -123,8 +131,12 @@ impl Notes for UnsentBelow<'_> {
         occurrences: RangeInclusive<u32>,
         reason: Reason,
     ) {
-        if self.kept(reason) {
-            self.out.note_run(cx, it, slot, occurrences, reason);
+        // Each of the run is said on its own day: those kept.
+        let day = |k: u32| occurrence_day(slot.anchor_on, slot.offset, slot.every, k);
+        let first = *occurrences.start();
+        let last = occurrences.take_while(|&k| self.kept(day(k), reason)).last();
+        if let Some(last) = last {
+            self.out.note_run(cx, it, slot, first..=last, reason);
         }
     }
 }

@@ -7,6 +7,7 @@
 use chrono::{Days, NaiveDate};
 
 use crate::model::client::ContactRole;
+use crate::model::item::ItemStatus;
 use crate::plan::SuppressReasonKind as Kind;
 use crate::plan::decide::item::ItemCtx;
 use crate::plan::decide::notes::{ClientNotes, Notice};
@@ -50,6 +51,28 @@ fn statement_items<'a>(
     owing(ctxs, policy)
         .filter(move |c| c.item.issued_on <= date)
         .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < its_day))
+}
+
+/// Whether a statement of `date` had anything to list on its day (`its_day`): an item it
+/// lists now ([`statement_items`]), or an invoice paid since (after `date`, or on a day not
+/// known: it may have been owed then). One with nothing then is said so on its date in
+/// every plan, whatever a later one lists.
+fn had_anything_to_list(
+    ctxs: &[ItemCtx<'_>],
+    policy: &Policy,
+    st: &StatementRule,
+    date: NaiveDate,
+    its_day: NaiveDate,
+) -> bool {
+    let start = policy.collection.past_items;
+    statement_items(ctxs, policy, st, date, its_day).next().is_some()
+        || ctxs.iter().any(|c| {
+            c.status == ItemStatus::Paid
+                && c.item.settled_date().is_none_or(|paid| paid > date)
+                && c.item.issued_on <= date
+                && start.is_none_or(|s| c.due.unwrap_or(c.item.issued_on) >= s)
+                && (!st.overdue_only || c.due.is_some_and(|d| d < its_day))
+        })
 }
 
 /// Says the occurrences `superseded` (date, day to explain it on) superseded by the one of
@@ -149,7 +172,7 @@ impl Planner {
             // so, as the plan then said it.
             if last_sent.is_some_and(|l| l >= d) {
                 if cx.in_window(d) {
-                    self.said_when_a_later_went(cx, s, sends, d, out);
+                    self.said_when_a_later_went(cx, ctxs, s, sends, d, out);
                 }
                 continue;
             }
@@ -274,6 +297,11 @@ impl Planner {
             _ => None,
         };
         for &d in older {
+            // (One with nothing to list on its day never went: said so, not superseded or
+            // expired.)
+            if held_for_good.is_none() && self.said_nothing_to_list(cx, ctxs, s, d, placement.is_ok(), out) {
+                continue;
+            }
             if self.said_expired(cx, s, d, goes, out) {
                 continue;
             }
@@ -290,30 +318,71 @@ impl Planner {
         }
     }
 
-    /// The occurrence of `date`, gone unsent before a later one of its rule went: said
-    /// expired if it had expired by then, as the plan that sent the later one said it; one
-    /// superseded by it is not said again.
+    /// The occurrence of `date`, gone unsent before a later one of its rule went, said as the
+    /// plan that sent the later one said it: nothing to list, if it had nothing on its day;
+    /// else expired, if it had expired by then; else, missed with no pause holding it,
+    /// superseded by it (the catch-up). One a pause held is not said again.
     fn said_when_a_later_went(
         &self,
         cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
         s: &Statement<'_>,
         sends: &[ClientSend<'_>],
         date: NaiveDate,
         out: &mut dyn ClientNotes,
     ) {
-        // (Nothing to look for without an expiry.)
-        if s.block.is_some() || s.st.expires_after_days.is_none() {
+        if s.block.is_some() || self.said_nothing_to_list(cx, ctxs, s, date, true, out) {
             return;
         }
-        let Some(went) = sends
+        // The first later one that went: its period, and the day it went.
+        let Some((period, went)) = sends
             .iter()
-            .filter(|x| x.rule == s.st.id.as_str() && key_date(x.key.as_str()).is_some_and(|k| k > date))
-            .map(|x| cx.tz.local_date(x.sent_at))
+            .filter(|x| x.rule == s.st.id.as_str())
+            .filter_map(|x| Some((key_date(x.key.as_str()).filter(|&k| k > date)?, x.sent_at)))
             .min()
         else {
             return;
         };
-        self.said_expired(cx, s, date, went, out);
+        if self.said_expired(cx, s, date, cx.tz.local_date(went), out) {
+            return;
+        }
+        let mut moves = SmallList::new();
+        let missed = cx.client.pauses.is_empty()
+            || (self.notice_day(cx, date, &mut moves, None).is_ok()
+                && !moves.iter().any(|m| matches!(m, Adjustment::Paused { .. })));
+        if missed {
+            supersede(cx, s.rule, [(date, date)], period, out);
+        }
+    }
+
+    /// Says the occurrence of `date` had nothing to list, if it had nothing on its day
+    /// ([`had_anything_to_list`]) and could go (`placed`: no pause without end held it, nor
+    /// does a lasting stop): whether it did.
+    fn said_nothing_to_list(
+        &self,
+        cx: &ClientCtx<'_>,
+        ctxs: &[ItemCtx<'_>],
+        s: &Statement<'_>,
+        date: NaiveDate,
+        placed: bool,
+        out: &mut dyn ClientNotes,
+    ) -> bool {
+        if s.block.is_some()
+            || !placed
+            || had_anything_to_list(ctxs, &self.policy, s.st, date, self.its_day(date))
+        {
+            return false;
+        }
+        let key = notice_key(cx, s.rule, date);
+        out.say(
+            cx,
+            s.rule,
+            key,
+            date,
+            Reason::plain(Kind::NothingToList),
+            ItemIx::NONE,
+        );
+        true
     }
 
     /// Says the occurrence of `date` expired if, going on `goes`, it would have: whether it

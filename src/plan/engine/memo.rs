@@ -109,11 +109,47 @@ impl DaysMemo {
     }
 }
 
+/// What of one rule went about the item being read, from history.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RuleSent {
+    /// The highest occurrence sent (0: none).
+    pub(crate) max_occ: u32,
+    /// The last day one went.
+    pub(crate) last: Option<NaiveDate>,
+    /// Which of occurrences 1 to 64 went (bit `k - 1` for occurrence `k`).
+    pub(crate) first_64: u64,
+}
+
+impl RuleSent {
+    /// Records a send of `occurrence` on `date`.
+    #[inline]
+    pub(crate) fn add(&mut self, occurrence: u32, date: NaiveDate) {
+        self.max_occ = self.max_occ.max(occurrence);
+        self.last = self.last.max(Some(date));
+        if let Some(bit) = occurrence.checked_sub(1).filter(|&b| b < 64) {
+            self.first_64 |= 1 << bit;
+        }
+    }
+
+    /// Whether an occurrence below the highest sent never went (so may still be said).
+    #[inline]
+    pub(crate) fn unsent_below(&self) -> bool {
+        match self.max_occ {
+            0 | 1 => false,
+            m if m > 64 => true,
+            m => {
+                let below = (1u64 << (m - 1)) - 1;
+                self.first_64 & below != below
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Scratch<'h> {
     pub(crate) days: DaysMemo,
-    /// Per rule, for the item being read: the highest occurrence sent and when it went.
-    pub(crate) sent: Vec<(u32, Option<NaiveDate>)>,
+    /// Per rule, for the item being read: what of it went.
+    pub(crate) sent: Vec<RuleSent>,
     pub(crate) dates: LocalDates,
     pub(crate) contacts: Vec<&'h Contact>,
     pub(crate) ctxs: Vec<ItemCtx<'h>>,

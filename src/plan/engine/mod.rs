@@ -60,7 +60,7 @@ pub(crate) use positions::{ClientIx, ItemIx, RuleIx};
 
 use history::{HistRef, HistRule, HistoryIndex};
 use index::{InputIndex, Sums, check_count};
-use memo::{ClientDays, Scratch, SendInstants, SweepBufs};
+use memo::{ClientDays, RuleSent, Scratch, SendInstants, SweepBufs};
 use places::{ItemIds, Places};
 use records::{Records, RunOf};
 use shapes::Shapes;
@@ -1088,7 +1088,7 @@ impl Planner {
             // Per rule, the highest occurrence sent and the last day it went.
             let sent = &mut scratch.sent;
             sent.clear();
-            sent.resize(self.rules.len(), (0, None));
+            sent.resize(self.rules.len(), RuleSent::default());
             for h in hist.for_item(first + li) {
                 let date = scratch.dates.date_at(tz, h.sent_at());
                 let rule = match h.rule() {
@@ -1099,9 +1099,8 @@ impl Planner {
                     HistRule::Rule(r) => Some(r.get()),
                     HistRule::Unknown => None,
                 };
-                if let Some((occ, last)) = rule.and_then(|r| sent.get_mut(r)) {
-                    *occ = (*occ).max(h.occurrence);
-                    *last = (*last).max(Some(date));
+                if let Some(went) = rule.and_then(|r| sent.get_mut(r)) {
+                    went.add(h.occurrence, date);
                 }
                 sends.history.push((rule, h.occurrence, h.entry));
                 // The day of the stage it was: for one that went before it, a stage it is
@@ -1147,7 +1146,8 @@ impl Planner {
                     }
                     continue;
                 };
-                let (max_occ, last_rule) = scratch.sent[ri];
+                let went = scratch.sent[ri];
+                let (max_occ, last_rule) = (went.max_occ, went.last);
                 let mut slot = Slot {
                     item: li,
                     rule: ri,
@@ -1183,12 +1183,9 @@ impl Planner {
                 if block.is_none() {
                     slot.not_before = gap_until;
                 }
-                if max_occ >= 2
-                    && block.is_none()
-                    && ((offset < 0 && rule.anchor == Anchor::Due) || rule.expires_after.is_some())
-                {
-                    // Earlier occurrences that never went, too late (a "due soon") or expired
-                    // before a later one went: still said so.
+                if went.unsent_below() && block.is_none() {
+                    // Earlier occurrences that never went, superseded, too late (a "due
+                    // soon") or expired before a later one went: still said so.
                     self.say_unsent_below(
                         &cx,
                         &ictx,
@@ -1257,7 +1254,7 @@ impl Planner {
                 // An open item nothing reminds about says why: each rule for it that has no
                 // day to count from, as of now; else each rule it is not for.
                 for &ri in &unanchored {
-                    let next = scratch.sent[ri].0.saturating_add(1);
+                    let next = scratch.sent[ri].max_occ.saturating_add(1);
                     plan.suppressed.push(suppressed(
                         &cx,
                         &ictx,
