@@ -1014,6 +1014,15 @@ fn plan_item(
                     notes: Vec::new(),
                 };
             }
+            // (Held for good before the manual send that spaced it past the horizon: said so
+            // all the same, as the plans before that send said.)
+            if let Some(held) = held_before_manual {
+                return Step::Stop {
+                    k,
+                    kind: "paused",
+                    on: held,
+                };
+            }
             return Step::Go {
                 k,
                 nominal,
