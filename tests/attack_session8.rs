@@ -1173,3 +1173,33 @@ fn a_missed_statement_lists_what_was_owed_on_its_day() {
         assert_says(&run, "stmt/c/2026-06-08", at10(12), at10(14), &[want]);
     }
 }
+
+/// README "Explains itself": a statement with nothing to list on its day is said so in every
+/// plan, also once a pause without end (that began after its day) holds the day its
+/// catch-up would go. Random world 111 of `explore`: said `NothingToList` on a Thursday,
+/// then from the Saturday (the catch-up would go on Monday, under the hold) `Paused(hold)`.
+///
+/// World: UTC, weekends off, statements every Thursday; F-1 issued 06-12 (so 06-11's has
+/// nothing to list); the client under a hold without end from Monday 06-15; the host ticks
+/// daily at 10:00 from 06-11.
+#[test]
+fn a_statement_with_nothing_to_list_stays_so_when_a_later_hold_catches_its_catch_up() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_calendar(BusinessCalendar::new([Weekday::Sat, Weekday::Sun], []))
+        .with_statement(StatementRule::new(
+            "stmt".parse().unwrap(),
+            "FREQ=WEEKLY;BYDAY=TH",
+            d(2026, 1, 1),
+        ));
+    let held = utc_client("c").with_pause(Pause::new(PauseKind::Hold, "held").starting(june(15)));
+    let f1 = invoice("F-1", "c", june(12), june(30), usd("10"));
+    let run = host(&policy, &[held], &[f1], &daily(june(11), june(17), 10, &[]), &[]);
+    assert_says(
+        &run,
+        "stmt/c/2026-06-11",
+        at10(11),
+        at10(17),
+        &["NothingToList on 2026-06-11"],
+    );
+}

@@ -506,6 +506,22 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
     // would list something: the planner's reading), or it has nothing to list ("Nothing to
     // list: no event"; `SuppressReason::NothingToList`). A pause with an end that held it
     // back is said on the day it held it (README "Pauses").
+    // Whether a pause without end held the period scheduled on `scheduled` on its own day
+    // (past the pauses with an end that held it before): then it is said held, whatever it
+    // lists; else one with nothing to list is said so wherever its catch-up would go.
+    let own_day_held = |scheduled: NaiveDate| {
+        let mut on = scheduled;
+        for _ in 0..=cx.client.pauses.len() {
+            match cx.client_hold(on) {
+                None => return false,
+                Some(h) => match h.until {
+                    None => return true,
+                    Some(u) => on = cx.working(add(u, 1)),
+                },
+            }
+        }
+        false
+    };
     let notice = |out: &mut RefPlan, d: NaiveDate, scheduled: NaiveDate, g: &Going, alone: bool| {
         let on = cx.goes_on(g);
         let items = listed(d, scheduled);
@@ -520,7 +536,9 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             if alone {
                 cx.say_held(out, &key(d), id, g);
             }
-        } else if let Some(reason) = block.or(g.place.is_err().then_some("paused")) {
+        } else if let Some(reason) =
+            block.or((g.place.is_err() && (!items.is_empty() || own_day_held(scheduled))).then_some("paused"))
+        {
             // (One a pause with an end held back: on the day it was to go after it, where the
             // stop is met, or today when that is gone from the window: the planner's reading,
             // the docs name no day.)
@@ -562,14 +580,14 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
     if let Some((&(latest, s), older)) = past.split_last() {
         let g = cx.go(s, &hold);
         let empty = listed(latest, s).is_empty();
-        let kind = if block.is_none() && g.place.is_ok() && empty {
+        let kind = if block.is_none() && !own_day_held(s) && empty {
             "nothing_to_list"
         } else {
             "superseded"
         };
         // (One with nothing to list on its day never went: said so, not superseded.)
-        let older_kind = |d: NaiveDate| {
-            if kind == "superseded" && block.is_none() && g.place.is_ok() && !had_anything(d) {
+        let older_kind = |d: NaiveDate, s: NaiveDate| {
+            if kind == "superseded" && block.is_none() && !own_day_held(s) && !had_anything(d) {
                 "nothing_to_list"
             } else {
                 kind
@@ -578,18 +596,20 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         for &(d, s) in older {
             // Held for good with the latest by a pause without end: each said held, on its
             // day, as it was while it was the latest (README "Pauses": "said in every plan").
-            if block.is_none() && g.place.is_err() {
+            if older_kind(d, s) == "nothing_to_list" {
+                cx.suppress(out, &key(d), id, "nothing_to_list", d);
+            } else if block.is_none() && g.place.is_err() {
                 cx.suppress(out, &key(d), id, "paused", s);
             } else {
-                cx.suppress(out, &key(d), id, older_kind(d), d);
+                cx.suppress(out, &key(d), id, kind, d);
             }
         }
         // Periods before it that a pause held back, to a day gone too, are older missed ones
         // as well, said on their own dates (the planner's reading).
-        goers.retain(|(d, _, g)| {
+        goers.retain(|(d, s, g)| {
             let older = *d < latest && g.place.as_ref().is_ok_and(|p| p.2);
             if older {
-                cx.suppress(out, &key(*d), id, older_kind(*d), *d);
+                cx.suppress(out, &key(*d), id, older_kind(*d, *s), *d);
             }
             !older
         });

@@ -236,6 +236,9 @@ impl Planner {
         let key = notice_key(cx, rule, latest);
         let mut moves = SmallList::new();
         let day = self.notice_day(cx, latest, &mut moves, None);
+        // (No pause without end held it on its own day: one with nothing to list then is
+        // said so wherever its catch-up would go.)
+        let own_day = day.is_ok();
         let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
         if let (Ok(placed), Some((_, next_on))) = (&placement, next) {
             if placed.goes_on >= next_on && self.paused_onto(placed) {
@@ -261,7 +264,7 @@ impl Planner {
             Err(_) => self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today),
         };
         if s.block.is_none()
-            && placement.is_ok()
+            && own_day
             && statement_items(ctxs, &self.policy, s.st, latest, self.its_day(latest))
                 .next()
                 .is_none()
@@ -297,9 +300,10 @@ impl Planner {
             _ => None,
         };
         for &d in older {
-            // (One with nothing to list on its day never went: said so, not superseded or
-            // expired.)
-            if held_for_good.is_none() && self.said_nothing_to_list(cx, ctxs, s, d, placement.is_ok(), out) {
+            // (One with nothing to list on its day never went: said so, not superseded,
+            // expired or held with the latest, as it was while it was the latest.)
+            let own_day = self.notice_day(cx, d, &mut SmallList::new(), None).is_ok();
+            if self.said_nothing_to_list(cx, ctxs, s, d, own_day, out) {
                 continue;
             }
             if self.said_expired(cx, s, d, goes, out) {
@@ -356,8 +360,8 @@ impl Planner {
     }
 
     /// Says the occurrence of `date` had nothing to list, if it had nothing on its day
-    /// ([`had_anything_to_list`]) and could go (`placed`: no pause without end held it, nor
-    /// does a lasting stop): whether it did.
+    /// ([`had_anything_to_list`]) and could go then (`placed`: no pause without end held it
+    /// on its own day, nor does a lasting stop): whether it did.
     fn said_nothing_to_list(
         &self,
         cx: &ClientCtx<'_>,
