@@ -2527,3 +2527,51 @@ fn a_reminder_held_for_good_then_spaced_past_the_horizon_is_said_held() {
         horizon: Horizon::NONE,
     });
 }
+
+/// A missed reminder that a pause without end began to hold while it waited is said held in
+/// a plan without a horizon made on a weekend: as of today once the pause's first working day
+/// has left the lookback (before, on the day it would go, Monday, past the plan's last day:
+/// not said at all), naming the first pause that held it (the item's, 02-12; not the
+/// client's, 03-28, that the reference named). Seed 81 of
+/// `plan_suppressions_match_the_reference`.
+#[test]
+fn a_missed_reminder_held_for_good_is_said_in_a_weekend_plan_without_horizon() {
+    let zone = "Asia/Kolkata";
+    let policy = weekdays_only(Policy::new(tz(zone)).with_send_time(t(1, 30)))
+        .with_rule(rule("r0", Anchor::Due, -8).repeat(4, 3));
+    let planner = Planner::new(&policy).unwrap();
+    let clients =
+        [client("c1", zone).with_pause(Pause::new(PauseKind::Promise, "client").starting(d(2026, 3, 28)))];
+    let items = [
+        invoice("i1", "c1", d(2026, 1, 20), d(2026, 2, 11), money("10", "EUR"))
+            .with_pause(Pause::new(PauseKind::Dispute, "item").starting(d(2026, 2, 12))),
+    ];
+    // Saturday 04-04, 05:30 in Kolkata.
+    let now = utc(2026, 4, 4, 0, 0);
+    let plan = planner.plan(&clients, &items, &[], now, Horizon::NONE).unwrap();
+    let third = plan
+        .suppressed()
+        .iter()
+        .find(|s| s.key.as_str() == "r0/i1/3")
+        .map(|s| (s.on, s.reason.clone()));
+    assert_eq!(
+        third,
+        Some((
+            d(2026, 4, 4),
+            SuppressReason::Paused {
+                pause: PauseKind::Dispute,
+                reason: "item".into()
+            }
+        )),
+        "{:#?}",
+        lines(&plan)
+    );
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history: Vec::new(),
+        now,
+        horizon: Horizon::NONE,
+    });
+}

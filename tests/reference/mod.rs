@@ -1642,17 +1642,14 @@ fn plan_item(
                         if let Some(p) = pause_on(go_day) {
                             match p.until {
                                 None => {
-                                    // Dated the day it would go, within the window (after
-                                    // the horizon, not explained: the planner's reading);
-                                    // the pause's first working day if it began while the
-                                    // catch-up waited (README "Pauses": held for good, said
-                                    // the same way in every plan).
-                                    let held = p
-                                        .from
-                                        .filter(|&f| f > on)
-                                        .and_then(|f| cal.shift(f, Shift::Later))
-                                        .unwrap_or(go_day);
-                                    let held = if in_window(held) { held } else { go_day };
+                                    // Dated the pause's first working day if it began while
+                                    // the catch-up waited (the first that did, if two did),
+                                    // else the day it would go (README "Pauses": held for
+                                    // good, said the same way in every plan); as of today
+                                    // once that day is out of the window (the day it would
+                                    // go may be past the plan's last day: said all the same).
+                                    let held = endless_began(on, go_day).unwrap_or(go_day);
+                                    let held = if in_window(held) { held } else { today };
                                     if in_window(held) {
                                         suppress(out, &e.id, k, "paused", held);
                                     }

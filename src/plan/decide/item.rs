@@ -1145,8 +1145,9 @@ impl Planner {
                     }
                 }
                 if let Some((from, pause)) = held_for_good {
-                    // (As of the day it would go once that day has left the window.)
-                    let on = if cx.in_window(from) { from } else { goes };
+                    // (As of now once that day has left the window: the day it would go may be
+                    // past a plan's last day, a weekend plan's without a horizon.)
+                    let on = cx.now_or(from);
                     out.note(cx, it, slot, on, Reason::paused(pause));
                     return None;
                 }
