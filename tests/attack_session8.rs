@@ -1203,3 +1203,29 @@ fn a_statement_with_nothing_to_list_stays_so_when_a_later_hold_catches_its_catch
         &["NothingToList on 2026-06-11"],
     );
 }
+
+/// README "Pauses": a statement a pause without end holds on its own day is held for good,
+/// said `Paused` in every plan, never later said expired (it was dropped by the pause before
+/// its expiry ran out). Random world 133 of `explore`: said `Paused(hold)` on 04-01 at the
+/// 04-02 tick, `Expired(1)` from 04-03 on.
+///
+/// World: UTC, weekends off, statements every Monday and Thursday expiring after 1 day; an
+/// open invoice; the client under a hold without end from 06-10; the host ticks daily at
+/// 10:00 from 06-10.
+#[test]
+fn a_statement_held_for_good_on_its_day_is_never_said_expired() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_calendar(BusinessCalendar::new([Weekday::Sat, Weekday::Sun], []))
+        .with_statement(mo_th().expires_after(1));
+    let held = utc_client("c").with_pause(Pause::new(PauseKind::Hold, "held").starting(june(10)));
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let run = host(&policy, &[held], &[f1], &daily(june(10), june(17), 10, &[]), &[]);
+    assert_says(
+        &run,
+        "stmt/c/2026-06-11",
+        at10(11),
+        at10(17),
+        &["Paused(hold) on 2026-06-11"],
+    );
+}

@@ -259,8 +259,23 @@ impl Planner {
         }
         // Expired if it would go too late: a working day is what it waits for (today's, or
         // the first after the pauses that hold it).
+        // Held for good by a pause without end: from the first working day of the earliest
+        // (it holds everything from then on), whatever the day of the plan; expired only if
+        // it had by then (one held on its own day never is).
         let goes = match &placement {
             Ok(placed) => placed.goes_on,
+            Err(stop) if stop.reason.kind() == Kind::Paused => cx
+                .client
+                .pauses
+                .iter()
+                .filter(|p| p.until.is_none())
+                .filter_map(|p| match p.from {
+                    None => Some(NaiveDate::MIN),
+                    Some(from) => self.calendar.shift(from, Shift::Later),
+                })
+                .min()
+                // (A pause to the calendar's last day holds for good too: as of the plan.)
+                .unwrap_or_else(|| self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today)),
             Err(_) => self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today),
         };
         if s.block.is_none()
