@@ -1229,3 +1229,70 @@ fn a_statement_held_for_good_on_its_day_is_never_said_expired() {
         &["Paused(hold) on 2026-06-11"],
     );
 }
+
+/// README "Explains itself": statements a pause with an end holds back onto the day of a
+/// later one are superseded by it, and stay said so on their dates after it went. Random
+/// world 75 of `explore` (Pacific/Chatham, a snooze): said superseded until the later one
+/// went, then nothing.
+///
+/// World: UTC, statements every Monday and Thursday; an open invoice; the client snoozed
+/// 06-11..06-14, so 06-11's statement is held to Monday 06-15, the next one's day; the host
+/// ticks daily at 10:00 from 06-10.
+#[test]
+fn statements_a_pause_held_onto_a_later_ones_day_stay_said_superseded_after_it_went() {
+    let snoozed = utc_client("c").with_pause(
+        Pause::new(PauseKind::Snooze, "snoozed")
+            .starting(june(11))
+            .until(june(14)),
+    );
+    let run = statement_world(mo_th(), snoozed, june(1), 10);
+    assert!(
+        run.iter()
+            .any(|(_, p)| p.due().iter().any(|e| e.key.as_str() == "stmt/c/2026-06-15")),
+        "{:#?}",
+        story(&run, "stmt/c/2026-06-15")
+    );
+    assert_says(
+        &run,
+        "stmt/c/2026-06-11",
+        at10(11),
+        at10(18),
+        &["Superseded(stmt/c/2026-06-15) on 2026-06-11"],
+    );
+}
+
+/// README "Explains itself": a missed statement with nothing to list on its day stays said
+/// so when a pause with an end then holds its catch-up onto the day of the next one (not
+/// superseded by it). Random world 270 of `explore`.
+///
+/// World: UTC, overdue-only statements every Thursday; F-1 due 06-12 (not overdue on 06-11:
+/// nothing to list); the client snoozed 06-12..06-17 (the catch-up would go on 06-18, the
+/// next one's day); the host ticks daily at 10:00 from 06-11.
+#[test]
+fn a_statement_with_nothing_to_list_stays_so_when_a_pause_holds_it_onto_the_next_ones_day() {
+    let st =
+        StatementRule::new("stmt".parse().unwrap(), "FREQ=WEEKLY;BYDAY=TH", d(2026, 1, 1)).overdue_only();
+    let snoozed = utc_client("c").with_pause(
+        Pause::new(PauseKind::Snooze, "snoozed")
+            .starting(june(12))
+            .until(june(17)),
+    );
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(9, 0))
+        .with_statement(st);
+    let f1 = invoice("F-1", "c", june(1), june(12), usd("10"));
+    let run = host(
+        &policy,
+        &[snoozed],
+        &[f1],
+        &daily(june(11), june(18), 10, &[]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "stmt/c/2026-06-11",
+        at10(11),
+        at10(18),
+        &["NothingToList on 2026-06-11"],
+    );
+}

@@ -473,8 +473,8 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             })
     };
     // Periods before the latest sent that never went, within the lookback: said as the
-    // plan that sent the first later one said them (nothing to list; else, missed with no
-    // pause holding them, superseded by it), from then on (README "Explains itself").
+    // plan that sent the first later one said them (nothing to list; else superseded by it,
+    // missed or held back by a pause onto its day), from then on (README "Explains itself").
     if block.is_none() {
         for &d in all_dates
             .iter()
@@ -483,11 +483,12 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             if sent.iter().any(|h| h.key.as_str() == key(d)) {
                 continue;
             }
-            if !had_anything(d) {
-                cx.suppress(out, &key(d), id, "nothing_to_list", d);
-            } else if cx.client_hold(cx.working(d)).is_none() {
-                cx.suppress(out, &key(d), id, "superseded", d);
-            }
+            let kind = if had_anything(d) {
+                "superseded"
+            } else {
+                "nothing_to_list"
+            };
+            cx.suppress(out, &key(d), id, kind, d);
         }
     }
     // What a statement of period `d` scheduled on `scheduled` lists: open items issued by its
@@ -633,6 +634,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         };
         Some((day, p.1 <= cx.now))
     };
+    let latest_past = past.last().map(|p| p.0);
     let mut i = 0;
     while i < goers.len() {
         let mut j = i;
@@ -655,6 +657,10 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         for (d, s, g) in &goers[i..j] {
             if beyond && !g.held.is_empty() {
                 cx.say_held(out, &key(*d), id, g);
+            } else if Some(*d) == latest_past && block.is_none() && !own_day_held(*s) && !had_anything(*d) {
+                // The latest missed one, held onto a later one's day, with nothing to list on
+                // its day: said so, as it was while it was the latest.
+                cx.suppress(out, &key(*d), id, "nothing_to_list", *d);
             } else {
                 cx.suppress(out, &key(*d), id, "superseded", cx.now_or(g.meant.max(*s)));
             }

@@ -244,12 +244,18 @@ impl Planner {
             if placed.goes_on >= next_on && self.paused_onto(placed) {
                 // A pause held it onto the day the next one goes: that one goes instead (an
                 // expired one is dropped, said on its day).
+                // (One with nothing to list on its day is said so, as it was while it was
+                // the latest.)
                 let goes = placed.goes_on;
                 for (d, on) in older
                     .iter()
                     .map(|&d| (d, d))
                     .chain([(latest, cx.now_or(scheduled))])
                 {
+                    let own_day = d == latest || self.notice_day(cx, d, &mut SmallList::new(), None).is_ok();
+                    if self.said_nothing_to_list(cx, ctxs, s, d, own_day, out) {
+                        continue;
+                    }
                     if !self.said_expired(cx, s, d, goes, out) {
                         held_over.push((d, on));
                     }
@@ -339,8 +345,8 @@ impl Planner {
 
     /// The occurrence of `date`, gone unsent before a later one of its rule went, said as the
     /// plan that sent the later one said it: nothing to list, if it had nothing on its day;
-    /// else expired, if it had expired by then; else, missed with no pause holding it,
-    /// superseded by it (the catch-up). One a pause held is not said again.
+    /// else expired, if it had expired by then; else superseded by it (missed, or held back
+    /// by a pause onto the day it went), on its date.
     fn said_when_a_later_went(
         &self,
         cx: &ClientCtx<'_>,
@@ -365,13 +371,7 @@ impl Planner {
         if self.said_expired(cx, s, date, cx.tz.local_date(went), out) {
             return;
         }
-        let mut moves = SmallList::new();
-        let missed = cx.client.pauses.is_empty()
-            || (self.notice_day(cx, date, &mut moves, None).is_ok()
-                && !moves.iter().any(|m| matches!(m, Adjustment::Paused { .. })));
-        if missed {
-            supersede(cx, s.rule, [(date, date)], period, out);
-        }
+        supersede(cx, s.rule, [(date, date)], period, out);
     }
 
     /// Says the occurrence of `date` had nothing to list, if it had nothing on its day
