@@ -2575,3 +2575,42 @@ fn a_missed_reminder_held_for_good_is_said_in_a_weekend_plan_without_horizon() {
         horizon: Horizon::NONE,
     });
 }
+
+/// A missed reminder whose catch-up would go on the first day of a pause without end, past
+/// the plan's window: nothing is said in this plan (the drop is still to come, past the
+/// horizon), by the planner and the reference alike. Seed 207 of
+/// `plan_suppressions_match_the_reference` (the reference said it held as of today).
+#[test]
+fn a_catch_up_a_pause_without_end_holds_past_the_horizon_is_not_said_yet() {
+    let zone = "Asia/Kolkata";
+    let policy = weekdays_only(Policy::new(tz(zone)).with_send_time(t(20, 0)).with_min_gap(1))
+        .with_rule(rule("r0", Anchor::Issued, 0));
+    let planner = Planner::new(&policy).unwrap();
+    let clients = [client("c3", zone).with_pause(
+        Pause::new(PauseKind::Promise, "pause")
+            .starting(d(2026, 3, 30))
+            .until(d(2026, 4, 5)),
+    )];
+    // The dispute begins Monday 04-06, the day the catch-up would go (20:00, past the
+    // horizon's end at 15:38).
+    let items = [
+        invoice("i0", "c3", d(2026, 1, 27), d(2026, 3, 5), money("10", "EUR"))
+            .with_pause(Pause::new(PauseKind::Dispute, "item").starting(d(2026, 4, 6))),
+    ];
+    let now = utc(2026, 4, 5, 10, 8);
+    let horizon = Horizon::days(1);
+    let plan = planner.plan(&clients, &items, &[], now, horizon).unwrap();
+    assert!(
+        plan.events().next().is_none() && plan.suppressed().is_empty(),
+        "{:#?}",
+        lines(&plan)
+    );
+    assert_agrees(&World {
+        policy,
+        clients: clients.to_vec(),
+        items: items.to_vec(),
+        history: Vec::new(),
+        now,
+        horizon,
+    });
+}

@@ -1646,10 +1646,11 @@ fn plan_item(
                                     // the catch-up waited (the first that did, if two did),
                                     // else the day it would go (README "Pauses": held for
                                     // good, said the same way in every plan); as of today
-                                    // once that day is out of the window (the day it would
-                                    // go may be past the plan's last day: said all the same).
+                                    // once that day has left the window (the day it would
+                                    // go may be past the plan's last day: said all the
+                                    // same); one still to come past the horizon is not said.
                                     let held = endless_began(on, go_day).unwrap_or(go_day);
-                                    let held = if in_window(held) { held } else { today };
+                                    let held = if in_window(held) { held } else { held.max(today) };
                                     if in_window(held) {
                                         suppress(out, &e.id, k, "paused", held);
                                     }
