@@ -935,10 +935,9 @@ fn plan_item(
             }
             .filter(|&own| own < m)?;
             let all = || item.pauses.iter().chain(&client.pauses);
+            // (One a pause with an end held on its own day waited too, once that pause ended.)
             let held = if all().any(|p| p.until.is_none() && p.is_active(own)) {
                 own
-            } else if all().any(|p| p.is_active(own)) {
-                return None;
             } else {
                 endless_began(own, m)?
             };

@@ -731,10 +731,10 @@ impl Planner {
         if own >= manual {
             return None;
         }
+        // (One a pause with an end held on its own day waited too, once that pause ended.)
         let (from, at) = match active_pause(item, cx.client, own) {
             Some((at, p)) if p.until.is_none() => (own, at),
-            Some(_) => return None,
-            None => self.endless_began(cx, item, own, manual)?,
+            _ => self.endless_began(cx, item, own, manual)?,
         };
         if from > manual {
             return None;

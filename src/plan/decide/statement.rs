@@ -171,7 +171,9 @@ impl Planner {
             // went on): no key to make. One expired when a later one went is still said
             // so, as the plan then said it.
             if last_sent.is_some_and(|l| l >= d) {
-                if cx.in_window(d) {
+                // (Its date or its day: an expired one is said on its day, the working day
+                // from its date.)
+                if cx.in_window(d) || cx.in_window(self.its_day(d)) {
                     self.said_when_a_later_went(cx, ctxs, s, sends, d, out);
                 }
                 continue;
@@ -284,17 +286,27 @@ impl Planner {
                 .unwrap_or_else(|| self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today)),
             Err(_) => self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today),
         };
+        // (One that had something to list on its day, paid since, and expired by now stays
+        // expired: it was dropped before the payment.)
         if s.block.is_none()
             && own_day
             && statement_items(ctxs, &self.policy, s.st, latest, self.its_day(latest))
                 .next()
                 .is_none()
+            && (self.expired(s.st, latest, goes).is_none()
+                || !had_anything_to_list(ctxs, &self.policy, s.st, latest, self.its_day(latest)))
         {
             // The latest has nothing to list, so it does not go and supersedes nothing: the
             // older ones, which would list no more, have nothing to list either. Nor does the
             // latest expire: it had nothing to list on its day, as every plan says, on its
             // date (as it is said once a later one is missed too).
+            // (But one that had something on its day and expired stays expired.)
             for &d in older {
+                if had_anything_to_list(ctxs, &self.policy, s.st, d, self.its_day(d))
+                    && self.said_expired(cx, s, d, goes, out)
+                {
+                    continue;
+                }
                 let key = notice_key(cx, rule, d);
                 out.say(cx, rule, key, d, Reason::plain(Kind::NothingToList), ItemIx::NONE);
             }

@@ -1,0 +1,1104 @@
+//! Attack session 9: statements read as of their own day (what they had to list: open items
+//! issued by their date, invoices paid since), periods older than the last one sent said
+//! after a later one went, reminders below a rule's highest sent occurrence still said
+//! superseded, pauses without end that began while a reminder waited.
+#![allow(clippy::too_many_lines)]
+
+mod common;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
+use common::SplitMix as Rng;
+use common::*;
+use dunning::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+type Run = Vec<(DateTime<Utc>, Plan)>;
+
+fn short(s: &Suppressed) -> String {
+    let r = match &s.reason {
+        SuppressReason::Expired { days } => format!("Expired({days})"),
+        SuppressReason::Superseded { by } => format!("Superseded({by})"),
+        SuppressReason::Paused { pause, .. } => format!("Paused({pause})"),
+        other => format!("{other:?}"),
+    };
+    format!("{r} on {}", s.on)
+}
+
+fn about(plan: &Plan, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = plan
+        .due()
+        .iter()
+        .filter(|e| e.key.as_str() == key)
+        .map(|e| format!("due {}", e.send_on))
+        .collect();
+    out.extend(
+        plan.upcoming()
+            .iter()
+            .filter(|e| e.key.as_str() == key)
+            .map(|e| format!("upcoming {}", e.send_on)),
+    );
+    out.extend(
+        plan.suppressed()
+            .iter()
+            .filter(|s| s.key.as_str() == key)
+            .map(short),
+    );
+    out
+}
+
+/// Ticks a host at each instant of `ticks` with the items `items(now)` (payments and
+/// cancellations as the host knows them then), recording manual sends (client, item,
+/// instant) before the first tick at or after their instant, and every due event as sent
+/// at the tick.
+fn host_with(
+    policy: &Policy,
+    clients: &[Client],
+    items: &dyn Fn(DateTime<Utc>) -> Vec<Item>,
+    ticks: &[DateTime<Utc>],
+    manual: &[(&str, &str, DateTime<Utc>)],
+) -> Run {
+    let planner = Planner::new(policy).unwrap();
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut manual: Vec<(&str, &str, DateTime<Utc>)> = manual.to_vec();
+    let mut sent = BTreeSet::new();
+    let mut out = Vec::new();
+    for &now in ticks {
+        manual.retain(|(c, i, at)| {
+            if *at <= now {
+                history.push(HistoryEntry::manual(c.parse().unwrap(), i.parse().unwrap(), *at));
+                false
+            } else {
+                true
+            }
+        });
+        let plan = planner
+            .plan(clients, &items(now), &history, now, Horizon::days(10))
+            .unwrap();
+        for e in plan.due() {
+            for k in e.covered_keys() {
+                assert!(sent.insert(k.to_string()), "{k} sent twice at {now}");
+            }
+            history.push(e.to_history(now));
+        }
+        out.push((now, plan));
+    }
+    out
+}
+
+fn host(
+    policy: &Policy,
+    clients: &[Client],
+    items: &[Item],
+    ticks: &[DateTime<Utc>],
+    manual: &[(&str, &str, DateTime<Utc>)],
+) -> Run {
+    host_with(policy, clients, &|_| items.to_vec(), ticks, manual)
+}
+
+/// Ticks at `hour`:00 UTC each day from `from` to `to` (both included), skipping `down`.
+fn daily(from: NaiveDate, to: NaiveDate, hour: u32, down: &[NaiveDate]) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    let mut day = from;
+    while day <= to {
+        if !down.contains(&day) {
+            out.push(local_instant(TimeZone::UTC, day, t(hour, 0)));
+        }
+        day = day.succ_opt().unwrap();
+    }
+    out
+}
+
+/// What each tick's plan says about `key`, one line per tick.
+fn story(run: &[(DateTime<Utc>, Plan)], key: &str) -> Vec<String> {
+    run.iter()
+        .map(|(now, plan)| format!("{now}: {:?}", about(plan, key)))
+        .collect()
+}
+
+fn assert_says(
+    run: &[(DateTime<Utc>, Plan)],
+    key: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    want: &[&str],
+) {
+    let bad: Vec<String> = run
+        .iter()
+        .filter(|(now, _)| from <= *now && *now <= to)
+        .filter(|(_, plan)| about(plan, key) != want)
+        .map(|(now, plan)| format!("{now}: {:?}", about(plan, key)))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{key}: want {want:?} from {from} to {to}; wrong at {bad:#?}\nstory: {:#?}",
+        story(run, key)
+    );
+}
+
+/// Whatever the first plan in `from..=to` says of `key` (one drop, checked by `first_ok`),
+/// every plan up to `to` says the same.
+fn assert_same_from(
+    run: &[(DateTime<Utc>, Plan)],
+    key: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    first_ok: &dyn Fn(&[String]) -> bool,
+) {
+    let first = run
+        .iter()
+        .find(|(now, _)| *now >= from)
+        .map(|(_, p)| about(p, key))
+        .unwrap();
+    assert!(
+        first_ok(&first),
+        "{key}: first {first:?}\nstory: {:#?}",
+        story(run, key)
+    );
+    let want: Vec<&str> = first.iter().map(String::as_str).collect();
+    assert_says(run, key, from, to, &want);
+}
+
+fn usd(n: &str) -> Money {
+    money(n, "USD")
+}
+
+fn utc_client(id: &str) -> Client {
+    client(id, "UTC")
+}
+
+fn at10(day: u32) -> DateTime<Utc> {
+    utc(2026, 6, day, 10, 0)
+}
+
+fn june(day: u32) -> NaiveDate {
+    d(2026, 6, day)
+}
+
+fn mo_th() -> StatementRule {
+    StatementRule::new("stmt".parse().unwrap(), "FREQ=WEEKLY;BYDAY=MO,TH", d(2026, 1, 1))
+}
+
+fn weekly(day: &str) -> StatementRule {
+    StatementRule::new(
+        "stmt".parse().unwrap(),
+        format!("FREQ=WEEKLY;BYDAY={day}"),
+        d(2026, 1, 1),
+    )
+}
+
+fn utc_policy() -> Policy {
+    Policy::new(TimeZone::UTC).with_send_time(t(9, 0))
+}
+
+fn weekends() -> BusinessCalendar {
+    BusinessCalendar::new([Weekday::Sat, Weekday::Sun], [])
+}
+
+/// Payment known to the host from `from` on, dated `on`.
+fn paid_from(item: &Item, from: DateTime<Utc>, on: NaiveDate) -> impl Fn(DateTime<Utc>) -> Item {
+    let item = item.clone();
+    move |now| {
+        if now >= from {
+            item.clone().paid(usd("10"), on)
+        } else {
+            item.clone()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Findings: statements.
+// ---------------------------------------------------------------------------------------
+
+/// README "Explains itself": "a statement with nothing to list on its day (no open item
+/// issued by its date, nor an invoice paid since) is said so on its date, missed or not,
+/// whatever a later one lists (not superseded, not expired)"; once dropped for good "the
+/// plans say it the same way, on the same day, from then on".
+///
+/// World: UTC, send 09:00, weekends off, statements every Tuesday and Saturday. F-1 issued
+/// 06-01 is paid on Sunday 06-14 (dated 06-14, in every plan); F-2 is issued 06-16. The
+/// Saturday 06-13 statement's day is Monday 06-15: by then nothing is owed. The host ticks
+/// daily at 10:00, no outage.
+/// Observed: the 06-15 plan says `stmt/c/2026-06-13` `NothingToList` on 06-13 (its day
+/// gone); from 06-16 (when the Tuesday statement goes, listing F-2) every plan says it
+/// `Superseded(stmt/c/2026-06-16)` on 06-13. The catch-up reads "nothing to list" from what
+/// is owed now, the plans after a later one went from `had_anything_to_list` (paid since
+/// its date).
+#[test]
+#[ignore = "finding: \"nothing to list\" for the latest missed statement is read from what is owed now, for older ones as of their day (an invoice paid since counts)"]
+fn finding_weekend_statement_nothing_to_list_then_superseded() {
+    let policy = utc_policy()
+        .with_calendar(weekends())
+        .with_statement(weekly("TU,SA"));
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10")).paid(usd("10"), june(14));
+    let f2 = invoice("F-2", "c", june(16), june(30), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1, f2],
+        &daily(june(1), june(26), 10, &[]),
+        &[],
+    );
+    assert_same_from(&run, "stmt/c/2026-06-13", at10(15), at10(20), &|f| f.len() == 1);
+}
+
+/// README as above ("missed or not").
+///
+/// World: UTC, send 09:00, no weekends, statements every Monday and Thursday; F-1 issued
+/// 06-01, its payment (dated 06-09) recorded 06-09 08:00; F-2 issued 06-10. The host is down
+/// 06-08 (the Monday statement is missed) and ticks daily at 10:00 otherwise.
+/// Observed: 06-09 and 06-10 plans say `stmt/c/2026-06-08` `NothingToList` on 06-08 (its
+/// catch-up found nothing owed); from 06-11 (the Thursday statement goes) every plan says
+/// `Superseded(stmt/c/2026-06-11)` on 06-08.
+#[test]
+#[ignore = "finding: \"nothing to list\" for the latest missed statement is read from what is owed now, for older ones as of their day (an invoice paid since counts)"]
+fn finding_missed_statement_paid_before_catch_up_nothing_then_superseded() {
+    let policy = utc_policy().with_statement(mo_th());
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let f1 = paid_from(&f1, utc(2026, 6, 9, 8, 0), june(9));
+    let f2 = invoice("F-2", "c", june(10), june(30), usd("10"));
+    let run = host_with(
+        &policy,
+        &[utc_client("c")],
+        &|now| vec![f1(now), f2.clone()],
+        &daily(june(1), june(20), 10, &[june(8)]),
+        &[],
+    );
+    assert_same_from(&run, "stmt/c/2026-06-08", at10(9), at10(15), &|f| f.len() == 1);
+}
+
+/// README as above. An invoice marked paid with no known day (`ItemStatus::Paid`, no
+/// payment, no `settled_on`) from the start.
+///
+/// World: UTC, send 09:00, statements every Monday and Thursday; F-1 issued 06-01, status
+/// `Paid`, no date; F-2 issued 06-10 and open; the host ticks daily at 10:00, no outage.
+/// Observed: 06-08..06-10 plans say `stmt/c/2026-06-08` `NothingToList` on 06-08 (nothing
+/// went that day); from 06-11, when the Thursday statement goes, `Superseded(stmt/c/
+/// 2026-06-11)` on 06-08 (a payment of no known day counts as "paid since").
+#[test]
+#[ignore = "finding: an invoice paid on a day not known counts as owed for older statements, not for the latest"]
+fn finding_statement_with_undated_paid_invoice_nothing_then_superseded() {
+    let policy = utc_policy().with_statement(mo_th());
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10")).with_status(ItemStatus::Paid);
+    let f2 = invoice("F-2", "c", june(10), june(30), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1, f2],
+        &daily(june(1), june(20), 10, &[]),
+        &[],
+    );
+    assert_same_from(&run, "stmt/c/2026-06-08", at10(8), at10(15), &|f| f.len() == 1);
+}
+
+/// README "Explains itself": "one a catch-up superseded stays said superseded on its date
+/// after that catch-up went".
+///
+/// World: UTC, send 09:00, statements every Monday and Thursday; F-1 issued 06-01, open;
+/// the host is down 06-08..06-10: 06-11 10:00 the Thursday statement goes as a catch-up
+/// (listing F-1) and `stmt/c/2026-06-08` is said superseded by it. The host cancels F-1
+/// (`ItemStatus::Cancelled`) before the 06-12 tick.
+/// Observed: 06-11 `Superseded(stmt/c/2026-06-11)` on 06-08; 06-12..06-15 `NothingToList`
+/// on 06-08 (a cancelled invoice is neither owed nor "paid since").
+#[test]
+#[ignore = "finding: a cancelled invoice is not counted as owed on an older statement's day once it is cancelled"]
+fn finding_superseded_statement_said_nothing_to_list_after_invoice_cancelled() {
+    let policy = utc_policy().with_statement(mo_th());
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let items = |now: DateTime<Utc>| {
+        let f = f1.clone();
+        vec![if now >= at10(12) {
+            f.with_status(ItemStatus::Cancelled)
+        } else {
+            f
+        }]
+    };
+    let run = host_with(
+        &policy,
+        &[utc_client("c")],
+        &items,
+        &daily(june(1), june(20), 10, &[june(8), june(9), june(10)]),
+        &[],
+    );
+    assert_same_from(&run, "stmt/c/2026-06-08", at10(11), at10(15), &|f| {
+        f.len() == 1 && f[0].starts_with("Superseded(stmt/c/2026-06-11)")
+    });
+}
+
+/// README "Missed sends": a statement that expires after N days "drops an occurrence whose
+/// catch-up would go more than N days after its day ... said so by every plan while [its
+/// day] is within the lookback"; "Explains itself": dropped for good, said the same way.
+///
+/// World: UTC, send 09:00, statements every Monday and Thursday expiring after 0 days; F-1
+/// issued 06-01, open; the host is down 06-08; F-1's payment (dated 06-09) is recorded
+/// 06-09 12:00, after the 06-09 tick.
+/// Observed: 06-09 `stmt/c/2026-06-08` `Expired(0)` on 06-08; from 06-10 `NothingToList`
+/// on 06-08.
+#[test]
+fn finding_expired_statement_said_nothing_to_list_after_payment() {
+    let policy = utc_policy().with_statement(mo_th().expires_after(0));
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let f1 = paid_from(&f1, utc(2026, 6, 9, 12, 0), june(9));
+    let run = host_with(
+        &policy,
+        &[utc_client("c")],
+        &|now| vec![f1(now)],
+        &daily(june(1), june(20), 10, &[june(8)]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "stmt/c/2026-06-08",
+        at10(9),
+        at10(15),
+        &["Expired(0) on 2026-06-08"],
+    );
+}
+
+/// README "Missed sends" ("said so by every plan while [its day] is within the lookback",
+/// 7 days) and "Explains itself" ("one that expired stays said expired on its day after a
+/// later one went").
+///
+/// World: UTC, send 09:00, weekends off, statements every Tuesday and Saturday expiring
+/// after 0 days; F-1 open. Saturday 06-06's day is Monday 06-08; the host is down 06-08, so
+/// it expires (said on 06-08); Tuesday 06-09's goes.
+/// Observed: `Expired(0) on 2026-06-08` 06-09..06-13, nothing from 06-14 (06-08 still
+/// within the lookback until 06-15): the plans after a later one went keep it only while
+/// its date (06-06), not its day, is in the window.
+#[test]
+fn finding_expired_weekend_statement_forgotten_inside_lookback() {
+    let policy = utc_policy()
+        .with_calendar(weekends())
+        .with_statement(weekly("TU,SA").expires_after(0));
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1],
+        &daily(june(1), june(20), 10, &[june(8)]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "stmt/c/2026-06-06",
+        at10(9),
+        at10(15),
+        &["Expired(0) on 2026-06-08"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Findings: reminders.
+// ---------------------------------------------------------------------------------------
+
+/// README "Pauses": "One still waiting when such a pause begins (held back by the minimum
+/// gap, or missed and waiting for its catch-up) is held for good from the pause's first
+/// working day, unless it had expired by then"; "Explains itself": said the same way, on
+/// the same day, from then on.
+///
+/// World: UTC, send 09:00, rule `soon` 2 days before the due date; F-1 due 06-10 under a
+/// dispute without end from 06-09; the host is down 06-08 (the "due soon" is missed) and
+/// ticks daily at 10:00.
+/// Observed: 06-09 `Paused(dispute)` on 06-09; from 06-10 `DueSoonAfterDue` on 06-10.
+#[test]
+#[ignore = "finding: a missed \"due soon\" held for good by a pause without end is later said too late"]
+fn finding_missed_due_soon_held_for_good_then_said_too_late() {
+    let policy = utc_policy().with_rule(rule("soon", Anchor::Due, -2));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10"))
+        .with_pause(Pause::new(PauseKind::Dispute, "disputed").starting(june(9)));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1],
+        &daily(june(5), june(20), 10, &[june(8)]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "soon/F-1/1",
+        at10(9),
+        at10(15),
+        &["Paused(dispute) on 2026-06-09"],
+    );
+}
+
+/// README "Pauses": a reminder waiting when a pause without end begins is held for good
+/// from its first working day, "whatever message to the client comes later ...; nor does a
+/// manual send about the item after that day move it".
+///
+/// World: UTC, send 09:00, rule `due` on the due date; F-1 due 06-10 under a payment
+/// promise 06-10..06-11 (so it waits); a client hold without end from 06-12; a manual send
+/// about F-1 at 06-15 08:00; daily ticks at 10:00.
+/// Observed: `Paused(hold)` on 06-12 until the manual send; from 06-15 `Paused(hold)` on
+/// 06-16 (the day after the manual send): a pause with an end on its own day hides the
+/// later pause without end from the manual-send reading.
+#[test]
+fn finding_manual_send_moves_paused_day_after_promise() {
+    let policy = utc_policy().with_rule(rule("due", Anchor::Due, 0));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10")).with_pause(
+        Pause::new(PauseKind::Promise, "promised")
+            .starting(june(10))
+            .until(june(11)),
+    );
+    let c = utc_client("c").with_pause(Pause::new(PauseKind::Hold, "held").starting(june(12)));
+    let run = host(
+        &policy,
+        &[c],
+        &[f1],
+        &daily(june(5), june(20), 10, &[]),
+        &[("c", "F-1", utc(2026, 6, 15, 8, 0))],
+    );
+    assert_says(
+        &run,
+        "due/F-1/1",
+        at10(12),
+        at10(18),
+        &["Paused(hold) on 2026-06-12"],
+    );
+}
+
+/// README "Missed sends": one a pause holds back more than N days after its day is
+/// "dropped too, said on that day"; "Explains itself": once its last day is gone, said the
+/// same way, on the same day, from then on.
+///
+/// World: UTC, send 09:00, weekends off; rules `due` (on the due date, expiring after 2
+/// days) and `over` (1 day after, every 2 days, twice, expiring after 1); F-1 due Wed 06-10
+/// under a promise 06-08..06-13; a client hold without end from Tue 06-16; daily ticks at
+/// 10:00. `due/F-1/1` is held to Mon 06-15, past its last day 06-12: expired. `over/F-1/2`
+/// (Sat 06-13, moved to 06-15) goes 06-15.
+/// Observed: `Expired(2)` on 06-10 until 06-15; from 06-16 `Paused(hold)` on 06-16. (Without
+/// the `over` rule it stays expired.)
+#[test]
+#[ignore = "finding: an expired reminder is said paused once a later stage went and a pause without end began"]
+fn finding_expired_reminder_said_paused_after_later_stage_went() {
+    let policy = utc_policy()
+        .with_calendar(weekends())
+        .with_rule(rule("due", Anchor::Due, 0).expires_after(2))
+        .with_rule(rule("over", Anchor::Due, 1).repeat(2, 2).expires_after(1));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10")).with_pause(
+        Pause::new(PauseKind::Promise, "promised")
+            .starting(june(8))
+            .until(june(13)),
+    );
+    let c = utc_client("c").with_pause(Pause::new(PauseKind::Hold, "held").starting(june(16)));
+    let run = host(&policy, &[c], &[f1], &daily(june(5), june(20), 10, &[]), &[]);
+    assert_says(
+        &run,
+        "due/F-1/1",
+        at10(13),
+        at10(17),
+        &["Expired(2) on 2026-06-10"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Guards.
+// ---------------------------------------------------------------------------------------
+
+/// Guard: an invoice paid on the statement's own date was not owed on it: the missed
+/// statement is said `NothingToList` on its date, before and after a later one went.
+#[test]
+fn guard_statement_paid_on_its_date_has_nothing_to_list() {
+    let policy = utc_policy().with_statement(mo_th());
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10")).paid(usd("10"), june(8));
+    let f2 = invoice("F-2", "c", june(10), june(30), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1, f2],
+        &daily(june(1), june(20), 10, &[june(8)]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "stmt/c/2026-06-08",
+        at10(9),
+        at10(15),
+        &["NothingToList on 2026-06-08"],
+    );
+}
+
+/// Guard: an expired reminder a later pause without end does not touch stays expired (the
+/// world of `finding_expired_reminder_said_paused_after_later_stage_went` without `over`).
+#[test]
+fn guard_expired_reminder_stays_expired_when_hold_begins() {
+    let policy = utc_policy()
+        .with_calendar(weekends())
+        .with_rule(rule("due", Anchor::Due, 0).expires_after(2));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10")).with_pause(
+        Pause::new(PauseKind::Promise, "promised")
+            .starting(june(8))
+            .until(june(13)),
+    );
+    let c = utc_client("c").with_pause(Pause::new(PauseKind::Hold, "held").starting(june(16)));
+    let run = host(&policy, &[c], &[f1], &daily(june(5), june(20), 10, &[]), &[]);
+    assert_says(
+        &run,
+        "due/F-1/1",
+        at10(13),
+        at10(17),
+        &["Expired(2) on 2026-06-10"],
+    );
+}
+
+/// Guard over random worlds (zones far from UTC, cancellations, payments in two parts or of
+/// no known day, outages, manual sends): no key goes twice, nothing goes about an item paid
+/// or cancelled when the tick plans, nothing goes once said dropped for good, every
+/// reminder forecast and never sent is explained.
+#[test]
+fn guard_random_worlds_sends_and_explained() {
+    let fails = sweep(0..120, ALL);
+    let hit: Vec<(u64, Vec<String>)> = fails
+        .into_iter()
+        .map(|(seed, bad)| {
+            let bad: Vec<String> = bad
+                .into_iter()
+                .filter(|b| {
+                    b.contains("sent twice")
+                        || b.contains("goes about paid")
+                        || b.contains(" due after said ")
+                        || b.contains("never sent nor explained")
+                })
+                .collect();
+            (seed, bad)
+        })
+        .filter(|(_, bad)| !bad.is_empty())
+        .collect();
+    assert!(hit.is_empty(), "{}", report(&hit, ALL));
+}
+
+// ---------------------------------------------------------------------------------------
+// Random worlds (from session 8, with cancellations, payments in parts or of no known day,
+// and zones far from UTC).
+// ---------------------------------------------------------------------------------------
+
+const LOOKBACK: i64 = 7;
+
+#[derive(Clone, Debug)]
+struct World {
+    seed: u64,
+    policy: Policy,
+    clients: Vec<Client>,
+    items: Vec<Item>,
+    /// Item index, instant the host records it, and what: a payment of an amount (dated
+    /// the local day of the company's zone), a cancellation, a "paid" status with no date.
+    payments: Vec<(usize, DateTime<Utc>, Pay)>,
+    /// Manual sends: item index and instant.
+    manual: Vec<(usize, DateTime<Utc>)>,
+    ticks: Vec<DateTime<Utc>>,
+}
+
+#[derive(Clone, Copy)]
+struct Knobs {
+    statements: bool,
+    standing: bool,
+    gap: bool,
+    pauses: bool,
+    payments: bool,
+    manual: bool,
+    outage: bool,
+}
+
+const ALL: Knobs = Knobs {
+    statements: true,
+    standing: true,
+    gap: true,
+    pauses: true,
+    payments: true,
+    manual: true,
+    outage: true,
+};
+
+const ZONES: [&str; 8] = [
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "America/Santiago",
+    "Pacific/Kiritimati",
+    "UTC",
+    "America/St_Johns",
+    "Pacific/Pago_Pago",
+    "Europe/Madrid",
+];
+
+/// Days around daylight-saving nights of the zones above (2026).
+const STARTS: [(i32, u32, u32); 4] = [(2026, 3, 30), (2026, 9, 1), (2026, 9, 24), (2026, 10, 20)];
+
+fn world(seed: u64, k: Knobs) -> World {
+    let mut r = Rng(seed);
+    let (y, m, dd) = STARTS[r.below(STARTS.len() as u64) as usize];
+    let start = d(y, m, dd) + Duration::days(r.range(0, 6));
+    let company_zone = ZONES[r.below(ZONES.len() as u64) as usize];
+    let send_time = [t(9, 0), t(0, 0), t(23, 30), t(2, 30), t(14, 0)][r.below(5) as usize];
+    let mut policy = Policy::new(tz(company_zone)).with_send_time(send_time);
+    let expiry = |r: &mut Rng| r.chance(45).then(|| r.range(0, 3) as u32);
+    if r.chance(60) {
+        let mut soon = rule("soon", Anchor::Due, -(r.range(1, 4) as i32));
+        if let Some(x) = expiry(&mut r) {
+            soon = soon.expires_after(x);
+        }
+        policy = policy.with_rule(soon);
+    }
+    if r.chance(60) {
+        let mut due = rule("due", Anchor::Due, 0);
+        if let Some(x) = expiry(&mut r) {
+            due = due.expires_after(x);
+        }
+        policy = policy.with_rule(due);
+    }
+    {
+        let mut over = rule("over", Anchor::Due, r.range(1, 3) as i32);
+        if r.chance(70) {
+            over = over.repeat(r.range(1, 3) as u32, r.range(2, 4) as u32);
+        }
+        if let Some(x) = expiry(&mut r) {
+            over = over.expires_after(x);
+        }
+        policy = policy.with_rule(over);
+    }
+    if r.chance(25) {
+        policy = policy.with_rule(rule("issued", Anchor::Issued, 0).expires_after(r.range(0, 3) as u32));
+    }
+    if k.statements && r.chance(50) {
+        let days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+        let rrule = if r.chance(70) {
+            format!("FREQ=WEEKLY;BYDAY={}", days[r.below(7) as usize])
+        } else {
+            format!("FREQ=DAILY;INTERVAL={}", r.range(2, 4))
+        };
+        let mut st = StatementRule::new("stmt".parse().unwrap(), rrule, d(2026, 1, 1));
+        if r.chance(50) {
+            st = st.overdue_only();
+        }
+        if let Some(x) = expiry(&mut r) {
+            st = st.expires_after(x);
+        }
+        policy = policy.with_statement(st);
+    }
+    if k.standing && r.chance(40) {
+        let a = r.range(1, 5) as u32;
+        policy = policy.with_standing(StandingRule::new(a, a + r.range(1, 5) as u32));
+    }
+    let weekends = r.chance(60);
+    let mut holidays = Vec::new();
+    for _ in 0..r.range(0, 2) {
+        holidays.push(start + Duration::days(r.range(0, 20)));
+    }
+    policy = policy.with_calendar(BusinessCalendar::new(
+        if weekends {
+            vec![Weekday::Sat, Weekday::Sun]
+        } else {
+            vec![]
+        },
+        holidays,
+    ));
+    if k.gap && r.chance(55) {
+        policy = policy.with_min_gap(r.range(1, 3) as u32);
+    }
+    let n_clients = r.range(1, 2) as usize;
+    let mut clients = Vec::new();
+    let mut items = Vec::new();
+    for c in 0..n_clients {
+        let zone = ZONES[r.below(ZONES.len() as u64) as usize];
+        let id = format!("c{c}");
+        let mut cl = client(&id, zone);
+        if k.pauses && r.chance(15) {
+            let from = start + Duration::days(r.range(0, 15));
+            let p = if r.chance(50) {
+                Pause::new(PauseKind::Hold, "held for good").starting(from)
+            } else {
+                Pause::new(PauseKind::Snooze, "snoozed")
+                    .starting(from)
+                    .until(from + Duration::days(r.range(0, 5)))
+            };
+            cl = cl.with_pause(p);
+        }
+        for i in 0..r.range(1, 4) {
+            let due = start + Duration::days(r.range(-3, 14));
+            let issued = due - Duration::days(r.range(5, 30));
+            let mut item = invoice(&format!("F-{c}{i}"), &id, issued, due, money("100", "USD"));
+            if k.pauses && r.chance(40) {
+                let from = due + Duration::days(r.range(-4, 8));
+                let p = if r.chance(60) {
+                    Pause::new(PauseKind::Dispute, "disputed").starting(from)
+                } else {
+                    Pause::new(PauseKind::Promise, "promised")
+                        .starting(from)
+                        .until(from + Duration::days(r.range(0, 5)))
+                };
+                item = item.with_pause(p);
+            }
+            items.push(item);
+        }
+        clients.push(cl);
+    }
+    let mut payments = Vec::new();
+    let zone0 = tz(company_zone);
+    if k.payments && r.chance(45) {
+        for _ in 0..r.range(1, 2) {
+            let i = r.below(items.len() as u64) as usize;
+            let day = start + Duration::days(r.range(0, 20));
+            let at = local_instant(zone0, day, t(r.range(0, 23) as u32, 10));
+            let what = match r.below(5) {
+                0 | 1 => Pay::Amount(100),
+                2 => {
+                    let later = at + Duration::hours(r.range(1, 24 * 6));
+                    payments.push((i, later, Pay::Amount(60)));
+                    Pay::Amount(40)
+                }
+                3 => Pay::Cancel,
+                _ => Pay::Unknown,
+            };
+            payments.push((i, at, what));
+        }
+    }
+    let mut manual = Vec::new();
+    if k.manual && r.chance(30) {
+        for _ in 0..r.range(1, 2) {
+            let i = r.below(items.len() as u64) as usize;
+            let day = start + Duration::days(r.range(0, 20));
+            manual.push((i, local_instant(zone0, day, t(r.range(0, 23) as u32, 20))));
+        }
+    }
+    // Ticks: hourly, or daily at one UTC hour; outages of whole UTC hours.
+    let hourly = r.chance(40);
+    let first = local_instant(tz("UTC"), start, t(0, 0));
+    let last = first + Duration::days(28);
+    let hour = r.range(0, 23);
+    let mut outages: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    if k.outage && r.chance(50) {
+        for _ in 0..r.range(1, 2) {
+            let a = first + Duration::hours(r.range(0, 24 * 20));
+            outages.push((a, a + Duration::hours(r.range(6, 24 * 4))));
+        }
+    }
+    let mut ticks = Vec::new();
+    let mut now = first;
+    while now < last {
+        let keep = hourly || now.format("%H").to_string().parse::<i64>().unwrap() == hour;
+        if keep && !outages.iter().any(|(a, b)| *a <= now && now < *b) {
+            ticks.push(now);
+        }
+        now += Duration::hours(1);
+    }
+    World {
+        seed,
+        policy,
+        clients,
+        items,
+        payments,
+        manual,
+        ticks,
+    }
+}
+
+/// What one tick saw.
+struct Seen {
+    now: DateTime<Utc>,
+    plan: Plan,
+    /// The history before the tick's sends.
+    sent_before: BTreeSet<String>,
+    paid: BTreeSet<String>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Pay {
+    Amount(i64),
+    Cancel,
+    Unknown,
+}
+
+fn items_at(w: &World, now: DateTime<Utc>) -> (Vec<Item>, BTreeSet<String>) {
+    let mut paid = BTreeSet::new();
+    let zone = w.policy.time_zone;
+    let items = w
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let mut it = it.clone();
+            let mut amount = 0;
+            for (_, at, what) in w.payments.iter().filter(|p| p.0 == i && p.1 <= now) {
+                match what {
+                    Pay::Amount(n) => {
+                        amount += n;
+                        it = it.paid(money(&n.to_string(), "USD"), zone.local_date(*at));
+                    }
+                    Pay::Cancel => it = it.with_status(ItemStatus::Cancelled),
+                    Pay::Unknown => it = it.with_status(ItemStatus::Paid),
+                }
+            }
+            if amount >= 100 || !it.status.is_pending() {
+                paid.insert(it.id.to_string());
+            }
+            it
+        })
+        .collect();
+    (items, paid)
+}
+
+fn run(w: &World) -> (Vec<Seen>, Vec<String>) {
+    let planner = Planner::new(&w.policy).unwrap();
+    let mut history: Vec<HistoryEntry> = Vec::new();
+    let mut sent: BTreeSet<String> = BTreeSet::new();
+    let mut manual = w.manual.clone();
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for &now in &w.ticks {
+        manual.retain(|(i, at)| {
+            if *at <= now {
+                let it = &w.items[*i];
+                history.push(HistoryEntry::manual(it.client.clone(), it.id.clone(), *at));
+                false
+            } else {
+                true
+            }
+        });
+        let (items, paid) = items_at(w, now);
+        let plan = planner
+            .plan(&w.clients, &items, &history, now, Horizon::days(10))
+            .unwrap();
+        let sent_before = sent.clone();
+        for e in plan.due() {
+            for k in e.covered_keys() {
+                if !sent.insert(k.to_string()) {
+                    bad.push(format!("{now}: {k} sent twice"));
+                }
+            }
+            if e.statement.is_none() && e.standing.is_none() {
+                for i in &e.items {
+                    if paid.contains(i.item.as_str()) {
+                        bad.push(format!("{now}: {} goes about paid {}", e.key, i.item));
+                    }
+                }
+            }
+            history.push(e.to_history(now));
+        }
+        out.push(Seen {
+            now,
+            plan,
+            sent_before,
+            paid,
+        });
+    }
+    (out, bad)
+}
+
+fn today_of(w: &World, client: &ClientId, now: DateTime<Utc>) -> NaiveDate {
+    let c = w.clients.iter().find(|c| &c.id == client).unwrap();
+    c.time_zone.unwrap_or(w.policy.time_zone).local_date(now)
+}
+
+/// Whether a plan's statement that `s` is dropped is for good at `today`, given the keys
+/// sent before the tick and due at it.
+fn firm(s: &Suppressed, today: NaiveDate, sent: &BTreeSet<String>, due: &BTreeSet<String>) -> bool {
+    match &s.reason {
+        SuppressReason::Expired { days } => today > s.on + Duration::days(i64::from(*days)),
+        SuppressReason::Superseded { by } => {
+            (sent.contains(by.as_str()) || due.contains(by.as_str())) && s.on <= today
+        }
+        // Said on today's date, it may be the "as of the plan's day" form of a stop older
+        // than the lookback.
+        SuppressReason::Paused { .. } => s.on < today,
+        SuppressReason::NothingToList => s.on < today,
+        _ => false,
+    }
+}
+
+/// The checks over a run. Returns the violations, one line each.
+fn check(w: &World, seen: &[Seen], bad: &mut Vec<String>) {
+    // key -> (reason, tick index where first said for good)
+    let mut firm_said: BTreeMap<String, (Suppressed, usize)> = BTreeMap::new();
+    let mut forecast: BTreeMap<String, (NaiveDate, Option<ItemId>)> = BTreeMap::new();
+    let mut explained: BTreeSet<String> = BTreeSet::new();
+    for (ix, s) in seen.iter().enumerate() {
+        let due: BTreeSet<String> = s.plan.due().iter().map(|e| e.key.to_string()).collect();
+        // Firm drops said before: still said the same way, and never due.
+        for (key, (first, at)) in &firm_said {
+            let today = today_of(w, &first.client, s.now);
+            if first.item.as_ref().is_some_and(|i| s.paid.contains(i.as_str())) {
+                continue;
+            }
+            if due.contains(key) {
+                bad.push(format!(
+                    "{}: {key} due after said {} at {}",
+                    s.now,
+                    short(first),
+                    seen[*at].now
+                ));
+                continue;
+            }
+            if first.on > today - Duration::days(LOOKBACK) {
+                let same = s
+                    .plan
+                    .suppressed()
+                    .iter()
+                    .any(|x| x.key == first.key && x.reason == first.reason && x.on == first.on);
+                if !same {
+                    bad.push(format!(
+                        "{}: {key} said {} at {}, now {:?}",
+                        s.now,
+                        short(first),
+                        seen[*at].now,
+                        about(&s.plan, key)
+                    ));
+                }
+            }
+        }
+        for x in s.plan.suppressed() {
+            explained.insert(x.key.to_string());
+            explained.insert(format!("{}/{}", x.rule, x.item_str()));
+            let today = today_of(w, &x.client, s.now);
+            if x.item.as_ref().is_some_and(|i| s.paid.contains(i.as_str())) {
+                continue;
+            }
+            if !firm_said.contains_key(x.key.as_str()) && firm(x, today, &s.sent_before, &due) {
+                firm_said.insert(x.key.to_string(), (x.clone(), ix));
+            }
+        }
+        for e in s.plan.events() {
+            if e.statement.is_none() && e.standing.is_none() {
+                forecast
+                    .entry(e.key.to_string())
+                    .or_insert((e.send_on, e.items.first().map(|i| i.item.clone())));
+            }
+        }
+    }
+    // Every reminder forecast and never sent is explained by some plan (its day well
+    // before the end of the run, its item never paid).
+    let last = seen.last().map(|s| s.now);
+    let sent_all: BTreeSet<String> = seen
+        .iter()
+        .flat_map(|s| s.plan.due().iter().map(|e| e.key.to_string()))
+        .chain(seen.iter().flat_map(|s| s.sent_before.iter().cloned()))
+        .collect();
+    if let Some(last) = last {
+        for (key, (on, item)) in forecast {
+            let client = w
+                .items
+                .iter()
+                .find(|i| Some(&i.id) == item.as_ref())
+                .map(|i| i.client.clone());
+            let Some(client) = client else { continue };
+            let today = today_of(w, &client, last);
+            if on + Duration::days(9) > today {
+                continue;
+            }
+            let paid = w.payments.iter().any(|p| Some(&w.items[p.0].id) == item.as_ref());
+            let rule_item = key.rsplit_once('/').map_or("", |(a, _)| a);
+            if paid || sent_all.contains(&key) || explained.contains(&key) || explained.contains(rule_item) {
+                continue;
+            }
+            bad.push(format!("{key} forecast for {on}, never sent nor explained"));
+        }
+    }
+}
+
+fn describe(w: &World) -> String {
+    let mut out = format!(
+        "seed {}\npolicy: {}\n",
+        w.seed,
+        serde_json::to_string(&w.policy).unwrap()
+    );
+    for c in &w.clients {
+        out.push_str(&format!(
+            "client {} zone {:?} pauses {:?}\n",
+            c.id,
+            c.time_zone.map(|z| z.name()),
+            c.pauses
+        ));
+    }
+    for i in &w.items {
+        out.push_str(&format!(
+            "item {} of {} issued {} due {:?} pauses {:?}\n",
+            i.id, i.client, i.issued_on, i.due_on, i.pauses
+        ));
+    }
+    out.push_str(&format!("payments {:?}\nmanual {:?}\n", w.payments, w.manual));
+    let gaps: Vec<String> = w
+        .ticks
+        .windows(2)
+        .filter(|p| p[1] - p[0] > Duration::hours(24))
+        .map(|p| format!("{}..{}", p[0], p[1]))
+        .collect();
+    out.push_str(&format!(
+        "ticks {} .. {} ({}), outages {:?}\n",
+        w.ticks[0],
+        w.ticks.last().unwrap(),
+        w.ticks.len(),
+        gaps
+    ));
+    out
+}
+
+fn sweep(seeds: std::ops::Range<u64>, k: Knobs) -> Vec<(u64, Vec<String>)> {
+    let mut out = Vec::new();
+    for seed in seeds {
+        let w = world(seed, k);
+        let (seen, mut bad) = run(&w);
+        check(&w, &seen, &mut bad);
+        if !bad.is_empty() {
+            out.push((seed, bad));
+        }
+    }
+    out
+}
+
+fn report(fails: &[(u64, Vec<String>)], k: Knobs) -> String {
+    let mut s = String::new();
+    for (seed, bad) in fails.iter().take(5) {
+        s.push_str(&describe(&world(*seed, k)));
+        for b in bad.iter().take(400) {
+            s.push_str(&format!("  {b}\n"));
+        }
+    }
+    format!("{} failing worlds\n{s}", fails.len())
+}
+
+/// Exploration aid (call from a test while working): `FROM`, `N`, `VERBOSE`.
+#[allow(dead_code)]
+fn explore() {
+    let from: u64 = std::env::var("FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let n: u64 = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let fails = sweep(from..from + n, ALL);
+    let mut kinds: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (seed, bad) in &fails {
+        for b in bad {
+            let kind = if let Some(p) = b.find(" said ") {
+                let rest = &b[p + 6..];
+                let r = rest.split('(').next().unwrap().split(' ').next().unwrap();
+                let rule = b.split(": ").nth(1).unwrap_or("").split('/').next().unwrap_or("");
+                format!(
+                    "{rule} {r} -> {}",
+                    if b.ends_with("now []") { "nothing" } else { "other" }
+                )
+            } else if b.contains("never sent nor") {
+                "unexplained".to_owned()
+            } else {
+                b.split(": ")
+                    .nth(1)
+                    .unwrap_or(b)
+                    .split(' ')
+                    .skip(1)
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let v = kinds.entry(kind).or_default();
+            if !v.contains(seed) {
+                v.push(*seed);
+            }
+        }
+    }
+    for (k, v) in &kinds {
+        println!("{k}: {} worlds, e.g. {:?}", v.len(), &v[..v.len().min(8)]);
+    }
+    if std::env::var("VERBOSE").is_ok() {
+        println!("{}", report(&fails, ALL));
+    }
+}
