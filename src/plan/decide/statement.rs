@@ -302,6 +302,9 @@ impl Planner {
             // date (as it is said once a later one is missed too).
             // (But one that had something on its day and expired stays expired.)
             for &d in older {
+                if !cx.in_window(d) && !cx.in_window(self.its_day(d)) {
+                    continue;
+                }
                 if had_anything_to_list(ctxs, &self.policy, s.st, d, self.its_day(d))
                     && self.said_expired(cx, s, d, goes, out)
                 {
@@ -333,6 +336,11 @@ impl Planner {
             _ => None,
         };
         for &d in older {
+            // (Each is said on its date or its day: nothing to work out for one whose both
+            // have left the window.)
+            if !cx.in_window(d) && !cx.in_window(self.its_day(d)) {
+                continue;
+            }
             // (One with nothing to list on its day never went: said so, not superseded,
             // expired or held with the latest, as it was while it was the latest.)
             let own_day = self.notice_day(cx, d, &mut SmallList::new(), None).is_ok();
