@@ -48,9 +48,13 @@ fn statement_items<'a>(
     date: NaiveDate,
     its_day: NaiveDate,
 ) -> impl Iterator<Item = &'a ItemCtx<'a>> + Clone + 'a {
-    owing(ctxs, policy)
-        .filter(move |c| c.item.issued_on <= date)
-        .filter(move |c| !st.overdue_only || c.due.is_some_and(|d| d < its_day))
+    owing(ctxs, policy).filter(move |c| of_period(c, st, date, its_day))
+}
+
+/// Whether a statement of `date` would list the item if owed: issued by its date, overdue by
+/// `its_day` if it lists only those.
+fn of_period(c: &ItemCtx<'_>, st: &StatementRule, date: NaiveDate, its_day: NaiveDate) -> bool {
+    c.item.issued_on <= date && (!st.overdue_only || c.due.is_some_and(|d| d < its_day))
 }
 
 /// Whether a statement of `date` had anything to list on its day (`its_day`): an item it
@@ -69,9 +73,8 @@ fn had_anything_to_list(
         || ctxs.iter().any(|c| {
             c.status == ItemStatus::Paid
                 && c.item.settled_date().is_none_or(|paid| paid > date)
-                && c.item.issued_on <= date
                 && start.is_none_or(|s| c.due.unwrap_or(c.item.issued_on) >= s)
-                && (!st.overdue_only || c.due.is_some_and(|d| d < its_day))
+                && of_period(c, st, date, its_day)
         })
 }
 
@@ -173,7 +176,7 @@ impl Planner {
             if last_sent.is_some_and(|l| l >= d) {
                 // (Its date or its day: an expired one is said on its day, the working day
                 // from its date.)
-                if cx.in_window(d) || cx.in_window(self.its_day(d)) {
+                if self.in_sight(cx, d) {
                     self.said_when_a_later_went(cx, ctxs, s, sends, d, out);
                 }
                 continue;
@@ -254,7 +257,7 @@ impl Planner {
                     .map(|&d| (d, d))
                     .chain([(latest, cx.now_or(scheduled))])
                 {
-                    let own_day = d == latest || self.notice_day(cx, d, &mut SmallList::new(), None).is_ok();
+                    let own_day = d == latest || self.own_day_free(cx, d);
                     if self.said_nothing_to_list(cx, ctxs, s, d, own_day, out) {
                         continue;
                     }
@@ -302,7 +305,7 @@ impl Planner {
             // date (as it is said once a later one is missed too).
             // (But one that had something on its day and expired stays expired.)
             for &d in older {
-                if !cx.in_window(d) && !cx.in_window(self.its_day(d)) {
+                if !self.in_sight(cx, d) {
                     continue;
                 }
                 if had_anything_to_list(ctxs, &self.policy, s.st, d, self.its_day(d))
@@ -338,12 +341,12 @@ impl Planner {
         for &d in older {
             // (Each is said on its date or its day: nothing to work out for one whose both
             // have left the window.)
-            if !cx.in_window(d) && !cx.in_window(self.its_day(d)) {
+            if !self.in_sight(cx, d) {
                 continue;
             }
             // (One with nothing to list on its day never went: said so, not superseded,
             // expired or held with the latest, as it was while it was the latest.)
-            let own_day = self.notice_day(cx, d, &mut SmallList::new(), None).is_ok();
+            let own_day = self.own_day_free(cx, d);
             if self.said_nothing_to_list(cx, ctxs, s, d, own_day, out) {
                 continue;
             }
@@ -456,6 +459,18 @@ impl Planner {
         let its_day = self.its_day(date);
         let last = its_day.checked_add_days(Days::new(days.into()))?;
         (goes > last).then(|| (its_day, Reason::expired(days)))
+    }
+
+    /// Whether what is said of the occurrence of `date` (on its date, or on its day) can
+    /// fall in the window.
+    fn in_sight(&self, cx: &ClientCtx<'_>, date: NaiveDate) -> bool {
+        cx.in_window(date) || cx.in_window(self.its_day(date))
+    }
+
+    /// Whether the occurrence of `date` had a day to go on, past the pauses with an end: no
+    /// pause without end held it on its own day.
+    fn own_day_free(&self, cx: &ClientCtx<'_>, date: NaiveDate) -> bool {
+        self.notice_day(cx, date, &mut SmallList::new(), None).is_ok()
     }
 
     /// The day an occurrence of `date` was to go: the first working day from it, before any
