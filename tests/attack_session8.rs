@@ -1136,20 +1136,25 @@ fn a_reminder_two_pauses_without_end_catch_while_it_waits_is_held_by_the_first()
 }
 
 /// README "Explains itself": whether a missed statement had anything to list is read as of
-/// its day: an invoice paid since was owed then (superseded by the catch-up), one paid
-/// before was not (nothing to list), whatever the later one lists; and each is said the
-/// same way after the catch-up went.
+/// the day its fate was settled, here the day the next one was to go (06-11): an invoice
+/// paid after that day was owed then (superseded by the catch-up), one paid on or before it
+/// was not (nothing to list: a plan run between the payment and that day said so, as the
+/// latest gone unsent, from what was owed then), whatever the later one lists; and each is
+/// said the same way after the catch-up went.
 ///
 /// World: statements every Monday and Thursday; F-1 issued 06-01 and paid on `paid`; F-2
 /// issued 06-10 and open; the host starts 06-12 10:00 (06-08 and 06-11 missed): 06-11's
 /// statement goes at the first tick, listing F-2.
+/// (Before the reading by the settled day, an invoice paid 06-09 made 06-08's statement
+/// superseded here, but "nothing to list" in a plan run on 06-09, then superseded.)
 #[test]
-fn a_missed_statement_lists_what_was_owed_on_its_day() {
+fn a_missed_statement_lists_what_was_owed_when_its_fate_was_settled() {
     let policy = Policy::new(TimeZone::UTC)
         .with_send_time(t(9, 0))
         .with_statement(mo_th());
     for (paid, want) in [
-        (june(9), "Superseded(stmt/c/2026-06-11) on 2026-06-08"),
+        (june(12), "Superseded(stmt/c/2026-06-11) on 2026-06-08"),
+        (june(9), "NothingToList on 2026-06-08"),
         (june(5), "NothingToList on 2026-06-08"),
     ] {
         let f1 = invoice("F-1", "c", june(1), june(30), usd("10")).paid(usd("10"), paid);

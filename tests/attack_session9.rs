@@ -225,7 +225,6 @@ fn paid_from(item: &Item, from: DateTime<Utc>, on: NaiveDate) -> impl Fn(DateTim
 /// is owed now, the plans after a later one went from `had_anything_to_list` (paid since
 /// its date).
 #[test]
-#[ignore = "finding: \"nothing to list\" for the latest missed statement is read from what is owed now, for older ones as of their day (an invoice paid since counts)"]
 fn finding_weekend_statement_nothing_to_list_then_superseded() {
     let policy = utc_policy()
         .with_calendar(weekends())
@@ -251,7 +250,6 @@ fn finding_weekend_statement_nothing_to_list_then_superseded() {
 /// catch-up found nothing owed); from 06-11 (the Thursday statement goes) every plan says
 /// `Superseded(stmt/c/2026-06-11)` on 06-08.
 #[test]
-#[ignore = "finding: \"nothing to list\" for the latest missed statement is read from what is owed now, for older ones as of their day (an invoice paid since counts)"]
 fn finding_missed_statement_paid_before_catch_up_nothing_then_superseded() {
     let policy = utc_policy().with_statement(mo_th());
     let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
@@ -276,7 +274,6 @@ fn finding_missed_statement_paid_before_catch_up_nothing_then_superseded() {
 /// went that day); from 06-11, when the Thursday statement goes, `Superseded(stmt/c/
 /// 2026-06-11)` on 06-08 (a payment of no known day counts as "paid since").
 #[test]
-#[ignore = "finding: an invoice paid on a day not known counts as owed for older statements, not for the latest"]
 fn finding_statement_with_undated_paid_invoice_nothing_then_superseded() {
     let policy = utc_policy().with_statement(mo_th());
     let f1 = invoice("F-1", "c", june(1), june(30), usd("10")).with_status(ItemStatus::Paid);
@@ -301,7 +298,6 @@ fn finding_statement_with_undated_paid_invoice_nothing_then_superseded() {
 /// Observed: 06-11 `Superseded(stmt/c/2026-06-11)` on 06-08; 06-12..06-15 `NothingToList`
 /// on 06-08 (a cancelled invoice is neither owed nor "paid since").
 #[test]
-#[ignore = "finding: a cancelled invoice is not counted as owed on an older statement's day once it is cancelled"]
 fn finding_superseded_statement_said_nothing_to_list_after_invoice_cancelled() {
     let policy = utc_policy().with_statement(mo_th());
     let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
@@ -387,6 +383,57 @@ fn finding_expired_weekend_statement_forgotten_inside_lookback() {
     );
 }
 
+/// README "Explains itself", the same reading for a statement whose fate a pause without
+/// end settled: what it had to list is read as of the pause's first working day.
+///
+/// World: UTC, send 09:00, statements every Monday; F-1 issued 06-01, open until its payment
+/// (dated 06-10) is recorded 06-10 08:00; the client is paused for good from Tuesday 06-09.
+/// The host is down 06-08: the Monday statement's catch-up is held for good from 06-09.
+/// Before: the 06-09 plan said it paused; from 06-10 (nothing owed now) "nothing to list".
+#[test]
+fn a_statement_a_pause_without_end_held_stays_held_after_payment() {
+    let policy = utc_policy().with_statement(weekly("MO"));
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let f1 = paid_from(&f1, utc(2026, 6, 10, 8, 0), june(10));
+    let c = utc_client("c").with_pause(Pause::new(PauseKind::Hold, "held").starting(june(9)));
+    let run = host_with(
+        &policy,
+        &[c],
+        &|now| vec![f1(now)],
+        &daily(june(1), june(20), 10, &[june(8)]),
+        &[],
+    );
+    // (Said while 06-08 is within the lookback, a week.)
+    assert_same_from(&run, "stmt/c/2026-06-08", at10(9), at10(15), &|f| {
+        f.len() == 1 && f[0].starts_with("Paused")
+    });
+}
+
+/// README "Missed sends" and "Explains itself": a statement is dropped when it expires, as
+/// of what it had to list then; one with nothing to list by then is said so, before and
+/// after.
+///
+/// World: UTC, send 09:00, statements every Monday, expiring 2 days after their day; F-1
+/// issued 06-01, its payment (dated 06-09) recorded 06-09 08:00. The host is down 06-08.
+/// Before: 06-09 and 06-10 said `stmt/c/2026-06-08` "nothing to list"; from 06-11 (its
+/// catch-up would go past 06-10) "expired", as an invoice paid after its date counted.
+#[test]
+fn a_missed_statement_paid_before_it_expired_stays_nothing_to_list() {
+    let policy = utc_policy().with_statement(weekly("MO").expires_after(2));
+    let f1 = invoice("F-1", "c", june(1), june(30), usd("10"));
+    let f1 = paid_from(&f1, utc(2026, 6, 9, 8, 0), june(9));
+    let run = host_with(
+        &policy,
+        &[utc_client("c")],
+        &|now| vec![f1(now)],
+        &daily(june(1), june(14), 10, &[june(8)]),
+        &[],
+    );
+    assert_same_from(&run, "stmt/c/2026-06-08", at10(9), at10(14), &|f| {
+        f.len() == 1 && f[0].starts_with("NothingToList")
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // Findings: reminders.
 // ---------------------------------------------------------------------------------------
@@ -401,7 +448,6 @@ fn finding_expired_weekend_statement_forgotten_inside_lookback() {
 /// ticks daily at 10:00.
 /// Observed: 06-09 `Paused(dispute)` on 06-09; from 06-10 `DueSoonAfterDue` on 06-10.
 #[test]
-#[ignore = "finding: a missed \"due soon\" held for good by a pause without end is later said too late"]
 fn finding_missed_due_soon_held_for_good_then_said_too_late() {
     let policy = utc_policy().with_rule(rule("soon", Anchor::Due, -2));
     let f1 = invoice("F-1", "c", june(1), june(10), usd("10"))
@@ -469,7 +515,6 @@ fn finding_manual_send_moves_paused_day_after_promise() {
 /// Observed: `Expired(2)` on 06-10 until 06-15; from 06-16 `Paused(hold)` on 06-16. (Without
 /// the `over` rule it stays expired.)
 #[test]
-#[ignore = "finding: an expired reminder is said paused once a later stage went and a pause without end began"]
 fn finding_expired_reminder_said_paused_after_later_stage_went() {
     let policy = utc_policy()
         .with_calendar(weekends())

@@ -454,22 +454,63 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         .filter(|&d| last.is_none_or(|l| d > l))
         .filter(|&d| !sent.iter().any(|h| h.key.as_str() == key(d)))
         .collect();
-    // Whether a statement of period `d` had anything to list on its day: an open item it
-    // lists, or an invoice paid since (after `d`, or on a day not known: it may have been
-    // owed then). One with nothing then never went, and is said so on its date in every plan
-    // (README "Explains itself": "a statement with nothing to list is said so on its date,
-    // missed or not"), whatever a later one lists.
-    let had_anything = |d: NaiveDate| {
+    // The day the fate of period `d` was settled, once a later one's send came (`next`: from
+    // then on it is not the latest gone unsent), or a pause without end held the client
+    // first: the day its send would have come past the pauses with an end (its own working
+    // day if one without end held it), or that pause's first working day. None while it is
+    // the latest and could still go: what is owed now decides then (README "Explains
+    // itself": said the same way by every plan from the one that decided it).
+    let held_from = cx
+        .client
+        .pauses
+        .iter()
+        .filter(|p| p.until.is_none())
+        .map(|p| p.from.map_or(NaiveDate::MIN, |f| cx.working(f)))
+        .min();
+    let day_past_ends = |d: NaiveDate| {
+        let mut on = cx.working(d);
+        for _ in 0..=cx.client.pauses.len() {
+            match cx.client_hold(on) {
+                None => return on,
+                Some(h) => match h.until {
+                    None => return cx.working(d),
+                    Some(u) => on = cx.working(add(u, 1)),
+                },
+            }
+        }
+        on
+    };
+    let settled_on = |d: NaiveDate| {
+        let next = all_dates.iter().copied().find(|&x| x > d)?;
+        let t = day_past_ends(next);
+        Some(held_from.filter(|&h| h <= t).map_or(t, |h| h.min(t)))
+    };
+    // Whether a statement of period `d` had anything to list when its fate was settled
+    // (`settled`; none: now): an open item it lists; an invoice paid after that day; an item
+    // a later statement of the rule listed (owed when that one went). One paid on a day not
+    // known or cancelled, listed by no later one, counts as now: not owed. One with nothing
+    // then never went, and is said so on its date in every plan (README "Explains itself":
+    // "a statement with nothing to list is said so on its date, missed or not"), whatever a
+    // later one lists.
+    let had_anything = |d: NaiveDate, settled: Option<NaiveDate>| {
         let start = cx.policy.collection.past_items;
         let on_day = cx.working(d);
         let overdue = |i: &Item| !st.overdue_only || cx.due(i).is_some_and(|due| due < on_day);
+        let listed_later = |i: &Item| {
+            sent.iter().any(|h| {
+                key_date(h.key.as_str()).is_some_and(|k| k > d) && h.items.iter().any(|x| x.item == i.id)
+            })
+        };
         cx.open().any(|i| i.issued_on <= d && overdue(i))
-            || cx.items.iter().any(|i| {
-                i.effective_status().unwrap() == ItemStatus::Paid
-                    && i.settled_date().is_none_or(|paid| paid > d)
-                    && i.issued_on <= d
-                    && start.is_none_or(|s| cx.due(i).unwrap_or(i.issued_on) >= s)
-                    && overdue(i)
+            || settled.is_some_and(|settled| {
+                cx.items.iter().any(|i| {
+                    i.issued_on <= d
+                        && start.is_none_or(|s| cx.due(i).unwrap_or(i.issued_on) >= s)
+                        && overdue(i)
+                        && ((i.effective_status().unwrap() == ItemStatus::Paid
+                            && i.settled_date().is_some_and(|paid| paid > settled))
+                            || listed_later(i))
+                })
             })
     };
     // Periods before the latest sent that never went, within the lookback: said as the
@@ -483,7 +524,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             if sent.iter().any(|h| h.key.as_str() == key(d)) {
                 continue;
             }
-            let kind = if had_anything(d) {
+            let kind = if had_anything(d, settled_on(d)) {
                 "superseded"
             } else {
                 "nothing_to_list"
@@ -537,8 +578,9 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             if alone {
                 cx.say_held(out, &key(d), id, g);
             }
-        } else if let Some(reason) =
-            block.or((g.place.is_err() && (!items.is_empty() || own_day_held(scheduled))).then_some("paused"))
+        } else if let Some(reason) = block.or((g.place.is_err()
+            && (!items.is_empty() || own_day_held(scheduled) || had_anything(d, held_from)))
+        .then_some("paused"))
         {
             // (One a pause with an end held back: on the day it was to go after it, where the
             // stop is met, or today when that is gone from the window: the planner's reading,
@@ -580,7 +622,8 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         .collect();
     if let Some((&(latest, s), older)) = past.split_last() {
         let g = cx.go(s, &hold);
-        let empty = listed(latest, s).is_empty();
+        // (What is owed now, or, once a pause without end holds it, what was owed then.)
+        let empty = !had_anything(latest, held_from.filter(|_| g.place.is_err()));
         let kind = if block.is_none() && !own_day_held(s) && empty {
             "nothing_to_list"
         } else {
@@ -588,7 +631,8 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         };
         // (One with nothing to list on its day never went: said so, not superseded.)
         let older_kind = |d: NaiveDate, s: NaiveDate| {
-            if kind == "superseded" && block.is_none() && !own_day_held(s) && !had_anything(d) {
+            if kind == "superseded" && block.is_none() && !own_day_held(s) && !had_anything(d, settled_on(d))
+            {
                 "nothing_to_list"
             } else {
                 kind
@@ -657,7 +701,11 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         for (d, s, g) in &goers[i..j] {
             if beyond && !g.held.is_empty() {
                 cx.say_held(out, &key(*d), id, g);
-            } else if Some(*d) == latest_past && block.is_none() && !own_day_held(*s) && !had_anything(*d) {
+            } else if Some(*d) == latest_past
+                && block.is_none()
+                && !own_day_held(*s)
+                && !had_anything(*d, None)
+            {
                 // The latest missed one, held onto a later one's day, with nothing to list on
                 // its day: said so, as it was while it was the latest.
                 cx.suppress(out, &key(*d), id, "nothing_to_list", *d);

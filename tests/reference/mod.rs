@@ -1626,9 +1626,12 @@ fn plan_item(
                     first_day,
                 } => {
                     if at <= now {
-                        // It would go on `go_day`: a "due soon" never on or after the due date.
-                        if let Some(due) =
-                            due.filter(|&due| before_due_of(e, Some(due), nominal) && go_day >= due)
+                        // It would go on `go_day`: a "due soon" never on or after the due date
+                        // (unless a pause without end held it for good before that date: it
+                        // was dropped then, said below).
+                        if let Some(due) = due
+                            .filter(|&due| before_due_of(e, Some(due), nominal) && go_day >= due)
+                            .filter(|&due| endless_began(on, go_day).is_none_or(|f| f >= due))
                         {
                             let on = caught_up_too_late(due, first_day, late_as_of);
                             if in_window(on) {
@@ -1763,6 +1766,12 @@ fn plan_item(
                     let mut st = State::new(k, of_rule.iter().filter(|s| s.0 < k).map(|s| s.1).max());
                     for _ in k..=end {
                         match step(&run, &st, &item_sends, true) {
+                            // (Held for good before its due date by a pause without end that
+                            // began while it waited: dropped then, as the plans before the later
+                            // one went said; not too late.)
+                            Step::Go { on, .. } if endless_began(on, go_day).is_some_and(|f| f < due) => {
+                                break;
+                            }
                             Step::Go {
                                 k: j,
                                 at,

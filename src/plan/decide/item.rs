@@ -1015,6 +1015,13 @@ impl Planner {
             // A pause without end that holds it: held for good, unless the gap had already
             // held it past its expiry before the pause began (then it expired on its day,
             // as the plans before the pause said, below).
+            // (Its day, to expire from, as below: not moved by a manual send made after it.)
+            let expired_by = |slot: &Slot, moves: &[Adjustment], from: NaiveDate| {
+                rule.expires_after.is_some_and(|days| {
+                    let its_day = self.expires_from(cx, it, slot, sends, nominal, waiting_since(moves, from));
+                    add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
+                })
+            };
             let mut held_for_good = None;
             let resolved = self.resolve_day(
                 cx,
@@ -1026,19 +1033,10 @@ impl Planner {
                 &mut *out,
                 Some(&mut held_for_good),
             );
-            let (mut scheduled, expired_before_the_pause) = match (resolved, held_for_good) {
+            let (mut scheduled, mut expired_before_the_pause) = match (resolved, held_for_good) {
                 (Some((day, _)), _) => (day, false),
                 (None, Some((from, pause))) => {
-                    // (Its day, to expire from, as below: not moved by a manual send made after
-                    // it.)
-                    let expired = rule.expires_after.is_some_and(|days| {
-                        let mut its_day = waiting_since(&moves, from);
-                        if slot.last_manual.is_some() {
-                            its_day = self.expires_from(cx, it, slot, sends, nominal, its_day);
-                        }
-                        add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
-                    });
-                    if !expired {
+                    if !expired_by(slot, &moves, from) {
                         out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
                         return None;
                     }
@@ -1062,8 +1060,30 @@ impl Planner {
                     from: scheduled,
                     to: next,
                 });
-                (scheduled, _) =
-                    self.resolve_day(cx, it, slot, next, Shift::Later, &mut moves, &mut *out, None)?;
+                // (Moved onto a pause without end: held for good, unless it had expired by
+                // then, as above.)
+                let mut held_for_good = None;
+                let resolved = self.resolve_day(
+                    cx,
+                    it,
+                    slot,
+                    next,
+                    Shift::Later,
+                    &mut moves,
+                    &mut *out,
+                    Some(&mut held_for_good),
+                );
+                match (resolved, held_for_good) {
+                    (Some((day, _)), _) => scheduled = day,
+                    (None, Some((from, _))) if expired_by(slot, &moves, from) => {
+                        (scheduled, expired_before_the_pause) = (from, true);
+                    }
+                    (None, Some((from, pause))) => {
+                        out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
+                        return None;
+                    }
+                    (None, None) => return None,
+                }
             }
             let mut date = scheduled;
             let mut caught_up: Option<u8> = None;
@@ -1089,16 +1109,6 @@ impl Planner {
                             add_days(its_day, i64::from(days)).is_some_and(|last| last < due)
                         })
                     });
-                if let (true, Some(due)) = (too_late_first, it.due) {
-                    if cx.today >= due {
-                        // Too late from its due date (or its own day, if later), as a "due
-                        // soon" held back past it is.
-                        let on = said_too_late(late_from(its_day, due));
-                        out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
-                        slot.next_occ += 1;
-                        continue;
-                    }
-                }
                 // A pause without end that began while it waited (missed, or held back by
                 // the gap) and holds it now: held for good from the pause's first working day,
                 // unless it had expired by then (said so below), as every plan since says.
@@ -1112,6 +1122,20 @@ impl Planner {
                             add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
                         })
                     });
+                // (Not one such a pause held for good before its due date: dropped first.)
+                let held_before_due = held_for_good
+                    .zip(it.due)
+                    .is_some_and(|((from, _), due)| from < due);
+                if let (true, Some(due)) = (too_late_first && !held_before_due, it.due) {
+                    if cx.today >= due {
+                        // Too late from its due date (or its own day, if later), as a "due
+                        // soon" held back past it is.
+                        let on = said_too_late(late_from(its_day, due));
+                        out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
+                        slot.next_occ += 1;
+                        continue;
+                    }
+                }
                 // (One too late first is said so below.)
                 if let Some(days) = rule
                     .expires_after
@@ -1129,9 +1153,11 @@ impl Planner {
                 }
                 // A "due soon" whose catch-up would go on or after the due date is not sent,
                 // whatever pause would also hold it then: too late from its due date.
-                if let (true, Some(due), Some(goes)) =
-                    (before_due, it.due, self.calendar.shift(cx.today, Shift::Later))
-                {
+                if let (true, Some(due), Some(goes)) = (
+                    before_due && !held_before_due,
+                    it.due,
+                    self.calendar.shift(cx.today, Shift::Later),
+                ) {
                     if goes >= due {
                         out.note(
                             cx,

@@ -57,25 +57,44 @@ fn of_period(c: &ItemCtx<'_>, st: &StatementRule, date: NaiveDate, its_day: Naiv
     c.item.issued_on <= date && (!st.overdue_only || c.due.is_some_and(|d| d < its_day))
 }
 
-/// Whether a statement of `date` had anything to list on its day (`its_day`): an item it
-/// lists now ([`statement_items`]), or an invoice paid since (after `date`, or on a day not
-/// known: it may have been owed then). One with nothing then is said so on its date in
-/// every plan, whatever a later one lists.
+/// Whether a statement of `date` had anything to list when its fate was settled (`settled`,
+/// see [`Planner::settled_on`]; none while it is the latest gone unsent and could still go:
+/// then what is owed now). An item it lists now was owed then; so was an invoice paid after
+/// that day, and an item a later statement of the rule listed (it was owed when that one
+/// went: `later` are the client's statements and standing notices in history). An invoice
+/// paid on a day not known, or cancelled, that no later one listed counts as it does now,
+/// not owed: every plan reads it the same way. One with nothing then is said so on its
+/// date in every plan, whatever a later one lists.
+#[allow(clippy::too_many_arguments)]
 fn had_anything_to_list(
     ctxs: &[ItemCtx<'_>],
     policy: &Policy,
     st: &StatementRule,
     date: NaiveDate,
     its_day: NaiveDate,
+    settled: Option<NaiveDate>,
+    later: &[ClientSend<'_>],
 ) -> bool {
+    if statement_items(ctxs, policy, st, date, its_day).next().is_some() {
+        return true;
+    }
+    let Some(settled) = settled else {
+        return false;
+    };
     let start = policy.collection.past_items;
-    statement_items(ctxs, policy, st, date, its_day).next().is_some()
-        || ctxs.iter().any(|c| {
-            c.status == ItemStatus::Paid
-                && c.item.settled_date().is_none_or(|paid| paid > date)
-                && start.is_none_or(|s| c.due.unwrap_or(c.item.issued_on) >= s)
-                && of_period(c, st, date, its_day)
+    let listed_later = |c: &ItemCtx<'_>| {
+        later.iter().any(|x| {
+            x.rule == st.id.as_str()
+                && key_date(x.key.as_str()).is_some_and(|k| k > date)
+                && x.items.iter().any(|i| i.item == c.item.id)
         })
+    };
+    ctxs.iter().any(|c| {
+        of_period(c, st, date, its_day)
+            && start.is_none_or(|s| c.due.unwrap_or(c.item.issued_on) >= s)
+            && ((c.status == ItemStatus::Paid && c.item.settled_date().is_some_and(|paid| paid > settled))
+                || listed_later(c))
+    })
 }
 
 /// Says the occurrences `superseded` (date, day to explain it on) superseded by the one of
@@ -160,7 +179,7 @@ impl Planner {
         // The occurrence to come before this one, planned once it is known whether this
         // one is scheduled on the same day (a pause held both): then the later one goes.
         let mut to_come: Option<(NaiveDate, NoticeDay, SmallList<Adjustment>)> = None;
-        for &d in dates {
+        for (i, &d) in dates.iter().enumerate() {
             let mut moves = SmallList::new();
             let day = self.notice_day(cx, d, &mut moves, None);
             let scheduled = day.unwrap_or_else(|s| s.on);
@@ -177,7 +196,8 @@ impl Planner {
                 // (Its date or its day: an expired one is said on its day, the working day
                 // from its date.)
                 if self.in_sight(cx, d) {
-                    self.said_when_a_later_went(cx, ctxs, s, sends, d, out);
+                    let next = dates.get(i + 1).copied();
+                    self.said_when_a_later_went(cx, ctxs, s, sends, d, next, out);
                 }
                 continue;
             }
@@ -188,7 +208,7 @@ impl Planner {
             if !caught_up {
                 caught_up = true;
                 let next = Some((d, scheduled));
-                self.statement_catch_up(cx, ctxs, s, unsent, next, &mut held_over, out);
+                self.statement_catch_up(cx, ctxs, s, sends, unsent, next, &mut held_over, out);
             }
             if let Some((p, p_day, p_moves)) = to_come.take() {
                 if p_day.is_ok_and(|s| s == scheduled) {
@@ -210,7 +230,7 @@ impl Planner {
             to_come = Some((d, day, moves));
         }
         if !caught_up {
-            self.statement_catch_up(cx, ctxs, s, unsent, None, &mut held_over, out);
+            self.statement_catch_up(cx, ctxs, s, sends, unsent, None, &mut held_over, out);
         }
         if let Some((p, p_day, p_moves)) = to_come {
             self.statement_to_come(cx, ctxs, s, p, p_day, p_moves, out);
@@ -229,6 +249,7 @@ impl Planner {
         cx: &ClientCtx<'_>,
         ctxs: &[ItemCtx<'_>],
         s: &Statement<'_>,
+        sends: &[ClientSend<'_>],
         unsent: &[NaiveDate],
         next: Option<(NaiveDate, NaiveDate)>,
         held_over: &mut Vec<(NaiveDate, NaiveDate)>,
@@ -249,16 +270,18 @@ impl Planner {
             if placed.goes_on >= next_on && self.paused_onto(placed) {
                 // A pause held it onto the day the next one goes: that one goes instead (an
                 // expired one is dropped, said on its day).
-                // (One with nothing to list on its day is said so, as it was while it was
-                // the latest.)
+                // (One with nothing to list when its fate was settled is said so, as it was
+                // while it was the latest.)
                 let goes = placed.goes_on;
-                for (d, on) in older
+                for (k, (d, on)) in older
                     .iter()
                     .map(|&d| (d, d))
                     .chain([(latest, cx.now_or(scheduled))])
+                    .enumerate()
                 {
                     let own_day = d == latest || self.own_day_free(cx, d);
-                    if self.said_nothing_to_list(cx, ctxs, s, d, own_day, out) {
+                    let settled = self.settled_on(cx, s, d, unsent.get(k + 1).copied(), goes);
+                    if self.said_nothing_to_list(cx, ctxs, s, sends, d, settled, own_day, out) {
                         continue;
                     }
                     if !self.said_expired(cx, s, d, goes, out) {
@@ -275,40 +298,42 @@ impl Planner {
         // it had by then (one held on its own day never is).
         let goes = match &placement {
             Ok(placed) => placed.goes_on,
-            Err(stop) if stop.reason.kind() == Kind::Paused => cx
-                .client
-                .pauses
-                .iter()
-                .filter(|p| p.until.is_none())
-                .filter_map(|p| match p.from {
-                    None => Some(NaiveDate::MIN),
-                    Some(from) => self.calendar.shift(from, Shift::Later),
-                })
-                .min()
+            Err(stop) if stop.reason.kind() == Kind::Paused => self
+                .held_for_good_from(cx)
                 // (A pause to the calendar's last day holds for good too: as of the plan.)
                 .unwrap_or_else(|| self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today)),
             Err(_) => self.calendar.shift(cx.today, Shift::Later).unwrap_or(cx.today),
         };
-        // (One that had something to list on its day, paid since, and expired by now stays
-        // expired: it was dropped before the payment.)
+        // What it has to list: what is owed now, while it could still go; once it expired,
+        // or a pause without end holds it, what was owed then (one that had something to
+        // list when it expired, paid since, stays expired: it was dropped before the
+        // payment).
+        // The next one after each unsent occurrence.
+        let next_of = |k: usize| unsent.get(k + 1).copied();
+        let settled = self.settled_on(cx, s, latest, None, goes);
         if s.block.is_none()
             && own_day
-            && statement_items(ctxs, &self.policy, s.st, latest, self.its_day(latest))
-                .next()
-                .is_none()
-            && (self.expired(s.st, latest, goes).is_none()
-                || !had_anything_to_list(ctxs, &self.policy, s.st, latest, self.its_day(latest)))
+            && !had_anything_to_list(
+                ctxs,
+                &self.policy,
+                s.st,
+                latest,
+                self.its_day(latest),
+                settled,
+                sends,
+            )
         {
             // The latest has nothing to list, so it does not go and supersedes nothing: the
             // older ones, which would list no more, have nothing to list either. Nor does the
-            // latest expire: it had nothing to list on its day, as every plan says, on its
-            // date (as it is said once a later one is missed too).
-            // (But one that had something on its day and expired stays expired.)
-            for &d in older {
+            // latest expire: it had nothing to list, as every plan says, on its date (as it
+            // is said once a later one is missed too).
+            // (But one that had something to list when it expired stays expired.)
+            for (k, &d) in older.iter().enumerate() {
                 if !self.in_sight(cx, d) {
                     continue;
                 }
-                if had_anything_to_list(ctxs, &self.policy, s.st, d, self.its_day(d))
+                let settled = self.settled_on(cx, s, d, next_of(k), goes);
+                if had_anything_to_list(ctxs, &self.policy, s.st, d, self.its_day(d), settled, sends)
                     && self.said_expired(cx, s, d, goes, out)
                 {
                     continue;
@@ -338,16 +363,17 @@ impl Planner {
             (None, Err(stop)) if stop.reason.kind() == Kind::Paused => Some(stop),
             _ => None,
         };
-        for &d in older {
+        for (k, &d) in older.iter().enumerate() {
             // (Each is said on its date or its day: nothing to work out for one whose both
             // have left the window.)
             if !self.in_sight(cx, d) {
                 continue;
             }
-            // (One with nothing to list on its day never went: said so, not superseded,
-            // expired or held with the latest, as it was while it was the latest.)
+            // (One with nothing to list when its fate was settled never went: said so, not
+            // superseded, expired or held with the latest, as it was while it was the latest.)
             let own_day = self.own_day_free(cx, d);
-            if self.said_nothing_to_list(cx, ctxs, s, d, own_day, out) {
+            let settled = self.settled_on(cx, s, d, next_of(k), goes);
+            if self.said_nothing_to_list(cx, ctxs, s, sends, d, settled, own_day, out) {
                 continue;
             }
             if self.said_expired(cx, s, d, goes, out) {
@@ -370,6 +396,7 @@ impl Planner {
     /// plan that sent the later one said it: nothing to list, if it had nothing on its day;
     /// else expired, if it had expired by then; else superseded by it (missed, or held back
     /// by a pause onto the day it went), on its date.
+    #[allow(clippy::too_many_arguments)]
     fn said_when_a_later_went(
         &self,
         cx: &ClientCtx<'_>,
@@ -377,9 +404,15 @@ impl Planner {
         s: &Statement<'_>,
         sends: &[ClientSend<'_>],
         date: NaiveDate,
+        next: Option<NaiveDate>,
         out: &mut dyn ClientNotes,
     ) {
-        if s.block.is_some() || self.said_nothing_to_list(cx, ctxs, s, date, true, out) {
+        if s.block.is_some() {
+            return;
+        }
+        // (Settled by the day the next one was to go, at the latest.)
+        let settled = self.settled_on(cx, s, date, next, cx.today).or(Some(cx.today));
+        if self.said_nothing_to_list(cx, ctxs, s, sends, date, settled, true, out) {
             return;
         }
         // The first later one that went: its period, and the day it went.
@@ -397,21 +430,24 @@ impl Planner {
         supersede(cx, s.rule, [(date, date)], period, out);
     }
 
-    /// Says the occurrence of `date` had nothing to list, if it had nothing on its day
-    /// ([`had_anything_to_list`]) and could go then (`placed`: no pause without end held it
+    /// Says the occurrence of `date` had nothing to list, if it had nothing when its fate was
+    /// settled (`settled`, [`had_anything_to_list`]) and could go then (`placed`: no pause without end held it
     /// on its own day, nor does a lasting stop): whether it did.
+    #[allow(clippy::too_many_arguments)]
     fn said_nothing_to_list(
         &self,
         cx: &ClientCtx<'_>,
         ctxs: &[ItemCtx<'_>],
         s: &Statement<'_>,
+        sends: &[ClientSend<'_>],
         date: NaiveDate,
+        settled: Option<NaiveDate>,
         placed: bool,
         out: &mut dyn ClientNotes,
     ) -> bool {
         if s.block.is_some()
             || !placed
-            || had_anything_to_list(ctxs, &self.policy, s.st, date, self.its_day(date))
+            || had_anything_to_list(ctxs, &self.policy, s.st, date, self.its_day(date), settled, sends)
         {
             return false;
         }
@@ -449,6 +485,49 @@ impl Planner {
             ItemIx::NONE,
         );
         true
+    }
+
+    /// The day the fate of the occurrence of `date` was settled, if it has been, whichever
+    /// came first: the day the next occurrence (`next`) was to go (from then on it is no
+    /// longer the latest gone unsent, and is superseded), the last day it could go before it
+    /// expired, or the first working day of a pause without end that holds the client. None
+    /// while it is the latest and could still go on `goes` (the day it would go now): what is
+    /// owed now decides then. Each plan reads what a statement had to list as of this day
+    /// ([`had_anything_to_list`]), so that the plans that decided it and every plan after
+    /// say it the same way.
+    fn settled_on(
+        &self,
+        cx: &ClientCtx<'_>,
+        s: &Statement<'_>,
+        date: NaiveDate,
+        next: Option<NaiveDate>,
+        goes: NaiveDate,
+    ) -> Option<NaiveDate> {
+        let next_day = next.map(|n| {
+            self.notice_day(cx, n, &mut SmallList::new(), None)
+                .unwrap_or_else(|stop| stop.on)
+        });
+        let by = next_day.unwrap_or(goes);
+        let last =
+            s.st.expires_after_days
+                .and_then(|days| self.its_day(date).checked_add_days(Days::new(days.into())))
+                .filter(|&last| last < by);
+        let held = self.held_for_good_from(cx).filter(|&held| held <= by);
+        [next_day, last, held].into_iter().flatten().min()
+    }
+
+    /// The first working day of the client's earliest pause without end (the calendar's first
+    /// day for one without a start): from then on nothing goes to the client.
+    fn held_for_good_from(&self, cx: &ClientCtx<'_>) -> Option<NaiveDate> {
+        cx.client
+            .pauses
+            .iter()
+            .filter(|p| p.until.is_none())
+            .filter_map(|p| match p.from {
+                None => Some(NaiveDate::MIN),
+                Some(from) => self.calendar.shift(from, Shift::Later),
+            })
+            .min()
     }
 
     /// Whether the occurrence of `date`, going on `goes`, expired: it would go more than the

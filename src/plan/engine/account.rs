@@ -16,6 +16,8 @@ pub(crate) struct ClientSend<'h> {
     pub(crate) rule: &'h str,
     pub(crate) sent_at: DateTime<Utc>,
     pub(crate) key: &'h EventKey,
+    /// The items it listed.
+    pub(crate) items: &'h [crate::model::history::HistoryItem],
 }
 
 /// How far back statements are looked for on catch-up.

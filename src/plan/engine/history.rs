@@ -199,6 +199,7 @@ impl Planner {
                             rule: id.as_str(),
                             sent_at: h.sent_at,
                             key: &h.key,
+                            items: &h.items,
                         });
                     // A statement or standing notice lists items but is no stage of their
                     // reminders: it neither supersedes nor spaces them.
