@@ -400,11 +400,47 @@ impl Item {
         }
     }
 
-    /// When it was settled: `settled_on`, or the date of the latest payment or credit note.
+    /// When it was settled: `settled_on`, or the day its payments and credit notes, taken in
+    /// date order, first covered the total (a later one, an overpayment, does not move it);
+    /// for one they never cover (an item marked paid), the date of the latest.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use dunning::{Currency, Item, Money};
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    /// let usd = |a: &str| Money::parse(a, Currency::from_code("USD").unwrap()).unwrap();
+    /// let item = Item::invoice("F-1".parse()?, "acme".parse()?, day(1), usd("100"))
+    ///     .paid(usd("60"), day(5))
+    ///     .paid(usd("40"), day(9))
+    ///     .paid(usd("5"), day(20));
+    /// assert_eq!(item.settled_date(), Some(day(9)));
+    /// # Ok::<(), dunning::ValidationError>(())
+    /// ```
     #[must_use]
     pub fn settled_date(&self) -> Option<NaiveDate> {
-        self.settled_on
-            .or_else(|| self.applied.iter().map(|a| a.on).max())
+        if self.settled_on.is_some() {
+            return self.settled_on;
+        }
+        let latest = self.applied.iter().map(|a| a.on).max();
+        let Some(total) = self.total.filter(|_| self.applied.len() > 1) else {
+            return latest;
+        };
+        // (In date order: most hosts record them so; others are sorted, once.)
+        let mut sorted;
+        let mut applied: &[Applied] = &self.applied;
+        if !applied.is_sorted_by_key(|a| a.on) {
+            sorted = applied.to_vec();
+            sorted.sort_by_key(|a| a.on);
+            applied = &sorted;
+        }
+        let mut covered = 0i128;
+        for a in applied {
+            covered += i128::from(a.amount.minor());
+            if covered >= i128::from(total.minor()) {
+                return Some(a.on);
+            }
+        }
+        latest
     }
 
     /// Checks the item on its own: dates in order, amounts not negative and in the item's

@@ -457,7 +457,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
     // The day the fate of period `d` was settled, once a later one's send came (`next`: from
     // then on it is not the latest gone unsent), or a pause without end held the client
     // first: the day its send would have come past the pauses with an end (its own working
-    // day if one without end held it), or that pause's first working day. None while it is
+    // day if one without end held it), or the first day a plan saw that pause hold a catch-up. None while it is
     // the latest and could still go: what is owed now decides then (README "Explains
     // itself": said the same way by every plan from the one that decided it).
     let held_from = cx
@@ -465,7 +465,17 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         .pauses
         .iter()
         .filter(|p| p.until.is_none())
-        .map(|p| p.from.map_or(NaiveDate::MIN, |f| cx.working(f)))
+        .map(|p| {
+            // (Seen holding a catch-up from the day after the last working day before it.)
+            p.from.map_or(NaiveDate::MIN, |f| {
+                let before = cx
+                    .policy
+                    .calendar
+                    .shift(f.pred_opt().unwrap(), Shift::Earlier)
+                    .unwrap();
+                before.succ_opt().unwrap()
+            })
+        })
         .min();
     let day_past_ends = |d: NaiveDate| {
         let mut on = cx.working(d);
@@ -594,10 +604,10 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             };
             cx.suppress(out, &key(d), id, reason, at);
         } else if items.is_empty() {
-            // A missed one with nothing to list is said on its date, as it is once a later
-            // one is missed too (README "Explains itself": the same way, on the same day).
-            let missed = cx.gone(scheduled) && g.held.is_empty();
-            cx.suppress(out, &key(d), id, "nothing_to_list", if missed { d } else { on });
+            // One with nothing to list is said on its date, missed or not, as it is once a
+            // later one is missed too (README "Explains itself": the same way, on the same
+            // day).
+            cx.suppress(out, &key(d), id, "nothing_to_list", d);
         } else if let Ok(place) = g.place {
             cx.say_held(out, &key(d), id, g);
             cx.event(out, key(d), id, stage, place, &items);
@@ -629,11 +639,19 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         } else {
             "superseded"
         };
-        // (One with nothing to list on its day never went: said so, not superseded.)
+        // (One with nothing to list when its fate was settled never went: said so, not
+        // superseded. Under a latest with nothing to list, one that had something is
+        // superseded by the next one to come if that one lists something: it goes instead.)
+        // (The rule's next date after the latest, whatever the horizon.)
+        let next_lists = rrule_dates(&st.rrule, st.start, add(latest, 1), add(latest, 400))
+            .first()
+            .is_some_and(|&n| !own_day_held(cx.working(n)) && !listed(n, cx.working(n)).is_empty());
         let older_kind = |d: NaiveDate, s: NaiveDate| {
             if kind == "superseded" && block.is_none() && !own_day_held(s) && !had_anything(d, settled_on(d))
             {
                 "nothing_to_list"
+            } else if kind == "nothing_to_list" && next_lists && had_anything(d, settled_on(d)) {
+                "superseded"
             } else {
                 kind
             }
@@ -646,7 +664,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
             } else if block.is_none() && g.place.is_err() {
                 cx.suppress(out, &key(d), id, "paused", s);
             } else {
-                cx.suppress(out, &key(d), id, kind, d);
+                cx.suppress(out, &key(d), id, older_kind(d, s), d);
             }
         }
         // Periods before it that a pause held back, to a day gone too, are older missed ones

@@ -327,16 +327,30 @@ impl Planner {
             // older ones, which would list no more, have nothing to list either. Nor does the
             // latest expire: it had nothing to list, as every plan says, on its date (as it
             // is said once a later one is missed too).
-            // (But one that had something to list when it expired stays expired.)
+            // (But one that had something to list when it expired stays expired; one that had
+            // something when its fate was settled is superseded by the next one to come, if
+            // that one has something to list: the one that will go instead, as the plans
+            // say once it went.)
+            // (Not one a pause without end holds on its own day: it does not go either.)
+            let next_lists = self.next_after(s, latest).filter(|&n| {
+                self.own_day_free(cx, n)
+                    && statement_items(ctxs, &self.policy, s.st, n, self.its_day(n))
+                        .next()
+                        .is_some()
+            });
             for (k, &d) in older.iter().enumerate() {
                 if !self.in_sight(cx, d) {
                     continue;
                 }
                 let settled = self.settled_on(cx, s, d, next_of(k), goes);
-                if had_anything_to_list(ctxs, &self.policy, s.st, d, self.its_day(d), settled, sends)
-                    && self.said_expired(cx, s, d, goes, out)
-                {
-                    continue;
+                if had_anything_to_list(ctxs, &self.policy, s.st, d, self.its_day(d), settled, sends) {
+                    if self.said_expired(cx, s, d, goes, out) {
+                        continue;
+                    }
+                    if let Some(n) = next_lists {
+                        supersede(cx, rule, [(d, d)], n, out);
+                        continue;
+                    }
                 }
                 let key = notice_key(cx, rule, d);
                 out.say(cx, rule, key, d, Reason::plain(Kind::NothingToList), ItemIx::NONE);
@@ -490,7 +504,7 @@ impl Planner {
     /// The day the fate of the occurrence of `date` was settled, if it has been, whichever
     /// came first: the day the next occurrence (`next`) was to go (from then on it is no
     /// longer the latest gone unsent, and is superseded), the last day it could go before it
-    /// expired, or the first working day of a pause without end that holds the client. None
+    /// expired, or the first day a pause without end of the client held it. None
     /// while it is the latest and could still go on `goes` (the day it would go now): what is
     /// owed now decides then. Each plan reads what a statement had to list as of this day
     /// ([`had_anything_to_list`]), so that the plans that decided it and every plan after
@@ -512,8 +526,43 @@ impl Planner {
             s.st.expires_after_days
                 .and_then(|days| self.its_day(date).checked_add_days(Days::new(days.into())))
                 .filter(|&last| last < by);
-        let held = self.held_for_good_from(cx).filter(|&held| held <= by);
+        let held = self.held_for_good_seen_from(cx).filter(|&held| held <= by);
         [next_day, last, held].into_iter().flatten().min()
+    }
+
+    /// The rule's first occurrence after `date` (within a year and a month: the furthest any
+    /// RRULE's next can be; none past that), whatever the plan's horizon, so that what is
+    /// said of the occurrences before it does not depend on how far a plan looks.
+    #[cold]
+    #[inline(never)]
+    fn next_after(&self, s: &Statement<'_>, date: NaiveDate) -> Option<NaiveDate> {
+        let from = date.succ_opt()?;
+        let to = date.checked_add_days(Days::new(400)).unwrap_or(NaiveDate::MAX);
+        let rrule = s.rrule.unwrap_or(&s.st.rrule);
+        crate::statement::window(s.st.id.as_str(), rrule, s.st.start, from, to)
+            .ok()?
+            .first()
+            .copied()
+    }
+
+    /// The first day a plan sees a pause without end of the client holding a catch-up: the
+    /// day after the last working day before the pause begins (from then on the first
+    /// working day a catch-up can go on is one the pause holds); the calendar's first day for
+    /// one without a start.
+    fn held_for_good_seen_from(&self, cx: &ClientCtx<'_>) -> Option<NaiveDate> {
+        cx.client
+            .pauses
+            .iter()
+            .filter(|p| p.until.is_none())
+            .map(|p| match p.from {
+                None => NaiveDate::MIN,
+                Some(from) => from
+                    .pred_opt()
+                    .and_then(|d| self.calendar.shift(d, Shift::Earlier))
+                    .and_then(|d| d.succ_opt())
+                    .unwrap_or(from),
+            })
+            .min()
     }
 
     /// The first working day of the client's earliest pause without end (the calendar's first
@@ -628,11 +677,12 @@ impl Planner {
         };
         self.note_pauses(cx, rule, key, &placed.adjustments, &[], out);
         if owed.peek().is_none() {
+            // (On its date, as once it is gone unsent: the same day in every plan.)
             out.say(
                 cx,
                 rule,
                 key,
-                send_on,
+                date,
                 Reason::plain(Kind::NothingToList),
                 ItemIx::NONE,
             );
