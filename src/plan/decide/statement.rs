@@ -332,12 +332,18 @@ impl Planner {
             // that one has something to list: the one that will go instead, as the plans
             // say once it went.)
             // (Not one a pause without end holds on its own day: it does not go either.)
-            let next_lists = self.next_after(s, latest).filter(|&n| {
-                self.own_day_free(cx, n)
-                    && statement_items(ctxs, &self.policy, s.st, n, self.its_day(n))
-                        .next()
-                        .is_some()
-            });
+            // (Looked for once, when an older one needs it: it expands the rule.)
+            let mut next_lists: Option<Option<NaiveDate>> = None;
+            let mut next_lists = || {
+                *next_lists.get_or_insert_with(|| {
+                    self.next_after(s, latest).filter(|&n| {
+                        self.own_day_free(cx, n)
+                            && statement_items(ctxs, &self.policy, s.st, n, self.its_day(n))
+                                .next()
+                                .is_some()
+                    })
+                })
+            };
             for (k, &d) in older.iter().enumerate() {
                 if !self.in_sight(cx, d) {
                     continue;
@@ -347,7 +353,7 @@ impl Planner {
                     if self.said_expired(cx, s, d, goes, out) {
                         continue;
                     }
-                    if let Some(n) = next_lists {
+                    if let Some(n) = next_lists() {
                         supersede(cx, rule, [(d, d)], n, out);
                         continue;
                     }
