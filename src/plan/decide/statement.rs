@@ -553,35 +553,34 @@ impl Planner {
 
     /// The first day a plan sees a pause without end of the client holding a catch-up: the
     /// day after the last working day before the pause begins (from then on the first
-    /// working day a catch-up can go on is one the pause holds); the calendar's first day for
-    /// one without a start.
+    /// working day a catch-up can go on is one the pause holds).
     fn held_for_good_seen_from(&self, cx: &ClientCtx<'_>) -> Option<NaiveDate> {
-        cx.client
-            .pauses
-            .iter()
-            .filter(|p| p.until.is_none())
-            .map(|p| match p.from {
-                None => NaiveDate::MIN,
-                Some(from) => from
-                    .pred_opt()
-                    .and_then(|d| self.calendar.shift(d, Shift::Earlier))
-                    .and_then(|d| d.succ_opt())
-                    .unwrap_or(from),
-            })
-            .min()
+        self.earliest_endless(cx, |from| {
+            from.pred_opt()
+                .and_then(|d| self.calendar.shift(d, Shift::Earlier))
+                .and_then(|d| d.succ_opt())
+                .or(Some(from))
+        })
     }
 
-    /// The first working day of the client's earliest pause without end (the calendar's first
-    /// day for one without a start): from then on nothing goes to the client.
+    /// The first working day of the client's earliest pause without end: from then on
+    /// nothing goes to the client.
     fn held_for_good_from(&self, cx: &ClientCtx<'_>) -> Option<NaiveDate> {
+        self.earliest_endless(cx, |from| self.calendar.shift(from, Shift::Later))
+    }
+
+    /// The earliest `day_of(from)` of the client's pauses without end (the calendar's first
+    /// day for one without a start).
+    fn earliest_endless(
+        &self,
+        cx: &ClientCtx<'_>,
+        day_of: impl Fn(NaiveDate) -> Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
         cx.client
             .pauses
             .iter()
             .filter(|p| p.until.is_none())
-            .filter_map(|p| match p.from {
-                None => Some(NaiveDate::MIN),
-                Some(from) => self.calendar.shift(from, Shift::Later),
-            })
+            .filter_map(|p| p.from.map_or(Some(NaiveDate::MIN), &day_of))
             .min()
     }
 
