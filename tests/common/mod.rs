@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod hooked;
+pub mod host;
+pub mod world;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use dunning::*;
