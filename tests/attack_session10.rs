@@ -341,8 +341,10 @@ fn finding_nothing_to_list_forecast_on_send_day_not_its_date() {
 /// Observed: 06-12 and 06-13 `soon/F-1/1` `DueSoonAfterDue { due: 2026-06-10 }` on 06-10;
 /// from 06-14 `Paused(dispute)` on 06-16 (a day still to come, two days after the manual
 /// send). (Found by the sweep: seed 1228, Lord_Howe.)
+/// Fixed: a "due soon" a pause without end holds from its due date or later is too late
+/// (it was first), whatever moved it there: a manual send's spacing, the gap, another
+/// reminder's day.
 #[test]
-#[ignore = "finding: a due soon said too late is said paused on a later day after a manual send"]
 fn finding_due_soon_too_late_then_paused_after_manual_send() {
     let policy = utc_policy()
         .with_min_gap(2)

@@ -417,3 +417,45 @@ fn guard_random_worlds_sends_and_explained() {
         .collect();
     assert!(hit.is_empty(), "{}", report(&hit, ALL));
 }
+
+/// Random worlds with every knob, seeds `FROM..FROM+N` (environment; 0 and 200 if unset):
+/// what the sweep finds, by kind (`VERBOSE` for each world's report).
+#[test]
+#[ignore = "exploration"]
+fn explore() {
+    common::world::explore(ALL);
+}
+
+/// One random world (`SEED`, every knob) ticked: what each plan says of each of `KEYS`
+/// (comma-separated), whether it was sent before the tick, and the clients' standings.
+#[test]
+#[ignore = "debugging aid"]
+fn show_world() {
+    let seed: u64 = std::env::var("SEED").unwrap().parse().unwrap();
+    let keys: Vec<String> = std::env::var("KEYS")
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let w = world(seed, ALL);
+    let (seen, _) = run(&w);
+    for s in &seen {
+        let mut line = format!("{}:", s.now);
+        for k in &keys {
+            line += &format!(
+                " {k} {:?}{}",
+                about(&s.plan, k),
+                if s.sent_before.contains(k) { " (sent)" } else { "" }
+            );
+        }
+        line += &format!(
+            " standings {:?}",
+            s.plan
+                .standings()
+                .iter()
+                .map(|x| (x.client.to_string(), x.state, x.since))
+                .collect::<Vec<_>>()
+        );
+        println!("{line}");
+    }
+}

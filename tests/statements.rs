@@ -1397,3 +1397,36 @@ fn a_missed_statement_is_not_superseded_by_one_with_nothing_to_list() {
         "{said:?}"
     );
 }
+
+/// A statement a client's pause with an end holds past its expiry, with nothing overdue to
+/// list on its day (Saturday 10-24, weekends off: its day Monday 10-26, expiring after a day;
+/// snoozed to Tuesday 10-27, so it would go Wednesday), is said to have nothing to list on
+/// its date by every plan: before, the plans made before its send instant said it expired,
+/// those after it, nothing to list.
+#[test]
+fn a_statement_held_past_its_expiry_with_nothing_to_list_says_so_before_and_after_its_day() {
+    use common::host::*;
+    let policy = utc_policy()
+        .with_calendar(weekends())
+        .with_statement(weekly("SA").overdue_only().expires_after(1));
+    let client = utc_client("c").with_pause(
+        Pause::new(PauseKind::Snooze, "snoozed")
+            .starting(d(2026, 10, 23))
+            .until(d(2026, 10, 27)),
+    );
+    let f1 = invoice("F-1", "c", d(2026, 10, 13), d(2026, 11, 4), usd("10"));
+    let ticks: Vec<_> = (24..=30)
+        .flat_map(|day| [utc(2026, 10, day, 8, 0), utc(2026, 10, day, 10, 0)])
+        .collect();
+    let run = host(&policy, &[client], &[f1], &ticks, &[]);
+    assert_says(
+        &run,
+        "stmt/c/2026-10-24",
+        utc(2026, 10, 24, 8, 0),
+        utc(2026, 10, 30, 10, 0),
+        &[
+            "NothingToList on 2026-10-24",
+            "PausedUntil { pause: Snooze, reason: \"snoozed\", until: 2026-10-27 } on 2026-10-26",
+        ],
+    );
+}

@@ -662,3 +662,55 @@ fn an_item_without_the_date_its_rules_count_from_says_so() {
         "{plan:#?}"
     );
 }
+
+/// A "due soon" (06-09) the minimum gap holds back past its due date (06-10, after F-2's
+/// reminder of 06-08) into a pause without end that begins the day the gap lets it go (06-11)
+/// was too late first: said too late, on its due date, in every plan, as it is when the pause
+/// begins a day later (before, every plan said it paused on 06-11).
+#[test]
+fn a_due_soon_the_gap_holds_into_a_later_pause_without_end_is_too_late() {
+    use common::host::*;
+    let policy = utc_policy()
+        .with_min_gap(3)
+        .with_rule(rule("issued", Anchor::Issued, 0))
+        .with_rule(rule("soon", Anchor::Due, -1));
+    let f1 = invoice("F-1", "c", june(1), june(10), usd("10"))
+        .with_pause(Pause::new(PauseKind::Dispute, "disputed").starting(june(11)));
+    let f2 = invoice("F-2", "c", june(8), june(30), usd("10"));
+    let run = host(
+        &policy,
+        &[utc_client("c")],
+        &[f1, f2],
+        &daily(june(2), june(20), 10, &[]),
+        &[],
+    );
+    assert_says(
+        &run,
+        "soon/F-1/1",
+        at10(2),
+        at10(17),
+        &["DueSoonAfterDue { due: 2026-06-10 } on 2026-06-10"],
+    );
+}
+
+/// A "closing soon" whose day (04-02) had left the lookback when the "closed" that superseded
+/// it went (a host down from 04-01 to 04-12; the catch-up of 04-13 sends "closed" only) is
+/// said superseded on the day "closed" went, as the plan that sent it said, while that day
+/// is within the lookback (before, the plans after that send said nothing of it: its own
+/// day was out of their window).
+#[test]
+fn a_closing_soon_superseded_by_a_late_closed_stays_said_after_it_went() {
+    use common::host::*;
+    let policy = utc_policy().with_standing(StandingRule::new(1, 3));
+    let f1 = invoice("F-1", "c", june(1), june(1), usd("10"));
+    let mut ticks = daily(june(13), june(22), 10, &[]);
+    ticks.insert(0, at10(1));
+    let run = host(&policy, &[utc_client("c")], &[f1], &ticks, &[]);
+    assert_says(
+        &run,
+        "closing-soon/c/2026-06-02",
+        at10(13),
+        at10(20),
+        &["Superseded(closed/c/2026-06-04) on 2026-06-13"],
+    );
+}

@@ -392,12 +392,28 @@ pub fn check(w: &World, seen: &[Seen], bad: &mut Vec<String>) {
     let mut firm_said: BTreeMap<String, (Suppressed, usize)> = BTreeMap::new();
     let mut forecast: BTreeMap<String, (NaiveDate, Option<ItemId>)> = BTreeMap::new();
     let mut explained: BTreeSet<String> = BTreeSet::new();
+    // Standing notices whose run ended (a tick saw the client in no state) since said.
+    let mut run_ended: BTreeSet<String> = BTreeSet::new();
     for (ix, s) in seen.iter().enumerate() {
         let due: BTreeSet<String> = s.plan.due().iter().map(|e| e.key.to_string()).collect();
         // Firm drops said before: still said the same way, and never due.
         for (key, (first, at)) in &firm_said {
             let today = today_of(w, &first.client, s.now);
             if first.item.as_ref().is_some_and(|i| s.paid.contains(i.as_str())) {
+                continue;
+            }
+            // A standing notice's run ends once the client owes nothing that keeps it in a
+            // state: its notices are not explained again (nor once a later run began), as a
+            // paid item's reminders are not.
+            let standing = w
+                .policy
+                .standing
+                .as_ref()
+                .is_some_and(|r| first.rule == r.closing_soon_id || first.rule == r.closed_id);
+            if standing && !s.plan.standings().iter().any(|x| x.client == first.client) {
+                run_ended.insert(key.clone());
+            }
+            if run_ended.contains(key) {
                 continue;
             }
             if due.contains(key) {

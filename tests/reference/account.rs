@@ -854,15 +854,22 @@ fn standing(cx: &Cx<'_>, sr: &StandingRule, history: &[HistoryEntry], out: &mut 
     // is keyed by its first day or later, or the client stayed overdue from the day it went
     // to the run ("the state clears when the overdue debt does; a relapse after that sends
     // again").
-    let notice_went = |k: usize, run: NaiveDate| -> bool {
+    // The first day (the client's) a notice of state `k` that counts for the run beginning
+    // `run` went.
+    let notice_went_on = |k: usize, run: NaiveDate| -> Option<NaiveDate> {
         let stayed = run_of(&overdue, run);
-        attempts(history, cx.client, ids[k]).iter().any(|h| {
-            let after = cx.zone.local_date(h.sent_at).succ_opt().unwrap();
-            after >= run
-                || key_date(h.key.as_str()).is_some_and(|d| d >= run)
-                || stayed.is_some_and(|s| s <= after)
-        })
+        attempts(history, cx.client, ids[k])
+            .iter()
+            .filter(|h| {
+                let after = cx.zone.local_date(h.sent_at).succ_opt().unwrap();
+                after >= run
+                    || key_date(h.key.as_str()).is_some_and(|d| d >= run)
+                    || stayed.is_some_and(|s| s <= after)
+            })
+            .map(|h| cx.zone.local_date(h.sent_at))
+            .min()
     };
+    let notice_went = |k: usize, run: NaiveDate| notice_went_on(k, run).is_some();
     // Held back by the client's pauses, and while every item that puts the client in state
     // `k` is under a pause with an end (`StandingRule`: "the notice waits until the first of
     // those pauses ends, and says so, or until another item gets the client there, which it
@@ -938,12 +945,13 @@ fn standing(cx: &Cx<'_>, sr: &StandingRule, history: &[HistoryEntry], out: &mut 
                     .as_ref()
                     .map_or(cx.working(closed), |n| cx.goes_on(&n.2));
                 if closed >= runs[0].unwrap() && (notice_went(1, closed) || closed_on <= on) {
-                    // Once "closed" went, dropped for good: said on its day while that is in
-                    // the lookback (README "Explains itself": the same way, on the same day).
-                    let at = if notice_went(1, closed) {
-                        g.meant
-                    } else {
-                        cx.now_or(g.meant)
+                    // Once "closed" went, dropped for good: said as the plan of the day it
+                    // went said it (README "Explains itself": the same way, on the same day):
+                    // on its day, or on that day if its day had left that plan's lookback.
+                    let at = match notice_went_on(1, closed) {
+                        Some(went) if g.meant < add(went, -(LOOKBACK_DAYS as i64)) => went,
+                        Some(_) => g.meant,
+                        None => cx.now_or(g.meant),
                     };
                     cx.suppress(out, &key, ids[k], "superseded", at);
                     continue;

@@ -1055,6 +1055,8 @@ fn plan_item(
         let mut paused_from: Vec<Hold> = Vec::new();
         // Nor before the day the gap last allowed the rule, when it held the previous
         // occurrence back until that was too late: deferred (the planner's reading).
+        // The day it was to go before a pause or the gap held it back.
+        let to_go = on;
         if let Some(f) = st.gap_floor.filter(|f| on < *f) {
             paused_from.push((on, add(f, -1), "deferred"));
             on = cal.shift(f, Shift::Later).unwrap();
@@ -1245,7 +1247,11 @@ fn plan_item(
             paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
             paused_last = paused_from.len() > held && pause_last(&paused_from);
         }
-        if paused_for_good {
+        // Held for good from its due date or later, a "due soon" was too late first: said
+        // so below, whatever pause holds it then (README "Missed sends"; the planner's
+        // reading, as for a catch-up past its due date).
+        let too_late_when_held = paused_for_good && before_due && due.is_some_and(|due| on >= due);
+        if paused_for_good && !too_late_when_held {
             return Step::Stop {
                 k,
                 kind: "paused",
@@ -1270,7 +1276,7 @@ fn plan_item(
                 .filter(|h| h.2 != "deferred");
             // (Not once the due date came: too late since then.)
             if let Some((from, until, kind)) =
-                first_hold.filter(|_| !in_window(on) && due.is_some_and(|d| today < d))
+                first_hold.filter(|_| !too_late_when_held && !in_window(on) && due.is_some_and(|d| today < d))
             {
                 let held = if from >= window_start {
                     Some(from)
@@ -1292,6 +1298,13 @@ fn plan_item(
             // Too late from the first day it was: its due date, or the day it was to go
             // before a pause or the gap held it if later (whatever the client was sent since).
             // (A day gone from the window: as of now, as the catch-up would send it now.)
+            // (Held for good, it waited from the day it was to go: the holds that led
+            // there are not kept.)
+            let first_day = if too_late_when_held {
+                first_day.min(to_go)
+            } else {
+                first_day
+            };
             let first = due.map_or(on, |due| first_day.max(due));
             // (A day past the window, when a send found it too late since: that plan said so.)
             return Step::Skip {
@@ -1966,18 +1979,21 @@ fn plan_item(
             {
                 let e = rule_of(r.index);
                 let too_late_from = |first_day: NaiveDate| to.min(first_day.max(due));
-                // (Unless a pause without end holds it that day: held for good, as said in
-                // every plan, before it is found too late, on the day it would go: the
-                // planner's reading.)
+                // (Unless a pause without end held it for good before its due date: said so
+                // in every plan, before it is found too late: the planner's reading.)
                 // (From the first working day of that pause, if it began while the gap held
                 // it back: README "Pauses".)
-                let for_good = endless_began(r.on, to).or_else(|| {
-                    item.pauses
-                        .iter()
-                        .chain(&client.pauses)
-                        .any(|p| p.until.is_none() && p.is_active(to))
-                        .then_some(to)
-                });
+                let for_good = endless_began(r.on, to)
+                    .or_else(|| {
+                        item.pauses
+                            .iter()
+                            .chain(&client.pauses)
+                            .any(|p| p.until.is_none() && p.is_active(to))
+                            .then_some(to)
+                    })
+                    // (Held for good from its due date or later, it was too late first: the
+                    // planner's reading, as for a catch-up past its due date.)
+                    .filter(|&held| held < due);
                 let (kind, on) = if let Some(held) = for_good {
                     ("paused", held)
                 } else {

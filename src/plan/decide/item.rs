@@ -873,7 +873,7 @@ impl Planner {
         let rule = &self.rules[slot.rule];
         let item = it.item;
         let mut guard = 0u32;
-        loop {
+        'occurrences: loop {
             guard += 1;
             if guard > slot.count.saturating_add(2) {
                 return None;
@@ -1022,6 +1022,20 @@ impl Planner {
                     add_days(its_day, i64::from(days)).is_some_and(|last| last < from)
                 })
             };
+            // A "due soon" a pause without end holds from its due date or later was too late
+            // first (it could not go before its due date), unless its expiry ran out before
+            // that date: too late, as a catch-up past its due date is, whatever pause holds it
+            // then. Its due date, if so.
+            let too_late_when_held = |moves: &[Adjustment], from: NaiveDate| {
+                it.due.filter(|&due| {
+                    before_due
+                        && from >= due
+                        && !rule.expires_after.is_some_and(|days| {
+                            add_days(waiting_since(moves, from), i64::from(days))
+                                .is_some_and(|last| last < due)
+                        })
+                })
+            };
             let mut held_for_good = None;
             let resolved = self.resolve_day(
                 cx,
@@ -1036,6 +1050,12 @@ impl Planner {
             let (mut scheduled, mut expired_before_the_pause) = match (resolved, held_for_good) {
                 (Some((day, _)), _) => (day, false),
                 (None, Some((from, pause))) => {
+                    if let Some(due) = too_late_when_held(&moves, from) {
+                        let on = said_too_late(late_from(waiting_since(&moves, from), due));
+                        out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
+                        slot.next_occ += 1;
+                        continue;
+                    }
                     if !expired_by(slot, &moves, from) {
                         out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
                         return None;
@@ -1075,12 +1095,18 @@ impl Planner {
                 );
                 match (resolved, held_for_good) {
                     (Some((day, _)), _) => scheduled = day,
-                    (None, Some((from, _))) if expired_by(slot, &moves, from) => {
-                        (scheduled, expired_before_the_pause) = (from, true);
-                    }
                     (None, Some((from, pause))) => {
-                        out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
-                        return None;
+                        if let Some(due) = too_late_when_held(&moves, from) {
+                            let on = said_too_late(late_from(waiting_since(&moves, from), due));
+                            out.note(cx, it, slot, on, Reason::due_soon_after_due(due));
+                            slot.next_occ += 1;
+                            continue 'occurrences;
+                        }
+                        if !expired_by(slot, &moves, from) {
+                            out.note(cx, it, slot, cx.now_or(from), Reason::paused(pause));
+                            return None;
+                        }
+                        (scheduled, expired_before_the_pause) = (from, true);
                     }
                     (None, None) => return None,
                 }

@@ -171,8 +171,9 @@ impl Planner {
         // The day of a notice of state `k` that counts for its run beginning `run`: one sent
         // since, or one sent before while the client stayed overdue from the day after it to
         // the run (an item paid, cancelled or dropped since, or paid on an earlier day than
-        // known then, does not make the run a new entry). One notice a run.
-        let notice_of = |k: usize, run: NaiveDate| -> Option<NaiveDate> {
+        // known then, does not make the run a new entry). One notice a run. With the first
+        // day (the client's) such a notice went.
+        let notice_sent = |k: usize, run: NaiveDate| -> Option<(NaiveDate, NaiveDate)> {
             // Worked out only for a client with a notice of the rule in history.
             let stayed_from = std::cell::OnceCell::new();
             let stayed_from = || {
@@ -188,10 +189,12 @@ impl Planner {
                     let counts = after >= run
                         || key_on.is_some_and(|d| d >= run)
                         || stayed_from().is_some_and(|from| from <= after);
-                    counts.then_some(key_on.map_or(sent_on, |d| d.min(sent_on)))
+                    counts.then_some((key_on.map_or(sent_on, |d| d.min(sent_on)), sent_on))
                 })
-                .min()
+                .reduce(|(a, x), (b, y)| (a.min(b), x.min(y)))
         };
+        let notice_of =
+            |k: usize, run: NaiveDate| -> Option<NaiveDate> { notice_sent(k, run).map(|(day, _)| day) };
         // Today's state: from the oldest item owed and not paused today.
         let oldest_today = chased(ctxs, &self.policy, cx.today)
             .filter_map(|c| c.due.map(|d| (d, c)))
@@ -274,7 +277,10 @@ impl Planner {
         let closed_day = closed_run.map(|since| {
             let mut moves = SmallList::new();
             let day = self.notice_day(cx, since, &mut moves, closed_holds);
-            (notice_of(1, since).is_some(), day.unwrap_or_else(|s| s.on))
+            (
+                notice_sent(1, since).map(|(_, went)| went),
+                day.unwrap_or_else(|s| s.on),
+            )
         });
         for (k, state, threshold, id, rule, state_holds) in [
             (
@@ -313,13 +319,17 @@ impl Planner {
                 // "Closed" went in this run, or goes no later: "closing soon" would come too
                 // late, so only "closed" is sent.
                 if let (Some(closed_since), Some((closed_sent, closed_on))) = (closed_run, closed_day) {
-                    if closed_since >= since && (closed_sent || closed_on <= goes_on) {
-                        // Once "closed" went, dropped for good: said on its day while that is
-                        // within the lookback, not again as of each later plan's day.
-                        let on = if closed_sent {
-                            scheduled
-                        } else {
-                            cx.now_or(scheduled)
+                    if closed_since >= since && (closed_sent.is_some() || closed_on <= goes_on) {
+                        // Once "closed" went, dropped for good: said as the plan of the day it
+                        // went said it (on its day, or that day if its day had left that
+                        // plan's lookback), not again as of each later plan's day.
+                        let on = match closed_sent {
+                            Some(went) => {
+                                let lookback = cx.today.signed_duration_since(cx.window_start);
+                                let then_from = went.checked_sub_signed(lookback).unwrap_or(NaiveDate::MIN);
+                                if scheduled >= then_from { scheduled } else { went }
+                            }
+                            None => cx.now_or(scheduled),
                         };
                         let by = notice_key(cx, closed_ref, closed_since);
                         out.say(cx, rule, key, on, Reason::superseded(by), ItemIx::NONE);

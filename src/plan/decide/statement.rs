@@ -217,7 +217,7 @@ impl Planner {
                         held_over.push((p, cx.now_or(self.calendar.shift(p, Shift::Later).unwrap_or(p))));
                     }
                 } else {
-                    self.statement_to_come(cx, ctxs, s, p, p_day, p_moves, out);
+                    self.statement_to_come(cx, ctxs, s, sends, p, p_day, p_moves, out);
                     supersede(cx, rule, held_over.drain(..), p, out);
                 }
             }
@@ -233,7 +233,7 @@ impl Planner {
             self.statement_catch_up(cx, ctxs, s, sends, unsent, None, &mut held_over, out);
         }
         if let Some((p, p_day, p_moves)) = to_come {
-            self.statement_to_come(cx, ctxs, s, p, p_day, p_moves, out);
+            self.statement_to_come(cx, ctxs, s, sends, p, p_day, p_moves, out);
             supersede(cx, rule, held_over.drain(..), p, out);
         }
     }
@@ -630,15 +630,20 @@ impl Planner {
         cx: &ClientCtx<'_>,
         ctxs: &[ItemCtx<'_>],
         s: &Statement<'_>,
+        sends: &[ClientSend<'_>],
         date: NaiveDate,
         day: NoticeDay,
         moves: SmallList<Adjustment>,
         out: &mut dyn ClientNotes,
     ) {
         let (scheduled, placement) = self.notice_placement(cx, day, moves, None);
-        // A pause that holds it past its expiry drops it.
+        // A pause that holds it past its expiry drops it; not one with nothing to list when
+        // its fate was settled: said so on its date, as once its send instant is gone.
         if let Ok(placed) = &placement {
-            if self.said_expired(cx, s, date, placed.goes_on, out) {
+            let settled = self.settled_on(cx, s, date, None, placed.goes_on);
+            let lists = s.block.is_some()
+                || had_anything_to_list(ctxs, &self.policy, s.st, date, self.its_day(date), settled, sends);
+            if lists && self.said_expired(cx, s, date, placed.goes_on, out) {
                 return;
             }
         }
