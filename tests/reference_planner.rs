@@ -2654,3 +2654,46 @@ fn a_catch_up_a_pause_without_end_holds_past_the_horizon_is_not_said_yet() {
         horizon,
     });
 }
+
+/// A "due soon" moved earlier off its weekend day, which the gap then holds back onto that
+/// same day again and moves off it (to the next working day), and holds back a second time,
+/// says the move off that day once: the move earlier, made before the gap first held it
+/// (README "Minimum gap": "Held back by the gap more than once, a reminder is said deferred
+/// once ... with the moves off non-working days it made before the gap first held it").
+/// UTC, weekends off, a gap of 3 days. A is due Saturday 2026-04-18: "nine" (9 days before)
+/// goes Thursday the 9th; "soon" (6 days before, Sunday the 12th) moves to Friday the 10th,
+/// the gap holds it to the 12th, a Sunday again, so to Monday the 13th; B's "issued" notice
+/// (the 10th), held back by the gap too and never reminded of, goes first that day, so the
+/// gap holds "soon" again, to the 16th. (The seeds 135, 146 and 291 found the reference
+/// saying the move off the 12th twice.)
+#[test]
+fn a_due_soon_held_back_onto_its_own_day_again_says_the_move_off_it_once() {
+    let policy = weekdays_only(Policy::new(tz("UTC")).with_send_time(t(12, 0)))
+        .with_min_gap(3)
+        .with_rule(rule("nine", Anchor::Due, -9))
+        .with_rule(rule("soon", Anchor::Due, -6))
+        .with_rule(rule("issued", Anchor::Issued, 0));
+    let clients = [client("c1", "UTC")];
+    let usd = money("10", "USD");
+    let a = invoice("A", "c1", d(2026, 3, 23), d(2026, 4, 18), usd);
+    let b = invoice("B", "c1", d(2026, 4, 10), d(2026, 5, 10), usd);
+    let w = World {
+        policy,
+        clients: clients.to_vec(),
+        items: vec![a, b],
+        history: Vec::new(),
+        now: utc(2026, 3, 29, 0, 0),
+        horizon: Horizon::days(30),
+    };
+    let plan = real(&w);
+    let moved: Vec<NaiveDate> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| {
+            s.key.as_str() == "soon/A/1" && matches!(s.reason, SuppressReason::MovedOffNonWorkingDay { .. })
+        })
+        .map(|s| s.on)
+        .collect();
+    assert_eq!(moved, [d(2026, 4, 12)], "{:#?}", lines(&plan));
+    assert_agrees(&w);
+}

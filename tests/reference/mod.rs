@@ -1539,12 +1539,11 @@ fn plan_item(
                     suppress(out, &e.id, r.k, kind, on);
                 }
             }
-            let moves = r
-                .moved
-                .iter()
-                .filter(|&&m| {
+            let moves = (0..r.moved.len())
+                .filter(|&i| {
                     // (Nor one after the day it was meant for and before the gap last held it,
                     // but for the move of a "due soon" back onto that day.)
+                    let m = r.moved[i];
                     let last = r
                         .paused_from
                         .iter()
@@ -1552,11 +1551,11 @@ fn plan_item(
                         .find(|h| h.2 == "deferred")
                         .map(|h| h.0);
                     let after_meant = r.meant.is_some_and(|meant| meant <= m)
-                        && r.moved_back != Some(m)
+                        && !is_move_back(r, i)
                         && last.is_some_and(|l| m < l);
-                    !(moved_between_deferrals(r, m) || after_meant)
+                    !(moved_between_deferrals(r, i) || after_meant)
                 })
-                .map(|&from| ("moved_off_non_working_day", from));
+                .map(|i| ("moved_off_non_working_day", r.moved[i]));
             let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
             for (kind, on) in moves.chain(others) {
                 if in_window(on) {
@@ -1585,11 +1584,9 @@ fn plan_item(
             };
             Some((kind, on))
         });
-        let moves = r
-            .moved
-            .iter()
-            .filter(|&&m| !moved_between_deferrals(r, m))
-            .map(|&from| ("moved_off_non_working_day", from));
+        let moves = (0..r.moved.len())
+            .filter(|&i| !moved_between_deferrals(r, i))
+            .map(|i| ("moved_off_non_working_day", r.moved[i]));
         let others = r.after_other.iter().map(|&from| ("after_another_reminder", from));
         // (Held back by the gap again, it is said deferred once: the planner's reading.)
         let mut deferred = false;
@@ -2413,13 +2410,25 @@ fn held_from_today(
     named
 }
 
-/// Whether a move off a non-working day on `m` came after the gap first held `r` back and
-/// before it last did (not said, as `between_deferrals`).
-fn moved_between_deferrals(r: &Ready, m: NaiveDate) -> bool {
+/// Whether the move `r.moved[i]` is the one of a "due soon" earlier off its own day, before
+/// anything held it back: the first move off that day. (Held back by the gap to that same
+/// non-working day later, it moves off it again, to the next working day: that is another
+/// move, made after the gap first held it, and not said when the gap holds it again (README
+/// "Minimum gap": "said deferred once ... with the moves off non-working days it made before
+/// the gap first held it").)
+fn is_move_back(r: &Ready, i: usize) -> bool {
+    let m = r.moved[i];
+    r.moved_back == Some(m) && !r.moved[..i].contains(&m)
+}
+
+/// Whether the move off a non-working day `r.moved[i]` came after the gap first held `r`
+/// back and before it last did (not said, as `between_deferrals`).
+fn moved_between_deferrals(r: &Ready, i: usize) -> bool {
     // (A "due soon" moved earlier off its own day came before the gap held it, whatever day.)
-    if r.moved_back == Some(m) {
+    if is_move_back(r, i) {
         return false;
     }
+    let m = r.moved[i];
     let mut deferred = r.paused_from.iter().filter(|h| h.2 == "deferred");
     match (deferred.next(), deferred.next_back()) {
         (Some(first), Some(last)) => add(first.1, 1) <= m && m < last.0,
