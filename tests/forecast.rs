@@ -191,3 +191,53 @@ fn after_a_pause_the_reminder_missed_longest_ago_goes_first_as_forecast() {
         "what went (left) against the forecast at {fc_at} (right)"
     );
 }
+
+/// A grouped notice the minimum gap holds back to a send instant past the plan's end is not
+/// listed, so what held its item back is said under the item's own key (a notice's key names
+/// items a later plan may join, and no event of the plan carries it), as for any reminder
+/// past the horizon; a plan that lists the notice says it under the notice's key.
+#[test]
+fn what_held_back_a_grouped_notice_past_the_plans_end_is_said_under_the_items_key() {
+    let policy = Policy::new(TimeZone::UTC)
+        .with_send_time(t(11, 30))
+        .with_min_gap(5)
+        .with_rule(rule("r0", Anchor::Issued, 1).grouped());
+    let clients = [client("c", "UTC")];
+    let items = [invoice(
+        "F-1",
+        "c",
+        d(2026, 3, 7),
+        d(2026, 6, 30),
+        money("10", "USD"),
+    )];
+    let history = [HistoryEntry::manual(
+        "c".parse().unwrap(),
+        "F-0".parse().unwrap(),
+        utc(2026, 4, 11, 15, 0),
+    )];
+    let planner = Planner::new(&policy).unwrap();
+    let now = utc(2026, 4, 16, 0, 0);
+    let plan = planner
+        .plan(&clients, &items, &history, now, Horizon::NONE)
+        .unwrap();
+    assert_eq!(plan.events().count(), 0, "{plan:#?}");
+    let deferred: Vec<(&str, chrono::NaiveDate)> = plan
+        .suppressed()
+        .iter()
+        .filter(|s| matches!(s.reason, SuppressReason::Deferred { .. }))
+        .map(|s| (s.key.as_str(), s.on))
+        .collect();
+    assert_eq!(deferred, [("r0/F-1/1", d(2026, 4, 16))]);
+    // A day's plan lists it, and says it under the notice's key.
+    let plan = planner
+        .plan(&clients, &items, &history, now, Horizon::days(1))
+        .unwrap();
+    let notice = plan.events().next().expect("the notice is listed");
+    assert!(notice.key.as_str().starts_with("r0/c/USD/g"), "{}", notice.key);
+    assert!(
+        plan.suppressed()
+            .iter()
+            .any(|s| s.key == notice.key && matches!(s.reason, SuppressReason::Deferred { .. })),
+        "{plan:#?}"
+    );
+}

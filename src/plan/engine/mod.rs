@@ -1625,13 +1625,22 @@ impl Planner {
                         ));
                     }
                 } else {
+                    let event = self.build_event(cx, ctxs, &scratch.slots, members, key, tables);
+                    // What held each back is said under the event's key; under the item's own
+                    // key for an event past the plan's end (not listed: a grouped notice's key
+                    // names items a later plan may join), as for a candidate past the horizon.
+                    let listed = event.send_at <= cx.end;
                     for &s in members.iter() {
                         let sl = &scratch.slots[s];
                         if let Some(c) = &sl.cand {
+                            let key = if listed {
+                                key
+                            } else {
+                                item_key(&ctxs[sl.item], sl.rule, sl.next_occ)
+                            };
                             report_adjustments(cx, &ctxs[sl.item], sl.rule, key, c, out);
                         }
                     }
-                    let event = self.build_event(cx, ctxs, &scratch.slots, members, key, tables);
                     *last_client_send = Some(day);
                     cx.list(event, &mut plan.due, &mut plan.upcoming);
                 }
