@@ -1057,7 +1057,13 @@ fn plan_item(
         // occurrence back until that was too late: deferred (the planner's reading).
         // The day it was to go before a pause or the gap held it back.
         let to_go = on;
-        if let Some(f) = st.gap_floor.filter(|f| on < *f) {
+        // (Not while a pause covers that day: the pauses hold it first and the gap once they
+        // no longer do, as for the gap after a message in history (`past_pauses`), below: a
+        // "due soon" held past its due date from its own day by a pause and the gap alike is
+        // held by the pause, said so on that day past the window (the planner's reading).)
+        let paused_on =
+            |d: NaiveDate| pauses && item.pauses.iter().chain(&client.pauses).any(|p| p.is_active(d));
+        if let Some(f) = st.gap_floor.filter(|f| on < *f && !paused_on(on)) {
             paused_from.push((on, add(f, -1), "deferred"));
             on = cal.shift(f, Shift::Later).unwrap();
             if on != f {
@@ -1112,12 +1118,47 @@ fn plan_item(
                         *on = held;
                         return true;
                     }
-                    paused_from.push((from, u, "deferred"));
                     let after = add(u, 1);
-                    *on = cal.shift(after, Shift::Later).unwrap();
+                    let goes = cal.shift(after, Shift::Later).unwrap();
+                    // A missed send (its day before today) would have gone from today: the
+                    // pauses with an end that hold it from today's first working day on, one
+                    // after the other, before the gap's end, held it before the gap did, each
+                    // named on the first working day it covers, as the plans of those days
+                    // said without the gap (README "Pauses": "each names the pause
+                    // (`SuppressReason::PausedUntil` on the day it held it back)"; "Minimum
+                    // gap": "the gap first held it before today and the pause holds it from
+                    // today's first working day on (then the pause is named on that day)").
+                    // (One that ends with the gap is named after the deferral, below: from
+                    // the day this walk reached it, `tie_from`.)
+                    let mut day = cal.shift(today, Shift::Later).filter(|_| from < today);
+                    let mut tie_from = from;
+                    while let Some(d) = day.filter(|&d| d <= u) {
+                        let held = item
+                            .pauses
+                            .iter()
+                            .chain(&client.pauses)
+                            .filter(|p| p.is_active(d))
+                            .max_by_key(|p| p.until.map_or(NaiveDate::MAX, |u| u));
+                        let Some(end) = held.and_then(|p| p.until).filter(|&end| end <= u) else {
+                            break;
+                        };
+                        let released = cal.shift(add(end, 1), Shift::Later);
+                        if released == Some(goes) {
+                            tie_from = d;
+                            break;
+                        }
+                        paused_from.push((d, end, "paused_until"));
+                        day = released;
+                    }
+                    paused_from.push((from, u, "deferred"));
+                    *on = goes;
                     // A pause that ends with the gap held it last (its send instant passed
-                    // during the pause).
-                    let tie = ending_with_gap(from, u, *on, paused_from);
+                    // during the pause). One that holds a missed send from today on is named
+                    // as of today's first working day, as the pause alone would be (README
+                    // "Minimum gap": "as a reminder a pause alone held back does (before and
+                    // after the message that set the gap is in history alike)"), not from its
+                    // first day before today (that is said once it no longer holds it).
+                    let tie = ending_with_gap(tie_from, u, *on, paused_from);
                     paused_from.extend(tie);
                     if *on != after {
                         moved.push(after);
@@ -1137,6 +1178,15 @@ fn plan_item(
             }
         };
         let mut paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+        // Past those pauses, the gap that held the previous occurrence back still holds it.
+        if let Some(f) = st.gap_floor.filter(|f| !paused_for_good && on < *f) {
+            paused_from.push((on, add(f, -1), "deferred"));
+            on = cal.shift(f, Shift::Later).unwrap();
+            if on != f {
+                moved.push(f);
+            }
+            paused_for_good = past_pauses(&mut on, &mut moved, &mut paused_from);
+        }
         if let Some(held) = held_before_manual {
             on = held;
             paused_for_good = true;
@@ -1495,6 +1545,14 @@ fn plan_item(
     // A hold that began before the window is explained as of today while the pause lasts.
     // The winner's explanations: the pause that held it, the non-working days it moved off,
     // the days another reminder about the item went.
+    // Whether the pause that ends on `end` holds a reminder on `d` (a hold of `paused_from`
+    // starts where the gap let the reminder go, which may be after the pause began).
+    let holds_on = |d: NaiveDate, end: NaiveDate| {
+        item.pauses
+            .iter()
+            .chain(&client.pauses)
+            .any(|p| p.until == Some(end) && p.is_active(d))
+    };
     let explain_moves = |out: &mut RefPlan, e: &Eff, r: &Ready, _lasting: bool| {
         if r.meant.is_some() && r.paused_from.iter().any(|h| h.2 == "deferred") {
             // A catch-up held back by the gap: said once, deferred since it first waited (as of now when
@@ -1518,7 +1576,7 @@ fn plan_item(
             // (A pause after the gap last held it is said, and one that held it on its way to
             // the day it was meant for.)
             let last = r.paused_from.iter().rposition(|h| h.2 == "deferred").unwrap_or(0);
-            let from_today = held_from_today(r, today, |d| cal.shift(d, Shift::Later));
+            let from_today = held_from_today(r, today, |d| cal.shift(d, Shift::Later), holds_on);
             for (i, &(from, until, kind)) in r.paused_from.iter().enumerate() {
                 if i < last && r.meant.is_none_or(|m| from >= m) && from < today {
                     continue;
@@ -1565,7 +1623,7 @@ fn plan_item(
             return;
         }
         // (Deferred by the gap long ago: as of now, the planner's reading.)
-        let from_today = held_from_today(r, today, |d| cal.shift(d, Shift::Later));
+        let from_today = held_from_today(r, today, |d| cal.shift(d, Shift::Later), holds_on);
         let pauses = r.paused_from.iter().filter_map(|&(from, until, kind)| {
             if kind != "deferred" && between_deferrals(r, from) {
                 // Between two deferrals, only a pause that held it from today on is named.
@@ -2385,6 +2443,7 @@ fn held_from_today(
     r: &Ready,
     today: NaiveDate,
     later: impl Fn(NaiveDate) -> Option<NaiveDate>,
+    holds_on: impl Fn(NaiveDate, NaiveDate) -> bool,
 ) -> Vec<(NaiveDate, NaiveDate)> {
     let mut deferred = r.paused_from.iter().filter(|h| h.2 == "deferred");
     let (Some(first), Some(last)) = (deferred.next(), deferred.next_back()) else {
@@ -2400,7 +2459,10 @@ fn held_from_today(
         let Some(p) = r
             .paused_from
             .iter()
-            .find(|h| h.2 != "deferred" && h.0 <= d && d <= h.1 && h.1 < gap_ends)
+            // (A pause the first deferral ended inside was recorded from the day the gap let
+            // it go: it held it from today all the same when it covers today's first working
+            // day, `holds_on`.)
+            .find(|h| h.2 != "deferred" && h.1 < gap_ends && ((h.0 <= d && d <= h.1) || holds_on(d, h.1)))
         else {
             break;
         };
