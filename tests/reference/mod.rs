@@ -488,12 +488,14 @@ fn plan_client(
     }
     loop {
         let mut plans: Vec<(RefPlan, Vec<Went>)> = Vec::new();
+        let mut undecided: Vec<(Went, usize)> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let mut plan = RefPlan::default();
             let holds = holds.get(&i).map_or(&[][..], Vec::as_slice);
             let prefer = prefer.get(&i).map_or(&[][..], Vec::as_slice);
-            let went = plan_item(policy, client, item, history, now, end, holds, prefer, &mut plan);
+            let (went, past) = plan_item(policy, client, item, history, now, end, holds, prefer, &mut plan);
             plans.push((plan, went));
+            undecided.extend(past.into_iter().map(|w| (w, i)));
         }
         // The events in the order they go: by day; on one day, the one that has waited longest
         // first (since the day it was meant for), then the one whose send instant comes first
@@ -505,6 +507,13 @@ fn plan_client(
             .enumerate()
             .flat_map(|(i, (_, went))| went.iter().map(move |w| (w.clone(), i)))
             .collect();
+        // A stage past the window's last day that no catch-up at the start of that day decides
+        // for its item is of that day's messages when the client's day is decided: another
+        // item's message goes that day (a catch-up at its start, within the horizon), and the
+        // one that waited longest goes first, unlisted past the horizon (the planner's
+        // reading: "the day after the window, made for a catch-up at its start").
+        let decided: BTreeSet<NaiveDate> = order.iter().map(|(w, _)| w.0).collect();
+        order.extend(undecided.into_iter().filter(|(w, _)| decided.contains(&w.0)));
         order.sort_by(|(a, _), (b, _)| (a.0, a.1, a.4, &a.3).cmp(&(b.0, b.1, b.4, &b.3)));
         // Of those that waited as long and go at one instant, the one whose item was reminded
         // longest ago (or never) goes first (README "Minimum gap": invoices take turns): the
@@ -629,8 +638,12 @@ fn plan_item(
     holds: &[Hold],
     prefer: &[Prefer],
     out: &mut RefPlan,
-) -> Vec<Went> {
+) -> (Vec<Went>, Vec<Went>) {
     let mut went: Vec<Went> = Vec::new();
+    // The stages past the window's last day no catch-up at that day's start decides for the
+    // item: they go that day if the client's day is decided (another item's catch-up goes
+    // at its start, within the horizon), in the order of that day's messages (`plan_client`).
+    let mut undecided: Vec<Went> = Vec::new();
     let zone = client.time_zone.unwrap_or(policy.time_zone);
     let gap = i64::from(client.overrides.min_gap_days.unwrap_or(policy.min_gap_days));
     let send_time = client.overrides.send_time.unwrap_or(policy.send_time);
@@ -1273,7 +1286,19 @@ fn plan_item(
                     && (*d <= today || stage.is_none_or(|(nominal, _)| nominal >= today))
             });
             let too_late_next = before_due && due.is_some_and(|due| next >= due);
-            if gap > 0 && planned_that_day && !too_late_next {
+            // (But a later stage moved back onto the day an earlier stage goes, its own day
+            // still to come, that the gap after that send no longer holds on the next working
+            // day, moves on to it, as README "Missed sends" says of it: "goes on the next
+            // working day instead (`AfterAnotherReminder`)"; the gap held it only while it
+            // holds it there too (deferred from that day then: the planner's reading, as it
+            // moves such a stage past the send of its day and applies the gap first where the
+            // gap holds it; reference sweep seed 204, and seed 4 for the gap holding it).)
+            let moves_past = nominal > on
+                && next > add(on, gap - 1)
+                && item_sends.iter().any(|(r, d, planned, stage)| {
+                    *r != e.id && *d == on && *planned && stage.is_some_and(|s| s < (nominal, e.index))
+                });
+            if gap > 0 && planned_that_day && !too_late_next && !moves_past {
                 let until = add(on, gap - 1);
                 if let Some(held) = endless_in(on, until) {
                     on = held;
@@ -1973,17 +1998,28 @@ fn plan_item(
         ready.iter().max_by_key(|r| (r.nominal, r.index)),
     ) {
         let next = go_on;
-        let beaten = rules.iter().any(|e| {
-            let st = &state[&e.index];
-            !st.done
-                && !ready.iter().any(|r| r.index == e.index)
-                && matches!(step(e, st, &item_sends, true), Step::Go { on, nominal, at, .. }
-                    if on == next
-                        && ((at_start && !working_today && next <= last_day)
-                            || at == local_instant(zone, next, NaiveTime::MIN))
-                        && (nominal, e.index) > (w.nominal, w.index))
-        });
-        if beaten {
+        // The latest stage that beats them (the stage of the send that goes that day).
+        let beaten = rules
+            .iter()
+            .filter_map(|e| {
+                let st = &state[&e.index];
+                if st.done || ready.iter().any(|r| r.index == e.index) {
+                    return None;
+                }
+                match step(e, st, &item_sends, true) {
+                    Step::Go { on, nominal, at, .. }
+                        if on == next
+                            && ((at_start && !working_today && next <= last_day)
+                                || at == local_instant(zone, next, NaiveTime::MIN))
+                            && (nominal, e.index) > (w.nominal, w.index) =>
+                    {
+                        Some((nominal, e.index))
+                    }
+                    _ => None,
+                }
+            })
+            .max();
+        if let Some((by_nominal, by_index)) = beaten {
             // Superseded on that day; past the window, each says what held it back instead
             // (and, planned on a non-working day, that it moved off it).
             for r in &ready {
@@ -1996,6 +2032,31 @@ fn plan_item(
                     }
                 }
                 state.get_mut(&r.index).unwrap().sent(r.k, next);
+            }
+            // The later occurrences of their rules that send also passes over (their days
+            // before it) are superseded by it too, each on its own day (README "Explains
+            // itself": "later occurrences of its rule that send also passes over, on their
+            // own days"), as the plans say once it went; not spaced from it past the due
+            // date, as they were when the sweep below stepped them before that send was
+            // planned (reference sweep seed 272).
+            let mut passing = item_sends.clone();
+            let by = rule_of(by_index);
+            passing.push((by.id.clone(), next, true, Some((by_nominal, by_index))));
+            for r in &ready {
+                let e = rule_of(r.index);
+                let st = state.get_mut(&r.index).unwrap();
+                while !st.done {
+                    match step(e, st, &passing, true) {
+                        Step::Skip {
+                            k,
+                            kind: "superseded",
+                            on,
+                            sent: Some(sent),
+                            notes,
+                        } if sent == next => skip(out, e, st, (k, "superseded", on), Some(sent), notes),
+                        _ => break,
+                    }
+                }
             }
             ready.clear();
             beaten_on = Some(next);
@@ -2236,9 +2297,28 @@ fn plan_item(
             // start is within the horizon); without one, the stages of its send time are not
             // decided by this plan, and say what held them back. (With one, it beats them as
             // it beats any stage of its day, below.)
-            for r in &ready {
-                explain_moves(out, rule_of(r.index), r, true);
-                state.get_mut(&r.index).unwrap().done = true;
+            // But when the client's day is decided (another item's message goes at its start,
+            // within the horizon), the stage that would win the item's day is of that day's
+            // messages (`undecided`, ordered in `plan_client`), and the gap after another's
+            // holds them back again, as on any day: what held them back is said past the
+            // horizon (below), deferred once, not with the moves they made between the two
+            // deferrals (README "Minimum gap": "said deferred once ..., with the moves off
+            // non-working days it made before the gap first held it"), as the plans with a
+            // longer horizon say (reference sweep seed 241).
+            if let Some(u) = gap_on(day).filter(|_| !ready.is_empty()) {
+                for r in &ready {
+                    let st = state.get_mut(&r.index).unwrap();
+                    st.held_by_gap(r, u);
+                    st.gap_floor = Some(add(u, 1));
+                }
+            } else {
+                if let Some(w) = ready.iter().max_by_key(|r| (r.nominal, r.index)) {
+                    undecided.push((day, since(w), false, key(&rule_of(w.index).id, w.k), w.at));
+                }
+                for r in &ready {
+                    explain_moves(out, rule_of(r.index), r, true);
+                    state.get_mut(&r.index).unwrap().done = true;
+                }
             }
             ready.clear();
         }
@@ -2419,7 +2499,7 @@ fn plan_item(
             }
         }
     }
-    went
+    (went, undecided)
 }
 
 /// Whether a move off a non-working day or a pause on `m` came between two deferrals by the gap
