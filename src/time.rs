@@ -653,25 +653,77 @@ mod tests {
     }
 }
 
-/// Serde for times of day written `"09:00"` (or `"09:00:00"`).
+/// Serde for times of day written `"09:00"`, or `"09:00:30"` (and `"09:00:30.25"`) when they
+/// have seconds: written as short as they can be without losing any of the time, so a time
+/// read back is the time written.
 pub(crate) mod hhmm {
-    use chrono::NaiveTime;
+    use chrono::{NaiveTime, Timelike as _};
     use serde::{Deserialize, Deserializer, Serializer};
+
+    /// What a time of day that cannot be read is told it should be.
+    pub(crate) const EXPECTED: &str = "expected HH:MM or HH:MM:SS";
 
     pub(crate) fn parse(text: &str) -> Option<NaiveTime> {
         NaiveTime::parse_from_str(text, "%H:%M")
-            .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+            .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S%.f"))
             .ok()
     }
 
+    /// `t` written as [`parse`] reads it back.
+    pub(crate) fn format(
+        t: &NaiveTime,
+    ) -> chrono::format::DelayedFormat<chrono::format::StrftimeItems<'static>> {
+        if t.nanosecond() != 0 {
+            t.format("%H:%M:%S%.f")
+        } else if t.second() != 0 {
+            t.format("%H:%M:%S")
+        } else {
+            t.format("%H:%M")
+        }
+    }
+
     pub(crate) fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&t.format("%H:%M"))
+        s.collect_str(&format(t))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
         let text = String::deserialize(d)?;
         parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM")))
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid time of day {text:?}: {EXPECTED}")))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use chrono::NaiveTime;
+
+        /// A time written is read back the same, seconds and fractions kept (they were cut to
+        /// minutes before: a send time of 09:00:30 read back as 09:00).
+        #[test]
+        fn a_time_of_day_written_reads_back_the_same() {
+            let times = [
+                (NaiveTime::from_hms_opt(9, 0, 0).unwrap(), "09:00"),
+                (NaiveTime::from_hms_opt(9, 0, 30).unwrap(), "09:00:30"),
+                (
+                    NaiveTime::from_hms_milli_opt(9, 0, 30, 250).unwrap(),
+                    "09:00:30.250",
+                ),
+                (
+                    NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999).unwrap(),
+                    "23:59:59.999999999",
+                ),
+                (
+                    NaiveTime::from_hms_nano_opt(0, 0, 0, 1).unwrap(),
+                    "00:00:00.000000001",
+                ),
+            ];
+            for (t, text) in times {
+                assert_eq!(super::format(&t).to_string(), text);
+                assert_eq!(super::parse(text), Some(t), "{text}");
+            }
+            for bad in ["9", "24:00", "09:60", "09:00:00:00", "09:00.5", ""] {
+                assert_eq!(super::parse(bad), None, "{bad:?}");
+            }
+        }
     }
 
     pub(crate) mod option {
@@ -689,7 +741,7 @@ pub(crate) mod hhmm {
             match Option::<String>::deserialize(d)? {
                 None => Ok(None),
                 Some(text) => super::parse(&text).map(Some).ok_or_else(|| {
-                    serde::de::Error::custom(format!("invalid time of day {text:?}: expected HH:MM"))
+                    serde::de::Error::custom(format!("invalid time of day {text:?}: {}", super::EXPECTED))
                 }),
             }
         }

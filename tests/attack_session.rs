@@ -670,7 +670,7 @@ fn overrides_read_write_and_validate_as_before_the_move() {
         ),
         (
             r#"{"send_time":"24:00"}"#,
-            Err("invalid time of day \"24:00\": expected HH:MM"),
+            Err("invalid time of day \"24:00\": expected HH:MM or HH:MM:SS"),
         ),
         (
             r#"{"reply_to":"a@b.example, c@d.example"}"#,

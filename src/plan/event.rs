@@ -233,7 +233,9 @@ pub struct Event {
     pub occurrence: u32,
     /// How many times the rule fires at most.
     pub count: u32,
-    /// Total still owed over its items, when they have amounts.
+    /// Total still owed over its items, when they have amounts in one currency. `None` when
+    /// they have none, or are in more than one currency (a statement over invoices in USD and
+    /// EUR): money of two currencies has no one total; each item's balance is in `items`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_due: Option<Money>,
     /// Total late fee proposed over its items.

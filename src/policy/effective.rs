@@ -44,10 +44,36 @@ impl<T> Setting<T> {
 }
 
 /// A rule as it applies to one client.
+///
+/// A rule only for clients with certain tags ([`Rule::for_client_tags`](crate::Rule::for_client_tags))
+/// is shown for every client, with those tags and whether this client has one of them
+/// (`for_client`): a rule not for the client is never sent to it, whatever `enabled` says.
+///
+/// ```
+/// use dunning::*;
+/// let policy = Policy::default().with_rule(Rule::new("call".parse()?, Anchor::Due, 1).for_client_tags(["gold"]));
+/// let planner = Planner::new(&policy)?;
+/// let plain = planner.effective_settings(&Client::new("acme".parse()?, "ACME"))?;
+/// assert!(plain.rules[0].enabled.value);
+/// assert!(!plain.rules[0].for_client);
+/// assert_eq!(plain.rules[0].client_tags, ["gold"]);
+/// let mut zeta = Client::new("zeta".parse()?, "Zeta");
+/// zeta.tags.insert("gold".to_owned());
+/// let gold = planner.effective_settings(&zeta)?;
+/// assert!(gold.rules[0].for_client);
+/// # Ok::<(), dunning::ValidationError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EffectiveRule {
     /// The rule.
     pub rule: RuleId,
+    /// Whether the rule is for this client at all: false when the rule is only for clients
+    /// with one of `client_tags` and the client has none of them.
+    #[serde(default = "for_every_client")]
+    pub for_client: bool,
+    /// The tags a client needs one of for the rule to be for it (empty: every client).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_tags: Vec<String>,
     /// On or off.
     pub enabled: Setting<bool>,
     /// Offset from the anchor.
@@ -113,6 +139,12 @@ pub struct EffectiveNotice {
     /// The client's own recurrence of a statement, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrule: Option<String>,
+}
+
+/// What a rule's `for_client` was before it was written: rules without tags are for every
+/// client.
+fn for_every_client() -> bool {
+    true
 }
 
 crate::names::names!(Origin, "origin" {

@@ -41,6 +41,7 @@ pub use effective::{EffectiveNotice, EffectiveRule, EffectiveSettings, Origin, S
 pub use lint::LintWarning;
 pub(crate) use lint::lint;
 pub use messaging::{Alignment, Branding, Company, TemplateKind, TemplateSpec};
+pub(crate) use resolve::for_client_tags;
 // A client's overrides are the client's own data, defined with it in the model (which reads
 // nothing of the policy); they are found here too, beside the effective settings they make.
 #[doc(no_inline)]

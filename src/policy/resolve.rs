@@ -169,3 +169,10 @@ impl<'a> Resolved<'a> {
         }
     }
 }
+
+/// Whether a rule only for clients with one of `tags` (empty: every client) is for a client
+/// with `client_tags`: the one reading of it, for the planner and for the effective settings
+/// a host is shown.
+pub(crate) fn for_client_tags(tags: &[String], client_tags: &std::collections::BTreeSet<String>) -> bool {
+    tags.is_empty() || tags.iter().any(|t| client_tags.contains(t))
+}

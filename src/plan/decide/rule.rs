@@ -41,7 +41,7 @@ impl CompiledRule {
     /// Whether the rule is for clients with tags `client` lacks.
     #[inline]
     pub(crate) fn excludes_client(&self, client: &Client) -> bool {
-        !self.client_tags.is_empty() && !self.client_tags.iter().any(|t| client.tags.contains(t))
+        !crate::policy::for_client_tags(&self.client_tags, &client.tags)
     }
 
     /// Why the rule is not for `item` of `client`, whatever its settings: the item's kind,

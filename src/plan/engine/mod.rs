@@ -462,6 +462,8 @@ impl Planner {
                 let rr = r.rule(rule);
                 EffectiveRule {
                     rule: rule.id.clone(),
+                    for_client: crate::policy::for_client_tags(&rule.when.client_tags, &client.tags),
+                    client_tags: rule.when.client_tags.clone(),
                     enabled: rr.enabled,
                     offset_days: rr.offset_days,
                     every_days: rr.every_days,
