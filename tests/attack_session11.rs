@@ -380,15 +380,7 @@ fn tick_four_ways(w: &World, every: usize) -> Vec<String> {
     let mut manual = w.manual.clone();
     let mut bad = Vec::new();
     for (n, &now) in w.ticks.iter().enumerate() {
-        manual.retain(|(i, at)| {
-            if *at <= now {
-                let it = &w.items[*i];
-                history.push(HistoryEntry::manual(it.client.clone(), it.id.clone(), *at));
-                false
-            } else {
-                true
-            }
-        });
+        record_manual_sends(w, &mut manual, now, &mut history);
         let (items, _) = items_at(w, now);
         let plan = match planner.plan(&w.clients, &items, &history, now, Horizon::days(10)) {
             Ok(p) => p,

@@ -315,6 +315,25 @@ pub fn items_at(w: &World, now: DateTime<Utc>) -> (Vec<Item>, BTreeSet<String>) 
     (items, paid)
 }
 
+/// Records in `history` the manual sends of `manual` made by `now` (the world's items, by
+/// place), and keeps the others for later ticks.
+pub fn record_manual_sends(
+    w: &World,
+    manual: &mut Vec<(usize, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+    history: &mut Vec<HistoryEntry>,
+) {
+    manual.retain(|(i, at)| {
+        if *at <= now {
+            let it = &w.items[*i];
+            history.push(HistoryEntry::manual(it.client.clone(), it.id.clone(), *at));
+            false
+        } else {
+            true
+        }
+    });
+}
+
 /// Ticks the host over the world, every due event fed back as sent; returns what each tick
 /// saw and the sends that broke a rule (a key twice, a reminder about a paid item).
 pub fn run(w: &World) -> (Vec<Seen>, Vec<String>) {
@@ -325,15 +344,7 @@ pub fn run(w: &World) -> (Vec<Seen>, Vec<String>) {
     let mut out = Vec::new();
     let mut bad = Vec::new();
     for &now in &w.ticks {
-        manual.retain(|(i, at)| {
-            if *at <= now {
-                let it = &w.items[*i];
-                history.push(HistoryEntry::manual(it.client.clone(), it.id.clone(), *at));
-                false
-            } else {
-                true
-            }
-        });
+        record_manual_sends(w, &mut manual, now, &mut history);
         let (items, paid) = items_at(w, now);
         let plan = planner
             .plan(&w.clients, &items, &history, now, Horizon::days(10))
