@@ -324,11 +324,8 @@ impl Planner {
                         // went said it (on its day, or that day if its day had left that
                         // plan's lookback), not again as of each later plan's day.
                         let on = match closed_sent {
-                            Some(went) => {
-                                let lookback = cx.today.signed_duration_since(cx.window_start);
-                                let then_from = went.checked_sub_signed(lookback).unwrap_or(NaiveDate::MIN);
-                                if scheduled >= then_from { scheduled } else { went }
-                            }
+                            Some(went) if scheduled >= self.window_start_on(went) => scheduled,
+                            Some(went) => went,
                             None => cx.now_or(scheduled),
                         };
                         let by = notice_key(cx, closed_ref, closed_since);

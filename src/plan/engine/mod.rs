@@ -310,6 +310,12 @@ impl Planner {
         self
     }
 
+    /// The first day a plan made on local day `today` explains what is not sent from (its
+    /// lookback; the calendar's first day when the lookback reaches past it).
+    pub(crate) fn window_start_on(&self, today: NaiveDate) -> NaiveDate {
+        add_days(today, -i64::from(self.lookback_days)).unwrap_or(NaiveDate::MIN)
+    }
+
     /// The id of a rule a record names (see `rule_ids`).
     pub(crate) fn rule_id(&self, rule: RuleIx) -> &RuleId {
         // Records only name rules of this planner.
@@ -1019,7 +1025,7 @@ impl Planner {
             today_due,
             end_date,
             sweep_end,
-            window_start: add_days(today, -i64::from(self.lookback_days)).unwrap_or(NaiveDate::MIN),
+            window_start: self.window_start_on(today),
             gap: resolved.min_gap_days().value,
             contacts,
             last_instant: std::cell::Cell::new(Some((today, today_at))),
