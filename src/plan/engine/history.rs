@@ -139,6 +139,10 @@ impl Planner {
         // Hosts often list history client by client: a run of one client needs one lookup.
         let mut run: Option<(&str, DateTime<Utc>)> = None;
         let mut last_rule: Option<(&str, HistRule)> = None;
+        // Views of the batch whose key is all but the item's id of the planner's own key of
+        // their rule, item and occurrence: the view, that part of the key and the item's place
+        // in the batch. The ids are compared once the batch's lookups have read them.
+        let mut maybe_own: Vec<(usize, &[u8], usize)> = Vec::with_capacity(places::BATCH);
         for (e, h) in history.iter().enumerate() {
             // A test send (a preview recorded, `preview/RULE/ITEM`) went to whoever tested
             // it, as no stage of a reminder: it neither stands for, spaces nor supersedes one,
@@ -209,21 +213,25 @@ impl Planner {
             // Fits: `check_count` refused more history entries than 32 bits count.
             let entry = e as u32;
             for hi in &h.items {
-                let own_key = match (rule, &h.rule) {
-                    (HistRule::Rule(_), Some(id)) => {
-                        shapes::is_own_key(h.key.as_bytes(), id.as_str(), hi.item.as_str(), hi.occurrence)
+                if let HistRule::Rule(r) = rule {
+                    let id = self.rules.get(r.get()).map_or("", |r| r.id.as_str());
+                    if let Some(part) =
+                        shapes::own_key_item(h.key.as_bytes(), id, hi.item.as_str().len(), hi.occurrence)
+                    {
+                        maybe_own.push((views.len(), part, batch.len()));
                     }
-                    _ => false,
-                };
-                views.push(HistRef::new(rule, hi.occurrence, h.sent_at, entry, own_key));
+                }
+                views.push(HistRef::new(rule, hi.occurrence, h.sent_at, entry, false));
                 batch.push(hi.item.as_str());
                 if batch.len() == places::BATCH {
                     find(&batch, &mut seqs);
+                    own_keys(&mut views, &batch, &mut maybe_own);
                     batch.clear();
                 }
             }
         }
         find(&batch, &mut seqs);
+        own_keys(&mut views, &batch, &mut maybe_own);
         // A failed or unknown send released at or after it is as if never made: the key is
         // planned again.
         let is_released = |e: u32| {
@@ -273,6 +281,18 @@ impl Planner {
         index.refs = by_place(&views, &seqs, &counts);
         index.start = counts;
         index
+    }
+}
+
+/// Marks the views of `maybe_own` whose key's item part is their item's id in `batch` as
+/// keyed as the planner keys them (see [`HistRef::own_key`]), and empties it.
+fn own_keys(views: &mut [HistRef], batch: &[&str], maybe_own: &mut Vec<(usize, &[u8], usize)>) {
+    for (view, part, at) in maybe_own.drain(..) {
+        if let (Some(v), Some(item)) = (views.get_mut(view), batch.get(at)) {
+            if item.as_bytes() == part {
+                v.stamp |= 1 << OWN_KEY_BIT;
+            }
+        }
     }
 }
 
@@ -355,8 +375,16 @@ mod tests {
             let at =
                 Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap() + chrono::Duration::hours(i64::from(n));
             let client: ClientId = "c0".parse().unwrap();
+            // Keys of some sends of "due" are the planner's own for their item and
+            // occurrence; some others name another item's, or another occurrence.
+            let key = match n % 10 {
+                1 | 2 | 8 => format!("due/{item}/{n}"),
+                5 => format!("due/i{:02}/{n}", (n * 13 + 1) % 40),
+                6 => format!("due/{item}/{}", n + 1),
+                _ => format!("k{n}"),
+            };
             history.push(HistoryEntry {
-                key: EventKey::from(format!("k{n}")),
+                key: EventKey::from(key),
                 rule: rule.map(|r| r.parse().unwrap()),
                 client,
                 items: vec![HistoryItem {
@@ -369,13 +397,14 @@ mod tests {
         }
         let hist = planner.history_of(&clients, &items, &indexed, &history);
         let mut indexed_refs = 0;
+        let mut own_keys = 0;
         for (k, id) in planned.iter().enumerate() {
-            let got: Vec<(u32, HistRule, u32)> = hist
+            let got: Vec<(u32, HistRule, u32, bool)> = hist
                 .for_item(k)
                 .iter()
-                .map(|r| (r.entry, r.rule(), r.occurrence))
+                .map(|r| (r.entry, r.rule(), r.occurrence, r.own_key()))
                 .collect();
-            let expected: Vec<(u32, HistRule, u32)> = history
+            let expected: Vec<(u32, HistRule, u32, bool)> = history
                 .iter()
                 .enumerate()
                 .filter(|(_, h)| {
@@ -388,14 +417,20 @@ mod tests {
                         Some("due") => HistRule::Rule(RuleIx::at(0)),
                         Some(_) => HistRule::Unknown,
                     };
-                    (e as u32, rule, h.items[0].occurrence)
+                    let occurrence = h.items[0].occurrence;
+                    let own = rule == HistRule::Rule(RuleIx::at(0))
+                        && h.key.as_str() == format!("due/{id}/{occurrence}");
+                    (e as u32, rule, occurrence, own)
                 })
                 .collect();
             assert_eq!(got, expected, "item {id}, planned {k}-th");
             indexed_refs += got.len();
+            own_keys += got.iter().filter(|g| g.3).count();
         }
         // Of the 100: 10 statements, 10 more of items not planned.
         assert_eq!((indexed_refs, hist.refs.len()), (80, 80));
+        // Of the 30 keyed as the planner's own, those of items planned (every ninth is not).
+        assert_eq!(own_keys, 27);
         assert_eq!(hist.client_events.get("c0").map(Vec::len), Some(10));
     }
 

@@ -358,14 +358,92 @@ fn range((start, end): (u32, u32)) -> std::ops::Range<usize> {
 }
 
 /// Whether `key` is `rule/item/occurrence`, the key the planner gives that occurrence.
+#[cfg(test)]
 pub(crate) fn is_own_key(key: &[u8], rule: &str, item: &str, occurrence: u32) -> bool {
-    let Some(digits) = (key.strip_prefix(rule.as_bytes()))
-        .and_then(|k| k.strip_prefix(b"/"))
-        .and_then(|k| k.strip_prefix(item.as_bytes()))
-        .and_then(|k| k.strip_prefix(b"/"))
-    else {
-        return false;
-    };
-    let mut buf = [0u8; 20];
-    digits == crate::model::id::decimal(&mut buf, occurrence.into(), 1)
+    own_key_item(key, rule, item.len(), occurrence) == Some(item.as_bytes())
+}
+
+/// The part of `key` that must be the item's id for `key` to be `rule/item/occurrence`
+/// (see [`is_own_key`]) for an item whose id is `item_len` bytes long, when all the rest
+/// is: read from the key, the rule and lengths alone, so that the item's id, held apart
+/// from the history entry, is compared where it is read anyway.
+pub(crate) fn own_key_item<'k>(
+    key: &'k [u8],
+    rule: &str,
+    item_len: usize,
+    occurrence: u32,
+) -> Option<&'k [u8]> {
+    let digits = occurrence.checked_ilog10().map_or(1, |l| l as usize + 1);
+    // `rule`, a slash, the item, a slash and the digits, or not the key.
+    let item_start = rule.len().checked_add(1)?;
+    let len = item_start.checked_add(item_len)?.checked_add(1 + digits)?;
+    if key.len() != len {
+        return None;
+    }
+    let (head, rest) = key.split_at(item_start);
+    let (item, tail) = rest.split_at(item_len);
+    // As many digits as `occurrence` has and its value: no leading zeros either. At most
+    // ten digits: the sum fits.
+    let value = (tail.strip_prefix(b"/")?.iter()).try_fold(0u64, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+    })?;
+    (head.strip_prefix(rule.as_bytes()) == Some(b"/") && value == u64::from(occurrence)).then_some(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_own_key_is_the_planners_key_of_that_rule_item_and_occurrence() {
+        let rules = ["due", "d", "due/x", ""];
+        let items = ["inv-1", "i", "inv-1/2", "é", ""];
+        let occurrences = [0, 1, 7, 9, 10, 12, 99, 100, 1_000_000_000, u32::MAX];
+        let mut keys: Vec<String> = Vec::new();
+        for r in rules {
+            for i in items {
+                for o in occurrences {
+                    keys.push(format!("{r}/{i}/{o}"));
+                    keys.push(format!("{r}/{i}/0{o}"));
+                    keys.push(format!("{r}/{i}/{o}0"));
+                    keys.push(format!("{r}/{i}/+{o}"));
+                    keys.push(format!("{r}/{i}/-{o}"));
+                    keys.push(format!("{r}/{i}/{o}/"));
+                    keys.push(format!("{r}/{i}{o}"));
+                    keys.push(format!("{r}{i}/{o}"));
+                    keys.push(format!("{r}/{i}/{}", u64::from(o) + (1 << 32)));
+                }
+            }
+        }
+        keys.extend(["", "/", "//", "///", "due//1", "due/inv-1/", "due/inv-1/x"].map(String::from));
+        keys.sort();
+        keys.dedup();
+        for key in &keys {
+            for r in rules {
+                for i in items {
+                    for o in occurrences {
+                        let expected = *key == format!("{r}/{i}/{o}");
+                        assert_eq!(
+                            is_own_key(key.as_bytes(), r, i, o),
+                            expected,
+                            "{key:?} of {r:?}, {i:?}, {o}"
+                        );
+                    }
+                }
+            }
+        }
+        for r in rules {
+            for i in items {
+                for o in occurrences {
+                    let key = format!("{r}/{i}/{o}");
+                    assert!(keys.contains(&key), "{key:?}");
+                    assert_eq!(
+                        own_key_item(key.as_bytes(), r, i.len(), o),
+                        Some(i.as_bytes()),
+                        "{key:?}"
+                    );
+                }
+            }
+        }
+    }
 }
