@@ -119,9 +119,14 @@ pub(crate) fn key_with(write: impl FnOnce(&mut String)) -> EventKey {
     with_key(write, |k| EventKey::from(k))
 }
 
-/// Whether `key` is the key `write` would make, without making it.
-pub(crate) fn key_is(key: &str, write: impl FnOnce(&mut String)) -> bool {
-    with_key(write, |k| k == key)
+/// Whether one of `keys` is the key `write` would make, without making it (nor writing it
+/// when there are none).
+pub(crate) fn any_key_is<'k>(
+    keys: impl IntoIterator<Item = &'k str>,
+    write: impl FnOnce(&mut String),
+) -> bool {
+    let mut keys = keys.into_iter().peekable();
+    keys.peek().is_some() && with_key(write, |k| keys.any(|key| key == k))
 }
 
 /// Writes the key of a client-level event: `rule/client/date`.

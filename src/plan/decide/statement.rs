@@ -17,7 +17,7 @@ use crate::plan::engine::account::ClientSend;
 use crate::plan::engine::small_list::SmallList;
 use crate::plan::engine::{ClientCtx, ItemIx, Planner, RuleIx};
 use crate::plan::event::{Adjustment, Stage};
-use crate::plan::explain::{key_date, key_is, write_client_key};
+use crate::plan::explain::{any_key_is, key_date, write_client_key};
 use crate::plan::schedule::AccountInfo;
 use crate::policy::Policy;
 use crate::policy::Resolved;
@@ -186,7 +186,9 @@ impl Planner {
             // Its send instant has come (today's only once its send time has passed: one
             // still to come today does not supersede yesterday's, missed by an early tick).
             let past = cx.send_time_gone(scheduled);
-            if mine().any(|s| key_is(s.key.as_str(), |k| write_client_key(k, &st.id, client, d))) {
+            if any_key_is(mine().map(|s| s.key.as_str()), |k| {
+                write_client_key(k, &st.id, client, d)
+            }) {
                 continue;
             }
             // Not after the last one sent (gone, or held by a pause onto a day a later one
