@@ -56,6 +56,12 @@ fn history_about(w: &W, about: impl Fn(&HistoryEntry) -> bool) -> Vec<HistoryEnt
         .collect()
 }
 
+/// Whether `h`'s key names `id` where the planner's keys name an item or a client
+/// (`rule/ID/…`).
+fn key_names(h: &HistoryEntry, id: &str) -> bool {
+    h.key.as_str().split('/').nth(1) == Some(id)
+}
+
 fn only_item(w: &W, item: &Item) -> W {
     W {
         clients: w
@@ -65,7 +71,11 @@ fn only_item(w: &W, item: &Item) -> W {
             .cloned()
             .collect(),
         items: vec![item.clone()],
-        history: history_about(w, |h| h.items.iter().any(|i| i.item == item.id)),
+        // (A key in history is never planned again, whichever entry holds it: entries whose
+        // key names the item are about it too.)
+        history: history_about(w, |h| {
+            key_names(h, item.id.as_str()) || h.items.iter().any(|i| i.item == item.id)
+        }),
         ..w.clone()
     }
 }
@@ -80,7 +90,10 @@ fn only_client(w: &W, client: &Client) -> W {
     W {
         clients: vec![client.clone()],
         history: history_about(w, |h| {
-            h.client == client.id || h.items.iter().any(|i| items.iter().any(|x| x.id == i.item))
+            h.client == client.id
+                || key_names(h, client.id.as_str())
+                || items.iter().any(|x| key_names(h, x.id.as_str()))
+                || h.items.iter().any(|i| items.iter().any(|x| x.id == i.item))
         }),
         items,
         ..w.clone()

@@ -97,8 +97,10 @@ impl std::fmt::Display for HistoryOutcome {
 /// A message that was sent: by a rule (automatic) or by a person (manual, `rule` none).
 ///
 /// The planner reads history to tell what was already sent: a key recorded here is never
-/// planned again, the occurrences recorded count against each rule's count, and the latest
-/// send spaces the next one. A manual send spaces the next automatic reminder but does not
+/// planned again, whatever entry holds it (of another rule, a manual send, listing other
+/// items or none, recorded under another client; one that failed or whose outcome is
+/// unknown until it is released), the occurrences recorded count against each rule's count,
+/// and the latest send spaces the next one. A manual send spaces the next automatic reminder but does not
 /// use up any rule's count.
 ///
 /// # Example

@@ -566,17 +566,20 @@ pub fn report(fails: &[(u64, Vec<String>)], k: Knobs) -> String {
     format!("{} failing worlds\n{s}", fails.len())
 }
 
+/// The number in the environment variable `name`, else `default` (how many worlds a sweep
+/// runs, from which seed).
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Exploration aid (call from a test while working): sweeps `N` seeds from `FROM` and prints
 /// the kinds of violations found, the failing worlds too with `VERBOSE`.
 pub fn explore(k: Knobs) {
-    let from: u64 = std::env::var("FROM")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let n: u64 = std::env::var("N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let from = env_u64("FROM", 0);
+    let n = env_u64("N", 200);
     let fails = sweep(from..from + n, k);
     let mut kinds: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for (seed, bad) in &fails {

@@ -341,6 +341,21 @@ pub fn plan(
         plan_client(policy, client, &items, &of_items, now, end, &mut out);
         account::plan_client(policy, client, &items, history, now, end, &mut out);
     }
+    // "A key recorded in history is never planned again", whatever entry holds it (another
+    // rule's, a manual send, one listing other items, another client's): a send, or one that
+    // failed or whose outcome is unknown and was not released at or after it.
+    let held: BTreeSet<&str> = history
+        .iter()
+        .filter(|h| h.outcome != HistoryOutcome::Released)
+        .filter(|h| {
+            h.outcome.is_sent()
+                || !history.iter().any(|x| {
+                    x.key == h.key && x.outcome == HistoryOutcome::Released && x.sent_at >= h.sent_at
+                })
+        })
+        .map(|h| h.key.as_str())
+        .collect();
+    out.events.retain(|e| !held.contains(e.key.as_str()));
     out.events.sort();
     out.suppressed.sort();
     out

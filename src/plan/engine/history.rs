@@ -89,9 +89,20 @@ pub(crate) struct HistoryIndex<'h> {
     /// Entries of sends that failed for good or whose outcome is unknown (and were not
     /// released since), per client: each is explained while it is within a plan's window.
     pub(crate) undelivered: HashMap<&'h str, Vec<u32>>,
+    /// Keys of the planner's shape (`rule/item/occurrence`, `rule/client/date`) held by
+    /// entries the planner does not read as a send of what they name: an entry of another
+    /// rule, a manual send, one listing none of the items its key names, a statement
+    /// recorded under another client. A key in history is never planned again: events of
+    /// these keys are left out of the plan ([`HistoryIndex::holds_stray`]).
+    pub(crate) stray: HashSet<&'h str>,
 }
 
 impl<'h> HistoryIndex<'h> {
+    /// Whether `key` is one of the [`stray`](HistoryIndex::stray) keys, not to be planned.
+    pub(crate) fn holds_stray(&self, key: &str) -> bool {
+        self.stray.contains(key)
+    }
+
     /// The entries of the item planned `k`-th.
     pub(crate) fn for_item(&self, k: usize) -> &[HistRef] {
         let at = |k: usize| self.start.get(k).map_or(0, |&s| s as usize);
@@ -123,7 +134,11 @@ impl Planner {
             group_keys: HashSet::default(),
             client_events: HashMap::default(),
             undelivered: HashMap::default(),
+            stray: HashSet::default(),
         };
+        // Entries whose key may be of the planner's shape without the planner reading them
+        // as a send of what it names (see `stray`), checked once the ids are compared.
+        let mut unsure: Vec<u32> = Vec::new();
         // Sends that failed for good or whose outcome is unknown, and the latest release of
         // each key released (read in the same pass).
         let mut undelivered: Vec<u32> = Vec::new();
@@ -195,6 +210,11 @@ impl Planner {
             }
             if let (HistRule::Unknown, Some(id)) = (rule, &h.rule) {
                 if of_account {
+                    // Read as its client's send of its rule: its key is found there when it
+                    // is that client's.
+                    if !is_client_key(h.key.as_str(), id.as_str(), h.client.as_str()) {
+                        unsure.push(e as u32);
+                    }
                     index
                         .client_events
                         .entry(h.client.as_str())
@@ -212,6 +232,7 @@ impl Planner {
             }
             // Fits: `check_count` refused more history entries than 32 bits count.
             let entry = e as u32;
+            let mut may_be_own = false;
             for hi in &h.items {
                 if let HistRule::Rule(r) = rule {
                     let id = self.rules.get(r.get()).map_or("", |r| r.id.as_str());
@@ -219,19 +240,38 @@ impl Planner {
                         shapes::own_key_item(h.key.as_bytes(), id, hi.item.as_str().len(), hi.occurrence)
                     {
                         maybe_own.push((views.len(), part, batch.len()));
+                        may_be_own = true;
                     }
                 }
                 views.push(HistRef::new(rule, hi.occurrence, h.sent_at, entry, false));
                 batch.push(hi.item.as_str());
                 if batch.len() == places::BATCH {
                     find(&batch, &mut seqs);
-                    own_keys(&mut views, &batch, &mut maybe_own);
+                    own_keys(&mut views, &batch, &mut maybe_own, &mut unsure);
                     batch.clear();
                 }
             }
+            if !may_be_own {
+                unsure.push(entry);
+            }
         }
         find(&batch, &mut seqs);
-        own_keys(&mut views, &batch, &mut maybe_own);
+        own_keys(&mut views, &batch, &mut maybe_own, &mut unsure);
+        // Unsure entries none of whose views is keyed as the planner's own, whose key is of
+        // the planner's shape for a rule of the policy: stray.
+        unsure.sort_unstable();
+        unsure.dedup();
+        for &e in &unsure {
+            let own = {
+                let from = views.partition_point(|v| v.entry < e);
+                let of_entry = views.get(from..).unwrap_or_default();
+                of_entry.iter().take_while(|v| v.entry == e).any(HistRef::own_key)
+            };
+            let key = history[e as usize].key.as_str();
+            if !own && self.is_planners_key_shape(key) {
+                index.stray.insert(key);
+            }
+        }
         // A failed or unknown send released at or after it is as if never made: the key is
         // planned again.
         let is_released = |e: u32| {
@@ -244,6 +284,7 @@ impl Planner {
             for &e in &gone {
                 let h = &history[e as usize];
                 index.group_keys.remove(h.key.as_str());
+                index.stray.remove(h.key.as_str());
                 if let Some(sends) = index.client_events.get_mut(h.client.as_str()) {
                     sends.retain(|s| !(std::ptr::eq(s.key, &h.key)));
                 }
@@ -282,15 +323,46 @@ impl Planner {
         index.start = counts;
         index
     }
+
+    /// Whether `key` has the shape of a key the planner gives (`rule/item/occurrence` or
+    /// `rule/client/date`: three parts, the first a rule of the policy); grouped notices'
+    /// keys have more parts and are found apart (`HistoryIndex::group_keys`).
+    fn is_planners_key_shape(&self, key: &str) -> bool {
+        let mut parts = key.split('/');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(rule), Some(_), Some(_), None) => {
+                self.rules.iter().any(|r| r.id.as_str() == rule) || self.is_account_rule(rule)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether `key` is `rule/client/…`, a key the planner gives `client`'s statements and
+/// standing notices of `rule`.
+fn is_client_key(key: &str, rule: &str, client: &str) -> bool {
+    let mut parts = key.split('/');
+    parts.next() == Some(rule)
+        && parts.next() == Some(client)
+        && parts.next().is_some()
+        && parts.next().is_none()
 }
 
 /// Marks the views of `maybe_own` whose key's item part is their item's id in `batch` as
-/// keyed as the planner keys them (see [`HistRef::own_key`]), and empties it.
-fn own_keys(views: &mut [HistRef], batch: &[&str], maybe_own: &mut Vec<(usize, &[u8], usize)>) {
+/// keyed as the planner keys them (see [`HistRef::own_key`]), and empties it; the entries of
+/// the others are `unsure`.
+fn own_keys(
+    views: &mut [HistRef],
+    batch: &[&str],
+    maybe_own: &mut Vec<(usize, &[u8], usize)>,
+    unsure: &mut Vec<u32>,
+) {
     for (view, part, at) in maybe_own.drain(..) {
         if let (Some(v), Some(item)) = (views.get_mut(view), batch.get(at)) {
             if item.as_bytes() == part {
                 v.stamp |= 1 << OWN_KEY_BIT;
+            } else {
+                unsure.push(v.entry);
             }
         }
     }

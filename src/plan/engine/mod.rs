@@ -891,6 +891,14 @@ impl Planner {
                 &instants,
                 &mut plan,
             )?;
+            // A key in history is never planned again, also where the entry that holds it is
+            // not read as a send of what it names (`HistoryIndex::stray`).
+            if !hist.stray.is_empty() {
+                let keys = &plan.tables.keys;
+                let held = |e: &EventRecord| hist.holds_stray(inputs.key(keys, &e.key).as_str());
+                plan.due.retain_since(marks[0], |e| !held(e));
+                plan.upcoming.retain_since(marks[1], |e| !held(e));
+            }
             let keys = &plan.tables.keys;
             let by_instant = |a: &EventRecord, b: &EventRecord| {
                 a.send_at

@@ -91,6 +91,15 @@ impl<T> Records<T> {
         self.items.get(mark..).unwrap_or_default()
     }
 
+    /// Keeps, of the records made since `mark`, those `keep` says (in their order).
+    pub(crate) fn retain_since(&mut self, mark: usize, keep: impl FnMut(&T) -> bool) {
+        if mark < self.items.len() {
+            let mut since = self.items.split_off(mark);
+            since.retain(keep);
+            self.items.append(&mut since);
+        }
+    }
+
     /// The records made since `mark`, to sort one client's among themselves.
     pub(crate) fn made_since(&mut self, mark: usize) -> &mut [T] {
         self.items.get_mut(mark..).unwrap_or_default()
