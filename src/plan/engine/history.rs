@@ -341,11 +341,11 @@ impl Planner {
 /// Whether `key` is `rule/client/…`, a key the planner gives `client`'s statements and
 /// standing notices of `rule`.
 fn is_client_key(key: &str, rule: &str, client: &str) -> bool {
-    let mut parts = key.split('/');
-    parts.next() == Some(rule)
-        && parts.next() == Some(client)
-        && parts.next().is_some()
-        && parts.next().is_none()
+    (key.as_bytes().strip_prefix(rule.as_bytes()))
+        .and_then(|k| k.strip_prefix(b"/"))
+        .and_then(|k| k.strip_prefix(client.as_bytes()))
+        .and_then(|k| k.strip_prefix(b"/"))
+        .is_some_and(|date| !date.contains(&b'/'))
 }
 
 /// Marks the views of `maybe_own` whose key's item part is their item's id in `batch` as
