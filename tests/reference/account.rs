@@ -329,10 +329,25 @@ impl Cx<'_> {
 
 /// A client's history entries of rule `id` that count as attempts: sent, failed for good or
 /// of unknown outcome, and not released since (`HistoryOutcome` docs).
-fn attempts<'h>(history: &'h [HistoryEntry], client: &Client, id: &str) -> Vec<&'h HistoryEntry> {
+/// An entry whose key is another client's or another rule's (`rule/client/date` of a rule of
+/// the policy) holds that key, and is no attempt of this one ("a key recorded here is never
+/// planned again, whatever entry holds it").
+fn attempts<'h>(
+    policy: &Policy,
+    history: &'h [HistoryEntry],
+    client: &Client,
+    id: &str,
+) -> Vec<&'h HistoryEntry> {
+    let others = |h: &HistoryEntry| {
+        let parts: Vec<&str> = h.key.as_str().split('/').collect();
+        parts.len() == 3
+            && (parts[0] != id || parts[1] != client.id.as_str())
+            && (is_account_rule(policy, parts[0]) || policy.rules.iter().any(|r| r.id.as_str() == parts[0]))
+    };
     history
         .iter()
         .filter(|h| h.client == client.id && h.rule.as_ref().is_some_and(|r| r.as_str() == id))
+        .filter(|h| !others(h))
         .filter(|h| h.outcome != HistoryOutcome::Released)
         .filter(|h| {
             h.outcome.is_sent()
@@ -407,7 +422,7 @@ fn undelivered(cx: &Cx<'_>, history: &[HistoryEntry], out: &mut RefPlan) {
         let Some(rule) = h.rule.as_ref().filter(|r| is_account_rule(cx.policy, r.as_str())) else {
             continue;
         };
-        let mine = attempts(history, cx.client, rule.as_str());
+        let mine = attempts(cx.policy, history, cx.client, rule.as_str());
         if !mine.iter().any(|x| std::ptr::eq(*x, h)) {
             continue;
         }
@@ -437,7 +452,7 @@ fn statements(cx: &Cx<'_>, st: &StatementRule, history: &[HistoryEntry], out: &m
         "statement"
     };
     let block = cx.block(id);
-    let sent = attempts(history, cx.client, id);
+    let sent = attempts(cx.policy, history, cx.client, id);
     // A statement sent covers its period (its key's date): periods up to the latest sent are
     // not planned again, nor said (the planner's reading: the docs say a key recorded is
     // never planned again, and catch-up sends only the latest).
@@ -858,7 +873,7 @@ fn standing(cx: &Cx<'_>, sr: &StandingRule, history: &[HistoryEntry], out: &mut 
     // `run` went.
     let notice_went_on = |k: usize, run: NaiveDate| -> Option<NaiveDate> {
         let stayed = run_of(&overdue, run);
-        attempts(history, cx.client, ids[k])
+        attempts(cx.policy, history, cx.client, ids[k])
             .iter()
             .filter(|h| {
                 let after = cx.zone.local_date(h.sent_at).succ_opt().unwrap();

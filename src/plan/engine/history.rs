@@ -139,6 +139,9 @@ impl Planner {
         // Entries whose key may be of the planner's shape without the planner reading them
         // as a send of what it names (see `stray`), checked once the ids are compared.
         let mut unsure: Vec<u32> = Vec::new();
+        // Entries of grouped notices' keys (`rule/client/currency/g…`), whose keys hold unless
+        // the entry was released.
+        let mut grouped_entries: Vec<u32> = Vec::new();
         // Sends that failed for good or whose outcome is unknown, and the latest release of
         // each key released (read in the same pass).
         let mut undelivered: Vec<u32> = Vec::new();
@@ -176,7 +179,7 @@ impl Planner {
                 _ => undelivered.push(e as u32),
             }
             if grouped && h.key.as_str().bytes().filter(|b| *b == b'/').count() >= 3 {
-                index.group_keys.insert(h.key.as_str());
+                grouped_entries.push(e as u32);
             }
             let rule = match &h.rule {
                 None => HistRule::Manual,
@@ -214,6 +217,11 @@ impl Planner {
                     // is that client's.
                     if !is_client_key(h.key.as_str(), id.as_str(), h.client.as_str()) {
                         unsure.push(e as u32);
+                        // The key of another client's, or another rule's: held, but no send of
+                        // this client's of this rule.
+                        if self.is_planners_key_shape(h.key.as_str()) {
+                            continue;
+                        }
                     }
                     index
                         .client_events
@@ -261,17 +269,15 @@ impl Planner {
         // the planner's shape for a rule of the policy: stray.
         unsure.sort_unstable();
         unsure.dedup();
-        for &e in &unsure {
+        unsure.retain(|&e| {
             let own = {
                 let from = views.partition_point(|v| v.entry < e);
                 let of_entry = views.get(from..).unwrap_or_default();
                 of_entry.iter().take_while(|v| v.entry == e).any(HistRef::own_key)
             };
-            let key = history[e as usize].key.as_str();
-            if !own && self.is_planners_key_shape(key) {
-                index.stray.insert(key);
-            }
-        }
+            !own && self.is_planners_key_shape(history[e as usize].key.as_str())
+        });
+        let stray_entries = unsure;
         // A failed or unknown send released at or after it is as if never made: the key is
         // planned again.
         let is_released = |e: u32| {
@@ -279,24 +285,39 @@ impl Planner {
                 .get(history[e as usize].key.as_str())
                 .is_some_and(|at| *at >= history[e as usize].sent_at)
         };
-        if !released.is_empty() {
-            let gone: HashSet<u32> = undelivered.iter().copied().filter(|&e| is_released(e)).collect();
+        let gone: HashSet<u32> = if released.is_empty() {
+            HashSet::default()
+        } else {
+            undelivered.iter().copied().filter(|&e| is_released(e)).collect()
+        };
+        // A key holds while some entry not released holds it (a release frees the entries it
+        // releases, not a send of the same key).
+        let holds = |e: &u32| !gone.contains(e);
+        (index.group_keys).extend(
+            grouped_entries
+                .iter()
+                .filter(|e| holds(e))
+                .map(|&e| history[e as usize].key.as_str()),
+        );
+        (index.stray).extend(
+            stray_entries
+                .iter()
+                .filter(|e| holds(e))
+                .map(|&e| history[e as usize].key.as_str()),
+        );
+        if !gone.is_empty() {
             for &e in &gone {
                 let h = &history[e as usize];
-                index.group_keys.remove(h.key.as_str());
-                index.stray.remove(h.key.as_str());
                 if let Some(sends) = index.client_events.get_mut(h.client.as_str()) {
                     sends.retain(|s| !(std::ptr::eq(s.key, &h.key)));
                 }
             }
-            if !gone.is_empty() {
-                // Views and their places are side by side: both lose the same ones.
-                let keep: Vec<bool> = views.iter().map(|v| !gone.contains(&v.entry)).collect();
-                let mut at = keep.iter();
-                views.retain(|_| at.next().copied().unwrap_or(true));
-                let mut at = keep.iter();
-                seqs.retain(|_| at.next().copied().unwrap_or(true));
-            }
+            // Views and their places are side by side: both lose the same ones.
+            let keep: Vec<bool> = views.iter().map(|v| !gone.contains(&v.entry)).collect();
+            let mut at = keep.iter();
+            views.retain(|_| at.next().copied().unwrap_or(true));
+            let mut at = keep.iter();
+            seqs.retain(|_| at.next().copied().unwrap_or(true));
         }
         for e in undelivered.into_iter().filter(|&e| !is_released(e)) {
             index
