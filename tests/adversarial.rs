@@ -951,8 +951,10 @@ fn hostile_policy(force_handlebars: bool) -> Policy {
         website: "javascript:alert(1)//\"><x>".into(),
         email: "billing@example.com".into(),
     };
-    p.branding.logo_url = "\" onerror=\"alert(1)".into();
-    p.branding.primary_color = "red;}</style><script>x</script>".into();
+    // (A logo link or colour with quotes or a style of its own is refused by the policy:
+    // see `branding_that_would_carry_a_link_or_style_of_its_own_is_refused`.)
+    p.branding.logo_url = "https://x.example/l.png?a=1&b=2".into();
+    p.branding.primary_color = "rgb(1, 2, 3)".into();
     p.payment_instructions = format!("{HOSTILE}\r\nline 2");
     p.templates = vec![TemplateSpec {
         rule: None,
@@ -2551,5 +2553,64 @@ fn a_locale_that_is_not_a_language_tag_is_refused() {
                 .is_ok(),
             "{good}"
         );
+    }
+}
+
+/// A logo link or a colour reaches an HTML attribute (`<img src>`, `style`): one that would
+/// carry a live script link or a style of its own is refused with a typed error naming the
+/// field, as a payment link is; the usual values are accepted.
+#[test]
+fn branding_that_would_carry_a_link_or_style_of_its_own_is_refused() {
+    let refused = [
+        ("logo_url", "javascript:alert(1)"),
+        ("logo_url", "\" onerror=\"alert(1)"),
+        ("logo_url", "https://x.example/a b.png"),
+        ("logo_url", "data:image/svg+xml,<svg onload=alert(1)>"),
+        ("logo_url", "https://"),
+        ("logo_url", "//x.example/l.png"),
+        ("primary_color", "red;}</style><script>x</script>"),
+        ("primary_color", "red;background-image:url(https://x.example/t)"),
+        ("primary_color", ""),
+        ("primary_color", "#12"),
+        ("primary_color", "#ggg"),
+        ("secondary_color", "expression(alert(1))"),
+        ("secondary_color", "rgb(1,2,3);x:y"),
+        ("secondary_color", "url(https://x.example)"),
+    ];
+    for (field, value) in refused {
+        let mut p = overdue_policy("UTC");
+        match field {
+            "logo_url" => p.branding.logo_url = value.into(),
+            "primary_color" => p.branding.primary_color = value.into(),
+            _ => p.branding.secondary_color = value.into(),
+        }
+        let err = Planner::new(&p).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err.contains(&format!("branding.{field}")) && err.contains(&format!("{value:?}")),
+            "{field} = {value:?}: {err:?}"
+        );
+        assert!(Messages::new(&p).is_err(), "{field} = {value:?}");
+    }
+    let accepted = [
+        ("logo_url", ""),
+        ("logo_url", "https://x.example/logo.png?v=2&x=1"),
+        ("logo_url", "HTTP://x.example/l.png"),
+        ("logo_url", "cid:logo@x.example"),
+        ("primary_color", "#1f4e79"),
+        ("primary_color", "#FFF"),
+        ("primary_color", "#1f4e79cc"),
+        ("primary_color", "navy"),
+        ("secondary_color", "rgba(31, 78, 121, 0.5)"),
+        ("secondary_color", "hsl(210deg 60% 30%)"),
+    ];
+    for (field, value) in accepted {
+        let mut p = overdue_policy("UTC");
+        match field {
+            "logo_url" => p.branding.logo_url = value.into(),
+            "primary_color" => p.branding.primary_color = value.into(),
+            _ => p.branding.secondary_color = value.into(),
+        }
+        assert!(Planner::new(&p).is_ok(), "{field} = {value:?}");
+        assert!(Messages::new(&p).is_ok(), "{field} = {value:?}");
     }
 }

@@ -122,6 +122,11 @@ pub enum MessageError {
         /// The link given.
         value: String,
     },
+    /// The policy's branding would put a live link or a style of its own in an HTML message
+    /// (a `javascript:` logo, a colour with a `;`): [`ValidationError::InvalidSetting`]
+    /// naming the field and value.
+    #[error(transparent)]
+    Branding(crate::ValidationError),
 }
 
 /// A name and an address.
@@ -394,9 +399,11 @@ impl Messages {
     /// they name.
     ///
     /// # Errors
-    /// The first template that does not parse, names an unknown variable or helper, or does
-    /// not say which rule or kind it is for.
+    /// [`MessageError::Branding`] for a logo link or colour that would put a live link or a
+    /// style of its own in a message; then the first template that does not parse, names an
+    /// unknown variable or helper, or does not say which rule or kind it is for.
     pub fn new(policy: &Policy) -> Result<Self, MessageError> {
+        policy.check_branding().map_err(MessageError::Branding)?;
         let mut html = Handlebars::new();
         html.set_strict_mode(true);
         html.register_escape_fn(html_escape);

@@ -51,14 +51,54 @@ impl Alignment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Branding {
-    /// URL of the logo image.
+    /// URL of the logo image: empty (no logo), or an `http`, `https` or `cid` link without
+    /// spaces or quotes ([`Policy::validate`](crate::Policy::validate) refuses any other,
+    /// such as `javascript:`).
     pub logo_url: String,
     /// Where the logo sits.
     pub logo_alignment: Alignment,
-    /// Main colour, CSS (`#1a73e8`).
+    /// Main colour, CSS (`#1a73e8`, `navy`, `rgb(26, 115, 232)`; nothing else, so that no
+    /// style of its own reaches a message).
     pub primary_color: String,
-    /// Second colour, CSS.
+    /// Second colour, CSS, as the main one.
     pub secondary_color: String,
+}
+
+/// Whether `s` may be a logo's address in an HTML message: empty (no logo), or an `http`,
+/// `https` or `cid` (an inline attachment) link with no white space, control character,
+/// quote, backquote or angle bracket.
+pub(crate) fn is_image_link(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    let scheme = ["https://", "http://", "cid:"]
+        .iter()
+        .find(|p| lower.starts_with(*p))
+        .map(|p| p.len());
+    s.is_empty()
+        || (scheme.is_some_and(|n| s.len() > n)
+            && !s.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\')
+            }))
+}
+
+/// Whether `s` is a CSS colour an HTML message may carry in a `style` attribute: `#` and 3,
+/// 4, 6 or 8 hex digits, a colour name (ASCII letters, at most 32), or `rgb()`, `rgba()`,
+/// `hsl()` or `hsla()` of numbers (digits, `.`, `%`, `,`, `/`, spaces, `deg`).
+pub(crate) fn is_css_color(s: &str) -> bool {
+    if let Some(hex) = s.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    if !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return true;
+    }
+    let lower = s.to_ascii_lowercase();
+    ["rgb(", "rgba(", "hsl(", "hsla("].iter().any(|f| {
+        (lower.strip_prefix(f).and_then(|r| r.strip_suffix(')'))).is_some_and(|args| {
+            !args.trim().is_empty()
+                && args.len() <= 64
+                && (args.replace("deg", "").bytes())
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'%' | b',' | b'/' | b' ' | b'-'))
+        })
+    })
 }
 
 impl Default for Branding {

@@ -322,6 +322,29 @@ impl Policy {
         self
     }
 
+    /// Checks what HTML messages carry of the branding in an attribute (`<img src>`,
+    /// `style`): escaped, but a live link or a style of its own would still work there.
+    pub(crate) fn check_branding(&self) -> Result<(), ValidationError> {
+        crate::model::client::check_setting(
+            || "policy: branding.logo_url".to_owned(),
+            &self.branding.logo_url,
+            messaging::is_image_link,
+            "empty, or an http, https or cid link without spaces or quotes",
+        )?;
+        for (field, value) in [
+            ("primary_color", &self.branding.primary_color),
+            ("secondary_color", &self.branding.secondary_color),
+        ] {
+            crate::model::client::check_setting(
+                || format!("policy: branding.{field}"),
+                value,
+                messaging::is_css_color,
+                "a CSS colour (#1f4e79, #fff, navy, rgb(31, 78, 121))",
+            )?;
+        }
+        Ok(())
+    }
+
     /// Checks the policy: payment term in range, unique rule ids, rules with a spacing and a
     /// count that can fire, a calendar with working days.
     ///
@@ -348,6 +371,7 @@ impl Policy {
             check_address(|| "policy: company.email".to_owned(), &self.company.email)?;
         }
         check_header_text(|| "policy: company.name".to_owned(), &self.company.name)?;
+        self.check_branding()?;
         crate::model::client::check_setting(
             || "policy: locale".to_owned(),
             &self.locale,
