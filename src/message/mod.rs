@@ -123,7 +123,7 @@ pub enum MessageError {
         value: String,
     },
     /// The policy's branding would put a live link or a style of its own in an HTML message
-    /// (a `javascript:` logo, a colour with a `;`): [`ValidationError::InvalidSetting`]
+    /// (a `javascript:` logo, a colour with a `;`): [`ValidationError::InvalidSetting`](crate::ValidationError::InvalidSetting)
     /// naming the field and value.
     #[error(transparent)]
     Branding(crate::ValidationError),
