@@ -93,16 +93,11 @@ pub(crate) struct HistoryIndex<'h> {
     /// entries the planner does not read as a send of what they name: an entry of another
     /// rule, a manual send, one listing none of the items its key names, a statement
     /// recorded under another client. A key in history is never planned again: events of
-    /// these keys are left out of the plan ([`HistoryIndex::holds_stray`]).
+    /// these keys are left out of the plan.
     pub(crate) stray: HashSet<&'h str>,
 }
 
 impl<'h> HistoryIndex<'h> {
-    /// Whether `key` is one of the [`stray`](HistoryIndex::stray) keys, not to be planned.
-    pub(crate) fn holds_stray(&self, key: &str) -> bool {
-        self.stray.contains(key)
-    }
-
     /// The entries of the item planned `k`-th.
     pub(crate) fn for_item(&self, k: usize) -> &[HistRef] {
         let at = |k: usize| self.start.get(k).map_or(0, |&s| s as usize);

@@ -895,7 +895,7 @@ impl Planner {
             // not read as a send of what it names (`HistoryIndex::stray`).
             if !hist.stray.is_empty() {
                 let keys = &plan.tables.keys;
-                let held = |e: &EventRecord| hist.holds_stray(inputs.key(keys, &e.key).as_str());
+                let held = |e: &EventRecord| hist.stray.contains(inputs.key(keys, &e.key).as_str());
                 plan.due.retain_since(marks[0], |e| !held(e));
                 plan.upcoming.retain_since(marks[1], |e| !held(e));
             }
